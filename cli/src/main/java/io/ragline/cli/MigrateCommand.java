@@ -1,0 +1,61 @@
+package io.ragline.cli;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.ragline.core.config.ConfigException;
+import io.ragline.core.config.CoreSettings;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.config.Env;
+import io.ragline.core.db.Database;
+import io.ragline.core.db.Migrations;
+import java.sql.SQLException;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/** {@code ragline migrate}: applies the schema; safe while workers start or other migrations run. */
+@Command(
+        name = "migrate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Apply the database migrations to the schema RAGLINE_DB_SCHEMA (default rag) of DATABASE_URL.",
+            "Safe to run from several processes at once; a second run changes nothing."
+        })
+final class MigrateCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+        Env env = Env.load();
+        String raw = env.required(CoreSettings.DATABASE_URL, "postgresql://user:password@host:5432/database");
+        DatabaseUrl url = null;
+        if (raw != null) {
+            DatabaseUrl.Parsed parsed = DatabaseUrl.parse(raw);
+            url = parsed.url().orElse(null);
+            if (url == null) {
+                env.problem(CoreSettings.DATABASE_URL + "='" + DatabaseUrl.mask(raw) + "' " + parsed.error());
+            }
+        }
+        String schema =
+                env.string(CoreSettings.SCHEMA, CoreSettings.DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
+        if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) {
+            env.problem(CoreSettings.SCHEMA + "='" + schema + "' must be a lower-case SQL identifier");
+        }
+        try {
+            env.validate();
+        } catch (ConfigException e) {
+            System.err.println("ragline migrate: " + e.getMessage());
+            return 2;
+        }
+        try (HikariDataSource ds = Database.pool(url, schema, 3, "migrate", null)) {
+            Migrations.Outcome outcome = new Migrations(ds, schema).migrate();
+            System.out.println(
+                    outcome.applied() == 0
+                            ? "schema " + schema + " is up to date at version " + outcome.version()
+                            : "schema " + schema + " migrated to version " + outcome.version() + " ("
+                                    + outcome.applied() + " migrations applied)");
+            return 0;
+        } catch (SQLException | RuntimeException e) {
+            System.err.println(
+                    "ragline migrate: cannot migrate schema " + schema + " of " + url + ": " + e.getMessage());
+            return 1;
+        }
+    }
+}

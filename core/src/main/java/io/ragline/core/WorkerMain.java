@@ -1,0 +1,39 @@
+package io.ragline.core;
+
+import io.ragline.core.config.ConfigException;
+import io.ragline.core.config.Env;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one process in the foreground until SIGTERM: exit 0 after a clean shutdown, 2 for bad
+ * configuration (every problem listed on stderr), 1 for any other start-up failure.
+ */
+public final class WorkerMain {
+    public static final int EXIT_CONFIG = 2;
+    public static final int EXIT_FAILURE = 1;
+
+    private WorkerMain() {}
+
+    public static int run(String processName, int defaultAdminPort, Env env) {
+        Logger log = LoggerFactory.getLogger(WorkerMain.class);
+        WorkerRuntime runtime;
+        try {
+            runtime = WorkerRuntime.start(processName, defaultAdminPort, env).closeOnSignal();
+        } catch (ConfigException e) {
+            System.err.println(processName + ": " + e.getMessage());
+            return EXIT_CONFIG;
+        } catch (RuntimeException e) {
+            log.error("{} failed to start: {}", processName, e.getMessage(), e);
+            return EXIT_FAILURE;
+        }
+        log.info("{} ready (admin port {})", processName, runtime.adminPort());
+        try {
+            runtime.awaitShutdown();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            runtime.close();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,153 @@
+package io.ragline.core.config;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A libpq connection URI ({@code postgresql://user:pass@host:port/db?sslmode=require}), the form
+ * operators already use with psql, turned into what the JDBC driver wants. Several hosts
+ * ({@code host1:5432,host2:5433}) are kept for failover. The password is a {@link Secret} and
+ * {@link #toString()} masks it.
+ */
+public record DatabaseUrl(
+        List<String> hosts, String database, String user, Secret password, Map<String, String> parameters) {
+
+    public DatabaseUrl {
+        hosts = List.copyOf(hosts);
+        parameters = Map.copyOf(parameters);
+    }
+
+    /** Parses {@code raw}, or returns why it cannot be parsed; the reason never repeats a password. */
+    public static Parsed parse(String raw) {
+        String s = raw.strip();
+        String rest;
+        if (s.startsWith("postgresql://")) {
+            rest = s.substring("postgresql://".length());
+        } else if (s.startsWith("postgres://")) {
+            rest = s.substring("postgres://".length());
+        } else {
+            return Parsed.error("must start with postgresql:// (for example"
+                    + " postgresql://user:password@host:5432/database?sslmode=require)");
+        }
+        String query = "";
+        int q = rest.indexOf('?');
+        if (q >= 0) {
+            query = rest.substring(q + 1);
+            rest = rest.substring(0, q);
+        }
+        String user = null;
+        String password = "";
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            user = decode(colon >= 0 ? userInfo.substring(0, colon) : userInfo);
+            password = colon >= 0 ? decode(userInfo.substring(colon + 1)) : "";
+        }
+        int slash = rest.indexOf('/');
+        String hostPart = slash >= 0 ? rest.substring(0, slash) : rest;
+        String database = slash >= 0 ? decode(rest.substring(slash + 1)) : "";
+        if (hostPart.isEmpty()) {
+            return Parsed.error("has no host (postgresql://user:password@HOST:5432/database)");
+        }
+        List<String> hosts = new ArrayList<>();
+        for (String h : hostPart.split(",")) {
+            String host = h;
+            String port = "5432";
+            int colon = h.lastIndexOf(':');
+            if (colon >= 0 && !h.endsWith("]")) {
+                host = h.substring(0, colon);
+                port = h.substring(colon + 1);
+            }
+            if (host.isEmpty()) {
+                return Parsed.error("has an empty host name");
+            }
+            try {
+                int p = Integer.parseInt(port);
+                if (p < 1 || p > 65535) {
+                    return Parsed.error("has port " + port + ", which is not between 1 and 65535");
+                }
+            } catch (NumberFormatException e) {
+                return Parsed.error("has a port that is not a number");
+            }
+            hosts.add(host + ":" + port);
+        }
+        if (database.isEmpty() || database.contains("/")) {
+            return Parsed.error("has no database name (postgresql://user:password@host:5432/DATABASE)");
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        for (String pair : query.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                return Parsed.error("has a malformed query parameter (expected key=value)");
+            }
+            params.put(decode(pair.substring(0, eq)), decode(pair.substring(eq + 1)));
+        }
+        if (params.containsKey("password")) {
+            password = params.remove("password");
+        }
+        if (params.containsKey("user")) {
+            user = params.remove("user");
+        }
+        if (user == null || user.isEmpty()) {
+            return Parsed.error("has no user name (postgresql://USER:password@host:5432/database)");
+        }
+        return new Parsed(Optional.of(new DatabaseUrl(hosts, database, user, Secret.of(password), params)), null);
+    }
+
+    /** The JDBC URL, without user or password (those go in as properties). */
+    public String jdbcUrl() {
+        StringBuilder sb = new StringBuilder("jdbc:postgresql://")
+                .append(String.join(",", hosts))
+                .append('/')
+                .append(database);
+        char sep = '?';
+        for (Map.Entry<String, String> e : parameters.entrySet()) {
+            String key = "application_name".equals(e.getKey()) ? "ApplicationName" : e.getKey();
+            sb.append(sep).append(key).append('=').append(e.getValue());
+            sep = '&';
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("postgresql://").append(user);
+        if (!password.isEmpty()) {
+            sb.append(':').append(Secret.MASK);
+        }
+        sb.append('@').append(String.join(",", hosts)).append('/').append(database);
+        char sep = '?';
+        for (Map.Entry<String, String> e : parameters.entrySet()) {
+            sb.append(sep).append(e.getKey()).append('=').append(e.getValue());
+            sep = '&';
+        }
+        return sb.toString();
+    }
+
+    /** A URL as text with any password masked, for messages about a URL that did not parse. */
+    public static String mask(String raw) {
+        return raw.replaceAll("(://[^:/@?]*):[^@/?]*@", "$1:" + Secret.MASK + "@")
+                .replaceAll("(?i)(password=)[^&]*", "$1" + Secret.MASK);
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** The result of {@link #parse}: a URL, or the reason it is not one. */
+    public record Parsed(Optional<DatabaseUrl> url, String error) {
+        static Parsed error(String why) {
+            return new Parsed(Optional.empty(), why);
+        }
+    }
+}

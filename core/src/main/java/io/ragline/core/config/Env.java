@@ -1,0 +1,180 @@
+package io.ragline.core.config;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Configuration variables, read once. Parsing never throws: each bad value is recorded as a
+ * problem naming the variable, and {@link #validate()} throws one {@link ConfigException} with all
+ * of them, so an operator fixes everything in one round.
+ */
+public final class Env {
+    private final Map<String, String> values;
+    private final List<String> problems = new ArrayList<>();
+
+    public Env(Map<String, String> values) {
+        this.values = Map.copyOf(values);
+    }
+
+    /**
+     * The process environment over {@code .ragline/dev.env} (written by {@code ragline dev up}) in
+     * {@code RAGLINE_HOME} or the working directory: real variables always win.
+     */
+    public static Env load() {
+        Map<String, String> merged = new HashMap<>();
+        String home = System.getenv().getOrDefault("RAGLINE_HOME", ".");
+        merged.putAll(readEnvFile(Path.of(home, ".ragline", "dev.env")));
+        merged.putAll(System.getenv());
+        return new Env(merged);
+    }
+
+    static Map<String, String> readEnvFile(Path file) {
+        Map<String, String> values = new HashMap<>();
+        if (!Files.isReadable(file)) {
+            return values;
+        }
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String l = line.strip();
+                int eq = l.indexOf('=');
+                if (l.isEmpty() || l.startsWith("#") || eq <= 0) {
+                    continue;
+                }
+                String v = l.substring(eq + 1).strip();
+                if (v.length() >= 2 && v.startsWith("'") && v.endsWith("'")) {
+                    v = v.substring(1, v.length() - 1).replace("'\\''", "'");
+                }
+                values.put(l.substring(0, eq).strip(), v);
+            }
+            return values;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    public Optional<String> raw(String name) {
+        String v = values.get(name);
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
+    }
+
+    public Map<String, String> all() {
+        return values;
+    }
+
+    /** A required value; records a problem and returns null when missing. */
+    public String required(String name, String hint) {
+        Optional<String> v = raw(name);
+        if (v.isEmpty()) {
+            problem(name + " is not set (" + hint + ")");
+            return null;
+        }
+        return v.get();
+    }
+
+    public String string(String name, String defaultValue) {
+        return raw(name).orElse(defaultValue);
+    }
+
+    public int integer(String name, int defaultValue, int min, int max) {
+        return parse(name, defaultValue, s -> {
+            int v = Integer.parseInt(s);
+            if (v < min || v > max) {
+                throw new IllegalArgumentException("must be between " + min + " and " + max);
+            }
+            return v;
+        });
+    }
+
+    public int port(String name, int defaultValue) {
+        return integer(name, defaultValue, 0, 65535);
+    }
+
+    public boolean bool(String name, boolean defaultValue) {
+        return parse(name, defaultValue, s -> switch (s.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off" -> false;
+            default -> throw new IllegalArgumentException("must be true or false");
+        });
+    }
+
+    /** {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or an ISO-8601 duration. */
+    public Duration duration(String name, Duration defaultValue) {
+        return parse(name, defaultValue, Env::parseDuration);
+    }
+
+    public <E extends Enum<E>> E choice(String name, E defaultValue, Class<E> type) {
+        return parse(name, defaultValue, s -> {
+            for (E e : type.getEnumConstants()) {
+                if (e.name().equalsIgnoreCase(s)) {
+                    return e;
+                }
+            }
+            List<String> names = new ArrayList<>();
+            for (E e : type.getEnumConstants()) {
+                names.add(e.name().toLowerCase(Locale.ROOT));
+            }
+            throw new IllegalArgumentException("must be one of " + String.join(", ", names));
+        });
+    }
+
+    /** Records a problem; the message must name the variable and must hold no secret. */
+    public void problem(String message) {
+        problems.add(message);
+    }
+
+    public List<String> problems() {
+        return List.copyOf(problems);
+    }
+
+    public void validate() {
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+    }
+
+    private <T> T parse(String name, T defaultValue, Function<String, T> parser) {
+        Optional<String> v = raw(name);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            return parser.apply(v.get());
+        } catch (RuntimeException e) {
+            String why = e instanceof NumberFormatException || e instanceof DateTimeParseException
+                    ? "is not a valid value"
+                    : e.getMessage();
+            problem(name + "='" + v.get() + "' " + why);
+            return defaultValue;
+        }
+    }
+
+    static Duration parseDuration(String s) {
+        String t = s.strip().toLowerCase(Locale.ROOT);
+        if (t.startsWith("p")) {
+            return Duration.parse(t.toUpperCase(Locale.ROOT));
+        }
+        String[][] units = {{"ms", "MILLIS"}, {"s", "SECONDS"}, {"m", "MINUTES"}, {"h", "HOURS"}};
+        for (String[] u : units) {
+            if (t.endsWith(u[0])) {
+                long n = Long.parseLong(
+                        t.substring(0, t.length() - u[0].length()).strip());
+                if (n < 0) {
+                    throw new IllegalArgumentException("must not be negative");
+                }
+                return Duration.of(n, java.time.temporal.ChronoUnit.valueOf(u[1]));
+            }
+        }
+        throw new IllegalArgumentException("must be a duration such as 500ms, 10s, 5m or 1h");
+    }
+}

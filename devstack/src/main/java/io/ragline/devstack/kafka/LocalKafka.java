@@ -1,0 +1,269 @@
+package io.ragline.devstack.kafka;
+
+import io.ragline.devstack.Command;
+import io.ragline.devstack.DevStackException;
+import io.ragline.devstack.JavaClasspath;
+import io.ragline.devstack.Ports;
+import io.ragline.devstack.Progress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A single-node KRaft Kafka broker (combined broker and controller) under {@code .ragline/kafka},
+ * run from the Maven artifacts on this JVM's class path in a JVM of its own, in its own session
+ * so that a Ctrl-C in the terminal that started it does not stop it. Data survives {@link #stop()}.
+ */
+public final class LocalKafka {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Path dir;
+    private final Progress progress;
+
+    public LocalKafka(Path raglineDir, Progress progress) {
+        this.dir = raglineDir.resolve("kafka");
+        this.progress = progress;
+    }
+
+    /** Starts the broker unless it runs already; returns its bootstrap address. */
+    public String start() {
+        Optional<ProcessHandle> running = runningBroker();
+        if (running.isPresent()) {
+            int port = Ports.remembered(dir.resolve("port"), true);
+            String bootstrap = "127.0.0.1:" + port;
+            if (awaitReady(bootstrap, running.get(), Duration.ofSeconds(30))) {
+                progress.step("Kafka already running on " + bootstrap);
+                return bootstrap;
+            }
+            progress.step("Kafka process " + running.get().pid() + " does not answer; restarting it");
+            stopProcess(running.get());
+        }
+        try {
+            Files.createDirectories(dir.resolve("data"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int port = Ports.remembered(dir.resolve("port"), false);
+        int controllerPort = Ports.remembered(dir.resolve("controller-port"), false);
+        Path config = writeConfig(port, controllerPort);
+        if (!Files.exists(dir.resolve("data/meta.properties"))) {
+            progress.step("formatting Kafka storage in " + dir.resolve("data"));
+            Command.of(java(
+                            List.of("-Xmx256m"),
+                            "kafka.tools.StorageTool",
+                            "format",
+                            "-t",
+                            Uuid.randomUuid().toString(),
+                            "-c",
+                            config.toString(),
+                            "--ignore-formatted"))
+                    .timeout(Duration.ofMinutes(2))
+                    .run();
+        }
+        String bootstrap = "127.0.0.1:" + port;
+        progress.step("starting Kafka " + kafkaVersion() + " (KRaft) on " + bootstrap);
+        ProcessHandle broker = launch(config);
+        if (!awaitReady(bootstrap, broker, START_TIMEOUT)) {
+            throw new DevStackException("Kafka did not become ready on " + bootstrap + " within " + START_TIMEOUT
+                    + "; its log is " + dir.resolve("broker.log") + ":\n" + tail(dir.resolve("broker.log")));
+        }
+        return bootstrap;
+    }
+
+    public void stop() {
+        runningBroker().ifPresent(p -> {
+            progress.step("stopping Kafka (pid " + p.pid() + ", data stays in " + dir.resolve("data") + ")");
+            stopProcess(p);
+        });
+    }
+
+    private ProcessHandle launch(Path config) {
+        List<String> argv = new ArrayList<>();
+        if (Command.onPath("setsid")) {
+            argv.add("setsid");
+        }
+        argv.addAll(java(
+                List.of(
+                        "-Xms256m",
+                        "-Xmx768m",
+                        "-XX:+UseG1GC",
+                        "-Djava.awt.headless=true",
+                        "-Dlogback.configurationFile=" + writeLogbackConfig()),
+                "kafka.Kafka",
+                config.toString()));
+        try {
+            Path log = dir.resolve("broker.log");
+            Process p = new ProcessBuilder(argv)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            // setsid execs in place, so the pid is the broker's own.
+            Files.writeString(dir.resolve("pid"), p.pid() + "\n");
+            return p.toHandle();
+        } catch (IOException e) {
+            throw new DevStackException("cannot start the Kafka broker: " + e.getMessage(), e);
+        }
+    }
+
+    private boolean awaitReady(String bootstrap, ProcessHandle broker, Duration timeout) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+        Instant deadline = Instant.now().plus(timeout);
+        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        // Wait for the listener first: an admin client against a closed port logs a warning per retry.
+        while (!Ports.accepts(port)) {
+            if (!broker.isAlive() || Instant.now().isAfter(deadline)) {
+                return false;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        try (Admin admin = Admin.create(props)) {
+            while (Instant.now().isBefore(deadline)) {
+                if (!broker.isAlive()) {
+                    return false;
+                }
+                try {
+                    if (!admin.describeCluster()
+                            .nodes()
+                            .get(5, TimeUnit.SECONDS)
+                            .isEmpty()) {
+                        return true;
+                    }
+                } catch (Exception notYet) {
+                    Thread.sleep(300);
+                }
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private Optional<ProcessHandle> runningBroker() {
+        Path pidFile = dir.resolve("pid");
+        if (!Files.exists(pidFile)) {
+            return Optional.empty();
+        }
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            return ProcessHandle.of(pid)
+                    .filter(ProcessHandle::isAlive)
+                    // The command line is too long to be read back whole (the class path), so the
+                    // executable is what identifies a recycled pid.
+                    .filter(p -> p.info().command().map(c -> c.endsWith("java")).orElse(true));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void stopProcess(ProcessHandle p) {
+        p.destroy();
+        try {
+            p.onExit().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+        }
+    }
+
+    private Path writeConfig(int port, int controllerPort) {
+        String text = String.join(
+                "\n",
+                "# Written by ragline dev up: a single-node KRaft broker for development and tests.",
+                "process.roles=broker,controller",
+                "node.id=1",
+                "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "log.dirs=" + dir.resolve("data"),
+                "num.partitions=3",
+                "auto.create.topics.enable=true",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=10",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "transaction.state.log.num.partitions=4",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "log.retention.hours=24",
+                "log.segment.bytes=67108864",
+                "");
+        Path file = dir.resolve("server.properties");
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    private Path writeLogbackConfig() {
+        Path file = dir.resolve("logback.xml");
+        String xml = """
+                <configuration>
+                  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>%d{ISO8601} %-5level %logger{30} - %msg%n</pattern></encoder>
+                  </appender>
+                  <logger name="kafka.server.KafkaRaftServer" level="INFO"/>
+                  <logger name="kafka.server.BrokerServer" level="INFO"/>
+                  <root level="WARN"><appender-ref ref="OUT"/></root>
+                </configuration>
+                """;
+        try {
+            Files.writeString(file, xml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /** A command line for a JVM with this JVM's class path: {@code jvmOptions}, then main class and arguments. */
+    private static List<String> java(List<String> jvmOptions, String mainClass, String... args) {
+        String javaBin = ProcessHandle.current()
+                .info()
+                .command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> argv = new ArrayList<>();
+        argv.add(javaBin);
+        argv.addAll(jvmOptions);
+        argv.addAll(List.of("-cp", JavaClasspath.current(), mainClass));
+        argv.addAll(List.of(args));
+        return argv;
+    }
+
+    private static String kafkaVersion() {
+        return org.apache.kafka.common.utils.AppInfoParser.getVersion();
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+}

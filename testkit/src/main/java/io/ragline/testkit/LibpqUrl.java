@@ -1,0 +1,19 @@
+package io.ragline.testkit;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+
+/** Just enough of a libpq URL for test fixtures (the product parses it in core's DatabaseUrl). */
+record LibpqUrl(String jdbcUrl, String user, String password) {
+    static LibpqUrl parse(String url) {
+        URI uri = URI.create(url.replaceFirst("^postgres(ql)?://", "postgresql://"));
+        String[] userInfo = uri.getRawUserInfo().split(":", 2);
+        String jdbc = "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
+                + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        return new LibpqUrl(
+                jdbc,
+                URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8),
+                userInfo.length > 1 ? URLDecoder.decode(userInfo[1], StandardCharsets.UTF_8) : "");
+    }
+}
