@@ -130,9 +130,31 @@ public final class WorkerRuntime implements AutoCloseable {
         stopped.await();
     }
 
-    /** Closes on SIGTERM / SIGINT. */
+    /**
+     * Closes on SIGTERM / SIGINT, so that {@link #awaitShutdown()} returns and the process exits 0.
+     * If closing takes longer than {@code RAGLINE_SHUTDOWN_TIMEOUT}, the process halts with 1.
+     */
     public WorkerRuntime closeOnSignal() {
-        Runtime.getRuntime().addShutdownHook(new Thread(this::close, processName + "-shutdown"));
+        Runnable stop = () -> {
+            Thread watchdog = new Thread(
+                    () -> {
+                        try {
+                            Thread.sleep(settings.shutdownTimeout().toMillis());
+                            log.error("{} did not stop within {}; halting", processName, settings.shutdownTimeout());
+                            Runtime.getRuntime().halt(1);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    },
+                    processName + "-shutdown-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+            close();
+            watchdog.interrupt();
+        };
+        if (!Signals.onTermination(processName, stop)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(this::close, processName + "-shutdown"));
+        }
         return this;
     }
 

@@ -70,6 +70,11 @@ public final class Migrations {
         return flyway().info().pending().length == 0;
     }
 
+    /** How many migrations this build has that the schema has not applied yet. */
+    public int pendingCount() {
+        return flyway().info().pending().length;
+    }
+
     public String currentVersion() {
         MigrationInfo current = flyway().info().current();
         return current == null ? "none" : current.getVersion().getVersion();

@@ -74,7 +74,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     public void close(Duration timeout) {
-        server.stop((int) Math.max(0, timeout.toSeconds()));
+        // Admin requests are short and idempotent: no need to wait for keep-alive connections.
+        server.stop(0);
         executor.shutdown();
         try {
             executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);

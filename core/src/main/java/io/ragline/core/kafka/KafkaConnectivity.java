@@ -1,5 +1,8 @@
 package io.ragline.core.kafka;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
@@ -16,6 +19,10 @@ public final class KafkaConnectivity {
 
     /** Empty when the cluster answered with at least one broker, else why not. */
     public static Optional<String> check(String bootstrapServers, Duration timeout) {
+        // A TCP probe first: an admin client against closed ports only logs a warning per retry.
+        if (!anyAccepts(bootstrapServers, timeout)) {
+            return Optional.of("no broker accepts connections at " + bootstrapServers);
+        }
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         int ms = (int) Math.max(1000, timeout.toMillis());
@@ -41,5 +48,22 @@ public final class KafkaConnectivity {
         } catch (RuntimeException e) {
             return Optional.of(e.getClass().getSimpleName() + ": " + e.getMessage());
         }
+    }
+
+    private static boolean anyAccepts(String bootstrapServers, Duration timeout) {
+        int perHost = (int) Math.min(timeout.toMillis(), 3000);
+        for (String hostPort : bootstrapServers.split(",")) {
+            String hp = hostPort.strip();
+            int colon = hp.lastIndexOf(':');
+            try (Socket s = new Socket()) {
+                s.connect(
+                        new InetSocketAddress(hp.substring(0, colon), Integer.parseInt(hp.substring(colon + 1))),
+                        Math.max(1, perHost));
+                return true;
+            } catch (IOException | RuntimeException e) {
+                // try the next one
+            }
+        }
+        return false;
     }
 }

@@ -1,0 +1,66 @@
+package io.ragline.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EnvTest {
+
+    @Test
+    void durationsAcceptUnitsAndIso8601() {
+        Env env = new Env(Map.of("A", "250ms", "B", "10s", "C", "5m", "D", "2h", "E", "PT3S"));
+
+        assertThat(env.duration("A", Duration.ZERO)).isEqualTo(Duration.ofMillis(250));
+        assertThat(env.duration("B", Duration.ZERO)).isEqualTo(Duration.ofSeconds(10));
+        assertThat(env.duration("C", Duration.ZERO)).isEqualTo(Duration.ofMinutes(5));
+        assertThat(env.duration("D", Duration.ZERO)).isEqualTo(Duration.ofHours(2));
+        assertThat(env.duration("E", Duration.ZERO)).isEqualTo(Duration.ofSeconds(3));
+        assertThat(env.problems()).isEmpty();
+    }
+
+    @Test
+    void everyBadValueIsReportedAtOnceNamingItsVariable() {
+        Env env = new Env(Map.of("PORT", "http", "FLAG", "maybe", "WAIT", "soon", "SIZE", "0"));
+
+        env.port("PORT", 1);
+        env.bool("FLAG", false);
+        env.duration("WAIT", Duration.ZERO);
+        env.integer("SIZE", 1, 1, 10);
+        env.required("MISSING", "a hint");
+
+        assertThatThrownBy(env::validate)
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("5 problems")
+                .hasMessageContaining("PORT='http'")
+                .hasMessageContaining("FLAG='maybe' must be true or false")
+                .hasMessageContaining("WAIT='soon'")
+                .hasMessageContaining("SIZE='0' must be between 1 and 10")
+                .hasMessageContaining("MISSING is not set (a hint)");
+    }
+
+    @Test
+    void defaultsApplyWhenUnsetOrBlank() {
+        Env env = new Env(Map.of("BLANK", "  "));
+
+        assertThat(env.integer("BLANK", 7, 0, 10)).isEqualTo(7);
+        assertThat(env.string("UNSET", "x")).isEqualTo("x");
+        assertThat(env.problems()).isEmpty();
+    }
+
+    @Test
+    void devEnvFileValuesAreReadWithShellQuotingUndone(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("dev.env");
+        Files.writeString(file, "# comment\nA='x y'\nB=plain\nC='it'\\''s'\n\n");
+
+        assertThat(Env.readEnvFile(file))
+                .containsEntry("A", "x y")
+                .containsEntry("B", "plain")
+                .containsEntry("C", "it's");
+    }
+}
