@@ -1,11 +1,9 @@
 package io.ragline.cli;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
-import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
 import java.sql.SQLException;
 import java.util.Locale;
@@ -35,8 +33,9 @@ final class MigrateCommand implements Callable<Integer> {
         }
         String schema =
                 env.string(CoreSettings.SCHEMA, CoreSettings.DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
-        if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) {
-            env.problem(CoreSettings.SCHEMA + "='" + schema + "' must be a lower-case SQL identifier");
+        if (!schema.matches("[a-z_][a-z0-9_]{0,55}")) {
+            env.problem(CoreSettings.SCHEMA + "='" + schema + "' must be a lower-case SQL identifier of at most 56"
+                    + " characters");
         }
         try {
             env.validate();
@@ -44,8 +43,8 @@ final class MigrateCommand implements Callable<Integer> {
             System.err.println("ragline migrate: " + e.getMessage());
             return 2;
         }
-        try (HikariDataSource ds = Database.pool(url, schema, 3, "migrate", null)) {
-            Migrations.Outcome outcome = new Migrations(ds, schema).migrate();
+        try {
+            Migrations.Outcome outcome = new Migrations(url, schema, "migrate").migrate();
             System.out.println(
                     outcome.applied() == 0
                             ? "schema " + schema + " is up to date at version " + outcome.version()

@@ -16,10 +16,22 @@ public final class WorkerMain {
     private WorkerMain() {}
 
     public static int run(String processName, int defaultAdminPort, Env env) {
+        return run(processName, defaultAdminPort, env, runtime -> {});
+    }
+
+    /** Runs a process whose {@code wiring} starts its consumers and servers on the runtime. */
+    public static int run(
+            String processName, int defaultAdminPort, Env env, java.util.function.Consumer<WorkerRuntime> wiring) {
         Logger log = LoggerFactory.getLogger(WorkerMain.class);
         WorkerRuntime runtime;
         try {
             runtime = WorkerRuntime.start(processName, defaultAdminPort, env).closeOnSignal();
+            try {
+                wiring.accept(runtime);
+            } catch (RuntimeException e) {
+                runtime.close();
+                throw e;
+            }
         } catch (ConfigException e) {
             System.err.println(processName + ": " + e.getMessage());
             return EXIT_CONFIG;
@@ -34,6 +46,6 @@ public final class WorkerMain {
             Thread.currentThread().interrupt();
             runtime.close();
         }
-        return 0;
+        return runtime.exitCode();
     }
 }

@@ -1,32 +1,57 @@
 package io.ragline.core;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.Env;
+import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.core.consumer.ConsumerLoop;
+import io.ragline.core.consumer.ConsumerMetrics;
+import io.ragline.core.consumer.DeadLetters;
+import io.ragline.core.consumer.FailureKind;
+import io.ragline.core.consumer.FailurePolicy;
+import io.ragline.core.consumer.KafkaDeadLetters;
+import io.ragline.core.consumer.PostgresBatchSink;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
 import io.ragline.core.health.HealthCheck;
 import io.ragline.core.health.Readiness;
 import io.ragline.core.http.AdminServer;
+import io.ragline.core.kafka.KafkaClients;
 import io.ragline.core.kafka.KafkaConnectivity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +73,10 @@ public final class WorkerRuntime implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean migrationsApplied;
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+    private final List<ConsumerLoop<?>> loops = new CopyOnWriteArrayList<>();
+    private KafkaProducer<byte[], byte[]> producer;
+    private volatile int exitCode;
 
     private WorkerRuntime(String processName, CoreSettings settings) throws IOException, SQLException {
         this.processName = processName;
@@ -59,6 +88,7 @@ public final class WorkerRuntime implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
         JvmGcMetrics gc = new JvmGcMetrics();
         gc.bindTo(registry);
         closeables.add(gc);
@@ -66,18 +96,29 @@ public final class WorkerRuntime implements AutoCloseable {
         this.dataSource =
                 Database.pool(settings.database(), settings.schema(), settings.poolSize(), processName, registry);
         closeables.add(dataSource);
-        this.migrations = new Migrations(dataSource, settings.schema());
-        if (settings.migrateOnStart()) {
-            migrations.migrate();
-            migrationsApplied = true;
+        this.migrations = new Migrations(settings.database(), settings.schema(), processName + "-migrate");
+        try {
+            if (settings.migrateOnStart()) {
+                migrations.migrate();
+                migrationsApplied = true;
+            }
+        } catch (SQLException | RuntimeException e) {
+            dataSource.close();
+            throw e;
         }
         Readiness readiness = new Readiness(List.of(
                 HealthCheck.of("postgres", this::postgresProblem),
                 HealthCheck.of(
                         "kafka",
                         () -> KafkaConnectivity.check(settings.kafkaBootstrapServers(), Duration.ofSeconds(2))),
-                HealthCheck.of("migrations", this::migrationsProblem)));
-        this.admin = new AdminServer(settings.adminPort(), readiness, registry);
+                HealthCheck.of("migrations", this::migrationsProblem),
+                HealthCheck.of("consumers", this::consumersProblem)));
+        try {
+            this.admin = new AdminServer(settings.adminPort(), readiness, registry);
+        } catch (IOException e) {
+            dataSource.close();
+            throw e;
+        }
         closeables.add(admin);
         admin.start();
     }
@@ -91,12 +132,21 @@ public final class WorkerRuntime implements AutoCloseable {
         log.info("{} starting with {}", processName, settings);
         try {
             return new WorkerRuntime(processName, settings);
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "cannot serve the admin port " + settings.adminPort() + " (" + CoreSettings.ADMIN_PORT + ")", e);
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot migrate schema " + settings.schema() + ": " + e.getMessage(), e);
+        } catch (IOException | SQLException | RuntimeException e) {
+            throw startFailure(settings, e);
         }
+    }
+
+    private static RuntimeException startFailure(CoreSettings settings, Exception e) {
+        if (e instanceof IOException) {
+            return new UncheckedIOException(
+                    "cannot serve the admin port " + settings.adminPort() + " (" + CoreSettings.ADMIN_PORT + ")",
+                    (IOException) e);
+        }
+        if (e instanceof SQLException) {
+            return new IllegalStateException("cannot migrate schema " + settings.schema() + ": " + e.getMessage(), e);
+        }
+        return (RuntimeException) e;
     }
 
     public String processName() {
@@ -117,6 +167,130 @@ public final class WorkerRuntime implements AutoCloseable {
 
     public int adminPort() {
         return admin.port();
+    }
+
+    /** The process's producer (idempotent, acks=all), created on first use and closed on shutdown. */
+    public synchronized Producer<byte[], byte[]> producer() {
+        if (producer == null) {
+            producer = KafkaClients.producer(settings.kafkaBootstrapServers(), settings.kafka(), processName);
+            KafkaClientMetrics metrics = new KafkaClientMetrics(producer);
+            metrics.bindTo(registry);
+            KafkaProducer<byte[], byte[]> p = producer;
+            manage(() -> p.close(settings.shutdownTimeout().dividedBy(2)));
+            manage(metrics);
+        }
+        return producer;
+    }
+
+    /**
+     * Starts {@code RAGLINE_CONSUMER_THREADS} poll loops for {@code binding}, each with its own
+     * consumer and thread, writing through a {@link PostgresBatchSink} behind a circuit breaker.
+     * Dead-letter topics are created beside existing source topics with the same partitions.
+     */
+    public <T> void consume(ConsumerBinding<T> binding) {
+        String group = settings.kafka().groupPrefix() + "-" + binding.name();
+        ensureDeadLetterTopics(binding.topics());
+        CircuitBreaker breaker = breakers.circuitBreaker("postgres-" + binding.name(), breakerConfig(binding.policy()));
+        breaker.getEventPublisher()
+                .onStateTransition(
+                        e -> log.info("circuit breaker {} {}", e.getCircuitBreakerName(), e.getStateTransition()));
+        DeadLetters deadLetters = new KafkaDeadLetters(producer(), group, Duration.ofSeconds(30));
+        ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of(
+                settings.kafka().backoffInitial(),
+                settings.kafka().backoffMax(),
+                settings.kafka().maxAttempts());
+        for (int i = 0; i < settings.kafka().consumerThreads(); i++) {
+            String clientId = processName + "-" + binding.name() + "-" + i;
+            KafkaConsumer<byte[], byte[]> consumer =
+                    KafkaClients.consumer(settings.kafkaBootstrapServers(), settings.kafka(), group, clientId);
+            KafkaClientMetrics clientMetrics = new KafkaClientMetrics(consumer);
+            clientMetrics.bindTo(registry);
+            manage(clientMetrics);
+            ConsumerLoop<T> loop = new ConsumerLoop<>(
+                    consumer,
+                    binding.topics(),
+                    binding.decoder(),
+                    new PostgresBatchSink<>(dataSource, group, binding.writer(), breaker),
+                    deadLetters,
+                    binding.policy(),
+                    loopSettings,
+                    Clock.systemUTC(),
+                    new ConsumerMetrics(registry, clientId),
+                    this::fail);
+            Thread thread = new Thread(loop, clientId);
+            loops.add(loop);
+            manage(() -> {
+                loop.stop();
+                thread.join(settings.shutdownTimeout().toMillis());
+            });
+            thread.start();
+        }
+        log.info(
+                "consuming {} as group {} with {} thread(s)",
+                binding.topics(),
+                group,
+                settings.kafka().consumerThreads());
+    }
+
+    /** Exit status for the process: 0, or 1 after a fatal failure. */
+    public int exitCode() {
+        return exitCode;
+    }
+
+    /** A fatal failure: log once (the caller did), stop everything, exit 1. */
+    public void fail(Throwable cause) {
+        exitCode = 1;
+        Thread t = new Thread(this::close, processName + "-fatal-stop");
+        t.start();
+    }
+
+    private CircuitBreakerConfig breakerConfig(FailurePolicy policy) {
+        return CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(10)
+                .minimumNumberOfCalls(5)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(settings.kafka().breakerOpenFor())
+                .permittedNumberOfCallsInHalfOpenState(1)
+                // Only an unavailable database counts against it, never a bad record.
+                .recordException(t -> policy.classify(t) == FailureKind.TRANSIENT)
+                .build();
+    }
+
+    private void ensureDeadLetterTopics(List<String> topics) {
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                settings.kafkaBootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                10_000))) {
+            Map<String, TopicDescription> sources =
+                    admin.describeTopics(topics).allTopicNames().get(15, TimeUnit.SECONDS);
+            List<NewTopic> dlqs = new ArrayList<>();
+            for (TopicDescription d : sources.values()) {
+                dlqs.add(new NewTopic(
+                        DeadLetters.topicOf(d.name()),
+                        Optional.of(d.partitions().size()),
+                        Optional.empty()));
+            }
+            admin.createTopics(dlqs).values().forEach((name, f) -> {
+                try {
+                    f.get(15, TimeUnit.SECONDS);
+                    log.info("created dead-letter topic {}", name);
+                } catch (Exception e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        log.warn("cannot create dead-letter topic {}: {}", name, e.toString());
+                    }
+                }
+            });
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            log.warn(
+                    "dead-letter topics of {} not checked ({}); the broker may create them on first use",
+                    topics,
+                    e.toString());
+        }
     }
 
     /** Registers something to close on shutdown, before what was created earlier. */
@@ -177,12 +351,23 @@ public final class WorkerRuntime implements AutoCloseable {
         stopped.countDown();
     }
 
+    /** A fresh connection with a 2 s bound: a pool would make the probe wait its full timeout. */
     private Optional<String> postgresProblem() {
-        try (Connection c = dataSource.getConnection()) {
+        try (Connection c = Database.connect(
+                settings.database(), settings.schema(), processName + "-health", Duration.ofSeconds(2))) {
             return c.isValid(2) ? Optional.empty() : Optional.of("connection is not valid");
         } catch (SQLException e) {
             return Optional.of(e.getMessage());
         }
+    }
+
+    private Optional<String> consumersProblem() {
+        for (ConsumerLoop<?> loop : loops) {
+            if (!loop.isRunning() && !closed.get()) {
+                return Optional.of("a consumer loop has stopped");
+            }
+        }
+        return Optional.empty();
     }
 
     private Optional<String> migrationsProblem() {

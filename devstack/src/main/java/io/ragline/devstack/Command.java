@@ -79,20 +79,31 @@ public final class Command {
         if (directory != null) {
             pb.directory(directory.toFile());
         }
+        java.nio.file.Path out = null;
         try {
+            // Output goes to a file so that waitFor's timeout holds even if the command never closes it.
+            out = java.nio.file.Files.createTempFile("ragline-cmd", ".out");
+            pb.redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             Process p = pb.start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
                 throw new DevStackException("command timed out after " + timeout + ": " + String.join(" ", argv));
             }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+            return new Result(p.exitValue(), java.nio.file.Files.readString(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
             return new Result(127, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DevStackException("interrupted while running " + String.join(" ", argv), e);
+        } finally {
+            if (out != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(out);
+                } catch (IOException ignored) {
+                    // a temp file left behind is harmless
+                }
+            }
         }
     }
 

@@ -13,6 +13,12 @@ public record DevServices(String databaseUrl, String kafkaBootstrapServers) {
     public static final String DATABASE_URL = "DATABASE_URL";
     public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
 
+    @Override
+    public String toString() {
+        return "DevServices[databaseUrl=" + databaseUrl.replaceAll("(://[^:/@]*):[^@/]*@", "$1:<masked>@")
+                + ", kafkaBootstrapServers=" + kafkaBootstrapServers + "]";
+    }
+
     public Map<String, String> asEnv() {
         Map<String, String> env = new LinkedHashMap<>();
         env.put(DATABASE_URL, databaseUrl);

@@ -45,9 +45,12 @@ public final class DevStack {
 
     public DevServices up() {
         return locked(() -> {
-            String databaseUrl = blankToNull(env.get(DevServices.DATABASE_URL));
-            String kafka = blankToNull(env.get(DevServices.KAFKA_BOOTSTRAP_SERVERS));
-            List<String> started = new ArrayList<>();
+            // Values that are our own dev.env sourced into the shell were not given by the user:
+            // dev up still manages (and dev down still stops) those services.
+            Map<String, String> ours = DevEnvFile.read(envFile());
+            String databaseUrl = given(DevServices.DATABASE_URL, ours);
+            String kafka = given(DevServices.KAFKA_BOOTSTRAP_SERVERS, ours);
+            List<String> started = new ArrayList<>(readState());
             if (databaseUrl == null || kafka == null) {
                 if (useDocker()) {
                     List<String> services = new ArrayList<>();
@@ -57,23 +60,23 @@ public final class DevStack {
                     if (kafka == null) {
                         services.add(DockerCompose.KAFKA);
                     }
+                    remember(started, "docker");
                     Map<String, String> addresses = new DockerCompose(home, progress).up(services);
                     databaseUrl = addresses.getOrDefault(DevServices.DATABASE_URL, databaseUrl);
                     kafka = addresses.getOrDefault(DevServices.KAFKA_BOOTSTRAP_SERVERS, kafka);
-                    started.add("docker");
                 } else {
+                    // Recorded before starting, so that dev down also stops a half-finished dev up.
                     if (databaseUrl == null) {
+                        remember(started, "postgres");
                         databaseUrl = new LocalPostgres(dir, progress, Privilege.detect()).start();
-                        started.add("postgres");
                     }
                     if (kafka == null) {
+                        remember(started, "kafka");
                         kafka = new LocalKafka(dir, progress).start();
-                        started.add("kafka");
                     }
                 }
             }
             DevServices services = new DevServices(databaseUrl, kafka);
-            writeState(started);
             DevEnvFile.write(envFile(), services.asEnv());
             return services;
         });
@@ -115,6 +118,18 @@ public final class DevStack {
                 throw new DevStackException(
                         MODE_VARIABLE + " must be auto, local or docker, not '" + env.get(MODE_VARIABLE) + "'");
         };
+    }
+
+    private String given(String name, Map<String, String> ours) {
+        String value = blankToNull(env.get(name));
+        return value == null || value.equals(ours.get(name)) ? null : value;
+    }
+
+    private void remember(List<String> started, String service) {
+        if (!started.contains(service)) {
+            started.add(service);
+            writeState(started);
+        }
     }
 
     private void writeState(List<String> started) {

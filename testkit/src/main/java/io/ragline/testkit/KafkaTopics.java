@@ -60,6 +60,18 @@ public final class KafkaTopics {
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 
+    /** The end offset of each partition of {@code topic}: how many records it has ever held. */
+    public static Map<Integer, Long> endOffsets(String topic) {
+        try (KafkaConsumer<String, String> c = consumer("end-offsets-" + UUID.randomUUID())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = c.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
+                    .toList();
+            Map<Integer, Long> ends = new java.util.TreeMap<>();
+            c.endOffsets(partitions).forEach((tp, end) -> ends.put(tp.partition(), end));
+            return ends;
+        }
+    }
+
     /** Reads {@code topic} from the beginning until {@code count} records arrived or {@code timeout}. */
     public static List<ConsumerRecord<String, String>> read(String topic, int count, Duration timeout) {
         List<ConsumerRecord<String, String>> records = new ArrayList<>();

@@ -6,6 +6,11 @@ import java.nio.charset.StandardCharsets;
 
 /** Just enough of a libpq URL for test fixtures (the product parses it in core's DatabaseUrl). */
 record LibpqUrl(String jdbcUrl, String user, String password) {
+    @Override
+    public String toString() {
+        return "LibpqUrl[" + jdbcUrl + ", user=" + user + "]";
+    }
+
     static LibpqUrl parse(String url) {
         URI uri = URI.create(url.replaceFirst("^postgres(ql)?://", "postgresql://"));
         String[] userInfo = uri.getRawUserInfo().split(":", 2);

@@ -36,7 +36,9 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
     @Override
     public void beforeAll(ExtensionContext context) throws SQLException {
         String base = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT);
-        schema = ("t_" + base.replaceAll("[^a-z0-9]", "_")).substring(0, Math.min(40, base.length() + 2)) + "_"
+        String cleaned = base.replaceAll("[^a-z0-9]", "_");
+        // At most 2 + 30 + 1 + 13 = 46 characters: schema names are capped at 56.
+        schema = "t_" + cleaned.substring(0, Math.min(30, cleaned.length())) + "_"
                 + Long.toString(ThreadLocalRandom.current().nextLong(Long.MAX_VALUE), 36);
         try (Connection c = connectUnscoped();
                 Statement s = c.createStatement()) {

@@ -18,7 +18,8 @@ public record CoreSettings(
         boolean migrateOnStart,
         Duration startupTimeout,
         Duration shutdownTimeout,
-        LogFormat logFormat) {
+        LogFormat logFormat,
+        io.ragline.core.kafka.KafkaSettings kafka) {
 
     public static final String DATABASE_URL = "DATABASE_URL";
     public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
@@ -36,7 +37,9 @@ public record CoreSettings(
     public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
-    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    /** 56, not 63: the outbox doorbell channel '<schema>.outbox' must stay under 64 bytes. */
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,55}");
+
     private static final Pattern TOPIC_PREFIX_CHARS = Pattern.compile("[A-Za-z0-9._-]*");
     private static final Pattern HOST_PORT = Pattern.compile("[^\\s,:]+:\\d{1,5}");
 
@@ -69,11 +72,16 @@ public record CoreSettings(
         }
         String schema = env.string(SCHEMA, DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
         if (!IDENTIFIER.matcher(schema).matches()) {
-            env.problem(SCHEMA + "='" + schema + "' must be a lower-case SQL identifier (letters, digits, _)");
+            env.problem(SCHEMA + "='" + schema + "' must be a lower-case SQL identifier (letters, digits, _) of at"
+                    + " most 56 characters");
         }
         String prefix = env.string(TOPIC_PREFIX, "");
         if (!TOPIC_PREFIX_CHARS.matcher(prefix).matches() || prefix.length() > 200) {
             env.problem(TOPIC_PREFIX + "='" + prefix + "' may hold only letters, digits, '.', '_' and '-'");
+        }
+        String level = env.string("RAGLINE_LOG_LEVEL", "INFO").toUpperCase(Locale.ROOT);
+        if (!java.util.Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(level)) {
+            env.problem("RAGLINE_LOG_LEVEL='" + level + "' must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF");
         }
         return new CoreSettings(
                 database,
@@ -85,7 +93,8 @@ public record CoreSettings(
                 env.bool(MIGRATE_ON_START, true),
                 env.duration(STARTUP_TIMEOUT, DEFAULT_STARTUP_TIMEOUT),
                 env.duration(SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT),
-                env.choice(LOG_FORMAT, LogFormat.TEXT, LogFormat.class));
+                env.choice(LOG_FORMAT, LogFormat.TEXT, LogFormat.class),
+                io.ragline.core.kafka.KafkaSettings.from(env));
     }
 
     /** The full name of a topic, with the configured prefix. */

@@ -104,16 +104,24 @@ public record DatabaseUrl(
         return new Parsed(Optional.of(new DatabaseUrl(hosts, database, user, Secret.of(password), params)), null);
     }
 
-    /** The JDBC URL, without user or password (those go in as properties). */
+    /** Query parameters whose values are secrets, masked wherever the URL is shown. */
+    static final java.util.Set<String> SECRET_PARAMETERS = java.util.Set.of("password", "sslpassword", "sslkey");
+
+    /** The JDBC URL, without user or password (those go in as properties); values URL-encoded. */
     public String jdbcUrl() {
         StringBuilder sb = new StringBuilder("jdbc:postgresql://")
                 .append(String.join(",", hosts))
                 .append('/')
-                .append(database);
+                .append(java.net.URLEncoder.encode(database, StandardCharsets.UTF_8)
+                        .replace("+", "%20"));
         char sep = '?';
         for (Map.Entry<String, String> e : parameters.entrySet()) {
             String key = "application_name".equals(e.getKey()) ? "ApplicationName" : e.getKey();
-            sb.append(sep).append(key).append('=').append(e.getValue());
+            sb.append(sep)
+                    .append(key)
+                    .append('=')
+                    .append(java.net.URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)
+                            .replace("+", "%20"));
             sep = '&';
         }
         return sb.toString();
@@ -128,7 +136,10 @@ public record DatabaseUrl(
         sb.append('@').append(String.join(",", hosts)).append('/').append(database);
         char sep = '?';
         for (Map.Entry<String, String> e : parameters.entrySet()) {
-            sb.append(sep).append(e.getKey()).append('=').append(e.getValue());
+            String value = SECRET_PARAMETERS.contains(e.getKey().toLowerCase(java.util.Locale.ROOT))
+                    ? Secret.MASK
+                    : e.getValue();
+            sb.append(sep).append(e.getKey()).append('=').append(value);
             sep = '&';
         }
         return sb.toString();
@@ -137,7 +148,7 @@ public record DatabaseUrl(
     /** A URL as text with any password masked, for messages about a URL that did not parse. */
     public static String mask(String raw) {
         return raw.replaceAll("(://[^:/@?]*):[^@/?]*@", "$1:" + Secret.MASK + "@")
-                .replaceAll("(?i)(password=)[^&]*", "$1" + Secret.MASK);
+                .replaceAll("(?i)((?:ssl)?password=|sslkey=)[^&]*", "$1" + Secret.MASK);
     }
 
     private static String decode(String s) {

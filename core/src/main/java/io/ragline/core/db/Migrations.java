@@ -1,10 +1,14 @@
 package io.ragline.core.db;
 
+import io.ragline.core.config.DatabaseUrl;
+import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -22,20 +26,34 @@ public final class Migrations {
     /** Advisory lock key: the first 8 bytes of "ragline!" as a bigint. */
     static final long LOCK_KEY = 0x7261676c696e6521L;
 
-    private final DataSource dataSource;
-    private final String schema;
+    /** How long a migrator waits for another one before it gives up. */
+    public static final java.time.Duration LOCK_TIMEOUT = java.time.Duration.ofMinutes(5);
 
-    public Migrations(DataSource dataSource, String schema) {
-        this.dataSource = dataSource;
+    private final DatabaseUrl url;
+    private final String schema;
+    private final String applicationName;
+    private final DataSource dataSource;
+
+    /**
+     * Migrations never borrow a worker's pool: Flyway needs more than one connection at a time,
+     * and the lock holds another, so a small pool would deadlock. They open their own.
+     */
+    public Migrations(DatabaseUrl url, String schema, String applicationName) {
+        this.url = url;
         this.schema = schema;
+        this.applicationName = applicationName;
+        this.dataSource = new DriverDataSource(url, schema, applicationName);
     }
 
     /** Result of a migration run: how many migrations ran and the version the schema is at. */
     public record Outcome(int applied, String version) {}
 
     public Outcome migrate() throws SQLException {
-        try (Connection lock = dataSource.getConnection()) {
+        try (Connection lock = Database.connect(url, schema, applicationName + "-lock", Duration.ofSeconds(10))) {
             lock.setAutoCommit(true);
+            try (Statement s = lock.createStatement()) {
+                s.execute("set lock_timeout = '" + LOCK_TIMEOUT.toSeconds() + "s'");
+            }
             try (PreparedStatement s = lock.prepareStatement("select pg_advisory_lock(?, hashtext(?))")) {
                 s.setInt(1, (int) (LOCK_KEY >>> 32));
                 s.setString(2, schema);
@@ -98,21 +116,100 @@ public final class Migrations {
      * role can migrate.
      */
     private static void ensureVectorExtension(Connection c) throws SQLException {
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("select 1 from pg_extension where extname = 'vector'")) {
-            if (rs.next()) {
-                return;
+        if (vectorVersion(c) == null) {
+            try (Statement s = c.createStatement()) {
+                s.execute("create extension if not exists vector with schema public");
+            } catch (SQLException e) {
+                // Another schema's migrator may have created it this instant (unique violation).
+                if (vectorVersion(c) == null) {
+                    throw new SQLException(
+                            "the vector extension is not installed in this database and this role"
+                                    + " cannot create it (" + e.getMessage()
+                                    + "); ask a superuser to run: create extension"
+                                    + " vector with schema public",
+                            e.getSQLState(),
+                            e);
+                }
             }
         }
-        try (Statement s = c.createStatement()) {
-            s.execute("create extension if not exists vector with schema public");
-        } catch (SQLException e) {
+        String version = vectorVersion(c);
+        if (compareVersions(version, MIN_PGVECTOR) < 0) {
             throw new SQLException(
-                    "the vector extension is not installed in this database and this role cannot"
-                            + " create it (" + e.getMessage() + "); ask a superuser to run: create extension vector"
-                            + " with schema public",
-                    e.getSQLState(),
-                    e);
+                    "pgvector " + version + " is too old: Ragline needs " + MIN_PGVECTOR
+                            + " or newer (HNSW indexes); run: alter extension vector update",
+                    "0A000");
+        }
+    }
+
+    /** HNSW indexes arrived in pgvector 0.5.0. */
+    static final String MIN_PGVECTOR = "0.5.0";
+
+    private static String vectorVersion(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select extversion from pg_extension where extname = 'vector'")) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    static int compareVersions(String a, String b) {
+        String[] x = a.split("\\.");
+        String[] y = b.split("\\.");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            int xi = i < x.length ? Integer.parseInt(x[i].replaceAll("\\D.*", "")) : 0;
+            int yi = i < y.length ? Integer.parseInt(y[i].replaceAll("\\D.*", "")) : 0;
+            if (xi != yi) {
+                return Integer.compare(xi, yi);
+            }
+        }
+        return 0;
+    }
+
+    /** Unpooled connections for Flyway, with Ragline's search path. */
+    private record DriverDataSource(DatabaseUrl url, String schema, String applicationName) implements DataSource {
+        @Override
+        public Connection getConnection() throws SQLException {
+            return Database.connect(url, schema, applicationName, Duration.ofSeconds(10));
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            throw new SQLFeatureNotSupportedException("credentials come from DATABASE_URL");
+        }
+
+        @Override
+        public PrintWriter getLogWriter() {
+            return null;
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) {}
+
+        @Override
+        public void setLoginTimeout(int seconds) {}
+
+        @Override
+        public int getLoginTimeout() {
+            return 10;
+        }
+
+        @Override
+        public java.util.logging.Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            throw new SQLFeatureNotSupportedException();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) throws SQLException {
+            throw new SQLException("not a wrapper");
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) {
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return "DriverDataSource[" + url + "]";
         }
     }
 }

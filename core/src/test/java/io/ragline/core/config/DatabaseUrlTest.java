@@ -28,6 +28,17 @@ class DatabaseUrlTest {
     }
 
     @Test
+    void secretQueryParametersAreMaskedAndValuesAreEncoded() {
+        DatabaseUrl url = DatabaseUrl.parse(
+                        "postgresql://app:x@h/rag?sslmode=verify-full&sslpassword=k3y-secret&options=-c%20search_path%3Dx")
+                .url()
+                .orElseThrow();
+
+        assertThat(url.toString()).contains("sslpassword=<masked>").doesNotContain("k3y-secret");
+        assertThat(url.jdbcUrl()).contains("options=-c%20search_path%3Dx");
+    }
+
+    @Test
     void severalHostsAreKeptForFailover() {
         DatabaseUrl url = DatabaseUrl.parse("postgresql://app:x@h1:5432,h2:5433/rag?targetServerType=primary")
                 .url()

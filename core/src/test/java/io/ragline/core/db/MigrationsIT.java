@@ -2,8 +2,8 @@ package io.ragline.core.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;
@@ -13,11 +13,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -32,34 +33,28 @@ class MigrationsIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
 
-    static final List<HikariDataSource> pools = new ArrayList<>();
+    static DatabaseUrl url;
 
     @BeforeAll
-    static void pools() {
-        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
-        for (int i = 0; i < 4; i++) {
-            pools.add(Database.pool(url, db.schema(), 3, "migrations-it-" + i, null));
-        }
-        known = new Migrations(pools.get(0), db.schema()).pendingCount();
+    static void url() {
+        url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        known = migrations(0).pendingCount();
         assertThat(known).isPositive();
-    }
-
-    @AfterAll
-    static void close() {
-        pools.forEach(HikariDataSource::close);
     }
 
     @Test
     @Order(1)
     void fourMigratorsStartingAtOnceAllSucceedAndApplyEachMigrationOnce() throws Exception {
-        CyclicBarrier start = new CyclicBarrier(pools.size());
-        ExecutorService executor = Executors.newFixedThreadPool(pools.size());
+        int migrators = 4;
+        CyclicBarrier start = new CyclicBarrier(migrators);
+        ExecutorService executor = Executors.newFixedThreadPool(migrators);
         try {
             List<Future<Migrations.Outcome>> results = new ArrayList<>();
-            for (HikariDataSource pool : pools) {
+            for (int i = 0; i < migrators; i++) {
+                Migrations migrations = migrations(i);
                 Callable<Migrations.Outcome> migrate = () -> {
                     start.await();
-                    return new Migrations(pool, db.schema()).migrate();
+                    return migrations.migrate();
                 };
                 results.add(executor.submit(migrate));
             }
@@ -77,11 +72,34 @@ class MigrationsIT {
 
     @Test
     @Order(2)
+    void aMigratorWaitsWhileAnotherHoldsTheMigrationLock() throws Exception {
+        try (Connection holder = db.connect()) {
+            try (Statement s = holder.createStatement()) {
+                s.execute("select pg_advisory_lock(" + (int) (Migrations.LOCK_KEY >>> 32) + ", hashtext('" + db.schema()
+                        + "'))");
+            }
+            CompletableFuture<Migrations.Outcome> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return migrations(9).migrate();
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> !waiting.isDone());
+            try (Statement s = holder.createStatement()) {
+                s.execute("select pg_advisory_unlock_all()");
+            }
+            assertThat(waiting.get(30, TimeUnit.SECONDS).applied()).isZero();
+        }
+    }
+
+    @Test
+    @Order(2)
     void migratingAgainChangesNothing() throws Exception {
-        Migrations.Outcome again = new Migrations(pools.get(0), db.schema()).migrate();
+        Migrations.Outcome again = migrations(0).migrate();
 
         assertThat(again.applied()).isZero();
-        assertThat(new Migrations(pools.get(1), db.schema()).upToDate()).isTrue();
+        assertThat(migrations(1).upToDate()).isTrue();
     }
 
     @Test
@@ -105,6 +123,38 @@ class MigrationsIT {
         assertThat(db.queryValue("select count(*) from pg_indexes where schemaname = '" + db.schema()
                         + "' and indexdef like '%USING hnsw%vector_cosine_ops%'"))
                 .isEqualTo(1L);
+    }
+
+    @Test
+    @Order(20)
+    void aNewCollectionGetsItsOwnIndexAndKeepsItsDimensions() throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("insert into collections (name, dimensions) values ('small', 3)");
+            assertThat(db.queryValue("select count(*) from pg_indexes where schemaname = '" + db.schema()
+                            + "' and indexdef like '%vector(3)%'"))
+                    .isEqualTo(1L);
+            assertThatThrownBy(() -> s.execute("update collections set dimensions = 4 where name = 'small'"))
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("dimensions of a collection cannot change");
+        }
+    }
+
+    @Test
+    @Order(3)
+    void searchUsesThePartialHnswIndexOfTheCollection() throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("set enable_seqscan = off");
+            var rs = s.executeQuery("explain select ch.id from chunks ch where ch.collection_id = 1"
+                    + " and ch.embedding is not null order by ch.embedding::vector(384) <=> " + vector(1, 0)
+                    + "::vector(384) limit 5");
+            StringBuilder plan = new StringBuilder();
+            while (rs.next()) {
+                plan.append(rs.getString(1)).append('\n');
+            }
+            assertThat(plan.toString()).contains("chunks_embedding_c1_idx");
+        }
     }
 
     @Test
@@ -196,6 +246,10 @@ class MigrationsIT {
         }
         assertThat(db.queryValue("select status || ':' || (delivery_id <> '') from claude_events"))
                 .isEqualTo("received:true");
+    }
+
+    private static Migrations migrations(int n) {
+        return new Migrations(url, db.schema(), "migrations-it-" + n);
     }
 
     private static String vector(double first, double second) {

@@ -59,6 +59,22 @@ public final class DockerCompose {
         Command.of(argv).in(home).timeout(Duration.ofMinutes(10)).run();
         Map<String, String> addresses = new LinkedHashMap<>();
         if (services.contains(POSTGRES)) {
+            // The image applies POSTGRES_PASSWORD only when it creates the volume; a regenerated
+            // .env (git clean) would lock us out. Inside the container local connections are
+            // trusted, so set the password again on every up.
+            List<String> exec = new ArrayList<>(compose());
+            exec.addAll(List.of(
+                    "exec",
+                    "-T",
+                    POSTGRES,
+                    "psql",
+                    "-U",
+                    "ragline",
+                    "-d",
+                    "ragline",
+                    "-c",
+                    "alter role ragline password '" + env.get("POSTGRES_PASSWORD") + "'"));
+            Command.of(exec).in(home).timeout(Duration.ofMinutes(1)).run();
             addresses.put(
                     "DATABASE_URL",
                     "postgresql://ragline:" + env.get("POSTGRES_PASSWORD") + "@127.0.0.1:" + env.get("RAGLINE_PG_PORT")

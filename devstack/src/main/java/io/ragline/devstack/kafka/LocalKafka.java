@@ -86,6 +86,11 @@ public final class LocalKafka {
             progress.step("stopping Kafka (pid " + p.pid() + ", data stays in " + dir.resolve("data") + ")");
             stopProcess(p);
         });
+        try {
+            Files.deleteIfExists(dir.resolve("pid"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private ProcessHandle launch(Path config) {
@@ -109,8 +114,9 @@ public final class LocalKafka {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
-            // setsid execs in place, so the pid is the broker's own.
-            Files.writeString(dir.resolve("pid"), p.pid() + "\n");
+            // setsid execs in place, so the pid is the broker's own. Its start time goes with it,
+            // so that a recycled pid (after a reboot) is never taken for the broker.
+            Files.writeString(dir.resolve("pid"), p.pid() + " " + startOf(p.toHandle()) + "\n");
             return p.toHandle();
         } catch (IOException e) {
             throw new DevStackException("cannot start the Kafka broker: " + e.getMessage(), e);
@@ -165,15 +171,19 @@ public final class LocalKafka {
             return Optional.empty();
         }
         try {
-            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            String[] fields = Files.readString(pidFile).strip().split("\\s+");
+            long pid = Long.parseLong(fields[0]);
+            String started = fields.length > 1 ? fields[1] : "";
             return ProcessHandle.of(pid)
                     .filter(ProcessHandle::isAlive)
-                    // The command line is too long to be read back whole (the class path), so the
-                    // executable is what identifies a recycled pid.
-                    .filter(p -> p.info().command().map(c -> c.endsWith("java")).orElse(true));
+                    .filter(p -> !started.isEmpty() && started.equals(startOf(p)));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
+    }
+
+    private static String startOf(ProcessHandle p) {
+        return p.info().startInstant().map(Object::toString).orElse("");
     }
 
     private static void stopProcess(ProcessHandle p) {

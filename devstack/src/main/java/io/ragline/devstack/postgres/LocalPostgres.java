@@ -39,9 +39,11 @@ public final class LocalPostgres {
 
     /** Starts the cluster unless it runs already; returns its libpq URL. */
     public String start() {
-        Path bin = new PostgresInstallation(progress, privilege).ensureServerWithPgvector();
-        String runAs = serviceUser();
         Path data = dir.resolve("data");
+        Path bin = binDirFor(data)
+                .filter(PostgresInstallation::hasPgvector)
+                .orElseGet(() -> new PostgresInstallation(progress, privilege).ensureServerWithPgvector());
+        String runAs = serviceUser();
         String password = password();
         if (!Files.exists(data.resolve("PG_VERSION"))) {
             initdb(bin, data, runAs, password);
@@ -78,7 +80,7 @@ public final class LocalPostgres {
         if (!Files.exists(data.resolve("PG_VERSION"))) {
             return;
         }
-        Path bin = PostgresInstallation.findBinDir()
+        Path bin = binDirFor(data)
                 .orElseThrow(() -> new DevStackException("cannot stop PostgreSQL: no server binaries found"));
         String runAs = serviceUser();
         if (isRunning(bin, data, runAs)) {
@@ -89,6 +91,25 @@ public final class LocalPostgres {
         }
     }
 
+    /**
+     * The binaries of the cluster's own major version ({@code data/PG_VERSION}) when it exists,
+     * so that a newer server installed later does not try to start an older cluster.
+     */
+    private static java.util.Optional<Path> binDirFor(Path data) {
+        try {
+            if (Files.exists(data.resolve("PG_VERSION"))) {
+                String major = Files.readString(data.resolve("PG_VERSION")).strip();
+                Path bin = Path.of("/usr/lib/postgresql", major, "bin");
+                if (Files.isExecutable(bin.resolve("pg_ctl"))) {
+                    return java.util.Optional.of(bin);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return PostgresInstallation.findBinDir();
+    }
+
     public static String url(int port, String password) {
         return "postgresql://" + USER + ":" + password + "@127.0.0.1:" + port + "/" + DATABASE + "?sslmode=disable";
     }
@@ -96,16 +117,23 @@ public final class LocalPostgres {
     private String serverOptions(int port) {
         // A development cluster: durability traded for speed (fsync off), as the tests restart it
         // cleanly and never need crash safety of the server itself.
-        return "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='" + dir.resolve("run")
-                + "' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        // TCP on loopback only: a Unix socket under the repository could exceed the 107-byte path
+        // limit in a deep workspace.
+        return "-p " + port
+                + " -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                 + " -c shared_buffers=256MB";
     }
 
     private void initdb(Path bin, Path data, String runAs, String password) {
         progress.step("creating a PostgreSQL cluster in " + data);
+        Path pwfile = dir.resolve("initdb.pw");
         try {
-            Files.createDirectories(dir.resolve("run"));
-            Path pwfile = dir.resolve("initdb.pw");
+            Files.createDirectories(dir);
+            Files.deleteIfExists(pwfile);
+            Files.createFile(
+                    pwfile,
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
             Files.writeString(pwfile, password + "\n");
             if (runAs != null) {
                 Command.of("chown", "-R", runAs + ":", dir.toString()).run();
@@ -123,9 +151,14 @@ public final class LocalPostgres {
                             "--locale=C")
                     .asUser(runAs)
                     .run();
-            Files.delete(pwfile);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            try {
+                Files.deleteIfExists(pwfile);
+            } catch (IOException ignored) {
+                // reported by the next initdb
+            }
         }
     }
 

@@ -21,6 +21,8 @@ public final class PostgresInstallation {
     /** Debian suite whose source package of pgvector we build when the running release has none. */
     static final String PGVECTOR_SOURCE_SUITE = "trixie";
 
+    static final String DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
     static final String SOURCES_FILE = "/etc/apt/sources.list.d/ragline-pgvector-src.sources";
 
     private final Progress progress;
@@ -147,7 +149,7 @@ public final class PostgresInstallation {
                     + "URIs: http://deb.debian.org/debian\n"
                     + "Suites: " + PGVECTOR_SOURCE_SUITE + "\n"
                     + "Components: main\n"
-                    + "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n";
+                    + "Signed-By: " + DEBIAN_KEYRING + "\n";
             privilege
                     .system("sh", "-c", "cat > " + SOURCES_FILE + " <<'EOF'\n" + sources + "EOF")
                     .run();
@@ -192,7 +194,10 @@ public final class PostgresInstallation {
     }
 
     private boolean aptHasCandidate(String pkg) {
-        String policy = Command.of("apt-cache", "policy", pkg).tryRun().output();
+        String policy = Command.of("apt-cache", "policy", pkg)
+                .env("LC_ALL", "C")
+                .tryRun()
+                .output();
         return policy.contains("Candidate:") && !policy.contains("Candidate: (none)");
     }
 

@@ -41,7 +41,8 @@ CREATE TABLE documents (
     chunked_at    timestamptz,
     embedded_at   timestamptz,
     deleted_at    timestamptz,
-    UNIQUE (collection_id, external_id)
+    UNIQUE (collection_id, external_id),
+    UNIQUE (id, collection_id) -- target of chunks' composite key: a chunk's collection is its document's
 );
 CREATE INDEX documents_collection_status_idx ON documents (collection_id, status);
 CREATE INDEX documents_metadata_idx ON documents USING gin (metadata jsonb_path_ops);
@@ -50,8 +51,8 @@ CREATE INDEX documents_metadata_idx ON documents USING gin (metadata jsonb_path_
 -- embedding::vector(dimensions): one table, an index per collection and dimension.
 CREATE TABLE chunks (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    document_id      bigint NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-    collection_id    integer NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+    document_id      bigint NOT NULL,
+    collection_id    integer NOT NULL,
     document_version bigint NOT NULL,
     seq              integer NOT NULL CHECK (seq >= 0),
     content          text NOT NULL,
@@ -59,7 +60,8 @@ CREATE TABLE chunks (
     embedding        vector,
     model            text,
     embedded_at      timestamptz,
-    UNIQUE (document_id, seq)
+    UNIQUE (document_id, seq),
+    FOREIGN KEY (document_id, collection_id) REFERENCES documents (id, collection_id) ON DELETE CASCADE
 );
 CREATE INDEX chunks_pending_idx ON chunks (document_id) WHERE embedding IS NULL;
 
@@ -82,11 +84,36 @@ BEGIN
 END
 $$;
 
+-- Every collection gets its index when it is created. Building it takes a SHARE lock on chunks
+-- (writes to every collection wait while it scans the table), so create collections while the
+-- table is small or quiet. Dimensions are fixed: changing them means a new collection.
+CREATE FUNCTION collection_created() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ${schema}.ensure_collection_index(NEW.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER collection_created AFTER INSERT ON collections
+    FOR EACH ROW EXECUTE FUNCTION collection_created();
+
+CREATE FUNCTION collection_dimensions_fixed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the dimensions of a collection cannot change (collection "%": % to %); create a new collection',
+        OLD.name, OLD.dimensions, NEW.dimensions USING ERRCODE = 'feature_not_supported';
+END
+$$;
+CREATE TRIGGER collection_dimensions_fixed BEFORE UPDATE OF dimensions ON collections
+    FOR EACH ROW WHEN (OLD.dimensions IS DISTINCT FROM NEW.dimensions)
+    EXECUTE FUNCTION collection_dimensions_fixed();
+
 INSERT INTO collections (name) VALUES ('default');
-SELECT ensure_collection_index(id) FROM collections WHERE name = 'default';
 
 -- Similarity search for SQL clients (psql, PostgREST). The query vector must have the
--- collection's dimensions; filter is matched against document metadata with @>.
+-- collection's dimensions; filter is matched against document metadata with @>. HNSW returns at
+-- most hnsw.ef_search candidates before filters apply, so ef_search is raised to match_count
+-- and iterative scans (pgvector 0.8) fetch more when filters reject candidates.
 CREATE FUNCTION search_documents(
     query       vector,
     match_count integer DEFAULT 10,
@@ -100,7 +127,7 @@ CREATE FUNCTION search_documents(
     metadata    jsonb,
     similarity  double precision
 )
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     c ${schema}.collections%ROWTYPE;
 BEGIN
@@ -112,8 +139,12 @@ BEGIN
         RAISE EXCEPTION 'query vector has % dimensions, collection "%" has %',
             public.vector_dims(query), collection, c.dimensions USING ERRCODE = 'data_exception';
     END IF;
-    IF match_count IS NULL OR match_count < 1 THEN
-        RAISE EXCEPTION 'match_count must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    IF match_count IS NULL OR match_count < 1 OR match_count > 1000 THEN
+        RAISE EXCEPTION 'match_count must be between 1 and 1000' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM set_config('hnsw.ef_search', greatest(match_count, 40)::text, true);
+    IF current_setting('hnsw.iterative_scan', true) IS NOT NULL THEN -- pgvector 0.8 and later
+        PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
     END IF;
     RETURN QUERY EXECUTE format(
         'SELECT ch.id, d.external_id, d.title, ch.content, d.metadata,
@@ -121,6 +152,7 @@ BEGIN
            FROM ${schema}.chunks ch
            JOIN ${schema}.documents d ON d.id = ch.document_id
           WHERE ch.collection_id = $2
+            AND ch.embedding IS NOT NULL
             AND d.status <> ''deleted''
             AND d.metadata @> $3
           ORDER BY ch.embedding::public.vector(%1$s) OPERATOR(public.<=>) $1::public.vector(%1$s)
@@ -201,7 +233,9 @@ CREATE TABLE model_metrics (
 
 -- Transactional outbox: any transaction (or SQL client) inserts topic, key and payload; the
 -- event-dispatcher publishes rows to Kafka in id order per key and then deletes them.
--- A null payload is a tombstone.
+-- A null payload is a tombstone. priority lets urgent keys go first; it never reorders rows
+-- of one key (the dispatcher orders by id within a key). id order is insert order, not commit
+-- order: the dispatcher must allow for ids that commit late.
 CREATE TABLE outbox (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     topic      text NOT NULL CHECK (topic ~ '^[A-Za-z0-9._-]{1,249}$'),
@@ -211,7 +245,6 @@ CREATE TABLE outbox (
     priority   smallint NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-CREATE INDEX outbox_priority_idx ON outbox (priority DESC, id);
 
 -- The doorbell: one payload-free NOTIFY per inserting statement (Postgres folds identical
 -- notifications of a transaction into one). Channel: '<schema>.outbox'.

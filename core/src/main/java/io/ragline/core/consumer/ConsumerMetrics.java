@@ -1,0 +1,97 @@
+package io.ragline.core.consumer;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The poll loop's own metrics. Prometheus names: {@code ragline_consumer_records_total{topic,
+ * outcome}} (processed, dead_lettered), {@code ragline_consumer_failures_total{topic,kind}},
+ * {@code ragline_consumer_pauses_total{kind}}, {@code ragline_consumer_paused_partitions},
+ * {@code ragline_consumer_batch_size} and {@code ragline_consumer_batch_duration_seconds}
+ * (histograms), all tagged with the consumer's {@code client}.
+ */
+public final class ConsumerMetrics {
+    private final MeterRegistry registry;
+    private final String client;
+    private final AtomicInteger paused = new AtomicInteger();
+    private final DistributionSummary batchSize;
+    private final Timer batchDuration;
+
+    public ConsumerMetrics(MeterRegistry registry, String client) {
+        this.registry = registry;
+        this.client = client;
+        Gauge.builder("ragline.consumer.paused.partitions", paused, AtomicInteger::get)
+                .description("Partitions this consumer has paused while it backs off")
+                .tag("client", client)
+                .register(registry);
+        this.batchSize = DistributionSummary.builder("ragline.consumer.batch.size")
+                .description("Records per polled batch")
+                .tag("client", client)
+                .serviceLevelObjectives(1, 10, 50, 100, 250, 500, 1000)
+                .register(registry);
+        this.batchDuration = Timer.builder("ragline.consumer.batch.duration")
+                .description("Time to write a batch, including its transaction")
+                .tag("client", client)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+    }
+
+    /** Metrics that go nowhere, for unit tests that do not look at them. */
+    public static ConsumerMetrics discarding() {
+        return new ConsumerMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), "test");
+    }
+
+    void processed(String topic, int count) {
+        records(topic, "processed").increment(count);
+    }
+
+    void deadLettered(String topic) {
+        records(topic, "dead_lettered").increment();
+    }
+
+    void failure(String topic, FailureKind kind) {
+        Counter.builder("ragline.consumer.failures")
+                .tag("client", client)
+                .tag("topic", topic)
+                .tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
+                .register(registry)
+                .increment();
+    }
+
+    void paused(int partitions, FailureKind kind) {
+        paused.set(partitions);
+        Counter.builder("ragline.consumer.pauses")
+                .tag("client", client)
+                .tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
+                .register(registry)
+                .increment();
+    }
+
+    void resumed() {
+        paused.set(0);
+    }
+
+    int pausedPartitions() {
+        return paused.get();
+    }
+
+    void batch(int size, long nanos) {
+        batchSize.record(size);
+        batchDuration.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private Counter records(String topic, String outcome) {
+        return Counter.builder("ragline.consumer.records")
+                .tag("client", client)
+                .tag("topic", topic)
+                .tag("outcome", outcome)
+                .register(registry);
+    }
+}

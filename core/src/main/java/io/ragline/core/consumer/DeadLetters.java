@@ -1,0 +1,14 @@
+package io.ragline.core.consumer;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/** Where poison records go. Returns only once the dead letter is durable (acknowledged). */
+@FunctionalInterface
+public interface DeadLetters {
+    void publish(ConsumerRecord<byte[], byte[]> record, Throwable reason, int attempts) throws Exception;
+
+    /** The dead-letter topic of {@code topic}. */
+    static String topicOf(String topic) {
+        return topic + ".dlq";
+    }
+}

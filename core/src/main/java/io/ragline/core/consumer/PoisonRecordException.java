@@ -1,0 +1,32 @@
+package io.ragline.core.consumer;
+
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * A record that can never be applied: not parsable, not valid, or refused by the database for
+ * its content. Thrown by a decoder, or by a writer that names the offending record so that the
+ * rest of the batch is applied without it. The message is for the dead-letter header: it must
+ * say what is wrong without repeating the payload.
+ */
+public class PoisonRecordException extends Exception {
+    private final transient ConsumerRecord<byte[], byte[]> record;
+
+    public PoisonRecordException(String message) {
+        this(message, null, null);
+    }
+
+    public PoisonRecordException(String message, Throwable cause) {
+        this(message, null, cause);
+    }
+
+    public PoisonRecordException(String message, ConsumerRecord<byte[], byte[]> record, Throwable cause) {
+        super(message, cause);
+        this.record = record;
+    }
+
+    /** The record at fault, when the writer knows it. */
+    public Optional<ConsumerRecord<byte[], byte[]>> record() {
+        return Optional.ofNullable(record);
+    }
+}

@@ -1,0 +1,125 @@
+package io.ragline.core.consumer;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Applies a batch in one Postgres transaction together with the consumed offsets
+ * ({@code consumer_offsets}). Records at or below an offset already stored for the group are
+ * dropped before the writer sees them: a batch redelivered after a crash between the database
+ * commit and the Kafka commit has no effect. The call runs through a circuit breaker, so a
+ * database that keeps failing is left alone for a while instead of hammered.
+ */
+public final class PostgresBatchSink<T> implements BatchSink<T> {
+    private final DataSource dataSource;
+    private final String groupId;
+    private final BatchWriter<T> writer;
+    private final CircuitBreaker breaker;
+
+    public PostgresBatchSink(DataSource dataSource, String groupId, BatchWriter<T> writer, CircuitBreaker breaker) {
+        this.dataSource = dataSource;
+        this.groupId = groupId;
+        this.writer = writer;
+        this.breaker = breaker;
+    }
+
+    @Override
+    public void write(List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> consumed) throws Exception {
+        breaker.acquirePermission(); // CallNotPermittedException while open: transient for the loop
+        long start = breaker.getCurrentTimestamp();
+        try {
+            writeInTransaction(records, consumed);
+            breaker.onSuccess(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit());
+        } catch (Exception e) {
+            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            throw e;
+        }
+    }
+
+    private void writeInTransaction(List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
+            throws Exception {
+        Map<TopicPartition, Long> next = nextOffsets(consumed);
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                Map<TopicPartition, Long> stored = lockStoredOffsets(c, next.keySet());
+                List<InboundRecord<T>> fresh = new ArrayList<>(records.size());
+                for (InboundRecord<T> r : records) {
+                    Long done = stored.get(new TopicPartition(r.topic(), r.partition()));
+                    if (done == null || r.offset() >= done) {
+                        fresh.add(r);
+                    }
+                }
+                if (!fresh.isEmpty()) {
+                    writer.write(fresh, c);
+                }
+                storeOffsets(c, next);
+                c.commit();
+            } catch (Exception e) {
+                rollbackQuietly(c, e);
+                throw e;
+            }
+        }
+    }
+
+    /** Reads and locks this group's stored offsets of the batch's partitions. */
+    private Map<TopicPartition, Long> lockStoredOffsets(Connection c, Iterable<TopicPartition> partitions)
+            throws Exception {
+        Map<TopicPartition, Long> stored = new HashMap<>();
+        try (PreparedStatement s = c.prepareStatement("select next_offset from consumer_offsets"
+                + " where group_id = ? and topic = ? and partition = ? for update")) {
+            for (TopicPartition tp : partitions) {
+                s.setString(1, groupId);
+                s.setString(2, tp.topic());
+                s.setInt(3, tp.partition());
+                try (ResultSet rs = s.executeQuery()) {
+                    if (rs.next()) {
+                        stored.put(tp, rs.getLong(1));
+                    }
+                }
+            }
+        }
+        return stored;
+    }
+
+    private void storeOffsets(Connection c, Map<TopicPartition, Long> next) throws Exception {
+        try (PreparedStatement s = c.prepareStatement("insert into consumer_offsets (group_id, topic, partition,"
+                + " next_offset) values (?, ?, ?, ?) on conflict (group_id, topic, partition) do update"
+                + " set next_offset = excluded.next_offset, updated_at = now()"
+                + " where consumer_offsets.next_offset < excluded.next_offset")) {
+            for (Map.Entry<TopicPartition, Long> e : next.entrySet()) {
+                s.setString(1, groupId);
+                s.setString(2, e.getKey().topic());
+                s.setInt(3, e.getKey().partition());
+                s.setLong(4, e.getValue());
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    static Map<TopicPartition, Long> nextOffsets(List<ConsumerRecord<byte[], byte[]>> consumed) {
+        Map<TopicPartition, Long> next = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : consumed) {
+            next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
+        }
+        return next;
+    }
+
+    private static void rollbackQuietly(Connection c, Exception cause) {
+        try {
+            c.rollback();
+        } catch (Exception e) {
+            cause.addSuppressed(e);
+        }
+    }
+}
