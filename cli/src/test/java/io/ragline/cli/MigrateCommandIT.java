@@ -2,6 +2,7 @@ package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,8 +16,8 @@ class MigrateCommandIT {
     void twoProcessesStartedAtTheSameMomentBothSucceedAndAThirdChangesNothing() throws Exception {
         Map<String, String> env = Map.of("DATABASE_URL", db.databaseUrl(), "RAGLINE_DB_SCHEMA", db.schema());
 
-        CliProcess first = CliProcess.start(env, "migrate");
-        CliProcess second = CliProcess.start(env, "migrate");
+        JavaProcess first = CliProcess.start(env, "migrate");
+        JavaProcess second = CliProcess.start(env, "migrate");
         int firstExit = first.waitFor(120);
         int secondExit = second.waitFor(120);
 
@@ -29,7 +30,7 @@ class MigrateCommandIT {
         assertThat(db.queryValue("select count(*) from flyway_schema_history where not success"))
                 .isEqualTo(0L);
 
-        CliProcess third = CliProcess.start(env, "migrate");
+        JavaProcess third = CliProcess.start(env, "migrate");
         assertThat(third.waitFor(120)).isZero();
         assertThat(third.stdout()).contains("schema " + db.schema() + " is up to date");
         assertThat(db.queryValue("select count(*) from flyway_schema_history where version is not null"))
@@ -38,7 +39,7 @@ class MigrateCommandIT {
 
     @Test
     void anUnparsableDatabaseUrlFailsWithExitCodeTwoAndNoSecret() throws Exception {
-        CliProcess migrate =
+        JavaProcess migrate =
                 CliProcess.start(Map.of("DATABASE_URL", "postgresql://u:T0p-Secret@host:port/db"), "migrate");
 
         assertThat(migrate.waitFor(60)).isEqualTo(2);

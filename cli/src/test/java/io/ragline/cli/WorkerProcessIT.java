@@ -3,6 +3,7 @@ package io.ragline.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -24,7 +25,7 @@ class WorkerProcessIT {
     @ParameterizedTest
     @ValueSource(strings = {"ingest-worker", "embedding-worker", "training-worker", "event-dispatcher", "all"})
     void badConfigurationStopsStartUpWithOneMessageNamingEveryProblemAndNoSecret(String process) throws Exception {
-        CliProcess worker = CliProcess.start(
+        JavaProcess worker = CliProcess.start(
                 Map.of(
                         "DATABASE_URL", "postgres://ragline:Hunter2-Secret@db.internal:port/rag",
                         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + freePort(),
@@ -49,7 +50,7 @@ class WorkerProcessIT {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
         env.put("RAGLINE_LOG_FORMAT", "json");
-        CliProcess worker = CliProcess.start(env, "ingest-worker");
+        JavaProcess worker = CliProcess.start(env, "ingest-worker");
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/health/ready"))
                 .build();
@@ -59,7 +60,7 @@ class WorkerProcessIT {
                 .untilAsserted(() -> assertThat(http.send(ready, HttpResponse.BodyHandlers.ofString())
                                 .statusCode())
                         .isEqualTo(200));
-        worker.process.destroy(); // SIGTERM
+        worker.terminate();
 
         assertThat(worker.waitFor(30)).isZero();
         String logs = worker.stderr();

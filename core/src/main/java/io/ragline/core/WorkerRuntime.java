@@ -76,6 +76,15 @@ public final class WorkerRuntime implements AutoCloseable {
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
     private final List<ConsumerLoop<?>> loops = new CopyOnWriteArrayList<>();
     private KafkaProducer<byte[], byte[]> producer;
+    /** Refreshes the Kafka client meters (lag per partition appears once partitions are assigned). */
+    private final java.util.concurrent.ScheduledExecutorService kafkaMetricsRefresh =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kafka-metrics-refresh");
+                t.setDaemon(true);
+                return t;
+            });
+
+    private static final Duration KAFKA_METRICS_REFRESH = Duration.ofSeconds(10);
     private volatile int exitCode;
 
     private WorkerRuntime(String processName, CoreSettings settings) throws IOException, SQLException {
@@ -92,6 +101,7 @@ public final class WorkerRuntime implements AutoCloseable {
         JvmGcMetrics gc = new JvmGcMetrics();
         gc.bindTo(registry);
         closeables.add(gc);
+        closeables.add(kafkaMetricsRefresh::shutdownNow);
 
         this.dataSource =
                 Database.pool(settings.database(), settings.schema(), settings.poolSize(), processName, registry);
@@ -173,7 +183,8 @@ public final class WorkerRuntime implements AutoCloseable {
     public synchronized Producer<byte[], byte[]> producer() {
         if (producer == null) {
             producer = KafkaClients.producer(settings.kafkaBootstrapServers(), settings.kafka(), processName);
-            KafkaClientMetrics metrics = new KafkaClientMetrics(producer);
+            KafkaClientMetrics metrics = new KafkaClientMetrics(
+                    producer, io.micrometer.core.instrument.Tags.empty(), kafkaMetricsRefresh, KAFKA_METRICS_REFRESH);
             metrics.bindTo(registry);
             KafkaProducer<byte[], byte[]> p = producer;
             manage(() -> p.close(settings.shutdownTimeout().dividedBy(2)));
@@ -203,7 +214,8 @@ public final class WorkerRuntime implements AutoCloseable {
             String clientId = processName + "-" + binding.name() + "-" + i;
             KafkaConsumer<byte[], byte[]> consumer =
                     KafkaClients.consumer(settings.kafkaBootstrapServers(), settings.kafka(), group, clientId);
-            KafkaClientMetrics clientMetrics = new KafkaClientMetrics(consumer);
+            KafkaClientMetrics clientMetrics = new KafkaClientMetrics(
+                    consumer, io.micrometer.core.instrument.Tags.empty(), kafkaMetricsRefresh, KAFKA_METRICS_REFRESH);
             clientMetrics.bindTo(registry);
             manage(clientMetrics);
             ConsumerLoop<T> loop = new ConsumerLoop<>(

@@ -60,6 +60,17 @@ public final class KafkaTopics {
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 
+    /** Sends {@code count} records keyed {@code key-<i>} with {@code value(i)}, and waits for them all. */
+    public static void produce(String topic, int count, java.util.function.IntFunction<String> value) {
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int i = 0; i < count; i++) {
+                producer.send(
+                        new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "key-" + i, value.apply(i)));
+            }
+            producer.flush();
+        }
+    }
+
     /** The end offset of each partition of {@code topic}: how many records it has ever held. */
     public static Map<Integer, Long> endOffsets(String topic) {
         try (KafkaConsumer<String, String> c = consumer("end-offsets-" + UUID.randomUUID())) {

@@ -5,7 +5,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
 /** Just enough of a libpq URL for test fixtures (the product parses it in core's DatabaseUrl). */
-record LibpqUrl(String jdbcUrl, String user, String password) {
+record LibpqUrl(String jdbcUrl, String user, String password, String host, int port) {
     @Override
     public String toString() {
         return "LibpqUrl[" + jdbcUrl + ", user=" + user + "]";
@@ -19,6 +19,8 @@ record LibpqUrl(String jdbcUrl, String user, String password) {
         return new LibpqUrl(
                 jdbc,
                 URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8),
-                userInfo.length > 1 ? URLDecoder.decode(userInfo[1], StandardCharsets.UTF_8) : "");
+                userInfo.length > 1 ? URLDecoder.decode(userInfo[1], StandardCharsets.UTF_8) : "",
+                uri.getHost(),
+                uri.getPort() < 0 ? 5432 : uri.getPort());
     }
 }

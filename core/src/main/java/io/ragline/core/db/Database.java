@@ -35,6 +35,9 @@ public final class Database {
         config.addDataSourceProperty("currentSchema", schema + ",public");
         config.addDataSourceProperty("reWriteBatchedInserts", "true");
         config.addDataSourceProperty("tcpKeepAlive", "true");
+        // The server's DETAIL ("Failing row contains (...)") is row content: keep it out of
+        // exception messages, which reach logs and dead-letter headers.
+        config.addDataSourceProperty("logServerErrorDetail", "false");
         if (registry != null) {
             config.setMetricRegistry(registry);
         }
@@ -51,6 +54,7 @@ public final class Database {
         props.setProperty("currentSchema", schema + ",public");
         props.setProperty("connectTimeout", String.valueOf(Math.max(1, timeout.toSeconds())));
         props.setProperty("loginTimeout", String.valueOf(Math.max(1, timeout.toSeconds())));
+        props.setProperty("logServerErrorDetail", "false");
         return DriverManager.getConnection(url.jdbcUrl(), props);
     }
 }

@@ -1,0 +1,81 @@
+package io.ragline.testkit;
+
+import io.ragline.devstack.JavaClasspath;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A main class of the test class path run as a real OS process, so tests can send it SIGTERM or
+ * SIGKILL. Its environment is exactly what the test gives (plus PATH and HOME); {@code
+ * RAGLINE_HOME} is an empty directory so that no {@code .ragline/dev.env} leaks in.
+ */
+public final class JavaProcess {
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+
+    private JavaProcess(Process process, Path stdout, Path stderr) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    public static JavaProcess start(List<String> jvmOptions, String mainClass, Map<String, String> env, String... args)
+            throws IOException {
+        Path home = Files.createTempDirectory("ragline-process");
+        List<String> argv = new ArrayList<>();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        argv.addAll(jvmOptions);
+        argv.addAll(List.of("-cp", JavaClasspath.current(), mainClass));
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment()
+                .keySet()
+                .removeIf(k ->
+                        k.startsWith("RAGLINE_") || k.equals("DATABASE_URL") || k.equals("KAFKA_BOOTSTRAP_SERVERS"));
+        pb.environment().put("RAGLINE_HOME", home.toString());
+        pb.environment().putAll(env);
+        Path out = home.resolve("stdout");
+        Path err = home.resolve("stderr");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        return new JavaProcess(pb.start(), out, err);
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** SIGTERM. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** SIGKILL. */
+    public void kill() {
+        process.destroyForcibly();
+    }
+
+    /** The exit code; fails the test if the process is still running after {@code seconds}. */
+    public int waitFor(long seconds) throws InterruptedException, IOException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(
+                    "process did not exit within " + seconds + " s; stderr:\n" + stderr() + "\nstdout:\n" + stdout());
+        }
+        return process.exitValue();
+    }
+
+    public String stdout() throws IOException {
+        return Files.readString(stdout, StandardCharsets.UTF_8);
+    }
+
+    public String stderr() throws IOException {
+        return Files.readString(stderr, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,134 @@
+package io.ragline.testkit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A loopback TCP proxy in front of a real server. {@link #cut()} makes the server look stopped to
+ * everything behind the proxy (open connections drop, new ones are refused) without stopping the
+ * server that other tests share; {@link #restore()} brings it back on the same port.
+ */
+public final class TcpProxy implements AutoCloseable {
+    private final InetSocketAddress target;
+    private final int port;
+    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private volatile ServerSocket server;
+
+    public TcpProxy(String targetHost, int targetPort) {
+        this.target = new InetSocketAddress(targetHost, targetPort);
+        this.server = bind(0);
+        this.port = server.getLocalPort();
+        accept(server);
+    }
+
+    /** A proxy in front of the test database; {@link #databaseUrl()} points through it. */
+    public static TcpProxy forDatabase() {
+        LibpqUrl url = LibpqUrl.parse(TestServices.get().databaseUrl());
+        return new TcpProxy(url.host(), url.port());
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The test database's URL with its host and port replaced by this proxy's. */
+    public String databaseUrl() {
+        return TestServices.get().databaseUrl().replaceFirst("@[^/@]+/", "@127.0.0.1:" + port + "/");
+    }
+
+    /** Drops every connection and refuses new ones, as a stopped server would. */
+    public synchronized void cut() {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing is all we want
+        }
+        sockets.forEach(TcpProxy::closeQuietly);
+        sockets.clear();
+    }
+
+    /** Listens again on the same port. */
+    public synchronized void restore() {
+        server = bind(port);
+        accept(server);
+    }
+
+    @Override
+    public void close() {
+        cut();
+    }
+
+    private static ServerSocket bind(int port) {
+        try {
+            ServerSocket s = new ServerSocket();
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on 127.0.0.1:" + port, e);
+        }
+    }
+
+    private void accept(ServerSocket listening) {
+        Thread t = new Thread(
+                () -> {
+                    while (!listening.isClosed()) {
+                        try {
+                            Socket client = listening.accept();
+                            Socket upstream = new Socket();
+                            upstream.connect(target, 5000);
+                            sockets.add(client);
+                            sockets.add(upstream);
+                            pump(client, upstream);
+                            pump(upstream, client);
+                        } catch (IOException e) {
+                            // closed by cut(), or the target refused: the client sees a closed socket
+                        }
+                    }
+                },
+                "tcp-proxy-" + port);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void pump(Socket from, Socket to) {
+        Thread t = new Thread(
+                () -> {
+                    byte[] buffer = new byte[16384];
+                    try (InputStream in = from.getInputStream();
+                            OutputStream out = to.getOutputStream()) {
+                        int n;
+                        while ((n = in.read(buffer)) >= 0) {
+                            out.write(buffer, 0, n);
+                            out.flush();
+                        }
+                    } catch (IOException e) {
+                        // one side closed
+                    } finally {
+                        closeQuietly(from);
+                        closeQuietly(to);
+                        sockets.remove(from);
+                        sockets.remove(to);
+                    }
+                },
+                "tcp-proxy-pump");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+}
