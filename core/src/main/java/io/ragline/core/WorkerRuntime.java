@@ -271,10 +271,9 @@ public final class WorkerRuntime implements AutoCloseable {
 
     private void ensureDeadLetterTopics(List<String> topics) {
         try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                settings.kafkaBootstrapServers(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                10_000))) {
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrapServers(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000))) {
             Map<String, TopicDescription> sources =
                     admin.describeTopics(topics).allTopicNames().get(15, TimeUnit.SECONDS);
             List<NewTopic> dlqs = new ArrayList<>();

@@ -116,6 +116,8 @@ class ConsumerLoopIT {
                     KafkaTopics.read(DeadLetters.topicOf(topic), 2, Duration.ofSeconds(30));
 
             assertThat(dead).extracting(ConsumerRecord::value).containsExactly("poison-not-json", "refused");
+            // Created by the runtime beside its source (1 partition), not auto-created (3).
+            assertThat(KafkaTopics.endOffsets(DeadLetters.topicOf(topic))).hasSize(1);
             ConsumerRecord<String, String> first = dead.get(0);
             assertThat(header(first, KafkaDeadLetters.ERROR_CLASS)).isEqualTo(PoisonRecordException.class.getName());
             assertThat(header(first, KafkaDeadLetters.ERROR_MESSAGE)).contains("starts with 'poison'");

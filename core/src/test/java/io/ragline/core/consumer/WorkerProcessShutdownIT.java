@@ -23,6 +23,10 @@ class WorkerProcessShutdownIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema();
 
+    /** A schema the runtime migrates but where the handler's table was never created. */
+    @RegisterExtension
+    static final PostgresSchema withoutTable = new PostgresSchema(false);
+
     static final int RECORDS = 120;
 
     @BeforeAll
@@ -72,6 +76,29 @@ class WorkerProcessShutdownIT {
         assertThat(again.waitFor(20)).isZero();
         assertThat(rows(topic)).isEqualTo(RECORDS);
         assertThat(distinct(topic)).isEqualTo(RECORDS);
+    }
+
+    @Test
+    void aFatalFailureStopsTheProcessWithExitStatusOneAndCommitsNothing() throws Exception {
+        String topic = KafkaTopics.create("fatal", 1);
+        String prefix = "fatal-" + UUID.randomUUID();
+        KafkaTopics.produce(topic, 5, i -> "value-" + i);
+        Map<String, String> env = new HashMap<>(withoutTable.env());
+        env.put("FIXTURE_TOPIC", topic);
+        env.put("RAGLINE_GROUP_PREFIX", prefix);
+        env.put("RAGLINE_ADMIN_PORT", "0");
+
+        JavaProcess worker = JavaProcess.start(List.of(), ConsumerFixtureMain.class.getName(), env);
+
+        assertThat(worker.waitFor(60)).isEqualTo(1);
+        assertThat(worker.stdout()).containsOnlyOnce("stopped: writing a batch").contains("does not exist");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KafkaTopics.bootstrapServers()))) {
+            assertThat(admin.listConsumerGroupOffsets(prefix + "-fixture")
+                            .partitionsToOffsetAndMetadata()
+                            .get(10, TimeUnit.SECONDS)
+                            .values())
+                    .allSatisfy(offset -> assertThat(offset).isNull());
+        }
     }
 
     private static JavaProcess fixture(String topic, String prefix, long sleepMillis) throws Exception {
