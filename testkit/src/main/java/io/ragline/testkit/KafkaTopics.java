@@ -34,6 +34,7 @@ public final class KafkaTopics {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
                     .all()
                     .get(30, TimeUnit.SECONDS);
+            awaitLeaders(admin, name);
             return name;
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("cannot create topic " + name + ": " + e.getMessage(), e);
@@ -43,11 +44,38 @@ public final class KafkaTopics {
         }
     }
 
+    /**
+     * Until every partition has a leader: a producer that writes to a topic the moment it exists
+     * can get NOT_LEADER errors and, idempotent, wedge itself retrying out-of-order sequences.
+     */
+    private static void awaitLeaders(Admin admin, String topic) throws InterruptedException, ExecutionException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            var description =
+                    admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            if (description != null && description.partitions().stream().allMatch(p -> p.leader() != null)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("topic " + topic + " has partitions without a leader after 30 s");
+    }
+
+    /**
+     * An idempotent producer whose sends fail within a minute rather than retrying for ever, with
+     * one request in flight: on a partition created a moment ago the broker can refuse a first
+     * batch (NOT_LEADER) yet accept the next one already in flight, after which the first is
+     * refused for ever as out of sequence (seen with Kafka 4.3). One in flight cannot reorder.
+     */
     public static KafkaProducer<String, String> producer() {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 30_000);
         return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
     }
 

@@ -15,7 +15,8 @@ public final class KafkaClients {
     private KafkaClients() {}
 
     /**
-     * Idempotent, {@code acks=all}, compressed, lingering briefly so that sends batch. A send
+     * Idempotent, {@code acks=all}, compressed, lingering briefly so that sends batch, one request
+     * in flight per connection (so batches of a partition can never overtake each other). A send
      * that cannot be acknowledged within two minutes fails (and the caller retries).
      */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap, KafkaSettings settings, String clientId) {
@@ -24,7 +25,12 @@ public final class KafkaClients {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        // One request in flight per connection: on a partition created a moment ago (dead-letter
+        // topics are created at start-up) the broker can refuse a first batch (NOT_LEADER) yet
+        // accept a later one already in flight, after which the first is refused for ever as out
+        // of sequence (seen with Kafka 4.3). Larger batches keep the throughput.
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, settings.compression());
         p.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.linger().toMillis());
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
