@@ -1,6 +1,7 @@
 package io.ragline.cli;
 
 import io.ragline.core.WorkerMain;
+import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
@@ -8,6 +9,8 @@ import io.ragline.ingest.IngestWorker;
 import io.ragline.training.TrainingWorker;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,7 +21,17 @@ final class WorkerCommands {
     /** Default admin port of {@code ragline all}. */
     static final int ALL_ADMIN_PORT = 9080;
 
-    record Process(String name, int defaultAdminPort, String description) {}
+    /**
+     * @param wiring reads the process's own settings from the environment (their problems join
+     *     the start-up report) and returns what starts its consumers and servers
+     */
+    record Process(
+            String name, int defaultAdminPort, String description, Function<Env, Consumer<WorkerRuntime>> wiring) {
+
+        Process(String name, int defaultAdminPort, String description) {
+            this(name, defaultAdminPort, description, env -> runtime -> {});
+        }
+    }
 
     static final List<Process> PROCESSES = List.of(
             new Process(IngestWorker.NAME, IngestWorker.DEFAULT_ADMIN_PORT, "Run the ingest-worker (admin port 9081)."),
@@ -33,8 +46,13 @@ final class WorkerCommands {
             new Process(
                     EventDispatcher.NAME,
                     EventDispatcher.DEFAULT_ADMIN_PORT,
-                    "Run the event-dispatcher (admin port 9084)."),
-            new Process("all", ALL_ADMIN_PORT, "Run every process in one JVM, for development (admin port 9080)."));
+                    "Run the event-dispatcher (admin port 9084).",
+                    EventDispatcher::wiring),
+            new Process(
+                    "all",
+                    ALL_ADMIN_PORT,
+                    "Run every process in one JVM, for development (admin port 9080).",
+                    EventDispatcher::wiring));
 
     static void register(CommandLine cli) {
         for (Process p : PROCESSES) {
@@ -54,7 +72,12 @@ final class WorkerCommands {
 
         @Override
         public Integer call() {
-            return WorkerMain.run(process.name(), process.defaultAdminPort(), Env.load());
+            Env env = Env.load();
+            return WorkerMain.run(
+                    process.name(),
+                    process.defaultAdminPort(),
+                    env,
+                    process.wiring().apply(env));
         }
     }
 }

@@ -1,0 +1,230 @@
+package io.ragline.dispatcher.outbox;
+
+import io.github.resilience4j.core.IntervalFunction;
+import io.ragline.core.config.CoreSettings;
+import io.ragline.core.db.Database;
+import io.ragline.dispatcher.DispatcherSettings;
+import io.ragline.dispatcher.bridge.NotifyBridge;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transactional outbox relay. The instance holding the lease drains the outbox at start-up,
+ * on every doorbell ({@code NOTIFY "<schema>.outbox"} on a dedicated, unpooled connection), and on
+ * a timer, so a notification missed while nobody listened loses nothing. Each batch is published
+ * in order, acknowledged by Kafka, then deleted. Standbys retry the lease every second.
+ */
+public final class OutboxRelay implements Runnable, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    private final CoreSettings core;
+    private final DispatcherSettings settings;
+    private final OutboxStore store;
+    private final Lease lease;
+    private final OutboxPublisher publisher;
+    private final NotifyBridge bridge;
+    private final OutboxMetrics metrics;
+    private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
+    private final Thread thread;
+    private volatile boolean running = true;
+    private Connection listener;
+    private Instant lastBacklogCheck = Instant.EPOCH;
+
+    public OutboxRelay(
+            CoreSettings core,
+            DispatcherSettings settings,
+            DataSource dataSource,
+            OutboxPublisher publisher,
+            NotifyBridge bridge,
+            OutboxMetrics metrics,
+            String holder) {
+        this.core = core;
+        this.settings = settings;
+        this.store = new OutboxStore(dataSource);
+        this.lease = new Lease(dataSource, holder, settings.leaseTtl());
+        this.publisher = publisher;
+        this.bridge = bridge;
+        this.metrics = metrics;
+        this.thread = new Thread(this, "outbox-relay");
+    }
+
+    public OutboxRelay start() {
+        thread.start();
+        return this;
+    }
+
+    public String channel() {
+        return core.schema() + ".outbox";
+    }
+
+    @Override
+    public void run() {
+        int failures = 0;
+        while (running) {
+            try {
+                if (!lease.acquireOrRenew()) {
+                    becomeStandby();
+                    sleep(Duration.ofSeconds(1));
+                    continue;
+                }
+                if (!metrics.isLeader()) {
+                    metrics.leader(true);
+                    log.info("leader of outbox {} ({}): draining", channel(), lease.holder());
+                }
+                ensureListening();
+                drain();
+                failures = 0;
+                waitForDoorbell();
+            } catch (Exception e) {
+                if (!running) {
+                    break;
+                }
+                failures++;
+                metrics.failure();
+                closeListener();
+                long wait = backoff.apply(failures);
+                log.warn("outbox relay failed (attempt {}), retrying in {} ms: {}", failures, wait, e.toString());
+                sleep(Duration.ofMillis(wait));
+            }
+        }
+    }
+
+    /** Publishes batches until the outbox is empty, renewing the lease between batches. */
+    private void drain() throws Exception {
+        while (running) {
+            refreshBacklog(false);
+            List<OutboxRow> rows = store.next(settings.batchSize(), settings.lookahead());
+            if (rows.isEmpty()) {
+                refreshBacklog(true);
+                return;
+            }
+            OutboxPublisher.Result result = publisher.publish(rows);
+            Instant ackedAt = Instant.now();
+            List<Long> ids = new ArrayList<>(result.acknowledged().size());
+            for (OutboxRow row : result.acknowledged()) {
+                ids.add(row.id());
+                metrics.published(row, ackedAt);
+            }
+            store.delete(ids);
+            metrics.batch(rows.size());
+            if (result.failure() != null) {
+                throw new PublishFailed(rows.size() - ids.size(), result.failure());
+            }
+            if (!lease.acquireOrRenew()) {
+                becomeStandby();
+                return;
+            }
+        }
+    }
+
+    private void ensureListening() throws SQLException {
+        if (settings.mode() != DispatcherSettings.Mode.LISTEN || listener != null) {
+            return;
+        }
+        listener = Database.connect(core.database(), core.schema(), "event-dispatcher-listen", Duration.ofSeconds(10));
+        try (Statement s = listener.createStatement()) {
+            s.execute("listen \"" + channel() + "\"");
+            for (String bridged : bridge.channels()) {
+                s.execute("listen \"" + bridged + "\"");
+            }
+        }
+        log.info("listening on {}{}", channel(), bridge.channels().isEmpty() ? "" : " and " + bridge.channels());
+    }
+
+    /** Blocks until a doorbell rings or the poll interval passes (bounded by a third of the lease). */
+    private void waitForDoorbell() throws SQLException {
+        Duration wait = min(settings.pollInterval(), settings.leaseTtl().dividedBy(3));
+        if (listener == null) {
+            sleep(wait);
+            return;
+        }
+        PGNotification[] notifications =
+                listener.unwrap(PGConnection.class).getNotifications((int) Math.max(1, wait.toMillis()));
+        if (notifications != null) {
+            for (PGNotification n : notifications) {
+                if (!n.getName().equals(channel())) {
+                    bridge.publish(n.getName(), n.getParameter());
+                }
+            }
+        }
+        if (listener.isClosed()) {
+            throw new SQLException("the LISTEN connection closed", "08003");
+        }
+    }
+
+    private void becomeStandby() {
+        if (metrics.isLeader()) {
+            log.warn("lost the outbox lease: standing by");
+        }
+        metrics.leader(false);
+        closeListener();
+    }
+
+    private void refreshBacklog(boolean force) {
+        Instant now = Instant.now();
+        if (!force && now.isBefore(lastBacklogCheck.plusSeconds(5))) {
+            return;
+        }
+        lastBacklogCheck = now;
+        try {
+            metrics.backlog(store.backlog(1_000_000));
+        } catch (SQLException e) {
+            log.debug("backlog not measured: {}", e.toString());
+        }
+    }
+
+    private void closeListener() {
+        if (listener != null) {
+            try {
+                listener.close();
+            } catch (SQLException ignored) {
+                // closing a broken connection
+            }
+            listener = null;
+        }
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        thread.interrupt();
+        thread.join(Duration.ofSeconds(30).toMillis());
+        closeListener();
+        try {
+            lease.release();
+        } catch (SQLException e) {
+            log.warn("could not release the outbox lease (a standby takes over when it expires): {}", e.toString());
+        }
+        metrics.leader(false);
+    }
+
+    /** Some rows of a batch were not acknowledged; they stay in the outbox. */
+    static final class PublishFailed extends Exception {
+        PublishFailed(int rows, Exception cause) {
+            super(rows + " rows not acknowledged by Kafka: " + cause, cause);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package io.ragline.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.dispatcher.outbox.OutboxPublisher;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The outbox relay in-process, against real Postgres and a real broker. */
+class OutboxRelayIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    WorkerRuntime runtime;
+
+    @AfterEach
+    void stop() {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Test
+    void tenThousandRowsFromEightWritersArriveInKeyOrderAndTheTableDrains() throws Exception {
+        String topic = KafkaTopics.create("outbox", 3);
+        runtime = dispatcher(Map.of());
+        int writers = 8;
+        int perWriter = 1250;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            done.add(pool.submit(() -> {
+                try (Connection c = db.connect();
+                        PreparedStatement s = c.prepareStatement(
+                                "insert into outbox (topic, key, payload) values (?, ?, ?::jsonb)")) {
+                    c.setAutoCommit(false);
+                    for (int i = 0; i < perWriter; i++) {
+                        String key = "w" + writer + "-k" + (i % 25);
+                        s.setString(1, topic);
+                        s.setString(2, key);
+                        s.setString(3, "{\"seq\":" + i + "}");
+                        s.addBatch();
+                        if (i % 50 == 49) {
+                            s.executeBatch();
+                            c.commit();
+                        }
+                    }
+                    s.executeBatch();
+                    c.commit();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get();
+        }
+        pool.shutdown();
+
+        List<ConsumerRecord<String, String>> records =
+                KafkaTopics.read(topic, writers * perWriter, Duration.ofSeconds(120));
+
+        assertThat(records.stream().map(r -> outboxId(r)).distinct().count()).isEqualTo(writers * perWriter);
+        Map<String, Integer> lastSeq = new HashMap<>();
+        for (ConsumerRecord<String, String> r : records) {
+            int seq = Integer.parseInt(r.value().replaceAll("\\D", ""));
+            Integer previous = lastSeq.put(r.key(), seq);
+            assertThat(previous == null || previous <= seq)
+                    .as("key %s went from %s to %s", r.key(), previous, seq)
+                    .isTrue();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+        assertThat(runtime.registry().scrape())
+                .containsPattern("ragline_outbox_leader\\{[^}]*} 1.0")
+                .contains("ragline_outbox_publish_latency_seconds_bucket")
+                .contains("ragline_outbox_batch_size_count");
+    }
+
+    @Test
+    void aRowWhoseDoorbellWasMissedIsPublishedByTheTimer() throws Exception {
+        String topic = KafkaTopics.create("missed", 1);
+        runtime = dispatcher(Map.of("RAGLINE_OUTBOX_POLL_INTERVAL", "1s"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            // Triggers off for this session: the insert rings no doorbell, as if nobody had listened.
+            s.execute("set session_replication_role = replica");
+            s.execute("insert into outbox (topic, key, payload) values ('" + topic + "', 'k', '{\"missed\":true}')");
+        }
+
+        List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, 1, Duration.ofSeconds(30));
+
+        assertThat(records).extracting(ConsumerRecord::value).containsExactly("{\"missed\": true}");
+    }
+
+    @Test
+    void pollOnlyModePublishesWithoutListen() throws Exception {
+        String topic = KafkaTopics.create("poll", 1);
+        runtime = dispatcher(Map.of("RAGLINE_OUTBOX_MODE", "poll"));
+        insert(topic, "k", "{\"a\":1}", 0);
+
+        assertThat(KafkaTopics.read(topic, 1, Duration.ofSeconds(30))).hasSize(1);
+    }
+
+    @Test
+    void headersAndTombstonesAreCarriedAndTheOutboxIdIsAdded() throws Exception {
+        String topic = KafkaTopics.create("headers", 1);
+        runtime = dispatcher(Map.of());
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("insert into outbox (topic, key, payload, headers) values ('" + topic
+                    + "', 'doc-1', null, '{\"trace\":\"abc\"}')");
+        }
+
+        ConsumerRecord<String, String> r =
+                KafkaTopics.read(topic, 1, Duration.ofSeconds(30)).get(0);
+
+        assertThat(r.key()).isEqualTo("doc-1");
+        assertThat(r.value()).isNull();
+        assertThat(new String(r.headers().lastHeader("trace").value(), StandardCharsets.UTF_8))
+                .isEqualTo("abc");
+        assertThat(outboxId(r)).isPositive();
+    }
+
+    @Test
+    void rawNotificationsOfABridgedChannelReachTheirTopic() throws Exception {
+        String topic = KafkaTopics.create("bridge", 1);
+        runtime = dispatcher(Map.of("RAGLINE_NOTIFY_BRIDGE", "app_events=" + topic));
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        Thread.sleep(500); // LISTEN is issued right after leadership; give it a moment
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("notify app_events, '{\"order\":42}'");
+        }
+
+        List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, 1, Duration.ofSeconds(30));
+
+        assertThat(records).extracting(ConsumerRecord::value).containsExactly("{\"order\":42}");
+        assertThat(records.get(0).key()).isEqualTo("app_events");
+    }
+
+    private WorkerRuntime dispatcher(Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.putAll(extra);
+        Env e = new Env(env);
+        var wiring = EventDispatcher.wiring(e);
+        e.validate();
+        WorkerRuntime r = WorkerRuntime.start(EventDispatcher.NAME, 0, e);
+        wiring.accept(r);
+        return r;
+    }
+
+    private static void insert(String topic, String key, String payload, int priority) throws Exception {
+        try (Connection c = db.connect();
+                PreparedStatement s = c.prepareStatement(
+                        "insert into outbox (topic, key, payload, priority) values (?, ?, ?::jsonb, ?)")) {
+            s.setString(1, topic);
+            s.setString(2, key);
+            s.setString(3, payload);
+            s.setInt(4, priority);
+            s.execute();
+        }
+    }
+
+    static boolean isLeader(WorkerRuntime r) {
+        return r.registry()
+                .scrape()
+                .lines()
+                .anyMatch(l -> l.startsWith("ragline_outbox_leader{") && l.endsWith(" 1.0"));
+    }
+
+    static long outboxId(ConsumerRecord<String, String> r) {
+        return Long.parseLong(
+                new String(r.headers().lastHeader(OutboxPublisher.OUTBOX_ID).value(), StandardCharsets.UTF_8));
+    }
+}
