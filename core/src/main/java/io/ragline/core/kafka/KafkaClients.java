@@ -34,6 +34,9 @@ public final class KafkaClients {
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, settings.compression());
         p.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.linger().toMillis());
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+        // send() blocks while it has no metadata (Kafka down): 10 s, not the default minute, so the
+        // caller's own timeouts and backoff stay in charge.
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 

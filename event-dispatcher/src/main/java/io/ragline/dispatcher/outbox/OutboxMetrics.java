@@ -38,6 +38,7 @@ public final class OutboxMetrics {
         latency = Timer.builder("ragline.outbox.publish.latency")
                 .description("From the outbox insert to Kafka's acknowledgement")
                 .publishPercentileHistogram()
+                .publishPercentiles(0.5, 0.99)
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofMinutes(5))
                 .register(registry);

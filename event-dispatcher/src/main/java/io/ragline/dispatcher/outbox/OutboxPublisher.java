@@ -32,6 +32,18 @@ public final class OutboxPublisher {
         this.timeout = timeout;
     }
 
+    private static boolean failedAlready(Future<RecordMetadata> future) {
+        try {
+            future.get();
+            return false;
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        }
+    }
+
     /** What was acknowledged, and the first failure if any. */
     public record Result(List<OutboxRow> acknowledged, Exception failure) {}
 
@@ -42,24 +54,37 @@ public final class OutboxPublisher {
      */
     public Result publish(List<OutboxRow> rows) {
         List<Future<RecordMetadata>> sent = new ArrayList<>(rows.size());
+        Exception failure = null;
         for (OutboxRow row : rows) {
             RecordHeaders headers = new RecordHeaders();
             row.headers().forEach((k, v) -> headers.add(k, v == null ? null : v.getBytes(StandardCharsets.UTF_8)));
             headers.add(OUTBOX_ID, Long.toString(row.id()).getBytes(StandardCharsets.UTF_8));
             headers.add(CREATED_AT, row.createdAt().toString().getBytes(StandardCharsets.UTF_8));
-            sent.add(producer.send(new ProducerRecord<>(
-                    topicPrefix + row.topic(),
-                    null,
-                    row.key() == null ? null : row.key().getBytes(StandardCharsets.UTF_8),
-                    row.payload() == null ? null : row.payload().getBytes(StandardCharsets.UTF_8),
-                    headers)));
+            Future<RecordMetadata> future;
+            try {
+                future = producer.send(new ProducerRecord<>(
+                        topicPrefix + row.topic(),
+                        null,
+                        row.key() == null ? null : row.key().getBytes(StandardCharsets.UTF_8),
+                        row.payload() == null ? null : row.payload().getBytes(StandardCharsets.UTF_8),
+                        headers));
+            } catch (RuntimeException e) {
+                failure = e;
+                break;
+            }
+            sent.add(future);
+            // Without metadata (Kafka down) send() blocks up to max.block.ms and then hands back an
+            // already failed future: stop rather than wait that long once per remaining row.
+            if (future.isDone() && failedAlready(future)) {
+                break;
+            }
         }
-        producer.flush();
+        // No flush(): it would wait the whole delivery timeout while Kafka is down. linger.ms sends
+        // the batch; the waits below are bounded by the publish timeout.
         List<OutboxRow> acknowledged = new ArrayList<>(rows.size());
         Set<String> blocked = new HashSet<>();
-        Exception failure = null;
         long deadline = System.nanoTime() + timeout.toNanos();
-        for (int i = 0; i < rows.size(); i++) {
+        for (int i = 0; i < sent.size(); i++) {
             OutboxRow row = rows.get(i);
             String key = row.topic() + "\u0000" + row.key();
             try {
