@@ -56,7 +56,7 @@ public record DispatcherSettings(
         }
         return new DispatcherSettings(
                 mode,
-                env.integer(BATCH, 1000, 1, 50_000),
+                env.integer(BATCH, 5000, 1, 50_000),
                 env.integer(LOOKAHEAD, 10_000, 1, 1_000_000),
                 env.duration(POLL_INTERVAL, mode == Mode.POLL ? Duration.ofMillis(200) : Duration.ofSeconds(1)),
                 ttl,
