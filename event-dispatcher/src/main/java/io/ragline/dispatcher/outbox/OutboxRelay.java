@@ -36,6 +36,18 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final OutboxMetrics metrics;
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
     private final Thread thread;
+    /**
+     * Renews the lease every second on its own thread, so a batch that waits on a slow Kafka (up
+     * to the publish timeout, longer than the lease) never lets a standby take over mid-batch.
+     */
+    private final java.util.concurrent.ScheduledExecutorService heartbeat =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "outbox-lease");
+                t.setDaemon(true);
+                return t;
+            });
+
+    private volatile boolean holding;
     private volatile boolean running = true;
     private Connection listener;
     private Instant lastBacklogCheck = Instant.EPOCH;
@@ -59,8 +71,18 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     }
 
     public OutboxRelay start() {
+        heartbeat.scheduleWithFixedDelay(this::renew, 0, 1, java.util.concurrent.TimeUnit.SECONDS);
         thread.start();
         return this;
+    }
+
+    private void renew() {
+        try {
+            holding = running && lease.acquireOrRenew();
+        } catch (SQLException | RuntimeException e) {
+            holding = false;
+            log.debug("outbox lease not renewed: {}", e.toString());
+        }
     }
 
     public String channel() {
@@ -72,9 +94,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         int failures = 0;
         while (running) {
             try {
-                if (!lease.acquireOrRenew()) {
+                if (!holding) {
                     becomeStandby();
-                    sleep(Duration.ofSeconds(1));
+                    sleep(Duration.ofMillis(200));
                     continue;
                 }
                 if (!metrics.isLeader()) {
@@ -120,7 +142,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             if (result.failure() != null) {
                 throw new PublishFailed(rows.size() - ids.size(), result.failure());
             }
-            if (!lease.acquireOrRenew()) {
+            if (!holding) {
                 becomeStandby();
                 return;
             }
@@ -210,6 +232,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         running = false;
+        heartbeat.shutdownNow();
+        heartbeat.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         thread.interrupt();
         thread.join(Duration.ofSeconds(30).toMillis());
         closeListener();
