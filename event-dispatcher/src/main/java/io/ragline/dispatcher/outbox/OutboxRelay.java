@@ -48,8 +48,11 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             });
 
     private volatile boolean holding;
+    /** Local deadline (nanoTime) of the lease: renewal start + TTL - 1 s, never trusted beyond. */
+    private volatile long validUntil;
+
     private volatile boolean running = true;
-    private Connection listener;
+    private volatile Connection listener;
     private Instant lastBacklogCheck = Instant.EPOCH;
 
     public OutboxRelay(
@@ -77,12 +80,22 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     }
 
     private void renew() {
+        long started = System.nanoTime();
         try {
-            holding = running && lease.acquireOrRenew();
-        } catch (SQLException | RuntimeException e) {
+            boolean held = running && lease.acquireOrRenew();
+            if (held) {
+                validUntil = started + settings.leaseTtl().minusSeconds(1).toNanos();
+            }
+            holding = held;
+        } catch (Throwable e) { // an escaping Error would cancel the schedule and freeze the flag
             holding = false;
             log.debug("outbox lease not renewed: {}", e.toString());
         }
+    }
+
+    /** Holds the lease and the last renewal is recent enough to be sure no standby took it. */
+    private boolean leading() {
+        return holding && System.nanoTime() - validUntil < 0;
     }
 
     public String channel() {
@@ -94,7 +107,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         int failures = 0;
         while (running) {
             try {
-                if (!holding) {
+                if (!leading()) {
                     becomeStandby();
                     sleep(Duration.ofMillis(200));
                     continue;
@@ -130,6 +143,10 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 refreshBacklog(true);
                 return;
             }
+            if (!leading() || !running) {
+                becomeStandby();
+                return;
+            }
             OutboxPublisher.Result result = publisher.publish(rows);
             Instant ackedAt = Instant.now();
             List<Long> ids = new ArrayList<>(result.acknowledged().size());
@@ -142,7 +159,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             if (result.failure() != null) {
                 throw new PublishFailed(rows.size() - ids.size(), result.failure());
             }
-            if (!holding) {
+            if (!leading()) {
                 becomeStandby();
                 return;
             }
@@ -205,7 +222,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
     }
 
-    private void closeListener() {
+    private synchronized void closeListener() {
         if (listener != null) {
             try {
                 listener.close();
@@ -233,14 +250,20 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     public void close() throws InterruptedException {
         running = false;
         heartbeat.shutdownNow();
-        heartbeat.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        holding = false;
+        closeListener(); // unblocks a relay waiting for a notification
         thread.interrupt();
-        thread.join(Duration.ofSeconds(30).toMillis());
-        closeListener();
-        try {
-            lease.release();
-        } catch (SQLException e) {
-            log.warn("could not release the outbox lease (a standby takes over when it expires): {}", e.toString());
+        thread.join(Duration.ofSeconds(15).toMillis());
+        if (thread.isAlive()) {
+            // Still inside a batch: keep the lease until it expires rather than hand it to a
+            // standby that would publish the same rows at the same time.
+            log.warn("outbox relay still busy after 15 s; the lease expires by itself");
+        } else {
+            try {
+                lease.release();
+            } catch (SQLException e) {
+                log.warn("could not release the outbox lease (a standby takes over when it expires): {}", e.toString());
+            }
         }
         metrics.leader(false);
     }
