@@ -10,17 +10,12 @@ import io.ragline.core.db.Migrations;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.TestServices;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
 /**
@@ -40,9 +35,8 @@ public final class ConsumerThroughputBenchmark {
         DatabaseUrl url =
                 DatabaseUrl.parse(TestServices.get().databaseUrl()).url().orElseThrow();
         new Migrations(url, schema, "bench").migrate();
-        execute(
+        BenchmarkDatabase.execute(
                 url,
-                schema,
                 "create table " + schema + ".bench_applied (topic text, partition int,"
                         + " record_offset bigint, key text, value text)");
         String payload = "x".repeat(200);
@@ -65,7 +59,7 @@ public final class ConsumerThroughputBenchmark {
                 }
             }
         } finally {
-            execute(url, schema, "drop schema " + schema + " cascade");
+            BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
         }
     }
 
@@ -83,7 +77,9 @@ public final class ConsumerThroughputBenchmark {
         try (WorkerRuntime runtime = WorkerRuntime.start("bench", 0, new Env(env))) {
             runtime.consume(new ConsumerBinding<>(
                     "bench", List.of(topic), r -> new String(r.value(), StandardCharsets.UTF_8), writer()));
-            while (count(url, schema, topic) < records) {
+            while (BenchmarkDatabase.count(
+                            url, "select count(*) from " + schema + ".bench_applied where topic = '" + topic + "'")
+                    < records) {
                 if (Duration.ofNanos(System.nanoTime() - start).toMinutes() > 10) {
                     throw new IllegalStateException("not done within 10 minutes");
                 }
@@ -108,29 +104,5 @@ public final class ConsumerThroughputBenchmark {
                 s.executeBatch();
             }
         };
-    }
-
-    private static long count(DatabaseUrl url, String schema, String topic) throws Exception {
-        try (Connection c = connect(url);
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(
-                        "select count(*) from " + schema + ".bench_applied where topic = '" + topic + "'")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static void execute(DatabaseUrl url, String schema, String sql) throws Exception {
-        try (Connection c = connect(url);
-                Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
-    }
-
-    private static Connection connect(DatabaseUrl url) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("user", url.user());
-        p.setProperty("password", url.password().reveal());
-        return DriverManager.getConnection(url.jdbcUrl(), p);
     }
 }

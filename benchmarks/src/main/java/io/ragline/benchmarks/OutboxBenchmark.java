@@ -10,14 +10,10 @@ import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.TestServices;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,14 +37,14 @@ public final class OutboxBenchmark {
         for (int batch : new int[] {1000, 5000}) {
             String schema = schema(url);
             String topic = KafkaTopics.create("outbox-bench", 6);
-            execute(
+            BenchmarkDatabase.execute(
                     url,
                     "insert into " + schema + ".outbox (topic, key, payload) select '" + topic
                             + "', 'k' || (n % 1000), jsonb_build_object('n', n, 'body', repeat('x', 150))"
                             + " from generate_series(1, " + backlog + ") n");
             long start = System.nanoTime();
             try (WorkerRuntime runtime = dispatcher(schema, Map.of("RAGLINE_OUTBOX_BATCH", String.valueOf(batch)))) {
-                while (count(url, schema) > 0) {
+                while (BenchmarkDatabase.count(url, "select count(*) from " + schema + ".outbox") > 0) {
                     Thread.sleep(50);
                 }
             }
@@ -60,19 +56,19 @@ public final class OutboxBenchmark {
                     backlog,
                     s,
                     backlog / s);
-            execute(url, "drop schema " + schema + " cascade");
+            BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
         }
 
         for (String mode : new String[] {"listen", "poll"}) {
             String schema = schema(url);
             String topic = KafkaTopics.create("outbox-latency", 6);
             try (WorkerRuntime runtime = dispatcher(schema, Map.of("RAGLINE_OUTBOX_MODE", mode));
-                    Connection c = connect(url);
+                    Connection c = BenchmarkDatabase.connect(url);
                     PreparedStatement insert = c.prepareStatement("insert into " + schema
                             + ".outbox (topic, key, payload) values (?, ?, jsonb_build_object('n', ?::int))")) {
                 Thread.sleep(2000); // leadership
                 int offered = offer(insert, topic, 1000, seconds);
-                while (count(url, schema) > 0) {
+                while (BenchmarkDatabase.count(url, "select count(*) from " + schema + ".outbox") > 0) {
                     Thread.sleep(20);
                 }
                 Timer latency = runtime.registry()
@@ -89,7 +85,7 @@ public final class OutboxBenchmark {
                         p99,
                         latency.max(TimeUnit.MILLISECONDS));
             }
-            execute(url, "drop schema " + schema + " cascade");
+            BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
         }
     }
 
@@ -140,28 +136,5 @@ public final class OutboxBenchmark {
         String schema = "bench_" + Long.toString(System.nanoTime(), 36);
         new Migrations(url, schema, "bench").migrate();
         return schema;
-    }
-
-    private static long count(DatabaseUrl url, String schema) throws Exception {
-        try (Connection c = connect(url);
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("select count(*) from " + schema + ".outbox")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static void execute(DatabaseUrl url, String sql) throws Exception {
-        try (Connection c = connect(url);
-                Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
-    }
-
-    private static Connection connect(DatabaseUrl url) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("user", url.user());
-        p.setProperty("password", url.password().reveal());
-        return DriverManager.getConnection(url.jdbcUrl(), p);
     }
 }
