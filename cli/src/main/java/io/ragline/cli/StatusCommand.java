@@ -45,6 +45,16 @@ final class StatusCommand implements Callable<Integer> {
                 System.out.printf(
                         Locale.ROOT, "outbox: %d rows waiting, oldest %.1f s%n", rs.getLong(1), rs.getDouble(2));
             }
+            try (ResultSet rs = s.executeQuery("select count(*), max(dead_lettered_at) from outbox_dead_letters")) {
+                rs.next();
+                if (rs.getLong(1) > 0) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "outbox dead letters: %d rows (latest %s); see docs/operations.md to send them again%n",
+                            rs.getLong(1),
+                            rs.getTimestamp(2).toInstant());
+                }
+            }
             try (ResultSet rs = s.executeQuery("select holder, extract(epoch from expires_at - clock_timestamp())"
                     + " from dispatcher_leases where name = 'outbox'")) {
                 if (rs.next() && rs.getDouble(2) > 0) {

@@ -13,6 +13,7 @@ public record DispatcherSettings(
         Duration pollInterval,
         Duration leaseTtl,
         Duration publishTimeout,
+        int maxAttempts,
         Map<String, String> notifyBridge) {
 
     public static final String MODE = "RAGLINE_OUTBOX_MODE";
@@ -22,6 +23,7 @@ public record DispatcherSettings(
     public static final String LEASE_TTL = "RAGLINE_DISPATCHER_LEASE_TTL";
     public static final String PUBLISH_TIMEOUT = "RAGLINE_OUTBOX_PUBLISH_TIMEOUT";
     public static final String NOTIFY_BRIDGE = "RAGLINE_NOTIFY_BRIDGE";
+    public static final String MAX_ATTEMPTS = "RAGLINE_OUTBOX_MAX_ATTEMPTS";
 
     /** {@code listen}: woken by the NOTIFY doorbell, plus a timer; {@code poll}: the timer only. */
     public enum Mode {
@@ -54,13 +56,18 @@ public record DispatcherSettings(
         if (ttl.compareTo(Duration.ofSeconds(2)) < 0) {
             env.problem(LEASE_TTL + " must be at least 2s");
         }
+        Duration publishTimeout = env.duration(PUBLISH_TIMEOUT, Duration.ofSeconds(30));
+        if (publishTimeout.compareTo(Duration.ofSeconds(5)) < 0) {
+            env.problem(PUBLISH_TIMEOUT + " must be at least 5s");
+        }
         return new DispatcherSettings(
                 mode,
                 env.integer(BATCH, 5000, 1, 50_000),
                 env.integer(LOOKAHEAD, 10_000, 1, 1_000_000),
                 env.duration(POLL_INTERVAL, mode == Mode.POLL ? Duration.ofMillis(200) : Duration.ofSeconds(1)),
                 ttl,
-                env.duration(PUBLISH_TIMEOUT, Duration.ofSeconds(30)),
+                publishTimeout,
+                env.integer(MAX_ATTEMPTS, 5, 1, 1_000),
                 bridge);
     }
 }

@@ -3,13 +3,21 @@ package io.ragline.dispatcher;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
+import io.ragline.core.kafka.KafkaClients;
 import io.ragline.dispatcher.bridge.NotifyBridge;
 import io.ragline.dispatcher.outbox.OutboxMetrics;
 import io.ragline.dispatcher.outbox.OutboxPublisher;
 import io.ragline.dispatcher.outbox.OutboxRelay;
+import io.ragline.dispatcher.outbox.OutboxStore;
+import io.ragline.dispatcher.outbox.RowFaults;
 import java.lang.management.ManagementFactory;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * The {@code event-dispatcher} process: publishes the transactional outbox to Kafka, woken by
@@ -39,16 +47,42 @@ public final class EventDispatcher {
 
     private static void start(WorkerRuntime runtime, DispatcherSettings settings) {
         String prefix = runtime.settings().topicPrefix();
+        String holder = ManagementFactory.getRuntimeMXBean().getName() + "/"
+                + UUID.randomUUID().toString().substring(0, 8);
+        String transactionalId;
+        try {
+            transactionalId = new OutboxStore(runtime.dataSource()).transactionalId();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the outbox's transactional id: " + e.getMessage(), e);
+        }
+        String bootstrap = runtime.settings().kafkaBootstrapServers();
+        Admin admin = runtime.manage(Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                AdminClientConfig.CLIENT_ID_CONFIG,
+                NAME + "-topic-probe",
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                5_000,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                5_000)));
         NotifyBridge bridge = new NotifyBridge(settings.notifyBridge(), runtime.producer(), prefix);
+        OutboxPublisher publisher = new OutboxPublisher(
+                () -> KafkaClients.transactionalProducer(
+                        bootstrap,
+                        runtime.settings().kafka(),
+                        NAME + "-outbox",
+                        transactionalId,
+                        settings.publishTimeout()),
+                prefix);
         OutboxRelay relay = new OutboxRelay(
                 runtime.settings(),
                 settings,
                 runtime.dataSource(),
-                new OutboxPublisher(runtime.producer(), prefix, settings.publishTimeout()),
+                publisher,
                 bridge,
                 new OutboxMetrics(runtime.registry()),
-                ManagementFactory.getRuntimeMXBean().getName() + "/"
-                        + UUID.randomUUID().toString().substring(0, 8));
+                new RowFaults(RowFaults.admin(admin, Duration.ofSeconds(5)), prefix),
+                holder);
         runtime.manage(relay.start());
     }
 }

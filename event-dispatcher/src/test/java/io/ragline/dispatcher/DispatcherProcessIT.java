@@ -57,11 +57,7 @@ class DispatcherProcessIT {
         assertThat(second.process.waitFor(30)).isZero();
 
         // Everything the topic holds, duplicates included.
-        int total = (int) KafkaTopics.endOffsets(topic).values().stream()
-                .mapToLong(Long::longValue)
-                .sum();
-        List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, total, Duration.ofSeconds(60));
-        assertThat(records).hasSize(total);
+        List<ConsumerRecord<String, String>> records = KafkaTopics.readAll(topic, Duration.ofSeconds(60));
         Map<Long, Long> perId =
                 records.stream().collect(Collectors.groupingBy(DispatcherProcessIT::outboxId, Collectors.counting()));
         assertThat(perId).hasSize(rows); // every row arrived; any extra copy carries the same id
@@ -92,6 +88,86 @@ class DispatcherProcessIT {
                         .distinct()
                         .count())
                 .isEqualTo(2000);
+    }
+
+    @Test
+    void aStandbyTakingOverMidBatchKeepsEveryKeysOrder() throws Exception {
+        String topic = KafkaTopics.create("midbatch", 3);
+        Map<String, String> small = Map.of("RAGLINE_OUTBOX_BATCH", "100");
+        Dispatcher a = Dispatcher.start(small);
+        Dispatcher b = Dispatcher.start(small);
+        await().atMost(Duration.ofSeconds(60)).until(() -> a.leader() + b.leader() == 1);
+        Dispatcher leader = a.leader() == 1 ? a : b;
+        Dispatcher standby = leader == a ? b : a;
+        int rows = 20_000;
+        insert(topic, 0, rows);
+        await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() < rows - 1000);
+        leader.process.kill();
+
+        await().atMost(Duration.ofSeconds(120)).until(() -> outboxRows() == 0);
+        standby.process.terminate();
+        assertThat(standby.process.waitFor(30)).isZero();
+        assertEveryKeyInOrder(KafkaTopics.readAll(topic, Duration.ofSeconds(60)), rows);
+    }
+
+    @Test
+    void aFrozenLeaderIsReplacedAndPublishesNothingOutOfOrderWhenItWakes() throws Exception {
+        String topic = KafkaTopics.create("frozen", 3);
+        Map<String, String> small = Map.of("RAGLINE_OUTBOX_BATCH", "100");
+        Dispatcher a = Dispatcher.start(small);
+        Dispatcher b = Dispatcher.start(small);
+        await().atMost(Duration.ofSeconds(60)).until(() -> a.leader() + b.leader() == 1);
+        Dispatcher leader = a.leader() == 1 ? a : b;
+        Dispatcher standby = leader == a ? b : a;
+        int rows = 20_000;
+        insert(topic, 0, rows);
+        await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() < rows - 1000);
+        signal("STOP", leader); // a GC pause longer than the lease, or a hung VM
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> standby.leader() == 1);
+        await().atMost(Duration.ofSeconds(120)).until(() -> outboxRows() == 0);
+        signal("CONT", leader);
+        insert(topic, rows, 1000);
+        await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> leader.leader() == 0 && standby.leader() == 1);
+        leader.process.terminate();
+        standby.process.terminate();
+        assertThat(leader.process.waitFor(30)).isZero();
+        assertThat(standby.process.waitFor(30)).isZero();
+
+        assertThat(leader.process.stdout() + leader.process.stderr()).containsAnyOf("fenced", "lost the outbox lease");
+        assertEveryKeyInOrder(KafkaTopics.readAll(topic, Duration.ofSeconds(60)), rows + 1000);
+    }
+
+    private static void signal(String signal, Dispatcher d) throws Exception {
+        Process kill = new ProcessBuilder(
+                        "kill", "-" + signal, Long.toString(d.process.process().pid()))
+                .inheritIO()
+                .start();
+        assertThat(kill.waitFor()).isZero();
+    }
+
+    /**
+     * What a consumer that drops duplicates sees (a record whose outbox id is not above the last
+     * one of its key): every row once, each key's rows in the order they were written.
+     */
+    private static void assertEveryKeyInOrder(List<ConsumerRecord<String, String>> records, int rows) {
+        Map<String, Long> lastId = new HashMap<>();
+        Map<String, Integer> lastN = new HashMap<>();
+        int delivered = 0;
+        for (ConsumerRecord<String, String> r : records) {
+            long id = outboxId(r);
+            if (id <= lastId.getOrDefault(r.key(), 0L)) {
+                continue; // a duplicate: published again after a failover
+            }
+            int n = Integer.parseInt(r.value().replaceAll("\\D", ""));
+            int previous = lastN.getOrDefault(r.key(), -1);
+            assertThat(n).as("key %s after %s", r.key(), previous).isGreaterThan(previous);
+            lastId.put(r.key(), id);
+            lastN.put(r.key(), n);
+            delivered++;
+        }
+        assertThat(delivered).isEqualTo(rows);
     }
 
     /** A dispatcher process and its admin port. */

@@ -61,7 +61,7 @@ class KafkaOutageIT {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
         env.put("RAGLINE_ADMIN_PORT", "0");
-        env.put("RAGLINE_OUTBOX_PUBLISH_TIMEOUT", "3s");
+        env.put("RAGLINE_OUTBOX_PUBLISH_TIMEOUT", "5s");
         Env e = new Env(env);
         var wiring = EventDispatcher.wiring(e);
         try (WorkerRuntime runtime = WorkerRuntime.start(EventDispatcher.NAME, 0, e)) {

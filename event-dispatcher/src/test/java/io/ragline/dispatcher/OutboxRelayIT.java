@@ -158,6 +158,153 @@ class OutboxRelayIT {
         assertThat(records.get(0).key()).isEqualTo("app_events");
     }
 
+    @Test
+    void aSecondWriterOfAKeyWaitsForTheFirstSoTheKeyArrivesInCommitOrder() throws Exception {
+        String topic = KafkaTopics.create("late-commit", 1);
+        runtime = dispatcher(Map.of("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        try (Connection first = db.connect()) {
+            first.setAutoCommit(false);
+            insert(first, topic, "doc-1", "{\"writer\":\"first\"}");
+            // The second writer of the same key commits at once; without the per-key lock its row
+            // (a higher id) would be published while the first is still open.
+            Future<?> secondDone = second.submit(() -> {
+                try (Connection c = db.connect()) {
+                    insert(c, topic, "doc-1", "{\"writer\":\"second\"}");
+                }
+                return null;
+            });
+            Thread.sleep(1500); // several drains pass while the first transaction is open
+            assertThat(secondDone).as("the second writer waits for the first").isNotDone();
+            first.commit();
+            secondDone.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            second.shutdownNow();
+        }
+
+        List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, 2, Duration.ofSeconds(30));
+
+        assertThat(records)
+                .extracting(ConsumerRecord::value)
+                .containsExactly("{\"writer\": \"first\"}", "{\"writer\": \"second\"}");
+        assertThat(outboxId(records.get(0))).isLessThan(outboxId(records.get(1)));
+    }
+
+    @Test
+    void manyConcurrentWritersOfTheSameKeysPublishEachKeyInCommitOrder() throws Exception {
+        String topic = KafkaTopics.create("same-keys", 3);
+        runtime = dispatcher(Map.of("RAGLINE_OUTBOX_BATCH", "50"));
+        int writers = 8;
+        int perWriter = 200;
+        // Each writer appends to shared keys. A counter per key, taken after the outbox insert
+        // in the same transaction, numbers the key's events in commit order; the outbox must
+        // publish each key's numbers in sequence.
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("create table key_counters (key text primary key, n int not null)");
+            s.execute("insert into key_counters select 'k' || i, 0 from generate_series(0, 4) i");
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            done.add(pool.submit(() -> {
+                java.util.Random random = new java.util.Random(writer);
+                try (Connection c = db.connect();
+                        PreparedStatement row = c.prepareStatement(
+                                "insert into outbox (topic, key, payload) values (?, ?, '{}') returning id");
+                        PreparedStatement count =
+                                c.prepareStatement("update key_counters set n = n + 1 where key = ? returning n");
+                        PreparedStatement fill = c.prepareStatement(
+                                "update outbox set payload = jsonb_build_object('n', ?) where id = ?")) {
+                    c.setAutoCommit(false);
+                    for (int i = 0; i < perWriter; i++) {
+                        String key = "k" + random.nextInt(5);
+                        row.setString(1, topic);
+                        row.setString(2, key);
+                        long id = single(row);
+                        count.setString(1, key);
+                        long n = single(count);
+                        fill.setLong(1, n);
+                        fill.setLong(2, id);
+                        fill.execute();
+                        c.commit();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get();
+        }
+        pool.shutdown();
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+        List<ConsumerRecord<String, String>> records = KafkaTopics.readAll(topic, Duration.ofSeconds(60));
+
+        Map<String, Integer> last = new HashMap<>();
+        for (ConsumerRecord<String, String> r : records) {
+            int n = Integer.parseInt(r.value().replaceAll("\\D", ""));
+            int previous = last.getOrDefault(r.key(), 0);
+            assertThat(n).as("key %s after %s", r.key(), previous).isEqualTo(previous + 1);
+            last.put(r.key(), n);
+        }
+        assertThat(last.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(writers * perWriter);
+    }
+
+    @Test
+    void aRowKafkaRefusesForGoodIsDeadLetteredWhileOtherKeysFlow() throws Exception {
+        String topic = KafkaTopics.create("refused", 1);
+        runtime = dispatcher(Map.of("RAGLINE_OUTBOX_MAX_ATTEMPTS", "3"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            // Larger than the producer's max.request.size (1 MiB): Kafka refuses it every time.
+            try (PreparedStatement s = c.prepareStatement("insert into outbox (topic, key, payload) values (?,"
+                    + " 'big', jsonb_build_object('blob', repeat('x', 1200000)))")) {
+                s.setString(1, topic);
+                s.execute();
+            }
+            insert(c, topic, "big", "{\"after\":\"big\"}");
+            insert(c, topic, "small", "{\"other\":\"key\"}");
+            c.commit();
+        }
+
+        // The other key does not wait for the refused row's attempts.
+        List<ConsumerRecord<String, String>> first = KafkaTopics.read(topic, 1, Duration.ofSeconds(20));
+        assertThat(first).extracting(ConsumerRecord::key).containsExactly("small");
+        // After the last attempt the row moves aside and its key moves on.
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> (long) db.queryValue("select count(*) from outbox_dead_letters") == 1);
+        assertThat(db.queryValue("select attempts from outbox_dead_letters")).isEqualTo(3);
+        assertThat((String) db.queryValue("select last_error from outbox_dead_letters"))
+                .contains("RecordTooLargeException");
+        List<ConsumerRecord<String, String>> all = KafkaTopics.read(topic, 2, Duration.ofSeconds(30));
+        assertThat(all)
+                .extracting(ConsumerRecord::value)
+                .containsExactly("{\"other\": \"key\"}", "{\"after\": \"big\"}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+        assertThat(runtime.registry().scrape()).containsPattern("ragline_outbox_dead_lettered_total\\{[^}]*} 1.0");
+    }
+
+    private static long single(PreparedStatement s) throws Exception {
+        try (java.sql.ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void insert(Connection c, String topic, String key, String payload) throws Exception {
+        try (PreparedStatement s =
+                c.prepareStatement("insert into outbox (topic, key, payload) values (?, ?, ?::jsonb)")) {
+            s.setString(1, topic);
+            s.setString(2, key);
+            s.setString(3, payload);
+            s.execute();
+        }
+    }
+
     private WorkerRuntime dispatcher(Map<String, String> extra) {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");

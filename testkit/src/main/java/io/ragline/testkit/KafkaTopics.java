@@ -79,12 +79,16 @@ public final class KafkaTopics {
         return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
     }
 
+    /** A {@code read_committed} consumer of strings, from the earliest offset, without auto-commit. */
     public static KafkaConsumer<String, String> consumer(String group) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // What Ragline's consumers see: the outbox publishes in transactions, and an aborted one
+        // must stay invisible to a test as it does to them.
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 
@@ -109,6 +113,31 @@ public final class KafkaTopics {
             c.endOffsets(partitions).forEach((tp, end) -> ends.put(tp.partition(), end));
             return ends;
         }
+    }
+
+    /**
+     * Reads every committed record {@code topic} holds now: from the beginning up to each
+     * partition's end offset (for a {@code read_committed} reader, the last stable offset).
+     * Offsets also count transaction markers and aborted records, so their sum is not a count.
+     */
+    public static List<ConsumerRecord<String, String>> readAll(String topic, Duration timeout) {
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = consumer("test-reader-" + UUID.randomUUID())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = c.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
+                    .toList();
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> ends = c.endOffsets(partitions);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (partitions.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("did not reach the end of " + topic + " within " + timeout);
+                }
+                c.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
     }
 
     /** Reads {@code topic} from the beginning until {@code count} records arrived or {@code timeout}. */

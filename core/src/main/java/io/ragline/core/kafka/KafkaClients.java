@@ -20,6 +20,33 @@ public final class KafkaClients {
      * that cannot be acknowledged within two minutes fails (and the caller retries).
      */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap, KafkaSettings settings, String clientId) {
+        return new KafkaProducer<>(
+                producerConfig(bootstrap, settings, clientId), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * The same producer, transactional: {@code initTransactions()} with {@code transactionalId}
+     * fences every older producer of that id. A transaction (and each send in it) not completed
+     * within {@code timeout} is aborted.
+     */
+    public static KafkaProducer<byte[], byte[]> transactionalProducer(
+            String bootstrap,
+            KafkaSettings settings,
+            String clientId,
+            String transactionalId,
+            java.time.Duration timeout) {
+        Properties p = producerConfig(bootstrap, settings, clientId);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        int millis = (int) timeout.toMillis();
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, millis);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1_000, Math.min(30_000, millis / 2)));
+        p.put(
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                millis + (int) settings.linger().toMillis());
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static Properties producerConfig(String bootstrap, KafkaSettings settings, String clientId) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -37,7 +64,7 @@ public final class KafkaClients {
         // send() blocks while it has no metadata (Kafka down): 10 s, not the default minute, so the
         // caller's own timeouts and backoff stay in charge.
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        return p;
     }
 
     /**

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code ragline_outbox_leader} (1 on the instance that publishes), {@code
  * ragline_outbox_publish_latency_seconds} (insert to Kafka acknowledgement, histogram), {@code
  * ragline_outbox_batch_size}, {@code ragline_outbox_published_total}, {@code
- * ragline_outbox_publish_failures_total}.
+ * ragline_outbox_publish_failures_total}, {@code ragline_outbox_dead_lettered_total} and {@code
+ * ragline_outbox_dead_letters_rows} (rows in {@code outbox_dead_letters}).
  */
 public final class OutboxMetrics {
     private final AtomicLong backlogRows = new AtomicLong();
@@ -23,6 +24,8 @@ public final class OutboxMetrics {
     private final DistributionSummary batchSize;
     private final io.micrometer.core.instrument.Counter published;
     private final io.micrometer.core.instrument.Counter failures;
+    private final io.micrometer.core.instrument.Counter deadLettered;
+    private final AtomicLong deadLetterRows = new AtomicLong();
 
     public OutboxMetrics(MeterRegistry registry) {
         Gauge.builder("ragline.outbox.backlog.rows", backlogRows, AtomicLong::get)
@@ -49,11 +52,18 @@ public final class OutboxMetrics {
                 .register(registry);
         failures = io.micrometer.core.instrument.Counter.builder("ragline.outbox.publish.failures")
                 .register(registry);
+        deadLettered = io.micrometer.core.instrument.Counter.builder("ragline.outbox.dead.lettered")
+                .description("Rows Kafka refused for good, moved to outbox_dead_letters")
+                .register(registry);
+        Gauge.builder("ragline.outbox.dead.letters.rows", deadLetterRows, AtomicLong::get)
+                .description("Rows in outbox_dead_letters")
+                .register(registry);
     }
 
     void backlog(OutboxStore.Backlog b) {
         backlogRows.set(b.rows());
         oldestAge.set(b.oldestAgeSeconds());
+        deadLetterRows.set(b.deadLetters());
     }
 
     void leader(boolean isLeader) {
@@ -68,9 +78,14 @@ public final class OutboxMetrics {
         batchSize.record(size);
     }
 
-    void published(OutboxRow row, java.time.Instant ackedAt) {
+    /** {@code ackedNanos} and the row's insert moment are both on the JVM's nanoTime clock. */
+    void published(OutboxRow row, long ackedNanos) {
         published.increment();
-        latency.record(Duration.between(row.createdAt(), ackedAt));
+        latency.record(Math.max(0, ackedNanos - row.insertedNanos()), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    void deadLettered() {
+        deadLettered.increment();
     }
 
     void failure() {

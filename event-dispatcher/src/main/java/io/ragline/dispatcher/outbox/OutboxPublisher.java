@@ -2,106 +2,162 @@ package io.ragline.dispatcher.outbox;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Sends outbox rows in order and waits for Kafka's acknowledgements. Every message carries the
- * outbox id ({@value #OUTBOX_ID}) so that consumers can drop the duplicates a crash between
- * acknowledgement and delete produces.
+ * Publishes each batch of outbox rows as one Kafka transaction, so a batch becomes visible to
+ * {@code read_committed} consumers all at once or not at all. Every dispatcher of a schema uses
+ * the same {@code transactional.id}: the producer of a new leader fences the producer of an old
+ * one that froze past its lease, and a send that timed out cannot surface later behind a newer
+ * row of its key, because its transaction was aborted. Every message carries the outbox id
+ * ({@value #OUTBOX_ID}) so that consumers can drop the duplicates a crash between Kafka's commit
+ * and the delete of the rows produces.
  */
-public final class OutboxPublisher {
+public final class OutboxPublisher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OutboxPublisher.class);
     public static final String OUTBOX_ID = "ragline.outbox.id";
     public static final String CREATED_AT = "ragline.outbox.created_at";
 
-    private final Producer<byte[], byte[]> producer;
+    private final Supplier<Producer<byte[], byte[]>> factory;
     private final String topicPrefix;
-    private final Duration timeout;
+    private Producer<byte[], byte[]> producer;
 
-    public OutboxPublisher(Producer<byte[], byte[]> producer, String topicPrefix, Duration timeout) {
-        this.producer = producer;
+    /** {@code factory} makes a transactional producer; it is created when first needed. */
+    public OutboxPublisher(Supplier<Producer<byte[], byte[]>> factory, String topicPrefix) {
+        this.factory = factory;
         this.topicPrefix = topicPrefix;
-        this.timeout = timeout;
     }
 
-    private static boolean failedAlready(Future<RecordMetadata> future) {
-        try {
-            future.get();
-            return false;
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            return true;
+    /**
+     * The outcome of one batch: every row committed ({@code failure == null}), or none. When the
+     * failure came from one row's own send, {@code failedRow} names it.
+     */
+    public record Result(boolean committed, OutboxRow failedRow, Exception failure) {}
+
+    /** Another dispatcher initialised the same transactional id: this one is no longer the leader. */
+    public static final class FencedException extends Exception {
+        FencedException(Throwable cause) {
+            super("fenced by a newer dispatcher of the same outbox: " + cause.getMessage(), cause);
         }
     }
 
-    /** What was acknowledged, and the first failure if any. */
-    public record Result(List<OutboxRow> acknowledged, Exception failure) {}
-
-    /**
-     * Publishes {@code rows}. After a failure, later rows of the same topic and key are not
-     * reported as acknowledged even if they were: they stay in the outbox and are sent again after
-     * the failed one, so a key's order holds (at the price of a duplicate, marked by its id).
-     */
-    public Result publish(List<OutboxRow> rows) {
-        List<Future<RecordMetadata>> sent = new ArrayList<>(rows.size());
+    public Result publish(List<OutboxRow> rows) throws FencedException {
+        Producer<byte[], byte[]> p;
+        try {
+            p = producer();
+            p.beginTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            discard();
+            throw new FencedException(e);
+        } catch (KafkaException e) {
+            discard();
+            return new Result(false, null, e);
+        }
+        AtomicReference<OutboxRow> firstFailed = new AtomicReference<>();
+        AtomicReference<Exception> rowError = new AtomicReference<>();
         Exception failure = null;
         for (OutboxRow row : rows) {
-            RecordHeaders headers = new RecordHeaders();
-            row.headers().forEach((k, v) -> headers.add(k, v == null ? null : v.getBytes(StandardCharsets.UTF_8)));
-            headers.add(OUTBOX_ID, Long.toString(row.id()).getBytes(StandardCharsets.UTF_8));
-            headers.add(CREATED_AT, row.createdAt().toString().getBytes(StandardCharsets.UTF_8));
-            Future<RecordMetadata> future;
+            CompletableFuture<Void> done = new CompletableFuture<>();
             try {
-                future = producer.send(new ProducerRecord<>(
-                        topicPrefix + row.topic(),
-                        null,
-                        row.key() == null ? null : row.key().getBytes(StandardCharsets.UTF_8),
-                        row.payload() == null ? null : row.payload().getBytes(StandardCharsets.UTF_8),
-                        headers));
-            } catch (RuntimeException e) {
+                p.send(record(row), (metadata, e) -> {
+                    if (e != null && firstFailed.compareAndSet(null, row)) {
+                        rowError.set(e);
+                    }
+                    done.complete(null);
+                });
+            } catch (KafkaException e) { // no metadata within max.block.ms, record too large, ...
+                firstFailed.compareAndSet(null, row);
+                rowError.compareAndSet(null, e);
                 failure = e;
                 break;
             }
-            sent.add(future);
-            // Without metadata (Kafka down) send() blocks up to max.block.ms and then hands back an
-            // already failed future: stop rather than wait that long once per remaining row.
-            if (future.isDone() && failedAlready(future)) {
+            // Without metadata (Kafka down) send() blocks up to max.block.ms and then reports the
+            // failure through the callback at once: stop rather than wait again for every row.
+            if (done.isDone() && firstFailed.get() != null) {
+                failure = rowError.get();
                 break;
             }
         }
-        // No flush(): it would wait the whole delivery timeout while Kafka is down. linger.ms sends
-        // the batch; the waits below are bounded by the publish timeout.
-        List<OutboxRow> acknowledged = new ArrayList<>(rows.size());
-        Set<String> blocked = new HashSet<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (int i = 0; i < sent.size(); i++) {
-            OutboxRow row = rows.get(i);
-            String key = row.topic() + "\u0000" + row.key();
+        if (failure == null) {
             try {
-                sent.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (!blocked.contains(key)) {
-                    acknowledged.add(row);
-                }
-            } catch (Exception e) {
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
-                blocked.add(key);
-                if (failure == null) {
-                    failure = e;
-                }
+                p.commitTransaction(); // flushes and waits for every acknowledgement
+                return new Result(true, null, null);
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                discard();
+                throw new FencedException(e);
+            } catch (KafkaException e) {
+                failure = rowError.get() != null ? rowError.get() : e;
             }
         }
-        return new Result(acknowledged, failure);
+        abort();
+        return new Result(false, firstFailed.get(), failure);
+    }
+
+    private ProducerRecord<byte[], byte[]> record(OutboxRow row) {
+        RecordHeaders headers = new RecordHeaders();
+        row.headers().forEach((k, v) -> headers.add(k, v == null ? null : v.getBytes(StandardCharsets.UTF_8)));
+        headers.add(OUTBOX_ID, Long.toString(row.id()).getBytes(StandardCharsets.UTF_8));
+        headers.add(CREATED_AT, row.createdAt().toString().getBytes(StandardCharsets.UTF_8));
+        return new ProducerRecord<>(
+                topicPrefix + row.topic(),
+                null,
+                row.key() == null ? null : row.key().getBytes(StandardCharsets.UTF_8),
+                row.payload() == null ? null : row.payload().getBytes(StandardCharsets.UTF_8),
+                headers);
+    }
+
+    /**
+     * Aborts the open transaction; if even that fails (Kafka unreachable), the producer is thrown
+     * away and the next one's {@code initTransactions()} aborts the transaction on the broker.
+     */
+    private void abort() {
+        try {
+            producer.abortTransaction();
+        } catch (KafkaException e) {
+            log.debug("outbox transaction not aborted, discarding the producer: {}", e.toString());
+            discard();
+        }
+    }
+
+    private Producer<byte[], byte[]> producer() {
+        if (producer == null) {
+            Producer<byte[], byte[]> created = factory.get();
+            try {
+                created.initTransactions(); // fences every older producer of this transactional id
+            } catch (RuntimeException e) {
+                created.close(Duration.ZERO);
+                throw e;
+            }
+            producer = created;
+        }
+        return producer;
+    }
+
+    /** Closes the producer without waiting; a new one is made for the next batch. */
+    public void discard() {
+        if (producer != null) {
+            try {
+                producer.close(Duration.ZERO);
+            } catch (RuntimeException e) {
+                log.debug("closing the outbox producer: {}", e.toString());
+            }
+            producer = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        discard();
     }
 }

@@ -34,6 +34,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final OutboxPublisher publisher;
     private final NotifyBridge bridge;
     private final OutboxMetrics metrics;
+    private final RowFaults faults;
+    private final OutboxHolds holds = new OutboxHolds();
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
     private final Thread thread;
     /**
@@ -62,6 +64,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             OutboxPublisher publisher,
             NotifyBridge bridge,
             OutboxMetrics metrics,
+            RowFaults faults,
             String holder) {
         this.core = core;
         this.settings = settings;
@@ -70,6 +73,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.publisher = publisher;
         this.bridge = bridge;
         this.metrics = metrics;
+        this.faults = faults;
         this.thread = new Thread(this, "outbox-relay");
     }
 
@@ -120,6 +124,12 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 drain();
                 failures = 0;
                 waitForDoorbell();
+            } catch (OutboxPublisher.FencedException e) {
+                // Our lease ran out (a freeze, a lost database) and a standby took over: stand by
+                // until the heartbeat wins the lease again.
+                holding = false;
+                log.warn("outbox relay {}; standing by", e.getMessage());
+                becomeStandby();
             } catch (Exception e) {
                 if (!running) {
                     break;
@@ -138,7 +148,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private void drain() throws Exception {
         while (running) {
             refreshBacklog(false);
-            List<OutboxRow> rows = store.next(settings.batchSize(), settings.lookahead());
+            holds.expire(System.nanoTime());
+            List<OutboxRow> rows = store.next(settings.batchSize(), settings.lookahead(), holds.keys(), holds.ids());
             if (rows.isEmpty()) {
                 refreshBacklog(true);
                 return;
@@ -148,22 +159,60 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 return;
             }
             OutboxPublisher.Result result = publisher.publish(rows);
-            Instant ackedAt = Instant.now();
-            List<Long> ids = new ArrayList<>(result.acknowledged().size());
-            for (OutboxRow row : result.acknowledged()) {
+            if (!result.committed()) {
+                OutboxRow culprit = result.failedRow();
+                if (culprit != null && faults.isRowsOwn(culprit, result.failure())) {
+                    rowFailed(culprit, result.failure());
+                    continue; // the other rows of the batch go again at once
+                }
+                throw new PublishFailed(rows.size(), result.failure());
+            }
+            long ackedAt = System.nanoTime();
+            List<Long> ids = new ArrayList<>(rows.size());
+            for (OutboxRow row : rows) {
                 ids.add(row.id());
                 metrics.published(row, ackedAt);
             }
             store.delete(ids);
             metrics.batch(rows.size());
-            if (result.failure() != null) {
-                throw new PublishFailed(rows.size() - ids.size(), result.failure());
-            }
             if (!leading()) {
                 becomeStandby();
                 return;
             }
         }
+    }
+
+    /**
+     * A row Kafka refused for a reason of its own: count the attempt, hold back its key (the rest
+     * of the outbox flows), and after the last attempt move it to {@code outbox_dead_letters}.
+     */
+    private void rowFailed(OutboxRow row, Exception failure) throws SQLException {
+        int attempts = store.recordFailure(row.id(), failure.toString());
+        if (attempts >= settings.maxAttempts()) {
+            if (store.deadLetter(row.id())) {
+                metrics.deadLettered();
+                log.error(
+                        "outbox row {} (topic {}, key {}) dead-lettered to outbox_dead_letters after {} attempts: {}",
+                        row.id(),
+                        row.topic(),
+                        row.key(),
+                        attempts,
+                        failure.toString());
+            }
+            holds.release(row);
+            return;
+        }
+        Duration wait = OutboxHolds.backoff(attempts);
+        holds.hold(row, System.nanoTime() + wait.toNanos());
+        log.warn(
+                "outbox row {} (topic {}, key {}) refused (attempt {} of {}), holding its key back for {} ms: {}",
+                row.id(),
+                row.topic(),
+                row.key(),
+                attempts,
+                settings.maxAttempts(),
+                wait.toMillis(),
+                failure.toString());
     }
 
     private void ensureListening() throws SQLException {
@@ -207,6 +256,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
         metrics.leader(false);
         closeListener();
+        publisher.discard(); // a later leadership starts a new producer, fencing any other
+        holds.clear();
     }
 
     private void refreshBacklog(boolean force) {
@@ -259,6 +310,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             // standby that would publish the same rows at the same time.
             log.warn("outbox relay still busy after 15 s; the lease expires by itself");
         } else {
+            publisher.close();
             try {
                 lease.release();
             } catch (SQLException e) {

@@ -14,20 +14,29 @@ import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 
-/** The outbox table as the dispatcher sees it: the next rows to publish, and deleting published ones. */
+/**
+ * The outbox table as the dispatcher sees it: the next rows to publish, deleting published ones,
+ * counting a row's failures and moving a row Kafka refuses for good to {@code
+ * outbox_dead_letters}.
+ */
 public final class OutboxStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> HEADERS = new TypeReference<>() {};
 
     /**
-     * Among the oldest {@code lookahead} rows, a row's effective priority is the highest priority
-     * of itself and every later row of the same topic and key. Sorting by it (then id) lets an
-     * urgent row overtake other keys' waiting rows while the rows of one key stay in id order.
+     * Among the oldest {@code lookahead} rows (leaving out the keys held back after a failure), a
+     * row's effective priority is the highest priority of itself and every later row of the same
+     * topic and key. Sorting by it (then id) lets an urgent row overtake other keys' waiting rows
+     * while the rows of one key stay in id order, which the insert trigger makes commit order.
+     * Only ids and priorities are ranked; payloads are read for the chosen rows alone.
      */
-    static final String NEXT = "with oldest as (select id, topic, key, payload::text as payload, headers::text as"
-            + " headers, priority, created_at from outbox order by id limit ?), ranked as (select *, max(priority)"
-            + " over (partition by topic, key order by id desc rows unbounded preceding) as effective from oldest)"
-            + " select id, topic, key, payload, headers, created_at from ranked order by effective desc, id limit ?";
+    static final String NEXT = "with oldest as (select id, topic, key, priority from outbox o where not exists"
+            + " (select 1 from unnest(?::text[], ?::text[]) h(topic, key) where h.topic = o.topic and h.key = o.key)"
+            + " and o.id <> all(?::bigint[]) order by id limit ?), ranked as (select id, max(priority) over (partition by topic, key order by id"
+            + " desc rows unbounded preceding) as effective from oldest), chosen as (select id, effective from"
+            + " ranked order by effective desc, id limit ?) select o.id, o.topic, o.key, o.payload::text,"
+            + " o.headers::text, o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at)"
+            + " from chosen c join outbox o using (id) order by c.effective desc, o.id";
 
     private final DataSource dataSource;
 
@@ -36,12 +45,33 @@ public final class OutboxStore {
     }
 
     public List<OutboxRow> next(int batchSize, int lookahead) throws SQLException {
+        return next(batchSize, lookahead, List.of(), List.of());
+    }
+
+    /**
+     * The next batch, leaving out every row of the keys in {@code heldKeys} ({@link
+     * OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without a key have no order to
+     * keep, so only the row itself waits).
+     */
+    public List<OutboxRow> next(int batchSize, int lookahead, Collection<String> heldKeys, Collection<Long> heldIds)
+            throws SQLException {
         List<OutboxRow> rows = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement(NEXT)) {
-            s.setInt(1, lookahead);
-            s.setInt(2, batchSize);
+            List<String> topics = new ArrayList<>(heldKeys.size());
+            List<String> keys = new ArrayList<>(heldKeys.size());
+            for (String held : heldKeys) {
+                int cut = held.indexOf('\u0000');
+                topics.add(held.substring(0, cut));
+                keys.add(held.substring(cut + 1));
+            }
+            s.setArray(1, c.createArrayOf("text", topics.toArray()));
+            s.setArray(2, c.createArrayOf("text", keys.toArray()));
+            s.setArray(3, c.createArrayOf("bigint", heldIds.toArray()));
+            s.setInt(4, lookahead);
+            s.setInt(5, batchSize);
             try (ResultSet rs = s.executeQuery()) {
+                long now = System.nanoTime();
                 while (rs.next()) {
                     rows.add(new OutboxRow(
                             rs.getLong(1),
@@ -49,7 +79,9 @@ public final class OutboxStore {
                             rs.getString(3),
                             rs.getString(4),
                             headers(rs.getString(5)),
-                            rs.getTimestamp(6).toInstant()));
+                            rs.getTimestamp(6).toInstant(),
+                            rs.getInt(7),
+                            now - (long) (rs.getDouble(8) * 1e9)));
                 }
             }
         }
@@ -68,21 +100,63 @@ public final class OutboxStore {
         }
     }
 
-    /** Rows waiting (counted up to {@code cap}) and the age of the oldest, in seconds. */
-    public Backlog backlog(int cap) throws SQLException {
+    /** Counts one failure of row {@code id} that was its own fault; returns its attempts so far. */
+    public int recordFailure(long id, String error) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("select (select count(*) from (select 1 from outbox limit ?)"
-                        + " b), coalesce(extract(epoch from clock_timestamp() - (select created_at from outbox order"
-                        + " by id limit 1)), 0)")) {
-            s.setInt(1, cap);
+                PreparedStatement s = c.prepareStatement(
+                        "update outbox set attempts = attempts + 1, last_error = ? where id = ? returning attempts")) {
+            s.setString(1, truncate(error));
+            s.setLong(2, id);
             try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return new Backlog(rs.getLong(1), rs.getDouble(2));
+                return rs.next() ? rs.getInt(1) : 0;
             }
         }
     }
 
-    public record Backlog(long rows, double oldestAgeSeconds) {}
+    /** Moves row {@code id} to {@code outbox_dead_letters} in one transaction; false if it was gone. */
+    public boolean deadLetter(long id) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("with moved as (delete from outbox where id = ? returning"
+                        + " id, topic, key, payload, headers, priority, created_at, attempts, last_error) insert"
+                        + " into outbox_dead_letters (id, topic, key, payload, headers, priority, created_at,"
+                        + " attempts, last_error) select * from moved")) {
+            s.setLong(1, id);
+            return s.executeUpdate() == 1;
+        }
+    }
+
+    /** Rows waiting (counted up to {@code cap}), the age of the oldest in seconds, and dead letters. */
+    public Backlog backlog(int cap) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("select (select count(*) from (select 1 from outbox limit ?)"
+                        + " b), coalesce(extract(epoch from clock_timestamp() - (select created_at from outbox order"
+                        + " by id limit 1)), 0), (select count(*) from outbox_dead_letters)")) {
+            s.setInt(1, cap);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return new Backlog(rs.getLong(1), rs.getDouble(2), rs.getLong(3));
+            }
+        }
+    }
+
+    /** The schema's Kafka {@code transactional.id}, shared by all its dispatchers (migration V4). */
+    public String transactionalId() throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s =
+                        c.prepareStatement("select transactional_id from dispatcher_identity where name = 'outbox'");
+                ResultSet rs = s.executeQuery()) {
+            if (!rs.next()) {
+                throw new SQLException("dispatcher_identity has no 'outbox' row: were the migrations applied?");
+            }
+            return rs.getString(1);
+        }
+    }
+
+    public record Backlog(long rows, double oldestAgeSeconds, long deadLetters) {}
+
+    private static String truncate(String error) {
+        return error == null || error.length() <= 2000 ? error : error.substring(0, 2000) + "…";
+    }
 
     private static Map<String, String> headers(String json) {
         if (json == null || json.isBlank() || "{}".equals(json)) {

@@ -1,0 +1,61 @@
+package io.ragline.dispatcher.outbox;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Keys (and key-less rows) held back after a row of theirs was refused, until a deadline on the
+ * {@link System#nanoTime()} clock. Holding the whole key keeps its order: nothing of the key is
+ * published past the refused row. A key-less row has no order to keep, so only the row waits.
+ * Used by the relay's thread only.
+ */
+final class OutboxHolds {
+    private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
+
+    private final Map<String, Long> keys = new HashMap<>();
+    private final Map<Long, Long> ids = new HashMap<>();
+
+    /** 1 s after the first attempt, doubling, at most a minute. */
+    static Duration backoff(int attempts) {
+        int shift = Math.min(Math.max(attempts - 1, 0), 6);
+        Duration wait = Duration.ofSeconds(1L << shift);
+        return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
+    }
+
+    void hold(OutboxRow row, long untilNanos) {
+        if (row.key() == null) {
+            ids.put(row.id(), untilNanos);
+        } else {
+            keys.put(row.orderKey(), untilNanos);
+        }
+    }
+
+    void release(OutboxRow row) {
+        if (row.key() == null) {
+            ids.remove(row.id());
+        } else {
+            keys.remove(row.orderKey());
+        }
+    }
+
+    /** Forgets every hold whose deadline passed. */
+    void expire(long nowNanos) {
+        keys.values().removeIf(until -> nowNanos - until >= 0);
+        ids.values().removeIf(until -> nowNanos - until >= 0);
+    }
+
+    Set<String> keys() {
+        return keys.keySet();
+    }
+
+    Set<Long> ids() {
+        return ids.keySet();
+    }
+
+    void clear() {
+        keys.clear();
+        ids.clear();
+    }
+}

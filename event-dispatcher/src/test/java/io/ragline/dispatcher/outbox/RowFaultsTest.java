@@ -1,0 +1,77 @@
+package io.ragline.dispatcher.outbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+class RowFaultsTest {
+    private static final OutboxRow ROW = new OutboxRow(1, "orders", "k", "{}", Map.of(), Instant.EPOCH, 0, 0);
+
+    @Test
+    void aRecordTooLargeIsTheRowsOwnFaultEvenWrappedInATransactionError() {
+        RowFaults faults = new RowFaults(topic -> true, "");
+
+        assertThat(faults.isRowsOwn(ROW, new KafkaException("abortable", new RecordTooLargeException("2 MB"))))
+                .isTrue();
+    }
+
+    @Test
+    void aBrokerThatIsDownOrBusyNeverCountsAgainstARow() {
+        RowFaults faults = new RowFaults(topic -> null, "");
+
+        assertThat(faults.isRowsOwn(ROW, new TimeoutException("Expiring 5 record(s) for orders-0")))
+                .isFalse();
+        assertThat(faults.isRowsOwn(ROW, new NotLeaderOrFollowerException("moving")))
+                .isFalse();
+        assertThat(faults.isRowsOwn(ROW, new TimeoutException("Topic orders not present in metadata after 10000 ms.")))
+                .as("the cluster could not be asked")
+                .isFalse();
+    }
+
+    @Test
+    void aMetadataTimeoutCountsOnlyWhenTheClusterSaysTheTopicIsMissing() {
+        List<String> asked = new ArrayList<>();
+        RowFaults missing = new RowFaults(
+                topic -> {
+                    asked.add(topic);
+                    return false;
+                },
+                "prod.");
+        RowFaults present = new RowFaults(topic -> true, "prod.");
+        TimeoutException timeout = new TimeoutException("Topic prod.orders not present in metadata after 10000 ms.");
+
+        assertThat(missing.isRowsOwn(ROW, timeout)).isTrue();
+        assertThat(asked).containsExactly("prod.orders");
+        assertThat(present.isRowsOwn(ROW, timeout)).isFalse();
+    }
+
+    @Test
+    void heldKeysWaitLongerAfterEachAttemptUpToAMinute() {
+        assertThat(OutboxHolds.backoff(1)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(OutboxHolds.backoff(3)).isEqualTo(Duration.ofSeconds(4));
+        assertThat(OutboxHolds.backoff(50)).isEqualTo(Duration.ofMinutes(1));
+    }
+
+    @Test
+    void aKeylessRowIsHeldAloneAndAKeyedRowHoldsItsKey() {
+        OutboxHolds holds = new OutboxHolds();
+        OutboxRow keyless = new OutboxRow(7, "orders", null, "{}", Map.of(), Instant.EPOCH, 0, 0);
+        holds.hold(ROW, 100);
+        holds.hold(keyless, 200);
+
+        assertThat(holds.keys()).containsExactly(ROW.orderKey());
+        assertThat(holds.ids()).containsExactly(7L);
+        holds.expire(150);
+        assertThat(holds.keys()).isEmpty();
+        assertThat(holds.ids()).containsExactly(7L);
+    }
+}
