@@ -274,6 +274,7 @@ public final class WorkerRuntime implements AutoCloseable {
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrapServers(),
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000))) {
+            createMissing(admin, topics);
             Map<String, TopicDescription> sources =
                     admin.describeTopics(topics).allTopicNames().get(15, TimeUnit.SECONDS);
             List<NewTopic> dlqs = new ArrayList<>();
@@ -303,6 +304,32 @@ public final class WorkerRuntime implements AutoCloseable {
                     e.toString());
         }
     }
+
+    /**
+     * Creates the source topics that do not exist yet, with {@value #DEFAULT_TOPIC_PARTITIONS}
+     * partitions and the broker's default replication, so a fresh cluster works out of the box.
+     * Operators who want other settings create the topics first.
+     */
+    private static void createMissing(Admin admin, List<String> topics) throws Exception {
+        java.util.Set<String> existing = admin.listTopics().names().get(15, TimeUnit.SECONDS);
+        List<NewTopic> missing = topics.stream()
+                .filter(t -> !existing.contains(t))
+                .map(t -> new NewTopic(t, Optional.of(DEFAULT_TOPIC_PARTITIONS), Optional.empty()))
+                .toList();
+        admin.createTopics(missing).values().forEach((name, f) -> {
+            try {
+                f.get(15, TimeUnit.SECONDS);
+                log.info("created topic {} with {} partitions", name, DEFAULT_TOPIC_PARTITIONS);
+            } catch (Exception e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                    log.warn("cannot create topic {}: {}", name, e.toString());
+                }
+            }
+        });
+    }
+
+    /** Partitions of a source topic a worker creates because it did not exist. */
+    public static final int DEFAULT_TOPIC_PARTITIONS = 6;
 
     /** Registers something to close on shutdown, before what was created earlier. */
     public <T extends AutoCloseable> T manage(T closeable) {

@@ -1,10 +1,20 @@
 package io.ragline.ingest;
 
 import io.ragline.core.WorkerMain;
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
+import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.ingest.chunking.ModelTokenCounter;
+import io.ragline.ingest.document.DocumentDecoder;
+import io.ragline.ingest.document.DocumentWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * The {@code ingest-worker} process: consumes documents and claude_events, serves POST /webhooks/{source} (ARCHITECTURE.md section 1). Runs on the shared
+ * The {@code ingest-worker} process: consumes {@code documents} into documents and chunks (with
+ * the outbox row that asks for embeddings), ARCHITECTURE.md sections 1 and 2. Runs on the shared
  * runtime of {@code core} (settings, pool, migrations, health and metrics).
  */
 public final class IngestWorker {
@@ -16,9 +26,26 @@ public final class IngestWorker {
     /** {@code RAGLINE_ADMIN_PORT} default. */
     public static final int DEFAULT_ADMIN_PORT = 9081;
 
+    /** The topic of documents, before {@code RAGLINE_TOPIC_PREFIX}. */
+    public static final String DOCUMENTS = "documents";
+
     private IngestWorker() {}
 
     public static void main(String[] args) {
-        System.exit(WorkerMain.run(NAME, DEFAULT_ADMIN_PORT, Env.load()));
+        Env env = Env.load();
+        System.exit(WorkerMain.run(NAME, DEFAULT_ADMIN_PORT, env, wiring(env)));
+    }
+
+    /** Reads the settings now (their problems join the start-up report); starts the consumers later. */
+    public static Consumer<WorkerRuntime> wiring(Env env) {
+        IngestSettings settings = IngestSettings.from(env);
+        return runtime -> runtime.consume(new ConsumerBinding<>(
+                DOCUMENTS,
+                List.of(runtime.settings().topic(DOCUMENTS)),
+                new DocumentDecoder(settings.maxContentBytes()),
+                new DocumentWriter(
+                        new CollectionCatalog(Duration.ofSeconds(10)),
+                        new ModelTokenCounter.Chunkers(),
+                        runtime.registry())));
     }
 }

@@ -1,0 +1,50 @@
+package io.ragline.ingest.chunking;
+
+import io.ragline.core.collections.Collection;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cuts a document into the texts its collection embeds: the collection's template (such as
+ * {@code {title}\n{chunk}}) around each chunk, every rendered text within the model's window
+ * ({@code windowTokens}, special tokens included) and the collection's chunk size. A title too long
+ * to leave room for text is shortened to a quarter of the window.
+ */
+public final class DocumentChunker {
+    /** The two special tokens ([CLS], [SEP]) every input carries. */
+    private static final int SPECIAL_TOKENS = 2;
+
+    private final TokenCounter tokens;
+    private final RecursiveChunker chunker;
+    private final int windowTokens;
+
+    public DocumentChunker(TokenCounter tokens, int windowTokens) {
+        this.tokens = tokens;
+        this.chunker = new RecursiveChunker(tokens);
+        this.windowTokens = windowTokens;
+    }
+
+    /** The rendered chunks of one document, in order, with their token counts. */
+    public List<RecursiveChunker.Chunk> chunk(Collection collection, String title, String content) {
+        int window = windowTokens - SPECIAL_TOKENS;
+        String shownTitle = title == null ? "" : title;
+        int frame = tokens.count(collection.render(shownTitle, ""));
+        if (window - frame < window / 2) {
+            shownTitle = shownTitle.substring(0, tokens.prefixChars(shownTitle, window / 4));
+            frame = tokens.count(collection.render(shownTitle, ""));
+        }
+        int budget = Math.max(1, Math.min(collection.chunkSizeTokens(), window - frame - 1));
+        int overlap = Math.min(collection.chunkOverlapTokens(), budget - 1);
+        List<RecursiveChunker.Chunk> out = new ArrayList<>();
+        for (RecursiveChunker.Chunk c : chunker.chunk(content, budget, overlap)) {
+            String rendered = collection.render(shownTitle, c.text());
+            int count = tokens.count(rendered);
+            if (count > window) { // the frame and the chunk joined differently: trim to fit
+                rendered = rendered.substring(0, tokens.prefixChars(rendered, window));
+                count = tokens.count(rendered);
+            }
+            out.add(new RecursiveChunker.Chunk(rendered, count));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,168 @@
+package io.ragline.ingest.document;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.core.consumer.RecordDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Validates a {@code documents} record against contracts/documents.schema.json and says exactly
+ * what is wrong when it does not: not JSON, a missing or mistyped field, content too large, a key
+ * that does not match. Whether the collection exists is checked by the writer (it needs the
+ * database). A tombstone (null value) is a delete of the document its key names.
+ */
+public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern COLLECTION = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+    private static final Set<String> FIELDS =
+            Set.of("schema_version", "op", "collection", "id", "title", "content", "source", "metadata", "version");
+
+    private final int maxContentBytes;
+
+    public DocumentDecoder(int maxContentBytes) {
+        this.maxContentBytes = maxContentBytes;
+    }
+
+    @Override
+    public DocumentMessage decode(ConsumerRecord<byte[], byte[]> record) throws PoisonRecordException {
+        String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value() == null) {
+            return tombstone(key);
+        }
+        if (record.value().length > maxContentBytes + 64 * 1024) {
+            throw new PoisonRecordException("content too large: the record has " + record.value().length
+                    + " bytes, the limit is " + maxContentBytes + " bytes of content");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(record.value());
+        } catch (java.io.IOException e) {
+            throw new PoisonRecordException("not JSON: " + firstLine(e));
+        }
+        if (root == null || !root.isObject()) {
+            throw new PoisonRecordException("not a JSON object");
+        }
+        List<String> problems = new ArrayList<>();
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!FIELDS.contains(name)) {
+                problems.add("unknown field '" + name + "'");
+            }
+        }
+        JsonNode schema = root.get("schema_version");
+        if (schema != null && !(schema.isIntegralNumber() && schema.asInt() == 1)) {
+            problems.add("schema_version must be 1");
+        }
+        String op = text(root, "op", problems, true);
+        DocumentMessage.Op parsedOp = null;
+        if (op != null) {
+            switch (op) {
+                case "upsert" -> parsedOp = DocumentMessage.Op.UPSERT;
+                case "delete" -> parsedOp = DocumentMessage.Op.DELETE;
+                default -> problems.add("op must be 'upsert' or 'delete', not '" + op + "'");
+            }
+        }
+        String collection = text(root, "collection", problems, false);
+        if (collection == null) {
+            collection = "default";
+        } else if (!COLLECTION.matcher(collection).matches()) {
+            problems.add("collection '" + collection + "' is not a valid collection name");
+        }
+        String id = text(root, "id", problems, true);
+        if (id != null && (id.isEmpty() || id.length() > 512)) {
+            problems.add("id must have 1 to 512 characters");
+        }
+        String title = text(root, "title", problems, false);
+        String source = text(root, "source", problems, false);
+        String content = text(root, "content", problems, parsedOp == DocumentMessage.Op.UPSERT);
+        if (content != null && content.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
+            problems.add("content too large: more than " + maxContentBytes + " bytes");
+        }
+        Map<String, Object> metadata = Map.of();
+        JsonNode meta = root.get("metadata");
+        if (meta != null && !meta.isNull()) {
+            if (!meta.isObject()) {
+                problems.add("metadata must be an object, not " + kind(meta));
+            } else {
+                metadata = JSON.convertValue((ObjectNode) meta, Map.class);
+            }
+        }
+        Long version = null;
+        JsonNode v = root.get("version");
+        if (v != null && !v.isNull()) {
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+                problems.add("version must be a non-negative integer, not " + kind(v));
+            } else {
+                version = v.asLong();
+            }
+        }
+        if (problems.isEmpty() && key != null && !key.equals(collection + "/" + id)) {
+            problems.add("the key '" + abbreviate(key) + "' does not match collection/id '" + collection + "/"
+                    + abbreviate(id) + "'");
+        }
+        if (!problems.isEmpty()) {
+            throw new PoisonRecordException(String.join("; ", problems));
+        }
+        return new DocumentMessage(
+                parsedOp,
+                collection,
+                id,
+                title,
+                parsedOp == DocumentMessage.Op.UPSERT ? content : null,
+                source,
+                metadata,
+                version);
+    }
+
+    private static DocumentMessage tombstone(String key) throws PoisonRecordException {
+        int slash = key == null ? -1 : key.indexOf('/');
+        if (slash <= 0 || slash == key.length() - 1) {
+            throw new PoisonRecordException("a tombstone needs the key collection/id, not "
+                    + (key == null ? "no key" : "'" + abbreviate(key) + "'"));
+        }
+        String collection = key.substring(0, slash);
+        if (!COLLECTION.matcher(collection).matches()) {
+            throw new PoisonRecordException("tombstone key: '" + abbreviate(collection) + "' is not a collection name");
+        }
+        return new DocumentMessage(
+                DocumentMessage.Op.DELETE, collection, key.substring(slash + 1), null, null, null, Map.of(), null);
+    }
+
+    private static String text(JsonNode root, String field, List<String> problems, boolean required) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            if (required) {
+                problems.add("missing " + field);
+            }
+            return null;
+        }
+        if (!n.isTextual()) {
+            problems.add(field + " must be a string, not " + kind(n));
+            return null;
+        }
+        return n.asText();
+    }
+
+    private static String kind(JsonNode n) {
+        return n.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+    }
+
+    private static String firstLine(java.io.IOException e) {
+        String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
+}

@@ -1,0 +1,229 @@
+package io.ragline.ingest.document;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.ragline.core.collections.Collection;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.consumer.BatchWriter;
+import io.ragline.core.consumer.InboundRecord;
+import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.ingest.chunking.DocumentChunker;
+import io.ragline.ingest.chunking.RecursiveChunker;
+import io.ragline.ingest.chunking.TextNormalizer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Applies {@code documents} records in the consumer's transaction: upsert the document, replace
+ * its chunks and write the outbox row that asks for its embeddings, all or nothing. Unchanged
+ * content (same hash of normalised title and text) only updates metadata; a version not above
+ * the stored one is ignored; a delete (or tombstone) removes chunks and vectors and keeps the row
+ * as {@code deleted}, so a stale upsert arriving later is still recognised.
+ */
+public final class DocumentWriter implements BatchWriter<DocumentMessage> {
+    static final String EMBEDDING_REQUESTS = "embedding-requests";
+    static final String PIPELINE_EVENTS = "pipeline-events";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CollectionCatalog catalog;
+    private final Function<Collection, DocumentChunker> chunkers;
+    private final Counter applied;
+    private final Counter unchanged;
+    private final Counter stale;
+    private final Counter deleted;
+
+    public DocumentWriter(
+            CollectionCatalog catalog, Function<Collection, DocumentChunker> chunkers, MeterRegistry registry) {
+        this.catalog = catalog;
+        this.chunkers = chunkers;
+        this.applied = outcome(registry, "chunked");
+        this.unchanged = outcome(registry, "unchanged");
+        this.stale = outcome(registry, "stale");
+        this.deleted = outcome(registry, "deleted");
+    }
+
+    private static Counter outcome(MeterRegistry registry, String outcome) {
+        return Counter.builder("ragline.documents.applied")
+                .description("documents records applied, by outcome")
+                .tag("outcome", outcome)
+                .register(registry);
+    }
+
+    private record Stored(long id, long version, byte[] hash, String status) {}
+
+    @Override
+    public void write(List<InboundRecord<DocumentMessage>> records, Connection c) throws Exception {
+        for (InboundRecord<DocumentMessage> r : records) {
+            DocumentMessage m = r.value();
+            Collection collection = catalog.find(c, m.collection());
+            if (collection == null) {
+                throw new PoisonRecordException("unknown collection '" + m.collection() + "'", r.raw(), null);
+            }
+            Stored stored = load(c, collection.id(), m.id());
+            if (stored != null && m.version() != null && m.version() <= stored.version) {
+                stale.increment();
+                continue;
+            }
+            long version = m.version() != null ? m.version() : stored == null ? 1 : stored.version + 1;
+            if (m.op() == DocumentMessage.Op.DELETE) {
+                delete(c, collection, m, stored, version);
+            } else {
+                upsert(c, collection, m, stored, version);
+            }
+        }
+    }
+
+    private void upsert(Connection c, Collection collection, DocumentMessage m, Stored stored, long version)
+            throws SQLException {
+        String title = TextNormalizer.normalize(m.title());
+        String content = TextNormalizer.normalize(m.content());
+        byte[] hash = sha256((title == null ? "" : title) + '\u0000' + content);
+        String metadata = json(m.metadata());
+        if (stored != null
+                && Arrays.equals(hash, stored.hash)
+                && (stored.status.equals("chunked") || stored.status.equals("embedded"))) {
+            try (PreparedStatement s = c.prepareStatement("update documents set version = ?, metadata = ?::jsonb,"
+                    + " source = ?, updated_at = now() where id = ?")) {
+                s.setLong(1, version);
+                s.setString(2, metadata);
+                s.setString(3, m.source());
+                s.setLong(4, stored.id);
+                s.executeUpdate();
+            }
+            unchanged.increment();
+            return;
+        }
+        List<RecursiveChunker.Chunk> chunks = chunkers.apply(collection).chunk(collection, title, content);
+        long documentId;
+        try (PreparedStatement s = c.prepareStatement(
+                stored == null
+                        ? "insert into documents (title, source, content_hash, metadata, version, status, chunk_count,"
+                                + " chunked_at, collection_id, external_id) values (?, ?, ?, ?::jsonb, ?, 'chunked', ?, now(),"
+                                + " ?, ?) returning id"
+                        : "update documents set title = ?, source = ?, content_hash = ?, metadata = ?::jsonb, version = ?,"
+                                + " status = 'chunked', chunk_count = ?, chunked_at = now(), error = null, embedded_at ="
+                                + " null, deleted_at = null, updated_at = now() where collection_id = ? and external_id = ?"
+                                + " returning id")) {
+            s.setString(1, title);
+            s.setString(2, m.source());
+            s.setBytes(3, hash);
+            s.setString(4, metadata);
+            s.setLong(5, version);
+            s.setInt(6, chunks.size());
+            s.setInt(7, collection.id());
+            s.setString(8, m.id());
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) { // another consumer inserted it a moment ago (a rebalance): retry the batch
+                    throw new SQLException("document " + m.key() + " was inserted concurrently", "40001");
+                }
+                documentId = rs.getLong(1);
+            }
+        }
+        deleteChunks(c, documentId);
+        try (PreparedStatement s = c.prepareStatement("insert into chunks (document_id, collection_id,"
+                + " document_version, seq, content, token_count) values (?, ?, ?, ?, ?, ?)")) {
+            for (int i = 0; i < chunks.size(); i++) {
+                s.setLong(1, documentId);
+                s.setInt(2, collection.id());
+                s.setLong(3, version);
+                s.setInt(4, i);
+                s.setString(5, chunks.get(i).text());
+                s.setInt(6, chunks.get(i).tokens());
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("schema_version", 1);
+        request.put("collection", collection.name());
+        request.put("id", m.id());
+        request.put("document", documentId);
+        request.put("version", version);
+        outbox(c, EMBEDDING_REQUESTS, m.key(), request);
+        applied.increment();
+    }
+
+    private void delete(Connection c, Collection collection, DocumentMessage m, Stored stored, long version)
+            throws SQLException {
+        if (stored == null) {
+            try (PreparedStatement s = c.prepareStatement("insert into documents (collection_id, external_id,"
+                    + " version, status, deleted_at) values (?, ?, ?, 'deleted', now())")) {
+                s.setInt(1, collection.id());
+                s.setString(2, m.id());
+                s.setLong(3, version);
+                s.executeUpdate();
+            }
+        } else {
+            deleteChunks(c, stored.id);
+            try (PreparedStatement s = c.prepareStatement("update documents set status = 'deleted', version = ?,"
+                    + " content_hash = null, chunk_count = 0, deleted_at = now(), updated_at = now() where id = ?")) {
+                s.setLong(1, version);
+                s.setLong(2, stored.id);
+                s.executeUpdate();
+            }
+        }
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("schema_version", 1);
+        event.put("type", "document.deleted");
+        event.put("collection", collection.name());
+        event.put("id", m.id());
+        event.put("version", version);
+        outbox(c, PIPELINE_EVENTS, m.key(), event);
+        deleted.increment();
+    }
+
+    private static Stored load(Connection c, int collectionId, String externalId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select id, version, content_hash, status from documents"
+                + " where collection_id = ? and external_id = ? for update")) {
+            s.setInt(1, collectionId);
+            s.setString(2, externalId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? new Stored(rs.getLong(1), rs.getLong(2), rs.getBytes(3), rs.getString(4)) : null;
+            }
+        }
+    }
+
+    private static void deleteChunks(Connection c, long documentId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("delete from chunks where document_id = ?")) {
+            s.setLong(1, documentId);
+            s.executeUpdate();
+        }
+    }
+
+    static void outbox(Connection c, String topic, String key, Map<String, Object> payload) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("insert into outbox (topic, key, payload) values (?, ?, ?::jsonb)")) {
+            s.setString(1, topic);
+            s.setString(2, key);
+            s.setString(3, json(payload));
+            s.executeUpdate();
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not serialisable as JSON", e);
+        }
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
