@@ -1,0 +1,176 @@
+package io.ragline.embedding.request;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.ragline.core.collections.Collection;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.consumer.BatchWriter;
+import io.ragline.core.consumer.InboundRecord;
+import io.ragline.embeddings.EmbeddingException;
+import io.ragline.embeddings.EmbeddingProvider;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Applies embedding requests in the consumer's transaction: for each request whose version is
+ * still the document's, embed its chunks (all chunks of the batch that share a model in one call,
+ * which the provider batches), write the vectors with {@link VectorWriter}, mark the document
+ * {@code embedded} and write {@code document.embedded} to the outbox. A request for an older
+ * version, or a deleted document, is obsolete and skipped. A model that refuses the input for
+ * good marks the document {@code failed} (with {@code document.failed}); a model that is
+ * unavailable fails the batch so it is retried.
+ */
+public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CollectionCatalog catalog;
+    private final Function<Collection, EmbeddingProvider> providers;
+    private final Counter embedded;
+    private final Counter obsolete;
+    private final Counter failed;
+    private final Counter chunks;
+    private final Timer inference;
+
+    public EmbeddingWriter(
+            CollectionCatalog catalog, Function<Collection, EmbeddingProvider> providers, MeterRegistry registry) {
+        this.catalog = catalog;
+        this.providers = providers;
+        this.embedded = outcome(registry, "embedded");
+        this.obsolete = outcome(registry, "obsolete");
+        this.failed = outcome(registry, "failed");
+        this.chunks = Counter.builder("ragline.embedding.chunks").register(registry);
+        this.inference = Timer.builder("ragline.embedding.inference")
+                .description("Time to embed the chunks of one batch and model")
+                .register(registry);
+    }
+
+    private static Counter outcome(MeterRegistry registry, String outcome) {
+        return Counter.builder("ragline.embedding.requests")
+                .description("Embedding requests, by outcome")
+                .tag("outcome", outcome)
+                .register(registry);
+    }
+
+    private record Job(EmbeddingRequest request, Collection collection, List<Long> ids, List<String> texts) {}
+
+    @Override
+    public void write(List<InboundRecord<EmbeddingRequest>> records, Connection c) throws Exception {
+        Map<EmbeddingProvider, List<Job>> byProvider = new LinkedHashMap<>();
+        for (InboundRecord<EmbeddingRequest> r : records) {
+            EmbeddingRequest q = r.value();
+            Collection collection = current(c, q);
+            if (collection == null) {
+                obsolete.increment();
+                continue;
+            }
+            Job job = new Job(q, collection, new ArrayList<>(), new ArrayList<>());
+            try (PreparedStatement s = c.prepareStatement("select id, content from chunks where document_id = ? and"
+                    + " document_version = ? order by seq")) {
+                s.setLong(1, q.document());
+                s.setLong(2, q.version());
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        job.ids.add(rs.getLong(1));
+                        job.texts.add(rs.getString(2));
+                    }
+                }
+            }
+            byProvider.computeIfAbsent(providers.apply(collection), p -> new ArrayList<>()).add(job);
+        }
+        for (Map.Entry<EmbeddingProvider, List<Job>> e : byProvider.entrySet()) {
+            EmbeddingProvider provider = e.getKey();
+            List<String> texts = new ArrayList<>();
+            e.getValue().forEach(j -> texts.addAll(j.texts));
+            List<float[]> vectors;
+            try {
+                Timer.Sample sample = Timer.start();
+                vectors = provider.embed(texts);
+                sample.stop(inference);
+            } catch (EmbeddingException failure) {
+                if (failure.retryable()) {
+                    throw failure; // the batch is retried with backoff
+                }
+                for (Job job : e.getValue()) {
+                    fail(c, job, failure.getMessage());
+                }
+                continue;
+            }
+            int at = 0;
+            for (Job job : e.getValue()) {
+                List<float[]> mine = vectors.subList(at, at + job.texts.size());
+                at += job.texts.size();
+                if (!mine.isEmpty() && mine.get(0).length != job.collection.dimensions()) {
+                    fail(c, job, "model " + provider.model() + " gives " + mine.get(0).length
+                            + " dimensions, collection '" + job.collection.name() + "' has "
+                            + job.collection.dimensions());
+                    continue;
+                }
+                VectorWriter.write(c, job.ids, mine, provider.model());
+                finish(c, job, "embedded", null, provider.model());
+                chunks.increment(job.ids.size());
+                embedded.increment();
+            }
+        }
+    }
+
+    /** The request's collection if the document still has the request's version; locks the document. */
+    private Collection current(Connection c, EmbeddingRequest q) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select d.version, d.status, c.name from documents d join"
+                + " collections c on c.id = d.collection_id where d.id = ? for update of d")) {
+            s.setLong(1, q.document());
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next() || rs.getLong(1) != q.version() || rs.getString(2).equals("deleted")) {
+                    return null;
+                }
+                return catalog.find(c, rs.getString(3));
+            }
+        }
+    }
+
+    private void fail(Connection c, Job job, String error) throws SQLException {
+        finish(c, job, "failed", error, null);
+        failed.increment();
+    }
+
+    private static void finish(Connection c, Job job, String status, String error, String model)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("update documents set status = ?, error = ?, embedded_at ="
+                + " case when ? = 'embedded' then now() end, updated_at = now() where id = ?")) {
+            s.setString(1, status);
+            s.setString(2, error);
+            s.setString(3, status);
+            s.setLong(4, job.request.document());
+            s.executeUpdate();
+        }
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("schema_version", 1);
+        event.put("type", "document." + status);
+        event.put("collection", job.collection.name());
+        event.put("id", job.request.id());
+        event.put("version", job.request.version());
+        event.put("chunks", job.ids.size());
+        if (model != null) {
+            event.put("model", model);
+        }
+        if (error != null) {
+            event.put("error", error);
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                "insert into outbox (topic, key, payload) values ('pipeline-events', ?, ?::jsonb)")) {
+            s.setString(1, job.collection.name() + "/" + job.request.id());
+            s.setString(2, JSON.writeValueAsString(event));
+            s.executeUpdate();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
