@@ -1,0 +1,280 @@
+package io.ragline.embeddings.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import io.ragline.embeddings.EmbeddingException;
+import io.ragline.embeddings.EmbeddingModelSpec;
+import io.ragline.embeddings.EmbeddingModelSpec.Pooling;
+import io.ragline.embeddings.EmbeddingProvider;
+import io.ragline.embeddings.ModelResources;
+import io.ragline.embeddings.Vectors;
+import io.ragline.embeddings.tokenizer.WordPieceTokenizer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An embedding model run in this JVM by ONNX Runtime, offline. One session per instance (create
+ * one per model per process; it is thread-safe), with intra-op threads = cores by default.
+ *
+ * <p>Batching is where the speed is: texts are tokenized, sorted by length and cut into batches of
+ * at most {@code maxBatchSize}; each batch is padded only to its own longest text and run once;
+ * token states are pooled under the attention mask (mean) or taken at {@code [CLS]}, L2-normalised,
+ * and returned in the caller's order. Texts longer than the model's window are truncated.
+ */
+public final class OnnxEmbeddingModel implements EmbeddingProvider {
+    private static final Logger log = LoggerFactory.getLogger(OnnxEmbeddingModel.class);
+
+    private final EmbeddingModelSpec spec;
+    private final OnnxOptions options;
+    private final WordPieceTokenizer tokenizer;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final boolean wantsTokenTypes;
+    private final String output;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final ThreadLocal<InputBuffers> buffers;
+    private boolean closed;
+
+    private OnnxEmbeddingModel(EmbeddingModelSpec spec, OnnxOptions options) throws OrtException {
+        this.spec = spec;
+        this.options = options;
+        this.tokenizer = WordPieceTokenizer.forModel(spec);
+        this.env = OrtEnvironment.getEnvironment();
+        try (SessionOptions so = new SessionOptions()) {
+            so.setOptimizationLevel(OptLevel.ALL_OPT);
+            so.setIntraOpNumThreads(options.threads());
+            so.setInterOpNumThreads(1);
+            so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            this.session = env.createSession(ModelResources.onnxBytes(spec), so);
+        }
+        Set<String> inputs = session.getInputNames();
+        if (!inputs.contains("input_ids") || !inputs.contains("attention_mask")) {
+            session.close();
+            throw new IllegalStateException(
+                    "model '" + spec.name() + "' expects inputs " + inputs + ", not input_ids and attention_mask");
+        }
+        this.wantsTokenTypes = inputs.contains("token_type_ids");
+        this.output = session.getOutputNames().iterator().next();
+        int capacity = options.maxBatchSize() * spec.maxTokens();
+        this.buffers = ThreadLocal.withInitial(() -> new InputBuffers(capacity));
+        log.info(
+                "loaded embedding model {} ({} dimensions, {} tokens, {} threads, batches of {})",
+                spec.name(),
+                spec.dimensions(),
+                spec.maxTokens(),
+                options.threads(),
+                options.maxBatchSize());
+    }
+
+    /**
+     * Loads {@code spec}'s graph from the classpath into a new ONNX Runtime session.
+     *
+     * @throws EmbeddingException (not retryable) if ONNX Runtime cannot load it
+     */
+    public static OnnxEmbeddingModel load(EmbeddingModelSpec spec, OnnxOptions options) {
+        try {
+            return new OnnxEmbeddingModel(spec, options);
+        } catch (OrtException e) {
+            throw new EmbeddingException("cannot load ONNX model '" + spec.name() + "': " + e.getMessage(), false, e);
+        }
+    }
+
+    public EmbeddingModelSpec spec() {
+        return spec;
+    }
+
+    /** The tokenizer whose ids this model is fed. */
+    public WordPieceTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public String model() {
+        return spec.name();
+    }
+
+    @Override
+    public int dimensions() {
+        return spec.dimensions();
+    }
+
+    @Override
+    public int maxTokens() {
+        return spec.maxTokens();
+    }
+
+    @Override
+    public List<float[]> embed(List<String> texts) {
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        int n = texts.size();
+        int[][] ids = new int[n][];
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = tokenizer.encode(texts.get(i), spec.maxTokens());
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> ids[i].length));
+        float[][] vectors = new float[n][];
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("embedding model " + spec.name() + " is closed");
+            }
+            for (int from = 0; from < n; from += options.maxBatchSize()) {
+                int to = Math.min(n, from + options.maxBatchSize());
+                runBatch(ids, order, from, to, vectors);
+            }
+        } catch (OrtException e) {
+            throw new EmbeddingException(
+                    "ONNX Runtime failed on model " + spec.name() + ": " + e.getMessage(), false, e);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        return Arrays.asList(vectors);
+    }
+
+    @Override
+    public float[] embedQuery(String text) {
+        return embed(List.of(spec.queryPrefix() + text)).get(0);
+    }
+
+    /** One {@code run} for {@code order[from..to)}, padded to the longest of them. */
+    private void runBatch(int[][] ids, Integer[] order, int from, int to, float[][] vectors) throws OrtException {
+        int rows = to - from;
+        int width = 0;
+        for (int k = from; k < to; k++) {
+            width = Math.max(width, ids[order[k]].length);
+        }
+        InputBuffers b = buffers.get();
+        LongBuffer inputIds = b.inputIds(rows * width);
+        LongBuffer mask = b.mask(rows * width);
+        for (int k = from; k < to; k++) {
+            int[] row = ids[order[k]];
+            for (int t = 0; t < width; t++) {
+                boolean real = t < row.length;
+                inputIds.put(real ? row[t] : tokenizer.padId());
+                mask.put(real ? 1L : 0L);
+            }
+        }
+        inputIds.flip();
+        mask.flip();
+        long[] shape = {rows, width};
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            inputs.put("input_ids", OnnxTensor.createTensor(env, inputIds, shape));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, mask, shape));
+            if (wantsTokenTypes) {
+                inputs.put("token_type_ids", OnnxTensor.createTensor(env, b.zeros(rows * width), shape));
+            }
+            try (OrtSession.Result result = session.run(inputs, Set.of(output))) {
+                OnnxTensor hidden = (OnnxTensor) result.get(0);
+                long[] outShape = hidden.getInfo().getShape();
+                int dims = (int) outShape[2];
+                if (dims != spec.dimensions()) {
+                    throw new EmbeddingException(
+                            "model " + spec.name() + " produced " + dims + " dimensions, expected " + spec.dimensions(),
+                            false);
+                }
+                FloatBuffer states = hidden.getFloatBuffer();
+                for (int r = 0; r < rows; r++) {
+                    int index = order[from + r];
+                    vectors[index] = pool(states, r, width, dims, ids[index].length);
+                }
+            }
+        } finally {
+            for (OnnxTensor t : inputs.values()) {
+                t.close();
+            }
+        }
+    }
+
+    /** Pools row {@code r} of {@code [rows, width, dims]} states over its {@code length} real tokens. */
+    private float[] pool(FloatBuffer states, int r, int width, int dims, int length) {
+        float[] v = new float[dims];
+        int base = r * width * dims;
+        if (spec.pooling() == Pooling.CLS) {
+            states.get(base, v);
+        } else {
+            for (int t = 0; t < length; t++) {
+                int at = base + t * dims;
+                for (int d = 0; d < dims; d++) {
+                    v[d] += states.get(at + d);
+                }
+            }
+            for (int d = 0; d < dims; d++) {
+                v[d] /= length;
+            }
+        }
+        return spec.normalize() ? Vectors.normalize(v) : v;
+    }
+
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                session.close();
+                log.info("closed embedding model {}", spec.name());
+            }
+        } catch (OrtException e) {
+            log.warn("closing embedding model {} failed: {}", spec.name(), e.getMessage());
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    /** Direct buffers reused by one thread across batches, so ONNX Runtime reads them without a copy. */
+    private static final class InputBuffers {
+        private final LongBuffer ids;
+        private final LongBuffer mask;
+        private final LongBuffer zeros;
+
+        InputBuffers(int capacity) {
+            ids = direct(capacity);
+            mask = direct(capacity);
+            zeros = direct(capacity);
+        }
+
+        private static LongBuffer direct(int capacity) {
+            return ByteBuffer.allocateDirect(capacity * Long.BYTES)
+                    .order(ByteOrder.nativeOrder())
+                    .asLongBuffer();
+        }
+
+        LongBuffer inputIds(int size) {
+            return ids.clear().limit(size);
+        }
+
+        LongBuffer mask(int size) {
+            return mask.clear().limit(size);
+        }
+
+        LongBuffer zeros(int size) {
+            return zeros.clear().limit(size);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OnnxEmbeddingModel[" + spec.name() + ", threads=" + options.threads() + ", batch="
+                + options.maxBatchSize() + "]";
+    }
+}

@@ -1,0 +1,26 @@
+package io.ragline.embeddings.onnx;
+
+/**
+ * How an {@link OnnxEmbeddingModel} runs.
+ *
+ * @param threads ONNX Runtime intra-op threads for one batch (default: available cores)
+ * @param maxBatchSize texts per {@code run}; larger batches amortise per-call overhead, smaller ones
+ *     waste less padding (default {@value #DEFAULT_MAX_BATCH_SIZE})
+ */
+public record OnnxOptions(int threads, int maxBatchSize) {
+    public static final int DEFAULT_MAX_BATCH_SIZE = 32;
+
+    public OnnxOptions {
+        if (threads < 1 || threads > 256) {
+            throw new IllegalArgumentException("threads must be between 1 and 256: " + threads);
+        }
+        if (maxBatchSize < 1 || maxBatchSize > 4096) {
+            throw new IllegalArgumentException("maxBatchSize must be between 1 and 4096: " + maxBatchSize);
+        }
+    }
+
+    /** Threads = available cores, batches of {@value #DEFAULT_MAX_BATCH_SIZE}. */
+    public static OnnxOptions defaults() {
+        return new OnnxOptions(Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_BATCH_SIZE);
+    }
+}
