@@ -34,11 +34,16 @@ final class WorkerCommands {
     }
 
     static final List<Process> PROCESSES = List.of(
-            new Process(IngestWorker.NAME, IngestWorker.DEFAULT_ADMIN_PORT, "Run the ingest-worker (admin port 9081)."),
+            new Process(
+                    IngestWorker.NAME,
+                    IngestWorker.DEFAULT_ADMIN_PORT,
+                    "Run the ingest-worker (admin port 9081).",
+                    IngestWorker::wiring),
             new Process(
                     EmbeddingWorker.NAME,
                     EmbeddingWorker.DEFAULT_ADMIN_PORT,
-                    "Run the embedding-worker (admin port 9082)."),
+                    "Run the embedding-worker (search on port 8082, admin port 9082).",
+                    env -> EmbeddingWorker.wiring(env, EmbeddingWorker.DEFAULT_HTTP_PORT)),
             new Process(
                     TrainingWorker.NAME,
                     TrainingWorker.DEFAULT_ADMIN_PORT,
@@ -51,8 +56,18 @@ final class WorkerCommands {
             new Process(
                     "all",
                     ALL_ADMIN_PORT,
-                    "Run every process in one JVM, for development (admin port 9080).",
-                    EventDispatcher::wiring));
+                    "Run every process in one JVM, for development (search on port 8080, admin port 9080).",
+                    WorkerCommands::all));
+
+    /** Every process's wiring on one runtime: the same code paths as separate processes. */
+    static Consumer<WorkerRuntime> all(Env env) {
+        List<Consumer<WorkerRuntime>> wirings = List.of(
+                EventDispatcher.wiring(env), IngestWorker.wiring(env), EmbeddingWorker.wiring(env, ALL_HTTP_PORT));
+        return runtime -> wirings.forEach(w -> w.accept(runtime));
+    }
+
+    /** Default HTTP port of {@code ragline all} (search). */
+    static final int ALL_HTTP_PORT = 8080;
 
     static void register(CommandLine cli) {
         for (Process p : PROCESSES) {

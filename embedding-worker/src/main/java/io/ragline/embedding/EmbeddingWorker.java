@@ -1,11 +1,27 @@
 package io.ragline.embedding;
 
 import io.ragline.core.WorkerMain;
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
+import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.core.consumer.FailureKind;
+import io.ragline.core.consumer.FailurePolicy;
+import io.ragline.embedding.request.EmbeddingRequestDecoder;
+import io.ragline.embedding.request.EmbeddingWriter;
+import io.ragline.embedding.search.SearchServer;
+import io.ragline.embeddings.EmbeddingException;
+import io.ragline.embeddings.onnx.OnnxOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * The {@code embedding-worker} process: consumes embedding-requests, serves POST /search (ARCHITECTURE.md section 1). Runs on the shared
- * runtime of {@code core} (settings, pool, migrations, health and metrics).
+ * The {@code embedding-worker} process: consumes {@code embedding-requests}, writes vectors into
+ * pgvector, and serves {@code POST /search} on {@code RAGLINE_HTTP_PORT} (ARCHITECTURE.md
+ * sections 1, 2 and 6).
  */
 public final class EmbeddingWorker {
     public static final String NAME = "embedding-worker";
@@ -16,9 +32,40 @@ public final class EmbeddingWorker {
     /** {@code RAGLINE_ADMIN_PORT} default. */
     public static final int DEFAULT_ADMIN_PORT = 9082;
 
+    public static final String EMBEDDING_REQUESTS = "embedding-requests";
+
     private EmbeddingWorker() {}
 
     public static void main(String[] args) {
-        System.exit(WorkerMain.run(NAME, DEFAULT_ADMIN_PORT, Env.load()));
+        Env env = Env.load();
+        System.exit(WorkerMain.run(NAME, DEFAULT_ADMIN_PORT, env, wiring(env, DEFAULT_HTTP_PORT)));
+    }
+
+    /** Reads the settings now (their problems join the start-up report); starts consumer and server later. */
+    public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort) {
+        int httpPort = env.port("RAGLINE_HTTP_PORT", defaultHttpPort);
+        int threads = env.integer("RAGLINE_ONNX_THREADS", Runtime.getRuntime().availableProcessors(), 1, 256);
+        int batch = env.integer("RAGLINE_EMBEDDING_BATCH_SIZE", OnnxOptions.DEFAULT_MAX_BATCH_SIZE, 1, 1024);
+        return runtime -> {
+            ProviderRegistry providers = runtime.manage(new ProviderRegistry(new OnnxOptions(threads, batch)));
+            CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
+            FailurePolicy policy = FailurePolicy.defaults()
+                    .withRule(new FailurePolicy.Rule(
+                            "embedding service unavailable",
+                            t -> t instanceof EmbeddingException e && e.retryable(),
+                            FailureKind.TRANSIENT));
+            runtime.consume(new ConsumerBinding<>(
+                    EMBEDDING_REQUESTS,
+                    List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
+                    new EmbeddingRequestDecoder(),
+                    new EmbeddingWriter(catalog, providers, runtime.registry()),
+                    policy));
+            try {
+                runtime.manage(
+                        new SearchServer(httpPort, runtime.dataSource(), catalog, providers, runtime.registry()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot serve search on port " + httpPort, e);
+            }
+        };
     }
 }

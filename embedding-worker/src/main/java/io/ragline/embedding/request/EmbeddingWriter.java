@@ -84,7 +84,17 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                     }
                 }
             }
-            byProvider.computeIfAbsent(providers.apply(collection), p -> new ArrayList<>()).add(job);
+            EmbeddingProvider provider;
+            try {
+                provider = providers.apply(collection);
+            } catch (EmbeddingException e) {
+                if (e.retryable()) {
+                    throw e;
+                }
+                fail(c, job, e.getMessage()); // a model this worker cannot run: say so on the document
+                continue;
+            }
+            byProvider.computeIfAbsent(provider, p -> new ArrayList<>()).add(job);
         }
         for (Map.Entry<EmbeddingProvider, List<Job>> e : byProvider.entrySet()) {
             EmbeddingProvider provider = e.getKey();
@@ -109,9 +119,12 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                 List<float[]> mine = vectors.subList(at, at + job.texts.size());
                 at += job.texts.size();
                 if (!mine.isEmpty() && mine.get(0).length != job.collection.dimensions()) {
-                    fail(c, job, "model " + provider.model() + " gives " + mine.get(0).length
-                            + " dimensions, collection '" + job.collection.name() + "' has "
-                            + job.collection.dimensions());
+                    fail(
+                            c,
+                            job,
+                            "model " + provider.model() + " gives " + mine.get(0).length
+                                    + " dimensions, collection '" + job.collection.name() + "' has "
+                                    + job.collection.dimensions());
                     continue;
                 }
                 VectorWriter.write(c, job.ids, mine, provider.model());
@@ -128,7 +141,9 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                 + " collections c on c.id = d.collection_id where d.id = ? for update of d")) {
             s.setLong(1, q.document());
             try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next() || rs.getLong(1) != q.version() || rs.getString(2).equals("deleted")) {
+                if (!rs.next()
+                        || rs.getLong(1) != q.version()
+                        || rs.getString(2).equals("deleted")) {
                     return null;
                 }
                 return catalog.find(c, rs.getString(3));
@@ -141,8 +156,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         failed.increment();
     }
 
-    private static void finish(Connection c, Job job, String status, String error, String model)
-            throws SQLException {
+    private static void finish(Connection c, Job job, String status, String error, String model) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("update documents set status = ?, error = ?, embedded_at ="
                 + " case when ? = 'embedded' then now() end, updated_at = now() where id = ?")) {
             s.setString(1, status);

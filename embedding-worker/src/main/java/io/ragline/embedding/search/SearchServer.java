@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -60,11 +59,12 @@ public final class SearchServer implements AutoCloseable {
                 .publishPercentiles(0.5, 0.99)
                 .register(registry);
         this.server = HttpServer.create(new InetSocketAddress(port), 128);
-        this.executor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
-            Thread t = new Thread(r, "search-http");
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor =
+                Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+                    Thread t = new Thread(r, "search-http");
+                    t.setDaemon(true);
+                    return t;
+                });
         server.setExecutor(executor);
         server.createContext("/search", this::handle);
         server.start();
@@ -95,7 +95,9 @@ public final class SearchServer implements AutoCloseable {
                 error(ex, 400, "the body is not JSON");
                 return;
             }
-            if (body == null || !body.path("query").isTextual() || body.get("query").asText().isBlank()) {
+            if (body == null
+                    || !body.path("query").isTextual()
+                    || body.get("query").asText().isBlank()) {
                 error(ex, 400, "query (a non-empty string) is required");
                 return;
             }
