@@ -60,6 +60,9 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
             so.setIntraOpNumThreads(options.threads());
             so.setInterOpNumThreads(1);
             so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            // Spinning worker threads cut latency on an idle machine but burn the cores that
+            // Postgres, Kafka clients and other workers on the same host need.
+            so.addConfigEntry("session.intra_op.allow_spinning", options.spinning() ? "1" : "0");
             this.session = env.createSession(ModelResources.onnxBytes(spec), so);
         }
         Set<String> inputs = session.getInputNames();
