@@ -23,10 +23,9 @@ import java.util.stream.Stream;
  * and this repository's docs.
  *
  * <p>{@code ./mvnw -q -pl benchmarks -am package dependency:build-classpath -DskipTests
- * -Dmdep.outputFile=target/cp.txt} then {@code java -Xss16m -cp "benchmarks/target/classes:$(cat
+ * -Dmdep.outputFile=target/cp.txt} then {@code java -cp "benchmarks/target/classes:$(cat
  * benchmarks/target/cp.txt)" [-Dthreads=N] [-Dspinning=true] io.ragline.benchmarks.EmbeddingBenchmark
- * [SECONDS_PER_CELL [MODEL,...]]}. {@code -Xss16m}: with this long {@code -cp} and the default
- * stack, loading the fp32 MiniLM graph crashed the JVM with SIGSEGV (see docs/benchmarks.md).
+ * [SECONDS_PER_CELL [MODEL,...]]}.
  */
 public final class EmbeddingBenchmark {
     private static final int[] BATCH_SIZES = {1, 8, 32, 64};
