@@ -50,18 +50,12 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
     private final ThreadLocal<InputBuffers> buffers;
     private boolean closed;
 
-    private OnnxEmbeddingModel(EmbeddingModelSpec spec, OnnxOptions options) throws OrtException {
+    private OnnxEmbeddingModel(EmbeddingModelSpec spec, OnnxOptions options) throws Exception {
         this.spec = spec;
         this.options = options;
         this.tokenizer = WordPieceTokenizer.forModel(spec);
-        this.env = OrtEnvironment.getEnvironment();
-        try (SessionOptions so = new SessionOptions()) {
-            so.setOptimizationLevel(OptLevel.ALL_OPT);
-            so.setIntraOpNumThreads(options.threads());
-            so.setInterOpNumThreads(1);
-            so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
-            this.session = env.createSession(ModelResources.onnxBytes(spec), so);
-        }
+        this.env = BigStack.call("onnx-init", OrtEnvironment::getEnvironment);
+        this.session = BigStack.call("onnx-load-" + spec.name(), () -> createSession(env, spec, options));
         Set<String> inputs = session.getInputNames();
         if (!inputs.contains("input_ids") || !inputs.contains("attention_mask")) {
             session.close();
@@ -81,6 +75,20 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
                 options.maxBatchSize());
     }
 
+    private static OrtSession createSession(OrtEnvironment env, EmbeddingModelSpec spec, OnnxOptions options)
+            throws OrtException {
+        try (SessionOptions so = new SessionOptions()) {
+            so.setOptimizationLevel(OptLevel.ALL_OPT);
+            so.setIntraOpNumThreads(options.threads());
+            so.setInterOpNumThreads(1);
+            so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            // Spinning worker threads cut latency on an idle machine but burn the cores that
+            // Postgres, Kafka clients and other workers on the same host need.
+            so.addConfigEntry("session.intra_op.allow_spinning", options.spinning() ? "1" : "0");
+            return env.createSession(ModelResources.onnxBytes(spec), so);
+        }
+    }
+
     /**
      * Loads {@code spec}'s graph from the classpath into a new ONNX Runtime session.
      *
@@ -91,6 +99,13 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
             return new OnnxEmbeddingModel(spec, options);
         } catch (OrtException e) {
             throw new EmbeddingException("cannot load ONNX model '" + spec.name() + "': " + e.getMessage(), false, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EmbeddingException("interrupted while loading ONNX model '" + spec.name() + "'", true, e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new EmbeddingException("cannot load ONNX model '" + spec.name() + "': " + e, false, e);
         }
     }
 

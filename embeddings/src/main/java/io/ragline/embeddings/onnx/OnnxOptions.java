@@ -6,8 +6,10 @@ package io.ragline.embeddings.onnx;
  * @param threads ONNX Runtime intra-op threads for one batch (default: available cores)
  * @param maxBatchSize texts per {@code run}; larger batches amortise per-call overhead, smaller ones
  *     waste less padding (default {@value #DEFAULT_MAX_BATCH_SIZE})
+ * @param spinning whether ONNX Runtime's idle worker threads spin instead of sleeping: a little
+ *     lower latency on a dedicated machine, wasted CPU on a shared one (default false)
  */
-public record OnnxOptions(int threads, int maxBatchSize) {
+public record OnnxOptions(int threads, int maxBatchSize, boolean spinning) {
     public static final int DEFAULT_MAX_BATCH_SIZE = 32;
 
     public OnnxOptions {
@@ -19,8 +21,13 @@ public record OnnxOptions(int threads, int maxBatchSize) {
         }
     }
 
-    /** Threads = available cores, batches of {@value #DEFAULT_MAX_BATCH_SIZE}. */
+    /** No spinning. */
+    public OnnxOptions(int threads, int maxBatchSize) {
+        this(threads, maxBatchSize, false);
+    }
+
+    /** Threads = available cores, batches of {@value #DEFAULT_MAX_BATCH_SIZE}, no spinning. */
     public static OnnxOptions defaults() {
-        return new OnnxOptions(Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_BATCH_SIZE);
+        return new OnnxOptions(Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_BATCH_SIZE, false);
     }
 }

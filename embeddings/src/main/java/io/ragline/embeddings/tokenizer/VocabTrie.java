@@ -33,17 +33,7 @@ final class VocabTrie {
 
     /** Adds {@code token} with {@code id}; a later duplicate keeps the first id, as HuggingFace does. */
     void add(String token, int id) {
-        int node = ROOT;
-        for (int i = 0; i < token.length(); ) {
-            int cp = token.codePointAt(i);
-            i += Character.charCount(cp);
-            int next = child(node, cp);
-            if (next == NONE) {
-                next = newNode();
-                put(node, cp, next);
-            }
-            node = next;
-        }
+        int node = walkOrCreate(ROOT, token);
         if (tokenIds[node] == NONE) {
             tokenIds[node] = id;
         }

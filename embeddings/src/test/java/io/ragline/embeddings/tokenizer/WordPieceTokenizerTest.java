@@ -201,6 +201,54 @@ class WordPieceTokenizerTest {
     }
 
     @Test
+    void countingTokensOfAsciiTextAllocatesNothing() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        String text = "The chunker counts tokens for every candidate chunk, so counting must not allocate: "
+                + "tokenization, embeddings, unbelievable (punctuation) and numbers 3.14!";
+        int expected = ours.countTokens(text);
+        for (int i = 0; i < 20_000; i++) { // let the JIT compile the hot path
+            ours.countTokens(text);
+        }
+        long tid = Thread.currentThread().getId();
+        long before = threads.getThreadAllocatedBytes(tid);
+        long sum = 0;
+        for (int i = 0; i < 10_000; i++) {
+            sum += ours.countTokens(text);
+        }
+        long allocated = threads.getThreadAllocatedBytes(tid) - before;
+        assertThat(sum).isEqualTo(10_000L * expected);
+        assertThat(allocated).as("bytes allocated by 10,000 calls").isLessThan(10_000);
+    }
+
+    @Test
+    void concurrentCallersGetTheSameTokensAsOneCaller() throws Exception {
+        List<String> texts = tricky().toList();
+        List<int[]> expected = texts.stream().map(t -> ours.encode(t, 512)).toList();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+            for (int k = 0; k < 8; k++) {
+                results.add(pool.submit(() -> {
+                    for (int round = 0; round < 200; round++) {
+                        for (int i = 0; i < texts.size(); i++) {
+                            if (!Arrays.equals(ours.encode(texts.get(i), 512), expected.get(i))) {
+                                return false;
+                            }
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (java.util.concurrent.Future<Boolean> r : results) {
+                assertThat(r.get()).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aTokenizerFileOfAnotherKindIsRefusedWithTheReason() {
         byte[] bpe = "{\"model\":{\"type\":\"BPE\",\"vocab\":{}},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}"
                 .getBytes(StandardCharsets.UTF_8);
