@@ -34,7 +34,11 @@ final class WorkerCommands {
     }
 
     static final List<Process> PROCESSES = List.of(
-            new Process(IngestWorker.NAME, IngestWorker.DEFAULT_ADMIN_PORT, "Run the ingest-worker (admin port 9081)."),
+            new Process(
+                    IngestWorker.NAME,
+                    IngestWorker.DEFAULT_ADMIN_PORT,
+                    "Run the ingest-worker (webhooks on port 8081, admin port 9081).",
+                    IngestWorker::wiring),
             new Process(
                     EmbeddingWorker.NAME,
                     EmbeddingWorker.DEFAULT_ADMIN_PORT,
