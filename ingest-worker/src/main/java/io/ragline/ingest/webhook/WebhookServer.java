@@ -11,9 +11,9 @@ import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
+import io.ragline.core.http.HttpServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -134,7 +134,7 @@ public final class WebhookServer implements AutoCloseable {
                 new ThreadPoolExecutor.CallerRunsPolicy());
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(settings.httpPort()), 256);
+            server = HttpServers.create(settings.httpPort(), 256);
         } catch (IOException e) {
             executor.shutdown();
             throw new UncheckedIOException(
