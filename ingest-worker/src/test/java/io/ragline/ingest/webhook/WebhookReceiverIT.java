@@ -261,7 +261,8 @@ class WebhookReceiverIT {
         assertThat(runtime.registry().scrape())
                 .containsPattern("ragline_webhook_requests_total\\{[^}]*source=\"standard\",status=\"200\"} [1-9]")
                 .containsPattern("ragline_webhook_requests_total\\{[^}]*source=\"_unknown\",status=\"404\"} [1-9]")
-                .contains("ragline_webhook_request_duration_seconds_bucket{");
+                .contains("ragline_webhook_request_duration_seconds_bucket{")
+                .containsPattern("resilience4j_ratelimiter_available_permissions\\{[^}]*name=\"webhook-limited\"");
     }
 
     @Test
