@@ -37,13 +37,13 @@ final class WorkerCommands {
             new Process(
                     IngestWorker.NAME,
                     IngestWorker.DEFAULT_ADMIN_PORT,
-                    "Run the ingest-worker (admin port 9081).",
+                    "Run the ingest-worker (webhooks on port 8081, admin port 9081).",
                     IngestWorker::wiring),
             new Process(
                     EmbeddingWorker.NAME,
                     EmbeddingWorker.DEFAULT_ADMIN_PORT,
                     "Run the embedding-worker (search on port 8082, admin port 9082).",
-                    env -> EmbeddingWorker.wiring(env, EmbeddingWorker.DEFAULT_HTTP_PORT)),
+                    env -> EmbeddingWorker.wiring(env, "RAGLINE_HTTP_PORT", EmbeddingWorker.DEFAULT_HTTP_PORT)),
             new Process(
                     TrainingWorker.NAME,
                     TrainingWorker.DEFAULT_ADMIN_PORT,
@@ -56,17 +56,19 @@ final class WorkerCommands {
             new Process(
                     "all",
                     ALL_ADMIN_PORT,
-                    "Run every process in one JVM, for development (search on port 8080, admin port 9080).",
+                    "Run every process in one JVM, for development (webhooks on 8080, search on 8082, admin on 9080).",
                     WorkerCommands::all));
 
     /** Every process's wiring on one runtime: the same code paths as separate processes. */
     static Consumer<WorkerRuntime> all(Env env) {
         List<Consumer<WorkerRuntime>> wirings = List.of(
-                EventDispatcher.wiring(env), IngestWorker.wiring(env), EmbeddingWorker.wiring(env, ALL_HTTP_PORT));
+                EventDispatcher.wiring(env),
+                IngestWorker.wiring(env, ALL_HTTP_PORT),
+                EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, EmbeddingWorker.DEFAULT_HTTP_PORT));
         return runtime -> wirings.forEach(w -> w.accept(runtime));
     }
 
-    /** Default HTTP port of {@code ragline all} (search). */
+    /** Default HTTP port of {@code ragline all} (webhooks; search is on {@code RAGLINE_SEARCH_PORT}). */
     static final int ALL_HTTP_PORT = 8080;
 
     static void register(CommandLine cli) {

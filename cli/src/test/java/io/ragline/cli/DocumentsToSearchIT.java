@@ -69,7 +69,8 @@ class DocumentsToSearchIT {
         }
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");
-        env.put("RAGLINE_HTTP_PORT", String.valueOf(searchPort));
+        env.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
+        env.put("RAGLINE_HTTP_PORT", "0"); // webhooks
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         env.put("RAGLINE_DOCUMENT_MAX_BYTES", "100000");

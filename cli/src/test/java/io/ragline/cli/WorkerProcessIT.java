@@ -49,6 +49,7 @@ class WorkerProcessIT {
         int adminPort = freePort();
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
+        env.put("RAGLINE_HTTP_PORT", "0"); // the webhook port: any free one
         env.put("RAGLINE_LOG_FORMAT", "json");
         JavaProcess worker = CliProcess.start(env, "ingest-worker");
         HttpClient http = HttpClient.newHttpClient();

@@ -11,7 +11,7 @@ import io.ragline.embedding.request.EmbeddingRequestDecoder;
 import io.ragline.embedding.request.EmbeddingWriter;
 import io.ragline.embedding.search.SearchServer;
 import io.ragline.embeddings.EmbeddingException;
-import io.ragline.embeddings.onnx.OnnxOptions;
+import io.ragline.embeddings.EmbeddingSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -34,20 +34,28 @@ public final class EmbeddingWorker {
 
     public static final String EMBEDDING_REQUESTS = "embedding-requests";
 
+    /**
+     * The search port of {@code ragline all}, where {@code RAGLINE_HTTP_PORT} is the webhooks'.
+     * The embedding-worker process alone serves search on {@code RAGLINE_HTTP_PORT}.
+     */
+    public static final String SEARCH_PORT = "RAGLINE_SEARCH_PORT";
+
     private EmbeddingWorker() {}
 
     public static void main(String[] args) {
         Env env = Env.load();
-        System.exit(WorkerMain.run(NAME, DEFAULT_ADMIN_PORT, env, wiring(env, DEFAULT_HTTP_PORT)));
+        System.exit(WorkerMain.run(NAME, DEFAULT_ADMIN_PORT, env, wiring(env, "RAGLINE_HTTP_PORT", DEFAULT_HTTP_PORT)));
     }
 
-    /** Reads the settings now (their problems join the start-up report); starts consumer and server later. */
-    public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort) {
-        int httpPort = env.port("RAGLINE_HTTP_PORT", defaultHttpPort);
-        int threads = env.integer("RAGLINE_ONNX_THREADS", Runtime.getRuntime().availableProcessors(), 1, 256);
-        int batch = env.integer("RAGLINE_EMBEDDING_BATCH_SIZE", OnnxOptions.DEFAULT_MAX_BATCH_SIZE, 1, 1024);
+    /**
+     * Reads the settings now (their problems join the start-up report); starts consumer and server
+     * later, search listening on {@code portVariable}.
+     */
+    public static Consumer<WorkerRuntime> wiring(Env env, String portVariable, int defaultHttpPort) {
+        int httpPort = env.port(portVariable, defaultHttpPort);
+        EmbeddingSettings embedding = EmbeddingSettings.from(env);
         return runtime -> {
-            ProviderRegistry providers = runtime.manage(new ProviderRegistry(new OnnxOptions(threads, batch)));
+            ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
             CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
             FailurePolicy policy = FailurePolicy.defaults()
                     .withRule(new FailurePolicy.Rule(

@@ -8,13 +8,15 @@ import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.ingest.chunking.ModelTokenCounter;
 import io.ragline.ingest.document.DocumentDecoder;
 import io.ragline.ingest.document.DocumentWriter;
+import io.ragline.ingest.webhook.WebhookServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * The {@code ingest-worker} process: consumes {@code documents} into documents and chunks (with
- * the outbox row that asks for embeddings), ARCHITECTURE.md sections 1 and 2. Runs on the shared
+ * the outbox row that asks for embeddings) and serves {@code POST /webhooks/{source}} on {@code
+ * RAGLINE_HTTP_PORT}, ARCHITECTURE.md sections 1, 2 and 8. Runs on the shared
  * runtime of {@code core} (settings, pool, migrations, health and metrics).
  */
 public final class IngestWorker {
@@ -36,10 +38,16 @@ public final class IngestWorker {
         System.exit(WorkerMain.run(NAME, DEFAULT_ADMIN_PORT, env, wiring(env)));
     }
 
-    /** Reads the settings now (their problems join the start-up report); starts the consumers later. */
+    /** Reads the settings now (their problems join the start-up report); starts consumers and server later. */
     public static Consumer<WorkerRuntime> wiring(Env env) {
+        return wiring(env, DEFAULT_HTTP_PORT);
+    }
+
+    /** As {@link #wiring(Env)}, with another default webhook port ({@code ragline all}). */
+    public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort) {
         IngestSettings settings = IngestSettings.from(env);
-        return runtime -> runtime.consume(new ConsumerBinding<>(
+        Consumer<WorkerRuntime> webhooks = WebhookServer.wiring(env, defaultHttpPort);
+        Consumer<WorkerRuntime> documents = runtime -> runtime.consume(new ConsumerBinding<>(
                 DOCUMENTS,
                 List.of(runtime.settings().topic(DOCUMENTS)),
                 new DocumentDecoder(settings.maxContentBytes()),
@@ -47,5 +55,6 @@ public final class IngestWorker {
                         new CollectionCatalog(Duration.ofSeconds(10)),
                         new ModelTokenCounter.Chunkers(),
                         runtime.registry())));
+        return documents.andThen(webhooks);
     }
 }

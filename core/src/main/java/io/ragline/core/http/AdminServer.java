@@ -7,7 +7,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.ragline.core.health.Readiness;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -30,7 +29,7 @@ public final class AdminServer implements AutoCloseable {
     private final ExecutorService executor;
 
     public AdminServer(int port, Readiness readiness, PrometheusMeterRegistry registry) throws IOException {
-        this.server = HttpServer.create(new InetSocketAddress(port), 64);
+        this.server = HttpServers.create(port, 64);
         this.executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "admin-http");
             t.setDaemon(true);

@@ -1,0 +1,187 @@
+package io.ragline.ingest.webhook;
+
+import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.resilience4j.micrometer.tagged.TaggedRateLimiterMetrics;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.CoreSettings;
+import io.ragline.core.config.Env;
+import io.ragline.core.db.Database;
+import io.ragline.core.db.Migrations;
+import io.ragline.core.http.HttpServers;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The webhook HTTP server of the ingest-worker ({@code RAGLINE_HTTP_PORT}, ARCHITECTURE.md section
+ * 8): a JDK HTTP server on a bounded pool of {@code RAGLINE_WEBHOOK_THREADS} threads (when its
+ * queue is full the accepting thread runs the request itself, which slows accepting: back
+ * pressure, not failure), and its own connection pool, so that webhooks neither starve nor are
+ * starved by the consumers and a database outage is answered with 503 within
+ * {@code RAGLINE_WEBHOOK_DB_TIMEOUT}. Closing stops accepting, lets requests in flight finish
+ * (up to 2 s), then closes the pool.
+ */
+public final class WebhookServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WebhookServer.class);
+    private static final int QUEUE = 1024;
+
+    private final HttpServer server;
+    private final ThreadPoolExecutor executor;
+    private final HikariDataSource dataSource;
+
+    private WebhookServer(HttpServer server, ThreadPoolExecutor executor, HikariDataSource dataSource) {
+        this.server = server;
+        this.executor = executor;
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * Reads the webhook settings now (their problems join the start-up report of
+     * {@code WorkerMain.run}) and returns what starts the server once the runtime is up, registered
+     * with {@link WorkerRuntime#manage} so that it closes on shutdown.
+     */
+    public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort) {
+        WebhookSettings settings = WebhookSettings.from(env, defaultHttpPort);
+        return runtime -> runtime.manage(start(runtime, settings));
+    }
+
+    /**
+     * Opens {@code RAGLINE_HTTP_PORT}. Called after the runtime started, which reached Postgres and
+     * migrated; with {@code RAGLINE_MIGRATE_ON_START=false} and migrations pending it refuses to
+     * start rather than store webhooks that the V5 trigger would not publish.
+     */
+    public static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings) {
+        CoreSettings core = runtime.settings();
+        Migrations migrations = new Migrations(core.database(), core.schema(), runtime.processName() + "-webhooks");
+        if (!migrations.upToDate()) {
+            throw new IllegalStateException("schema " + core.schema() + " has pending migrations: run `ragline"
+                    + " migrate` before serving webhooks");
+        }
+        HikariDataSource dataSource = Database.pool(
+                core.database(),
+                core.schema(),
+                settings.poolSize(),
+                runtime.processName() + "-webhooks",
+                runtime.registry());
+        // Hikari's minimum is 250 ms; a sender should hear 503 well before its own timeout.
+        dataSource
+                .getHikariConfigMXBean()
+                .setConnectionTimeout(Math.max(250, settings.dbTimeout().toMillis()));
+        try {
+            WebhookServer server = start(settings, dataSource, new WebhookMetrics(runtime.registry()), runtime);
+            log.info(
+                    "webhooks on port {}: POST /webhooks/{source} for {}",
+                    server.port(),
+                    settings.sources().isEmpty()
+                            ? "no source (set RAGLINE_WEBHOOK_<SOURCE>_SCHEME and _SECRET)"
+                            : describe(settings));
+            return server;
+        } catch (RuntimeException e) {
+            dataSource.close();
+            throw e;
+        }
+    }
+
+    private static WebhookServer start(
+            WebhookSettings settings, HikariDataSource dataSource, WebhookMetrics metrics, WorkerRuntime runtime) {
+        RateLimiterRegistry limiters = RateLimiterRegistry.ofDefaults();
+        Map<String, WebhookReceiver.Endpoint> endpoints = new LinkedHashMap<>();
+        for (WebhookSettings.Source s : settings.sources().values()) {
+            RateLimiter limiter = s.rateLimit() <= 0
+                    ? null
+                    : limiters.rateLimiter(
+                            "webhook-" + s.name(),
+                            RateLimiterConfig.custom()
+                                    .limitForPeriod(s.rateLimit())
+                                    .limitRefreshPeriod(Duration.ofSeconds(1))
+                                    .timeoutDuration(Duration.ZERO)
+                                    .build());
+            endpoints.put(
+                    s.name(),
+                    new WebhookReceiver.Endpoint(
+                            s, WebhookVerifier.of(s.scheme(), s.secrets(), Clock.systemUTC()), limiter));
+        }
+        TaggedRateLimiterMetrics.ofRateLimiterRegistry(limiters).bindTo(runtime.registry());
+        WebhookReceiver receiver = new WebhookReceiver(
+                endpoints, settings.maxBodyBytes(), new WebhookStore(dataSource, settings.dbTimeout()), metrics);
+
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(
+                settings.threads(),
+                settings.threads(),
+                0,
+                TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(QUEUE),
+                r -> {
+                    Thread t = new Thread(r, "webhook-http-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                },
+                new ThreadPoolExecutor.CallerRunsPolicy());
+        HttpServer server;
+        try {
+            server = HttpServers.create(settings.httpPort(), 256);
+        } catch (IOException e) {
+            executor.shutdown();
+            throw new UncheckedIOException(
+                    "cannot serve webhooks on port " + settings.httpPort() + " (" + WebhookSettings.HTTP_PORT + ")", e);
+        }
+        server.setExecutor(executor);
+        server.createContext(WebhookReceiver.PATH, receiver);
+        server.createContext("/", receiver);
+        server.start();
+        return new WebhookServer(server, executor, dataSource);
+    }
+
+    private static String describe(WebhookSettings settings) {
+        StringBuilder sb = new StringBuilder();
+        for (WebhookSettings.Source s : settings.sources().values()) {
+            sb.append(sb.isEmpty() ? "" : ", ")
+                    .append(s.name())
+                    .append(" (")
+                    .append(s.scheme().label())
+                    .append(", ")
+                    .append(s.secrets().size())
+                    .append(s.secrets().size() == 1 ? " secret" : " secrets")
+                    .append(s.rateLimit() > 0 ? ", " + s.rateLimit() + "/s" : "")
+                    .append(s.priority() != 0 ? ", priority " + s.priority() : "")
+                    .append(')');
+        }
+        return sb.toString();
+    }
+
+    /** The bound port (useful with {@code RAGLINE_HTTP_PORT=0}). */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(2);
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            executor.shutdownNow();
+        }
+        dataSource.close();
+        log.info("webhook server stopped");
+    }
+}
