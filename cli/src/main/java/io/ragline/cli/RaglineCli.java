@@ -10,7 +10,15 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = RaglineCli.Version.class,
         description = "Keeps a RAG store in PostgreSQL (pgvector) fresh from Kafka.",
-        subcommands = {DevCommand.class, MigrateCommand.class, StatusCommand.class})
+        subcommands = {
+            DevCommand.class,
+            MigrateCommand.class,
+            StatusCommand.class,
+            CollectionsCommand.class,
+            PublishCommand.class,
+            SearchCommand.class,
+            DemoCommand.class
+        })
 public final class RaglineCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

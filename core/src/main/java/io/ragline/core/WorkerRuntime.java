@@ -244,6 +244,11 @@ public final class WorkerRuntime implements AutoCloseable {
                 settings.kafka().consumerThreads());
     }
 
+    /** True once closing has begun (a signal, a fatal failure, or {@link #close()}). */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
     /** Exit status for the process: 0, or 1 after a fatal failure. */
     public int exitCode() {
         return exitCode;

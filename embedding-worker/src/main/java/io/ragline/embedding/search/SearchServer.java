@@ -15,10 +15,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -40,9 +38,7 @@ public final class SearchServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
-    private final DataSource dataSource;
-    private final CollectionCatalog catalog;
-    private final Function<Collection, EmbeddingProvider> providers;
+    private final Searcher searcher;
     private final Timer latency;
 
     public SearchServer(
@@ -52,9 +48,7 @@ public final class SearchServer implements AutoCloseable {
             Function<Collection, EmbeddingProvider> providers,
             MeterRegistry registry)
             throws IOException {
-        this.dataSource = dataSource;
-        this.catalog = catalog;
-        this.providers = providers;
+        this.searcher = new Searcher(dataSource, catalog, providers);
         this.latency = Timer.builder("ragline.search.latency")
                 .publishPercentiles(0.5, 0.99)
                 .register(registry);
@@ -113,10 +107,22 @@ public final class SearchServer implements AutoCloseable {
                 return;
             }
             try {
-                ObjectNode answer = search(name, body.get("query").asText(), k, filter.isObject() ? filter : null);
-                if (answer == null) {
+                List<Searcher.Hit> hits = searcher.search(
+                        name, body.get("query").asText(), k, filter.isObject() ? filter.toString() : null);
+                if (hits == null) {
                     error(ex, 404, "unknown collection '" + name + "'");
                     return;
+                }
+                ObjectNode answer = JSON.createObjectNode();
+                ArrayNode results = answer.putArray("results");
+                for (Searcher.Hit h : hits) {
+                    ObjectNode r = results.addObject();
+                    r.put("document_id", h.documentId());
+                    r.put("title", h.title());
+                    r.put("score", h.score());
+                    r.put("content", h.content());
+                    r.put("chunk_id", h.chunkId());
+                    r.set("metadata", readTree(h.metadata()));
                 }
                 respond(ex, 200, answer);
                 sample.stop(latency);
@@ -124,41 +130,6 @@ public final class SearchServer implements AutoCloseable {
                 log.warn("search failed: {}", e.toString());
                 error(ex, 503, "the database is unavailable");
             }
-        }
-    }
-
-    /** The results, or null if the collection does not exist. */
-    public ObjectNode search(String collectionName, String query, int k, JsonNode filter) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            Collection collection = catalog.find(c, collectionName);
-            if (collection == null) {
-                return null;
-            }
-            float[] vector = providers.apply(collection).embedQuery(query);
-            ObjectNode answer = JSON.createObjectNode();
-            ArrayNode results = answer.putArray("results");
-            c.setAutoCommit(false); // search_documents sets hnsw options for its transaction
-            try (PreparedStatement s = c.prepareStatement("select chunk_id, document_id, title, content,"
-                    + " metadata::text, similarity from search_documents(?::public.vector, ?, ?, ?::jsonb)")) {
-                s.setString(1, java.util.Arrays.toString(vector));
-                s.setInt(2, k);
-                s.setString(3, collectionName);
-                s.setString(4, filter == null ? "{}" : filter.toString());
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        ObjectNode r = results.addObject();
-                        r.put("document_id", rs.getString(2));
-                        r.put("title", rs.getString(3));
-                        r.put("score", rs.getDouble(6));
-                        r.put("content", rs.getString(4));
-                        r.put("chunk_id", rs.getLong(1));
-                        r.set("metadata", readTree(rs.getString(5)));
-                    }
-                }
-            } finally {
-                c.commit();
-            }
-            return answer;
         }
     }
 

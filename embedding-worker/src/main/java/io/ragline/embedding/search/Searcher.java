@@ -1,0 +1,75 @@
+package io.ragline.embedding.search;
+
+import io.ragline.core.collections.Collection;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.embeddings.EmbeddingProvider;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import javax.sql.DataSource;
+
+/**
+ * Semantic search: embeds the query with the collection's model (with the model's query prefix)
+ * and asks {@code search_documents} for the nearest chunks. Shared by {@code POST /search} and
+ * {@code ragline search}.
+ */
+public final class Searcher {
+    private final DataSource dataSource;
+    private final CollectionCatalog catalog;
+    private final Function<Collection, EmbeddingProvider> providers;
+
+    public Searcher(
+            DataSource dataSource, CollectionCatalog catalog, Function<Collection, EmbeddingProvider> providers) {
+        this.dataSource = dataSource;
+        this.catalog = catalog;
+        this.providers = providers;
+    }
+
+    /** One chunk found, with its document's external id and title; {@code score} is cosine similarity. */
+    public record Hit(String documentId, String title, double score, String content, long chunkId, String metadata) {}
+
+    /**
+     * The {@code k} best chunks of {@code collectionName} for {@code query}, filtered by {@code
+     * filterJson} (matched against document metadata with {@code @>}; null for none); null if the
+     * collection does not exist.
+     */
+    public List<Hit> search(String collectionName, String query, int k, String filterJson) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            Collection collection = catalog.find(c, collectionName);
+            if (collection == null) {
+                return null;
+            }
+            float[] vector = providers.apply(collection).embedQuery(query);
+            List<Hit> hits = new ArrayList<>(k);
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(false); // search_documents sets its hnsw options for the transaction
+            try (PreparedStatement s = c.prepareStatement("select chunk_id, document_id, title, content,"
+                    + " metadata::text, similarity from search_documents(?::public.vector, ?, ?, ?::jsonb)")) {
+                s.setString(1, Arrays.toString(vector));
+                s.setInt(2, k);
+                s.setString(3, collectionName);
+                s.setString(4, filterJson == null ? "{}" : filterJson);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        hits.add(new Hit(
+                                rs.getString(2),
+                                rs.getString(3),
+                                rs.getDouble(6),
+                                rs.getString(4),
+                                rs.getLong(1),
+                                rs.getString(5)));
+                    }
+                }
+            } finally {
+                c.commit();
+                c.setAutoCommit(auto);
+            }
+            return hits;
+        }
+    }
+}
