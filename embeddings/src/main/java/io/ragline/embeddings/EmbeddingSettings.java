@@ -42,7 +42,7 @@ public record EmbeddingSettings(
     public static final String OPENAI_MAX_ATTEMPTS = "RAGLINE_OPENAI_MAX_ATTEMPTS";
     public static final String OPENAI_TIMEOUT = "RAGLINE_OPENAI_TIMEOUT";
 
-    public static final int DEFAULT_BATCH_SIZE = 32;
+    public static final int DEFAULT_BATCH_SIZE = 64;
     public static final String DEFAULT_PGML_MODEL = "intfloat/e5-small-v2";
     public static final int DEFAULT_PGML_DIMENSIONS = 384;
     public static final int DEFAULT_PGML_MAX_TOKENS = 512;

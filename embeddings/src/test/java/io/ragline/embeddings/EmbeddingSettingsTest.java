@@ -20,7 +20,7 @@ class EmbeddingSettingsTest {
         assertThat(s.model()).isEqualTo("all-MiniLM-L6-v2");
         assertThat(s.dimensions()).isEqualTo(384);
         assertThat(s.maxTokens()).isEqualTo(256);
-        assertThat(s.batchSize()).isEqualTo(32);
+        assertThat(s.batchSize()).isEqualTo(64);
         assertThat(s.onnxThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(s.openai()).isNull();
     }

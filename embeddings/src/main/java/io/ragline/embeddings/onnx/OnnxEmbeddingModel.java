@@ -152,9 +152,19 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
             if (closed) {
                 throw new IllegalStateException("embedding model " + spec.name() + " is closed");
             }
-            for (int from = 0; from < n; from += options.maxBatchSize()) {
-                int to = Math.min(n, from + options.maxBatchSize());
+            // Sorted by length, a batch grows while it has room in both bounds: texts, and padded
+            // tokens. Short texts go many at a time; long ones in small batches, where a large
+            // batch of long sequences measured slower than one text per call (docs/benchmarks.md).
+            int from = 0;
+            while (from < n) {
+                int to = from + 1;
+                while (to < n
+                        && to - from < options.maxBatchSize()
+                        && (long) (to - from + 1) * ids[order[to]].length <= OnnxOptions.MAX_BATCH_TOKENS) {
+                    to++;
+                }
                 runBatch(ids, order, from, to, vectors);
+                from = to;
             }
         } catch (OrtException e) {
             throw new EmbeddingException(

@@ -4,13 +4,22 @@ package io.ragline.embeddings.onnx;
  * How an {@link OnnxEmbeddingModel} runs.
  *
  * @param threads ONNX Runtime intra-op threads for one batch (default: available cores)
- * @param maxBatchSize texts per {@code run}; larger batches amortise per-call overhead, smaller ones
- *     waste less padding (default {@value #DEFAULT_MAX_BATCH_SIZE})
+ * @param maxBatchSize at most this many texts per {@code run} (default {@value
+ *     #DEFAULT_MAX_BATCH_SIZE}), and at most {@value #MAX_BATCH_TOKENS} padded tokens; larger
+ *     batches amortise per-call overhead, smaller ones waste less padding
  * @param spinning whether ONNX Runtime's idle worker threads spin instead of sleeping: a little
  *     lower latency on a dedicated machine, wasted CPU on a shared one (default false)
  */
 public record OnnxOptions(int threads, int maxBatchSize, boolean spinning) {
-    public static final int DEFAULT_MAX_BATCH_SIZE = 32;
+    public static final int DEFAULT_MAX_BATCH_SIZE = 64;
+
+    /**
+     * At most this many tokens (texts times the batch's longest text) per {@code run}: about 8
+     * chunks of 256 tokens, up to 64 texts of 30. Measured on 2 cores: batches of 32-64 chunks of
+     * 200 tokens were 10-17 % slower than one per call, batches of 8 as fast; short texts gain
+     * most from large batches.
+     */
+    public static final int MAX_BATCH_TOKENS = 2048;
 
     public OnnxOptions {
         if (threads < 1 || threads > 256) {

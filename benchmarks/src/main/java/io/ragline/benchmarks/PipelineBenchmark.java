@@ -1,0 +1,231 @@
+package io.ragline.benchmarks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.config.Env;
+import io.ragline.core.db.Migrations;
+import io.ragline.dispatcher.EventDispatcher;
+import io.ragline.embedding.EmbeddingWorker;
+import io.ragline.embeddings.ModelCatalog;
+import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
+import io.ragline.embeddings.onnx.OnnxOptions;
+import io.ragline.ingest.IngestWorker;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.TestServices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * The whole pipeline, Kafka to searchable vectors: the event-dispatcher, ingest-worker and
+ * embedding-worker wired in one JVM (as {@code ragline all}) on a real Postgres, a real broker
+ * and the real ONNX model. Measures publish-to-searchable latency of one-chunk documents (sent
+ * one at a time, each awaited), sustained documents, chunks and tokens per second on a corpus of
+ * real documents (Debian's licences and this repository's docs, copied {@code copies} times under
+ * new ids), and the same chunks embedded by the model alone, batch 32, for the ratio.
+ *
+ * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.PipelineBenchmark
+ * -Dexec.args="100 3"}
+ */
+public final class PipelineBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PipelineBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int singles = args.length > 0 ? Integer.parseInt(args[0]) : 100;
+        int copies = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        String rawUrl = TestServices.get().databaseUrl();
+        DatabaseUrl url = DatabaseUrl.parse(rawUrl).url().orElseThrow();
+        String schema = "bench_" + Long.toString(System.nanoTime(), 36);
+        new Migrations(url, schema, "bench").migrate();
+        String prefix = "pipe" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Map<String, String> values = new HashMap<>();
+        values.put("DATABASE_URL", rawUrl);
+        values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
+        values.put("RAGLINE_DB_SCHEMA", schema);
+        values.put("RAGLINE_TOPIC_PREFIX", prefix);
+        values.put("RAGLINE_ADMIN_PORT", "0");
+        values.put("RAGLINE_HTTP_PORT", "0");
+        values.put("RAGLINE_SEARCH_PORT", "0");
+        Env env = new Env(values);
+        var dispatcher = EventDispatcher.wiring(env);
+        var ingest = IngestWorker.wiring(env, 0);
+        var embedding = EmbeddingWorker.wiring(env, "RAGLINE_SEARCH_PORT", 0);
+        env.validate();
+        System.out.printf(Locale.ROOT, "%d cores%n", Runtime.getRuntime().availableProcessors());
+        List<String> sentences = sentences();
+        List<Corpus> corpus = corpus();
+        try (WorkerRuntime runtime = WorkerRuntime.start("pipeline-bench", 0, env);
+                KafkaProducer<String, String> producer = KafkaTopics.producer();
+                Connection c = BenchmarkDatabase.connect(url)) {
+            dispatcher.accept(runtime);
+            ingest.accept(runtime);
+            embedding.accept(runtime);
+            publish(producer, prefix, "warm-up", "Warming up the model and the topics.");
+            awaitEmbedded(c, schema, "warm-up");
+
+            long[] latencies = new long[singles];
+            for (int i = 0; i < singles; i++) {
+                String id = "single-" + i;
+                long start = System.nanoTime();
+                publish(producer, prefix, id, sentences.get(i % sentences.size()));
+                producer.flush();
+                awaitEmbedded(c, schema, id);
+                latencies[i] = System.nanoTime() - start;
+            }
+            Arrays.sort(latencies);
+            System.out.printf(
+                    Locale.ROOT,
+                    "| publish -> searchable, one-chunk documents, one at a time | %d documents | p50 %.1f ms | p99 %.1f"
+                            + " ms |%n",
+                    singles,
+                    latencies[singles / 2] / 1e6,
+                    latencies[Math.min(singles - 1, (int) Math.ceil(singles * 0.99) - 1)] / 1e6);
+
+            long start = System.nanoTime();
+            int documents = 0;
+            for (int copy = 0; copy < copies; copy++) {
+                for (Corpus doc : corpus) {
+                    publish(producer, prefix, "copy" + copy + "/" + doc.name, doc.text);
+                    documents++;
+                }
+            }
+            producer.flush();
+            long expected = documents + singles + 1;
+            while (count(c, "select count(*) from " + schema + ".documents where status = 'embedded'") < expected) {
+                Thread.sleep(50);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long chunks = count(
+                    c,
+                    "select count(*) from " + schema + ".chunks where document_id in (select id from " + schema
+                            + ".documents where external_id like 'copy%')");
+            long tokens = count(
+                    c,
+                    "select sum(token_count) from " + schema + ".chunks where document_id in (select" + " id from "
+                            + schema + ".documents where external_id like 'copy%')");
+            System.out.printf(
+                    Locale.ROOT,
+                    "| pipeline, real documents | %d documents, %,d chunks, %,d tokens | %.1f s | %.1f documents/s, %.1f"
+                            + " chunks/s, %,.0f tokens/s |%n",
+                    documents,
+                    chunks,
+                    tokens,
+                    seconds,
+                    documents / seconds,
+                    chunks / seconds,
+                    tokens / seconds);
+            List<String> texts = new ArrayList<>();
+            try (ResultSet rs = c.createStatement()
+                    .executeQuery("select content from " + schema + ".chunks where document_id in (select id from "
+                            + schema + ".documents where external_id like 'copy0/%') order by id")) {
+                while (rs.next()) {
+                    texts.add(rs.getString(1));
+                }
+            }
+            long copyTokens = count(
+                    c,
+                    "select sum(token_count) from " + schema + ".chunks where document_id in" + " (select id from "
+                            + schema + ".documents where external_id like 'copy0/%')");
+            runtime.close(); // frees the cores for the model alone
+            try (OnnxEmbeddingModel model =
+                    OnnxEmbeddingModel.load(ModelCatalog.get(ModelCatalog.DEFAULT_MODEL), OnnxOptions.defaults())) {
+                model.embed(texts.subList(0, Math.min(64, texts.size()))); // warm-up
+                long t = System.nanoTime();
+                model.embed(texts);
+                double s = (System.nanoTime() - t) / 1e9;
+                System.out.printf(
+                        Locale.ROOT,
+                        "| the model alone, same chunks (one copy), batch %d | %,d chunks, %,d tokens | %.1f s | %,.0f"
+                                + " tokens/s; the pipeline reached %.0f %% of it |%n",
+                        OnnxOptions.DEFAULT_MAX_BATCH_SIZE,
+                        texts.size(),
+                        copyTokens,
+                        s,
+                        copyTokens / s,
+                        100.0 * (tokens / seconds) / (copyTokens / s));
+            }
+        } finally {
+            BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
+        }
+    }
+
+    private record Corpus(String name, String text) {}
+
+    private static List<Corpus> corpus() throws Exception {
+        List<Corpus> out = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        try (var licences = Files.list(Path.of("/usr/share/common-licenses"))) {
+            licences.filter(Files::isRegularFile).sorted().forEach(files::add);
+        }
+        try (var docs = Files.list(Path.of("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
+        } catch (java.io.IOException notInRepository) {
+            // run from elsewhere: the licences are enough
+        }
+        for (Path p : files) {
+            out.add(new Corpus(p.getFileName().toString(), Files.readString(p)));
+        }
+        return out;
+    }
+
+    /** Sentences of 15 to 40 words from the licences: one chunk each. */
+    private static List<String> sentences() throws Exception {
+        List<String> out = new ArrayList<>();
+        String text = Files.readString(Path.of("/usr/share/common-licenses/Apache-2.0"))
+                .replaceAll("\\s+", " ");
+        for (String s : text.split("(?<=[.;]) ")) {
+            int words = s.split(" ").length;
+            if (words >= 15 && words <= 40) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static void publish(KafkaProducer<String, String> producer, String prefix, String id, String text)
+            throws Exception {
+        String doc = JSON.createObjectNode()
+                .put("op", "upsert")
+                .put("id", id)
+                .put("title", id)
+                .put("content", text)
+                .toString();
+        producer.send(new ProducerRecord<>(prefix + "documents", "default/" + id, doc));
+    }
+
+    private static void awaitEmbedded(Connection c, String schema, String id) throws Exception {
+        try (PreparedStatement s =
+                c.prepareStatement("select status from " + schema + ".documents where external_id = ?")) {
+            s.setString(1, id);
+            while (true) {
+                try (ResultSet rs = s.executeQuery()) {
+                    if (rs.next() && rs.getString(1).equals("embedded")) {
+                        return;
+                    }
+                }
+                Thread.sleep(1);
+            }
+        }
+    }
+
+    private static long count(Connection c, String sql) throws Exception {
+        try (ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

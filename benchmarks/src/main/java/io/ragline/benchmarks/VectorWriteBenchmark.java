@@ -1,0 +1,123 @@
+package io.ragline.benchmarks;
+
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.db.Migrations;
+import io.ragline.embedding.request.VectorWriter;
+import io.ragline.testkit.TestServices;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Vector writes into {@code chunks} (384 dimensions): the embedding-worker's path (one binary
+ * {@code COPY} into a temporary table and one {@code UPDATE ... FROM} per batch) against a JDBC
+ * batch of {@code UPDATE ... SET embedding = ?::vector} in text form, each with and without the
+ * collection's HNSW index (an index makes every write an index insertion).
+ *
+ * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.VectorWriteBenchmark
+ * -Dexec.args="50000 500"}
+ */
+public final class VectorWriteBenchmark {
+    private static final int DIMENSIONS = 384;
+
+    private VectorWriteBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int rows = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
+        DatabaseUrl url =
+                DatabaseUrl.parse(TestServices.get().databaseUrl()).url().orElseThrow();
+        System.out.printf(
+                Locale.ROOT,
+                "%d cores, %,d vectors of %d dimensions, batches of %d%n",
+                Runtime.getRuntime().availableProcessors(),
+                rows,
+                DIMENSIONS,
+                batch);
+        System.out.println("| path | HNSW index | vectors/s |");
+        System.out.println("|---|---|---:|");
+        for (boolean index : new boolean[] {false, true}) {
+            for (String path : new String[] {"binary COPY + UPDATE join", "batched UPDATE (text)"}) {
+                String schema = "bench_" + Long.toString(System.nanoTime(), 36);
+                new Migrations(url, schema, "bench").migrate();
+                List<Long> ids = prepare(url, schema, rows, index);
+                List<float[]> vectors = vectors(rows);
+                long start = System.nanoTime();
+                try (Connection c = connect(url, schema)) {
+                    c.setAutoCommit(false);
+                    for (int at = 0; at < rows; at += batch) {
+                        List<Long> someIds = ids.subList(at, Math.min(rows, at + batch));
+                        List<float[]> someVectors = vectors.subList(at, Math.min(rows, at + batch));
+                        if (path.startsWith("binary")) {
+                            VectorWriter.write(c, someIds, someVectors, "bench");
+                        } else {
+                            textUpdate(c, someIds, someVectors);
+                        }
+                        c.commit();
+                    }
+                }
+                double s = (System.nanoTime() - start) / 1e9;
+                System.out.printf(Locale.ROOT, "| %s | %s | %,.0f |%n", path, index ? "yes" : "no", rows / s);
+                BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
+            }
+        }
+    }
+
+    private static Connection connect(DatabaseUrl url, String schema) throws Exception {
+        Connection c = BenchmarkDatabase.connect(url);
+        try (var s = c.createStatement()) {
+            s.execute("set search_path = " + schema + ", public");
+        }
+        return c;
+    }
+
+    /** A collection of 384 dimensions (with or without its index) and {@code rows} chunks without vectors. */
+    private static List<Long> prepare(DatabaseUrl url, String schema, int rows, boolean index) throws Exception {
+        try (Connection c = connect(url, schema);
+                var s = c.createStatement()) {
+            s.execute("insert into documents (collection_id, external_id) select 1, 'd' || n from"
+                    + " generate_series(1, " + (rows / 10 + 1) + ") n");
+            s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                    + " select d.id, 1, 0, n, 'chunk', 1 from documents d, generate_series(0, 9) n");
+            if (!index) {
+                s.execute("drop index chunks_embedding_c1_idx");
+            }
+            List<Long> ids = new ArrayList<>(rows);
+            try (var rs = s.executeQuery("select id from chunks order by id limit " + rows)) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+            return ids;
+        }
+    }
+
+    private static List<float[]> vectors(int rows) {
+        Random random = new Random(42);
+        List<float[]> out = new ArrayList<>(rows);
+        for (int i = 0; i < rows; i++) {
+            float[] v = new float[DIMENSIONS];
+            for (int d = 0; d < DIMENSIONS; d++) {
+                v[d] = (float) random.nextGaussian();
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
+    private static void textUpdate(Connection c, List<Long> ids, List<float[]> vectors) throws Exception {
+        try (PreparedStatement s = c.prepareStatement(
+                "update chunks set embedding = ?::vector, model = 'bench', embedded_at = now() where id = ?")) {
+            for (int i = 0; i < ids.size(); i++) {
+                s.setString(1, Arrays.toString(vectors.get(i)));
+                s.setLong(2, ids.get(i));
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+}
