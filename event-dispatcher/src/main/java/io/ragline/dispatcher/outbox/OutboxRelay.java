@@ -54,6 +54,11 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private volatile long validUntil;
 
     private volatile boolean running = true;
+    /** Poll-only mode: the first wait after a drain that published (see {@link #waitForDoorbell}). */
+    private static final Duration BUSY_POLL = Duration.ofMillis(5);
+
+    private Duration idleWait = BUSY_POLL;
+    private boolean publishedSinceLastWait;
     private volatile Connection listener;
     private Instant lastBacklogCheck = Instant.EPOCH;
 
@@ -168,6 +173,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 throw new PublishFailed(rows.size(), result.failure());
             }
             long ackedAt = System.nanoTime();
+            publishedSinceLastWait = true;
             List<Long> ids = new ArrayList<>(rows.size());
             for (OutboxRow row : rows) {
                 ids.add(row.id());
@@ -233,7 +239,12 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private void waitForDoorbell() throws SQLException {
         Duration wait = min(settings.pollInterval(), settings.leaseTtl().dividedBy(3));
         if (listener == null) {
-            sleep(wait);
+            // Poll-only: right after a drain that published, look again soon (rows are arriving);
+            // each empty look doubles the wait, up to the poll interval, so an idle outbox costs
+            // one query per interval and a busy one never waits a whole interval.
+            idleWait = publishedSinceLastWait ? BUSY_POLL : min(wait, idleWait.multipliedBy(2));
+            publishedSinceLastWait = false;
+            sleep(min(wait, idleWait));
             return;
         }
         PGNotification[] notifications =
