@@ -196,6 +196,35 @@ class DocumentsToSearchIT {
                         r -> assertThat(r).contains("version must be a non-negative integer"));
     }
 
+    @Test
+    @Order(5)
+    void badSearchRequestsGetTheirStatusCodes() throws Exception {
+        assertThat(post("{not json").statusCode()).isEqualTo(400);
+        assertThat(post("{\"k\":3}").statusCode()).isEqualTo(400);
+        assertThat(post("{\"query\":\"x\",\"k\":1000}").statusCode()).isEqualTo(400);
+        assertThat(post("{\"query\":\"x\",\"filter\":[1]}").statusCode()).isEqualTo(400);
+        HttpResponse<String> unknown = post("{\"query\":\"x\",\"collection\":\"nowhere\"}");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("unknown collection 'nowhere'");
+        HttpResponse<String> get = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + searchPort + "/search"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(get.statusCode()).isEqualTo(405);
+        JsonNode filtered = JSON.readTree(post("{\"query\":\"licence\",\"k\":5,\"filter\":{\"source\":\"nobody\"}}")
+                        .body())
+                .get("results");
+        assertThat(filtered).isEmpty();
+    }
+
+    private static HttpResponse<String> post(String body) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + searchPort + "/search"))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     private static String reason(ConsumerRecord<String, String> r) {
         var header = r.headers().lastHeader("ragline.dlq.error.message");
         return header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);

@@ -1,0 +1,93 @@
+package io.ragline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.testkit.JavaProcess;
+import io.ragline.testkit.PostgresSchema;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The operator's commands as real processes: {@code collections create|list|update|delete},
+ * {@code publish} of a directory, and {@code search}, with the workers running in this JVM.
+ */
+class OperatorCommandsIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anOperatorCreatesACollectionPublishesADirectoryAndFindsItByMeaning() throws Exception {
+        String prefix = "ops" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_TOPIC_PREFIX", prefix);
+        Map<String, String> workers = new HashMap<>(env);
+        workers.put("RAGLINE_ADMIN_PORT", "0");
+        workers.put("RAGLINE_HTTP_PORT", "0");
+        workers.put("RAGLINE_SEARCH_PORT", "0");
+        workers.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
+        Env e = new Env(workers);
+        var wiring = WorkerCommands.all(e);
+        e.validate();
+        try (WorkerRuntime runtime = WorkerRuntime.start("all", 0, e)) {
+            wiring.accept(runtime);
+
+            JavaProcess bad = CliProcess.start(
+                    env, "collections", "create", "notes", "--model", "no-such-model", "--chunk-overlap", "300");
+            assertThat(bad.waitFor(60)).isEqualTo(2);
+            assertThat(bad.stderr()).contains("no-such-model").contains("--chunk-overlap");
+
+            JavaProcess create = CliProcess.start(
+                    env, "collections", "create", "notes", "--model", "all-MiniLM-L6-v2-q", "--chunk-size", "128");
+            assertThat(create.waitFor(60)).as(create.stderr()).isZero();
+            assertThat(create.stdout()).contains("created collection notes");
+
+            Path notes = Files.createDirectory(dir.resolve("notes"));
+            Files.writeString(
+                    notes.resolve("kitchen.txt"),
+                    "The sourdough starter is fed with flour and water every"
+                            + " morning, and the bread is baked in a cast iron pot.");
+            Files.writeString(
+                    notes.resolve("garage.txt"),
+                    "The bicycle chain was cleaned and oiled, and the brake"
+                            + " pads on the rear wheel were replaced.");
+            Files.write(notes.resolve("image.bin"), new byte[] {1, 0, 2, 0, 3});
+            JavaProcess publish = CliProcess.start(env, "publish", notes.toString(), "--collection", "notes");
+            assertThat(publish.waitFor(60)).as(publish.stderr()).isZero();
+            assertThat(publish.stdout()).contains("published 2 documents").contains("1 binary or empty files skipped");
+            assertThat(publish.stderr()).contains("publishing [");
+
+            await().atMost(Duration.ofMinutes(2))
+                    .until(() -> (long) db.queryValue("select count(*) from documents where status = 'embedded'") == 2);
+            assertThat(db.queryValue("select external_id from documents order by external_id limit 1"))
+                    .isEqualTo("notes/garage.txt");
+
+            JavaProcess search =
+                    CliProcess.start(env, "search", "how to make bread at home", "--collection", "notes", "-k", "1");
+            assertThat(search.waitFor(120)).as(search.stderr()).isZero();
+            assertThat(search.stdout()).contains("notes/kitchen.txt").doesNotContain("garage");
+
+            JavaProcess list = CliProcess.start(env, "collections", "list");
+            assertThat(list.waitFor(60)).as(list.stderr()).isZero();
+            assertThat(list.stdout()).containsPattern("notes +onnx +all-MiniLM-L6-v2-q +384 +128 .*embedded 2");
+
+            JavaProcess unsure = CliProcess.start(env, "collections", "delete", "notes");
+            assertThat(unsure.waitFor(60)).isEqualTo(2);
+            JavaProcess delete = CliProcess.start(env, "collections", "delete", "notes", "--yes");
+            assertThat(delete.waitFor(60)).as(delete.stderr()).isZero();
+            assertThat((long) db.queryValue("select count(*) from documents")).isZero();
+        }
+    }
+}
