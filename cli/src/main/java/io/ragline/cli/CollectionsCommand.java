@@ -233,8 +233,7 @@ final class CollectionsCommand implements Runnable {
     @Command(
             name = "update",
             mixinStandardHelpOptions = true,
-            description =
-                    "Change chunking, template or status; new documents use it (re-publish to re-chunk old ones).")
+            description = "Change chunking or template; new documents use it (re-publish to re-chunk old ones).")
     static final class Update implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -248,28 +247,21 @@ final class CollectionsCommand implements Runnable {
         @Option(names = "--template")
         String template;
 
-        @Option(names = "--status", description = "active or paused.")
-        String status;
-
         @Override
         public Integer call() {
             Env env = Env.load();
             if (template != null && !template.contains("{chunk}")) {
                 env.problem("--template must contain {chunk}");
             }
-            if (status != null && !status.equals("active") && !status.equals("paused")) {
-                env.problem("--status must be active or paused");
-            }
             return withConnection("collections update", env, c -> {
                 try (PreparedStatement s = c.prepareStatement("update collections set chunk_size_tokens ="
                         + " coalesce(?, chunk_size_tokens), chunk_overlap_tokens = coalesce(?, chunk_overlap_tokens),"
-                        + " chunk_template = coalesce(?, chunk_template), status = coalesce(?, status), updated_at ="
+                        + " chunk_template = coalesce(?, chunk_template), updated_at ="
                         + " now() where name = ?")) {
                     s.setObject(1, chunkSize);
                     s.setObject(2, chunkOverlap);
                     s.setString(3, template == null ? null : template.replace("\\n", "\n"));
-                    s.setString(4, status);
-                    s.setString(5, name);
+                    s.setString(4, name);
                     if (s.executeUpdate() == 0) {
                         System.err.println("ragline collections update: no collection named '" + name + "'");
                         return 1;

@@ -100,6 +100,7 @@ final class DemoCommand implements Callable<Integer> {
                 WorkerRuntime.start("demo", WorkerCommands.ALL_ADMIN_PORT, env).closeOnSignal();
         try {
             wiring.accept(runtime);
+            runtime.markStarted();
             createCollection(runtime);
 
             System.out.println("== 3. publishing real documents to collection '" + COLLECTION + "'");

@@ -29,7 +29,7 @@ class OperatorCommandsIT {
     Path dir;
 
     @Test
-    void anOperatorCreatesACollectionPublishesADirectoryAndFindsItByMeaning() throws Exception {
+    void anOperatorCreatesACollectionPublishesFilesAndJsonLinesAndFindsThemByMeaning() throws Exception {
         String prefix = "ops" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
@@ -82,6 +82,29 @@ class OperatorCommandsIT {
             JavaProcess list = CliProcess.start(env, "collections", "list");
             assertThat(list.waitFor(60)).as(list.stderr()).isZero();
             assertThat(list.stdout()).containsPattern("notes +onnx +all-MiniLM-L6-v2-q +384 +128 .*embedded 2");
+
+            JavaProcess update = CliProcess.start(env, "collections", "update", "notes", "--chunk-size", "64");
+            assertThat(update.waitFor(60)).as(update.stderr()).isZero();
+            assertThat(db.queryValue("select chunk_size_tokens from collections where name = 'notes'"))
+                    .isEqualTo(64);
+            JavaProcess overlap = CliProcess.start(env, "collections", "update", "notes", "--chunk-overlap", "64");
+            assertThat(overlap.waitFor(60)).isEqualTo(2);
+            assertThat(overlap.stderr()).contains("overlap must stay below the chunk size");
+
+            Path jsonl = dir.resolve("more.jsonl");
+            Files.writeString(
+                    jsonl,
+                    "{\"id\":\"faq-1\",\"title\":\"FAQ\",\"content\":\"Tea is brewed with water"
+                            + " just off the boil.\",\"version\":3}\n\n{\"id\":\"faq-2\",\"op\":\"delete\"}\n");
+            JavaProcess lines = CliProcess.start(env, "publish", jsonl.toString(), "--collection", "notes");
+            assertThat(lines.waitFor(60)).as(lines.stderr()).isZero();
+            assertThat(lines.stdout()).contains("published 2 documents");
+            await().atMost(Duration.ofMinutes(2))
+                    .until(() -> "embedded deleted"
+                            .equals(db.queryValue("select string_agg(status, ' ' order by"
+                                    + " external_id) from documents where external_id like 'faq-%'")));
+            assertThat(db.queryValue("select version from documents where external_id = 'faq-1'"))
+                    .isEqualTo(3L);
 
             JavaProcess unsure = CliProcess.start(env, "collections", "delete", "notes");
             assertThat(unsure.waitFor(60)).isEqualTo(2);

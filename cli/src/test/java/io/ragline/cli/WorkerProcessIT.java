@@ -63,7 +63,7 @@ class WorkerProcessIT {
                         .isEqualTo(200));
         worker.terminate();
 
-        assertThat(worker.waitFor(30)).isZero();
+        assertThat(worker.waitFor(30)).as(worker.stderr()).isZero();
         String logs = worker.stderr();
         assertThat(logs)
                 .contains("\"message\":\"ingest-worker ready (admin port " + adminPort + ")\"")

@@ -28,7 +28,13 @@ public final class WorkerMain {
             runtime = WorkerRuntime.start(processName, defaultAdminPort, env).closeOnSignal();
             try {
                 wiring.accept(runtime);
+                runtime.markStarted();
             } catch (RuntimeException e) {
+                if (runtime.isClosed()) {
+                    // SIGTERM while the consumers and servers were starting: a clean stop, not a failure.
+                    log.info("{} stopped while starting", processName);
+                    return 0;
+                }
                 runtime.close();
                 throw e;
             }

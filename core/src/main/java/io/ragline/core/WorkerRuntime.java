@@ -73,6 +73,9 @@ public final class WorkerRuntime implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean migrationsApplied;
+    /** Set by {@link #markStarted()} once the process's consumers and servers run. */
+    private volatile boolean started;
+
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
     private final List<ConsumerLoop<?>> loops = new CopyOnWriteArrayList<>();
     private KafkaProducer<byte[], byte[]> producer;
@@ -122,7 +125,10 @@ public final class WorkerRuntime implements AutoCloseable {
                         "kafka",
                         () -> KafkaConnectivity.check(settings.kafkaBootstrapServers(), Duration.ofSeconds(2))),
                 HealthCheck.of("migrations", this::migrationsProblem),
-                HealthCheck.of("consumers", this::consumersProblem)));
+                HealthCheck.of("consumers", this::consumersProblem),
+                HealthCheck.of(
+                        "started",
+                        () -> started ? Optional.empty() : Optional.of("starting its consumers and servers"))));
         try {
             this.admin = new AdminServer(settings.adminPort(), readiness, registry);
         } catch (IOException e) {
@@ -242,6 +248,14 @@ public final class WorkerRuntime implements AutoCloseable {
                 binding.topics(),
                 group,
                 settings.kafka().consumerThreads());
+    }
+
+    /**
+     * The process's own consumers and servers are running: readiness holds from now on (while
+     * Postgres, Kafka and the consumers are well). Until then {@code /health/ready} answers 503.
+     */
+    public void markStarted() {
+        started = true;
     }
 
     /** True once closing has begun (a signal, a fatal failure, or {@link #close()}). */

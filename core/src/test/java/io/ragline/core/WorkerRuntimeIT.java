@@ -23,10 +23,22 @@ class WorkerRuntimeIT {
     static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
-    static void start() {
+    static void start() throws Exception {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");
         runtime = WorkerRuntime.start("runtime-it", 0, new Env(env));
+        // Until the process's consumers and servers run, readiness holds back.
+        assertThat(runtime.adminPort()).isPositive();
+        notReadyBeforeStart = get("/health/ready");
+        runtime.markStarted();
+    }
+
+    static HttpResponse<String> notReadyBeforeStart;
+
+    @Test
+    void readinessWaitsUntilTheProcessHasStartedItsConsumersAndServers() {
+        assertThat(notReadyBeforeStart.statusCode()).isEqualTo(503);
+        assertThat(notReadyBeforeStart.body()).contains("\"started\":\"starting its consumers and servers\"");
     }
 
     @AfterAll

@@ -194,6 +194,7 @@ class ConsumerLoopIT {
         String name = topic.substring(0, topic.indexOf('-'));
         WorkerRuntime runtime = WorkerRuntime.start("test-" + name, 0, new Env(all));
         runtime.consume(new ConsumerBinding<>(name + "-binding", List.of(topic), AppliedTable.decoder(), writer));
+        runtime.markStarted();
         return runtime;
     }
 
