@@ -19,6 +19,10 @@ import org.postgresql.PGConnection;
 public final class VectorWriter {
     private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xFF, '\r', '\n', 0};
 
+    /** Parameters: the model, the chunk ids as {@code bigint[]}. */
+    static final String UPDATE = "update chunks ch set embedding = v.embedding, model = ?, embedded_at = now()"
+            + " from pg_temp.ragline_vectors v where ch.id = v.id and ch.id = any(?)";
+
     private VectorWriter() {}
 
     /** Sets the embedding, model and time of each chunk in {@code chunkIds}, in the caller's transaction. */
@@ -58,12 +62,17 @@ public final class VectorWriter {
                 .copyIn(
                         "copy pg_temp.ragline_vectors (id, embedding) from stdin (format binary)",
                         new java.io.ByteArrayInputStream(bytes.toByteArray()));
-        try (PreparedStatement s = c.prepareStatement("update chunks ch set embedding = v.embedding, model = ?,"
-                + " embedded_at = now() from pg_temp.ragline_vectors v where ch.id = v.id")) {
+        // The id array is for the planner: a temporary table has no statistics, and joined alone it
+        // was hashed against a sequential scan of every chunk in the schema (96 ms per batch of 500
+        // over 50,000 chunks, growing with the table); with the array it reads them by primary key.
+        try (PreparedStatement s = c.prepareStatement(UPDATE)) {
             s.setString(1, model);
+            s.setArray(2, c.createArrayOf("bigint", chunkIds.toArray()));
             int updated = s.executeUpdate();
+            // DELETE, not TRUNCATE: TRUNCATE gives the table a new file and a catalog update on
+            // every batch; these dead rows vanish with the commit's ON COMMIT DELETE ROWS anyway.
             try (Statement clear = c.createStatement()) {
-                clear.execute("truncate pg_temp.ragline_vectors");
+                clear.execute("delete from pg_temp.ragline_vectors");
             }
             return updated;
         }
