@@ -216,10 +216,13 @@ public final class WorkerRuntime implements AutoCloseable {
                 settings.kafka().backoffInitial(),
                 settings.kafka().backoffMax(),
                 settings.kafka().maxAttempts());
+        int maxPollRecords = binding.maxPollRecords() > 0
+                ? binding.maxPollRecords()
+                : settings.kafka().maxPollRecords();
         for (int i = 0; i < settings.kafka().consumerThreads(); i++) {
             String clientId = processName + "-" + binding.name() + "-" + i;
-            KafkaConsumer<byte[], byte[]> consumer =
-                    KafkaClients.consumer(settings.kafkaBootstrapServers(), settings.kafka(), group, clientId);
+            KafkaConsumer<byte[], byte[]> consumer = KafkaClients.consumer(
+                    settings.kafkaBootstrapServers(), settings.kafka(), group, clientId, maxPollRecords);
             KafkaClientMetrics clientMetrics = new KafkaClientMetrics(
                     consumer, io.micrometer.core.instrument.Tags.empty(), kafkaMetricsRefresh, KAFKA_METRICS_REFRESH);
             clientMetrics.bindTo(registry);
@@ -244,10 +247,11 @@ public final class WorkerRuntime implements AutoCloseable {
             thread.start();
         }
         log.info(
-                "consuming {} as group {} with {} thread(s)",
+                "consuming {} as group {} with {} thread(s), batches of at most {} records",
                 binding.topics(),
                 group,
-                settings.kafka().consumerThreads());
+                settings.kafka().consumerThreads(),
+                maxPollRecords);
     }
 
     /**

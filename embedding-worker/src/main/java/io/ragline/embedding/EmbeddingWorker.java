@@ -40,6 +40,16 @@ public final class EmbeddingWorker {
      */
     public static final String SEARCH_PORT = "RAGLINE_SEARCH_PORT";
 
+    /**
+     * Embedding requests per batch (one transaction). A request is a whole document, possibly
+     * hundreds of chunks: 500 of them (the process's {@code RAGLINE_MAX_POLL_RECORDS}) could take
+     * longer than {@code RAGLINE_MAX_POLL_INTERVAL}, and nothing in a batch is visible until all
+     * of it is. Chunks of the batch's requests still share the model's calls.
+     */
+    public static final String MAX_REQUESTS = "RAGLINE_EMBEDDING_MAX_REQUESTS";
+
+    public static final int DEFAULT_MAX_REQUESTS = 16;
+
     private EmbeddingWorker() {}
 
     public static void main(String[] args) {
@@ -54,6 +64,7 @@ public final class EmbeddingWorker {
     public static Consumer<WorkerRuntime> wiring(Env env, String portVariable, int defaultHttpPort) {
         int httpPort = env.port(portVariable, defaultHttpPort);
         EmbeddingSettings embedding = EmbeddingSettings.from(env);
+        int maxRequests = env.integer(MAX_REQUESTS, DEFAULT_MAX_REQUESTS, 1, 10_000);
         return runtime -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
             CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
@@ -63,11 +74,12 @@ public final class EmbeddingWorker {
                             t -> t instanceof EmbeddingException e && e.retryable(),
                             FailureKind.TRANSIENT));
             runtime.consume(new ConsumerBinding<>(
-                    EMBEDDING_REQUESTS,
-                    List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
-                    new EmbeddingRequestDecoder(),
-                    new EmbeddingWriter(catalog, providers, runtime.registry()),
-                    policy));
+                            EMBEDDING_REQUESTS,
+                            List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
+                            new EmbeddingRequestDecoder(),
+                            new EmbeddingWriter(catalog, providers, runtime.registry()),
+                            policy)
+                    .withMaxPollRecords(maxRequests));
             try {
                 runtime.manage(
                         new SearchServer(httpPort, runtime.dataSource(), catalog, providers, runtime.registry()));

@@ -73,6 +73,12 @@ public final class KafkaClients {
      */
     public static KafkaConsumer<byte[], byte[]> consumer(
             String bootstrap, KafkaSettings settings, String groupId, String clientId) {
+        return consumer(bootstrap, settings, groupId, clientId, settings.maxPollRecords());
+    }
+
+    /** As {@link #consumer(String, KafkaSettings, String, String)}, with batches of at most {@code maxPollRecords}. */
+    public static KafkaConsumer<byte[], byte[]> consumer(
+            String bootstrap, KafkaSettings settings, String groupId, String clientId, int maxPollRecords) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -82,7 +88,7 @@ public final class KafkaClients {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
         p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int)
                 settings.maxPollInterval().toMillis());
         p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);

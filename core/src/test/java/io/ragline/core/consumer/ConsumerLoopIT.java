@@ -41,6 +41,23 @@ class ConsumerLoopIT {
     }
 
     @Test
+    void aBindingBoundsItsBatchesBelowTheProcessDefault() throws Exception {
+        String topic = KafkaTopics.create("bounded", 1);
+        produce(topic, 60, i -> "value-" + i); // all there before the first poll
+        java.util.Queue<Integer> sizes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        BatchWriter<String> writer = (records, c) -> {
+            sizes.add(records.size());
+            AppliedTable.insert(records, c);
+        };
+
+        try (WorkerRuntime runtime = start(db.env(), topic, writer, b -> b.withMaxPollRecords(7))) {
+            await().atMost(WAIT).until(() -> rowsOf(topic) == 60);
+            assertThat(sizes).allSatisfy(size -> assertThat(size).isBetween(1, 7));
+            assertThat(sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(60);
+        }
+    }
+
+    @Test
     void aRolledBackBatchIsRedeliveredAndEachRecordAppliedOnce() throws Exception {
         String topic = KafkaTopics.create("rollback", 3);
         produce(topic, 60, i -> "value-" + i);
@@ -188,12 +205,21 @@ class ConsumerLoopIT {
     // --- helpers ---
 
     private static WorkerRuntime start(Map<String, String> env, String topic, BatchWriter<String> writer) {
+        return start(env, topic, writer, b -> b);
+    }
+
+    private static WorkerRuntime start(
+            Map<String, String> env,
+            String topic,
+            BatchWriter<String> writer,
+            java.util.function.UnaryOperator<ConsumerBinding<String>> binding) {
         Map<String, String> all = new HashMap<>(env);
         all.put("RAGLINE_ADMIN_PORT", "0");
         all.put("RAGLINE_GROUP_PREFIX", "it-" + UUID.randomUUID());
         String name = topic.substring(0, topic.indexOf('-'));
         WorkerRuntime runtime = WorkerRuntime.start("test-" + name, 0, new Env(all));
-        runtime.consume(new ConsumerBinding<>(name + "-binding", List.of(topic), AppliedTable.decoder(), writer));
+        runtime.consume(binding.apply(
+                new ConsumerBinding<>(name + "-binding", List.of(topic), AppliedTable.decoder(), writer)));
         runtime.markStarted();
         return runtime;
     }
