@@ -55,7 +55,8 @@ final class DemoCommand implements Callable<Integer> {
     private static final List<String> QUERIES = List.of(
             "a licence that waives all copyright and dedicates the work to the public domain",
             "how do I start the local Postgres and Kafka for development",
-            "what happens to a webhook whose signature is wrong");
+            "what happens to a webhook whose signature is wrong",
+            "a note that came in through a webhook");
     private static final List<String> MAN_PAGES =
             List.of("ls", "grep", "tar", "ssh", "find", "sed", "curl", "bash", "ps", "kill", "cron", "git");
 
@@ -99,9 +100,10 @@ final class DemoCommand implements Callable<Integer> {
         WorkerRuntime runtime =
                 WorkerRuntime.start("demo", WorkerCommands.ALL_ADMIN_PORT, env).closeOnSignal();
         try {
+            createCollection(runtime);
+            createRoutingRule(runtime);
             wiring.accept(runtime);
             runtime.markStarted();
-            createCollection(runtime);
 
             System.out.println("== 3. publishing real documents to collection '" + COLLECTION + "'");
             Path corpus = corpus();
@@ -115,7 +117,7 @@ final class DemoCommand implements Callable<Integer> {
                 return runtime.isClosed() ? 0 : 1;
             }
 
-            System.out.println("== 5. a signed webhook (Standard Webhooks) into claude_events");
+            System.out.println("== 5. a signed webhook (Standard Webhooks) into claude_events, routed to a document");
             webhook(runtime, webhookPort, env.raw("RAGLINE_WEBHOOK_DEMO_SECRET").orElse(webhookSecret));
 
             System.out.println("== 6. searches");
@@ -143,6 +145,27 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("demo stopped");
         }
     }
+
+    /**
+     * The routing rule {@value #RULE}: {@code demo.note} events of the {@code demo} source become
+     * documents of the demo collection. Kept when it exists (an operator may have changed it).
+     */
+    private static void createRoutingRule(WorkerRuntime runtime) throws SQLException {
+        try (Connection c = runtime.dataSource().getConnection();
+                PreparedStatement s = c.prepareStatement("insert into routing_rules (name, source, event_type, action,"
+                        + " paths, fixed, description) values (?, 'demo', 'demo.note', 'ingest_document', ?::jsonb,"
+                        + " ?::jsonb, 'made by ragline demo') on conflict (name) do nothing")) {
+            s.setString(1, RULE);
+            s.setString(
+                    2,
+                    "{\"id\": \"/payload/data/id\", \"title\": \"/payload/data/title\","
+                            + " \"content\": \"/payload/data/text\"}");
+            s.setString(3, "{\"collection\": \"" + COLLECTION + "\"}");
+            s.executeUpdate();
+        }
+    }
+
+    static final String RULE = "demo-notes";
 
     private static void createCollection(WorkerRuntime runtime) throws SQLException {
         try (Connection c = runtime.dataSource().getConnection();
@@ -238,8 +261,14 @@ final class DemoCommand implements Callable<Integer> {
         String id = "msg_" + UUID.randomUUID();
         long timestamp = System.currentTimeMillis() / 1000;
         ObjectNode body = JSON.createObjectNode();
-        body.put("type", "demo.hello");
-        body.putObject("data").put("message", "a signed webhook from ragline demo");
+        body.put("type", "demo.note");
+        body.putObject("data")
+                .put("id", "webhook-note")
+                .put("title", "A note that arrived by webhook")
+                .put(
+                        "text",
+                        "This note was sent as a signed webhook, stored in claude_events, routed by the" + " rule "
+                                + RULE + " to the documents topic, chunked and embedded like any document.");
         byte[] bytes = JSON.writeValueAsBytes(body);
         HttpResponse<String> response = HttpClient.newHttpClient()
                 .send(
@@ -254,18 +283,33 @@ final class DemoCommand implements Callable<Integer> {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         System.out.println("POST /webhooks/demo -> " + response.statusCode() + " " + response.body());
-        try (Connection c = runtime.dataSource().getConnection();
-                PreparedStatement s = c.prepareStatement(
-                        "select id, source, event_type, status from claude_events where delivery_id = ?")) {
-            s.setString(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                if (rs.next()) {
-                    System.out.println("claude_events row " + rs.getLong(1) + ": source " + rs.getString(2)
-                            + ", type " + rs.getString(3) + ", status " + rs.getString(4)
-                            + " (its outbox row carries it to the claude_events topic)");
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String row = null;
+        while (!runtime.isClosed() && System.nanoTime() < deadline) {
+            try (Connection c = runtime.dataSource().getConnection();
+                    PreparedStatement s = c.prepareStatement("select e.id, e.source, e.event_type, e.status,"
+                            + " e.last_error, (select d.status from documents d join collections k on k.id ="
+                            + " d.collection_id where k.name = ? and d.external_id = 'webhook-note') from claude_events e"
+                            + " where e.delivery_id = ?")) {
+                s.setString(1, COLLECTION);
+                s.setString(2, id);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (rs.next()) {
+                        row = "claude_events row " + rs.getLong(1) + ": source " + rs.getString(2) + ", type "
+                                + rs.getString(3) + ", status " + rs.getString(4)
+                                + (rs.getString(5) == null ? "" : " (" + rs.getString(5) + ")")
+                                + "; document webhook-note: " + (rs.getString(6) == null ? "not yet" : rs.getString(6));
+                        if ("embedded".equals(rs.getString(6))
+                                || "failed".equals(rs.getString(4))
+                                || "ignored".equals(rs.getString(4))) {
+                            break;
+                        }
+                    }
                 }
             }
+            Thread.sleep(250);
         }
+        System.out.println(row == null ? "the webhook's claude_events row was not found" : row);
     }
 
     private static void status(WorkerRuntime runtime) throws SQLException {

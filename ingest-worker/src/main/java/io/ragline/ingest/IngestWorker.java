@@ -8,6 +8,7 @@ import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.ingest.chunking.ModelTokenCounter;
 import io.ragline.ingest.document.DocumentDecoder;
 import io.ragline.ingest.document.DocumentWriter;
+import io.ragline.ingest.routing.EventRouting;
 import io.ragline.ingest.webhook.WebhookServer;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +16,8 @@ import java.util.function.Consumer;
 
 /**
  * The {@code ingest-worker} process: consumes {@code documents} into documents and chunks (with
- * the outbox row that asks for embeddings) and serves {@code POST /webhooks/{source}} on {@code
+ * the outbox row that asks for embeddings), routes {@code claude_events} (rules map each event to
+ * a document, a training request or nothing more) and serves {@code POST /webhooks/{source}} on {@code
  * RAGLINE_HTTP_PORT}, ARCHITECTURE.md sections 1, 2 and 8. Runs on the shared
  * runtime of {@code core} (settings, pool, migrations, health and metrics).
  */
@@ -55,6 +57,7 @@ public final class IngestWorker {
                         new CollectionCatalog(Duration.ofSeconds(10)),
                         new ModelTokenCounter.Chunkers(),
                         runtime.registry())));
-        return documents.andThen(webhooks);
+        Consumer<WorkerRuntime> routing = EventRouting.wiring(env, settings.maxContentBytes());
+        return documents.andThen(routing).andThen(webhooks);
     }
 }

@@ -1,0 +1,158 @@
+package io.ragline.cli;
+
+import io.ragline.core.config.Env;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ragline events list|replay}: the inbound events of {@code claude_events} (webhooks and SQL
+ * inserts) with their routing status, and replaying one so the ingest-worker routes it again.
+ */
+@Command(
+        name = "events",
+        mixinStandardHelpOptions = true,
+        description = "List claude_events with their routing status, or replay one.",
+        subcommands = {EventsCommand.List.class, EventsCommand.Replay.class})
+final class EventsCommand implements Runnable {
+    static final Set<String> STATUSES = Set.of("received", "published", "processed", "failed", "ignored");
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "The newest events first (times in UTC), with status, attempts and last error.")
+    static final class List implements Callable<Integer> {
+        @Option(names = "--status", description = "received, processed, failed or ignored.")
+        String status;
+
+        @Option(names = "--source", description = "Only events of this source.")
+        String source;
+
+        @Option(
+                names = "--limit",
+                defaultValue = "50",
+                description = "At most this many events (default ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        public Integer call() {
+            Env env = Env.load();
+            if (status != null && !STATUSES.contains(status)) {
+                env.problem("--status must be one of received, published, processed, failed, ignored, not '" + status
+                        + "'");
+            }
+            if (limit < 1 || limit > 100_000) {
+                env.problem("--limit must be between 1 and 100000");
+            }
+            return CollectionsCommand.withConnection("events list", env, c -> {
+                try (PreparedStatement s = c.prepareStatement("select id, source, delivery_id, event_type, status,"
+                        + " attempts, created_at, processed_at, last_error, replays from claude_events"
+                        + " where (?::text is null or status = ?) and (?::text is null or source = ?)"
+                        + " order by id desc limit ?")) {
+                    s.setString(1, status);
+                    s.setString(2, status);
+                    s.setString(3, source);
+                    s.setString(4, source);
+                    s.setInt(5, limit);
+                    String format = "%-8s %-16s %-24s %-20s %-9s %8s %-19s  %-19s  %s%n";
+                    System.out.printf(
+                            Locale.ROOT,
+                            format,
+                            "ID",
+                            "SOURCE",
+                            "DELIVERY ID",
+                            "TYPE",
+                            "STATUS",
+                            "ATTEMPTS",
+                            "CREATED",
+                            "PROCESSED",
+                            "LAST ERROR");
+                    int rows = 0;
+                    try (ResultSet rs = s.executeQuery()) {
+                        while (rs.next()) {
+                            rows++;
+                            int replays = rs.getInt(10);
+                            System.out.printf(
+                                    Locale.ROOT,
+                                    format,
+                                    rs.getLong(1),
+                                    cut(rs.getString(2), 16),
+                                    cut(rs.getString(3), 24),
+                                    cut(rs.getString(4), 20),
+                                    rs.getString(5),
+                                    rs.getInt(6),
+                                    time(rs.getTimestamp(7)),
+                                    time(rs.getTimestamp(8)),
+                                    (replays > 0 ? "[replay " + replays + "] " : "")
+                                            + cut(oneLine(rs.getString(9)), 80));
+                        }
+                    }
+                    System.err.println(rows
+                            + (rows == 1 ? " event" : " events")
+                            + (rows == limit ? " (the newest " + limit + "; --limit shows more)" : ""));
+                }
+                return 0;
+            });
+        }
+    }
+
+    @Command(
+            name = "replay",
+            mixinStandardHelpOptions = true,
+            description = "Route events again: status back to received, the event re-published through the outbox.")
+    static final class Replay implements Callable<Integer> {
+        @Parameters(paramLabel = "ID", arity = "1..*", description = "claude_events ids (see `events list`).")
+        java.util.List<Long> ids;
+
+        @Override
+        public Integer call() {
+            return CollectionsCommand.withConnection("events replay", Env.load(), c -> {
+                int missing = 0;
+                try (PreparedStatement s = c.prepareStatement(
+                        "select id, source, delivery_id, event_type, replays from replay_claude_event(?)")) {
+                    for (long id : ids) {
+                        s.setLong(1, id);
+                        try (ResultSet rs = s.executeQuery()) {
+                            if (rs.next()) {
+                                System.out.println("replaying event " + id + " (" + rs.getString(2) + "/"
+                                        + rs.getString(3) + ", " + rs.getString(4) + "): replay " + rs.getInt(5)
+                                        + ", status received");
+                            } else {
+                                System.err.println("ragline events replay: no event with id " + id);
+                                missing++;
+                            }
+                        }
+                    }
+                }
+                return missing == 0 ? 0 : 1;
+            });
+        }
+    }
+
+    private static String time(Timestamp t) {
+        return t == null ? "-" : TIME.format(t.toInstant());
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s+", " ");
+    }
+
+    private static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+}

@@ -1,0 +1,140 @@
+package io.ragline.ingest.routing;
+
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.ingest.document.DocumentDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Turns an event and the rule that matched it into the message the rule's action sends: a
+ * {@code documents} upsert or a {@code training} request, each checked against its contract
+ * before it is written (a document by the documents consumer's own decoder).
+ */
+final class RuleApplication {
+    static final String DOCUMENTS = "documents";
+    static final String TRAINING = "training";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What goes into the outbox: topic (before the prefix), key, value. */
+    record Outgoing(String topic, String key, ObjectNode value) {}
+
+    private final DocumentDecoder documents;
+
+    RuleApplication(int maxContentBytes) {
+        this.documents = new DocumentDecoder(maxContentBytes);
+    }
+
+    /** The message for {@code rule}'s action; null for {@code record}, which sends nothing. */
+    Outgoing apply(RoutingRule rule, ClaudeEvent event) throws RuleException {
+        if (!rule.valid()) {
+            throw new RuleException(
+                    "routing rule '" + rule.name() + "' is invalid: " + String.join("; ", rule.problems()));
+        }
+        return switch (rule.action()) {
+            case RECORD -> null;
+            case INGEST_DOCUMENT -> document(rule, event);
+            case REQUEST_TRAINING -> training(rule, event);
+        };
+    }
+
+    private Outgoing document(RoutingRule rule, ClaudeEvent event) throws RuleException {
+        Map<String, JsonNode> f = resolve(rule, event);
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("schema_version", 1);
+        doc.put("op", "upsert");
+        doc.put("collection", f.containsKey("collection") ? f.get("collection").asText() : "default");
+        doc.put("id", f.get("id").asText());
+        if (f.containsKey("title")) {
+            doc.put("title", f.get("title").asText());
+        }
+        doc.put("content", f.get("content").asText());
+        doc.put("source", f.containsKey("source") ? f.get("source").asText() : event.key());
+        if (f.containsKey("metadata")) {
+            doc.set("metadata", f.get("metadata"));
+        }
+        if (f.containsKey("version")) {
+            doc.put("version", DocumentVersion.parse(f.get("version")));
+        }
+        String key = doc.get("collection").asText() + "/" + doc.get("id").asText();
+        try {
+            documents.decode(new ConsumerRecord<>(
+                    DOCUMENTS, 0, 0, key.getBytes(StandardCharsets.UTF_8), JSON.writeValueAsBytes(doc)));
+        } catch (PoisonRecordException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new RuleException(prefix(rule) + "the document is invalid: " + e.getMessage());
+        }
+        return new Outgoing(DOCUMENTS, key, doc);
+    }
+
+    private static Outgoing training(RoutingRule rule, ClaudeEvent event) throws RuleException {
+        Map<String, JsonNode> f = resolve(rule, event);
+        ObjectNode request = JSON.createObjectNode();
+        request.put("schema_version", 1);
+        String requestId = f.containsKey("request_id")
+                ? f.get("request_id").asText()
+                : event.key() + (event.replay() > 0 ? "/replay-" + event.replay() : "");
+        request.put("request_id", requestId);
+        request.put("project", f.get("project").asText());
+        request.put("task", f.get("task").asText());
+        String backend = f.get("backend").asText();
+        request.put("backend", backend);
+        JsonNode data = f.get("data");
+        String[] needed = backend.equals("pgml")
+                ? new String[] {"relation", "label_column"}
+                : new String[] {"collection", "label_path"};
+        for (String n : needed) {
+            JsonNode v = data.get(n);
+            if (v == null || !v.isTextual() || v.asText().isBlank()) {
+                throw new RuleException(prefix(rule) + "'data' of backend " + backend + " needs a string '" + n + "'");
+            }
+        }
+        request.set("data", data);
+        if (f.containsKey("algorithm")) {
+            request.put("algorithm", f.get("algorithm").asText());
+        }
+        request.set("hyperparameters", f.getOrDefault("hyperparameters", JSON.createObjectNode()));
+        if (f.containsKey("test_size")) {
+            request.set("test_size", f.get("test_size"));
+        }
+        if (f.containsKey("deploy")) {
+            request.put("deploy", f.get("deploy").asText());
+        }
+        return new Outgoing(TRAINING, f.get("project").asText(), request);
+    }
+
+    /**
+     * Every field the rule fills, from {@code fixed} or by its path; a path that leads nowhere (or
+     * to null) leaves the field out. A required field left out, or a value of the wrong type,
+     * fails the event.
+     */
+    static Map<String, JsonNode> resolve(RoutingRule rule, ClaudeEvent event) throws RuleException {
+        Map<String, JsonNode> out = new LinkedHashMap<>(rule.fixed());
+        for (Map.Entry<String, JsonPointer> p : rule.paths().entrySet()) {
+            JsonNode v = event.message().at(p.getValue());
+            if (v.isMissingNode() || v.isNull()) {
+                continue;
+            }
+            String why = rule.action().check(p.getKey(), v);
+            if (why != null) {
+                throw new RuleException(prefix(rule) + "'" + p.getKey() + "' at " + p.getValue() + " " + why);
+            }
+            out.put(p.getKey(), v);
+        }
+        for (String field : rule.action().fields()) {
+            if (rule.action().required().contains(field) && !out.containsKey(field)) {
+                throw new RuleException(prefix(rule) + "required field '" + field + "' has no value at "
+                        + rule.paths().get(field) + " in the event");
+            }
+        }
+        return out;
+    }
+
+    private static String prefix(RoutingRule rule) {
+        return "rule '" + rule.name() + "' (" + rule.action().label() + "): ";
+    }
+}
