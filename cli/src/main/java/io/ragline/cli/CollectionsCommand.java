@@ -233,7 +233,9 @@ final class CollectionsCommand implements Runnable {
     @Command(
             name = "update",
             mixinStandardHelpOptions = true,
-            description = "Change chunking or template; new documents use it (re-publish to re-chunk old ones).")
+            description =
+                    "Change chunking or template (new documents use it; re-publish to re-chunk old ones), or pause and"
+                            + " resume embedding.")
     static final class Update implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -247,35 +249,81 @@ final class CollectionsCommand implements Runnable {
         @Option(names = "--template")
         String template;
 
+        @Option(
+                names = "--status",
+                description = "paused: documents are still stored and chunked, embedding waits;"
+                        + " active: resume, asking again for the embeddings of every document waiting.")
+        String status;
+
         @Override
         public Integer call() {
             Env env = Env.load();
             if (template != null && !template.contains("{chunk}")) {
                 env.problem("--template must contain {chunk}");
             }
+            if (status != null && !status.equals("active") && !status.equals("paused")) {
+                env.problem("--status must be active or paused, not '" + status + "'");
+            }
             return withConnection("collections update", env, c -> {
+                c.setAutoCommit(false);
+                String before;
+                try (PreparedStatement s =
+                        c.prepareStatement("select status from collections where name = ? for update")) {
+                    s.setString(1, name);
+                    try (ResultSet rs = s.executeQuery()) {
+                        if (!rs.next()) {
+                            System.err.println("ragline collections update: no collection named '" + name + "'");
+                            return 1;
+                        }
+                        before = rs.getString(1);
+                    }
+                }
                 try (PreparedStatement s = c.prepareStatement("update collections set chunk_size_tokens ="
                         + " coalesce(?, chunk_size_tokens), chunk_overlap_tokens = coalesce(?, chunk_overlap_tokens),"
-                        + " chunk_template = coalesce(?, chunk_template), updated_at ="
-                        + " now() where name = ?")) {
+                        + " chunk_template = coalesce(?, chunk_template), status = coalesce(?, status),"
+                        + " updated_at = now() where name = ?")) {
                     s.setObject(1, chunkSize);
                     s.setObject(2, chunkOverlap);
                     s.setString(3, template == null ? null : template.replace("\\n", "\n"));
-                    s.setString(4, name);
-                    if (s.executeUpdate() == 0) {
-                        System.err.println("ragline collections update: no collection named '" + name + "'");
-                        return 1;
-                    }
+                    s.setString(4, status);
+                    s.setString(5, name);
+                    s.executeUpdate();
                 } catch (SQLException e) {
+                    c.rollback();
                     if ("23514".equals(e.getSQLState())) {
                         System.err.println("ragline collections update: the overlap must stay below the chunk size");
                         return 2;
                     }
                     throw e;
                 }
-                System.out.println("updated collection " + name);
+                int requested = "active".equals(status) && !"active".equals(before) ? requestWaiting(c) : 0;
+                c.commit();
+                System.out.println("updated collection " + name
+                        + (status == null ? "" : " (status " + status + ")")
+                        + (requested == 0 ? "" : ": asked again for the embeddings of " + requested + " document(s)"));
                 return 0;
             });
+        }
+
+        /**
+         * The embedding-worker skipped the requests of a paused collection, leaving its documents
+         * {@code chunked}: write a new request for each, in the transaction that resumes it. Their
+         * order against a concurrent ingest does not matter (a request names its version, and an
+         * older one is obsolete), so the outbox's per-key lock is not taken: a large collection
+         * would otherwise need a lock per document.
+         */
+        private int requestWaiting(Connection c) throws SQLException {
+            try (var s = c.createStatement()) {
+                s.execute("set local ragline.outbox_key_lock = 'off'");
+            }
+            try (PreparedStatement s = c.prepareStatement("insert into outbox (topic, key, payload)"
+                    + " select 'embedding-requests', k.name || '/' || d.external_id, jsonb_build_object("
+                    + "'schema_version', 1, 'collection', k.name, 'id', d.external_id, 'document', d.id,"
+                    + " 'version', d.version) from documents d join collections k on k.id = d.collection_id"
+                    + " where k.name = ? and d.status = 'chunked' order by d.id")) {
+                s.setString(1, name);
+                return s.executeUpdate();
+            }
         }
     }
 

@@ -106,6 +106,32 @@ class OperatorCommandsIT {
             assertThat(db.queryValue("select version from documents where external_id = 'faq-1'"))
                     .isEqualTo(3L);
 
+            // Paused: documents are stored and chunked, their embedding waits for the resume.
+            JavaProcess wrongStatus = CliProcess.start(env, "collections", "update", "notes", "--status", "failed");
+            assertThat(wrongStatus.waitFor(60)).isEqualTo(2);
+            assertThat(wrongStatus.stderr()).contains("--status must be active or paused");
+            JavaProcess pause = CliProcess.start(env, "collections", "update", "notes", "--status", "paused");
+            assertThat(pause.waitFor(60)).as(pause.stderr()).isZero();
+            Files.writeString(
+                    jsonl, "{\"id\":\"faq-3\",\"content\":\"Coffee beans are ground just before brewing.\"}\n");
+            JavaProcess paused = CliProcess.start(env, "publish", jsonl.toString(), "--collection", "notes");
+            assertThat(paused.waitFor(60)).as(paused.stderr()).isZero();
+            await().atMost(Duration.ofMinutes(2)).until(() -> {
+                var skipped = runtime.registry()
+                        .find("ragline.embedding.requests")
+                        .tag("outcome", "paused")
+                        .counter();
+                return skipped != null && skipped.count() == 1.0;
+            });
+            assertThat(db.queryValue("select status from documents where external_id = 'faq-3'"))
+                    .isEqualTo("chunked");
+            JavaProcess resume = CliProcess.start(env, "collections", "update", "notes", "--status", "active");
+            assertThat(resume.waitFor(60)).as(resume.stderr()).isZero();
+            assertThat(resume.stdout()).contains("asked again for the embeddings of 1 document(s)");
+            await().atMost(Duration.ofMinutes(2))
+                    .until(() -> "embedded"
+                            .equals(db.queryValue("select status from documents where external_id = 'faq-3'")));
+
             JavaProcess unsure = CliProcess.start(env, "collections", "delete", "notes");
             assertThat(unsure.waitFor(60)).isEqualTo(2);
             JavaProcess delete = CliProcess.start(env, "collections", "delete", "notes", "--yes");

@@ -25,7 +25,8 @@ import java.util.function.Function;
  * still the document's, embed its chunks (all chunks of the batch that share a model in one call,
  * which the provider batches), write the vectors with {@link VectorWriter}, mark the document
  * {@code embedded} and write {@code document.embedded} to the outbox. A request for an older
- * version, or a deleted document, is obsolete and skipped. A model that refuses the input for
+ * version, or a deleted document, is obsolete and skipped; a request of a paused collection is
+ * skipped too (its document stays {@code chunked} until the collection resumes). A model that refuses the input for
  * good marks the document {@code failed} (with {@code document.failed}); a model that is
  * unavailable fails the batch so it is retried.
  */
@@ -36,6 +37,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     private final Function<Collection, EmbeddingProvider> providers;
     private final Counter embedded;
     private final Counter obsolete;
+    private final Counter paused;
     private final Counter failed;
     private final Counter chunks;
     private final Timer inference;
@@ -46,6 +48,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         this.providers = providers;
         this.embedded = outcome(registry, "embedded");
         this.obsolete = outcome(registry, "obsolete");
+        this.paused = outcome(registry, "paused");
         this.failed = outcome(registry, "failed");
         this.chunks = Counter.builder("ragline.embedding.chunks").register(registry);
         this.inference = Timer.builder("ragline.embedding.inference")
@@ -69,7 +72,6 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             EmbeddingRequest q = r.value();
             Collection collection = current(c, q);
             if (collection == null) {
-                obsolete.increment();
                 continue;
             }
             Job job = new Job(q, collection, new ArrayList<>(), new ArrayList<>());
@@ -135,15 +137,25 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         }
     }
 
-    /** The request's collection if the document still has the request's version; locks the document. */
+    /**
+     * The request's collection if the document still has the request's version and its collection
+     * is not paused; locks the document. The collection's status is read here, not from the
+     * catalog's cache, so a resume (which re-requests the waiting documents in its transaction)
+     * is seen by the requests it writes.
+     */
     private Collection current(Connection c, EmbeddingRequest q) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select d.version, d.status, c.name from documents d join"
-                + " collections c on c.id = d.collection_id where d.id = ? for update of d")) {
+        try (PreparedStatement s = c.prepareStatement("select d.version, d.status, c.name, c.status from documents d"
+                + " join collections c on c.id = d.collection_id where d.id = ? for update of d")) {
             s.setLong(1, q.document());
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()
                         || rs.getLong(1) != q.version()
                         || rs.getString(2).equals("deleted")) {
+                    obsolete.increment();
+                    return null;
+                }
+                if (rs.getString(4).equals("paused")) {
+                    paused.increment(); // the document stays 'chunked'; the resume asks again
                     return null;
                 }
                 return catalog.find(c, rs.getString(3));
