@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             MigrateCommand.class,
             StatusCommand.class,
             CollectionsCommand.class,
+            TrainingCommand.class,
             PublishCommand.class,
             SearchCommand.class,
             DemoCommand.class
