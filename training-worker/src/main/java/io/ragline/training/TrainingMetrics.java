@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The training-worker's meters: {@code ragline_training_jobs_total{backend,outcome}} (outcome =
- * succeeded / failed / cancelled / requeued / stale_failed), {@code
+ * succeeded / failed / cancelled / requeued / lost), {@code
  * ragline_training_job_duration_seconds{backend}}, {@code ragline_training_jobs_running}, {@code
  * ragline_training_requests_total{outcome}} (admitted / duplicate / dead_lettered) and {@code
  * ragline_training_predictions_total}.
