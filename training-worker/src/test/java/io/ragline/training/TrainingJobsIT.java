@@ -241,6 +241,26 @@ class TrainingJobsIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> committed(sent.partition()) > sent.offset());
     }
 
+    @Test
+    void aBadRequestIsDeadLetteredWithEveryProblemNamedAndThePartitionMovesOn() throws Exception {
+        var bad = send(
+                "bad",
+                "{\"request_id\":\"bad-1\",\"project\":\"bad\",\"task\":\"regression\","
+                        + "\"backend\":\"builtin\",\"data\":{}}");
+        var records = KafkaTopics.read(prefix + "training.dlq", 1, Duration.ofSeconds(60));
+        assertThat(records).hasSize(1);
+        String error = new String(
+                records.get(0).headers().lastHeader("ragline.dlq.error.message").value(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(error)
+                .contains("the builtin backend trains classification only")
+                .contains("missing data.collection")
+                .contains("missing data.label_path");
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(bad.partition()) > bad.offset());
+        assertThat(value("select count(*) from training_jobs where request_id = 'bad-1'"))
+                .isEqualTo(0L);
+    }
+
     /** Rebalances the training consumer took part in (Kafka's consumer-coordinator-metrics). */
     static double rebalances() {
         return runtime
