@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             CollectionsCommand.class,
             EventsCommand.class,
+            TrainingCommand.class,
             PublishCommand.class,
             SearchCommand.class,
             DemoCommand.class

@@ -47,7 +47,8 @@ final class WorkerCommands {
             new Process(
                     TrainingWorker.NAME,
                     TrainingWorker.DEFAULT_ADMIN_PORT,
-                    "Run the training-worker (admin port 9083)."),
+                    "Run the training-worker (admin port 9083).",
+                    TrainingWorker::wiring),
             new Process(
                     EventDispatcher.NAME,
                     EventDispatcher.DEFAULT_ADMIN_PORT,
@@ -64,7 +65,8 @@ final class WorkerCommands {
         List<Consumer<WorkerRuntime>> wirings = List.of(
                 EventDispatcher.wiring(env),
                 IngestWorker.wiring(env, ALL_HTTP_PORT),
-                EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, EmbeddingWorker.DEFAULT_HTTP_PORT));
+                EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, EmbeddingWorker.DEFAULT_HTTP_PORT),
+                TrainingWorker.wiring(env));
         return runtime -> wirings.forEach(w -> w.accept(runtime));
     }
 

@@ -292,6 +292,14 @@ public final class WorkerRuntime implements AutoCloseable {
                 .build();
     }
 
+    /**
+     * Creates {@code topics} when missing (as {@link #consume} does), and their dead-letter topics
+     * beside them: for a worker that runs its own poll loop.
+     */
+    public void ensureTopics(List<String> topics) {
+        ensureDeadLetterTopics(topics);
+    }
+
     private void ensureDeadLetterTopics(List<String> topics) {
         try (Admin admin = Admin.create(Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrapServers(),

@@ -1,0 +1,184 @@
+package io.ragline.training.job;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes a job's row final (or puts it back to {@code queued}) in one transaction with what goes
+ * with it: the model, its metrics, the deployment switch and the event. Only while the row is
+ * still this worker's running job: a worker that lost it (declared dead meanwhile) writes nothing.
+ * A database that fails is retried a few times; after that the row stays {@code running}, its
+ * heartbeat stops, and the stale-job policy takes over.
+ */
+final class JobFinisher {
+    private static final Logger log = LoggerFactory.getLogger(JobFinisher.class);
+    private static final int TRIES = 6;
+
+    private final DataSource dataSource;
+    private final JobEvents events;
+
+    JobFinisher(DataSource dataSource, JobEvents events) {
+        this.dataSource = dataSource;
+        this.events = events;
+    }
+
+    @FunctionalInterface
+    private interface Work {
+        boolean run(Connection c) throws SQLException;
+    }
+
+    /** Runs {@code work} in a transaction if the job is still ours; false when it is not (or the database stayed down). */
+    private boolean owned(JobContext job, Work work) throws InterruptedException {
+        Duration wait = Duration.ofMillis(250);
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    if (!JobStore.lockOwned(c, job.jobId(), job.worker())) {
+                        c.rollback();
+                        log.warn("{} is no longer this worker's running job; its outcome is dropped", job);
+                        return false;
+                    }
+                    boolean done = work.run(c);
+                    c.commit();
+                    return done;
+                } catch (SQLException | RuntimeException e) {
+                    c.rollback();
+                    throw e;
+                }
+            } catch (SQLException | RuntimeException e) {
+                if (attempt >= TRIES) {
+                    log.error("cannot record the outcome of {} after {} tries: {}", job, attempt, e.toString());
+                    return false;
+                }
+                log.warn("recording the outcome of {} failed (try {}), retrying: {}", job, attempt, e.toString());
+                Thread.sleep(wait.toMillis());
+                wait = wait.multipliedBy(2);
+            }
+        }
+    }
+
+    boolean succeeded(JobContext job, Outcome o) throws InterruptedException {
+        return owned(job, c -> {
+            String project = job.request().project();
+            Optional<Long> current = JobRunner.deployed(c, project, true);
+            boolean deploy = o.deploy() && current.equals(o.deployedBefore());
+            String reason = o.deploy() && !deploy
+                    ? "not deployed: the deployed model changed while this one trained"
+                    : o.deployReason();
+            if (deploy) {
+                try (PreparedStatement s =
+                        c.prepareStatement("update models set deployed = false where project = ? and deployed")) {
+                    s.setString(1, project);
+                    s.executeUpdate();
+                }
+            }
+            long modelId;
+            try (PreparedStatement s = c.prepareStatement("insert into models (job_id, project, backend, algorithm,"
+                    + " collection_id, pgml_model_id, artifact, metrics, deployed, deployed_at) values (?, ?, ?, ?, ?,"
+                    + " ?, ?, ?::jsonb, ?, case when ? then now() end) returning id")) {
+                s.setLong(1, job.jobId());
+                s.setString(2, project);
+                s.setString(3, job.request().backend().sql());
+                s.setString(4, o.algorithm());
+                s.setObject(5, o.collectionId().orElse(null));
+                s.setObject(6, o.pgmlModelId().orElse(null));
+                s.setBytes(7, o.artifact().orElse(null));
+                s.setString(8, o.summary().toString());
+                s.setBoolean(9, deploy);
+                s.setBoolean(10, deploy);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    modelId = rs.getLong(1);
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement("insert into model_metrics (job_id, model_id, split, name,"
+                    + " value) values (?, ?, ?, ?, ?) on conflict (job_id, split, name) do update set model_id ="
+                    + " excluded.model_id, value = excluded.value, recorded_at = now()")) {
+                for (Outcome.Metric m : o.metrics()) {
+                    s.setLong(1, job.jobId());
+                    s.setLong(2, modelId);
+                    s.setString(3, m.split());
+                    s.setString(4, m.name());
+                    s.setDouble(5, m.value());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            setStatus(c, job, "succeeded", null);
+            ObjectNode extra = JobRunner.node();
+            extra.put("model", modelId);
+            extra.put("deployed", deploy);
+            extra.put("deploy_reason", reason);
+            extra.set("metrics", o.summary());
+            events.write(c, job.jobId(), "training.succeeded", extra, null);
+            log.info("{} succeeded: model {} ({}) {}", job, modelId, reason, o.summary());
+            return true;
+        });
+    }
+
+    boolean failed(JobContext job, String error) throws InterruptedException {
+        return owned(job, c -> {
+            setStatus(c, job, "failed", error);
+            events.write(c, job.jobId(), "training.failed", null, error);
+            log.warn("{} failed: {}", job, error);
+            return true;
+        });
+    }
+
+    /** Records a stop: cancelled (final), abandoned (queued again), lost (nothing). Returns the outcome. */
+    String stopped(JobContext job) throws InterruptedException {
+        switch (job.stop()) {
+            case CANCELLED -> {
+                boolean done = owned(job, c -> {
+                    setStatus(c, job, "cancelled", "cancelled while running");
+                    events.write(c, job.jobId(), "training.cancelled", null, null);
+                    return true;
+                });
+                return done ? "cancelled" : "lost";
+            }
+            case ABANDONED -> {
+                return requeue(job, "requeued: worker " + job.worker() + " stopped while running it")
+                        ? "requeued"
+                        : "lost";
+            }
+            default -> {
+                return "lost";
+            }
+        }
+    }
+
+    /** Back to {@code queued} for the next claim; a stop by shutdown does not count as an attempt. */
+    boolean requeue(JobContext job, String why) throws InterruptedException {
+        boolean shutdown = job.stop() == JobContext.Stop.ABANDONED;
+        return owned(job, c -> {
+            try (PreparedStatement s = c.prepareStatement("update training_jobs set status = 'queued', worker = null,"
+                    + " heartbeat_at = null, error = ?, attempts = attempts - ? where id = ?")) {
+                s.setString(1, why);
+                s.setInt(2, shutdown ? 1 : 0);
+                s.setLong(3, job.jobId());
+                s.executeUpdate();
+            }
+            log.info("{} {}", job, why);
+            return true;
+        });
+    }
+
+    private static void setStatus(Connection c, JobContext job, String status, String error) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("update training_jobs set status = ?, error = ?, finished_at ="
+                + " now(), heartbeat_at = now() where id = ?")) {
+            s.setString(1, status);
+            s.setString(2, error);
+            s.setLong(3, job.jobId());
+            s.executeUpdate();
+        }
+    }
+}

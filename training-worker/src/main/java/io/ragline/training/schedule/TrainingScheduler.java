@@ -1,0 +1,88 @@
+package io.ragline.training.schedule;
+
+import io.ragline.training.TrainingSettings;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The in-process runner of {@code run_training_schedules()} (the SQL function that requests each
+ * due {@code training_schedules} row's training through the outbox), every
+ * {@code RAGLINE_TRAINING_SCHEDULE_INTERVAL}. In {@code auto} mode it stands aside while pg_cron
+ * has a job calling that function, so schedules run once either way; several workers calling it
+ * at once is safe too (the function skips rows another caller holds).
+ */
+public final class TrainingScheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TrainingScheduler.class);
+
+    private final DataSource dataSource;
+    private final TrainingSettings.Scheduler mode;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "training-scheduler");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Boolean cronOwnsIt;
+
+    public TrainingScheduler(DataSource dataSource, TrainingSettings settings) {
+        this.dataSource = dataSource;
+        this.mode = settings.scheduler();
+        long every = settings.scheduleInterval().toMillis();
+        timer.scheduleWithFixedDelay(this::tick, Math.min(every, 5000), every, TimeUnit.MILLISECONDS);
+    }
+
+    /** One run; never throws (a periodic task that throws stops for good). */
+    void tick() {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement()) {
+            if (mode == TrainingSettings.Scheduler.AUTO && cronHasJob(s)) {
+                return;
+            }
+            try (ResultSet rs = s.executeQuery("select run_training_schedules()")) {
+                rs.next();
+                int n = rs.getInt(1);
+                if (n > 0) {
+                    log.info("requested {} scheduled training run(s)", n);
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.warn("running training schedules failed: {}", e.toString());
+        }
+    }
+
+    /** Whether pg_cron is installed here and one of its jobs calls run_training_schedules(). */
+    private boolean cronHasJob(Statement s) throws SQLException {
+        boolean has;
+        try (ResultSet rs = s.executeQuery("select exists (select 1 from pg_extension where extname = 'pg_cron')")) {
+            rs.next();
+            has = rs.getBoolean(1);
+        }
+        if (has) {
+            try (ResultSet rs = s.executeQuery(
+                    "select exists (select 1 from cron.job where command like '%run_training_schedules%' and active)")) {
+                rs.next();
+                has = rs.getBoolean(1);
+            }
+        }
+        if (cronOwnsIt == null || cronOwnsIt != has) {
+            log.info(
+                    has
+                            ? "pg_cron runs run_training_schedules(): the in-process scheduler stands aside"
+                            : "no pg_cron job runs run_training_schedules(): the in-process scheduler runs it");
+            cronOwnsIt = has;
+        }
+        return has;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

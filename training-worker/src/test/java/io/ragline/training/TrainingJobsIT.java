@@ -1,0 +1,303 @@
+package io.ragline.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The training-worker on real Postgres, Kafka and the real ONNX embedding model: a labelled corpus
+ * of package descriptions (apt-cache dumpavail, by Section) trains a builtin classifier whose
+ * held-out accuracy is recorded and beats the majority-class baseline by far; newly embedded
+ * documents get predicted labels; a duplicate request is one job; a cancel ends a running job
+ * {@code cancelled}; a job longer than max.poll.interval.ms (10 s here) completes without a
+ * rebalance.
+ */
+class TrainingJobsIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final List<String> SECTIONS = List.of("games", "science", "sound", "net");
+    static final String COLLECTION = "packages";
+
+    static String prefix;
+    static WorkerRuntime runtime;
+    static List<PackageCorpus.Package> fresh;
+
+    @BeforeAll
+    static void start() throws Exception {
+        prefix = "train" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Env env = new Env(env(db, prefix));
+        var wiring = TrainingWorker.wiring(env);
+        env.validate();
+        runtime = WorkerRuntime.start("training-it", 0, env);
+        wiring.accept(runtime);
+        // 110 per section: 100 for training and evaluation, 10 arriving later to be labelled.
+        List<PackageCorpus.Package> all = PackageCorpus.read(SECTIONS, 110).packages();
+        List<PackageCorpus.Package> corpus = new ArrayList<>();
+        fresh = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (PackageCorpus.Package p : all) {
+            (seen.merge(p.section(), 1, Integer::sum) % 11 == 0 ? fresh : corpus).add(p);
+        }
+        CorpusLoader.createCollection(db, COLLECTION);
+        CorpusLoader.load(db, COLLECTION, corpus, "section");
+    }
+
+    static Map<String, String> env(PostgresSchema db, String prefix) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put("RAGLINE_TOPIC_PREFIX", prefix);
+        env.put("RAGLINE_MAX_POLL_INTERVAL", "10s");
+        env.put("RAGLINE_TRAINING_HEARTBEAT", "1s");
+        env.put("RAGLINE_TRAINING_STALE_AFTER", "5s");
+        env.put("RAGLINE_TRAINING_CONCURRENCY", "4");
+        env.put("RAGLINE_TRAINING_SCHEDULER", "off");
+        return env;
+    }
+
+    @AfterAll
+    static void stop() {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    static String request(String requestId, String project, String hyperparameters) {
+        return "{\"schema_version\":1,\"request_id\":\"" + requestId + "\",\"project\":\"" + project + "\","
+                + "\"task\":\"classification\",\"backend\":\"builtin\",\"data\":{\"collection\":\"" + COLLECTION
+                + "\",\"label_path\":\"section\"},\"hyperparameters\":" + hyperparameters + ",\"test_size\":0.25}";
+    }
+
+    static org.apache.kafka.clients.producer.RecordMetadata send(String project, String value) throws Exception {
+        try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
+            return p.send(new ProducerRecord<>(prefix + "training", project, value))
+                    .get();
+        }
+    }
+
+    static Object value(String sql, Object... args) throws Exception {
+        try (Connection c = db.connect();
+                PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                s.setObject(i + 1, args[i]);
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getObject(1) : null;
+            }
+        }
+    }
+
+    static String status(String requestId) throws Exception {
+        return (String) value("select status from training_jobs where request_id = ?", requestId);
+    }
+
+    static double metric(String requestId, String name) throws Exception {
+        return (double) value(
+                "select m.value from model_metrics m join training_jobs j on j.id = m.job_id where j.request_id = ?"
+                        + " and m.split = 'test' and m.name = ?",
+                requestId,
+                name);
+    }
+
+    static List<JsonNode> events(String type, String project) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        try (Connection c = db.connect();
+                PreparedStatement s = c.prepareStatement("select payload::text from outbox where topic ="
+                        + " 'pipeline-events' and key = ? and payload->>'type' = ? order by id")) {
+            s.setString(1, project);
+            s.setString(2, type);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(JSON.readTree(rs.getString(1)));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aClassifierOfPackageSectionsBeatsTheBaselineAndLabelsNewDocuments() throws Exception {
+        send("sections", request("sections-1", "sections", "{\"epochs\":60}"));
+        await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("sections-1")));
+
+        double accuracy = metric("sections-1", "accuracy");
+        double baseline = metric("sections-1", "baseline_accuracy");
+        System.out.printf(
+                "package sections: held-out accuracy %.3f, macro-F1 %.3f, majority baseline %.3f%n",
+                accuracy, metric("sections-1", "macro_f1"), baseline);
+        assertThat(baseline).isBetween(0.2, 0.3); // four balanced classes
+        assertThat(accuracy).isGreaterThan(baseline + 0.3);
+        assertThat(metric("sections-1", "examples")).isEqualTo(100.0); // 25 % of 400, stratified
+        assertThat(metric("sections-1", "count.games")).isEqualTo(25.0);
+        assertThat(value("select deployed from models where project = 'sections'"))
+                .isEqualTo(true);
+        List<JsonNode> succeeded = events("training.succeeded", "sections");
+        assertThat(succeeded).hasSize(1);
+        assertThat(succeeded.get(0).path("metrics").path("accuracy").asDouble()).isEqualTo(accuracy);
+        assertThat(succeeded.get(0).path("deployed").asBoolean()).isTrue();
+
+        // New documents arrive, are embedded, and their document.embedded events get them labelled.
+        CorpusLoader.load(db, COLLECTION, fresh, "true_section");
+        try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
+            for (PackageCorpus.Package pkg : fresh) {
+                p.send(new ProducerRecord<>(
+                        prefix + "pipeline-events",
+                        COLLECTION + "/" + pkg.name(),
+                        "{\"schema_version\":1,\"type\":\"document.embedded\",\"collection\":\"" + COLLECTION
+                                + "\",\"id\":\"" + pkg.name() + "\",\"version\":1,\"chunks\":1}"));
+            }
+        }
+        await().atMost(Duration.ofMinutes(1))
+                .until(() -> (long) value("select count(*) from document_predictions where project = 'sections'")
+                        == fresh.size());
+        long right = (long) value("select count(*) from document_predictions p join documents d on d.id ="
+                + " p.document_id where p.project = 'sections' and p.label = d.metadata->>'true_section'");
+        System.out.printf("new documents labelled correctly: %d of %d%n", right, fresh.size());
+        assertThat((double) right / fresh.size()).isGreaterThan(0.55);
+        assertThat((double) value("select min(confidence) from document_predictions"))
+                .isBetween(0.0, 1.0);
+
+        // A second model that does not beat the deployed one on the same held-out data stays undeployed.
+        send("sections", request("sections-2", "sections", "{\"epochs\":1,\"learning_rate\":1e-6}"));
+        await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("sections-2")));
+        assertThat(value("select count(*) from models where project = 'sections' and deployed"))
+                .isEqualTo(1L);
+        assertThat(value("select j.request_id from models m join training_jobs j on j.id = m.job_id where"
+                        + " m.project = 'sections' and m.deployed"))
+                .isEqualTo("sections-1");
+        assertThat(events("training.succeeded", "sections")
+                        .get(1)
+                        .path("deploy_reason")
+                        .asText())
+                .startsWith("not deployed: held-out accuracy");
+    }
+
+    @Test
+    void theSameRequestTwiceIsOneJob() throws Exception {
+        String r = request("dup-1", "dup", "{\"epochs\":5}");
+        send("dup", r);
+        var second = send("dup", r);
+        await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("dup-1")));
+        // Both records are consumed (committed) and the second found the job final.
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> committed(second.partition()) > second.offset() && requests("duplicate") >= 1);
+        assertThat(value("select count(*) from training_jobs where project = 'dup'"))
+                .isEqualTo(1L);
+        assertThat(value("select attempts from training_jobs where request_id = 'dup-1'"))
+                .isEqualTo(1);
+        assertThat(value("select count(*) from models where project = 'dup'")).isEqualTo(1L);
+        assertThat(events("training.succeeded", "dup")).hasSize(1);
+    }
+
+    @Test
+    void aCancelledRunningJobEndsCancelled() throws Exception {
+        send("slow", request("slow-1", "slow", "{\"epochs\":100000,\"epoch_pause_ms\":20}"));
+        await().atMost(Duration.ofMinutes(1)).until(() -> "running".equals(status("slow-1")));
+        long id = (long) value("select id from training_jobs where request_id = 'slow-1'");
+        assertThat(value("select cancel_training_job(?)", id)).isEqualTo("running");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "cancelled".equals(status("slow-1")));
+        assertThat(value("select error from training_jobs where id = ?", id)).isEqualTo("cancelled while running");
+        assertThat(value("select count(*) from models where job_id = ?", id)).isEqualTo(0L);
+        assertThat(events("training.cancelled", "slow")).hasSize(1);
+        assertThat(value("select cancel_training_job(?)", id)).isEqualTo("cancelled");
+    }
+
+    @Test
+    void aJobLongerThanMaxPollIntervalCompletesWithoutARebalance() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).until(() -> rebalances() >= 1); // joined the group
+        double before = rebalances();
+        long started = System.nanoTime();
+        var sent = send("long", request("long-1", "long", "{\"epochs\":180,\"epoch_pause_ms\":100}"));
+        await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("long-1")));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(took).isGreaterThan(Duration.ofSeconds(15)); // longer than max.poll.interval.ms = 10 s
+        assertThat(rebalances()).isEqualTo(before);
+        assertThat(value("select attempts from training_jobs where request_id = 'long-1'"))
+                .isEqualTo(1);
+        assertThat(events("training.succeeded", "long")).hasSize(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> committed(sent.partition()) > sent.offset());
+    }
+
+    @Test
+    void aBadRequestIsDeadLetteredWithEveryProblemNamedAndThePartitionMovesOn() throws Exception {
+        var bad = send(
+                "bad",
+                "{\"request_id\":\"bad-1\",\"project\":\"bad\",\"task\":\"regression\","
+                        + "\"backend\":\"builtin\",\"data\":{}}");
+        var records = KafkaTopics.read(prefix + "training.dlq", 1, Duration.ofSeconds(60));
+        assertThat(records).hasSize(1);
+        String error = new String(
+                records.get(0).headers().lastHeader("ragline.dlq.error.message").value(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(error)
+                .contains("the builtin backend trains classification only")
+                .contains("missing data.collection")
+                .contains("missing data.label_path");
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(bad.partition()) > bad.offset());
+        assertThat(value("select count(*) from training_jobs where request_id = 'bad-1'"))
+                .isEqualTo(0L);
+    }
+
+    /** Rebalances the training consumer took part in (Kafka's consumer-coordinator-metrics). */
+    static double rebalances() {
+        return runtime
+                .registry()
+                .find("kafka.consumer.coordinator.rebalance.total")
+                .tags("client.id", "training-worker-training")
+                .functionCounters()
+                .stream()
+                .mapToDouble(FunctionCounter::count)
+                .sum();
+    }
+
+    static double requests(String outcome) {
+        var c = runtime.registry()
+                .find("ragline.training.requests")
+                .tag("outcome", outcome)
+                .counter();
+        return c == null ? 0 : c.count();
+    }
+
+    /** The group's committed offset of one partition of the training topic (-1 if none). */
+    static long committed(int partition) throws Exception {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaTopics.bootstrapServers()))) {
+            return admin
+                    .listConsumerGroupOffsets("ragline-training")
+                    .partitionsToOffsetAndMetadata()
+                    .get()
+                    .entrySet()
+                    .stream()
+                    .filter(e -> e.getKey().topic().equals(prefix + "training")
+                            && e.getKey().partition() == partition
+                            && e.getValue() != null)
+                    .mapToLong(e -> e.getValue().offset())
+                    .max()
+                    .orElse(-1);
+        }
+    }
+}
