@@ -211,6 +211,15 @@ class WebhookRoutingIT {
                         + "\"triage\",\"task\":\"classification\",\"backend\":\"builtin\",\"data\":{\"collection\":"
                         + "\"default\",\"label_path\":\"team\"},\"hyperparameters\":{},\"test_size\":0.3,"
                         + "\"deploy\":\"if_better\"}"));
+        // The training-worker's own decoder accepts it: the two sides of the contract agree.
+        List<String> problems = new java.util.ArrayList<>();
+        var request = io.ragline.training.request.TrainingRequestDecoder.decode(
+                (com.fasterxml.jackson.databind.node.ObjectNode)
+                        JSON.readTree(requests.get(0).value()),
+                problems,
+                requests.get(0).key().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(problems).isEmpty();
+        assertThat(request.requestId()).isEqualTo("github/d-train");
     }
 
     @Test
