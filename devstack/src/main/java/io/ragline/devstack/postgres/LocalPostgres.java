@@ -43,6 +43,7 @@ public final class LocalPostgres {
         Path bin = binDirFor(data)
                 .filter(PostgresInstallation::hasPgvector)
                 .orElseGet(() -> new PostgresInstallation(progress, privilege).ensureServerWithPgvector());
+        new PostgresInstallation(progress, privilege).offerPgCron(bin);
         String runAs = serviceUser();
         String password = password();
         if (!Files.exists(data.resolve("PG_VERSION"))) {
@@ -65,7 +66,7 @@ public final class LocalPostgres {
                             "-t",
                             "60",
                             "-o",
-                            serverOptions(port),
+                            serverOptions(port, PostgresInstallation.hasPgCron(bin)),
                             "start")
                     .asUser(runAs)
                     .timeout(Duration.ofSeconds(90))
@@ -114,14 +115,20 @@ public final class LocalPostgres {
         return "postgresql://" + USER + ":" + password + "@127.0.0.1:" + port + "/" + DATABASE + "?sslmode=disable";
     }
 
-    private String serverOptions(int port) {
+    private String serverOptions(int port, boolean pgCron) {
         // A development cluster: durability traded for speed (fsync off), as the tests restart it
         // cleanly and never need crash safety of the server itself.
         // TCP on loopback only: a Unix socket under the repository could exceed the 107-byte path
         // limit in a deep workspace.
         return "-p " + port
                 + " -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                + " -c shared_buffers=256MB";
+                + " -c shared_buffers=256MB"
+                // pg_cron, where installed, loads at start and runs its jobs in the ragline database
+                // on background workers (no password-authenticated connection back to the server).
+                + (pgCron
+                        ? " -c shared_preload_libraries=pg_cron -c cron.database_name=" + DATABASE
+                                + " -c cron.use_background_workers=on -c max_worker_processes=16"
+                        : "");
     }
 
     private void initdb(Path bin, Path data, String runAs, String password) {

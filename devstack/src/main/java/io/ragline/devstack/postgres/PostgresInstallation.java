@@ -92,11 +92,44 @@ public final class PostgresInstallation {
     }
 
     public static boolean hasPgvector(Path bin) {
+        return hasExtension(bin, "vector");
+    }
+
+    /** Whether pg_cron's files are installed for this server (loading it is the cluster's business). */
+    public static boolean hasPgCron(Path bin) {
+        return hasExtension(bin, "pg_cron");
+    }
+
+    private static boolean hasExtension(Path bin, String name) {
         Path pgConfig = bin.resolve("pg_config");
         String share = Files.isExecutable(pgConfig)
                 ? Command.of(pgConfig.toString(), "--sharedir").run().strip()
                 : "/usr/share/postgresql/" + major(bin);
-        return Files.exists(Path.of(share, "extension", "vector.control"));
+        return Files.exists(Path.of(share, "extension", name + ".control"));
+    }
+
+    /**
+     * Installs pg_cron ({@code postgresql-N-cron}) where the distribution packages it and we may
+     * install; optional (ARCHITECTURE.md section 5), so anything else only says why not.
+     */
+    public void offerPgCron(Path bin) {
+        if (hasPgCron(bin)) {
+            return;
+        }
+        String pkg = "postgresql-" + major(bin) + "-cron";
+        if (!Command.onPath("apt-get") || !privilege.canInstall()) {
+            progress.step("pg_cron is not installed (optional, for training schedules): apt-get install " + pkg);
+            return;
+        }
+        aptUpdate();
+        if (!aptHasCandidate(pkg)) {
+            progress.step("pg_cron is not packaged for this release (optional, for training schedules)");
+            return;
+        }
+        progress.step("installing " + pkg + " from the distribution's packages (optional: training schedules)");
+        privilege
+                .system("apt-get", "install", "-y", "--no-install-recommends", pkg)
+                .run();
     }
 
     private Path installServer() {

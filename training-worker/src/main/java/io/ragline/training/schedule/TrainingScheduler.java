@@ -57,7 +57,7 @@ public final class TrainingScheduler implements AutoCloseable {
         }
     }
 
-    /** Whether pg_cron is installed here and one of its jobs calls run_training_schedules(). */
+    /** Whether pg_cron is installed here and one of its jobs calls this schema's run_training_schedules(). */
     private boolean cronHasJob(Statement s) throws SQLException {
         boolean has;
         try (ResultSet rs = s.executeQuery("select exists (select 1 from pg_extension where extname = 'pg_cron')")) {
@@ -66,7 +66,10 @@ public final class TrainingScheduler implements AutoCloseable {
         }
         if (has) {
             try (ResultSet rs = s.executeQuery(
-                    "select exists (select 1 from cron.job where command like '%run_training_schedules%' and active)")) {
+                    // This schema's function: cron runs in no search path, so its command names the
+                    // schema, and jobs of other Ragline schemas in the same database are not ours.
+                    "select exists (select 1 from cron.job where active and command like"
+                            + " '%' || current_schema() || '.run_training_schedules%')")) {
                 rs.next();
                 has = rs.getBoolean(1);
             }

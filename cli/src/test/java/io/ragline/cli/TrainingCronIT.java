@@ -1,0 +1,97 @@
+package io.ragline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.dispatcher.EventDispatcher;
+import io.ragline.testkit.PostgresSchema;
+import io.ragline.training.TrainingWorker;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A pg_cron schedule enqueues a training job that runs: pg_cron calls {@code
+ * run_training_schedules()}, which writes the request to the outbox; the event-dispatcher
+ * publishes it and the training-worker (its own scheduler off) runs it. Needs a server that loads
+ * pg_cron in this database, which {@code ragline dev up} provides where the distribution packages
+ * it (Debian: postgresql-N-cron); elsewhere (the Docker images) the test is skipped, saying why.
+ * pg_cron 1.4 (Debian bookworm) schedules by the minute, so this test waits for the next one.
+ */
+class TrainingCronIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    @Test
+    void aPgCronScheduleEnqueuesATrainingJobThatRuns() throws Exception {
+        String loaded = (String) db.queryValue("select current_setting('shared_preload_libraries')");
+        String cronDatabase = (String) db.queryValue("select current_setting('cron.database_name', true)");
+        Assumptions.assumeTrue(
+                loaded.contains("pg_cron")
+                        && db.queryValue("select current_database()").equals(cronDatabase),
+                "this server does not load pg_cron for the test database (shared_preload_libraries='" + loaded
+                        + "', cron.database_name=" + cronDatabase + ")");
+
+        String prefix = "trcron" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Map<String, String> workers = new HashMap<>(db.env());
+        workers.put("RAGLINE_TOPIC_PREFIX", prefix);
+        workers.put("RAGLINE_ADMIN_PORT", "0");
+        workers.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
+        workers.put("RAGLINE_TRAINING_SCHEDULER", "off"); // only pg_cron may request the training
+        Env e = new Env(workers);
+        var dispatcher = EventDispatcher.wiring(e);
+        var training = TrainingWorker.wiring(e);
+        e.validate();
+        long cronJob = -1;
+        try (WorkerRuntime runtime = WorkerRuntime.start("training-cron-it", 0, e)) {
+            dispatcher.accept(runtime);
+            training.accept(runtime);
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("create extension if not exists pg_cron");
+                // 60 documents of two kinds whose embeddings differ in their first half.
+                s.execute("insert into collections (name) values ('blobs')");
+                s.execute("insert into documents (collection_id, external_id, metadata, version, status)"
+                        + " select (select id from collections where name = 'blobs'), 'd' || i,"
+                        + " jsonb_build_object('kind', case when i % 2 = 0 then 'even' else 'odd' end), 1, 'embedded'"
+                        + " from generate_series(1, 60) i");
+                s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"
+                        + " embedding) select d.id, d.collection_id, 1, 0, 'x', 1, (select array_agg(random() + case"
+                        + " when d.metadata->>'kind' = 'even' and j <= 192 then 1 else 0 end)::vector from"
+                        + " generate_series(1, 384) j) from documents d");
+                s.execute("insert into training_schedules (name, request, every) values ('weekly-blobs',"
+                        + " '{\"project\":\"blobs\",\"task\":\"classification\",\"backend\":\"builtin\","
+                        + "\"data\":{\"collection\":\"blobs\",\"label_path\":\"kind\"}}', interval '7 days')");
+                try (var rs = s.executeQuery("select cron.schedule('ragline-" + db.schema() + "', '* * * * *',"
+                        + " 'select " + db.schema() + ".run_training_schedules()')")) {
+                    rs.next();
+                    cronJob = rs.getLong(1);
+                }
+            }
+
+            await().atMost(Duration.ofMinutes(3))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> "succeeded"
+                            .equals(db.queryValue("select status from training_jobs where request_id like"
+                                    + " 'scheduled:blobs:%'")));
+            assertThat(db.queryValue("select count(*) from cron.job_run_details where jobid = " + cronJob
+                            + " and status = 'succeeded'"))
+                    .isNotEqualTo(0L);
+            assertThat((String) db.queryValue("select last_result from training_schedules"))
+                    .startsWith("requested scheduled:blobs:");
+            assertThat(db.queryValue("select count(*) from training_jobs")).isEqualTo(1L);
+        } finally {
+            if (cronJob >= 0) {
+                db.queryValue("select cron.unschedule(" + cronJob + ")");
+            }
+        }
+    }
+}
