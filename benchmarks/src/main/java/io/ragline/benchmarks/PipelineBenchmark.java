@@ -53,6 +53,12 @@ public final class PipelineBenchmark {
         new Migrations(url, schema, "bench").migrate();
         String prefix = "pipe" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> values = new HashMap<>();
+        // Settings to compare (RAGLINE_EMBEDDING_MAX_REQUESTS=500, ...) come from the environment.
+        System.getenv().forEach((k, v) -> {
+            if (k.startsWith("RAGLINE_")) {
+                values.put(k, v);
+            }
+        });
         values.put("DATABASE_URL", rawUrl);
         values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
         values.put("RAGLINE_DB_SCHEMA", schema);
