@@ -1,14 +1,13 @@
 package io.ragline.ingest.document;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.JsonRecords;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.RecordDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,26 +42,9 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
             throw new PoisonRecordException("content too large: the record has " + record.value().length
                     + " bytes, the limit is " + maxContentBytes + " bytes of content");
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(record.value());
-        } catch (java.io.IOException e) {
-            throw new PoisonRecordException("not JSON: " + firstLine(e));
-        }
-        if (root == null || !root.isObject()) {
-            throw new PoisonRecordException("not a JSON object");
-        }
+        ObjectNode root = JsonRecords.object(record.value());
         List<String> problems = new ArrayList<>();
-        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!FIELDS.contains(name)) {
-                problems.add("unknown field '" + name + "'");
-            }
-        }
-        JsonNode schema = root.get("schema_version");
-        if (schema != null && !(schema.isIntegralNumber() && schema.asInt() == 1)) {
-            problems.add("schema_version must be 1");
-        }
+        JsonRecords.checkFields(root, FIELDS, problems);
         String op = text(root, "op", problems, true);
         DocumentMessage.Op parsedOp = null;
         if (op != null) {
@@ -159,10 +141,5 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
 
     private static String abbreviate(String s) {
         return s.length() <= 80 ? s : s.substring(0, 80) + "…";
-    }
-
-    private static String firstLine(java.io.IOException e) {
-        String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
     }
 }

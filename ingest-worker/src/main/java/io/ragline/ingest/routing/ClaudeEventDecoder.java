@@ -1,11 +1,10 @@
 package io.ragline.ingest.routing;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.JsonRecords;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.RecordDecoder;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +17,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * is returned with its problem, so that the router can mark that event failed.
  */
 public final class ClaudeEventDecoder implements RecordDecoder<ClaudeEvent> {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public ClaudeEvent decode(ConsumerRecord<byte[], byte[]> record) throws PoisonRecordException {
@@ -26,15 +24,7 @@ public final class ClaudeEventDecoder implements RecordDecoder<ClaudeEvent> {
         if (record.value() == null) {
             throw new PoisonRecordException("a tombstone is not an event (key " + describe(key) + ")");
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(record.value());
-        } catch (IOException e) {
-            throw new PoisonRecordException("not JSON: " + firstLine(e));
-        }
-        if (root == null || !root.isObject()) {
-            throw new PoisonRecordException("not a JSON object");
-        }
+        ObjectNode root = JsonRecords.object(record.value());
         int slash = key == null ? -1 : key.indexOf('/');
         String source = text(root, "source");
         String deliveryId = text(root, "delivery_id");
@@ -102,10 +92,5 @@ public final class ClaudeEventDecoder implements RecordDecoder<ClaudeEvent> {
             return "(none)";
         }
         return "'" + (key.length() <= 80 ? key : key.substring(0, 80) + "…") + "'";
-    }
-
-    private static String firstLine(IOException e) {
-        String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
     }
 }

@@ -1,7 +1,7 @@
 package io.ragline.training.predict;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.JsonRecords;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.RecordDecoder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -12,20 +12,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * {@link EmbeddedDocument#IGNORED}. Only a record that is not an event at all is poison.
  */
 public final class EmbeddedDocumentDecoder implements RecordDecoder<EmbeddedDocument> {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public EmbeddedDocument decode(ConsumerRecord<byte[], byte[]> record) throws PoisonRecordException {
         if (record.value() == null) {
             return EmbeddedDocument.IGNORED;
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(record.value());
-        } catch (java.io.IOException e) {
-            throw new PoisonRecordException("not JSON");
-        }
-        if (root == null || !root.isObject() || !root.path("type").isTextual()) {
+        ObjectNode root = JsonRecords.object(record.value());
+        if (!root.path("type").isTextual()) {
             throw new PoisonRecordException("not a pipeline event (no type)");
         }
         if (!root.get("type").asText().equals("document.embedded")) {

@@ -1,9 +1,9 @@
 package io.ragline.training.request;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.JsonRecords;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.RecordDecoder;
 import io.ragline.training.builtin.Hyperparameters;
@@ -55,19 +55,9 @@ public final class TrainingRequestDecoder implements RecordDecoder<TrainingReque
             throw new PoisonRecordException(
                     "too large: " + record.value().length + " bytes, a training request has at most " + MAX_BYTES);
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(record.value());
-        } catch (java.io.IOException e) {
-            String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new PoisonRecordException(
-                    "not JSON: " + (m == null ? "" : m.lines().findFirst().orElse(m)));
-        }
-        if (root == null || !root.isObject()) {
-            throw new PoisonRecordException("not a JSON object");
-        }
+        ObjectNode root = JsonRecords.object(record.value());
         List<String> problems = new ArrayList<>();
-        TrainingRequest request = decode((ObjectNode) root, problems, record.key());
+        TrainingRequest request = decode(root, problems, record.key());
         if (!problems.isEmpty()) {
             throw new PoisonRecordException(String.join("; ", problems));
         }
@@ -76,16 +66,7 @@ public final class TrainingRequestDecoder implements RecordDecoder<TrainingReque
 
     /** Decodes {@code root}, adding each problem to {@code problems}; the result is only meaningful without any. */
     public static TrainingRequest decode(ObjectNode root, List<String> problems, byte[] key) {
-        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!FIELDS.contains(name)) {
-                problems.add("unknown field '" + name + "'");
-            }
-        }
-        JsonNode schema = root.get("schema_version");
-        if (schema != null && !(schema.isIntegralNumber() && schema.asInt() == 1)) {
-            problems.add("schema_version must be 1");
-        }
+        JsonRecords.checkFields(root, FIELDS, problems);
         String requestId = text(root, "request_id", problems, true);
         if (requestId != null && (requestId.isEmpty() || requestId.length() > 200)) {
             problems.add("request_id must have 1 to 200 characters");
