@@ -41,21 +41,24 @@ public final class EmbeddingBenchmark {
         String corpus = corpus();
         int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
         boolean spinning = Boolean.getBoolean("spinning");
+        int maxBatchTokens = Integer.getInteger("maxBatchTokens", OnnxOptions.MAX_BATCH_TOKENS);
         System.out.printf(
                 Locale.ROOT,
                 "%d cores, %,d characters of text, %.0f s per cell, ONNX Runtime intra-op threads = %d,"
-                        + " spinning = %s%n%n",
+                        + " spinning = %s, at most %d padded tokens per run%n%n",
                 Runtime.getRuntime().availableProcessors(),
                 corpus.length(),
                 seconds,
                 threads,
-                spinning);
+                spinning,
+                maxBatchTokens);
         System.out.println(
                 "| model | tokens/chunk | batch | chunks/s | tokens/s | vs batch 1 | tokens/CPU-s | vs batch 1 (CPU) |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
         for (String name : models) {
             try (OnnxEmbeddingModel model = OnnxEmbeddingModel.load(
-                    ModelCatalog.get(name), new OnnxOptions(threads, BATCH_SIZES[BATCH_SIZES.length - 1], spinning))) {
+                    ModelCatalog.get(name),
+                    new OnnxOptions(threads, BATCH_SIZES[BATCH_SIZES.length - 1], maxBatchTokens, spinning))) {
                 for (int tokens : CHUNK_TOKENS) {
                     List<String> chunks = chunks(model.tokenizer(), corpus, tokens);
                     double single = 0;

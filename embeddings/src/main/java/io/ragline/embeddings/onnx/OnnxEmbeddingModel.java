@@ -160,7 +160,7 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
                 int to = from + 1;
                 while (to < n
                         && to - from < options.maxBatchSize()
-                        && (long) (to - from + 1) * ids[order[to]].length <= OnnxOptions.MAX_BATCH_TOKENS) {
+                        && (long) (to - from + 1) * ids[order[to]].length <= options.maxBatchTokens()) {
                     to++;
                 }
                 runBatch(ids, order, from, to, vectors);

@@ -5,12 +5,14 @@ package io.ragline.embeddings.onnx;
  *
  * @param threads ONNX Runtime intra-op threads for one batch (default: available cores)
  * @param maxBatchSize at most this many texts per {@code run} (default {@value
- *     #DEFAULT_MAX_BATCH_SIZE}), and at most {@value #MAX_BATCH_TOKENS} padded tokens; larger
- *     batches amortise per-call overhead, smaller ones waste less padding
+ *     #DEFAULT_MAX_BATCH_SIZE}); larger batches amortise per-call overhead, smaller ones waste less
+ *     padding
+ * @param maxBatchTokens at most this many padded tokens per {@code run} (default {@value
+ *     #MAX_BATCH_TOKENS})
  * @param spinning whether ONNX Runtime's idle worker threads spin instead of sleeping: a little
  *     lower latency on a dedicated machine, wasted CPU on a shared one (default false)
  */
-public record OnnxOptions(int threads, int maxBatchSize, boolean spinning) {
+public record OnnxOptions(int threads, int maxBatchSize, int maxBatchTokens, boolean spinning) {
     public static final int DEFAULT_MAX_BATCH_SIZE = 64;
 
     /**
@@ -28,6 +30,14 @@ public record OnnxOptions(int threads, int maxBatchSize, boolean spinning) {
         if (maxBatchSize < 1 || maxBatchSize > 4096) {
             throw new IllegalArgumentException("maxBatchSize must be between 1 and 4096: " + maxBatchSize);
         }
+        if (maxBatchTokens < 1) {
+            throw new IllegalArgumentException("maxBatchTokens must be positive: " + maxBatchTokens);
+        }
+    }
+
+    /** At most {@value #MAX_BATCH_TOKENS} padded tokens per run. */
+    public OnnxOptions(int threads, int maxBatchSize, boolean spinning) {
+        this(threads, maxBatchSize, MAX_BATCH_TOKENS, spinning);
     }
 
     /** No spinning. */
@@ -37,6 +47,7 @@ public record OnnxOptions(int threads, int maxBatchSize, boolean spinning) {
 
     /** Threads = available cores, batches of {@value #DEFAULT_MAX_BATCH_SIZE}, no spinning. */
     public static OnnxOptions defaults() {
-        return new OnnxOptions(Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_BATCH_SIZE, false);
+        return new OnnxOptions(
+                Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_TOKENS, false);
     }
 }
