@@ -90,12 +90,14 @@ public final class EventRouter implements BatchWriter<ClaudeEvent> {
             metrics.routed(e.source(), RoutingMetrics.NONE, "missing");
             return;
         }
-        if (e.problem() != null) {
-            fail(c, r, row, "invalid claude_events message: " + e.problem(), RoutingMetrics.NONE);
-            return;
-        }
+        // A routed event stays as it was, whatever arrives later under its key: a redelivery, an
+        // older generation, or a malformed message.
         if (e.replay() < row.replays || FINAL.contains(row.status)) {
             metrics.routed(e.source(), RoutingMetrics.NONE, "duplicate");
+            return;
+        }
+        if (e.problem() != null) {
+            fail(c, r, row, "invalid claude_events message: " + e.problem(), RoutingMetrics.NONE);
             return;
         }
         RoutingRule rule = rules.first(c, e.source(), e.eventType());

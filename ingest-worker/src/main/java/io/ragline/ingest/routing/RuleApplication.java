@@ -60,6 +60,14 @@ final class RuleApplication {
         }
         if (f.containsKey("version")) {
             doc.put("version", DocumentVersion.parse(f.get("version")));
+        } else if (event.message().hasNonNull("created_at")) {
+            // Without a version from the payload, the event's own time: two events about one
+            // document, routed in either order (their keys may sit in different partitions), or an
+            // old event replayed, never bring older content back over newer.
+            Long version = DocumentVersion.parse(event.message().get("created_at"));
+            if (version != null) {
+                doc.put("version", version);
+            }
         }
         String key = doc.get("collection").asText() + "/" + doc.get("id").asText();
         try {

@@ -40,6 +40,31 @@ class RuleApplicationTest {
     }
 
     @Test
+    void withoutAVersionTheEventsTimeOrdersTheDocumentsVersions() throws Exception {
+        String rule = "{\"action\":\"ingest_document\",\"paths\":{\"id\":\"/payload/n\",\"content\":\"/payload/c\"}}";
+        JsonNode earlier = RoutingRuleTest.tree("{\"schema_version\":1,\"id\":7,\"source\":\"github\","
+                + "\"delivery_id\":\"d-1\",\"event_type\":\"issues\",\"payload\":{\"n\":1,\"c\":\"old\"},"
+                + "\"created_at\":\"2026-11-21T21:50:00.123456+00:00\",\"replay\":0}");
+        JsonNode later = RoutingRuleTest.tree("{\"schema_version\":1,\"id\":8,\"source\":\"github\","
+                + "\"delivery_id\":\"d-2\",\"event_type\":\"issues\",\"payload\":{\"n\":1,\"c\":\"new\"},"
+                + "\"created_at\":\"2026-11-21T21:50:01.5+00:00\",\"replay\":0}");
+
+        long v1 = APPLY.apply(
+                        RoutingRuleTest.rule(rule), new ClaudeEvent(7L, "github", "d-1", "issues", 0, earlier, null))
+                .value()
+                .get("version")
+                .asLong();
+        long v2 = APPLY.apply(
+                        RoutingRuleTest.rule(rule), new ClaudeEvent(8L, "github", "d-2", "issues", 0, later, null))
+                .value()
+                .get("version")
+                .asLong();
+
+        assertThat(v1).isEqualTo(1_795_297_800_123L);
+        assertThat(v2).isGreaterThan(v1);
+    }
+
+    @Test
     void optionalFieldsWithoutValueAreLeftOutAndTheCollectionDefaults() throws Exception {
         RuleApplication.Outgoing out = APPLY.apply(
                 RoutingRuleTest.rule("{\"action\":\"ingest_document\",\"paths\":{\"id\":\"/delivery_id\","
