@@ -247,11 +247,7 @@ class TrainingJobsIT {
                 "bad",
                 "{\"request_id\":\"bad-1\",\"project\":\"bad\",\"task\":\"regression\","
                         + "\"backend\":\"builtin\",\"data\":{}}");
-        var records = KafkaTopics.read(prefix + "training.dlq", 1, Duration.ofSeconds(60));
-        assertThat(records).hasSize(1);
-        String error = new String(
-                records.get(0).headers().lastHeader("ragline.dlq.error.message").value(),
-                java.nio.charset.StandardCharsets.UTF_8);
+        String error = deadLetterOf("bad");
         assertThat(error)
                 .contains("the builtin backend trains classification only")
                 .contains("missing data.collection")
@@ -259,6 +255,39 @@ class TrainingJobsIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> committed(bad.partition()) > bad.offset());
         assertThat(value("select count(*) from training_jobs where request_id = 'bad-1'"))
                 .isEqualTo(0L);
+    }
+
+    @Test
+    void aRequestIdReusedForAnotherRequestIsDeadLetteredAndTheJobKeepsItsOwn() throws Exception {
+        send("owner", request("owned-1", "owner", "{\"epochs\":5}"));
+        await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("owned-1")));
+        var intruder = send("intruder", request("owned-1", "intruder", "{\"epochs\":5}"));
+
+        assertThat(deadLetterOf("intruder"))
+                .startsWith("request_id 'owned-1' is already job")
+                .contains("(project 'owner') with other parameters");
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(intruder.partition()) > intruder.offset());
+        assertThat(value("select project from training_jobs where request_id = 'owned-1'"))
+                .isEqualTo("owner");
+        assertThat(value("select count(*) from models where project = 'intruder'"))
+                .isEqualTo(0L);
+    }
+
+    /** The error message of the dead letter whose key is {@code key}, waiting for it. */
+    static String deadLetterOf(String key) {
+        var found = new java.util.concurrent.atomic.AtomicReference<String>();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            for (var r : KafkaTopics.readAll(prefix + "training.dlq", Duration.ofSeconds(5))) {
+                if (key.equals(r.key())) {
+                    found.set(new String(
+                            r.headers().lastHeader("ragline.dlq.error.message").value(),
+                            java.nio.charset.StandardCharsets.UTF_8));
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found.get();
     }
 
     /** Rebalances the training consumer took part in (Kafka's consumer-coordinator-metrics). */

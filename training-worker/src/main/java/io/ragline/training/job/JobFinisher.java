@@ -15,12 +15,15 @@ import org.slf4j.LoggerFactory;
  * Makes a job's row final (or puts it back to {@code queued}) in one transaction with what goes
  * with it: the model, its metrics, the deployment switch and the event. Only while the row is
  * still this worker's running job: a worker that lost it (declared dead meanwhile) writes nothing.
- * A database that fails is retried a few times; after that the row stays {@code running}, its
- * heartbeat stops, and the stale-job policy takes over.
+ * A database that fails is retried with backoff (up to 30 s apart) for as long as the job is not
+ * being stopped, so a trained model outlives a database restart; a worker shutting down gives up
+ * after a few tries, and the row, whose heartbeat has stopped, goes to the stale-job policy of the
+ * worker that receives the request next.
  */
 final class JobFinisher {
     private static final Logger log = LoggerFactory.getLogger(JobFinisher.class);
     private static final int TRIES = 6;
+    private static final Duration MAX_WAIT = Duration.ofSeconds(30);
 
     private final DataSource dataSource;
     private final JobEvents events;
@@ -55,13 +58,18 @@ final class JobFinisher {
                     throw e;
                 }
             } catch (SQLException | RuntimeException e) {
-                if (attempt >= TRIES) {
+                if (attempt >= TRIES && job.stopping()) {
                     log.error("cannot record the outcome of {} after {} tries: {}", job, attempt, e.toString());
                     return false;
                 }
-                log.warn("recording the outcome of {} failed (try {}), retrying: {}", job, attempt, e.toString());
+                log.warn(
+                        "recording the outcome of {} failed (try {}), retrying in {} ms: {}",
+                        job,
+                        attempt,
+                        wait.toMillis(),
+                        e.toString());
                 Thread.sleep(wait.toMillis());
-                wait = wait.multipliedBy(2);
+                wait = wait.multipliedBy(2).compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait.multipliedBy(2);
             }
         }
     }

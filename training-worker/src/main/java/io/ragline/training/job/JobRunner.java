@@ -141,7 +141,7 @@ public final class JobRunner {
             } catch (TrainingBackend.JobFailure e) {
                 beat.cancel(false);
                 outcome = finisher.failed(job, e.getMessage()) ? "failed" : "lost";
-                return true;
+                return !outcome.equals("lost");
             } catch (InterruptedException e) {
                 beat.cancel(false);
                 job.abandon();
@@ -161,11 +161,13 @@ public final class JobRunner {
                 }
                 log.warn("{} failed: {}", job, e.toString(), e);
                 outcome = finisher.failed(job, describe(e)) ? "failed" : "lost";
-                return true;
+                return !outcome.equals("lost");
             }
             beat.cancel(false);
             outcome = finisher.succeeded(job, trained) ? "succeeded" : "lost";
-            return true;
+            // Lost: the row is not final and not ours; claim again, which watches it until final
+            // or applies the stale-job policy, so nothing commits a request whose row is running.
+            return !outcome.equals("lost");
         } finally {
             beat.cancel(false);
             active.remove(job);

@@ -2,6 +2,7 @@ package io.ragline.training.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.training.TrainingSettings;
 import io.ragline.training.request.TrainingRequest;
 import java.sql.Connection;
@@ -47,8 +48,14 @@ public final class JobStore {
         this.events = events;
     }
 
-    /** Inserts the request's row ({@code queued}) unless its request id is known; returns the row. */
-    public Job admit(TrainingRequest r) throws SQLException {
+    /**
+     * Inserts the request's row ({@code queued}) unless its request id is known; returns the row.
+     *
+     * @throws PoisonRecordException when the request id is known with other parameters: an
+     *     idempotency key names one request, and running this one as the other's job (or dropping it
+     *     as its duplicate) would train the wrong thing under the wrong project
+     */
+    public Job admit(TrainingRequest r) throws SQLException, PoisonRecordException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("insert into training_jobs (request_id, project, task,"
                         + " backend, algorithm, data, hyperparameters, parameters) values (?, ?, ?, ?, ?, ?::jsonb,"
@@ -61,8 +68,32 @@ public final class JobStore {
             s.setString(6, r.data().toString());
             s.setString(7, r.hyperparameters().toString());
             s.setString(8, parameters(r).toString());
-            s.executeUpdate();
+            if (s.executeUpdate() == 0) {
+                sameRequest(c, r);
+            }
             return find(c, "request_id = ?", r.requestId(), false).orElseThrow();
+        }
+    }
+
+    private static void sameRequest(Connection c, TrainingRequest r) throws SQLException, PoisonRecordException {
+        try (PreparedStatement s = c.prepareStatement("select id, project, project = ? and task = ? and backend = ?"
+                + " and algorithm is not distinct from ? and data = ?::jsonb and hyperparameters = ?::jsonb"
+                + " and parameters = ?::jsonb from training_jobs where request_id = ?")) {
+            s.setString(1, r.project());
+            s.setString(2, r.task());
+            s.setString(3, r.backend().sql());
+            s.setString(4, r.modelName().orElse(r.algorithm()));
+            s.setString(5, r.data().toString());
+            s.setString(6, r.hyperparameters().toString());
+            s.setString(7, parameters(r).toString());
+            s.setString(8, r.requestId());
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next() && !rs.getBoolean(3)) {
+                    throw new PoisonRecordException("request_id '" + r.requestId() + "' is already job " + rs.getLong(1)
+                            + " (project '" + rs.getString(2) + "') with other parameters; a request id names one"
+                            + " request");
+                }
+            }
         }
     }
 

@@ -161,25 +161,13 @@ public final class TrainingConsumer implements Runnable {
         try {
             request = decoder.decode(r);
         } catch (PoisonRecordException | RuntimeException e) {
-            try {
-                deadLetters.publish(r, e, 1);
-                metrics.request("dead_lettered");
-                log.warn(
-                        "dead-lettered {}-{}@{} to {}: {}",
-                        r.topic(),
-                        r.partition(),
-                        r.offset(),
-                        DeadLetters.topicOf(r.topic()),
-                        e.getMessage());
-                commit(tp, r.offset());
-                return true;
-            } catch (Exception dlq) {
-                return retryLater(tp, r.offset(), dlq);
-            }
+            return deadLetter(tp, r, e);
         }
         JobStore.Job job;
         try {
             job = store.admit(request);
+        } catch (PoisonRecordException e) {
+            return deadLetter(tp, r, e); // its request id belongs to another request
         } catch (Exception e) {
             if (policy.classify(e) == FailureKind.FATAL) {
                 throw new IllegalStateException("cannot admit training requests: " + e.getMessage(), e);
@@ -206,6 +194,24 @@ public final class TrainingConsumer implements Runnable {
         inFlight.put(tp, new InFlight(r.offset(), jobId, result));
         log.info("paused {} while job {} (request {} of {}) runs", tp, jobId, request.requestId(), request.project());
         return false;
+    }
+
+    private boolean deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> r, Exception e) {
+        try {
+            deadLetters.publish(r, e, 1);
+            metrics.request("dead_lettered");
+            log.warn(
+                    "dead-lettered {}-{}@{} to {}: {}",
+                    r.topic(),
+                    r.partition(),
+                    r.offset(),
+                    DeadLetters.topicOf(r.topic()),
+                    e.getMessage());
+            commit(tp, r.offset());
+            return true;
+        } catch (Exception dlq) {
+            return retryLater(tp, r.offset(), dlq);
+        }
     }
 
     /** Commits the partitions whose job's row is final, and resumes them. */

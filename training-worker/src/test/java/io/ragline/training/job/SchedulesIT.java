@@ -60,6 +60,26 @@ class SchedulesIT {
     }
 
     @Test
+    void aScheduleThatCannotRequestTrainingDoesNotStopTheOthers() throws Exception {
+        // A pgml request cannot count new labelled documents: request_training raises for it.
+        sql("insert into training_schedules (name, request, every, min_new_labelled) values ('broken',"
+                + " '{\"project\":\"b\",\"backend\":\"pgml\"}', interval '1 day', 5),"
+                + " ('fine', '{\"project\":\"f\",\"task\":\"classification\",\"backend\":\"builtin\","
+                + "\"data\":{\"collection\":\"default\",\"label_path\":\"topic\"}}', interval '1 day', 0)");
+
+        assertThat(db.queryValue("select run_training_schedules()")).isEqualTo(1);
+
+        assertThat((String) db.queryValue("select last_result from training_schedules where name = 'broken'"))
+                .startsWith("failed: p_min_new_labelled needs a builtin request");
+        assertThat(db.queryValue("select next_run_at > now() from training_schedules where name = 'broken'"))
+                .isEqualTo(true);
+        assertThat((String) db.queryValue("select last_result from training_schedules where name = 'fine'"))
+                .startsWith("requested scheduled:f:");
+        sql("delete from training_schedules where name in ('broken', 'fine')");
+        sql("delete from outbox where key = 'f'");
+    }
+
+    @Test
     void requestTrainingWithoutAThresholdAlwaysRequestsAndKeepsAGivenRequestId() throws Exception {
         assertThat(db.queryValue("select request_training('{\"project\":\"p\",\"request_id\":\"mine\",\"backend\":"
                         + "\"pgml\"}'::jsonb)"))
