@@ -61,6 +61,12 @@ BEGIN
     PERFORM 1 FROM pg_class WHERE oid = relation_name::regclass; -- an unknown relation fails, as in pgml
     v_deployed := __PGML__.record_model(project_name, task, algorithm, hyperparams, search, search_params,
         search_args, automatic_deploy);
+    IF search IS NOT NULL THEN
+        -- A search trains one model per combination and deploys the best: here a worse one
+        -- follows, so the newest model of the call is not the one PostgresML deployed.
+        PERFORM __PGML__.record_model(project_name, task, algorithm, hyperparams || '{"score": 0.5}', search,
+            search_params, search_args, automatic_deploy);
+    END IF;
     RETURN QUERY SELECT project_name, task, algorithm, v_deployed;
 END $$;
 

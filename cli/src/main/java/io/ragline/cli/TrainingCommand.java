@@ -155,11 +155,12 @@ final class TrainingCommand implements Runnable {
                     while (rs.next()) {
                         System.out.printf(
                                 Locale.ROOT,
-                                "model %d: %s%s%s%n",
+                                "model %d: %s%s%s%s%n",
                                 rs.getLong(1),
                                 rs.getBoolean(2) ? "deployed" : "not deployed",
                                 rs.getObject(3) == null ? "" : ", pgml model " + rs.getLong(3),
-                                rs.getObject(4) == null ? "" : ", artifact " + rs.getInt(4) + " bytes");
+                                rs.getObject(4) == null ? "" : ", artifact " + rs.getInt(4) + " bytes",
+                                rs.getString(5) == null ? "" : " (" + rs.getString(5) + ")");
                     }
                 }
             }

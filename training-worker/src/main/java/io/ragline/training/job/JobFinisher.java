@@ -100,7 +100,8 @@ final class JobFinisher {
                 s.setObject(5, o.collectionId().orElse(null));
                 s.setObject(6, o.pgmlModelId().orElse(null));
                 s.setBytes(7, o.artifact().orElse(null));
-                s.setString(8, o.summary().toString());
+                s.setString(
+                        8, o.summary().deepCopy().put("deploy_reason", reason).toString());
                 s.setBoolean(9, deploy);
                 s.setBoolean(10, deploy);
                 try (ResultSet rs = s.executeQuery()) {

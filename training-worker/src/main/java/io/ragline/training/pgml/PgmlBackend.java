@@ -95,14 +95,21 @@ public final class PgmlBackend implements TrainingBackend {
                             + " (" + io.ragline.training.TrainingSettings.STATEMENT_TIMEOUT + ")");
                 }
                 if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
-                    throw e; // connection lost: transient, the job is requeued
+                    // Connection lost: transient, the job is requeued. The server may still be
+                    // training on the orphaned backend; end it so the retry is the only training.
+                    terminate(pid);
+                    throw e;
                 }
                 throw new JobFailure(pgml + "." + function + " failed: " + e.getMessage(), e);
             }
             job.onStop(() -> {});
-            Model model = newModel(c, r.project(), lastModel)
-                    .orElseThrow(() -> new JobFailure(pgml + "." + function + " returned but left no new row in " + pgml
-                            + ".models for project '" + r.project() + "'"));
+            // With a search, one call makes a model per combination: the one PostgresML deployed
+            // (its best) when it deployed one of this call's, else the newest.
+            Optional<Long> deployedNow = deployedModel(c, r.project()).filter(id -> id > lastModel);
+            Optional<Model> chosen =
+                    deployedNow.isPresent() ? modelWithId(c, deployedNow.get()) : newModel(c, r.project(), lastModel);
+            Model model = chosen.orElseThrow(() -> new JobFailure(pgml + "." + function
+                    + " returned but left no new row in " + pgml + ".models for project '" + r.project() + "'"));
             boolean deployed =
                     deployedModel(c, r.project()).map(id -> id == model.id()).orElse(false);
             if (r.deploy() == TrainingRequest.Deploy.ALWAYS && !deployed) {
@@ -243,7 +250,37 @@ public final class PgmlBackend implements TrainingBackend {
         }
     }
 
+    private void terminate(int pid) {
+        try (Connection c = pool.getConnection();
+                PreparedStatement s = c.prepareStatement("select pg_terminate_backend(?)")) {
+            s.setInt(1, pid);
+            s.executeQuery().close();
+            log.info("terminated backend {}, whose connection was lost during its pgml call", pid);
+        } catch (SQLException e) {
+            log.warn("cannot terminate backend {}: {}", pid, e.toString());
+        }
+    }
+
     private record Model(long id, JsonNode metrics) {}
+
+    private Optional<Model> modelWithId(Connection c, long id) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("select m.id, m.metrics::text from " + pgml + ".models m where m.id = ?")) {
+            s.setLong(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(model(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Model model(ResultSet rs) throws SQLException {
+        String metrics = rs.getString(2);
+        try {
+            return new Model(rs.getLong(1), metrics == null ? JSON.createObjectNode() : JSON.readTree(metrics));
+        } catch (java.io.IOException e) {
+            throw new SQLException("unreadable models.metrics of model " + rs.getLong(1), e);
+        }
+    }
 
     private Optional<Long> lastModelId(Connection c, String project) throws SQLException {
         return newModel(c, project, -1).map(Model::id);
@@ -256,16 +293,7 @@ public final class PgmlBackend implements TrainingBackend {
             s.setString(1, project);
             s.setLong(2, after);
             try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                String metrics = rs.getString(2);
-                try {
-                    return Optional.of(new Model(
-                            rs.getLong(1), metrics == null ? JSON.createObjectNode() : JSON.readTree(metrics)));
-                } catch (java.io.IOException e) {
-                    throw new SQLException("unreadable " + pgml + ".models.metrics", e);
-                }
+                return rs.next() ? Optional.of(model(rs)) : Optional.empty();
             }
         } catch (SQLException e) {
             if ("42P01".equals(e.getSQLState())) { // no pgml.models / pgml.projects yet: no model

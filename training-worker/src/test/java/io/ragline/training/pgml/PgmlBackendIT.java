@@ -125,8 +125,14 @@ class PgmlBackendIT {
         assertThat(db.queryValue("select value from model_metrics m join training_jobs j on j.id = m.job_id where"
                         + " j.request_id = 'h-1' and m.name = 'f1'"))
                 .isEqualTo(0.9);
-        assertThat(db.queryValue("select pgml_model_id = (select max(id) from " + pgml + ".models) and deployed from"
-                        + " models where project = 'houses'"))
+        // The search made two models; the job records the one PostgresML deployed (the better).
+        assertThat(db.queryValue("select count(*) from " + pgml + ".models m join " + pgml + ".projects p on p.id ="
+                        + " m.project_id where p.name = 'houses'"))
+                .isEqualTo(2L);
+        assertThat(db.queryValue("select pgml_model_id = (select model_id from " + pgml + ".deployments order by id"
+                        + " desc limit 1) and pgml_model_id < (select max(m.id) from " + pgml + ".models m join " + pgml
+                        + ".projects p on p.id = m.project_id where p.name = 'houses') and deployed"
+                        + " from models where project = 'houses'"))
                 .isEqualTo(true);
         assertThat((String) db.queryValue("select payload::text from outbox where payload->>'type' ="
                         + " 'training.succeeded' and key = 'houses'"))
