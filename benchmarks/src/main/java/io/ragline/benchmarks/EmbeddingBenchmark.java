@@ -42,16 +42,18 @@ public final class EmbeddingBenchmark {
         int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
         boolean spinning = Boolean.getBoolean("spinning");
         int maxBatchTokens = Integer.getInteger("maxBatchTokens", OnnxOptions.MAX_BATCH_TOKENS);
+        int rounds = Integer.getInteger("rounds", 1);
         System.out.printf(
                 Locale.ROOT,
                 "%d cores, %,d characters of text, %.0f s per cell, ONNX Runtime intra-op threads = %d,"
-                        + " spinning = %s, at most %d padded tokens per run%n%n",
+                        + " spinning = %s, at most %d padded tokens per run, medians of %d round(s)%n%n",
                 Runtime.getRuntime().availableProcessors(),
                 corpus.length(),
                 seconds,
                 threads,
                 spinning,
-                maxBatchTokens);
+                maxBatchTokens,
+                rounds);
         System.out.println(
                 "| model | tokens/chunk | batch | chunks/s | tokens/s | vs batch 1 | tokens/CPU-s | vs batch 1 (CPU) |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -61,29 +63,38 @@ public final class EmbeddingBenchmark {
                     new OnnxOptions(threads, BATCH_SIZES[BATCH_SIZES.length - 1], maxBatchTokens, spinning))) {
                 for (int tokens : CHUNK_TOKENS) {
                     List<String> chunks = chunks(model.tokenizer(), corpus, tokens);
-                    double single = 0;
-                    double singleCpu = 0;
-                    for (int batch : BATCH_SIZES) {
-                        double[] r = measure(model, chunks, batch, seconds);
-                        if (batch == 1) {
-                            single = r[1];
-                            singleCpu = r[2];
+                    // Each round measures every batch size once, one after the other, so a batch
+                    // size is compared with one text per call measured moments before it: on a
+                    // shared machine the rate drifts between minutes more than between batch sizes.
+                    double[][][] r = new double[rounds][BATCH_SIZES.length][];
+                    for (int round = 0; round < rounds; round++) {
+                        for (int b = 0; b < BATCH_SIZES.length; b++) {
+                            r[round][b] = measure(model, chunks, BATCH_SIZES[b], seconds);
                         }
+                    }
+                    for (int b = 0; b < BATCH_SIZES.length; b++) {
+                        final int at = b;
                         System.out.printf(
                                 Locale.ROOT,
                                 "| %s | %d | %s | %,.1f | %,.0f | %.2fx | %,.0f | %.2fx |%n",
                                 name,
                                 tokens,
-                                batch == 1 ? "1 (one per call)" : String.valueOf(batch),
-                                r[0],
-                                r[1],
-                                r[1] / single,
-                                r[2],
-                                r[2] / singleCpu);
+                                BATCH_SIZES[b] == 1 ? "1 (one per call)" : String.valueOf(BATCH_SIZES[b]),
+                                median(r, round -> round[at][0]),
+                                median(r, round -> round[at][1]),
+                                median(r, round -> round[at][1] / round[0][1]),
+                                median(r, round -> round[at][2]),
+                                median(r, round -> round[at][2] / round[0][2]));
                     }
                 }
             }
         }
+    }
+
+    /** The median over the rounds of {@code value}. */
+    private static double median(double[][][] rounds, java.util.function.ToDoubleFunction<double[][]> value) {
+        double[] v = java.util.Arrays.stream(rounds).mapToDouble(value).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     /**
