@@ -38,6 +38,56 @@ class TrainingWorkerCrashIT {
     }
 
     @Test
+    void aSigtermMidJobExitsZeroAndTheJobGoesBackToQueuedForTheNextWorker() throws Exception {
+        String prefix = "trterm" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Map<String, String> env = TrainingJobsIT.env(db, prefix);
+
+        JavaProcess first = JavaProcess.start(List.of(), TrainingWorker.class.getName(), env);
+        await().atMost(Duration.ofMinutes(1))
+                .until(() -> alive(first)
+                        && (long) value("select count(*) from information_schema.tables where table_schema = '"
+                                        + db.schema() + "' and table_name = 'document_predictions'")
+                                == 1);
+        CorpusLoader.createCollection(db, "terms");
+        CorpusLoader.load(
+                db, "terms", PackageCorpus.read(List.of("games", "science"), 20).packages(), "s");
+        String request = "{\"request_id\":\"term-1\",\"project\":\"term\",\"task\":\"classification\","
+                + "\"backend\":\"builtin\",\"data\":{\"collection\":\"terms\",\"label_path\":\"s\"},"
+                + "\"hyperparameters\":{\"epochs\":300,\"epoch_pause_ms\":25}}";
+        try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
+            p.send(new ProducerRecord<>(prefix + "training", "term", request)).get();
+        }
+        await().atMost(Duration.ofMinutes(1))
+                .until(() -> alive(first)
+                        && "running".equals(value("select status from training_jobs where request_id = 'term-1'")));
+        Thread.sleep(1000);
+
+        first.terminate();
+        assertThat(first.waitFor(40)).as(first.stderr()).isZero();
+        // Stopped at the next epoch and handed back: queued, the attempt not counted, no model.
+        assertThat(value("select status from training_jobs where request_id = 'term-1'"))
+                .isEqualTo("queued");
+        assertThat(value("select attempts from training_jobs where request_id = 'term-1'"))
+                .isEqualTo(0);
+        assertThat(value("select count(*) from models where project = 'term'")).isEqualTo(0L);
+
+        JavaProcess second = JavaProcess.start(List.of(), TrainingWorker.class.getName(), env);
+        try {
+            await().atMost(Duration.ofMinutes(2))
+                    .until(() -> alive(second)
+                            && "succeeded"
+                                    .equals(value("select status from training_jobs where request_id = 'term-1'")));
+            assertThat(value("select attempts from training_jobs where request_id = 'term-1'"))
+                    .isEqualTo(1);
+            assertThat(value("select count(*) from models where project = 'term'"))
+                    .isEqualTo(1L);
+        } finally {
+            second.terminate();
+            assertThat(second.waitFor(40)).isZero();
+        }
+    }
+
+    @Test
     void aJobOfAKilledWorkerIsRunAgainByTheNextOne() throws Exception {
         String prefix = "trcrash" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = TrainingJobsIT.env(db, prefix);
@@ -81,7 +131,9 @@ class TrainingWorkerCrashIT {
                     .isEqualTo(2);
             assertThat(value("select count(*) from models where project = 'crash'"))
                     .isEqualTo(1L);
-            assertThat(value("select count(*) from outbox where payload->>'type' = 'training.succeeded'"))
+            assertThat(
+                            value(
+                                    "select count(*) from outbox where payload->>'type' = 'training.succeeded' and key = 'crash'"))
                     .isEqualTo(1L);
             assertThat(second.stdout() + second.stderr()).contains("running: classification");
         } finally {
