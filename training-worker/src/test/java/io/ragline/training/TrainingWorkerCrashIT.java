@@ -37,26 +37,36 @@ class TrainingWorkerCrashIT {
         return db.queryValue(sql);
     }
 
+    /** A training-worker process, once it has migrated the schema. */
+    private static JavaProcess startMigrated(Map<String, String> env) throws Exception {
+        JavaProcess worker = JavaProcess.start(List.of(), TrainingWorker.class.getName(), env);
+        await().atMost(Duration.ofMinutes(1))
+                .until(() -> alive(worker)
+                        && (long) value("select count(*) from information_schema.tables where table_schema = '"
+                                        + db.schema() + "' and table_name = 'document_predictions'")
+                                == 1);
+        return worker;
+    }
+
+    private static void send(String prefix, String project, String request) throws Exception {
+        try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
+            p.send(new ProducerRecord<>(prefix + "training", project, request)).get();
+        }
+    }
+
     @Test
     void aSigtermMidJobExitsZeroAndTheJobGoesBackToQueuedForTheNextWorker() throws Exception {
         String prefix = "trterm" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = TrainingJobsIT.env(db, prefix);
 
-        JavaProcess first = JavaProcess.start(List.of(), TrainingWorker.class.getName(), env);
-        await().atMost(Duration.ofMinutes(1))
-                .until(() -> alive(first)
-                        && (long) value("select count(*) from information_schema.tables where table_schema = '"
-                                        + db.schema() + "' and table_name = 'document_predictions'")
-                                == 1);
+        JavaProcess first = startMigrated(env);
         CorpusLoader.createCollection(db, "terms");
         CorpusLoader.load(
                 db, "terms", PackageCorpus.read(List.of("games", "science"), 20).packages(), "s");
         String request = "{\"request_id\":\"term-1\",\"project\":\"term\",\"task\":\"classification\","
                 + "\"backend\":\"builtin\",\"data\":{\"collection\":\"terms\",\"label_path\":\"s\"},"
                 + "\"hyperparameters\":{\"epochs\":300,\"epoch_pause_ms\":25}}";
-        try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
-            p.send(new ProducerRecord<>(prefix + "training", "term", request)).get();
-        }
+        send(prefix, "term", request);
         await().atMost(Duration.ofMinutes(1))
                 .until(() -> alive(first)
                         && "running".equals(value("select status from training_jobs where request_id = 'term-1'")));
@@ -93,12 +103,7 @@ class TrainingWorkerCrashIT {
         Map<String, String> env = TrainingJobsIT.env(db, prefix);
         env.put("RAGLINE_TRAINING_STALE_POLICY", "retry");
 
-        JavaProcess first = JavaProcess.start(List.of(), TrainingWorker.class.getName(), env);
-        await().atMost(Duration.ofMinutes(1))
-                .until(() -> alive(first)
-                        && (long) value("select count(*) from information_schema.tables where table_schema = '"
-                                        + db.schema() + "' and table_name = 'document_predictions'")
-                                == 1);
+        JavaProcess first = startMigrated(env);
         CorpusLoader.createCollection(db, "packages");
         CorpusLoader.load(
                 db,
@@ -108,9 +113,7 @@ class TrainingWorkerCrashIT {
         String request = "{\"request_id\":\"crash-1\",\"project\":\"crash\",\"task\":\"classification\","
                 + "\"backend\":\"builtin\",\"data\":{\"collection\":\"packages\",\"label_path\":\"s\"},"
                 + "\"hyperparameters\":{\"epochs\":400,\"epoch_pause_ms\":25}}";
-        try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
-            p.send(new ProducerRecord<>(prefix + "training", "crash", request)).get();
-        }
+        send(prefix, "crash", request);
         await().atMost(Duration.ofMinutes(1))
                 .until(() -> alive(first)
                         && "running".equals(value("select status from training_jobs where request_id = 'crash-1'")));
