@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.Env;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
 import java.net.ServerSocket;
@@ -74,11 +73,7 @@ class DocumentsToSearchIT {
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         env.put("RAGLINE_DOCUMENT_MAX_BYTES", "100000");
-        Env e = new Env(env);
-        var wiring = WorkerCommands.all(e);
-        e.validate();
-        runtime = WorkerRuntime.start("all", 0, e);
-        wiring.accept(runtime);
+        runtime = AllWorkers.start(env);
         producer = KafkaTopics.producer();
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.Env;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import java.nio.file.Files;
@@ -38,12 +37,7 @@ class OperatorCommandsIT {
         workers.put("RAGLINE_HTTP_PORT", "0");
         workers.put("RAGLINE_SEARCH_PORT", "0");
         workers.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
-        Env e = new Env(workers);
-        var wiring = WorkerCommands.all(e);
-        e.validate();
-        try (WorkerRuntime runtime = WorkerRuntime.start("all", 0, e)) {
-            wiring.accept(runtime);
-
+        try (WorkerRuntime runtime = AllWorkers.start(workers)) {
             JavaProcess bad = CliProcess.start(
                     env, "collections", "create", "notes", "--model", "no-such-model", "--chunk-overlap", "300");
             assertThat(bad.waitFor(60)).isEqualTo(2);

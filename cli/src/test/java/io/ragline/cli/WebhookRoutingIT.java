@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.Env;
 import io.ragline.core.config.Secret;
 import io.ragline.ingest.webhook.WebhookSigner;
 import io.ragline.testkit.JavaProcess;
@@ -102,11 +101,7 @@ class WebhookRoutingIT {
         workers.put("RAGLINE_WEBHOOK_GITHUB_SECRET", SECRET);
         workers.put("RAGLINE_ROUTING_RULES", rules.toString());
         workers.put("RAGLINE_ROUTING_RULES_REFRESH", "200ms");
-        Env e = new Env(workers);
-        var wiring = WorkerCommands.all(e);
-        e.validate();
-        runtime = WorkerRuntime.start("all", 0, e);
-        wiring.accept(runtime);
+        runtime = AllWorkers.start(workers);
         producer = KafkaTopics.producer();
     }
 
