@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Vector writes into {@code chunks} (384 dimensions): the embedding-worker's path (one binary
- * {@code COPY} into a temporary table and one {@code UPDATE ... FROM} per batch) against a JDBC
- * batch of {@code UPDATE ... SET embedding = ?::vector} in text form, each with and without the
+ * Vector writes into {@code chunk_embeddings} (384 dimensions) for chunks of real width: the
+ * embedding-worker's path (one binary {@code COPY} per batch, {@link VectorWriter}) against a JDBC
+ * batch of {@code INSERT ... VALUES (?, ?, ?::vector, ?)} in text form, each with and without the
  * collection's HNSW index (an index makes every write an index insertion).
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.VectorWriteBenchmark
@@ -52,7 +52,7 @@ public final class VectorWriteBenchmark {
             if (rows == 0) {
                 continue;
             }
-            for (String path : new String[] {"binary COPY + UPDATE join", "batched UPDATE (text)"}) {
+            for (String path : new String[] {"binary COPY", "batched INSERT (text)"}) {
                 String schema = "bench_" + Long.toString(System.nanoTime(), 36);
                 new Migrations(url, schema, "bench").migrate();
                 List<Long> ids = prepare(url, schema, rows, index);
@@ -64,9 +64,9 @@ public final class VectorWriteBenchmark {
                         List<Long> someIds = ids.subList(at, Math.min(rows, at + batch));
                         List<float[]> someVectors = vectors.subList(at, Math.min(rows, at + batch));
                         if (path.startsWith("binary")) {
-                            VectorWriter.write(c, someIds, someVectors, "bench");
+                            VectorWriter.write(c, 1, someIds, someVectors, "bench");
                         } else {
-                            textUpdate(c, someIds, someVectors);
+                            textInsert(c, someIds, someVectors);
                         }
                         c.commit();
                     }
@@ -95,7 +95,7 @@ public final class VectorWriteBenchmark {
             s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
                     + " select d.id, 1, 0, n, " + CHUNK_TEXT + ", 200 from documents d, generate_series(0, 9) n");
             if (!index) {
-                s.execute("drop index chunks_embedding_c1_idx");
+                s.execute("drop index chunk_embeddings_c1_idx");
             }
             List<Long> ids = new ArrayList<>(rows);
             try (var rs = s.executeQuery("select id from chunks order by id limit " + rows)) {
@@ -120,12 +120,12 @@ public final class VectorWriteBenchmark {
         return out;
     }
 
-    private static void textUpdate(Connection c, List<Long> ids, List<float[]> vectors) throws Exception {
-        try (PreparedStatement s = c.prepareStatement(
-                "update chunks set embedding = ?::vector, model = 'bench', embedded_at = now() where id = ?")) {
+    private static void textInsert(Connection c, List<Long> ids, List<float[]> vectors) throws Exception {
+        try (PreparedStatement s = c.prepareStatement("insert into chunk_embeddings (chunk_id, collection_id,"
+                + " embedding, model) values (?, 1, ?::vector, 'bench')")) {
             for (int i = 0; i < ids.size(); i++) {
-                s.setString(1, Arrays.toString(vectors.get(i)));
-                s.setLong(2, ids.get(i));
+                s.setLong(1, ids.get(i));
+                s.setString(2, Arrays.toString(vectors.get(i)));
                 s.addBatch();
             }
             s.executeBatch();

@@ -353,9 +353,9 @@ final class CollectionsCommand implements Runnable {
                     }
                 }
                 try (PreparedStatement s = c.prepareStatement("select format('drop index if exists %I.%I',"
-                                + " schemaname, indexname) from pg_indexes where tablename = 'chunks' and indexname like"
-                                + " 'chunks_embedding_c%_idx' and schemaname = current_schema() and not exists (select 1 from"
-                                + " collections where 'chunks_embedding_c' || id || '_idx' = indexname)");
+                                + " schemaname, indexname) from pg_indexes where tablename = 'chunk_embeddings' and indexname like"
+                                + " 'chunk_embeddings_c%_idx' and schemaname = current_schema() and not exists (select 1 from"
+                                + " collections where 'chunk_embeddings_c' || id || '_idx' = indexname)");
                         ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         try (var drop = c.createStatement()) {

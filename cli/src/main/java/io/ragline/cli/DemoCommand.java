@@ -323,7 +323,7 @@ final class DemoCommand implements Callable<Integer> {
                             rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4));
                 }
             }
-            try (ResultSet rs = s.executeQuery("select (select count(*) from chunks where embedding is not null),"
+            try (ResultSet rs = s.executeQuery("select (select count(*) from chunk_embeddings),"
                     + " (select count(*) from outbox), (select count(*) from claude_events)")) {
                 rs.next();
                 System.out.printf(

@@ -99,7 +99,10 @@ class EmbeddingWorkerCrashIT {
             second.terminate();
             assertThat(second.waitFor(30)).isZero();
 
-            assertThat((long) db.queryValue("select count(*) from chunks where embedding is null"))
+            assertThat(
+                            (long)
+                                    db.queryValue(
+                                            "select count(*) from chunks ch where not exists (select 1 from chunk_embeddings e where e.chunk_id = ch.id)"))
                     .isZero();
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);

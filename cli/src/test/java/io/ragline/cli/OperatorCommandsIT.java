@@ -119,18 +119,39 @@ class OperatorCommandsIT {
             });
             assertThat(db.queryValue("select status from documents where external_id = 'faq-3'"))
                     .isEqualTo("chunked");
+            // The same content again: a new version that keeps its chunks, and a new request for it
+            // (the first one names a version that is no longer the document's).
+            JavaProcess again = CliProcess.start(env, "publish", jsonl.toString(), "--collection", "notes");
+            assertThat(again.waitFor(60)).as(again.stderr()).isZero();
+            await().atMost(Duration.ofMinutes(2)).until(() -> {
+                var skipped = runtime.registry()
+                        .find("ragline.embedding.requests")
+                        .tag("outcome", "paused")
+                        .counter();
+                return skipped != null && skipped.count() == 2.0;
+            });
+            assertThat(db.queryValue("select version from documents where external_id = 'faq-3'"))
+                    .isEqualTo(2L);
             JavaProcess resume = CliProcess.start(env, "collections", "update", "notes", "--status", "active");
             assertThat(resume.waitFor(60)).as(resume.stderr()).isZero();
             assertThat(resume.stdout()).contains("asked again for the embeddings of 1 document(s)");
             await().atMost(Duration.ofMinutes(2))
                     .until(() -> "embedded"
                             .equals(db.queryValue("select status from documents where external_id = 'faq-3'")));
+            assertThat((long) db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id ="
+                            + " e.chunk_id join documents d on d.id = ch.document_id where d.external_id = 'faq-3'"))
+                    .as("the chunks kept from version 1 are embedded under version 2")
+                    .isPositive()
+                    .isEqualTo(((Number) db.queryValue("select chunk_count from documents where external_id = 'faq-3'"))
+                            .longValue());
 
             JavaProcess unsure = CliProcess.start(env, "collections", "delete", "notes");
             assertThat(unsure.waitFor(60)).isEqualTo(2);
             JavaProcess delete = CliProcess.start(env, "collections", "delete", "notes", "--yes");
             assertThat(delete.waitFor(60)).as(delete.stderr()).isZero();
             assertThat((long) db.queryValue("select count(*) from documents")).isZero();
+            assertThat((long) db.queryValue("select count(*) from chunk_embeddings"))
+                    .isZero();
         }
     }
 }

@@ -56,18 +56,9 @@ class TrainingCommandIT {
         try (WorkerRuntime runtime = WorkerRuntime.start("training-cli-it", 0, e)) {
             dispatcher.accept(runtime);
             training.accept(runtime);
-            // 60 documents of two kinds whose 384-dimension embeddings differ in their first half.
             try (Connection c = db.connect();
                     Statement s = c.createStatement()) {
-                s.execute("insert into collections (name) values ('blobs')");
-                s.execute("insert into documents (collection_id, external_id, metadata, version, status)"
-                        + " select (select id from collections where name = 'blobs'), 'd' || i,"
-                        + " jsonb_build_object('kind', case when i % 2 = 0 then 'even' else 'odd' end), 1, 'embedded'"
-                        + " from generate_series(1, 60) i");
-                s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"
-                        + " embedding) select d.id, d.collection_id, 1, 0, 'x', 1, (select array_agg(random() + case"
-                        + " when d.metadata->>'kind' = 'even' and j <= 192 then 1 else 0 end)::vector from"
-                        + " generate_series(1, 384) j) from documents d");
+                TwoKindsCorpus.insert(s);
             }
             String requestId = (String)
                     value("select request_training('" + request("blobs", ",\"request_id\":\"b-1\"") + "'::jsonb)");

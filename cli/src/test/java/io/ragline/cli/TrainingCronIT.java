@@ -57,16 +57,7 @@ class TrainingCronIT {
             try (Connection c = db.connect();
                     Statement s = c.createStatement()) {
                 s.execute("create extension if not exists pg_cron");
-                // 60 documents of two kinds whose embeddings differ in their first half.
-                s.execute("insert into collections (name) values ('blobs')");
-                s.execute("insert into documents (collection_id, external_id, metadata, version, status)"
-                        + " select (select id from collections where name = 'blobs'), 'd' || i,"
-                        + " jsonb_build_object('kind', case when i % 2 = 0 then 'even' else 'odd' end), 1, 'embedded'"
-                        + " from generate_series(1, 60) i");
-                s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"
-                        + " embedding) select d.id, d.collection_id, 1, 0, 'x', 1, (select array_agg(random() + case"
-                        + " when d.metadata->>'kind' = 'even' and j <= 192 then 1 else 0 end)::vector from"
-                        + " generate_series(1, 384) j) from documents d");
+                TwoKindsCorpus.insert(s);
                 s.execute("insert into training_schedules (name, request, every) values ('weekly-blobs',"
                         + " '{\"project\":\"blobs\",\"task\":\"classification\",\"backend\":\"builtin\","
                         + "\"data\":{\"collection\":\"blobs\",\"label_path\":\"kind\"}}', interval '7 days')");

@@ -95,6 +95,14 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
         }
     }
 
+    /** Runs one statement that returns no rows (DDL, DML), autocommitted. */
+    public void execute(String sql) throws SQLException {
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
     private static Connection connectUnscoped() throws SQLException {
         LibpqUrl url = LibpqUrl.parse(TestServices.get().databaseUrl());
         Properties props = new Properties();

@@ -60,9 +60,10 @@ final class CorpusLoader {
                         id = rs.getLong(1);
                     }
                 }
-                try (PreparedStatement s = c.prepareStatement("insert into chunks (document_id, collection_id,"
-                        + " document_version, seq, content, token_count, embedding, model, embedded_at) values (?, ?, 1,"
-                        + " 0, ?, 0, ?::vector, 'all-MiniLM-L6-v2', now())")) {
+                try (PreparedStatement s = c.prepareStatement("with ch as (insert into chunks (document_id,"
+                        + " collection_id, document_version, seq, content, token_count) values (?, ?, 1, 0, ?, 0)"
+                        + " returning id, collection_id) insert into chunk_embeddings (chunk_id, collection_id,"
+                        + " embedding, model) select id, collection_id, ?::vector, 'all-MiniLM-L6-v2' from ch")) {
                     s.setLong(1, id);
                     s.setInt(2, collectionId);
                     s.setString(3, p.description());

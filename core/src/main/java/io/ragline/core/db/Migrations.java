@@ -49,6 +49,11 @@ public final class Migrations {
     public record Outcome(int applied, String version) {}
 
     public Outcome migrate() throws SQLException {
+        return migrate(null);
+    }
+
+    /** Migrates up to {@code target} (a version such as "9"), or to the latest when null; for upgrade tests. */
+    Outcome migrate(String target) throws SQLException {
         try (Connection lock = Database.connect(url, schema, applicationName + "-lock", Duration.ofSeconds(10))) {
             lock.setAutoCommit(true);
             try (Statement s = lock.createStatement()) {
@@ -61,7 +66,7 @@ public final class Migrations {
             }
             try {
                 ensureVectorExtension(lock);
-                MigrateResult result = flyway().migrate();
+                MigrateResult result = flyway(target).migrate();
                 String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : currentVersion();
                 if (result.migrationsExecuted > 0) {
                     log.info(
@@ -99,7 +104,12 @@ public final class Migrations {
     }
 
     private Flyway flyway() {
+        return flyway(null);
+    }
+
+    private Flyway flyway(String target) {
         return Flyway.configure(Migrations.class.getClassLoader())
+                .target(target == null ? "latest" : target)
                 .dataSource(dataSource)
                 .schemas(schema)
                 .defaultSchema(schema)

@@ -109,6 +109,7 @@ class MigrationsIT {
                 "collections",
                 "documents",
                 "chunks",
+                "chunk_embeddings",
                 "claude_events",
                 "training_jobs",
                 "model_metrics",
@@ -146,14 +147,15 @@ class MigrationsIT {
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
             s.execute("set enable_seqscan = off");
-            var rs = s.executeQuery("explain select ch.id from chunks ch where ch.collection_id = 1"
-                    + " and ch.embedding is not null order by ch.embedding::vector(384) <=> " + vector(1, 0)
-                    + "::vector(384) limit 5");
+            // The query of search_documents.
+            var rs = s.executeQuery("explain select ch.id, d.title from chunk_embeddings e join chunks ch on ch.id ="
+                    + " e.chunk_id join documents d on d.id = ch.document_id where e.collection_id = 1 and d.status"
+                    + " <> 'deleted' order by e.embedding::vector(384) <=> " + vector(1, 0) + "::vector(384) limit 5");
             StringBuilder plan = new StringBuilder();
             while (rs.next()) {
                 plan.append(rs.getString(1)).append('\n');
             }
-            assertThat(plan.toString()).contains("chunks_embedding_c1_idx");
+            assertThat(plan.toString()).contains("chunk_embeddings_c1_idx");
         }
     }
 
@@ -166,10 +168,12 @@ class MigrationsIT {
                     + " select id, 'near', 'Near', '{\"lang\":\"en\"}' from collections where name = 'default'");
             s.execute("insert into documents (collection_id, external_id, title, metadata)"
                     + " select id, 'far', 'Far', '{\"lang\":\"de\"}' from collections where name = 'default'");
-            s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"
-                    + " embedding) select d.id, d.collection_id, 0, 0, d.title || ' text', 2,"
-                    + " case d.external_id when 'near' then " + vector(1.0, 0.1) + " else " + vector(-1.0, 0.1)
-                    + " end from documents d");
+            s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                    + " select d.id, d.collection_id, 0, 0, d.title || ' text', 2 from documents d");
+            s.execute("insert into chunk_embeddings (chunk_id, collection_id, embedding, model)"
+                    + " select ch.id, ch.collection_id, case d.external_id when 'near' then " + vector(1.0, 0.1)
+                    + " else " + vector(-1.0, 0.1)
+                    + " end, 'm' from chunks ch join documents d on d.id = ch.document_id");
             var rs = s.executeQuery("select document_id, similarity from search_documents(" + vector(1.0, 0.0)
                     + ", 5, 'default', '{}')");
             assertThat(rs.next()).isTrue();
@@ -205,7 +209,11 @@ class MigrationsIT {
     void anEmbeddingOfTheWrongDimensionCannotEnterACollection() throws Exception {
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
-            assertThatThrownBy(() -> s.execute("update chunks set embedding = '[1,2,3]'"))
+            assertThatThrownBy(() -> s.execute("with ch as (insert into chunks (document_id, collection_id,"
+                            + " document_version, seq, content, token_count) select id, collection_id, 0, 1, 'x', 1"
+                            + " from documents limit 1 returning id, collection_id) insert into chunk_embeddings"
+                            + " (chunk_id, collection_id, embedding, model) select id, collection_id, '[1,2,3]', 'm'"
+                            + " from ch"))
                     .isInstanceOf(SQLException.class)
                     .hasMessageContaining("expected 384 dimensions");
         }

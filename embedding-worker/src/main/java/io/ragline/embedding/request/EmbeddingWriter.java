@@ -25,7 +25,8 @@ import java.util.function.Function;
  * still the document's, embed its chunks (all chunks of the batch that share a model in one call,
  * which the provider batches), write the vectors with {@link VectorWriter}, mark the document
  * {@code embedded} and write {@code document.embedded} to the outbox. A request for an older
- * version, or a deleted document, is obsolete and skipped; a request of a paused collection is
+ * version, or a deleted document, is obsolete and skipped; so is a request for a version already
+ * embedded (delivered twice); a request of a paused collection is
  * skipped too (its document stays {@code chunked} until the collection resumes). A model that refuses the input for
  * good marks the document {@code failed} (with {@code document.failed}); a model that is
  * unavailable fails the batch so it is retried.
@@ -37,6 +38,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     private final Function<Collection, EmbeddingProvider> providers;
     private final Counter embedded;
     private final Counter obsolete;
+    private final Counter duplicate;
     private final Counter paused;
     private final Counter failed;
     private final Counter chunks;
@@ -48,6 +50,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         this.providers = providers;
         this.embedded = outcome(registry, "embedded");
         this.obsolete = outcome(registry, "obsolete");
+        this.duplicate = outcome(registry, "duplicate");
         this.paused = outcome(registry, "paused");
         this.failed = outcome(registry, "failed");
         this.chunks = Counter.builder("ragline.embedding.chunks").register(registry);
@@ -75,10 +78,11 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                 continue;
             }
             Job job = new Job(q, collection, new ArrayList<>(), new ArrayList<>());
-            try (PreparedStatement s = c.prepareStatement("select id, content from chunks where document_id = ? and"
-                    + " document_version = ? order by seq")) {
+            // By document, not by version: content that came again unchanged keeps its chunks (and
+            // their document_version) under the document's newer version.
+            try (PreparedStatement s =
+                    c.prepareStatement("select id, content from chunks where document_id = ? order by seq")) {
                 s.setLong(1, q.document());
-                s.setLong(2, q.version());
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         job.ids.add(rs.getLong(1));
@@ -98,6 +102,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             }
             byProvider.computeIfAbsent(provider, p -> new ArrayList<>()).add(job);
         }
+        List<VectorWriter.Rows> vectorRows = new ArrayList<>();
         for (Map.Entry<EmbeddingProvider, List<Job>> e : byProvider.entrySet()) {
             EmbeddingProvider provider = e.getKey();
             List<String> texts = new ArrayList<>();
@@ -129,17 +134,18 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                                     + job.collection.dimensions());
                     continue;
                 }
-                VectorWriter.write(c, job.ids, mine, provider.model());
+                vectorRows.add(new VectorWriter.Rows(job.collection.id(), job.ids, mine, provider.model()));
                 finish(c, job, "embedded", null, provider.model());
                 chunks.increment(job.ids.size());
                 embedded.increment();
             }
         }
+        VectorWriter.write(c, vectorRows); // one COPY for the whole batch
     }
 
     /**
-     * The request's collection if the document still has the request's version and its collection
-     * is not paused; locks the document. The collection's status is read here, not from the
+     * The request's collection if the document still has the request's version, is not embedded
+     * already (a request delivered twice) and its collection is not paused; locks the document. The collection's status is read here, not from the
      * catalog's cache, so a resume (which re-requests the waiting documents in its transaction)
      * is seen by the requests it writes.
      */
@@ -152,6 +158,10 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                         || rs.getLong(1) != q.version()
                         || rs.getString(2).equals("deleted")) {
                     obsolete.increment();
+                    return null;
+                }
+                if (rs.getString(2).equals("embedded")) {
+                    duplicate.increment(); // its vectors and its document.embedded are written
                     return null;
                 }
                 if (rs.getString(4).equals("paused")) {

@@ -1,80 +1,78 @@
 package io.ragline.embedding.request;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import org.postgresql.PGConnection;
 
 /**
- * Writes vectors into {@code chunks} with one binary {@code COPY} into a session temporary table
- * (emptied at commit) and one {@code UPDATE ... FROM} join: two statements per batch however many
- * rows, and no text formatting of floats. pgvector's binary form of a vector is int16 dimensions,
+ * Writes the vectors of chunks into {@code chunk_embeddings} with one binary {@code COPY}: one
+ * statement per batch however many rows, no text formatting of floats, and each row an insert
+ * (not an update of the wide chunk row). pgvector's binary form of a vector is int16 dimensions,
  * int16 zero, then the floats.
+ *
+ * <p>The chunks must have no vector yet (the primary key refuses a second one): the caller holds
+ * the document's row lock and writes the vectors of a version that has none.
  */
 public final class VectorWriter {
     private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xFF, '\r', '\n', 0};
 
-    /** Parameters: the model, the chunk ids as {@code bigint[]}. */
-    static final String UPDATE = "update chunks ch set embedding = v.embedding, model = ?, embedded_at = now()"
-            + " from pg_temp.ragline_vectors v where ch.id = v.id and ch.id = any(?)";
+    static final String COPY =
+            "copy chunk_embeddings (chunk_id, collection_id, embedding, model)" + " from stdin (format binary)";
 
     private VectorWriter() {}
 
-    /** Sets the embedding, model and time of each chunk in {@code chunkIds}, in the caller's transaction. */
-    public static int write(Connection c, List<Long> chunkIds, List<float[]> vectors, String model)
-            throws SQLException, IOException {
-        if (chunkIds.size() != vectors.size()) {
-            throw new IllegalArgumentException(chunkIds.size() + " chunks but " + vectors.size() + " vectors");
+    /** The vectors of some chunks of one collection, computed by one model. */
+    public record Rows(int collectionId, List<Long> chunkIds, List<float[]> vectors, String model) {
+        public Rows {
+            if (chunkIds.size() != vectors.size()) {
+                throw new IllegalArgumentException(chunkIds.size() + " chunks but " + vectors.size() + " vectors");
+            }
         }
-        if (chunkIds.isEmpty()) {
+    }
+
+    /** Inserts one vector per chunk of {@code chunkIds} (all of {@code collectionId}), in the caller's transaction. */
+    public static long write(Connection c, int collectionId, List<Long> chunkIds, List<float[]> vectors, String model)
+            throws SQLException, IOException {
+        return write(c, List.of(new Rows(collectionId, chunkIds, vectors, model)));
+    }
+
+    /** Inserts the vectors of every group with one {@code COPY}, in the caller's transaction. */
+    public static long write(Connection c, List<Rows> groups) throws SQLException, IOException {
+        int size = HEADER.length + 8 + 2;
+        for (Rows g : groups) {
+            int modelBytes = g.model.getBytes(StandardCharsets.UTF_8).length;
+            for (float[] v : g.vectors) {
+                size += 2 + (4 + 8) + (4 + 4) + (4 + 4 + 4 * v.length) + (4 + modelBytes);
+            }
+        }
+        if (size == HEADER.length + 8 + 2) {
             return 0;
         }
-        try (Statement s = c.createStatement()) {
-            s.execute("create temporary table if not exists ragline_vectors (id bigint, embedding public.vector)"
-                    + " on commit delete rows");
-        }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(chunkIds.size() * (vectors.get(0).length * 4 + 32));
-        DataOutputStream out = new DataOutputStream(bytes);
-        out.write(HEADER);
-        out.writeInt(0); // flags
-        out.writeInt(0); // header extension
-        for (int i = 0; i < chunkIds.size(); i++) {
-            float[] v = vectors.get(i);
-            out.writeShort(2);
-            out.writeInt(8);
-            out.writeLong(chunkIds.get(i));
-            out.writeInt(4 + 4 * v.length);
-            out.writeShort(v.length);
-            out.writeShort(0);
-            for (float f : v) {
-                out.writeFloat(f);
+        // One exact buffer, filled in bulk: a DataOutputStream over a ByteArrayOutputStream takes
+        // a synchronized call per byte group, and at 384 floats per row that was most of the time.
+        ByteBuffer out = ByteBuffer.allocate(size); // big-endian, as COPY's binary format is
+        out.put(HEADER).putInt(0).putInt(0); // flags, header extension
+        for (Rows g : groups) {
+            byte[] model = g.model.getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < g.chunkIds.size(); i++) {
+                float[] v = g.vectors.get(i);
+                out.putShort((short) 4); // fields
+                out.putInt(8).putLong(g.chunkIds.get(i));
+                out.putInt(4).putInt(g.collectionId);
+                out.putInt(4 + 4 * v.length).putShort((short) v.length).putShort((short) 0);
+                out.asFloatBuffer().put(v);
+                out.position(out.position() + 4 * v.length);
+                out.putInt(model.length).put(model);
             }
         }
-        out.writeShort(-1);
-        out.flush();
-        c.unwrap(PGConnection.class)
+        out.putShort((short) -1);
+        return c.unwrap(PGConnection.class)
                 .getCopyAPI()
-                .copyIn(
-                        "copy pg_temp.ragline_vectors (id, embedding) from stdin (format binary)",
-                        new java.io.ByteArrayInputStream(bytes.toByteArray()));
-        // The id array is for the planner: a temporary table has no statistics, and joined alone it
-        // was hashed against a sequential scan of every chunk in the schema (96 ms per batch of 500
-        // over 50,000 chunks, growing with the table); with the array it reads them by primary key.
-        try (PreparedStatement s = c.prepareStatement(UPDATE)) {
-            s.setString(1, model);
-            s.setArray(2, c.createArrayOf("bigint", chunkIds.toArray()));
-            int updated = s.executeUpdate();
-            // DELETE, not TRUNCATE: TRUNCATE gives the table a new file and a catalog update on
-            // every batch; these dead rows vanish with the commit's ON COMMIT DELETE ROWS anyway.
-            try (Statement clear = c.createStatement()) {
-                clear.execute("delete from pg_temp.ragline_vectors");
-            }
-            return updated;
-        }
+                .copyIn(COPY, new ByteArrayInputStream(out.array(), 0, out.position()));
     }
 }

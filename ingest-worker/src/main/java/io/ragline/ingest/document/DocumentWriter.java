@@ -101,6 +101,11 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
                 s.setLong(4, stored.id);
                 s.executeUpdate();
             }
+            if (stored.status.equals("chunked")) {
+                // The request already written names the older version, which this one makes
+                // obsolete: ask again under the new version, or the chunks would never be embedded.
+                outbox(c, EMBEDDING_REQUESTS, m.key(), embeddingRequest(collection, m, stored.id, version));
+            }
             unchanged.increment();
             return;
         }
@@ -144,14 +149,19 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
             }
             s.executeBatch();
         }
+        outbox(c, EMBEDDING_REQUESTS, m.key(), embeddingRequest(collection, m, documentId, version));
+        applied.increment();
+    }
+
+    private static Map<String, Object> embeddingRequest(
+            Collection collection, DocumentMessage m, long documentId, long version) {
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("schema_version", 1);
         request.put("collection", collection.name());
         request.put("id", m.id());
         request.put("document", documentId);
         request.put("version", version);
-        outbox(c, EMBEDDING_REQUESTS, m.key(), request);
-        applied.increment();
+        return request;
     }
 
     private void delete(Connection c, Collection collection, DocumentMessage m, Stored stored, long version)
