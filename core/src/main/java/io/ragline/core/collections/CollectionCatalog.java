@@ -28,10 +28,15 @@ public final class CollectionCatalog {
     /** The collection named {@code name}, or null if there is none; read on {@code c} when needed. */
     public Collection find(Connection c, String name) throws SQLException {
         Entry e = byName.get(name);
-        long now = System.nanoTime();
-        if (e != null && now - e.loadedAt < ttl.toNanos()) {
+        if (e != null && System.nanoTime() - e.loadedAt < ttl.toNanos()) {
             return e.collection;
         }
+        return reload(c, name);
+    }
+
+    /** The collection named {@code name} as stored now (for a caller that saw the cache is stale), or null. */
+    public Collection reload(Connection c, String name) throws SQLException {
+        long now = System.nanoTime();
         try (PreparedStatement s = c.prepareStatement(SELECT + " where name = ?")) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {

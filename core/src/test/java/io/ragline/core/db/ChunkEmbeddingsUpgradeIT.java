@@ -20,13 +20,18 @@ class ChunkEmbeddingsUpgradeIT {
         Migrations migrations =
                 new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "upgrade-it");
         assertThat(migrations.migrate("9").version()).isEqualTo("9");
-        db.execute("insert into documents (collection_id, external_id, title, status) values"
-                + " (1, 'near', 'Near', 'embedded'), (1, 'far', 'Far', 'embedded'), (1, 'waiting', 'W', 'chunked')");
+        // 'broken' was marked embedded without vectors by the bug V10 repairs; 'waiting' waits.
+        db.execute("insert into documents (collection_id, external_id, title, status, version) values"
+                + " (1, 'near', 'Near', 'embedded', 1), (1, 'far', 'Far', 'embedded', 1),"
+                + " (1, 'waiting', 'W', 'chunked', 3), (1, 'broken', 'B', 'embedded', 2)");
         db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"
-                + " embedding, model, embedded_at) select id, 1, 0, 0, title, 1, case external_id"
+                + " embedding, model, embedded_at) select id, 1, 1, 0, title, 1, case external_id"
                 + " when 'near' then " + vector(1.0) + " when 'far' then " + vector(-1.0) + " end,"
-                + " case when external_id <> 'waiting' then 'all-MiniLM-L6-v2' end,"
-                + " case when external_id <> 'waiting' then timestamptz '2026-01-02 03:04:05+00' end from documents");
+                + " case when embedded_at is null and status = 'embedded' and external_id in ('near', 'far')"
+                + " then 'all-MiniLM-L6-v2' end,"
+                + " case when external_id in ('near', 'far') then timestamptz '2026-01-02 03:04:05+00' end"
+                + " from documents");
+        db.execute("delete from outbox");
 
         assertThat(migrations.migrate().applied()).isPositive();
 
@@ -45,6 +50,13 @@ class ChunkEmbeddingsUpgradeIT {
                 assertThat(rs.getInt(5)).isEqualTo(384);
                 assertThat(rs.next()).as("the chunk without a vector has none").isFalse();
             }
+            assertThat(db.queryValue("select string_agg(external_id || ':' || status, ' ' order by external_id)"
+                            + " from documents"))
+                    .isEqualTo("broken:chunked far:embedded near:embedded waiting:chunked");
+            assertThat(db.queryValue("select string_agg(key || ' v' || (payload->>'version'), ' ' order by key) from"
+                            + " outbox where topic = 'embedding-requests'"))
+                    .as("the documents without vectors are asked for again, under their current version")
+                    .isEqualTo("default/broken v2 default/waiting v3");
             assertThat(db.queryValue("select count(*) from information_schema.columns where table_schema = '"
                             + db.schema() + "' and table_name = 'chunks' and column_name in ('embedding', 'model',"
                             + " 'embedded_at')"))

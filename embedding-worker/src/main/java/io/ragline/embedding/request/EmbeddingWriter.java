@@ -15,9 +15,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -71,12 +73,20 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     @Override
     public void write(List<InboundRecord<EmbeddingRequest>> records, Connection c) throws Exception {
         Map<EmbeddingProvider, List<Job>> byProvider = new LinkedHashMap<>();
+        Set<Long> taken = new HashSet<>();
         for (InboundRecord<EmbeddingRequest> r : records) {
             EmbeddingRequest q = r.value();
+            if (taken.contains(q.document())) {
+                // The same request twice in one batch (a resume, a redelivery): the document is not
+                // marked embedded until the end of the batch, so current() would let it through.
+                duplicate.increment();
+                continue;
+            }
             Collection collection = current(c, q);
             if (collection == null) {
                 continue;
             }
+            taken.add(q.document());
             Job job = new Job(q, collection, new ArrayList<>(), new ArrayList<>());
             // By document, not by version: content that came again unchanged keeps its chunks (and
             // their document_version) under the document's newer version.
@@ -150,8 +160,8 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
      * is seen by the requests it writes.
      */
     private Collection current(Connection c, EmbeddingRequest q) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select d.version, d.status, c.name, c.status from documents d"
-                + " join collections c on c.id = d.collection_id where d.id = ? for update of d")) {
+        try (PreparedStatement s = c.prepareStatement("select d.version, d.status, c.name, c.status, c.id from"
+                + " documents d join collections c on c.id = d.collection_id where d.id = ? for update of d")) {
             s.setLong(1, q.document());
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()
@@ -168,7 +178,10 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                     paused.increment(); // the document stays 'chunked'; the resume asks again
                     return null;
                 }
-                return catalog.find(c, rs.getString(3));
+                Collection cached = catalog.find(c, rs.getString(3));
+                // A collection dropped and created again under its name within the cache's life:
+                // the vectors must carry the document's collection id.
+                return cached != null && cached.id() == rs.getInt(5) ? cached : catalog.reload(c, rs.getString(3));
             }
         }
     }

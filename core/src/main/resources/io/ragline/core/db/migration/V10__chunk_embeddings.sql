@@ -123,3 +123,23 @@ BEGIN
     USING query, c.id, coalesce(filter, '{}'::jsonb), match_count;
 END
 $$;
+
+-- Repairs what a bug fixed with this migration left behind. Content published again unchanged
+-- while its document waited for embeddings made the waiting request obsolete (the document stayed
+-- 'chunked'), and a later request then looked for chunks of the new version, found none and marked
+-- the document 'embedded' without vectors. Such documents go back to 'chunked', and every
+-- 'chunked' document of an active collection is asked for again under its current version (a
+-- request that turns out to be a duplicate is skipped by the embedding-worker).
+UPDATE documents d SET status = 'chunked', embedded_at = NULL, updated_at = now()
+ WHERE d.status = 'embedded'
+   AND EXISTS (SELECT 1 FROM chunks ch WHERE ch.document_id = d.id
+                  AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = ch.id));
+
+SELECT set_config('ragline.outbox_key_lock', 'off', true); -- one lock per document is not needed here
+INSERT INTO outbox (topic, key, payload)
+SELECT 'embedding-requests', k.name || '/' || d.external_id,
+       jsonb_build_object('schema_version', 1, 'collection', k.name, 'id', d.external_id,
+                          'document', d.id, 'version', d.version)
+  FROM documents d JOIN collections k ON k.id = d.collection_id
+ WHERE d.status = 'chunked' AND k.status = 'active'
+ ORDER BY d.id;
