@@ -208,7 +208,7 @@ class WebhookRoutingIT {
                         + "\"deploy\":\"if_better\"}"));
         // The training-worker's own decoder accepts it: the two sides of the contract agree.
         List<String> problems = new java.util.ArrayList<>();
-        var request = io.ragline.training.request.TrainingRequestDecoder.decode(
+        var request = io.ragline.core.contracts.TrainingRequestDecoder.decode(
                 (com.fasterxml.jackson.databind.node.ObjectNode)
                         JSON.readTree(requests.get(0).value()),
                 problems,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.core.contracts.TrainingRequestDecoder;
 import io.ragline.ingest.document.DocumentDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -14,7 +15,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * Turns an event and the rule that matched it into the message the rule's action sends: a
  * {@code documents} upsert or a {@code training} request, each checked against its contract
- * before it is written (a document by the documents consumer's own decoder).
+ * before it is written, by the decoder its consumer uses (a routed message that would be
+ * dead-lettered fails its event instead, where the operator looks).
  */
 final class RuleApplication {
     static final String DOCUMENTS = "documents";
@@ -25,6 +27,7 @@ final class RuleApplication {
     record Outgoing(String topic, String key, ObjectNode value) {}
 
     private final DocumentDecoder documents;
+    private final TrainingRequestDecoder training = new TrainingRequestDecoder();
 
     RuleApplication(int maxContentBytes) {
         this.documents = new DocumentDecoder(maxContentBytes);
@@ -79,7 +82,7 @@ final class RuleApplication {
         return new Outgoing(DOCUMENTS, key, doc);
     }
 
-    private static Outgoing training(RoutingRule rule, ClaudeEvent event) throws RuleException {
+    private Outgoing training(RoutingRule rule, ClaudeEvent event) throws RuleException {
         Map<String, JsonNode> f = resolve(rule, event);
         ObjectNode request = JSON.createObjectNode();
         request.put("schema_version", 1);
@@ -91,17 +94,7 @@ final class RuleApplication {
         request.put("task", f.get("task").asText());
         String backend = f.get("backend").asText();
         request.put("backend", backend);
-        JsonNode data = f.get("data");
-        String[] needed = backend.equals("pgml")
-                ? new String[] {"relation", "label_column"}
-                : new String[] {"collection", "label_path"};
-        for (String n : needed) {
-            JsonNode v = data.get(n);
-            if (v == null || !v.isTextual() || v.asText().isBlank()) {
-                throw new RuleException(prefix(rule) + "'data' of backend " + backend + " needs a string '" + n + "'");
-            }
-        }
-        request.set("data", data);
+        request.set("data", f.get("data"));
         if (f.containsKey("algorithm")) {
             request.put("algorithm", f.get("algorithm").asText());
         }
@@ -112,7 +105,14 @@ final class RuleApplication {
         if (f.containsKey("deploy")) {
             request.put("deploy", f.get("deploy").asText());
         }
-        return new Outgoing(TRAINING, f.get("project").asText(), request);
+        String key = f.get("project").asText();
+        try {
+            training.decode(new ConsumerRecord<>(
+                    TRAINING, 0, 0, key.getBytes(StandardCharsets.UTF_8), JSON.writeValueAsBytes(request)));
+        } catch (PoisonRecordException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new RuleException(prefix(rule) + "the training request is invalid: " + e.getMessage());
+        }
+        return new Outgoing(TRAINING, key, request);
     }
 
     /**

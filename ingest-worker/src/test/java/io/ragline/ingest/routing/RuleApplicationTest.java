@@ -112,8 +112,8 @@ class RuleApplicationTest {
                 + "\"paths\":{\"project\":\"/payload/project\",\"algorithm\":\"/payload/algo\","
                 + "\"hyperparameters\":\"/payload/hp\"}}");
 
-        RuleApplication.Outgoing first =
-                APPLY.apply(rule, event("{\"project\":\"triage\",\"algo\":\"logistic\",\"hp\":{\"c\":1}}", 0));
+        RuleApplication.Outgoing first = APPLY.apply(
+                rule, event("{\"project\":\"triage\",\"algo\":\"softmax_regression\",\"hp\":{\"epochs\":5}}", 0));
         RuleApplication.Outgoing replayed = APPLY.apply(rule, event("{\"project\":\"triage\"}", 2));
 
         assertThat(first.topic()).isEqualTo("training");
@@ -121,10 +121,24 @@ class RuleApplicationTest {
         assertThat(first.value().toString())
                 .isEqualTo("{\"schema_version\":1,\"request_id\":\"github/d-1\",\"project\":\"triage\","
                         + "\"task\":\"classification\",\"backend\":\"builtin\",\"data\":{\"collection\":\"tickets\","
-                        + "\"label_path\":\"label\"},\"algorithm\":\"logistic\",\"hyperparameters\":{\"c\":1},"
+                        + "\"label_path\":\"label\"},\"algorithm\":\"softmax_regression\",\"hyperparameters\":{\"epochs\":5},"
                         + "\"test_size\":0.25,\"deploy\":\"if_better\"}");
         assertThat(replayed.value().get("request_id").asText()).isEqualTo("github/d-1/replay-2");
         assertThat(replayed.value().get("hyperparameters").toString()).isEqualTo("{}");
+    }
+
+    @Test
+    void aTrainingRequestTheTrainingWorkerWouldDeadLetterFailsTheEventNamingEveryProblem() throws Exception {
+        RoutingRule rule = RoutingRuleTest.rule(
+                "{\"action\":\"request_training\",\"fixed\":{\"project\":\"p\","
+                        + "\"task\":\"classification\",\"backend\":\"builtin\",\"data\":{\"collection\":\"c\","
+                        + "\"label_path\":\"l\"}},\"paths\":{\"algorithm\":\"/payload/algo\",\"hyperparameters\":\"/payload/hp\"}}");
+
+        assertThatThrownBy(() -> APPLY.apply(rule, event("{\"algo\":\"xgboost\",\"hp\":{\"c\":1}}", 0)))
+                .isInstanceOf(RuleException.class)
+                .hasMessageContaining("the training request is invalid: ")
+                .hasMessageContaining("algorithm 'xgboost' is not a builtin algorithm")
+                .hasMessageContaining("hyperparameters.c is not a builtin hyperparameter");
     }
 
     @Test
@@ -133,7 +147,10 @@ class RuleApplicationTest {
                 + "\"task\":\"regression\",\"backend\":\"pgml\"},\"paths\":{\"data\":\"/payload/data\"}}");
 
         assertThatThrownBy(() -> APPLY.apply(rule, event("{\"data\":{\"collection\":\"c\",\"label_path\":\"l\"}}", 0)))
-                .hasMessage("rule 'r' (request_training): 'data' of backend pgml needs a string 'relation'");
+                .hasMessage("rule 'r' (request_training): the training request is invalid: data.collection is not"
+                        + " used by the pgml backend (it takes relation and label_column); data.label_path is not used"
+                        + " by the pgml backend (it takes relation and label_column); missing data.relation;"
+                        + " missing data.label_column");
         assertThat(APPLY.apply(rule, event("{\"data\":{\"relation\":\"t\",\"label_column\":\"y\"}}", 0))
                         .value()
                         .get("data")

@@ -2,11 +2,12 @@ package io.ragline.training.builtin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.contracts.Hyperparameters;
+import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.training.job.JobContext;
 import io.ragline.training.job.JobRunner;
 import io.ragline.training.job.Outcome;
 import io.ragline.training.job.TrainingBackend;
-import io.ragline.training.request.TrainingRequest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

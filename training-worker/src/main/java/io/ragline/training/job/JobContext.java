@@ -1,6 +1,6 @@
 package io.ragline.training.job;
 
-import io.ragline.training.request.TrainingRequest;
+import io.ragline.core.contracts.TrainingRequest;
 
 /**
  * One running job as its backend sees it: what to train, and whether to stop. The heartbeat sets

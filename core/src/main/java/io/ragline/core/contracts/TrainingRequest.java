@@ -1,4 +1,4 @@
-package io.ragline.training.request;
+package io.ragline.core.contracts;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.ragline.training.request;
+package io.ragline.core.contracts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

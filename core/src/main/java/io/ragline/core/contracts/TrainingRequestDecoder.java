@@ -1,4 +1,4 @@
-package io.ragline.training.request;
+package io.ragline.core.contracts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,9 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.core.consumer.JsonRecords;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.RecordDecoder;
-import io.ragline.training.builtin.Hyperparameters;
-import io.ragline.training.request.TrainingRequest.Backend;
-import io.ragline.training.request.TrainingRequest.Deploy;
+import io.ragline.core.contracts.TrainingRequest.Backend;
+import io.ragline.core.contracts.TrainingRequest.Deploy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -1,4 +1,4 @@
-package io.ragline.training.builtin;
+package io.ragline.core.contracts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
