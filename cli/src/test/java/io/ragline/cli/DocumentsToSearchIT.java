@@ -217,6 +217,50 @@ class DocumentsToSearchIT {
         assertThat(filtered).isEmpty();
     }
 
+    /**
+     * chunk_embeddings has no foreign key to chunks: the document's row lock and the delete trigger
+     * keep them in step. Versions published back to back race the embedding-worker (whose requests
+     * go obsolete while it embeds) and the ingest-worker (which replaces chunks under the same lock).
+     */
+    @Test
+    @Order(6)
+    void versionsRacingTheEmbeddingWorkerLeaveExactlyOneVectorPerLiveChunk() throws Exception {
+        String text = Files.readString(Path.of("/usr/share/common-licenses", "Apache-2.0"));
+        int documents = 12;
+        int versions = 4;
+        for (int v = 1; v <= versions; v++) {
+            for (int d = 0; d < documents; d++) {
+                // Version v of a document is v to 4v hundred characters of the licence: one to a few chunks.
+                int from = (d * 997 + v * 131) % (text.length() - 2_000);
+                publish("race-" + d, text.substring(from, from + 100 * v * (1 + d % 4)), v);
+            }
+            if (v == 1) { // the first versions embedded, so the later ones must delete their vectors
+                await().atMost(Duration.ofMinutes(2))
+                        .until(() -> (long) db.queryValue("select count(*) from documents where external_id like"
+                                        + " 'race-%' and status = 'embedded'")
+                                == documents);
+            }
+        }
+        await().atMost(Duration.ofMinutes(4))
+                .until(() -> (long) db.queryValue("select count(*) from documents where external_id like 'race-%'"
+                                + " and status = 'embedded' and version = " + versions)
+                        == documents);
+
+        assertThat((long) db.queryValue("select count(*) from chunk_embeddings e where not exists"
+                        + " (select 1 from chunks ch where ch.id = e.chunk_id)"))
+                .as("vectors without their chunk")
+                .isZero();
+        assertThat((long) db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id ="
+                        + " e.chunk_id where e.collection_id <> ch.collection_id"))
+                .isZero();
+        assertThat((long) db.queryValue("select count(*) from documents d where d.external_id like 'race-%' and"
+                        + " (d.chunk_count < 1 or d.chunk_count <> (select count(*) from chunks ch where"
+                        + " ch.document_id = d.id) or d.chunk_count <> (select count(*) from chunk_embeddings e join"
+                        + " chunks ch on ch.id = e.chunk_id where ch.document_id = d.id))"))
+                .as("documents whose chunks and vectors do not match one for one")
+                .isZero();
+    }
+
     private static HttpResponse<String> post(String body) throws Exception {
         return http.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + searchPort + "/search"))
