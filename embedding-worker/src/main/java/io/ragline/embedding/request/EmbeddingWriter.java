@@ -45,6 +45,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     private final Counter failed;
     private final Counter chunks;
     private final Timer inference;
+    private final Timer vectorWrite;
 
     public EmbeddingWriter(
             CollectionCatalog catalog, Function<Collection, EmbeddingProvider> providers, MeterRegistry registry) {
@@ -58,6 +59,9 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         this.chunks = Counter.builder("ragline.embedding.chunks").register(registry);
         this.inference = Timer.builder("ragline.embedding.inference")
                 .description("Time to embed the chunks of one batch and model")
+                .register(registry);
+        this.vectorWrite = Timer.builder("ragline.embedding.vector.write")
+                .description("Time to write the vectors of one batch (one binary COPY)")
                 .register(registry);
     }
 
@@ -150,7 +154,9 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                 embedded.increment();
             }
         }
+        Timer.Sample copy = Timer.start();
         VectorWriter.write(c, vectorRows); // one COPY for the whole batch
+        copy.stop(vectorWrite);
     }
 
     /**

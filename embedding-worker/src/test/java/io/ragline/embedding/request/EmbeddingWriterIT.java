@@ -62,6 +62,9 @@ class EmbeddingWriterIT {
                         + " and payload->>'type' = 'document.embedded'"))
                 .isEqualTo(1);
         assertThat(outcome("duplicate")).isEqualTo(1.0);
+        assertThat(registry.get("ragline.embedding.vector.write").timer().count())
+                .as("the batch's COPY is timed")
+                .isPositive();
 
         write(List.of(request)); // delivered once more, later
         assertThat(outcome("duplicate")).isEqualTo(2.0);
