@@ -29,7 +29,14 @@ public final class KafkaTopics {
 
     /** A new topic named {@code base-<random>} with {@code partitions} partitions. */
     public static String create(String base, int partitions) {
-        String name = base + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return createNamed(base + "-" + UUID.randomUUID().toString().substring(0, 8), partitions);
+    }
+
+    /**
+     * A new topic of exactly this name (one a worker derives from {@code RAGLINE_TOPIC_PREFIX}, say)
+     * with {@code partitions} partitions, created before the worker would create it with its default.
+     */
+    public static String createNamed(String name, int partitions) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
                     .all()

@@ -55,8 +55,11 @@ public final class TcpProxy implements AutoCloseable {
         sockets.clear();
     }
 
-    /** Listens again on the same port. */
+    /** Listens again on the same port (nothing to do if it listens). */
     public synchronized void restore() {
+        if (!server.isClosed()) {
+            return;
+        }
         server = bind(port);
         accept(server);
     }

@@ -4,15 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.Env;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,7 +33,6 @@ class TrainingJobsIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
 
-    static final ObjectMapper JSON = new ObjectMapper();
     static final List<String> SECTIONS = List.of("games", "science", "sound", "net");
     static final String COLLECTION = "packages";
 
@@ -49,11 +43,7 @@ class TrainingJobsIT {
     @BeforeAll
     static void start() throws Exception {
         prefix = "train" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Env env = new Env(env(db, prefix));
-        var wiring = TrainingWorker.wiring(env);
-        env.validate();
-        runtime = WorkerRuntime.start("training-it", 0, env);
-        wiring.accept(runtime);
+        runtime = TrainingFixtures.startWorker("training-it", env(db, prefix));
         // 110 per section: 100 for training and evaluation, 10 arriving later to be labelled.
         List<PackageCorpus.Package> all = PackageCorpus.read(SECTIONS, 110).packages();
         List<PackageCorpus.Package> corpus = new ArrayList<>();
@@ -99,15 +89,7 @@ class TrainingJobsIT {
     }
 
     static Object value(String sql, Object... args) throws Exception {
-        try (Connection c = db.connect();
-                PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                s.setObject(i + 1, args[i]);
-            }
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getObject(1) : null;
-            }
-        }
+        return TrainingFixtures.value(db, sql, args);
     }
 
     static String status(String requestId) throws Exception {
@@ -123,19 +105,7 @@ class TrainingJobsIT {
     }
 
     static List<JsonNode> events(String type, String project) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        try (Connection c = db.connect();
-                PreparedStatement s = c.prepareStatement("select payload::text from outbox where topic ="
-                        + " 'pipeline-events' and key = ? and payload->>'type' = ? order by id")) {
-            s.setString(1, project);
-            s.setString(2, type);
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    out.add(JSON.readTree(rs.getString(1)));
-                }
-            }
-        }
-        return out;
+        return TrainingFixtures.events(db, type, project);
     }
 
     @Test
@@ -303,30 +273,11 @@ class TrainingJobsIT {
     }
 
     static double requests(String outcome) {
-        var c = runtime.registry()
-                .find("ragline.training.requests")
-                .tag("outcome", outcome)
-                .counter();
-        return c == null ? 0 : c.count();
+        return TrainingFixtures.count(runtime, "ragline.training.requests", "outcome", outcome);
     }
 
     /** The group's committed offset of one partition of the training topic (-1 if none). */
     static long committed(int partition) throws Exception {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                KafkaTopics.bootstrapServers()))) {
-            return admin
-                    .listConsumerGroupOffsets("ragline-training")
-                    .partitionsToOffsetAndMetadata()
-                    .get()
-                    .entrySet()
-                    .stream()
-                    .filter(e -> e.getKey().topic().equals(prefix + "training")
-                            && e.getKey().partition() == partition
-                            && e.getValue() != null)
-                    .mapToLong(e -> e.getValue().offset())
-                    .max()
-                    .orElse(-1);
-        }
+        return TrainingFixtures.committed("ragline-training", prefix + "training", partition);
     }
 }
