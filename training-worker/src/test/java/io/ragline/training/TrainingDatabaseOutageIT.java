@@ -145,11 +145,18 @@ class TrainingDatabaseOutageIT {
         proxy.cut();
         await("the outcome's write retried while the database is away")
                 .atMost(Duration.ofMinutes(2))
-                .until(() -> loggedFor(jobId, "recording the outcome of") && loggedFor(jobId, "failed (try 3)"));
+                .until(() -> loggedFor(jobId, "recording the outcome of") && loggedFor(jobId, "failed (try 6)"));
         assertThat(status("writer-1")).isEqualTo("running");
         assertThat(value("select count(*) from models where project = 'writer'"))
                 .isEqualTo(0L);
         proxy.restore();
+        // The next try is about 8 s away (backoff), beyond the 5 s after which another worker would
+        // take the job for dead: the heartbeat, still running while the outcome waits, shows it alive.
+        Object back = value("select extract(epoch from now())");
+        await("a heartbeat while the outcome waits for its next try")
+                .atMost(Duration.ofSeconds(6))
+                .until(() -> Boolean.TRUE.equals(db.queryValue("select status = 'running' and heartbeat_at >"
+                        + " to_timestamp(" + back + ") from training_jobs where request_id = 'writer-1'")));
 
         await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("writer-1")));
         assertThat(jobs("requeued")).isEqualTo(requeued);

@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,8 +122,12 @@ public final class JobRunner {
         active.add(job);
         metrics.started();
         long started = System.nanoTime();
+        // Once training has ended, the heartbeat goes on while the outcome is written (which a
+        // database outage can make last): a database that comes back must see this worker alive,
+        // not a stale job for the next worker to run again.
+        AtomicBoolean writing = new AtomicBoolean();
         ScheduledFuture<?> beat = heartbeats.scheduleWithFixedDelay(
-                () -> beat(job),
+                () -> beat(job, writing),
                 settings.heartbeat().toMillis(),
                 settings.heartbeat().toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -130,25 +135,25 @@ public final class JobRunner {
         try {
             Outcome trained;
             try {
-                trained = backends.get(r.backend()).train(job);
+                try {
+                    trained = backends.get(r.backend()).train(job);
+                } finally {
+                    writing.set(true);
+                }
                 if (job.stopping()) {
                     throw new TrainingBackend.StoppedException("stopped (" + job.stop() + ") as training ended");
                 }
             } catch (TrainingBackend.StoppedException e) {
-                beat.cancel(false);
                 outcome = finisher.stopped(job);
                 return !outcome.equals("requeued") && !outcome.equals("lost");
             } catch (TrainingBackend.JobFailure e) {
-                beat.cancel(false);
                 outcome = finisher.failed(job, e.getMessage()) ? "failed" : "lost";
                 return !outcome.equals("lost");
             } catch (InterruptedException e) {
-                beat.cancel(false);
                 job.abandon();
                 outcome = finisher.stopped(job);
                 throw e;
             } catch (Exception e) {
-                beat.cancel(false);
                 if (job.stopping()) {
                     outcome = finisher.stopped(job);
                     return !outcome.equals("requeued") && !outcome.equals("lost");
@@ -163,7 +168,6 @@ public final class JobRunner {
                 outcome = finisher.failed(job, describe(e)) ? "failed" : "lost";
                 return !outcome.equals("lost");
             }
-            beat.cancel(false);
             outcome = finisher.succeeded(job, trained) ? "succeeded" : "lost";
             // Lost: the row is not final and not ours; claim again, which watches it until final
             // or applies the stale-job policy, so nothing commits a request whose row is running.
@@ -177,9 +181,12 @@ public final class JobRunner {
         }
     }
 
-    private void beat(JobContext job) {
+    private void beat(JobContext job, AtomicBoolean writing) {
         try {
             var state = store.heartbeat(job.jobId(), worker);
+            if (writing.get()) {
+                return; // the finisher decides now; the row only needs to look alive
+            }
             if (state.isEmpty()) {
                 log.warn("{} is no longer this worker's running job; stopping it", job);
                 job.lose();
