@@ -110,26 +110,14 @@ class OperatorCommandsIT {
                     jsonl, "{\"id\":\"faq-3\",\"content\":\"Coffee beans are ground just before brewing.\"}\n");
             JavaProcess paused = CliProcess.start(env, "publish", jsonl.toString(), "--collection", "notes");
             assertThat(paused.waitFor(60)).as(paused.stderr()).isZero();
-            await().atMost(Duration.ofMinutes(2)).until(() -> {
-                var skipped = runtime.registry()
-                        .find("ragline.embedding.requests")
-                        .tag("outcome", "paused")
-                        .counter();
-                return skipped != null && skipped.count() == 1.0;
-            });
+            awaitPausedSkips(runtime, 1);
             assertThat(db.queryValue("select status from documents where external_id = 'faq-3'"))
                     .isEqualTo("chunked");
             // The same content again: a new version that keeps its chunks, and a new request for it
             // (the first one names a version that is no longer the document's).
             JavaProcess again = CliProcess.start(env, "publish", jsonl.toString(), "--collection", "notes");
             assertThat(again.waitFor(60)).as(again.stderr()).isZero();
-            await().atMost(Duration.ofMinutes(2)).until(() -> {
-                var skipped = runtime.registry()
-                        .find("ragline.embedding.requests")
-                        .tag("outcome", "paused")
-                        .counter();
-                return skipped != null && skipped.count() == 2.0;
-            });
+            awaitPausedSkips(runtime, 2);
             assertThat(db.queryValue("select version from documents where external_id = 'faq-3'"))
                     .isEqualTo(2L);
             JavaProcess resume = CliProcess.start(env, "collections", "update", "notes", "--status", "active");
@@ -153,5 +141,16 @@ class OperatorCommandsIT {
             assertThat((long) db.queryValue("select count(*) from chunk_embeddings"))
                     .isZero();
         }
+    }
+
+    /** Waits until the embedding-worker has skipped {@code count} requests of a paused collection. */
+    private static void awaitPausedSkips(WorkerRuntime runtime, int count) {
+        await().atMost(Duration.ofMinutes(2)).until(() -> {
+            var skipped = runtime.registry()
+                    .find("ragline.embedding.requests")
+                    .tag("outcome", "paused")
+                    .counter();
+            return skipped != null && skipped.count() == count;
+        });
     }
 }
