@@ -18,13 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -57,21 +53,14 @@ class DocumentsToSearchIT {
     @BeforeAll
     static void start() throws Exception {
         prefix = "e2e" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KafkaTopics.bootstrapServers()))) {
-            // One partition, so the poison test can check that the partition keeps flowing.
-            admin.createTopics(List.of(new NewTopic(prefix + "documents", 1, (short) 1)))
-                    .all()
-                    .get(30, TimeUnit.SECONDS);
-        }
+        // One partition, so the poison test can check that the partition keeps flowing.
+        KafkaTopics.createNamed(prefix + "documents", 1);
         try (ServerSocket s = new ServerSocket(0)) {
             searchPort = s.getLocalPort();
         }
-        Map<String, String> env = new HashMap<>(db.env());
-        env.put("RAGLINE_ADMIN_PORT", "0");
+        Map<String, String> env = AllWorkers.env(db.env());
         env.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
-        env.put("RAGLINE_HTTP_PORT", "0"); // webhooks
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
-        env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         env.put("RAGLINE_DOCUMENT_MAX_BYTES", "100000");
         runtime = AllWorkers.start(env);
         producer = KafkaTopics.producer();

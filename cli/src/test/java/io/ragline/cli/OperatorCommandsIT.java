@@ -32,12 +32,7 @@ class OperatorCommandsIT {
         String prefix = "ops" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
-        Map<String, String> workers = new HashMap<>(env);
-        workers.put("RAGLINE_ADMIN_PORT", "0");
-        workers.put("RAGLINE_HTTP_PORT", "0");
-        workers.put("RAGLINE_SEARCH_PORT", "0");
-        workers.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
-        try (WorkerRuntime runtime = AllWorkers.start(workers)) {
+        try (WorkerRuntime runtime = AllWorkers.start(AllWorkers.env(env))) {
             JavaProcess bad = CliProcess.start(
                     env, "collections", "create", "notes", "--model", "no-such-model", "--chunk-overlap", "300");
             assertThat(bad.waitFor(60)).isEqualTo(2);

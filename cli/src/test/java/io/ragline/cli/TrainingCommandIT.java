@@ -43,9 +43,7 @@ class TrainingCommandIT {
         String prefix = "trcli" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
-        Map<String, String> workers = new HashMap<>(env);
-        workers.put("RAGLINE_ADMIN_PORT", "0");
-        workers.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
+        Map<String, String> workers = AllWorkers.env(env);
         workers.put("RAGLINE_TRAINING_HEARTBEAT", "500ms");
         workers.put("RAGLINE_TRAINING_STALE_AFTER", "5s");
         workers.put("RAGLINE_TRAINING_SCHEDULER", "off");

@@ -11,7 +11,6 @@ import io.ragline.training.TrainingWorker;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Assumptions;
@@ -41,10 +40,8 @@ class TrainingCronIT {
                         + "', cron.database_name=" + cronDatabase + ")");
 
         String prefix = "trcron" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Map<String, String> workers = new HashMap<>(db.env());
+        Map<String, String> workers = AllWorkers.env(db.env());
         workers.put("RAGLINE_TOPIC_PREFIX", prefix);
-        workers.put("RAGLINE_ADMIN_PORT", "0");
-        workers.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         workers.put("RAGLINE_TRAINING_SCHEDULER", "off"); // only pg_cron may request the training
         Env e = new Env(workers);
         var dispatcher = EventDispatcher.wiring(e);

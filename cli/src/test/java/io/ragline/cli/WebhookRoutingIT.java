@@ -24,9 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -77,14 +74,9 @@ class WebhookRoutingIT {
     @BeforeAll
     static void start() throws Exception {
         prefix = "route" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KafkaTopics.bootstrapServers()))) {
-            // One partition, so the poison test can check that the partition keeps flowing.
-            admin.createTopics(List.of(
-                            new NewTopic(prefix + "claude_events", 1, (short) 1),
-                            new NewTopic(prefix + "training", 1, (short) 1)))
-                    .all()
-                    .get(30, TimeUnit.SECONDS);
-        }
+        // One partition, so the poison test can check that the partition keeps flowing.
+        KafkaTopics.createNamed(prefix + "claude_events", 1);
+        KafkaTopics.createNamed(prefix + "training", 1);
         webhookPort = freePort();
         searchPort = freePort();
         Path rules = Files.createTempFile("routing-rules", ".json");
@@ -92,11 +84,9 @@ class WebhookRoutingIT {
         rules.toFile().deleteOnExit();
         env = new HashMap<>(db.env());
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
-        Map<String, String> workers = new HashMap<>(env);
-        workers.put("RAGLINE_ADMIN_PORT", "0");
+        Map<String, String> workers = AllWorkers.env(env);
         workers.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
         workers.put("RAGLINE_HTTP_PORT", String.valueOf(webhookPort));
-        workers.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         workers.put("RAGLINE_WEBHOOK_GITHUB_SCHEME", "github");
         workers.put("RAGLINE_WEBHOOK_GITHUB_SECRET", SECRET);
         workers.put("RAGLINE_ROUTING_RULES", rules.toString());
