@@ -183,6 +183,32 @@ class TrainingJobsIT {
     }
 
     @Test
+    void aModelTheDatabaseRefusesForGoodFailsTheJobInsteadOfRetryingForever() throws Exception {
+        // A constraint of the operator's (or a bug of ours) that rejects this project's models.
+        db.execute("create function refuse_model() returns trigger language plpgsql as $$ begin"
+                + " raise exception 'models of project refused are not accepted' using errcode = 'check_violation';"
+                + " end $$");
+        db.execute("create trigger refuse_model before insert on models for each row when"
+                + " (new.project = 'refused') execute function refuse_model()");
+        try {
+            var sent = send("refused", request("refused-1", "refused", "{\"epochs\":5}"));
+
+            await().atMost(Duration.ofMinutes(2)).until(() -> "failed".equals(status("refused-1")));
+            assertThat((String) value("select error from training_jobs where request_id = 'refused-1'"))
+                    .startsWith("the trained model could not be recorded: ")
+                    .contains("models of project refused are not accepted");
+            assertThat(value("select count(*) from models where project = 'refused'"))
+                    .isEqualTo(0L);
+            assertThat(events("training.failed", "refused")).hasSize(1);
+            assertThat(value("select attempts from training_jobs where request_id = 'refused-1'"))
+                    .isEqualTo(1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> committed(sent.partition()) > sent.offset());
+        } finally {
+            db.execute("drop trigger refuse_model on models");
+        }
+    }
+
+    @Test
     void aCancelledRunningJobEndsCancelled() throws Exception {
         send("slow", request("slow-1", "slow", "{\"epochs\":100000,\"epoch_pause_ms\":20}"));
         await().atMost(Duration.ofMinutes(1)).until(() -> "running".equals(status("slow-1")));

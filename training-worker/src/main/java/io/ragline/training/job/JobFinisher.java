@@ -1,6 +1,8 @@
 package io.ragline.training.job;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.core.consumer.FailureKind;
+import io.ragline.core.consumer.FailurePolicy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * with it: the model, its metrics, the deployment switch and the event. Only while the row is
  * still this worker's running job: a worker that lost it (declared dead meanwhile) writes nothing.
  * A database that fails is retried with backoff (up to 30 s apart) for as long as the job is not
- * being stopped, so a trained model outlives a database restart; a worker shutting down gives up
+ * being stopped (but a data or constraint error, which would fail again, is not: a model refused
+ * fails the job with that reason), so a trained model outlives a database restart; a worker shutting down gives up
  * after a few tries, and the row, whose heartbeat has stopped, goes to the stale-job policy of the
  * worker that receives the request next.
  */
@@ -24,6 +27,7 @@ final class JobFinisher {
     private static final Logger log = LoggerFactory.getLogger(JobFinisher.class);
     private static final int TRIES = 6;
     private static final Duration MAX_WAIT = Duration.ofSeconds(30);
+    private static final FailurePolicy POLICY = FailurePolicy.defaults();
 
     private final DataSource dataSource;
     private final JobEvents events;
@@ -58,6 +62,9 @@ final class JobFinisher {
                     throw e;
                 }
             } catch (SQLException | RuntimeException e) {
+                if (POLICY.classify(e) == FailureKind.POISON) {
+                    throw new OutcomeRefused(e); // a data or constraint error: the same write fails again
+                }
                 if (attempt >= TRIES && job.stopping()) {
                     log.error("cannot record the outcome of {} after {} tries: {}", job, attempt, e.toString());
                     return false;
@@ -74,7 +81,37 @@ final class JobFinisher {
         }
     }
 
+    /** The database refused an outcome for good (SQLSTATE class 22 or 23): retrying cannot help. */
+    private static final class OutcomeRefused extends RuntimeException {
+        OutcomeRefused(Exception cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /** {@link #owned}, where an outcome refused for good leaves the job as it is (the stale-job policy decides). */
+    private boolean ownedOrLost(JobContext job, Work work) throws InterruptedException {
+        try {
+            return owned(job, work);
+        } catch (OutcomeRefused e) {
+            log.error("the database refused to record the outcome of {}: {}", job, e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * Records the model, its metrics and the event; if the database refuses them for good, the job
+     * fails with that reason instead of retrying the same write forever.
+     */
     boolean succeeded(JobContext job, Outcome o) throws InterruptedException {
+        try {
+            return writeSuccess(job, o);
+        } catch (OutcomeRefused e) {
+            log.error("the database refused the model of {}: {}", job, e.getMessage());
+            return failed(job, "the trained model could not be recorded: " + e.getMessage());
+        }
+    }
+
+    private boolean writeSuccess(JobContext job, Outcome o) throws InterruptedException {
         return owned(job, c -> {
             String project = job.request().project();
             Optional<Long> current = JobRunner.deployed(c, project, true);
@@ -135,7 +172,7 @@ final class JobFinisher {
     }
 
     boolean failed(JobContext job, String error) throws InterruptedException {
-        return owned(job, c -> {
+        return ownedOrLost(job, c -> {
             setStatus(c, job, "failed", error);
             events.write(c, job.jobId(), "training.failed", null, error);
             log.warn("{} failed: {}", job, error);
@@ -147,7 +184,7 @@ final class JobFinisher {
     String stopped(JobContext job) throws InterruptedException {
         switch (job.stop()) {
             case CANCELLED -> {
-                boolean done = owned(job, c -> {
+                boolean done = ownedOrLost(job, c -> {
                     setStatus(c, job, "cancelled", "cancelled while running");
                     events.write(c, job.jobId(), "training.cancelled", null, null);
                     return true;
@@ -168,7 +205,7 @@ final class JobFinisher {
     /** Back to {@code queued} for the next claim; a stop by shutdown does not count as an attempt. */
     boolean requeue(JobContext job, String why) throws InterruptedException {
         boolean shutdown = job.stop() == JobContext.Stop.ABANDONED;
-        return owned(job, c -> {
+        return ownedOrLost(job, c -> {
             try (PreparedStatement s = c.prepareStatement("update training_jobs set status = 'queued', worker = null,"
                     + " heartbeat_at = null, error = ?, attempts = attempts - ? where id = ?")) {
                 s.setString(1, why);
