@@ -10,6 +10,8 @@ import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /webhooks/{source}}: size limit, signature on the raw bytes, rate limit, JSON, then
- * one committed {@code claude_events} row; 2xx only after the commit (also for a duplicate). The
+ * one committed {@code claude_events} row; 2xx only after the commit (also for a duplicate: the
+ * same delivery id, or for GitHub the same body, again). The
  * order of the checks is the order of the status codes a sender can get: 404 unknown source, 405
  * not POST, 413 too large (from Content-Length before reading, or after reading one byte past the
  * limit), 401 signature, 429 over the source's rate, 400 not a JSON object or no id/type, 503 the
@@ -221,7 +224,16 @@ final class WebhookReceiver implements HttpHandler {
                 eventType,
                 new String(body, StandardCharsets.UTF_8),
                 headers(ex, endpoint.verifier()),
-                endpoint.source().priority());
+                endpoint.source().priority(),
+                verified.replayableBody() ? sha256(body) : null);
+    }
+
+    private static byte[] sha256(byte[] body) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(body);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     private static String text(JsonNode root, String field) {

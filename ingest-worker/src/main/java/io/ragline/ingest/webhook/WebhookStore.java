@@ -12,7 +12,9 @@ import javax.sql.DataSource;
  * autocommitted statement). The table's trigger (migration V5) writes the outbox row in the same
  * transaction, exactly as for a row a SQL client inserts, so both paths reach the
  * {@code claude_events} topic the same way. A redelivery (same source and delivery id) changes
- * nothing and is reported as a duplicate.
+ * nothing and is reported as a duplicate; so does, for a scheme whose signature leaves the body
+ * replayable (GitHub), the same body again under another delivery id: such rows keep the SHA-256
+ * of the raw body, unique per source (migration V11).
  *
  * <p>One budget bounds a call: the wait for a connection (the pool's connection timeout, set to the
  * same budget) and then the insert, whose socket may stay silent only for what is left of it. That
@@ -21,8 +23,9 @@ import javax.sql.DataSource;
  * when the network has gone silent.
  */
 public final class WebhookStore {
+    /** Any conflict: on (source, delivery_id), or on (source, payload_sha256) where that is set. */
     static final String INSERT = "insert into claude_events (source, delivery_id, event_type, payload, headers,"
-            + " priority) values (?, ?, ?, ?::jsonb, ?::jsonb, ?) on conflict (source, delivery_id) do nothing";
+            + " priority, payload_sha256) values (?, ?, ?, ?::jsonb, ?::jsonb, ?, ?) on conflict do nothing";
 
     /** The least an insert gets when the connection came at the end of the budget. */
     static final Duration MINIMUM_STATEMENT_TIME = Duration.ofMillis(250);
@@ -30,9 +33,20 @@ public final class WebhookStore {
     /** pgjdbc sets the socket timeout on the calling thread; the executor is only checked for null. */
     private static final Executor DIRECT = Runnable::run;
 
-    /** What a stored webhook becomes: payload and headers are JSON text, already validated. */
+    /**
+     * What a stored webhook becomes: payload and headers are JSON text, already validated.
+     *
+     * @param payloadSha256 the SHA-256 of the raw body when the body identifies the delivery too
+     *     (its signature covers no timestamp or delivery id), else null
+     */
     public record Event(
-            String source, String deliveryId, String eventType, String payload, String headers, int priority) {}
+            String source,
+            String deliveryId,
+            String eventType,
+            String payload,
+            String headers,
+            int priority,
+            byte[] payloadSha256) {}
 
     public enum Outcome {
         STORED,
@@ -76,6 +90,7 @@ public final class WebhookStore {
                 s.setString(4, e.payload());
                 s.setString(5, e.headers());
                 s.setShort(6, (short) e.priority());
+                s.setBytes(7, e.payloadSha256());
                 return s.executeUpdate() == 1 ? Outcome.STORED : Outcome.DUPLICATE;
             }
         }
