@@ -14,13 +14,19 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A loopback TCP proxy in front of a real server. {@link #cut()} makes the server look stopped to
  * everything behind the proxy (open connections drop, new ones are refused) without stopping the
- * server that other tests share; {@link #restore()} brings it back on the same port.
+ * server that other tests share; {@link #blackhole()} makes it look unreachable the silent way (a
+ * dead route or a firewall that drops packets: nothing is refused, nothing answers);
+ * {@link #restore()} brings it back on the same port.
  */
 public final class TcpProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final int port;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    /** Connections accepted while black-holed: never connected upstream, never answered. */
+    private final Set<Socket> held = ConcurrentHashMap.newKeySet();
+
     private volatile ServerSocket server;
+    private volatile boolean blackholed;
 
     public TcpProxy(String targetHost, int targetPort) {
         this.target = new InetSocketAddress(targetHost, targetPort);
@@ -51,17 +57,40 @@ public final class TcpProxy implements AutoCloseable {
         } catch (IOException ignored) {
             // closing is all we want
         }
-        sockets.forEach(TcpProxy::closeQuietly);
-        sockets.clear();
+        closeAll();
     }
 
-    /** Listens again on the same port (nothing to do if it listens). */
+    /**
+     * Stops carrying data without closing anything: bytes on open connections are swallowed, and
+     * new connections are accepted (the TCP handshake succeeds) but never reach the server. Reads
+     * behind the proxy block until their own timeouts, as on a network that went silent.
+     */
+    public synchronized void blackhole() {
+        blackholed = true;
+    }
+
+    /**
+     * Carries data again on the same port: after {@link #cut()} it listens again; after
+     * {@link #blackhole()} the connections that went silent are reset (their streams lost bytes)
+     * and new ones reach the server. Nothing to do if neither happened.
+     */
     public synchronized void restore() {
+        if (blackholed) {
+            closeAll();
+            blackholed = false;
+        }
         if (!server.isClosed()) {
             return;
         }
         server = bind(port);
         accept(server);
+    }
+
+    private void closeAll() {
+        sockets.forEach(TcpProxy::closeQuietly);
+        sockets.clear();
+        held.forEach(TcpProxy::closeQuietly);
+        held.clear();
     }
 
     @Override
@@ -86,6 +115,12 @@ public final class TcpProxy implements AutoCloseable {
                     while (!listening.isClosed()) {
                         try {
                             Socket client = listening.accept();
+                            synchronized (this) {
+                                if (blackholed) {
+                                    held.add(client);
+                                    continue;
+                                }
+                            }
                             Socket upstream = new Socket();
                             upstream.connect(target, 5000);
                             sockets.add(client);
@@ -110,6 +145,9 @@ public final class TcpProxy implements AutoCloseable {
                             OutputStream out = to.getOutputStream()) {
                         int n;
                         while ((n = in.read(buffer)) >= 0) {
+                            if (blackholed) {
+                                continue; // swallowed
+                            }
                             out.write(buffer, 0, n);
                             out.flush();
                         }

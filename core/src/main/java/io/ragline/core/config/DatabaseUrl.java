@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * A libpq connection URI ({@code postgresql://user:pass@host:port/db?sslmode=require}), the form
@@ -22,8 +23,33 @@ public record DatabaseUrl(
         parameters = Map.copyOf(parameters);
     }
 
-    /** Parses {@code raw}, or returns why it cannot be parsed; the reason never repeats a password. */
+    /**
+     * Parses {@code raw}, or returns why it cannot be parsed; the reason never repeats a password,
+     * and says how to write one with characters a URL reserves.
+     */
     public static Parsed parse(String raw) {
+        Parsed parsed;
+        try {
+            parsed = parseStrictly(raw);
+        } catch (IllegalArgumentException e) {
+            // URLDecoder's message quotes the text after the '%', which may be part of a password.
+            parsed = Parsed.error("has a '%' that does not start a %XX escape (write '%' itself as %25)");
+        }
+        if (parsed.url().isEmpty() && reservedInUserInfo(raw)) {
+            return Parsed.error(parsed.error() + " (the user name or password holds one of @ / ? # unencoded: write"
+                    + " them as %40 %2F %3F %23)");
+        }
+        return parsed;
+    }
+
+    /** Whether the text between {@code ://} and the last {@code @} holds a character URLs reserve. */
+    private static boolean reservedInUserInfo(String raw) {
+        int at = raw.lastIndexOf('@');
+        int start = userInfoStart(raw, at);
+        return at > start && raw.substring(start, at).chars().anyMatch(c -> "@/?#".indexOf(c) >= 0);
+    }
+
+    private static Parsed parseStrictly(String raw) {
         String s = raw.strip();
         String rest;
         if (s.startsWith("postgresql://")) {
@@ -145,10 +171,52 @@ public record DatabaseUrl(
         return sb.toString();
     }
 
-    /** A URL as text with any password masked, for messages about a URL that did not parse. */
+    /**
+     * A URL as text with its credentials masked, for messages about a URL that did not parse. A
+     * password may hold any character (unencoded {@code @ / ? #} too), so nothing between
+     * {@code ://} and the last {@code @} is shown but a user name of {@link #PLAIN_USER plain
+     * characters} before the first {@code :}, and secret query parameters are masked. Without an
+     * {@code @}, a "port" that is not a number may be a password whose {@code @host} was left out:
+     * then nothing after {@code ://} is shown.
+     */
     public static String mask(String raw) {
-        return raw.replaceAll("(://[^:/@?]*):[^@/?]*@", "$1:" + Secret.MASK + "@")
-                .replaceAll("(?i)((?:ssl)?password=|sslkey=)[^&]*", "$1" + Secret.MASK);
+        String s = SECRET_PARAMETER.matcher(raw).replaceAll("$1" + Secret.MASK);
+        int at = s.lastIndexOf('@');
+        int start = userInfoStart(s, at);
+        if (at >= start) {
+            String userInfo = s.substring(start, at);
+            int colon = userInfo.indexOf(':');
+            String user = colon >= 0 ? userInfo.substring(0, colon) : userInfo;
+            String shown =
+                    PLAIN_USER.matcher(user).matches() ? user + (colon >= 0 ? ":" + Secret.MASK : "") : Secret.MASK;
+            return s.substring(0, start) + shown + s.substring(at);
+        }
+        return hasPortNotANumber(s.substring(start)) ? s.substring(0, start) + Secret.MASK : s;
+    }
+
+    /** Where the user name would start: after the scheme's {@code ://} if one comes before {@code at}. */
+    private static int userInfoStart(String raw, int at) {
+        int scheme = raw.indexOf("://");
+        return scheme >= 0 && (at < 0 || scheme < at) ? scheme + 3 : 0;
+    }
+
+    /** A user name {@link #mask} shows: nothing a password could have spilled into. */
+    static final Pattern PLAIN_USER = Pattern.compile("[A-Za-z0-9._%-]*");
+
+    private static final Pattern SECRET_PARAMETER = Pattern.compile("(?i)((?:ssl)?password=|sslkey=)[^&]*");
+
+    /** Whether a host of the list (up to the first {@code / ? #}) has a "port" that is not a number. */
+    private static boolean hasPortNotANumber(String afterScheme) {
+        String hosts = afterScheme.split("[/?#]", 2)[0];
+        for (String h : hosts.split(",")) {
+            int colon = h.lastIndexOf(':');
+            if (colon >= 0
+                    && !h.endsWith("]")
+                    && !h.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String decode(String s) {

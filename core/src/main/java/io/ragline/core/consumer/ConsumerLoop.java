@@ -7,10 +7,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -31,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * batch, pauses the partitions and backs off (exponential, with jitter) while polling goes on, so
  * the consumer stays in its group; a poison record is dead-lettered alone; a fatal failure stops
  * the loop without committing. Other threads only call {@link #stop()}.
+ *
+ * <p>A record is dead-lettered once per offset in a process: a batch is rewound after its poison
+ * records went to the dead-letter topic (a transient failure writing the rest), so the loop
+ * remembers their offsets per partition and leaves them out of the retries, until the batch
+ * commits or the partition is revoked. Only records already dead-lettered are left out, so the
+ * others are retried as before.
  */
 public final class ConsumerLoop<T> implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
@@ -50,6 +58,8 @@ public final class ConsumerLoop<T> implements Runnable {
     private Instant pausedUntil;
     private Map<TopicPartition, Long> failingBatch = Map.of();
     private int failedAttempts;
+    /** Offsets dead-lettered and not yet committed, per partition. */
+    private final Map<TopicPartition, Set<Long>> deadLettered = new HashMap<>();
 
     /**
      * How the loop retries and how long it waits.
@@ -173,6 +183,14 @@ public final class ConsumerLoop<T> implements Runnable {
         long start = System.nanoTime();
         List<InboundRecord<T>> decoded = new ArrayList<>(all.size());
         for (ConsumerRecord<byte[], byte[]> r : all) {
+            if (wasDeadLettered(r)) {
+                log.debug(
+                        "{}-{}@{} was dead-lettered before this batch was rewound",
+                        r.topic(),
+                        r.partition(),
+                        r.offset());
+                continue;
+            }
             try {
                 decoded.add(new InboundRecord<>(r, decoder.decode(r)));
             } catch (PoisonRecordException | RuntimeException e) {
@@ -267,6 +285,16 @@ public final class ConsumerLoop<T> implements Runnable {
 
     private void succeeded(List<InboundRecord<T>> written, List<ConsumerRecord<byte[], byte[]>> all) {
         commit(all);
+        // Written with the batch's offsets (and committed, or stored by the sink): not redelivered.
+        PostgresBatchSink.nextOffsets(all).forEach((tp, next) -> {
+            Set<Long> offsets = deadLettered.get(tp);
+            if (offsets != null) {
+                offsets.removeIf(o -> o < next);
+                if (offsets.isEmpty()) {
+                    deadLettered.remove(tp);
+                }
+            }
+        });
         Map<String, Integer> perTopic = new HashMap<>();
         for (InboundRecord<T> r : written) {
             perTopic.merge(r.topic(), 1, Integer::sum);
@@ -284,6 +312,9 @@ public final class ConsumerLoop<T> implements Runnable {
             List<ConsumerRecord<byte[], byte[]>> all) {
         try {
             deadLetters.publish(record, reason, attempts);
+            deadLettered
+                    .computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new HashSet<>())
+                    .add(record.offset());
             metrics.deadLettered(record.topic());
             log.warn(
                     "dead-lettered {}-{}@{} to {}: {}",
@@ -333,6 +364,11 @@ public final class ConsumerLoop<T> implements Runnable {
             metrics.resumed();
             log.info("resumed partitions {}", names(paused));
         }
+    }
+
+    private boolean wasDeadLettered(ConsumerRecord<byte[], byte[]> r) {
+        Set<Long> offsets = deadLettered.get(new TopicPartition(r.topic(), r.partition()));
+        return offsets != null && offsets.contains(r.offset());
     }
 
     private int attempts(List<ConsumerRecord<byte[], byte[]>> all) {
@@ -399,6 +435,8 @@ public final class ConsumerLoop<T> implements Runnable {
             }
             failingBatch = Map.of();
             failedAttempts = 0;
+            // Another consumer takes them from their committed offsets and decides anew.
+            deadLettered.keySet().removeAll(partitions);
         }
 
         @Override
@@ -419,6 +457,7 @@ public final class ConsumerLoop<T> implements Runnable {
                     names(partitions));
             failingBatch = Map.of();
             failedAttempts = 0;
+            deadLettered.keySet().removeAll(partitions);
         }
     }
 

@@ -82,4 +82,74 @@ class DatabaseUrlTest {
         assertThat(DatabaseUrl.mask("postgresql://h/rag?user=a&password=hunter2&x=1"))
                 .isEqualTo("postgresql://h/rag?user=a&password=<masked>&x=1");
     }
+
+    @Test
+    void maskShowsNothingOfAPasswordHoldingCharactersThatURLsReserve() {
+        String[][] cases = {
+            {"postgresql://app:pa?ss@db:5432/rag", "postgresql://app:<masked>@db:5432/rag"},
+            {"postgresql://app:pa/ss@db:5432/rag", "postgresql://app:<masked>@db:5432/rag"},
+            {"postgresql://app:p@ss@db:5432/rag", "postgresql://app:<masked>@db:5432/rag"},
+            {"postgresql://app:pa#ss@db:5432/rag", "postgresql://app:<masked>@db:5432/rag"},
+            {
+                "postgresql://app:a?b/c@d#e@db:notaport/rag?sslmode=require",
+                "postgresql://app:<masked>@db:notaport/rag?sslmode=require"
+            },
+            {"postgres://app:pa:ss@db/rag", "postgres://app:<masked>@db/rag"},
+            // No user name, or one the password spilled into: the whole user part is masked.
+            {"postgresql://:pa?ss@db/rag", "postgresql://:<masked>@db/rag"},
+            {"postgresql://a/b:pa?ss@db/rag", "postgresql://<masked>@db/rag"},
+            {"postgresql://pa?ss@db/rag", "postgresql://<masked>@db/rag"},
+            // No scheme: still nothing before the last '@'.
+            {"app:pa?ss@db:5432/rag", "app:<masked>@db:5432/rag"},
+            // No '@' at all: a "port" that is not a number may be the password.
+            {"postgresql://app:pa?ss/rag", "postgresql://<masked>"},
+            {"postgresql://app:hunter2/rag", "postgresql://<masked>"},
+            {"app:pa?ss@h/rag?next=http://x", "app:<masked>@h/rag?next=http://x"},
+            {"postgresql://h1:5432,h2:5433/rag", "postgresql://h1:5432,h2:5433/rag"},
+            {"postgresql://app@h/rag?sslpassword=k?e@y#1&x=1", "postgresql://app@h/rag?sslpassword=<masked>&x=1"},
+        };
+        for (String[] c : cases) {
+            assertThat(DatabaseUrl.mask(c[0])).as(c[0]).isEqualTo(c[1]);
+        }
+    }
+
+    @Test
+    void aPasswordWithReservedCharactersIsNeitherEchoedNorLeftUnexplained() {
+        for (String password : new String[] {"pa?ss", "pa?s/s", "p@s?s", "pa?ss#1"}) {
+            String raw = "postgresql://app:" + password + "@db:5432/rag";
+
+            DatabaseUrl.Parsed parsed = DatabaseUrl.parse(raw);
+            Env env = new Env(java.util.Map.of("DATABASE_URL", raw, "KAFKA_BOOTSTRAP_SERVERS", "k:9092"));
+            CoreSettings.from(env, 9081);
+
+            assertThat(parsed.url()).as(raw).isEmpty();
+            assertThat(env.problems()).as(raw).hasSize(1);
+            assertThat(env.problems().get(0))
+                    .as(raw)
+                    .startsWith("DATABASE_URL='postgresql://app:<masked>@db:5432/rag' ")
+                    .contains("%40 %2F %3F %23")
+                    .doesNotContain(password);
+        }
+    }
+
+    @Test
+    void aPasswordWithAStrayPercentSignIsNotQuotedByTheDecoder() {
+        DatabaseUrl.Parsed parsed = DatabaseUrl.parse("postgresql://app:50%zz-hunter2@db:5432/rag");
+
+        assertThat(parsed.url()).isEmpty();
+        assertThat(parsed.error()).contains("%25").doesNotContain("zz").doesNotContain("hunter2");
+    }
+
+    @Test
+    void passwordsWithReservedCharactersThatDoParseAreNeverShown() {
+        for (String password : new String[] {"pa/ss", "p@ss", "pa#ss", "p@/#s"}) {
+            DatabaseUrl url = DatabaseUrl.parse("postgresql://app:" + password + "@db:5432/rag")
+                    .url()
+                    .orElseThrow();
+
+            assertThat(url.password().reveal()).isEqualTo(password);
+            assertThat(url.toString()).isEqualTo("postgresql://app:<masked>@db:5432/rag");
+            assertThat(url.jdbcUrl()).doesNotContain(password);
+        }
+    }
 }

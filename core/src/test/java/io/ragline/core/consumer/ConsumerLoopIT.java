@@ -202,6 +202,52 @@ class ConsumerLoopIT {
         }
     }
 
+    @Test
+    void aPoisonRecordInABatchRetriedThroughADatabaseOutageIsDeadLetteredOnce() throws Exception {
+        String topic = KafkaTopics.create("poisonoutage", 1);
+        try (TcpProxy proxy = TcpProxy.forDatabase()) {
+            Map<String, String> env = new HashMap<>(db.env());
+            env.put("DATABASE_URL", proxy.databaseUrl());
+            env.put("RAGLINE_RETRY_BACKOFF_INITIAL", "100ms");
+            env.put("RAGLINE_RETRY_BACKOFF_MAX", "500ms");
+            try (WorkerRuntime runtime = start(env, topic, AppliedTable.writer(0))) {
+                produce(topic, 3, i -> "before-" + i);
+                await().atMost(WAIT).until(() -> rowsOf(topic) == 3);
+
+                proxy.cut();
+                produce(topic, 3, i -> i == 1 ? "poison-during" : "during-" + i);
+                // Each retry decodes the batch again: wait for several of them.
+                await().atMost(WAIT).until(() -> transientPauses(runtime) >= 3);
+                proxy.restore();
+
+                await().atMost(WAIT).until(() -> rowsOf(topic) == 5);
+                await().atMost(WAIT).until(() -> committedOffsets(runtime, topic) == 6);
+                assertThat(distinctOf(topic)).isEqualTo(5);
+                String dlq = DeadLetters.topicOf(topic);
+                assertThat(KafkaTopics.read(dlq, 1, Duration.ofSeconds(30)))
+                        .extracting(ConsumerRecord::value)
+                        .containsExactly("poison-during");
+                assertThat(KafkaTopics.endOffsets(dlq).values().stream()
+                                .mapToLong(Long::longValue)
+                                .sum())
+                        .isEqualTo(1L);
+                assertThat(runtime.registry().scrape())
+                        .containsPattern("ragline_consumer_records_total\\{[^}]*outcome=\"dead_lettered\"[^}]*} 1.0");
+            }
+        }
+    }
+
+    private static double transientPauses(WorkerRuntime runtime) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "ragline_consumer_pauses_total\\{[^}]*kind=\"transient\"[^}]*} ([0-9.eE+]+)")
+                .matcher(runtime.registry().scrape());
+        double sum = 0;
+        while (m.find()) {
+            sum += Double.parseDouble(m.group(1));
+        }
+        return sum;
+    }
+
     // --- helpers ---
 
     private static WorkerRuntime start(Map<String, String> env, String topic, BatchWriter<String> writer) {

@@ -195,6 +195,72 @@ class ConsumerLoopTest {
     }
 
     @Test
+    void aPoisonRecordIsDeadLetteredOnceThoughItsBatchIsRetriedAfterATransientFailure() {
+        add(P0, 0, "a");
+        add(P0, 1, "poison-1");
+        add(P0, 2, "c");
+        sink.failNext(new SQLException("connection refused", "08001"));
+
+        loop.pollOnce(); // dead-letters poison-1, then the write fails: rewound
+        for (int retry = 0; retry < 2; retry++) {
+            assertThat(committed()).isEmpty();
+            clock.advance(Duration.ofMillis(1000));
+            loop.pollOnce(); // resume
+            add(P0, 0, "a"); // redelivered from the rewound position
+            add(P0, 1, "poison-1");
+            add(P0, 2, "c");
+            if (retry == 0) {
+                sink.failNext(new SQLException("connection refused", "08001"));
+            }
+            loop.pollOnce();
+        }
+
+        assertThat(deadLetters).containsExactly("poison-1|PoisonRecordException|1");
+        assertThat(sink.written).containsExactly("a", "c");
+        assertThat(committed()).containsEntry(P0, 3L);
+    }
+
+    @Test
+    void aRecordTheWriterRefusedIsNotWrittenOrDeadLetteredAgainWhenTheRestOfItsBatchIsRetried() {
+        add(P0, 0, "a");
+        add(P0, 1, "refused");
+        add(P0, 2, "c");
+        sink.refuseNamed("refused");
+        sink.failOnCall(2, new SQLException("connection refused", "08001"));
+
+        loop.pollOnce(); // call 1 names 'refused' (dead-lettered), call 2 fails: rewound
+        clock.advance(Duration.ofMillis(1000));
+        loop.pollOnce(); // resume
+        add(P0, 0, "a");
+        add(P0, 1, "refused");
+        add(P0, 2, "c");
+        loop.pollOnce();
+
+        assertThat(deadLetters).containsExactly("refused|PoisonRecordException|1");
+        assertThat(sink.written).containsExactly("a", "c");
+        assertThat(committed()).containsEntry(P0, 3L);
+    }
+
+    @Test
+    void anOffsetDeadLetteredBeforeItsPartitionWasRevokedIsDecidedAnewWhenItComesBack() {
+        add(P0, 0, "poison-1");
+        add(P1, 0, "b");
+        sink.failNext(new SQLException("connection refused", "08001"));
+        loop.pollOnce(); // poison-1 dead-lettered, batch rewound
+
+        consumer.rebalance(List.of(P1)); // P0 goes to another consumer, which dead-letters it too
+        consumer.rebalance(List.of(P0, P1));
+        consumer.seek(P0, 0);
+        clock.advance(Duration.ofMillis(1000));
+        loop.pollOnce(); // resume
+        add(P0, 0, "poison-1");
+        loop.pollOnce();
+
+        assertThat(deadLetters).hasSize(2);
+        assertThat(committed()).containsEntry(P0, 1L);
+    }
+
+    @Test
     void partitionsAssignedWhileBackingOffArePausedToo() {
         add(P0, 0, "a");
         sink.failNext(new SQLException("connection refused", "08001"));
@@ -240,9 +306,17 @@ class ConsumerLoopTest {
         private String anonymous;
         private String failingValue;
         private Exception failingWith;
+        private int failingCall;
+        private Exception failingCallWith;
 
         void failNext(Exception e) {
             next = e;
+        }
+
+        /** Fails the {@code call}-th call (counting from 1) with {@code e}. */
+        void failOnCall(int call, Exception e) {
+            failingCall = call;
+            failingCallWith = e;
         }
 
         void refuseNamed(String value) {
@@ -262,6 +336,9 @@ class ConsumerLoopTest {
         public void write(List<InboundRecord<String>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
                 throws Exception {
             calls++;
+            if (calls == failingCall) {
+                throw failingCallWith;
+            }
             if (next != null) {
                 Exception e = next;
                 next = null;

@@ -6,8 +6,10 @@ import java.util.function.Function;
 
 /**
  * GitHub: {@code X-Hub-Signature-256: sha256=<hex>}, HMAC-SHA256 of the body with the secret's
- * UTF-8 bytes. GitHub signs no timestamp, so there is no replay window to check; the delivery id
- * ({@code X-GitHub-Delivery}) makes a replay a duplicate.
+ * UTF-8 bytes. GitHub signs no timestamp, so there is no replay window to check, and signs neither
+ * {@code X-GitHub-Delivery} nor {@code X-GitHub-Event}: a replay under the same delivery id is a
+ * duplicate, and one under a new id is caught by the body, which the result marks
+ * {@linkplain Verified#replayableBody() replayable}.
  */
 final class GitHubWebhookVerifier implements WebhookVerifier {
     static final String SIGNATURE = "x-hub-signature-256";
@@ -34,7 +36,7 @@ final class GitHubWebhookVerifier implements WebhookVerifier {
         }
         for (HmacSha256 key : keys) {
             if (HmacSha256.equal(key.sign("", body), given)) {
-                return new Verified(header.apply(DELIVERY), header.apply(EVENT));
+                return new Verified(header.apply(DELIVERY), header.apply(EVENT), true);
             }
         }
         throw WebhookRejection.unauthorized("X-Hub-Signature-256 does not match");

@@ -10,21 +10,33 @@ import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /webhooks/{source}}: size limit, signature on the raw bytes, rate limit, JSON, then
- * one committed {@code claude_events} row; 2xx only after the commit (also for a duplicate). The
+ * one committed {@code claude_events} row; 2xx only after the commit (also for a duplicate: the
+ * same delivery id, or for GitHub the same body, again). The
  * order of the checks is the order of the status codes a sender can get: 404 unknown source, 405
  * not POST, 413 too large (from Content-Length before reading, or after reading one byte past the
  * limit), 401 signature, 429 over the source's rate, 400 not a JSON object or no id/type, 503 the
- * database is unavailable (nothing stored). Error bodies are {@code {"error":"..."}}.
+ * database is unavailable (nothing acknowledged). Error bodies are {@code {"error":"..."}}.
+ *
+ * <p>Two 503s come without waiting for the database. While it is known to be down (the last insert
+ * failed), one request at a time tries it (the probe) and the others are answered at once, so a
+ * burst during an outage neither queues behind inserts that will time out nor holds the threads.
+ * And a request that reached the server while every thread and queue slot was taken runs on an
+ * overflow thread ({@code overloaded} is true there) and is answered 503 before its body is read.
  */
 final class WebhookReceiver implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(WebhookReceiver.class);
@@ -37,6 +49,11 @@ final class WebhookReceiver implements HttpHandler {
     private static final int MAX_HEADER_VALUE = 512;
     private static final byte[] STORED = "{\"status\":\"stored\"}".getBytes(StandardCharsets.UTF_8);
     private static final byte[] DUPLICATE = "{\"status\":\"duplicate\"}".getBytes(StandardCharsets.UTF_8);
+    /** Seconds a sender is asked to wait after a 503. */
+    static final String RETRY_AFTER = "5";
+
+    private static final long OVERLOAD_WARNING_INTERVAL_NANOS =
+            Duration.ofSeconds(10).toNanos();
 
     /** One configured source: its settings, verifier and optional rate limiter. */
     record Endpoint(WebhookSettings.Source source, WebhookVerifier verifier, RateLimiter limiter) {}
@@ -45,13 +62,26 @@ final class WebhookReceiver implements HttpHandler {
     private final int maxBodyBytes;
     private final WebhookStore store;
     private final WebhookMetrics metrics;
+    private final BooleanSupplier overloaded;
     private final AtomicBoolean databaseDown = new AtomicBoolean();
+    /** Whether a request is trying the database while it is known to be down. */
+    private final AtomicBoolean probing = new AtomicBoolean();
 
-    WebhookReceiver(Map<String, Endpoint> endpoints, int maxBodyBytes, WebhookStore store, WebhookMetrics metrics) {
+    private final AtomicLong shed = new AtomicLong();
+    private final AtomicLong nextOverloadWarning = new AtomicLong(System.nanoTime());
+
+    /** @param overloaded true on a thread whose requests are to be answered 503 at once */
+    WebhookReceiver(
+            Map<String, Endpoint> endpoints,
+            int maxBodyBytes,
+            WebhookStore store,
+            WebhookMetrics metrics,
+            BooleanSupplier overloaded) {
         this.endpoints = Map.copyOf(endpoints);
         this.maxBodyBytes = maxBodyBytes;
         this.store = store;
         this.metrics = metrics;
+        this.overloaded = overloaded;
     }
 
     @Override
@@ -62,7 +92,7 @@ final class WebhookReceiver implements HttpHandler {
         try {
             Endpoint endpoint = endpoint(ex.getRequestURI().getRawPath());
             tag = endpoint.source().name();
-            status = receive(ex, endpoint);
+            status = overloaded.getAsBoolean() ? shed(ex) : receive(ex, endpoint);
         } catch (WebhookRejection r) {
             status = r.status();
             log.debug("webhook {} answered {}: {}", tag, status, r.getMessage());
@@ -103,11 +133,24 @@ final class WebhookReceiver implements HttpHandler {
             throw new WebhookRejection(429, "rate limit of " + endpoint.source().rateLimit() + " requests/s exceeded");
         }
         WebhookStore.Event event = event(ex, endpoint, verified, body);
+        boolean probe = false;
+        if (databaseDown.get()) {
+            if (!probing.compareAndSet(false, true)) {
+                log.debug(
+                        "webhook {} not stored: the database is down and another request is trying it", name(endpoint));
+                return unavailable(ex);
+            }
+            probe = true;
+        }
         WebhookStore.Outcome outcome;
         try {
             outcome = store.store(event);
         } catch (SQLException e) {
             return refused(ex, endpoint, e);
+        } finally {
+            if (probe) {
+                probing.set(false);
+            }
         }
         if (databaseDown.compareAndSet(true, false)) {
             log.info("webhooks are stored again");
@@ -181,7 +224,16 @@ final class WebhookReceiver implements HttpHandler {
                 eventType,
                 new String(body, StandardCharsets.UTF_8),
                 headers(ex, endpoint.verifier()),
-                endpoint.source().priority());
+                endpoint.source().priority(),
+                verified.replayableBody() ? sha256(body) : null);
+    }
+
+    private static byte[] sha256(byte[] body) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(body);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     private static String text(JsonNode root, String field) {
@@ -210,13 +262,44 @@ final class WebhookReceiver implements HttpHandler {
             throw WebhookRejection.badRequest("payload cannot be stored as jsonb (SQLSTATE " + state + ")");
         }
         if (databaseDown.compareAndSet(false, true)) {
-            log.warn("webhooks answered 503 until the database accepts them again: {}", e.toString());
+            log.warn(
+                    "webhooks answered 503 until the database accepts them again (one request at a time tries"
+                            + " it): {}",
+                    e.toString());
         } else {
-            log.debug("webhook {} not stored: {}", endpoint.source().name(), e.toString());
+            log.debug("webhook {} not stored: {}", name(endpoint), e.toString());
         }
-        ex.getResponseHeaders().set("Retry-After", "5");
+        return unavailable(ex);
+    }
+
+    private static int unavailable(HttpExchange ex) throws IOException {
+        ex.getResponseHeaders().set("Retry-After", RETRY_AFTER);
         respond(ex, 503, error("not stored: the database is unavailable, retry later"));
         return 503;
+    }
+
+    /**
+     * A request that found every thread busy and the queue full: 503 before reading the body, and
+     * the connection closed, so the sender's retry opens a new one.
+     */
+    private int shed(HttpExchange ex) throws IOException {
+        long n = shed.incrementAndGet();
+        long now = System.nanoTime();
+        long due = nextOverloadWarning.get();
+        if (now - due >= 0 && nextOverloadWarning.compareAndSet(due, now + OVERLOAD_WARNING_INTERVAL_NANOS)) {
+            log.warn(
+                    "webhook requests answered 503: every thread is busy and the queue is full ({} so far;"
+                            + " RAGLINE_WEBHOOK_THREADS, RAGLINE_WEBHOOK_DB_TIMEOUT)",
+                    n);
+        }
+        ex.getResponseHeaders().set("Retry-After", RETRY_AFTER);
+        ex.getResponseHeaders().set("Connection", "close");
+        respond(ex, 503, error("not stored: too many requests in progress, retry later"));
+        return 503;
+    }
+
+    private static String name(Endpoint endpoint) {
+        return endpoint.source().name();
     }
 
     private static byte[] error(String message) {

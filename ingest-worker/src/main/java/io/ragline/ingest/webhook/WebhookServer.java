@@ -28,24 +28,34 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The webhook HTTP server of the ingest-worker ({@code RAGLINE_HTTP_PORT}, ARCHITECTURE.md section
- * 8): a JDK HTTP server on a bounded pool of {@code RAGLINE_WEBHOOK_THREADS} threads (when its
- * queue is full the accepting thread runs the request itself, which slows accepting: back
- * pressure, not failure), and its own connection pool, so that webhooks neither starve nor are
- * starved by the consumers and a database outage is answered with 503 within
- * {@code RAGLINE_WEBHOOK_DB_TIMEOUT}. Closing stops accepting, lets requests in flight finish
- * (up to 2 s), then closes the pool.
+ * 8): a JDK HTTP server on a bounded pool of {@code RAGLINE_WEBHOOK_THREADS} threads and its own
+ * connection pool, so that webhooks neither starve nor are starved by the consumers, and a
+ * database outage is answered with 503 within {@code RAGLINE_WEBHOOK_DB_TIMEOUT} (the pool's
+ * connection timeout, and the bound of each insert). When the request queue is full, a request is
+ * handed to a small overflow pool that only answers 503 with {@code Retry-After}, so the server's
+ * dispatcher thread never runs a request and keeps accepting; when that is full too, the
+ * connection is closed. Closing stops accepting, lets requests in flight finish (up to 2 s), then
+ * closes the pool.
  */
 public final class WebhookServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebhookServer.class);
-    private static final int QUEUE = 1024;
+    /** Requests waiting for a thread. */
+    static final int QUEUE = 1024;
+    /** Requests waiting for an overflow thread, which answers each with 503 at once. */
+    private static final int OVERFLOW_THREADS = 2;
+
+    private static final int OVERFLOW_QUEUE = 1024;
 
     private final HttpServer server;
     private final ThreadPoolExecutor executor;
+    private final ThreadPoolExecutor overflow;
     private final HikariDataSource dataSource;
 
-    private WebhookServer(HttpServer server, ThreadPoolExecutor executor, HikariDataSource dataSource) {
+    private WebhookServer(
+            HttpServer server, ThreadPoolExecutor executor, ThreadPoolExecutor overflow, HikariDataSource dataSource) {
         this.server = server;
         this.executor = executor;
+        this.overflow = overflow;
         this.dataSource = dataSource;
     }
 
@@ -65,24 +75,29 @@ public final class WebhookServer implements AutoCloseable {
      * start rather than store webhooks that the V5 trigger would not publish.
      */
     public static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings) {
+        return start(runtime, settings, QUEUE);
+    }
+
+    /** {@link #start(WorkerRuntime, WebhookSettings)} with {@code queue} requests waiting at most. */
+    static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings, int queue) {
         CoreSettings core = runtime.settings();
         Migrations migrations = new Migrations(core.database(), core.schema(), runtime.processName() + "-webhooks");
         if (!migrations.upToDate()) {
             throw new IllegalStateException("schema " + core.schema() + " has pending migrations: run `ragline"
                     + " migrate` before serving webhooks");
         }
+        // A sender should hear 503 before its own timeout (GitHub's is 10 s): the budget bounds the
+        // wait for a connection, and the socket of a connection that went silent (the insert
+        // itself gets what is left of the budget, see WebhookStore).
         HikariDataSource dataSource = Database.pool(
                 core.database(),
                 core.schema(),
                 settings.poolSize(),
                 runtime.processName() + "-webhooks",
-                runtime.registry());
-        // Hikari's minimum is 250 ms; a sender should hear 503 well before its own timeout.
-        dataSource
-                .getHikariConfigMXBean()
-                .setConnectionTimeout(Math.max(250, settings.dbTimeout().toMillis()));
+                runtime.registry(),
+                new Database.Timeouts(settings.dbTimeout(), settings.dbTimeout()));
         try {
-            WebhookServer server = start(settings, dataSource, new WebhookMetrics(runtime.registry()), runtime);
+            WebhookServer server = start(settings, dataSource, new WebhookMetrics(runtime.registry()), runtime, queue);
             log.info(
                     "webhooks on port {}: POST /webhooks/{source} for {}",
                     server.port(),
@@ -97,7 +112,11 @@ public final class WebhookServer implements AutoCloseable {
     }
 
     private static WebhookServer start(
-            WebhookSettings settings, HikariDataSource dataSource, WebhookMetrics metrics, WorkerRuntime runtime) {
+            WebhookSettings settings,
+            HikariDataSource dataSource,
+            WebhookMetrics metrics,
+            WorkerRuntime runtime,
+            int queue) {
         RateLimiterRegistry limiters = RateLimiterRegistry.ofDefaults();
         Map<String, WebhookReceiver.Endpoint> endpoints = new LinkedHashMap<>();
         for (WebhookSettings.Source s : settings.sources().values()) {
@@ -117,26 +136,44 @@ public final class WebhookServer implements AutoCloseable {
         }
         TaggedRateLimiterMetrics.ofRateLimiterRegistry(limiters).bindTo(runtime.registry());
         WebhookReceiver receiver = new WebhookReceiver(
-                endpoints, settings.maxBodyBytes(), new WebhookStore(dataSource, settings.dbTimeout()), metrics);
+                endpoints,
+                settings.maxBodyBytes(),
+                new WebhookStore(dataSource, settings.dbTimeout()),
+                metrics,
+                () -> Thread.currentThread() instanceof OverflowThread);
 
+        // A request the busy threads cannot take goes to the overflow pool, which answers 503; one
+        // that pool cannot take either is refused (the JDK server closes its connection). Never
+        // CallerRunsPolicy: the caller is the server's only dispatcher thread, which would stop
+        // accepting for as long as the request takes.
+        AtomicInteger o = new AtomicInteger();
+        ThreadPoolExecutor overflow = new ThreadPoolExecutor(
+                OVERFLOW_THREADS,
+                OVERFLOW_THREADS,
+                0,
+                TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(OVERFLOW_QUEUE),
+                r -> new OverflowThread(r, "webhook-overflow-" + o.incrementAndGet()),
+                new ThreadPoolExecutor.AbortPolicy());
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(
                 settings.threads(),
                 settings.threads(),
                 0,
                 TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(QUEUE),
+                new ArrayBlockingQueue<>(queue),
                 r -> {
                     Thread t = new Thread(r, "webhook-http-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 },
-                new ThreadPoolExecutor.CallerRunsPolicy());
+                (r, pool) -> overflow.execute(r));
         HttpServer server;
         try {
             server = HttpServers.create(settings.httpPort(), 256);
         } catch (IOException e) {
             executor.shutdown();
+            overflow.shutdown();
             throw new UncheckedIOException(
                     "cannot serve webhooks on port " + settings.httpPort() + " (" + WebhookSettings.HTTP_PORT + ")", e);
         }
@@ -144,7 +181,15 @@ public final class WebhookServer implements AutoCloseable {
         server.createContext(WebhookReceiver.PATH, receiver);
         server.createContext("/", receiver);
         server.start();
-        return new WebhookServer(server, executor, dataSource);
+        return new WebhookServer(server, executor, overflow, dataSource);
+    }
+
+    /** A thread of the overflow pool: the receiver answers what runs on it with 503 at once. */
+    private static final class OverflowThread extends Thread {
+        OverflowThread(Runnable r, String name) {
+            super(r, name);
+            setDaemon(true);
+        }
     }
 
     private static String describe(WebhookSettings settings) {
@@ -173,13 +218,18 @@ public final class WebhookServer implements AutoCloseable {
     public void close() {
         server.stop(2);
         executor.shutdown();
+        overflow.shutdown();
         try {
             if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
                 executor.shutdownNow();
             }
+            if (!overflow.awaitTermination(1, TimeUnit.SECONDS)) {
+                overflow.shutdownNow();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             executor.shutdownNow();
+            overflow.shutdownNow();
         }
         dataSource.close();
         log.info("webhook server stopped");

@@ -28,8 +28,16 @@ public interface WebhookVerifier {
     /**
      * What the verified headers say: the delivery id and the event type, each null when the scheme
      * takes it from the payload instead.
+     *
+     * @param replayableBody the signature covers neither a timestamp nor the delivery id, so whoever
+     *     holds one signed body can send it again under a new delivery id: the body itself then
+     *     identifies the delivery too (see {@link WebhookStore})
      */
-    record Verified(String deliveryId, String eventType) {}
+    record Verified(String deliveryId, String eventType, boolean replayableBody) {
+        Verified(String deliveryId, String eventType) {
+            this(deliveryId, eventType, false);
+        }
+    }
 
     static WebhookVerifier of(Scheme scheme, List<Secret> secrets, Clock clock) {
         return switch (scheme) {

@@ -31,6 +31,9 @@ class GitHubWebhookVerifierTest {
 
         assertThat(v.deliveryId()).isEqualTo("72d3162e-cc78");
         assertThat(v.eventType()).isEqualTo("push");
+        assertThat(v.replayableBody())
+                .as("delivery id and event type are not signed")
+                .isTrue();
     }
 
     @Test

@@ -104,6 +104,43 @@ class WebhookReceiverIT {
     }
 
     @Test
+    void aSignedGitHubBodySentAgainUnderANewDeliveryIdIsADuplicateAndNotRoutedAgain() throws Exception {
+        String body = "{\"action\":\"opened\",\"issue\":{\"number\":17,\"title\":\"replay me\"}}";
+        HttpResponse<String> original = client.send(client.github("gh-original", "issues", body));
+        // Delivery id and event type are not signed: anyone holding the signed body can change them.
+        HttpResponse<String> replayed = client.send(client.github("gh-forged-id", "issues", body));
+        HttpResponse<String> retyped = client.send(client.github("gh-forged-id-2", "push", body));
+        HttpResponse<String> other = client.send(client.github(
+                "gh-other", "issues", "{\"action\":\"opened\",\"issue\":{\"number\":18,\"title\":\"new\"}}"));
+
+        assertThat(original.body()).isEqualTo("{\"status\":\"stored\"}");
+        assertThat(replayed.statusCode()).isEqualTo(200);
+        assertThat(replayed.body()).isEqualTo("{\"status\":\"duplicate\"}");
+        assertThat(retyped.body()).isEqualTo("{\"status\":\"duplicate\"}");
+        assertThat(other.body()).isEqualTo("{\"status\":\"stored\"}");
+        assertThat(db.queryValue("select string_agg(delivery_id, ',' order by id) from claude_events"
+                        + " where source = 'github' and payload->'issue'->>'number' = '17'"))
+                .isEqualTo("gh-original");
+        assertThat(db.queryValue("select count(*) from outbox where key like 'github/gh-forged-id%'"))
+                .isEqualTo(0L);
+        assertThat(runtime.registry().scrape())
+                .containsPattern("ragline_webhook_duplicates_total\\{[^}]*source=\"github\"[^}]*} 2.0");
+    }
+
+    @Test
+    void aStandardBodySentAgainUnderANewSignedIdIsANewDelivery() throws Exception {
+        String body = "{\"type\":\"invoice.paid\",\"data\":{\"n\":42}}";
+
+        assertThat(client.send(client.standard("standard", "msg_same_body_1", body))
+                        .body())
+                .isEqualTo("{\"status\":\"stored\"}");
+        // The id and timestamp are signed: this is the sender's own new delivery, not a replay.
+        assertThat(client.send(client.standard("standard", "msg_same_body_2", body))
+                        .body())
+                .isEqualTo("{\"status\":\"stored\"}");
+    }
+
+    @Test
     void eachBadRequestGetsItsStatusAndAnErrorBodyAndLeavesNoRow() throws Exception {
         String ok = "{\"type\":\"t\"}";
         Map<String, HttpRequest> cases = new LinkedHashMap<>();
