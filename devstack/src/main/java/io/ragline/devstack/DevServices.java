@@ -15,7 +15,8 @@ public record DevServices(String databaseUrl, String kafkaBootstrapServers) {
 
     @Override
     public String toString() {
-        return "DevServices[databaseUrl=" + databaseUrl.replaceAll("(://[^:/@]*):[^@/]*@", "$1:<masked>@")
+        // Up to the last '@': a password given by the environment may hold '/', '?', '#' or '@'.
+        return "DevServices[databaseUrl=" + databaseUrl.replaceAll("(://[^:/@]*):.*@", "$1:<masked>@")
                 + ", kafkaBootstrapServers=" + kafkaBootstrapServers + "]";
     }
 
