@@ -11,6 +11,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,13 @@ public final class OutboxPublisher implements AutoCloseable {
         }
     }
 
+    /**
+     * Publishes {@code rows} in one transaction. Returns with no transaction open: whenever the
+     * producer's transactional state is not known to be clean (a commit or an abort that timed out
+     * or failed, a state the client refuses to go on from), the producer is closed and the next
+     * batch starts a new one, whose {@code initTransactions()} completes or aborts what the old one
+     * left open before anything else of this id is written.
+     */
     public Result publish(List<OutboxRow> rows) throws FencedException {
         Producer<byte[], byte[]> p;
         try {
@@ -60,7 +68,7 @@ public final class OutboxPublisher implements AutoCloseable {
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             discard();
             throw new FencedException(e);
-        } catch (KafkaException e) {
+        } catch (RuntimeException e) { // KafkaException, or IllegalStateException from a stuck producer
             discard();
             return new Result(false, null, e);
         }
@@ -81,6 +89,9 @@ public final class OutboxPublisher implements AutoCloseable {
                 rowError.compareAndSet(null, e);
                 failure = e;
                 break;
+            } catch (RuntimeException e) { // a producer in a state it cannot send from
+                discard();
+                return new Result(false, null, e);
             }
             // Without metadata (Kafka down) send() blocks up to max.block.ms and then reports the
             // failure through the callback at once: stop rather than wait again for every row.
@@ -96,8 +107,16 @@ public final class OutboxPublisher implements AutoCloseable {
             } catch (ProducerFencedException | InvalidProducerEpochException e) {
                 discard();
                 throw new FencedException(e);
+            } catch (TimeoutException e) {
+                // Not acknowledged within max.block.ms: the commit may still complete or not. The
+                // client refuses to abort now; a new producer's initTransactions() settles it.
+                discard();
+                return new Result(false, null, e);
             } catch (KafkaException e) {
                 failure = rowError.get() != null ? rowError.get() : e;
+            } catch (RuntimeException e) {
+                discard();
+                return new Result(false, null, e);
             }
         }
         abort();
@@ -118,13 +137,14 @@ public final class OutboxPublisher implements AutoCloseable {
     }
 
     /**
-     * Aborts the open transaction; if even that fails (Kafka unreachable), the producer is thrown
-     * away and the next one's {@code initTransactions()} aborts the transaction on the broker.
+     * Aborts the open transaction; if even that fails (Kafka unreachable, or the client refuses),
+     * the producer is thrown away and the next one's {@code initTransactions()} aborts the
+     * transaction on the broker.
      */
     private void abort() {
         try {
             producer.abortTransaction();
-        } catch (KafkaException e) {
+        } catch (RuntimeException e) {
             log.debug("outbox transaction not aborted, discarding the producer: {}", e.toString());
             discard();
         }
