@@ -288,6 +288,46 @@ class OutboxRelayIT {
         assertThat(runtime.registry().scrape()).containsPattern("ragline_outbox_dead_lettered_total\\{[^}]*} 1.0");
     }
 
+    @Test
+    void rowsForAMissingTopicHoldBackThatTopicAloneAndAreDeadLetteredWhileAnotherTopicFlows() throws Exception {
+        String present = KafkaTopics.create("present", 1);
+        // The test broker creates topics on demand. A name that collides with an existing one
+        // ('_' against '.') cannot be created, so Kafka answers for it exactly as a broker without
+        // auto-creation answers for a missing topic: not in metadata, unknown to the admin client.
+        String missing = KafkaTopics.create("missing.x", 1).replace('.', '_');
+        runtime = dispatcher(Map.of("RAGLINE_OUTBOX_MAX_ATTEMPTS", "3"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < 8; i++) { // distinct keys: a hold of one key would not stop the next
+                insert(c, missing, "m" + i, "{\"m\":" + i + "}");
+                insert(c, present, "p" + i, "{\"p\":" + i + "}");
+            }
+            c.commit();
+        }
+        long inserted = System.nanoTime();
+
+        // One send to the missing topic waits max.block.ms (10 s); after that the topic waits
+        // alone. Held back key by key, each of its eight keys would cost the batch 10 s again.
+        List<ConsumerRecord<String, String>> arrived = KafkaTopics.read(present, 8, Duration.ofSeconds(35));
+        Duration took = Duration.ofNanos(System.nanoTime() - inserted);
+        assertThat(arrived)
+                .extracting(ConsumerRecord::key)
+                .containsExactly("p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7");
+        assertThat(took).isLessThan(Duration.ofSeconds(35));
+
+        await().atMost(Duration.ofSeconds(60))
+                .until(() ->
+                        (long) db.queryValue("select count(*) from outbox_dead_letters where topic = '" + missing + "'")
+                                == 8);
+        assertThat((long) db.queryValue("select count(*) from outbox")).isZero();
+        assertThat((long) db.queryValue("select count(*) from outbox_dead_letters where attempts = 3"))
+                .isEqualTo(8);
+        assertThat((String) db.queryValue("select min(last_error) from outbox_dead_letters"))
+                .containsAnyOf("UnknownTopicOrPartition", "not present in metadata");
+        assertThat(runtime.registry().scrape()).containsPattern("ragline_outbox_dead_lettered_total\\{[^}]*} 8.0");
+    }
+
     private static long single(PreparedStatement s) throws Exception {
         try (java.sql.ResultSet rs = s.executeQuery()) {
             rs.next();

@@ -34,8 +34,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final OutboxPublisher publisher;
     private final NotifyBridge bridge;
     private final OutboxMetrics metrics;
-    private final RowFaults faults;
-    private final OutboxHolds holds = new OutboxHolds();
+    private final OutboxRefusals refusals;
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
     private final Thread thread;
     /**
@@ -78,7 +77,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.publisher = publisher;
         this.bridge = bridge;
         this.metrics = metrics;
-        this.faults = faults;
+        this.refusals = new OutboxRefusals(store, metrics, faults, settings.maxAttempts());
         this.thread = new Thread(this, "outbox-relay");
     }
 
@@ -153,8 +152,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private void drain() throws Exception {
         while (running) {
             refreshBacklog(false);
-            holds.expire(System.nanoTime());
-            List<OutboxRow> rows = store.next(settings.batchSize(), settings.lookahead(), holds.keys(), holds.ids());
+            OutboxHolds holds = refusals.holds();
+            List<OutboxRow> rows =
+                    store.next(settings.batchSize(), settings.lookahead(), holds.topics(), holds.keys(), holds.ids());
             if (rows.isEmpty()) {
                 refreshBacklog(true);
                 return;
@@ -163,11 +163,13 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 becomeStandby();
                 return;
             }
+            rows = refusals.withoutMissingTopics(rows);
+            if (rows.isEmpty()) {
+                continue; // all of them held back now
+            }
             OutboxPublisher.Result result = publisher.publish(rows);
             if (!result.committed()) {
-                OutboxRow culprit = result.failedRow();
-                if (culprit != null && faults.isRowsOwn(culprit, result.failure())) {
-                    rowFailed(culprit, result.failure());
+                if (refusals.refused(rows, result.failedRow(), result.failure())) {
                     continue; // the other rows of the batch go again at once
                 }
                 throw new PublishFailed(rows.size(), result.failure());
@@ -186,39 +188,6 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 return;
             }
         }
-    }
-
-    /**
-     * A row Kafka refused for a reason of its own: count the attempt, hold back its key (the rest
-     * of the outbox flows), and after the last attempt move it to {@code outbox_dead_letters}.
-     */
-    private void rowFailed(OutboxRow row, Exception failure) throws SQLException {
-        int attempts = store.recordFailure(row.id(), failure.toString());
-        if (attempts >= settings.maxAttempts()) {
-            if (store.deadLetter(row.id())) {
-                metrics.deadLettered();
-                log.error(
-                        "outbox row {} (topic {}, key {}) dead-lettered to outbox_dead_letters after {} attempts: {}",
-                        row.id(),
-                        row.topic(),
-                        row.key(),
-                        attempts,
-                        failure.toString());
-            }
-            holds.release(row);
-            return;
-        }
-        Duration wait = OutboxHolds.backoff(attempts);
-        holds.hold(row, System.nanoTime() + wait.toNanos());
-        log.warn(
-                "outbox row {} (topic {}, key {}) refused (attempt {} of {}), holding its key back for {} ms: {}",
-                row.id(),
-                row.topic(),
-                row.key(),
-                attempts,
-                settings.maxAttempts(),
-                wait.toMillis(),
-                failure.toString());
     }
 
     private void ensureListening() throws SQLException {
@@ -268,7 +237,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         metrics.leader(false);
         closeListener();
         publisher.discard(); // a later leadership starts a new producer, fencing any other
-        holds.clear();
+        refusals.clear();
     }
 
     private void refreshBacklog(boolean force) {
