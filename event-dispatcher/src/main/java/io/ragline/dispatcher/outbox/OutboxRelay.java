@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * The transactional outbox relay. The instance holding the lease drains the outbox at start-up,
  * on every doorbell ({@code NOTIFY "<schema>.outbox"} on a dedicated, unpooled connection), and on
  * a timer, so a notification missed while nobody listened loses nothing. Each batch is published
- * in order, acknowledged by Kafka, then deleted. Standbys retry the lease every second.
+ * in order, acknowledged by Kafka, then deleted. Standbys try for the lease as often as the
+ * leader renews it ({@link Lease#renewEvery}).
  */
 public final class OutboxRelay implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
@@ -38,8 +39,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
     private final Thread thread;
     /**
-     * Renews the lease every second on its own thread, so a batch that waits on a slow Kafka (up
-     * to the publish timeout, longer than the lease) never lets a standby take over mid-batch.
+     * Renews the lease on its own thread at a fixed rate ({@link Lease#renewEvery}), so a batch
+     * that waits on a slow Kafka (up to the publish timeout, longer than the lease) never lets a
+     * standby take over mid-batch.
      */
     private final java.util.concurrent.ScheduledExecutorService heartbeat =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -49,7 +51,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             });
 
     private volatile boolean holding;
-    /** Local deadline (nanoTime) of the lease: renewal start + TTL - 1 s, never trusted beyond. */
+    /** Local deadline (nanoTime) of the lease: renewal start + {@link Lease#trustedFor}, never beyond. */
     private volatile long validUntil;
 
     private volatile boolean running = true;
@@ -82,7 +84,13 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     }
 
     public OutboxRelay start() {
-        heartbeat.scheduleWithFixedDelay(this::renew, 0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        // A fixed rate, not a fixed delay after each renewal: the time between two renewals must
+        // stay well under the time a renewal is trusted, whatever the TTL.
+        heartbeat.scheduleAtFixedRate(
+                this::renew,
+                0,
+                Lease.renewEvery(settings.leaseTtl()).toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         thread.start();
         return this;
     }
@@ -92,7 +100,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         try {
             boolean held = running && lease.acquireOrRenew();
             if (held) {
-                validUntil = started + settings.leaseTtl().minusSeconds(1).toNanos();
+                validUntil = started + Lease.trustedFor(settings.leaseTtl()).toNanos();
             }
             holding = held;
         } catch (Throwable e) { // an escaping Error would cancel the schedule and freeze the flag
