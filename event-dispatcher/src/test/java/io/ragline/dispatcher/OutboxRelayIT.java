@@ -328,6 +328,50 @@ class OutboxRelayIT {
         assertThat(runtime.registry().scrape()).containsPattern("ragline_outbox_dead_lettered_total\\{[^}]*} 8.0");
     }
 
+    @Test
+    void aDispatcherThatStandsByKeepsReportingTheBacklog() throws Exception {
+        String topic = KafkaTopics.create("standby-backlog", 1);
+        runtime = dispatcher(Map.of());
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        insert(topic, "k", "{\"n\":0}", 0);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> gauge(runtime, "ragline_outbox_backlog_rows") == 0
+                        && (long) db.queryValue("select count(*) from outbox") == 0);
+        try {
+            // Another dispatcher holds the lease now (this one froze past it, say): it stands by.
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("update dispatcher_leases set holder = 'another', expires_at = clock_timestamp() + interval"
+                        + " '1 hour' where name = 'outbox'");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> !isLeader(runtime));
+            for (int i = 1; i <= 3; i++) {
+                insert(topic, "k", "{\"n\":" + i + "}", 0);
+            }
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> gauge(runtime, "ragline_outbox_backlog_rows") == 3);
+            assertThat(gauge(runtime, "ragline_outbox_oldest_age_seconds")).isPositive();
+        } finally {
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("delete from dispatcher_leases where holder = 'another'");
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> gauge(runtime, "ragline_outbox_backlog_rows") == 0);
+        assertThat(KafkaTopics.read(topic, 4, Duration.ofSeconds(30))).hasSize(4);
+    }
+
+    /** The value of the (untagged but for {@code process}) gauge {@code name}. */
+    static double gauge(WorkerRuntime r, String name) {
+        return r.registry()
+                .scrape()
+                .lines()
+                .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no gauge " + name));
+    }
+
     private static long single(PreparedStatement s) throws Exception {
         try (java.sql.ResultSet rs = s.executeQuery()) {
             rs.next();

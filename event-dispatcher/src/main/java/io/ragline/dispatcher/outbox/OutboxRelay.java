@@ -125,6 +125,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             try {
                 if (!leading()) {
                     becomeStandby();
+                    refreshBacklog(false); // every dispatcher reports what waits, leader or not
                     sleep(Duration.ofMillis(200));
                     continue;
                 }
