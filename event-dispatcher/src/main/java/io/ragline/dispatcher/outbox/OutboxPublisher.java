@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -40,11 +41,29 @@ public final class OutboxPublisher implements AutoCloseable {
         this.topicPrefix = topicPrefix;
     }
 
+    /** How a batch ended. */
+    public enum Outcome {
+        /** Kafka committed every row of the batch. */
+        COMMITTED,
+        /** Nothing of the batch is visible (or, after a commit that timed out, it may be): send it again. */
+        FAILED,
+        /** This dispatcher stopped leading before the commit: the transaction was not committed. */
+        NOT_LEADING
+    }
+
     /**
-     * The outcome of one batch: every row committed ({@code failure == null}), or none. When the
-     * failure came from one row's own send, {@code failedRow} names it.
+     * The outcome of one batch. When the failure came from one row's own send, {@code failedRow}
+     * names it.
      */
-    public record Result(boolean committed, OutboxRow failedRow, Exception failure) {}
+    public record Result(Outcome outcome, OutboxRow failedRow, Exception failure) {
+        public boolean committed() {
+            return outcome == Outcome.COMMITTED;
+        }
+
+        static Result failed(OutboxRow failedRow, Exception failure) {
+            return new Result(Outcome.FAILED, failedRow, failure);
+        }
+    }
 
     /** Another dispatcher initialised the same transactional id: this one is no longer the leader. */
     public static final class FencedException extends Exception {
@@ -54,23 +73,28 @@ public final class OutboxPublisher implements AutoCloseable {
     }
 
     /**
-     * Publishes {@code rows} in one transaction. Returns with no transaction open: whenever the
-     * producer's transactional state is not known to be clean (a commit or an abort that timed out
-     * or failed, a state the client refuses to go on from), the producer is closed and the next
-     * batch starts a new one, whose {@code initTransactions()} completes or aborts what the old one
-     * left open before anything else of this id is written.
+     * Publishes {@code rows} in one transaction, committed only if {@code leading} still holds
+     * after the producer is ready and again just before the commit. Returns with no transaction
+     * open: whenever the producer's transactional state is not known to be clean (a commit or an
+     * abort that timed out or failed, a state the client refuses to go on from), the producer is
+     * closed and the next batch starts a new one, whose {@code initTransactions()} completes or
+     * aborts what the old one left open before anything else of this id is written.
      */
-    public Result publish(List<OutboxRow> rows) throws FencedException {
+    public Result publish(List<OutboxRow> rows, BooleanSupplier leading) throws FencedException {
         Producer<byte[], byte[]> p;
         try {
             p = producer();
+            if (!leading.getAsBoolean()) {
+                discard();
+                return new Result(Outcome.NOT_LEADING, null, null);
+            }
             p.beginTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             discard();
             throw new FencedException(e);
         } catch (RuntimeException e) { // KafkaException, or IllegalStateException from a stuck producer
             discard();
-            return new Result(false, null, e);
+            return Result.failed(null, e);
         }
         AtomicReference<OutboxRow> firstFailed = new AtomicReference<>();
         AtomicReference<Exception> rowError = new AtomicReference<>();
@@ -91,7 +115,7 @@ public final class OutboxPublisher implements AutoCloseable {
                 break;
             } catch (RuntimeException e) { // a producer in a state it cannot send from
                 discard();
-                return new Result(false, null, e);
+                return Result.failed(null, e);
             }
             // Without metadata (Kafka down) send() blocks up to max.block.ms and then reports the
             // failure through the callback at once: stop rather than wait again for every row.
@@ -100,10 +124,15 @@ public final class OutboxPublisher implements AutoCloseable {
                 break;
             }
         }
+        if (failure == null && !leading.getAsBoolean()) {
+            // Frozen or slow past the lease: a standby may be publishing these rows already.
+            abort();
+            return new Result(Outcome.NOT_LEADING, null, null);
+        }
         if (failure == null) {
             try {
                 p.commitTransaction(); // flushes and waits for every acknowledgement
-                return new Result(true, null, null);
+                return new Result(Outcome.COMMITTED, null, null);
             } catch (ProducerFencedException | InvalidProducerEpochException e) {
                 discard();
                 throw new FencedException(e);
@@ -111,16 +140,16 @@ public final class OutboxPublisher implements AutoCloseable {
                 // Not acknowledged within max.block.ms: the commit may still complete or not. The
                 // client refuses to abort now; a new producer's initTransactions() settles it.
                 discard();
-                return new Result(false, null, e);
+                return Result.failed(null, e);
             } catch (KafkaException e) {
                 failure = rowError.get() != null ? rowError.get() : e;
             } catch (RuntimeException e) {
                 discard();
-                return new Result(false, null, e);
+                return Result.failed(null, e);
             }
         }
         abort();
-        return new Result(false, firstFailed.get(), failure);
+        return Result.failed(firstFailed.get(), failure);
     }
 
     private ProducerRecord<byte[], byte[]> record(OutboxRow row) {

@@ -176,8 +176,12 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             if (rows.isEmpty()) {
                 continue; // all of them held back now
             }
-            OutboxPublisher.Result result = publisher.publish(rows);
-            if (!result.committed()) {
+            OutboxPublisher.Result result = publisher.publish(rows, this::leading);
+            if (result.outcome() == OutboxPublisher.Outcome.NOT_LEADING) {
+                becomeStandby();
+                return;
+            }
+            if (result.outcome() == OutboxPublisher.Outcome.FAILED) {
                 if (refusals.refused(rows, result.failedRow(), result.failure())) {
                     continue; // the other rows of the batch go again at once
                 }
