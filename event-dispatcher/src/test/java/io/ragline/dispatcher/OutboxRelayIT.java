@@ -276,9 +276,12 @@ class OutboxRelayIT {
         assertThat(first).extracting(ConsumerRecord::key).containsExactly("small");
         // After the last attempt the row moves aside and its key moves on.
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> (long) db.queryValue("select count(*) from outbox_dead_letters") == 1);
-        assertThat(db.queryValue("select attempts from outbox_dead_letters")).isEqualTo(3);
-        assertThat((String) db.queryValue("select last_error from outbox_dead_letters"))
+                .until(() ->
+                        (long) db.queryValue("select count(*) from outbox_dead_letters where topic = '" + topic + "'")
+                                == 1);
+        assertThat(db.queryValue("select attempts from outbox_dead_letters where topic = '" + topic + "'"))
+                .isEqualTo(3);
+        assertThat((String) db.queryValue("select last_error from outbox_dead_letters where topic = '" + topic + "'"))
                 .contains("RecordTooLargeException");
         List<ConsumerRecord<String, String>> all = KafkaTopics.read(topic, 2, Duration.ofSeconds(30));
         assertThat(all)
@@ -321,9 +324,11 @@ class OutboxRelayIT {
                         (long) db.queryValue("select count(*) from outbox_dead_letters where topic = '" + missing + "'")
                                 == 8);
         assertThat((long) db.queryValue("select count(*) from outbox")).isZero();
-        assertThat((long) db.queryValue("select count(*) from outbox_dead_letters where attempts = 3"))
+        assertThat((long) db.queryValue(
+                        "select count(*) from outbox_dead_letters where topic = '" + missing + "' and attempts = 3"))
                 .isEqualTo(8);
-        assertThat((String) db.queryValue("select min(last_error) from outbox_dead_letters"))
+        assertThat((String) db.queryValue(
+                        "select min(last_error) from outbox_dead_letters where topic = '" + missing + "'"))
                 .containsAnyOf("UnknownTopicOrPartition", "not present in metadata");
         assertThat(runtime.registry().scrape()).containsPattern("ragline_outbox_dead_lettered_total\\{[^}]*} 8.0");
     }
