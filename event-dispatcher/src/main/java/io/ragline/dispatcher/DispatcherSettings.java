@@ -24,6 +24,8 @@ public record DispatcherSettings(
     public static final String PUBLISH_TIMEOUT = "RAGLINE_OUTBOX_PUBLISH_TIMEOUT";
     public static final String NOTIFY_BRIDGE = "RAGLINE_NOTIFY_BRIDGE";
     public static final String MAX_ATTEMPTS = "RAGLINE_OUTBOX_MAX_ATTEMPTS";
+    /** The shortest {@link #LEASE_TTL}: trusted for a second, renewed every 250 ms. */
+    public static final Duration MIN_LEASE_TTL = Duration.ofSeconds(2);
 
     /** {@code listen}: woken by the NOTIFY doorbell, plus a timer; {@code poll}: the timer only. */
     public enum Mode {
@@ -53,8 +55,9 @@ public record DispatcherSettings(
             env.problem(NOTIFY_BRIDGE + " needs " + MODE + "=listen: a poll-only dispatcher cannot LISTEN");
         }
         Duration ttl = env.duration(LEASE_TTL, Duration.ofSeconds(5));
-        if (ttl.compareTo(Duration.ofSeconds(2)) < 0) {
-            env.problem(LEASE_TTL + " must be at least 2s");
+        if (ttl.compareTo(MIN_LEASE_TTL) < 0) {
+            env.problem(LEASE_TTL + "='" + env.raw(LEASE_TTL).orElse("") + "' must be at least 2s (the leader acts on"
+                    + " its lease for the TTL less a second, renewing it four times in that time)");
         }
         Duration publishTimeout = env.duration(PUBLISH_TIMEOUT, Duration.ofSeconds(30));
         if (publishTimeout.compareTo(Duration.ofSeconds(5)) < 0) {

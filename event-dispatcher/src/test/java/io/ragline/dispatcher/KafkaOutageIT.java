@@ -28,20 +28,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Kafka down for ten seconds. A broker of this test's own (devstack's KRaft broker in a temporary
+ * Kafka down for a while. A broker of this test's own (devstack's KRaft broker in a temporary
  * directory) is stopped and started again, so the broker other tests share is never touched.
  */
 class KafkaOutageIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
 
+    static Path brokerDir;
     static LocalKafka broker;
     static String bootstrap;
 
     @BeforeAll
     static void startBroker() throws Exception {
-        Path dir = Files.createTempDirectory("ragline-outage-kafka");
-        broker = new LocalKafka(dir, message -> {});
+        brokerDir = Files.createTempDirectory("ragline-outage-kafka");
+        broker = new LocalKafka(brokerDir, message -> {});
         bootstrap = broker.start();
     }
 
@@ -54,36 +55,91 @@ class KafkaOutageIT {
 
     @Test
     void theBacklogGrowsWhileKafkaIsDownAndDrainsAfterwardsWithNothingLost() throws Exception {
-        String topic = "outage-" + UUID.randomUUID().toString().substring(0, 8);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
-        }
-        Map<String, String> env = new HashMap<>(db.env());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("RAGLINE_ADMIN_PORT", "0");
-        env.put("RAGLINE_OUTBOX_PUBLISH_TIMEOUT", "5s");
-        Env e = new Env(env);
-        var wiring = EventDispatcher.wiring(e);
-        try (WorkerRuntime runtime = WorkerRuntime.start(EventDispatcher.NAME, 0, e)) {
-            wiring.accept(runtime);
+        String topic = createTopic("outage");
+        try (WorkerRuntime runtime = dispatcher(Map.of("RAGLINE_OUTBOX_PUBLISH_TIMEOUT", "5s"))) {
             insert(topic, 0, 100);
             await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
 
             broker.stop();
             insert(topic, 100, 400);
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> runtime.registry()
-                            .scrape()
-                            .lines()
-                            .anyMatch(
-                                    l -> l.startsWith("ragline_outbox_publish_failures_total") && !l.endsWith(" 0.0")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> publishFailures(runtime) > 0);
             assertThat(outboxRows()).isEqualTo(400);
             Thread.sleep(10_000); // the outage lasts ten seconds
             broker.start();
 
             await().atMost(Duration.ofSeconds(120)).until(() -> outboxRows() == 0);
         }
-        assertThat(distinctMessages(topic)).isEqualTo(500);
+        assertThat(distinctMessages(topic, 500)).isEqualTo(500);
+    }
+
+    /**
+     * With the default publish timeout (30 s) a send outlives {@code max.block.ms} (10 s), so a
+     * batch whose commit is under way when Kafka stops answering fails in {@code
+     * commitTransaction()} with a timeout: its outcome is unknown, and the producer refuses to
+     * abort or to begin again until that commit is retried. The relay must drop that producer and
+     * send the batch again. The broker is frozen (SIGSTOP), not stopped: its connections stay
+     * open, so the producer keeps the topic's metadata and the outage lands in the commit.
+     */
+    @Test
+    void aCommitThatTimesOutWhileKafkaHangsIsSentAgainWhenKafkaAnswers() throws Exception {
+        String topic = createTopic("commit-timeout");
+        try (WorkerRuntime runtime = dispatcher(Map.of())) {
+            insert(topic, 0, 100);
+            await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
+
+            long frozen = System.nanoTime();
+            signalBroker("STOP");
+            try {
+                insert(topic, 100, 400);
+                await().atMost(Duration.ofSeconds(60)).until(() -> publishFailures(runtime) > 0);
+                assertThat(outboxRows()).isEqualTo(400);
+                long left = Duration.ofSeconds(15).toNanos() - (System.nanoTime() - frozen);
+                Thread.sleep(Math.max(0, left / 1_000_000)); // the outage lasts about fifteen seconds
+            } finally {
+                signalBroker("CONT");
+            }
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
+        }
+        assertThat(distinctMessages(topic, 500)).isEqualTo(500);
+    }
+
+    /** Sends {@code signal} to this test's broker process (its pid file is LocalKafka's). */
+    private static void signalBroker(String signal) throws Exception {
+        String pid = Files.readString(brokerDir.resolve("kafka/pid")).strip().split("\\s+")[0];
+        Process kill = new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s %s", signal, pid).isZero();
+    }
+
+    private static String createTopic(String base) throws Exception {
+        String topic = base + "-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        return topic;
+    }
+
+    /** A dispatcher on this test's broker, with {@code extra} settings. */
+    private static WorkerRuntime dispatcher(Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.putAll(extra);
+        Env e = new Env(env);
+        var wiring = EventDispatcher.wiring(e);
+        e.validate();
+        WorkerRuntime runtime = WorkerRuntime.start(EventDispatcher.NAME, 0, e);
+        wiring.accept(runtime);
+        return runtime;
+    }
+
+    private static double publishFailures(WorkerRuntime runtime) {
+        return runtime.registry()
+                .scrape()
+                .lines()
+                .filter(l -> l.startsWith("ragline_outbox_publish_failures_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     private static void insert(String topic, int from, int count) throws Exception {
@@ -99,7 +155,7 @@ class KafkaOutageIT {
         return (long) db.queryValue("select count(*) from outbox");
     }
 
-    private static long distinctMessages(String topic) {
+    private static long distinctMessages(String topic, int expected) {
         Map<String, Object> props = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 bootstrap,
@@ -112,7 +168,7 @@ class KafkaOutageIT {
                 new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
             c.subscribe(List.of(topic));
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (values.size() < 500 && System.nanoTime() < deadline) {
+            while (values.size() < expected && System.nanoTime() < deadline) {
                 c.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
             }
         }

@@ -276,9 +276,12 @@ class OutboxRelayIT {
         assertThat(first).extracting(ConsumerRecord::key).containsExactly("small");
         // After the last attempt the row moves aside and its key moves on.
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> (long) db.queryValue("select count(*) from outbox_dead_letters") == 1);
-        assertThat(db.queryValue("select attempts from outbox_dead_letters")).isEqualTo(3);
-        assertThat((String) db.queryValue("select last_error from outbox_dead_letters"))
+                .until(() ->
+                        (long) db.queryValue("select count(*) from outbox_dead_letters where topic = '" + topic + "'")
+                                == 1);
+        assertThat(db.queryValue("select attempts from outbox_dead_letters where topic = '" + topic + "'"))
+                .isEqualTo(3);
+        assertThat((String) db.queryValue("select last_error from outbox_dead_letters where topic = '" + topic + "'"))
                 .contains("RecordTooLargeException");
         List<ConsumerRecord<String, String>> all = KafkaTopics.read(topic, 2, Duration.ofSeconds(30));
         assertThat(all)
@@ -286,6 +289,92 @@ class OutboxRelayIT {
                 .containsExactly("{\"other\": \"key\"}", "{\"after\": \"big\"}");
         await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
         assertThat(runtime.registry().scrape()).containsPattern("ragline_outbox_dead_lettered_total\\{[^}]*} 1.0");
+    }
+
+    @Test
+    void rowsForAMissingTopicHoldBackThatTopicAloneAndAreDeadLetteredWhileAnotherTopicFlows() throws Exception {
+        String present = KafkaTopics.create("present", 1);
+        // The test broker creates topics on demand. A name that collides with an existing one
+        // ('_' against '.') cannot be created, so Kafka answers for it exactly as a broker without
+        // auto-creation answers for a missing topic: not in metadata, unknown to the admin client.
+        String missing = KafkaTopics.create("missing.x", 1).replace('.', '_');
+        runtime = dispatcher(Map.of("RAGLINE_OUTBOX_MAX_ATTEMPTS", "3"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < 8; i++) { // distinct keys: a hold of one key would not stop the next
+                insert(c, missing, "m" + i, "{\"m\":" + i + "}");
+                insert(c, present, "p" + i, "{\"p\":" + i + "}");
+            }
+            c.commit();
+        }
+        long inserted = System.nanoTime();
+
+        // One send to the missing topic waits max.block.ms (10 s); after that the topic waits
+        // alone. Held back key by key, each of its eight keys would cost the batch 10 s again.
+        List<ConsumerRecord<String, String>> arrived = KafkaTopics.read(present, 8, Duration.ofSeconds(35));
+        Duration took = Duration.ofNanos(System.nanoTime() - inserted);
+        assertThat(arrived)
+                .extracting(ConsumerRecord::key)
+                .containsExactly("p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7");
+        assertThat(took).isLessThan(Duration.ofSeconds(35));
+
+        await().atMost(Duration.ofSeconds(60))
+                .until(() ->
+                        (long) db.queryValue("select count(*) from outbox_dead_letters where topic = '" + missing + "'")
+                                == 8);
+        assertThat((long) db.queryValue("select count(*) from outbox")).isZero();
+        assertThat((long) db.queryValue(
+                        "select count(*) from outbox_dead_letters where topic = '" + missing + "' and attempts = 3"))
+                .isEqualTo(8);
+        assertThat((String) db.queryValue(
+                        "select min(last_error) from outbox_dead_letters where topic = '" + missing + "'"))
+                .containsAnyOf("UnknownTopicOrPartition", "not present in metadata");
+        assertThat(runtime.registry().scrape()).containsPattern("ragline_outbox_dead_lettered_total\\{[^}]*} 8.0");
+    }
+
+    @Test
+    void aDispatcherThatStandsByKeepsReportingTheBacklog() throws Exception {
+        String topic = KafkaTopics.create("standby-backlog", 1);
+        runtime = dispatcher(Map.of());
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        insert(topic, "k", "{\"n\":0}", 0);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> gauge(runtime, "ragline_outbox_backlog_rows") == 0
+                        && (long) db.queryValue("select count(*) from outbox") == 0);
+        try {
+            // Another dispatcher holds the lease now (this one froze past it, say): it stands by.
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("update dispatcher_leases set holder = 'another', expires_at = clock_timestamp() + interval"
+                        + " '1 hour' where name = 'outbox'");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> !isLeader(runtime));
+            for (int i = 1; i <= 3; i++) {
+                insert(topic, "k", "{\"n\":" + i + "}", 0);
+            }
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> gauge(runtime, "ragline_outbox_backlog_rows") == 3);
+            assertThat(gauge(runtime, "ragline_outbox_oldest_age_seconds")).isPositive();
+        } finally {
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("delete from dispatcher_leases where holder = 'another'");
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> gauge(runtime, "ragline_outbox_backlog_rows") == 0);
+        assertThat(KafkaTopics.read(topic, 4, Duration.ofSeconds(30))).hasSize(4);
+    }
+
+    /** The value of the (untagged but for {@code process}) gauge {@code name}. */
+    static double gauge(WorkerRuntime r, String name) {
+        return r.registry()
+                .scrape()
+                .lines()
+                .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no gauge " + name));
     }
 
     private static long single(PreparedStatement s) throws Exception {

@@ -13,6 +13,28 @@ import javax.sql.DataSource;
  */
 public final class Lease {
     static final String NAME = "outbox";
+    /** Kept off the end of the lease for clock drift and the time a renewal takes to arrive. */
+    private static final Duration MARGIN = Duration.ofSeconds(1);
+    /** How many renewals in a row may fail or be late before the holder stops trusting its lease. */
+    private static final int SPARE_RENEWALS = 3;
+
+    /**
+     * How long after a renewal began its holder may act on it: the TTL less a second. The row
+     * says TTL from the moment the database ran the renewal, which is later than its start.
+     */
+    public static Duration trustedFor(Duration ttl) {
+        return ttl.minus(MARGIN);
+    }
+
+    /**
+     * How often the holder renews: a quarter of the trusted time, at most a second, so that
+     * {@value #SPARE_RENEWALS} renewals in a row can fail or run late before the lease lapses.
+     */
+    public static Duration renewEvery(Duration ttl) {
+        Duration quarter = trustedFor(ttl).dividedBy(SPARE_RENEWALS + 1);
+        return quarter.compareTo(Duration.ofSeconds(1)) < 0 ? quarter : Duration.ofSeconds(1);
+    }
+
     private final DataSource dataSource;
     private final String holder;
     private final Duration ttl;

@@ -6,14 +6,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Keys (and key-less rows) held back after a row of theirs was refused, until a deadline on the
- * {@link System#nanoTime()} clock. Holding the whole key keeps its order: nothing of the key is
- * published past the refused row. A key-less row has no order to keep, so only the row waits.
+ * Topics, keys (and key-less rows) held back after a row of theirs was refused, until a deadline
+ * on the {@link System#nanoTime()} clock. Holding the whole key keeps its order: nothing of the
+ * key is published past the refused row. A key-less row has no order to keep, so only the row
+ * waits. A fault of the topic (it does not exist, is invalid or forbidden) holds the whole topic.
  * Used by the relay's thread only.
  */
 final class OutboxHolds {
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
 
+    private final Map<String, Long> topics = new HashMap<>();
     private final Map<String, Long> keys = new HashMap<>();
     private final Map<Long, Long> ids = new HashMap<>();
 
@@ -40,10 +42,23 @@ final class OutboxHolds {
         }
     }
 
+    void holdTopic(String topic, long untilNanos) {
+        topics.put(topic, untilNanos);
+    }
+
+    void releaseTopic(String topic) {
+        topics.remove(topic);
+    }
+
     /** Forgets every hold whose deadline passed. */
     void expire(long nowNanos) {
+        topics.values().removeIf(until -> nowNanos - until >= 0);
         keys.values().removeIf(until -> nowNanos - until >= 0);
         ids.values().removeIf(until -> nowNanos - until >= 0);
+    }
+
+    Set<String> topics() {
+        return topics.keySet();
     }
 
     Set<String> keys() {
@@ -55,6 +70,7 @@ final class OutboxHolds {
     }
 
     void clear() {
+        topics.clear();
         keys.clear();
         ids.clear();
     }

@@ -84,8 +84,8 @@ public final class OutboxMetrics {
         latency.record(Math.max(0, ackedNanos - row.insertedNanos()), java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
-    void deadLettered() {
-        deadLettered.increment();
+    void deadLettered(int rows) {
+        deadLettered.increment(rows);
     }
 
     void failure() {

@@ -5,12 +5,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +41,29 @@ public final class OutboxPublisher implements AutoCloseable {
         this.topicPrefix = topicPrefix;
     }
 
+    /** How a batch ended. */
+    public enum Outcome {
+        /** Kafka committed every row of the batch. */
+        COMMITTED,
+        /** Nothing of the batch is visible (or, after a commit that timed out, it may be): send it again. */
+        FAILED,
+        /** This dispatcher stopped leading before the commit: the transaction was not committed. */
+        NOT_LEADING
+    }
+
     /**
-     * The outcome of one batch: every row committed ({@code failure == null}), or none. When the
-     * failure came from one row's own send, {@code failedRow} names it.
+     * The outcome of one batch. When the failure came from one row's own send, {@code failedRow}
+     * names it.
      */
-    public record Result(boolean committed, OutboxRow failedRow, Exception failure) {}
+    public record Result(Outcome outcome, OutboxRow failedRow, Exception failure) {
+        public boolean committed() {
+            return outcome == Outcome.COMMITTED;
+        }
+
+        static Result failed(OutboxRow failedRow, Exception failure) {
+            return new Result(Outcome.FAILED, failedRow, failure);
+        }
+    }
 
     /** Another dispatcher initialised the same transactional id: this one is no longer the leader. */
     public static final class FencedException extends Exception {
@@ -52,17 +72,29 @@ public final class OutboxPublisher implements AutoCloseable {
         }
     }
 
-    public Result publish(List<OutboxRow> rows) throws FencedException {
+    /**
+     * Publishes {@code rows} in one transaction, committed only if {@code leading} still holds
+     * after the producer is ready and again just before the commit. Returns with no transaction
+     * open: whenever the producer's transactional state is not known to be clean (a commit or an
+     * abort that timed out or failed, a state the client refuses to go on from), the producer is
+     * closed and the next batch starts a new one, whose {@code initTransactions()} completes or
+     * aborts what the old one left open before anything else of this id is written.
+     */
+    public Result publish(List<OutboxRow> rows, BooleanSupplier leading) throws FencedException {
         Producer<byte[], byte[]> p;
         try {
             p = producer();
+            if (!leading.getAsBoolean()) {
+                discard();
+                return new Result(Outcome.NOT_LEADING, null, null);
+            }
             p.beginTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             discard();
             throw new FencedException(e);
-        } catch (KafkaException e) {
+        } catch (RuntimeException e) { // KafkaException, or IllegalStateException from a stuck producer
             discard();
-            return new Result(false, null, e);
+            return Result.failed(null, e);
         }
         AtomicReference<OutboxRow> firstFailed = new AtomicReference<>();
         AtomicReference<Exception> rowError = new AtomicReference<>();
@@ -81,6 +113,9 @@ public final class OutboxPublisher implements AutoCloseable {
                 rowError.compareAndSet(null, e);
                 failure = e;
                 break;
+            } catch (RuntimeException e) { // a producer in a state it cannot send from
+                discard();
+                return Result.failed(null, e);
             }
             // Without metadata (Kafka down) send() blocks up to max.block.ms and then reports the
             // failure through the callback at once: stop rather than wait again for every row.
@@ -89,19 +124,32 @@ public final class OutboxPublisher implements AutoCloseable {
                 break;
             }
         }
+        if (failure == null && !leading.getAsBoolean()) {
+            // Frozen or slow past the lease: a standby may be publishing these rows already.
+            abort();
+            return new Result(Outcome.NOT_LEADING, null, null);
+        }
         if (failure == null) {
             try {
                 p.commitTransaction(); // flushes and waits for every acknowledgement
-                return new Result(true, null, null);
+                return new Result(Outcome.COMMITTED, null, null);
             } catch (ProducerFencedException | InvalidProducerEpochException e) {
                 discard();
                 throw new FencedException(e);
+            } catch (TimeoutException e) {
+                // Not acknowledged within max.block.ms: the commit may still complete or not. The
+                // client refuses to abort now; a new producer's initTransactions() settles it.
+                discard();
+                return Result.failed(null, e);
             } catch (KafkaException e) {
                 failure = rowError.get() != null ? rowError.get() : e;
+            } catch (RuntimeException e) {
+                discard();
+                return Result.failed(null, e);
             }
         }
         abort();
-        return new Result(false, firstFailed.get(), failure);
+        return Result.failed(firstFailed.get(), failure);
     }
 
     private ProducerRecord<byte[], byte[]> record(OutboxRow row) {
@@ -118,13 +166,14 @@ public final class OutboxPublisher implements AutoCloseable {
     }
 
     /**
-     * Aborts the open transaction; if even that fails (Kafka unreachable), the producer is thrown
-     * away and the next one's {@code initTransactions()} aborts the transaction on the broker.
+     * Aborts the open transaction; if even that fails (Kafka unreachable, or the client refuses),
+     * the producer is thrown away and the next one's {@code initTransactions()} aborts the
+     * transaction on the broker.
      */
     private void abort() {
         try {
             producer.abortTransaction();
-        } catch (KafkaException e) {
+        } catch (RuntimeException e) {
             log.debug("outbox transaction not aborted, discarding the producer: {}", e.toString());
             discard();
         }

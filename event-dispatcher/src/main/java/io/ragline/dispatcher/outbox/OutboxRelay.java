@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * The transactional outbox relay. The instance holding the lease drains the outbox at start-up,
  * on every doorbell ({@code NOTIFY "<schema>.outbox"} on a dedicated, unpooled connection), and on
  * a timer, so a notification missed while nobody listened loses nothing. Each batch is published
- * in order, acknowledged by Kafka, then deleted. Standbys retry the lease every second.
+ * in order, acknowledged by Kafka, then deleted. Standbys try for the lease as often as the
+ * leader renews it ({@link Lease#renewEvery}).
  */
 public final class OutboxRelay implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
@@ -34,13 +35,13 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final OutboxPublisher publisher;
     private final NotifyBridge bridge;
     private final OutboxMetrics metrics;
-    private final RowFaults faults;
-    private final OutboxHolds holds = new OutboxHolds();
+    private final OutboxRefusals refusals;
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
     private final Thread thread;
     /**
-     * Renews the lease every second on its own thread, so a batch that waits on a slow Kafka (up
-     * to the publish timeout, longer than the lease) never lets a standby take over mid-batch.
+     * Renews the lease on its own thread at a fixed rate ({@link Lease#renewEvery}), so a batch
+     * that waits on a slow Kafka (up to the publish timeout, longer than the lease) never lets a
+     * standby take over mid-batch.
      */
     private final java.util.concurrent.ScheduledExecutorService heartbeat =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -50,7 +51,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             });
 
     private volatile boolean holding;
-    /** Local deadline (nanoTime) of the lease: renewal start + TTL - 1 s, never trusted beyond. */
+    /** Local deadline (nanoTime) of the lease: renewal start + {@link Lease#trustedFor}, never beyond. */
     private volatile long validUntil;
 
     private volatile boolean running = true;
@@ -78,12 +79,18 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.publisher = publisher;
         this.bridge = bridge;
         this.metrics = metrics;
-        this.faults = faults;
+        this.refusals = new OutboxRefusals(store, metrics, faults, settings.maxAttempts());
         this.thread = new Thread(this, "outbox-relay");
     }
 
     public OutboxRelay start() {
-        heartbeat.scheduleWithFixedDelay(this::renew, 0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        // A fixed rate, not a fixed delay after each renewal: the time between two renewals must
+        // stay well under the time a renewal is trusted, whatever the TTL.
+        heartbeat.scheduleAtFixedRate(
+                this::renew,
+                0,
+                Lease.renewEvery(settings.leaseTtl()).toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         thread.start();
         return this;
     }
@@ -93,7 +100,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         try {
             boolean held = running && lease.acquireOrRenew();
             if (held) {
-                validUntil = started + settings.leaseTtl().minusSeconds(1).toNanos();
+                validUntil = started + Lease.trustedFor(settings.leaseTtl()).toNanos();
             }
             holding = held;
         } catch (Throwable e) { // an escaping Error would cancel the schedule and freeze the flag
@@ -118,6 +125,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             try {
                 if (!leading()) {
                     becomeStandby();
+                    refreshBacklog(false); // every dispatcher reports what waits, leader or not
                     sleep(Duration.ofMillis(200));
                     continue;
                 }
@@ -153,8 +161,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private void drain() throws Exception {
         while (running) {
             refreshBacklog(false);
-            holds.expire(System.nanoTime());
-            List<OutboxRow> rows = store.next(settings.batchSize(), settings.lookahead(), holds.keys(), holds.ids());
+            OutboxHolds holds = refusals.holds();
+            List<OutboxRow> rows =
+                    store.next(settings.batchSize(), settings.lookahead(), holds.topics(), holds.keys(), holds.ids());
             if (rows.isEmpty()) {
                 refreshBacklog(true);
                 return;
@@ -163,11 +172,17 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 becomeStandby();
                 return;
             }
-            OutboxPublisher.Result result = publisher.publish(rows);
-            if (!result.committed()) {
-                OutboxRow culprit = result.failedRow();
-                if (culprit != null && faults.isRowsOwn(culprit, result.failure())) {
-                    rowFailed(culprit, result.failure());
+            rows = refusals.withoutMissingTopics(rows);
+            if (rows.isEmpty()) {
+                continue; // all of them held back now
+            }
+            OutboxPublisher.Result result = publisher.publish(rows, this::leading);
+            if (result.outcome() == OutboxPublisher.Outcome.NOT_LEADING) {
+                becomeStandby();
+                return;
+            }
+            if (result.outcome() == OutboxPublisher.Outcome.FAILED) {
+                if (refusals.refused(rows, result.failedRow(), result.failure())) {
                     continue; // the other rows of the batch go again at once
                 }
                 throw new PublishFailed(rows.size(), result.failure());
@@ -186,39 +201,6 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 return;
             }
         }
-    }
-
-    /**
-     * A row Kafka refused for a reason of its own: count the attempt, hold back its key (the rest
-     * of the outbox flows), and after the last attempt move it to {@code outbox_dead_letters}.
-     */
-    private void rowFailed(OutboxRow row, Exception failure) throws SQLException {
-        int attempts = store.recordFailure(row.id(), failure.toString());
-        if (attempts >= settings.maxAttempts()) {
-            if (store.deadLetter(row.id())) {
-                metrics.deadLettered();
-                log.error(
-                        "outbox row {} (topic {}, key {}) dead-lettered to outbox_dead_letters after {} attempts: {}",
-                        row.id(),
-                        row.topic(),
-                        row.key(),
-                        attempts,
-                        failure.toString());
-            }
-            holds.release(row);
-            return;
-        }
-        Duration wait = OutboxHolds.backoff(attempts);
-        holds.hold(row, System.nanoTime() + wait.toNanos());
-        log.warn(
-                "outbox row {} (topic {}, key {}) refused (attempt {} of {}), holding its key back for {} ms: {}",
-                row.id(),
-                row.topic(),
-                row.key(),
-                attempts,
-                settings.maxAttempts(),
-                wait.toMillis(),
-                failure.toString());
     }
 
     private void ensureListening() throws SQLException {
@@ -268,7 +250,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         metrics.leader(false);
         closeListener();
         publisher.discard(); // a later leadership starts a new producer, fencing any other
-        holds.clear();
+        refusals.clear();
     }
 
     private void refreshBacklog(boolean force) {

@@ -24,7 +24,8 @@ public final class OutboxStore {
     private static final TypeReference<Map<String, Object>> HEADERS = new TypeReference<>() {};
 
     /**
-     * Among the oldest {@code lookahead} rows (leaving out the keys held back after a failure), a
+     * Among the oldest {@code lookahead} rows (leaving out the topics, keys and rows held back
+     * after a failure), a
      * row's effective priority is the highest priority of itself and every later row of the same
      * topic and key. Sorting by it (then id) lets an urgent row overtake other keys' waiting rows
      * while the rows of one key stay in id order, which the insert trigger makes commit order.
@@ -32,7 +33,7 @@ public final class OutboxStore {
      */
     static final String NEXT = "with oldest as (select id, topic, key, priority from outbox o where not exists"
             + " (select 1 from unnest(?::text[], ?::text[]) h(topic, key) where h.topic = o.topic and h.key = o.key)"
-            + " and o.id <> all(?::bigint[]) order by id limit ?), ranked as (select id, max(priority) over (partition by topic, key order by id"
+            + " and o.topic <> all(?::text[]) and o.id <> all(?::bigint[]) order by id limit ?), ranked as (select id, max(priority) over (partition by topic, key order by id"
             + " desc rows unbounded preceding) as effective from oldest), chosen as (select id, effective from"
             + " ranked order by effective desc, id limit ?) select o.id, o.topic, o.key, o.payload::text,"
             + " o.headers::text, o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at)"
@@ -45,15 +46,20 @@ public final class OutboxStore {
     }
 
     public List<OutboxRow> next(int batchSize, int lookahead) throws SQLException {
-        return next(batchSize, lookahead, List.of(), List.of());
+        return next(batchSize, lookahead, List.of(), List.of(), List.of());
     }
 
     /**
-     * The next batch, leaving out every row of the keys in {@code heldKeys} ({@link
-     * OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without a key have no order to
-     * keep, so only the row itself waits).
+     * The next batch, leaving out every row of the topics in {@code heldTopics}, of the keys in
+     * {@code heldKeys} ({@link OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without
+     * a key have no order to keep, so only the row itself waits).
      */
-    public List<OutboxRow> next(int batchSize, int lookahead, Collection<String> heldKeys, Collection<Long> heldIds)
+    public List<OutboxRow> next(
+            int batchSize,
+            int lookahead,
+            Collection<String> heldTopics,
+            Collection<String> heldKeys,
+            Collection<Long> heldIds)
             throws SQLException {
         List<OutboxRow> rows = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
@@ -67,9 +73,10 @@ public final class OutboxStore {
             }
             s.setArray(1, c.createArrayOf("text", topics.toArray()));
             s.setArray(2, c.createArrayOf("text", keys.toArray()));
-            s.setArray(3, c.createArrayOf("bigint", heldIds.toArray()));
-            s.setInt(4, lookahead);
-            s.setInt(5, batchSize);
+            s.setArray(3, c.createArrayOf("text", heldTopics.toArray()));
+            s.setArray(4, c.createArrayOf("bigint", heldIds.toArray()));
+            s.setInt(5, lookahead);
+            s.setInt(6, batchSize);
             try (ResultSet rs = s.executeQuery()) {
                 long now = System.nanoTime();
                 while (rs.next()) {
@@ -100,28 +107,35 @@ public final class OutboxStore {
         }
     }
 
-    /** Counts one failure of row {@code id} that was its own fault; returns its attempts so far. */
-    public int recordFailure(long id, String error) throws SQLException {
+    /**
+     * Counts one failure, their own fault, of each row in {@code ids}; returns each row's attempts
+     * so far (a row already gone is left out).
+     */
+    public Map<Long, Integer> recordFailures(Collection<Long> ids, String error) throws SQLException {
+        Map<Long, Integer> attempts = new LinkedHashMap<>();
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement(
-                        "update outbox set attempts = attempts + 1, last_error = ? where id = ? returning attempts")) {
+                PreparedStatement s = c.prepareStatement("update outbox set attempts = attempts + 1, last_error = ?"
+                        + " where id = any(?) returning id, attempts")) {
             s.setString(1, truncate(error));
-            s.setLong(2, id);
+            s.setArray(2, c.createArrayOf("bigint", ids.toArray()));
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : 0;
+                while (rs.next()) {
+                    attempts.put(rs.getLong(1), rs.getInt(2));
+                }
             }
         }
+        return attempts;
     }
 
-    /** Moves row {@code id} to {@code outbox_dead_letters} in one transaction; false if it was gone. */
-    public boolean deadLetter(long id) throws SQLException {
+    /** Moves the rows {@code ids} to {@code outbox_dead_letters} in one transaction; returns how many moved. */
+    public int deadLetter(Collection<Long> ids) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("with moved as (delete from outbox where id = ? returning"
-                        + " id, topic, key, payload, headers, priority, created_at, attempts, last_error) insert"
-                        + " into outbox_dead_letters (id, topic, key, payload, headers, priority, created_at,"
+                PreparedStatement s = c.prepareStatement("with moved as (delete from outbox where id = any(?)"
+                        + " returning id, topic, key, payload, headers, priority, created_at, attempts, last_error)"
+                        + " insert into outbox_dead_letters (id, topic, key, payload, headers, priority, created_at,"
                         + " attempts, last_error) select * from moved")) {
-            s.setLong(1, id);
-            return s.executeUpdate() == 1;
+            s.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+            return s.executeUpdate();
         }
     }
 

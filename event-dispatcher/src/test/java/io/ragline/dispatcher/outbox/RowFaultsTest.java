@@ -2,15 +2,19 @@ package io.ragline.dispatcher.outbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ragline.dispatcher.outbox.RowFaults.Fault;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.Test;
 
 class RowFaultsTest {
@@ -20,21 +24,33 @@ class RowFaultsTest {
     void aRecordTooLargeIsTheRowsOwnFaultEvenWrappedInATransactionError() {
         RowFaults faults = new RowFaults(topic -> true, "");
 
-        assertThat(faults.isRowsOwn(ROW, new KafkaException("abortable", new RecordTooLargeException("2 MB"))))
-                .isTrue();
+        assertThat(faults.classify(ROW, new KafkaException("abortable", new RecordTooLargeException("2 MB"))))
+                .isEqualTo(Fault.ROW);
+    }
+
+    @Test
+    void anInvalidForbiddenOrUnknownTopicIsTheTopicsFault() {
+        RowFaults faults = new RowFaults(topic -> true, "");
+
+        assertThat(faults.classify(ROW, new InvalidTopicException("Invalid topics: [bad topic!]")))
+                .isEqualTo(Fault.TOPIC);
+        assertThat(faults.classify(ROW, new KafkaException("abortable", new TopicAuthorizationException("orders"))))
+                .isEqualTo(Fault.TOPIC);
+        assertThat(faults.classify(ROW, new UnknownTopicOrPartitionException("orders")))
+                .isEqualTo(Fault.MISSING_TOPIC);
     }
 
     @Test
     void aBrokerThatIsDownOrBusyNeverCountsAgainstARow() {
         RowFaults faults = new RowFaults(topic -> null, "");
 
-        assertThat(faults.isRowsOwn(ROW, new TimeoutException("Expiring 5 record(s) for orders-0")))
-                .isFalse();
-        assertThat(faults.isRowsOwn(ROW, new NotLeaderOrFollowerException("moving")))
-                .isFalse();
-        assertThat(faults.isRowsOwn(ROW, new TimeoutException("Topic orders not present in metadata after 10000 ms.")))
+        assertThat(faults.classify(ROW, new TimeoutException("Expiring 5 record(s) for orders-0")))
+                .isEqualTo(Fault.KAFKA);
+        assertThat(faults.classify(ROW, new NotLeaderOrFollowerException("moving")))
+                .isEqualTo(Fault.KAFKA);
+        assertThat(faults.classify(ROW, new TimeoutException("Topic orders not present in metadata after 10000 ms.")))
                 .as("the cluster could not be asked")
-                .isFalse();
+                .isEqualTo(Fault.KAFKA);
     }
 
     @Test
@@ -49,9 +65,9 @@ class RowFaultsTest {
         RowFaults present = new RowFaults(topic -> true, "prod.");
         TimeoutException timeout = new TimeoutException("Topic prod.orders not present in metadata after 10000 ms.");
 
-        assertThat(missing.isRowsOwn(ROW, timeout)).isTrue();
+        assertThat(missing.classify(ROW, timeout)).isEqualTo(Fault.MISSING_TOPIC);
         assertThat(asked).containsExactly("prod.orders");
-        assertThat(present.isRowsOwn(ROW, timeout)).isFalse();
+        assertThat(present.classify(ROW, timeout)).isEqualTo(Fault.KAFKA);
     }
 
     @Test
@@ -73,5 +89,17 @@ class RowFaultsTest {
         holds.expire(150);
         assertThat(holds.keys()).isEmpty();
         assertThat(holds.ids()).containsExactly(7L);
+    }
+
+    @Test
+    void aHeldTopicWaitsUntilItsDeadline() {
+        OutboxHolds holds = new OutboxHolds();
+        holds.holdTopic("orders", 100);
+
+        assertThat(holds.topics()).containsExactly("orders");
+        holds.expire(99);
+        assertThat(holds.topics()).containsExactly("orders");
+        holds.expire(100);
+        assertThat(holds.topics()).isEmpty();
     }
 }
