@@ -1,5 +1,10 @@
 package io.ragline.benchmarks;
 
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
@@ -13,73 +18,127 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
  * In-JVM embedding throughput: chunks/s and real (unpadded) tokens/s by model, chunk length and
- * batch size. Batch 1 is one text per ONNX Runtime call, which is what LangChain4j's in-process
- * models do; the other rows are {@link OnnxEmbeddingModel}'s batching (sorted by length, padded
- * per batch). Chunks are cut from real text: the licenses in {@code /usr/share/common-licenses}
- * and this repository's docs.
+ * texts per call. The baseline is one text per ONNX Runtime call on all the threads; beside it the
+ * same texts one per call on single-threaded calls side by side, {@link OnnxEmbeddingModel}'s
+ * batches (sorted by length, padded per run, runs in lanes), and LangChain4j's own in-process model
+ * of the same ONNX file ({@code embedAll}: one text per call, as many calls at once as cores).
+ * Chunks are cut from real text: the licenses in {@code /usr/share/common-licenses} and this
+ * repository's docs.
  *
  * <p>{@code ./mvnw -q -pl benchmarks -am package dependency:build-classpath -DskipTests
  * -Dmdep.outputFile=target/cp.txt} then {@code java -cp "benchmarks/target/classes:$(cat
- * benchmarks/target/cp.txt)" [-Dthreads=N] [-Dspinning=true] io.ragline.benchmarks.EmbeddingBenchmark
+ * benchmarks/target/cp.txt)" [-Dthreads=N] [-Dlanes=N] [-Dspinning=true] [-Drounds=N] io.ragline.benchmarks.EmbeddingBenchmark
  * [SECONDS_PER_CELL [MODEL,...]]}.
  */
 public final class EmbeddingBenchmark {
-    private static final int[] BATCH_SIZES = {1, 8, 32, 64};
+    private static final int[] BATCH_SIZES = {8, 32, 64};
     private static final int[] CHUNK_TOKENS = {30, 200};
 
     private EmbeddingBenchmark() {}
 
-    public static void main(String[] args) throws IOException {
+    /** One row of the table: a way of embedding {@code texts} chunks per call. */
+    private record Cell(String label, int texts, Calls calls) {}
+
+    public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
         List<String> models = args.length > 1
                 ? List.of(args[1].split(","))
                 : List.of("all-MiniLM-L6-v2", "all-MiniLM-L6-v2-q", "bge-small-en-v1.5");
         String corpus = corpus();
         int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
+        int lanes = Integer.getInteger("lanes", threads);
         boolean spinning = Boolean.getBoolean("spinning");
         int maxBatchTokens = Integer.getInteger("maxBatchTokens", OnnxOptions.MAX_BATCH_TOKENS);
         int rounds = Integer.getInteger("rounds", 1);
+        int largest = BATCH_SIZES[BATCH_SIZES.length - 1];
         System.out.printf(
                 Locale.ROOT,
-                "%d cores, %,d characters of text, %.0f s per cell, ONNX Runtime intra-op threads = %d,"
-                        + " spinning = %s, at most %d padded tokens per run, medians of %d round(s)%n%n",
+                "%d cores, %,d characters of text, %.1f s per cell, %d ONNX Runtime threads in %d lane(s) for"
+                        + " batches, spinning = %s, at most %d padded tokens per run, medians of %d round(s)%n%n",
                 Runtime.getRuntime().availableProcessors(),
                 corpus.length(),
                 seconds,
                 threads,
+                lanes,
                 spinning,
                 maxBatchTokens,
                 rounds);
         System.out.println(
-                "| model | tokens/chunk | batch | chunks/s | tokens/s | vs batch 1 | tokens/CPU-s | vs batch 1 (CPU) |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+                "| model | tokens/chunk | texts per call | chunks/s | tokens/s | vs one per call | tokens/CPU-s |"
+                        + " vs one per call (CPU) |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|");
+        ExecutorService sideBySide = Executors.newFixedThreadPool(threads);
         for (String name : models) {
-            try (OnnxEmbeddingModel model = OnnxEmbeddingModel.load(
-                    ModelCatalog.get(name),
-                    new OnnxOptions(threads, BATCH_SIZES[BATCH_SIZES.length - 1], maxBatchTokens, spinning))) {
+            // One text per call on all the threads, as an application calling ONNX Runtime per text
+            // would: the baseline. The same texts, one per call, on single-threaded calls side by
+            // side. Then Ragline's batches, and LangChain4j's own in-process model.
+            try (OnnxEmbeddingModel single = OnnxEmbeddingModel.load(
+                            ModelCatalog.get(name), new OnnxOptions(threads, 1, largest, maxBatchTokens, spinning));
+                    OnnxEmbeddingModel model = OnnxEmbeddingModel.load(
+                            ModelCatalog.get(name),
+                            new OnnxOptions(threads, lanes, largest, maxBatchTokens, spinning));
+                    OnnxEmbeddingModel oneThread = OnnxEmbeddingModel.load(
+                            ModelCatalog.get(name), new OnnxOptions(1, 1, largest, maxBatchTokens, spinning))) {
+                EmbeddingModel reference = Boolean.getBoolean("skipLangChain4j") ? null : langChain4j(name);
                 for (int tokens : CHUNK_TOKENS) {
                     List<String> chunks = chunks(model.tokenizer(), corpus, tokens);
-                    // Each round measures every batch size once, one after the other, so a batch
-                    // size is compared with one text per call measured moments before it: on a
-                    // shared machine the rate drifts between minutes more than between batch sizes.
-                    double[][][] r = new double[rounds][BATCH_SIZES.length][];
+                    int[] realTokens = realTokens(model, chunks);
+                    List<TextSegment> segments =
+                            chunks.stream().map(TextSegment::from).toList();
+                    List<Cell> cells = new ArrayList<>();
+                    cells.add(new Cell("1 (one per call)", 1, (from, to) -> single.embed(chunks.subList(from, to))));
+                    if (threads > 1) {
+                        cells.add(new Cell(
+                                "1, " + threads + " single-threaded calls side by side",
+                                threads,
+                                (from, to) -> eachAlone(sideBySide, oneThread, chunks.subList(from, to))));
+                    }
+                    for (int b : BATCH_SIZES) {
+                        cells.add(new Cell(String.valueOf(b), b, (from, to) -> model.embed(chunks.subList(from, to))));
+                    }
+                    if (lanes > 1) {
+                        cells.add(new Cell(
+                                largest + ", in one lane of " + threads + " threads",
+                                largest,
+                                (from, to) -> single.embed(chunks.subList(from, to))));
+                    }
+                    if (reference != null) {
+                        // LangChain4j embeds a list one text per ONNX Runtime call, on as many
+                        // threads as there are cores: given the same texts as the largest batch.
+                        cells.add(new Cell(
+                                "LangChain4j `embedAll` of " + largest,
+                                largest,
+                                (from, to) -> reference.embedAll(segments.subList(from, to))));
+                    }
+                    // Each round measures every cell once, one after the other, so a cell is
+                    // compared with one text per call measured moments before it: on a shared
+                    // machine the rate drifts between minutes more than between cells.
+                    double[][][] r = new double[rounds][cells.size()][];
                     for (int round = 0; round < rounds; round++) {
-                        for (int b = 0; b < BATCH_SIZES.length; b++) {
-                            r[round][b] = measure(model, chunks, BATCH_SIZES[b], seconds);
+                        for (int c = 0; c < cells.size(); c++) {
+                            r[round][c] = measure(
+                                    cells.get(c).calls(),
+                                    realTokens,
+                                    cells.get(c).texts(),
+                                    seconds);
                         }
                     }
-                    for (int b = 0; b < BATCH_SIZES.length; b++) {
-                        final int at = b;
+                    for (int c = 0; c < cells.size(); c++) {
+                        final int at = c;
                         System.out.printf(
                                 Locale.ROOT,
                                 "| %s | %d | %s | %,.1f | %,.0f | %.2fx | %,.0f | %.2fx |%n",
                                 name,
                                 tokens,
-                                BATCH_SIZES[b] == 1 ? "1 (one per call)" : String.valueOf(BATCH_SIZES[b]),
+                                cells.get(c).label(),
                                 median(r, round -> round[at][0]),
                                 median(r, round -> round[at][1]),
                                 median(r, round -> round[at][1] / round[0][1]),
@@ -87,6 +146,25 @@ public final class EmbeddingBenchmark {
                                 median(r, round -> round[at][2] / round[0][2]));
                     }
                 }
+            }
+        }
+        sideBySide.shutdown();
+    }
+
+    /** Embeds each of {@code texts} in its own call, all at once on {@code threads}. */
+    private static void eachAlone(ExecutorService threads, OnnxEmbeddingModel model, List<String> texts) {
+        List<Future<?>> calls = new ArrayList<>();
+        for (String text : texts) {
+            calls.add(threads.submit(() -> model.embed(List.of(text))));
+        }
+        for (Future<?> call : calls) {
+            try {
+                call.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
             }
         }
     }
@@ -97,17 +175,22 @@ public final class EmbeddingBenchmark {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
+    /** Real tokens of each chunk, with [CLS] and [SEP], as the model is fed them. */
+    private static int[] realTokens(OnnxEmbeddingModel model, List<String> chunks) {
+        int[] realTokens = new int[chunks.size()];
+        for (int i = 0; i < chunks.size(); i++) {
+            realTokens[i] = Math.min(model.maxTokens(), model.tokenizer().countTokens(chunks.get(i)) + 2);
+        }
+        return realTokens;
+    }
+
     /**
      * Chunks/s and real tokens/s (with [CLS] and [SEP], without padding) for calls of {@code batch}
      * texts, and real tokens per second of this process's CPU time: on a machine shared with other
      * work the wall-clock rates swing with the neighbours' load, the CPU-time rate much less.
      */
-    private static double[] measure(OnnxEmbeddingModel model, List<String> chunks, int batch, double seconds) {
-        int[] realTokens = new int[chunks.size()];
-        for (int i = 0; i < chunks.size(); i++) {
-            realTokens[i] = Math.min(model.maxTokens(), model.tokenizer().countTokens(chunks.get(i)) + 2);
-        }
-        model.embed(chunks.subList(0, Math.min(chunks.size(), batch * 2))); // warm-up
+    private static double[] measure(Calls embed, int[] realTokens, int batch, double seconds) {
+        embed.run(0, Math.min(realTokens.length, batch * 2)); // warm-up
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         long cpuStart = cpuNanos();
         long start = System.nanoTime();
@@ -115,10 +198,10 @@ public final class EmbeddingBenchmark {
         long tokens = 0;
         int next = 0;
         while (System.nanoTime() < deadline) {
-            if (next + batch > chunks.size()) {
+            if (next + batch > realTokens.length) {
                 next = 0;
             }
-            model.embed(chunks.subList(next, next + batch));
+            embed.run(next, next + batch);
             for (int i = next; i < next + batch; i++) {
                 tokens += realTokens[i];
             }
@@ -128,6 +211,22 @@ public final class EmbeddingBenchmark {
         double elapsed = (System.nanoTime() - start) / 1e9;
         double cpu = (cpuNanos() - cpuStart) / 1e9;
         return new double[] {texts / elapsed, tokens / elapsed, tokens / cpu};
+    }
+
+    /** One call embedding the chunks {@code [from, to)}. */
+    @FunctionalInterface
+    private interface Calls {
+        void run(int from, int to);
+    }
+
+    /** LangChain4j's in-process model of the same ONNX file, or null where it ships none. */
+    private static EmbeddingModel langChain4j(String name) {
+        return switch (name) {
+            case "all-MiniLM-L6-v2" -> new AllMiniLmL6V2EmbeddingModel();
+            case "all-MiniLM-L6-v2-q" -> new AllMiniLmL6V2QuantizedEmbeddingModel();
+            case "bge-small-en-v1.5" -> new BgeSmallEnV15EmbeddingModel();
+            default -> null;
+        };
     }
 
     private static long cpuNanos() {

@@ -17,12 +17,19 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * at most {@code maxBatchSize}; each batch is padded only to its own longest text and run once;
  * token states are pooled under the attention mask (mean) or taken at {@code [CLS]}, L2-normalised,
  * and returned in the caller's order. Texts longer than the model's window are truncated.
+ *
+ * <p>The runs of one call go side by side in {@link OnnxOptions#lanes() lanes}: the calling thread
+ * is one, the model's own daemon threads the others; a call is cut into at least as many runs as
+ * there are lanes when it has the texts for it.
  */
 public final class OnnxEmbeddingModel implements EmbeddingProvider {
     private static final Logger log = LoggerFactory.getLogger(OnnxEmbeddingModel.class);
@@ -48,6 +59,9 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
     private final String output;
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final ThreadLocal<InputBuffers> buffers;
+    /** The lanes beyond the caller's; null with one lane. */
+    private final ExecutorService laneThreads;
+
     private boolean closed;
 
     private OnnxEmbeddingModel(EmbeddingModelSpec spec, OnnxOptions options) throws Exception {
@@ -66,20 +80,31 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
         this.output = session.getOutputNames().iterator().next();
         int capacity = options.maxBatchSize() * spec.maxTokens();
         this.buffers = ThreadLocal.withInitial(() -> new InputBuffers(capacity));
+        this.laneThreads = options.lanes() > 1 ? laneThreads(spec.name(), options.lanes() - 1) : null;
         log.info(
-                "loaded embedding model {} ({} dimensions, {} tokens, {} threads, batches of {})",
+                "loaded embedding model {} ({} dimensions, {} tokens, {} threads in {} lanes, batches of {})",
                 spec.name(),
                 spec.dimensions(),
                 spec.maxTokens(),
                 options.threads(),
+                options.lanes(),
                 options.maxBatchSize());
+    }
+
+    private static ExecutorService laneThreads(String model, int count) {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(count, task -> {
+            Thread t = new Thread(task, "onnx-" + model + "-lane-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private static OrtSession createSession(OrtEnvironment env, EmbeddingModelSpec spec, OnnxOptions options)
             throws OrtException {
         try (SessionOptions so = new SessionOptions()) {
             so.setOptimizationLevel(OptLevel.ALL_OPT);
-            so.setIntraOpNumThreads(options.threads());
+            so.setIntraOpNumThreads(options.threadsPerLane());
             so.setInterOpNumThreads(1);
             so.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
             // Spinning worker threads cut latency on an idle machine but burn the cores that
@@ -152,19 +177,13 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
             if (closed) {
                 throw new IllegalStateException("embedding model " + spec.name() + " is closed");
             }
-            // Sorted by length, a batch grows while it has room in both bounds: texts, and padded
-            // tokens. Short texts go many at a time; long ones in small batches, where a large
-            // batch of long sequences measured slower than one text per call (docs/benchmarks.md).
-            int from = 0;
-            while (from < n) {
-                int to = from + 1;
-                while (to < n
-                        && to - from < options.maxBatchSize()
-                        && (long) (to - from + 1) * ids[order[to]].length <= options.maxBatchTokens()) {
-                    to++;
+            List<int[]> runs = runs(ids, order);
+            if (runs.size() == 1 || laneThreads == null) {
+                for (int[] run : runs) {
+                    runBatch(ids, order, run[0], run[1], vectors);
                 }
-                runBatch(ids, order, from, to, vectors);
-                from = to;
+            } else {
+                inLanes(runs, ids, order, vectors);
             }
         } catch (OrtException e) {
             throw new EmbeddingException(
@@ -173,6 +192,89 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
             lifecycle.readLock().unlock();
         }
         return Arrays.asList(vectors);
+    }
+
+    /**
+     * Cuts {@code order} into runs {@code [from, to)}. Sorted by length, a run grows while it has room
+     * in both bounds: texts, and padded tokens. Short texts go many at a time; long ones in small
+     * runs, where a large batch of long sequences measured slower than one text per call
+     * (docs/benchmarks.md). With several lanes a call has at least as many runs as lanes, where it
+     * has the texts.
+     */
+    private List<int[]> runs(int[][] ids, Integer[] order) {
+        int n = order.length;
+        int lanes = options.lanes();
+        int maxTexts = Math.min(options.maxBatchSize(), (n + lanes - 1) / lanes);
+        List<int[]> runs = new ArrayList<>();
+        int from = 0;
+        while (from < n) {
+            int to = from + 1;
+            while (to < n
+                    && to - from < maxTexts
+                    && (long) (to - from + 1) * ids[order[to]].length <= options.maxBatchTokens()) {
+                to++;
+            }
+            runs.add(new int[] {from, to});
+            from = to;
+        }
+        return runs;
+    }
+
+    /**
+     * Runs {@code runs} on the calling thread and as many lane threads as help, each taking the next
+     * run until none is left. Returns only when every lane is done, so the session cannot be closed
+     * under a run; an interrupt is kept for the caller, not acted on, as ONNX Runtime's own runs
+     * cannot be interrupted either.
+     */
+    private void inLanes(List<int[]> runs, int[][] ids, Integer[] order, float[][] vectors) throws OrtException {
+        AtomicInteger next = new AtomicInteger();
+        Callable<Void> lane = () -> {
+            for (int r = next.getAndIncrement(); r < runs.size(); r = next.getAndIncrement()) {
+                int[] run = runs.get(r);
+                runBatch(ids, order, run[0], run[1], vectors);
+            }
+            return null;
+        };
+        List<Future<Void>> helpers = new ArrayList<>();
+        for (int i = 1; i < Math.min(options.lanes(), runs.size()); i++) {
+            helpers.add(laneThreads.submit(lane));
+        }
+        Throwable failure = null;
+        try {
+            lane.call();
+        } catch (Exception e) {
+            failure = e;
+            next.set(runs.size()); // the other lanes stop after their current run
+        }
+        boolean interrupted = false;
+        for (Future<Void> helper : helpers) {
+            while (true) {
+                try {
+                    helper.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause();
+                    }
+                    break;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure instanceof OrtException e) {
+            throw e;
+        } else if (failure instanceof RuntimeException e) {
+            throw e;
+        } else if (failure instanceof Error e) {
+            throw e;
+        } else if (failure != null) {
+            throw new EmbeddingException(
+                    "embedding run failed on model " + spec.name() + ": " + failure, false, failure);
+        }
     }
 
     @Override
@@ -256,6 +358,9 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
         try {
             if (!closed) {
                 closed = true;
+                if (laneThreads != null) {
+                    laneThreads.shutdown();
+                }
                 session.close();
                 log.info("closed embedding model {}", spec.name());
             }
@@ -299,7 +404,8 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
 
     @Override
     public String toString() {
-        return "OnnxEmbeddingModel[" + spec.name() + ", threads=" + options.threads() + ", batch="
+        return "OnnxEmbeddingModel[" + spec.name() + ", threads=" + options.threads() + ", lanes=" + options.lanes()
+                + ", batch="
                 + options.maxBatchSize() + "]";
     }
 }

@@ -3,7 +3,14 @@ package io.ragline.embeddings.onnx;
 /**
  * How an {@link OnnxEmbeddingModel} runs.
  *
- * @param threads ONNX Runtime intra-op threads for one batch (default: available cores)
+ * @param threads cores given to ONNX Runtime for one call of {@code embed} (default: available
+ *     cores)
+ * @param lanes how many runs of one call go at the same time, each on {@code threads / lanes}
+ *     ONNX Runtime threads (default: {@code threads}, one thread per run). On 2 cores two
+ *     single-threaded runs side by side measured faster than one run on two threads, most on short
+ *     texts: each operator of a run on two threads ends in a barrier between them, and a forward
+ *     pass has hundreds of operators (docs/benchmarks.md). A call with a single run (one query) then
+ *     uses one lane.
  * @param maxBatchSize at most this many texts per {@code run} (default {@value
  *     #DEFAULT_MAX_BATCH_SIZE}); larger batches amortise per-call overhead, smaller ones waste less
  *     padding
@@ -12,20 +19,23 @@ package io.ragline.embeddings.onnx;
  * @param spinning whether ONNX Runtime's idle worker threads spin instead of sleeping: a little
  *     lower latency on a dedicated machine, wasted CPU on a shared one (default false)
  */
-public record OnnxOptions(int threads, int maxBatchSize, int maxBatchTokens, boolean spinning) {
+public record OnnxOptions(int threads, int lanes, int maxBatchSize, int maxBatchTokens, boolean spinning) {
     public static final int DEFAULT_MAX_BATCH_SIZE = 64;
 
     /**
-     * At most this many tokens (texts times the batch's longest text) per {@code run}: about 8
-     * chunks of 256 tokens, up to 64 texts of 30. Measured on 2 cores: batches of 32-64 chunks of
-     * 200 tokens were 10-17 % slower than one per call, batches of 8 as fast; short texts gain
-     * most from large batches.
+     * At most this many tokens (texts times the run's longest text) per {@code run}: 16 texts of 32
+     * tokens, two chunks of 256. Measured on 2 cores with a run per core (docs/benchmarks.md): 512
+     * was faster than 1,024 and 2,048 for short texts and long chunks alike; a run's activations
+     * then stay near the core's own cache, and a call of 64 short texts still makes 4 runs.
      */
-    public static final int MAX_BATCH_TOKENS = 2048;
+    public static final int MAX_BATCH_TOKENS = 512;
 
     public OnnxOptions {
         if (threads < 1 || threads > 256) {
             throw new IllegalArgumentException("threads must be between 1 and 256: " + threads);
+        }
+        if (lanes < 1 || lanes > threads) {
+            throw new IllegalArgumentException("lanes must be between 1 and threads (" + threads + "): " + lanes);
         }
         if (maxBatchSize < 1 || maxBatchSize > 4096) {
             throw new IllegalArgumentException("maxBatchSize must be between 1 and 4096: " + maxBatchSize);
@@ -33,6 +43,11 @@ public record OnnxOptions(int threads, int maxBatchSize, int maxBatchTokens, boo
         if (maxBatchTokens < 1) {
             throw new IllegalArgumentException("maxBatchTokens must be positive: " + maxBatchTokens);
         }
+    }
+
+    /** One lane per thread. */
+    public OnnxOptions(int threads, int maxBatchSize, int maxBatchTokens, boolean spinning) {
+        this(threads, threads, maxBatchSize, maxBatchTokens, spinning);
     }
 
     /** At most {@value #MAX_BATCH_TOKENS} padded tokens per run. */
@@ -45,9 +60,17 @@ public record OnnxOptions(int threads, int maxBatchSize, int maxBatchTokens, boo
         this(threads, maxBatchSize, false);
     }
 
-    /** Threads = available cores, batches of {@value #DEFAULT_MAX_BATCH_SIZE}, no spinning. */
+    /**
+     * Threads = available cores, one lane each, batches of {@value #DEFAULT_MAX_BATCH_SIZE}, no
+     * spinning.
+     */
     public static OnnxOptions defaults() {
         return new OnnxOptions(
                 Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_TOKENS, false);
+    }
+
+    /** ONNX Runtime intra-op threads of one run. */
+    public int threadsPerLane() {
+        return threads / lanes;
     }
 }

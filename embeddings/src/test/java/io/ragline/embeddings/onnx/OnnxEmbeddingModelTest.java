@@ -11,6 +11,7 @@ import io.ragline.embeddings.Vectors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -90,6 +91,35 @@ class OnnxEmbeddingModelTest {
                 assertThat(inBatchesOfTwo.get(i)).as("text %d", i).containsExactly(inOneBatch.get(i), within(1e-4f));
             }
         }
+    }
+
+    @Test
+    void runsSpreadOverLanesComeBackInTheCallersOrder() {
+        // Runs of two texts: the call is cut into five runs that two lanes take as they come. Each
+        // run is single-threaded in both models, so the vectors are the same to the last bit.
+        try (OnnxEmbeddingModel oneLane = OnnxEmbeddingModel.load(
+                        ModelCatalog.get("all-MiniLM-L6-v2"), new OnnxOptions(1, 1, 2, 2048, false));
+                OnnxEmbeddingModel twoLanes = OnnxEmbeddingModel.load(
+                        ModelCatalog.get("all-MiniLM-L6-v2"), new OnnxOptions(2, 2, 2, 2048, false))) {
+            List<String> texts = new ArrayList<>(TEXTS);
+            List<String> backwards = new ArrayList<>(TEXTS);
+            Collections.reverse(backwards);
+            texts.addAll(backwards);
+            List<float[]> expected = oneLane.embed(texts);
+            for (int repeat = 0; repeat < 5; repeat++) {
+                List<float[]> inLanes = twoLanes.embed(texts);
+                for (int i = 0; i < texts.size(); i++) {
+                    assertThat(inLanes.get(i)).as("text %d", i).containsExactly(expected.get(i));
+                }
+            }
+        }
+    }
+
+    @Test
+    void lanesCannotOutnumberThreads() {
+        assertThatThrownBy(() -> new OnnxOptions(2, 3, 64, 2048, false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lanes must be between 1 and threads (2): 3");
     }
 
     @Test
