@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param dimensions vector length (fixed by the catalog for {@code onnx})
  * @param maxTokens the model's window (fixed by the catalog for {@code onnx})
  * @param batchSize texts per model run or per request
- * @param onnxThreads ONNX Runtime intra-op threads
+ * @param onnxThreads cores ONNX Runtime uses for one call, one single-threaded run per core
  * @param openai the endpoint settings; null unless {@code provider} is {@code openai}
  */
 public record EmbeddingSettings(

@@ -24,19 +24,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * An embedding model run in this JVM by ONNX Runtime, offline. One session per instance (create
- * one per model per process; it is thread-safe), with intra-op threads = cores by default.
+ * one per model per process; it is thread-safe), using the cores of {@link OnnxOptions#threads()}.
  *
  * <p>Batching is where the speed is: texts are tokenized, sorted by length and cut into batches of
  * at most {@code maxBatchSize}; each batch is padded only to its own longest text and run once;
@@ -44,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * and returned in the caller's order. Texts longer than the model's window are truncated.
  *
  * <p>The runs of one call go side by side in {@link OnnxOptions#lanes() lanes}: the calling thread
- * is one, the model's own daemon threads the others; a call is cut into at least as many runs as
- * there are lanes when it has the texts for it.
+ * is one, the model's own daemon threads the others, the longest runs first; a call is cut into
+ * at least as many runs as there are lanes when it has the texts for it. Concurrent callers share
+ * the lane threads; each caller also runs its own call's runs, so none waits for another's.
  */
 public final class OnnxEmbeddingModel implements EmbeddingProvider {
     private static final Logger log = LoggerFactory.getLogger(OnnxEmbeddingModel.class);
@@ -78,7 +78,9 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
         }
         this.wantsTokenTypes = inputs.contains("token_type_ids");
         this.output = session.getOutputNames().iterator().next();
-        int capacity = options.maxBatchSize() * spec.maxTokens();
+        // A run holds at most maxBatchTokens padded tokens, or one text of up to the window.
+        int capacity = (int) Math.min(
+                (long) options.maxBatchSize() * spec.maxTokens(), Math.max(options.maxBatchTokens(), spec.maxTokens()));
         this.buffers = ThreadLocal.withInitial(() -> new InputBuffers(capacity));
         this.laneThreads = options.lanes() > 1 ? laneThreads(spec.name(), options.lanes() - 1) : null;
         log.info(
@@ -177,7 +179,11 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
             if (closed) {
                 throw new IllegalStateException("embedding model " + spec.name() + " is closed");
             }
-            List<int[]> runs = runs(ids, order);
+            int[] lengths = new int[n];
+            for (int k = 0; k < n; k++) {
+                lengths[k] = ids[order[k]].length;
+            }
+            List<int[]> runs = runs(lengths, options);
             if (runs.size() == 1 || laneThreads == null) {
                 for (int[] run : runs) {
                     runBatch(ids, order, run[0], run[1], vectors);
@@ -195,85 +201,85 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
     }
 
     /**
-     * Cuts {@code order} into runs {@code [from, to)}. Sorted by length, a run grows while it has room
-     * in both bounds: texts, and padded tokens. Short texts go many at a time; long ones in small
-     * runs, where a large batch of long sequences measured slower than one text per call
-     * (docs/benchmarks.md). With several lanes a call has at least as many runs as lanes, where it
-     * has the texts.
+     * Cuts texts of {@code lengths} (ascending) into runs {@code [from, to)}. They are first split
+     * into as many near-equal groups as there are lanes (one group with one lane), then each group
+     * into runs that grow while they have room in both bounds: texts, and padded tokens. Short
+     * texts go many at a time; long ones in small runs, where large runs of long sequences measured
+     * slower (docs/benchmarks.md).
      */
-    private List<int[]> runs(int[][] ids, Integer[] order) {
-        int n = order.length;
-        int lanes = options.lanes();
-        int maxTexts = Math.min(options.maxBatchSize(), (n + lanes - 1) / lanes);
+    static List<int[]> runs(int[] lengths, OnnxOptions options) {
+        int n = lengths.length;
+        int groups = Math.min(n, options.lanes());
         List<int[]> runs = new ArrayList<>();
-        int from = 0;
-        while (from < n) {
-            int to = from + 1;
-            while (to < n
-                    && to - from < maxTexts
-                    && (long) (to - from + 1) * ids[order[to]].length <= options.maxBatchTokens()) {
-                to++;
+        for (int g = 0; g < groups; g++) {
+            int end = (int) ((long) (g + 1) * n / groups);
+            int from = (int) ((long) g * n / groups);
+            while (from < end) {
+                int to = from + 1;
+                while (to < end
+                        && to - from < options.maxBatchSize()
+                        && (long) (to - from + 1) * lengths[to] <= options.maxBatchTokens()) {
+                    to++;
+                }
+                runs.add(new int[] {from, to});
+                from = to;
             }
-            runs.add(new int[] {from, to});
-            from = to;
         }
         return runs;
     }
 
     /**
-     * Runs {@code runs} on the calling thread and as many lane threads as help, each taking the next
-     * run until none is left. Returns only when every lane is done, so the session cannot be closed
-     * under a run; an interrupt is kept for the caller, not acted on, as ONNX Runtime's own runs
-     * cannot be interrupted either.
+     * Runs {@code runs} on the calling thread and on the lane threads that are free, each taking the
+     * next run, the longest (last) first, until none is left. Returns when every run has ended,
+     * so the session cannot be closed under one: a lane thread that starts after that finds no run
+     * and leaves without touching the session. The caller takes runs too, so it never waits for a
+     * lane thread busy with another caller's call. After a run fails the others are skipped, and
+     * the first failure is thrown. An interrupt is kept for the caller, not acted on, as ONNX
+     * Runtime's own runs cannot be interrupted either.
      */
     private void inLanes(List<int[]> runs, int[][] ids, Integer[] order, float[][] vectors) throws OrtException {
         AtomicInteger next = new AtomicInteger();
-        Callable<Void> lane = () -> {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch ended = new CountDownLatch(runs.size());
+        Runnable lane = () -> {
             for (int r = next.getAndIncrement(); r < runs.size(); r = next.getAndIncrement()) {
-                int[] run = runs.get(r);
-                runBatch(ids, order, run[0], run[1], vectors);
-            }
-            return null;
-        };
-        List<Future<Void>> helpers = new ArrayList<>();
-        for (int i = 1; i < Math.min(options.lanes(), runs.size()); i++) {
-            helpers.add(laneThreads.submit(lane));
-        }
-        Throwable failure = null;
-        try {
-            lane.call();
-        } catch (Exception e) {
-            failure = e;
-            next.set(runs.size()); // the other lanes stop after their current run
-        }
-        boolean interrupted = false;
-        for (Future<Void> helper : helpers) {
-            while (true) {
                 try {
-                    helper.get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (failure == null) {
-                        failure = e.getCause();
+                    if (failure.get() == null) {
+                        int[] run = runs.get(runs.size() - 1 - r);
+                        runBatch(ids, order, run[0], run[1], vectors);
                     }
-                    break;
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    ended.countDown();
                 }
+            }
+        };
+        for (int i = 1; i < Math.min(options.lanes(), runs.size()); i++) {
+            laneThreads.execute(lane);
+        }
+        lane.run();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                ended.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (failure instanceof OrtException e) {
+        Throwable failed = failure.get();
+        if (failed instanceof OrtException e) {
             throw e;
-        } else if (failure instanceof RuntimeException e) {
+        } else if (failed instanceof RuntimeException e) {
             throw e;
-        } else if (failure instanceof Error e) {
+        } else if (failed instanceof Error e) {
             throw e;
-        } else if (failure != null) {
-            throw new EmbeddingException(
-                    "embedding run failed on model " + spec.name() + ": " + failure, false, failure);
+        } else if (failed != null) {
+            throw new EmbeddingException("embedding run failed on model " + spec.name() + ": " + failed, false, failed);
         }
     }
 

@@ -10,7 +10,8 @@ package io.ragline.embeddings.onnx;
  *     single-threaded runs side by side measured faster than one run on two threads, most on short
  *     texts: each operator of a run on two threads ends in a barrier between them, and a forward
  *     pass has hundreds of operators (docs/benchmarks.md). A call with a single run (one query) then
- *     uses one lane.
+ *     uses one lane, so on many cores a single text is slower than on all of them; set fewer lanes
+ *     (more threads each) where the latency of single texts matters more than throughput.
  * @param maxBatchSize at most this many texts per {@code run} (default {@value
  *     #DEFAULT_MAX_BATCH_SIZE}); larger batches amortise per-call overhead, smaller ones waste less
  *     padding
@@ -34,8 +35,9 @@ public record OnnxOptions(int threads, int lanes, int maxBatchSize, int maxBatch
         if (threads < 1 || threads > 256) {
             throw new IllegalArgumentException("threads must be between 1 and 256: " + threads);
         }
-        if (lanes < 1 || lanes > threads) {
-            throw new IllegalArgumentException("lanes must be between 1 and threads (" + threads + "): " + lanes);
+        if (lanes < 1 || lanes > threads || threads % lanes != 0) {
+            throw new IllegalArgumentException(
+                    "lanes must divide threads (" + threads + ") evenly, between 1 and threads: " + lanes);
         }
         if (maxBatchSize < 1 || maxBatchSize > 4096) {
             throw new IllegalArgumentException("maxBatchSize must be between 1 and 4096: " + maxBatchSize);

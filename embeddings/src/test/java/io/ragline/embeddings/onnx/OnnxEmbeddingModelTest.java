@@ -116,10 +116,52 @@ class OnnxEmbeddingModelTest {
     }
 
     @Test
-    void lanesCannotOutnumberThreads() {
+    void aCallerDoesNotWaitForTheLanesOfAnotherCallersLongCall() throws Exception {
+        // The lane thread is busy with the long call's runs; the short call runs its own runs on its
+        // own thread and returns long before the other ends.
+        try (OnnxEmbeddingModel twoLanes =
+                OnnxEmbeddingModel.load(ModelCatalog.get("all-MiniLM-L6-v2"), new OnnxOptions(2, 2, 64, 512, false))) {
+            List<String> longTexts = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                longTexts.add(i + " " + "A much longer paragraph about other things. ".repeat(30));
+            }
+            ExecutorService caller = Executors.newSingleThreadExecutor();
+            try {
+                long start = System.nanoTime();
+                Future<Long> longCall = caller.submit(() -> {
+                    assertThat(twoLanes.embed(longTexts)).hasSize(60);
+                    return System.nanoTime();
+                });
+                Thread.sleep(300); // the long call has handed its runs to both lanes
+                assertThat(longCall.isDone())
+                        .as("the long call is still running")
+                        .isFalse();
+                List<float[]> shortCall = twoLanes.embed(List.of("The cat sits on the mat.", "x"));
+                long shortEnded = System.nanoTime();
+                long longEnded = longCall.get();
+                // Waiting for the busy lane would end the short call within one run of the long one's end.
+                assertThat(longEnded - shortEnded)
+                        .as("the short call ended well before the long one")
+                        .isGreaterThan((longEnded - start) / 2);
+                assertThat(shortCall.get(0))
+                        .containsExactly(
+                                miniLm.embed(List.of("The cat sits on the mat."))
+                                        .get(0),
+                                within(1e-4f));
+            } finally {
+                caller.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void lanesMustDivideTheThreads() {
         assertThatThrownBy(() -> new OnnxOptions(2, 3, 64, 2048, false))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("lanes must be between 1 and threads (2): 3");
+                .hasMessageContaining("lanes must divide threads (2) evenly, between 1 and threads: 3");
+        assertThatThrownBy(() -> new OnnxOptions(3, 2, 64, 2048, false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lanes must divide threads (3) evenly");
     }
 
     @Test
