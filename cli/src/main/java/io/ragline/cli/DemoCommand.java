@@ -71,6 +71,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (timeoutSeconds <= 0) {
+            System.err.println("ragline demo: --timeout must be a positive number of seconds, not " + timeoutSeconds);
+            return 2;
+        }
         System.out.println("== 1. services (Postgres with pgvector, Kafka)");
         try {
             new DevStack(DevCommand.home(), System.getenv(), io.ragline.devstack.Progress.stderr()).up();
@@ -96,44 +100,52 @@ final class DemoCommand implements Callable<Integer> {
             return 2;
         }
 
-        System.out.println("== 2. workers (ingest-worker, embedding-worker, event-dispatcher in this JVM)");
+        System.out.println(
+                "== 2. workers (ingest-worker, embedding-worker, event-dispatcher, training-worker in this JVM)");
         WorkerRuntime runtime =
                 WorkerRuntime.start("demo", WorkerCommands.ALL_ADMIN_PORT, env).closeOnSignal();
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        int[] published = {0};
         try {
-            createCollection(runtime);
-            createRoutingRule(runtime);
-            wiring.accept(runtime);
-            runtime.markStarted();
-
-            System.out.println("== 3. publishing real documents to collection '" + COLLECTION + "'");
-            Path corpus = corpus();
-            int published = new PublishCommand().publish(env, List.of(corpus), COLLECTION);
-            if (published < 0 || runtime.isClosed()) {
-                return published < 0 ? 1 : 0;
-            }
-
-            System.out.println("== 4. waiting until every document is embedded");
-            if (!awaitEmbedded(runtime, published)) {
-                return runtime.isClosed() ? 0 : 1;
-            }
-
-            System.out.println("== 5. a signed webhook (Standard Webhooks) into claude_events, routed to a document");
-            webhook(runtime, webhookPort, env.raw("RAGLINE_WEBHOOK_DEMO_SECRET").orElse(webhookSecret));
-
-            System.out.println("== 6. searches");
-            try (ProviderRegistry providers = new ProviderRegistry(embedding, runtime.dataSource())) {
-                Searcher searcher =
-                        new Searcher(runtime.dataSource(), new CollectionCatalog(Duration.ofSeconds(10)), providers);
-                for (String q : QUERIES) {
-                    System.out.println("\n\"" + q + "\"");
-                    SearchCommand.print(searcher.search(COLLECTION, q, 3, null));
-                }
-            }
-
-            System.out.println("\n== 7. status");
-            status(runtime);
-            if (exit) {
-                return 0;
+            int code = DemoSteps.run(
+                    runtime::isClosed,
+                    runtime::exitCode,
+                    List.of(
+                            new DemoSteps.Step(null, () -> {
+                                createCollection(runtime);
+                                createRoutingRule(runtime);
+                                wiring.accept(runtime);
+                                runtime.markStarted();
+                                return true;
+                            }),
+                            new DemoSteps.Step(
+                                    "== 3. publishing real documents to collection '" + COLLECTION + "'", () -> {
+                                        published[0] = new PublishCommand().publish(env, List.of(corpus()), COLLECTION);
+                                        return published[0] >= 0;
+                                    }),
+                            new DemoSteps.Step(
+                                    "== 4. waiting until every document is embedded",
+                                    () -> awaitEmbedded(runtime, published[0], timeout)),
+                            new DemoSteps.Step(
+                                    "== 5. a signed webhook (Standard Webhooks) into claude_events, routed to a document",
+                                    () -> {
+                                        webhook(
+                                                runtime,
+                                                webhookPort,
+                                                env.raw("RAGLINE_WEBHOOK_DEMO_SECRET")
+                                                        .orElse(webhookSecret));
+                                        return true;
+                                    }),
+                            new DemoSteps.Step("== 6. searches", () -> {
+                                search(runtime, embedding);
+                                return true;
+                            }),
+                            new DemoSteps.Step("\n== 7. status", () -> {
+                                status(runtime);
+                                return true;
+                            })));
+            if (code != 0 || runtime.isClosed() || exit) {
+                return code;
             }
             System.out.println("\nWorkers keep running: try `./ragline search --collection demo \"...\"` or"
                     + " `./ragline collections list` in another terminal. Ctrl-C stops them (Postgres and Kafka stay"
@@ -143,6 +155,20 @@ final class DemoCommand implements Callable<Integer> {
         } finally {
             runtime.close();
             System.out.println("demo stopped");
+        }
+    }
+
+    private static void search(WorkerRuntime runtime, EmbeddingSettings embedding) throws Exception {
+        try (ProviderRegistry providers = new ProviderRegistry(embedding, runtime.dataSource())) {
+            Searcher searcher =
+                    new Searcher(runtime.dataSource(), new CollectionCatalog(Duration.ofSeconds(10)), providers);
+            for (String q : QUERIES) {
+                if (runtime.isClosed()) {
+                    return;
+                }
+                System.out.println("\n\"" + q + "\"");
+                SearchCommand.print(searcher.search(COLLECTION, q, 3, null));
+            }
         }
     }
 
@@ -222,9 +248,9 @@ final class DemoCommand implements Callable<Integer> {
         return dir;
     }
 
-    private static boolean awaitEmbedded(WorkerRuntime runtime, int expected) throws Exception {
+    private static boolean awaitEmbedded(WorkerRuntime runtime, int expected, Duration timeout) throws Exception {
         ProgressBar bar = new ProgressBar("embedding", expected);
-        long deadline = System.nanoTime() + Duration.ofSeconds(600).toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!runtime.isClosed()) {
             long embedded = 0;
             long failed = 0;
@@ -249,7 +275,8 @@ final class DemoCommand implements Callable<Integer> {
             }
             if (System.nanoTime() > deadline) {
                 bar.done();
-                System.err.println("ragline demo: not every document was embedded within 10 minutes");
+                System.err.println("ragline demo: not every document was embedded within " + timeout.toSeconds()
+                        + " s (--timeout)");
                 return false;
             }
             Thread.sleep(250);

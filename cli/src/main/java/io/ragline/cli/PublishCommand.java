@@ -1,10 +1,13 @@
 package io.ragline.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.core.config.CoreSettings;
+import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
+import io.ragline.core.db.Database;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.core.kafka.KafkaSettings;
 import io.ragline.ingest.IngestWorker;
@@ -15,15 +18,25 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -42,6 +55,7 @@ import picocli.CommandLine.Parameters;
         description = "Publish files, directories or JSONL to the documents topic.")
 final class PublishCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_PROBLEMS = 20;
 
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "Files, directories, or .jsonl files.")
     List<Path> paths;
@@ -85,39 +99,80 @@ final class PublishCommand implements Callable<Integer> {
         if (!OperatorDatabase.valid(env, "publish")) {
             return -2;
         }
+        Set<String> collections = new TreeSet<>();
+        List<String> problems = validate(files, collections);
+        if (!problems.isEmpty()) {
+            problems.stream().limit(MAX_PROBLEMS).forEach(problem -> System.err.println("ragline publish: " + problem));
+            if (problems.size() > MAX_PROBLEMS) {
+                System.err.println("ragline publish: and " + (problems.size() - MAX_PROBLEMS) + " more bad lines");
+            }
+            System.err.println("ragline publish: nothing was sent");
+            return -2;
+        }
+        List<String> known = new ArrayList<>();
+        List<String> missing = collections.isEmpty() ? List.of() : missingCollections(env, collections, known);
+        if (!missing.isEmpty()) {
+            System.err.println("ragline publish: no collection named " + String.join(", ", missing)
+                    + " (known: " + (known.isEmpty() ? "none" : String.join(", ", known))
+                    + "); create it with `ragline collections create NAME`; nothing was sent");
+            return -2;
+        }
         String topic = prefix + IngestWorker.DOCUMENTS;
         ProgressBar progress = new ProgressBar("publishing", files.size());
         AtomicLong sent = new AtomicLong();
-        AtomicReference<Exception> failure = new AtomicReference<>();
+        AtomicReference<Failure> failure = new AtomicReference<>();
         int skipped = 0;
-        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap, kafka, "ragline-publish")) {
+        KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap, kafka, "ragline-publish");
+        try {
+            files:
             for (Map.Entry<Path, String> entry : files.entrySet()) {
                 Path file = entry.getKey();
-                List<ObjectNode> docs = file.toString().endsWith(".jsonl") ? jsonl(file) : text(file, entry.getValue());
+                List<Doc> docs = isJsonl(file) ? jsonl(file, new ArrayList<>()) : text(file, entry.getValue());
                 if (docs.isEmpty()) {
                     skipped++;
                 }
-                for (ObjectNode doc : docs) {
-                    String key =
-                            doc.get("collection").asText() + "/" + doc.get("id").asText();
-                    producer.send(
-                            new ProducerRecord<>(
-                                    topic, key.getBytes(StandardCharsets.UTF_8), JSON.writeValueAsBytes(doc)),
-                            (meta, e) -> {
-                                if (e != null) {
-                                    failure.compareAndSet(null, e);
-                                } else {
-                                    sent.incrementAndGet();
-                                }
-                            });
+                for (Doc doc : docs) {
+                    // A send that fails (Kafka down: after max.block.ms) reports through its
+                    // callback, not by throwing; stop at the first one instead of blocking on each.
+                    if (failure.get() != null) {
+                        break files;
+                    }
+                    String key = doc.node().get("collection").asText() + "/"
+                            + doc.node().get("id").asText();
+                    try {
+                        producer.send(
+                                new ProducerRecord<>(
+                                        topic,
+                                        key.getBytes(StandardCharsets.UTF_8),
+                                        JSON.writeValueAsBytes(doc.node())),
+                                (meta, e) -> {
+                                    if (e != null) {
+                                        failure.compareAndSet(null, new Failure(doc.where(), e));
+                                    } else {
+                                        sent.incrementAndGet();
+                                    }
+                                });
+                    } catch (KafkaException e) {
+                        failure.compareAndSet(null, new Failure(doc.where(), e));
+                    }
                 }
-                progress.step();
+                if (failure.get() == null) {
+                    progress.step();
+                }
             }
-            producer.flush();
+            if (failure.get() == null) {
+                producer.flush();
+            }
+        } finally {
+            // After a failure the records still buffered would only wait for their delivery timeout.
+            producer.close(failure.get() == null ? Duration.ofSeconds(30) : Duration.ZERO);
         }
         progress.done();
-        if (failure.get() != null) {
-            System.err.println("ragline publish: " + failure.get().getMessage());
+        Failure failed = failure.get();
+        if (failed != null) {
+            System.err.println("ragline publish: Kafka (" + bootstrap + ") did not take " + failed.where() + ": "
+                    + failed.cause().getMessage() + "; " + sent.get() + " of " + countHint(files)
+                    + " acknowledged before it, nothing after it was sent");
             return -1;
         }
         System.out.println("published " + sent.get() + " documents to " + topic
@@ -125,7 +180,73 @@ final class PublishCommand implements Callable<Integer> {
         return (int) sent.get();
     }
 
-    private List<ObjectNode> text(Path file, String id) throws IOException {
+    private static String countHint(Map<Path, String> files) {
+        boolean jsonl = files.keySet().stream().anyMatch(PublishCommand::isJsonl);
+        return jsonl ? "the documents" : files.size() + " files";
+    }
+
+    private static boolean isJsonl(Path file) {
+        return file.toString().endsWith(".jsonl");
+    }
+
+    /**
+     * Reads every JSONL file before anything is sent, so that a bad line stops the whole publish;
+     * returns one {@code file:line: reason} per problem, and adds the collections named to {@code
+     * collections}.
+     */
+    private List<String> validate(Map<Path, String> files, Set<String> collections) {
+        List<String> problems = new ArrayList<>();
+        for (Path file : files.keySet()) {
+            if (!isJsonl(file)) {
+                collections.add(collection);
+                continue;
+            }
+            try {
+                for (Doc doc : jsonl(file, problems)) {
+                    collections.add(doc.node().get("collection").asText());
+                }
+            } catch (IOException e) {
+                problems.add(file + ": cannot be read as UTF-8 text (" + e + ")");
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * When the database can be reached: the collections in {@code names} that do not exist, and
+     * those that do in {@code known}. Empty (after a warning) when it cannot be reached.
+     */
+    private static List<String> missingCollections(Env env, Set<String> names, List<String> known) {
+        Optional<String> raw = env.raw(CoreSettings.DATABASE_URL);
+        Optional<DatabaseUrl> url = raw.flatMap(r -> DatabaseUrl.parse(r).url());
+        if (url.isEmpty()) {
+            System.err.println("ragline publish: warning: " + CoreSettings.DATABASE_URL
+                    + (raw.isEmpty() ? " is not set" : " is not a PostgreSQL URL")
+                    + ", so whether collection(s) " + names + " exist is not checked");
+            return List.of();
+        }
+        String schema =
+                env.string(CoreSettings.SCHEMA, CoreSettings.DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
+        try (Connection c = Database.connect(url.get(), schema, "ragline-publish", Duration.ofSeconds(5));
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select name from collections order by name")) {
+            while (rs.next()) {
+                known.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            System.err.println("ragline publish: warning: cannot check that collection(s) " + names + " exist ("
+                    + e.getMessage() + "); publishing anyway");
+            return List.of();
+        }
+        return names.stream().filter(n -> !known.contains(n)).toList();
+    }
+
+    /** A document to send and where it came from ({@code file} or {@code file:line}) for messages. */
+    private record Doc(ObjectNode node, String where) {}
+
+    private record Failure(String where, Exception cause) {}
+
+    private List<Doc> text(Path file, String id) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         String content;
         try {
@@ -149,11 +270,12 @@ final class PublishCommand implements Callable<Integer> {
         doc.put("content", content);
         doc.put("source", file.toAbsolutePath().toUri().toString());
         doc.put("version", Files.getLastModifiedTime(file).toMillis());
-        return List.of(doc);
+        return List.of(new Doc(doc, file.toString()));
     }
 
-    private List<ObjectNode> jsonl(Path file) throws IOException {
-        List<ObjectNode> docs = new ArrayList<>();
+    /** The documents of a JSONL file; each bad line adds {@code file:line: reason} to {@code problems}. */
+    private List<Doc> jsonl(Path file, List<String> problems) throws IOException {
+        List<Doc> docs = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file)) {
             int line = 0;
             for (String text = in.readLine(); text != null; text = in.readLine()) {
@@ -161,9 +283,22 @@ final class PublishCommand implements Callable<Integer> {
                 if (text.isBlank()) {
                     continue;
                 }
-                JsonNode node = JSON.readTree(text);
+                String where = file + ":" + line;
+                JsonNode node;
+                try {
+                    node = JSON.readTree(text);
+                } catch (JsonProcessingException e) {
+                    problems.add(where + ": not JSON (column " + e.getLocation().getColumnNr() + ": "
+                            + e.getOriginalMessage() + ")");
+                    continue;
+                }
                 if (!(node instanceof ObjectNode doc) || !doc.path("id").isTextual()) {
-                    throw new IOException(file + ":" + line + ": each line must be a JSON object with a string id");
+                    problems.add(where + ": each line must be a JSON object with a string id");
+                    continue;
+                }
+                if (doc.has("collection") && !doc.get("collection").isTextual()) {
+                    problems.add(where + ": collection must be a string");
+                    continue;
                 }
                 if (!doc.has("op")) {
                     doc.put("op", "upsert");
@@ -171,7 +306,7 @@ final class PublishCommand implements Callable<Integer> {
                 if (!doc.has("collection")) {
                     doc.put("collection", collection);
                 }
-                docs.add(doc);
+                docs.add(new Doc(doc, where));
             }
         }
         return docs;
