@@ -269,6 +269,21 @@ class TrainingJobsIT {
                 .isEqualTo(0L);
     }
 
+    @Test
+    void aRequestTheDatabaseRefusesIsDeadLetteredAndTheNextRequestOfItsProjectRuns() throws Exception {
+        double before = requests("dead_lettered");
+        // Valid JSON, but jsonb cannot hold \u0000 (SQLSTATE 22P05): admitting it fails every time.
+        var refused = send("nul", request("nul-1", "nul", "{\"epochs\":5}").replace("\"section\"", "\"sec\\u0000\""));
+        send("nul", request("nul-2", "nul", "{\"epochs\":5}"));
+
+        assertThat(deadLetterOf("nul")).contains("unsupported Unicode escape sequence");
+        await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("nul-2")));
+        assertThat(value("select count(*) from training_jobs where request_id = 'nul-1'"))
+                .isEqualTo(0L);
+        assertThat(requests("dead_lettered")).isEqualTo(before + 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(refused.partition()) > refused.offset() + 1);
+    }
+
     /** The error message of the dead letter whose key is {@code key}, waiting for it. */
     static String deadLetterOf(String key) {
         var found = new java.util.concurrent.atomic.AtomicReference<String>();

@@ -97,6 +97,17 @@ public final class Database {
     /** One connection outside the pool (LISTEN, advisory locks held for a session, checks). */
     public static Connection connect(DatabaseUrl url, String schema, String applicationName, Duration timeout)
             throws SQLException {
+        return connect(url, schema, applicationName, timeout, Duration.ZERO);
+    }
+
+    /**
+     * {@link #connect(DatabaseUrl, String, String, Duration)} whose reads give up after {@code
+     * socket} of silence (zero for never), with TCP keep-alive: for a connection whose statements
+     * run long, where a network that drops packets silently must not block its thread for ever.
+     */
+    public static Connection connect(
+            DatabaseUrl url, String schema, String applicationName, Duration timeout, Duration socket)
+            throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", url.user());
         props.setProperty("password", url.password().reveal());
@@ -105,6 +116,10 @@ public final class Database {
         props.setProperty("connectTimeout", String.valueOf(Math.max(1, timeout.toSeconds())));
         props.setProperty("loginTimeout", String.valueOf(Math.max(1, timeout.toSeconds())));
         props.setProperty("logServerErrorDetail", "false");
+        if (!socket.isZero()) {
+            props.setProperty("tcpKeepAlive", "true");
+            props.setProperty("socketTimeout", String.valueOf(seconds(socket)));
+        }
         return DriverManager.getConnection(url.jdbcUrl(), props);
     }
 }

@@ -169,8 +169,14 @@ public final class TrainingConsumer implements Runnable {
         } catch (PoisonRecordException e) {
             return deadLetter(tp, r, e); // its request id belongs to another request
         } catch (Exception e) {
-            if (policy.classify(e) == FailureKind.FATAL) {
+            FailureKind kind = policy.classify(e);
+            if (kind == FailureKind.FATAL) {
                 throw new IllegalStateException("cannot admit training requests: " + e.getMessage(), e);
+            }
+            if (kind == FailureKind.POISON) {
+                // The database refuses the request's content (SQLSTATE class 22 or 23, e.g. a NUL in
+                // a text or jsonb value): every retry would be refused too, and hold the partition.
+                return deadLetter(tp, r, e);
             }
             return retryLater(tp, r.offset(), e);
         }

@@ -40,6 +40,9 @@ public final class PgmlBackend implements TrainingBackend {
     private static final Logger log = LoggerFactory.getLogger(PgmlBackend.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** How long past the statement timeout the dedicated connection's socket may stay silent. */
+    public static final Duration SOCKET_MARGIN = Duration.ofSeconds(30);
+
     private final DatabaseUrl url;
     private final String schema;
     private final String pgml;
@@ -64,7 +67,7 @@ public final class PgmlBackend implements TrainingBackend {
         TrainingRequest r = job.request();
         boolean tune = r.modelName().isPresent();
         String function = tune ? "tune" : "train";
-        try (Connection c = Database.connect(url, schema, "training-pgml", Duration.ofSeconds(10))) {
+        try (Connection c = Database.connect(url, schema, "training-pgml", Duration.ofSeconds(10), socketTimeout())) {
             requireFunction(c, function);
             int pid;
             try (Statement s = c.createStatement();
@@ -77,7 +80,10 @@ public final class PgmlBackend implements TrainingBackend {
             }
             Optional<Long> deployedBefore = JobRunner.deployed(c, r.project(), false);
             long lastModel = lastModelId(c, r.project()).orElse(0L);
-            job.onStop(() -> cancel(pid));
+            job.onStop(() -> {
+                cancel(pid);
+                abort(c); // the cancel's answer may never come back (a silent network): free the thread
+            });
             if (job.stopping()) {
                 throw new StoppedException("stopped before " + pgml + "." + function);
             }
@@ -95,9 +101,14 @@ public final class PgmlBackend implements TrainingBackend {
                             + " (" + io.ragline.training.TrainingSettings.STATEMENT_TIMEOUT + ")");
                 }
                 if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
-                    // Connection lost: transient, the job is requeued. The server may still be
-                    // training on the orphaned backend; end it so the retry is the only training.
+                    // Connection lost, silent past the socket timeout, or aborted by a stop:
+                    // transient, the job is requeued (or ends as its stop says). The server may
+                    // still be training on the orphaned backend; end it so the retry is the only
+                    // training.
                     terminate(pid);
+                    if (job.stopping()) {
+                        throw new StoppedException(pgml + "." + function + " stopped (" + job.stop() + ")");
+                    }
                     throw e;
                 }
                 throw new JobFailure(pgml + "." + function + " failed: " + e.getMessage(), e);
@@ -247,6 +258,27 @@ public final class PgmlBackend implements TrainingBackend {
             log.info("cancelled the pgml statement of backend {}", pid);
         } catch (SQLException e) {
             log.warn("cannot cancel backend {}: {}", pid, e.toString());
+        }
+    }
+
+    /**
+     * The dedicated connection's socket timeout: the statement timeout plus {@link #SOCKET_MARGIN}.
+     * The server ends the call at the statement timeout; silence beyond the margin means the
+     * network lost the connection, and the job is requeued instead of waiting for ever.
+     */
+    Duration socketTimeout() {
+        return statementTimeout.plus(SOCKET_MARGIN);
+    }
+
+    private static void abort(Connection c) {
+        try {
+            c.abort(command -> {
+                Thread t = new Thread(command, "training-pgml-abort");
+                t.setDaemon(true);
+                t.start();
+            });
+        } catch (SQLException | RuntimeException e) {
+            log.warn("cannot abort the pgml connection: {}", e.toString());
         }
     }
 
