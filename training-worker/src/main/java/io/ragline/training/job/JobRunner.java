@@ -210,6 +210,15 @@ public final class JobRunner {
 
     /** The id of {@code project}'s deployed model, locked, if any. */
     public static java.util.Optional<Long> deployed(Connection c, String project, boolean lock) throws SQLException {
+        if (lock) {
+            // A project without a deployed model has no row to lock: two jobs finishing at once
+            // would both read "none" and both deploy, and the second would hit the unique index.
+            // The project's advisory lock orders them; it is released at the transaction's end.
+            try (var s = c.prepareStatement("select pg_advisory_xact_lock(hashtext('ragline.models'), hashtext(?))")) {
+                s.setString(1, project);
+                s.execute();
+            }
+        }
         try (var s = c.prepareStatement(
                 "select id from models where project = ? and deployed" + (lock ? " for update" : ""))) {
             s.setString(1, project);
