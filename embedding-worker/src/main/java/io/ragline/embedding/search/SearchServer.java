@@ -21,6 +21,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -140,7 +141,7 @@ public final class SearchServer implements AutoCloseable {
         }
     }
 
-    /** The request's fields. */
+    /** The request's fields, each checked: a wrong type is refused, never coerced. */
     private static Request read(HttpExchange ex) throws BadRequest {
         JsonNode body;
         try (InputStream in = ex.getRequestBody()) {
@@ -159,21 +160,36 @@ public final class SearchServer implements AutoCloseable {
         if (!query.isTextual() || query.asText().isBlank()) {
             throw new BadRequest(400, "query (a non-empty string) is required");
         }
-        String collection = body.path("collection").asText("default");
-        int k = body.path("k").asInt(DEFAULT_K);
-        if (k < 1 || k > MAX_K) {
-            throw new BadRequest(400, "k must be between 1 and " + MAX_K);
+        JsonNode collection = body.path("collection");
+        if (!absent(collection) && !collection.isTextual()) {
+            throw new BadRequest(400, "collection must be a string (a collection's name), not " + kind(collection));
+        }
+        JsonNode k = body.path("k");
+        if (!absent(k)
+                && !(k.isIntegralNumber() && k.canConvertToInt() && k.intValue() >= 1 && k.intValue() <= MAX_K)) {
+            throw new BadRequest(
+                    400, "k must be an integer from 1 to " + MAX_K + ", not " + (k.isNumber() ? k : kind(k)));
         }
         JsonNode filter = body.path("filter");
         if (!absent(filter) && !filter.isObject()) {
             throw new BadRequest(400, "filter must be a JSON object (matched against document metadata with @>)");
         }
-        return new Request(query.asText(), collection, k, absent(filter) ? null : filter.toString());
+        return new Request(
+                query.asText(),
+                absent(collection) ? "default" : collection.asText(),
+                absent(k) ? DEFAULT_K : k.intValue(),
+                absent(filter) ? null : filter.toString());
     }
 
     /** Missing or null: the field's default. */
     private static boolean absent(JsonNode n) {
         return n.isMissingNode() || n.isNull();
+    }
+
+    private static String kind(JsonNode n) {
+        return n.isContainerNode()
+                ? (n.isArray() ? "an array" : "an object")
+                : "a " + n.getNodeType().name().toLowerCase(Locale.ROOT);
     }
 
     private static ObjectNode results(List<Searcher.Hit> hits) {

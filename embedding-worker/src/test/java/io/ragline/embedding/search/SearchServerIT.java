@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code POST /search} over real HTTP, on real Postgres, with the process's provider registry
@@ -89,8 +91,9 @@ class SearchServerIT {
     }
 
     @Test
-    void aQueryIsAnsweredWithTheResults() throws Exception {
-        HttpResponse<String> answer = post(server, "{\"query\":\"tea\",\"collection\":\"docs\"}");
+    void aQueryIsAnsweredWithTheResultsAndNullFieldsMeanTheirDefaults() throws Exception {
+        HttpResponse<String> answer =
+                post(server, "{\"query\":\"tea\",\"collection\":\"docs\",\"k\":null,\"filter\":null}");
 
         assertThat(answer.statusCode()).isEqualTo(200);
         assertThat(json(answer).path("results").isArray()).isTrue();
@@ -177,6 +180,24 @@ class SearchServerIT {
             assertThat(answer.headers().firstValue("Retry-After")).isPresent();
             assertThat(json(answer).path("error").asText()).contains("database is unavailable");
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"abc\"", "\"5\"", "2.7", "5.0", "4294967297", "[1]", "{}", "true", "0", "101", "-3"})
+    void aKThatIsNotAnIntegerFrom1To100IsABadRequestNamingK(String k) throws Exception {
+        HttpResponse<String> answer = post(server, "{\"query\":\"tea\",\"collection\":\"docs\",\"k\":" + k + "}");
+
+        assertThat(answer.statusCode()).as("k = %s", k).isEqualTo(400);
+        assertThat(json(answer).path("error").asText()).startsWith("k ");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{}", "[]", "5", "true", "[\"docs\"]"})
+    void aCollectionThatIsNotAStringIsABadRequestNamingCollection(String collection) throws Exception {
+        HttpResponse<String> answer = post(server, "{\"query\":\"tea\",\"collection\":" + collection + "}");
+
+        assertThat(answer.statusCode()).as("collection = %s", collection).isEqualTo(400);
+        assertThat(json(answer).path("error").asText()).startsWith("collection ");
     }
 
     private static HttpResponse<String> post(SearchServer to, String body) throws Exception {
