@@ -58,6 +58,19 @@ public final class EmbeddingWorker {
     }
 
     /**
+     * The consumer's failure policy: the defaults, and an embedding failure a retry may cure (the
+     * service unavailable, or refusing this worker's key, URL or model) is transient: the batch is
+     * rewound and retried with backoff, never dead-lettered and never blamed on its documents.
+     */
+    public static FailurePolicy failurePolicy() {
+        return FailurePolicy.defaults()
+                .withRule(new FailurePolicy.Rule(
+                        "embedding service unavailable",
+                        t -> t instanceof EmbeddingException e && e.retryable(),
+                        FailureKind.TRANSIENT));
+    }
+
+    /**
      * Reads the settings now (their problems join the start-up report); starts consumer and server
      * later, search listening on {@code portVariable}.
      */
@@ -68,11 +81,7 @@ public final class EmbeddingWorker {
         return runtime -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
             CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
-            FailurePolicy policy = FailurePolicy.defaults()
-                    .withRule(new FailurePolicy.Rule(
-                            "embedding service unavailable",
-                            t -> t instanceof EmbeddingException e && e.retryable(),
-                            FailureKind.TRANSIENT));
+            FailurePolicy policy = failurePolicy();
             runtime.consume(new ConsumerBinding<>(
                             EMBEDDING_REQUESTS,
                             List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),

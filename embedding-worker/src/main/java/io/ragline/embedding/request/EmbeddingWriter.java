@@ -8,6 +8,7 @@ import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
+import io.ragline.embedding.ProviderFailure;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import java.sql.Connection;
@@ -15,12 +16,15 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies embedding requests in the consumer's transaction: for each request whose version is
@@ -28,12 +32,18 @@ import java.util.function.Function;
  * which the provider batches), write the vectors with {@link VectorWriter}, mark the document
  * {@code embedded} and write {@code document.embedded} to the outbox. A request for an older
  * version, or a deleted document, is obsolete and skipped; so is a request for a version already
- * embedded (delivered twice); a request of a paused collection is
- * skipped too (its document stays {@code chunked} until the collection resumes). A model that refuses the input for
- * good marks the document {@code failed} (with {@code document.failed}); a model that is
- * unavailable fails the batch so it is retried.
+ * embedded (delivered twice); a request of a paused collection is skipped too (its document stays
+ * {@code chunked} until the collection resumes).
+ *
+ * <p>A model that refuses the input for good (HTTP 400, 413 or 422, a failed ONNX run) marks the
+ * document {@code failed} (with {@code document.failed}); when it refuses a call shared by several
+ * documents, each is embedded on its own and only those it still refuses fail. A model that is
+ * unavailable (429, 5xx, timeouts), or an endpoint that refuses the worker itself (401, 403, 404
+ * and any other status: its key, URL or model), fails the batch so it is retried with backoff;
+ * no document is marked failed for it. See {@link ProviderFailure}.
  */
 public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddingWriter.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CollectionCatalog catalog;
@@ -119,26 +129,14 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         List<VectorWriter.Rows> vectorRows = new ArrayList<>();
         for (Map.Entry<EmbeddingProvider, List<Job>> e : byProvider.entrySet()) {
             EmbeddingProvider provider = e.getKey();
-            List<String> texts = new ArrayList<>();
-            e.getValue().forEach(j -> texts.addAll(j.texts));
-            List<float[]> vectors;
-            try {
-                Timer.Sample sample = Timer.start();
-                vectors = provider.embed(texts);
-                sample.stop(inference);
-            } catch (EmbeddingException failure) {
-                if (failure.retryable()) {
-                    throw failure; // the batch is retried with backoff
+            List<Job> jobs = e.getValue();
+            List<List<float[]>> vectors = embed(c, provider, jobs);
+            for (int i = 0; i < jobs.size(); i++) {
+                Job job = jobs.get(i);
+                List<float[]> mine = vectors.get(i);
+                if (mine == null) {
+                    continue; // refused and failed
                 }
-                for (Job job : e.getValue()) {
-                    fail(c, job, failure.getMessage());
-                }
-                continue;
-            }
-            int at = 0;
-            for (Job job : e.getValue()) {
-                List<float[]> mine = vectors.subList(at, at + job.texts.size());
-                at += job.texts.size();
                 if (!mine.isEmpty() && mine.get(0).length != job.collection.dimensions()) {
                     fail(
                             c,
@@ -157,6 +155,84 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         Timer.Sample copy = Timer.start();
         VectorWriter.write(c, vectorRows); // one COPY for the whole batch
         copy.stop(vectorWrite);
+    }
+
+    /**
+     * The vectors of each job, in the jobs' order, from one call for all of them; null for a job
+     * whose input the model refuses, which is then failed. When the model refuses the call of
+     * several jobs, each job is embedded on its own so only the documents it still refuses fail
+     * (one bad document must not fail the documents that happened to share its batch).
+     *
+     * @throws EmbeddingException (retryable) when the model is unavailable or the endpoint refuses
+     *     this worker (its key, URL or model), which no document is to blame for: the batch is
+     *     retried with backoff
+     */
+    private List<List<float[]>> embed(Connection c, EmbeddingProvider provider, List<Job> jobs) throws SQLException {
+        List<String> texts = new ArrayList<>();
+        jobs.forEach(j -> texts.addAll(j.texts));
+        List<float[]> all;
+        try {
+            all = timedEmbed(provider, texts);
+        } catch (EmbeddingException refused) {
+            requireRefusedInput(refused);
+            if (jobs.size() == 1) {
+                fail(c, jobs.get(0), refused.getMessage());
+                return Collections.singletonList(null);
+            }
+            log.info(
+                    "model {} refused the chunks of {} documents ({}); embedding each document on its own to fail only"
+                            + " those it refuses",
+                    provider.model(),
+                    jobs.size(),
+                    refused.getMessage());
+            List<List<float[]>> each = new ArrayList<>(jobs.size());
+            for (Job job : jobs) {
+                try {
+                    each.add(timedEmbed(provider, job.texts));
+                } catch (EmbeddingException alone) {
+                    requireRefusedInput(alone);
+                    fail(c, job, alone.getMessage());
+                    each.add(null);
+                }
+            }
+            return each;
+        }
+        List<List<float[]>> each = new ArrayList<>(jobs.size());
+        int at = 0;
+        for (Job job : jobs) {
+            each.add(all.subList(at, at + job.texts.size()));
+            at += job.texts.size();
+        }
+        return each;
+    }
+
+    private List<float[]> timedEmbed(EmbeddingProvider provider, List<String> texts) {
+        Timer.Sample sample = Timer.start();
+        List<float[]> vectors = provider.embed(texts);
+        sample.stop(inference);
+        return vectors;
+    }
+
+    /**
+     * Returns if {@code failure} blames the input (the documents); otherwise throws a retryable
+     * failure: the batch is retried with backoff (the worker's failure policy: transient), and the
+     * message, which the consumer logs when it pauses, says why.
+     */
+    private static void requireRefusedInput(EmbeddingException failure) {
+        switch (ProviderFailure.of(failure)) {
+            case UNAVAILABLE -> throw failure;
+            case MISCONFIGURED ->
+                throw new EmbeddingException(
+                        "the embedding endpoint refuses this worker, not the documents' content ("
+                                + failure.getMessage() + "): check RAGLINE_OPENAI_BASE_URL, RAGLINE_OPENAI_API_KEY"
+                                + " and the collection's model; no document is marked failed, the batch is retried"
+                                + " with backoff",
+                        true,
+                        failure);
+            case INPUT_REFUSED -> {
+                // the caller fails the documents
+            }
+        }
     }
 
     /**
@@ -193,6 +269,12 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     }
 
     private void fail(Connection c, Job job, String error) throws SQLException {
+        log.info(
+                "document {}/{} version {} failed: {}",
+                job.collection.name(),
+                job.request.id(),
+                job.request.version(),
+                error);
         finish(c, job, "failed", error, null);
         failed.increment();
     }

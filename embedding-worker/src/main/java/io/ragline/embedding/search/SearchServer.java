@@ -10,6 +10,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.consumer.FailureKind;
+import io.ragline.core.consumer.FailurePolicy;
+import io.ragline.embedding.ProviderFailure;
+import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +21,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -28,13 +34,30 @@ import org.slf4j.LoggerFactory;
  * {@code POST /search} with {@code {"query","collection","k","filter"}}: embeds the query with the
  * collection's model (and its query prefix) and answers the top {@code k} chunks from {@code
  * search_documents}: {@code {"results":[{"document_id","title","content","score","chunk_id",
- * "metadata"}]}}. 400 for a bad request, 404 for an unknown collection, 405 for another method,
- * 503 when the database is unavailable.
+ * "metadata"}]}}.
+ *
+ * <p>Every failure is answered with a status and {@code {"error": "..."}}: 400 for a bad request
+ * (naming the field) or a value the database refuses (SQLSTATE class 22), 404 for an unknown
+ * collection (also one dropped while the request runs), 405 for another method, 413 for a body
+ * over 64 KiB, 502 when the embedding endpoint refuses the query, 500 when the query cannot be
+ * embedded here (a model this worker cannot run) or anything else fails, 503 with {@code
+ * Retry-After} when the embedding service or the database is unavailable.
  */
 public final class SearchServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SearchServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 64 * 1024;
+
+    /** {@code k} when the request has none. */
+    public static final int DEFAULT_K = 5;
+
+    public static final int MAX_K = 100;
+
+    /** What a 503 tells the client to wait, in seconds: a guess; the request itself says nothing. */
+    static final int RETRY_AFTER_SECONDS = 5;
+
+    /** Which failures are the database being unavailable: the consumers' transient ones. */
+    private static final FailurePolicy DATABASE = FailurePolicy.defaults();
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -69,6 +92,19 @@ public final class SearchServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** A request refused before it runs: 400 (or 413) with a message naming the field. */
+    private static final class BadRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+
+        BadRequest(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private record Request(String query, String collection, int k, String filter) {}
+
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
             if (!"POST".equals(ex.getRequestMethod())) {
@@ -77,60 +113,171 @@ public final class SearchServer implements AutoCloseable {
                 return;
             }
             Timer.Sample sample = Timer.start();
-            JsonNode body;
-            try (InputStream in = ex.getRequestBody()) {
-                byte[] bytes = in.readNBytes(MAX_BODY + 1);
-                if (bytes.length > MAX_BODY) {
-                    error(ex, 413, "the request is larger than " + MAX_BODY + " bytes");
-                    return;
-                }
-                body = JSON.readTree(bytes);
-            } catch (IOException e) {
-                error(ex, 400, "the body is not JSON");
-                return;
-            }
-            if (body == null
-                    || !body.path("query").isTextual()
-                    || body.get("query").asText().isBlank()) {
-                error(ex, 400, "query (a non-empty string) is required");
-                return;
-            }
-            String name = body.path("collection").asText("default");
-            int k = body.path("k").asInt(5);
-            if (k < 1 || k > 100) {
-                error(ex, 400, "k must be between 1 and 100");
-                return;
-            }
-            JsonNode filter = body.path("filter");
-            if (!filter.isMissingNode() && !filter.isNull() && !filter.isObject()) {
-                error(ex, 400, "filter must be a JSON object (matched against document metadata with @>)");
+            Request request;
+            try {
+                request = read(ex);
+            } catch (BadRequest e) {
+                error(ex, e.status, e.getMessage());
                 return;
             }
             try {
-                List<Searcher.Hit> hits = searcher.search(
-                        name, body.get("query").asText(), k, filter.isObject() ? filter.toString() : null);
+                List<Searcher.Hit> hits = searcher.search(request.collection, request.query, request.k, request.filter);
                 if (hits == null) {
-                    error(ex, 404, "unknown collection '" + name + "'");
+                    error(ex, 404, "unknown collection '" + request.collection + "'");
                     return;
                 }
-                ObjectNode answer = JSON.createObjectNode();
-                ArrayNode results = answer.putArray("results");
-                for (Searcher.Hit h : hits) {
-                    ObjectNode r = results.addObject();
-                    r.put("document_id", h.documentId());
-                    r.put("title", h.title());
-                    r.put("score", h.score());
-                    r.put("content", h.content());
-                    r.put("chunk_id", h.chunkId());
-                    r.set("metadata", readTree(h.metadata()));
-                }
-                respond(ex, 200, answer);
+                respond(ex, 200, results(hits));
                 sample.stop(latency);
             } catch (SQLException e) {
-                log.warn("search failed: {}", e.toString());
-                error(ex, 503, "the database is unavailable");
+                databaseFailed(ex, request, e);
+            } catch (EmbeddingException e) {
+                embeddingFailed(ex, request, e);
+            } catch (RuntimeException e) {
+                log.error("search in collection '{}' failed", request.collection, e);
+                if (ex.getResponseCode() == -1) {
+                    error(ex, 500, "search failed: " + e);
+                }
             }
         }
+    }
+
+    /** The request's fields, each checked: a wrong type is refused, never coerced. */
+    private static Request read(HttpExchange ex) throws BadRequest {
+        JsonNode body;
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] bytes = in.readNBytes(MAX_BODY + 1);
+            if (bytes.length > MAX_BODY) {
+                throw new BadRequest(413, "the request is larger than " + MAX_BODY + " bytes");
+            }
+            body = JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new BadRequest(400, "the body is not JSON");
+        }
+        if (body == null || !body.isObject()) {
+            throw new BadRequest(400, "the body must be a JSON object with query (a non-empty string)");
+        }
+        JsonNode query = body.path("query");
+        if (!query.isTextual() || query.asText().isBlank()) {
+            throw new BadRequest(400, "query (a non-empty string) is required");
+        }
+        JsonNode collection = body.path("collection");
+        if (!absent(collection) && !collection.isTextual()) {
+            throw new BadRequest(400, "collection must be a string (a collection's name), not " + kind(collection));
+        }
+        JsonNode k = body.path("k");
+        if (!absent(k)
+                && !(k.isIntegralNumber() && k.canConvertToInt() && k.intValue() >= 1 && k.intValue() <= MAX_K)) {
+            throw new BadRequest(
+                    400, "k must be an integer from 1 to " + MAX_K + ", not " + (k.isNumber() ? k : kind(k)));
+        }
+        JsonNode filter = body.path("filter");
+        if (!absent(filter) && !filter.isObject()) {
+            throw new BadRequest(400, "filter must be a JSON object (matched against document metadata with @>)");
+        }
+        return new Request(
+                query.asText(),
+                absent(collection) ? "default" : collection.asText(),
+                absent(k) ? DEFAULT_K : k.intValue(),
+                absent(filter) ? null : filter.toString());
+    }
+
+    /** Missing or null: the field's default. */
+    private static boolean absent(JsonNode n) {
+        return n.isMissingNode() || n.isNull();
+    }
+
+    private static String kind(JsonNode n) {
+        return n.isContainerNode()
+                ? (n.isArray() ? "an array" : "an object")
+                : "a " + n.getNodeType().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static ObjectNode results(List<Searcher.Hit> hits) {
+        ObjectNode answer = JSON.createObjectNode();
+        ArrayNode results = answer.putArray("results");
+        for (Searcher.Hit h : hits) {
+            ObjectNode r = results.addObject();
+            r.put("document_id", h.documentId());
+            r.put("title", h.title());
+            r.put("score", h.score());
+            r.put("content", h.content());
+            r.put("chunk_id", h.chunkId());
+            r.set("metadata", readTree(h.metadata()));
+        }
+        return answer;
+    }
+
+    /**
+     * SQLSTATE class 22 (a value of the request refused, such as a NUL in the filter) is the
+     * client's: 400. Not 22000 itself, which {@code search_documents} raises when the model's
+     * vector does not fit the collection (configuration). P0002 is a collection dropped since the
+     * catalog saw it: 404. The database unreachable or overloaded (08, 53, timeouts, the pool
+     * out of connections): 503. Anything else: 500.
+     */
+    private static void databaseFailed(HttpExchange ex, Request request, SQLException e) throws IOException {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        String message = firstLine(e.getMessage());
+        if (state.startsWith("22") && !state.equals("22000")) {
+            log.debug("search in collection '{}' refused by the database: {}", request.collection, message);
+            error(ex, 400, "the database refused a value of the request (SQLSTATE " + state + "): " + message);
+        } else if (state.equals("P0002")) {
+            error(ex, 404, "unknown collection '" + request.collection + "'");
+        } else if (DATABASE.classify(e) == FailureKind.TRANSIENT) {
+            log.warn("search in collection '{}' failed, answered 503: {}", request.collection, e.toString());
+            unavailable(ex, "the database is unavailable");
+        } else {
+            log.error("search in collection '{}' failed, answered 500: {}", request.collection, e.toString());
+            error(ex, 500, "search failed in the database (SQLSTATE " + state + "): " + message);
+        }
+    }
+
+    /**
+     * Unavailable (a retry may succeed): 503. The endpoint refused the query with an HTTP status:
+     * 502, its message only in the log (it names the endpoint). Otherwise the model cannot run
+     * here: 500 with the reason.
+     */
+    private static void embeddingFailed(HttpExchange ex, Request request, EmbeddingException e) throws IOException {
+        if (ProviderFailure.of(e) == ProviderFailure.UNAVAILABLE) {
+            log.warn(
+                    "search in collection '{}': embedding the query failed, answered 503: {}",
+                    request.collection,
+                    e.getMessage());
+            unavailable(ex, "the embedding service is unavailable");
+            return;
+        }
+        OptionalInt status = ProviderFailure.httpStatus(e);
+        if (status.isPresent()) {
+            log.warn(
+                    "search in collection '{}': embedding the query failed, answered 502: {}",
+                    request.collection,
+                    e.getMessage());
+            error(
+                    ex,
+                    502,
+                    "the embedding endpoint answered " + status.getAsInt()
+                            + " to the query (its message is in the embedding-worker's log)");
+        } else {
+            log.error(
+                    "search in collection '{}': embedding the query failed, answered 500: {}",
+                    request.collection,
+                    e.getMessage());
+            error(ex, 500, "the query cannot be embedded: " + e.getMessage());
+        }
+    }
+
+    private static void unavailable(HttpExchange ex, String message) throws IOException {
+        ex.getResponseHeaders().set("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+        error(ex, 503, message + "; retry later");
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int eol = message.indexOf('\n');
+        return (eol < 0 ? message : message.substring(0, eol))
+                .replaceFirst("^ERROR: ", "")
+                .strip();
     }
 
     private static JsonNode readTree(String json) {

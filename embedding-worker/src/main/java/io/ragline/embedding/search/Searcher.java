@@ -19,6 +19,9 @@ import javax.sql.DataSource;
  * {@code ragline search}.
  */
 public final class Searcher {
+    /** {@code no_data_found}, which {@code search_documents} raises for a collection it does not know. */
+    private static final String UNKNOWN_COLLECTION = "P0002";
+
     private final DataSource dataSource;
     private final CollectionCatalog catalog;
     private final Function<Collection, EmbeddingProvider> providers;
@@ -36,7 +39,11 @@ public final class Searcher {
     /**
      * The {@code k} best chunks of {@code collectionName} for {@code query}, filtered by {@code
      * filterJson} (matched against document metadata with {@code @>}; null for none); null if the
-     * collection does not exist.
+     * collection does not exist, also when it was dropped while the query was embedded.
+     *
+     * @throws SQLException as the database failed; SQLSTATE class 22 when it refuses a value of
+     *     the request (a NUL in the filter, say)
+     * @throws io.ragline.embeddings.EmbeddingException when the query cannot be embedded
      */
     public List<Hit> search(String collectionName, String query, int k, String filterJson) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
@@ -65,11 +72,34 @@ public final class Searcher {
                                 rs.getString(5)));
                     }
                 }
-            } finally {
                 c.commit();
-                c.setAutoCommit(auto);
+            } catch (SQLException e) {
+                rollback(c, e);
+                if (UNKNOWN_COLLECTION.equals(e.getSQLState())) {
+                    return null; // search_documents no longer finds it: dropped since the catalog saw it
+                }
+                throw e;
+            } finally {
+                restoreAutoCommit(c, auto);
             }
             return hits;
+        }
+    }
+
+    private static void restoreAutoCommit(Connection c, boolean auto) {
+        try {
+            c.setAutoCommit(auto);
+        } catch (SQLException brokenConnection) {
+            // closing it, next, is all that is left to do; the search's own outcome stands
+        }
+    }
+
+    /** Rolls back after {@code failure}; a connection that cannot even do that adds to the failure. */
+    private static void rollback(Connection c, SQLException failure) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
         }
     }
 }

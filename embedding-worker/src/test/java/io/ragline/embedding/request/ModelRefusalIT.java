@@ -1,0 +1,178 @@
+package io.ragline.embedding.request;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.consumer.FailureKind;
+import io.ragline.core.consumer.InboundRecord;
+import io.ragline.core.db.Migrations;
+import io.ragline.embedding.EmbeddingWorker;
+import io.ragline.embedding.StubEmbeddingEndpoint;
+import io.ragline.embeddings.EmbeddingException;
+import io.ragline.embeddings.openai.OpenAiEmbeddingProvider;
+import io.ragline.testkit.PostgresSchema;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link EmbeddingWriter} on real Postgres with a real OpenAI-compatible HTTP endpoint that refuses
+ * some inputs or every request: only a document whose own input is refused is failed; an endpoint
+ * that refuses the worker itself fails no document.
+ */
+class ModelRefusalIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final int DIMENSIONS = 8;
+    static StubEmbeddingEndpoint endpoint;
+    static OpenAiEmbeddingProvider provider;
+    static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    static EmbeddingWriter writer;
+    static long offset;
+
+    @BeforeAll
+    static void start() throws Exception {
+        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
+        db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions)"
+                + " values ('remote', 'openai', 'stub-model', " + DIMENSIONS + ")");
+        endpoint = new StubEmbeddingEndpoint(DIMENSIONS);
+        provider = endpoint.provider("stub-model");
+        writer = new EmbeddingWriter(new CollectionCatalog(Duration.ofMinutes(10)), collection -> provider, registry);
+    }
+
+    @AfterEach
+    void answerNormallyAgain() {
+        endpoint.answer(200).refuseInputsContaining(null, 0);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (endpoint != null) {
+            endpoint.close();
+        }
+    }
+
+    @Test
+    void onePoisonedDocumentFailsAloneAndTheRestOfItsBatchIsEmbedded() throws Exception {
+        endpoint.refuseInputsContaining("POISON", 400);
+        long first = chunkedDocument("first", "tea and kettles");
+        long poisoned = chunkedDocument("poisoned", "tea and POISON");
+        long third = chunkedDocument("third", "kettles and tea");
+
+        write(List.of(request("first", first), request("poisoned", poisoned), request("third", third)));
+
+        assertThat(status(first)).isEqualTo("embedded");
+        assertThat(status(third)).isEqualTo("embedded");
+        assertThat(status(poisoned)).isEqualTo("failed");
+        assertThat(db.queryValue("select error from documents where id = " + poisoned))
+                .asString()
+                .contains("answered 400");
+        assertThat(vectors(first)).isEqualTo(2);
+        assertThat(vectors(third)).isEqualTo(2);
+        assertThat(vectors(poisoned)).isZero();
+        assertThat(db.queryValue("select string_agg(key || ' ' || (payload->>'type'), ', ' order by key) from outbox"
+                        + " where key in ('remote/first', 'remote/poisoned', 'remote/third')"))
+                .isEqualTo("remote/first document.embedded, remote/poisoned document.failed,"
+                        + " remote/third document.embedded");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {400, 413, 422})
+    void aStatusThatBlamesTheInputFailsOnlyTheDocumentWhoseInputItIs(int status) throws Exception {
+        endpoint.refuseInputsContaining("REFUSED", status);
+        long good = chunkedDocument("good-" + status, "tea");
+        long refused = chunkedDocument("refused-" + status, "REFUSED tea");
+
+        write(List.of(request("good-" + status, good), request("refused-" + status, refused)));
+
+        assertThat(status(good)).isEqualTo("embedded");
+        assertThat(status(refused)).isEqualTo("failed");
+        assertThat(db.queryValue("select error from documents where id = " + refused))
+                .asString()
+                .contains("answered " + status);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {401, 403, 404})
+    void anEndpointThatRefusesTheWorkerFailsNoDocumentAndTheBatchIsRetried(int status) throws Exception {
+        endpoint.answer(status);
+        long a = chunkedDocument("a-" + status, "tea");
+        long b = chunkedDocument("b-" + status, "kettles");
+
+        assertThatThrownBy(() -> write(List.of(request("a-" + status, a), request("b-" + status, b))))
+                .isInstanceOfSatisfying(EmbeddingException.class, e -> {
+                    assertThat(e.retryable()).isTrue();
+                    assertThat(EmbeddingWorker.failurePolicy().classify(e)).isEqualTo(FailureKind.TRANSIENT);
+                })
+                .hasMessageContaining("answered " + status)
+                .hasMessageContaining("not the documents'")
+                .hasMessageContaining("RAGLINE_OPENAI_API_KEY")
+                .hasMessageNotContaining("sk-stub");
+        assertThat(status(a)).isEqualTo("chunked");
+        assertThat(status(b)).isEqualTo("chunked");
+        assertThat(db.queryValue("select count(*) from outbox where key in ('remote/a-" + status + "', 'remote/b-"
+                        + status + "')"))
+                .isEqualTo(0L);
+
+        endpoint.answer(200); // the key, URL or model is fixed: the retried batch goes through
+        write(List.of(request("a-" + status, a), request("b-" + status, b)));
+        assertThat(status(a)).isEqualTo("embedded");
+        assertThat(status(b)).isEqualTo("embedded");
+    }
+
+    private static EmbeddingRequest request(String id, long document) {
+        return new EmbeddingRequest("remote", id, document, 1);
+    }
+
+    /** A {@code chunked} document of the 'remote' collection with two chunks that contain {@code text}. */
+    private static long chunkedDocument(String id, String text) throws Exception {
+        db.execute("insert into documents (collection_id, external_id, title, version, status, chunk_count)"
+                + " select id, '" + id + "', 'T', 1, 'chunked', 2 from collections where name = 'remote'");
+        long document = (long) db.queryValue("select d.id from documents d join collections c on c.id ="
+                + " d.collection_id where c.name = 'remote' and d.external_id = '" + id + "'");
+        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                + " select d.id, d.collection_id, 1, n, 'Chunk ' || n || ' about " + text + "', 6"
+                + " from documents d, generate_series(0, 1) n where d.id = " + document);
+        return document;
+    }
+
+    private static void write(List<EmbeddingRequest> requests) throws Exception {
+        List<InboundRecord<EmbeddingRequest>> records = new ArrayList<>();
+        for (EmbeddingRequest r : requests) {
+            records.add(new InboundRecord<>(
+                    new ConsumerRecord<>("embedding-requests", 0, offset++, new byte[0], new byte[0]), r));
+        }
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try {
+                writer.write(records, c);
+                c.commit();
+            } catch (Exception e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    private static String status(long document) throws Exception {
+        return (String) db.queryValue("select status from documents where id = " + document);
+    }
+
+    private static long vectors(long document) throws Exception {
+        return (long) db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id = e.chunk_id"
+                + " where ch.document_id = " + document);
+    }
+}
