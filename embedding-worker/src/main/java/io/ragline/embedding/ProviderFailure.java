@@ -3,8 +3,6 @@ package io.ragline.embedding;
 import io.ragline.embeddings.EmbeddingException;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Whose fault a failed {@link io.ragline.embeddings.EmbeddingProvider#embed} call is, which decides
@@ -12,10 +10,10 @@ import java.util.regex.Pattern;
  * again).
  *
  * <p>The openai provider retries 429 and 5xx itself and then fails retryable; any other status it
- * fails non-retryable, naming the status in its message ({@code POST <url> answered 401: ...}), the
- * only place it is carried. Of those, only 400, 413 and 422 say the input is what the server refuses
- * (too long, malformed, too large); 401, 403, 404 and every other status say the server refuses this
- * worker (its key, URL or model), which is configuration and would refuse every document alike.
+ * fails non-retryable, with the status in {@link EmbeddingException#httpStatus()}. Of those, only
+ * 400, 413 and 422 say the input is what the server refuses (too long, malformed, too large); 401,
+ * 403, 404 and every other status say the server refuses this worker (its key, URL or model),
+ * which is configuration and would refuse every document alike.
  */
 public enum ProviderFailure {
     /** A retry may succeed (429, 5xx, a timeout, an open circuit breaker): retry the batch. */
@@ -28,8 +26,6 @@ public enum ProviderFailure {
     /** The statuses by which an OpenAI-compatible server says the input itself is refused. */
     static final Set<Integer> INPUT_STATUSES = Set.of(400, 413, 422);
 
-    private static final Pattern ANSWERED = Pattern.compile("^POST \\S+ answered (\\d{3})(?::| \\(model )");
-
     public static ProviderFailure of(EmbeddingException e) {
         if (e.retryable()) {
             return UNAVAILABLE;
@@ -40,7 +36,6 @@ public enum ProviderFailure {
 
     /** The HTTP status an endpoint refused the call with (not retried by the provider), if it was that. */
     public static OptionalInt httpStatus(EmbeddingException e) {
-        Matcher m = e.getMessage() == null ? null : ANSWERED.matcher(e.getMessage());
-        return m != null && m.find() ? OptionalInt.of(Integer.parseInt(m.group(1))) : OptionalInt.empty();
+        return e.httpStatus();
     }
 }

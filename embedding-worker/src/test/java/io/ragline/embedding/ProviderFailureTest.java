@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ragline.embeddings.EmbeddingException;
 import org.junit.jupiter.api.Test;
 
-/** The sorting of provider failures by message; ModelRefusalIT checks it against the real openai provider. */
+/** The sorting of provider failures by their status; ModelRefusalIT checks it against the real openai provider. */
 class ProviderFailureTest {
     private static final String URL = "http://127.0.0.1:8080/v1/embeddings";
 
@@ -25,8 +25,8 @@ class ProviderFailureTest {
         }
         assertThat(ProviderFailure.of(
                         new EmbeddingException("POST " + URL + " answered 401 (model m); not retried", false)))
-                .as("without a body")
-                .isEqualTo(ProviderFailure.MISCONFIGURED);
+                .as("a message naming a status is not a status")
+                .isEqualTo(ProviderFailure.INPUT_REFUSED);
     }
 
     @Test
@@ -52,6 +52,6 @@ class ProviderFailureTest {
 
     private static EmbeddingException refused(int status) {
         return new EmbeddingException(
-                "POST " + URL + " answered " + status + ": the server says no (model m); not retried", false);
+                "POST " + URL + " answered " + status + ": the server says no (model m); not retried", false, status);
     }
 }

@@ -214,7 +214,8 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
             throw new EmbeddingException(
                     "POST " + endpoint + " answered " + status + errorMessage(response.body()) + " (model "
                             + settings.model() + "); not retried",
-                    false);
+                    false,
+                    status);
         }
         return new Attempt(parse(response.body(), expected), null, Optional.empty());
     }
