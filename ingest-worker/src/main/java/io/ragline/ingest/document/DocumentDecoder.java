@@ -16,8 +16,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Validates a {@code documents} record against contracts/documents.schema.json and says exactly
- * what is wrong when it does not: not JSON, a missing or mistyped field, content too large, a key
- * that does not match. Whether the collection exists is checked by the writer (it needs the
+ * what is wrong when it does not: not JSON, a missing or mistyped field, content too large, no key
+ * or a key that does not match. Whether the collection exists is checked by the writer (it needs the
  * database). A tombstone (null value) is a delete of the document its key names.
  */
 public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
@@ -25,6 +25,8 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
     private static final Pattern COLLECTION = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final Set<String> FIELDS =
             Set.of("schema_version", "op", "collection", "id", "title", "content", "source", "metadata", "version");
+
+    static final String NO_KEY = "the record has no key: it needs the key collection/id";
 
     private final int maxContentBytes;
 
@@ -88,7 +90,11 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
                 version = v.asLong();
             }
         }
-        if (problems.isEmpty() && key != null && !key.equals(collection + "/" + id)) {
+        if (key == null) {
+            // Without its key a document's records spread over the partitions, and updates
+            // without a version could then be applied out of order.
+            problems.add(NO_KEY);
+        } else if (problems.isEmpty() && !key.equals(collection + "/" + id)) {
             problems.add("the key '" + abbreviate(key) + "' does not match collection/id '" + collection + "/"
                     + abbreviate(id) + "'");
         }

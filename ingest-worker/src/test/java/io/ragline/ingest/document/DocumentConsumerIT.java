@@ -96,6 +96,24 @@ class DocumentConsumerIT {
                 .satisfies(r -> assertThat(reason(r)).isEqualTo("unknown collection 'again'"));
     }
 
+    @Test
+    void aRecordWithoutAKeyIsDeadLetteredAndThePartitionMovesOn() throws Exception {
+        publish(null, upsert("default", "keyless", "Published without a key."));
+        publish("default/after-keyless", upsert("default", "after-keyless", "Follows the keyless record."));
+
+        awaitStored("default", "after-keyless");
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> KafkaTopics.readAll(topic + ".dlq", Duration.ofSeconds(30)).stream()
+                        .anyMatch(r -> r.key() == null));
+        assertThat(KafkaTopics.readAll(topic + ".dlq", Duration.ofSeconds(30)).stream()
+                        .filter(r -> r.key() == null))
+                .singleElement()
+                .satisfies(
+                        r -> assertThat(reason(r)).isEqualTo("the record has no key: it needs the key collection/id"));
+        assertThat(db.queryValue("select count(*) from documents where external_id = 'keyless'"))
+                .isEqualTo(0L);
+    }
+
     private static String upsert(String collection, String id, String content) {
         return "{\"schema_version\":1,\"op\":\"upsert\",\"collection\":\"" + collection + "\",\"id\":\"" + id
                 + "\",\"title\":\"" + id + "\",\"content\":\"" + content + "\"}";

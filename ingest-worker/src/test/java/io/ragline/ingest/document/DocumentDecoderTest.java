@@ -63,6 +63,10 @@ class DocumentDecoderTest {
         assertPoison(record("default/a", "{\"op\":\"merge\",\"id\":\"a\"}"), "op must be 'upsert' or 'delete'");
         assertPoison(record("default/b", "{\"op\":\"delete\",\"id\":\"a\"}"), "does not match collection/id");
         assertPoison(record(null, null), "a tombstone needs the key collection/id");
+        assertPoison(
+                record(null, "{\"op\":\"upsert\",\"id\":\"a\",\"content\":\"x\"}"),
+                "the record has no key: it needs the key collection/id");
+        assertPoison(record(null, "{\"op\":\"delete\",\"id\":\"a\"}"), "the record has no key");
         assertPoison(record("default/a", "{\"op\":\"delete\",\"id\":\"a\",\"colour\":1}"), "unknown field 'colour'");
     }
 
