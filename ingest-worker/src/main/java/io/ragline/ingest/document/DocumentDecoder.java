@@ -16,15 +16,25 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Validates a {@code documents} record against contracts/documents.schema.json and says exactly
- * what is wrong when it does not: not JSON, a missing or mistyped field, content too large, a key
- * that does not match. Whether the collection exists is checked by the writer (it needs the
- * database). A tombstone (null value) is a delete of the document its key names.
+ * what is wrong when it does not: not JSON, a missing or mistyped field, a field too long, content
+ * too large, no key or a key that does not match. A field given as null counts as left out.
+ * Whether the collection exists is checked by the writer (it needs the database). A tombstone
+ * (null value) is a delete of the document its key names.
  */
 public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern COLLECTION = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
-    private static final Set<String> FIELDS =
+    /** The fields of the contract; {@code properties} of the schema. */
+    static final Set<String> FIELDS =
             Set.of("schema_version", "op", "collection", "id", "title", "content", "source", "metadata", "version");
+
+    static final String NO_KEY = "the record has no key: it needs the key collection/id";
+
+    /** The schema's {@code maxLength} of {@code id}, in characters (code points). */
+    static final int MAX_ID_CHARS = 512;
+
+    /** The schema's {@code maxLength} of {@code title} and {@code source}, in characters (code points). */
+    static final int MAX_TEXT_CHARS = 4096;
 
     private final int maxContentBytes;
 
@@ -61,11 +71,13 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
             problems.add("collection '" + collection + "' is not a valid collection name");
         }
         String id = text(root, "id", problems, true);
-        if (id != null && (id.isEmpty() || id.length() > 512)) {
-            problems.add("id must have 1 to 512 characters");
+        if (id != null && (id.isEmpty() || chars(id) > MAX_ID_CHARS)) {
+            problems.add("id must have 1 to " + MAX_ID_CHARS + " characters");
         }
         String title = text(root, "title", problems, false);
+        checkLength("title", title, problems);
         String source = text(root, "source", problems, false);
+        checkLength("source", source, problems);
         String content = text(root, "content", problems, parsedOp == DocumentMessage.Op.UPSERT);
         if (content != null && content.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
             problems.add("content too large: more than " + maxContentBytes + " bytes");
@@ -88,7 +100,11 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
                 version = v.asLong();
             }
         }
-        if (problems.isEmpty() && key != null && !key.equals(collection + "/" + id)) {
+        if (key == null) {
+            // Without its key a document's records spread over the partitions, and updates
+            // without a version could then be applied out of order.
+            problems.add(NO_KEY);
+        } else if (problems.isEmpty() && !key.equals(collection + "/" + id)) {
             problems.add("the key '" + abbreviate(key) + "' does not match collection/id '" + collection + "/"
                     + abbreviate(id) + "'");
         }
@@ -116,8 +132,11 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
         if (!COLLECTION.matcher(collection).matches()) {
             throw new PoisonRecordException("tombstone key: '" + abbreviate(collection) + "' is not a collection name");
         }
-        return new DocumentMessage(
-                DocumentMessage.Op.DELETE, collection, key.substring(slash + 1), null, null, null, Map.of(), null);
+        String id = key.substring(slash + 1);
+        if (chars(id) > MAX_ID_CHARS) {
+            throw new PoisonRecordException("tombstone key: the id must have 1 to " + MAX_ID_CHARS + " characters");
+        }
+        return new DocumentMessage(DocumentMessage.Op.DELETE, collection, id, null, null, null, Map.of(), null);
     }
 
     private static String text(JsonNode root, String field, List<String> problems, boolean required) {
@@ -133,6 +152,17 @@ public final class DocumentDecoder implements RecordDecoder<DocumentMessage> {
             return null;
         }
         return n.asText();
+    }
+
+    private static void checkLength(String field, String value, List<String> problems) {
+        if (value != null && chars(value) > MAX_TEXT_CHARS) {
+            problems.add(field + " must have at most " + MAX_TEXT_CHARS + " characters, not " + chars(value));
+        }
+    }
+
+    /** Characters as JSON Schema's {@code maxLength} counts them: code points, not UTF-16 units. */
+    private static int chars(String s) {
+        return s.codePointCount(0, s.length());
     }
 
     private static String kind(JsonNode n) {

@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,11 +65,16 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
 
     @Override
     public void write(List<InboundRecord<DocumentMessage>> records, Connection c) throws Exception {
+        Map<String, Collection> locked = new HashMap<>();
         for (InboundRecord<DocumentMessage> r : records) {
             DocumentMessage m = r.value();
-            Collection collection = catalog.find(c, m.collection());
+            Collection collection = locked.get(m.collection());
             if (collection == null) {
-                throw new PoisonRecordException("unknown collection '" + m.collection() + "'", r.raw(), null);
+                collection = lockCollection(c, m.collection());
+                if (collection == null) {
+                    throw new PoisonRecordException("unknown collection '" + m.collection() + "'", r.raw(), null);
+                }
+                locked.put(m.collection(), collection);
             }
             Stored stored = load(c, collection.id(), m.id());
             if (stored != null && m.version() != null && m.version() <= stored.version) {
@@ -191,6 +197,28 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
         event.put("version", version);
         outbox(c, PIPELINE_EVENTS, m.key(), event);
         deleted.increment();
+    }
+
+    /**
+     * The collection named {@code name} as it is in this transaction, or null if there is none.
+     * Its row is locked ({@code for key share}) until the transaction ends, so it cannot be
+     * deleted under the documents written for it; the catalog's copy is used when its id is the
+     * row's, and read again when the collection was dropped and created anew under its name
+     * within the cache's life (the old id would break the foreign key and dead-letter the record).
+     */
+    private Collection lockCollection(Connection c, String name) throws SQLException {
+        int id;
+        try (PreparedStatement s = c.prepareStatement("select id from collections where name = ? for key share")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                id = rs.getInt(1);
+            }
+        }
+        Collection cached = catalog.find(c, name);
+        return cached != null && cached.id() == id ? cached : catalog.reload(c, name);
     }
 
     private static Stored load(Connection c, int collectionId, String externalId) throws SQLException {

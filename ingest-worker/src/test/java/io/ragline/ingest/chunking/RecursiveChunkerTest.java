@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 class RecursiveChunkerTest {
     private static final DocumentChunker MINILM = new ModelTokenCounter.Chunkers().apply(collection(256, 32));
     private static final int WINDOW = ModelCatalog.get("all-MiniLM-L6-v2").maxTokens();
+    private static final TokenCounter COUNTER = counter();
 
     private static Collection collection(int size, int overlap) {
         return new Collection(
@@ -30,6 +31,52 @@ class RecursiveChunkerTest {
             assertThat(c.tokens()).isLessThanOrEqualTo(WINDOW - 2);
             assertThat(c.text()).startsWith("Ragline README\n");
         });
+    }
+
+    @Test
+    void theRenderedChunkTitleIncludedStaysWithinTheChunkSize() throws IOException {
+        String text = TextNormalizer.normalize(Files.readString(Path.of("../README.md")));
+        String title = "Ragline: keeping a retrieval store in PostgreSQL fresh from Kafka";
+
+        List<RecursiveChunker.Chunk> chunks = MINILM.chunk(collection(64, 8), title, text);
+
+        assertThat(chunks).hasSizeGreaterThan(20);
+        assertThat(chunks).allSatisfy(c -> {
+            assertThat(c.text()).startsWith(title + "\n");
+            assertThat(c.tokens()).isLessThanOrEqualTo(64).isEqualTo(COUNTER.count(c.text()));
+        });
+    }
+
+    @Test
+    void aTitleTooLongForTheChunkSizeIsShortenedToAQuarterOfIt() {
+        String title = "A title that goes on and on, ".repeat(10).strip();
+
+        List<RecursiveChunker.Chunk> chunks =
+                MINILM.chunk(collection(64, 8), title, "A short text of one sentence. And one more.");
+
+        assertThat(chunks).singleElement().satisfies(c -> {
+            assertThat(c.tokens()).isLessThanOrEqualTo(64);
+            assertThat(c.text())
+                    .startsWith("A title that goes on")
+                    .endsWith("\nA short text of one sentence. And one more.");
+            assertThat(COUNTER.count(c.text().substring(0, c.text().indexOf('\n'))))
+                    .isLessThanOrEqualTo(16);
+        });
+    }
+
+    @Test
+    void aCollectionOfAnotherProvidersModelIsChunkedWithMiniLmsTokenizerAndWindow() throws IOException {
+        Collection openai = new Collection(
+                2, "remote", "openai", "text-embedding-3-small", 1536, 1000, 32, "{title}\n{chunk}", "active");
+        String text = TextNormalizer.normalize(Files.readString(Path.of("../README.md")));
+
+        List<RecursiveChunker.Chunk> chunks =
+                new ModelTokenCounter.Chunkers().apply(openai).chunk(openai, "T", text);
+
+        assertThat(chunks)
+                .allSatisfy(c ->
+                        assertThat(c.tokens()).isLessThanOrEqualTo(WINDOW - 2).isEqualTo(COUNTER.count(c.text())));
+        assertThat(chunks).anySatisfy(c -> assertThat(c.tokens()).isGreaterThan(200));
     }
 
     @Test

@@ -3,12 +3,21 @@ package io.ragline.ingest.document;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.core.consumer.PoisonRecordException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 class DocumentDecoderTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final DocumentDecoder decoder = new DocumentDecoder(1000);
 
     private static ConsumerRecord<byte[], byte[]> record(String key, String value) {
@@ -63,7 +72,122 @@ class DocumentDecoderTest {
         assertPoison(record("default/a", "{\"op\":\"merge\",\"id\":\"a\"}"), "op must be 'upsert' or 'delete'");
         assertPoison(record("default/b", "{\"op\":\"delete\",\"id\":\"a\"}"), "does not match collection/id");
         assertPoison(record(null, null), "a tombstone needs the key collection/id");
+        assertPoison(
+                record(null, "{\"op\":\"upsert\",\"id\":\"a\",\"content\":\"x\"}"),
+                "the record has no key: it needs the key collection/id");
+        assertPoison(record(null, "{\"op\":\"delete\",\"id\":\"a\"}"), "the record has no key");
         assertPoison(record("default/a", "{\"op\":\"delete\",\"id\":\"a\",\"colour\":1}"), "unknown field 'colour'");
+    }
+
+    @Test
+    void titleAndSourceOverTheSchemasLengthAreRefusedNamingTheField() throws Exception {
+        String longest = "x".repeat(4096);
+        DocumentMessage m = decoder.decode(record(
+                "default/a",
+                "{\"op\":\"upsert\",\"id\":\"a\",\"content\":\"x\",\"title\":\"" + longest + "\",\"source\":\""
+                        + longest + "\"}"));
+        assertThat(m.title()).hasSize(4096);
+
+        assertPoison(
+                record(
+                        "default/a",
+                        "{\"op\":\"upsert\",\"id\":\"a\",\"content\":\"x\",\"title\":\"" + longest + "y\"}"),
+                "title must have at most 4096 characters, not 4097");
+        assertPoison(
+                record("default/a", "{\"op\":\"delete\",\"id\":\"a\",\"source\":\"" + longest + "y\"}"),
+                "source must have at most 4096 characters, not 4097");
+    }
+
+    /**
+     * contracts/documents.schema.json and the decoder agree: the same fields, the same lengths
+     * (in characters, as JSON Schema counts them: one code point outside the BMP is one), the same
+     * collection pattern, a wrong type refused, and null accepted exactly where the schema allows it.
+     */
+    @Test
+    void theDecoderAcceptsAndRefusesWhatTheSchemaSays() throws Exception {
+        JsonNode schema = JSON.readTree(Files.readString(Path.of("../contracts/documents.schema.json")));
+        JsonNode properties = schema.get("properties");
+        List<String> names = new ArrayList<>();
+        properties.fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactlyInAnyOrderElementsOf(DocumentDecoder.FIELDS);
+        assertThat(properties.at("/collection/pattern").asText()).isEqualTo("^[a-z0-9][a-z0-9_-]{0,62}$");
+        assertThat(decoder.decode(record("a-b_9/x", "{\"op\":\"delete\",\"collection\":\"a-b_9\",\"id\":\"x\"}"))
+                        .collection())
+                .isEqualTo("a-b_9");
+        assertPoison(
+                record("A/x", "{\"op\":\"delete\",\"collection\":\"A\",\"id\":\"x\"}"),
+                "collection 'A' is not a valid collection name");
+
+        String clef = "\uD834\uDD1E"; // one character, two UTF-16 units
+        for (String field : names) {
+            JsonNode property = properties.get(field);
+            if (property.has("maxLength")) {
+                int max = property.get("maxLength").asInt();
+                ObjectNode atMost = deletion(field, clef.repeat(max));
+                decoder.decode(record(key(atMost), atMost.toString()));
+                ObjectNode over = deletion(field, clef.repeat(max + 1));
+                assertPoison(record(key(over), over.toString()), field + " must have");
+            }
+            ObjectNode withNull = deletion(field, null);
+            if (allowsNull(property)) {
+                decoder.decode(record("default/a", withNull.toString()));
+            } else {
+                assertThatThrownBy(() -> decoder.decode(record("default/a", withNull.toString())))
+                        .as("null %s", field)
+                        .isInstanceOf(PoisonRecordException.class);
+            }
+            for (JsonNode sample : List.of(JSON.readTree("\"s\""), JSON.readTree("7"), JSON.readTree("{}"))) {
+                if (property.has("type") && !allows(property.get("type"), sample)) {
+                    ObjectNode wrong = deletion(field, null).set(field, sample);
+                    assertPoison(record("default/a", wrong.toString()), field + " must be");
+                }
+            }
+        }
+    }
+
+    /** A valid delete of default/a with {@code field} set to {@code value}. */
+    private static ObjectNode deletion(String field, String value) {
+        ObjectNode doc = JSON.createObjectNode().put("op", "delete").put("id", "a");
+        return doc.put(field, value);
+    }
+
+    private static String key(ObjectNode doc) {
+        return doc.path("collection").asText("default") + "/" + doc.get("id").asText();
+    }
+
+    private static boolean allowsNull(JsonNode property) {
+        if (property.has("const")) {
+            return property.get("const").isNull();
+        }
+        if (property.has("enum")) {
+            for (JsonNode v : property.get("enum")) {
+                if (v.isNull()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return allows(property.get("type"), NullNode.getInstance());
+    }
+
+    private static boolean allows(JsonNode type, JsonNode value) {
+        String kind = switch (value.getNodeType()) {
+            case STRING -> "string";
+            case NUMBER -> value.isIntegralNumber() ? "integer" : "number";
+            case OBJECT -> "object";
+            case ARRAY -> "array";
+            case BOOLEAN -> "boolean";
+            default -> "null";
+        };
+        if (type.isTextual()) {
+            return type.asText().equals(kind);
+        }
+        for (JsonNode t : type) {
+            if (t.asText().equals(kind)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void assertPoison(ConsumerRecord<byte[], byte[]> r, String reason) {
