@@ -23,6 +23,7 @@ import io.ragline.core.consumer.DeadLetters;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
 import io.ragline.core.consumer.KafkaDeadLetters;
+import io.ragline.core.consumer.PollLoop;
 import io.ragline.core.consumer.PostgresBatchSink;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
@@ -77,7 +78,11 @@ public final class WorkerRuntime implements AutoCloseable {
     private volatile boolean started;
 
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
-    private final List<ConsumerLoop<?>> loops = new CopyOnWriteArrayList<>();
+    private final List<Watched> loops = new CopyOnWriteArrayList<>();
+
+    /** A loop readiness watches: it must still run, and so must its thread. */
+    private record Watched(String name, PollLoop loop, Thread thread) {}
+
     private KafkaProducer<byte[], byte[]> producer;
     /** Refreshes the Kafka client meters (lag per partition appears once partitions are assigned). */
     private final java.util.concurrent.ScheduledExecutorService kafkaMetricsRefresh =
@@ -126,9 +131,7 @@ public final class WorkerRuntime implements AutoCloseable {
                         () -> KafkaConnectivity.check(settings.kafkaBootstrapServers(), Duration.ofSeconds(2))),
                 HealthCheck.of("migrations", this::migrationsProblem),
                 HealthCheck.of("consumers", this::consumersProblem),
-                HealthCheck.of(
-                        "started",
-                        () -> started ? Optional.empty() : Optional.of("starting its consumers and servers"))));
+                HealthCheck.of("started", this::startedProblem)));
         try {
             this.admin = new AdminServer(settings.adminPort(), readiness, registry);
         } catch (IOException e) {
@@ -238,13 +241,7 @@ public final class WorkerRuntime implements AutoCloseable {
                     Clock.systemUTC(),
                     new ConsumerMetrics(registry, clientId),
                     this::fail);
-            Thread thread = new Thread(loop, clientId);
-            loops.add(loop);
-            manage(() -> {
-                loop.stop();
-                thread.join(settings.shutdownTimeout().toMillis());
-            });
-            thread.start();
+            startLoop(clientId, loop);
         }
         log.info(
                 "consuming {} as group {} with {} thread(s), batches of at most {} records",
@@ -252,6 +249,22 @@ public final class WorkerRuntime implements AutoCloseable {
                 group,
                 settings.kafka().consumerThreads(),
                 maxPollRecords);
+    }
+
+    /**
+     * Runs {@code loop} on a thread named {@code name}, stops it on shutdown (waiting at most {@code
+     * RAGLINE_SHUTDOWN_TIMEOUT}) and watches it: {@code /health/ready} answers 503 naming the loop
+     * once it has stopped or its thread has ended, unless the process is shutting down.
+     */
+    public Thread startLoop(String name, PollLoop loop) {
+        Thread thread = new Thread(loop, name);
+        loops.add(new Watched(name, loop, thread));
+        manage(() -> {
+            loop.stop();
+            thread.join(settings.shutdownTimeout().toMillis());
+        });
+        thread.start();
+        return thread;
     }
 
     /**
@@ -430,13 +443,27 @@ public final class WorkerRuntime implements AutoCloseable {
         }
     }
 
+    private Optional<String> startedProblem() {
+        if (closed.get()) {
+            return Optional.of("stopping");
+        }
+        return started ? Optional.empty() : Optional.of("starting its consumers and servers");
+    }
+
+    /** Loops stop on shutdown; until then a loop stopped or a thread ended means records wait. */
     private Optional<String> consumersProblem() {
-        for (ConsumerLoop<?> loop : loops) {
-            if (!loop.isRunning() && !closed.get()) {
-                return Optional.of("a consumer loop has stopped");
+        if (closed.get()) {
+            return Optional.empty(); // reported by the "started" check
+        }
+        List<String> dead = new ArrayList<>();
+        for (Watched w : loops) {
+            if (!w.loop().isRunning()) {
+                dead.add(w.name() + " has stopped");
+            } else if (w.thread().getState() == Thread.State.TERMINATED) {
+                dead.add(w.name() + " has no thread any more");
             }
         }
-        return Optional.empty();
+        return dead.isEmpty() ? Optional.empty() : Optional.of("consumer loop " + String.join(", ", dead));
     }
 
     private Optional<String> migrationsProblem() {

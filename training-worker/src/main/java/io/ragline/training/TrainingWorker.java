@@ -107,12 +107,7 @@ public final class TrainingWorker {
                 metrics,
                 core.shutdownTimeout(),
                 runtime::fail);
-        Thread thread = new Thread(loop, clientId);
-        runtime.manage(() -> {
-            loop.stop();
-            thread.join(core.shutdownTimeout().toMillis());
-        });
-        thread.start();
+        runtime.startLoop(clientId, loop); // watched by /health/ready like the batch loops
 
         if (settings.predict()) {
             runtime.consume(new ConsumerBinding<>(

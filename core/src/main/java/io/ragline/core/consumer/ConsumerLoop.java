@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * commits or the partition is revoked. Only records already dead-lettered are left out, so the
  * others are retried as before.
  */
-public final class ConsumerLoop<T> implements Runnable {
+public final class ConsumerLoop<T> implements PollLoop {
     private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
 
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
@@ -111,15 +111,22 @@ public final class ConsumerLoop<T> implements Runnable {
     }
 
     /** Asks the loop to stop after the current poll or batch; the batch is finished or abandoned. */
+    @Override
     public void stop() {
         running = false;
         consumer.wakeup();
     }
 
+    @Override
     public boolean isRunning() {
         return running;
     }
 
+    /**
+     * Polls until {@link #stop()}. Whatever else ends the loop, an {@link Error} from a decoder or
+     * writer included, stops it and goes to {@code onFatal}: a thread that died quietly would leave
+     * the process looking ready while its partitions sit unconsumed.
+     */
     @Override
     public void run() {
         try {
@@ -140,7 +147,12 @@ public final class ConsumerLoop<T> implements Runnable {
             running = false;
             log.error("consumer of {} failed: {}", topics, e.toString(), e);
             onFatal.accept(e);
+        } catch (Throwable e) { // an Error: not retried, never swallowed; the process stops (exit 1)
+            running = false;
+            log.error("consumer of {} died: {}", topics, e.toString(), e);
+            onFatal.accept(e);
         } finally {
+            running = false;
             try {
                 consumer.close(CloseOptions.timeout(settings.closeTimeout()));
             } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import io.ragline.core.consumer.DeadLetters;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
 import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.core.consumer.PollLoop;
 import io.ragline.core.consumer.RecordDecoder;
 import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.training.TrainingMetrics;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * applies the stale-job policy when it is not ({@link JobStore#claim}). A partition revoked while
  * its job runs here lets the job finish; the new owner watches the row and commits.
  */
-public final class TrainingConsumer implements Runnable {
+public final class TrainingConsumer implements PollLoop {
     private static final Logger log = LoggerFactory.getLogger(TrainingConsumer.class);
     private static final Duration POLL = Duration.ofMillis(200);
 
@@ -92,15 +93,18 @@ public final class TrainingConsumer implements Runnable {
         this.onFatal = onFatal;
     }
 
+    @Override
     public void stop() {
         running = false;
         consumer.wakeup();
     }
 
+    @Override
     public boolean isRunning() {
         return running;
     }
 
+    /** Polls until {@link #stop()}; anything else that ends the loop, an Error included, is fatal. */
     @Override
     public void run() {
         try {
@@ -116,6 +120,10 @@ public final class TrainingConsumer implements Runnable {
         } catch (RuntimeException e) {
             running = false;
             log.error("training consumer failed: {}", e.toString(), e);
+            onFatal.accept(e);
+        } catch (Throwable e) { // an Error: not retried, never swallowed; the process stops (exit 1)
+            running = false;
+            log.error("training consumer died: {}", e.toString(), e);
             onFatal.accept(e);
         } finally {
             running = false;

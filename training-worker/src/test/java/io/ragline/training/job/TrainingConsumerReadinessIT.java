@@ -1,0 +1,86 @@
+package io.ragline.training.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.core.kafka.KafkaClients;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import io.ragline.training.TrainingMetrics;
+import io.ragline.training.TrainingSettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The training consumer is watched like the batch loops: an Error that ends it turns readiness 503. */
+class TrainingConsumerReadinessIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema();
+
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Test
+    void aTrainingConsumerKilledByAnErrorMakesReadinessNameIt() throws Exception {
+        String topic = KafkaTopics.create("trainingdies", 1);
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put("RAGLINE_GROUP_PREFIX", "it-" + UUID.randomUUID());
+        env.put("RAGLINE_TRAINING_SCHEDULER", "off");
+        AtomicReference<Throwable> fatal = new AtomicReference<>();
+        ExecutorService jobThreads = Executors.newCachedThreadPool();
+        try (WorkerRuntime runtime = WorkerRuntime.start("test-training-dies", 0, new Env(env))) {
+            String group = runtime.settings().kafka().groupPrefix() + "-training";
+            TrainingConsumer loop = new TrainingConsumer(
+                    KafkaClients.consumer(
+                            KafkaTopics.bootstrapServers(), runtime.settings().kafka(), group, group),
+                    List.of(topic),
+                    r -> {
+                        throw new AssertionError("an invariant the decoder relies on broke");
+                    },
+                    (r, e, n) -> {},
+                    new JobStore(runtime.dataSource(), TrainingSettings.from(new Env(env)), new JobEvents()),
+                    null, // never reached: the first record ends the loop before a job is admitted
+                    jobThreads,
+                    new TrainingMetrics(runtime.registry()),
+                    Duration.ofSeconds(5),
+                    fatal::set); // records the fatal path instead of stopping the runtime
+            Thread thread = runtime.startLoop("training-loop", loop);
+            runtime.markStarted();
+            assertThat(ready(runtime).statusCode()).isEqualTo(200);
+
+            KafkaTopics.produce(topic, 1, i -> "{}");
+
+            // Uncaught errors are what the loop must no longer let through; the await judges the outcome.
+            await().dontCatchUncaughtExceptions()
+                    .atMost(WAIT)
+                    .until(() -> ready(runtime).statusCode() == 503);
+            assertThat(ready(runtime).body()).contains("\"consumers\":\"consumer loop training-loop has stopped\"");
+            assertThat(fatal.get()).isInstanceOf(AssertionError.class);
+            thread.join(WAIT.toMillis());
+            assertThat(thread.isAlive()).isFalse();
+        } finally {
+            jobThreads.shutdownNow();
+        }
+    }
+
+    private static HttpResponse<String> ready(WorkerRuntime runtime) throws Exception {
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.adminPort() + "/health/ready"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+    }
+}
