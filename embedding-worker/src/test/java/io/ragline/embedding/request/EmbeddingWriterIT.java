@@ -5,17 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.db.Migrations;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
 import io.ragline.testkit.PostgresSchema;
-import java.sql.Connection;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +26,7 @@ class EmbeddingWriterIT {
     static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     static final CollectionCatalog catalog = new CollectionCatalog(Duration.ofMinutes(10));
     static EmbeddingWriter writer;
-    static long offset;
+    static final Batches batches = new Batches(db);
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,10 +44,10 @@ class EmbeddingWriterIT {
 
     @Test
     void theSameRequestTwiceInOneBatchIsEmbeddedOnce() throws Exception {
-        long document = chunkedDocument("default", "twice", 3);
+        long document = batches.chunkedDocument("default", "twice", 3, "tea and kettles");
         EmbeddingRequest request = new EmbeddingRequest("default", "twice", document, 1);
 
-        write(List.of(request, request));
+        batches.write(writer, List.of(request, request));
 
         assertThat((long) db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id ="
                         + " e.chunk_id where ch.document_id = " + document))
@@ -66,7 +62,7 @@ class EmbeddingWriterIT {
                 .as("the batch's COPY is timed")
                 .isPositive();
 
-        write(List.of(request)); // delivered once more, later
+        batches.write(writer, List.of(request)); // delivered once more, later
         assertThat(outcome("duplicate")).isEqualTo(2.0);
         assertThat((long) db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id ="
                         + " e.chunk_id where ch.document_id = " + document))
@@ -76,13 +72,13 @@ class EmbeddingWriterIT {
     @Test
     void aCollectionCreatedAgainUnderItsNameGetsItsOwnIdOnTheVectors() throws Exception {
         db.execute("insert into collections (name) values ('again')");
-        long first = chunkedDocument("again", "a", 1);
-        write(List.of(new EmbeddingRequest("again", "a", first, 1))); // the catalog now caches 'again'
+        long first = batches.chunkedDocument("again", "a", 1, "tea and kettles");
+        batches.write(writer, List.of(new EmbeddingRequest("again", "a", first, 1))); // the catalog now caches 'again'
         db.execute("delete from collections where name = 'again'");
         db.execute("insert into collections (name) values ('again')");
-        long second = chunkedDocument("again", "b", 2);
+        long second = batches.chunkedDocument("again", "b", 2, "tea and kettles");
 
-        write(List.of(new EmbeddingRequest("again", "b", second, 1)));
+        batches.write(writer, List.of(new EmbeddingRequest("again", "b", second, 1)));
 
         assertThat(db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id = e.chunk_id"
                         + " where ch.document_id = " + second + " and e.collection_id = ch.collection_id"))
@@ -90,31 +86,6 @@ class EmbeddingWriterIT {
         assertThat(db.queryValue("select count(*) from chunk_embeddings e where not exists (select 1 from chunks ch"
                         + " where ch.id = e.chunk_id and ch.collection_id = e.collection_id)"))
                 .isEqualTo(0L);
-    }
-
-    private static long chunkedDocument(String collection, String id, int chunks) throws Exception {
-        db.execute("insert into documents (collection_id, external_id, title, version, status, chunk_count)"
-                + " select id, '" + id + "', 'T', 1, 'chunked', " + chunks + " from collections where name = '"
-                + collection + "'");
-        long document = (long) db.queryValue("select d.id from documents d join collections c on c.id ="
-                + " d.collection_id where c.name = '" + collection + "' and d.external_id = '" + id + "'");
-        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
-                + " select d.id, d.collection_id, 1, n, 'Chunk ' || n || ' of a text about tea and kettles.', 12"
-                + " from documents d, generate_series(0, " + (chunks - 1) + ") n where d.id = " + document);
-        return document;
-    }
-
-    private static void write(List<EmbeddingRequest> requests) throws Exception {
-        List<InboundRecord<EmbeddingRequest>> records = new ArrayList<>();
-        for (EmbeddingRequest r : requests) {
-            records.add(new InboundRecord<>(
-                    new ConsumerRecord<>("embedding-requests", 0, offset++, new byte[0], new byte[0]), r));
-        }
-        try (Connection c = db.connect()) {
-            c.setAutoCommit(false);
-            writer.write(records, c);
-            c.commit();
-        }
     }
 
     private static double outcome(String outcome) {

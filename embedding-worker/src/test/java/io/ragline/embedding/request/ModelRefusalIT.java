@@ -7,18 +7,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.FailureKind;
-import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.db.Migrations;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.openai.OpenAiEmbeddingProvider;
 import io.ragline.testkit.PostgresSchema;
-import java.sql.Connection;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,7 +37,7 @@ class ModelRefusalIT {
     static OpenAiEmbeddingProvider provider;
     static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     static EmbeddingWriter writer;
-    static long offset;
+    static final Batches batches = new Batches(db);
 
     @BeforeAll
     static void start() throws Exception {
@@ -68,11 +64,11 @@ class ModelRefusalIT {
     @Test
     void onePoisonedDocumentFailsAloneAndTheRestOfItsBatchIsEmbedded() throws Exception {
         endpoint.refuseInputsContaining("POISON", 400);
-        long first = chunkedDocument("first", "tea and kettles");
-        long poisoned = chunkedDocument("poisoned", "tea and POISON");
-        long third = chunkedDocument("third", "kettles and tea");
+        long first = batches.chunkedDocument("remote", "first", 2, "tea and kettles");
+        long poisoned = batches.chunkedDocument("remote", "poisoned", 2, "tea and POISON");
+        long third = batches.chunkedDocument("remote", "third", 2, "kettles and tea");
 
-        write(List.of(request("first", first), request("poisoned", poisoned), request("third", third)));
+        batches.write(writer, List.of(request("first", first), request("poisoned", poisoned), request("third", third)));
 
         assertThat(status(first)).isEqualTo("embedded");
         assertThat(status(third)).isEqualTo("embedded");
@@ -93,10 +89,10 @@ class ModelRefusalIT {
     @ValueSource(ints = {400, 413, 422})
     void aStatusThatBlamesTheInputFailsOnlyTheDocumentWhoseInputItIs(int status) throws Exception {
         endpoint.refuseInputsContaining("REFUSED", status);
-        long good = chunkedDocument("good-" + status, "tea");
-        long refused = chunkedDocument("refused-" + status, "REFUSED tea");
+        long good = batches.chunkedDocument("remote", "good-" + status, 2, "tea");
+        long refused = batches.chunkedDocument("remote", "refused-" + status, 2, "REFUSED tea");
 
-        write(List.of(request("good-" + status, good), request("refused-" + status, refused)));
+        batches.write(writer, List.of(request("good-" + status, good), request("refused-" + status, refused)));
 
         assertThat(status(good)).isEqualTo("embedded");
         assertThat(status(refused)).isEqualTo("failed");
@@ -109,10 +105,10 @@ class ModelRefusalIT {
     @ValueSource(ints = {401, 403, 404})
     void anEndpointThatRefusesTheWorkerFailsNoDocumentAndTheBatchIsRetried(int status) throws Exception {
         endpoint.answer(status);
-        long a = chunkedDocument("a-" + status, "tea");
-        long b = chunkedDocument("b-" + status, "kettles");
+        long a = batches.chunkedDocument("remote", "a-" + status, 2, "tea");
+        long b = batches.chunkedDocument("remote", "b-" + status, 2, "kettles");
 
-        assertThatThrownBy(() -> write(List.of(request("a-" + status, a), request("b-" + status, b))))
+        assertThatThrownBy(() -> batches.write(writer, List.of(request("a-" + status, a), request("b-" + status, b))))
                 .isInstanceOfSatisfying(EmbeddingException.class, e -> {
                     assertThat(e.retryable()).isTrue();
                     assertThat(EmbeddingWorker.failurePolicy().classify(e)).isEqualTo(FailureKind.TRANSIENT);
@@ -128,43 +124,13 @@ class ModelRefusalIT {
                 .isEqualTo(0L);
 
         endpoint.answer(200); // the key, URL or model is fixed: the retried batch goes through
-        write(List.of(request("a-" + status, a), request("b-" + status, b)));
+        batches.write(writer, List.of(request("a-" + status, a), request("b-" + status, b)));
         assertThat(status(a)).isEqualTo("embedded");
         assertThat(status(b)).isEqualTo("embedded");
     }
 
     private static EmbeddingRequest request(String id, long document) {
         return new EmbeddingRequest("remote", id, document, 1);
-    }
-
-    /** A {@code chunked} document of the 'remote' collection with two chunks that contain {@code text}. */
-    private static long chunkedDocument(String id, String text) throws Exception {
-        db.execute("insert into documents (collection_id, external_id, title, version, status, chunk_count)"
-                + " select id, '" + id + "', 'T', 1, 'chunked', 2 from collections where name = 'remote'");
-        long document = (long) db.queryValue("select d.id from documents d join collections c on c.id ="
-                + " d.collection_id where c.name = 'remote' and d.external_id = '" + id + "'");
-        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
-                + " select d.id, d.collection_id, 1, n, 'Chunk ' || n || ' about " + text + "', 6"
-                + " from documents d, generate_series(0, 1) n where d.id = " + document);
-        return document;
-    }
-
-    private static void write(List<EmbeddingRequest> requests) throws Exception {
-        List<InboundRecord<EmbeddingRequest>> records = new ArrayList<>();
-        for (EmbeddingRequest r : requests) {
-            records.add(new InboundRecord<>(
-                    new ConsumerRecord<>("embedding-requests", 0, offset++, new byte[0], new byte[0]), r));
-        }
-        try (Connection c = db.connect()) {
-            c.setAutoCommit(false);
-            try {
-                writer.write(records, c);
-                c.commit();
-            } catch (Exception e) {
-                c.rollback();
-                throw e;
-            }
-        }
     }
 
     private static String status(long document) throws Exception {

@@ -10,14 +10,22 @@ import io.ragline.core.db.Migrations;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.training.TrainingSettings;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The stale-job policy, on real Postgres: what a worker does with a job whose worker died. */
+/**
+ * Job rows on real Postgres: the stale-job policy (what a worker does with a job whose worker died),
+ * and the lock that orders two jobs of a project recording their models.
+ */
 class JobStoreIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
@@ -28,7 +36,7 @@ class JobStoreIT {
     static void migrate() throws Exception {
         DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
         new Migrations(url, db.schema(), "job-store-it").migrate();
-        pool = Database.pool(url, db.schema(), 2, "job-store-it", null);
+        pool = Database.pool(url, db.schema(), 3, "job-store-it", null);
     }
 
     @AfterAll
@@ -110,5 +118,62 @@ class JobStoreIT {
         assertThat(store("retry", 3).claim(id, "me", true)).isEqualTo(JobStore.Claim.DONE);
         assertThat(db.queryValue("select status from training_jobs where id = " + id))
                 .isEqualTo("cancelled");
+    }
+
+    // Two jobs of a project finishing at once: the second to record its model must see the first
+    // one's deployment, even when the project had no deployed model to lock before.
+
+    @Test
+    void theSecondWriterWaitsForTheFirstAndSeesItsDeployedModel() throws Exception {
+        try (Connection first = pool.getConnection();
+                Connection second = pool.getConnection()) {
+            first.setAutoCommit(false);
+            second.setAutoCommit(false);
+            assertThat(JobRunner.deployed(first, "fresh", true)).isEmpty();
+
+            CompletableFuture<Optional<Long>> secondRead = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return JobRunner.deployed(second, "fresh", true);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(500);
+            assertThat(secondRead)
+                    .as("the second writer waits while the first decides")
+                    .isNotDone();
+
+            long modelId;
+            try (PreparedStatement s = first.prepareStatement("insert into models (project, backend, deployed,"
+                    + " deployed_at) values ('fresh', 'builtin', true, now()) returning id")) {
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    modelId = rs.getLong(1);
+                }
+            }
+            first.commit();
+
+            assertThat(secondRead.get(10, TimeUnit.SECONDS)).contains(modelId);
+            second.rollback();
+        }
+    }
+
+    @Test
+    void readingWithoutTheLockDoesNotWait() throws Exception {
+        try (Connection first = pool.getConnection();
+                Connection reader = pool.getConnection()) {
+            first.setAutoCommit(false);
+            JobRunner.deployed(first, "other", true);
+            assertThat(CompletableFuture.supplyAsync(() -> {
+                                try {
+                                    return JobRunner.deployed(reader, "other", false);
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            })
+                            .get(5, TimeUnit.SECONDS))
+                    .isEmpty();
+            first.rollback();
+        }
     }
 }
