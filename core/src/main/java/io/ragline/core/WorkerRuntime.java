@@ -70,6 +70,7 @@ public final class WorkerRuntime implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final AdminServer admin;
     private final Migrations migrations;
+    private final Readiness readiness;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -124,7 +125,7 @@ public final class WorkerRuntime implements AutoCloseable {
             dataSource.close();
             throw e;
         }
-        Readiness readiness = new Readiness(List.of(
+        this.readiness = new Readiness(List.of(
                 HealthCheck.of("postgres", this::postgresProblem),
                 HealthCheck.of(
                         "kafka",
@@ -182,6 +183,14 @@ public final class WorkerRuntime implements AutoCloseable {
 
     public HikariDataSource dataSource() {
         return dataSource;
+    }
+
+    /**
+     * Adds a readiness check of the worker's own: {@code /health/ready} answers 503 naming it
+     * while it reports a problem (for example an embedding model still loading).
+     */
+    public void addReadinessCheck(HealthCheck check) {
+        readiness.add(check);
     }
 
     public int adminPort() {

@@ -4,13 +4,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The process is ready when every check holds; the report names each check and its problem. */
 public final class Readiness {
     private final List<HealthCheck> checks;
 
     public Readiness(List<HealthCheck> checks) {
-        this.checks = List.copyOf(checks);
+        this.checks = new CopyOnWriteArrayList<>(checks);
+    }
+
+    /** Adds a check a worker owns (a model still loading, say); it counts from the next probe. */
+    public void add(HealthCheck check) {
+        checks.add(check);
     }
 
     public record Report(boolean ready, Map<String, String> checks) {}
