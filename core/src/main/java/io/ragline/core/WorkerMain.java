@@ -31,9 +31,10 @@ public final class WorkerMain {
                 runtime.markStarted();
             } catch (RuntimeException e) {
                 if (runtime.isClosed()) {
-                    // SIGTERM while the consumers and servers were starting: a clean stop, not a failure.
+                    // SIGTERM (exit 0) or a fatal failure (exit 1) while the consumers and servers
+                    // were starting: closing is under way already.
                     log.info("{} stopped while starting", processName);
-                    return 0;
+                    return awaitExit(runtime);
                 }
                 runtime.close();
                 throw e;
@@ -46,6 +47,10 @@ public final class WorkerMain {
             return EXIT_FAILURE;
         }
         log.info("{} ready (admin port {})", processName, runtime.adminPort());
+        return awaitExit(runtime);
+    }
+
+    private static int awaitExit(WorkerRuntime runtime) {
         try {
             runtime.awaitShutdown();
         } catch (InterruptedException e) {

@@ -16,12 +16,16 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.Producer;
 
 /**
  * The {@code event-dispatcher} process: publishes the transactional outbox to Kafka, woken by
- * LISTEN/NOTIFY, one leader per database schema (ARCHITECTURE.md sections 1 and 2).
+ * LISTEN/NOTIFY, one leader per database schema (ARCHITECTURE.md sections 1 and 2). The relay and
+ * its lease heartbeat are supervised threads: if either dies, readiness answers 503 naming it and
+ * the process exits 1.
  */
 public final class EventDispatcher {
     public static final String NAME = "event-dispatcher";
@@ -41,11 +45,23 @@ public final class EventDispatcher {
      * what starts the outbox relay once the runtime is up.
      */
     public static Consumer<WorkerRuntime> wiring(Env env) {
-        DispatcherSettings settings = DispatcherSettings.from(env);
-        return runtime -> start(runtime, settings);
+        return wiring(env, UnaryOperator.identity());
     }
 
-    private static void start(WorkerRuntime runtime, DispatcherSettings settings) {
+    /**
+     * As {@link #wiring(Env)}, with each transactional producer of the outbox passed through
+     * {@code outboxProducer} first: for tests that inject a failure into the relay's thread. Not
+     * reachable from {@link #main}.
+     */
+    static Consumer<WorkerRuntime> wiring(Env env, UnaryOperator<Producer<byte[], byte[]>> outboxProducer) {
+        DispatcherSettings settings = DispatcherSettings.from(env);
+        return runtime -> start(runtime, settings, outboxProducer);
+    }
+
+    private static void start(
+            WorkerRuntime runtime,
+            DispatcherSettings settings,
+            UnaryOperator<Producer<byte[], byte[]>> outboxProducer) {
         String prefix = runtime.settings().topicPrefix();
         String holder = ManagementFactory.getRuntimeMXBean().getName() + "/"
                 + UUID.randomUUID().toString().substring(0, 8);
@@ -67,12 +83,12 @@ public final class EventDispatcher {
                 5_000)));
         NotifyBridge bridge = new NotifyBridge(settings.notifyBridge(), runtime.producer(), prefix);
         OutboxPublisher publisher = new OutboxPublisher(
-                () -> KafkaClients.transactionalProducer(
+                () -> outboxProducer.apply(KafkaClients.transactionalProducer(
                         bootstrap,
                         runtime.settings().kafka(),
                         NAME + "-outbox",
                         transactionalId,
-                        settings.publishTimeout()),
+                        settings.publishTimeout())),
                 prefix);
         OutboxRelay relay = new OutboxRelay(
                 runtime.settings(),
@@ -83,6 +99,6 @@ public final class EventDispatcher {
                 new OutboxMetrics(runtime.registry()),
                 new RowFaults(RowFaults.admin(admin, Duration.ofSeconds(5)), prefix),
                 holder);
-        runtime.manage(relay.start());
+        relay.start(runtime);
     }
 }

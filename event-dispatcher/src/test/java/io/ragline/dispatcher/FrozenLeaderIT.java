@@ -118,7 +118,7 @@ class FrozenLeaderIT {
                 new OutboxMetrics(r.registry()),
                 new RowFaults(topic -> null, ""),
                 "frozen-leader-test");
-        r.manage(relay.start());
+        relay.start(r);
         return r;
     }
 

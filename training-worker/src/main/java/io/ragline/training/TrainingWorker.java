@@ -1,6 +1,5 @@
 package io.ragline.training;
 
-import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
@@ -8,7 +7,6 @@ import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.KafkaDeadLetters;
 import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.core.contracts.TrainingRequestDecoder;
-import io.ragline.core.kafka.KafkaClients;
 import io.ragline.training.builtin.BuiltinBackend;
 import io.ragline.training.job.JobEvents;
 import io.ragline.training.job.JobRunner;
@@ -91,11 +89,7 @@ public final class TrainingWorker {
         runtime.ensureTopics(List.of(topic));
         String group = core.kafka().groupPrefix() + "-" + TRAINING;
         String clientId = NAME + "-" + TRAINING;
-        KafkaConsumer<byte[], byte[]> consumer =
-                KafkaClients.consumer(core.kafkaBootstrapServers(), core.kafka(), group, clientId);
-        KafkaClientMetrics clientMetrics = new KafkaClientMetrics(consumer);
-        clientMetrics.bindTo(runtime.registry());
-        runtime.manage(clientMetrics);
+        KafkaConsumer<byte[], byte[]> consumer = runtime.kafkaClients().consumer(group, clientId, 0);
         TrainingConsumer loop = new TrainingConsumer(
                 consumer,
                 List.of(topic),
@@ -106,8 +100,8 @@ public final class TrainingWorker {
                 jobThreads,
                 metrics,
                 core.shutdownTimeout(),
-                runtime::fail);
-        runtime.startLoop(clientId, loop); // watched by /health/ready like the batch loops
+                runtime.fatalPathOf(clientId));
+        runtime.startLoop(clientId, loop); // supervised like the batch loops
 
         if (settings.predict()) {
             runtime.consume(new ConsumerBinding<>(
@@ -117,7 +111,8 @@ public final class TrainingWorker {
                     new PredictionWriter(metrics)));
         }
         if (settings.scheduler() != TrainingSettings.Scheduler.OFF) {
-            runtime.manage(new TrainingScheduler(runtime.dataSource(), settings));
+            TrainingScheduler scheduler = new TrainingScheduler(runtime.dataSource(), settings);
+            runtime.supervise(TrainingScheduler.THREAD, scheduler, scheduler::stop);
         }
     }
 

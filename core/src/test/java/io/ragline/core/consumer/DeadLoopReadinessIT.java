@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.kafka.KafkaClients;
+import io.ragline.core.lifecycle.Lifecycle;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
 import java.net.URI;
@@ -19,12 +20,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A consumer loop killed by an Error is noticed: readiness names it and the process stops. */
+/**
+ * A consumer loop killed by an Error is noticed: readiness names it and the process stops. The
+ * runtime's closing is held (a closeable registered before the loop waits for the test) until
+ * readiness was read, since a failed process closes its admin server too.
+ */
 class DeadLoopReadinessIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema();
@@ -40,10 +47,12 @@ class DeadLoopReadinessIT {
     }
 
     @Test
-    void aLoopWhoseDecoderThrowsAnErrorMakesReadinessNameIt() throws Exception {
+    void aLoopWhoseDecoderThrowsAnErrorMakesReadinessNameItAndStopsTheProcess() throws Exception {
         String topic = KafkaTopics.create("overflow", 1);
         AtomicReference<Throwable> fatal = new AtomicReference<>();
+        CountDownLatch readinessRead = new CountDownLatch(1);
         try (WorkerRuntime runtime = runtime()) {
+            runtime.manage(() -> readinessRead.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
             String group = runtime.settings().kafka().groupPrefix() + "-overflow";
             ConsumerLoop<String> loop = new ConsumerLoop<>(
                     KafkaClients.consumer(
@@ -62,7 +71,10 @@ class DeadLoopReadinessIT {
                     ConsumerLoop.Settings.of(Duration.ofMillis(100), Duration.ofSeconds(1), 3),
                     java.time.Clock.systemUTC(),
                     ConsumerMetrics.discarding(),
-                    fatal::set); // records the fatal path instead of stopping the runtime
+                    cause -> { // records the cause, then the runtime's fatal path for this thread
+                        fatal.set(cause);
+                        runtime.fatalPathOf("overflow-loop-0").accept(cause);
+                    });
             Thread thread = runtime.startLoop("overflow-loop-0", loop);
             runtime.markStarted();
             assertThat(ready(runtime).statusCode()).isEqualTo(200);
@@ -72,11 +84,15 @@ class DeadLoopReadinessIT {
             await().dontCatchUncaughtExceptions()
                     .atMost(WAIT)
                     .until(() -> ready(runtime).statusCode() == 503);
-            assertThat(ready(runtime).body()).contains("\"consumers\":\"consumer loop overflow-loop-0 has stopped\"");
+            assertThat(ready(runtime).body())
+                    .contains("\"threads\":\"overflow-loop-0 died: StackOverflowError: decoding deep\"");
             assertThat(fatal.get()).isInstanceOf(StackOverflowError.class);
             thread.join(WAIT.toMillis());
             assertThat(thread.isAlive()).isFalse();
             assertThat(loop.isRunning()).isFalse();
+            readinessRead.countDown();
+            await().atMost(WAIT).until(() -> runtime.state() == Lifecycle.State.STOPPED);
+            assertThat(runtime.exitCode()).isEqualTo(1);
         }
     }
 

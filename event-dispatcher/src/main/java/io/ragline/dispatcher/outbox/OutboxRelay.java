@@ -1,6 +1,7 @@
 package io.ragline.dispatcher.outbox;
 
 import io.github.resilience4j.core.IntervalFunction;
+import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.db.Database;
 import io.ragline.dispatcher.DispatcherSettings;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -23,10 +25,18 @@ import org.slf4j.LoggerFactory;
  * on every doorbell ({@code NOTIFY "<schema>.outbox"} on a dedicated, unpooled connection), and on
  * a timer, so a notification missed while nobody listened loses nothing. Each batch is published
  * in order, acknowledged by Kafka, then deleted. Standbys try for the lease as often as the
- * leader renews it ({@link Lease#renewEvery}).
+ * leader renews it ({@link Lease#renewEvery}). The relay and its {@link LeaseHeartbeat} run as
+ * supervised threads of the runtime ({@link #start}); whether it leads is its {@link Leadership}.
+ * The {@link NotifyBridge} has no thread of its own: it forwards what the relay's LISTEN connection
+ * receives, on the relay's thread, so it is supervised with it.
  */
 public final class OutboxRelay implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+    /** The relay thread's name. */
+    public static final String RELAY = "outbox-relay";
+    /** The lease heartbeat thread's name. */
+    public static final String HEARTBEAT = "outbox-lease";
 
     private final CoreSettings core;
     private final DispatcherSettings settings;
@@ -37,22 +47,12 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final OutboxMetrics metrics;
     private final OutboxRefusals refusals;
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
-    private final Thread thread;
-    /**
-     * Renews the lease on its own thread at a fixed rate ({@link Lease#renewEvery}), so a batch
-     * that waits on a slow Kafka (up to the publish timeout, longer than the lease) never lets a
-     * standby take over mid-batch.
-     */
-    private final java.util.concurrent.ScheduledExecutorService heartbeat =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "outbox-lease");
-                t.setDaemon(true);
-                return t;
-            });
+    private final Leadership leadership;
+    private final LeaseHeartbeat heartbeat;
+    /** Counted down when {@link #run()} has returned: only then may the lease be released. */
+    private final CountDownLatch ended = new CountDownLatch(1);
 
-    private volatile boolean holding;
-    /** Local deadline (nanoTime) of the lease: renewal start + {@link Lease#trustedFor}, never beyond. */
-    private volatile long validUntil;
+    private volatile Thread runner;
 
     private volatile boolean running = true;
     /** Poll-only mode: the first wait after a drain that published (see {@link #waitForDoorbell}). */
@@ -80,58 +80,55 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.bridge = bridge;
         this.metrics = metrics;
         this.refusals = new OutboxRefusals(store, metrics, faults, settings.maxAttempts());
-        this.thread = new Thread(this, "outbox-relay");
+        this.leadership = new Leadership(
+                settings.leaseTtl(), System::nanoTime, metrics, core.schema() + ".outbox (" + holder + ")");
+        this.heartbeat = new LeaseHeartbeat(lease, leadership, settings.leaseTtl());
     }
 
-    public OutboxRelay start() {
-        // A fixed rate, not a fixed delay after each renewal: the time between two renewals must
-        // stay well under the time a renewal is trusted, whatever the TTL.
-        heartbeat.scheduleAtFixedRate(
-                this::renew,
-                0,
-                Lease.renewEvery(settings.leaseTtl()).toMillis(),
-                java.util.concurrent.TimeUnit.MILLISECONDS);
-        thread.start();
-        return this;
+    /**
+     * Runs the lease heartbeat ({@value #HEARTBEAT}) and the relay ({@value #RELAY}) as supervised
+     * threads of {@code runtime}: either dying stops the process. At shutdown the relay stops
+     * first, then the heartbeat, then the lease is released if the relay's thread has ended.
+     */
+    public void start(WorkerRuntime runtime) {
+        runtime.manage(this);
+        runtime.supervise(HEARTBEAT, heartbeat, heartbeat::stop);
+        runtime.supervise(RELAY, this, this::stop);
     }
 
-    private void renew() {
-        long started = System.nanoTime();
-        try {
-            boolean held = running && lease.acquireOrRenew();
-            if (held) {
-                validUntil = started + Lease.trustedFor(settings.leaseTtl()).toNanos();
-            }
-            holding = held;
-        } catch (Throwable e) { // an escaping Error would cancel the schedule and freeze the flag
-            holding = false;
-            log.debug("outbox lease not renewed: {}", e.toString());
-        }
+    /** Whether this dispatcher leads now. */
+    public Leadership.State leadership() {
+        return leadership.state();
     }
 
-    /** Holds the lease and the last renewal is recent enough to be sure no standby took it. */
     private boolean leading() {
-        return holding && System.nanoTime() - validUntil < 0;
+        return leadership.leading();
     }
 
     public String channel() {
         return core.schema() + ".outbox";
     }
 
+    /** Relays until {@link #stop()}; an Error escapes, and the supervisor reports the death. */
     @Override
     public void run() {
+        runner = Thread.currentThread();
+        try {
+            relay();
+        } finally {
+            ended.countDown();
+        }
+    }
+
+    private void relay() {
         int failures = 0;
         while (running) {
             try {
                 if (!leading()) {
-                    becomeStandby();
+                    standBy();
                     refreshBacklog(false); // every dispatcher reports what waits, leader or not
                     sleep(Duration.ofMillis(200));
                     continue;
-                }
-                if (!metrics.isLeader()) {
-                    metrics.leader(true);
-                    log.info("leader of outbox {} ({}): draining", channel(), lease.holder());
                 }
                 ensureListening();
                 drain();
@@ -140,9 +137,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             } catch (OutboxPublisher.FencedException e) {
                 // Our lease ran out (a freeze, a lost database) and a standby took over: stand by
                 // until the heartbeat wins the lease again.
-                holding = false;
                 log.warn("outbox relay {}; standing by", e.getMessage());
-                becomeStandby();
+                leadership.fenced(e.getMessage());
+                standBy();
             } catch (Exception e) {
                 if (!running) {
                     break;
@@ -169,7 +166,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 return;
             }
             if (!leading() || !running) {
-                becomeStandby();
+                standBy();
                 return;
             }
             rows = refusals.withoutMissingTopics(rows);
@@ -178,7 +175,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             }
             OutboxPublisher.Result result = publisher.publish(rows, this::leading);
             if (result.outcome() == OutboxPublisher.Outcome.NOT_LEADING) {
-                becomeStandby();
+                standBy();
                 return;
             }
             if (result.outcome() == OutboxPublisher.Outcome.FAILED) {
@@ -197,7 +194,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             store.delete(ids);
             metrics.batch(rows.size());
             if (!leading()) {
-                becomeStandby();
+                standBy();
                 return;
             }
         }
@@ -243,11 +240,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
     }
 
-    private void becomeStandby() {
-        if (metrics.isLeader()) {
-            log.warn("lost the outbox lease: standing by");
-        }
-        metrics.leader(false);
+    /** Drops what only a leader holds (idempotent: called on every idle turn of a standby). */
+    private void standBy() {
         closeListener();
         publisher.discard(); // a later leadership starts a new producer, fencing any other
         refusals.clear();
@@ -290,18 +284,30 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    @Override
-    public void close() throws InterruptedException {
+    /**
+     * Asks the relay to stop: it leads no more (a batch in flight is aborted before its commit),
+     * stops waiting for a doorbell, and is interrupted out of any sleep.
+     */
+    public void stop() {
         running = false;
-        heartbeat.shutdownNow();
-        holding = false;
+        leadership.stop();
         closeListener(); // unblocks a relay waiting for a notification
-        thread.interrupt();
-        thread.join(Duration.ofSeconds(15).toMillis());
-        if (thread.isAlive()) {
-            // Still inside a batch: keep the lease until it expires rather than hand it to a
-            // standby that would publish the same rows at the same time.
-            log.warn("outbox relay still busy after 15 s; the lease expires by itself");
+        Thread t = runner;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    /**
+     * Releases the lease once the relay's thread has ended, so a standby takes over at once. A
+     * relay still inside a batch keeps the lease until it expires rather than hand it to a standby
+     * that would publish the same rows at the same time.
+     */
+    @Override
+    public void close() {
+        stop();
+        if (runner != null && ended.getCount() > 0) {
+            log.warn("outbox relay still busy; the lease expires by itself");
         } else {
             publisher.close();
             try {

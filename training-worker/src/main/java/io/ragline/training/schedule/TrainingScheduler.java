@@ -5,8 +5,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -17,28 +17,51 @@ import org.slf4j.LoggerFactory;
  * due {@code training_schedules} row's training through the outbox), every
  * {@code RAGLINE_TRAINING_SCHEDULE_INTERVAL}. In {@code auto} mode it stands aside while pg_cron
  * has a job calling that function, so schedules run once either way; several workers calling it
- * at once is safe too (the function skips rows another caller holds).
+ * at once is safe too (the function skips rows another caller holds). It runs on a supervised
+ * thread ({@code WorkerRuntime#supervise}): a run that fails is logged and retried at the next
+ * interval, while anything else that ends the thread (an {@link Error}) stops the process.
  */
-public final class TrainingScheduler implements AutoCloseable {
+public final class TrainingScheduler implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TrainingScheduler.class);
+
+    /** The scheduler thread's name. */
+    public static final String THREAD = "training-scheduler";
+
+    /** The longest wait before the first run. */
+    private static final Duration FIRST_RUN_AT_MOST = Duration.ofSeconds(5);
 
     private final DataSource dataSource;
     private final TrainingSettings.Scheduler mode;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "training-scheduler");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Duration every;
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Boolean cronOwnsIt;
 
     public TrainingScheduler(DataSource dataSource, TrainingSettings settings) {
         this.dataSource = dataSource;
         this.mode = settings.scheduler();
-        long every = settings.scheduleInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::tick, Math.min(every, 5000), every, TimeUnit.MILLISECONDS);
+        this.every = settings.scheduleInterval();
     }
 
-    /** One run; never throws (a periodic task that throws stops for good). */
+    /** Runs the schedules every interval (the first run after at most 5 s) until {@link #stop()}. */
+    @Override
+    public void run() {
+        Duration wait = every.compareTo(FIRST_RUN_AT_MOST) < 0 ? every : FIRST_RUN_AT_MOST;
+        try {
+            while (!stopped.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                tick();
+                wait = every;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Asks the scheduler to stop; a run under way finishes first. */
+    public void stop() {
+        stopped.countDown();
+    }
+
+    /** One run; a failure is logged and the next interval tries again. */
     void tick() {
         try (Connection c = dataSource.getConnection();
                 Statement s = c.createStatement()) {
@@ -82,10 +105,5 @@ public final class TrainingScheduler implements AutoCloseable {
             cronOwnsIt = has;
         }
         return has;
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.kafka.KafkaClients;
+import io.ragline.core.lifecycle.Lifecycle;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.training.TrainingMetrics;
@@ -19,13 +20,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The training consumer is watched like the batch loops: an Error that ends it turns readiness 503. */
+/**
+ * The training consumer is supervised like the batch loops: an Error that ends it turns readiness
+ * 503 naming it and stops the process. Closing is held until readiness was read (a failed process
+ * closes its admin server too).
+ */
 class TrainingConsumerReadinessIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema();
@@ -33,15 +40,17 @@ class TrainingConsumerReadinessIT {
     static final Duration WAIT = Duration.ofSeconds(30);
 
     @Test
-    void aTrainingConsumerKilledByAnErrorMakesReadinessNameIt() throws Exception {
+    void aTrainingConsumerKilledByAnErrorMakesReadinessNameItAndStopsTheProcess() throws Exception {
         String topic = KafkaTopics.create("trainingdies", 1);
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_GROUP_PREFIX", "it-" + UUID.randomUUID());
         env.put("RAGLINE_TRAINING_SCHEDULER", "off");
         AtomicReference<Throwable> fatal = new AtomicReference<>();
+        CountDownLatch readinessRead = new CountDownLatch(1);
         ExecutorService jobThreads = Executors.newCachedThreadPool();
         try (WorkerRuntime runtime = WorkerRuntime.start("test-training-dies", 0, new Env(env))) {
+            runtime.manage(() -> readinessRead.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
             String group = runtime.settings().kafka().groupPrefix() + "-training";
             TrainingConsumer loop = new TrainingConsumer(
                     KafkaClients.consumer(
@@ -56,7 +65,10 @@ class TrainingConsumerReadinessIT {
                     jobThreads,
                     new TrainingMetrics(runtime.registry()),
                     Duration.ofSeconds(5),
-                    fatal::set); // records the fatal path instead of stopping the runtime
+                    cause -> { // records the cause, then the runtime's fatal path for this thread
+                        fatal.set(cause);
+                        runtime.fatalPathOf("training-loop").accept(cause);
+                    });
             Thread thread = runtime.startLoop("training-loop", loop);
             runtime.markStarted();
             assertThat(ready(runtime).statusCode()).isEqualTo(200);
@@ -67,10 +79,15 @@ class TrainingConsumerReadinessIT {
             await().dontCatchUncaughtExceptions()
                     .atMost(WAIT)
                     .until(() -> ready(runtime).statusCode() == 503);
-            assertThat(ready(runtime).body()).contains("\"consumers\":\"consumer loop training-loop has stopped\"");
+            assertThat(ready(runtime).body())
+                    .contains(
+                            "\"threads\":\"training-loop died: AssertionError: an invariant the decoder relies on broke\"");
             assertThat(fatal.get()).isInstanceOf(AssertionError.class);
             thread.join(WAIT.toMillis());
             assertThat(thread.isAlive()).isFalse();
+            readinessRead.countDown();
+            await().atMost(WAIT).until(() -> runtime.state() == Lifecycle.State.STOPPED);
+            assertThat(runtime.exitCode()).isEqualTo(1);
         } finally {
             jobThreads.shutdownNow();
         }

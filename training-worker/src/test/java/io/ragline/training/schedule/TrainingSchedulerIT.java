@@ -8,6 +8,7 @@ import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
+import io.ragline.core.lifecycle.Supervisor;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.training.TrainingSettings;
 import java.time.Duration;
@@ -58,6 +59,20 @@ class TrainingSchedulerIT {
         }
     }
 
+    /**
+     * The scheduler on a supervised thread, as the worker runs it; closing stops it, which must
+     * end its thread, with no death reported.
+     */
+    private static AutoCloseable running(TrainingSettings settings) {
+        TrainingScheduler scheduler = new TrainingScheduler(pool, settings);
+        Supervisor supervisor = new Supervisor(cause -> {});
+        Supervisor.Supervised thread = supervisor.start(TrainingScheduler.THREAD, scheduler, scheduler::stop);
+        return () -> {
+            assertThat(thread.stop(Duration.ofSeconds(10))).isTrue();
+            assertThat(supervisor.problem()).isEmpty();
+        };
+    }
+
     private static TrainingSettings settings(String mode) {
         Env env = new Env(Map.of(TrainingSettings.SCHEDULER, mode, TrainingSettings.SCHEDULE_INTERVAL, "1s"));
         TrainingSettings settings = TrainingSettings.from(env);
@@ -67,7 +82,7 @@ class TrainingSchedulerIT {
 
     @Test
     void itRunsDueSchedulesEveryInterval() throws Exception {
-        try (TrainingScheduler scheduler = new TrainingScheduler(pool, settings("in_process"))) {
+        try (AutoCloseable scheduler = running(settings("in_process"))) {
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> String.valueOf(db.queryValue("select last_result from training_schedules"))
                             .startsWith("requested scheduled:n:"));
@@ -87,14 +102,14 @@ class TrainingSchedulerIT {
         long job = ((Number) db.queryValue("select cron.schedule('ragline-" + db.schema() + "', '0 0 1 1 *',"
                         + " 'select " + db.schema() + ".run_training_schedules()')"))
                 .longValue();
-        try (TrainingScheduler scheduler = new TrainingScheduler(pool, settings("auto"))) {
+        try (AutoCloseable scheduler = running(settings("auto"))) {
             Thread.sleep(3_000); // three intervals
             assertThat(db.queryValue("select last_result from training_schedules"))
                     .isNull();
         } finally {
             db.queryValue("select cron.unschedule(" + job + ")");
         }
-        try (TrainingScheduler scheduler = new TrainingScheduler(pool, settings("auto"))) {
+        try (AutoCloseable scheduler = running(settings("auto"))) {
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> db.queryValue("select last_result from training_schedules") != null);
         }
