@@ -1,8 +1,8 @@
 package io.ragline.dispatcher.outbox;
 
-import io.github.resilience4j.core.IntervalFunction;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.db.Database;
+import io.ragline.core.resilience.Backoff;
 import io.ragline.dispatcher.DispatcherSettings;
 import io.ragline.dispatcher.bridge.NotifyBridge;
 import java.sql.Connection;
@@ -36,7 +36,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final NotifyBridge bridge;
     private final OutboxMetrics metrics;
     private final OutboxRefusals refusals;
-    private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
+    private final Backoff backoff = Backoff.of(Duration.ofMillis(200), Duration.ofSeconds(10));
     private final Thread thread;
     /**
      * Renews the lease on its own thread at a fixed rate ({@link Lease#renewEvery}), so a batch
@@ -150,7 +150,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 failures++;
                 metrics.failure();
                 closeListener();
-                long wait = backoff.apply(failures);
+                long wait = backoff.wait(failures).toMillis();
                 log.warn("outbox relay failed (attempt {}), retrying in {} ms: {}", failures, wait, e.toString());
                 sleep(Duration.ofMillis(wait));
             }
