@@ -61,7 +61,11 @@ public final class ConsumerLoop<T> implements PollLoop {
      *     records are written one by one and those still failing are dead-lettered
      */
     public record Settings(
-            Duration pollTimeout, Duration commitTimeout, Duration closeTimeout, Backoff backoff, int maxUnknownAttempts) {
+            Duration pollTimeout,
+            Duration commitTimeout,
+            Duration closeTimeout,
+            Backoff backoff,
+            int maxUnknownAttempts) {
         public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(500);
         public static final Duration DEFAULT_COMMIT_TIMEOUT = Duration.ofSeconds(30);
         public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);

@@ -25,7 +25,9 @@ public final class OffsetCommitter {
     private final Duration timeout;
 
     public OffsetCommitter(
-            org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer, FailurePolicy policy, Duration timeout) {
+            org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+            FailurePolicy policy,
+            Duration timeout) {
         this.consumer = consumer;
         this.policy = policy;
         this.timeout = timeout;

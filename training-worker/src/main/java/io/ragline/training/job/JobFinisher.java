@@ -29,6 +29,7 @@ final class JobFinisher {
     private static final int TRIES = 6;
     /** Between tries: 250 ms doubling to 30 s, with jitter. */
     private static final Backoff BACKOFF = Backoff.of(Duration.ofMillis(250), Duration.ofSeconds(30));
+
     private static final FailurePolicy POLICY = FailurePolicy.defaults();
 
     private final DataSource dataSource;
