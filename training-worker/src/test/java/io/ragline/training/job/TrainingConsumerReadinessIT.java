@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
+import io.ragline.core.consumer.ConsumerLoop;
+import io.ragline.core.consumer.ConsumerMetrics;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
@@ -14,6 +16,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -51,11 +54,15 @@ class TrainingConsumerReadinessIT {
                         throw new AssertionError("an invariant the decoder relies on broke");
                     },
                     (r, e, n) -> {},
-                    new JobStore(runtime.dataSource(), TrainingSettings.from(new Env(env)), new JobEvents()),
-                    null, // never reached: the first record ends the loop before a job is admitted
-                    jobThreads,
-                    new TrainingMetrics(runtime.registry()),
+                    new TrainingConsumer.Jobs(
+                            new JobStore(runtime.dataSource(), TrainingSettings.from(new Env(env)), new JobEvents()),
+                            null, // never reached: the first record ends the loop before a job is admitted
+                            jobThreads),
+                    ConsumerLoop.Settings.of(Duration.ofMillis(100), Duration.ofSeconds(1), 3),
                     Duration.ofSeconds(5),
+                    Clock.systemUTC(),
+                    new TrainingMetrics(runtime.registry()),
+                    new ConsumerMetrics(runtime.registry(), group),
                     fatal::set); // records the fatal path instead of stopping the runtime
             Thread thread = runtime.startLoop("training-loop", loop);
             runtime.markStarted();
