@@ -58,6 +58,7 @@ class TrainingConsumerTest {
     final Driver driver = new Driver();
     final JobThreads jobThreads = new JobThreads();
     final List<String> deadLetters = new ArrayList<>();
+    boolean deadLettersDown;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final AtomicReference<Throwable> fatal = new AtomicReference<>();
     ExecutorService realThreads;
@@ -75,8 +76,13 @@ class TrainingConsumerTest {
                 consumer,
                 List.of(TOPIC),
                 new TrainingRequestDecoder(),
-                (record, reason, attempts) -> deadLetters.add(record.partition() + "@" + record.offset() + "|"
-                        + reason.getClass().getSimpleName()),
+                (record, reason, attempts) -> {
+                    if (deadLettersDown) {
+                        throw new org.apache.kafka.common.errors.TimeoutException("no broker answers");
+                    }
+                    deadLetters.add(record.partition() + "@" + record.offset() + "|"
+                            + reason.getClass().getSimpleName());
+                },
                 new TrainingConsumer.Jobs(rows, driver, threads),
                 new ConsumerLoop.Settings(
                         Duration.ZERO,
@@ -192,6 +198,28 @@ class TrainingConsumerTest {
         assertThat(consumer.commits).containsExactly(Map.of(P0, 1L));
         assertThat(rows.admitted).containsExactly("r2");
         assertThat(requests("dead_lettered")).isEqualTo(1);
+    }
+
+    @Test
+    void aPoisonRecordWhoseDeadLetterCannotBeWrittenIsRetriedAfterTheBackoffNotSkipped() {
+        start(jobThreads);
+        deadLettersDown = true;
+        add(P0, 0, "{not json");
+
+        loop.pollOnce();
+
+        assertThat(consumer.commits).isEmpty();
+        assertThat(consumer.paused()).containsExactly(P0);
+        assertThat(consumer.position(P0)).isZero();
+
+        deadLettersDown = false;
+        clock.advance(INITIAL_BACKOFF.multipliedBy(3).dividedBy(2));
+        loop.pollOnce(); // resumes
+        add(P0, 0, "{not json");
+        loop.pollOnce();
+
+        assertThat(deadLetters).containsExactly("0@0|PoisonRecordException");
+        assertThat(consumer.commits).containsExactly(Map.of(P0, 1L));
     }
 
     @Test
