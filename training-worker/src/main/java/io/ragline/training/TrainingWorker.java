@@ -4,6 +4,8 @@ import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.core.consumer.ConsumerLoop;
+import io.ragline.core.consumer.ConsumerMetrics;
 import io.ragline.core.consumer.KafkaDeadLetters;
 import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.core.contracts.TrainingRequestDecoder;
@@ -17,6 +19,7 @@ import io.ragline.training.predict.EmbeddedDocumentDecoder;
 import io.ragline.training.predict.PredictionWriter;
 import io.ragline.training.schedule.TrainingScheduler;
 import java.lang.management.ManagementFactory;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -95,11 +98,15 @@ public final class TrainingWorker {
                 List.of(topic),
                 new TrainingRequestDecoder(),
                 new KafkaDeadLetters(runtime.producer(), group, Duration.ofSeconds(30)),
-                store,
-                runner,
-                jobThreads,
-                metrics,
+                new TrainingConsumer.Jobs(store, runner, jobThreads),
+                ConsumerLoop.Settings.of(
+                        core.kafka().backoffInitial(),
+                        core.kafka().backoffMax(),
+                        core.kafka().maxAttempts()),
                 core.shutdownTimeout(),
+                Clock.systemUTC(),
+                metrics,
+                new ConsumerMetrics(runtime.registry(), clientId),
                 runtime.fatalPathOf(clientId));
         runtime.startLoop(clientId, loop); // supervised like the batch loops
 

@@ -150,7 +150,7 @@ class TrainingDatabaseOutageIT {
         assertThat(value("select count(*) from models where project = 'writer'"))
                 .isEqualTo(0L);
         proxy.restore();
-        // The next try is about 8 s away (backoff), beyond the 5 s after which another worker would
+        // The next try is 4-12 s away (8 s with jitter), beyond the 5 s after which another worker would
         // take the job for dead: the heartbeat, still running while the outcome waits, shows it alive.
         Object back = value("select extract(epoch from now())");
         await("a heartbeat while the outcome waits for its next try")

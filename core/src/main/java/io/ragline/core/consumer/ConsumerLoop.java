@@ -1,28 +1,18 @@
 package io.ragline.core.consumer;
 
-import io.github.resilience4j.core.IntervalFunction;
+import io.ragline.core.resilience.Backoff;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * remembers their offsets per partition and leaves them out of the retries, until the batch
  * commits or the partition is revoked. Only records already dead-lettered are left out, so the
  * others are retried as before.
+ *
+ * <p>Built from the poll-loop toolkit of this package, like the training loop: {@link
+ * LoopLifecycle} (poll, stop, close), {@link OffsetCommitter}, {@link DeadLetterBook}, {@link
+ * PauseSchedule} (the {@link Backoff} on the injected clock) and {@link PartitionAssignment}.
  */
 public final class ConsumerLoop<T> implements PollLoop {
     private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
@@ -47,24 +41,22 @@ public final class ConsumerLoop<T> implements PollLoop {
     private final List<String> topics;
     private final RecordDecoder<T> decoder;
     private final BatchSink<T> sink;
-    private final DeadLetters deadLetters;
     private final FailurePolicy policy;
     private final Settings settings;
-    private final Clock clock;
     private final ConsumerMetrics metrics;
-    private final Consumer<Throwable> onFatal;
-
-    private volatile boolean running = true;
-    private Instant pausedUntil;
-    private Map<TopicPartition, Long> failingBatch = Map.of();
-    private int failedAttempts;
-    /** Offsets dead-lettered and not yet committed, per partition. */
-    private final Map<TopicPartition, Set<Long>> deadLettered = new HashMap<>();
+    private final LoopLifecycle lifecycle;
+    private final OffsetCommitter committer;
+    private final DeadLetterBook deadLetters;
+    private final PauseSchedule schedule;
+    private final PartitionAssignment assignment;
 
     /**
-     * How the loop retries and how long it waits.
+     * How a poll loop waits and retries (the batch loop's, and the training loop's).
      *
-     * @param backoff wait before attempt n+1 after n failed attempts (resilience4j)
+     * @param pollTimeout longest wait of one {@code poll}
+     * @param commitTimeout longest wait of one offset commit
+     * @param closeTimeout longest wait for the consumer to close when the loop ends
+     * @param backoff wait after n failed attempts at the same records
      * @param maxUnknownAttempts attempts at a batch failing for an unrecognised reason before its
      *     records are written one by one and those still failing are dead-lettered
      */
@@ -72,17 +64,32 @@ public final class ConsumerLoop<T> implements PollLoop {
             Duration pollTimeout,
             Duration commitTimeout,
             Duration closeTimeout,
-            IntervalFunction backoff,
+            Backoff backoff,
             int maxUnknownAttempts) {
+        public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(500);
+        public static final Duration DEFAULT_COMMIT_TIMEOUT = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
+        public Settings {
+            Objects.requireNonNull(backoff, "backoff");
+            if (pollTimeout.isNegative() || closeTimeout.isNegative()) {
+                throw new IllegalArgumentException("poll and close timeouts must not be negative");
+            }
+            if (commitTimeout.isNegative() || commitTimeout.isZero()) {
+                throw new IllegalArgumentException("the commit timeout must be positive, not " + commitTimeout);
+            }
+            if (maxUnknownAttempts < 1) {
+                throw new IllegalArgumentException("maxUnknownAttempts must be at least 1, not " + maxUnknownAttempts);
+            }
+        }
+
+        /** The default timeouts with {@link Backoff#of Backoff.of(initialBackoff, maxBackoff)}. */
         public static Settings of(Duration initialBackoff, Duration maxBackoff, int maxUnknownAttempts) {
-            IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(
-                    initialBackoff.toMillis(), 2.0, 0.5, maxBackoff.toMillis());
             return new Settings(
-                    Duration.ofMillis(500),
-                    Duration.ofSeconds(30),
-                    Duration.ofSeconds(10),
-                    backoff,
+                    DEFAULT_POLL_TIMEOUT,
+                    DEFAULT_COMMIT_TIMEOUT,
+                    DEFAULT_CLOSE_TIMEOUT,
+                    Backoff.of(initialBackoff, maxBackoff),
                     maxUnknownAttempts);
         }
     }
@@ -102,88 +109,56 @@ public final class ConsumerLoop<T> implements PollLoop {
         this.topics = List.copyOf(topics);
         this.decoder = decoder;
         this.sink = sink;
-        this.deadLetters = deadLetters;
         this.policy = policy;
         this.settings = settings;
-        this.clock = clock;
         this.metrics = metrics;
-        this.onFatal = onFatal;
+        this.lifecycle = new LoopLifecycle(
+                consumer,
+                "consumer of " + this.topics,
+                policy,
+                settings.pollTimeout(),
+                settings.closeTimeout(),
+                onFatal);
+        this.committer = new OffsetCommitter(consumer, policy, settings.commitTimeout());
+        this.deadLetters = new DeadLetterBook(deadLetters, policy, metrics);
+        this.schedule = new PauseSchedule(consumer, settings.backoff(), clock, metrics);
+        // Backing off, the loop waits as a whole: partitions assigned meanwhile wait too.
+        this.assignment = new PartitionAssignment(schedule, this.deadLetters).whenAssigned(schedule::extendTo);
     }
 
     /** Asks the loop to stop after the current poll or batch; the batch is finished or abandoned. */
     @Override
     public void stop() {
-        running = false;
-        consumer.wakeup();
+        lifecycle.stop();
     }
 
     @Override
     public boolean isRunning() {
-        return running;
+        return lifecycle.isRunning();
     }
 
     /**
      * Polls until {@link #stop()}. Whatever else ends the loop, an {@link Error} from a decoder or
-     * writer included, stops it and goes to {@code onFatal}: a thread that died quietly would leave
-     * the process looking ready while its partitions sit unconsumed.
+     * writer included, stops it and goes to {@code onFatal} ({@link LoopLifecycle#run}).
      */
     @Override
     public void run() {
-        try {
-            subscribe();
-            while (running) {
-                pollOnce();
-            }
-        } catch (FatalFailure e) {
-            running = false;
-            log.error("consumer of {} stopped: {}", topics, e.getMessage(), e.getCause());
-            onFatal.accept(e.getCause());
-        } catch (WakeupException e) {
-            if (running) {
-                log.error("consumer of {} woken up unexpectedly", topics, e);
-                onFatal.accept(e);
-            }
-        } catch (RuntimeException e) {
-            running = false;
-            log.error("consumer of {} failed: {}", topics, e.toString(), e);
-            onFatal.accept(e);
-        } catch (Throwable e) { // an Error: not retried, never swallowed; the process stops (exit 1)
-            running = false;
-            log.error("consumer of {} died: {}", topics, e.toString(), e);
-            onFatal.accept(e);
-        } finally {
-            running = false;
-            try {
-                consumer.close(CloseOptions.timeout(settings.closeTimeout()));
-            } catch (RuntimeException e) {
-                log.warn("closing the consumer of {} failed: {}", topics, e.toString());
-            }
-        }
+        lifecycle.run(this::subscribe, this::pollOnce, () -> {});
     }
 
     /** Subscribes with the loop's rebalance listener. Visible for tests. */
     void subscribe() {
-        consumer.subscribe(topics, new Rebalance());
+        consumer.subscribe(topics, assignment);
     }
 
     /** One iteration: poll, resume when the backoff has elapsed, process what came. Visible for tests. */
     void pollOnce() {
-        ConsumerRecords<byte[], byte[]> records;
-        try {
-            records = consumer.poll(settings.pollTimeout());
-        } catch (WakeupException e) {
-            if (running) {
-                throw e;
-            }
-            return;
-        } catch (KafkaException e) {
-            if (policy.classify(e) == FailureKind.FATAL) {
-                throw new FatalFailure("polling failed", e);
-            }
-            log.warn("poll of {} failed, retrying: {}", topics, e.toString());
+        Optional<ConsumerRecords<byte[], byte[]>> polled = lifecycle.poll();
+        if (polled.isEmpty()) {
             return;
         }
-        resumeWhenDue();
+        schedule.resumeDue();
+        ConsumerRecords<byte[], byte[]> records = polled.get();
         if (!records.isEmpty()) {
             List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>(records.count());
             records.forEach(all::add);
@@ -195,7 +170,7 @@ public final class ConsumerLoop<T> implements PollLoop {
         long start = System.nanoTime();
         List<InboundRecord<T>> decoded = new ArrayList<>(all.size());
         for (ConsumerRecord<byte[], byte[]> r : all) {
-            if (wasDeadLettered(r)) {
+            if (deadLetters.wasDeadLettered(r)) {
                 log.debug(
                         "{}-{}@{} was dead-lettered before this batch was rewound",
                         r.topic(),
@@ -238,7 +213,7 @@ public final class ConsumerLoop<T> implements PollLoop {
                         }
                         pending.remove(culprit.get());
                     }
-                    case FATAL -> throw new FatalFailure("writing a batch of " + all.size() + " records failed", e);
+                    case FATAL -> throw new LoopFailure("writing a batch of " + all.size() + " records failed", e);
                     case UNKNOWN -> {
                         if (attempts(all) + 1 >= settings.maxUnknownAttempts()) {
                             return writeOneByOne(pending, all);
@@ -273,7 +248,7 @@ public final class ConsumerLoop<T> implements PollLoop {
                             return false;
                         }
                     }
-                    case FATAL -> throw new FatalFailure("writing a record failed", e);
+                    case FATAL -> throw new LoopFailure("writing a record failed", e);
                     case TRANSIENT -> {
                         backOff(all, e, kind);
                         return false;
@@ -286,7 +261,7 @@ public final class ConsumerLoop<T> implements PollLoop {
         } catch (Exception e) {
             FailureKind kind = policy.classify(e);
             if (kind == FailureKind.FATAL) {
-                throw new FatalFailure("storing offsets failed", e);
+                throw new LoopFailure("storing offsets failed", e);
             }
             backOff(all, e, kind);
             return false;
@@ -296,24 +271,16 @@ public final class ConsumerLoop<T> implements PollLoop {
     }
 
     private void succeeded(List<InboundRecord<T>> written, List<ConsumerRecord<byte[], byte[]>> all) {
-        commit(all);
+        Map<TopicPartition, Long> next = PostgresBatchSink.nextOffsets(all);
+        committer.commit(next); // not committed: the sink holds these offsets, a redelivery is skipped there
         // Written with the batch's offsets (and committed, or stored by the sink): not redelivered.
-        PostgresBatchSink.nextOffsets(all).forEach((tp, next) -> {
-            Set<Long> offsets = deadLettered.get(tp);
-            if (offsets != null) {
-                offsets.removeIf(o -> o < next);
-                if (offsets.isEmpty()) {
-                    deadLettered.remove(tp);
-                }
-            }
-        });
+        deadLetters.movedTo(next);
+        schedule.succeeded(next.keySet());
         Map<String, Integer> perTopic = new HashMap<>();
         for (InboundRecord<T> r : written) {
             perTopic.merge(r.topic(), 1, Integer::sum);
         }
         perTopic.forEach(metrics::processed);
-        failingBatch = Map.of();
-        failedAttempts = 0;
     }
 
     /** Dead-letters {@code record}; when that fails (Kafka down), rewinds the batch and returns false. */
@@ -324,87 +291,20 @@ public final class ConsumerLoop<T> implements PollLoop {
             List<ConsumerRecord<byte[], byte[]>> all) {
         try {
             deadLetters.publish(record, reason, attempts);
-            deadLettered
-                    .computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new HashSet<>())
-                    .add(record.offset());
-            metrics.deadLettered(record.topic());
-            log.warn(
-                    "dead-lettered {}-{}@{} to {}: {}",
-                    record.topic(),
-                    record.partition(),
-                    record.offset(),
-                    DeadLetters.topicOf(record.topic()),
-                    reason.toString());
             return true;
-        } catch (Exception e) {
-            if (policy.classify(e) == FailureKind.FATAL) {
-                throw new FatalFailure("dead-lettering failed", e);
-            }
-            backOff(all, e, FailureKind.TRANSIENT);
+        } catch (DeadLetterBook.Unavailable e) {
+            backOff(all, e.getCause(), FailureKind.TRANSIENT);
             return false;
         }
     }
 
     /** Rewinds the batch's partitions to its first offsets, pauses everything assigned, backs off. */
     private void backOff(List<ConsumerRecord<byte[], byte[]>> all, Throwable reason, FailureKind kind) {
-        Map<TopicPartition, Long> first = firstOffsets(all);
-        if (!first.equals(failingBatch)) {
-            failingBatch = first;
-            failedAttempts = 0;
-        }
-        failedAttempts++;
-        first.forEach(consumer::seek);
-        Duration wait = Duration.ofMillis(settings.backoff().apply(failedAttempts));
-        Collection<TopicPartition> assigned = consumer.assignment();
-        consumer.pause(assigned);
-        pausedUntil = clock.instant().plus(wait);
-        metrics.paused(assigned.size(), kind);
-        log.warn(
-                "paused partitions {} for {} ms (attempt {}, {}): {}",
-                names(assigned),
-                wait.toMillis(),
-                failedAttempts,
-                kind.name().toLowerCase(java.util.Locale.ROOT),
-                reason.toString());
-    }
-
-    private void resumeWhenDue() {
-        if (pausedUntil != null && !clock.instant().isBefore(pausedUntil)) {
-            Collection<TopicPartition> paused = consumer.paused();
-            consumer.resume(paused);
-            pausedUntil = null;
-            metrics.resumed();
-            log.info("resumed partitions {}", names(paused));
-        }
-    }
-
-    private boolean wasDeadLettered(ConsumerRecord<byte[], byte[]> r) {
-        Set<Long> offsets = deadLettered.get(new TopicPartition(r.topic(), r.partition()));
-        return offsets != null && offsets.contains(r.offset());
+        schedule.backOff(firstOffsets(all), consumer.assignment(), reason, kind);
     }
 
     private int attempts(List<ConsumerRecord<byte[], byte[]>> all) {
-        return firstOffsets(all).equals(failingBatch) ? failedAttempts : 0;
-    }
-
-    private void commit(List<ConsumerRecord<byte[], byte[]>> all) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
-        PostgresBatchSink.nextOffsets(all).forEach((tp, next) -> offsets.put(tp, new OffsetAndMetadata(next)));
-        for (int tries = 0; tries < 2; tries++) {
-            try {
-                consumer.commitSync(offsets, settings.commitTimeout());
-                return;
-            } catch (WakeupException e) {
-                // stop() woke us while committing a written batch: commit it anyway, once more.
-            } catch (KafkaException e) {
-                if (policy.classify(e) == FailureKind.FATAL) {
-                    throw new FatalFailure("committing offsets failed", e);
-                }
-                // The sink holds these offsets too: a redelivered batch is skipped there.
-                log.warn("offsets {} not committed to Kafka: {}", offsets, e.toString());
-                return;
-            }
-        }
+        return schedule.attempts(firstOffsets(all));
     }
 
     private Optional<InboundRecord<T>> culprit(Throwable e, List<InboundRecord<T>> pending) {
@@ -430,53 +330,6 @@ public final class ConsumerLoop<T> implements PollLoop {
     }
 
     private static String partitions(List<ConsumerRecord<byte[], byte[]>> all) {
-        return names(firstOffsets(all).keySet());
-    }
-
-    private static String names(Collection<TopicPartition> partitions) {
-        return partitions.stream().map(TopicPartition::toString).sorted().collect(Collectors.joining(","));
-    }
-
-    private final class Rebalance implements ConsumerRebalanceListener {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            // Batches are written and committed inside one loop iteration, so nothing written is
-            // left uncommitted here, and nothing unwritten is ever committed.
-            if (!partitions.isEmpty()) {
-                log.info("revoked partitions {}", names(partitions));
-            }
-            failingBatch = Map.of();
-            failedAttempts = 0;
-            // Another consumer takes them from their committed offsets and decides anew.
-            deadLettered.keySet().removeAll(partitions);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            if (partitions.isEmpty()) {
-                return;
-            }
-            log.info("assigned partitions {}", names(partitions));
-            if (pausedUntil != null) {
-                consumer.pause(partitions); // backing off: new partitions wait too
-            }
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            log.warn(
-                    "lost partitions {} (session expired); their uncommitted batch will be redelivered",
-                    names(partitions));
-            failingBatch = Map.of();
-            failedAttempts = 0;
-            deadLettered.keySet().removeAll(partitions);
-        }
-    }
-
-    /** Stops the loop: the cause is fatal. */
-    private static final class FatalFailure extends RuntimeException {
-        FatalFailure(String message, Throwable cause) {
-            super(message + ": " + cause, cause);
-        }
+        return PauseSchedule.names(firstOffsets(all).keySet());
     }
 }

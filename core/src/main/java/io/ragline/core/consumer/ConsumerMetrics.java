@@ -74,8 +74,9 @@ public final class ConsumerMetrics {
                 .increment();
     }
 
-    void resumed() {
-        paused.set(0);
+    /** Partitions paused for a backoff now (after some resumed, were revoked, or joined a wait). */
+    void pausedNow(int partitions) {
+        paused.set(partitions);
     }
 
     int pausedPartitions() {

@@ -2,7 +2,7 @@ package io.ragline.core.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.resilience4j.core.IntervalFunction;
+import io.ragline.core.resilience.Backoff;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -53,7 +53,11 @@ class ConsumerLoopTest {
                 (r, e, n) -> dlq.publish(r, e, n),
                 FailurePolicy.defaults(),
                 new ConsumerLoop.Settings(
-                        Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(1), IntervalFunction.of(1000), 3),
+                        Duration.ZERO,
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(1),
+                        Backoff.of(Duration.ofSeconds(1), Duration.ofSeconds(1)),
+                        3),
                 clock,
                 ConsumerMetrics.discarding(),
                 fatal::set);

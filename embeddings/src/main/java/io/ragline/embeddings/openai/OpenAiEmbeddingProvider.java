@@ -8,6 +8,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.ragline.core.resilience.Backoff;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import java.io.IOException;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,11 +155,9 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
         return d.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : d;
     }
 
-    /** {@code initial * 2^(n-1)}, capped, then a uniformly random 50-100 % of it (jitter). */
+    /** The one {@link Backoff}: {@code initial * 2^(n-1)} with ±50 % jitter, at most {@code maxBackoff}. */
     private Duration backoff(int failures) {
-        long base = settings.initialBackoff().toMillis() << Math.min(failures - 1, 20);
-        long cap = Math.min(base, settings.maxBackoff().toMillis());
-        return Duration.ofMillis(cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1));
+        return Backoff.of(settings.initialBackoff(), settings.maxBackoff()).wait(failures);
     }
 
     private String body(List<String> inputs) {

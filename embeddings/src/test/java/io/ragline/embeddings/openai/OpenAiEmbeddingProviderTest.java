@@ -132,8 +132,8 @@ class OpenAiEmbeddingProviderTest {
             assertThat(requests).hasSize(3);
             assertThat(waits).hasSize(2);
             assertThat(waits.get(0)).isEqualTo(Duration.ofSeconds(2));
-            // second failure without Retry-After: 500 ms * 2, with jitter 50-100 %
-            assertThat(waits.get(1)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1000));
+            // second failure without Retry-After: 500 ms * 2, with ±50 % jitter (the one Backoff)
+            assertThat(waits.get(1)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1500));
             assertThat(authorizations).containsOnly("Bearer " + KEY);
             JsonNode first = requests.get(0);
             assertThat(first.path("model").asText()).isEqualTo("text-embedding-3-small");

@@ -1,5 +1,6 @@
 package io.ragline.dispatcher.outbox;
 
+import io.ragline.core.resilience.Backoff;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,17 +14,16 @@ import java.util.Set;
  * Used by the relay's thread only.
  */
 final class OutboxHolds {
-    private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
+    /** A held key or topic waits 1 s after its first attempt, doubling, at most a minute (with jitter). */
+    private static final Backoff BACKOFF = Backoff.of(Duration.ofSeconds(1), Duration.ofMinutes(1));
 
     private final Map<String, Long> topics = new HashMap<>();
     private final Map<String, Long> keys = new HashMap<>();
     private final Map<Long, Long> ids = new HashMap<>();
 
-    /** 1 s after the first attempt, doubling, at most a minute. */
+    /** How long a row, key or topic is held after {@code attempts} refused attempts (0 counts as 1). */
     static Duration backoff(int attempts) {
-        int shift = Math.min(Math.max(attempts - 1, 0), 6);
-        Duration wait = Duration.ofSeconds(1L << shift);
-        return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
+        return BACKOFF.wait(Math.max(attempts, 1));
     }
 
     void hold(OutboxRow row, long untilNanos) {

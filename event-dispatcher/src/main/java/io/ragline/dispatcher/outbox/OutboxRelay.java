@@ -1,9 +1,9 @@
 package io.ragline.dispatcher.outbox;
 
-import io.github.resilience4j.core.IntervalFunction;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.db.Database;
+import io.ragline.core.resilience.Backoff;
 import io.ragline.dispatcher.DispatcherSettings;
 import io.ragline.dispatcher.bridge.NotifyBridge;
 import java.sql.Connection;
@@ -46,7 +46,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final NotifyBridge bridge;
     private final OutboxMetrics metrics;
     private final OutboxRefusals refusals;
-    private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000);
+    private final Backoff backoff = Backoff.of(Duration.ofMillis(200), Duration.ofSeconds(10));
     private final Leadership leadership;
     private final LeaseHeartbeat heartbeat;
     /** Counted down when {@link #run()} has returned: only then may the lease be released. */
@@ -147,7 +147,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 failures++;
                 metrics.failure();
                 closeListener();
-                long wait = backoff.apply(failures);
+                long wait = backoff.wait(failures).toMillis();
                 log.warn("outbox relay failed (attempt {}), retrying in {} ms: {}", failures, wait, e.toString());
                 sleep(Duration.ofMillis(wait));
             }

@@ -72,9 +72,11 @@ class RowFaultsTest {
 
     @Test
     void heldKeysWaitLongerAfterEachAttemptUpToAMinute() {
-        assertThat(OutboxHolds.backoff(1)).isEqualTo(Duration.ofSeconds(1));
-        assertThat(OutboxHolds.backoff(3)).isEqualTo(Duration.ofSeconds(4));
-        assertThat(OutboxHolds.backoff(50)).isEqualTo(Duration.ofMinutes(1));
+        // 1 s, doubling, at most a minute, each with ±50 % jitter (the one Backoff).
+        assertThat(OutboxHolds.backoff(0)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1500));
+        assertThat(OutboxHolds.backoff(1)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1500));
+        assertThat(OutboxHolds.backoff(3)).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(6));
+        assertThat(OutboxHolds.backoff(50)).isBetween(Duration.ofSeconds(30), Duration.ofMinutes(1));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.ragline.training.job;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
+import io.ragline.core.resilience.Backoff;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
 final class JobFinisher {
     private static final Logger log = LoggerFactory.getLogger(JobFinisher.class);
     private static final int TRIES = 6;
-    private static final Duration MAX_WAIT = Duration.ofSeconds(30);
+    /** Between tries: 250 ms doubling to 30 s, with jitter. */
+    private static final Backoff BACKOFF = Backoff.of(Duration.ofMillis(250), Duration.ofSeconds(30));
+
     private static final FailurePolicy POLICY = FailurePolicy.defaults();
 
     private final DataSource dataSource;
@@ -44,7 +47,6 @@ final class JobFinisher {
 
     /** Runs {@code work} in a transaction if the job is still ours; false when it is not (or the database stayed down). */
     private boolean owned(JobContext job, Work work) throws InterruptedException {
-        Duration wait = Duration.ofMillis(250);
         for (int attempt = 1; ; attempt++) {
             try (Connection c = dataSource.getConnection()) {
                 c.setAutoCommit(false);
@@ -69,6 +71,7 @@ final class JobFinisher {
                     log.error("cannot record the outcome of {} after {} tries: {}", job, attempt, e.toString());
                     return false;
                 }
+                Duration wait = BACKOFF.wait(attempt);
                 log.warn(
                         "recording the outcome of {} failed (try {}), retrying in {} ms: {}",
                         job,
@@ -76,7 +79,6 @@ final class JobFinisher {
                         wait.toMillis(),
                         e.toString());
                 Thread.sleep(wait.toMillis());
-                wait = wait.multipliedBy(2).compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait.multipliedBy(2);
             }
         }
     }

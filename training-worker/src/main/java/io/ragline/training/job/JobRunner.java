@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
 import io.ragline.core.contracts.TrainingRequest;
+import io.ragline.core.resilience.Backoff;
 import io.ragline.training.TrainingMetrics;
 import io.ragline.training.TrainingSettings;
 import java.sql.Connection;
@@ -27,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * {@code cancel_requested}, and records the outcome, the final status and the event in one
  * transaction ({@link JobFinisher}). A job another live worker runs is watched until it is final.
  */
-public final class JobRunner {
+public final class JobRunner implements JobDriver {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** Between failed claims: 0.5 s doubling to 30 s, with jitter. */
+    private static final Backoff CLAIM_BACKOFF = Backoff.defaults();
 
     private final JobStore store;
     private final JobFinisher finisher;
@@ -64,6 +66,7 @@ public final class JobRunner {
     }
 
     /** Asks every job this worker runs to stop and go back to {@code queued} (shutdown). */
+    @Override
     public void abandonAll() {
         active.forEach(JobContext::abandon);
     }
@@ -73,8 +76,9 @@ public final class JobRunner {
      *
      * @throws InterruptedException when the job thread is interrupted (shutdown)
      */
+    @Override
     public boolean drive(long id, TrainingRequest request, BooleanSupplier stopping) throws InterruptedException {
-        Duration backoff = Duration.ofMillis(500);
+        int failedClaims = 0;
         while (!stopping.getAsBoolean()) {
             boolean slot = slots.tryAcquire();
             JobStore.Claim claim;
@@ -84,9 +88,9 @@ public final class JobRunner {
                 if (slot) {
                     slots.release();
                 }
-                log.warn("cannot claim training job {}, retrying in {} ms: {}", id, backoff.toMillis(), e.toString());
-                Thread.sleep(backoff.toMillis());
-                backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
+                Duration wait = CLAIM_BACKOFF.wait(++failedClaims);
+                log.warn("cannot claim training job {}, retrying in {} ms: {}", id, wait.toMillis(), e.toString());
+                Thread.sleep(wait.toMillis());
                 continue;
             }
             if (claim != JobStore.Claim.RUN) {
@@ -202,10 +206,6 @@ public final class JobRunner {
     static String describe(Throwable e) {
         String m = e.getMessage();
         return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** The id of {@code project}'s deployed model, locked, if any. */

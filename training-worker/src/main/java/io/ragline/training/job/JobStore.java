@@ -18,7 +18,7 @@ import javax.sql.DataSource;
  * job, heartbeats. Every state change happens under the row's lock, so two workers that see the
  * same request (after a rebalance, or a crash) never both run it.
  */
-public final class JobStore {
+public final class JobStore implements JobAdmission {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** A job row as the consumer needs it. */
@@ -55,6 +55,7 @@ public final class JobStore {
      *     idempotency key names one request, and running this one as the other's job (or dropping it
      *     as its duplicate) would train the wrong thing under the wrong project
      */
+    @Override
     public Job admit(TrainingRequest r) throws SQLException, PoisonRecordException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("insert into training_jobs (request_id, project, task,"

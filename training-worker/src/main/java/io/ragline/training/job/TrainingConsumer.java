@@ -1,33 +1,36 @@
 package io.ragline.training.job;
 
+import io.ragline.core.consumer.ConsumerLoop;
+import io.ragline.core.consumer.ConsumerMetrics;
+import io.ragline.core.consumer.DeadLetterBook;
 import io.ragline.core.consumer.DeadLetters;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
+import io.ragline.core.consumer.LoopFailure;
+import io.ragline.core.consumer.LoopLifecycle;
+import io.ragline.core.consumer.OffsetCommitter;
+import io.ragline.core.consumer.PartitionAssignment;
+import io.ragline.core.consumer.PauseSchedule;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.PollLoop;
 import io.ragline.core.consumer.RecordDecoder;
 import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.training.TrainingMetrics;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
+import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,118 +43,116 @@ import org.slf4j.LoggerFactory;
  * final, commits the record's offset + 1 and resumes the partition. One job per partition at a
  * time; requests of one project (the key) run in order.
  *
+ * <p>A request that cannot be admitted now (the database is down) rewinds its partition to it and
+ * pauses the partition for the {@link io.ragline.core.resilience.Backoff} of the attempt, on the
+ * injected clock; a poison request (not a training request, or a request id already used for
+ * another request) is dead-lettered and committed; a fatal failure stops the loop. Built from
+ * core's poll-loop toolkit, like the batch loop: {@link LoopLifecycle}, {@link OffsetCommitter},
+ * {@link DeadLetterBook}, {@link PauseSchedule}, {@link PartitionAssignment}.
+ *
  * <p>A worker that dies mid-job commits nothing, so the request is redelivered to another member,
  * whose job thread finds the row {@code running}: it watches it while its heartbeat is fresh, and
  * applies the stale-job policy when it is not ({@link JobStore#claim}). A partition revoked while
- * its job runs here lets the job finish; the new owner watches the row and commits.
+ * its job runs here lets the job finish; the new owner watches the row and commits. On shutdown
+ * running jobs go back to {@code queued} (their requests are not committed, so they come again).
  */
 public final class TrainingConsumer implements PollLoop {
     private static final Logger log = LoggerFactory.getLogger(TrainingConsumer.class);
-    private static final Duration POLL = Duration.ofMillis(200);
 
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
     private final List<String> topics;
     private final RecordDecoder<TrainingRequest> decoder;
-    private final DeadLetters deadLetters;
-    private final JobStore store;
-    private final JobRunner runner;
-    private final ExecutorService jobThreads;
+    private final Jobs jobs;
     private final TrainingMetrics metrics;
     private final Duration shutdownTimeout;
-    private final Consumer<Throwable> onFatal;
+    private final Clock clock;
     private final FailurePolicy policy = FailurePolicy.defaults();
-
-    private volatile boolean running = true;
+    private final LoopLifecycle lifecycle;
+    private final OffsetCommitter committer;
+    private final DeadLetterBook deadLetters;
+    private final PauseSchedule schedule;
+    private final PartitionAssignment assignment;
     private final Map<TopicPartition, InFlight> inFlight = new ConcurrentHashMap<>();
-    private final Map<TopicPartition, Long> retryAt = new HashMap<>();
-    private final Map<TopicPartition, Integer> failures = new HashMap<>();
-    private final Set<TopicPartition> assigned = new HashSet<>();
+
+    /**
+     * Where requests become jobs and jobs run.
+     *
+     * @param admission admits a request as its row
+     * @param driver drives a job to a final row, on a job thread
+     * @param threads the job threads
+     */
+    public record Jobs(JobAdmission admission, JobDriver driver, Executor threads) {}
 
     /** The job of a paused partition: its record's offset and the job thread's result (row final?). */
-    private record InFlight(long offset, long jobId, Future<Boolean> result) {}
+    private record InFlight(long offset, long jobId, FutureTask<Boolean> result) {}
 
+    /**
+     * @param settings the poll-loop settings (poll, commit and close timeouts, backoff) shared with
+     *     the batch loops; {@code maxUnknownAttempts} does not apply (a request that cannot be
+     *     admitted is retried until it can, or until it is known to be poison)
+     * @param shutdownTimeout the process's shutdown budget: running jobs get half of it to go back
+     *     to {@code queued}, then the consumer closes within the settings' close timeout
+     */
     public TrainingConsumer(
             org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
             List<String> topics,
             RecordDecoder<TrainingRequest> decoder,
             DeadLetters deadLetters,
-            JobStore store,
-            JobRunner runner,
-            ExecutorService jobThreads,
-            TrainingMetrics metrics,
+            Jobs jobs,
+            ConsumerLoop.Settings settings,
             Duration shutdownTimeout,
+            Clock clock,
+            TrainingMetrics metrics,
+            ConsumerMetrics consumerMetrics,
             Consumer<Throwable> onFatal) {
         this.consumer = consumer;
         this.topics = List.copyOf(topics);
         this.decoder = decoder;
-        this.deadLetters = deadLetters;
-        this.store = store;
-        this.runner = runner;
-        this.jobThreads = jobThreads;
+        this.jobs = jobs;
         this.metrics = metrics;
         this.shutdownTimeout = shutdownTimeout;
-        this.onFatal = onFatal;
+        this.clock = clock;
+        this.lifecycle = new LoopLifecycle(
+                consumer,
+                "training consumer of " + this.topics,
+                policy,
+                settings.pollTimeout(),
+                settings.closeTimeout(),
+                onFatal);
+        this.committer = new OffsetCommitter(consumer, policy, settings.commitTimeout());
+        this.deadLetters = new DeadLetterBook(deadLetters, policy, consumerMetrics);
+        this.schedule = new PauseSchedule(consumer, settings.backoff(), clock, consumerMetrics);
+        this.assignment = new PartitionAssignment(schedule, this.deadLetters).whenRevoked(this::revoked);
     }
 
     @Override
     public void stop() {
-        running = false;
-        consumer.wakeup();
+        lifecycle.stop();
     }
 
     @Override
     public boolean isRunning() {
-        return running;
+        return lifecycle.isRunning();
     }
 
     /** Polls until {@link #stop()}; anything else that ends the loop, an Error included, is fatal. */
     @Override
     public void run() {
-        try {
-            consumer.subscribe(topics, new Rebalance());
-            while (running) {
-                pollOnce();
-            }
-        } catch (WakeupException e) {
-            if (running) {
-                log.error("training consumer woken up unexpectedly", e);
-                onFatal.accept(e);
-            }
-        } catch (RuntimeException e) {
-            running = false;
-            log.error("training consumer failed: {}", e.toString(), e);
-            onFatal.accept(e);
-        } catch (Throwable e) { // an Error: not retried, never swallowed; the process stops (exit 1)
-            running = false;
-            log.error("training consumer died: {}", e.toString(), e);
-            onFatal.accept(e);
-        } finally {
-            running = false;
-            abandonJobs();
-            try {
-                consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
-            } catch (RuntimeException e) {
-                log.warn("closing the training consumer failed: {}", e.toString());
-            }
-        }
+        lifecycle.run(this::subscribe, this::pollOnce, this::abandonJobs);
     }
 
-    private void pollOnce() {
-        ConsumerRecords<byte[], byte[]> records;
-        try {
-            records = consumer.poll(POLL);
-        } catch (WakeupException e) {
-            if (running) {
-                throw e;
-            }
-            return;
-        } catch (KafkaException e) {
-            if (policy.classify(e) == FailureKind.FATAL) {
-                throw e;
-            }
-            log.warn("poll of {} failed, retrying: {}", topics, e.toString());
+    /** Subscribes with the loop's rebalance listener. Visible for tests. */
+    void subscribe() {
+        consumer.subscribe(topics, assignment);
+    }
+
+    /** One iteration: poll, hand out what came, finish the jobs that ended, resume what is due. Visible for tests. */
+    void pollOnce() {
+        Optional<ConsumerRecords<byte[], byte[]>> polled = lifecycle.poll();
+        if (polled.isEmpty()) {
             return;
         }
+        ConsumerRecords<byte[], byte[]> records = polled.get();
         for (TopicPartition tp : records.partitions()) {
             for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
                 if (!handle(tp, r)) {
@@ -160,7 +161,7 @@ public final class TrainingConsumer implements PollLoop {
             }
         }
         finishJobs();
-        resumeRetries();
+        schedule.resumeDue();
     }
 
     /** Handles one record; false when the partition was paused (job handed off, or a retry later). */
@@ -173,22 +174,23 @@ public final class TrainingConsumer implements PollLoop {
         }
         JobStore.Job job;
         try {
-            job = store.admit(request);
+            job = jobs.admission().admit(request);
         } catch (PoisonRecordException e) {
             return deadLetter(tp, r, e); // its request id belongs to another request
         } catch (Exception e) {
             FailureKind kind = policy.classify(e);
             if (kind == FailureKind.FATAL) {
-                throw new IllegalStateException("cannot admit training requests: " + e.getMessage(), e);
+                throw new LoopFailure("cannot admit training requests", e);
             }
             if (kind == FailureKind.POISON) {
                 // The database refuses the request's content (SQLSTATE class 22 or 23, e.g. a NUL in
                 // a text or jsonb value): every retry would be refused too, and hold the partition.
                 return deadLetter(tp, r, e);
             }
-            return retryLater(tp, r.offset(), e);
+            schedule.backOff(Map.of(tp, r.offset()), List.of(tp), e, kind);
+            return false;
         }
-        failures.remove(tp);
+        schedule.succeeded(List.of(tp));
         if (job.isFinal()) {
             metrics.request("duplicate");
             log.info(
@@ -201,31 +203,32 @@ public final class TrainingConsumer implements PollLoop {
             return true;
         }
         metrics.request("admitted");
-        consumer.seek(tp, r.offset() + 1);
-        consumer.pause(List.of(tp));
-        long jobId = job.id();
-        Future<Boolean> result = jobThreads.submit(() -> runner.drive(jobId, request, () -> !running));
-        inFlight.put(tp, new InFlight(r.offset(), jobId, result));
-        log.info("paused {} while job {} (request {} of {}) runs", tp, jobId, request.requestId(), request.project());
+        start(tp, r.offset(), job.id(), request);
         return false;
     }
 
+    /** Pauses the partition after the record and hands its job to a job thread. */
+    private void start(TopicPartition tp, long offset, long jobId, TrainingRequest request) {
+        consumer.seek(tp, offset + 1);
+        consumer.pause(List.of(tp));
+        FutureTask<Boolean> result =
+                new FutureTask<>(() -> jobs.driver().drive(jobId, request, () -> !lifecycle.isRunning()));
+        jobs.threads().execute(result);
+        inFlight.put(tp, new InFlight(offset, jobId, result));
+        log.info("paused {} while job {} (request {} of {}) runs", tp, jobId, request.requestId(), request.project());
+    }
+
+    /** Dead-letters the record and commits it; when the dead letter cannot be written, backs off. */
     private boolean deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> r, Exception e) {
         try {
             deadLetters.publish(r, e, 1);
-            metrics.request("dead_lettered");
-            log.warn(
-                    "dead-lettered {}-{}@{} to {}: {}",
-                    r.topic(),
-                    r.partition(),
-                    r.offset(),
-                    DeadLetters.topicOf(r.topic()),
-                    e.getMessage());
-            commit(tp, r.offset());
-            return true;
-        } catch (Exception dlq) {
-            return retryLater(tp, r.offset(), dlq);
+        } catch (DeadLetterBook.Unavailable unavailable) {
+            schedule.backOff(Map.of(tp, r.offset()), List.of(tp), unavailable.getCause(), FailureKind.TRANSIENT);
+            return false;
         }
+        metrics.request("dead_lettered");
+        commit(tp, r.offset());
+        return true;
     }
 
     /** Commits the partitions whose job's row is final, and resumes them. */
@@ -244,55 +247,36 @@ public final class TrainingConsumer implements PollLoop {
                 log.error("job thread of job {} failed: {}", f.jobId(), ex.toString(), ex);
                 isFinal = false;
             }
-            if (!assigned.contains(tp)) {
+            if (!assignment.owns(tp)) {
                 continue; // revoked meanwhile: the new owner watches the row and commits
             }
             if (isFinal) {
                 commit(tp, f.offset());
                 consumer.resume(List.of(tp));
                 log.info("job {} is final; committed {}@{} and resumed", f.jobId(), tp, f.offset() + 1);
-            } else if (running) {
+            } else if (lifecycle.isRunning()) {
                 consumer.seek(tp, f.offset()); // not final and not stopping: take the request again
                 consumer.resume(List.of(tp));
             }
         }
     }
 
-    private boolean retryLater(TopicPartition tp, long offset, Exception e) {
-        int n = failures.merge(tp, 1, Integer::sum);
-        long wait = Math.min(30_000, 500L << Math.min(6, n - 1));
-        consumer.seek(tp, offset);
-        consumer.pause(List.of(tp));
-        retryAt.put(tp, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait));
-        log.warn("paused {} for {} ms (attempt {}): {}", tp, wait, n, e.toString());
-        return false;
-    }
-
-    private void resumeRetries() {
-        long now = System.nanoTime();
-        for (Map.Entry<TopicPartition, Long> e : Map.copyOf(retryAt).entrySet()) {
-            if (now - e.getValue() >= 0) {
-                retryAt.remove(e.getKey());
-                if (assigned.contains(e.getKey())) {
-                    consumer.resume(List.of(e.getKey()));
-                }
-            }
-        }
-    }
-
+    /** Commits {@code offset + 1}: the record at {@code offset} is done (its row final, or dead-lettered). */
     private void commit(TopicPartition tp, long offset) {
-        try {
-            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(offset + 1)), Duration.ofSeconds(30));
-        } catch (WakeupException e) {
-            if (running) {
-                throw e;
+        Map<TopicPartition, Long> next = Map.of(tp, offset + 1);
+        committer.commit(next); // not committed: the record comes again and finds its row final
+        deadLetters.movedTo(next);
+    }
+
+    private void revoked(Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            InFlight f = inFlight.get(tp);
+            if (f != null) {
+                log.info(
+                        "partition {} revoked while job {} runs: the job goes on, the new owner commits",
+                        tp,
+                        f.jobId());
             }
-        } catch (KafkaException e) {
-            if (policy.classify(e) == FailureKind.FATAL) {
-                throw e;
-            }
-            // The record comes again and finds its row final: committing later is harmless.
-            log.warn("offset {} of {} not committed: {}", offset + 1, tp, e.toString());
         }
     }
 
@@ -301,50 +285,20 @@ public final class TrainingConsumer implements PollLoop {
         if (inFlight.isEmpty()) {
             return;
         }
-        runner.abandonAll();
-        long deadline = System.nanoTime() + shutdownTimeout.dividedBy(2).toNanos();
+        jobs.driver().abandonAll();
+        Instant deadline = clock.instant().plus(shutdownTimeout.dividedBy(2));
         for (InFlight f : inFlight.values()) {
             try {
-                f.result().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                long left =
+                        Math.max(1, Duration.between(clock.instant(), deadline).toMillis());
+                f.result().get(left, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                f.result().cancel(true);
+                Thread.currentThread().interrupt();
             } catch (Exception e) {
                 f.result().cancel(true);
             }
         }
         inFlight.clear();
-    }
-
-    private final class Rebalance implements ConsumerRebalanceListener {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            if (!partitions.isEmpty()) {
-                log.info("revoked partitions {}", partitions);
-            }
-            partitions.forEach(tp -> {
-                assigned.remove(tp);
-                retryAt.remove(tp);
-                failures.remove(tp);
-                InFlight f = inFlight.get(tp);
-                if (f != null) {
-                    log.info(
-                            "partition {} revoked while job {} runs: the job goes on, the new owner commits",
-                            tp,
-                            f.jobId());
-                }
-            });
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            if (!partitions.isEmpty()) {
-                log.info("assigned partitions {}", partitions);
-            }
-            assigned.addAll(partitions);
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            log.warn("lost partitions {} (session expired)", partitions);
-            onPartitionsRevoked(partitions);
-        }
     }
 }

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
+import io.ragline.core.consumer.ConsumerLoop;
+import io.ragline.core.consumer.ConsumerMetrics;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.core.lifecycle.Lifecycle;
 import io.ragline.testkit.KafkaTopics;
@@ -15,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -60,11 +63,15 @@ class TrainingConsumerReadinessIT {
                         throw new AssertionError("an invariant the decoder relies on broke");
                     },
                     (r, e, n) -> {},
-                    new JobStore(runtime.dataSource(), TrainingSettings.from(new Env(env)), new JobEvents()),
-                    null, // never reached: the first record ends the loop before a job is admitted
-                    jobThreads,
-                    new TrainingMetrics(runtime.registry()),
+                    new TrainingConsumer.Jobs(
+                            new JobStore(runtime.dataSource(), TrainingSettings.from(new Env(env)), new JobEvents()),
+                            null, // never reached: the first record ends the loop before a job is admitted
+                            jobThreads),
+                    ConsumerLoop.Settings.of(Duration.ofMillis(100), Duration.ofSeconds(1), 3),
                     Duration.ofSeconds(5),
+                    Clock.systemUTC(),
+                    new TrainingMetrics(runtime.registry()),
+                    new ConsumerMetrics(runtime.registry(), group),
                     cause -> { // records the cause, then the runtime's fatal path for this thread
                         fatal.set(cause);
                         runtime.fatalPathOf("training-loop").accept(cause);

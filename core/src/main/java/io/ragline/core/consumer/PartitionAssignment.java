@@ -1,0 +1,83 @@
+package io.ragline.core.consumer;
+
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A poll loop's rebalance bookkeeping: which partitions it owns, and what a revoked or lost
+ * partition takes with it (its backoff, its attempts, its dead-letter memory: the next owner
+ * starts from the committed offset and decides anew). Loops add what else they do with {@link
+ * #whenAssigned} and {@link #whenRevoked}. Kafka calls it on the loop's thread, inside {@code
+ * poll}.
+ */
+public final class PartitionAssignment implements ConsumerRebalanceListener {
+    private static final Logger log = LoggerFactory.getLogger(PartitionAssignment.class);
+
+    private final PauseSchedule schedule;
+    private final DeadLetterBook deadLetters;
+    private final Set<TopicPartition> owned = new HashSet<>();
+    private Consumer<Collection<TopicPartition>> whenAssigned = partitions -> {};
+    private Consumer<Collection<TopicPartition>> whenRevoked = partitions -> {};
+
+    public PartitionAssignment(PauseSchedule schedule, DeadLetterBook deadLetters) {
+        this.schedule = schedule;
+        this.deadLetters = deadLetters;
+    }
+
+    /** Also runs {@code hook} with newly assigned partitions (never empty). */
+    public PartitionAssignment whenAssigned(Consumer<Collection<TopicPartition>> hook) {
+        this.whenAssigned = hook;
+        return this;
+    }
+
+    /** Also runs {@code hook} with partitions revoked or lost (never empty), after the bookkeeping. */
+    public PartitionAssignment whenRevoked(Consumer<Collection<TopicPartition>> hook) {
+        this.whenRevoked = hook;
+        return this;
+    }
+
+    /** True while {@code partition} is this loop's. */
+    public boolean owns(TopicPartition partition) {
+        return owned.contains(partition);
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        log.info("revoked partitions {}", PauseSchedule.names(partitions));
+        release(partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        log.info("assigned partitions {}", PauseSchedule.names(partitions));
+        owned.addAll(partitions);
+        whenAssigned.accept(partitions);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        log.warn(
+                "lost partitions {} (session expired); what was not committed will be redelivered",
+                PauseSchedule.names(partitions));
+        release(partitions);
+    }
+
+    private void release(Collection<TopicPartition> partitions) {
+        owned.removeAll(partitions);
+        schedule.forget(partitions);
+        deadLetters.forget(partitions);
+        whenRevoked.accept(partitions);
+    }
+}
