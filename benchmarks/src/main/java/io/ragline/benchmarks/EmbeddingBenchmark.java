@@ -114,8 +114,7 @@ public final class EmbeddingBenchmark {
     }
 
     /** Every row of one model: each chunk length, each way of embedding. */
-    private static void benchmark(String name, String corpus, Options o, ExecutorService sideBySide)
-            throws Exception {
+    private static void benchmark(String name, String corpus, Options o, ExecutorService sideBySide) throws Exception {
         // One text per call on all the threads, as an application calling ONNX Runtime per text
         // would: the baseline. The same texts, one per call, on single-threaded calls side by
         // side. Then Ragline's batches, and LangChain4j's own in-process model.
@@ -182,7 +181,8 @@ public final class EmbeddingBenchmark {
         double[][][] r = new double[o.rounds()][cells.size()][];
         for (int round = 0; round < o.rounds(); round++) {
             for (int c = 0; c < cells.size(); c++) {
-                r[round][c] = measure(cells.get(c).calls(), realTokens, cells.get(c).texts(), o.seconds());
+                r[round][c] =
+                        measure(cells.get(c).calls(), realTokens, cells.get(c).texts(), o.seconds());
             }
         }
         return r;

@@ -156,8 +156,8 @@ public final class PipelineBenchmark {
                         + ".documents where external_id like 'copy%')");
         long tokens = count(
                 c,
-                "select sum(token_count) from " + schema + ".chunks where document_id in (select" + " id from "
-                        + schema + ".documents where external_id like 'copy%')");
+                "select sum(token_count) from " + schema + ".chunks where document_id in (select" + " id from " + schema
+                        + ".documents where external_id like 'copy%')");
         System.out.printf(
                 Locale.ROOT,
                 "| pipeline, real documents | %d documents, %,d chunks, %,d tokens | %.1f s | %.1f documents/s, %.1f"
@@ -180,16 +180,16 @@ public final class PipelineBenchmark {
             WorkerRuntime runtime, Connection c, String schema, double pipelineTokensPerSecond) throws Exception {
         List<String> texts = new ArrayList<>();
         try (ResultSet rs = c.createStatement()
-                .executeQuery("select content from " + schema + ".chunks where document_id in (select id from "
-                        + schema + ".documents where external_id like 'copy0/%') order by id")) {
+                .executeQuery("select content from " + schema + ".chunks where document_id in (select id from " + schema
+                        + ".documents where external_id like 'copy0/%') order by id")) {
             while (rs.next()) {
                 texts.add(rs.getString(1));
             }
         }
         long copyTokens = count(
                 c,
-                "select sum(token_count) from " + schema + ".chunks where document_id in" + " (select id from "
-                        + schema + ".documents where external_id like 'copy0/%')");
+                "select sum(token_count) from " + schema + ".chunks where document_id in" + " (select id from " + schema
+                        + ".documents where external_id like 'copy0/%')");
         runtime.close(); // frees the cores for the model alone
         try (OnnxEmbeddingModel model =
                 OnnxEmbeddingModel.load(ModelCatalog.get(ModelCatalog.DEFAULT_MODEL), OnnxOptions.defaults())) {

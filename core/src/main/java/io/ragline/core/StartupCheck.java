@@ -30,9 +30,8 @@ public final class StartupCheck {
         Env quiet = new Env(env.all()); // reads again what env read: its problems are env's own
         Duration timeout = settings != null ? settings.startupTimeout() : timeout(quiet);
         String schema = settings != null ? settings.schema() : CoreSettings.DEFAULT_SCHEMA;
-        Optional<DatabaseUrl> database =
-                quiet.raw(CoreSettings.DATABASE_URL).flatMap(raw -> DatabaseUrl.parse(raw)
-                        .url());
+        Optional<DatabaseUrl> database = quiet.raw(CoreSettings.DATABASE_URL)
+                .flatMap(raw -> DatabaseUrl.parse(raw).url());
         Optional<String> kafka = quiet.raw(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)
                 .filter(k -> problems.stream().noneMatch(p -> p.startsWith(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)));
         CompletableFuture<String> db = database.isEmpty()

@@ -34,13 +34,16 @@ public record EmbeddingSettings(
     public static final Provider DEFAULT_PROVIDER = Provider.ONNX;
     /** Defaults: {@link ModelCatalog#DEFAULT_MODEL} for onnx, {@link #DEFAULT_PGML_MODEL} for pgml. */
     public static final String MODEL = "RAGLINE_EMBEDDING_MODEL";
+
     public static final String DEFAULT_PGML_MODEL = "intfloat/e5-small-v2";
     /** Fixed by the model for onnx; defaults {@link #DEFAULT_PGML_DIMENSIONS}, {@link OpenAiSettings#DEFAULT_DIMENSIONS}. */
     public static final String DIMENSIONS = "RAGLINE_EMBEDDING_DIMENSIONS";
+
     public static final int DEFAULT_PGML_DIMENSIONS = 384;
     public static final int MAX_DIMENSIONS = 16_000;
     /** Fixed by the model for onnx; defaults {@link #DEFAULT_PGML_MAX_TOKENS}, {@link OpenAiSettings#DEFAULT_MAX_TOKENS}. */
     public static final String MAX_TOKENS = "RAGLINE_EMBEDDING_MAX_TOKENS";
+
     public static final int DEFAULT_PGML_MAX_TOKENS = 512;
     public static final String BATCH_SIZE = "RAGLINE_EMBEDDING_BATCH_SIZE";
     public static final int DEFAULT_BATCH_SIZE = 64;
@@ -50,6 +53,7 @@ public record EmbeddingSettings(
     public static final String OPENAI_BASE_URL = "RAGLINE_OPENAI_BASE_URL";
     /** Empty by default (servers that want none). */
     public static final String OPENAI_API_KEY = "RAGLINE_OPENAI_API_KEY";
+
     public static final String OPENAI_MODEL = "RAGLINE_OPENAI_MODEL";
     public static final String OPENAI_RATE_LIMIT = "RAGLINE_OPENAI_RATE_LIMIT";
     public static final String OPENAI_MAX_ATTEMPTS = "RAGLINE_OPENAI_MAX_ATTEMPTS";
@@ -92,8 +96,10 @@ public record EmbeddingSettings(
     /** An onnx model is one of the catalog, whose dimensions and window are fixed. */
     private static void onnxModelRules(Problems p, String model, int dimensions, int maxTokens) {
         if (!ModelCatalog.names().contains(model)) {
-            p.check(false, Problems.quoted(MODEL, model) + " is not a known model; known: "
-                    + String.join(", ", ModelCatalog.names()));
+            p.check(
+                    false,
+                    Problems.quoted(MODEL, model) + " is not a known model; known: "
+                            + String.join(", ", ModelCatalog.names()));
             return;
         }
         EmbeddingModelSpec spec = ModelCatalog.get(model);

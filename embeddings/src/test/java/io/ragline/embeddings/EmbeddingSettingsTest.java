@@ -170,8 +170,8 @@ class EmbeddingSettingsTest {
         assertThat(readme.defaultOf(EmbeddingSettings.PROVIDER))
                 .isEqualTo(code(EmbeddingSettings.DEFAULT_PROVIDER.name().toLowerCase(Locale.ROOT)));
         assertThat(readme.defaultOf(EmbeddingSettings.MODEL))
-                .isEqualTo(code(ModelCatalog.DEFAULT_MODEL) + " (`pgml`: "
-                        + code(EmbeddingSettings.DEFAULT_PGML_MODEL) + ")");
+                .isEqualTo(code(ModelCatalog.DEFAULT_MODEL) + " (`pgml`: " + code(EmbeddingSettings.DEFAULT_PGML_MODEL)
+                        + ")");
         assertThat(readme.defaultOf(EmbeddingSettings.DIMENSIONS))
                 .isEqualTo("from the model (`openai` " + OpenAiSettings.DEFAULT_DIMENSIONS + ", `pgml` "
                         + EmbeddingSettings.DEFAULT_PGML_DIMENSIONS + ")");

@@ -30,10 +30,12 @@ public record DispatcherSettings(
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
     /** With {@link Mode#POLL}: the timer is all there is. */
     public static final Duration DEFAULT_POLL_INTERVAL_POLL_MODE = Duration.ofMillis(200);
+
     public static final String LEASE_TTL = "RAGLINE_DISPATCHER_LEASE_TTL";
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(5);
     /** The shortest {@link #LEASE_TTL}: trusted for a second, renewed every 250 ms. */
     public static final Duration MIN_LEASE_TTL = Duration.ofSeconds(2);
+
     public static final String PUBLISH_TIMEOUT = "RAGLINE_OUTBOX_PUBLISH_TIMEOUT";
     public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration MIN_PUBLISH_TIMEOUT = Duration.ofSeconds(5);
@@ -97,8 +99,8 @@ public record DispatcherSettings(
         }
         int batch = env.integer(BATCH, DEFAULT_BATCH);
         int lookahead = env.integer(LOOKAHEAD, DEFAULT_LOOKAHEAD);
-        Duration pollInterval =
-                env.duration(POLL_INTERVAL, mode == Mode.POLL ? DEFAULT_POLL_INTERVAL_POLL_MODE : DEFAULT_POLL_INTERVAL);
+        Duration pollInterval = env.duration(
+                POLL_INTERVAL, mode == Mode.POLL ? DEFAULT_POLL_INTERVAL_POLL_MODE : DEFAULT_POLL_INTERVAL);
         Duration ttl = env.duration(LEASE_TTL, DEFAULT_LEASE_TTL);
         Duration publishTimeout = env.duration(PUBLISH_TIMEOUT, DEFAULT_PUBLISH_TIMEOUT);
         int maxAttempts = env.integer(MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS);

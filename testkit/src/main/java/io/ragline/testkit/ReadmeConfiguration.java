@@ -34,7 +34,8 @@ public final class ReadmeConfiguration {
             dir = dir.getParent();
         }
         if (dir == null) {
-            throw new IllegalStateException("no README.md beside mvnw above " + Path.of("").toAbsolutePath());
+            throw new IllegalStateException(
+                    "no README.md beside mvnw above " + Path.of("").toAbsolutePath());
         }
         Map<String, String> defaults = new LinkedHashMap<>();
         try {

@@ -101,10 +101,12 @@ class TrainingSettingsTest {
                 .isEqualTo(code(TrainingSettings.DEFAULT_STALE_POLICY.name().toLowerCase(Locale.ROOT)));
         assertThat(readme.defaultOf(TrainingSettings.MAX_ATTEMPTS))
                 .isEqualTo(code(TrainingSettings.DEFAULT_MAX_ATTEMPTS));
-        assertThat(readme.defaultOf(TrainingSettings.CONCURRENCY)).isEqualTo(code(TrainingSettings.DEFAULT_CONCURRENCY));
+        assertThat(readme.defaultOf(TrainingSettings.CONCURRENCY))
+                .isEqualTo(code(TrainingSettings.DEFAULT_CONCURRENCY));
         assertThat(readme.defaultOf(TrainingSettings.STATEMENT_TIMEOUT))
                 .isEqualTo(code(Problems.text(TrainingSettings.DEFAULT_STATEMENT_TIMEOUT)));
-        assertThat(readme.defaultOf(TrainingSettings.PGML_SCHEMA)).isEqualTo(code(TrainingSettings.DEFAULT_PGML_SCHEMA));
+        assertThat(readme.defaultOf(TrainingSettings.PGML_SCHEMA))
+                .isEqualTo(code(TrainingSettings.DEFAULT_PGML_SCHEMA));
         assertThat(readme.defaultOf(TrainingSettings.PREDICT)).isEqualTo(code(TrainingSettings.DEFAULT_PREDICT));
         assertThat(readme.defaultOf(TrainingSettings.SCHEDULER))
                 .isEqualTo(code(TrainingSettings.DEFAULT_SCHEDULER.name().toLowerCase(Locale.ROOT)));

@@ -33,6 +33,7 @@ public record CoreSettings(
     public static final String DEFAULT_TOPIC_PREFIX = "";
     /** The default is each process's own (9080-9084), given to {@link #from}. */
     public static final String ADMIN_PORT = "RAGLINE_ADMIN_PORT";
+
     public static final String MIGRATE_ON_START = "RAGLINE_MIGRATE_ON_START";
     public static final boolean DEFAULT_MIGRATE_ON_START = true;
     public static final String STARTUP_TIMEOUT = "RAGLINE_STARTUP_TIMEOUT";
@@ -43,6 +44,7 @@ public record CoreSettings(
     public static final LogFormat DEFAULT_LOG_FORMAT = LogFormat.TEXT;
     /** Read by the logging configuration, checked here so that a typo joins the start-up report. */
     public static final String LOG_LEVEL = "RAGLINE_LOG_LEVEL";
+
     public static final String DEFAULT_LOG_LEVEL = "INFO";
 
     private static final String DATABASE_URL_HINT = "postgresql://user:password@host:5432/database";
@@ -53,7 +55,8 @@ public record CoreSettings(
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,55}");
 
     private static final Pattern TOPIC_PREFIX_CHARS = Pattern.compile("[A-Za-z0-9._-]{0,200}");
-    private static final Pattern BOOTSTRAP_SERVERS = Pattern.compile("[^\\s,:]+:\\d{1,5}(\\s*,\\s*[^\\s,:]+:\\d{1,5})*");
+    private static final Pattern BOOTSTRAP_SERVERS =
+            Pattern.compile("[^\\s,:]+:\\d{1,5}(\\s*,\\s*[^\\s,:]+:\\d{1,5})*");
 
     public enum LogFormat {
         TEXT,

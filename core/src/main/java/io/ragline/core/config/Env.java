@@ -177,8 +177,7 @@ public final class Env {
     }
 
     private static boolean continuesName(String problem, int at) {
-        return problem.length() > at
-                && (Character.isLetterOrDigit(problem.charAt(at)) || problem.charAt(at) == '_');
+        return problem.length() > at && (Character.isLetterOrDigit(problem.charAt(at)) || problem.charAt(at) == '_');
     }
 
     public List<String> problems() {

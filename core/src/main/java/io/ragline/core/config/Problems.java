@@ -74,8 +74,8 @@ public final class Problems {
         if (present(variable, value, "")) {
             check(
                     value.compareTo(min) >= 0 && value.toMillis() <= Integer.MAX_VALUE,
-                    quoted(variable, text(value)) + " must be "
-                            + (min.isZero() ? "0 or longer" : "longer than 0") + " and at most 24 days");
+                    quoted(variable, text(value)) + " must be " + (min.isZero() ? "0 or longer" : "longer than 0")
+                            + " and at most 24 days");
         }
         return this;
     }

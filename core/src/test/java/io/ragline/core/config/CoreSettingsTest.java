@@ -64,7 +64,8 @@ class CoreSettingsTest {
 
     @Test
     void theConstructorRefusesBadValuesNamingEachVariableAndNoPassword() {
-        DatabaseUrl url = DatabaseUrl.parse("postgresql://app:hunter2@db:5432/rag").url().orElseThrow();
+        DatabaseUrl url =
+                DatabaseUrl.parse("postgresql://app:hunter2@db:5432/rag").url().orElseThrow();
 
         assertThatThrownBy(() -> new CoreSettings(
                         url,

@@ -100,7 +100,6 @@ class KafkaSettingsTest {
         assertThat(readme.defaultOf(KafkaSettings.BREAKER_OPEN_FOR))
                 .isEqualTo(code(Problems.text(KafkaSettings.DEFAULT_BREAKER_OPEN_FOR)));
         assertThat(readme.defaultOf(KafkaSettings.COMPRESSION)).isEqualTo(code(KafkaSettings.DEFAULT_COMPRESSION));
-        assertThat(readme.defaultOf(KafkaSettings.LINGER))
-                .isEqualTo(code(Problems.text(KafkaSettings.DEFAULT_LINGER)));
+        assertThat(readme.defaultOf(KafkaSettings.LINGER)).isEqualTo(code(Problems.text(KafkaSettings.DEFAULT_LINGER)));
     }
 }

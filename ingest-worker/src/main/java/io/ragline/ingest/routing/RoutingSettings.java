@@ -15,6 +15,7 @@ import java.util.List;
 public record RoutingSettings(Path rulesFile, List<RoutingRule> fileRules, Duration refresh) {
     /** None by default: only the table's rules. */
     public static final String RULES = "RAGLINE_ROUTING_RULES";
+
     public static final String REFRESH = "RAGLINE_ROUTING_RULES_REFRESH";
     public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(10);
 

@@ -27,6 +27,7 @@ public record WebhookSettings(
 
     /** The default is each process's own (8081 ingest-worker, 8080 {@code ragline all}), given to {@link #from}. */
     public static final String HTTP_PORT = "RAGLINE_HTTP_PORT";
+
     public static final String MAX_BODY_BYTES = "RAGLINE_WEBHOOK_MAX_BODY_BYTES";
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     public static final String THREADS = "RAGLINE_WEBHOOK_THREADS";
@@ -40,6 +41,7 @@ public record WebhookSettings(
             Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
     /** The default is {@link #THREADS}: one connection per request thread. */
     public static final String POOL_SIZE = "RAGLINE_WEBHOOK_DB_POOL_SIZE";
+
     public static final String DB_TIMEOUT = "RAGLINE_WEBHOOK_DB_TIMEOUT";
     public static final Duration DEFAULT_DB_TIMEOUT = Duration.ofSeconds(5);
     /** The shortest connection timeout HikariCP accepts (it would put 30 s in place of less). */
