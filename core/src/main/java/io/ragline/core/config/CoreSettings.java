@@ -94,9 +94,10 @@ public record CoreSettings(
     }
 
     /**
-     * Reads every core variable; problems are recorded in {@code env}, not thrown. Returns null when
-     * one is bad (no database, say): {@link Env#validate()} then lists them all, and {@code
-     * StartupCheck} still tries the endpoints that are good.
+     * Reads every core variable; problems are recorded in {@code env}, not thrown, a default standing
+     * in for a value that does not parse. Returns null when the values cannot make settings (no
+     * database, say): {@link Env#validate()} then lists every problem, and {@code StartupCheck} still
+     * tries the endpoints whose own variables are good.
      */
     public static CoreSettings from(Env env, int defaultAdminPort) {
         DatabaseUrl database = null;
