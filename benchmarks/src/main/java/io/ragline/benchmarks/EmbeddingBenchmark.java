@@ -57,121 +57,152 @@ public final class EmbeddingBenchmark {
      */
     private static final int LANGCHAIN4J_MINILM_TRUNCATION = 128;
 
+    /** What a run measures: the command line's arguments and the {@code -D} properties. */
+    private record Options(
+            double seconds,
+            List<String> models,
+            int threads,
+            int lanes,
+            boolean spinning,
+            int maxBatchTokens,
+            int rounds) {
+        static Options of(String[] args) {
+            int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
+            return new Options(
+                    args.length > 0 ? Double.parseDouble(args[0]) : 5,
+                    args.length > 1
+                            ? List.of(args[1].split(","))
+                            : List.of("all-MiniLM-L6-v2", "all-MiniLM-L6-v2-q", "bge-small-en-v1.5"),
+                    threads,
+                    Integer.getInteger("lanes", threads),
+                    Boolean.getBoolean("spinning"),
+                    Integer.getInteger("maxBatchTokens", OnnxOptions.MAX_BATCH_TOKENS),
+                    Integer.getInteger("rounds", 1));
+        }
+
+        OnnxOptions onnx(int threads, int lanes) {
+            return new OnnxOptions(threads, lanes, LARGEST, maxBatchTokens, spinning);
+        }
+    }
+
+    private static final int LARGEST = BATCH_SIZES[BATCH_SIZES.length - 1];
+
     public static void main(String[] args) throws Exception {
-        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
-        List<String> models = args.length > 1
-                ? List.of(args[1].split(","))
-                : List.of("all-MiniLM-L6-v2", "all-MiniLM-L6-v2-q", "bge-small-en-v1.5");
+        Options o = Options.of(args);
         String corpus = corpus();
-        int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
-        int lanes = Integer.getInteger("lanes", threads);
-        boolean spinning = Boolean.getBoolean("spinning");
-        int maxBatchTokens = Integer.getInteger("maxBatchTokens", OnnxOptions.MAX_BATCH_TOKENS);
-        int rounds = Integer.getInteger("rounds", 1);
-        int largest = BATCH_SIZES[BATCH_SIZES.length - 1];
         System.out.printf(
                 Locale.ROOT,
                 "%d cores, %,d characters of text, %.1f s per cell, %d ONNX Runtime threads in %d lane(s) for"
                         + " batches, spinning = %s, at most %d padded tokens per run, medians of %d round(s)%n%n",
                 Runtime.getRuntime().availableProcessors(),
                 corpus.length(),
-                seconds,
-                threads,
-                lanes,
-                spinning,
-                maxBatchTokens,
-                rounds);
+                o.seconds(),
+                o.threads(),
+                o.lanes(),
+                o.spinning(),
+                o.maxBatchTokens(),
+                o.rounds());
         System.out.println(
                 "| model | tokens/chunk | texts per call | chunks/s | tokens/s | vs one per call | tokens/CPU-s |"
                         + " vs one per call (CPU) |");
         System.out.println("|---|---:|---|---:|---:|---:|---:|---:|");
-        ExecutorService sideBySide = Executors.newFixedThreadPool(threads);
-        for (String name : models) {
-            // One text per call on all the threads, as an application calling ONNX Runtime per text
-            // would: the baseline. The same texts, one per call, on single-threaded calls side by
-            // side. Then Ragline's batches, and LangChain4j's own in-process model.
-            try (OnnxEmbeddingModel single = OnnxEmbeddingModel.load(
-                            ModelCatalog.get(name), new OnnxOptions(threads, 1, largest, maxBatchTokens, spinning));
-                    OnnxEmbeddingModel model = OnnxEmbeddingModel.load(
-                            ModelCatalog.get(name),
-                            new OnnxOptions(threads, lanes, largest, maxBatchTokens, spinning));
-                    OnnxEmbeddingModel oneThread = OnnxEmbeddingModel.load(
-                            ModelCatalog.get(name), new OnnxOptions(1, 1, largest, maxBatchTokens, spinning))) {
-                EmbeddingModel reference = Boolean.getBoolean("skipLangChain4j") ? null : langChain4j(name);
-                for (int tokens : CHUNK_TOKENS) {
-                    List<String> chunks = chunks(model.tokenizer(), corpus, tokens);
-                    int[] realTokens = realTokens(model, chunks);
-                    List<TextSegment> segments =
-                            chunks.stream().map(TextSegment::from).toList();
-                    List<Cell> cells = new ArrayList<>();
-                    cells.add(new Cell(
-                            "1 (one per call)", 1, (from, to) -> single.embed(chunks.subList(from, to)), realTokens));
-                    if (threads > 1) {
-                        cells.add(new Cell(
-                                "1, " + threads + " single-threaded calls side by side",
-                                threads,
-                                (from, to) -> eachAlone(sideBySide, oneThread, chunks.subList(from, to)),
-                                realTokens));
-                    }
-                    for (int b : BATCH_SIZES) {
-                        cells.add(new Cell(
-                                String.valueOf(b), b, (from, to) -> model.embed(chunks.subList(from, to)), realTokens));
-                    }
-                    if (lanes > 1) {
-                        cells.add(new Cell(
-                                largest + ", in one lane of " + threads + " threads",
-                                largest,
-                                (from, to) -> single.embed(chunks.subList(from, to)),
-                                realTokens));
-                    }
-                    if (reference != null) {
-                        // LangChain4j embeds a list one text per ONNX Runtime call, on as many
-                        // threads as there are cores: given the same texts as the largest batch.
-                        int[] computed = realTokens;
-                        String label = "LangChain4j `embedAll` of " + largest;
-                        if (name.startsWith("all-MiniLM-L6-v2")) {
-                            computed = Arrays.stream(realTokens)
-                                    .map(t -> Math.min(t, LANGCHAIN4J_MINILM_TRUNCATION))
-                                    .toArray();
-                            label += " (its tokenizer stops at " + LANGCHAIN4J_MINILM_TRUNCATION + " tokens)";
-                        }
-                        cells.add(new Cell(
-                                label,
-                                largest,
-                                (from, to) -> reference.embedAll(segments.subList(from, to)),
-                                computed));
-                    }
-                    // Each round measures every cell once, one after the other, so a cell is
-                    // compared with one text per call measured moments before it: on a shared
-                    // machine the rate drifts between minutes more than between cells.
-                    double[][][] r = new double[rounds][cells.size()][];
-                    for (int round = 0; round < rounds; round++) {
-                        for (int c = 0; c < cells.size(); c++) {
-                            r[round][c] = measure(
-                                    cells.get(c).calls(),
-                                    realTokens,
-                                    cells.get(c).texts(),
-                                    seconds);
-                        }
-                    }
-                    for (int c = 0; c < cells.size(); c++) {
-                        final int at = c;
-                        System.out.printf(
-                                Locale.ROOT,
-                                "| %s | %d | %s | %,.1f | %,.0f | %.2fx | %,.0f | %.2fx |%n",
-                                name,
-                                tokens,
-                                cells.get(c).label(),
-                                median(r, round -> round[at][0]),
-                                median(r, round -> round[at][1]),
-                                median(r, round -> round[at][1] / round[0][1]),
-                                median(r, round -> round[at][2]),
-                                median(r, round -> round[at][2] / round[0][2]));
-                    }
-                }
-            }
+        ExecutorService sideBySide = Executors.newFixedThreadPool(o.threads());
+        for (String name : o.models()) {
+            benchmark(name, corpus, o, sideBySide);
         }
         sideBySide.shutdown();
+    }
+
+    /** Every row of one model: each chunk length, each way of embedding. */
+    private static void benchmark(String name, String corpus, Options o, ExecutorService sideBySide) throws Exception {
+        // One text per call on all the threads, as an application calling ONNX Runtime per text
+        // would: the baseline. The same texts, one per call, on single-threaded calls side by
+        // side. Then Ragline's batches, and LangChain4j's own in-process model.
+        try (OnnxEmbeddingModel single = OnnxEmbeddingModel.load(ModelCatalog.get(name), o.onnx(o.threads(), 1));
+                OnnxEmbeddingModel model =
+                        OnnxEmbeddingModel.load(ModelCatalog.get(name), o.onnx(o.threads(), o.lanes()));
+                OnnxEmbeddingModel oneThread = OnnxEmbeddingModel.load(ModelCatalog.get(name), o.onnx(1, 1))) {
+            EmbeddingModel reference = Boolean.getBoolean("skipLangChain4j") ? null : langChain4j(name);
+            for (int tokens : CHUNK_TOKENS) {
+                List<String> chunks = chunks(model.tokenizer(), corpus, tokens);
+                int[] realTokens = realTokens(model, chunks);
+                List<Cell> cells = new ArrayList<>();
+                cells.add(new Cell(
+                        "1 (one per call)", 1, (from, to) -> single.embed(chunks.subList(from, to)), realTokens));
+                if (o.threads() > 1) {
+                    cells.add(new Cell(
+                            "1, " + o.threads() + " single-threaded calls side by side",
+                            o.threads(),
+                            (from, to) -> eachAlone(sideBySide, oneThread, chunks.subList(from, to)),
+                            realTokens));
+                }
+                for (int b : BATCH_SIZES) {
+                    cells.add(new Cell(
+                            String.valueOf(b), b, (from, to) -> model.embed(chunks.subList(from, to)), realTokens));
+                }
+                if (o.lanes() > 1) {
+                    cells.add(new Cell(
+                            LARGEST + ", in one lane of " + o.threads() + " threads",
+                            LARGEST,
+                            (from, to) -> single.embed(chunks.subList(from, to)),
+                            realTokens));
+                }
+                if (reference != null) {
+                    cells.add(langChain4jCell(name, reference, chunks, realTokens));
+                }
+                printRows(name, tokens, cells, measureRounds(cells, realTokens, o));
+            }
+        }
+    }
+
+    /**
+     * LangChain4j embeds a list one text per ONNX Runtime call, on as many threads as there are
+     * cores: given the same texts as the largest batch.
+     */
+    private static Cell langChain4jCell(String name, EmbeddingModel reference, List<String> chunks, int[] realTokens) {
+        List<TextSegment> segments = chunks.stream().map(TextSegment::from).toList();
+        int[] computed = realTokens;
+        String label = "LangChain4j `embedAll` of " + LARGEST;
+        if (name.startsWith("all-MiniLM-L6-v2")) {
+            computed = Arrays.stream(realTokens)
+                    .map(t -> Math.min(t, LANGCHAIN4J_MINILM_TRUNCATION))
+                    .toArray();
+            label += " (its tokenizer stops at " + LANGCHAIN4J_MINILM_TRUNCATION + " tokens)";
+        }
+        return new Cell(label, LARGEST, (from, to) -> reference.embedAll(segments.subList(from, to)), computed);
+    }
+
+    /**
+     * Each round measures every cell once, one after the other, so a cell is compared with one
+     * text per call measured moments before it: on a shared machine the rate drifts between
+     * minutes more than between cells. Returns, per round and cell, {@link #measure}'s rates.
+     */
+    private static double[][][] measureRounds(List<Cell> cells, int[] realTokens, Options o) {
+        double[][][] r = new double[o.rounds()][cells.size()][];
+        for (int round = 0; round < o.rounds(); round++) {
+            for (int c = 0; c < cells.size(); c++) {
+                r[round][c] =
+                        measure(cells.get(c).calls(), realTokens, cells.get(c).texts(), o.seconds());
+            }
+        }
+        return r;
+    }
+
+    private static void printRows(String name, int tokens, List<Cell> cells, double[][][] r) {
+        for (int c = 0; c < cells.size(); c++) {
+            final int at = c;
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | %d | %s | %,.1f | %,.0f | %.2fx | %,.0f | %.2fx |%n",
+                    name,
+                    tokens,
+                    cells.get(c).label(),
+                    median(r, round -> round[at][0]),
+                    median(r, round -> round[at][1]),
+                    median(r, round -> round[at][1] / round[0][1]),
+                    median(r, round -> round[at][2]),
+                    median(r, round -> round[at][2] / round[0][2]));
+        }
     }
 
     /** Embeds each of {@code texts} in its own call, all at once on {@code threads}. */

@@ -52,21 +52,7 @@ public final class PipelineBenchmark {
         String schema = "bench_" + Long.toString(System.nanoTime(), 36);
         new Migrations(url, schema, "bench").migrate();
         String prefix = "pipe" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Map<String, String> values = new HashMap<>();
-        // Settings to compare (RAGLINE_EMBEDDING_MAX_REQUESTS=500, ...) come from the environment.
-        System.getenv().forEach((k, v) -> {
-            if (k.startsWith("RAGLINE_")) {
-                values.put(k, v);
-            }
-        });
-        values.put("DATABASE_URL", rawUrl);
-        values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
-        values.put("RAGLINE_DB_SCHEMA", schema);
-        values.put("RAGLINE_TOPIC_PREFIX", prefix);
-        values.put("RAGLINE_ADMIN_PORT", "0");
-        values.put("RAGLINE_HTTP_PORT", "0");
-        values.put("RAGLINE_SEARCH_PORT", "0");
-        Env env = new Env(values);
+        Env env = env(rawUrl, schema, prefix);
         var dispatcher = EventDispatcher.wiring(env);
         var ingest = IngestWorker.wiring(env, 0);
         var embedding = EmbeddingWorker.wiring(env, "RAGLINE_SEARCH_PORT", 0);
@@ -82,90 +68,145 @@ public final class PipelineBenchmark {
             embedding.accept(runtime);
             publish(producer, prefix, "warm-up", "Warming up the model and the topics.");
             awaitEmbedded(c, schema, "warm-up");
-
-            long[] latencies = new long[singles];
-            for (int i = 0; i < singles; i++) {
-                String id = "single-" + i;
-                long start = System.nanoTime();
-                publish(producer, prefix, id, sentences.get(i % sentences.size()));
-                producer.flush();
-                awaitEmbedded(c, schema, id);
-                latencies[i] = System.nanoTime() - start;
-            }
-            Arrays.sort(latencies);
-            System.out.printf(
-                    Locale.ROOT,
-                    "| publish -> searchable, one-chunk documents, one at a time | %d documents | p50 %.1f ms | p99 %.1f"
-                            + " ms |%n",
-                    singles,
-                    latencies[singles / 2] / 1e6,
-                    latencies[Math.min(singles - 1, (int) Math.ceil(singles * 0.99) - 1)] / 1e6);
-
-            long start = System.nanoTime();
-            int documents = 0;
-            for (int copy = 0; copy < copies; copy++) {
-                for (Corpus doc : corpus) {
-                    publish(producer, prefix, "copy" + copy + "/" + doc.name, doc.text);
-                    documents++;
-                }
-            }
-            producer.flush();
-            long expected = documents + singles + 1;
-            while (count(c, "select count(*) from " + schema + ".documents where status = 'embedded'") < expected) {
-                Thread.sleep(50);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            long chunks = count(
-                    c,
-                    "select count(*) from " + schema + ".chunks where document_id in (select id from " + schema
-                            + ".documents where external_id like 'copy%')");
-            long tokens = count(
-                    c,
-                    "select sum(token_count) from " + schema + ".chunks where document_id in (select" + " id from "
-                            + schema + ".documents where external_id like 'copy%')");
-            System.out.printf(
-                    Locale.ROOT,
-                    "| pipeline, real documents | %d documents, %,d chunks, %,d tokens | %.1f s | %.1f documents/s, %.1f"
-                            + " chunks/s, %,.0f tokens/s |%n",
-                    documents,
-                    chunks,
-                    tokens,
-                    seconds,
-                    documents / seconds,
-                    chunks / seconds,
-                    tokens / seconds);
-            List<String> texts = new ArrayList<>();
-            try (ResultSet rs = c.createStatement()
-                    .executeQuery("select content from " + schema + ".chunks where document_id in (select id from "
-                            + schema + ".documents where external_id like 'copy0/%') order by id")) {
-                while (rs.next()) {
-                    texts.add(rs.getString(1));
-                }
-            }
-            long copyTokens = count(
-                    c,
-                    "select sum(token_count) from " + schema + ".chunks where document_id in" + " (select id from "
-                            + schema + ".documents where external_id like 'copy0/%')");
-            runtime.close(); // frees the cores for the model alone
-            try (OnnxEmbeddingModel model =
-                    OnnxEmbeddingModel.load(ModelCatalog.get(ModelCatalog.DEFAULT_MODEL), OnnxOptions.defaults())) {
-                model.embed(texts.subList(0, Math.min(64, texts.size()))); // warm-up
-                long t = System.nanoTime();
-                model.embed(texts);
-                double s = (System.nanoTime() - t) / 1e9;
-                System.out.printf(
-                        Locale.ROOT,
-                        "| the model alone, same chunks (one copy), batch %d | %,d chunks, %,d tokens | %.1f s | %,.0f"
-                                + " tokens/s; the pipeline reached %.0f %% of it |%n",
-                        OnnxOptions.DEFAULT_MAX_BATCH_SIZE,
-                        texts.size(),
-                        copyTokens,
-                        s,
-                        copyTokens / s,
-                        100.0 * (tokens / seconds) / (copyTokens / s));
-            }
+            measureLatency(producer, c, prefix, schema, sentences, singles);
+            double tokensPerSecond = measureThroughput(producer, c, prefix, schema, corpus, copies, singles);
+            measureModelAlone(runtime, c, schema, tokensPerSecond);
         } finally {
             BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
+        }
+    }
+
+    /** The benchmark's own schema, topics and ports over the {@code RAGLINE_*} settings to compare. */
+    private static Env env(String rawUrl, String schema, String prefix) {
+        Map<String, String> values = new HashMap<>();
+        // Settings to compare (RAGLINE_EMBEDDING_MAX_REQUESTS=500, ...) come from the environment.
+        System.getenv().forEach((k, v) -> {
+            if (k.startsWith("RAGLINE_")) {
+                values.put(k, v);
+            }
+        });
+        values.put("DATABASE_URL", rawUrl);
+        values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
+        values.put("RAGLINE_DB_SCHEMA", schema);
+        values.put("RAGLINE_TOPIC_PREFIX", prefix);
+        values.put("RAGLINE_ADMIN_PORT", "0");
+        values.put("RAGLINE_HTTP_PORT", "0");
+        values.put("RAGLINE_SEARCH_PORT", "0");
+        return new Env(values);
+    }
+
+    /** Publish-to-searchable latency of {@code singles} one-chunk documents, each awaited. */
+    private static void measureLatency(
+            KafkaProducer<String, String> producer,
+            Connection c,
+            String prefix,
+            String schema,
+            List<String> sentences,
+            int singles)
+            throws Exception {
+        long[] latencies = new long[singles];
+        for (int i = 0; i < singles; i++) {
+            String id = "single-" + i;
+            long start = System.nanoTime();
+            publish(producer, prefix, id, sentences.get(i % sentences.size()));
+            producer.flush();
+            awaitEmbedded(c, schema, id);
+            latencies[i] = System.nanoTime() - start;
+        }
+        Arrays.sort(latencies);
+        System.out.printf(
+                Locale.ROOT,
+                "| publish -> searchable, one-chunk documents, one at a time | %d documents | p50 %.1f ms | p99 %.1f"
+                        + " ms |%n",
+                singles,
+                latencies[singles / 2] / 1e6,
+                latencies[Math.min(singles - 1, (int) Math.ceil(singles * 0.99) - 1)] / 1e6);
+    }
+
+    /**
+     * Sustained rates on {@code copies} copies of the corpus, published at once; returns the
+     * pipeline's tokens per second. The {@code singles} and the warm-up are already embedded.
+     */
+    private static double measureThroughput(
+            KafkaProducer<String, String> producer,
+            Connection c,
+            String prefix,
+            String schema,
+            List<Corpus> corpus,
+            int copies,
+            int singles)
+            throws Exception {
+        long start = System.nanoTime();
+        int documents = 0;
+        for (int copy = 0; copy < copies; copy++) {
+            for (Corpus doc : corpus) {
+                publish(producer, prefix, "copy" + copy + "/" + doc.name, doc.text);
+                documents++;
+            }
+        }
+        producer.flush();
+        long expected = documents + singles + 1;
+        while (count(c, "select count(*) from " + schema + ".documents where status = 'embedded'") < expected) {
+            Thread.sleep(50);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long chunks = count(
+                c,
+                "select count(*) from " + schema + ".chunks where document_id in (select id from " + schema
+                        + ".documents where external_id like 'copy%')");
+        long tokens = count(
+                c,
+                "select sum(token_count) from " + schema + ".chunks where document_id in (select" + " id from " + schema
+                        + ".documents where external_id like 'copy%')");
+        System.out.printf(
+                Locale.ROOT,
+                "| pipeline, real documents | %d documents, %,d chunks, %,d tokens | %.1f s | %.1f documents/s, %.1f"
+                        + " chunks/s, %,.0f tokens/s |%n",
+                documents,
+                chunks,
+                tokens,
+                seconds,
+                documents / seconds,
+                chunks / seconds,
+                tokens / seconds);
+        return tokens / seconds;
+    }
+
+    /**
+     * The chunks of one copy embedded by the model alone, after the workers stopped, and the
+     * pipeline's share of that rate.
+     */
+    private static void measureModelAlone(
+            WorkerRuntime runtime, Connection c, String schema, double pipelineTokensPerSecond) throws Exception {
+        List<String> texts = new ArrayList<>();
+        try (ResultSet rs = c.createStatement()
+                .executeQuery("select content from " + schema + ".chunks where document_id in (select id from " + schema
+                        + ".documents where external_id like 'copy0/%') order by id")) {
+            while (rs.next()) {
+                texts.add(rs.getString(1));
+            }
+        }
+        long copyTokens = count(
+                c,
+                "select sum(token_count) from " + schema + ".chunks where document_id in" + " (select id from " + schema
+                        + ".documents where external_id like 'copy0/%')");
+        runtime.close(); // frees the cores for the model alone
+        try (OnnxEmbeddingModel model =
+                OnnxEmbeddingModel.load(ModelCatalog.get(ModelCatalog.DEFAULT_MODEL), OnnxOptions.defaults())) {
+            model.embed(texts.subList(0, Math.min(64, texts.size()))); // warm-up
+            long t = System.nanoTime();
+            model.embed(texts);
+            double s = (System.nanoTime() - t) / 1e9;
+            System.out.printf(
+                    Locale.ROOT,
+                    "| the model alone, same chunks (one copy), batch %d | %,d chunks, %,d tokens | %.1f s | %,.0f"
+                            + " tokens/s; the pipeline reached %.0f %% of it |%n",
+                    OnnxOptions.DEFAULT_MAX_BATCH_SIZE,
+                    texts.size(),
+                    copyTokens,
+                    s,
+                    copyTokens / s,
+                    100.0 * pipelineTokensPerSecond / (copyTokens / s));
         }
     }
 

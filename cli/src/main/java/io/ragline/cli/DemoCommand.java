@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -82,13 +83,8 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("ragline demo: " + e.getMessage());
             return 1;
         }
-        byte[] key = new byte[24];
-        new SecureRandom().nextBytes(key);
-        String webhookSecret = "whsec_" + Base64.getEncoder().encodeToString(key);
-        Map<String, String> values = new HashMap<>(Env.load().all());
-        values.putIfAbsent("RAGLINE_WEBHOOK_DEMO_SCHEME", "standard");
-        values.putIfAbsent("RAGLINE_WEBHOOK_DEMO_SECRET", webhookSecret);
-        Env env = new Env(values);
+        String webhookSecret = newWebhookSecret();
+        Env env = demoEnv(webhookSecret);
         var wiring = WorkerCommands.all(env);
         OperatorDatabase db = OperatorDatabase.read(env);
         EmbeddingSettings embedding = EmbeddingSettings.from(env);
@@ -104,46 +100,11 @@ final class DemoCommand implements Callable<Integer> {
                 "== 2. workers (ingest-worker, embedding-worker, event-dispatcher, training-worker in this JVM)");
         WorkerRuntime runtime =
                 WorkerRuntime.start("demo", WorkerCommands.ALL_ADMIN_PORT, env).closeOnSignal();
-        Duration timeout = Duration.ofSeconds(timeoutSeconds);
-        int[] published = {0};
         try {
             int code = DemoSteps.run(
                     runtime::isClosed,
                     runtime::exitCode,
-                    List.of(
-                            new DemoSteps.Step(null, () -> {
-                                createCollection(runtime);
-                                createRoutingRule(runtime);
-                                wiring.accept(runtime);
-                                runtime.markStarted();
-                                return true;
-                            }),
-                            new DemoSteps.Step(
-                                    "== 3. publishing real documents to collection '" + COLLECTION + "'", () -> {
-                                        published[0] = new PublishCommand().publish(env, List.of(corpus()), COLLECTION);
-                                        return published[0] >= 0;
-                                    }),
-                            new DemoSteps.Step(
-                                    "== 4. waiting until every document is embedded",
-                                    () -> awaitEmbedded(runtime, published[0], timeout)),
-                            new DemoSteps.Step(
-                                    "== 5. a signed webhook (Standard Webhooks) into claude_events, routed to a document",
-                                    () -> {
-                                        webhook(
-                                                runtime,
-                                                webhookPort,
-                                                env.raw("RAGLINE_WEBHOOK_DEMO_SECRET")
-                                                        .orElse(webhookSecret));
-                                        return true;
-                                    }),
-                            new DemoSteps.Step("== 6. searches", () -> {
-                                search(runtime, embedding);
-                                return true;
-                            }),
-                            new DemoSteps.Step("\n== 7. status", () -> {
-                                status(runtime);
-                                return true;
-                            })));
+                    steps(runtime, wiring, env, embedding, webhookPort, webhookSecret));
             if (code != 0 || runtime.isClosed() || exit) {
                 return code;
             }
@@ -156,6 +117,64 @@ final class DemoCommand implements Callable<Integer> {
             runtime.close();
             System.out.println("demo stopped");
         }
+    }
+
+    /** A fresh Standard Webhooks secret for the demo source, used unless one is configured. */
+    private static String newWebhookSecret() {
+        byte[] key = new byte[24];
+        new SecureRandom().nextBytes(key);
+        return "whsec_" + Base64.getEncoder().encodeToString(key);
+    }
+
+    /** The environment, plus the demo webhook source where it is not configured. */
+    private static Env demoEnv(String webhookSecret) {
+        Map<String, String> values = new HashMap<>(Env.load().all());
+        values.putIfAbsent("RAGLINE_WEBHOOK_DEMO_SCHEME", "standard");
+        values.putIfAbsent("RAGLINE_WEBHOOK_DEMO_SECRET", webhookSecret);
+        return new Env(values);
+    }
+
+    /** Steps 2 (wiring) to 7 of the showcase, each stopping the run when it fails. */
+    private List<DemoSteps.Step> steps(
+            WorkerRuntime runtime,
+            Consumer<WorkerRuntime> wiring,
+            Env env,
+            EmbeddingSettings embedding,
+            int webhookPort,
+            String webhookSecret) {
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        int[] published = {0};
+        return List.of(
+                new DemoSteps.Step(null, () -> {
+                    createCollection(runtime);
+                    createRoutingRule(runtime);
+                    wiring.accept(runtime);
+                    runtime.markStarted();
+                    return true;
+                }),
+                new DemoSteps.Step("== 3. publishing real documents to collection '" + COLLECTION + "'", () -> {
+                    published[0] = new PublishCommand().publish(env, List.of(corpus()), COLLECTION);
+                    return published[0] >= 0;
+                }),
+                new DemoSteps.Step(
+                        "== 4. waiting until every document is embedded",
+                        () -> awaitEmbedded(runtime, published[0], timeout)),
+                new DemoSteps.Step(
+                        "== 5. a signed webhook (Standard Webhooks) into claude_events, routed to a document", () -> {
+                            webhook(
+                                    runtime,
+                                    webhookPort,
+                                    env.raw("RAGLINE_WEBHOOK_DEMO_SECRET").orElse(webhookSecret));
+                            return true;
+                        }),
+                new DemoSteps.Step("== 6. searches", () -> {
+                    search(runtime, embedding);
+                    return true;
+                }),
+                new DemoSteps.Step("\n== 7. status", () -> {
+                    status(runtime);
+                    return true;
+                }));
     }
 
     private static void search(WorkerRuntime runtime, EmbeddingSettings embedding) throws Exception {

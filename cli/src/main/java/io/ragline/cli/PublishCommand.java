@@ -79,6 +79,35 @@ final class PublishCommand implements Callable<Integer> {
         String bootstrap = env.required(CoreSettings.KAFKA_BOOTSTRAP_SERVERS, "host:9092");
         String prefix = env.string(CoreSettings.TOPIC_PREFIX, "");
         KafkaSettings kafka = KafkaSettings.from(env);
+        Map<Path, String> files = files(env, roots);
+        if (!OperatorDatabase.valid(env, "publish") || !sendable(env, files)) {
+            return -2;
+        }
+        String topic = prefix + IngestWorker.DOCUMENTS;
+        ProgressBar progress = new ProgressBar("publishing", files.size());
+        Sending sending = new Sending();
+        KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap, kafka, "ragline-publish");
+        try {
+            send(producer, topic, files, progress, sending);
+        } finally {
+            // After a failure the records still buffered would only wait for their delivery timeout.
+            producer.close(sending.failure.get() == null ? Duration.ofSeconds(30) : Duration.ZERO);
+        }
+        progress.done();
+        Failure failed = sending.failure.get();
+        if (failed != null) {
+            System.err.println("ragline publish: Kafka (" + bootstrap + ") did not take " + failed.where() + ": "
+                    + failed.cause().getMessage() + "; " + sending.sent.get() + " of " + countHint(files)
+                    + " acknowledged before it, nothing after it was sent");
+            return -1;
+        }
+        System.out.println("published " + sending.sent.get() + " documents to " + topic
+                + (sending.skipped > 0 ? " (" + sending.skipped + " binary or empty files skipped)" : ""));
+        return (int) sending.sent.get();
+    }
+
+    /** Every file to publish, with its document id; a path that does not exist is a problem in {@code env}. */
+    private static Map<Path, String> files(Env env, List<Path> roots) throws IOException {
         Map<Path, String> files = new LinkedHashMap<>(); // file -> document id
         for (Path p : roots) {
             if (!Files.exists(p)) {
@@ -96,9 +125,14 @@ final class PublishCommand implements Callable<Integer> {
                 files.put(p, p.toString());
             }
         }
-        if (!OperatorDatabase.valid(env, "publish")) {
-            return -2;
-        }
+        return files;
+    }
+
+    /**
+     * Whether every JSONL line is a good document and every collection named exists (when the
+     * database can be asked); prints why not.
+     */
+    private boolean sendable(Env env, Map<Path, String> files) {
         Set<String> collections = new TreeSet<>();
         List<String> problems = validate(files, collections);
         if (!problems.isEmpty()) {
@@ -107,7 +141,7 @@ final class PublishCommand implements Callable<Integer> {
                 System.err.println("ragline publish: and " + (problems.size() - MAX_PROBLEMS) + " more bad lines");
             }
             System.err.println("ragline publish: nothing was sent");
-            return -2;
+            return false;
         }
         List<String> known = new ArrayList<>();
         List<String> missing = collections.isEmpty() ? List.of() : missingCollections(env, collections, known);
@@ -115,69 +149,64 @@ final class PublishCommand implements Callable<Integer> {
             System.err.println("ragline publish: no collection named " + String.join(", ", missing)
                     + " (known: " + (known.isEmpty() ? "none" : String.join(", ", known))
                     + "); create it with `ragline collections create NAME`; nothing was sent");
-            return -2;
+            return false;
         }
-        String topic = prefix + IngestWorker.DOCUMENTS;
-        ProgressBar progress = new ProgressBar("publishing", files.size());
-        AtomicLong sent = new AtomicLong();
-        AtomicReference<Failure> failure = new AtomicReference<>();
-        int skipped = 0;
-        KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap, kafka, "ragline-publish");
-        try {
-            files:
-            for (Map.Entry<Path, String> entry : files.entrySet()) {
-                Path file = entry.getKey();
-                List<Doc> docs = isJsonl(file) ? jsonl(file, new ArrayList<>()) : text(file, entry.getValue());
-                if (docs.isEmpty()) {
-                    skipped++;
+        return true;
+    }
+
+    /** What {@link #send} has done so far; callbacks of the producer's thread update it too. */
+    private static final class Sending {
+        final AtomicLong sent = new AtomicLong();
+        final AtomicReference<Failure> failure = new AtomicReference<>();
+        int skipped;
+    }
+
+    /** Sends every document of {@code files}, stopping at the first send that fails; flushes. */
+    private void send(
+            KafkaProducer<byte[], byte[]> producer,
+            String topic,
+            Map<Path, String> files,
+            ProgressBar progress,
+            Sending sending)
+            throws IOException {
+        AtomicReference<Failure> failure = sending.failure;
+        files:
+        for (Map.Entry<Path, String> entry : files.entrySet()) {
+            Path file = entry.getKey();
+            List<Doc> docs = isJsonl(file) ? jsonl(file, new ArrayList<>()) : text(file, entry.getValue());
+            if (docs.isEmpty()) {
+                sending.skipped++;
+            }
+            for (Doc doc : docs) {
+                // A send that fails (Kafka down: after max.block.ms) reports through its
+                // callback, not by throwing; stop at the first one instead of blocking on each.
+                if (failure.get() != null) {
+                    break files;
                 }
-                for (Doc doc : docs) {
-                    // A send that fails (Kafka down: after max.block.ms) reports through its
-                    // callback, not by throwing; stop at the first one instead of blocking on each.
-                    if (failure.get() != null) {
-                        break files;
-                    }
-                    String key = doc.node().get("collection").asText() + "/"
-                            + doc.node().get("id").asText();
-                    try {
-                        producer.send(
-                                new ProducerRecord<>(
-                                        topic,
-                                        key.getBytes(StandardCharsets.UTF_8),
-                                        JSON.writeValueAsBytes(doc.node())),
-                                (meta, e) -> {
-                                    if (e != null) {
-                                        failure.compareAndSet(null, new Failure(doc.where(), e));
-                                    } else {
-                                        sent.incrementAndGet();
-                                    }
-                                });
-                    } catch (KafkaException e) {
-                        failure.compareAndSet(null, new Failure(doc.where(), e));
-                    }
-                }
-                if (failure.get() == null) {
-                    progress.step();
+                String key = doc.node().get("collection").asText() + "/"
+                        + doc.node().get("id").asText();
+                try {
+                    producer.send(
+                            new ProducerRecord<>(
+                                    topic, key.getBytes(StandardCharsets.UTF_8), JSON.writeValueAsBytes(doc.node())),
+                            (meta, e) -> {
+                                if (e != null) {
+                                    failure.compareAndSet(null, new Failure(doc.where(), e));
+                                } else {
+                                    sending.sent.incrementAndGet();
+                                }
+                            });
+                } catch (KafkaException e) {
+                    failure.compareAndSet(null, new Failure(doc.where(), e));
                 }
             }
             if (failure.get() == null) {
-                producer.flush();
+                progress.step();
             }
-        } finally {
-            // After a failure the records still buffered would only wait for their delivery timeout.
-            producer.close(failure.get() == null ? Duration.ofSeconds(30) : Duration.ZERO);
         }
-        progress.done();
-        Failure failed = failure.get();
-        if (failed != null) {
-            System.err.println("ragline publish: Kafka (" + bootstrap + ") did not take " + failed.where() + ": "
-                    + failed.cause().getMessage() + "; " + sent.get() + " of " + countHint(files)
-                    + " acknowledged before it, nothing after it was sent");
-            return -1;
+        if (failure.get() == null) {
+            producer.flush();
         }
-        System.out.println("published " + sent.get() + " documents to " + topic
-                + (skipped > 0 ? " (" + skipped + " binary or empty files skipped)" : ""));
-        return (int) sent.get();
     }
 
     private static String countHint(Map<Path, String> files) {

@@ -2,13 +2,16 @@ package io.ragline.core;
 
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
+import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
 import io.ragline.core.kafka.KafkaConnectivity;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -22,22 +25,29 @@ public final class StartupCheck {
     public static CoreSettings run(Env env, String processName, int defaultAdminPort) {
         CoreSettings settings = CoreSettings.from(env, defaultAdminPort);
         List<String> problems = new ArrayList<>(env.problems());
-        CompletableFuture<String> db = settings.database() == null
+        // Each endpoint whose own variable is good is tried even when another variable is bad,
+        // so that one report names every problem.
+        Env quiet = new Env(env.all()); // reads again what env read: its problems are env's own
+        Duration timeout = settings != null ? settings.startupTimeout() : timeout(quiet);
+        String schema = settings != null ? settings.schema() : CoreSettings.DEFAULT_SCHEMA;
+        Optional<DatabaseUrl> database = quiet.raw(CoreSettings.DATABASE_URL)
+                .flatMap(raw -> DatabaseUrl.parse(raw).url());
+        Optional<String> kafka = quiet.raw(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)
+                .filter(k -> problems.stream().noneMatch(p -> p.startsWith(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)));
+        CompletableFuture<String> db = database.isEmpty()
                 ? CompletableFuture.completedFuture(null)
-                : CompletableFuture.supplyAsync(() -> checkDatabase(settings, processName));
-        CompletableFuture<String> kafka = settings.kafkaBootstrapServers() == null
-                        || problems.stream().anyMatch(p -> p.startsWith(CoreSettings.KAFKA_BOOTSTRAP_SERVERS))
+                : CompletableFuture.supplyAsync(() -> checkDatabase(database.get(), schema, processName, timeout));
+        CompletableFuture<String> broker = kafka.isEmpty()
                 ? CompletableFuture.completedFuture(null)
-                : CompletableFuture.supplyAsync(
-                        () -> KafkaConnectivity.check(settings.kafkaBootstrapServers(), settings.startupTimeout())
-                                .map(why -> CoreSettings.KAFKA_BOOTSTRAP_SERVERS + "='"
-                                        + settings.kafkaBootstrapServers() + "': cannot reach Kafka: " + why)
-                                .orElse(null));
+                : CompletableFuture.supplyAsync(() -> KafkaConnectivity.check(kafka.get(), timeout)
+                        .map(why -> CoreSettings.KAFKA_BOOTSTRAP_SERVERS + "='" + kafka.get()
+                                + "': cannot reach Kafka: " + why)
+                        .orElse(null));
         if (db.join() != null) {
             problems.add(db.join());
         }
-        if (kafka.join() != null) {
-            problems.add(kafka.join());
+        if (broker.join() != null) {
+            problems.add(broker.join());
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -45,14 +55,19 @@ public final class StartupCheck {
         return settings;
     }
 
-    private static String checkDatabase(CoreSettings settings, String processName) {
-        try (Connection c =
-                Database.connect(settings.database(), settings.schema(), processName, settings.startupTimeout())) {
-            c.isValid((int) Math.max(1, settings.startupTimeout().toSeconds()));
+    /** {@code RAGLINE_STARTUP_TIMEOUT} when it is good, else its default. */
+    private static Duration timeout(Env quiet) {
+        Duration t = quiet.duration(CoreSettings.STARTUP_TIMEOUT, CoreSettings.DEFAULT_STARTUP_TIMEOUT);
+        return !t.isZero() && !t.isNegative() && quiet.problems().isEmpty() ? t : CoreSettings.DEFAULT_STARTUP_TIMEOUT;
+    }
+
+    private static String checkDatabase(DatabaseUrl url, String schema, String processName, Duration timeout) {
+        try (Connection c = Database.connect(url, schema, processName, timeout)) {
+            c.isValid((int) Math.max(1, timeout.toSeconds()));
             return null;
         } catch (SQLException e) {
             // The driver's messages name host, port, user and database, never the password.
-            return CoreSettings.DATABASE_URL + "='" + settings.database() + "': cannot connect: " + e.getMessage();
+            return CoreSettings.DATABASE_URL + "='" + url + "': cannot connect: " + e.getMessage();
         }
     }
 }

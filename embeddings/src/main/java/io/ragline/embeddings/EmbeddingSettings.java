@@ -1,12 +1,13 @@
 package io.ragline.embeddings;
 
+import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
+import io.ragline.core.config.Problems;
 import io.ragline.core.config.Secret;
 import io.ragline.embeddings.openai.OpenAiSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Which embedding provider and model a worker uses, read from {@code RAGLINE_*} variables.
@@ -30,22 +31,35 @@ public record EmbeddingSettings(
         OpenAiSettings openai) {
 
     public static final String PROVIDER = "RAGLINE_EMBEDDING_PROVIDER";
+    public static final Provider DEFAULT_PROVIDER = Provider.ONNX;
+    /** Defaults: {@link ModelCatalog#DEFAULT_MODEL} for onnx, {@link #DEFAULT_PGML_MODEL} for pgml. */
     public static final String MODEL = "RAGLINE_EMBEDDING_MODEL";
+
+    public static final String DEFAULT_PGML_MODEL = "intfloat/e5-small-v2";
+    /** Fixed by the model for onnx; defaults {@link #DEFAULT_PGML_DIMENSIONS}, {@link OpenAiSettings#DEFAULT_DIMENSIONS}. */
     public static final String DIMENSIONS = "RAGLINE_EMBEDDING_DIMENSIONS";
+
+    public static final int DEFAULT_PGML_DIMENSIONS = 384;
+    public static final int MAX_DIMENSIONS = 16_000;
+    /** Fixed by the model for onnx; defaults {@link #DEFAULT_PGML_MAX_TOKENS}, {@link OpenAiSettings#DEFAULT_MAX_TOKENS}. */
     public static final String MAX_TOKENS = "RAGLINE_EMBEDDING_MAX_TOKENS";
+
+    public static final int DEFAULT_PGML_MAX_TOKENS = 512;
     public static final String BATCH_SIZE = "RAGLINE_EMBEDDING_BATCH_SIZE";
+    public static final int DEFAULT_BATCH_SIZE = 64;
     public static final String ONNX_THREADS = "RAGLINE_ONNX_THREADS";
+    public static final int DEFAULT_ONNX_THREADS = Runtime.getRuntime().availableProcessors();
+    /** Required with the openai provider. */
     public static final String OPENAI_BASE_URL = "RAGLINE_OPENAI_BASE_URL";
+    /** Empty by default (servers that want none). */
     public static final String OPENAI_API_KEY = "RAGLINE_OPENAI_API_KEY";
+
     public static final String OPENAI_MODEL = "RAGLINE_OPENAI_MODEL";
     public static final String OPENAI_RATE_LIMIT = "RAGLINE_OPENAI_RATE_LIMIT";
     public static final String OPENAI_MAX_ATTEMPTS = "RAGLINE_OPENAI_MAX_ATTEMPTS";
     public static final String OPENAI_TIMEOUT = "RAGLINE_OPENAI_TIMEOUT";
 
-    public static final int DEFAULT_BATCH_SIZE = 64;
-    public static final String DEFAULT_PGML_MODEL = "intfloat/e5-small-v2";
-    public static final int DEFAULT_PGML_DIMENSIONS = 384;
-    public static final int DEFAULT_PGML_MAX_TOKENS = 512;
+    public static final String OPENAI_BASE_URL_HINT = "e.g. https://api.openai.com or http://localhost:11434 (Ollama)";
 
     /** Where vectors are computed. */
     public enum Provider {
@@ -57,73 +71,108 @@ public record EmbeddingSettings(
         PGML
     }
 
+    /** Every rule of every field; each problem names its variable. */
     public EmbeddingSettings {
-        Objects.requireNonNull(provider, "provider");
-        Objects.requireNonNull(model, "model");
-        if (provider == Provider.OPENAI) {
-            Objects.requireNonNull(openai, "openai settings");
+        Problems p = new Problems();
+        p.present(PROVIDER, provider);
+        if (p.present(MODEL, model, "") && provider == Provider.ONNX) {
+            onnxModelRules(p, model, dimensions, maxTokens);
         }
+        sizeRules(p, dimensions, maxTokens, batchSize);
+        p.between(ONNX_THREADS, onnxThreads, 1, 256);
+        if (provider == Provider.OPENAI) {
+            p.present(OPENAI_BASE_URL, openai, OPENAI_BASE_URL_HINT);
+        }
+        p.throwIfAny();
+    }
+
+    /** The ranges of the sizes every provider has; {@link OpenAiSettings} keeps them too. */
+    public static void sizeRules(Problems p, int dimensions, int maxTokens, int batchSize) {
+        p.between(DIMENSIONS, dimensions, 1, MAX_DIMENSIONS);
+        p.between(MAX_TOKENS, maxTokens, 3, 1_000_000);
+        p.between(BATCH_SIZE, batchSize, 1, 4096);
+    }
+
+    /** An onnx model is one of the catalog, whose dimensions and window are fixed. */
+    private static void onnxModelRules(Problems p, String model, int dimensions, int maxTokens) {
+        if (!ModelCatalog.names().contains(model)) {
+            p.check(
+                    false,
+                    Problems.quoted(MODEL, model) + " is not a known model; known: "
+                            + String.join(", ", ModelCatalog.names()));
+            return;
+        }
+        EmbeddingModelSpec spec = ModelCatalog.get(model);
+        p.check(dimensions == spec.dimensions(), fixedByModel(DIMENSIONS, dimensions, spec.dimensions(), model));
+        p.check(maxTokens == spec.maxTokens(), fixedByModel(MAX_TOKENS, maxTokens, spec.maxTokens(), model));
+    }
+
+    private static String fixedByModel(String variable, int value, int fixed, String model) {
+        return Problems.quoted(variable, value) + " does not match model " + model + " (" + fixed
+                + "); leave it unset for onnx";
     }
 
     /**
      * Reads every embedding variable; problems are recorded in {@code env} (call {@link
-     * Env#validate()} after reading all settings), never thrown, so all are reported at once.
+     * Env#validate()} after reading all settings), never thrown, so all are reported at once; the
+     * defaults stand in for a bad value.
      */
     public static EmbeddingSettings from(Env env) {
-        Provider provider = env.choice(PROVIDER, Provider.ONNX, Provider.class);
-        int batchSize = env.integer(BATCH_SIZE, DEFAULT_BATCH_SIZE, 1, 4096);
-        int cores = Runtime.getRuntime().availableProcessors();
-        int threads = env.integer(ONNX_THREADS, cores, 1, 256);
-        return switch (provider) {
-            case ONNX -> onnx(env, batchSize, threads);
-            case PGML ->
-                new EmbeddingSettings(
-                        provider,
-                        env.string(MODEL, DEFAULT_PGML_MODEL),
-                        env.integer(DIMENSIONS, DEFAULT_PGML_DIMENSIONS, 1, 16_000),
-                        env.integer(MAX_TOKENS, DEFAULT_PGML_MAX_TOKENS, 3, 1_000_000),
-                        batchSize,
-                        threads,
-                        null);
-            case OPENAI -> openai(env, batchSize, threads);
-        };
+        Provider provider = env.choice(PROVIDER, DEFAULT_PROVIDER, Provider.class);
+        int batchSize = env.integer(BATCH_SIZE, DEFAULT_BATCH_SIZE);
+        int threads = env.integer(ONNX_THREADS, DEFAULT_ONNX_THREADS);
+        return env.build(
+                () -> switch (provider) {
+                    case ONNX -> onnx(env, batchSize, threads);
+                    case PGML ->
+                        new EmbeddingSettings(
+                                provider,
+                                env.string(MODEL, DEFAULT_PGML_MODEL),
+                                env.integer(DIMENSIONS, DEFAULT_PGML_DIMENSIONS),
+                                env.integer(MAX_TOKENS, DEFAULT_PGML_MAX_TOKENS),
+                                batchSize,
+                                threads,
+                                null);
+                    case OPENAI -> openai(env, batchSize, threads);
+                },
+                EmbeddingSettings::defaults);
+    }
+
+    /** The offline default: {@link ModelCatalog#DEFAULT_MODEL} with ONNX Runtime. */
+    public static EmbeddingSettings defaults() {
+        EmbeddingModelSpec spec = ModelCatalog.defaultModel();
+        return new EmbeddingSettings(
+                DEFAULT_PROVIDER,
+                spec.name(),
+                spec.dimensions(),
+                spec.maxTokens(),
+                DEFAULT_BATCH_SIZE,
+                DEFAULT_ONNX_THREADS,
+                null);
     }
 
     private static EmbeddingSettings onnx(Env env, int batchSize, int threads) {
         String name = env.string(MODEL, ModelCatalog.DEFAULT_MODEL);
-        EmbeddingModelSpec spec;
-        try {
-            spec = ModelCatalog.get(name);
-        } catch (IllegalArgumentException e) {
-            env.problem(
-                    MODEL + "='" + name + "' is not a known model; known: " + String.join(", ", ModelCatalog.names()));
-            spec = ModelCatalog.defaultModel();
-        }
-        fixedByModel(env, DIMENSIONS, spec.dimensions(), spec);
-        fixedByModel(env, MAX_TOKENS, spec.maxTokens(), spec);
+        EmbeddingModelSpec spec =
+                ModelCatalog.names().contains(name) ? ModelCatalog.get(name) : ModelCatalog.defaultModel();
         return new EmbeddingSettings(
-                Provider.ONNX, spec.name(), spec.dimensions(), spec.maxTokens(), batchSize, threads, null);
-    }
-
-    private static void fixedByModel(Env env, String name, int value, EmbeddingModelSpec spec) {
-        env.raw(name)
-                .filter(v -> !v.equals(String.valueOf(value)))
-                .ifPresent(v -> env.problem(name + "='" + v + "' does not match model " + spec.name() + " (" + value
-                        + "); leave it unset for onnx"));
+                Provider.ONNX,
+                name,
+                env.integer(DIMENSIONS, spec.dimensions()),
+                env.integer(MAX_TOKENS, spec.maxTokens()),
+                batchSize,
+                threads,
+                null);
     }
 
     private static EmbeddingSettings openai(Env env, int batchSize, int threads) {
-        URI base = URI.create("http://localhost");
-        String raw = env.required(OPENAI_BASE_URL, "e.g. https://api.openai.com or http://localhost:11434 (Ollama)");
+        URI base = null;
+        String raw = env.required(OPENAI_BASE_URL, OPENAI_BASE_URL_HINT);
         if (raw != null) {
             try {
                 base = new URI(raw);
-                if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme()) || base.getHost() == null) {
-                    env.problem(OPENAI_BASE_URL + "='" + raw + "' must be an http or https URL");
-                    base = URI.create("http://localhost");
-                }
             } catch (URISyntaxException e) {
-                env.problem(OPENAI_BASE_URL + "='" + raw + "' is not a URL");
+                env.problem(Problems.quoted(OPENAI_BASE_URL, DatabaseUrl.mask(raw)) + " is not a URL");
             }
         }
         double rps = OpenAiSettings.DEFAULT_REQUESTS_PER_SECOND;
@@ -132,30 +181,25 @@ public record EmbeddingSettings(
             try {
                 rps = Double.parseDouble(rawRps);
             } catch (NumberFormatException e) {
-                rps = -1;
-            }
-            if (!(rps > 0) || Double.isInfinite(rps)) {
-                env.problem(OPENAI_RATE_LIMIT + "='" + rawRps + "' must be a positive number of requests per second");
-                rps = OpenAiSettings.DEFAULT_REQUESTS_PER_SECOND;
+                env.problem(Problems.quoted(OPENAI_RATE_LIMIT, rawRps) + " " + OpenAiSettings.RATE_LIMIT_RULE);
             }
         }
         String model = env.string(OPENAI_MODEL, OpenAiSettings.DEFAULT_MODEL);
-        int dimensions = env.integer(DIMENSIONS, OpenAiSettings.DEFAULT_DIMENSIONS, 1, 16_000);
-        int maxTokens = env.integer(MAX_TOKENS, OpenAiSettings.DEFAULT_MAX_TOKENS, 3, 1_000_000);
+        int dimensions = env.integer(DIMENSIONS, OpenAiSettings.DEFAULT_DIMENSIONS);
+        int maxTokens = env.integer(MAX_TOKENS, OpenAiSettings.DEFAULT_MAX_TOKENS);
+        Secret key = Secret.of(env.string(OPENAI_API_KEY, ""));
+        int maxAttempts = env.integer(OPENAI_MAX_ATTEMPTS, OpenAiSettings.DEFAULT_MAX_ATTEMPTS);
         Duration timeout = env.duration(OPENAI_TIMEOUT, OpenAiSettings.DEFAULT_REQUEST_TIMEOUT);
-        if (timeout.isZero()) {
-            env.problem(OPENAI_TIMEOUT + " must be longer than 0");
-            timeout = OpenAiSettings.DEFAULT_REQUEST_TIMEOUT;
-        }
+        // Refused values throw here and end in from()'s Env.build, like this record's own.
         OpenAiSettings openai = new OpenAiSettings(
                 base,
-                Secret.of(env.string(OPENAI_API_KEY, "")),
+                key,
                 model,
                 dimensions,
                 maxTokens,
                 batchSize,
                 rps,
-                env.integer(OPENAI_MAX_ATTEMPTS, OpenAiSettings.DEFAULT_MAX_ATTEMPTS, 1, 100),
+                maxAttempts,
                 OpenAiSettings.DEFAULT_INITIAL_BACKOFF,
                 OpenAiSettings.DEFAULT_MAX_BACKOFF,
                 timeout);

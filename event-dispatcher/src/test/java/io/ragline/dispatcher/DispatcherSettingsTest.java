@@ -1,11 +1,17 @@
 package io.ragline.dispatcher;
 
+import static io.ragline.testkit.ReadmeConfiguration.code;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.Env;
+import io.ragline.core.config.Problems;
 import io.ragline.dispatcher.outbox.Lease;
+import io.ragline.testkit.ReadmeConfiguration;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -60,5 +66,72 @@ class DispatcherSettingsTest {
         }
         assertThat(Lease.renewEvery(Duration.ofSeconds(2))).isEqualTo(Duration.ofMillis(250));
         assertThat(Lease.renewEvery(Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void theConstructorRefusesBadValuesNamingEachVariable() {
+        assertThatThrownBy(() -> new DispatcherSettings(
+                        DispatcherSettings.Mode.POLL,
+                        0,
+                        DispatcherSettings.DEFAULT_LOOKAHEAD,
+                        DispatcherSettings.DEFAULT_POLL_INTERVAL_POLL_MODE,
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(4),
+                        DispatcherSettings.DEFAULT_MAX_ATTEMPTS,
+                        Map.of("Bad Channel", "events")))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems())
+                        .containsExactly(
+                                "RAGLINE_OUTBOX_BATCH='0' must be between 1 and 50000",
+                                "RAGLINE_DISPATCHER_LEASE_TTL='1s' must be at least 2s (the leader acts on its lease"
+                                        + " for the TTL less a second, renewing it four times in that time)",
+                                "RAGLINE_OUTBOX_PUBLISH_TIMEOUT='4s' must be at least 5s",
+                                "RAGLINE_NOTIFY_BRIDGE='Bad Channel=events' must be channel=topic[,channel=topic]"
+                                        + " (channel: a lower-case identifier; topic: letters, digits, '.', '_', '-')",
+                                "RAGLINE_NOTIFY_BRIDGE needs RAGLINE_OUTBOX_MODE=listen: a poll-only dispatcher"
+                                        + " cannot LISTEN"));
+    }
+
+    @Test
+    void fromNamesEveryBadVariableAtOnceAndGivesTheDefaults() {
+        Env env = new Env(Map.of(
+                DispatcherSettings.MODE, "push",
+                DispatcherSettings.LOOKAHEAD, "0",
+                DispatcherSettings.POLL_INTERVAL, "0s",
+                DispatcherSettings.MAX_ATTEMPTS, "1001",
+                DispatcherSettings.NOTIFY_BRIDGE, "orders"));
+
+        DispatcherSettings settings = DispatcherSettings.from(env);
+
+        assertThat(env.problems())
+                .hasSize(5)
+                .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_OUTBOX_MODE='push' must be one of listen, poll"))
+                .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_OUTBOX_LOOKAHEAD='0' must be between"))
+                .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_OUTBOX_POLL_INTERVAL='0s' must be longer than 0"))
+                .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_OUTBOX_MAX_ATTEMPTS='1001' must be between"))
+                .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_NOTIFY_BRIDGE='orders' must be channel=topic"));
+        assertThat(settings).isEqualTo(DispatcherSettings.defaults());
+    }
+
+    @Test
+    void theDefaultsAreTheReadmes() {
+        ReadmeConfiguration readme = ReadmeConfiguration.read();
+
+        assertThat(readme.variables()).containsAll(ReadmeConfiguration.variablesOf(DispatcherSettings.class));
+        assertThat(readme.defaultOf(DispatcherSettings.MODE))
+                .isEqualTo(code(DispatcherSettings.DEFAULT_MODE.name().toLowerCase(Locale.ROOT)));
+        assertThat(readme.defaultOf(DispatcherSettings.POLL_INTERVAL))
+                .isEqualTo(code(Problems.text(DispatcherSettings.DEFAULT_POLL_INTERVAL)) + " ("
+                        + code(Problems.text(DispatcherSettings.DEFAULT_POLL_INTERVAL_POLL_MODE)) + " in poll mode)");
+        assertThat(readme.defaultOf(DispatcherSettings.BATCH)).isEqualTo(code(DispatcherSettings.DEFAULT_BATCH));
+        assertThat(readme.defaultOf(DispatcherSettings.LOOKAHEAD))
+                .isEqualTo(code(DispatcherSettings.DEFAULT_LOOKAHEAD));
+        assertThat(readme.defaultOf(DispatcherSettings.PUBLISH_TIMEOUT))
+                .isEqualTo(code(Problems.text(DispatcherSettings.DEFAULT_PUBLISH_TIMEOUT)));
+        assertThat(readme.defaultOf(DispatcherSettings.MAX_ATTEMPTS))
+                .isEqualTo(code(DispatcherSettings.DEFAULT_MAX_ATTEMPTS));
+        assertThat(readme.defaultOf(DispatcherSettings.LEASE_TTL))
+                .isEqualTo(code(Problems.text(DispatcherSettings.DEFAULT_LEASE_TTL)));
+        assertThat(readme.defaultOf(DispatcherSettings.NOTIFY_BRIDGE)).isEqualTo("empty");
     }
 }

@@ -1,9 +1,15 @@
 package io.ragline.training;
 
+import static io.ragline.testkit.ReadmeConfiguration.code;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.Env;
+import io.ragline.core.config.Problems;
+import io.ragline.testkit.ReadmeConfiguration;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -52,5 +58,59 @@ class TrainingSettingsTest {
                 .asString()
                 .contains(TrainingSettings.STALE_AFTER)
                 .contains("at least three");
+    }
+
+    @Test
+    void theConstructorRefusesBadValuesNamingEachVariable() {
+        assertThatThrownBy(() -> new TrainingSettings(
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(20),
+                        null,
+                        101,
+                        0,
+                        Duration.ofDays(30),
+                        "pg-ml",
+                        true,
+                        TrainingSettings.Scheduler.AUTO,
+                        Duration.ofMillis(500)))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems())
+                        .containsExactly(
+                                "RAGLINE_TRAINING_STALE_AFTER='20s' must be at least three"
+                                        + " RAGLINE_TRAINING_HEARTBEAT='10s', or a slow heartbeat looks like a dead"
+                                        + " worker",
+                                "RAGLINE_TRAINING_STALE_POLICY is not set",
+                                "RAGLINE_TRAINING_MAX_ATTEMPTS='101' must be between 1 and 100",
+                                "RAGLINE_TRAINING_CONCURRENCY='0' must be between 1 and 64",
+                                "RAGLINE_TRAINING_STATEMENT_TIMEOUT='720h' must be longer than 0 and at most 24 days",
+                                "RAGLINE_PGML_SCHEMA='pg-ml' must be a lower-case SQL identifier",
+                                "RAGLINE_TRAINING_SCHEDULE_INTERVAL='500ms' must be at least 1s"));
+    }
+
+    @Test
+    void theDefaultsAreTheReadmes() {
+        ReadmeConfiguration readme = ReadmeConfiguration.read();
+
+        assertThat(readme.variables()).containsAll(ReadmeConfiguration.variablesOf(TrainingSettings.class));
+        assertThat(TrainingSettings.from(new Env(Map.of()))).isEqualTo(TrainingSettings.defaults());
+        assertThat(readme.defaultOf(TrainingSettings.HEARTBEAT))
+                .isEqualTo(code(Problems.text(TrainingSettings.DEFAULT_HEARTBEAT)));
+        assertThat(readme.defaultOf(TrainingSettings.STALE_AFTER))
+                .isEqualTo(code(Problems.text(TrainingSettings.DEFAULT_STALE_AFTER)));
+        assertThat(readme.defaultOf(TrainingSettings.STALE_POLICY))
+                .isEqualTo(code(TrainingSettings.DEFAULT_STALE_POLICY.name().toLowerCase(Locale.ROOT)));
+        assertThat(readme.defaultOf(TrainingSettings.MAX_ATTEMPTS))
+                .isEqualTo(code(TrainingSettings.DEFAULT_MAX_ATTEMPTS));
+        assertThat(readme.defaultOf(TrainingSettings.CONCURRENCY))
+                .isEqualTo(code(TrainingSettings.DEFAULT_CONCURRENCY));
+        assertThat(readme.defaultOf(TrainingSettings.STATEMENT_TIMEOUT))
+                .isEqualTo(code(Problems.text(TrainingSettings.DEFAULT_STATEMENT_TIMEOUT)));
+        assertThat(readme.defaultOf(TrainingSettings.PGML_SCHEMA))
+                .isEqualTo(code(TrainingSettings.DEFAULT_PGML_SCHEMA));
+        assertThat(readme.defaultOf(TrainingSettings.PREDICT)).isEqualTo(code(TrainingSettings.DEFAULT_PREDICT));
+        assertThat(readme.defaultOf(TrainingSettings.SCHEDULER))
+                .isEqualTo(code(TrainingSettings.DEFAULT_SCHEDULER.name().toLowerCase(Locale.ROOT)));
+        assertThat(readme.defaultOf(TrainingSettings.SCHEDULE_INTERVAL))
+                .isEqualTo(code(Problems.text(TrainingSettings.DEFAULT_SCHEDULE_INTERVAL)));
     }
 }

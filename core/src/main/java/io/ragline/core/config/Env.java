@@ -13,6 +13,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Configuration variables, read once. Parsing never throws: each bad value is recorded as a
@@ -20,6 +23,9 @@ import java.util.function.Function;
  * of them, so an operator fixes everything in one round.
  */
 public final class Env {
+    /** A variable's name inside a problem's text: {@code RAGLINE_DB_POOL_SIZE}, {@code DATABASE_URL}. */
+    private static final Pattern VARIABLE = Pattern.compile("\\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\\b");
+
     private final Map<String, String> values;
     private final List<String> problems = new ArrayList<>();
 
@@ -96,6 +102,11 @@ public final class Env {
         });
     }
 
+    /** Any {@code int}: the settings record's constructor checks the range and names the variable. */
+    public int integer(String name, int defaultValue) {
+        return integer(name, defaultValue, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    }
+
     public int port(String name, int defaultValue) {
         return integer(name, defaultValue, 0, 65535);
     }
@@ -131,6 +142,42 @@ public final class Env {
     /** Records a problem; the message must name the variable and must hold no secret. */
     public void problem(String message) {
         problems.add(message);
+    }
+
+    /**
+     * Builds a settings record from the values just read. Its compact constructor refuses bad
+     * values with a {@link ConfigException}: its problems join this env's, except those naming a
+     * variable already reported (they are about the default that {@code Env} put in place of the
+     * bad value), and {@code fallback} is returned instead, so reading goes on and {@link
+     * #validate()} reports every problem at once.
+     */
+    public <T> T build(Supplier<T> constructor, Supplier<T> fallback) {
+        try {
+            return constructor.get();
+        } catch (ConfigException e) {
+            List<String> reported = List.copyOf(problems);
+            for (String p : e.problems()) {
+                if (!namesAVariableOf(reported, p)) {
+                    problem(p);
+                }
+            }
+            return fallback.get();
+        }
+    }
+
+    private static boolean namesAVariableOf(List<String> reported, String problem) {
+        Matcher m = VARIABLE.matcher(problem);
+        while (m.find()) {
+            String name = m.group();
+            if (reported.stream().anyMatch(p -> p.startsWith(name) && !continuesName(p, name.length()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean continuesName(String problem, int at) {
+        return problem.length() > at && (Character.isLetterOrDigit(problem.charAt(at)) || problem.charAt(at) == '_');
     }
 
     public List<String> problems() {

@@ -1,9 +1,10 @@
 package io.ragline.core.kafka;
 
 import io.ragline.core.config.Env;
+import io.ragline.core.config.Problems;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Set;
+import java.util.regex.Pattern;
 
 /** How the runtime consumes, retries and produces. Every field is a {@code RAGLINE_*} variable. */
 public record KafkaSettings(
@@ -19,42 +20,90 @@ public record KafkaSettings(
         Duration linger) {
 
     public static final String GROUP_PREFIX = "RAGLINE_GROUP_PREFIX";
+    public static final String DEFAULT_GROUP_PREFIX = "ragline";
     public static final String CONSUMER_THREADS = "RAGLINE_CONSUMER_THREADS";
+    public static final int DEFAULT_CONSUMER_THREADS = 1;
     public static final String MAX_POLL_RECORDS = "RAGLINE_MAX_POLL_RECORDS";
+    public static final int DEFAULT_MAX_POLL_RECORDS = 500;
     public static final String MAX_POLL_INTERVAL = "RAGLINE_MAX_POLL_INTERVAL";
+    public static final Duration DEFAULT_MAX_POLL_INTERVAL = Duration.ofMinutes(5);
     public static final String BACKOFF_INITIAL = "RAGLINE_RETRY_BACKOFF_INITIAL";
+    public static final Duration DEFAULT_BACKOFF_INITIAL = Duration.ofMillis(500);
     public static final String BACKOFF_MAX = "RAGLINE_RETRY_BACKOFF_MAX";
+    public static final Duration DEFAULT_BACKOFF_MAX = Duration.ofSeconds(30);
     public static final String MAX_ATTEMPTS = "RAGLINE_MAX_ATTEMPTS";
+    public static final int DEFAULT_MAX_ATTEMPTS = 5;
     public static final String BREAKER_OPEN_FOR = "RAGLINE_CIRCUIT_BREAKER_OPEN";
+    public static final Duration DEFAULT_BREAKER_OPEN_FOR = Duration.ofSeconds(10);
     public static final String COMPRESSION = "RAGLINE_PRODUCER_COMPRESSION";
+    public static final String DEFAULT_COMPRESSION = "lz4";
     public static final String LINGER = "RAGLINE_PRODUCER_LINGER";
+    public static final Duration DEFAULT_LINGER = Duration.ofMillis(5);
 
-    private static final Set<String> COMPRESSIONS = Set.of("none", "gzip", "snappy", "lz4", "zstd");
+    private static final Pattern GROUP_PREFIX_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+    private static final Pattern COMPRESSIONS = Pattern.compile("none|gzip|snappy|lz4|zstd");
 
+    /** Every rule of every field; each problem names its variable. */
+    public KafkaSettings {
+        Problems p = new Problems();
+        p.matches(GROUP_PREFIX, groupPrefix, GROUP_PREFIX_CHARS, "may hold only letters, digits, '.', '_' and '-'");
+        p.between(CONSUMER_THREADS, consumerThreads, 1, 64);
+        p.between(MAX_POLL_RECORDS, maxPollRecords, 1, 10_000);
+        p.positive(MAX_POLL_INTERVAL, maxPollInterval);
+        p.positive(BACKOFF_INITIAL, backoffInitial);
+        p.positive(BACKOFF_MAX, backoffMax);
+        if (backoffInitial != null && backoffMax != null) {
+            p.check(
+                    backoffInitial.compareTo(backoffMax) <= 0,
+                    Problems.quoted(BACKOFF_INITIAL, Problems.text(backoffInitial)) + " must not be above "
+                            + Problems.quoted(BACKOFF_MAX, Problems.text(backoffMax)));
+        }
+        p.between(MAX_ATTEMPTS, maxAttempts, 1, 1000);
+        p.positive(BREAKER_OPEN_FOR, breakerOpenFor);
+        p.matches(COMPRESSION, compression, COMPRESSIONS, "must be one of none, gzip, snappy, lz4, zstd");
+        p.notNegative(LINGER, linger);
+        p.throwIfAny();
+    }
+
+    /** Reads every variable; problems are recorded in {@code env} (the defaults stand in), not thrown. */
     public static KafkaSettings from(Env env) {
-        String compression = env.string(COMPRESSION, "lz4").toLowerCase(Locale.ROOT);
-        if (!COMPRESSIONS.contains(compression)) {
-            env.problem(COMPRESSION + "='" + compression + "' must be one of none, gzip, snappy, lz4, zstd");
-        }
-        String prefix = env.string(GROUP_PREFIX, "ragline");
-        if (!prefix.matches("[A-Za-z0-9._-]{1,200}")) {
-            env.problem(GROUP_PREFIX + "='" + prefix + "' may hold only letters, digits, '.', '_' and '-'");
-        }
-        Duration initial = env.duration(BACKOFF_INITIAL, Duration.ofMillis(500));
-        Duration max = env.duration(BACKOFF_MAX, Duration.ofSeconds(30));
-        if (initial.isZero() || max.compareTo(initial) < 0) {
-            env.problem(BACKOFF_INITIAL + " must be positive and not above " + BACKOFF_MAX);
-        }
+        String prefix = env.string(GROUP_PREFIX, DEFAULT_GROUP_PREFIX);
+        int threads = env.integer(CONSUMER_THREADS, DEFAULT_CONSUMER_THREADS);
+        int maxPollRecords = env.integer(MAX_POLL_RECORDS, DEFAULT_MAX_POLL_RECORDS);
+        Duration maxPollInterval = env.duration(MAX_POLL_INTERVAL, DEFAULT_MAX_POLL_INTERVAL);
+        Duration initial = env.duration(BACKOFF_INITIAL, DEFAULT_BACKOFF_INITIAL);
+        Duration max = env.duration(BACKOFF_MAX, DEFAULT_BACKOFF_MAX);
+        int maxAttempts = env.integer(MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS);
+        Duration breakerOpenFor = env.duration(BREAKER_OPEN_FOR, DEFAULT_BREAKER_OPEN_FOR);
+        String compression = env.string(COMPRESSION, DEFAULT_COMPRESSION).toLowerCase(Locale.ROOT);
+        Duration linger = env.duration(LINGER, DEFAULT_LINGER);
+        return env.build(
+                () -> new KafkaSettings(
+                        prefix,
+                        threads,
+                        maxPollRecords,
+                        maxPollInterval,
+                        initial,
+                        max,
+                        maxAttempts,
+                        breakerOpenFor,
+                        compression,
+                        linger),
+                KafkaSettings::defaults);
+    }
+
+    /** Every field at its default. */
+    public static KafkaSettings defaults() {
         return new KafkaSettings(
-                prefix,
-                env.integer(CONSUMER_THREADS, 1, 1, 64),
-                env.integer(MAX_POLL_RECORDS, 500, 1, 10_000),
-                env.duration(MAX_POLL_INTERVAL, Duration.ofMinutes(5)),
-                initial,
-                max,
-                env.integer(MAX_ATTEMPTS, 5, 1, 1000),
-                env.duration(BREAKER_OPEN_FOR, Duration.ofSeconds(10)),
-                compression,
-                env.duration(LINGER, Duration.ofMillis(5)));
+                DEFAULT_GROUP_PREFIX,
+                DEFAULT_CONSUMER_THREADS,
+                DEFAULT_MAX_POLL_RECORDS,
+                DEFAULT_MAX_POLL_INTERVAL,
+                DEFAULT_BACKOFF_INITIAL,
+                DEFAULT_BACKOFF_MAX,
+                DEFAULT_MAX_ATTEMPTS,
+                DEFAULT_BREAKER_OPEN_FOR,
+                DEFAULT_COMPRESSION,
+                DEFAULT_LINGER);
     }
 }

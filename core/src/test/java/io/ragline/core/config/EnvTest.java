@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,5 +63,41 @@ class EnvTest {
                 .containsEntry("A", "x y")
                 .containsEntry("B", "plain")
                 .containsEntry("C", "it's");
+    }
+
+    @Test
+    void aRefusingConstructorsProblemsJoinTheEnvsLessThoseAboutAVariableAlreadyReported() {
+        Env env = new Env(Map.of("RAGLINE_SIZE", "big"));
+        env.integer("RAGLINE_SIZE", 1);
+
+        String built = env.build(
+                () -> {
+                    throw new ConfigException(List.of(
+                            "RAGLINE_LIMIT='2' must not be below RAGLINE_SIZE='1'", "RAGLINE_OTHER='0' is bad"));
+                },
+                () -> "the fallback");
+
+        assertThat(built).isEqualTo("the fallback");
+        assertThat(env.problems())
+                .containsExactly("RAGLINE_SIZE='big' is not a valid value", "RAGLINE_OTHER='0' is bad");
+    }
+
+    @Test
+    void aConstructorThatAcceptsIsWhatBuildReturns() {
+        Env env = new Env(Map.of());
+
+        assertThat(env.build(() -> "built", () -> "the fallback")).isEqualTo("built");
+        assertThat(env.problems()).isEmpty();
+    }
+
+    @Test
+    void durationsAreWrittenBackAsAnOperatorWritesThem() {
+        assertThat(Problems.text(Duration.ofMillis(500))).isEqualTo("500ms");
+        assertThat(Problems.text(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(Problems.text(Duration.ofSeconds(10))).isEqualTo("10s");
+        assertThat(Problems.text(Duration.ofMinutes(5))).isEqualTo("5m");
+        assertThat(Problems.text(Duration.ofHours(2))).isEqualTo("2h");
+        assertThat(Problems.text(Duration.ZERO)).isEqualTo("0s");
+        assertThat(Problems.text(Duration.ofNanos(1500))).isEqualTo("PT0.0000015S");
     }
 }

@@ -1,9 +1,11 @@
 package io.ragline.embeddings.openai;
 
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.config.Problems;
 import io.ragline.core.config.Secret;
+import io.ragline.embeddings.EmbeddingSettings;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Where and how to call an OpenAI-compatible {@code POST /v1/embeddings} endpoint (OpenAI, Ollama,
@@ -43,19 +45,37 @@ public record OpenAiSettings(
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
+    public static final String RATE_LIMIT_RULE = "must be a positive number of requests per second";
+
+    /**
+     * Every rule of every field; each problem names its variable ({@code RAGLINE_OPENAI_*},
+     * {@code RAGLINE_EMBEDDING_*}; the backoffs have none), never the key, and the URL's
+     * user information masked.
+     */
     public OpenAiSettings {
-        Objects.requireNonNull(baseUrl, "baseUrl");
-        Objects.requireNonNull(apiKey, "apiKey");
-        Objects.requireNonNull(model, "model");
-        if (!"http".equals(baseUrl.getScheme()) && !"https".equals(baseUrl.getScheme())) {
-            throw new IllegalArgumentException("baseUrl must be http or https: " + baseUrl);
+        Problems p = new Problems();
+        if (p.present(EmbeddingSettings.OPENAI_BASE_URL, baseUrl, EmbeddingSettings.OPENAI_BASE_URL_HINT)) {
+            p.check(
+                    ("http".equals(baseUrl.getScheme()) || "https".equals(baseUrl.getScheme()))
+                            && baseUrl.getHost() != null,
+                    Problems.quoted(EmbeddingSettings.OPENAI_BASE_URL, DatabaseUrl.mask(baseUrl.toString()))
+                            + " must be an http or https URL");
         }
-        if (dimensions < 1 || maxTokens < 1 || batchSize < 1 || maxAttempts < 1) {
-            throw new IllegalArgumentException("dimensions, maxTokens, batchSize and maxAttempts must be positive");
-        }
-        if (!(requestsPerSecond > 0)) {
-            throw new IllegalArgumentException("requestsPerSecond must be positive: " + requestsPerSecond);
-        }
+        p.present(EmbeddingSettings.OPENAI_API_KEY, apiKey);
+        p.check(model != null && !model.isBlank(), EmbeddingSettings.OPENAI_MODEL + " must not be empty");
+        EmbeddingSettings.sizeRules(p, dimensions, maxTokens, batchSize);
+        p.check(
+                requestsPerSecond > 0 && !Double.isInfinite(requestsPerSecond),
+                Problems.quoted(EmbeddingSettings.OPENAI_RATE_LIMIT, requestsPerSecond) + " " + RATE_LIMIT_RULE);
+        p.between(EmbeddingSettings.OPENAI_MAX_ATTEMPTS, maxAttempts, 1, 100);
+        p.check(
+                initialBackoff != null && !initialBackoff.isZero() && !initialBackoff.isNegative(),
+                "initialBackoff (" + initialBackoff + ") must be longer than 0");
+        p.check(
+                maxBackoff != null && initialBackoff != null && maxBackoff.compareTo(initialBackoff) >= 0,
+                "maxBackoff (" + maxBackoff + ") must not be below initialBackoff (" + initialBackoff + ")");
+        p.positive(EmbeddingSettings.OPENAI_TIMEOUT, requestTimeout);
+        p.throwIfAny();
     }
 
     /** Defaults for everything but the endpoint, key and model. */
@@ -66,7 +86,7 @@ public record OpenAiSettings(
                 model,
                 dimensions,
                 DEFAULT_MAX_TOKENS,
-                64,
+                EmbeddingSettings.DEFAULT_BATCH_SIZE,
                 DEFAULT_REQUESTS_PER_SECOND,
                 DEFAULT_MAX_ATTEMPTS,
                 DEFAULT_INITIAL_BACKOFF,

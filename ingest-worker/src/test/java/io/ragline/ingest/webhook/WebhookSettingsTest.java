@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.Env;
 import io.ragline.core.config.Secret;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -88,5 +90,59 @@ class WebhookSettingsTest {
         assertThat(WebhookSettings.from(env, 8081).toString())
                 .doesNotContain("do-not-print-me")
                 .contains("<masked>");
+    }
+
+    @Test
+    void theConstructorRefusesBadValuesNamingEachVariable() {
+        assertThatThrownBy(() -> new WebhookSettings(70_000, 0, 2000, 0, Duration.ofMillis(100), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems())
+                        .containsExactly(
+                                "RAGLINE_HTTP_PORT='70000' must be between 0 and 65535",
+                                "RAGLINE_WEBHOOK_MAX_BODY_BYTES='0' must be between 1 and 67108864",
+                                "RAGLINE_WEBHOOK_THREADS='2000' must be between 1 and 1024",
+                                "RAGLINE_WEBHOOK_DB_POOL_SIZE='0' must be between 1 and 500",
+                                "RAGLINE_WEBHOOK_DB_TIMEOUT='100ms' must be at least 250ms"));
+    }
+
+    @Test
+    void theSourceConstructorRefusesBadValuesNamingEachVariableAndNoSecret() {
+        assertThatThrownBy(() -> new WebhookSettings.Source(
+                        "billing",
+                        Scheme.STANDARD,
+                        List.of(Secret.of(WHSEC), Secret.of("plain-secret-value")),
+                        -1,
+                        40_000))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems())
+                        .containsExactly(
+                                "RAGLINE_WEBHOOK_BILLING_SECRET: secret 2 of 2 is not whsec_ followed by base64 (the"
+                                        + " standard scheme's key format)",
+                                "RAGLINE_WEBHOOK_BILLING_RATE_LIMIT='-1' must be between 0 and 1000000",
+                                "RAGLINE_WEBHOOK_BILLING_PRIORITY='40000' must be between -32768 and 32767"))
+                .hasMessageNotContaining("secret-value")
+                .hasMessageNotContaining("MfKQ9r8G");
+        assertThatThrownBy(() -> new WebhookSettings.Source("billing", null, List.of(), 0, 0))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("RAGLINE_WEBHOOK_BILLING_SCHEME is not set")
+                .hasMessageContaining("RAGLINE_WEBHOOK_BILLING_SECRET is not set");
+    }
+
+    @Test
+    void fromNamesEveryBadLimitAtOnceAndKeepsGoodSources() {
+        Env env = new Env(Map.of(
+                "RAGLINE_WEBHOOK_THREADS", "0",
+                "RAGLINE_WEBHOOK_DB_POOL_SIZE", "501",
+                "RAGLINE_WEBHOOK_DB_TIMEOUT", "10ms",
+                "RAGLINE_WEBHOOK_GITHUB_SCHEME", "github",
+                "RAGLINE_WEBHOOK_GITHUB_SECRET", "s"));
+
+        WebhookSettings.from(env, 8081);
+
+        assertThat(env.problems())
+                .containsExactly(
+                        "RAGLINE_WEBHOOK_THREADS='0' must be between 1 and 1024",
+                        "RAGLINE_WEBHOOK_DB_POOL_SIZE='501' must be between 1 and 500",
+                        "RAGLINE_WEBHOOK_DB_TIMEOUT='10ms' must be at least 250ms");
     }
 }

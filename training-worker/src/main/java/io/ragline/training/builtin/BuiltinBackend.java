@@ -42,17 +42,66 @@ public final class BuiltinBackend implements TrainingBackend {
     @Override
     public Outcome train(JobContext job) throws Exception {
         TrainingRequest r = job.request();
-        LabelledEmbeddings data;
-        LabelledEmbeddings.CollectionRef collection;
-        Optional<Long> deployedBefore;
-        Optional<Deployed> deployed;
-        try (Connection c = dataSource.getConnection()) {
-            collection = LabelledEmbeddings.collection(c, r.collection())
-                    .orElseThrow(() -> new JobFailure("collection '" + r.collection() + "' does not exist"));
-            data = LabelledEmbeddings.load(c, collection.id(), r.labelPath());
-            deployedBefore = JobRunner.deployed(c, r.project(), false);
-            deployed = deployedBefore.isPresent() ? Deployed.load(c, deployedBefore.get()) : Optional.empty();
+        Inputs in = read(r);
+        List<String> labels = labels(r, in.data());
+        Hyperparameters h = Hyperparameters.from(r.hyperparameters());
+        Examples ex = Examples.split(in.data(), labels, r, h);
+        log.info(
+                "{}: {} documents, {} classes, {} train / {} test, {} epochs",
+                job,
+                in.data().features().size(),
+                labels.size(),
+                ex.trainX().length,
+                ex.testX().length,
+                h.epochs());
+        double[] lastLoss = {Double.NaN};
+        ClassifierModel model;
+        try {
+            model = SoftmaxRegression.train(ex.trainX(), ex.trainY(), labels, h, (epoch, loss) -> {
+                lastLoss[0] = loss;
+                return !job.stopping();
+            });
+        } catch (SoftmaxRegression.Stopped e) {
+            throw new StoppedException(e.getMessage());
         }
+        Evaluation eval = Evaluation.of(ex.testY(), predict(model, ex.testX()), labels, ex.trainCounts());
+        double trainAccuracy = accuracy(predict(model, ex.trainX()), ex.trainY());
+        List<Outcome.Metric> metrics = metrics(eval, ex, labels, trainAccuracy, lastLoss[0]);
+        ObjectNode summary = summary(eval, ex, labels, trainAccuracy, model.dimensions(), h.epochs());
+        Decision decision = decide(r.deploy(), in.deployed(), eval, summary);
+        return new Outcome(
+                TrainingRequest.BUILTIN_ALGORITHM,
+                Optional.of(in.collection().id()),
+                Optional.empty(),
+                Optional.of(model.toBytes()),
+                metrics,
+                summary,
+                decision.deploy(),
+                in.deployedBefore(),
+                decision.reason());
+    }
+
+    /** What a job reads from the database: its examples and the project's deployed model. */
+    private record Inputs(
+            LabelledEmbeddings.CollectionRef collection,
+            LabelledEmbeddings data,
+            Optional<Long> deployedBefore,
+            Optional<Deployed> deployed) {}
+
+    private Inputs read(TrainingRequest r) throws SQLException, JobFailure {
+        try (Connection c = dataSource.getConnection()) {
+            LabelledEmbeddings.CollectionRef collection = LabelledEmbeddings.collection(c, r.collection())
+                    .orElseThrow(() -> new JobFailure("collection '" + r.collection() + "' does not exist"));
+            LabelledEmbeddings data = LabelledEmbeddings.load(c, collection.id(), r.labelPath());
+            Optional<Long> deployedBefore = JobRunner.deployed(c, r.project(), false);
+            Optional<Deployed> deployed =
+                    deployedBefore.isPresent() ? Deployed.load(c, deployedBefore.get()) : Optional.empty();
+            return new Inputs(collection, data, deployedBefore, deployed);
+        }
+    }
+
+    /** The classes in order, or a {@link JobFailure} when the examples cannot make a classifier. */
+    private static List<String> labels(TrainingRequest r, LabelledEmbeddings data) throws JobFailure {
         List<String> labels = new ArrayList<>(new TreeSet<>(data.labels()));
         String where = "collection '" + r.collection() + "' at label_path '" + String.join(".", r.labelPath()) + "'";
         if (data.documents().size() < MIN_EXAMPLES) {
@@ -63,65 +112,71 @@ public final class BuiltinBackend implements TrainingBackend {
             throw new JobFailure("every labelled document in " + where + " has the same label " + labels
                     + "; a classifier needs at least two");
         }
-        float[][] x = data.features().toArray(new float[0][]);
-        int[] y = data.labels().stream().mapToInt(labels::indexOf).toArray();
-        Hyperparameters h = Hyperparameters.from(r.hyperparameters());
-        Split split = Split.of(y, r.testSize(), r.testSampling().equals("stratified"), h.seed());
-        float[][] trainX = pick(x, split.train());
-        int[] trainY = pick(y, split.train());
-        int[] trainCounts = new int[labels.size()];
-        for (int c : trainY) {
-            trainCounts[c]++;
-        }
-        log.info(
-                "{}: {} documents, {} classes, {} train / {} test, {} epochs",
-                job,
-                x.length,
-                labels.size(),
-                trainX.length,
-                split.test().length,
-                h.epochs());
-        double[] lastLoss = {Double.NaN};
-        ClassifierModel model;
-        try {
-            model = SoftmaxRegression.train(trainX, trainY, labels, h, (epoch, loss) -> {
-                lastLoss[0] = loss;
-                return !job.stopping();
-            });
-        } catch (SoftmaxRegression.Stopped e) {
-            throw new StoppedException(e.getMessage());
-        }
-        int[] testY = pick(y, split.test());
-        float[][] testX = pick(x, split.test());
-        int[] predicted = new int[testX.length];
-        for (int i = 0; i < testX.length; i++) {
-            predicted[i] = model.predict(testX[i]);
-        }
-        Evaluation eval = Evaluation.of(testY, predicted, labels, trainCounts);
-        int trainCorrect = 0;
-        for (int i = 0; i < trainX.length; i++) {
-            trainCorrect += model.predict(trainX[i]) == trainY[i] ? 1 : 0;
-        }
-        double trainAccuracy = (double) trainCorrect / trainX.length;
+        return labels;
+    }
 
+    /** The examples split into a training and a held-out set, classes as indexes into the labels. */
+    private record Examples(float[][] trainX, int[] trainY, float[][] testX, int[] testY, int[] trainCounts) {
+        static Examples split(LabelledEmbeddings data, List<String> labels, TrainingRequest r, Hyperparameters h) {
+            float[][] x = data.features().toArray(new float[0][]);
+            int[] y = data.labels().stream().mapToInt(labels::indexOf).toArray();
+            Split split = Split.of(y, r.testSize(), r.testSampling().equals("stratified"), h.seed());
+            int[] trainY = pick(y, split.train());
+            int[] trainCounts = new int[labels.size()];
+            for (int c : trainY) {
+                trainCounts[c]++;
+            }
+            return new Examples(
+                    pick(x, split.train()), trainY, pick(x, split.test()), pick(y, split.test()), trainCounts);
+        }
+    }
+
+    private static int[] predict(ClassifierModel model, float[][] x) {
+        int[] predicted = new int[x.length];
+        for (int i = 0; i < x.length; i++) {
+            predicted[i] = model.predict(x[i]);
+        }
+        return predicted;
+    }
+
+    private static double accuracy(int[] predicted, int[] y) {
+        int correct = 0;
+        for (int i = 0; i < y.length; i++) {
+            correct += predicted[i] == y[i] ? 1 : 0;
+        }
+        return (double) correct / y.length;
+    }
+
+    private static List<Outcome.Metric> metrics(
+            Evaluation eval, Examples ex, List<String> labels, double trainAccuracy, double lastLoss) {
         List<Outcome.Metric> metrics = new ArrayList<>();
         metrics.add(new Outcome.Metric("test", "accuracy", eval.accuracy()));
         metrics.add(new Outcome.Metric("test", "macro_f1", eval.macroF1()));
         metrics.add(new Outcome.Metric("test", "baseline_accuracy", eval.baselineAccuracy()));
-        metrics.add(new Outcome.Metric("test", "examples", testX.length));
+        metrics.add(new Outcome.Metric("test", "examples", ex.testX().length));
         metrics.add(new Outcome.Metric("train", "accuracy", trainAccuracy));
-        metrics.add(new Outcome.Metric("train", "loss", lastLoss[0]));
-        metrics.add(new Outcome.Metric("train", "examples", trainX.length));
+        metrics.add(new Outcome.Metric("train", "loss", lastLoss));
+        metrics.add(new Outcome.Metric("train", "examples", ex.trainX().length));
+        for (int c = 0; c < labels.size(); c++) {
+            String l = labels.get(c);
+            metrics.add(new Outcome.Metric("train", "count." + l, ex.trainCounts()[c]));
+            metrics.add(new Outcome.Metric("test", "count." + l, eval.support().get(l)));
+            if (eval.f1().containsKey(l)) {
+                metrics.add(new Outcome.Metric("test", "f1." + l, eval.f1().get(l)));
+            }
+        }
+        return metrics;
+    }
+
+    private static ObjectNode summary(
+            Evaluation eval, Examples ex, List<String> labels, double trainAccuracy, int dimensions, int epochs) {
         ObjectNode perClass = JSON.createObjectNode();
         for (int c = 0; c < labels.size(); c++) {
             String l = labels.get(c);
-            metrics.add(new Outcome.Metric("train", "count." + l, trainCounts[c]));
-            metrics.add(new Outcome.Metric("test", "count." + l, eval.support().get(l)));
             ObjectNode pc = perClass.putObject(l);
-            pc.put("train", trainCounts[c]);
+            pc.put("train", ex.trainCounts()[c]);
             pc.put("test", eval.support().get(l));
             if (eval.f1().containsKey(l)) {
-                metrics.add(new Outcome.Metric("test", "f1." + l, eval.f1().get(l)));
                 pc.put("f1", eval.f1().get(l));
             }
         }
@@ -131,52 +186,45 @@ public final class BuiltinBackend implements TrainingBackend {
         summary.put("baseline_accuracy", eval.baselineAccuracy());
         summary.put("majority_class", eval.majorityClass());
         summary.put("train_accuracy", trainAccuracy);
-        summary.put("train_examples", trainX.length);
-        summary.put("test_examples", testX.length);
-        summary.put("dimensions", model.dimensions());
-        summary.put("epochs", h.epochs());
+        summary.put("train_examples", ex.trainX().length);
+        summary.put("test_examples", ex.testX().length);
+        summary.put("dimensions", dimensions);
+        summary.put("epochs", epochs);
         summary.set("classes", perClass);
+        return summary;
+    }
 
-        boolean deploy;
-        String reason;
-        switch (r.deploy()) {
+    private record Decision(boolean deploy, String reason) {}
+
+    /** Applies the deploy policy; {@code if_better} adds the compared model to {@code summary}. */
+    private static Decision decide(
+            TrainingRequest.Deploy policy, Optional<Deployed> deployed, Evaluation eval, ObjectNode summary) {
+        switch (policy) {
             case ALWAYS -> {
-                deploy = true;
-                reason = "deployed: policy always";
+                return new Decision(true, "deployed: policy always");
             }
             case NEVER -> {
-                deploy = false;
-                reason = "not deployed: policy never";
+                return new Decision(false, "not deployed: policy never");
             }
             default -> {
                 if (deployed.isEmpty()) {
-                    deploy = true;
-                    reason = "deployed: the project had no deployed model";
-                } else {
-                    // Its own held-out accuracy, measured on examples it had not seen. Scoring it on
-                    // this job's held-out examples would flatter it: most were in its training set.
-                    double old = deployed.get().recordedAccuracy();
-                    summary.put("deployed_model", deployed.get().id());
-                    summary.put("deployed_model_accuracy", old);
-                    deploy = eval.accuracy() > old;
-                    reason = (deploy ? "deployed: " : "not deployed: ") + "held-out accuracy "
-                            + String.format(java.util.Locale.ROOT, "%.4f", eval.accuracy())
-                            + (deploy ? " beats " : " does not beat ") + "model "
-                            + deployed.get().id() + "'s held-out accuracy "
-                            + String.format(java.util.Locale.ROOT, "%.4f", old);
+                    return new Decision(true, "deployed: the project had no deployed model");
                 }
+                // Its own held-out accuracy, measured on examples it had not seen. Scoring it on
+                // this job's held-out examples would flatter it: most were in its training set.
+                double old = deployed.get().recordedAccuracy();
+                summary.put("deployed_model", deployed.get().id());
+                summary.put("deployed_model_accuracy", old);
+                boolean deploy = eval.accuracy() > old;
+                return new Decision(
+                        deploy,
+                        (deploy ? "deployed: " : "not deployed: ") + "held-out accuracy "
+                                + String.format(java.util.Locale.ROOT, "%.4f", eval.accuracy())
+                                + (deploy ? " beats " : " does not beat ") + "model "
+                                + deployed.get().id() + "'s held-out accuracy "
+                                + String.format(java.util.Locale.ROOT, "%.4f", old));
             }
         }
-        return new Outcome(
-                TrainingRequest.BUILTIN_ALGORITHM,
-                Optional.of(collection.id()),
-                Optional.empty(),
-                Optional.of(model.toBytes()),
-                metrics,
-                summary,
-                deploy,
-                deployedBefore,
-                reason);
     }
 
     /** The project's deployed model, as far as it can be compared with a new one. */
