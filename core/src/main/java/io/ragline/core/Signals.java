@@ -1,9 +1,6 @@
 package io.ragline.core;
 
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
@@ -12,33 +9,15 @@ import sun.misc.Signal;
  * ARCHITECTURE.md section 3.6 promises. A second signal while closing exits at once.
  */
 final class Signals {
-    private static final Logger log = LoggerFactory.getLogger(Signals.class);
 
     private Signals() {}
 
     /**
-     * Runs {@code close} at SIGTERM / SIGINT; if it takes longer than {@code bound}, the process
-     * halts with 1. Where the signals cannot be handled, a shutdown hook runs {@code close}.
+     * Runs {@code close} at SIGTERM / SIGINT (its own bound is the runtime's watchdog). Where the
+     * signals cannot be handled, a shutdown hook runs {@code close}.
      */
-    static void closeOnTermination(String processName, Duration bound, Runnable close) {
-        Runnable stop = () -> {
-            Thread watchdog = new Thread(
-                    () -> {
-                        try {
-                            Thread.sleep(bound.toMillis());
-                            log.error("{} did not stop within {}; halting", processName, bound);
-                            Runtime.getRuntime().halt(1);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    },
-                    processName + "-shutdown-watchdog");
-            watchdog.setDaemon(true);
-            watchdog.start();
-            close.run();
-            watchdog.interrupt();
-        };
-        if (!onTermination(processName, stop)) {
+    static void closeOnTermination(String processName, Runnable close) {
+        if (!onTermination(processName, close)) {
             Runtime.getRuntime().addShutdownHook(new Thread(close, processName + "-shutdown"));
         }
     }

@@ -26,27 +26,30 @@ public final class WorkerMain {
         WorkerRuntime runtime;
         try {
             runtime = WorkerRuntime.start(processName, defaultAdminPort, env).closeOnSignal();
-            try {
-                wiring.accept(runtime);
-                runtime.markStarted();
-            } catch (RuntimeException e) {
-                if (runtime.isClosed()) {
-                    // SIGTERM (exit 0) or a fatal failure (exit 1) while the consumers and servers
-                    // were starting: closing is under way already.
-                    log.info("{} stopped while starting", processName);
-                    return awaitExit(runtime);
-                }
-                runtime.close();
-                throw e;
-            }
         } catch (ConfigException e) {
             System.err.println(processName + ": " + e.getMessage());
             return EXIT_CONFIG;
-        } catch (RuntimeException e) {
-            log.error("{} failed to start: {}", processName, e.getMessage(), e);
+        } catch (Throwable e) { // an Error included: the runtime closed what it had opened
+            log.error("{} failed to start: {}", processName, e.toString(), e);
             return EXIT_FAILURE;
         }
-        log.info("{} ready (admin port {})", processName, runtime.adminPort());
+        boolean started;
+        try {
+            wiring.accept(runtime);
+            started = runtime.markStarted();
+        } catch (Throwable e) { // an Error included: supervised threads would keep the JVM alive
+            if (e instanceof Error || !runtime.isClosed()) {
+                log.error("{} failed to start: {}", processName, e.toString(), e);
+                runtime.fail(e); // closes within the shutdown bound; exit status 1
+            }
+            started = false;
+        }
+        if (started) {
+            log.info("{} ready (admin port {})", processName, runtime.adminPort());
+        } else if (runtime.exitCode() == 0) {
+            // SIGTERM while the consumers and servers were starting: closing is under way already.
+            log.info("{} stopped while starting", processName);
+        }
         return awaitExit(runtime);
     }
 

@@ -16,10 +16,13 @@ import io.ragline.core.kafka.MeteredKafkaClients;
 import io.ragline.core.kafka.TopicAdmin;
 import io.ragline.core.lifecycle.Lifecycle;
 import io.ragline.core.lifecycle.Supervisor;
+import io.ragline.core.lifecycle.Watchdog;
 import io.ragline.core.metrics.ProcessMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -33,11 +36,20 @@ import org.slf4j.LoggerFactory;
  * pool, migrations, the admin server with health and metrics, the Kafka clients, and the
  * supervisor of its long-lived threads. Its {@link Lifecycle} moves CREATED, STARTING (admin
  * server up, the worker starting its consumers), RUNNING ({@link #markStarted()}), then STOPPING
- * and STOPPED, through FAILED after a fatal failure (exit status 1). Closing releases each part
- * within the shutdown bound, in reverse order of creation.
+ * and STOPPED, through FAILED after a fatal failure (exit status 1).
+ *
+ * <p>Closing shares {@code RAGLINE_SHUTDOWN_TIMEOUT} out: every supervised thread is asked to stop
+ * at once and all are waited for against one deadline (half the bound), the producer then gets a
+ * quarter, and the rest of the parts (pool, admin server) close in reverse order of creation in what
+ * is left. Once the runtime owns the process ({@link #closeOnSignal()}), a watchdog armed at the
+ * first move to stopping, whatever caused it, halts the process with 1 past the whole bound.
  */
 public final class WorkerRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+    /** Supervised threads are waited for until 1/2 of the shutdown bound. */
+    private static final int THREADS_SHARE = 2;
+    /** The producer's close gets 1/4 of the shutdown bound, leaving 1/4 for the pool and the rest. */
+    private static final int PRODUCER_SHARE = 4;
 
     private final String processName;
     private final CoreSettings settings;
@@ -45,6 +57,11 @@ public final class WorkerRuntime implements AutoCloseable {
     private final Supervisor supervisor = new Supervisor(this::fail);
     private final ProcessMetrics metrics;
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** Set, under the closeables' lock, once closing took its list: later parts close at once. */
+    private boolean closing;
+    /** Set by {@link #closeOnSignal()}: closing is then bounded by halting the process. */
+    private volatile boolean ownsProcess;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final HikariDataSource dataSource;
     private final Readiness readiness;
@@ -73,14 +90,14 @@ public final class WorkerRuntime implements AutoCloseable {
                     settings.kafka(),
                     processName,
                     registry(),
-                    settings.shutdownTimeout().dividedBy(2)));
-        } catch (IOException | SQLException | RuntimeException e) {
+                    settings.shutdownTimeout().dividedBy(PRODUCER_SHARE)));
+            this.bindings = new BindingLoops(this, registry());
+            admin.start();
+            lifecycle.moveTo(Lifecycle.State.STARTING);
+        } catch (Throwable e) { // an Error included: what was opened is closed before it propagates
             closeAll();
             throw e;
         }
-        this.bindings = new BindingLoops(this, registry());
-        admin.start();
-        lifecycle.moveTo(Lifecycle.State.STARTING);
     }
 
     /**
@@ -170,19 +187,18 @@ public final class WorkerRuntime implements AutoCloseable {
 
     /**
      * Runs {@code body} on a supervised thread named {@code name}, asked to stop on shutdown by
-     * {@code stop} (which must not block), waited for at most {@code RAGLINE_SHUTDOWN_TIMEOUT}. If
-     * the thread ends while not asked to stop (any Throwable, or {@code body} returning), it is
-     * logged once at ERROR, {@code /health/ready} answers 503 naming it ({@code "threads"}), and
-     * the process stops with exit status 1.
+     * {@code stop} (which must not block); on shutdown every supervised thread is asked at once and
+     * all are waited for against one deadline. If the thread ends while not asked to stop (any
+     * Throwable, or {@code body} returning), it is logged once at ERROR, {@code /health/ready}
+     * answers 503 naming it ({@code "threads"}), and the process stops with exit status 1.
+     *
+     * @throws Supervisor.StoppingException once closing has begun: the thread is not started
      */
     public Thread supervise(String name, Runnable body, Runnable stop) {
-        Supervisor.Supervised supervised = supervisor.start(name, body, stop);
-        manage(() -> {
-            if (!supervised.stop(settings.shutdownTimeout())) {
-                log.warn("{} still running {} after it was asked to stop", name, settings.shutdownTimeout());
-            }
-        });
-        return supervised.thread();
+        if (isClosed()) {
+            throw new Supervisor.StoppingException(name);
+        }
+        return supervisor.start(name, body, stop).thread();
     }
 
     /**
@@ -195,11 +211,11 @@ public final class WorkerRuntime implements AutoCloseable {
 
     /**
      * The process's own consumers and servers are running: readiness holds from now on (while
-     * Postgres, Kafka and the threads are well). Until then {@code /health/ready} answers 503. Does
-     * nothing once closing has begun.
+     * Postgres, Kafka and the threads are well). Until then {@code /health/ready} answers 503.
+     * False (nothing moves) when closing began while the worker was starting.
      */
-    public void markStarted() {
-        lifecycle.started();
+    public boolean markStarted() {
+        return lifecycle.started();
     }
 
     /** True once closing has begun (a signal, a fatal failure, or {@link #close()}). */
@@ -219,10 +235,19 @@ public final class WorkerRuntime implements AutoCloseable {
         }
     }
 
-    /** Registers something to close on shutdown, before what was created earlier. */
+    /**
+     * Registers something to close on shutdown, before what was created earlier. Once closing has
+     * taken its list, {@code closeable} is closed at once instead.
+     */
     public <T extends AutoCloseable> T manage(T closeable) {
         synchronized (closeables) {
-            closeables.add(closeable);
+            if (!closing) {
+                closeables.add(closeable);
+                return closeable;
+            }
+        }
+        if (closeQuietly(closeable)) {
+            Thread.currentThread().interrupt();
         }
         return closeable;
     }
@@ -233,45 +258,80 @@ public final class WorkerRuntime implements AutoCloseable {
     }
 
     /**
-     * Closes on SIGTERM / SIGINT, so that {@link #awaitShutdown()} returns and the process exits 0.
-     * If closing takes longer than {@code RAGLINE_SHUTDOWN_TIMEOUT}, the process halts with 1.
+     * Takes the process: closes on SIGTERM / SIGINT, so that {@link #awaitShutdown()} returns and
+     * the process exits 0, and bounds every close (a signal's, a fatal failure's): if closing takes
+     * longer than {@code RAGLINE_SHUTDOWN_TIMEOUT}, the process halts with 1.
      */
     public WorkerRuntime closeOnSignal() {
-        Signals.closeOnTermination(processName, settings.shutdownTimeout(), this::close);
+        ownsProcess = true;
+        Signals.closeOnTermination(processName, this::close);
         return this;
     }
 
+    /**
+     * Closes every part (idempotent: a second call returns at once, while the first one's bound
+     * still holds).
+     */
     @Override
     public void close() {
         if (!lifecycle.stopping()) {
             return;
         }
+        Watchdog watchdog = ownsProcess
+                ? Watchdog.arm(
+                        processName,
+                        settings.shutdownTimeout(),
+                        () -> Runtime.getRuntime().halt(1))
+                : null;
         log.info("{} shutting down", processName);
         closeAll();
         lifecycle.stopped();
         log.info("{} stopped", processName);
+        if (watchdog != null) {
+            watchdog.close();
+        }
         stopped.countDown();
     }
 
     private void closeAll() {
+        boolean interrupted = stopThreads();
         List<AutoCloseable> toClose;
         synchronized (closeables) {
+            closing = true;
             toClose = new ArrayList<>(closeables);
         }
-        boolean interrupted = false;
         for (int i = toClose.size() - 1; i >= 0; i--) {
-            AutoCloseable c = toClose.get(i);
-            try {
-                c.close();
-            } catch (Exception e) {
-                // Interrupted: close the rest anyway (each part bounds its own wait), then restore.
-                interrupted |= e instanceof InterruptedException;
-                log.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
-            }
+            // Interrupted: close the rest anyway (each part bounds its own wait), then restore.
+            interrupted |= closeQuietly(toClose.get(i));
         }
         metrics.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Asks every supervised thread to stop, then waits for all against one deadline; true if interrupted. */
+    private boolean stopThreads() {
+        Duration budget = settings.shutdownTimeout().dividedBy(THREADS_SHARE);
+        try {
+            List<String> running = supervisor.stopAll(Instant.now().plus(budget));
+            if (!running.isEmpty()) {
+                log.warn("{} still running {} after they were asked to stop", running, budget);
+            }
+            return false;
+        } catch (InterruptedException e) {
+            return true;
+        }
+    }
+
+    /** Closes {@code c}, logging a failure; true when interrupted. */
+    private static boolean closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+            return false;
+        } catch (Exception e) {
+            log.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
+            return e instanceof InterruptedException;
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.ragline.core.lifecycle;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,10 @@ public final class Supervisor {
     private final Consumer<Throwable> fatal;
     /** Dead threads by name, with why, in the order they died. */
     private final Map<String, String> deaths = new LinkedHashMap<>();
+    /** Every thread started, in order. */
+    private final List<Supervised> threads = new ArrayList<>();
+    /** Set by {@link #stopAll}: no thread starts after it. */
+    private boolean stopping;
 
     /** {@code fatal} stops the process (the runtime's {@code fail}); it is called once per death. */
     public Supervisor(Consumer<Throwable> fatal) {
@@ -33,9 +38,15 @@ public final class Supervisor {
     /**
      * Starts {@code body} on a new thread named {@code name}; {@code stop} asks it to end (it sets
      * a flag, wakes the thread up) and must not block.
+     *
+     * @throws StoppingException once {@link #stopAll} has begun: the thread is not started
      */
-    public Supervised start(String name, Runnable body, Runnable stop) {
+    public synchronized Supervised start(String name, Runnable body, Runnable stop) {
+        if (stopping) {
+            throw new StoppingException(name);
+        }
         Supervised supervised = new Supervised(name, body, stop);
+        threads.add(supervised);
         supervised.thread.start();
         return supervised;
     }
@@ -43,10 +54,42 @@ public final class Supervisor {
     /**
      * The fatal path of a task that logs its own failure before it ends (a {@code PollLoop}): the
      * thread {@code name} has died of {@code cause}. Call it before the thread ends, so readiness
-     * names the thread whatever happens next.
+     * names the thread whatever happens next. Ignored once the thread was asked to stop: a
+     * failure on the way out of a clean stop is no death.
      */
     public void died(String name, Throwable cause) {
+        boolean stopAsked;
+        synchronized (this) {
+            stopAsked = threads.stream().anyMatch(s -> s.name.equals(name) && s.stopAsked);
+        }
+        if (stopAsked) {
+            log.warn("{} failed while stopping: {}", name, cause.toString());
+            return;
+        }
         record(name, cause, false);
+    }
+
+    /**
+     * Asks every thread to stop, all at once, then waits for them all until {@code deadline}
+     * (one deadline, not one per thread). No thread starts after this begins. Returns the names
+     * of the threads still running at the deadline.
+     */
+    public List<String> stopAll(Instant deadline) throws InterruptedException {
+        List<Supervised> all;
+        synchronized (this) {
+            stopping = true;
+            all = new ArrayList<>(threads);
+        }
+        all.forEach(Supervised::stop);
+        List<String> running = new ArrayList<>();
+        for (Supervised s : all) {
+            long left = Duration.between(Instant.now(), deadline).toMillis();
+            s.thread.join(Math.max(1, left));
+            if (s.thread.isAlive()) {
+                running.add(s.name);
+            }
+        }
+        return running;
     }
 
     /** Every dead thread and why, for readiness; empty while none has died. */
@@ -130,6 +173,13 @@ public final class Supervisor {
             stop();
             thread.join(Math.max(1, timeout.toMillis()));
             return !thread.isAlive();
+        }
+    }
+
+    /** A thread that was to start after stopping began: the process is closing. */
+    public static final class StoppingException extends IllegalStateException {
+        public StoppingException(String name) {
+            super("not starting " + name + ": the process is stopping");
         }
     }
 

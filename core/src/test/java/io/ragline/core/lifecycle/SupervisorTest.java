@@ -1,9 +1,11 @@
 package io.ragline.core.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -104,5 +106,54 @@ class SupervisorTest {
                 .contains("b died: AssertionError: broken")
                 .doesNotContain("alive");
         assertThat(alive.stop(WAIT)).isTrue();
+    }
+
+    @Test
+    void aTaskReportingItsDeathAfterItWasAskedToStopHasStoppedNotDied() throws Exception {
+        CountDownLatch stop = new CountDownLatch(1);
+        Supervisor.Supervised thread = supervisor.start(
+                "loop-1",
+                () -> {
+                    try {
+                        stop.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    // the loop's fatal path fires on the way out of a clean stop (a closed consumer)
+                    supervisor.died("loop-1", new IllegalStateException("consumer closed"));
+                },
+                stop::countDown);
+
+        assertThat(thread.stop(WAIT)).isTrue();
+
+        assertThat(supervisor.problem()).isEmpty();
+        assertThat(fatal).isEmpty();
+    }
+
+    @Test
+    void stoppingAllAsksEveryThreadAtOnceAndWaitsAgainstOneDeadline() throws Exception {
+        CountDownLatch asked = new CountDownLatch(2);
+        Runnable ignoresStop = () -> {
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Supervisor.Supervised first = supervisor.start("first", ignoresStop, asked::countDown);
+        Supervisor.Supervised second = supervisor.start("second", ignoresStop, asked::countDown);
+        long started = System.nanoTime();
+
+        List<String> running = supervisor.stopAll(Instant.now().plusSeconds(1));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1800));
+        assertThat(asked.getCount()).isZero();
+        assertThat(running).containsExactly("first", "second");
+        assertThatThrownBy(() -> supervisor.start("late", () -> {}, () -> {}))
+                .isInstanceOf(Supervisor.StoppingException.class)
+                .hasMessage("not starting late: the process is stopping");
+        first.thread().interrupt();
+        second.thread().interrupt();
+        assertThat(fatal).isEmpty();
     }
 }
