@@ -80,13 +80,15 @@ public final class EmbeddingWorker {
         int maxRequests = env.integer(MAX_REQUESTS, DEFAULT_MAX_REQUESTS, 1, 10_000);
         return runtime -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
+            runtime.addReadinessCheck(providers.readiness()); // 503 until the collections' models are loaded
+            providers.loadAtStart();
             CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
             FailurePolicy policy = failurePolicy();
             runtime.consume(new ConsumerBinding<>(
                             EMBEDDING_REQUESTS,
                             List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
                             new EmbeddingRequestDecoder(),
-                            new EmbeddingWriter(catalog, providers, runtime.registry()),
+                            new EmbeddingWriter(runtime.dataSource(), catalog, providers, runtime.registry()),
                             policy)
                     .withMaxPollRecords(maxRequests));
             try {
