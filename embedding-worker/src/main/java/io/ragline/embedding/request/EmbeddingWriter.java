@@ -257,7 +257,8 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             return Outcome.failed(
                     job,
                     "model " + provider.model() + " gives " + vectors.get(0).length + " dimensions, collection '"
-                            + job.collection().name() + "' has " + job.collection().dimensions());
+                            + job.collection().name() + "' has "
+                            + job.collection().dimensions());
         }
         return Outcome.embedded(job, vectors, provider.model());
     }

@@ -175,8 +175,9 @@ class InferenceOutsideTransactionIT {
             endpoint.beforeAnswer(() -> {});
         }
         await().atMost(Duration.ofSeconds(5))
-                .untilAsserted(() -> assertThat(batches.pool().getHikariPoolMXBean().getActiveConnections())
-                        .isZero());
+                .untilAsserted(
+                        () -> assertThat(batches.pool().getHikariPoolMXBean().getActiveConnections())
+                                .isZero());
     }
 
     private static long vectorsOfOthers() throws Exception {
