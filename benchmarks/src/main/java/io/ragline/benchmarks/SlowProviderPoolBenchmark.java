@@ -46,10 +46,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * (Prometheus: {@code hikaricp_connections_active}) every 10 ms and sorts the samples by whether
  * a provider call was in flight. Two modes on fresh schemas: the worker as it runs (the writer's
  * {@code prepare} embeds before the sink takes a connection), and the writer called inside the
- * transaction (inference with a connection and the row locks held, as before issue 14).
+ * transaction (inference with a connection and the row locks held, as before issue 14), in
+ * {@code rounds} rounds whose order alternates.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.SlowProviderPoolBenchmark
- * -Dexec.args="64 500"}
+ * -Dexec.args="160 500 3"}
  */
 public final class SlowProviderPoolBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,8 +73,11 @@ public final class SlowProviderPoolBenchmark {
                 + " live in a call: max / mean | samples between calls | gauge between: max / mean | live between:"
                 + " max / mean |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for (boolean inside : new boolean[] {false, true}) {
-            run(documents, latencyMillis, inside);
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < 2; i++) {
+                run(documents, latencyMillis, (round + i) % 2 == 1); // the order alternates
+            }
         }
     }
 
