@@ -1,5 +1,6 @@
 package io.ragline.benchmarks;
 
+import com.pgvector.PGvector;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.db.Migrations;
 import io.ragline.embedding.request.VectorWriter;
@@ -16,10 +17,13 @@ import java.util.Random;
  * Vector writes into {@code chunk_embeddings} (384 dimensions) for chunks of real width: the
  * embedding-worker's path (one binary {@code COPY} per batch, {@link VectorWriter}) against a JDBC
  * batch of {@code INSERT ... VALUES (?, ?, ?::vector, ?)} in text form, each with and without the
- * collection's HNSW index (an index makes every write an index insertion).
+ * collection's HNSW index (an index makes every write an index insertion). With a fourth argument,
+ * {@code rounds}, it compares instead the binary {@code COPY} with a JDBC batch whose vector is a
+ * pgvector-java {@link PGvector} parameter, without the index, in interleaved rounds (the order
+ * alternating), and prints each round's rates and the ratio's median and range.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.VectorWriteBenchmark
- * -Dexec.args="50000 500 5000"}
+ * -Dexec.args="50000 500 5000"}, or {@code -Dexec.args="20000 500 0 7"} for the rounds.
  */
 public final class VectorWriteBenchmark {
     private static final int DIMENSIONS = 384;
@@ -37,6 +41,10 @@ public final class VectorWriteBenchmark {
         int indexedRows = args.length > 2 ? Integer.parseInt(args[2]) : 5_000;
         DatabaseUrl url =
                 DatabaseUrl.parse(TestServices.get().databaseUrl()).url().orElseThrow();
+        if (args.length > 3) {
+            interleaved(url, allRows, batch, Integer.parseInt(args[3]));
+            return;
+        }
         System.out.printf(
                 Locale.ROOT,
                 "%d cores, %,d vectors of %d dimensions (%,d with the index), batches of %d%n",
@@ -75,6 +83,84 @@ public final class VectorWriteBenchmark {
                 System.out.printf(Locale.ROOT, "| %s | %s | %,.0f |%n", path, index ? "yes" : "no", rows / s);
                 BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
             }
+        }
+    }
+
+    /** Binary COPY against PGvector-parameter batches, alternating which goes first, {@code rounds} times. */
+    private static void interleaved(DatabaseUrl url, int rows, int batch, int rounds) throws Exception {
+        System.out.printf(
+                Locale.ROOT,
+                "%d cores, %,d vectors of %d dimensions, batches of %d, no index, %d interleaved rounds%n",
+                Runtime.getRuntime().availableProcessors(),
+                rows,
+                DIMENSIONS,
+                batch,
+                rounds);
+        System.out.println("| round | binary COPY vectors/s | PGvector batch vectors/s | COPY / PGvector |");
+        System.out.println("|---:|---:|---:|---:|");
+        List<Double> ratios = new ArrayList<>();
+        List<float[]> vectors = vectors(rows);
+        for (int round = 1; round <= rounds; round++) {
+            double copy = 0;
+            double pg = 0;
+            for (int i = 0; i < 2; i++) {
+                boolean binary = (round + i) % 2 == 0;
+                double rate = rate(url, rows, batch, vectors, binary ? "binary COPY" : "batched INSERT (PGvector)");
+                if (binary) {
+                    copy = rate;
+                } else {
+                    pg = rate;
+                }
+            }
+            ratios.add(copy / pg);
+            System.out.printf(Locale.ROOT, "| %d | %,.0f | %,.0f | %.2f |%n", round, copy, pg, copy / pg);
+        }
+        List<Double> sorted = new ArrayList<>(ratios);
+        sorted.sort(Double::compare);
+        System.out.printf(
+                Locale.ROOT,
+                "COPY / PGvector: median %.2f, range %.2f-%.2f%n",
+                sorted.get(sorted.size() / 2),
+                sorted.get(0),
+                sorted.get(sorted.size() - 1));
+    }
+
+    /** Vectors per second of one path on a fresh schema without the index. */
+    private static double rate(DatabaseUrl url, int rows, int batch, List<float[]> vectors, String path)
+            throws Exception {
+        String schema = "bench_" + Long.toString(System.nanoTime(), 36);
+        new Migrations(url, schema, "bench").migrate();
+        try {
+            List<Long> ids = prepare(url, schema, rows, false);
+            long start = System.nanoTime();
+            try (Connection c = connect(url, schema)) {
+                c.setAutoCommit(false);
+                for (int at = 0; at < rows; at += batch) {
+                    List<Long> someIds = ids.subList(at, Math.min(rows, at + batch));
+                    List<float[]> someVectors = vectors.subList(at, Math.min(rows, at + batch));
+                    if (path.startsWith("binary")) {
+                        VectorWriter.write(c, 1, someIds, someVectors, "bench");
+                    } else {
+                        pgvectorInsert(c, someIds, someVectors);
+                    }
+                    c.commit();
+                }
+            }
+            return rows / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
+        }
+    }
+
+    private static void pgvectorInsert(Connection c, List<Long> ids, List<float[]> vectors) throws Exception {
+        try (PreparedStatement s = c.prepareStatement("insert into chunk_embeddings (chunk_id, collection_id,"
+                + " embedding, model) values (?, 1, ?, 'bench')")) {
+            for (int i = 0; i < ids.size(); i++) {
+                s.setLong(1, ids.get(i));
+                s.setObject(2, new PGvector(vectors.get(i)));
+                s.addBatch();
+            }
+            s.executeBatch();
         }
     }
 

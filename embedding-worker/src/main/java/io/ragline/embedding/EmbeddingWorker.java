@@ -41,10 +41,13 @@ public final class EmbeddingWorker {
     public static final String SEARCH_PORT = "RAGLINE_SEARCH_PORT";
 
     /**
-     * Embedding requests per batch (one transaction). A request is a whole document, possibly
-     * hundreds of chunks: 500 of them (the process's {@code RAGLINE_MAX_POLL_RECORDS}) could take
-     * longer than {@code RAGLINE_MAX_POLL_INTERVAL}, and nothing in a batch is visible until all
-     * of it is. Chunks of the batch's requests still share the model's calls.
+     * Embedding requests per batch. A request is a whole document, possibly hundreds of chunks, and
+     * the consumer does not poll while the model runs: at the 26-30 chunks/s of 200 tokens measured
+     * for MiniLM on 2 cores (docs/benchmarks.md), 16 documents of 100 chunks take about a minute,
+     * 500 (the process's {@code RAGLINE_MAX_POLL_RECORDS}) half an hour, past {@code
+     * RAGLINE_MAX_POLL_INTERVAL}; and nothing in a batch is visible until all of it is. The model
+     * runs with no connection held (see {@code EmbeddingWriter}), so the bound is not the pool's.
+     * Chunks of the batch's requests still share the model's calls.
      */
     public static final String MAX_REQUESTS = "RAGLINE_EMBEDDING_MAX_REQUESTS";
 
@@ -80,13 +83,15 @@ public final class EmbeddingWorker {
         int maxRequests = env.integer(MAX_REQUESTS, DEFAULT_MAX_REQUESTS, 1, 10_000);
         return runtime -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
+            runtime.addReadinessCheck(providers.readiness()); // 503 until the collections' models are loaded
+            providers.loadAtStart(runtime.fatalPathOf(ProviderRegistry.LOADER));
             CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
             FailurePolicy policy = failurePolicy();
             runtime.consume(new ConsumerBinding<>(
                             EMBEDDING_REQUESTS,
                             List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
                             new EmbeddingRequestDecoder(),
-                            new EmbeddingWriter(catalog, providers, runtime.registry()),
+                            new EmbeddingWriter(runtime.dataSource(), catalog, providers, runtime.registry()),
                             policy)
                     .withMaxPollRecords(maxRequests));
             try {

@@ -1,6 +1,9 @@
 package io.ragline.embedding;
 
 import io.ragline.core.collections.Collection;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.health.HealthCheck;
+import io.ragline.core.resilience.Backoff;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import io.ragline.embeddings.EmbeddingSettings;
@@ -10,23 +13,55 @@ import io.ragline.embeddings.onnx.OnnxOptions;
 import io.ragline.embeddings.openai.OpenAiEmbeddingProvider;
 import io.ragline.embeddings.openai.OpenAiSettings;
 import io.ragline.embeddings.pgml.PgmlEmbeddingProvider;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The provider of each collection (its {@code embedding_provider} and {@code embedding_model}),
- * one per (provider, model) for the whole process, made on first use: an ONNX session is large
- * and uses every core, so collections that share a model share it. {@code openai} collections use
- * the endpoint, key and limits of the process's {@code RAGLINE_OPENAI_*} settings with their own
- * model and dimensions; {@code pgml} collections call {@code pgml.embed} in the worker's database.
+ * one per (provider, model, dimensions) for the whole process: an ONNX session is large and uses
+ * every core, so collections that share a model share it. {@code openai} collections use the
+ * endpoint, key and limits of the process's {@code RAGLINE_OPENAI_*} settings with their own model
+ * and dimensions; {@code pgml} collections call {@code pgml.embed} in the worker's database.
  * Closing the registry closes them all.
+ *
+ * <p>{@link #loadAtStart} loads, in the background, the model of every collection that exists and
+ * checks its dimensions with one probe text; {@link #readiness} reports a problem (so {@code
+ * /health/ready} answers 503) while a model loads, and names each model that failed to load or
+ * gives other dimensions than its collection's. A model this worker could not reach yet (a
+ * retryable failure) is tried again with backoff. A collection created later gets its model on
+ * first use ({@link #apply}); a first use while the model loads waits for it.
  */
 public final class ProviderRegistry implements Function<Collection, EmbeddingProvider>, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProviderRegistry.class);
+
+    /** The text embedded once at start-up to check a model's dimensions. */
+    static final String PROBE = "Ragline checks the dimensions of this model.";
+
+    /** The name of the start-up loader's thread, as readiness names it if it dies. */
+    public static final String LOADER = "embedding-model-loader";
+
+    /** Waits between attempts to load a model that could not be reached (jittered, doubling to a minute). */
+    private static final Backoff RETRY = Backoff.of(Duration.ofSeconds(1), Duration.ofMinutes(1));
+
     private final EmbeddingSettings settings;
     private final DataSource dataSource;
-    private final Map<String, EmbeddingProvider> providers = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<EmbeddingProvider>> providers = new ConcurrentHashMap<>();
+    /** Models of the start-up load not loaded: the model's name, and what is wrong; guarded by itself. */
+    private final Map<String, String> problems = new LinkedHashMap<>();
+
+    private volatile Thread loader;
+    private volatile boolean closed;
 
     public ProviderRegistry(EmbeddingSettings settings, DataSource dataSource) {
         this.settings = settings;
@@ -35,9 +70,145 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
 
     @Override
     public EmbeddingProvider apply(Collection collection) {
-        String key = collection.provider() + "/" + collection.model() + "/" + collection.dimensions();
-        EmbeddingProvider existing = providers.get(key);
-        return existing != null ? existing : providers.computeIfAbsent(key, k -> create(collection));
+        String key = key(collection);
+        CompletableFuture<EmbeddingProvider> existing = providers.get(key);
+        if (existing == null) {
+            CompletableFuture<EmbeddingProvider> mine = new CompletableFuture<>();
+            existing = providers.putIfAbsent(key, mine);
+            if (existing == null) {
+                try {
+                    EmbeddingProvider made = create(collection);
+                    mine.complete(made);
+                    if (closed) {
+                        made.close();
+                    }
+                    return made;
+                } catch (RuntimeException e) {
+                    providers.remove(key, mine); // the next use tries again
+                    mine.completeExceptionally(e);
+                    throw e;
+                }
+            }
+        }
+        try {
+            return existing.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EmbeddingException("interrupted while model " + key + " loads", true, e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The readiness check: a problem while a model of the start-up load is loading or failed to load. */
+    public HealthCheck readiness() {
+        return HealthCheck.of("embedding-models", () -> {
+            synchronized (problems) {
+                return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems.values()));
+            }
+        });
+    }
+
+    /**
+     * Starts loading, on a thread of its own, the model of every collection that exists now; until
+     * each is loaded and its dimensions checked, {@link #readiness} names it. The loader ends when
+     * every model is loaded or refused; if it dies instead (an {@code Error}), {@code onDeath}
+     * hears of it (the runtime's fatal path: readiness names it and the process stops).
+     */
+    public void loadAtStart(java.util.function.Consumer<Throwable> onDeath) {
+        synchronized (problems) {
+            problems.put("", "listing the collections to load their models");
+        }
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        loadAll();
+                    } catch (Throwable e) {
+                        onDeath.accept(e);
+                    }
+                },
+                LOADER);
+        t.setDaemon(true);
+        loader = t;
+        t.start();
+    }
+
+    private void loadAll() {
+        try {
+            List<Collection> collections = null;
+            for (int attempt = 1; collections == null; attempt++) {
+                try (Connection c = dataSource.getConnection()) {
+                    collections = CollectionCatalog.all(c);
+                } catch (java.sql.SQLException e) {
+                    problem("", "cannot list the collections to load their models: " + e.getMessage());
+                    Thread.sleep(RETRY.wait(attempt).toMillis());
+                }
+            }
+            Map<String, Collection> byModel = new LinkedHashMap<>();
+            collections.forEach(c -> byModel.putIfAbsent(key(c), c));
+            synchronized (problems) {
+                problems.remove("");
+                byModel.forEach((key, c) -> problems.put(key, "model " + key + " is loading"));
+            }
+            for (Map.Entry<String, Collection> e : byModel.entrySet()) {
+                load(e.getKey(), e.getValue());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing
+        } catch (RuntimeException | Error e) {
+            problem("", "loading the models stopped: " + e);
+            throw e;
+        }
+    }
+
+    /** Loads the model of {@code c} and checks its dimensions, retrying while it cannot be reached. */
+    private void load(String key, Collection c) throws InterruptedException {
+        for (int attempt = 1; !closed; attempt++) {
+            long start = System.nanoTime();
+            try {
+                EmbeddingProvider provider = apply(c);
+                int got = provider.embed(List.of(PROBE)).get(0).length;
+                if (got != c.dimensions()) {
+                    problem(
+                            key,
+                            "model " + key + " gives " + got + " dimensions, collection '" + c.name() + "' has "
+                                    + c.dimensions());
+                    return;
+                }
+                log.info(
+                        "model {} loaded for collection '{}' and {} dimensions checked in {} ms",
+                        key,
+                        c.name(),
+                        got,
+                        (System.nanoTime() - start) / 1_000_000);
+                problem(key, null);
+                return;
+            } catch (EmbeddingException e) {
+                if (!e.retryable()) {
+                    problem(key, "model " + key + " failed to load: " + e.getMessage());
+                    return;
+                }
+                problem(key, "model " + key + " cannot be reached yet (attempt " + attempt + "): " + e.getMessage());
+                Thread.sleep(RETRY.wait(attempt).toMillis());
+            }
+        }
+    }
+
+    private void problem(String key, String problem) {
+        if (problem != null && !key.isEmpty()) {
+            log.warn("{}", problem);
+        }
+        synchronized (problems) {
+            if (problem == null) {
+                problems.remove(key);
+            } else {
+                problems.put(key, problem);
+            }
+        }
+    }
+
+    private static String key(Collection c) {
+        return c.provider() + "/" + c.model() + "/" + c.dimensions();
     }
 
     private EmbeddingProvider create(Collection c) {
@@ -84,7 +255,16 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
 
     @Override
     public void close() {
-        providers.values().forEach(EmbeddingProvider::close);
+        closed = true;
+        Thread t = loader;
+        if (t != null) {
+            t.interrupt();
+        }
+        providers.values().forEach(f -> {
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                f.join().close();
+            }
+        });
         providers.clear();
     }
 }

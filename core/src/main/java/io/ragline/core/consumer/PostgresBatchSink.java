@@ -18,6 +18,10 @@ import org.apache.kafka.common.TopicPartition;
  * dropped before the writer sees them: a batch redelivered after a crash between the database
  * commit and the Kafka commit has no effect. The call runs through a circuit breaker, so a
  * database that keeps failing is left alone for a while instead of hammered.
+ *
+ * <p>The writer's {@link BatchWriter#prepare} runs first, before a connection is taken (its
+ * failures count for the circuit breaker as the transaction's do); the writer it returns applies
+ * the batch in the transaction.
  */
 public final class PostgresBatchSink<T> implements BatchSink<T> {
     private final DataSource dataSource;
@@ -48,6 +52,7 @@ public final class PostgresBatchSink<T> implements BatchSink<T> {
     private void writeInTransaction(List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
             throws Exception {
         Map<TopicPartition, Long> next = nextOffsets(consumed);
+        BatchWriter<T> prepared = writer.prepare(records); // no connection held
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -60,7 +65,7 @@ public final class PostgresBatchSink<T> implements BatchSink<T> {
                     }
                 }
                 if (!fresh.isEmpty()) {
-                    writer.write(fresh, c);
+                    prepared.write(fresh, c);
                 }
                 storeOffsets(c, next);
                 c.commit();

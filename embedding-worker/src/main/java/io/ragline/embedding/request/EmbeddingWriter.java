@@ -1,7 +1,5 @@
 package io.ragline.embedding.request;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.ragline.core.collections.Collection;
@@ -9,6 +7,8 @@ import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.embedding.ProviderFailure;
+import io.ragline.embedding.request.EmbeddedBatch.Job;
+import io.ragline.embedding.request.EmbeddedBatch.Outcome;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import java.sql.Connection;
@@ -16,26 +16,36 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies embedding requests in the consumer's transaction: for each request whose version is
- * still the document's, embed its chunks (all chunks of the batch that share a model in one call,
- * which the provider batches), write the vectors with {@link VectorWriter}, mark the document
- * {@code embedded} and write {@code document.embedded} to the outbox. A request for an older
- * version, or a deleted document, is obsolete and skipped; so is a request for a version already
- * embedded (delivered twice); a request of a paused collection is skipped too (its document stays
- * {@code chunked} until the collection resumes).
+ * Applies embedding requests in three steps, so that no connection and no row lock is held while
+ * a model runs (an ONNX run of seconds, or an HTTP provider that may take as long):
  *
- * <p>A model that refuses the input for good (HTTP 400, 413 or 422, a failed ONNX run) marks the
+ * <ol>
+ *   <li>{@link #prepare}, on a connection of its own returned at once: reads, in one statement,
+ *       each requested document and its chunks. A request for an older version or a deleted
+ *       document is obsolete and skipped; so is a request for a version already embedded
+ *       (delivered twice, also twice in one batch) and a request of a paused collection (its
+ *       document stays {@code chunked} until the collection resumes).
+ *   <li>then, with no connection held, embeds the chunks: all chunks of the batch that share a
+ *       model in one call, which the provider batches.
+ *   <li>the {@link EmbeddedBatch} it returns writes, in the consumer's transaction, after locking
+ *       the documents and checking them again: a document updated, deleted, paused or embedded
+ *       meanwhile drops its vectors; the others get their vectors ({@link VectorWriter}), their
+ *       status and {@code document.embedded} (or {@code document.failed}) in the outbox.
+ * </ol>
+ *
+ * <p>A model that refuses the input for good (HTTP 400, 413 or 422, a failed ONNX run), or gives
+ * vectors of other dimensions than the collection's, or that this worker cannot run, marks the
  * document {@code failed} (with {@code document.failed}); when it refuses a call shared by several
  * documents, each is embedded on its own and only those it still refuses fail. A model that is
  * unavailable (429, 5xx, timeouts), or an endpoint that refuses the worker itself (401, 403, 404
@@ -44,140 +54,177 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddingWriter.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final DataSource dataSource;
     private final CollectionCatalog catalog;
     private final Function<Collection, EmbeddingProvider> providers;
-    private final Counter embedded;
-    private final Counter obsolete;
-    private final Counter duplicate;
-    private final Counter paused;
-    private final Counter failed;
-    private final Counter chunks;
-    private final Timer inference;
-    private final Timer vectorWrite;
+    private final EmbeddingMetrics metrics;
 
     public EmbeddingWriter(
-            CollectionCatalog catalog, Function<Collection, EmbeddingProvider> providers, MeterRegistry registry) {
+            DataSource dataSource,
+            CollectionCatalog catalog,
+            Function<Collection, EmbeddingProvider> providers,
+            MeterRegistry registry) {
+        this.dataSource = dataSource;
         this.catalog = catalog;
         this.providers = providers;
-        this.embedded = outcome(registry, "embedded");
-        this.obsolete = outcome(registry, "obsolete");
-        this.duplicate = outcome(registry, "duplicate");
-        this.paused = outcome(registry, "paused");
-        this.failed = outcome(registry, "failed");
-        this.chunks = Counter.builder("ragline.embedding.chunks").register(registry);
-        this.inference = Timer.builder("ragline.embedding.inference")
-                .description("Time to embed the chunks of one batch and model")
-                .register(registry);
-        this.vectorWrite = Timer.builder("ragline.embedding.vector.write")
-                .description("Time to write the vectors of one batch (one binary COPY)")
-                .register(registry);
+        this.metrics = new EmbeddingMetrics(registry);
     }
 
-    private static Counter outcome(MeterRegistry registry, String outcome) {
-        return Counter.builder("ragline.embedding.requests")
-                .description("Embedding requests, by outcome")
-                .tag("outcome", outcome)
-                .register(registry);
-    }
-
-    private record Job(EmbeddingRequest request, Collection collection, List<Long> ids, List<String> texts) {}
-
+    /** Reads the documents' chunks (a connection of its own, returned), embeds them with none held. */
     @Override
-    public void write(List<InboundRecord<EmbeddingRequest>> records, Connection c) throws Exception {
+    public BatchWriter<EmbeddingRequest> prepare(List<InboundRecord<EmbeddingRequest>> records) throws Exception {
+        List<Job> jobs = read(records);
         Map<EmbeddingProvider, List<Job>> byProvider = new LinkedHashMap<>();
-        Set<Long> taken = new HashSet<>();
-        for (InboundRecord<EmbeddingRequest> r : records) {
-            EmbeddingRequest q = r.value();
-            if (taken.contains(q.document())) {
-                // The same request twice in one batch (a resume, a redelivery): the document is not
-                // marked embedded until the end of the batch, so current() would let it through.
-                duplicate.increment();
-                continue;
-            }
-            Collection collection = current(c, q);
-            if (collection == null) {
-                continue;
-            }
-            taken.add(q.document());
-            Job job = new Job(q, collection, new ArrayList<>(), new ArrayList<>());
-            // By document, not by version: content that came again unchanged keeps its chunks (and
-            // their document_version) under the document's newer version.
-            try (PreparedStatement s =
-                    c.prepareStatement("select id, content from chunks where document_id = ? order by seq")) {
-                s.setLong(1, q.document());
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        job.ids.add(rs.getLong(1));
-                        job.texts.add(rs.getString(2));
-                    }
-                }
-            }
-            EmbeddingProvider provider;
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Job job : jobs) {
             try {
-                provider = providers.apply(collection);
+                byProvider
+                        .computeIfAbsent(providers.apply(job.collection()), p -> new ArrayList<>())
+                        .add(job);
             } catch (EmbeddingException e) {
                 if (e.retryable()) {
                     throw e;
                 }
-                fail(c, job, e.getMessage()); // a model this worker cannot run: say so on the document
-                continue;
+                outcomes.add(Outcome.failed(job, e.getMessage())); // a model this worker cannot run
             }
-            byProvider.computeIfAbsent(provider, p -> new ArrayList<>()).add(job);
         }
-        List<VectorWriter.Rows> vectorRows = new ArrayList<>();
         for (Map.Entry<EmbeddingProvider, List<Job>> e : byProvider.entrySet()) {
-            EmbeddingProvider provider = e.getKey();
-            List<Job> jobs = e.getValue();
-            List<List<float[]>> vectors = embed(c, provider, jobs);
-            for (int i = 0; i < jobs.size(); i++) {
-                Job job = jobs.get(i);
-                List<float[]> mine = vectors.get(i);
-                if (mine == null) {
-                    continue; // refused and failed
-                }
-                if (!mine.isEmpty() && mine.get(0).length != job.collection.dimensions()) {
-                    fail(
-                            c,
-                            job,
-                            "model " + provider.model() + " gives " + mine.get(0).length
-                                    + " dimensions, collection '" + job.collection.name() + "' has "
-                                    + job.collection.dimensions());
-                    continue;
-                }
-                vectorRows.add(new VectorWriter.Rows(job.collection.id(), job.ids, mine, provider.model()));
-                finish(c, job, "embedded", null, provider.model());
-                chunks.increment(job.ids.size());
-                embedded.increment();
-            }
+            outcomes.addAll(embed(e.getKey(), e.getValue()));
         }
-        Timer.Sample copy = Timer.start();
-        VectorWriter.write(c, vectorRows); // one COPY for the whole batch
-        copy.stop(vectorWrite);
+        return new EmbeddedBatch(outcomes, metrics);
     }
 
     /**
-     * The vectors of each job, in the jobs' order, from one call for all of them; null for a job
-     * whose input the model refuses, which is then failed. When the model refuses the call of
-     * several jobs, each job is embedded on its own so only the documents it still refuses fail
-     * (one bad document must not fail the documents that happened to share its batch).
+     * Prepares and writes the batch in the caller's transaction. {@link
+     * io.ragline.core.consumer.PostgresBatchSink} does not call this: it calls {@link #prepare}
+     * before it takes a connection and writes with the writer that returns.
+     */
+    @Override
+    public void write(List<InboundRecord<EmbeddingRequest>> records, Connection c) throws Exception {
+        prepare(records).write(records, c);
+    }
+
+    /**
+     * The requests still current, each with its document's chunks, read in one statement (one
+     * snapshot: the chunks are the version's that was read) on a connection returned at once.
+     */
+    private List<Job> read(List<InboundRecord<EmbeddingRequest>> records) throws SQLException {
+        List<Job> jobs = new ArrayList<>();
+        if (records.isEmpty()) {
+            return jobs;
+        }
+        Set<Long> documents = new HashSet<>();
+        records.forEach(r -> documents.add(r.value().document()));
+        try (Connection c = dataSource.getConnection()) {
+            Map<Long, Stored> stored = load(c, documents);
+            Set<Long> taken = new HashSet<>();
+            for (InboundRecord<EmbeddingRequest> r : records) {
+                EmbeddingRequest q = r.value();
+                if (taken.contains(q.document())) {
+                    metrics.duplicate.increment(); // the same request twice in one batch
+                    continue;
+                }
+                Collection collection = current(c, q, stored.get(q.document()));
+                if (collection != null) {
+                    taken.add(q.document());
+                    Stored s = stored.get(q.document());
+                    jobs.add(new Job(r, collection, s.ids, s.texts));
+                }
+            }
+        }
+        return jobs;
+    }
+
+    /** A document as read: its version, status, collection, and its chunks' ids and texts in order. */
+    private record Stored(
+            long version,
+            String status,
+            String collection,
+            String collectionStatus,
+            int collectionId,
+            List<Long> ids,
+            List<String> texts) {}
+
+    private static Map<Long, Stored> load(Connection c, Set<Long> documents) throws SQLException {
+        Map<Long, Stored> stored = new LinkedHashMap<>();
+        // By document, not by version: content that came again unchanged keeps its chunks (and
+        // their document_version) under the document's newer version.
+        try (PreparedStatement s = c.prepareStatement("select d.id, d.version, d.status, c.name, c.status, c.id,"
+                + " ch.id, ch.content from documents d join collections c on c.id = d.collection_id"
+                + " left join chunks ch on ch.document_id = d.id where d.id = any(?) order by d.id, ch.seq")) {
+            s.setArray(1, c.createArrayOf("bigint", documents.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    Stored d = stored.get(rs.getLong(1));
+                    if (d == null) {
+                        d = new Stored(
+                                rs.getLong(2),
+                                rs.getString(3),
+                                rs.getString(4),
+                                rs.getString(5),
+                                rs.getInt(6),
+                                new ArrayList<>(),
+                                new ArrayList<>());
+                        stored.put(rs.getLong(1), d);
+                    }
+                    long chunk = rs.getLong(7);
+                    if (!rs.wasNull()) {
+                        d.ids.add(chunk);
+                        d.texts.add(rs.getString(8));
+                    }
+                }
+            }
+        }
+        return stored;
+    }
+
+    /**
+     * The request's collection if the document still has the request's version, is not embedded
+     * already (a request delivered twice) and its collection is not paused. The collection's
+     * status is read with the document, not from the catalog's cache, so a resume (which
+     * re-requests the waiting documents in its transaction) is seen by the requests it writes.
+     */
+    private Collection current(Connection c, EmbeddingRequest q, Stored d) throws SQLException {
+        if (d == null || d.version != q.version() || d.status.equals("deleted")) {
+            metrics.obsolete.increment();
+            return null;
+        }
+        if (d.status.equals("embedded")) {
+            metrics.duplicate.increment(); // its vectors and its document.embedded are written
+            return null;
+        }
+        if (d.collectionStatus.equals("paused")) {
+            metrics.paused.increment(); // the document stays 'chunked'; the resume asks again
+            return null;
+        }
+        Collection cached = catalog.find(c, d.collection);
+        // A collection dropped and created again under its name within the cache's life: the
+        // vectors must carry the document's collection id.
+        return cached != null && cached.id() == d.collectionId ? cached : catalog.reload(c, d.collection);
+    }
+
+    /**
+     * The outcome of each job, from one call for all of them: its vectors, or its failure when
+     * the model refuses its input or gives vectors of other dimensions than its collection's.
+     * When the model refuses the call of several jobs, each job is embedded on its own so only
+     * the documents it still refuses fail (one bad document must not fail the documents that
+     * happened to share its batch).
      *
      * @throws EmbeddingException (retryable) when the model is unavailable or the endpoint refuses
      *     this worker (its key, URL or model), which no document is to blame for: the batch is
      *     retried with backoff
      */
-    private List<List<float[]>> embed(Connection c, EmbeddingProvider provider, List<Job> jobs) throws SQLException {
+    private List<Outcome> embed(EmbeddingProvider provider, List<Job> jobs) {
         List<String> texts = new ArrayList<>();
-        jobs.forEach(j -> texts.addAll(j.texts));
+        jobs.forEach(j -> texts.addAll(j.texts()));
         List<float[]> all;
         try {
             all = timedEmbed(provider, texts);
         } catch (EmbeddingException refused) {
             requireRefusedInput(refused);
             if (jobs.size() == 1) {
-                fail(c, jobs.get(0), refused.getMessage());
-                return Collections.singletonList(null);
+                return List.of(Outcome.failed(jobs.get(0), refused.getMessage()));
             }
             log.info(
                     "model {} refused the chunks of {} documents ({}); embedding each document on its own to fail only"
@@ -185,31 +232,41 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                     provider.model(),
                     jobs.size(),
                     refused.getMessage());
-            List<List<float[]>> each = new ArrayList<>(jobs.size());
+            List<Outcome> each = new ArrayList<>(jobs.size());
             for (Job job : jobs) {
                 try {
-                    each.add(timedEmbed(provider, job.texts));
+                    each.add(checked(provider, job, timedEmbed(provider, job.texts())));
                 } catch (EmbeddingException alone) {
                     requireRefusedInput(alone);
-                    fail(c, job, alone.getMessage());
-                    each.add(null);
+                    each.add(Outcome.failed(job, alone.getMessage()));
                 }
             }
             return each;
         }
-        List<List<float[]>> each = new ArrayList<>(jobs.size());
+        List<Outcome> each = new ArrayList<>(jobs.size());
         int at = 0;
         for (Job job : jobs) {
-            each.add(all.subList(at, at + job.texts.size()));
-            at += job.texts.size();
+            each.add(checked(provider, job, all.subList(at, at + job.texts().size())));
+            at += job.texts().size();
         }
         return each;
+    }
+
+    private static Outcome checked(EmbeddingProvider provider, Job job, List<float[]> vectors) {
+        if (!vectors.isEmpty() && vectors.get(0).length != job.collection().dimensions()) {
+            return Outcome.failed(
+                    job,
+                    "model " + provider.model() + " gives " + vectors.get(0).length + " dimensions, collection '"
+                            + job.collection().name() + "' has "
+                            + job.collection().dimensions());
+        }
+        return Outcome.embedded(job, vectors, provider.model());
     }
 
     private List<float[]> timedEmbed(EmbeddingProvider provider, List<String> texts) {
         Timer.Sample sample = Timer.start();
         List<float[]> vectors = provider.embed(texts);
-        sample.stop(inference);
+        sample.stop(metrics.inference);
         return vectors;
     }
 
@@ -232,82 +289,6 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             case INPUT_REFUSED -> {
                 // the caller fails the documents
             }
-        }
-    }
-
-    /**
-     * The request's collection if the document still has the request's version, is not embedded
-     * already (a request delivered twice) and its collection is not paused; locks the document. The collection's status is read here, not from the
-     * catalog's cache, so a resume (which re-requests the waiting documents in its transaction)
-     * is seen by the requests it writes.
-     */
-    private Collection current(Connection c, EmbeddingRequest q) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select d.version, d.status, c.name, c.status, c.id from"
-                + " documents d join collections c on c.id = d.collection_id where d.id = ? for update of d")) {
-            s.setLong(1, q.document());
-            try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()
-                        || rs.getLong(1) != q.version()
-                        || rs.getString(2).equals("deleted")) {
-                    obsolete.increment();
-                    return null;
-                }
-                if (rs.getString(2).equals("embedded")) {
-                    duplicate.increment(); // its vectors and its document.embedded are written
-                    return null;
-                }
-                if (rs.getString(4).equals("paused")) {
-                    paused.increment(); // the document stays 'chunked'; the resume asks again
-                    return null;
-                }
-                Collection cached = catalog.find(c, rs.getString(3));
-                // A collection dropped and created again under its name within the cache's life:
-                // the vectors must carry the document's collection id.
-                return cached != null && cached.id() == rs.getInt(5) ? cached : catalog.reload(c, rs.getString(3));
-            }
-        }
-    }
-
-    private void fail(Connection c, Job job, String error) throws SQLException {
-        log.info(
-                "document {}/{} version {} failed: {}",
-                job.collection.name(),
-                job.request.id(),
-                job.request.version(),
-                error);
-        finish(c, job, "failed", error, null);
-        failed.increment();
-    }
-
-    private static void finish(Connection c, Job job, String status, String error, String model) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("update documents set status = ?, error = ?, embedded_at ="
-                + " case when ? = 'embedded' then now() end, updated_at = now() where id = ?")) {
-            s.setString(1, status);
-            s.setString(2, error);
-            s.setString(3, status);
-            s.setLong(4, job.request.document());
-            s.executeUpdate();
-        }
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("schema_version", 1);
-        event.put("type", "document." + status);
-        event.put("collection", job.collection.name());
-        event.put("id", job.request.id());
-        event.put("version", job.request.version());
-        event.put("chunks", job.ids.size());
-        if (model != null) {
-            event.put("model", model);
-        }
-        if (error != null) {
-            event.put("error", error);
-        }
-        try (PreparedStatement s = c.prepareStatement(
-                "insert into outbox (topic, key, payload) values ('pipeline-events', ?, ?::jsonb)")) {
-            s.setString(1, job.collection.name() + "/" + job.request.id());
-            s.setString(2, JSON.writeValueAsString(event));
-            s.executeUpdate();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

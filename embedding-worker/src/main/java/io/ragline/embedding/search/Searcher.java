@@ -1,5 +1,6 @@
 package io.ragline.embedding.search;
 
+import com.pgvector.PGvector;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.embeddings.EmbeddingProvider;
@@ -8,7 +9,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -16,7 +16,8 @@ import javax.sql.DataSource;
 /**
  * Semantic search: embeds the query with the collection's model (with the model's query prefix)
  * and asks {@code search_documents} for the nearest chunks. Shared by {@code POST /search} and
- * {@code ragline search}.
+ * {@code ragline search}. The query is embedded with no connection held; the vector goes to SQL as
+ * a {@link PGvector} parameter.
  */
 public final class Searcher {
     /** {@code no_data_found}, which {@code search_documents} raises for a collection it does not know. */
@@ -46,18 +47,22 @@ public final class Searcher {
      * @throws io.ragline.embeddings.EmbeddingException when the query cannot be embedded
      */
     public List<Hit> search(String collectionName, String query, int k, String filterJson) throws SQLException {
+        Collection collection;
         try (Connection c = dataSource.getConnection()) {
-            Collection collection = catalog.find(c, collectionName);
-            if (collection == null) {
-                return null;
-            }
-            float[] vector = providers.apply(collection).embedQuery(query);
+            collection = catalog.find(c, collectionName);
+        }
+        if (collection == null) {
+            return null;
+        }
+        // No connection is held while the model runs (an HTTP provider may take seconds).
+        float[] vector = providers.apply(collection).embedQuery(query);
+        try (Connection c = dataSource.getConnection()) {
             List<Hit> hits = new ArrayList<>(k);
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false); // search_documents sets its hnsw options for the transaction
             try (PreparedStatement s = c.prepareStatement("select chunk_id, document_id, title, content,"
                     + " metadata::text, similarity from search_documents(?::public.vector, ?, ?, ?::jsonb)")) {
-                s.setString(1, Arrays.toString(vector));
+                s.setObject(1, new PGvector(vector)); // pgvector's text form, no float formatting of ours
                 s.setInt(2, k);
                 s.setString(3, collectionName);
                 s.setString(4, filterJson == null ? "{}" : filterJson);

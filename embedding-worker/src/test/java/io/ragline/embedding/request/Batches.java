@@ -1,22 +1,37 @@
 package io.ragline.embedding.request;
 
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.InboundRecord;
+import io.ragline.core.consumer.PostgresBatchSink;
+import io.ragline.core.db.Database;
 import io.ragline.testkit.PostgresSchema;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Documents waiting for their embeddings, as the ingest-worker leaves them, and batches of requests
- * written by an {@link EmbeddingWriter} in one transaction, as the consumer writes them.
+ * written by an {@link EmbeddingWriter} through the consumer's {@link PostgresBatchSink} (prepare
+ * with no connection held, then one transaction with the offsets), as the consumer writes them.
  */
-final class Batches {
+final class Batches implements AutoCloseable {
     private final PostgresSchema db;
+    private HikariDataSource pool;
     private long offset;
 
     Batches(PostgresSchema db) {
         this.db = db;
+    }
+
+    /** The pool the writer and the sink share (made on first use, after the schema exists). */
+    synchronized HikariDataSource pool() {
+        if (pool == null) {
+            pool = Database.pool(
+                    DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), 4, "batches-it", null);
+        }
+        return pool;
     }
 
     /**
@@ -35,22 +50,47 @@ final class Batches {
         return document;
     }
 
+    /**
+     * Writes version {@code version} of {@code document} as the ingest-worker writes changed
+     * content: in one transaction, locks the document, gives it the new version (status {@code
+     * chunked}) and replaces its chunks (their vectors go with them, by the {@code chunks_deleted}
+     * trigger).
+     */
+    void newVersion(long document, long version, int chunks, String about) throws Exception {
+        try (var c = db.connect();
+                var s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("set local lock_timeout = '5s'"); // the embedding-worker must not hold the lock
+            s.execute("select id from documents where id = " + document + " for update");
+            s.execute("update documents set version = " + version + ", status = 'chunked', chunk_count = " + chunks
+                    + ", embedded_at = null, updated_at = now() where id = " + document);
+            s.execute("delete from chunks where document_id = " + document);
+            s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                    + " select d.id, d.collection_id, " + version + ", n, 'Chunk ' || n || ' of version " + version
+                    + " about " + about + ".', 12 from documents d, generate_series(0, " + (chunks - 1)
+                    + ") n where d.id = " + document);
+            c.commit();
+        }
+    }
+
     /** Writes {@code requests} as one batch of consecutive offsets; rolls back if the writer throws. */
     void write(EmbeddingWriter writer, List<EmbeddingRequest> requests) throws Exception {
         List<InboundRecord<EmbeddingRequest>> records = new ArrayList<>();
+        List<ConsumerRecord<byte[], byte[]>> consumed = new ArrayList<>();
         for (EmbeddingRequest r : requests) {
-            records.add(new InboundRecord<>(
-                    new ConsumerRecord<>("embedding-requests", 0, offset++, new byte[0], new byte[0]), r));
+            ConsumerRecord<byte[], byte[]> record =
+                    new ConsumerRecord<>("embedding-requests", 0, offset++, new byte[0], new byte[0]);
+            consumed.add(record);
+            records.add(new InboundRecord<>(record, r));
         }
-        try (Connection c = db.connect()) {
-            c.setAutoCommit(false);
-            try {
-                writer.write(records, c);
-                c.commit();
-            } catch (Exception e) {
-                c.rollback();
-                throw e;
-            }
+        new PostgresBatchSink<>(pool(), "batches-it", writer, CircuitBreaker.ofDefaults("batches-it"))
+                .write(records, consumed);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (pool != null) {
+            pool.close();
         }
     }
 }

@@ -32,11 +32,12 @@ class EmbeddingWriterIT {
     static void start() throws Exception {
         new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
         model = OnnxEmbeddingModel.load(ModelCatalog.get("all-MiniLM-L6-v2"), new OnnxOptions(2, 64, 2_048, false));
-        writer = new EmbeddingWriter(catalog, collection -> model, registry);
+        writer = new EmbeddingWriter(batches.pool(), catalog, collection -> model, registry);
     }
 
     @AfterAll
     static void stop() {
+        batches.close();
         if (model != null) {
             model.close();
         }

@@ -46,7 +46,8 @@ class ModelRefusalIT {
                 + " values ('remote', 'openai', 'stub-model', " + DIMENSIONS + ")");
         endpoint = new StubEmbeddingEndpoint(DIMENSIONS);
         provider = endpoint.provider("stub-model");
-        writer = new EmbeddingWriter(new CollectionCatalog(Duration.ofMinutes(10)), collection -> provider, registry);
+        writer = new EmbeddingWriter(
+                batches.pool(), new CollectionCatalog(Duration.ofMinutes(10)), collection -> provider, registry);
     }
 
     @AfterEach
@@ -56,6 +57,7 @@ class ModelRefusalIT {
 
     @AfterAll
     static void stop() {
+        batches.close();
         if (endpoint != null) {
             endpoint.close();
         }

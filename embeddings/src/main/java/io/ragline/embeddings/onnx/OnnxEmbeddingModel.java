@@ -13,8 +13,6 @@ import io.ragline.embeddings.EmbeddingProvider;
 import io.ragline.embeddings.ModelResources;
 import io.ragline.embeddings.Vectors;
 import io.ragline.embeddings.tokenizer.WordPieceTokenizer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -374,37 +372,6 @@ public final class OnnxEmbeddingModel implements EmbeddingProvider {
             log.warn("closing embedding model {} failed: {}", spec.name(), e.getMessage());
         } finally {
             lifecycle.writeLock().unlock();
-        }
-    }
-
-    /** Direct buffers reused by one thread across batches, so ONNX Runtime reads them without a copy. */
-    private static final class InputBuffers {
-        private final LongBuffer ids;
-        private final LongBuffer mask;
-        private final LongBuffer zeros;
-
-        InputBuffers(int capacity) {
-            ids = direct(capacity);
-            mask = direct(capacity);
-            zeros = direct(capacity);
-        }
-
-        private static LongBuffer direct(int capacity) {
-            return ByteBuffer.allocateDirect(capacity * Long.BYTES)
-                    .order(ByteOrder.nativeOrder())
-                    .asLongBuffer();
-        }
-
-        LongBuffer inputIds(int size) {
-            return ids.clear().limit(size);
-        }
-
-        LongBuffer mask(int size) {
-            return mask.clear().limit(size);
-        }
-
-        LongBuffer zeros(int size) {
-            return zeros.clear().limit(size);
         }
     }
 
