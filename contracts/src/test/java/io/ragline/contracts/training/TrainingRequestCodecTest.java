@@ -1,28 +1,28 @@
-package io.ragline.core.contracts;
+package io.ragline.contracts.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.contracts.InvalidMessageException;
 import java.nio.charset.StandardCharsets;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
-class TrainingRequestDecoderTest {
-    private final TrainingRequestDecoder decoder = new TrainingRequestDecoder();
+class TrainingRequestCodecTest {
+    private final TrainingRequestCodec codec = new TrainingRequestCodec();
 
-    private static ConsumerRecord<byte[], byte[]> record(String key, String value) {
-        return new ConsumerRecord<>(
-                "training",
-                0,
-                7,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    private record Raw(String key, byte[] value) {}
+
+    private static Raw record(String key, String value) {
+        return new Raw(key, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private TrainingRequest decode(Raw r) throws InvalidMessageException {
+        return codec.decode(r.key(), r.value());
     }
 
     @Test
     void aBuiltinRequestDecodesWithDefaults() throws Exception {
-        TrainingRequest r = decoder.decode(
+        TrainingRequest r = decode(
                 record(
                         "sections",
                         "{\"schema_version\":1,\"request_id\":\"r1\",\"project\":\"sections\",\"task\":\"classification\","
@@ -39,7 +39,7 @@ class TrainingRequestDecoderTest {
 
     @Test
     void aPgmlTrainRequestWithSearchDecodes() throws Exception {
-        TrainingRequest r = decoder.decode(
+        TrainingRequest r = decode(
                 record(
                         null,
                         "{\"request_id\":\"r2\",\"project\":\"Price model\",\"task\":\"regression\",\"backend\":\"pgml\","
@@ -53,13 +53,13 @@ class TrainingRequestDecoderTest {
 
     @Test
     void everyProblemIsNamedAtOnce() {
-        assertThatThrownBy(() -> decoder.decode(record(
+        assertThatThrownBy(() -> decode(record(
                         "p",
                         "{\"request_id\":\"\",\"project\":\"p\",\"task\":\"regression\",\"backend\":\"builtin\","
                                 + "\"data\":{\"relation\":\"t\"},\"algorithm\":\"xgboost\",\"test_size\":1.5,"
                                 + "\"hyperparameters\":{\"epochs\":0,\"momentum\":0.9},\"deploy\":\"sometimes\","
                                 + "\"colour\":\"blue\"}")))
-                .isInstanceOf(PoisonRecordException.class)
+                .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining("unknown field 'colour'")
                 .hasMessageContaining("request_id must have 1 to 200 characters")
                 .hasMessageContaining("the builtin backend trains classification only")
@@ -75,11 +75,11 @@ class TrainingRequestDecoderTest {
 
     @Test
     void notJsonAKeyMismatchAndATombstoneArePoison() {
-        assertThatThrownBy(() -> decoder.decode(record("p", "{nope")))
-                .isInstanceOf(PoisonRecordException.class)
+        assertThatThrownBy(() -> decode(record("p", "{nope")))
+                .isInstanceOf(InvalidMessageException.class)
                 .hasMessageStartingWith("not JSON");
-        assertThatThrownBy(() -> decoder.decode(record(null, null))).hasMessageContaining("tombstone");
-        assertThatThrownBy(() -> decoder.decode(record(
+        assertThatThrownBy(() -> decode(record(null, null))).hasMessageContaining("tombstone");
+        assertThatThrownBy(() -> decode(record(
                         "other",
                         "{\"request_id\":\"r\",\"project\":\"p\",\"task\":\"classification\",\"backend\":\"builtin\","
                                 + "\"data\":{\"collection\":\"c\",\"label_path\":\"l\"}}")))
@@ -88,7 +88,7 @@ class TrainingRequestDecoderTest {
 
     @Test
     void pgmlTuneNeedsAModelNameForTextTasks() {
-        assertThatThrownBy(() -> decoder.decode(record(
+        assertThatThrownBy(() -> decode(record(
                         "p",
                         "{\"request_id\":\"r\",\"project\":\"p\",\"task\":\"text-classification\",\"backend\":\"pgml\","
                                 + "\"data\":{\"relation\":\"t\",\"label_column\":\"y\"}}")))

@@ -1,4 +1,4 @@
-package io.ragline.ingest.document;
+package io.ragline.contracts.document;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,26 +7,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.contracts.InvalidMessageException;
+import io.ragline.contracts.Topic;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
-class DocumentDecoderTest {
+class DocumentCodecTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final DocumentDecoder decoder = new DocumentDecoder(1000);
+    private final DocumentCodec codec = new DocumentCodec(1000);
+    private final Decoder decoder = r -> codec.decode(r.key(), r.value());
 
-    private static ConsumerRecord<byte[], byte[]> record(String key, String value) {
-        return new ConsumerRecord<>(
-                "documents",
-                0,
-                0,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    private record Raw(String key, byte[] value) {}
+
+    @FunctionalInterface
+    private interface Decoder {
+        DocumentMessage decode(Raw r) throws InvalidMessageException;
+    }
+
+    private static Raw record(String key, String value) {
+        return new Raw(key, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -99,17 +100,17 @@ class DocumentDecoderTest {
     }
 
     /**
-     * contracts/documents.schema.json and the decoder agree: the same fields, the same lengths
+     * documents.schema.json and the codec agree: the same fields, the same lengths
      * (in characters, as JSON Schema counts them: one code point outside the BMP is one), the same
      * collection pattern, a wrong type refused, and null accepted exactly where the schema allows it.
      */
     @Test
     void theDecoderAcceptsAndRefusesWhatTheSchemaSays() throws Exception {
-        JsonNode schema = JSON.readTree(Files.readString(Path.of("../contracts/documents.schema.json")));
+        JsonNode schema = JSON.readTree(Topic.class.getResourceAsStream(Topic.DOCUMENTS.schemaResource()));
         JsonNode properties = schema.get("properties");
         List<String> names = new ArrayList<>();
         properties.fieldNames().forEachRemaining(names::add);
-        assertThat(names).containsExactlyInAnyOrderElementsOf(DocumentDecoder.FIELDS);
+        assertThat(names).containsExactlyInAnyOrderElementsOf(DocumentCodec.FIELDS);
         assertThat(properties.at("/collection/pattern").asText()).isEqualTo("^[a-z0-9][a-z0-9_-]{0,62}$");
         assertThat(decoder.decode(record("a-b_9/x", "{\"op\":\"delete\",\"collection\":\"a-b_9\",\"id\":\"x\"}"))
                         .collection())
@@ -134,7 +135,7 @@ class DocumentDecoderTest {
             } else {
                 assertThatThrownBy(() -> decoder.decode(record("default/a", withNull.toString())))
                         .as("null %s", field)
-                        .isInstanceOf(PoisonRecordException.class);
+                        .isInstanceOf(InvalidMessageException.class);
             }
             for (JsonNode sample : List.of(JSON.readTree("\"s\""), JSON.readTree("7"), JSON.readTree("{}"))) {
                 if (property.has("type") && !allows(property.get("type"), sample)) {
@@ -190,9 +191,9 @@ class DocumentDecoderTest {
         return false;
     }
 
-    private void assertPoison(ConsumerRecord<byte[], byte[]> r, String reason) {
+    private void assertPoison(Raw r, String reason) {
         assertThatThrownBy(() -> decoder.decode(r))
-                .isInstanceOf(PoisonRecordException.class)
+                .isInstanceOf(InvalidMessageException.class)
                 .hasMessageContaining(reason);
     }
 }

@@ -1,4 +1,4 @@
-package io.ragline.core.contracts;
+package io.ragline.contracts.training;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;

@@ -1,13 +1,13 @@
-package io.ragline.core.contracts;
+package io.ragline.contracts.training;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragline.core.consumer.JsonRecords;
-import io.ragline.core.consumer.PoisonRecordException;
-import io.ragline.core.consumer.RecordDecoder;
-import io.ragline.core.contracts.TrainingRequest.Backend;
-import io.ragline.core.contracts.TrainingRequest.Deploy;
+import io.ragline.contracts.InvalidMessageException;
+import io.ragline.contracts.Json;
+import io.ragline.contracts.MessageCodec;
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.training.TrainingRequest.Backend;
+import io.ragline.contracts.training.TrainingRequest.Deploy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -16,15 +16,13 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Validates a {@code training} record against contracts/training.schema.json and names every
- * problem at once (for the dead-letter header). What needs the database (does the collection
- * exist, is PostgresML installed) is the job's to find out: it fails the job, visibly.
+ * The {@code training} contract (training.schema.json); decoding names every problem at once (for
+ * the dead-letter header). What needs the database (does the collection exist, is PostgresML
+ * installed) is the job's to find out: it fails the job, visibly.
  */
-public final class TrainingRequestDecoder implements RecordDecoder<TrainingRequest> {
-    private static final ObjectMapper JSON = new ObjectMapper();
+public final class TrainingRequestCodec implements MessageCodec<TrainingRequest> {
     private static final Set<String> FIELDS = Set.of(
             "schema_version",
             "request_id",
@@ -46,26 +44,56 @@ public final class TrainingRequestDecoder implements RecordDecoder<TrainingReque
     private static final int MAX_BYTES = 256 * 1024;
 
     @Override
-    public TrainingRequest decode(ConsumerRecord<byte[], byte[]> record) throws PoisonRecordException {
-        if (record.value() == null) {
-            throw new PoisonRecordException("a tombstone is not a training request");
+    public Topic topic() {
+        return Topic.TRAINING;
+    }
+
+    @Override
+    public String key(TrainingRequest request) {
+        return request.project();
+    }
+
+    /** The request as a producer sends it; {@code algorithm} as decoded (the backend's default filled in). */
+    @Override
+    public String encode(TrainingRequest r) {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("schema_version", 1);
+        n.put("request_id", r.requestId());
+        n.put("project", r.project());
+        n.put("task", r.task());
+        n.put("backend", r.backend().sql());
+        n.set("data", r.data());
+        if (r.algorithm() != null) {
+            n.put("algorithm", r.algorithm());
         }
-        if (record.value().length > MAX_BYTES) {
-            throw new PoisonRecordException(
-                    "too large: " + record.value().length + " bytes, a training request has at most " + MAX_BYTES);
+        r.modelName().ifPresent(m -> n.put("model_name", m));
+        n.set("hyperparameters", r.hyperparameters());
+        n.put("test_size", r.testSize());
+        n.put("test_sampling", r.testSampling());
+        n.put("deploy", r.deploy().json());
+        r.search().ifPresent(s -> n.set("search", s));
+        return n.toString();
+    }
+
+    @Override
+    public TrainingRequest decode(String key, byte[] value) throws InvalidMessageException {
+        if (value == null) {
+            throw new InvalidMessageException("a tombstone is not a training request");
         }
-        ObjectNode root = JsonRecords.object(record.value());
+        if (value.length > MAX_BYTES) {
+            throw new InvalidMessageException(
+                    "too large: " + value.length + " bytes, a training request has at most " + MAX_BYTES);
+        }
+        ObjectNode root = Json.object(value);
         List<String> problems = new ArrayList<>();
-        TrainingRequest request = decode(root, problems, record.key());
-        if (!problems.isEmpty()) {
-            throw new PoisonRecordException(String.join("; ", problems));
-        }
+        TrainingRequest request = decode(root, problems, key);
+        Json.refuseIfAny(problems);
         return request;
     }
 
     /** Decodes {@code root}, adding each problem to {@code problems}; the result is only meaningful without any. */
-    public static TrainingRequest decode(ObjectNode root, List<String> problems, byte[] key) {
-        JsonRecords.checkFields(root, FIELDS, problems);
+    public static TrainingRequest decode(ObjectNode root, List<String> problems, String key) {
+        Json.checkFields(root, FIELDS, problems);
         String requestId = text(root, "request_id", problems, true);
         if (requestId != null && (requestId.isEmpty() || requestId.length() > 200)) {
             problems.add("request_id must have 1 to 200 characters");
@@ -125,8 +153,8 @@ public final class TrainingRequestDecoder implements RecordDecoder<TrainingReque
         if (search != null) {
             checkSearch(search, backend, modelName.isPresent(), problems);
         }
-        if (problems.isEmpty() && key != null && !new String(key, StandardCharsets.UTF_8).equals(project)) {
-            problems.add("the key '" + abbreviate(new String(key, StandardCharsets.UTF_8))
+        if (problems.isEmpty() && key != null && !key.equals(project)) {
+            problems.add("the key '" + abbreviate(key)
                     + "' does not match project '" + project + "'");
         }
         return new TrainingRequest(
@@ -137,7 +165,7 @@ public final class TrainingRequestDecoder implements RecordDecoder<TrainingReque
                 data,
                 algorithm,
                 modelName,
-                hyper == null ? JSON.createObjectNode() : hyper,
+                hyper == null ? Json.MAPPER.createObjectNode() : hyper,
                 testSize,
                 sampling,
                 deploy,
