@@ -134,7 +134,9 @@ record Examples(List<Example> valid, List<Example> invalid) {
                         e("github/d-1", "{" + EVENT + ",'replay':-1}"),
                         e("github/d-1", "{" + EVENT.replace("'schema_version':1", "'schema_version':2") + "}"),
                         e("github/d-1", "{" + EVENT.replace("'priority':0", "'priority':40000") + "}"),
-                        e("github/d-1", "{" + EVENT.replace("'headers':{'x-github-event':'issues'}", "'headers':[]") + "}"),
+                        e(
+                                "github/d-1",
+                                "{" + EVENT.replace("'headers':{'x-github-event':'issues'}", "'headers':[]") + "}"),
                         e("github/d-1", "{" + EVENT + ",'colour':'blue'}"),
                         e("GitHub/d-1", "{" + EVENT.replace("'github'", "'GitHub'") + "}"),
                         e("github/d-1", "{" + EVENT.replace("'source':'github',", "") + "}")));
@@ -154,18 +156,24 @@ record Examples(List<Example> valid, List<Example> invalid) {
                                 "docs/a",
                                 "{'schema_version':1,'type':'document.failed','collection':'docs','id':'a',"
                                         + "'version':3,'chunks':2,'error':'too long'}"),
-                        e("docs/a", "{'schema_version':1,'type':'document.deleted','collection':'docs','id':'a','version':4}"),
+                        e(
+                                "docs/a",
+                                "{'schema_version':1,'type':'document.deleted','collection':'docs','id':'a','version':4}"),
                         e(
                                 "p",
                                 "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT
                                         + ",'algorithm':'softmax_regression','attempts':1,'model':9,'deployed':true,"
                                         + "'deploy_reason':'first model','metrics':{'accuracy':0.9}}"),
-                        e("p", "{'schema_version':1,'type':'training.failed'," + TRAINING_EVENT
-                                + ",'algorithm':null,'attempts':2,'error':'no data'}"),
+                        e(
+                                "p",
+                                "{'schema_version':1,'type':'training.failed'," + TRAINING_EVENT
+                                        + ",'algorithm':null,'attempts':2,'error':'no data'}"),
                         e("p", "{'schema_version':1,'type':'training.cancelled'," + TRAINING_EVENT + "}")),
                 List.of(
                         e("docs/a", "{'type':'document.deleted','collection':'docs','id':'a','version':4}"),
-                        e("docs/a", "{'schema_version':1,'type':'document.moved','collection':'docs','id':'a','version':4}"),
+                        e(
+                                "docs/a",
+                                "{'schema_version':1,'type':'document.moved','collection':'docs','id':'a','version':4}"),
                         e("docs/a", "{'schema_version':1,'type':'document.deleted','collection':'docs','id':'a'}"),
                         e(
                                 "docs/a",
@@ -176,8 +184,14 @@ record Examples(List<Example> valid, List<Example> invalid) {
                                 "{'schema_version':1,'type':'document.embedded','collection':'docs','id':'a',"
                                         + "'version':4,'chunks':-1}"),
                         e("p", "{'schema_version':1,'type':'training.failed','project':'p','job':4}"),
-                        e("p", "{'schema_version':1,'type':'training.failed'," + TRAINING_EVENT.replace("'builtin'", "'sklearn'") + "}"),
-                        e("p", "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT + ",'deployed':'yes'}"),
+                        e(
+                                "p",
+                                "{'schema_version':1,'type':'training.failed',"
+                                        + TRAINING_EVENT.replace("'builtin'", "'sklearn'") + "}"),
+                        e(
+                                "p",
+                                "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT
+                                        + ",'deployed':'yes'}"),
                         e("p", "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT + ",'model':'m'}"),
                         e("p", "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT + ",'chunks':3}")));
     }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * the schema accepts (and decodes back to the same message).
  */
 class SchemasAndCodecsAgreeTest {
-    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+    private static final SchemaRegistry REGISTRY =
+            SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
     private static final Map<Topic, MessageCodec<?>> CODECS = new EnumMap<>(Map.of(
             Topic.DOCUMENTS, new DocumentCodec(1 << 20),
@@ -62,7 +63,8 @@ class SchemasAndCodecsAgreeTest {
                     disagreements.add(t + ": the schema " + (expected ? "refuses " + errors : "accepts") + " " + e);
                 }
                 if ((refusal == null) != expected) {
-                    disagreements.add(t + ": the codec " + (expected ? "refuses (" + refusal + ")" : "accepts") + " " + e);
+                    disagreements.add(
+                            t + ": the codec " + (expected ? "refuses (" + refusal + ")" : "accepts") + " " + e);
                 }
             }
         }
@@ -81,10 +83,14 @@ class SchemasAndCodecsAgreeTest {
         for (Examples.Example e : Examples.of(t).valid()) {
             T decoded = codec.decode(e.key(), bytes(e.value()));
             String encoded = codec.encode(decoded);
-            assertThat(schema.validate(json(encoded))).as("%s encoded from %s", encoded, e).isEmpty();
+            assertThat(schema.validate(json(encoded)))
+                    .as("%s encoded from %s", encoded, e)
+                    .isEmpty();
             T again = codec.decode(codec.key(decoded), bytes(encoded));
             assertThat(codec.key(again)).isEqualTo(codec.key(decoded));
-            assertThat(codec.encode(again)).as("%s decoded and encoded again", e).isEqualTo(encoded);
+            assertThat(codec.encode(again))
+                    .as("%s decoded and encoded again", e)
+                    .isEqualTo(encoded);
         }
     }
 

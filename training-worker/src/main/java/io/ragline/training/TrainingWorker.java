@@ -1,13 +1,15 @@
 package io.ragline.training;
 
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.training.TrainingRequest;
+import io.ragline.contracts.training.TrainingRequestCodec;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.KafkaDeadLetters;
-import io.ragline.core.contracts.TrainingRequest;
-import io.ragline.core.contracts.TrainingRequestDecoder;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.training.builtin.BuiltinBackend;
 import io.ragline.training.job.JobEvents;
@@ -44,7 +46,7 @@ public final class TrainingWorker {
     public static final int DEFAULT_ADMIN_PORT = 9083;
 
     /** The topic of training requests, before {@code RAGLINE_TOPIC_PREFIX}. */
-    public static final String TRAINING = "training";
+    public static final String TRAINING = Topic.TRAINING.topic();
 
     private TrainingWorker() {}
 
@@ -99,7 +101,7 @@ public final class TrainingWorker {
         TrainingConsumer loop = new TrainingConsumer(
                 consumer,
                 List.of(topic),
-                new TrainingRequestDecoder(),
+                new ContractDecoder<>(new TrainingRequestCodec()),
                 new KafkaDeadLetters(runtime.producer(), group, Duration.ofSeconds(30)),
                 store,
                 runner,
@@ -112,7 +114,7 @@ public final class TrainingWorker {
         if (settings.predict()) {
             runtime.consume(new ConsumerBinding<>(
                     "training-predictions",
-                    List.of(core.topic(JobEvents.TOPIC)),
+                    List.of(core.topic(Topic.PIPELINE_EVENTS.topic())),
                     new EmbeddedDocumentDecoder(),
                     new PredictionWriter(metrics)));
         }

@@ -77,8 +77,8 @@ public final class ClaudeEventCodec implements MessageCodec<ClaudeEvent> {
             deliveryId = key.substring(slash + 1);
         }
         if (source == null || source.isEmpty() || deliveryId == null || deliveryId.isEmpty()) {
-            throw new InvalidMessageException("names no event: no source and delivery_id, and the key "
-                    + describe(key) + " is not source/delivery_id");
+            throw new InvalidMessageException("names no event: no source and delivery_id, and the key " + describe(key)
+                    + " is not source/delivery_id");
         }
         Json.checkFields(root, FIELDS, problems);
         if (!SOURCE.matcher(source).matches()) {

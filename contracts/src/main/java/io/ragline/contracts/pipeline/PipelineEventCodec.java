@@ -47,7 +47,9 @@ public final class PipelineEventCodec implements MessageCodec<PipelineEvent> {
 
     /** An error cut to {@link #MAX_ERROR_CHARS}. */
     public static String error(String error) {
-        return error == null || error.length() <= MAX_ERROR_CHARS ? error : error.substring(0, MAX_ERROR_CHARS - 1) + "…";
+        return error == null || error.length() <= MAX_ERROR_CHARS
+                ? error
+                : error.substring(0, MAX_ERROR_CHARS - 1) + "…";
     }
 
     @Override
@@ -123,13 +125,7 @@ public final class PipelineEventCodec implements MessageCodec<PipelineEvent> {
         String model = Json.text(root, "model", problems, false);
         String error = Json.text(root, "error", problems, false);
         return new DocumentEvent(
-                type,
-                collection,
-                id,
-                version == null ? -1 : version,
-                count("chunks", chunks, problems),
-                model,
-                error);
+                type, collection, id, version == null ? -1 : version, count("chunks", chunks, problems), model, error);
     }
 
     private static TrainingEvent training(Type type, ObjectNode root, List<String> problems) {

@@ -32,6 +32,12 @@ public enum ClaudeEventStatus implements StoredStatus<ClaudeEventStatus> {
         return this == PROCESSED || this == IGNORED || this == FAILED;
     }
 
+    /** The stored text, for logs and messages. */
+    @Override
+    public String toString() {
+        return stored();
+    }
+
     @Override
     public String kind() {
         return "claude_events";

@@ -31,6 +31,12 @@ public enum DocumentStatus implements StoredStatus<DocumentStatus> {
         return this == EMBEDDED || this == FAILED || this == DELETED;
     }
 
+    /** The stored text, for logs and messages. */
+    @Override
+    public String toString() {
+        return stored();
+    }
+
     @Override
     public String kind() {
         return "document";

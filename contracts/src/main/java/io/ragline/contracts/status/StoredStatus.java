@@ -32,8 +32,9 @@ public interface StoredStatus<S extends Enum<S> & StoredStatus<S>> {
      */
     default S moveTo(S target) {
         if (!canMoveTo(target)) {
-            throw new IllegalStateException(kind() + " status cannot change from " + stored() + " to "
-                    + target.stored() + " (allowed: " + next().stream().map(StoredStatus::stored).sorted().toList() + ")");
+            throw new IllegalStateException(
+                    kind() + " status cannot change from " + stored() + " to " + target.stored() + " (allowed: "
+                            + next().stream().map(StoredStatus::stored).sorted().toList() + ")");
         }
         return target;
     }
@@ -55,6 +56,8 @@ public interface StoredStatus<S extends Enum<S> & StoredStatus<S>> {
         }
         S any = type.getEnumConstants()[0];
         throw new IllegalArgumentException("unknown " + any.kind() + " status '" + text + "' (known: "
-                + Arrays.stream(type.getEnumConstants()).map(StoredStatus::stored).toList() + ")");
+                + Arrays.stream(type.getEnumConstants())
+                        .map(StoredStatus::stored)
+                        .toList() + ")");
     }
 }

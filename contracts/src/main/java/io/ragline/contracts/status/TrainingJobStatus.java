@@ -31,6 +31,12 @@ public enum TrainingJobStatus implements StoredStatus<TrainingJobStatus> {
         return this == SUCCEEDED || this == FAILED || this == CANCELLED;
     }
 
+    /** The stored text, for logs and messages. */
+    @Override
+    public String toString() {
+        return stored();
+    }
+
     @Override
     public String kind() {
         return "training job";

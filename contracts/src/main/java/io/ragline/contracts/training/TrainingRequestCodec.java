@@ -8,7 +8,6 @@ import io.ragline.contracts.MessageCodec;
 import io.ragline.contracts.Topic;
 import io.ragline.contracts.training.TrainingRequest.Backend;
 import io.ragline.contracts.training.TrainingRequest.Deploy;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -154,8 +153,7 @@ public final class TrainingRequestCodec implements MessageCodec<TrainingRequest>
             checkSearch(search, backend, modelName.isPresent(), problems);
         }
         if (problems.isEmpty() && key != null && !key.equals(project)) {
-            problems.add("the key '" + abbreviate(key)
-                    + "' does not match project '" + project + "'");
+            problems.add("the key '" + abbreviate(key) + "' does not match project '" + project + "'");
         }
         return new TrainingRequest(
                 requestId,

@@ -33,7 +33,9 @@ class ClaudeEventStatusTest {
             assertThat(routed.isFinal()).isTrue();
             assertThat(routed.moveTo(RECEIVED)).isEqualTo(RECEIVED);
             for (ClaudeEventStatus other : new ClaudeEventStatus[] {PROCESSED, IGNORED, FAILED, PUBLISHED}) {
-                assertThat(routed.canMoveTo(other)).as("%s to %s", routed, other).isFalse();
+                assertThat(routed.canMoveTo(other))
+                        .as("%s to %s", routed, other)
+                        .isFalse();
             }
         }
         assertThat(RECEIVED.isFinal()).isFalse();

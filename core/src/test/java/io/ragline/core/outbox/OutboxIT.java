@@ -46,7 +46,8 @@ class OutboxIT {
         List<Stored> rows = new ArrayList<>();
         try (Connection c = db.connect();
                 Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("select topic, key, payload::text, headers::text from outbox order by id")) {
+                ResultSet rs =
+                        s.executeQuery("select topic, key, payload::text, headers::text from outbox order by id")) {
             while (rs.next()) {
                 rows.add(new Stored(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
             }
@@ -124,8 +125,8 @@ class OutboxIT {
             c.setAutoCommit(false);
             Outbox.requestEmbeddings(c, "default");
             try (Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("select coalesce(current_setting('ragline.outbox_key_lock', true),"
-                            + " '')")) {
+                    ResultSet rs = s.executeQuery(
+                            "select coalesce(current_setting('ragline.outbox_key_lock', true)," + " '')")) {
                 rs.next();
                 assertThat(rs.getString(1)).isNotEqualTo("off");
             }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.BatchWriter;

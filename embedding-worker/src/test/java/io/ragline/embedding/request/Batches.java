@@ -1,5 +1,6 @@
 package io.ragline.embedding.request;
 
+import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;

@@ -1,12 +1,12 @@
 package io.ragline.training.job;
 
+import io.ragline.contracts.training.TrainingRequest;
 import io.ragline.core.consumer.DeadLetters;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.PollLoop;
 import io.ragline.core.consumer.RecordDecoder;
-import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.training.TrainingMetrics;
 import java.time.Duration;
 import java.util.Collection;
