@@ -30,8 +30,11 @@ public final class ContractDecoder<T> implements RecordDecoder<T> {
         return record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
     }
 
-    /** The dead-letter reason is the contract's. */
+    /**
+     * The dead-letter reason is the contract's, alone: the refusal is not kept as the cause, whose
+     * class and message the dead-letter header would otherwise repeat.
+     */
     public static PoisonRecordException poison(InvalidMessageException e) {
-        return new PoisonRecordException(e.getMessage(), e);
+        return new PoisonRecordException(e.getMessage());
     }
 }

@@ -118,7 +118,7 @@ class RuleApplicationTest {
                 rule, event("{\"project\":\"triage\",\"algo\":\"softmax_regression\",\"hp\":{\"epochs\":5}}", 0));
         RuleApplication.Outgoing replayed = APPLY.apply(rule, event("{\"project\":\"triage\"}", 2));
 
-        assertThat(first.topic()).isEqualTo("training");
+        assertThat(first.topic()).isEqualTo(Topic.TRAINING);
         assertThat(first.key()).isEqualTo("triage");
         assertThat(first.value().toString())
                 .isEqualTo("{\"schema_version\":1,\"request_id\":\"github/d-1\",\"project\":\"triage\","
