@@ -79,42 +79,17 @@ final class PublishCommand implements Callable<Integer> {
         String bootstrap = env.required(CoreSettings.KAFKA_BOOTSTRAP_SERVERS, "host:9092");
         String prefix = env.string(CoreSettings.TOPIC_PREFIX, "");
         KafkaSettings kafka = KafkaSettings.from(env);
-        Map<Path, String> files = new LinkedHashMap<>(); // file -> document id
-        for (Path p : roots) {
-            if (!Files.exists(p)) {
-                env.problem(p + " does not exist");
-            } else if (Files.isDirectory(p)) {
-                Path base = p.toAbsolutePath().normalize();
-                String name = base.getFileName() == null ? "" : base.getFileName() + "/";
-                try (var walk = Files.walk(p)) {
-                    walk.filter(Files::isRegularFile)
-                            .sorted()
-                            .forEach(f -> files.put(
-                                    f, name + base.relativize(f.toAbsolutePath().normalize())));
-                }
-            } else {
-                files.put(p, p.toString());
-            }
-        }
+        Map<Path, String> files = files(env, roots);
         if (!OperatorDatabase.valid(env, "publish")) {
             return -2;
         }
         Set<String> collections = new TreeSet<>();
         List<String> problems = validate(files, collections);
         if (!problems.isEmpty()) {
-            problems.stream().limit(MAX_PROBLEMS).forEach(problem -> System.err.println("ragline publish: " + problem));
-            if (problems.size() > MAX_PROBLEMS) {
-                System.err.println("ragline publish: and " + (problems.size() - MAX_PROBLEMS) + " more bad lines");
-            }
-            System.err.println("ragline publish: nothing was sent");
+            report(problems);
             return -2;
         }
-        List<String> known = new ArrayList<>();
-        List<String> missing = collections.isEmpty() ? List.of() : missingCollections(env, collections, known);
-        if (!missing.isEmpty()) {
-            System.err.println("ragline publish: no collection named " + String.join(", ", missing)
-                    + " (known: " + (known.isEmpty() ? "none" : String.join(", ", known))
-                    + "); create it with `ragline collections create NAME`; nothing was sent");
+        if (!collectionsExist(env, collections)) {
             return -2;
         }
         String topic = prefix + Topic.DOCUMENTS.topic();
@@ -178,6 +153,49 @@ final class PublishCommand implements Callable<Integer> {
         System.out.println("published " + sent.get() + " documents to " + topic
                 + (skipped > 0 ? " (" + skipped + " binary or empty files skipped)" : ""));
         return (int) sent.get();
+    }
+
+    /** The regular files under {@code roots}, each with its document id; a missing root is a problem. */
+    private static Map<Path, String> files(Env env, List<Path> roots) throws IOException {
+        Map<Path, String> files = new LinkedHashMap<>(); // file -> document id
+        for (Path p : roots) {
+            if (!Files.exists(p)) {
+                env.problem(p + " does not exist");
+            } else if (Files.isDirectory(p)) {
+                Path base = p.toAbsolutePath().normalize();
+                String name = base.getFileName() == null ? "" : base.getFileName() + "/";
+                try (var walk = Files.walk(p)) {
+                    walk.filter(Files::isRegularFile)
+                            .sorted()
+                            .forEach(f -> files.put(
+                                    f, name + base.relativize(f.toAbsolutePath().normalize())));
+                }
+            } else {
+                files.put(p, p.toString());
+            }
+        }
+        return files;
+    }
+
+    /** False, having said which are missing, when a collection the documents name does not exist. */
+    private static boolean collectionsExist(Env env, Set<String> collections) {
+        List<String> known = new ArrayList<>();
+        List<String> missing = collections.isEmpty() ? List.of() : missingCollections(env, collections, known);
+        if (!missing.isEmpty()) {
+            System.err.println("ragline publish: no collection named " + String.join(", ", missing)
+                    + " (known: " + (known.isEmpty() ? "none" : String.join(", ", known))
+                    + "); create it with `ragline collections create NAME`; nothing was sent");
+            return false;
+        }
+        return true;
+    }
+
+    private static void report(List<String> problems) {
+        problems.stream().limit(MAX_PROBLEMS).forEach(problem -> System.err.println("ragline publish: " + problem));
+        if (problems.size() > MAX_PROBLEMS) {
+            System.err.println("ragline publish: and " + (problems.size() - MAX_PROBLEMS) + " more bad lines");
+        }
+        System.err.println("ragline publish: nothing was sent");
     }
 
     private static String countHint(Map<Path, String> files) {
