@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A validated {@code training} record (contracts/training.schema.json). {@code data},
+ * A validated {@code training} record (training.schema.json). {@code data},
  * {@code hyperparameters} and {@code search} keep their JSON so they can be stored as they came.
  */
 public record TrainingRequest(
