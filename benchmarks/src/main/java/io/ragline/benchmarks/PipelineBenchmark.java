@@ -1,6 +1,7 @@
 package io.ragline.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragline.contracts.Topic;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
@@ -251,7 +252,7 @@ public final class PipelineBenchmark {
                 .put("title", id)
                 .put("content", text)
                 .toString();
-        producer.send(new ProducerRecord<>(prefix + "documents", "default/" + id, doc));
+        producer.send(new ProducerRecord<>(prefix + Topic.DOCUMENTS.topic(), "default/" + id, doc));
     }
 
     private static void awaitEmbedded(Connection c, String schema, String id) throws Exception {

@@ -7,17 +7,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.Gauge;
+import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.db.Migrations;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.ProviderRegistry;
-import io.ragline.embedding.request.EmbeddingRequest;
-import io.ragline.embedding.request.EmbeddingRequestDecoder;
 import io.ragline.embedding.request.EmbeddingWriter;
 import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.testkit.KafkaTopics;
@@ -180,7 +181,7 @@ public final class SlowProviderPoolBenchmark {
         runtime.consume(new ConsumerBinding<>(
                         EmbeddingWorker.EMBEDDING_REQUESTS,
                         List.of(topic),
-                        new EmbeddingRequestDecoder(),
+                        new ContractDecoder<>(new EmbeddingRequestCodec()),
                         applied,
                         EmbeddingWorker.failurePolicy())
                 .withMaxPollRecords(EmbeddingWorker.DEFAULT_MAX_REQUESTS));

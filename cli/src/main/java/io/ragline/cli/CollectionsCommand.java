@@ -1,9 +1,11 @@
 package io.ragline.cli;
 
+import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
+import io.ragline.core.outbox.Outbox;
 import io.ragline.embeddings.EmbeddingModelSpec;
 import io.ragline.embeddings.ModelCatalog;
 import java.sql.Connection;
@@ -220,9 +222,10 @@ final class CollectionsCommand implements Runnable {
 
         private static String lastError(Connection c, int collection) throws SQLException {
             try (PreparedStatement s = c.prepareStatement("select coalesce(c.last_error, (select d.error from"
-                    + " documents d where d.collection_id = c.id and d.status = 'failed' order by d.updated_at"
+                    + " documents d where d.collection_id = c.id and d.status = ? order by d.updated_at"
                     + " desc limit 1)) from collections c where c.id = ?")) {
-                s.setInt(1, collection);
+                s.setString(1, DocumentStatus.FAILED.stored());
+                s.setInt(2, collection);
                 try (ResultSet rs = s.executeQuery()) {
                     return rs.next() ? rs.getString(1) : null;
                 }
@@ -307,23 +310,10 @@ final class CollectionsCommand implements Runnable {
 
         /**
          * The embedding-worker skipped the requests of a paused collection, leaving its documents
-         * {@code chunked}: write a new request for each, in the transaction that resumes it. Their
-         * order against a concurrent ingest does not matter (a request names its version, and an
-         * older one is obsolete), so the outbox's per-key lock is not taken: a large collection
-         * would otherwise need a lock per document.
+         * {@code chunked}: write a new request for each, in the transaction that resumes it.
          */
         private int requestWaiting(Connection c) throws SQLException {
-            try (var s = c.createStatement()) {
-                s.execute("set local ragline.outbox_key_lock = 'off'");
-            }
-            try (PreparedStatement s = c.prepareStatement("insert into outbox (topic, key, payload)"
-                    + " select 'embedding-requests', k.name || '/' || d.external_id, jsonb_build_object("
-                    + "'schema_version', 1, 'collection', k.name, 'id', d.external_id, 'document', d.id,"
-                    + " 'version', d.version) from documents d join collections k on k.id = d.collection_id"
-                    + " where k.name = ? and d.status = 'chunked' order by d.id")) {
-                s.setString(1, name);
-                return s.executeUpdate();
-            }
+            return Outbox.requestEmbeddings(c, name);
         }
     }
 

@@ -1,13 +1,14 @@
 package io.ragline.cli;
 
+import io.ragline.contracts.status.ClaudeEventStatus;
 import io.ragline.core.config.Env;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +24,9 @@ import picocli.CommandLine.Parameters;
         description = "List claude_events with their routing status, or replay one.",
         subcommands = {EventsCommand.List.class, EventsCommand.Replay.class})
 final class EventsCommand implements Runnable {
-    static final Set<String> STATUSES = Set.of("received", "published", "processed", "failed", "ignored");
+    static final java.util.List<String> STATUSES = Arrays.stream(ClaudeEventStatus.values())
+            .map(ClaudeEventStatus::stored)
+            .toList();
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -37,7 +40,7 @@ final class EventsCommand implements Runnable {
             mixinStandardHelpOptions = true,
             description = "The newest events first (times in UTC), with status, attempts and last error.")
     static final class List implements Callable<Integer> {
-        @Option(names = "--status", description = "received, processed, failed or ignored.")
+        @Option(names = "--status", description = "received, processed, failed or ignored (published is never set).")
         String status;
 
         @Option(names = "--source", description = "Only events of this source.")
@@ -53,8 +56,7 @@ final class EventsCommand implements Runnable {
         public Integer call() {
             Env env = Env.load();
             if (status != null && !STATUSES.contains(status)) {
-                env.problem("--status must be one of received, published, processed, failed, ignored, not '" + status
-                        + "'");
+                env.problem("--status must be one of " + String.join(", ", STATUSES) + ", not '" + status + "'");
             }
             if (limit < 1 || limit > 100_000) {
                 env.problem("--limit must be between 1 and 100000");
@@ -131,7 +133,7 @@ final class EventsCommand implements Runnable {
                             if (rs.next()) {
                                 System.out.println("replaying event " + id + " (" + rs.getString(2) + "/"
                                         + rs.getString(3) + ", " + rs.getString(4) + "): replay " + rs.getInt(5)
-                                        + ", status received");
+                                        + ", status " + ClaudeEventStatus.RECEIVED);
                             } else {
                                 System.err.println("ragline events replay: no event with id " + id);
                                 missing++;

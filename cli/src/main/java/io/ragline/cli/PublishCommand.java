@@ -4,13 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.contracts.Topic;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.core.kafka.KafkaSettings;
-import io.ragline.ingest.IngestWorker;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -83,7 +83,7 @@ final class PublishCommand implements Callable<Integer> {
         if (!OperatorDatabase.valid(env, "publish") || !sendable(env, files)) {
             return -2;
         }
-        String topic = prefix + IngestWorker.DOCUMENTS;
+        String topic = prefix + Topic.DOCUMENTS.topic();
         ProgressBar progress = new ProgressBar("publishing", files.size());
         Sending sending = new Sending();
         KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap, kafka, "ragline-publish");

@@ -1,5 +1,6 @@
 package io.ragline.cli;
 
+import io.ragline.contracts.status.TrainingJobStatus;
 import io.ragline.core.config.Env;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -42,7 +43,15 @@ final class TrainingCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return CollectionsCommand.withConnection("training list", Env.load(), c -> {
+            Env env = Env.load();
+            if (status != null) {
+                try {
+                    TrainingJobStatus.fromStored(status);
+                } catch (IllegalArgumentException e) {
+                    env.problem("--status: " + e.getMessage());
+                }
+            }
+            return CollectionsCommand.withConnection("training list", env, c -> {
                 try (PreparedStatement s = c.prepareStatement("select j.id, j.project, j.backend, j.status,"
                         + " j.attempts, to_char(j.created_at, 'YYYY-MM-DD HH24:MI:SS'), case when j.started_at is not"
                         + " null then extract(epoch from coalesce(j.finished_at, now()) - j.started_at)::int end,"
@@ -179,14 +188,15 @@ final class TrainingCommand implements Runnable {
                     s.setLong(1, id);
                     try (ResultSet rs = s.executeQuery()) {
                         rs.next();
-                        String status = rs.getString(1);
-                        if (status == null) {
+                        String stored = rs.getString(1);
+                        if (stored == null) {
                             System.err.println("ragline training cancel: no job " + id);
                             return 1;
                         }
+                        TrainingJobStatus status = TrainingJobStatus.fromStored(stored);
                         switch (status) {
-                            case "cancelled" -> System.out.println("job " + id + " cancelled");
-                            case "running" ->
+                            case CANCELLED -> System.out.println("job " + id + " cancelled");
+                            case RUNNING ->
                                 System.out.println("job " + id
                                         + " asked to stop; its worker marks it cancelled at its next heartbeat");
                             default -> System.out.println("job " + id + " already " + status + "; nothing to cancel");

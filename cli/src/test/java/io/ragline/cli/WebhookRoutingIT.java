@@ -198,11 +198,11 @@ class WebhookRoutingIT {
                         + "\"deploy\":\"if_better\"}"));
         // The training-worker's own decoder accepts it: the two sides of the contract agree.
         List<String> problems = new java.util.ArrayList<>();
-        var request = io.ragline.core.contracts.TrainingRequestDecoder.decode(
+        var request = io.ragline.contracts.training.TrainingRequestCodec.decode(
                 (com.fasterxml.jackson.databind.node.ObjectNode)
                         JSON.readTree(requests.get(0).value()),
                 problems,
-                requests.get(0).key().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                requests.get(0).key());
         assertThat(problems).isEmpty();
         assertThat(request.requestId()).isEqualTo("github/d-train");
     }

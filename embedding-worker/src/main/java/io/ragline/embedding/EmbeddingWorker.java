@@ -1,13 +1,15 @@
 package io.ragline.embedding;
 
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
-import io.ragline.embedding.request.EmbeddingRequestDecoder;
 import io.ragline.embedding.request.EmbeddingWriter;
 import io.ragline.embedding.search.SearchServer;
 import io.ragline.embeddings.EmbeddingException;
@@ -32,7 +34,7 @@ public final class EmbeddingWorker {
     /** {@code RAGLINE_ADMIN_PORT} default. */
     public static final int DEFAULT_ADMIN_PORT = 9082;
 
-    public static final String EMBEDDING_REQUESTS = "embedding-requests";
+    public static final String EMBEDDING_REQUESTS = Topic.EMBEDDING_REQUESTS.topic();
 
     /**
      * The search port of {@code ragline all}, where {@code RAGLINE_HTTP_PORT} is the webhooks'.
@@ -90,7 +92,7 @@ public final class EmbeddingWorker {
             runtime.consume(new ConsumerBinding<>(
                             EMBEDDING_REQUESTS,
                             List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
-                            new EmbeddingRequestDecoder(),
+                            new ContractDecoder<>(new EmbeddingRequestCodec()),
                             new EmbeddingWriter(runtime.dataSource(), catalog, providers, runtime.registry()),
                             policy)
                     .withMaxPollRecords(maxRequests));

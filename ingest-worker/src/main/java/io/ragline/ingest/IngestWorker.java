@@ -1,12 +1,14 @@
 package io.ragline.ingest;
 
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.ingest.chunking.ModelTokenCounter;
-import io.ragline.ingest.document.DocumentDecoder;
 import io.ragline.ingest.document.DocumentWriter;
 import io.ragline.ingest.routing.EventRouting;
 import io.ragline.ingest.webhook.WebhookServer;
@@ -30,9 +32,6 @@ public final class IngestWorker {
     /** {@code RAGLINE_ADMIN_PORT} default. */
     public static final int DEFAULT_ADMIN_PORT = 9081;
 
-    /** The topic of documents, before {@code RAGLINE_TOPIC_PREFIX}. */
-    public static final String DOCUMENTS = "documents";
-
     private IngestWorker() {}
 
     public static void main(String[] args) {
@@ -50,9 +49,9 @@ public final class IngestWorker {
         IngestSettings settings = IngestSettings.from(env);
         Consumer<WorkerRuntime> webhooks = WebhookServer.wiring(env, defaultHttpPort);
         Consumer<WorkerRuntime> documents = runtime -> runtime.consume(new ConsumerBinding<>(
-                DOCUMENTS,
-                List.of(runtime.settings().topic(DOCUMENTS)),
-                new DocumentDecoder(settings.maxContentBytes()),
+                Topic.DOCUMENTS.topic(),
+                List.of(runtime.settings().topic(Topic.DOCUMENTS.topic())),
+                new ContractDecoder<>(new DocumentCodec(settings.maxContentBytes())),
                 new DocumentWriter(
                         new CollectionCatalog(Duration.ofSeconds(10)),
                         new ModelTokenCounter.Chunkers(),

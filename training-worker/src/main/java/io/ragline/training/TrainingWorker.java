@@ -1,14 +1,16 @@
 package io.ragline.training;
 
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.training.TrainingRequest;
+import io.ragline.contracts.training.TrainingRequestCodec;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.ConsumerLoop;
 import io.ragline.core.consumer.ConsumerMetrics;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.KafkaDeadLetters;
-import io.ragline.core.contracts.TrainingRequest;
-import io.ragline.core.contracts.TrainingRequestDecoder;
 import io.ragline.training.builtin.BuiltinBackend;
 import io.ragline.training.job.JobEvents;
 import io.ragline.training.job.JobRunner;
@@ -45,7 +47,7 @@ public final class TrainingWorker {
     public static final int DEFAULT_ADMIN_PORT = 9083;
 
     /** The topic of training requests, before {@code RAGLINE_TOPIC_PREFIX}. */
-    public static final String TRAINING = "training";
+    public static final String TRAINING = Topic.TRAINING.topic();
 
     private TrainingWorker() {}
 
@@ -96,7 +98,7 @@ public final class TrainingWorker {
         TrainingConsumer loop = new TrainingConsumer(
                 consumer,
                 List.of(topic),
-                new TrainingRequestDecoder(),
+                new ContractDecoder<>(new TrainingRequestCodec()),
                 new KafkaDeadLetters(runtime.producer(), group, Duration.ofSeconds(30)),
                 new TrainingConsumer.Jobs(store, runner, jobThreads),
                 ConsumerLoop.Settings.of(
@@ -113,7 +115,7 @@ public final class TrainingWorker {
         if (settings.predict()) {
             runtime.consume(new ConsumerBinding<>(
                     "training-predictions",
-                    List.of(core.topic(JobEvents.TOPIC)),
+                    List.of(core.topic(Topic.PIPELINE_EVENTS.topic())),
                     new EmbeddedDocumentDecoder(),
                     new PredictionWriter(metrics)));
         }

@@ -1,11 +1,15 @@
 package io.ragline.embedding.request;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Timer;
+import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.contracts.pipeline.DocumentEvent;
+import io.ragline.contracts.pipeline.PipelineEvent;
+import io.ragline.contracts.pipeline.PipelineEventCodec;
+import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
+import io.ragline.core.outbox.Outbox;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,7 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedBatch.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
 
     /** A request still current when its chunks were read: its collection, and its chunks' ids and texts. */
     record Job(InboundRecord<EmbeddingRequest> record, Collection collection, List<Long> ids, List<String> texts) {
@@ -88,12 +92,12 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
                         job.request().id(),
                         job.request().version(),
                         o.error);
-                finish(c, job, "failed", o.error, null);
+                finish(c, job, DocumentStatus.FAILED, o.error, null);
                 metrics.failed.increment();
                 continue;
             }
             rows.add(new VectorWriter.Rows(job.collection.id(), job.ids, o.vectors, o.model));
-            finish(c, job, "embedded", null, o.model);
+            finish(c, job, DocumentStatus.EMBEDDED, null, o.model);
             metrics.chunks.increment(job.ids.size());
             metrics.embedded.increment();
         }
@@ -122,8 +126,9 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
                 while (rs.next()) {
                     Job job = jobs.get(rs.getLong(1));
                     seen.add(rs.getLong(1));
+                    DocumentStatus status = DocumentStatus.fromStored(rs.getString(3));
                     if (rs.getLong(2) != job.request().version()
-                            || rs.getString(3).equals("deleted")
+                            || status == DocumentStatus.DELETED
                             || rs.getInt(5) != job.collection.id()) {
                         log.debug(
                                 "document {}/{} changed while version {} was embedded: its vectors are dropped",
@@ -131,7 +136,7 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
                                 job.request().id(),
                                 job.request().version());
                         metrics.obsolete.increment();
-                    } else if (rs.getString(3).equals("embedded")) {
+                    } else if (status == DocumentStatus.EMBEDDED) {
                         metrics.duplicate.increment(); // another consumer embedded it meanwhile
                     } else if (rs.getString(4).equals("paused")) {
                         metrics.paused.increment(); // stays 'chunked'; the resume asks again
@@ -145,35 +150,34 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
         return current;
     }
 
-    private static void finish(Connection c, Job job, String status, String error, String model) throws SQLException {
+    /**
+     * Marks the document {@code status} (from {@code chunked}, checked) and writes its {@code
+     * document.embedded} or {@code document.failed} to the outbox, in the batch's transaction.
+     */
+    private static void finish(Connection c, Job job, DocumentStatus status, String error, String model)
+            throws SQLException {
+        DocumentStatus.CHUNKED.moveTo(status);
         try (PreparedStatement s = c.prepareStatement("update documents set status = ?, error = ?, embedded_at ="
-                + " case when ? = 'embedded' then now() end, updated_at = now() where id = ?")) {
-            s.setString(1, status);
+                + " case when ? then now() end, updated_at = now() where id = ?")) {
+            s.setString(1, status.stored());
             s.setString(2, error);
-            s.setString(3, status);
+            s.setBoolean(3, status == DocumentStatus.EMBEDDED);
             s.setLong(4, job.request().document());
             s.executeUpdate();
         }
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("schema_version", 1);
-        event.put("type", "document." + status);
-        event.put("collection", job.collection.name());
-        event.put("id", job.request().id());
-        event.put("version", job.request().version());
-        event.put("chunks", job.ids.size());
-        if (model != null) {
-            event.put("model", model);
-        }
-        if (error != null) {
-            event.put("error", error);
-        }
-        try (PreparedStatement s = c.prepareStatement(
-                "insert into outbox (topic, key, payload) values ('pipeline-events', ?, ?::jsonb)")) {
-            s.setString(1, job.collection.name() + "/" + job.request().id());
-            s.setString(2, JSON.writeValueAsString(event));
-            s.executeUpdate();
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        PipelineEvent.Type type = status == DocumentStatus.EMBEDDED
+                ? PipelineEvent.Type.DOCUMENT_EMBEDDED
+                : PipelineEvent.Type.DOCUMENT_FAILED;
+        Outbox.append(
+                c,
+                EVENTS,
+                new DocumentEvent(
+                        type,
+                        job.collection.name(),
+                        job.request().id(),
+                        job.request().version(),
+                        job.ids.size(),
+                        model,
+                        error == null ? null : PipelineEventCodec.error(error)));
     }
 }

@@ -2,6 +2,8 @@ package io.ragline.embedding.request;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.BatchWriter;
@@ -139,7 +141,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     /** A document as read: its version, status, collection, and its chunks' ids and texts in order. */
     private record Stored(
             long version,
-            String status,
+            DocumentStatus status,
             String collection,
             String collectionStatus,
             int collectionId,
@@ -160,7 +162,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                     if (d == null) {
                         d = new Stored(
                                 rs.getLong(2),
-                                rs.getString(3),
+                                DocumentStatus.fromStored(rs.getString(3)),
                                 rs.getString(4),
                                 rs.getString(5),
                                 rs.getInt(6),
@@ -186,11 +188,11 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
      * re-requests the waiting documents in its transaction) is seen by the requests it writes.
      */
     private Collection current(Connection c, EmbeddingRequest q, Stored d) throws SQLException {
-        if (d == null || d.version != q.version() || d.status.equals("deleted")) {
+        if (d == null || d.version != q.version() || d.status == DocumentStatus.DELETED) {
             metrics.obsolete.increment();
             return null;
         }
-        if (d.status.equals("embedded")) {
+        if (d.status == DocumentStatus.EMBEDDED) {
             metrics.duplicate.increment(); // its vectors and its document.embedded are written
             return null;
         }

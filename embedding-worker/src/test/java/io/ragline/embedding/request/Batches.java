@@ -2,6 +2,7 @@ package io.ragline.embedding.request;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.consumer.PostgresBatchSink;

@@ -3,6 +3,7 @@ package io.ragline.embedding.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.db.Migrations;

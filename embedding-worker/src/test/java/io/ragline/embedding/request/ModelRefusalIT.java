@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.FailureKind;

@@ -1,13 +1,20 @@
 package io.ragline.ingest.document;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.ragline.contracts.Json;
+import io.ragline.contracts.document.DocumentMessage;
+import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.contracts.embedding.EmbeddingRequestCodec;
+import io.ragline.contracts.pipeline.DocumentEvent;
+import io.ragline.contracts.pipeline.PipelineEventCodec;
+import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.core.outbox.Outbox;
 import io.ragline.ingest.chunking.DocumentChunker;
 import io.ragline.ingest.chunking.RecursiveChunker;
 import io.ragline.ingest.chunking.TextNormalizer;
@@ -20,7 +27,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -33,9 +39,8 @@ import java.util.function.Function;
  * as {@code deleted}, so a stale upsert arriving later is still recognised.
  */
 public final class DocumentWriter implements BatchWriter<DocumentMessage> {
-    static final String EMBEDDING_REQUESTS = "embedding-requests";
-    static final String PIPELINE_EVENTS = "pipeline-events";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final EmbeddingRequestCodec REQUESTS = new EmbeddingRequestCodec();
+    private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
 
     private final CollectionCatalog catalog;
     private final Function<Collection, DocumentChunker> chunkers;
@@ -48,7 +53,7 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
             CollectionCatalog catalog, Function<Collection, DocumentChunker> chunkers, MeterRegistry registry) {
         this.catalog = catalog;
         this.chunkers = chunkers;
-        this.applied = outcome(registry, "chunked");
+        this.applied = outcome(registry, DocumentStatus.CHUNKED.stored());
         this.unchanged = outcome(registry, "unchanged");
         this.stale = outcome(registry, "stale");
         this.deleted = outcome(registry, "deleted");
@@ -61,7 +66,7 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
                 .register(registry);
     }
 
-    private record Stored(long id, long version, byte[] hash, String status) {}
+    private record Stored(long id, long version, byte[] hash, DocumentStatus status) {}
 
     @Override
     public void write(List<InboundRecord<DocumentMessage>> records, Connection c) throws Exception {
@@ -95,10 +100,10 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
         String title = TextNormalizer.normalize(m.title());
         String content = TextNormalizer.normalize(m.content());
         byte[] hash = sha256((title == null ? "" : title) + '\u0000' + content);
-        String metadata = json(m.metadata());
+        String metadata = Json.write(m.metadata());
         if (stored != null
                 && Arrays.equals(hash, stored.hash)
-                && (stored.status.equals("chunked") || stored.status.equals("embedded"))) {
+                && (stored.status == DocumentStatus.CHUNKED || stored.status == DocumentStatus.EMBEDDED)) {
             try (PreparedStatement s = c.prepareStatement("update documents set version = ?, metadata = ?::jsonb,"
                     + " source = ?, updated_at = now() where id = ?")) {
                 s.setLong(1, version);
@@ -107,23 +112,25 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
                 s.setLong(4, stored.id);
                 s.executeUpdate();
             }
-            if (stored.status.equals("chunked")) {
+            if (stored.status == DocumentStatus.CHUNKED) {
                 // The request already written names the older version, which this one makes
                 // obsolete: ask again under the new version, or the chunks would never be embedded.
-                outbox(c, EMBEDDING_REQUESTS, m.key(), embeddingRequest(collection, m, stored.id, version));
+                Outbox.append(c, REQUESTS, new EmbeddingRequest(collection.name(), m.id(), stored.id, version));
             }
             unchanged.increment();
             return;
         }
+        DocumentStatus status =
+                (stored == null ? DocumentStatus.RECEIVED : stored.status).moveTo(DocumentStatus.CHUNKED);
         List<RecursiveChunker.Chunk> chunks = chunkers.apply(collection).chunk(collection, title, content);
         long documentId;
         try (PreparedStatement s = c.prepareStatement(
                 stored == null
                         ? "insert into documents (title, source, content_hash, metadata, version, status, chunk_count,"
-                                + " chunked_at, collection_id, external_id) values (?, ?, ?, ?::jsonb, ?, 'chunked', ?, now(),"
+                                + " chunked_at, collection_id, external_id) values (?, ?, ?, ?::jsonb, ?, ?, ?, now(),"
                                 + " ?, ?) returning id"
                         : "update documents set title = ?, source = ?, content_hash = ?, metadata = ?::jsonb, version = ?,"
-                                + " status = 'chunked', chunk_count = ?, chunked_at = now(), error = null, embedded_at ="
+                                + " status = ?, chunk_count = ?, chunked_at = now(), error = null, embedded_at ="
                                 + " null, deleted_at = null, updated_at = now() where collection_id = ? and external_id = ?"
                                 + " returning id")) {
             s.setString(1, title);
@@ -131,9 +138,10 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
             s.setBytes(3, hash);
             s.setString(4, metadata);
             s.setLong(5, version);
-            s.setInt(6, chunks.size());
-            s.setInt(7, collection.id());
-            s.setString(8, m.id());
+            s.setString(6, status.stored());
+            s.setInt(7, chunks.size());
+            s.setInt(8, collection.id());
+            s.setString(9, m.id());
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) { // another consumer inserted it a moment ago (a rebalance): retry the batch
                     throw new SQLException("document " + m.key() + " was inserted concurrently", "40001");
@@ -155,47 +163,34 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
             }
             s.executeBatch();
         }
-        outbox(c, EMBEDDING_REQUESTS, m.key(), embeddingRequest(collection, m, documentId, version));
+        Outbox.append(c, REQUESTS, new EmbeddingRequest(collection.name(), m.id(), documentId, version));
         applied.increment();
-    }
-
-    private static Map<String, Object> embeddingRequest(
-            Collection collection, DocumentMessage m, long documentId, long version) {
-        Map<String, Object> request = new LinkedHashMap<>();
-        request.put("schema_version", 1);
-        request.put("collection", collection.name());
-        request.put("id", m.id());
-        request.put("document", documentId);
-        request.put("version", version);
-        return request;
     }
 
     private void delete(Connection c, Collection collection, DocumentMessage m, Stored stored, long version)
             throws SQLException {
+        DocumentStatus status =
+                (stored == null ? DocumentStatus.RECEIVED : stored.status).moveTo(DocumentStatus.DELETED);
         if (stored == null) {
             try (PreparedStatement s = c.prepareStatement("insert into documents (collection_id, external_id,"
-                    + " version, status, deleted_at) values (?, ?, ?, 'deleted', now())")) {
+                    + " version, status, deleted_at) values (?, ?, ?, ?, now())")) {
                 s.setInt(1, collection.id());
                 s.setString(2, m.id());
                 s.setLong(3, version);
+                s.setString(4, status.stored());
                 s.executeUpdate();
             }
         } else {
             deleteChunks(c, stored.id);
-            try (PreparedStatement s = c.prepareStatement("update documents set status = 'deleted', version = ?,"
+            try (PreparedStatement s = c.prepareStatement("update documents set status = ?, version = ?,"
                     + " content_hash = null, chunk_count = 0, deleted_at = now(), updated_at = now() where id = ?")) {
-                s.setLong(1, version);
-                s.setLong(2, stored.id);
+                s.setString(1, status.stored());
+                s.setLong(2, version);
+                s.setLong(3, stored.id);
                 s.executeUpdate();
             }
         }
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("schema_version", 1);
-        event.put("type", "document.deleted");
-        event.put("collection", collection.name());
-        event.put("id", m.id());
-        event.put("version", version);
-        outbox(c, PIPELINE_EVENTS, m.key(), event);
+        Outbox.append(c, EVENTS, DocumentEvent.deleted(collection.name(), m.id(), version));
         deleted.increment();
     }
 
@@ -227,7 +222,13 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
             s.setInt(1, collectionId);
             s.setString(2, externalId);
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? new Stored(rs.getLong(1), rs.getLong(2), rs.getBytes(3), rs.getString(4)) : null;
+                return rs.next()
+                        ? new Stored(
+                                rs.getLong(1),
+                                rs.getLong(2),
+                                rs.getBytes(3),
+                                DocumentStatus.fromStored(rs.getString(4)))
+                        : null;
             }
         }
     }
@@ -236,24 +237,6 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
         try (PreparedStatement s = c.prepareStatement("delete from chunks where document_id = ?")) {
             s.setLong(1, documentId);
             s.executeUpdate();
-        }
-    }
-
-    static void outbox(Connection c, String topic, String key, Map<String, Object> payload) throws SQLException {
-        try (PreparedStatement s =
-                c.prepareStatement("insert into outbox (topic, key, payload) values (?, ?, ?::jsonb)")) {
-            s.setString(1, topic);
-            s.setString(2, key);
-            s.setString(3, json(payload));
-            s.executeUpdate();
-        }
-    }
-
-    private static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException("not serialisable as JSON", e);
         }
     }
 

@@ -1,18 +1,21 @@
 package io.ragline.ingest.routing;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.event.ClaudeEvent;
+import io.ragline.contracts.status.ClaudeEventStatus;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.consumer.KafkaDeadLetters;
 import io.ragline.core.consumer.PoisonRecordException;
+import io.ragline.core.outbox.Outbox;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EventRouter implements BatchWriter<ClaudeEvent> {
     private static final Logger log = LoggerFactory.getLogger(EventRouter.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> FINAL = Set.of("processed", "ignored", "failed");
 
     private final RoutingRules rules;
     private final RuleApplication application;
@@ -65,7 +66,7 @@ public final class EventRouter implements BatchWriter<ClaudeEvent> {
         this.metrics = new RoutingMetrics(registry);
     }
 
-    private record Row(long id, String status, int replays) {}
+    private record Row(long id, ClaudeEventStatus status, int replays) {}
 
     @Override
     public void write(List<InboundRecord<ClaudeEvent>> records, Connection c) throws Exception {
@@ -92,7 +93,7 @@ public final class EventRouter implements BatchWriter<ClaudeEvent> {
         }
         // A routed event stays as it was, whatever arrives later under its key: a redelivery, an
         // older generation, or a malformed message.
-        if (e.replay() < row.replays || FINAL.contains(row.status)) {
+        if (e.replay() < row.replays || row.status.isFinal()) {
             metrics.routed(e.source(), RoutingMetrics.NONE, "duplicate");
             return;
         }
@@ -102,13 +103,13 @@ public final class EventRouter implements BatchWriter<ClaudeEvent> {
         }
         RoutingRule rule = rules.first(c, e.source(), e.eventType());
         if (rule == null) {
-            finish(c, row, "ignored", null);
-            metrics.routed(e.source(), RoutingMetrics.NONE, "ignored");
+            finish(c, row, ClaudeEventStatus.IGNORED, null);
+            metrics.routed(e.source(), RoutingMetrics.NONE, ClaudeEventStatus.IGNORED.stored());
             return;
         }
         try {
             RuleApplication.Outgoing out = application.apply(rule, e);
-            if (out != null && out.topic().equals(RuleApplication.DOCUMENTS)) {
+            if (out != null && out.topic() == Topic.DOCUMENTS) {
                 String collection = out.value().get("collection").asText();
                 if (catalog.find(c, collection) == null) {
                     throw new RuleException(
@@ -116,17 +117,15 @@ public final class EventRouter implements BatchWriter<ClaudeEvent> {
                 }
             }
             if (out != null) {
-                outbox(
+                Outbox.append(
                         c,
-                        out.topic(),
+                        out.topic().topic(),
                         out.key(),
-                        JSON.writeValueAsString(out.value()),
-                        JSON.createObjectNode()
-                                .put("ragline.event.source", e.source())
-                                .put("ragline.event.id", Long.toString(row.id)));
+                        out.value().toString(),
+                        Map.of("ragline.event.source", e.source(), "ragline.event.id", Long.toString(row.id)));
             }
-            finish(c, row, "processed", null);
-            metrics.routed(e.source(), rule.action().label(), "processed");
+            finish(c, row, ClaudeEventStatus.PROCESSED, null);
+            metrics.routed(e.source(), rule.action().label(), ClaudeEventStatus.PROCESSED.stored());
         } catch (RuleException failure) {
             fail(c, r, row, failure.getMessage(), rule.action().label());
         }
@@ -139,15 +138,17 @@ public final class EventRouter implements BatchWriter<ClaudeEvent> {
             s.setString(1, e.source());
             s.setString(2, e.deliveryId());
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? new Row(rs.getLong(1), rs.getString(2), rs.getInt(3)) : null;
+                return rs.next()
+                        ? new Row(rs.getLong(1), ClaudeEventStatus.fromStored(rs.getString(2)), rs.getInt(3))
+                        : null;
             }
         }
     }
 
-    private static void finish(Connection c, Row row, String status, String error) throws SQLException {
+    private static void finish(Connection c, Row row, ClaudeEventStatus status, String error) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("update claude_events set status = ?, attempts = attempts + 1,"
                 + " last_error = ?, processed_at = now() where id = ?")) {
-            s.setString(1, status);
+            s.setString(1, row.status.moveTo(status).stored());
             s.setString(2, error);
             s.setLong(3, row.id);
             s.executeUpdate();
@@ -157,31 +158,19 @@ public final class EventRouter implements BatchWriter<ClaudeEvent> {
     private void fail(Connection c, InboundRecord<ClaudeEvent> r, Row row, String error, String action)
             throws Exception {
         String message = error.length() <= 1000 ? error : error.substring(0, 999) + "…";
-        finish(c, row, "failed", message);
-        ObjectNode headers = JSON.createObjectNode()
-                .put(KafkaDeadLetters.ERROR_CLASS, RuleException.class.getName())
-                .put(KafkaDeadLetters.ERROR_MESSAGE, message)
-                .put(KafkaDeadLetters.TOPIC, r.topic())
-                .put(KafkaDeadLetters.PARTITION, Integer.toString(r.partition()))
-                .put(KafkaDeadLetters.OFFSET, Long.toString(r.offset()))
-                .put(KafkaDeadLetters.TIMESTAMP, Long.toString(r.raw().timestamp()))
-                .put(KafkaDeadLetters.ATTEMPTS, "1")
-                .put(KafkaDeadLetters.CONSUMER_GROUP, group)
-                .put("ragline.event.id", Long.toString(row.id));
-        outbox(c, deadLetterTopic, r.key(), JSON.writeValueAsString(r.value().message()), headers);
-        metrics.routed(r.value().source(), action, "failed");
+        finish(c, row, ClaudeEventStatus.FAILED, message);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(KafkaDeadLetters.ERROR_CLASS, RuleException.class.getName());
+        headers.put(KafkaDeadLetters.ERROR_MESSAGE, message);
+        headers.put(KafkaDeadLetters.TOPIC, r.topic());
+        headers.put(KafkaDeadLetters.PARTITION, Integer.toString(r.partition()));
+        headers.put(KafkaDeadLetters.OFFSET, Long.toString(r.offset()));
+        headers.put(KafkaDeadLetters.TIMESTAMP, Long.toString(r.raw().timestamp()));
+        headers.put(KafkaDeadLetters.ATTEMPTS, "1");
+        headers.put(KafkaDeadLetters.CONSUMER_GROUP, group);
+        headers.put("ragline.event.id", Long.toString(row.id));
+        Outbox.append(c, deadLetterTopic, r.key(), r.value().message().toString(), headers);
+        metrics.routed(r.value().source(), action, ClaudeEventStatus.FAILED.stored());
         log.info("claude_events {} ({}) failed: {}", row.id, r.value().key(), message);
-    }
-
-    private static void outbox(Connection c, String topic, String key, String payload, ObjectNode headers)
-            throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "insert into outbox (topic, key, payload, headers) values (?, ?, ?::jsonb, ?::jsonb)")) {
-            s.setString(1, topic);
-            s.setString(2, key);
-            s.setString(3, payload);
-            s.setString(4, headers.toString());
-            s.executeUpdate();
-        }
     }
 }

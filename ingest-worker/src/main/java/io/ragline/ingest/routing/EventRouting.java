@@ -1,11 +1,11 @@
 package io.ragline.ingest.routing;
 
+import io.ragline.contracts.Topic;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
-import io.ragline.core.consumer.DeadLetters;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -21,9 +21,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EventRouting {
     private static final Logger log = LoggerFactory.getLogger(EventRouting.class);
-
-    /** The topic of inbound events, before {@code RAGLINE_TOPIC_PREFIX}. */
-    public static final String CLAUDE_EVENTS = "claude_events";
 
     /** The consumer binding's name: the group is {@code <RAGLINE_GROUP_PREFIX>-routing}. */
     public static final String NAME = "routing";
@@ -47,13 +44,13 @@ public final class EventRouting {
                     settings.refresh());
             runtime.consume(new ConsumerBinding<>(
                     NAME,
-                    List.of(runtime.settings().topic(CLAUDE_EVENTS)),
+                    List.of(runtime.settings().topic(Topic.CLAUDE_EVENTS.topic())),
                     new ClaudeEventDecoder(),
                     new EventRouter(
                             settings.rules(),
                             maxContentBytes,
                             new CollectionCatalog(Duration.ofSeconds(10)),
-                            DeadLetters.topicOf(CLAUDE_EVENTS),
+                            Topic.CLAUDE_EVENTS.deadLetter(),
                             group,
                             runtime.registry())));
         };

@@ -11,10 +11,10 @@ import java.util.regex.Pattern;
  * may fill ({@code paths} / {@code fixed}), which it must, and what each field accepts.
  */
 enum RoutingAction {
-    /** A {@code documents} upsert (contracts/documents.schema.json), key {@code collection/id}. */
+    /** A {@code documents} upsert (documents.schema.json in ragline-contracts), key {@code collection/id}. */
     INGEST_DOCUMENT(
             List.of("collection", "id", "title", "content", "source", "metadata", "version"), Set.of("id", "content")),
-    /** A {@code training} request (contracts/training.schema.json), key = project. */
+    /** A {@code training} request (training.schema.json in ragline-contracts), key = project. */
     REQUEST_TRAINING(
             List.of(
                     "request_id",

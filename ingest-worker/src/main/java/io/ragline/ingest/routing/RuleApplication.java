@@ -4,13 +4,14 @@ import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragline.core.consumer.PoisonRecordException;
-import io.ragline.core.contracts.TrainingRequestDecoder;
-import io.ragline.ingest.document.DocumentDecoder;
+import io.ragline.contracts.InvalidMessageException;
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.document.DocumentCodec;
+import io.ragline.contracts.event.ClaudeEvent;
+import io.ragline.contracts.training.TrainingRequestCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Turns an event and the rule that matched it into the message the rule's action sends: a
@@ -19,18 +20,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * dead-lettered fails its event instead, where the operator looks).
  */
 final class RuleApplication {
-    static final String DOCUMENTS = "documents";
-    static final String TRAINING = "training";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What goes into the outbox: topic (before the prefix), key, value. */
-    record Outgoing(String topic, String key, ObjectNode value) {}
+    /** What goes into the outbox: topic, key, value. */
+    record Outgoing(Topic topic, String key, ObjectNode value) {}
 
-    private final DocumentDecoder documents;
-    private final TrainingRequestDecoder training = new TrainingRequestDecoder();
+    private final DocumentCodec documents;
+    private final TrainingRequestCodec training = new TrainingRequestCodec();
 
     RuleApplication(int maxContentBytes) {
-        this.documents = new DocumentDecoder(maxContentBytes);
+        this.documents = new DocumentCodec(maxContentBytes);
     }
 
     /** The message for {@code rule}'s action; null for {@code record}, which sends nothing. */
@@ -51,7 +50,9 @@ final class RuleApplication {
         ObjectNode doc = JSON.createObjectNode();
         doc.put("schema_version", 1);
         doc.put("op", "upsert");
-        doc.put("collection", f.containsKey("collection") ? f.get("collection").asText() : "default");
+        doc.put(
+                "collection",
+                f.containsKey("collection") ? f.get("collection").asText() : DocumentCodec.DEFAULT_COLLECTION);
         doc.put("id", f.get("id").asText());
         if (f.containsKey("title")) {
             doc.put("title", f.get("title").asText());
@@ -74,12 +75,11 @@ final class RuleApplication {
         }
         String key = doc.get("collection").asText() + "/" + doc.get("id").asText();
         try {
-            documents.decode(new ConsumerRecord<>(
-                    DOCUMENTS, 0, 0, key.getBytes(StandardCharsets.UTF_8), JSON.writeValueAsBytes(doc)));
-        } catch (PoisonRecordException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            documents.decode(key, doc.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (InvalidMessageException e) {
             throw new RuleException(prefix(rule) + "the document is invalid: " + e.getMessage());
         }
-        return new Outgoing(DOCUMENTS, key, doc);
+        return new Outgoing(Topic.DOCUMENTS, key, doc);
     }
 
     private Outgoing training(RoutingRule rule, ClaudeEvent event) throws RuleException {
@@ -107,12 +107,11 @@ final class RuleApplication {
         }
         String key = f.get("project").asText();
         try {
-            training.decode(new ConsumerRecord<>(
-                    TRAINING, 0, 0, key.getBytes(StandardCharsets.UTF_8), JSON.writeValueAsBytes(request)));
-        } catch (PoisonRecordException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            training.decode(key, request.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (InvalidMessageException e) {
             throw new RuleException(prefix(rule) + "the training request is invalid: " + e.getMessage());
         }
-        return new Outgoing(TRAINING, key, request);
+        return new Outgoing(Topic.TRAINING, key, request);
     }
 
     /**

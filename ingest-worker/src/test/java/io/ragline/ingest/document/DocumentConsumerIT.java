@@ -3,11 +3,13 @@ package io.ragline.ingest.document;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
-import io.ragline.ingest.IngestWorker;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.ingest.chunking.ModelTokenCounter;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
@@ -41,7 +43,7 @@ class DocumentConsumerIT {
     @BeforeAll
     static void start() {
         String prefix = "docs" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        topic = KafkaTopics.createNamed(prefix + IngestWorker.DOCUMENTS, 1);
+        topic = KafkaTopics.createNamed(prefix + Topic.DOCUMENTS.topic(), 1);
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
@@ -50,9 +52,9 @@ class DocumentConsumerIT {
         Env e = new Env(env);
         runtime = WorkerRuntime.start("document-consumer-it", 0, e);
         runtime.consume(new ConsumerBinding<>(
-                IngestWorker.DOCUMENTS,
+                Topic.DOCUMENTS.topic(),
                 List.of(topic),
-                new DocumentDecoder(1 << 20),
+                new ContractDecoder<>(new DocumentCodec(1 << 20)),
                 new DocumentWriter(
                         new CollectionCatalog(Duration.ofHours(1)),
                         new ModelTokenCounter.Chunkers(),

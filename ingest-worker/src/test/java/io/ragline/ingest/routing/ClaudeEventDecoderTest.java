@@ -3,6 +3,7 @@ package io.ragline.ingest.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ragline.contracts.event.ClaudeEvent;
 import io.ragline.core.consumer.PoisonRecordException;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

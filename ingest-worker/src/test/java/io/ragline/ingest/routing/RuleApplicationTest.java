@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.event.ClaudeEvent;
 import org.junit.jupiter.api.Test;
 
 class RuleApplicationTest {
@@ -31,7 +33,7 @@ class RuleApplicationTest {
                                 + "\"labels/meta\":{\"label\":\"bug\"},\"updated_at\":\"2026-01-02T03:04:05Z\"}}",
                         0));
 
-        assertThat(out.topic()).isEqualTo("documents");
+        assertThat(out.topic()).isEqualTo(Topic.DOCUMENTS);
         assertThat(out.key()).isEqualTo("tickets/42");
         assertThat(out.value().toString())
                 .isEqualTo("{\"schema_version\":1,\"op\":\"upsert\",\"collection\":\"tickets\",\"id\":\"42\","
@@ -116,7 +118,7 @@ class RuleApplicationTest {
                 rule, event("{\"project\":\"triage\",\"algo\":\"softmax_regression\",\"hp\":{\"epochs\":5}}", 0));
         RuleApplication.Outgoing replayed = APPLY.apply(rule, event("{\"project\":\"triage\"}", 2));
 
-        assertThat(first.topic()).isEqualTo("training");
+        assertThat(first.topic()).isEqualTo(Topic.TRAINING);
         assertThat(first.key()).isEqualTo("triage");
         assertThat(first.value().toString())
                 .isEqualTo("{\"schema_version\":1,\"request_id\":\"github/d-1\",\"project\":\"triage\","

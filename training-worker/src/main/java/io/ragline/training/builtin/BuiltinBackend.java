@@ -2,8 +2,8 @@ package io.ragline.training.builtin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragline.core.contracts.Hyperparameters;
-import io.ragline.core.contracts.TrainingRequest;
+import io.ragline.contracts.training.Hyperparameters;
+import io.ragline.contracts.training.TrainingRequest;
 import io.ragline.training.job.JobContext;
 import io.ragline.training.job.JobRunner;
 import io.ragline.training.job.Outcome;

@@ -1,6 +1,6 @@
 package io.ragline.training.builtin;
 
-import io.ragline.core.contracts.Hyperparameters;
+import io.ragline.contracts.training.Hyperparameters;
 import java.util.List;
 import java.util.Random;
 

@@ -1,7 +1,7 @@
 package io.ragline.training.job;
 
+import io.ragline.contracts.training.TrainingRequest;
 import io.ragline.core.consumer.PoisonRecordException;
-import io.ragline.core.contracts.TrainingRequest;
 import java.sql.SQLException;
 
 /** What the training loop asks of the {@code training_jobs} rows: admit a request ({@link JobStore}). */

@@ -1,6 +1,6 @@
 package io.ragline.training.job;
 
-import io.ragline.core.contracts.TrainingRequest;
+import io.ragline.contracts.training.TrainingRequest;
 
 /**
  * One running job as its backend sees it: what to train, and whether to stop. The heartbeat sets

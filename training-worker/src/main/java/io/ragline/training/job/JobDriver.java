@@ -1,6 +1,6 @@
 package io.ragline.training.job;
 
-import io.ragline.core.contracts.TrainingRequest;
+import io.ragline.contracts.training.TrainingRequest;
 import java.util.function.BooleanSupplier;
 
 /** What the training loop asks of a job thread: drive a job to a final row ({@link JobRunner}). */

@@ -1,6 +1,11 @@
 package io.ragline.training.job;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.contracts.pipeline.PipelineEvent;
+import io.ragline.contracts.pipeline.PipelineEventCodec;
+import io.ragline.contracts.pipeline.TrainingEvent;
+import io.ragline.contracts.status.TrainingJobStatus;
+import io.ragline.core.outbox.Outbox;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,17 +17,26 @@ import java.sql.SQLException;
  * the job's row final, so the event exists exactly when the final row does.
  */
 public final class JobEvents {
-    public static final String TOPIC = "pipeline-events";
+    private static final PipelineEventCodec CODEC = new PipelineEventCodec();
+
+    /** What a {@code training.succeeded} event adds: the new model and whether it was deployed. */
+    public record Success(long model, boolean deployed, String deployReason, ObjectNode metrics) {}
 
     /**
-     * @param extra merged into the event (model id, deployed, metrics), or null
+     * @param status the job's final status, which names the event
+     * @param success the new model of a succeeded job, else null
      * @param error the failure, or null
      */
-    public void write(Connection c, long jobId, String type, ObjectNode extra, String error) throws SQLException {
-        ObjectNode event = JobStore.JSON.createObjectNode();
-        event.put("schema_version", 1);
-        event.put("type", type);
-        String project;
+    public void write(Connection c, long jobId, TrainingJobStatus status, Success success, String error)
+            throws SQLException {
+        PipelineEvent.Type type = switch (status) {
+            case SUCCEEDED -> PipelineEvent.Type.TRAINING_SUCCEEDED;
+            case FAILED -> PipelineEvent.Type.TRAINING_FAILED;
+            case CANCELLED -> PipelineEvent.Type.TRAINING_CANCELLED;
+            case QUEUED, RUNNING ->
+                throw new IllegalArgumentException(
+                        "training job " + jobId + " is " + status.stored() + ", not final: no event");
+        };
         try (PreparedStatement s = c.prepareStatement("select project, request_id, backend, task, algorithm,"
                 + " attempts from training_jobs where id = ?")) {
             s.setLong(1, jobId);
@@ -30,28 +44,24 @@ public final class JobEvents {
                 if (!rs.next()) {
                     throw new SQLException("training job " + jobId + " vanished");
                 }
-                project = rs.getString(1);
-                event.put("project", project);
-                event.put("job", jobId);
-                event.put("request_id", rs.getString(2));
-                event.put("backend", rs.getString(3));
-                event.put("task", rs.getString(4));
-                event.put("algorithm", rs.getString(5));
-                event.put("attempts", rs.getInt(6));
+                Outbox.append(
+                        c,
+                        CODEC,
+                        new TrainingEvent(
+                                type,
+                                rs.getString(1),
+                                jobId,
+                                rs.getString(2),
+                                rs.getString(3),
+                                rs.getString(4),
+                                rs.getString(5),
+                                rs.getInt(6),
+                                PipelineEventCodec.error(error),
+                                success == null ? null : success.model(),
+                                success == null ? null : success.deployed(),
+                                success == null ? null : success.deployReason(),
+                                success == null ? null : success.metrics()));
             }
-        }
-        if (extra != null) {
-            event.setAll(extra);
-        }
-        if (error != null) {
-            event.put("error", error.length() > 2000 ? error.substring(0, 1999) + "…" : error);
-        }
-        try (PreparedStatement s =
-                c.prepareStatement("insert into outbox (topic, key, payload) values (?, ?, ?::jsonb)")) {
-            s.setString(1, TOPIC);
-            s.setString(2, project);
-            s.setString(3, event.toString());
-            s.executeUpdate();
         }
     }
 }

@@ -1,6 +1,6 @@
 package io.ragline.training.job;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.contracts.status.TrainingJobStatus;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
 import io.ragline.core.resilience.Backoff;
@@ -30,6 +30,13 @@ final class JobFinisher {
     /** Between tries: 250 ms doubling to 30 s, with jitter. */
     private static final Backoff BACKOFF = Backoff.of(Duration.ofMillis(250), Duration.ofSeconds(30));
 
+    /** The status of a job this worker owns: every change here starts from it (the row is locked as such). */
+    private static final TrainingJobStatus OWNED = TrainingJobStatus.RUNNING;
+
+    /** Outcomes of a run that are no status: the job went back to the queue, or is no longer this worker's. */
+    static final String REQUEUED = "requeued";
+
+    static final String LOST = "lost";
     private static final FailurePolicy POLICY = FailurePolicy.defaults();
 
     private final DataSource dataSource;
@@ -161,13 +168,13 @@ final class JobFinisher {
                 }
                 s.executeBatch();
             }
-            setStatus(c, job, "succeeded", null);
-            ObjectNode extra = JobRunner.node();
-            extra.put("model", modelId);
-            extra.put("deployed", deploy);
-            extra.put("deploy_reason", reason);
-            extra.set("metrics", o.summary());
-            events.write(c, job.jobId(), "training.succeeded", extra, null);
+            setStatus(c, job, TrainingJobStatus.SUCCEEDED, null);
+            events.write(
+                    c,
+                    job.jobId(),
+                    TrainingJobStatus.SUCCEEDED,
+                    new JobEvents.Success(modelId, deploy, reason, o.summary()),
+                    null);
             log.info("{} succeeded: model {} ({}) {}", job, modelId, reason, o.summary());
             return true;
         });
@@ -175,8 +182,8 @@ final class JobFinisher {
 
     boolean failed(JobContext job, String error) throws InterruptedException {
         return ownedOrLost(job, c -> {
-            setStatus(c, job, "failed", error);
-            events.write(c, job.jobId(), "training.failed", null, error);
+            setStatus(c, job, TrainingJobStatus.FAILED, error);
+            events.write(c, job.jobId(), TrainingJobStatus.FAILED, null, error);
             log.warn("{} failed: {}", job, error);
             return true;
         });
@@ -187,19 +194,17 @@ final class JobFinisher {
         switch (job.stop()) {
             case CANCELLED -> {
                 boolean done = ownedOrLost(job, c -> {
-                    setStatus(c, job, "cancelled", "cancelled while running");
-                    events.write(c, job.jobId(), "training.cancelled", null, null);
+                    setStatus(c, job, TrainingJobStatus.CANCELLED, "cancelled while running");
+                    events.write(c, job.jobId(), TrainingJobStatus.CANCELLED, null, null);
                     return true;
                 });
-                return done ? "cancelled" : "lost";
+                return done ? TrainingJobStatus.CANCELLED.stored() : LOST;
             }
             case ABANDONED -> {
-                return requeue(job, "requeued: worker " + job.worker() + " stopped while running it")
-                        ? "requeued"
-                        : "lost";
+                return requeue(job, "requeued: worker " + job.worker() + " stopped while running it") ? REQUEUED : LOST;
             }
             default -> {
-                return "lost";
+                return LOST;
             }
         }
     }
@@ -208,11 +213,12 @@ final class JobFinisher {
     boolean requeue(JobContext job, String why) throws InterruptedException {
         boolean shutdown = job.stop() == JobContext.Stop.ABANDONED;
         return ownedOrLost(job, c -> {
-            try (PreparedStatement s = c.prepareStatement("update training_jobs set status = 'queued', worker = null,"
+            try (PreparedStatement s = c.prepareStatement("update training_jobs set status = ?, worker = null,"
                     + " heartbeat_at = null, error = ?, attempts = attempts - ? where id = ?")) {
-                s.setString(1, why);
-                s.setInt(2, shutdown ? 1 : 0);
-                s.setLong(3, job.jobId());
+                s.setString(1, OWNED.moveTo(TrainingJobStatus.QUEUED).stored());
+                s.setString(2, why);
+                s.setInt(3, shutdown ? 1 : 0);
+                s.setLong(4, job.jobId());
                 s.executeUpdate();
             }
             log.info("{} {}", job, why);
@@ -220,10 +226,11 @@ final class JobFinisher {
         });
     }
 
-    private static void setStatus(Connection c, JobContext job, String status, String error) throws SQLException {
+    private static void setStatus(Connection c, JobContext job, TrainingJobStatus status, String error)
+            throws SQLException {
         try (PreparedStatement s = c.prepareStatement("update training_jobs set status = ?, error = ?, finished_at ="
                 + " now(), heartbeat_at = now() where id = ?")) {
-            s.setString(1, status);
+            s.setString(1, OWNED.moveTo(status).stored());
             s.setString(2, error);
             s.setLong(3, job.jobId());
             s.executeUpdate();

@@ -1,9 +1,10 @@
 package io.ragline.training.job;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.contracts.status.TrainingJobStatus;
+import io.ragline.contracts.training.TrainingRequest;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
-import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.training.TrainingMetrics;
 import io.ragline.training.TrainingSettings;
@@ -149,10 +150,10 @@ public final class JobRunner implements JobDriver {
                 }
             } catch (TrainingBackend.StoppedException e) {
                 outcome = finisher.stopped(job);
-                return !outcome.equals("requeued") && !outcome.equals("lost");
+                return !outcome.equals(JobFinisher.REQUEUED) && !outcome.equals(JobFinisher.LOST);
             } catch (TrainingBackend.JobFailure e) {
-                outcome = finisher.failed(job, e.getMessage()) ? "failed" : "lost";
-                return !outcome.equals("lost");
+                outcome = finisher.failed(job, e.getMessage()) ? TrainingJobStatus.FAILED.stored() : JobFinisher.LOST;
+                return !outcome.equals(JobFinisher.LOST);
             } catch (InterruptedException e) {
                 job.abandon();
                 outcome = finisher.stopped(job);
@@ -160,22 +161,24 @@ public final class JobRunner implements JobDriver {
             } catch (Exception e) {
                 if (job.stopping()) {
                     outcome = finisher.stopped(job);
-                    return !outcome.equals("requeued") && !outcome.equals("lost");
+                    return !outcome.equals(JobFinisher.REQUEUED) && !outcome.equals(JobFinisher.LOST);
                 }
                 if (policy.classify(e) == FailureKind.TRANSIENT) {
                     log.warn("{}: transient failure, requeued: {}", job, e.toString());
-                    outcome = finisher.requeue(job, "requeued after a transient failure: " + e) ? "requeued" : "lost";
+                    outcome = finisher.requeue(job, "requeued after a transient failure: " + e)
+                            ? JobFinisher.REQUEUED
+                            : JobFinisher.LOST;
                     Thread.sleep(1000);
                     return false;
                 }
                 log.warn("{} failed: {}", job, e.toString(), e);
-                outcome = finisher.failed(job, describe(e)) ? "failed" : "lost";
-                return !outcome.equals("lost");
+                outcome = finisher.failed(job, describe(e)) ? TrainingJobStatus.FAILED.stored() : JobFinisher.LOST;
+                return !outcome.equals(JobFinisher.LOST);
             }
-            outcome = finisher.succeeded(job, trained) ? "succeeded" : "lost";
+            outcome = finisher.succeeded(job, trained) ? TrainingJobStatus.SUCCEEDED.stored() : JobFinisher.LOST;
             // Lost: the row is not final and not ours; claim again, which watches it until final
             // or applies the stale-job policy, so nothing commits a request whose row is running.
-            return !outcome.equals("lost");
+            return !outcome.equals(JobFinisher.LOST);
         } finally {
             beat.cancel(false);
             active.remove(job);

@@ -2,8 +2,9 @@ package io.ragline.training.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.contracts.status.TrainingJobStatus;
+import io.ragline.contracts.training.TrainingRequest;
 import io.ragline.core.consumer.PoisonRecordException;
-import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.training.TrainingSettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,9 +23,9 @@ public final class JobStore implements JobAdmission {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** A job row as the consumer needs it. */
-    public record Job(long id, String status, boolean cancelRequested, int attempts, String worker) {
+    public record Job(long id, TrainingJobStatus status, boolean cancelRequested, int attempts, String worker) {
         public boolean isFinal() {
-            return status.equals("succeeded") || status.equals("failed") || status.equals("cancelled");
+            return status.isFinal();
         }
     }
 
@@ -135,21 +136,21 @@ public final class JobStore implements JobAdmission {
         if (job.isFinal()) {
             return Claim.DONE;
         }
-        if (job.status().equals("queued")) {
+        if (job.status() == TrainingJobStatus.QUEUED) {
             if (job.cancelRequested()) {
-                finishStale(c, job, "cancelled", "cancelled before it started");
+                finishStale(c, job, TrainingJobStatus.CANCELLED, "cancelled before it started");
                 return Claim.DONE;
             }
             if (job.attempts() >= settings.maxAttempts()) {
                 finishStale(
                         c,
                         job,
-                        "failed",
+                        TrainingJobStatus.FAILED,
                         "gave up after " + job.attempts() + " attempts (" + TrainingSettings.MAX_ATTEMPTS + "); last: "
                                 + lastError(c, id));
                 return Claim.DONE;
             }
-            return slotFree && start(c, id, worker) ? Claim.RUN : Claim.WATCH;
+            return slotFree && start(c, job, worker) ? Claim.RUN : Claim.WATCH;
         }
         Duration age = heartbeatAge(c, id);
         if (age.compareTo(settings.staleAfter()) < 0) {
@@ -157,42 +158,43 @@ public final class JobStore implements JobAdmission {
         }
         String dead = "worker " + job.worker() + " stopped heartbeating " + age.toSeconds() + " s ago";
         if (job.cancelRequested()) {
-            finishStale(c, job, "cancelled", "cancelled; " + dead);
+            finishStale(c, job, TrainingJobStatus.CANCELLED, "cancelled; " + dead);
             return Claim.DONE;
         }
         if (settings.stalePolicy() == TrainingSettings.StalePolicy.FAIL || job.attempts() >= settings.maxAttempts()) {
             finishStale(
                     c,
                     job,
-                    "failed",
+                    TrainingJobStatus.FAILED,
                     dead + " (attempt " + job.attempts() + " of " + settings.maxAttempts() + ", "
                             + TrainingSettings.STALE_POLICY + "="
                             + settings.stalePolicy().name().toLowerCase(java.util.Locale.ROOT)
                             + ")");
             return Claim.DONE;
         }
-        return slotFree && start(c, id, worker) ? Claim.RUN : Claim.WATCH;
+        return slotFree && start(c, job, worker) ? Claim.RUN : Claim.WATCH;
     }
 
-    private static boolean start(Connection c, long id, String worker) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("update training_jobs set status = 'running', worker = ?,"
+    private static boolean start(Connection c, Job job, String worker) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("update training_jobs set status = ?, worker = ?,"
                 + " attempts = attempts + 1, started_at = now(), heartbeat_at = now(), finished_at = null,"
                 + " error = null where id = ?")) {
-            s.setString(1, worker);
-            s.setLong(2, id);
+            s.setString(1, job.status().moveTo(TrainingJobStatus.RUNNING).stored());
+            s.setString(2, worker);
+            s.setLong(3, job.id());
             return s.executeUpdate() == 1;
         }
     }
 
-    private void finishStale(Connection c, Job job, String status, String error) throws SQLException {
+    private void finishStale(Connection c, Job job, TrainingJobStatus status, String error) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "update training_jobs set status = ?, error = ?, finished_at =" + " now() where id = ?")) {
-            s.setString(1, status);
+            s.setString(1, job.status().moveTo(status).stored());
             s.setString(2, error);
             s.setLong(3, job.id());
             s.executeUpdate();
         }
-        events.write(c, job.id(), "training." + status, null, error);
+        events.write(c, job.id(), status, null, error);
     }
 
     private static String lastError(Connection c, long id) throws SQLException {
@@ -222,9 +224,10 @@ public final class JobStore implements JobAdmission {
     public Optional<Boolean> heartbeat(long id, String worker) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("update training_jobs set heartbeat_at = now() where id = ?"
-                        + " and worker = ? and status = 'running' returning cancel_requested")) {
+                        + " and worker = ? and status = ? returning cancel_requested")) {
             s.setLong(1, id);
             s.setString(2, worker);
+            s.setString(3, TrainingJobStatus.RUNNING.stored());
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getBoolean(1)) : Optional.empty();
             }
@@ -234,9 +237,10 @@ public final class JobStore implements JobAdmission {
     /** Locks job {@code id} if it is still {@code worker}'s running job (for its final transaction). */
     static boolean lockOwned(Connection c, long id, String worker) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
-                "select 1 from training_jobs where id = ? and worker = ? and" + " status = 'running' for update")) {
+                "select 1 from training_jobs where id = ? and worker = ? and status = ? for update")) {
             s.setLong(1, id);
             s.setString(2, worker);
+            s.setString(3, TrainingJobStatus.RUNNING.stored());
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next();
             }
@@ -251,8 +255,12 @@ public final class JobStore implements JobAdmission {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(
-                        new Job(rs.getLong(1), rs.getString(2), rs.getBoolean(3), rs.getInt(4), rs.getString(5)));
+                return Optional.of(new Job(
+                        rs.getLong(1),
+                        TrainingJobStatus.fromStored(rs.getString(2)),
+                        rs.getBoolean(3),
+                        rs.getInt(4),
+                        rs.getString(5)));
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.ragline.training.job;
 
+import io.ragline.contracts.training.TrainingRequest;
 import io.ragline.core.consumer.ConsumerLoop;
 import io.ragline.core.consumer.ConsumerMetrics;
 import io.ragline.core.consumer.DeadLetterBook;
@@ -14,7 +15,6 @@ import io.ragline.core.consumer.PauseSchedule;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.PollLoop;
 import io.ragline.core.consumer.RecordDecoder;
-import io.ragline.core.contracts.TrainingRequest;
 import io.ragline.training.TrainingMetrics;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,46 +1,35 @@
 package io.ragline.training.predict;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragline.core.consumer.JsonRecords;
+import io.ragline.contracts.InvalidMessageException;
+import io.ragline.contracts.pipeline.DocumentEvent;
+import io.ragline.contracts.pipeline.PipelineEvent;
+import io.ragline.contracts.pipeline.PipelineEventCodec;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.consumer.RecordDecoder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Reads {@code pipeline-events} (contracts/pipeline-events.schema.json) for the predictions: a
- * {@code document.embedded} event needs its collection, id and version; every other type is
- * {@link EmbeddedDocument#IGNORED}. Only a record that is not an event at all is poison.
+ * Reads {@code pipeline-events} for the predictions: a {@code document.embedded} event becomes the
+ * document to predict; every other event is {@link EmbeddedDocument#IGNORED}, and so is a
+ * tombstone. A record that breaks the contract is poison.
  */
 public final class EmbeddedDocumentDecoder implements RecordDecoder<EmbeddedDocument> {
+    private final PipelineEventCodec codec = new PipelineEventCodec();
 
     @Override
     public EmbeddedDocument decode(ConsumerRecord<byte[], byte[]> record) throws PoisonRecordException {
         if (record.value() == null) {
             return EmbeddedDocument.IGNORED;
         }
-        ObjectNode root = JsonRecords.object(record.value());
-        if (!root.path("type").isTextual()) {
-            throw new PoisonRecordException("not a pipeline event (no type)");
+        PipelineEvent event;
+        try {
+            event = codec.decode(ContractDecoder.key(record), record.value());
+        } catch (InvalidMessageException e) {
+            throw ContractDecoder.poison(e);
         }
-        if (!root.get("type").asText().equals("document.embedded")) {
-            return EmbeddedDocument.IGNORED;
-        }
-        StringBuilder problems = new StringBuilder();
-        if (!root.path("collection").isTextual()) {
-            problems.append("document.embedded without collection; ");
-        }
-        if (!root.path("id").isTextual()) {
-            problems.append("document.embedded without id; ");
-        }
-        if (!root.path("version").canConvertToLong() || !root.path("version").isIntegralNumber()) {
-            problems.append("document.embedded without an integer version; ");
-        }
-        if (problems.length() > 0) {
-            throw new PoisonRecordException(problems.substring(0, problems.length() - 2));
-        }
-        return new EmbeddedDocument(
-                root.get("collection").asText(),
-                root.get("id").asText(),
-                root.get("version").asLong());
+        return event instanceof DocumentEvent d && d.type() == PipelineEvent.Type.DOCUMENT_EMBEDDED
+                ? new EmbeddedDocument(d.collection(), d.id(), d.version())
+                : EmbeddedDocument.IGNORED;
     }
 }

@@ -3,7 +3,7 @@ package io.ragline.training.builtin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ragline.core.contracts.Hyperparameters;
+import io.ragline.contracts.training.Hyperparameters;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.ragline.contracts.status.TrainingJobStatus;
+import io.ragline.contracts.training.TrainingRequest;
+import io.ragline.contracts.training.TrainingRequestCodec;
 import io.ragline.core.consumer.ConsumerLoop;
 import io.ragline.core.consumer.ConsumerMetrics;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.LoopFailure;
 import io.ragline.core.consumer.PoisonRecordException;
-import io.ragline.core.contracts.TrainingRequest;
-import io.ragline.core.contracts.TrainingRequestDecoder;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.training.TrainingMetrics;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +77,7 @@ class TrainingConsumerTest {
         loop = new TrainingConsumer(
                 consumer,
                 List.of(TOPIC),
-                new TrainingRequestDecoder(),
+                new ContractDecoder<>(new TrainingRequestCodec()),
                 (record, reason, attempts) -> {
                     if (deadLettersDown) {
                         throw new org.apache.kafka.common.errors.TimeoutException("no broker answers");
@@ -341,10 +343,10 @@ class TrainingConsumerTest {
                 throw new PoisonRecordException("request_id '" + request.requestId() + "' is already another job");
             }
             if (finalRows.contains(request.requestId())) {
-                return new JobStore.Job(99, "succeeded", false, 1, "elsewhere");
+                return new JobStore.Job(99, TrainingJobStatus.SUCCEEDED, false, 1, "elsewhere");
             }
             admitted.add(request.requestId());
-            return new JobStore.Job(admitted.size(), "queued", false, 0, null);
+            return new JobStore.Job(admitted.size(), TrainingJobStatus.QUEUED, false, 0, null);
         }
     }
 

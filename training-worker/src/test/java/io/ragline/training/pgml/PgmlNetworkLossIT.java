@@ -6,11 +6,11 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
+import io.ragline.contracts.training.TrainingRequest;
+import io.ragline.contracts.training.TrainingRequestCodec;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
-import io.ragline.core.contracts.TrainingRequest;
-import io.ragline.core.contracts.TrainingRequestDecoder;
 import io.ragline.core.db.Database;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.testkit.TcpProxy;
@@ -98,7 +98,7 @@ class PgmlNetworkLossIT {
         root.putObject("data").put("relation", "public." + pgml + "_houses").put("label_column", "price");
         root.putObject("hyperparameters").put("sleep_seconds", 60);
         List<String> problems = new ArrayList<>();
-        TrainingRequest r = TrainingRequestDecoder.decode(root, problems, project.getBytes(StandardCharsets.UTF_8));
+        TrainingRequest r = TrainingRequestCodec.decode(root, problems, project);
         assertThat(problems).isEmpty();
         return new JobContext(1, r, "pgml-network-it");
     }

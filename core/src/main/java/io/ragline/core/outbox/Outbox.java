@@ -1,0 +1,85 @@
+package io.ragline.core.outbox;
+
+import io.ragline.contracts.Json;
+import io.ragline.contracts.MessageCodec;
+import io.ragline.contracts.Topic;
+import io.ragline.contracts.status.DocumentStatus;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one way Java writes to the transactional outbox: a row (topic before {@code
+ * RAGLINE_TOPIC_PREFIX}, key, JSON payload, headers) in the caller's transaction, which the
+ * event-dispatcher publishes once the transaction commits, in id order per key. The table's {@code
+ * outbox_key_order} trigger takes the per-key lock that makes id order commit order; SQL writes
+ * the outbox itself only where it must work in bulk or inside the database: the {@code
+ * claude_events} trigger and replay, {@code cancel_training_job}, {@code request_training}, and
+ * {@link #requestEmbeddings} (the SQL function {@code request_embeddings}).
+ */
+public final class Outbox {
+    static final String INSERT = "insert into outbox (topic, key, payload, headers) values (?, ?, ?::jsonb, ?::jsonb)";
+
+    private Outbox() {}
+
+    /** One message, keyed and encoded by its topic's codec. */
+    public static <T> void append(Connection c, MessageCodec<T> codec, T message) throws SQLException {
+        append(c, codec.topic().topic(), codec.key(message), codec.encode(message), Map.of());
+    }
+
+    /**
+     * One row.
+     *
+     * @param topic the topic before the prefix (a {@link Topic} name, or a dead-letter topic)
+     * @param key the Kafka key, or null for none (no order is kept between rows without a key)
+     * @param payloadJson the value as JSON text, or null for a tombstone
+     * @param headers Kafka headers (UTF-8 values)
+     */
+    public static void append(Connection c, String topic, String key, String payloadJson, Map<String, String> headers)
+            throws SQLException {
+        append(c, List.of(new Row(topic, key, payloadJson, headers)));
+    }
+
+    /** A row of {@link #append(Connection, List)}. */
+    public record Row(String topic, String key, String payloadJson, Map<String, String> headers) {}
+
+    /** Several rows in one round trip, in list order (their ids, and so their order per key). */
+    public static void append(Connection c, List<Row> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement s = c.prepareStatement(INSERT)) {
+            for (Row r : rows) {
+                s.setString(1, r.topic());
+                s.setString(2, r.key());
+                s.setString(3, r.payloadJson());
+                s.setString(4, Json.write(r.headers() == null ? Map.of() : r.headers()));
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    /**
+     * Asks again for the embeddings of every document of {@code collection} in status {@code
+     * chunked}, in the caller's transaction, through the SQL function {@code request_embeddings}
+     * (migration V12), whose payload is the one {@code EmbeddingRequestCodec} writes. Their order
+     * against a concurrent ingest does not matter (a request names its version, an older one is
+     * obsolete), so the per-key lock is not taken: a large collection would otherwise need a lock
+     * per document.
+     *
+     * @return the requests written
+     */
+    public static int requestEmbeddings(Connection c, String collection) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select request_embeddings(?, ?)")) {
+            s.setString(1, collection);
+            s.setString(2, DocumentStatus.CHUNKED.stored());
+            try (var rs = s.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+}
