@@ -47,9 +47,10 @@ final class BindingLoops {
                         e -> log.info("circuit breaker {} {}", e.getCircuitBreakerName(), e.getStateTransition()));
         DeadLetters deadLetters = new KafkaDeadLetters(runtime.producer(), group, Duration.ofSeconds(30));
         ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of(
-                settings.kafka().backoffInitial(),
-                settings.kafka().backoffMax(),
-                settings.kafka().maxAttempts());
+                        settings.kafka().backoffInitial(),
+                        settings.kafka().backoffMax(),
+                        settings.kafka().maxAttempts())
+                .withinShutdown(settings.shutdownTimeout());
         for (int i = 0; i < settings.kafka().consumerThreads(); i++) {
             String clientId = runtime.processName() + "-" + binding.name() + "-" + i;
             KafkaConsumer<byte[], byte[]> consumer =

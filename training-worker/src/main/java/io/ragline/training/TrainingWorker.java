@@ -102,9 +102,10 @@ public final class TrainingWorker {
                 new KafkaDeadLetters(runtime.producer(), group, Duration.ofSeconds(30)),
                 new TrainingConsumer.Jobs(store, runner, jobThreads),
                 ConsumerLoop.Settings.of(
-                        core.kafka().backoffInitial(),
-                        core.kafka().backoffMax(),
-                        core.kafka().maxAttempts()),
+                                core.kafka().backoffInitial(),
+                                core.kafka().backoffMax(),
+                                core.kafka().maxAttempts())
+                        .withinShutdown(core.shutdownTimeout()),
                 core.shutdownTimeout(),
                 Clock.systemUTC(),
                 metrics,

@@ -58,7 +58,8 @@ public final class ConsumerLoop<T> implements PollLoop {
      * @param closeTimeout longest wait for the consumer to close when the loop ends
      * @param backoff wait after n failed attempts at the same records
      * @param maxUnknownAttempts attempts at a batch failing for an unrecognised reason before its
-     *     records are written one by one and those still failing are dead-lettered
+     *     records are written one by one and those still failing are dead-lettered (the training
+     *     loop: attempts at admitting a request before it is dead-lettered)
      */
     public record Settings(
             Duration pollTimeout,
@@ -81,6 +82,20 @@ public final class ConsumerLoop<T> implements PollLoop {
             if (maxUnknownAttempts < 1) {
                 throw new IllegalArgumentException("maxUnknownAttempts must be at least 1, not " + maxUnknownAttempts);
             }
+        }
+
+        /** The consumer's close within a process's shutdown budget: a quarter of {@code shutdownTimeout}. */
+        public static Duration closeTimeoutWithin(Duration shutdownTimeout) {
+            return shutdownTimeout.dividedBy(4);
+        }
+
+        /**
+         * These settings with the consumer's close bounded by {@link #closeTimeoutWithin} the
+         * process's {@code RAGLINE_SHUTDOWN_TIMEOUT} (the runtime's loops), not the fixed default.
+         */
+        public Settings withinShutdown(Duration shutdownTimeout) {
+            return new Settings(
+                    pollTimeout, commitTimeout, closeTimeoutWithin(shutdownTimeout), backoff, maxUnknownAttempts);
         }
 
         /** The default timeouts with {@link Backoff#of Backoff.of(initialBackoff, maxBackoff)}. */

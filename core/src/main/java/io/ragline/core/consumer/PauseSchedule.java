@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * a deadline on the loop's {@link Clock}, and polling goes on (so the consumer stays in its group)
  * until {@link #resumeDue()} resumes them. The wait is the {@link Backoff} of the attempt: failures
  * at the same first offsets count as consecutive attempts until they succeed, move on, or their
- * partitions are revoked. Partitions paused for other reasons (a training job) are not touched.
- * Used by the loop's thread only.
+ * partitions are revoked. It owns every pause of its loop: a partition {@link #hold held} (while a
+ * training job runs) is never resumed by a backoff, only by {@link #release}. Used by the loop's
+ * thread only.
  */
 public final class PauseSchedule {
     private static final Logger log = LoggerFactory.getLogger(PauseSchedule.class);
@@ -32,6 +34,8 @@ public final class PauseSchedule {
     private final Clock clock;
     private final ConsumerMetrics metrics;
     private final Map<TopicPartition, Instant> pausedUntil = new HashMap<>();
+    /** Partitions paused until {@link #release}, whatever the clock says. */
+    private final Set<TopicPartition> held = new HashSet<>();
     /** Failed attempts by what failed: the first offsets, per partition, of the records retried. */
     private final Map<Map<TopicPartition, Long>, Integer> attempts = new HashMap<>();
 
@@ -98,7 +102,9 @@ public final class PauseSchedule {
         }
         due.forEach(pausedUntil::remove);
         Set<TopicPartition> assigned = consumer.assignment();
-        consumer.resume(due.stream().filter(assigned::contains).toList());
+        consumer.resume(due.stream()
+                .filter(tp -> assigned.contains(tp) && !held.contains(tp))
+                .toList());
         metrics.pausedNow(pausedUntil.size());
         log.info("resumed partitions {}", names(due));
         return due;
@@ -125,9 +131,28 @@ public final class PauseSchedule {
         attempts.keySet().removeIf(key -> overlaps(key.keySet(), partitions));
     }
 
-    /** The partitions are revoked or lost: their backoff and attempts are dropped. */
+    /**
+     * Pauses {@code partition} until {@link #release}, dropping its backoff and attempts: no
+     * backoff's end resumes it meanwhile (a training job runs for its record).
+     */
+    public void hold(TopicPartition partition) {
+        forget(List.of(partition));
+        held.add(partition);
+        consumer.pause(List.of(partition));
+    }
+
+    /** Ends {@link #hold}: resumes {@code partition} unless it backs off (then {@link #resumeDue} does). */
+    public void release(TopicPartition partition) {
+        held.remove(partition);
+        if (!pausedUntil.containsKey(partition) && consumer.assignment().contains(partition)) {
+            consumer.resume(List.of(partition));
+        }
+    }
+
+    /** The partitions are revoked or lost: their hold, backoff and attempts are dropped. */
     public void forget(Collection<TopicPartition> partitions) {
         succeeded(partitions);
+        held.removeAll(partitions);
         pausedUntil.keySet().removeAll(partitions);
         metrics.pausedNow(pausedUntil.size());
     }

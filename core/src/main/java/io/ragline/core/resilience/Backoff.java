@@ -10,7 +10,7 @@ import java.util.function.DoubleSupplier;
  * with ±50 % jitter, never above {@code max}. The wait after the n-th consecutive failure is
  * {@code min(initial * 2^(n-1), max)} times a uniform factor in [0.5, 1.5), capped at {@code max}
  * again: at the cap the waits spread over [max/2, max], so workers that failed together do not
- * retry together. Computed in floating point, so no attempt number overflows. The same rule as
+ * retry together. Computed in floating point nanoseconds, so no attempt number overflows. The same rule as
  * resilience4j's {@code IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5, max)}.
  *
  * <p>Every wait before a retry comes from here: the poll loops' pauses, the outbox relay's retries
@@ -76,10 +76,16 @@ public final class Backoff {
         if (initial.isZero()) {
             return Duration.ZERO;
         }
-        double cap = max.toMillis();
-        double exponential = Math.min(initial.toMillis() * Math.pow(MULTIPLIER, attempt - 1.0), cap);
-        double factor = 1 - JITTER + 2 * JITTER * random.getAsDouble();
-        return Duration.ofMillis((long) Math.min(exponential * factor, cap));
+        // In nanoseconds: a sub-millisecond initial wait still doubles (in milliseconds it would be 0).
+        double cap = nanos(max);
+        double exponential = Math.min(nanos(initial) * Math.pow(MULTIPLIER, attempt - 1.0), cap);
+        double wait = exponential * (1 - JITTER + 2 * JITTER * random.getAsDouble());
+        return wait >= cap ? max : Duration.ofNanos((long) wait);
+    }
+
+    /** {@code d} in nanoseconds, as a double: no overflow for any duration. */
+    private static double nanos(Duration d) {
+        return d.getSeconds() * 1e9 + d.getNano();
     }
 
     public Duration initial() {
@@ -92,6 +98,6 @@ public final class Backoff {
 
     @Override
     public String toString() {
-        return "Backoff[" + initial.toMillis() + " ms doubling to " + max.toMillis() + " ms, ±50 % jitter]";
+        return "Backoff[" + initial + " doubling to " + max + ", ±50 % jitter]";
     }
 }

@@ -91,7 +91,8 @@ class ConsumerLoopTest {
         assertThat(consumer.paused()).containsExactlyInAnyOrder(P0, P1);
         assertThat(consumer.position(P0)).isZero();
 
-        loop.pollOnce(); // still paused: polling goes on, nothing is delivered
+        loop.pollOnce(); // the backoff has not passed: polling goes on, the partitions stay paused
+        assertThat(consumer.paused()).containsExactlyInAnyOrder(P0, P1);
         assertThat(sink.calls).isEqualTo(1);
 
         clock.advance(Duration.ofMillis(1000));

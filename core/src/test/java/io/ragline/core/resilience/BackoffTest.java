@@ -81,4 +81,13 @@ class BackoffTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("count from 1");
     }
+
+    @Test
+    void aSubMillisecondInitialWaitStillDoublesWithEachAttempt() {
+        Backoff centre = Backoff.of(Duration.ofNanos(300_000), MAX).withRandom(() -> 0.5);
+
+        assertThat(centre.wait(1)).isEqualTo(Duration.ofNanos(300_000));
+        assertThat(centre.wait(2)).isEqualTo(Duration.ofNanos(600_000));
+        assertThat(centre.wait(4)).isEqualTo(Duration.ofNanos(2_400_000));
+    }
 }

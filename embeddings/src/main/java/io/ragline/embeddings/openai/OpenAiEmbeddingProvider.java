@@ -45,6 +45,7 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
     private final RateLimiter rateLimiter;
     private final CircuitBreaker breaker;
     private final URI endpoint;
+    private final Backoff backoff;
 
     /** Waits between attempts; tests record the waits instead of sleeping through them. */
     @FunctionalInterface
@@ -61,6 +62,7 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
         this.sleeper = sleeper;
         this.clock = clock;
         this.endpoint = settings.endpoint();
+        this.backoff = Backoff.of(settings.initialBackoff(), settings.maxBackoff()); // a bad pair fails here
         this.http = HttpClient.newBuilder()
                 .connectTimeout(settings.requestTimeout())
                 .version(HttpClient.Version.HTTP_1_1)
@@ -157,7 +159,7 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
 
     /** The one {@link Backoff}: {@code initial * 2^(n-1)} with ±50 % jitter, at most {@code maxBackoff}. */
     private Duration backoff(int failures) {
-        return Backoff.of(settings.initialBackoff(), settings.maxBackoff()).wait(failures);
+        return backoff.wait(failures);
     }
 
     private String body(List<String> inputs) {

@@ -18,15 +18,12 @@ import io.ragline.core.consumer.RecordDecoder;
 import io.ragline.training.TrainingMetrics;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -45,16 +42,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A request that cannot be admitted now (the database is down) rewinds its partition to it and
  * pauses the partition for the {@link io.ragline.core.resilience.Backoff} of the attempt, on the
- * injected clock; a poison request (not a training request, or a request id already used for
- * another request) is dead-lettered and committed; a fatal failure stops the loop. Built from
+ * injected clock; one whose failure nothing classifies is retried so until {@code
+ * maxUnknownAttempts}, then dead-lettered and committed; a poison request (not a training request,
+ * or a request id already used for another request) is dead-lettered and committed; a fatal
+ * failure stops the loop. A job thread that fails backs off the same way before its request is
+ * taken again. Every pause goes through the {@link PauseSchedule}, which holds a partition while
+ * its job runs (no backoff's end resumes it). Built from
  * core's poll-loop toolkit, like the batch loop: {@link LoopLifecycle}, {@link OffsetCommitter},
  * {@link DeadLetterBook}, {@link PauseSchedule}, {@link PartitionAssignment}.
  *
  * <p>A worker that dies mid-job commits nothing, so the request is redelivered to another member,
  * whose job thread finds the row {@code running}: it watches it while its heartbeat is fresh, and
- * applies the stale-job policy when it is not ({@link JobStore#claim}). A partition revoked while
- * its job runs here lets the job finish; the new owner watches the row and commits. On shutdown
- * running jobs go back to {@code queued} (their requests are not committed, so they come again).
+ * applies the stale-job policy when it is not ({@link JobStore#claim}). A partition revoked or lost
+ * while its job runs here lets the job finish as an orphan ({@link RunningJobs}): it never
+ * commits, resumes or rewinds that partition, even when the partition comes back to this member;
+ * the partition's owner watches the row and commits. On shutdown running jobs, orphans included,
+ * go back to {@code queued} within half the shutdown budget (their requests are not committed, so
+ * they come again).
  */
 public final class TrainingConsumer implements PollLoop {
     private static final Logger log = LoggerFactory.getLogger(TrainingConsumer.class);
@@ -65,14 +69,14 @@ public final class TrainingConsumer implements PollLoop {
     private final Jobs jobs;
     private final TrainingMetrics metrics;
     private final Duration shutdownTimeout;
-    private final Clock clock;
+    private final int maxUnknownAttempts;
     private final FailurePolicy policy = FailurePolicy.defaults();
     private final LoopLifecycle lifecycle;
     private final OffsetCommitter committer;
     private final DeadLetterBook deadLetters;
     private final PauseSchedule schedule;
     private final PartitionAssignment assignment;
-    private final Map<TopicPartition, InFlight> inFlight = new ConcurrentHashMap<>();
+    private final RunningJobs running = new RunningJobs();
 
     /**
      * Where requests become jobs and jobs run.
@@ -83,15 +87,12 @@ public final class TrainingConsumer implements PollLoop {
      */
     public record Jobs(JobAdmission admission, JobDriver driver, Executor threads) {}
 
-    /** The job of a paused partition: its record's offset and the job thread's result (row final?). */
-    private record InFlight(long offset, long jobId, FutureTask<Boolean> result) {}
-
     /**
      * @param settings the poll-loop settings (poll, commit and close timeouts, backoff) shared with
-     *     the batch loops; {@code maxUnknownAttempts} does not apply (a request that cannot be
-     *     admitted is retried until it can, or until it is known to be poison)
+     *     the batch loops; a request whose admission fails for an unclassified reason is
+     *     dead-lettered at its {@code maxUnknownAttempts}-th attempt
      * @param shutdownTimeout the process's shutdown budget: running jobs get half of it to go back
-     *     to {@code queued}, then the consumer closes within the settings' close timeout
+     *     to {@code queued} (real time), then the consumer closes within the settings' close timeout
      */
     public TrainingConsumer(
             org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
@@ -111,7 +112,7 @@ public final class TrainingConsumer implements PollLoop {
         this.jobs = jobs;
         this.metrics = metrics;
         this.shutdownTimeout = shutdownTimeout;
-        this.clock = clock;
+        this.maxUnknownAttempts = settings.maxUnknownAttempts();
         this.lifecycle = new LoopLifecycle(
                 consumer,
                 "training consumer of " + this.topics,
@@ -187,6 +188,11 @@ public final class TrainingConsumer implements PollLoop {
                 // a text or jsonb value): every retry would be refused too, and hold the partition.
                 return deadLetter(tp, r, e);
             }
+            int attempt = schedule.attempts(Map.of(tp, r.offset())) + 1;
+            if (kind == FailureKind.UNKNOWN && attempt >= maxUnknownAttempts) {
+                // Nothing says it will pass: retried for ever, it would hold the partition for good.
+                return deadLetter(tp, r, e, attempt);
+            }
             schedule.backOff(Map.of(tp, r.offset()), List.of(tp), e, kind);
             return false;
         }
@@ -207,21 +213,25 @@ public final class TrainingConsumer implements PollLoop {
         return false;
     }
 
-    /** Pauses the partition after the record and hands its job to a job thread. */
+    /** Holds the partition after the record and hands its job to a job thread. */
     private void start(TopicPartition tp, long offset, long jobId, TrainingRequest request) {
         consumer.seek(tp, offset + 1);
-        consumer.pause(List.of(tp));
+        schedule.hold(tp); // drops any backoff of tp: only this job's end resumes it
         FutureTask<Boolean> result =
                 new FutureTask<>(() -> jobs.driver().drive(jobId, request, () -> !lifecycle.isRunning()));
         jobs.threads().execute(result);
-        inFlight.put(tp, new InFlight(offset, jobId, result));
+        running.start(tp, new RunningJobs.Job(offset, jobId, result));
         log.info("paused {} while job {} (request {} of {}) runs", tp, jobId, request.requestId(), request.project());
     }
 
     /** Dead-letters the record and commits it; when the dead letter cannot be written, backs off. */
     private boolean deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> r, Exception e) {
+        return deadLetter(tp, r, e, 1);
+    }
+
+    private boolean deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> r, Exception e, int attempts) {
         try {
-            deadLetters.publish(r, e, 1);
+            deadLetters.publish(r, e, attempts);
         } catch (DeadLetterBook.Unavailable unavailable) {
             schedule.backOff(Map.of(tp, r.offset()), List.of(tp), unavailable.getCause(), FailureKind.TRANSIENT);
             return false;
@@ -231,34 +241,28 @@ public final class TrainingConsumer implements PollLoop {
         return true;
     }
 
-    /** Commits the partitions whose job's row is final, and resumes them. */
+    /** Commits the partitions whose job's row is final, and resumes them; orphans are not among them. */
     private void finishJobs() {
-        for (Map.Entry<TopicPartition, InFlight> e : Map.copyOf(inFlight).entrySet()) {
-            InFlight f = e.getValue();
-            if (!f.result().isDone()) {
-                continue;
-            }
-            TopicPartition tp = e.getKey();
-            inFlight.remove(tp);
+        running.takeEnded().forEach((tp, job) -> {
             boolean isFinal;
             try {
-                isFinal = f.result().get();
-            } catch (Exception ex) {
-                log.error("job thread of job {} failed: {}", f.jobId(), ex.toString(), ex);
-                isFinal = false;
-            }
-            if (!assignment.owns(tp)) {
-                continue; // revoked meanwhile: the new owner watches the row and commits
+                isFinal = job.result().get();
+            } catch (Exception e) {
+                log.error("job thread of job {} failed: {}", job.jobId(), e.toString(), e);
+                // Taken again after a backoff, not at once: a thread failing at once would spin.
+                schedule.backOff(Map.of(tp, job.offset()), List.of(tp), e, FailureKind.TRANSIENT);
+                schedule.release(tp);
+                return;
             }
             if (isFinal) {
-                commit(tp, f.offset());
-                consumer.resume(List.of(tp));
-                log.info("job {} is final; committed {}@{} and resumed", f.jobId(), tp, f.offset() + 1);
+                commit(tp, job.offset());
+                schedule.release(tp);
+                log.info("job {} is final; committed {}@{} and resumed", job.jobId(), tp, job.offset() + 1);
             } else if (lifecycle.isRunning()) {
-                consumer.seek(tp, f.offset()); // not final and not stopping: take the request again
-                consumer.resume(List.of(tp));
+                consumer.seek(tp, job.offset()); // not final and not stopping: take the request again
+                schedule.release(tp);
             }
-        }
+        });
     }
 
     /** Commits {@code offset + 1}: the record at {@code offset} is done (its row final, or dead-lettered). */
@@ -269,36 +273,15 @@ public final class TrainingConsumer implements PollLoop {
     }
 
     private void revoked(Collection<TopicPartition> partitions) {
-        for (TopicPartition tp : partitions) {
-            InFlight f = inFlight.get(tp);
-            if (f != null) {
-                log.info(
-                        "partition {} revoked while job {} runs: the job goes on, the new owner commits",
-                        tp,
-                        f.jobId());
-            }
-        }
+        running.orphan(partitions);
     }
 
     /** Shutdown: running jobs go back to queued (their requests are not committed, so they come again). */
     private void abandonJobs() {
-        if (inFlight.isEmpty()) {
+        if (running.isEmpty()) {
             return;
         }
         jobs.driver().abandonAll();
-        Instant deadline = clock.instant().plus(shutdownTimeout.dividedBy(2));
-        for (InFlight f : inFlight.values()) {
-            try {
-                long left =
-                        Math.max(1, Duration.between(clock.instant(), deadline).toMillis());
-                f.result().get(left, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                f.result().cancel(true);
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                f.result().cancel(true);
-            }
-        }
-        inFlight.clear();
+        running.awaitAll(shutdownTimeout.dividedBy(2));
     }
 }
