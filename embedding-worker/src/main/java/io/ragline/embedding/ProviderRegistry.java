@@ -48,6 +48,9 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     /** The text embedded once at start-up to check a model's dimensions. */
     static final String PROBE = "Ragline checks the dimensions of this model.";
 
+    /** The status of a collection that takes documents (the others load their model on first use). */
+    private static final String ACTIVE = "active";
+
     /** The name of the start-up loader's thread, as readiness names it if it dies. */
     public static final String LOADER = "embedding-model-loader";
 
@@ -83,7 +86,8 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
                         made.close();
                     }
                     return made;
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    // An Error too: a future never completed would block every later use for ever.
                     providers.remove(key, mine); // the next use tries again
                     mine.completeExceptionally(e);
                     throw e;
@@ -96,6 +100,9 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             Thread.currentThread().interrupt();
             throw new EmbeddingException("interrupted while model " + key + " loads", true, e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
     }
@@ -145,7 +152,9 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
                 }
             }
             Map<String, Collection> byModel = new LinkedHashMap<>();
-            collections.forEach(c -> byModel.putIfAbsent(key(c), c));
+            // Only collections that take documents now: a paused, failed or deleting collection's
+            // model must not hold the worker's readiness (it loads on first use, if ever).
+            collections.stream().filter(c -> ACTIVE.equals(c.status())).forEach(c -> byModel.putIfAbsent(key(c), c));
             synchronized (problems) {
                 problems.remove("");
                 byModel.forEach((key, c) -> problems.put(key, "model " + key + " is loading"));
@@ -183,13 +192,18 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
                         (System.nanoTime() - start) / 1_000_000);
                 problem(key, null);
                 return;
-            } catch (EmbeddingException e) {
-                if (!e.retryable()) {
-                    problem(key, "model " + key + " failed to load: " + e.getMessage());
-                    return;
+            } catch (RuntimeException e) {
+                if (e instanceof EmbeddingException ee && ee.retryable()) {
+                    problem(
+                            key,
+                            "model " + key + " cannot be reached yet (attempt " + attempt + "): " + e.getMessage());
+                    Thread.sleep(RETRY.wait(attempt).toMillis());
+                    continue;
                 }
-                problem(key, "model " + key + " cannot be reached yet (attempt " + attempt + "): " + e.getMessage());
-                Thread.sleep(RETRY.wait(attempt).toMillis());
+                // Refused for good (a bad model, a failed ONNX session): named in readiness, and
+                // the loader goes on to the next model instead of dying.
+                problem(key, "model " + key + " failed to load: " + e.getMessage());
+                return;
             }
         }
     }

@@ -18,6 +18,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -121,7 +122,12 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         try (Connection c = dataSource.getConnection()) {
             Map<Long, Stored> stored = load(c, documents);
             Set<Long> taken = new HashSet<>();
-            for (InboundRecord<EmbeddingRequest> r : records) {
+            // Newest first: the last record of a document carries its job. A batch delivered again
+            // reaches EmbeddedBatch without the records whose offsets are stored, and a document's
+            // records share its key and partition, so its last record is new whenever any is.
+            List<InboundRecord<EmbeddingRequest>> newestFirst = new ArrayList<>(records);
+            Collections.reverse(newestFirst);
+            for (InboundRecord<EmbeddingRequest> r : newestFirst) {
                 EmbeddingRequest q = r.value();
                 if (taken.contains(q.document())) {
                     metrics.duplicate.increment(); // the same request twice in one batch
@@ -135,6 +141,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                 }
             }
         }
+        Collections.reverse(jobs); // back in the batch's order
         return jobs;
     }
 

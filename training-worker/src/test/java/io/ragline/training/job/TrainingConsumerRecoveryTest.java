@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.ragline.contracts.training.TrainingRequest;
+import io.ragline.contracts.training.TrainingRequestCodec;
 import io.ragline.core.consumer.ConsumerLoop;
 import io.ragline.core.consumer.ConsumerMetrics;
-import io.ragline.core.contracts.TrainingRequest;
-import io.ragline.core.contracts.TrainingRequestDecoder;
+import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.training.TrainingMetrics;
 import io.ragline.training.job.TrainingConsumerTest.JobThreads;
@@ -67,7 +68,7 @@ class TrainingConsumerRecoveryTest {
         loop = new TrainingConsumer(
                 consumer,
                 List.of(TrainingConsumerTest.TOPIC),
-                new TrainingRequestDecoder(),
+                new ContractDecoder<>(new TrainingRequestCodec()),
                 (record, reason, attempts) -> deadLetters.add(record.partition() + "@" + record.offset() + "|"
                         + reason.getClass().getSimpleName() + "|" + attempts),
                 new TrainingConsumer.Jobs(rows, driver, threads),
