@@ -6,7 +6,7 @@ import sun.misc.Signal;
 /**
  * SIGTERM and SIGINT as a request to stop cleanly. A JVM left to its default handling exits with
  * 143 after a SIGTERM; handling the signal lets the process close everything and exit 0, as
- * ARCHITECTURE.md section 3.6 promises. A second signal while closing exits at once.
+ * docs/architecture.md guarantee 6 promises. A second signal while closing exits at once.
  */
 final class Signals {
 

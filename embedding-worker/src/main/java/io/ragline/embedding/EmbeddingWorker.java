@@ -22,8 +22,8 @@ import java.util.function.Consumer;
 
 /**
  * The {@code embedding-worker} process: consumes {@code embedding-requests}, writes vectors into
- * pgvector, and serves {@code POST /search} on {@code RAGLINE_HTTP_PORT} (ARCHITECTURE.md
- * sections 1, 2 and 6).
+ * pgvector, and serves {@code POST /search} on {@code RAGLINE_HTTP_PORT} (docs/architecture.md
+ * sections 2, 3 and 10).
  */
 public final class EmbeddingWorker {
     public static final String NAME = "embedding-worker";

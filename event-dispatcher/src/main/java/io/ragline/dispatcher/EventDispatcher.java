@@ -23,7 +23,7 @@ import org.apache.kafka.clients.producer.Producer;
 
 /**
  * The {@code event-dispatcher} process: publishes the transactional outbox to Kafka, woken by
- * LISTEN/NOTIFY, one leader per database schema (ARCHITECTURE.md sections 1 and 2). The relay and
+ * LISTEN/NOTIFY, one leader per database schema (docs/architecture.md sections 2, 3 and 9). The relay and
  * its lease heartbeat are supervised threads: if either dies, readiness answers 503 naming it and
  * the process exits 1.
  */

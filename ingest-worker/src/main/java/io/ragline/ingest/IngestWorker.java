@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * The {@code ingest-worker} process: consumes {@code documents} into documents and chunks (with
  * the outbox row that asks for embeddings), routes {@code claude_events} (rules map each event to
  * a document, a training request or nothing more) and serves {@code POST /webhooks/{source}} on {@code
- * RAGLINE_HTTP_PORT}, ARCHITECTURE.md sections 1, 2 and 8. Runs on the shared
+ * RAGLINE_HTTP_PORT}, docs/architecture.md sections 2, 3 and 12. Runs on the shared
  * runtime of {@code core} (settings, pool, migrations, health and metrics).
  */
 public final class IngestWorker {

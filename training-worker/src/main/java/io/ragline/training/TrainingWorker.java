@@ -35,7 +35,7 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
 /**
- * The {@code training-worker} process (ARCHITECTURE.md sections 1 and 7): consumes {@code
+ * The {@code training-worker} process (docs/architecture.md sections 2 and 11): consumes {@code
  * training} into {@code training_jobs} and runs each job off the poll thread with the builtin
  * trainer or PostgresML; labels newly embedded documents with deployed builtin models (from
  * {@code pipeline-events}); runs training schedules unless pg_cron does.

@@ -2,7 +2,7 @@ package io.ragline.core.collections;
 
 /**
  * A row of {@code collections}: a named pipeline with its embedding model, dimensions and
- * chunking settings (ARCHITECTURE.md section 5).
+ * chunking settings (docs/architecture.md section 8).
  */
 public record Collection(
         int id,

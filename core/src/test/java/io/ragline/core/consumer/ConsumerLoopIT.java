@@ -28,7 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The runtime's guarantees (ARCHITECTURE.md section 3) against real Postgres and a real broker. */
+/** The runtime's guarantees (docs/architecture.md section 4) against real Postgres and a real broker. */
 class ConsumerLoopIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema();

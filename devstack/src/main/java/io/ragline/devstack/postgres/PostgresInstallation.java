@@ -110,7 +110,7 @@ public final class PostgresInstallation {
 
     /**
      * Installs pg_cron ({@code postgresql-N-cron}) where the distribution packages it and we may
-     * install; optional (ARCHITECTURE.md section 5), so anything else only says why not.
+     * install; optional (docs/architecture.md section 8), so anything else only says why not.
      */
     public void offerPgCron(Path bin) {
         if (hasPgCron(bin)) {

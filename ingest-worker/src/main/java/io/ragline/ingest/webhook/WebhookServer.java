@@ -27,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The webhook HTTP server of the ingest-worker ({@code RAGLINE_HTTP_PORT}, ARCHITECTURE.md section
- * 8): a JDK HTTP server on a bounded pool of {@code RAGLINE_WEBHOOK_THREADS} threads and its own
+ * The webhook HTTP server of the ingest-worker ({@code RAGLINE_HTTP_PORT}, docs/architecture.md
+ * section 12): a JDK HTTP server on a bounded pool of {@code RAGLINE_WEBHOOK_THREADS} threads and its own
  * connection pool, so that webhooks neither starve nor are starved by the consumers, and a
  * database outage is answered with 503 within {@code RAGLINE_WEBHOOK_DB_TIMEOUT} (the pool's
  * connection timeout, and the bound of each insert). When the request queue is full, a request is
