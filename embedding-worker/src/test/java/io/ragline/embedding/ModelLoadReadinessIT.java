@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
+import io.ragline.core.lifecycle.Lifecycle;
+import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.testkit.PostgresSchema;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,6 +33,9 @@ class ModelLoadReadinessIT {
 
     static final Duration WAIT = Duration.ofSeconds(30);
 
+    /** An active collection whose model the endpoint serves. */
+    static final String REMOTE = "('remote', 'openai', 'stub-model', 8, 'active')";
+
     @Test
     void anEmbeddingWorkerIsNotReadyBeforeItsModelIsLoaded() throws Exception {
         CountDownLatch probed = new CountDownLatch(1);
@@ -39,7 +44,7 @@ class ModelLoadReadinessIT {
                     probed.countDown();
                     hold(answer);
                 });
-                WorkerRuntime runtime = start(endpoint, "remote", 8)) {
+                WorkerRuntime runtime = start(endpoint, REMOTE)) {
             assertThat(probed.await(WAIT.toSeconds(), TimeUnit.SECONDS))
                     .as("the model's dimension probe was sent")
                     .isTrue();
@@ -56,20 +61,70 @@ class ModelLoadReadinessIT {
 
     @Test
     void aModelOfOtherDimensionsThanItsCollectionsKeepsTheWorkerUnreadyAndIsNamed() throws Exception {
-        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(4);
-                WorkerRuntime runtime = start(endpoint, "narrow", 8)) {
-            await().atMost(WAIT).until(() -> ready(runtime).body().contains("failed to load"));
+        // The CLI refuses this collection; the table does not (a row written by hand, or a model
+        // catalog changed between releases), and the registry's own probe must catch it.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = start(endpoint, "('wide', 'onnx', 'all-MiniLM-L6-v2', 768, 'active')")) {
+            await().atMost(WAIT.multipliedBy(3)) // the ONNX model loads in 4-15 s, longer on a busy machine
+                    .until(() -> ready(runtime).body().contains("gives"));
             HttpResponse<String> report = ready(runtime);
             assertThat(report.statusCode()).isEqualTo(503);
             assertThat(report.body())
-                    .contains("model openai/stub-model/8 failed to load")
-                    .contains("returned 4 dimensions, expected 8")
-                    .doesNotContain("sk-stub");
+                    .contains("model onnx/all-MiniLM-L6-v2/768 gives 384 dimensions, collection 'wide' has 768");
         }
     }
 
-    /** An embedding-worker whose only collection, {@code collection}, uses the endpoint's model. */
-    private static WorkerRuntime start(StubEmbeddingEndpoint endpoint, String collection, int dimensions) {
+    @Test
+    void aPausedCollectionsModelThatCannotLoadDoesNotHoldReadiness() throws Exception {
+        // 'narrow' declares 4 dimensions, the endpoint answers 8: its model would fail to load.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = start(endpoint, "('narrow', 'openai', 'stub-model', 4, 'paused')", REMOTE)) {
+            await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 200);
+            assertThat(ready(runtime).body()).doesNotContain("stub-model");
+            assertThat(endpoint.inputsPerRequest())
+                    .as("only the active collection's model was probed")
+                    .containsExactly(1);
+        }
+    }
+
+    @Test
+    void aModelRefusedForGoodIsNamedAndTheLoaderGoesOnToTheNextModel() throws Exception {
+        // Loaded in name order: an empty model name makes the openai settings throw (not an
+        // EmbeddingException); an unknown onnx model is a non-retryable EmbeddingException.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = start(
+                        endpoint,
+                        "('blank', 'openai', '', 8, 'active')",
+                        "('mystery', 'onnx', 'no-such-model', 384, 'active')",
+                        REMOTE)) {
+            await().atMost(WAIT).until(() -> {
+                String body = ready(runtime).body();
+                return !body.contains("listing the collections") && !body.contains("is loading");
+            });
+            HttpResponse<String> report = ready(runtime);
+            assertThat(report.statusCode()).isEqualTo(503);
+            assertThat(report.body())
+                    .contains("model openai//8 failed to load: invalid configuration")
+                    .contains(EmbeddingSettings.OPENAI_MODEL + " must not be empty")
+                    .contains("model onnx/no-such-model/384 failed to load: collection 'mystery' uses model")
+                    .doesNotContain("stub-model")
+                    .doesNotContain(ProviderRegistry.LOADER)
+                    .doesNotContain("sk-stub");
+            assertThat(endpoint.inputsPerRequest())
+                    .as("the model after the refused ones was loaded")
+                    .containsExactly(1);
+            assertThat(runtime.state())
+                    .as("the process goes on: the loader's fatal path was not taken")
+                    .isEqualTo(Lifecycle.State.RUNNING);
+            assertThat(runtime.exitCode()).isZero();
+        }
+    }
+
+    /**
+     * An embedding-worker whose collections are {@code collections} (each {@code (name, provider,
+     * model, dimensions, status)}); openai collections use the endpoint.
+     */
+    private static WorkerRuntime start(StubEmbeddingEndpoint endpoint, String... collections) {
         Map<String, String> values = new HashMap<>(db.env());
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.put("RAGLINE_HTTP_PORT", "0");
@@ -79,13 +134,14 @@ class ModelLoadReadinessIT {
         values.put("RAGLINE_OPENAI_BASE_URL", endpoint.baseUrl().toString());
         values.put("RAGLINE_OPENAI_API_KEY", "sk-stub");
         values.put("RAGLINE_OPENAI_MAX_ATTEMPTS", "1");
+        values.put(EmbeddingSettings.ONNX_THREADS, "1");
         Env env = new Env(values);
         Consumer<WorkerRuntime> wiring = EmbeddingWorker.wiring(env, "RAGLINE_HTTP_PORT", 0);
         WorkerRuntime runtime = WorkerRuntime.start("test-model-load", 0, env);
         try {
             db.execute("delete from collections");
-            db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions) values ('"
-                    + collection + "', 'openai', 'stub-model', " + dimensions + ")");
+            db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions, status)"
+                    + " values " + String.join(", ", collections));
             wiring.accept(runtime);
             runtime.markStarted();
             return runtime;

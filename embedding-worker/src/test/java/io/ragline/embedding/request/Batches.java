@@ -74,16 +74,32 @@ final class Batches implements AutoCloseable {
         }
     }
 
-    /** Writes {@code requests} as one batch of consecutive offsets; rolls back if the writer throws. */
+    /** Writes {@code requests} as one batch of the next offsets; rolls back if the writer throws. */
     void write(EmbeddingWriter writer, List<EmbeddingRequest> requests) throws Exception {
+        writeFrom(offset, writer, requests);
+    }
+
+    /** The offset the next {@link #write} gives its first request. */
+    long nextOffset() {
+        return offset;
+    }
+
+    /**
+     * Writes {@code requests} as one batch of consecutive offsets from {@code first}: from an
+     * offset already written, a batch delivered again (the sink leaves out the records whose offsets
+     * are stored). Rolls back if the writer throws.
+     */
+    void writeFrom(long first, EmbeddingWriter writer, List<EmbeddingRequest> requests) throws Exception {
         List<InboundRecord<EmbeddingRequest>> records = new ArrayList<>();
         List<ConsumerRecord<byte[], byte[]>> consumed = new ArrayList<>();
+        long at = first;
         for (EmbeddingRequest r : requests) {
             ConsumerRecord<byte[], byte[]> record =
-                    new ConsumerRecord<>("embedding-requests", 0, offset++, new byte[0], new byte[0]);
+                    new ConsumerRecord<>("embedding-requests", 0, at++, new byte[0], new byte[0]);
             consumed.add(record);
             records.add(new InboundRecord<>(record, r));
         }
+        offset = Math.max(offset, at);
         new PostgresBatchSink<>(pool(), "batches-it", writer, CircuitBreaker.ofDefaults("batches-it"))
                 .write(records, consumed);
     }

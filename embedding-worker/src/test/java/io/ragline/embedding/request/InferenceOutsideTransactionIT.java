@@ -136,6 +136,35 @@ class InferenceOutsideTransactionIT {
                 .isEqualTo(0L);
     }
 
+    @Test
+    void aBatchDeliveredAgainEmbedsADocumentThroughItsNewestRecord() throws Exception {
+        db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions, status)"
+                + " values ('resumed', 'openai', 'stub-model', " + DIMENSIONS + ", 'paused')");
+        long document = batches.chunkedDocument("resumed", "again", 3, "tea");
+        EmbeddingRequest request = new EmbeddingRequest("resumed", "again", document, 1);
+        long first = batches.nextOffset();
+        batches.write(writer, List.of(request)); // applied while paused: its offset is stored, the document waits
+        assertThat(db.queryValue("select next_offset from consumer_offsets where group_id = 'batches-it'"))
+                .isEqualTo(first + 1);
+        assertThat(db.queryValue("select status from documents where id = " + document))
+                .isEqualTo("chunked");
+        db.execute("update collections set status = 'active' where name = 'resumed'");
+
+        // The first record again (its offset stored: the sink leaves it out) and the resume's new request.
+        batches.writeFrom(first, writer, List.of(request, request));
+
+        assertThat(db.queryValue("select status from documents where id = " + document))
+                .isEqualTo("embedded");
+        assertThat(db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id = e.chunk_id"
+                        + " where ch.document_id = " + document))
+                .isEqualTo(3L);
+        assertThat(db.queryValue("select count(*) from outbox where key = 'resumed/again'"
+                        + " and payload->>'type' = 'document.embedded'"))
+                .isEqualTo(1L);
+        assertThat(db.queryValue("select next_offset from consumer_offsets where group_id = 'batches-it'"))
+                .isEqualTo(first + 2);
+    }
+
     interface Change {
         void run() throws Exception;
     }
