@@ -37,6 +37,10 @@ public final class WorkerMain {
         try {
             wiring.accept(runtime);
             started = runtime.markStarted();
+        } catch (ConfigException e) { // a worker's own configuration, read while wiring (routing rules)
+            System.err.println(processName + ": " + e.getMessage());
+            runtime.close();
+            return EXIT_CONFIG;
         } catch (Throwable e) { // an Error included: supervised threads would keep the JVM alive
             if (e instanceof Error || !runtime.isClosed()) {
                 log.error("{} failed to start: {}", processName, e.toString(), e);
