@@ -2,6 +2,7 @@ package io.ragline.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragline.contracts.Topic;
+import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
@@ -261,7 +262,7 @@ public final class PipelineBenchmark {
             s.setString(1, id);
             while (true) {
                 try (ResultSet rs = s.executeQuery()) {
-                    if (rs.next() && rs.getString(1).equals("embedded")) {
+                    if (rs.next() && DocumentStatus.fromStored(rs.getString(1)) == DocumentStatus.EMBEDDED) {
                         return;
                     }
                 }

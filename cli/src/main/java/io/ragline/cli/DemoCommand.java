@@ -2,6 +2,8 @@ package io.ragline.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.contracts.status.ClaudeEventStatus;
+import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.ConfigException;
@@ -345,9 +347,9 @@ final class DemoCommand implements Callable<Integer> {
                                 + rs.getString(3) + ", status " + rs.getString(4)
                                 + (rs.getString(5) == null ? "" : " (" + rs.getString(5) + ")")
                                 + "; document webhook-note: " + (rs.getString(6) == null ? "not yet" : rs.getString(6));
-                        if ("embedded".equals(rs.getString(6))
-                                || "failed".equals(rs.getString(4))
-                                || "ignored".equals(rs.getString(4))) {
+                        if (DocumentStatus.EMBEDDED.stored().equals(rs.getString(6))
+                                || ClaudeEventStatus.FAILED.stored().equals(rs.getString(4))
+                                || ClaudeEventStatus.IGNORED.stored().equals(rs.getString(4))) {
                             break;
                         }
                     }
