@@ -203,6 +203,11 @@ public final class JobRunner implements JobDriver {
             }
         } catch (SQLException | RuntimeException e) {
             log.warn("heartbeat of {} failed: {}", job, e.toString());
+        } catch (Error e) {
+            // An Error would cancel the schedule silently: the row would go stale while the job
+            // runs on, and another worker could take it up beside this one. Stop the job instead.
+            log.error("heartbeat of {} died: {}; stopping the job", job, e.toString(), e);
+            job.lose();
         }
     }
 
