@@ -6,12 +6,16 @@ import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Migrations;
+import io.ragline.core.outbox.Outbox;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.TestServices;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +31,27 @@ import java.util.concurrent.TimeUnit;
 public final class OutboxBenchmark {
     private OutboxBenchmark() {}
 
+    /** {@code backlog} rows on 1,000 keys, written through the one outbox API in one transaction. */
+    private static void fillBacklog(DatabaseUrl url, String schema, String topic, int backlog) throws Exception {
+        String body = "x".repeat(150);
+        try (Connection c = BenchmarkDatabase.connect(url)) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("set local search_path to " + schema + ", public");
+            }
+            List<Outbox.Row> rows = new ArrayList<>();
+            for (int n = 1; n <= backlog; n++) {
+                rows.add(new Outbox.Row(topic, "k" + (n % 1000), "{\"n\":" + n + ",\"body\":\"" + body + "\"}", null));
+                if (rows.size() == 10_000) {
+                    Outbox.append(c, rows);
+                    rows.clear();
+                }
+            }
+            Outbox.append(c, rows);
+            c.commit();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         int backlog = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
@@ -37,11 +62,7 @@ public final class OutboxBenchmark {
         for (int batch : new int[] {1000, 5000}) {
             String schema = schema(url);
             String topic = KafkaTopics.create("outbox-bench", 6);
-            BenchmarkDatabase.execute(
-                    url,
-                    "insert into " + schema + ".outbox (topic, key, payload) select '" + topic
-                            + "', 'k' || (n % 1000), jsonb_build_object('n', n, 'body', repeat('x', 150))"
-                            + " from generate_series(1, " + backlog + ") n");
+            fillBacklog(url, schema, topic, backlog);
             long start = System.nanoTime();
             try (WorkerRuntime runtime = dispatcher(schema, Map.of("RAGLINE_OUTBOX_BATCH", String.valueOf(batch)))) {
                 while (BenchmarkDatabase.count(url, "select count(*) from " + schema + ".outbox") > 0) {
