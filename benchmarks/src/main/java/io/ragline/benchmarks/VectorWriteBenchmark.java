@@ -66,19 +66,13 @@ public final class VectorWriteBenchmark {
                 List<Long> ids = prepare(url, schema, rows, index);
                 List<float[]> vectors = vectors(rows);
                 long start = System.nanoTime();
-                try (Connection c = connect(url, schema)) {
-                    c.setAutoCommit(false);
-                    for (int at = 0; at < rows; at += batch) {
-                        List<Long> someIds = ids.subList(at, Math.min(rows, at + batch));
-                        List<float[]> someVectors = vectors.subList(at, Math.min(rows, at + batch));
-                        if (path.startsWith("binary")) {
-                            VectorWriter.write(c, 1, someIds, someVectors, "bench");
-                        } else {
-                            textInsert(c, someIds, someVectors);
-                        }
-                        c.commit();
-                    }
-                }
+                writeAll(
+                        url,
+                        schema,
+                        ids,
+                        vectors,
+                        batch,
+                        path.startsWith("binary") ? VectorWriteBenchmark::copy : VectorWriteBenchmark::textInsert);
                 double s = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "| %s | %s | %,.0f |%n", path, index ? "yes" : "no", rows / s);
                 BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
@@ -133,23 +127,40 @@ public final class VectorWriteBenchmark {
         try {
             List<Long> ids = prepare(url, schema, rows, false);
             long start = System.nanoTime();
-            try (Connection c = connect(url, schema)) {
-                c.setAutoCommit(false);
-                for (int at = 0; at < rows; at += batch) {
-                    List<Long> someIds = ids.subList(at, Math.min(rows, at + batch));
-                    List<float[]> someVectors = vectors.subList(at, Math.min(rows, at + batch));
-                    if (path.startsWith("binary")) {
-                        VectorWriter.write(c, 1, someIds, someVectors, "bench");
-                    } else {
-                        pgvectorInsert(c, someIds, someVectors);
-                    }
-                    c.commit();
-                }
-            }
+            writeAll(
+                    url,
+                    schema,
+                    ids,
+                    vectors,
+                    batch,
+                    path.startsWith("binary") ? VectorWriteBenchmark::copy : VectorWriteBenchmark::pgvectorInsert);
             return rows / ((System.nanoTime() - start) / 1e9);
         } finally {
             BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
         }
+    }
+
+    /** One way of writing a batch of vectors for existing chunks. */
+    private interface BatchWrite {
+        void write(Connection c, List<Long> ids, List<float[]> vectors) throws Exception;
+    }
+
+    /** Writes every vector in batches of {@code batch}, one transaction each. */
+    private static void writeAll(
+            DatabaseUrl url, String schema, List<Long> ids, List<float[]> vectors, int batch, BatchWrite path)
+            throws Exception {
+        try (Connection c = connect(url, schema)) {
+            c.setAutoCommit(false);
+            for (int at = 0; at < ids.size(); at += batch) {
+                int end = Math.min(ids.size(), at + batch);
+                path.write(c, ids.subList(at, end), vectors.subList(at, end));
+                c.commit();
+            }
+        }
+    }
+
+    private static void copy(Connection c, List<Long> ids, List<float[]> vectors) throws Exception {
+        VectorWriter.write(c, 1, ids, vectors, "bench");
     }
 
     private static void pgvectorInsert(Connection c, List<Long> ids, List<float[]> vectors) throws Exception {

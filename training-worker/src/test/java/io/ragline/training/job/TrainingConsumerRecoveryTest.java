@@ -5,12 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.training.TrainingRequest;
-import io.ragline.contracts.training.TrainingRequestCodec;
-import io.ragline.core.consumer.ConsumerLoop;
-import io.ragline.core.consumer.ConsumerMetrics;
-import io.ragline.core.consumer.ContractDecoder;
-import io.ragline.core.resilience.Backoff;
-import io.ragline.training.TrainingMetrics;
 import io.ragline.training.job.TrainingConsumerTest.JobThreads;
 import io.ragline.training.job.TrainingConsumerTest.MovableClock;
 import io.ragline.training.job.TrainingConsumerTest.RecordingConsumer;
@@ -64,28 +58,15 @@ class TrainingConsumerRecoveryTest {
     }
 
     private void start(Executor threads, Duration shutdownTimeout) {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        loop = new TrainingConsumer(
+        loop = TrainingConsumerTest.assigned(
                 consumer,
-                List.of(TrainingConsumerTest.TOPIC),
-                new ContractDecoder<>(new TrainingRequestCodec()),
                 (record, reason, attempts) -> deadLetters.add(record.partition() + "@" + record.offset() + "|"
                         + reason.getClass().getSimpleName() + "|" + attempts),
                 new TrainingConsumer.Jobs(rows, driver, threads),
-                new ConsumerLoop.Settings(
-                        Duration.ZERO,
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(1),
-                        Backoff.of(INITIAL_BACKOFF, Duration.ofSeconds(30)),
-                        3),
                 shutdownTimeout,
                 clock, // never moved by the shutdown tests: the shutdown's wait is real time
-                new TrainingMetrics(registry),
-                new ConsumerMetrics(registry, "training-test"),
+                new SimpleMeterRegistry(),
                 fatal::set);
-        loop.subscribe();
-        consumer.rebalance(List.of(P0, P1));
-        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
     }
 
     @Test

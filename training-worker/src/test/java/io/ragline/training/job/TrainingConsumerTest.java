@@ -74,10 +74,8 @@ class TrainingConsumerTest {
     }
 
     private void start(Executor threads) {
-        loop = new TrainingConsumer(
+        loop = assigned(
                 consumer,
-                List.of(TOPIC),
-                new ContractDecoder<>(new TrainingRequestCodec()),
                 (record, reason, attempts) -> {
                     if (deadLettersDown) {
                         throw new org.apache.kafka.common.errors.TimeoutException("no broker answers");
@@ -86,20 +84,45 @@ class TrainingConsumerTest {
                             + reason.getClass().getSimpleName());
                 },
                 new TrainingConsumer.Jobs(rows, driver, threads),
+                Duration.ofSeconds(20),
+                clock,
+                registry,
+                fatal::set);
+    }
+
+    /**
+     * A training loop on {@code consumer} (at most 3 unknown attempts, backoff from {@link
+     * #INITIAL_BACKOFF}), subscribed and assigned P0 and P1 from offset 0.
+     */
+    static TrainingConsumer assigned(
+            MockConsumer<byte[], byte[]> consumer,
+            io.ragline.core.consumer.DeadLetters deadLetters,
+            TrainingConsumer.Jobs jobs,
+            Duration shutdownTimeout,
+            Clock clock,
+            SimpleMeterRegistry registry,
+            java.util.function.Consumer<Throwable> onFatal) {
+        TrainingConsumer loop = new TrainingConsumer(
+                consumer,
+                List.of(TOPIC),
+                new ContractDecoder<>(new TrainingRequestCodec()),
+                deadLetters,
+                jobs,
                 new ConsumerLoop.Settings(
                         Duration.ZERO,
                         Duration.ofSeconds(1),
                         Duration.ofSeconds(1),
                         Backoff.of(INITIAL_BACKOFF, Duration.ofSeconds(30)),
                         3),
-                Duration.ofSeconds(20),
+                shutdownTimeout,
                 clock,
                 new TrainingMetrics(registry),
                 new ConsumerMetrics(registry, "training-test"),
-                fatal::set);
+                onFatal);
         loop.subscribe();
         consumer.rebalance(List.of(P0, P1));
         consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+        return loop;
     }
 
     @Test
