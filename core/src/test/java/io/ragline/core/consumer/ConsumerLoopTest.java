@@ -3,12 +3,10 @@ package io.ragline.core.consumer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragline.core.resilience.Backoff;
+import io.ragline.testkit.MovableClock;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -361,29 +359,6 @@ class ConsumerLoopTest {
                 }
             }
             records.forEach(r -> written.add(r.value()));
-        }
-    }
-
-    static final class MovableClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
         }
     }
 }

@@ -2,8 +2,8 @@ package io.ragline.core.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ragline.core.consumer.ConsumerLoopTest.MovableClock;
 import io.ragline.core.resilience.Backoff;
+import io.ragline.testkit.MovableClock;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.training.TrainingRequest;
+import io.ragline.testkit.MovableClock;
 import io.ragline.training.job.TrainingConsumerTest.JobThreads;
-import io.ragline.training.job.TrainingConsumerTest.MovableClock;
 import io.ragline.training.job.TrainingConsumerTest.RecordingConsumer;
 import io.ragline.training.job.TrainingConsumerTest.Rows;
 import java.nio.charset.StandardCharsets;

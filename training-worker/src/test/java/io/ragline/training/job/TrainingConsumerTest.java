@@ -13,14 +13,12 @@ import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.LoopFailure;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.resilience.Backoff;
+import io.ragline.testkit.MovableClock;
 import io.ragline.training.TrainingMetrics;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -413,29 +411,6 @@ class TrainingConsumerTest {
             while (!pending.isEmpty()) {
                 pending.poll().run();
             }
-        }
-    }
-
-    static final class MovableClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
         }
     }
 }
