@@ -26,6 +26,9 @@ public final class Env {
     /** A variable's name inside a problem's text: {@code RAGLINE_DB_POOL_SIZE}, {@code DATABASE_URL}. */
     private static final Pattern VARIABLE = Pattern.compile("\\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\\b");
 
+    /** {@code DATABASE_URL_FILE} holds what {@code DATABASE_URL} would: see {@link #secret}. */
+    public static final String FILE_SUFFIX = "_FILE";
+
     private final Map<String, String> values;
     private final List<String> problems = new ArrayList<>();
 
@@ -86,6 +89,46 @@ public final class Env {
             return null;
         }
         return v.get();
+    }
+
+    /**
+     * A secret: the variable itself, or the contents of the file named by {@code <name>_FILE} (the
+     * Docker and Kubernetes convention, as the postgres image's {@code POSTGRES_PASSWORD_FILE}),
+     * with trailing line breaks removed. Both set, or a file that cannot be read or is empty, is a
+     * problem naming the variable and the path, never the contents.
+     */
+    public Optional<Secret> secret(String name) {
+        String fileVariable = name + FILE_SUFFIX;
+        Optional<String> direct = raw(name);
+        Optional<String> path = raw(fileVariable);
+        if (path.isEmpty()) {
+            return direct.map(Secret::of);
+        }
+        if (direct.isPresent()) {
+            problem(name + " and " + fileVariable + " are both set: keep one");
+            return Optional.empty();
+        }
+        try {
+            String contents = Files.readString(Path.of(path.get())).replaceAll("[\\r\\n]+$", "");
+            if (contents.isBlank()) {
+                problem(fileVariable + "='" + path.get() + "' names an empty file");
+                return Optional.empty();
+            }
+            return Optional.of(Secret.of(contents));
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            problem(fileVariable + "='" + path.get() + "' cannot be read ("
+                    + e.getClass().getSimpleName() + ")");
+            return Optional.empty();
+        }
+    }
+
+    /** A required secret ({@link #secret}); records a problem naming both variables when neither is set. */
+    public Secret requiredSecret(String name, String hint) {
+        Optional<Secret> v = secret(name);
+        if (v.isEmpty() && raw(name).isEmpty() && raw(name + FILE_SUFFIX).isEmpty()) {
+            problem(name + " is not set (" + hint + "; or " + name + FILE_SUFFIX + " naming a file that holds it)");
+        }
+        return v.orElse(null);
     }
 
     public String string(String name, String defaultValue) {
