@@ -94,6 +94,7 @@ public final class PipelineBenchmark {
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.put("RAGLINE_HTTP_PORT", "0");
         values.put("RAGLINE_SEARCH_PORT", "0");
+        values.put("RAGLINE_HTTP_HOST", "127.0.0.1"); // search without a token: this machine only
         return new Env(values);
     }
 

@@ -3,8 +3,10 @@ package io.ragline.cli;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
+import io.ragline.core.http.HttpSettings;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
+import io.ragline.embedding.search.SearchServer;
 import io.ragline.ingest.IngestWorker;
 import io.ragline.training.TrainingWorker;
 import java.util.List;
@@ -57,15 +59,21 @@ final class WorkerCommands {
             new Process(
                     "all",
                     ALL_ADMIN_PORT,
-                    "Run every process in one JVM, for development (webhooks on 8080, search on 8082, admin on 9080).",
+                    "Run every process in one JVM, for development (webhooks on 127.0.0.1:8080, search on"
+                            + " 127.0.0.1:8082, admin on 9080).",
                     WorkerCommands::all));
 
-    /** Every process's wiring on one runtime: the same code paths as separate processes. */
+    /**
+     * Every process's wiring on one runtime: the same code paths as separate processes. Its HTTP
+     * ports listen on this machine only unless {@code RAGLINE_HTTP_HOST} says otherwise (it is for
+     * development), so that search needs no token there.
+     */
     static Consumer<WorkerRuntime> all(Env env) {
+        HttpSettings http = HttpSettings.forApi(env, HttpSettings.LOOPBACK_HOST, SearchServer.NAME);
         List<Consumer<WorkerRuntime>> wirings = List.of(
                 EventDispatcher.wiring(env),
-                IngestWorker.wiring(env, ALL_HTTP_PORT),
-                EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, EmbeddingWorker.DEFAULT_HTTP_PORT),
+                IngestWorker.wiring(env, ALL_HTTP_PORT, http),
+                EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, EmbeddingWorker.DEFAULT_HTTP_PORT, http),
                 TrainingWorker.wiring(env));
         return runtime -> wirings.forEach(w -> w.accept(runtime));
     }

@@ -11,7 +11,8 @@ final class AllWorkers {
 
     /**
      * {@code base} (the database, the topic prefix) plus what every in-JVM test of the workers
-     * wants: ports picked by the system, and an outbox polled every 200 ms. Mutable, to add to.
+     * wants: ports picked by the system on this machine only (as {@code ragline all} by default),
+     * and an outbox polled every 200 ms. Mutable, to add to.
      */
     static Map<String, String> env(Map<String, String> base) {
         Map<String, String> env = new HashMap<>(base);

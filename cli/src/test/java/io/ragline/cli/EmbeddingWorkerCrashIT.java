@@ -86,6 +86,7 @@ class EmbeddingWorkerCrashIT {
 
             Map<String, String> workerEnv = new HashMap<>(env);
             workerEnv.put("RAGLINE_HTTP_PORT", "0");
+            workerEnv.put("RAGLINE_HTTP_HOST", "127.0.0.1"); // search without a token: this machine only
             workerEnv.put("RAGLINE_MAX_POLL_RECORDS", "2");
             JavaProcess first = JavaProcess.start(List.of(), EmbeddingWorker.class.getName(), workerEnv);
             await().atMost(Duration.ofMinutes(2)).until(() -> alive(first) && embedded() > 0);

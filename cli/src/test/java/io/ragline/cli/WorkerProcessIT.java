@@ -30,6 +30,7 @@ class WorkerProcessIT {
                         "DATABASE_URL", "postgres://ragline:Hunter2-Secret@db.internal:port/rag",
                         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + freePort(),
                         "RAGLINE_STARTUP_TIMEOUT", "2s",
+                        "RAGLINE_HTTP_HOST", "127.0.0.1", // search without a token: this machine only
                         "RAGLINE_LOG_FORMAT", "yaml"),
                 process);
 

@@ -10,19 +10,18 @@ import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
+import io.ragline.core.http.HttpSettings;
 import io.ragline.embedding.request.EmbeddingWriter;
 import io.ragline.embedding.search.SearchServer;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingSettings;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * The {@code embedding-worker} process: consumes {@code embedding-requests}, writes vectors into
- * pgvector, and serves {@code POST /search} on {@code RAGLINE_HTTP_PORT} (docs/architecture.md
+ * pgvector, and serves {@code POST /search} on {@code RAGLINE_HTTP_PORT} behind bearer tokens (docs/architecture.md
  * sections 2, 3 and 10).
  */
 public final class EmbeddingWorker {
@@ -76,10 +75,24 @@ public final class EmbeddingWorker {
     }
 
     /**
-     * Reads the settings now (their problems join the start-up report); starts consumer and server
-     * later, search listening on {@code portVariable}.
+     * Reads the settings now (their problems join the start-up report, a search that would answer
+     * anyone among them: see {@link HttpSettings#forApi}); starts consumer and server later,
+     * search listening on {@code portVariable} of {@code RAGLINE_HTTP_HOST} (default every
+     * interface).
      */
     public static Consumer<WorkerRuntime> wiring(Env env, String portVariable, int defaultHttpPort) {
+        return wiring(
+                env,
+                portVariable,
+                defaultHttpPort,
+                HttpSettings.forApi(env, HttpSettings.DEFAULT_HOST, SearchServer.NAME));
+    }
+
+    /**
+     * As {@link #wiring(Env, String, int)}, with HTTP settings read by the caller ({@code ragline
+     * all}, whose webhooks share them).
+     */
+    public static Consumer<WorkerRuntime> wiring(Env env, String portVariable, int defaultHttpPort, HttpSettings http) {
         int httpPort = env.port(portVariable, defaultHttpPort);
         EmbeddingSettings embedding = EmbeddingSettings.from(env);
         int maxRequests = env.integer(MAX_REQUESTS, DEFAULT_MAX_REQUESTS, 1, 10_000);
@@ -96,12 +109,8 @@ public final class EmbeddingWorker {
                             new EmbeddingWriter(runtime.dataSource(), catalog, providers, runtime.registry()),
                             policy)
                     .withMaxPollRecords(maxRequests));
-            try {
-                runtime.manage(
-                        new SearchServer(httpPort, runtime.dataSource(), catalog, providers, runtime.registry()));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot serve search on port " + httpPort, e);
-            }
+            runtime.manage(new SearchServer(
+                    http, httpPort, portVariable, runtime.dataSource(), catalog, providers, runtime.registry()));
         };
     }
 }

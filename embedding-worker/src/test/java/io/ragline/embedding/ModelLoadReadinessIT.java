@@ -128,6 +128,7 @@ class ModelLoadReadinessIT {
         Map<String, String> values = new HashMap<>(db.env());
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.put("RAGLINE_HTTP_PORT", "0");
+        values.put("RAGLINE_HTTP_HOST", "127.0.0.1"); // search without a token: this machine only
         values.put("RAGLINE_GROUP_PREFIX", "it-" + UUID.randomUUID());
         values.put("RAGLINE_TOPIC_PREFIX", "it" + UUID.randomUUID().toString().substring(0, 8) + ".");
         values.put("RAGLINE_EMBEDDING_PROVIDER", "openai");

@@ -8,6 +8,7 @@ import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.ContractDecoder;
+import io.ragline.core.http.HttpSettings;
 import io.ragline.ingest.chunking.ModelTokenCounter;
 import io.ragline.ingest.document.DocumentWriter;
 import io.ragline.ingest.routing.EventRouting;
@@ -44,10 +45,18 @@ public final class IngestWorker {
         return wiring(env, DEFAULT_HTTP_PORT);
     }
 
-    /** As {@link #wiring(Env)}, with another default webhook port ({@code ragline all}). */
+    /** As {@link #wiring(Env)}, with another default webhook port. */
     public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort) {
+        return wiring(env, defaultHttpPort, HttpSettings.from(env, HttpSettings.DEFAULT_HOST));
+    }
+
+    /**
+     * As {@link #wiring(Env)}, with another default webhook port and HTTP settings read by the
+     * caller ({@code ragline all}, whose search shares them).
+     */
+    public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort, HttpSettings http) {
         IngestSettings settings = IngestSettings.from(env);
-        Consumer<WorkerRuntime> webhooks = WebhookServer.wiring(env, defaultHttpPort);
+        Consumer<WorkerRuntime> webhooks = WebhookServer.wiring(env, defaultHttpPort, http);
         Consumer<WorkerRuntime> documents = runtime -> runtime.consume(new ConsumerBinding<>(
                 Topic.DOCUMENTS.topic(),
                 List.of(runtime.settings().topic(Topic.DOCUMENTS.topic())),

@@ -1,11 +1,13 @@
 package io.ragline.core.http;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
- * Creates the JDK HTTP servers of a process (admin, webhooks) with {@code TCP_NODELAY} on their
+ * Creates the JDK HTTP servers of a process (admin, webhooks, API) with {@code TCP_NODELAY} on their
  * connections. The JDK server writes a response's headers and its body as two segments; with
  * Nagle's algorithm on, the body then waits for the client's delayed ACK, adding about 40 ms to
  * every answer on a keep-alive connection (measured: 700 webhooks/s at p50 44 ms without it,
@@ -26,5 +28,19 @@ public final class HttpServers {
     /** A server bound to {@code port} on every interface ({@code 0}: any free port), not started. */
     public static HttpServer create(int port, int backlog) throws IOException {
         return HttpServer.create(new InetSocketAddress(port), backlog);
+    }
+
+    /**
+     * A server bound to {@code port} on {@link HttpSettings#host()}, HTTPS when the settings have
+     * TLS, not started. Bearer tokens are not checked here: {@link ApiServer} adds them.
+     */
+    public static HttpServer create(HttpSettings settings, int port, int backlog) throws IOException {
+        InetSocketAddress address = new InetSocketAddress(settings.address(), port);
+        if (settings.tls() == null) {
+            return HttpServer.create(address, backlog);
+        }
+        HttpsServer server = HttpsServer.create(address, backlog);
+        server.setHttpsConfigurator(new HttpsConfigurator(settings.tls().context()));
+        return server;
     }
 }

@@ -5,20 +5,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
+import io.ragline.core.http.ApiServer;
+import io.ragline.core.http.HttpSettings;
+import io.ragline.core.http.JsonAnswers;
 import io.ragline.embedding.ProviderFailure;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * collection's model (and its query prefix) and answers the top {@code k} chunks from {@code
  * search_documents}: {@code {"results":[{"document_id","title","content","score","chunk_id",
  * "metadata"}]}}.
+ *
+ * <p>It is an {@link ApiServer}: with {@code RAGLINE_API_TOKENS} set, a request without a valid
+ * {@code Authorization: Bearer} token is answered 401 before it is read.
  *
  * <p>Every failure is answered with a status and {@code {"error": "..."}}: 400 for a bad request
  * (naming the field) or a value the database refuses (SQLSTATE class 22), 404 for an unknown
@@ -59,37 +62,44 @@ public final class SearchServer implements AutoCloseable {
     /** Which failures are the database being unavailable: the consumers' transient ones. */
     private static final FailurePolicy DATABASE = FailurePolicy.defaults();
 
-    private final HttpServer server;
+    /** What the server serves, in messages. */
+    public static final String NAME = "POST /search";
+
+    private final ApiServer server;
     private final ExecutorService executor;
     private final Searcher searcher;
     private final Timer latency;
 
+    /** Serves {@code POST /search} on {@code port} ({@code portVariable}) as {@code http} says. */
     public SearchServer(
+            HttpSettings http,
             int port,
+            String portVariable,
             DataSource dataSource,
             CollectionCatalog catalog,
             Function<Collection, EmbeddingProvider> providers,
-            MeterRegistry registry)
-            throws IOException {
+            MeterRegistry registry) {
         this.searcher = new Searcher(dataSource, catalog, providers);
         this.latency = Timer.builder("ragline.search.latency")
                 .publishPercentiles(0.5, 0.99)
                 .register(registry);
-        this.server = HttpServer.create(new InetSocketAddress(port), 128);
         this.executor =
                 Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
                     Thread t = new Thread(r, "search-http");
                     t.setDaemon(true);
                     return t;
                 });
-        server.setExecutor(executor);
-        server.createContext("/search", this::handle);
+        try {
+            this.server = new ApiServer(NAME, http, port, portVariable, 128, executor).route("/search", this::handle);
+        } catch (RuntimeException e) {
+            executor.shutdown();
+            throw e;
+        }
         server.start();
-        log.info("search on http://0.0.0.0:{}/search", server.getAddress().getPort());
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
     /** A request refused before it runs: 400 (or 413) with a message naming the field. */
@@ -289,18 +299,11 @@ public final class SearchServer implements AutoCloseable {
     }
 
     private static void error(HttpExchange ex, int status, String message) throws IOException {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("error", message);
-        respond(ex, status, body);
+        JsonAnswers.error(ex, status, message);
     }
 
     private static void respond(HttpExchange ex, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+        JsonAnswers.respond(ex, status, body);
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
+import io.ragline.core.http.HttpSettings;
 import io.ragline.embedding.ProviderRegistry;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embeddings.EmbeddingSettings;
@@ -66,7 +67,13 @@ class SearchServerIT {
         pool = Database.pool(url, db.schema(), 4, "search-it", null);
         providers = new ProviderRegistry(settings, pool);
         server = new SearchServer(
-                0, pool, new CollectionCatalog(Duration.ofMinutes(10)), providers, new SimpleMeterRegistry());
+                HttpSettings.plain(HttpSettings.LOOPBACK_HOST),
+                0,
+                "RAGLINE_HTTP_PORT",
+                pool,
+                new CollectionCatalog(Duration.ofMinutes(10)),
+                providers,
+                new SimpleMeterRegistry());
     }
 
     @AfterEach
@@ -167,7 +174,9 @@ class SearchServerIT {
                         null,
                         new Database.Timeouts(Duration.ofMillis(500), Duration.ofSeconds(2)));
                 SearchServer behindProxy = new SearchServer(
+                        HttpSettings.plain(HttpSettings.LOOPBACK_HOST),
                         0,
+                        "RAGLINE_HTTP_PORT",
                         through,
                         new CollectionCatalog(Duration.ofMinutes(10)),
                         providers,

@@ -12,6 +12,7 @@ import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
 import io.ragline.core.http.HttpServers;
+import io.ragline.core.http.HttpSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -64,9 +65,9 @@ public final class WebhookServer implements AutoCloseable {
      * {@code WorkerMain.run}) and returns what starts the server once the runtime is up, registered
      * with {@link WorkerRuntime#manage} so that it closes on shutdown.
      */
-    public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort) {
+    public static Consumer<WorkerRuntime> wiring(Env env, int defaultHttpPort, HttpSettings http) {
         WebhookSettings settings = WebhookSettings.from(env, defaultHttpPort);
-        return runtime -> runtime.manage(start(runtime, settings));
+        return runtime -> runtime.manage(start(runtime, settings, http));
     }
 
     /**
@@ -75,11 +76,23 @@ public final class WebhookServer implements AutoCloseable {
      * start rather than store webhooks that the V5 trigger would not publish.
      */
     public static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings) {
-        return start(runtime, settings, QUEUE);
+        return start(runtime, settings, HttpSettings.plain(HttpSettings.DEFAULT_HOST), QUEUE);
+    }
+
+    /**
+     * {@link #start(WorkerRuntime, WebhookSettings)} on {@code http}'s address, HTTPS when it has
+     * TLS. Its bearer tokens do not apply: webhooks are signed by their senders.
+     */
+    public static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings, HttpSettings http) {
+        return start(runtime, settings, http, QUEUE);
     }
 
     /** {@link #start(WorkerRuntime, WebhookSettings)} with {@code queue} requests waiting at most. */
     static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings, int queue) {
+        return start(runtime, settings, HttpSettings.plain(HttpSettings.DEFAULT_HOST), queue);
+    }
+
+    private static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings, HttpSettings http, int queue) {
         CoreSettings core = runtime.settings();
         Migrations migrations = new Migrations(core.database(), core.schema(), runtime.processName() + "-webhooks");
         if (!migrations.upToDate()) {
@@ -97,9 +110,12 @@ public final class WebhookServer implements AutoCloseable {
                 runtime.registry(),
                 new Database.Timeouts(settings.dbTimeout(), settings.dbTimeout()));
         try {
-            WebhookServer server = start(settings, dataSource, new WebhookMetrics(runtime.registry()), runtime, queue);
+            WebhookServer server =
+                    start(settings, http, dataSource, new WebhookMetrics(runtime.registry()), runtime, queue);
             log.info(
-                    "webhooks on port {}: POST /webhooks/{source} for {}",
+                    "webhooks on {}://{}:{}: POST /webhooks/{source} for {}",
+                    http.scheme(),
+                    http.host(),
                     server.port(),
                     settings.sources().isEmpty()
                             ? "no source (set RAGLINE_WEBHOOK_<SOURCE>_SCHEME and _SECRET)"
@@ -113,6 +129,7 @@ public final class WebhookServer implements AutoCloseable {
 
     private static WebhookServer start(
             WebhookSettings settings,
+            HttpSettings http,
             HikariDataSource dataSource,
             WebhookMetrics metrics,
             WorkerRuntime runtime,
@@ -170,12 +187,14 @@ public final class WebhookServer implements AutoCloseable {
                 (r, pool) -> overflow.execute(r));
         HttpServer server;
         try {
-            server = HttpServers.create(settings.httpPort(), 256);
+            server = HttpServers.create(http, settings.httpPort(), 256);
         } catch (IOException e) {
             executor.shutdown();
             overflow.shutdown();
             throw new UncheckedIOException(
-                    "cannot serve webhooks on port " + settings.httpPort() + " (" + WebhookSettings.HTTP_PORT + ")", e);
+                    "cannot serve webhooks on " + http.host() + ":" + settings.httpPort() + " ("
+                            + WebhookSettings.HTTP_PORT + ")",
+                    e);
         }
         server.setExecutor(executor);
         server.createContext(WebhookReceiver.PATH, receiver);

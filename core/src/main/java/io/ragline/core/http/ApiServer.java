@@ -1,0 +1,96 @@
+package io.ragline.core.http;
+
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import io.ragline.core.config.ConfigException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP(S) server of a process's API ({@code POST /search}; any later API endpoint): every
+ * {@link #route} it serves, and every path it does not (404), passes {@link BearerAuthentication}
+ * first, so an endpoint cannot be added without it. It refuses to exist where {@link
+ * HttpSettings#anonymousApi} finds a problem, so that no wiring that skipped {@link
+ * HttpSettings#forApi} serves an API to anyone. Webhooks (signed by their senders) and the admin
+ * port are not API servers.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+
+    private final String name;
+    private final HttpSettings settings;
+    private final HttpServer server;
+    private final BearerAuthentication authentication;
+    private final List<String> paths = new ArrayList<>();
+
+    /**
+     * @param name what the API is, for messages ({@code POST /search})
+     * @param portVariable the variable of {@code port}, named when it cannot be opened
+     */
+    public ApiServer(
+            String name, HttpSettings settings, int port, String portVariable, int backlog, Executor executor) {
+        settings.anonymousApi(name).ifPresent(problem -> {
+            throw new ConfigException(List.of(problem));
+        });
+        this.name = name;
+        this.settings = settings;
+        this.authentication = new BearerAuthentication(settings.tokens());
+        try {
+            this.server = HttpServers.create(settings, port, backlog);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot serve " + name + " on " + settings.host() + ":" + port + " (" + portVariable + ")", e);
+        }
+        server.setExecutor(executor);
+        server.createContext("/", ex -> {
+                    try (ex) {
+                        JsonAnswers.error(
+                                ex,
+                                404,
+                                "no such endpoint: " + ex.getRequestURI().getPath());
+                    }
+                })
+                .getFilters()
+                .add(authentication);
+    }
+
+    /** Serves {@code path} (and below it) with {@code handler}, behind the bearer token check. */
+    public ApiServer route(String path, HttpHandler handler) {
+        server.createContext(path, handler).getFilters().add(authentication);
+        paths.add(path);
+        return this;
+    }
+
+    public void start() {
+        server.start();
+        log.info(
+                "{} on {}://{}:{}{} ({})",
+                name,
+                settings.scheme(),
+                settings.host(),
+                port(),
+                String.join(" ", paths),
+                settings.tokens().isEmpty()
+                        ? "anonymous: no " + HttpSettings.API_TOKENS
+                        : "bearer tokens: " + settings.tokens());
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** Stops accepting, then waits up to {@code seconds} for exchanges in flight. */
+    public void stop(int seconds) {
+        server.stop(seconds);
+    }
+
+    @Override
+    public void close() {
+        stop(1);
+    }
+}

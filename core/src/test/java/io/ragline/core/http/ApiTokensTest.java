@@ -1,0 +1,110 @@
+package io.ragline.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ragline.core.config.ConfigException;
+import io.ragline.core.config.Secret;
+import org.junit.jupiter.api.Test;
+
+class ApiTokensTest {
+    static final String FIRST = "first-token-0123456789";
+    static final String SECOND = "c2Vjb25kIHRva2VuIG9mIHRoZSBsaXN0Cg==";
+
+    static ApiTokens parse(String list) {
+        return ApiTokens.parse("RAGLINE_API_TOKENS", Secret.of(list));
+    }
+
+    static ConfigException refused(String list) {
+        return (ConfigException) org.assertj.core.api.Assertions.catchThrowable(() -> parse(list));
+    }
+
+    @Test
+    void aCommaSeparatedListGivesEveryBareTokenFullAccess() {
+        ApiTokens tokens = parse(" " + FIRST + " ,\n" + SECOND + "\n");
+
+        assertThat(tokens.size()).isEqualTo(2);
+        assertThat(tokens.authenticate(FIRST)).contains(ApiTokens.Access.FULL);
+        assertThat(tokens.authenticate(SECOND)).contains(ApiTokens.Access.FULL);
+    }
+
+    @Test
+    void aFileWithOneTokenPerLineIsAListToo() {
+        assertThat(parse(FIRST + "\r\n" + SECOND + "\r\n").size()).isEqualTo(2);
+    }
+
+    @Test
+    void aTokenThatDiffersInOneCharacterOrIsAPrefixOrAnExtensionIsRefused() {
+        ApiTokens tokens = parse(FIRST + "," + SECOND);
+
+        assertThat(tokens.authenticate(FIRST.substring(0, FIRST.length() - 1) + "X"))
+                .isEmpty();
+        assertThat(tokens.authenticate("X" + FIRST.substring(1))).isEmpty();
+        assertThat(tokens.authenticate(FIRST.substring(0, 16))).isEmpty();
+        assertThat(tokens.authenticate(FIRST + "0")).isEmpty();
+        assertThat(tokens.authenticate(FIRST.toUpperCase(java.util.Locale.ROOT)))
+                .isEmpty();
+        assertThat(tokens.authenticate("")).isEmpty();
+    }
+
+    @Test
+    void noTokenAuthenticatesAgainstAnEmptyList() {
+        assertThat(ApiTokens.none().isEmpty()).isTrue();
+        assertThat(ApiTokens.none().authenticate(FIRST)).isEmpty();
+    }
+
+    @Test
+    void onlyTheHashesAreKeptAndNothingPrintsAToken() throws Exception {
+        ApiTokens tokens = parse(FIRST + "," + SECOND);
+
+        assertThat(tokens.toString()).isEqualTo("2 tokens");
+        // Every field, down to the entries' byte arrays, holds hashes: neither token's bytes appear.
+        java.lang.reflect.Field entries = ApiTokens.class.getDeclaredField("entries");
+        entries.setAccessible(true);
+        for (Object entry : (java.util.List<?>) entries.get(tokens)) {
+            byte[] hash = (byte[]) entry.getClass().getMethod("hash").invoke(entry);
+            assertThat(hash).hasSize(32);
+            assertThat(new String(hash, java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .doesNotContain(FIRST)
+                    .doesNotContain(SECOND);
+        }
+    }
+
+    @Test
+    void aShortTokenIsRefusedNamingTheVariableAndPositionButNotTheToken() {
+        ConfigException e = refused(FIRST + ",short-secret-1");
+
+        assertThat(e.problems())
+                .containsExactly("RAGLINE_API_TOKENS: token 2 of 2 is 14 characters long; it must have 16 to 512"
+                        + " (for instance `openssl rand -base64 32`)");
+        assertThat(e.getMessage()).doesNotContain("short-secret-1").doesNotContain(FIRST);
+    }
+
+    @Test
+    void aRolePrefixIsReservedAndRefusedUntilRolesExist() {
+        ConfigException e = refused("reader:" + FIRST);
+
+        assertThat(e.problems()).singleElement().asString().contains("token 1 of 1 has the form ROLE:TOKEN");
+        assertThat(e.getMessage()).doesNotContain(FIRST).doesNotContain("reader");
+    }
+
+    @Test
+    void aCharacterABearerHeaderCannotCarryIsRefused() {
+        ConfigException e = refused("token with spaces in it!");
+
+        assertThat(e.problems()).singleElement().asString().contains("outside A-Z a-z 0-9");
+        assertThat(e.getMessage()).doesNotContain("spaces");
+    }
+
+    @Test
+    void everyBadEntryIsReportedAtOnceAndAnEmptyListIsAProblem() {
+        assertThat(refused("short,also short!,ok:" + FIRST).problems()).hasSize(3);
+        assertThat(refused(" , ").problems()).singleElement().asString().contains("holds no token");
+    }
+
+    @Test
+    void theVariableNamedIsTheOneTheListCameFrom() {
+        assertThatThrownBy(() -> ApiTokens.parse("RAGLINE_API_TOKENS_FILE", Secret.of("short")))
+                .hasMessageContaining("RAGLINE_API_TOKENS_FILE: token 1 of 1");
+    }
+}
