@@ -71,7 +71,9 @@ public record HttpSettings(String host, ApiTokens tokens, boolean allowAnonymous
      */
     public static HttpSettings forApi(Env env, String defaultHost, String api) {
         HttpSettings settings = from(env, defaultHost);
-        settings.anonymousApi(api).ifPresent(env::problem);
+        if (env.raw(API_TOKENS).isEmpty() && env.raw(API_TOKENS_FILE).isEmpty()) { // else: their problem is told
+            settings.anonymousApi(api).ifPresent(env::problem);
+        }
         return settings;
     }
 
