@@ -59,7 +59,7 @@ class IngestWorkerProcessIT {
         assertThat(db.queryValue("select count(*) from claude_events where source = 'billing'"))
                 .isEqualTo(1L);
         assertThat(worker.stdout() + worker.stderr())
-                .contains("webhooks on port " + httpPort)
+                .contains("webhooks on http://0.0.0.0:" + httpPort + ": POST /webhooks/{source}")
                 .doesNotContain("c2VjcmV0LW9mLXRoZS1wcm9jZXNzLXRlc3Q");
     }
 
