@@ -129,12 +129,14 @@ public final class WorkerRuntime implements AutoCloseable {
      * With {@code RAGLINE_MIGRATE_ON_START=false} (a worker login): the schema must be current and
      * the login must hold the privileges of {@code ragline_worker}, else start-up stops (exit 2).
      */
-    private static void requireWorkerAccess(CoreSettings settings, String processName, Migrations migrations)
-            throws SQLException {
+    private static void requireWorkerAccess(CoreSettings settings, String processName, Migrations migrations) {
         List<String> problems;
         try (Connection c = Database.connect(
                 settings.database(), settings.schema(), processName + "-access", settings.startupTimeout())) {
             problems = SchemaAccess.workerProblems(c, settings.schema(), migrations);
+        } catch (SQLException e) {
+            throw new IllegalStateException(
+                    "cannot check the privileges on schema " + settings.schema() + ": " + e.getMessage(), e);
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.stream()

@@ -30,7 +30,9 @@ public final class SchemaAccess {
             + " union all"
             + " select format('sequence %I.%I', n.nspname, c.relname), 'USAGE', false"
             + "   from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-            + "  where n.nspname = ? and c.relkind = 'S' and not has_sequence_privilege(c.oid, 'USAGE')"
+            + "  where n.nspname = ? and c.relkind = 'S'"
+            // A CASE: a plain AND may call the function on rows that are not sequences.
+            + "    and case when c.relkind = 'S' then not has_sequence_privilege(c.oid, 'USAGE') else false end"
             + " union all"
             + " select format('function %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),"
             + "        'EXECUTE', false"
