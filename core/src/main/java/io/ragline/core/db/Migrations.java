@@ -188,6 +188,7 @@ public final class Migrations {
                 .createSchemas(true)
                 .locations("classpath:io/ragline/core/db/migration")
                 .table(HISTORY_TABLE)
+                .callbacks(new RoleGrants(schema, HISTORY_TABLE))
                 .placeholders(Map.of("schema", schema))
                 .validateMigrationNaming(true)
                 .load();

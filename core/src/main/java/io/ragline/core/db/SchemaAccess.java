@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * What a process that does not migrate checks at start-up: the schema exists and is current, and
  * its login holds every privilege of {@code ragline_worker} (the grants of {@code
- * afterMigrate__grants.sql}): DML on each table, SELECT on the migration history, USAGE on each
+ * grants.sql}): DML on each table, SELECT on the migration history, USAGE on each
  * sequence, EXECUTE on each function. Each problem says who must do what, and never holds a secret.
  */
 public final class SchemaAccess {

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The roles of afterMigrate__grants.sql against a real server: a {@code ragline_worker} login does
+ * The roles of grants.sql against a real server: a {@code ragline_worker} login does
  * the DML of the worker processes and no DDL; a {@code ragline_reader} login searches and never
  * writes. Migrated by the owner; {@link PostgresSchema#databaseUrl()} is a worker login.
  */

@@ -1,6 +1,7 @@
--- Least privilege (docs/operations.md, "Roles and least privilege"). Flyway runs this after every
--- `ragline migrate`, whether or not a migration was applied, as the user that owns the schema, so
--- every table, sequence and function, those of later migrations included, is granted again here.
+-- Least privilege (docs/operations.md, "Roles and least privilege"). RoleGrants runs this after
+-- every `ragline migrate` (Flyway's afterMigrate), whether or not a migration was applied, as the
+-- user that owns the schema, so every table, sequence and function, those of later migrations
+-- included, is granted again here. ${schema} and ${history} are replaced before it runs.
 --
 --   ragline_worker  what the worker processes do: DML on every table (SELECT only on Flyway's
 --                   history), USAGE on the sequences, EXECUTE on the functions, USAGE on the
@@ -11,7 +12,6 @@
 -- Both are NOLOGIN roles: `ragline roles grant LOGIN worker|reader` attaches a login. Roles are
 -- cluster-wide and several schemas may share them, so an existing one (or one another migrator
 -- creates this instant) is used as it is.
-SELECT set_config('search_path', '${schema}, public', true);
 
 DO $roles$
 DECLARE
@@ -44,7 +44,7 @@ GRANT USAGE ON SCHEMA ${schema} TO ragline_worker, ragline_reader;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ragline_worker;
 -- The migration history is the owner's: a worker reads it (is the schema current?), never writes.
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${schema}.${flyway:table} FROM ragline_worker;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${schema}.${history} FROM ragline_worker;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ragline_worker;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ragline_worker;
 
