@@ -54,7 +54,7 @@ class WorkerAccessIT {
     @Test
     void aSchemaWithAPendingMigrationIsNamedWithItsVersions() throws Exception {
         new Migrations(DatabaseUrl.parse(behind.databaseUrl()).url().orElseThrow(), behind.schema(), "it")
-                .migrate("11");
+                .migrate("12");
         Map<String, String> env = new HashMap<>(behind.env());
         env.put("RAGLINE_MIGRATE_ON_START", "false");
         JavaProcess worker = worker(env, behind.databaseUrl());
@@ -62,7 +62,7 @@ class WorkerAccessIT {
         assertThat(worker.waitFor(90)).as(worker.stdout()).isEqualTo(2);
         assertThat(worker.stderr())
                 .contains("RAGLINE_MIGRATE_ON_START=false: schema " + behind.schema()
-                        + " is at version 11, 12 is pending: run `ragline migrate` as the owner");
+                        + " is at version 12, 13 is pending: run `ragline migrate` as the owner");
     }
 
     @Test
