@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DevCommand.class,
             MigrateCommand.class,
+            RolesCommand.class,
             StatusCommand.class,
             CollectionsCommand.class,
             EventsCommand.class,

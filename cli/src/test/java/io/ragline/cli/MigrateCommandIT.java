@@ -10,7 +10,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class MigrateCommandIT {
     @RegisterExtension
-    static final PostgresSchema db = new PostgresSchema(false);
+    static final PostgresSchema db = PostgresSchema.unmigrated();
 
     @Test
     void twoProcessesStartedAtTheSameMomentBothSucceedAndAThirdChangesNothing() throws Exception {

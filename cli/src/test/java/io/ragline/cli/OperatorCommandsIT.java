@@ -32,14 +32,17 @@ class OperatorCommandsIT {
         String prefix = "ops" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
+        // A collection's HNSW index is DDL: creating and deleting collections is the owner's action.
+        Map<String, String> owner = new HashMap<>(env);
+        owner.put("DATABASE_URL", db.ownerDatabaseUrl());
         try (WorkerRuntime runtime = AllWorkers.start(AllWorkers.env(env))) {
             JavaProcess bad = CliProcess.start(
-                    env, "collections", "create", "notes", "--model", "no-such-model", "--chunk-overlap", "300");
+                    owner, "collections", "create", "notes", "--model", "no-such-model", "--chunk-overlap", "300");
             assertThat(bad.waitFor(60)).isEqualTo(2);
             assertThat(bad.stderr()).contains("no-such-model").contains("--chunk-overlap");
 
             JavaProcess create = CliProcess.start(
-                    env, "collections", "create", "notes", "--model", "all-MiniLM-L6-v2-q", "--chunk-size", "128");
+                    owner, "collections", "create", "notes", "--model", "all-MiniLM-L6-v2-q", "--chunk-size", "128");
             assertThat(create.waitFor(60)).as(create.stderr()).isZero();
             assertThat(create.stdout()).contains("created collection notes");
 
@@ -130,7 +133,7 @@ class OperatorCommandsIT {
 
             JavaProcess unsure = CliProcess.start(env, "collections", "delete", "notes");
             assertThat(unsure.waitFor(60)).isEqualTo(2);
-            JavaProcess delete = CliProcess.start(env, "collections", "delete", "notes", "--yes");
+            JavaProcess delete = CliProcess.start(owner, "collections", "delete", "notes", "--yes");
             assertThat(delete.waitFor(60)).as(delete.stderr()).isZero();
             assertThat((long) db.queryValue("select count(*) from documents")).isZero();
             assertThat((long) db.queryValue("select count(*) from chunk_embeddings"))

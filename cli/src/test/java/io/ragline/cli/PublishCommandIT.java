@@ -2,8 +2,6 @@ package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import java.io.IOException;
@@ -29,7 +27,6 @@ class PublishCommandIT {
 
     @BeforeAll
     static void migrate() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
         db.execute("insert into collections (name) values ('alpha') on conflict (name) do nothing");
     }
 

@@ -2,8 +2,6 @@ package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;
@@ -18,7 +16,6 @@ class StatusCommandIT {
 
     @Test
     void statusShowsTheOutboxBacklogAndThatNoDispatcherHoldsTheLease() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
             s.execute("insert into outbox (topic, key, payload) values ('t', 'a', '{}'), ('t', 'b', '{}')");

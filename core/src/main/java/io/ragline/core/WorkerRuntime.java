@@ -2,12 +2,14 @@ package io.ragline.core;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.PollLoop;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
+import io.ragline.core.db.SchemaAccess;
 import io.ragline.core.health.DependencyChecks;
 import io.ragline.core.health.HealthCheck;
 import io.ragline.core.health.Readiness;
@@ -20,6 +22,7 @@ import io.ragline.core.lifecycle.Watchdog;
 import io.ragline.core.metrics.ProcessMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,6 +82,8 @@ public final class WorkerRuntime implements AutoCloseable {
             Migrations migrations = new Migrations(settings.database(), settings.schema(), processName + "-migrate");
             if (settings.migrateOnStart()) {
                 migrations.migrate();
+            } else {
+                requireWorkerAccess(settings, processName, migrations);
             }
             this.readiness = new Readiness(
                     new DependencyChecks(settings, processName, migrations, settings.migrateOnStart()).checks());
@@ -113,7 +118,30 @@ public final class WorkerRuntime implements AutoCloseable {
             throw new UncheckedIOException(
                     "cannot serve the admin port " + settings.adminPort() + " (" + CoreSettings.ADMIN_PORT + ")", e);
         } catch (SQLException e) {
+            if (Migrations.INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) { // the wrong user: exit 2
+                throw new ConfigException(List.of(CoreSettings.MIGRATE_ON_START + "=true: " + e.getMessage()));
+            }
             throw new IllegalStateException("cannot migrate schema " + settings.schema() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * With {@code RAGLINE_MIGRATE_ON_START=false} (a worker login): the schema must be current and
+     * the login must hold the privileges of {@code ragline_worker}, else start-up stops (exit 2).
+     */
+    private static void requireWorkerAccess(CoreSettings settings, String processName, Migrations migrations) {
+        List<String> problems;
+        try (Connection c = Database.connect(
+                settings.database(), settings.schema(), processName + "-access", settings.startupTimeout())) {
+            problems = SchemaAccess.workerProblems(c, settings.schema(), migrations);
+        } catch (SQLException e) {
+            throw new IllegalStateException(
+                    "cannot check the privileges on schema " + settings.schema() + ": " + e.getMessage(), e);
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.stream()
+                    .map(p -> CoreSettings.MIGRATE_ON_START + "=false: " + p)
+                    .toList());
         }
     }
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ModelLoadReadinessIT {
     @RegisterExtension
-    static final PostgresSchema db = new PostgresSchema();
+    static final PostgresSchema db = new PostgresSchema(false);
 
     static final Duration WAIT = Duration.ofSeconds(30);
 

@@ -3,8 +3,6 @@ package io.ragline.dispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.dispatcher.outbox.OutboxPublisher;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.KafkaTopics;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,11 +30,6 @@ class DispatcherProcessIT {
     static final PostgresSchema db = new PostgresSchema(false);
 
     static final HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeAll
-    static void migrate() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
-    }
 
     @Test
     void killedMidBatchAndRestartedItLosesNothingAndMarksItsDuplicates() throws Exception {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.db.Database;
-import io.ragline.core.db.Migrations;
 import io.ragline.dispatcher.outbox.OutboxRow;
 import io.ragline.dispatcher.outbox.OutboxStore;
 import io.ragline.testkit.PostgresSchema;
@@ -21,7 +20,6 @@ class OutboxStoreIT {
     @Test
     void urgentRowsGoFirstButTheRowsOfOneKeyKeepTheirOrder() throws Exception {
         DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
-        new Migrations(url, db.schema(), "test").migrate();
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
             s.execute("insert into outbox (topic, key, payload, priority) values"

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
-import io.ragline.core.db.Migrations;
 import io.ragline.core.lifecycle.Lifecycle;
 import io.ragline.dispatcher.outbox.OutboxRelay;
 import io.ragline.testkit.JavaProcess;
@@ -24,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -39,11 +36,6 @@ class RelayDeathIT {
 
     static final Duration WAIT = Duration.ofSeconds(60);
     static final HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeAll
-    static void migrate() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
-    }
 
     @Test
     void aRelayThreadKilledByAnErrorTurnsReadiness503NamingItAndStopsTheRuntimeWithExitCodeOne() throws Exception {

@@ -8,33 +8,68 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.ServiceLoader;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A fresh, empty schema in the real test database for one test class, dropped afterwards.
- * Register it as {@code @RegisterExtension static final PostgresSchema db = new PostgresSchema();}.
- * Code under test gets it through {@link #env()} ({@code RAGLINE_DB_SCHEMA}) or
- * {@link #connect()} ({@code search_path = schema, public}).
+ * A fresh schema in the real test database for one test class, dropped afterwards. Register it
+ * as {@code @RegisterExtension static final PostgresSchema db = new PostgresSchema(false);}. Code
+ * under test gets it through {@link #env()} ({@code RAGLINE_DB_SCHEMA}) or {@link #connect()}
+ * ({@code search_path = schema, public}, as the owner, for fixtures).
+ *
+ * <p>Three kinds:
+ *
+ * <ul>
+ *   <li>{@code new PostgresSchema(false)}, Ragline's schema as production runs it: migrated by the
+ *       owner before the tests (through the {@link SchemaMigrator} of the test class path), and
+ *       handed to the code under test with a login that only holds the role {@code ragline_worker}
+ *       ({@link #databaseUrl()}; {@link #env()} adds {@code RAGLINE_MIGRATE_ON_START=false});
+ *   <li>{@link #unmigrated()}: only the name is reserved, and the code under test works as the
+ *       owner: for tests of what creates or migrates the schema;
+ *   <li>{@code new PostgresSchema()}: an empty schema, as the owner: for tests with tables of
+ *       their own.
+ * </ul>
  */
 public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback {
-    private String schema;
-    private final boolean create;
-
-    /** A schema that exists (empty) before the tests run. */
-    public PostgresSchema() {
-        this(true);
+    private enum Kind {
+        EMPTY,
+        RAGLINE,
+        UNMIGRATED
     }
 
-    /** {@code create = false}: only the name is reserved, for tests of what creates it (migrations). */
+    /** The login of this JVM's worker processes, made once (roles are cluster-wide). */
+    private static String workerUrl;
+
+    private String schema;
+    private final Kind kind;
+
+    /** An empty schema that exists before the tests run; the code under test works as the owner. */
+    public PostgresSchema() {
+        this(Kind.EMPTY);
+    }
+
+    /**
+     * {@code create = false}: Ragline's schema, migrated by the owner and used by the code under
+     * test as a {@code ragline_worker} login; {@code true}: as {@link #PostgresSchema()}.
+     */
     public PostgresSchema(boolean create) {
-        this.create = create;
+        this(create ? Kind.EMPTY : Kind.RAGLINE);
+    }
+
+    private PostgresSchema(Kind kind) {
+        this.kind = kind;
+    }
+
+    /** Only the name is reserved, and the code under test is the owner: for tests of migrations. */
+    public static PostgresSchema unmigrated() {
+        return new PostgresSchema(Kind.UNMIGRATED);
     }
 
     @Override
-    public void beforeAll(ExtensionContext context) throws SQLException {
+    public void beforeAll(ExtensionContext context) throws Exception {
         String base = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT);
         String cleaned = base.replaceAll("[^a-z0-9]", "_");
         // At most 2 + 30 + 1 + 13 = 46 characters: schema names are capped at 56.
@@ -43,9 +78,54 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
         try (Connection c = connectUnscoped();
                 Statement s = c.createStatement()) {
             s.execute("create extension if not exists vector with schema public");
-            if (create) {
+            if (kind == Kind.EMPTY) {
                 s.execute("create schema " + schema);
             }
+        }
+        if (kind == Kind.RAGLINE) {
+            migrator().migrate(ownerDatabaseUrl(), schema);
+            workerLogin();
+        }
+    }
+
+    private static SchemaMigrator migrator() {
+        return ServiceLoader.load(SchemaMigrator.class)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no " + SchemaMigrator.class.getName()
+                        + " on the test class path: add ragline-core's test-jar as a test dependency"));
+    }
+
+    private static synchronized void workerLogin() throws SQLException {
+        if (workerUrl == null) {
+            workerUrl = newLogin("ragline_worker");
+        }
+    }
+
+    /**
+     * Creates a login (dropped when the JVM exits) that is a member of {@code roles} (none for a
+     * login without any privilege), and returns its libpq URL.
+     */
+    public static String newLogin(String... roles) throws SQLException {
+        String name = "t_login_" + Long.toString(ThreadLocalRandom.current().nextLong(Long.MAX_VALUE), 36);
+        String password = Long.toString(ThreadLocalRandom.current().nextLong(Long.MAX_VALUE), 36)
+                + Long.toString(ThreadLocalRandom.current().nextLong(Long.MAX_VALUE), 36);
+        try (Connection c = connectUnscoped();
+                Statement s = c.createStatement()) {
+            s.execute("create role " + name + " login password '" + password + "'");
+            for (String role : roles) {
+                s.execute("grant " + role + " to " + name);
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> dropLogin(name)));
+        return LibpqUrl.withLogin(TestServices.get().databaseUrl(), name, password);
+    }
+
+    private static void dropLogin(String name) {
+        try (Connection c = connectUnscoped();
+                Statement s = c.createStatement()) {
+            s.execute("drop role if exists " + name);
+        } catch (SQLException e) {
+            System.err.println("cannot drop the test login " + name + ": " + e.getMessage());
         }
     }
 
@@ -64,16 +144,28 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
         return schema;
     }
 
+    /** The URL the code under test uses: a {@code ragline_worker} login for Ragline's schema, else the owner's. */
     public String databaseUrl() {
+        return kind == Kind.RAGLINE ? workerUrl : ownerDatabaseUrl();
+    }
+
+    /** The URL of the owner of every test schema (the test database's own user). */
+    public String ownerDatabaseUrl() {
         return TestServices.get().databaseUrl();
     }
 
-    /** The environment a Ragline process under test needs to use this schema and the test broker. */
+    /**
+     * The environment a Ragline process under test needs to use this schema and the test broker:
+     * for Ragline's schema a worker login that does not migrate, as in production.
+     */
     public Map<String, String> env() {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("DATABASE_URL", databaseUrl());
         env.put("KAFKA_BOOTSTRAP_SERVERS", TestServices.get().kafkaBootstrapServers());
         env.put("RAGLINE_DB_SCHEMA", schema);
+        if (kind == Kind.RAGLINE) {
+            env.put("RAGLINE_MIGRATE_ON_START", "false");
+        }
         return env;
     }
 

@@ -9,10 +9,15 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +29,9 @@ import org.slf4j.LoggerFactory;
 public final class Migrations {
     private static final Logger log = LoggerFactory.getLogger(Migrations.class);
     /** Advisory lock key: the first 8 bytes of "ragline!" as a bigint. */
+    /** Flyway's history table in the schema (its default name). */
+    public static final String HISTORY_TABLE = "flyway_schema_history";
+
     static final long LOCK_KEY = 0x7261676c696e6521L;
 
     /** How long a migrator waits for another one before it gives up. */
@@ -65,8 +73,9 @@ public final class Migrations {
                 s.execute();
             }
             try {
+                requireDdl(lock, schema);
                 ensureVectorExtension(lock);
-                MigrateResult result = flyway(target).migrate();
+                MigrateResult result = migrateUnwrapped(target);
                 String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : currentVersion();
                 if (result.migrationsExecuted > 0) {
                     log.info(
@@ -88,6 +97,48 @@ public final class Migrations {
         }
     }
 
+    /**
+     * Flyway's own exception wraps the server's message in a page of context: the server's error
+     * (a missing privilege, the roles the DBA must create) is what the operator needs to read.
+     */
+    private MigrateResult migrateUnwrapped(String target) throws SQLException {
+        try {
+            return flyway(target).migrate();
+        } catch (FlywayException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                    throw new SQLException(sql.getMessage(), sql.getSQLState(), e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Migrating needs CREATE on the schema (or on the database while the schema does not exist):
+     * a worker login has neither, and is told so before Flyway fails on its first statement.
+     */
+    private static void requireDdl(Connection c, String schema) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select current_user, coalesce((select"
+                + " has_schema_privilege(oid, 'CREATE') from pg_namespace where nspname = ?),"
+                + " has_database_privilege(current_database(), 'CREATE'))")) {
+            s.setString(1, schema);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(2)) {
+                    throw new SQLException(
+                            "user " + rs.getString(1) + " cannot migrate schema " + schema + " (it has no CREATE"
+                                    + " privilege there): run `ragline migrate` as the schema's owner, and start"
+                                    + " the workers with RAGLINE_MIGRATE_ON_START=false",
+                            INSUFFICIENT_PRIVILEGE);
+                }
+            }
+        }
+    }
+
+    /** The SQL state of a missing privilege: a configuration problem (the wrong user), not a failure. */
+    public static final String INSUFFICIENT_PRIVILEGE = "42501";
+
     /** True when every migration this build knows has been applied (readiness). */
     public boolean upToDate() {
         return flyway().info().pending().length == 0;
@@ -96,6 +147,27 @@ public final class Migrations {
     /** How many migrations this build has that the schema has not applied yet. */
     public int pendingCount() {
         return flyway().info().pending().length;
+    }
+
+    /**
+     * Names the version the schema is at and those pending, when any are: "schema rag is at version
+     * 11, 12 is pending: run `ragline migrate` as the owner".
+     */
+    public Optional<String> pendingProblem() {
+        MigrationInfoService info = flyway().info();
+        MigrationInfo[] pending = info.pending();
+        if (pending.length == 0) {
+            return Optional.empty();
+        }
+        MigrationInfo current = info.current();
+        List<String> versions =
+                Arrays.stream(pending).map(m -> m.getVersion().getVersion()).toList();
+        return Optional.of("schema " + schema + " is "
+                + (current == null
+                        ? "not migrated"
+                        : "at version " + current.getVersion().getVersion()) + ", "
+                + String.join(", ", versions) + (versions.size() == 1 ? " is" : " are")
+                + " pending: run `ragline migrate` as the owner");
     }
 
     public String currentVersion() {
@@ -115,6 +187,8 @@ public final class Migrations {
                 .defaultSchema(schema)
                 .createSchemas(true)
                 .locations("classpath:io/ragline/core/db/migration")
+                .table(HISTORY_TABLE)
+                .callbacks(new RoleGrants(schema, HISTORY_TABLE))
                 .placeholders(Map.of("schema", schema))
                 .validateMigrationNaming(true)
                 .load();

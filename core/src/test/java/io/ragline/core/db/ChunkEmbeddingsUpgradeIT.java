@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** V10 moves the vectors that V1-V9 kept in chunks into chunk_embeddings, and search goes on finding them. */
 class ChunkEmbeddingsUpgradeIT {
     @RegisterExtension
-    static final PostgresSchema db = new PostgresSchema(false);
+    static final PostgresSchema db = PostgresSchema.unmigrated();
 
     @Test
     void vectorsWrittenBeforeTheUpgradeMoveAndStaySearchable() throws Exception {

@@ -31,7 +31,7 @@ import org.postgresql.PGNotification;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MigrationsIT {
     @RegisterExtension
-    static final PostgresSchema db = new PostgresSchema(false);
+    static final PostgresSchema db = PostgresSchema.unmigrated();
 
     static DatabaseUrl url;
 

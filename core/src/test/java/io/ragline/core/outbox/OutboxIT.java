@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ragline.contracts.Topic;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.contracts.embedding.EmbeddingRequestCodec;
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.testkit.PostgresSchema;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -30,7 +28,6 @@ class OutboxIT {
 
     @BeforeAll
     static void migrate() throws SQLException {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "outbox-it").migrate();
         db.execute("insert into collections (name) values ('other')");
     }
 

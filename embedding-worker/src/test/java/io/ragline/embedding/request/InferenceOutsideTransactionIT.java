@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.CollectionCatalog;
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embeddings.openai.OpenAiEmbeddingProvider;
 import io.ragline.testkit.PostgresSchema;
@@ -40,7 +38,6 @@ class InferenceOutsideTransactionIT {
 
     @BeforeAll
     static void start() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
         db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions)"
                 + " values ('remote', 'openai', 'stub-model', " + DIMENSIONS + ")");
         endpoint = new StubEmbeddingEndpoint(DIMENSIONS);

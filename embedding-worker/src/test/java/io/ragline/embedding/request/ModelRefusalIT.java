@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.CollectionCatalog;
-import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.FailureKind;
-import io.ragline.core.db.Migrations;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embeddings.EmbeddingException;
@@ -42,7 +40,6 @@ class ModelRefusalIT {
 
     @BeforeAll
     static void start() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
         db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions)"
                 + " values ('remote', 'openai', 'stub-model', " + DIMENSIONS + ")");
         endpoint = new StubEmbeddingEndpoint(DIMENSIONS);

@@ -3,8 +3,6 @@ package io.ragline.embedding.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -25,7 +23,6 @@ class VectorWriterIT {
 
     @BeforeAll
     static void chunksOfRealWidth() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
             s.execute(

@@ -10,7 +10,6 @@ import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
-import io.ragline.core.db.Migrations;
 import io.ragline.core.http.HttpSettings;
 import io.ragline.embedding.ProviderRegistry;
 import io.ragline.embedding.StubEmbeddingEndpoint;
@@ -51,7 +50,6 @@ class SearchServerIT {
     @BeforeAll
     static void start() throws Exception {
         DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
-        new Migrations(url, db.schema(), "test").migrate();
         db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions)"
                 + " values ('docs', 'openai', 'stub-model', 8), ('brief', 'openai', 'stub-model', 8),"
                 + " ('nomodel', 'onnx', 'no-such-model', 384)");

@@ -2,7 +2,6 @@ package io.ragline.ingest.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ragline.core.db.Migrations;
 import io.ragline.ingest.IngestWorker;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
@@ -47,13 +46,6 @@ class RoutingStartupIT {
 
     @Test
     void aBadRuleInTheTableStopsStartUpNamingIt() throws Exception {
-        new Migrations(
-                        io.ragline.core.config.DatabaseUrl.parse(db.databaseUrl())
-                                .url()
-                                .orElseThrow(),
-                        db.schema(),
-                        "routing-startup-it")
-                .migrate();
         try (var c = db.connect();
                 var s = c.createStatement()) {
             s.execute("insert into routing_rules (name, event_type, action, paths) values ('tickets', 'ticket.*',"

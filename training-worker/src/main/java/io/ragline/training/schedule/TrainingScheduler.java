@@ -83,19 +83,11 @@ public final class TrainingScheduler implements Runnable {
     /** Whether pg_cron is installed here and one of its jobs calls this schema's run_training_schedules(). */
     private boolean cronHasJob(Statement s) throws SQLException {
         boolean has;
-        try (ResultSet rs = s.executeQuery("select exists (select 1 from pg_extension where extname = 'pg_cron')")) {
+        // Read as the schema's owner (migration V13): pg_cron shows a worker login none of the
+        // owner's jobs, and grants it no USAGE on its schema.
+        try (ResultSet rs = s.executeQuery("select pg_cron_runs_training_schedules()")) {
             rs.next();
             has = rs.getBoolean(1);
-        }
-        if (has) {
-            try (ResultSet rs = s.executeQuery(
-                    // This schema's function: cron runs in no search path, so its command names the
-                    // schema, and jobs of other Ragline schemas in the same database are not ours.
-                    "select exists (select 1 from cron.job where active and command like"
-                            + " '%' || current_schema() || '.run_training_schedules%')")) {
-                rs.next();
-                has = rs.getBoolean(1);
-            }
         }
         if (cronOwnsIt == null || cronOwnsIt != has) {
             log.info(

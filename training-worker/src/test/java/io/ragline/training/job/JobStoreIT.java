@@ -6,7 +6,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
-import io.ragline.core.db.Migrations;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.training.TrainingSettings;
 import java.sql.Connection;
@@ -35,7 +34,6 @@ class JobStoreIT {
     @BeforeAll
     static void migrate() throws Exception {
         DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
-        new Migrations(url, db.schema(), "job-store-it").migrate();
         pool = Database.pool(url, db.schema(), 3, "job-store-it", null);
     }
 

@@ -2,12 +2,9 @@ package io.ragline.training.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;
 import java.sql.Statement;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -22,11 +19,6 @@ class SchedulesIT {
 
     static final String REQUEST = "{\"project\":\"weekly\",\"task\":\"classification\",\"backend\":\"builtin\","
             + "\"data\":{\"collection\":\"default\",\"label_path\":\"topic\"}}";
-
-    @BeforeAll
-    static void migrate() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "schedules-it").migrate();
-    }
 
     static void sql(String statement) throws Exception {
         try (Connection c = db.connect();

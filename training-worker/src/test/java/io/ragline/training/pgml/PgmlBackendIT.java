@@ -67,6 +67,13 @@ class PgmlBackendIT {
                 Statement s = c.createStatement()) {
             s.execute(sql);
             s.execute("create table public." + pgml + "_houses (size int, price float8)");
+            // What the DBA grants the worker role where PostgresML is installed (operations.md,
+            // "Roles and least privilege"), and the training data it reads.
+            s.execute("grant usage on schema " + pgml + " to ragline_worker");
+            s.execute("grant execute on all functions in schema " + pgml + " to ragline_worker");
+            s.execute("grant select, insert, update, delete on all tables in schema " + pgml + " to ragline_worker");
+            s.execute("grant usage on all sequences in schema " + pgml + " to ragline_worker");
+            s.execute("grant select on public." + pgml + "_houses to ragline_worker");
         }
     }
 

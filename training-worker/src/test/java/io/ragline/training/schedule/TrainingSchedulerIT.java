@@ -7,7 +7,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
-import io.ragline.core.db.Migrations;
 import io.ragline.core.lifecycle.Supervisor;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.training.TrainingSettings;
@@ -34,7 +33,6 @@ class TrainingSchedulerIT {
     @BeforeAll
     static void migrate() throws Exception {
         DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
-        new Migrations(url, db.schema(), "scheduler-it").migrate();
         pool = Database.pool(url, db.schema(), 2, "scheduler-it", null);
     }
 

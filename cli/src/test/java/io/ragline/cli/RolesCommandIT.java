@@ -1,0 +1,97 @@
+package io.ragline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ragline.testkit.JavaProcess;
+import io.ragline.testkit.PostgresSchema;
+import java.net.URI;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@code ragline roles grant|revoke|list} as real processes, run as the owner of a migrated schema. */
+class RolesCommandIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    @Test
+    void aLoginGrantedReaderReadsTheSchemaUntilItIsRevoked() throws Exception {
+        String login = PostgresSchema.newLogin();
+        String user = user(login);
+        assertThatThrownBy(() -> count(login)).isInstanceOf(SQLException.class);
+
+        JavaProcess grant = CliProcess.start(owner(), "roles", "grant", user, "reader");
+        assertThat(grant.waitFor(60)).as(grant.stderr()).isZero();
+        assertThat(grant.stdout()).contains("granted ragline_reader to " + user);
+        assertThat(count(login)).isZero();
+
+        JavaProcess list = CliProcess.start(owner(), "roles", "list");
+        assertThat(list.waitFor(60)).as(list.stderr()).isZero();
+        assertThat(list.stdout()).containsPattern(user + " +ragline_reader +yes");
+
+        JavaProcess revoke = CliProcess.start(owner(), "roles", "revoke", user, "reader");
+        assertThat(revoke.waitFor(60)).as(revoke.stderr()).isZero();
+        assertThatThrownBy(() -> count(login)).isInstanceOf(SQLException.class);
+    }
+
+    @Test
+    void aLoginGrantedWorkerHoldsEveryPrivilegeAWorkerChecksAtStartUp() throws Exception {
+        String login = PostgresSchema.newLogin();
+        JavaProcess grant = CliProcess.start(owner(), "roles", "grant", user(login), "worker");
+        assertThat(grant.waitFor(60)).as(grant.stderr()).isZero();
+
+        JavaProcess status =
+                CliProcess.start(Map.of("DATABASE_URL", login, "RAGLINE_DB_SCHEMA", db.schema()), "status");
+        assertThat(status.waitFor(60)).as(status.stderr()).isZero();
+    }
+
+    @Test
+    void anUnknownLoginAnUnknownKindAndAUserWhoMayNotGrantEachFailClearly() throws Exception {
+        JavaProcess unknown = CliProcess.start(owner(), "roles", "grant", "no_such_login_x", "worker");
+        assertThat(unknown.waitFor(60)).isEqualTo(1);
+        assertThat(unknown.stderr()).contains("ragline roles grant: no role named 'no_such_login_x'");
+
+        JavaProcess kind = CliProcess.start(owner(), "roles", "grant", "no_such_login_x", "admin");
+        assertThat(kind.waitFor(60)).isEqualTo(2);
+        assertThat(kind.stderr()).contains("worker, reader");
+
+        // A worker login is no owner: it may not hand its role on.
+        String login = PostgresSchema.newLogin();
+        JavaProcess refused = CliProcess.start(
+                Map.of("DATABASE_URL", db.databaseUrl(), "RAGLINE_DB_SCHEMA", db.schema()),
+                "roles",
+                "grant",
+                user(login),
+                "worker");
+        assertThat(refused.waitFor(60)).isEqualTo(1);
+        assertThat(refused.stderr()).contains("ragline roles grant: not allowed: ");
+
+        JavaProcess help = CliProcess.start(owner(), "roles", "grant", "--help");
+        assertThat(help.waitFor(60)).isZero();
+        assertThat(help.stdout()).contains("LOGIN_ROLE").contains("worker|reader");
+    }
+
+    private static Map<String, String> owner() {
+        return Map.of("DATABASE_URL", db.ownerDatabaseUrl(), "RAGLINE_DB_SCHEMA", db.schema());
+    }
+
+    private static String user(String libpqUrl) {
+        return URI.create(libpqUrl).getUserInfo().split(":", 2)[0];
+    }
+
+    /** Counts the documents as {@code libpqUrl}'s login. */
+    private static long count(String libpqUrl) throws SQLException {
+        URI uri = URI.create(libpqUrl);
+        String[] credentials = uri.getUserInfo().split(":", 2);
+        String jdbc = "jdbc:postgresql://" + uri.getHost() + ":" + uri.getPort() + uri.getPath();
+        try (var c = DriverManager.getConnection(jdbc, credentials[0], credentials[1]);
+                var s = c.createStatement();
+                var rs = s.executeQuery("select count(*) from " + db.schema() + ".documents")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

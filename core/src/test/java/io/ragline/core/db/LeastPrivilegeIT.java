@@ -1,0 +1,139 @@
+package io.ragline.core.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.testkit.PostgresSchema;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The roles of grants.sql against a real server: a {@code ragline_worker} login does
+ * the DML of the worker processes and no DDL; a {@code ragline_reader} login searches and never
+ * writes. Migrated by the owner; {@link PostgresSchema#databaseUrl()} is a worker login.
+ */
+class LeastPrivilegeIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final String VECTOR = "array_fill(0.5, array[384])::vector";
+
+    @BeforeAll
+    static void aCollectionWithOneEmbeddedDocument() throws SQLException {
+        db.execute("insert into collections (name) values ('docs')"); // its index: the owner's action
+        document("d1");
+    }
+
+    /** A document of 'docs' with one chunk and its vector, written as {@code c}'s user. */
+    static void document(String id, Statement s) throws SQLException {
+        s.execute("insert into documents (collection_id, external_id, title, status) select id, '" + id + "', 'Title "
+                + id + "', 'embedded' from collections where name = 'docs'");
+        s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                + " select id, collection_id, 0, 0, 'hello', 1 from documents where external_id = '" + id + "'");
+        s.execute("insert into chunk_embeddings (chunk_id, collection_id, embedding, model) select ch.id,"
+                + " ch.collection_id, " + VECTOR + ", 'm' from chunks ch join documents d on d.id = ch.document_id"
+                + " where d.external_id = '" + id + "'");
+    }
+
+    static void document(String id) throws SQLException {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            document(id, s);
+        }
+    }
+
+    @Test
+    void aWorkerLoginCannotCreateAlterDropOrTruncateATable() throws Exception {
+        try (Connection c = connect(db.databaseUrl());
+                Statement s = c.createStatement()) {
+            assertRefused(s, "create table intruder (id int)");
+            assertRefused(s, "alter table outbox add column intruder int");
+            assertRefused(s, "drop table outbox");
+            assertRefused(s, "truncate outbox");
+            assertRefused(s, "create index intruder on documents (title)");
+            // A collection's HNSW index is DDL: creating a collection is the owner's action.
+            assertRefused(s, "insert into collections (name) values ('intruder')");
+            // The migration history is the owner's: readable (is the schema current?), never written.
+            s.executeQuery("select count(*) from " + Migrations.HISTORY_TABLE).close();
+            assertRefused(s, "delete from " + Migrations.HISTORY_TABLE);
+        }
+    }
+
+    @Test
+    void aWorkerLoginDoesTheWorkOfTheWorkerProcesses() throws Exception {
+        try (Connection c = connect(db.databaseUrl());
+                Statement s = c.createStatement()) {
+            document("d2", s); // ingest and embedding: documents, chunks, vectors
+            s.execute("select id from collections where name = 'docs' for key share");
+            s.execute("update documents set status = 'chunked' where external_id = 'd2'");
+            s.execute("select request_embeddings('docs')"); // the bulk path of the outbox
+            s.execute("delete from chunks where document_id = (select id from documents where external_id = 'd2')");
+            s.execute("insert into consumer_offsets (group_id, topic, partition, next_offset) values ('g', 't', 0, 1)");
+            s.execute("select run_training_schedules()");
+            s.execute("select pg_advisory_xact_lock(hashtext('ragline.models'), hashtext('p'))");
+            s.execute("listen ragline_test");
+            s.execute("select pg_notify('ragline_test', 'x')");
+            s.execute("delete from outbox");
+            assertThat(count(s, "select count(*) from search_documents(" + VECTOR + ", 5, 'docs')"))
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aReaderLoginSearchesAndReadsButCannotWrite() throws Exception {
+        try (Connection c = connect(PostgresSchema.newLogin(SchemaAccess.READER_ROLE));
+                Statement s = c.createStatement()) {
+            assertThat(count(s, "select count(*) from search_documents(" + VECTOR + ", 5, 'docs')"))
+                    .isEqualTo(1);
+            assertThat(count(s, "select count(*) from documents")).isPositive();
+            assertRefused(s, "insert into outbox (topic, key, payload) values ('t', 'k', '{}')");
+            assertRefused(s, "update documents set title = 'changed'");
+            assertRefused(s, "delete from chunk_embeddings");
+            assertRefused(s, "select request_embeddings('docs')"); // EXECUTE on the search function only
+            assertRefused(s, "create table intruder (id int)");
+        }
+    }
+
+    @Test
+    void aTableTheOwnerAddsLaterIsGrantedToTheWorkerAsItIsCreated() throws Exception {
+        db.execute("create table added_later (id int)");
+        try (Connection c = connect(db.databaseUrl());
+                Statement s = c.createStatement()) {
+            s.execute("insert into added_later values (1)");
+        }
+    }
+
+    @Test
+    void aLoginWithoutARoleCannotEvenSeeTheSchema() throws Exception {
+        try (Connection c = connect(PostgresSchema.newLogin());
+                Statement s = c.createStatement()) {
+            assertRefused(s, "select count(*) from " + db.schema() + ".documents");
+            assertRefused(s, "select " + db.schema() + ".request_embeddings('docs')");
+        }
+    }
+
+    private static long count(Statement s, String sql) throws SQLException {
+        try (var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void assertRefused(Statement s, String sql) {
+        assertThatThrownBy(() -> s.execute(sql))
+                .as(sql)
+                .isInstanceOfSatisfying(
+                        SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+    }
+
+    static Connection connect(String libpqUrl) throws SQLException {
+        return Database.connect(
+                DatabaseUrl.parse(libpqUrl).url().orElseThrow(), db.schema(), "it", Duration.ofSeconds(10));
+    }
+}
