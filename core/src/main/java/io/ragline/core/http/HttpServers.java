@@ -16,10 +16,22 @@ import java.net.InetSocketAddress;
  */
 public final class HttpServers {
     static final String NO_DELAY = "sun.net.httpserver.nodelay";
+    /**
+     * Seconds a connection may take to deliver its request (the JDK's own switch, unbounded by
+     * default). The server reads requests, and HTTPS handshakes, on its handler threads before any
+     * token is checked: without a bound, two idle connections hold a two-thread pool for ever, and
+     * an exposed API stops answering its real callers.
+     */
+    static final String MAX_REQUEST_SECONDS = "sun.net.httpserver.maxReqTime";
+
+    static final String DEFAULT_MAX_REQUEST_SECONDS = "30";
 
     static {
         if (System.getProperty(NO_DELAY) == null) {
             System.setProperty(NO_DELAY, "true");
+        }
+        if (System.getProperty(MAX_REQUEST_SECONDS) == null) {
+            System.setProperty(MAX_REQUEST_SECONDS, DEFAULT_MAX_REQUEST_SECONDS);
         }
     }
 

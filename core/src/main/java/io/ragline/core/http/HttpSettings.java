@@ -4,6 +4,8 @@ import io.ragline.core.config.Env;
 import io.ragline.core.config.Problems;
 import io.ragline.core.config.Secret;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -107,8 +109,11 @@ public record HttpSettings(String host, ApiTokens tokens, boolean allowAnonymous
 
     private static Optional<InetAddress> address(String host) {
         try {
-            return Optional.of(InetAddress.getByName(host));
-        } catch (UnknownHostException | SecurityException e) {
+            InetAddress a = InetAddress.getByName(host);
+            boolean local =
+                    a.isAnyLocalAddress() || a.isLoopbackAddress() || NetworkInterface.getByInetAddress(a) != null;
+            return local ? Optional.of(a) : Optional.empty();
+        } catch (UnknownHostException | SocketException | SecurityException e) {
             return Optional.empty();
         }
     }

@@ -23,6 +23,11 @@ public final class JsonAnswers {
     public static void respond(HttpExchange ex, int status, JsonNode body) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
         ex.getResponseHeaders().set("Content-Type", "application/json");
+        if ("HEAD".equalsIgnoreCase(ex.getRequestMethod())) {
+            ex.sendResponseHeaders(status, -1); // a HEAD answer has no body; a length makes the JDK log a warning
+            ex.close();
+            return;
+        }
         ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);

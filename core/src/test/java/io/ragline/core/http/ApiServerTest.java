@@ -72,6 +72,20 @@ class ApiServerTest {
     }
 
     @Test
+    void aHeadRequestIsRefusedWithHeadersOnlyAndLeavesTheConnectionUsable() throws Exception {
+        HttpResponse<String> head = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/later"))
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(head.statusCode()).isEqualTo(401);
+        assertThat(head.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"ragline\"");
+        assertThat(head.body()).isEmpty();
+        assertThat(get("/later", "Bearer " + TOKEN).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void anotherAuthorizationSchemeIsAMissingToken() throws Exception {
         HttpResponse<String> basic = get("/later", "Basic dXNlcjpwYXNz");
 

@@ -66,6 +66,16 @@ class HttpSettingsTest {
     }
 
     @Test
+    void aHostThatIsNoAddressOfThisMachineIsAStartUpProblemNotAFailedBindLater() {
+        Env env = env("RAGLINE_HTTP_HOST", "192.0.2.1", "RAGLINE_API_TOKENS", TOKEN);
+
+        HttpSettings.forApi(env, HttpSettings.DEFAULT_HOST, "POST /search");
+
+        assertThat(env.problems())
+                .anyMatch(p -> p.startsWith("RAGLINE_HTTP_HOST='192.0.2.1' is not an address of this machine"));
+    }
+
+    @Test
     void webhooksAloneNeedNoToken() {
         Env env = env();
 
