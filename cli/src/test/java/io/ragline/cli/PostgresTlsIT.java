@@ -1,14 +1,21 @@
 package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.TestCertificates;
 import io.ragline.testkit.TestServices;
 import io.ragline.testkit.TlsPostgres;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,6 +48,28 @@ class PostgresTlsIT {
         assertThat(status.stdout()).contains("sslmode=verify-full", "outbox: 0 rows waiting");
         assertThat(migrate.stdout() + migrate.stderr() + status.stdout() + status.stderr())
                 .doesNotContain(pg.password());
+    }
+
+    @Test
+    void aWorkerBecomesReadyOverVerifyFullWithItsPoolTakingThePasswordFromPgpass() throws Exception {
+        Map<String, String> env = env(pg.url(TlsPostgres.PASSWORD_USER, TlsPostgres.HOST, pg.verifyFull()));
+        env.put("PGPASSFILE", ownerOnly(pg.scratch().resolve("worker-pgpass"), "*:*:*:*:" + pg.password() + "\n"));
+        int adminPort = freePort();
+        env.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
+        JavaProcess worker = CliProcess.start(env, "event-dispatcher");
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/health/ready"))
+                .build();
+
+        await().atMost(Duration.ofSeconds(90))
+                .ignoreExceptions()
+                .untilAsserted(() -> assertThat(http.send(ready, HttpResponse.BodyHandlers.ofString())
+                                .statusCode())
+                        .isEqualTo(200));
+        worker.terminate();
+
+        assertThat(worker.waitFor(30)).as(worker.stderr()).isZero();
+        assertThat(worker.stdout() + worker.stderr()).doesNotContain(pg.password());
     }
 
     @ParameterizedTest
@@ -212,6 +241,12 @@ class PostgresTlsIT {
         String out = new String(keytool.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(keytool.waitFor()).as(out).isZero();
         return store;
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     private static String ownerOnly(Path file, String contents) throws Exception {

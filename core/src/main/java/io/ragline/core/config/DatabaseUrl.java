@@ -23,7 +23,8 @@ public record DatabaseUrl(
 
     public DatabaseUrl {
         hosts = List.copyOf(hosts);
-        parameters = Map.copyOf(parameters);
+        // In the order written, so that messages show the URL as the operator wrote it.
+        parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     }
 
     /**
