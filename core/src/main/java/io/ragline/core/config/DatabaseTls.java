@@ -47,13 +47,19 @@ final class DatabaseTls {
     static void check(DatabaseUrl url, Env env) {
         Map<String, String> p = url.parameters();
         String where = CoreSettings.DATABASE_URL + "='" + url + "': ";
-        String mode = p.get("sslmode");
+        String mode = p.get("sslmode") == null ? null : p.get("sslmode").toLowerCase(Locale.ROOT);
         if (mode != null && !MODES.contains(mode)) {
             env.problem(where + "sslmode='" + mode + "' must be one of disable, allow, prefer, require, verify-ca,"
                     + " verify-full");
         }
         Path home = Path.of(System.getProperty("user.home"), ".postgresql");
         boolean verifies = "verify-ca".equals(mode) || "verify-full".equals(mode);
+        if ("require".equals(mode) && p.containsKey("sslrootcert")) {
+            // libpq treats require with a root certificate as verify-ca; the driver checks nothing.
+            env.problem(where + "sslmode=require with sslrootcert: libpq would check the server's certificate"
+                    + " against it, the JDBC driver does not (it checks only with verify-ca or verify-full):"
+                    + " write sslmode=verify-full");
+        }
         if (p.containsKey("sslrootcert")) {
             certificate(p.get("sslrootcert"), "sslrootcert", where, env);
         } else if (verifies && !Files.isReadable(home.resolve("root.crt"))) {

@@ -135,6 +135,27 @@ class DatabaseUrlFromEnvTest {
     }
 
     @Test
+    void requireWithARootCertificateIsRefusedBecauseTheDriverWouldNotCheckIt() {
+        Env env = env(Map.of("DATABASE_URL", BASE + "?sslmode=require&sslrootcert=" + ca.caPem()));
+
+        assertThat(DatabaseUrl.from(env)).isNull();
+        assertThat(env.problems())
+                .singleElement()
+                .asString()
+                .contains("sslmode=require with sslrootcert: libpq would check the server's certificate against it,"
+                        + " the JDBC driver does not")
+                .endsWith("write sslmode=verify-full");
+    }
+
+    @Test
+    void sslmodeIsReadWithoutRegardToCaseAsTheDriverReadsIt() {
+        Env env = env(Map.of("DATABASE_URL", BASE + "?sslmode=Verify-Full&sslrootcert=" + ca.caPem()));
+
+        assertThat(DatabaseUrl.from(env)).isNotNull();
+        assertThat(env.problems()).isEmpty();
+    }
+
+    @Test
     void aRootCertificateThatIsNoCertificateIsRefused() throws Exception {
         Path notACert = Files.writeString(dir.resolve("ca.pem"), "hello\n");
         Env env = env(Map.of("DATABASE_URL", BASE + "?sslmode=verify-full&sslrootcert=" + notACert));
