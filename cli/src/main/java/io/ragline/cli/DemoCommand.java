@@ -132,7 +132,9 @@ final class DemoCommand implements Callable<Integer> {
     private static Env demoEnv(String webhookSecret) {
         Map<String, String> values = new HashMap<>(Env.load().all());
         values.putIfAbsent("RAGLINE_WEBHOOK_DEMO_SCHEME", "standard");
-        values.putIfAbsent("RAGLINE_WEBHOOK_DEMO_SECRET", webhookSecret);
+        if (!values.containsKey("RAGLINE_WEBHOOK_DEMO_SECRET" + Env.FILE_SUFFIX)) {
+            values.putIfAbsent("RAGLINE_WEBHOOK_DEMO_SECRET", webhookSecret);
+        }
         return new Env(values);
     }
 
@@ -166,7 +168,9 @@ final class DemoCommand implements Callable<Integer> {
                             webhook(
                                     runtime,
                                     webhookPort,
-                                    env.raw("RAGLINE_WEBHOOK_DEMO_SECRET").orElse(webhookSecret));
+                                    env.secret("RAGLINE_WEBHOOK_DEMO_SECRET")
+                                            .map(Secret::reveal)
+                                            .orElse(webhookSecret));
                             return true;
                         }),
                 new DemoSteps.Step("== 6. searches", () -> {

@@ -4,6 +4,7 @@ import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
+import io.ragline.core.db.ConnectFailure;
 import io.ragline.core.db.Migrations;
 import java.sql.SQLException;
 import java.util.Locale;
@@ -22,15 +23,7 @@ final class MigrateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Env env = Env.load();
-        String raw = env.required(CoreSettings.DATABASE_URL, "postgresql://user:password@host:5432/database");
-        DatabaseUrl url = null;
-        if (raw != null) {
-            DatabaseUrl.Parsed parsed = DatabaseUrl.parse(raw);
-            url = parsed.url().orElse(null);
-            if (url == null) {
-                env.problem(CoreSettings.DATABASE_URL + "='" + DatabaseUrl.mask(raw) + "' " + parsed.error());
-            }
-        }
+        DatabaseUrl url = DatabaseUrl.from(env);
         String schema =
                 env.string(CoreSettings.SCHEMA, CoreSettings.DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
         if (!schema.matches("[a-z_][a-z0-9_]{0,55}")) {
@@ -51,7 +44,11 @@ final class MigrateCommand implements Callable<Integer> {
                             : "schema " + schema + " migrated to version " + outcome.version() + " ("
                                     + outcome.applied() + " migrations applied)");
             return 0;
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException e) {
+            System.err.println("ragline migrate: cannot migrate schema " + schema + " of " + url + ": "
+                    + ConnectFailure.explain(url, e));
+            return 1;
+        } catch (RuntimeException e) {
             System.err.println(
                     "ragline migrate: cannot migrate schema " + schema + " of " + url + ": " + e.getMessage());
             return 1;

@@ -9,18 +9,15 @@ import io.ragline.core.db.Database;
 import java.util.Locale;
 
 /**
- * The database an operator's command works on: {@code DATABASE_URL} and {@code RAGLINE_DB_SCHEMA}
+ * The database an operator's command works on: {@code DATABASE_URL} (read by {@link DatabaseUrl#from}, as
+ * every process reads it) and {@code RAGLINE_DB_SCHEMA}
  * from the environment (or {@code .ragline/dev.env}), checked together with the command's own
  * settings so that every problem is reported at once.
  */
 record OperatorDatabase(DatabaseUrl url, String schema) {
     /** Reads the database settings into {@code env}; null when they have problems (recorded in env). */
     static OperatorDatabase read(Env env) {
-        String raw = env.required(CoreSettings.DATABASE_URL, "postgresql://user:password@host:5432/database");
-        DatabaseUrl url = raw == null ? null : DatabaseUrl.parse(raw).url().orElse(null);
-        if (raw != null && url == null) {
-            env.problem(CoreSettings.DATABASE_URL + "='" + DatabaseUrl.mask(raw) + "' is not a PostgreSQL URL");
-        }
+        DatabaseUrl url = DatabaseUrl.from(env);
         String schema =
                 env.string(CoreSettings.SCHEMA, CoreSettings.DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
         return url == null ? null : new OperatorDatabase(url, schema);

@@ -246,11 +246,10 @@ final class PublishCommand implements Callable<Integer> {
      * those that do in {@code known}. Empty (after a warning) when it cannot be reached.
      */
     private static List<String> missingCollections(Env env, Set<String> names, List<String> known) {
-        Optional<String> raw = env.raw(CoreSettings.DATABASE_URL);
-        Optional<DatabaseUrl> url = raw.flatMap(r -> DatabaseUrl.parse(r).url());
+        Env scratch = new Env(env.all()); // the database is optional here: its problems are warnings
+        Optional<DatabaseUrl> url = Optional.ofNullable(DatabaseUrl.from(scratch));
         if (url.isEmpty()) {
-            System.err.println("ragline publish: warning: " + CoreSettings.DATABASE_URL
-                    + (raw.isEmpty() ? " is not set" : " is not a PostgreSQL URL")
+            System.err.println("ragline publish: warning: " + String.join("; ", scratch.problems())
                     + ", so whether collection(s) " + names + " exist is not checked");
             return List.of();
         }

@@ -4,6 +4,7 @@ import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
+import io.ragline.core.db.ConnectFailure;
 import io.ragline.core.db.Database;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -23,11 +24,7 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Env env = Env.load();
-        String raw = env.required(CoreSettings.DATABASE_URL, "postgresql://user:password@host:5432/database");
-        DatabaseUrl url = raw == null ? null : DatabaseUrl.parse(raw).url().orElse(null);
-        if (raw != null && url == null) {
-            env.problem(CoreSettings.DATABASE_URL + "='" + DatabaseUrl.mask(raw) + "' is not a PostgreSQL URL");
-        }
+        DatabaseUrl url = DatabaseUrl.from(env);
         String schema =
                 env.string(CoreSettings.SCHEMA, CoreSettings.DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
         try {
@@ -81,7 +78,7 @@ final class StatusCommand implements Callable<Integer> {
             }
             return 0;
         } catch (SQLException e) {
-            System.err.println("ragline status: " + url + ": " + e.getMessage()
+            System.err.println("ragline status: " + url + ": " + ConnectFailure.explain(url, e)
                     + ("42P01".equals(e.getSQLState()) ? " (run `ragline migrate`)" : ""));
             return 1;
         }

@@ -4,6 +4,7 @@ import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
+import io.ragline.core.db.ConnectFailure;
 import io.ragline.core.db.Database;
 import io.ragline.core.kafka.KafkaConnectivity;
 import java.sql.Connection;
@@ -30,8 +31,7 @@ public final class StartupCheck {
         Env quiet = new Env(env.all()); // reads again what env read: its problems are env's own
         Duration timeout = settings != null ? settings.startupTimeout() : timeout(quiet);
         String schema = settings != null ? settings.schema() : CoreSettings.DEFAULT_SCHEMA;
-        Optional<DatabaseUrl> database = quiet.raw(CoreSettings.DATABASE_URL)
-                .flatMap(raw -> DatabaseUrl.parse(raw).url());
+        Optional<DatabaseUrl> database = Optional.ofNullable(DatabaseUrl.from(quiet));
         Optional<String> kafka = quiet.raw(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)
                 .filter(k -> problems.stream().noneMatch(p -> p.startsWith(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)));
         CompletableFuture<String> db = database.isEmpty()
@@ -67,7 +67,7 @@ public final class StartupCheck {
             return null;
         } catch (SQLException e) {
             // The driver's messages name host, port, user and database, never the password.
-            return CoreSettings.DATABASE_URL + "='" + url + "': cannot connect: " + e.getMessage();
+            return CoreSettings.DATABASE_URL + "='" + url + "': cannot connect: " + ConnectFailure.explain(url, e);
         }
     }
 }

@@ -187,7 +187,7 @@ public record EmbeddingSettings(
         String model = env.string(OPENAI_MODEL, OpenAiSettings.DEFAULT_MODEL);
         int dimensions = env.integer(DIMENSIONS, OpenAiSettings.DEFAULT_DIMENSIONS);
         int maxTokens = env.integer(MAX_TOKENS, OpenAiSettings.DEFAULT_MAX_TOKENS);
-        Secret key = Secret.of(env.string(OPENAI_API_KEY, ""));
+        Secret key = env.secret(OPENAI_API_KEY).orElse(Secret.of("")); // or RAGLINE_OPENAI_API_KEY_FILE
         int maxAttempts = env.integer(OPENAI_MAX_ATTEMPTS, OpenAiSettings.DEFAULT_MAX_ATTEMPTS);
         Duration timeout = env.duration(OPENAI_TIMEOUT, OpenAiSettings.DEFAULT_REQUEST_TIMEOUT);
         // Refused values throw here and end in from()'s Env.build, like this record's own.

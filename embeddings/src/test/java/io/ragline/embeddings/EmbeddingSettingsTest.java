@@ -56,6 +56,24 @@ class EmbeddingSettingsTest {
     }
 
     @Test
+    void theOpenAiKeyIsReadFromItsFile() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("openai-key", "");
+        java.nio.file.Files.writeString(file, "sk-from-file\n");
+        Env env = new Env(Map.of(
+                "RAGLINE_EMBEDDING_PROVIDER", "openai",
+                "RAGLINE_OPENAI_BASE_URL", "http://localhost:11434",
+                "RAGLINE_OPENAI_API_KEY_FILE", file.toString(),
+                "RAGLINE_OPENAI_MODEL", "nomic-embed-text",
+                "RAGLINE_EMBEDDING_DIMENSIONS", "768"));
+
+        EmbeddingSettings s = EmbeddingSettings.from(env);
+
+        env.validate();
+        assertThat(s.openai().apiKey().reveal()).isEqualTo("sk-from-file");
+        java.nio.file.Files.delete(file);
+    }
+
+    @Test
     void everyProblemIsReportedAtOnceNamingItsVariable() {
         Env env = new Env(Map.of(
                 "RAGLINE_EMBEDDING_PROVIDER", "openai",
@@ -183,6 +201,7 @@ class EmbeddingSettingsTest {
         assertThat(readme.defaultOf(EmbeddingSettings.ONNX_THREADS)).isEqualTo("available cores");
         assertThat(readme.defaultOf(EmbeddingSettings.OPENAI_BASE_URL)).startsWith("— (required");
         assertThat(readme.defaultOf(EmbeddingSettings.OPENAI_API_KEY)).isEqualTo("empty");
+        assertThat(readme.defaultOf(EmbeddingSettings.OPENAI_API_KEY + "_FILE")).isEqualTo("none");
         assertThat(readme.defaultOf(EmbeddingSettings.OPENAI_MODEL)).isEqualTo(code(OpenAiSettings.DEFAULT_MODEL));
         assertThat(OpenAiSettings.DEFAULT_REQUESTS_PER_SECOND).isEqualTo(10.0);
         assertThat(readme.defaultOf(EmbeddingSettings.OPENAI_RATE_LIMIT)).isEqualTo(code(10));

@@ -37,8 +37,10 @@ public final class JavaProcess {
         ProcessBuilder pb = new ProcessBuilder(argv);
         pb.environment()
                 .keySet()
-                .removeIf(k ->
-                        k.startsWith("RAGLINE_") || k.equals("DATABASE_URL") || k.equals("KAFKA_BOOTSTRAP_SERVERS"));
+                .removeIf(k -> k.startsWith("RAGLINE_")
+                        || k.startsWith("DATABASE_")
+                        || k.equals("PGPASSFILE")
+                        || k.equals("KAFKA_BOOTSTRAP_SERVERS"));
         pb.environment().put("RAGLINE_HOME", home.toString());
         pb.environment().putAll(env);
         Path out = home.resolve("stdout");

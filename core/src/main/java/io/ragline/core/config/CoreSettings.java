@@ -24,6 +24,9 @@ public record CoreSettings(
         KafkaSettings kafka) {
 
     public static final String DATABASE_URL = "DATABASE_URL";
+    /** The password, when {@code DATABASE_URL} holds none; {@code DATABASE_PASSWORD_FILE} works too. */
+    public static final String DATABASE_PASSWORD = "DATABASE_PASSWORD";
+
     public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
     public static final String SCHEMA = "RAGLINE_DB_SCHEMA";
     public static final String DEFAULT_SCHEMA = "rag";
@@ -47,7 +50,10 @@ public record CoreSettings(
 
     public static final String DEFAULT_LOG_LEVEL = "INFO";
 
-    private static final String DATABASE_URL_HINT = "postgresql://user:password@host:5432/database";
+    /** Stands in for a database whose variables have problems, so the constructor checks the rest. */
+    private static final DatabaseUrl STAND_IN =
+            DatabaseUrl.parse("postgresql://unset@unset/unset").url().orElseThrow();
+
     private static final String KAFKA_HINT = "host:9092[,host:9092]";
     private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
@@ -66,7 +72,7 @@ public record CoreSettings(
     /** Every rule of every field; each problem names its variable, none holds the password. */
     public CoreSettings {
         Problems p = new Problems();
-        p.present(DATABASE_URL, database, DATABASE_URL_HINT);
+        p.present(DATABASE_URL, database, DatabaseUrl.HINT);
         if (p.present(KAFKA_BOOTSTRAP_SERVERS, kafkaBootstrapServers, KAFKA_HINT)) {
             p.matches(
                     KAFKA_BOOTSTRAP_SERVERS,
@@ -100,22 +106,14 @@ public record CoreSettings(
      * tries the endpoints whose own variables are good.
      */
     public static CoreSettings from(Env env, int defaultAdminPort) {
-        DatabaseUrl database = null;
-        String rawUrl = env.required(DATABASE_URL, DATABASE_URL_HINT);
-        if (rawUrl != null) {
-            DatabaseUrl.Parsed parsed = DatabaseUrl.parse(rawUrl);
-            if (parsed.url().isPresent()) {
-                database = parsed.url().get();
-            } else {
-                env.problem(DATABASE_URL + "='" + DatabaseUrl.mask(rawUrl) + "' " + parsed.error());
-            }
-        }
+        DatabaseUrl database = DatabaseUrl.from(env);
         String kafka = env.required(KAFKA_BOOTSTRAP_SERVERS, KAFKA_HINT);
         String level = env.string(LOG_LEVEL, DEFAULT_LOG_LEVEL).toUpperCase(Locale.ROOT);
         if (!LOG_LEVELS.contains(level)) {
             env.problem(LOG_LEVEL + "='" + level + "' must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF");
         }
-        DatabaseUrl url = database;
+        // Without a database (its problems are in env), a stand-in lets the constructor check the rest.
+        DatabaseUrl url = database != null ? database : STAND_IN;
         String schema = env.string(SCHEMA, DEFAULT_SCHEMA).toLowerCase(Locale.ROOT);
         String prefix = env.string(TOPIC_PREFIX, DEFAULT_TOPIC_PREFIX);
         int poolSize = env.integer(POOL_SIZE, DEFAULT_POOL_SIZE);
@@ -125,7 +123,7 @@ public record CoreSettings(
         Duration shutdown = env.duration(SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT);
         LogFormat format = env.choice(LOG_FORMAT, DEFAULT_LOG_FORMAT, LogFormat.class);
         KafkaSettings kafkaSettings = KafkaSettings.from(env);
-        return env.build(
+        CoreSettings settings = env.build(
                 () -> new CoreSettings(
                         url,
                         kafka,
@@ -139,6 +137,7 @@ public record CoreSettings(
                         format,
                         kafkaSettings),
                 () -> null);
+        return database == null ? null : settings;
     }
 
     /** The full name of a topic, with the configured prefix. */

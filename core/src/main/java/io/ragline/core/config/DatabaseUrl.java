@@ -18,9 +18,52 @@ import java.util.regex.Pattern;
 public record DatabaseUrl(
         List<String> hosts, String database, String user, Secret password, Map<String, String> parameters) {
 
+    /** What {@code DATABASE_URL} looks like, for the message that says it is missing. */
+    public static final String HINT = "postgresql://user:password@host:5432/database";
+
     public DatabaseUrl {
         hosts = List.copyOf(hosts);
-        parameters = Map.copyOf(parameters);
+        // In the order written, so that messages show the URL as the operator wrote it.
+        parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+    }
+
+    /**
+     * The database every Ragline process and command uses, read in this one place: {@code
+     * DATABASE_URL} (or {@code DATABASE_URL_FILE}), its password from the URL or from {@code
+     * DATABASE_PASSWORD} (or {@code DATABASE_PASSWORD_FILE}), never both, and the files its TLS
+     * parameters name ({@link DatabaseTls}). With no password at all, the JDBC driver looks it up in
+     * {@code PGPASSFILE} or {@code ~/.pgpass}, as libpq does. Returns null when anything is wrong,
+     * each problem recorded in {@code env}, naming its variable and holding no secret.
+     */
+    public static DatabaseUrl from(Env env) {
+        int before = env.problems().size();
+        Secret raw = env.requiredSecret(CoreSettings.DATABASE_URL, HINT);
+        Optional<Secret> password = env.secret(CoreSettings.DATABASE_PASSWORD);
+        if (raw == null) {
+            return null;
+        }
+        Parsed parsed = parse(raw.reveal());
+        if (parsed.url().isEmpty()) {
+            env.problem(CoreSettings.DATABASE_URL + "='" + mask(raw.reveal()) + "' " + parsed.error());
+            return null;
+        }
+        DatabaseUrl url = parsed.url().get();
+        if (password.isPresent()) {
+            if (!url.password().isEmpty()) {
+                env.problem(CoreSettings.DATABASE_URL + "='" + url + "' holds a password and "
+                        + CoreSettings.DATABASE_PASSWORD + " (or " + CoreSettings.DATABASE_PASSWORD + Env.FILE_SUFFIX
+                        + ") is set too: keep one");
+                return null;
+            }
+            url = url.withPassword(password.get());
+        }
+        DatabaseTls.check(url, env);
+        return env.problems().size() > before ? null : url;
+    }
+
+    /** This URL with {@code password} in place of its own (empty: the driver's {@code .pgpass} lookup). */
+    public DatabaseUrl withPassword(Secret password) {
+        return new DatabaseUrl(hosts, database, user, password, parameters);
     }
 
     /**
@@ -130,8 +173,12 @@ public record DatabaseUrl(
         return new Parsed(Optional.of(new DatabaseUrl(hosts, database, user, Secret.of(password), params)), null);
     }
 
-    /** Query parameters whose values are secrets, masked wherever the URL is shown. */
-    static final java.util.Set<String> SECRET_PARAMETERS = java.util.Set.of("password", "sslpassword", "sslkey");
+    /**
+     * Query parameters whose values are secrets, masked wherever the URL is shown. {@code sslkey},
+     * {@code sslcert} and {@code sslrootcert} are file names and are shown, so that a message can
+     * say which file is wrong.
+     */
+    static final java.util.Set<String> SECRET_PARAMETERS = java.util.Set.of("password", "sslpassword");
 
     /** The JDBC URL, without user or password (those go in as properties); values URL-encoded. */
     public String jdbcUrl() {
@@ -203,7 +250,7 @@ public record DatabaseUrl(
     /** A user name {@link #mask} shows: nothing a password could have spilled into. */
     static final Pattern PLAIN_USER = Pattern.compile("[A-Za-z0-9._%-]*");
 
-    private static final Pattern SECRET_PARAMETER = Pattern.compile("(?i)((?:ssl)?password=|sslkey=)[^&]*");
+    private static final Pattern SECRET_PARAMETER = Pattern.compile("(?i)((?:ssl)?password=)[^&]*");
 
     /** Whether a host of the list (up to the first {@code / ? #}) has a "port" that is not a number. */
     private static boolean hasPortNotANumber(String afterScheme) {

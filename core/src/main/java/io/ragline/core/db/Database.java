@@ -59,7 +59,10 @@ public final class Database {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url.jdbcUrl());
         config.setUsername(url.user());
-        config.setPassword(url.password().reveal());
+        if (!url.password().isEmpty()) {
+            // Set even as "", a password would keep the driver from looking in PGPASSFILE / ~/.pgpass.
+            config.setPassword(url.password().reveal());
+        }
         config.setPoolName("ragline-" + applicationName);
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(Math.min(2, size));
@@ -110,7 +113,9 @@ public final class Database {
             throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", url.user());
-        props.setProperty("password", url.password().reveal());
+        if (!url.password().isEmpty()) {
+            props.setProperty("password", url.password().reveal()); // none: PGPASSFILE / ~/.pgpass
+        }
         props.setProperty("ApplicationName", "ragline-" + applicationName);
         props.setProperty("currentSchema", schema + ",public");
         props.setProperty("connectTimeout", String.valueOf(Math.max(1, timeout.toSeconds())));

@@ -140,6 +140,8 @@ class CoreSettingsTest {
 
         assertThat(readme.variables()).containsAll(ReadmeConfiguration.variablesOf(CoreSettings.class));
         assertThat(readme.defaultOf(CoreSettings.DATABASE_URL)).isEqualTo("— (required)");
+        assertThat(readme.defaultOf(CoreSettings.DATABASE_PASSWORD)).isEqualTo("none");
+        assertThat(readme.variables()).contains("DATABASE_URL_FILE", "DATABASE_PASSWORD_FILE", "PGPASSFILE");
         assertThat(readme.defaultOf(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)).isEqualTo("— (required)");
         assertThat(readme.defaultOf(CoreSettings.SCHEMA)).isEqualTo(code(CoreSettings.DEFAULT_SCHEMA));
         assertThat(readme.defaultOf(CoreSettings.POOL_SIZE)).isEqualTo(code(CoreSettings.DEFAULT_POOL_SIZE));

@@ -52,8 +52,13 @@ public record WebhookSettings(
     public static final int DEFAULT_PRIORITY = 0;
 
     private static final String PREFIX = "RAGLINE_WEBHOOK_";
+    /**
+     * The suffixes of a source's variables. {@code SECRET_FILE} is listed on its own, so that
+     * {@code RAGLINE_WEBHOOK_GITHUB_SECRET_FILE} is source {@code github}'s secret file, not a
+     * variable of a source named {@code github_secret} (FILE is no suffix of its own).
+     */
     private static final Pattern PER_SOURCE =
-            Pattern.compile("RAGLINE_WEBHOOK_([A-Za-z0-9_]+?)_(SCHEME|SECRET|RATE_LIMIT|PRIORITY)");
+            Pattern.compile("RAGLINE_WEBHOOK_([A-Za-z0-9_]+?)_(SCHEME|SECRET|SECRET_FILE|RATE_LIMIT|PRIORITY)");
     /** The {@code claude_events.source} check, minus '-' (not portable in variable names). */
     private static final Pattern SOURCE_NAME = Pattern.compile("[a-z0-9][a-z0-9_]{0,62}");
 
@@ -74,7 +79,8 @@ public record WebhookSettings(
             p.present(var + "SCHEME", scheme, "standard, github or stripe");
             p.check(
                     secrets != null && !secrets.isEmpty(),
-                    var + "SECRET is not set (one secret, or several separated by commas for rotation)");
+                    var + "SECRET is not set (one secret, or several separated by commas for rotation; or " + var
+                            + "SECRET_FILE naming a file that holds them)");
             if (scheme == Scheme.STANDARD && secrets != null) {
                 for (int i = 0; i < secrets.size(); i++) {
                     p.check(
@@ -162,7 +168,8 @@ public record WebhookSettings(
         String var = PREFIX + upper + "_";
         Scheme scheme = env.choice(var + "SCHEME", null, Scheme.class);
         List<Secret> secrets = new ArrayList<>();
-        for (String s : env.raw(var + "SECRET").orElse("").split(",")) {
+        for (String s :
+                env.secret(var + "SECRET").map(Secret::reveal).orElse("").split(",")) {
             if (!s.isBlank()) {
                 secrets.add(Secret.of(s.strip()));
             }

@@ -52,6 +52,45 @@ class WebhookSettingsTest {
     }
 
     @Test
+    void aSourcesSecretsAreReadFromItsSecretFileAndTheFileVariableIsNoSourceOfItsOwn() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("webhook-secret", "");
+        java.nio.file.Files.writeString(file, "old-one,new-one\n");
+        Env env = new Env(Map.of(
+                "RAGLINE_WEBHOOK_GITHUB_SCHEME", "github",
+                "RAGLINE_WEBHOOK_GITHUB_SECRET_FILE", file.toString(),
+                "RAGLINE_WEBHOOK_X_SECRET_SCHEME", "github",
+                "RAGLINE_WEBHOOK_X_SECRET_SECRET", "x-secret"));
+
+        WebhookSettings s = WebhookSettings.from(env, 8081);
+
+        assertThat(env.problems()).isEmpty();
+        assertThat(s.sources()).containsOnlyKeys("github", "x_secret");
+        assertThat(s.sources().get("github").secrets()).containsExactly(Secret.of("old-one"), Secret.of("new-one"));
+        assertThat(s.sources().get("x_secret").secrets()).containsExactly(Secret.of("x-secret"));
+        assertThat(io.ragline.testkit.ReadmeConfiguration.read().variables())
+                .contains("RAGLINE_WEBHOOK_<SOURCE>_SECRET_FILE");
+        java.nio.file.Files.delete(file);
+    }
+
+    @Test
+    void aSecretAndItsFileBothSetIsAProblemHoldingNeither() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("webhook-secret", "");
+        java.nio.file.Files.writeString(file, "from-the-file");
+        Env env = new Env(Map.of(
+                "RAGLINE_WEBHOOK_GITHUB_SCHEME", "github",
+                "RAGLINE_WEBHOOK_GITHUB_SECRET", "in-the-variable",
+                "RAGLINE_WEBHOOK_GITHUB_SECRET_FILE", file.toString()));
+
+        WebhookSettings.from(env, 8081);
+
+        assertThat(env.problems())
+                .anySatisfy(p -> assertThat(p)
+                        .contains("RAGLINE_WEBHOOK_GITHUB_SECRET and RAGLINE_WEBHOOK_GITHUB_SECRET_FILE are both set"))
+                .allSatisfy(p -> assertThat(p).doesNotContain("from-the-file", "in-the-variable"));
+        java.nio.file.Files.delete(file);
+    }
+
+    @Test
     void everyProblemIsNamedAtOnceAndNoSecretAppearsInTheMessage() {
         Env env = new Env(Map.of(
                 "RAGLINE_WEBHOOK_A_SCHEME", "github",
