@@ -9,6 +9,7 @@ import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
+import io.ragline.core.kafka.KafkaAccessFailure;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.core.kafka.KafkaSettings;
 import java.io.BufferedReader;
@@ -97,7 +98,8 @@ final class PublishCommand implements Callable<Integer> {
         Failure failed = sending.failure.get();
         if (failed != null) {
             System.err.println("ragline publish: Kafka (" + bootstrap + ") did not take " + failed.where() + ": "
-                    + failed.cause().getMessage() + "; " + sending.sent.get() + " of " + countHint(files)
+                    + KafkaAccessFailure.explain(failed.cause(), kafka.clientProperties()) + "; " + sending.sent.get()
+                    + " of " + countHint(files)
                     + " acknowledged before it, nothing after it was sent");
             return -1;
         }
