@@ -60,7 +60,8 @@ public final class KafkaAccessFailure {
         if (has(chain, CertPathBuilderException.class)
                 || has(chain, CertPathValidatorException.class)
                 || text.contains("pkix path")) {
-            String trust = properties.origins(TRUST);
+            String trust = properties.origins(
+                    SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, SslConfigs.SSL_TRUSTSTORE_CERTIFICATES_CONFIG);
             return "the broker's certificate is not trusted: no certificate authority in "
                     + (trust.isEmpty()
                             ? "the JVM's default trust store signed it (set "
@@ -78,7 +79,8 @@ public final class KafkaAccessFailure {
                 || text.contains("certificate_required")
                 || text.contains("unknown_ca")
                 || text.contains("certificate_unknown")) {
-            String key = properties.origins(KEY);
+            String key = properties.origins(
+                    SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG);
             return "the broker refused this client's certificate"
                     + (key.isEmpty()
                             ? " (none is configured: set " + SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG + " in "
