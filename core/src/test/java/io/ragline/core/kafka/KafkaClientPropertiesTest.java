@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ragline.core.config.Env;
 import io.ragline.core.kafka.KafkaClientProperties.Client;
 import io.ragline.core.kafka.KafkaClientProperties.Origin;
+import io.ragline.testkit.ReadmeConfiguration;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -196,6 +197,15 @@ class KafkaClientPropertiesTest {
                                 new Env(Map.of(KafkaClientProperties.variableOf("sasl.mechanism"), "PLAIN")))
                         .get("sasl.mechanism"))
                 .isPresent();
+    }
+
+    @Test
+    void theReadmeListsBothWaysToGiveProperties() {
+        ReadmeConfiguration readme = ReadmeConfiguration.read();
+
+        assertThat(readme.variables())
+                .containsAll(ReadmeConfiguration.variablesOf(KafkaClientProperties.class))
+                .contains(KafkaClientProperties.PROPERTIES_FILE, KafkaClientProperties.VARIABLE_PREFIX + "<NAME>");
     }
 
     private Path file(String text) throws IOException {
