@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -73,7 +74,8 @@ final class PublishCommand implements Callable<Integer> {
 
     /**
      * Publishes {@code roots} to {@code collection}; returns how many documents Kafka acknowledged,
-     * or a negative exit status (-2 bad settings, -1 a send failed).
+     * or a negative exit status (-2 bad settings, a login or certificate the broker refused
+     * included; -1 a send failed).
      */
     int publish(Env env, List<Path> roots, String collection) throws IOException {
         this.collection = collection;
@@ -101,7 +103,7 @@ final class PublishCommand implements Callable<Integer> {
                     + KafkaAccessFailure.explain(failed.cause(), kafka.clientProperties()) + "; " + sending.sent.get()
                     + " of " + countHint(files)
                     + " acknowledged before it, nothing after it was sent");
-            return -1;
+            return failed.cause() instanceof AuthenticationException ? -2 : -1;
         }
         System.out.println("published " + sending.sent.get() + " documents to " + topic
                 + (sending.skipped > 0 ? " (" + sending.skipped + " binary or empty files skipped)" : ""));

@@ -6,6 +6,7 @@ import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.testkit.SecuredKafka;
 import io.ragline.testkit.TestCertificates;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A worker that cannot get into a secured broker stops at start-up with exit status 2 and one
+ * A worker (or {@code ragline publish}) that cannot get into a secured broker stops with exit status 2 and one
  * message naming the variable that configures what failed and the cause in words; neither its
  * output nor its logs hold the SCRAM password or a store password. Real processes, a real broker
  * with a SASL_SSL and a mutual-TLS listener.
@@ -98,6 +99,20 @@ class SecuredKafkaStartupIT {
                 .contains("RAGLINE_KAFKA_ENABLE_IDEMPOTENCE is refused: Ragline's producers are idempotent")
                 .contains("RAGLINE_KAFKA_SASL_MECHANISMS is not a property of Kafka's producer, consumer or admin"
                         + " client");
+    }
+
+    @Test
+    void publishWithAWrongScramPasswordExitsTwoNamingTheLoginAndNoSecret() throws Exception {
+        String wrong = "wrong-" + UUID.randomUUID();
+        Path doc = Files.writeString(dir.resolve("note.txt"), "A note that never reaches the broker.");
+        Map<String, String> env = new HashMap<>(db.env());
+        env.putAll(kafka.saslSslEnv(kafka.scramUser(), wrong, kafka.authority()));
+
+        String output = exitsTwo(CliProcess.start(env, "publish", doc.toString()), wrong);
+
+        assertThat(output)
+                .contains("ragline publish: Kafka (" + kafka.saslSslBootstrap() + ") did not take")
+                .contains("the broker refused the SASL login (RAGLINE_KAFKA_PROPERTIES_FILE (sasl.jaas.config)");
     }
 
     private static JavaProcess start(Map<String, String> kafkaEnv) throws Exception {
