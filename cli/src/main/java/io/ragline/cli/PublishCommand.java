@@ -9,6 +9,7 @@ import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
+import io.ragline.core.kafka.KafkaAccessFailure;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.core.kafka.KafkaSettings;
 import java.io.BufferedReader;
@@ -37,6 +38,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -72,7 +74,8 @@ final class PublishCommand implements Callable<Integer> {
 
     /**
      * Publishes {@code roots} to {@code collection}; returns how many documents Kafka acknowledged,
-     * or a negative exit status (-2 bad settings, -1 a send failed).
+     * or a negative exit status (-2 bad settings, a login or certificate the broker refused
+     * included; -1 a send failed).
      */
     int publish(Env env, List<Path> roots, String collection) throws IOException {
         this.collection = collection;
@@ -97,9 +100,10 @@ final class PublishCommand implements Callable<Integer> {
         Failure failed = sending.failure.get();
         if (failed != null) {
             System.err.println("ragline publish: Kafka (" + bootstrap + ") did not take " + failed.where() + ": "
-                    + failed.cause().getMessage() + "; " + sending.sent.get() + " of " + countHint(files)
+                    + KafkaAccessFailure.explain(failed.cause(), kafka.clientProperties()) + "; " + sending.sent.get()
+                    + " of " + countHint(files)
                     + " acknowledged before it, nothing after it was sent");
-            return -1;
+            return failed.cause() instanceof AuthenticationException ? -2 : -1;
         }
         System.out.println("published " + sending.sent.get() + " documents to " + topic
                 + (sending.skipped > 0 ? " (" + sending.skipped + " binary or empty files skipped)" : ""));

@@ -6,6 +6,7 @@ import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.ConnectFailure;
 import io.ragline.core.db.Database;
+import io.ragline.core.kafka.KafkaClientProperties;
 import io.ragline.core.kafka.KafkaConnectivity;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -32,14 +33,18 @@ public final class StartupCheck {
         Duration timeout = settings != null ? settings.startupTimeout() : timeout(quiet);
         String schema = settings != null ? settings.schema() : CoreSettings.DEFAULT_SCHEMA;
         Optional<DatabaseUrl> database = Optional.ofNullable(DatabaseUrl.from(quiet));
+        // Kafka is tried only with client properties that are good: a refused one is reported already.
+        Env kafkaEnv = new Env(env.all());
+        KafkaClientProperties kafkaProperties = KafkaClientProperties.from(kafkaEnv);
         Optional<String> kafka = quiet.raw(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)
+                .filter(k -> kafkaEnv.problems().isEmpty())
                 .filter(k -> problems.stream().noneMatch(p -> p.startsWith(CoreSettings.KAFKA_BOOTSTRAP_SERVERS)));
         CompletableFuture<String> db = database.isEmpty()
                 ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.supplyAsync(() -> checkDatabase(database.get(), schema, processName, timeout));
         CompletableFuture<String> broker = kafka.isEmpty()
                 ? CompletableFuture.completedFuture(null)
-                : CompletableFuture.supplyAsync(() -> KafkaConnectivity.check(kafka.get(), timeout)
+                : CompletableFuture.supplyAsync(() -> KafkaConnectivity.check(kafka.get(), kafkaProperties, timeout)
                         .map(why -> CoreSettings.KAFKA_BOOTSTRAP_SERVERS + "='" + kafka.get()
                                 + "': cannot reach Kafka: " + why)
                         .orElse(null));

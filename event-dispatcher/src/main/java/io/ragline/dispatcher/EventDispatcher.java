@@ -13,12 +13,10 @@ import io.ragline.dispatcher.outbox.RowFaults;
 import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.Producer;
 
 /**
@@ -72,15 +70,11 @@ public final class EventDispatcher {
             throw new IllegalStateException("cannot read the outbox's transactional id: " + e.getMessage(), e);
         }
         String bootstrap = runtime.settings().kafkaBootstrapServers();
-        Admin admin = runtime.manage(Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        Admin admin = runtime.manage(KafkaClients.admin(
                 bootstrap,
-                AdminClientConfig.CLIENT_ID_CONFIG,
+                runtime.settings().kafka().clientProperties(),
                 NAME + "-topic-probe",
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                5_000,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                5_000)));
+                Duration.ofSeconds(5)));
         NotifyBridge bridge = new NotifyBridge(settings.notifyBridge(), runtime.producer(), prefix);
         OutboxPublisher publisher = new OutboxPublisher(
                 () -> outboxProducer.apply(KafkaClients.transactionalProducer(

@@ -34,7 +34,12 @@ public final class DependencyChecks {
     public List<HealthCheck> checks() {
         return List.of(
                 HealthCheck.of("postgres", this::postgresProblem),
-                HealthCheck.of("kafka", () -> KafkaConnectivity.check(settings.kafkaBootstrapServers(), PROBE_TIMEOUT)),
+                HealthCheck.of(
+                        "kafka",
+                        () -> KafkaConnectivity.check(
+                                settings.kafkaBootstrapServers(),
+                                settings.kafka().clientProperties(),
+                                PROBE_TIMEOUT)),
                 HealthCheck.of("migrations", this::migrationsProblem));
     }
 

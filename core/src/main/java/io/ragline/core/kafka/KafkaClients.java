@@ -1,7 +1,12 @@
 package io.ragline.core.kafka;
 
+import io.ragline.core.kafka.KafkaClientProperties.Client;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -10,9 +15,82 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-/** The only places Ragline builds Kafka clients, so every one has the same guarantees. */
+/**
+ * The only places Ragline builds Kafka clients, so every one has the same guarantees. Each client
+ * is configured in three layers: Ragline's defaults (which an operator may change), then the
+ * operator's {@link KafkaClientProperties} ({@code RAGLINE_KAFKA_*}: security, SASL, TLS, tuning),
+ * then the properties in {@link #CONTROLLED}, which Ragline sets itself and the operator's
+ * properties may not hold (refused at start-up, never silently overridden).
+ */
 public final class KafkaClients {
     private KafkaClients() {}
+
+    private static final String SET_BY_STARTUP_OR_PUBLISH_TIMEOUT =
+            "Ragline derives it from RAGLINE_STARTUP_TIMEOUT (admin calls) and RAGLINE_OUTBOX_PUBLISH_TIMEOUT"
+                    + " (the outbox's producer, whose delivery timeout must exceed it)";
+    private static final String COOPERATIVE =
+            "Ragline's poll loops are built for the classic group protocol with cooperative-sticky"
+                    + " assignment (partitions revoked one at a time)";
+
+    /**
+     * Every property Ragline sets on the clients it builds, with why: {@link KafkaClientProperties}
+     * refuses each one with its reason.
+     */
+    public static final Map<String, String> CONTROLLED = Map.ofEntries(
+            Map.entry(
+                    CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+                    "set KAFKA_BOOTSTRAP_SERVERS instead: the start-up check and every client read it there"),
+            Map.entry(CommonClientConfigs.CLIENT_ID_CONFIG, "Ragline names each client after its process and role"),
+            Map.entry(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "Ragline's codecs write the bytes Kafka carries"),
+            Map.entry(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, "Ragline's codecs write the bytes Kafka carries"),
+            Map.entry(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, "Ragline's codecs read the bytes Kafka carries"),
+            Map.entry(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, "Ragline's codecs read the bytes Kafka carries"),
+            Map.entry(
+                    ProducerConfig.ACKS_CONFIG,
+                    "Ragline produces with acks=all: an outbox row is deleted only once every in-sync replica"
+                            + " holds its record"),
+            Map.entry(
+                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                    "Ragline's producers are idempotent: a retried send neither duplicates nor reorders a record"),
+            Map.entry(
+                    ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION,
+                    "Ragline keeps one request in flight so that a partition's batches never overtake each other"),
+            Map.entry(
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                    "the event-dispatcher's transactional id is stored in the schema so that a new leader fences"
+                            + " the old one; no other producer is transactional"),
+            Map.entry(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "set RAGLINE_OUTBOX_PUBLISH_TIMEOUT instead"),
+            Map.entry(
+                    ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                    "Ragline bounds each send itself (2 minutes, RAGLINE_OUTBOX_PUBLISH_TIMEOUT for the outbox)"),
+            Map.entry(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, SET_BY_STARTUP_OR_PUBLISH_TIMEOUT),
+            Map.entry(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, SET_BY_STARTUP_OR_PUBLISH_TIMEOUT),
+            Map.entry(
+                    ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                    "Ragline lets a send wait at most 10 s for metadata so that its own timeouts and backoff"
+                            + " stay in charge"),
+            Map.entry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "set RAGLINE_PRODUCER_COMPRESSION instead"),
+            Map.entry(ProducerConfig.LINGER_MS_CONFIG, "set RAGLINE_PRODUCER_LINGER instead"),
+            Map.entry(
+                    ConsumerConfig.GROUP_ID_CONFIG,
+                    "set RAGLINE_GROUP_PREFIX instead: each worker names its consumer groups from it"),
+            Map.entry(
+                    ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+                    "each consumer of a process is a member of its own; one static id would fence the others"),
+            Map.entry(ConsumerConfig.GROUP_PROTOCOL_CONFIG, COOPERATIVE),
+            Map.entry(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, COOPERATIVE),
+            Map.entry(
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                    "Ragline commits an offset only after Postgres committed what its record changed"),
+            Map.entry(
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                    "Ragline reads committed records only: an aborted outbox transaction must stay invisible"),
+            Map.entry(
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                    "a new consumer group starts at the earliest record so that nothing published before it"
+                            + " is skipped"),
+            Map.entry(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "set RAGLINE_MAX_POLL_RECORDS instead"),
+            Map.entry(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "set RAGLINE_MAX_POLL_INTERVAL instead"));
 
     /**
      * Idempotent, {@code acks=all}, compressed, lingering briefly so that sends batch, one request
@@ -30,11 +108,7 @@ public final class KafkaClients {
      * within {@code timeout} is aborted.
      */
     public static KafkaProducer<byte[], byte[]> transactionalProducer(
-            String bootstrap,
-            KafkaSettings settings,
-            String clientId,
-            String transactionalId,
-            java.time.Duration timeout) {
+            String bootstrap, KafkaSettings settings, String clientId, String transactionalId, Duration timeout) {
         Properties p = producerConfig(bootstrap, settings, clientId);
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         int millis = (int) timeout.toMillis();
@@ -48,6 +122,8 @@ public final class KafkaClients {
 
     private static Properties producerConfig(String bootstrap, KafkaSettings settings, String clientId) {
         Properties p = new Properties();
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
+        settings.clientProperties().addTo(p, Client.PRODUCER);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -57,7 +133,6 @@ public final class KafkaClients {
         // accept a later one already in flight, after which the first is refused for ever as out
         // of sequence (seen with Kafka 4.3). Larger batches keep the throughput.
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, settings.compression());
         p.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.linger().toMillis());
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
@@ -80,6 +155,8 @@ public final class KafkaClients {
     public static KafkaConsumer<byte[], byte[]> consumer(
             String bootstrap, KafkaSettings settings, String groupId, String clientId, int maxPollRecords) {
         Properties p = new Properties();
+        p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
+        settings.clientProperties().addTo(p, Client.CONSUMER);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
@@ -91,7 +168,25 @@ public final class KafkaClients {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
         p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int)
                 settings.maxPollInterval().toMillis());
-        p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /**
+     * An admin client whose calls (and each request) are bounded by {@code timeout}, connecting
+     * within at most 5 s and retrying a broker at least every second (defaults the operator may
+     * change).
+     */
+    public static Admin admin(String bootstrap, KafkaClientProperties properties, String clientId, Duration timeout) {
+        int ms = (int) Math.max(1_000, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        Properties p = new Properties();
+        p.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.min(ms, 5_000));
+        p.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Math.min(ms, 5_000));
+        p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
+        properties.addTo(p, Client.ADMIN);
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
+        return Admin.create(p);
     }
 }

@@ -6,7 +6,11 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
-/** How the runtime consumes, retries and produces. Every field is a {@code RAGLINE_*} variable. */
+/**
+ * How the runtime consumes, retries and produces. Every field is a {@code RAGLINE_*} variable;
+ * {@code clientProperties} are the operator's {@code RAGLINE_KAFKA_*} properties, which every
+ * client {@link KafkaClients} builds gets.
+ */
 public record KafkaSettings(
         String groupPrefix,
         int consumerThreads,
@@ -17,7 +21,8 @@ public record KafkaSettings(
         int maxAttempts,
         Duration breakerOpenFor,
         String compression,
-        Duration linger) {
+        Duration linger,
+        KafkaClientProperties clientProperties) {
 
     public static final String GROUP_PREFIX = "RAGLINE_GROUP_PREFIX";
     public static final String DEFAULT_GROUP_PREFIX = "ragline";
@@ -62,6 +67,10 @@ public record KafkaSettings(
         p.positive(BREAKER_OPEN_FOR, breakerOpenFor);
         p.matches(COMPRESSION, compression, COMPRESSIONS, "must be one of none, gzip, snappy, lz4, zstd");
         p.notNegative(LINGER, linger);
+        p.check(
+                clientProperties != null,
+                "the Kafka client properties (" + KafkaClientProperties.PROPERTIES_FILE
+                        + ", RAGLINE_KAFKA_<NAME>) are missing");
         p.throwIfAny();
     }
 
@@ -77,6 +86,7 @@ public record KafkaSettings(
         Duration breakerOpenFor = env.duration(BREAKER_OPEN_FOR, DEFAULT_BREAKER_OPEN_FOR);
         String compression = env.string(COMPRESSION, DEFAULT_COMPRESSION).toLowerCase(Locale.ROOT);
         Duration linger = env.duration(LINGER, DEFAULT_LINGER);
+        KafkaClientProperties clientProperties = KafkaClientProperties.from(env);
         return env.build(
                 () -> new KafkaSettings(
                         prefix,
@@ -88,7 +98,8 @@ public record KafkaSettings(
                         maxAttempts,
                         breakerOpenFor,
                         compression,
-                        linger),
+                        linger,
+                        clientProperties),
                 KafkaSettings::defaults);
     }
 
@@ -104,6 +115,7 @@ public record KafkaSettings(
                 DEFAULT_MAX_ATTEMPTS,
                 DEFAULT_BREAKER_OPEN_FOR,
                 DEFAULT_COMPRESSION,
-                DEFAULT_LINGER);
+                DEFAULT_LINGER,
+                KafkaClientProperties.none());
     }
 }

@@ -1,6 +1,7 @@
 package io.ragline.core.kafka;
 
 import io.ragline.core.consumer.DeadLetters;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
@@ -32,17 +32,17 @@ public final class TopicAdmin {
     private static final long WAIT_SECONDS = 15;
 
     private final String bootstrap;
+    private final KafkaClientProperties properties;
 
-    public TopicAdmin(String bootstrap) {
+    public TopicAdmin(String bootstrap, KafkaClientProperties properties) {
         this.bootstrap = bootstrap;
+        this.properties = properties;
     }
 
     /** Creates {@code topics} when missing, then their dead-letter topics. */
     public void ensure(List<String> topics) {
-        try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000))) {
+        try (Admin admin =
+                KafkaClients.admin(bootstrap, properties, "ragline-topic-admin", Duration.ofSeconds(WAIT_SECONDS))) {
             Set<String> existing = admin.listTopics().names().get(WAIT_SECONDS, TimeUnit.SECONDS);
             List<NewTopic> missing = topics.stream()
                     .filter(t -> !existing.contains(t))
@@ -66,12 +66,11 @@ public final class TopicAdmin {
             log.warn(
                     "topics {} and their dead-letter topics not checked ({}); the broker may create them on first use",
                     topics,
-                    e.toString());
+                    KafkaAccessFailure.explain(e, properties));
         }
     }
 
-    private static void create(Admin admin, List<NewTopic> topics, String kind, String detail)
-            throws InterruptedException {
+    private void create(Admin admin, List<NewTopic> topics, String kind, String detail) throws InterruptedException {
         for (Map.Entry<String, KafkaFuture<Void>> f :
                 admin.createTopics(topics).values().entrySet()) {
             try {
@@ -83,7 +82,7 @@ public final class TopicAdmin {
                             "cannot create {} {}: {}",
                             kind,
                             f.getKey(),
-                            e.getCause().toString());
+                            KafkaAccessFailure.explain(e.getCause(), properties));
                 }
             } catch (java.util.concurrent.TimeoutException e) {
                 log.warn("cannot create {} {}: no answer within {} s", kind, f.getKey(), WAIT_SECONDS);

@@ -26,7 +26,8 @@ class KafkaSettingsTest {
                         KafkaSettings.DEFAULT_MAX_ATTEMPTS,
                         KafkaSettings.DEFAULT_BREAKER_OPEN_FOR,
                         KafkaSettings.DEFAULT_COMPRESSION,
-                        KafkaSettings.DEFAULT_LINGER))
+                        KafkaSettings.DEFAULT_LINGER,
+                        KafkaClientProperties.none()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(
                         "RAGLINE_RETRY_BACKOFF_INITIAL='1m' must not be above RAGLINE_RETRY_BACKOFF_MAX='30s'");
@@ -35,7 +36,17 @@ class KafkaSettingsTest {
     @Test
     void everyBadValueGivenToTheConstructorIsNamedAtOnce() {
         assertThatThrownBy(() -> new KafkaSettings(
-                        "my group", 0, 10_001, Duration.ZERO, null, Duration.ofSeconds(1), 0, null, "brotli", null))
+                        "my group",
+                        0,
+                        10_001,
+                        Duration.ZERO,
+                        null,
+                        Duration.ofSeconds(1),
+                        0,
+                        null,
+                        "brotli",
+                        null,
+                        KafkaClientProperties.none()))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems())
                         .containsExactly(

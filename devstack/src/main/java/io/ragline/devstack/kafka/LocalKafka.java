@@ -13,8 +13,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -24,16 +26,32 @@ import org.apache.kafka.common.Uuid;
  * A single-node KRaft Kafka broker (combined broker and controller) under {@code .ragline/kafka},
  * run from the Maven artifacts on this JVM's class path in a JVM of its own, in its own session
  * so that a Ctrl-C in the terminal that started it does not stop it. Data survives {@link #stop()}.
+ * Its PLAINTEXT listener (the address {@link #start()} returns) is on loopback; tests may add
+ * listeners of other protocols ({@link #withListener}), such as SASL_SSL or mutual TLS.
  */
 public final class LocalKafka {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
     private final Path dir;
     private final Progress progress;
+    private final List<Listener> listeners = new ArrayList<>();
+
+    /**
+     * A listener besides the PLAINTEXT one, on {@code 127.0.0.1:port}: its name (upper case), its
+     * security protocol, and the broker properties it needs (for example {@code
+     * listener.name.secured.ssl.client.auth=required}, or the broker's key store).
+     */
+    public record Listener(String name, String protocol, int port, Map<String, String> properties) {}
 
     public LocalKafka(Path raglineDir, Progress progress) {
         this.dir = raglineDir.resolve("kafka");
         this.progress = progress;
+    }
+
+    /** Adds {@code listener}, written into the broker's configuration at the next {@link #start()}. */
+    public LocalKafka withListener(Listener listener) {
+        listeners.add(listener);
+        return this;
     }
 
     /** Starts the broker unless it runs already; returns its bootstrap address. */
@@ -196,17 +214,26 @@ public final class LocalKafka {
     }
 
     private Path writeConfig(int port, int controllerPort) {
+        StringBuilder listenersLine = new StringBuilder("PLAINTEXT://127.0.0.1:" + port);
+        StringBuilder protocols = new StringBuilder("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        StringBuilder extra = new StringBuilder();
+        for (Listener l : listeners) {
+            listenersLine.append(',').append(l.name()).append("://127.0.0.1:").append(l.port());
+            protocols.append(',').append(l.name()).append(':').append(l.protocol());
+            new TreeMap<>(l.properties())
+                    .forEach((k, v) -> extra.append(k).append('=').append(v).append('\n'));
+        }
         String text = String.join(
                 "\n",
                 "# Written by ragline dev up: a single-node KRaft broker for development and tests.",
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                "listeners=" + listenersLine + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=" + listenersLine,
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "listener.security.protocol.map=" + protocols,
                 "log.dirs=" + dir.resolve("data"),
                 "num.partitions=3",
                 "auto.create.topics.enable=true",
@@ -220,7 +247,7 @@ public final class LocalKafka {
                 "group.initial.rebalance.delay.ms=0",
                 "log.retention.hours=24",
                 "log.segment.bytes=67108864",
-                "");
+                extra.toString());
         Path file = dir.resolve("server.properties");
         try {
             Files.writeString(file, text);
