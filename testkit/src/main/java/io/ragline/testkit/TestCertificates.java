@@ -142,6 +142,22 @@ public final class TestCertificates {
                 keystore.toString(),
                 "-storepass",
                 password);
+        sign(request, certPem, subjectAltNames);
+        importCertificate(keystore, "ca", caPem);
+        importCertificate(keystore, alias, certPem);
+        Path keyDer = dir.resolve(alias + ".pk8");
+        Path keyPem = dir.resolve(alias + ".key");
+        writeKey(keystore, alias, keyDer, keyPem);
+        try {
+            Files.delete(request);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Issued(commonName, keystore, certPem, keyPem, keyDer, password);
+    }
+
+    /** Signs {@code request} with the authority's key into {@code certPem}. */
+    private void sign(Path request, Path certPem, String... subjectAltNames) {
         List<String> sign = new ArrayList<>(List.of(
                 "-gencert",
                 "-alias",
@@ -166,41 +182,33 @@ public final class TestCertificates {
             sign.add("SAN=" + String.join(",", subjectAltNames));
         }
         keytool(sign.toArray(String[]::new));
-        keytool(
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "ca",
-                "-file",
-                caPem.toString(),
-                "-keystore",
-                keystore.toString(),
-                "-storepass",
-                password);
+    }
+
+    private void importCertificate(Path keystore, String alias, Path certificate) {
         keytool(
                 "-importcert",
                 "-noprompt",
                 "-alias",
                 alias,
                 "-file",
-                certPem.toString(),
+                certificate.toString(),
                 "-keystore",
                 keystore.toString(),
                 "-storepass",
                 password);
+    }
+
+    /** The key of {@code alias} as PKCS#8 DER and PEM, each readable by its owner only. */
+    private void writeKey(Path keystore, String alias, Path der, Path pem) {
         byte[] key = privateKey(keystore, alias);
-        Path keyDer = dir.resolve(alias + ".pk8");
-        Path keyPem = dir.resolve(alias + ".key");
         try {
-            Files.write(keyDer, key);
-            Files.writeString(keyPem, pem("PRIVATE KEY", key));
-            Files.delete(request);
+            Files.write(der, key);
+            Files.writeString(pem, pem("PRIVATE KEY", key));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        ownerOnly(keyDer);
-        ownerOnly(keyPem);
-        return new Issued(commonName, keystore, certPem, keyPem, keyDer, password);
+        ownerOnly(der);
+        ownerOnly(pem);
     }
 
     /** The authority's certificate, PEM (PostgreSQL's {@code sslrootcert}, {@code ssl_ca_file}). */
