@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code ragline roles grant|revoke|list}: attaches a login to one of the NOLOGIN roles that the
  * migrations create ({@code ragline_worker}, {@code ragline_reader}), as the owner that runs {@code
- * ragline migrate}. Exit 0, 1 when the database refuses (no such login, not allowed), 2 on bad
+ * ragline migrate}. Exit 0, 1 when the database refuses (no such login, not allowed) or the role is
+ * no login (a group role, one of Ragline's own), 2 on bad
  * settings or arguments.
  */
 @Command(
@@ -126,6 +127,15 @@ final class RolesCommand implements Runnable {
                         + " (CREATE ROLE " + quote(c, login) + " LOGIN PASSWORD '...')");
                 return 1;
             }
+            if (command.equals("roles grant") && !canLogIn(c, login)) {
+                // A group role would hand the role to every member: `grant ragline_reader worker` makes
+                // every reader a worker.
+                System.err.println("ragline " + command + ": '" + login + "' is "
+                        + (login.startsWith("ragline_") ? "one of Ragline's own roles" : "a role without LOGIN")
+                        + ": grant " + kind.role + " only to a login (CREATE ROLE name LOGIN PASSWORD '...'), so that"
+                        + " no group of users receives it");
+                return 1;
+            }
             try (Statement s = c.createStatement()) {
                 s.execute(String.format(Locale.ROOT, sql, kind.role, quote(c, login)));
             } catch (SQLException e) {
@@ -146,6 +156,19 @@ final class RolesCommand implements Runnable {
             s.setString(1, role);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next();
+            }
+        }
+    }
+
+    /** Whether {@code role} is a login of its own: not one of Ragline's roles, and has LOGIN. */
+    private static boolean canLogIn(Connection c, String role) throws SQLException {
+        if (role.startsWith("ragline_")) {
+            return false;
+        }
+        try (PreparedStatement s = c.prepareStatement("select rolcanlogin from pg_roles where rolname = ?")) {
+            s.setString(1, role);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
             }
         }
     }

@@ -74,6 +74,31 @@ class RolesCommandIT {
         assertThat(help.stdout()).contains("LOGIN_ROLE").contains("worker|reader");
     }
 
+    @Test
+    void aGroupRoleIsRefusedSoThatItsMembersDoNotAllBecomeWorkers() throws Exception {
+        JavaProcess ragline = CliProcess.start(owner(), "roles", "grant", "ragline_reader", "worker");
+        assertThat(ragline.waitFor(60)).isEqualTo(1);
+        assertThat(ragline.stderr())
+                .contains("ragline roles grant: 'ragline_reader' is one of Ragline's own roles: grant ragline_worker"
+                        + " only to a login");
+        assertThat(db.queryValue("select pg_has_role('ragline_reader', 'ragline_worker', 'member')"))
+                .isEqualTo(false);
+
+        String group = "t_group_" + Long.toString(System.nanoTime(), 36);
+        db.execute("create role " + group + " nologin");
+        try {
+            JavaProcess nologin = CliProcess.start(owner(), "roles", "grant", group, "reader");
+            assertThat(nologin.waitFor(60)).isEqualTo(1);
+            assertThat(nologin.stderr())
+                    .contains("ragline roles grant: '" + group + "' is a role without LOGIN: grant ragline_reader"
+                            + " only to a login");
+            assertThat(db.queryValue("select pg_has_role('" + group + "', 'ragline_reader', 'member')"))
+                    .isEqualTo(false);
+        } finally {
+            db.execute("drop role " + group);
+        }
+    }
+
     private static Map<String, String> owner() {
         return Map.of("DATABASE_URL", db.ownerDatabaseUrl(), "RAGLINE_DB_SCHEMA", db.schema());
     }

@@ -35,7 +35,7 @@ public final class TcpProxy implements AutoCloseable {
         accept(server);
     }
 
-    /** A proxy in front of the test database; {@link #databaseUrl()} points through it. */
+    /** A proxy in front of the test database; {@link #databaseUrl(String)} points through it. */
     public static TcpProxy forDatabase() {
         LibpqUrl url = LibpqUrl.parse(TestServices.get().databaseUrl());
         return new TcpProxy(url.host(), url.port());
@@ -45,9 +45,17 @@ public final class TcpProxy implements AutoCloseable {
         return port;
     }
 
-    /** The test database's URL with its host and port replaced by this proxy's. */
-    public String databaseUrl() {
-        return TestServices.get().databaseUrl().replaceFirst("@[^/@]+/", "@127.0.0.1:" + port + "/");
+    /**
+     * {@code libpqUrl} (a URL of the test database, e.g. {@link PostgresSchema#databaseUrl()}: the
+     * login the code under test uses, its worker login included) with its host and port replaced by
+     * this proxy's.
+     */
+    public String databaseUrl(String libpqUrl) {
+        String through = libpqUrl.replaceFirst("@[^/@]+/", "@127.0.0.1:" + port + "/");
+        if (through.equals(libpqUrl)) {
+            throw new IllegalArgumentException("not a postgresql://user@host:port/db URL of the test database");
+        }
+        return through;
     }
 
     /** Drops every connection and refuses new ones, as a stopped server would. */

@@ -60,7 +60,7 @@ class TrainingDatabaseOutageIT {
         group = "troutage" + id + "-training";
         proxy = TcpProxy.forDatabase();
         Map<String, String> env = TrainingJobsIT.env(db, prefix);
-        env.put("DATABASE_URL", proxy.databaseUrl());
+        env.put("DATABASE_URL", proxy.databaseUrl(db.databaseUrl()));
         env.put("RAGLINE_GROUP_PREFIX", "troutage" + id);
         capture.start();
         jobLogger().addAppender(capture);

@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * What a process that does not migrate checks at start-up: the schema exists and is current, and
  * its login holds every privilege of {@code ragline_worker} (the grants of {@code
- * grants.sql}): DML on each table, SELECT on the migration history, USAGE on each
+ * grants.sql}): DML on each table (not DELETE on collections), SELECT on the migration history, USAGE on each
  * sequence, EXECUTE on each function. Each problem says who must do what, and never holds a secret.
  */
 public final class SchemaAccess {
@@ -23,22 +23,24 @@ public final class SchemaAccess {
     private static final int NAMED = 5;
 
     private static final String MISSING = "select priv || ' on ' || what from ("
-            + " select format('%I.%I', n.nspname, c.relname) as what, p.priv, c.relname = ? as history"
+            + " select format('%I.%I', n.nspname, c.relname) as what, p.priv, c.relname = ? as history,"
+            + "        c.relname = 'collections' as collections"
             + "   from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             + "   cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p(priv)"
             + "  where n.nspname = ? and c.relkind in ('r', 'p') and not has_table_privilege(c.oid, p.priv)"
             + " union all"
-            + " select format('sequence %I.%I', n.nspname, c.relname), 'USAGE', false"
+            + " select format('sequence %I.%I', n.nspname, c.relname), 'USAGE', false, false"
             + "   from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             + "  where n.nspname = ? and c.relkind = 'S'"
             // A CASE: a plain AND may call the function on rows that are not sequences.
             + "    and case when c.relkind = 'S' then not has_sequence_privilege(c.oid, 'USAGE') else false end"
             + " union all"
             + " select format('function %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),"
-            + "        'EXECUTE', false"
+            + "        'EXECUTE', false, false"
             + "   from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
             + "  where n.nspname = ? and p.prokind = 'f' and not has_function_privilege(p.oid, 'EXECUTE')"
-            + " ) m where not (history and priv <> 'SELECT') order by what, priv";
+            + " ) m where not (history and priv <> 'SELECT') and not (collections and priv = 'DELETE')"
+            + " order by what, priv";
 
     private SchemaAccess() {}
 
@@ -67,6 +69,11 @@ public final class SchemaAccess {
         if (!usage) {
             return List.of("user " + user + " lacks USAGE on schema " + schema + ": " + grantHint(c, user));
         }
+        // Before Flyway reads the history: without SELECT on it Flyway throws (exit 1, a stack trace).
+        if (!historyReadable(c, schema)) {
+            return List.of("user " + user + " lacks SELECT on " + schema + "." + Migrations.HISTORY_TABLE + ": "
+                    + grantHint(c, user));
+        }
         Optional<String> pending = migrations.pendingProblem();
         if (pending.isPresent()) {
             return List.of(pending.get());
@@ -89,6 +96,20 @@ public final class SchemaAccess {
         String named = String.join(", ", missing.subList(0, Math.min(NAMED, missing.size())));
         String more = missing.size() > NAMED ? " (and " + (missing.size() - NAMED) + " more)" : "";
         return List.of("user " + user + " lacks " + named + more + ": " + grantHint(c, user));
+    }
+
+    /** Whether the migration history is missing (pending migrations say so) or readable. */
+    private static boolean historyReadable(Connection c, String schema) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select coalesce(has_table_privilege(c.oid, 'SELECT'), true)"
+                + " from (select 1) one left join (pg_class c join pg_namespace n on n.oid = c.relnamespace)"
+                + " on n.nspname = ? and c.relname = ?")) {
+            s.setString(1, schema);
+            s.setString(2, Migrations.HISTORY_TABLE);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
     }
 
     /** How to give {@code user} the worker's privileges: the role, or first the migration that creates it. */

@@ -43,6 +43,9 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} FROM PUBLIC;
 GRANT USAGE ON SCHEMA ${schema} TO ragline_worker, ragline_reader;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ragline_worker;
+-- Deleting a collection is the owner's (`ragline collections delete`): it cascades to the
+-- collection's documents and drops its HNSW index, which a worker cannot do. No worker deletes one.
+REVOKE DELETE ON ${schema}.collections FROM ragline_worker;
 -- The migration history is the owner's: a worker reads it (is the schema current?), never writes.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${schema}.${history} FROM ragline_worker;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ragline_worker;
@@ -59,6 +62,12 @@ BEGIN
     END LOOP;
 END
 $search$;
+
+-- A function the owner creates anywhere (by hand, or by a migration run that failed before this
+-- script) is executable by PUBLIC until the REVOKE above runs again: not even that while. Global
+-- (no IN SCHEMA): per-schema default privileges can only add to the global ones, never remove.
+-- Only the functions of the role that runs this script (the owner) are affected.
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- What the owner creates in this schema between two runs of this script (a migration that
 -- failed after others succeeded, an object made by hand) is granted as it is created.

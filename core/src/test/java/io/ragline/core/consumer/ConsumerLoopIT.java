@@ -159,7 +159,7 @@ class ConsumerLoopIT {
         String topic = KafkaTopics.create("outage", 3);
         try (TcpProxy proxy = TcpProxy.forDatabase()) {
             Map<String, String> env = new HashMap<>(db.env());
-            env.put("DATABASE_URL", proxy.databaseUrl());
+            env.put("DATABASE_URL", proxy.databaseUrl(db.databaseUrl()));
             env.put("RAGLINE_RETRY_BACKOFF_INITIAL", "200ms");
             env.put("RAGLINE_RETRY_BACKOFF_MAX", "2s");
             env.put("RAGLINE_MAX_POLL_RECORDS", "20");
@@ -207,7 +207,7 @@ class ConsumerLoopIT {
         String topic = KafkaTopics.create("poisonoutage", 1);
         try (TcpProxy proxy = TcpProxy.forDatabase()) {
             Map<String, String> env = new HashMap<>(db.env());
-            env.put("DATABASE_URL", proxy.databaseUrl());
+            env.put("DATABASE_URL", proxy.databaseUrl(db.databaseUrl()));
             env.put("RAGLINE_RETRY_BACKOFF_INITIAL", "100ms");
             env.put("RAGLINE_RETRY_BACKOFF_MAX", "500ms");
             try (WorkerRuntime runtime = start(env, topic, AppliedTable.writer(0))) {

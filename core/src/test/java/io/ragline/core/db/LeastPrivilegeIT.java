@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -59,6 +60,8 @@ class LeastPrivilegeIT {
             assertRefused(s, "create index intruder on documents (title)");
             // A collection's HNSW index is DDL: creating a collection is the owner's action.
             assertRefused(s, "insert into collections (name) values ('intruder')");
+            // Deleting one cascades to its data and leaves its index behind: the owner's action too.
+            assertRefused(s, "delete from collections where name = 'intruder'");
             // The migration history is the owner's: readable (is the schema current?), never written.
             s.executeQuery("select count(*) from " + Migrations.HISTORY_TABLE).close();
             assertRefused(s, "delete from " + Migrations.HISTORY_TABLE);
@@ -106,6 +109,73 @@ class LeastPrivilegeIT {
         try (Connection c = connect(db.databaseUrl());
                 Statement s = c.createStatement()) {
             s.execute("insert into added_later values (1)");
+        }
+    }
+
+    @Test
+    void aFunctionTheOwnerCreatesByHandIsExecutableByTheWorkerButNotByEveryone() throws Exception {
+        db.execute("create function made_by_hand() returns int language sql as 'select 1'");
+        try (Connection c = connect(PostgresSchema.newLogin(SchemaAccess.READER_ROLE));
+                Statement s = c.createStatement()) {
+            assertRefused(s, "select made_by_hand()");
+        }
+        try (Connection c = connect(db.databaseUrl());
+                Statement s = c.createStatement()) {
+            assertThat(count(s, "select made_by_hand()")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aWorkerCannotMakeTheOwnersCronFunctionRunATemporaryObject() throws Exception {
+        // A login of its own: were the attack to succeed, no other test's worker would be a superuser.
+        try (Connection c = connect(PostgresSchema.newLogin(SchemaAccess.WORKER_ROLE));
+                Statement s = c.createStatement()) {
+            s.execute("create function pg_temp.escalate() returns name language plpgsql as $$ begin"
+                    + " execute format('alter role %I superuser', session_user); return 'pg_cron'; end $$");
+            // pg_temp comes first for relations unless the function's search path names it.
+            s.execute("create temp view pg_extension as select pg_temp.escalate() as extname");
+            s.execute("select pg_cron_runs_training_schedules()");
+
+            assertThat(count(s, "select count(*) from pg_catalog.pg_roles where rolname = session_user and rolsuper"))
+                    .isZero();
+        }
+    }
+
+    @Test
+    void aCronJobCountsOnlyWhenItRunsThisSchemasScheduler() throws Exception {
+        String loaded = (String) db.queryValue("select current_setting('shared_preload_libraries')");
+        Assumptions.assumeTrue(
+                loaded.contains("pg_cron")
+                        && db.queryValue("select current_database()")
+                                .equals(db.queryValue("select current_setting('cron.database_name', true)")),
+                "this server does not load pg_cron for the test database");
+        db.execute("create extension if not exists pg_cron");
+        String schema = db.schema();
+        assertThat(runsWithJob("select staging_" + schema + ".run_training_schedules()"))
+                .isFalse();
+        // '_' is no wildcard: t_x names another schema than tXx.
+        assertThat(runsWithJob("select " + schema.replaceFirst("_", "x") + ".run_training_schedules()"))
+                .isFalse();
+        assertThat(runsWithJob("select " + schema + ".run_training_schedules_v2()"))
+                .isFalse();
+        assertThat(runsWithJob("select " + schema + ".run_training_schedules()"))
+                .isTrue();
+        assertThat(runsWithJob("SELECT \"" + schema + "\".run_training_schedules();"))
+                .isTrue();
+    }
+
+    /** Whether, with one (yearly) pg_cron job running {@code command}, a worker sees pg_cron run the schedules. */
+    private static boolean runsWithJob(String command) throws SQLException {
+        long job = ((Number) db.queryValue("select cron.schedule('ragline-it-" + db.schema() + "', '0 0 1 1 *', '"
+                        + command.replace("'", "''") + "')"))
+                .longValue();
+        try (Connection c = connect(db.databaseUrl());
+                Statement s = c.createStatement();
+                var rs = s.executeQuery("select pg_cron_runs_training_schedules()")) {
+            rs.next();
+            return rs.getBoolean(1);
+        } finally {
+            db.queryValue("select cron.unschedule(" + job + ")");
         }
     }
 

@@ -52,6 +52,22 @@ class WorkerAccessIT {
     }
 
     @Test
+    void aWorkerLoginThatCannotReadTheMigrationHistoryIsToldSoRatherThanCrashing() throws Exception {
+        db.execute("revoke select on " + Migrations.HISTORY_TABLE + " from ragline_worker");
+        try {
+            JavaProcess worker = worker(db.env(), db.databaseUrl());
+
+            assertThat(worker.waitFor(90)).as(worker.stdout()).isEqualTo(2);
+            assertThat(worker.stderr())
+                    .contains("user " + user(db.databaseUrl()) + " lacks SELECT on " + db.schema() + "."
+                            + Migrations.HISTORY_TABLE + ": run `ragline roles grant ")
+                    .doesNotContain("Exception");
+        } finally {
+            db.execute("grant select on " + Migrations.HISTORY_TABLE + " to ragline_worker");
+        }
+    }
+
+    @Test
     void aSchemaWithAPendingMigrationIsNamedWithItsVersions() throws Exception {
         new Migrations(DatabaseUrl.parse(behind.databaseUrl()).url().orElseThrow(), behind.schema(), "it")
                 .migrate("12");
@@ -62,7 +78,7 @@ class WorkerAccessIT {
         assertThat(worker.waitFor(90)).as(worker.stdout()).isEqualTo(2);
         assertThat(worker.stderr())
                 .contains("RAGLINE_MIGRATE_ON_START=false: schema " + behind.schema()
-                        + " is at version 12, 13 is pending: run `ragline migrate` as the owner");
+                        + " is at version 12, 13, 14 are pending: run `ragline migrate` as the owner");
     }
 
     @Test

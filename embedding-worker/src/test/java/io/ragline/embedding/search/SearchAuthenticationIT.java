@@ -3,8 +3,6 @@ package io.ragline.embedding.search;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.db.Migrations;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.testkit.JavaProcess;
@@ -56,7 +54,6 @@ class SearchAuthenticationIT {
 
     @BeforeAll
     static void start() throws Exception {
-        new Migrations(DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), "test").migrate();
         db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions)"
                 + " values ('docs', 'openai', 'stub-model', 8)");
         endpoint = new StubEmbeddingEndpoint(8);

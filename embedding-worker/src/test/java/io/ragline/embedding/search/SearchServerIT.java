@@ -165,7 +165,9 @@ class SearchServerIT {
     void aDatabaseThatIsDownAnswers503WithRetryAfter() throws Exception {
         try (TcpProxy proxy = TcpProxy.forDatabase();
                 HikariDataSource through = Database.pool(
-                        DatabaseUrl.parse(proxy.databaseUrl()).url().orElseThrow(),
+                        DatabaseUrl.parse(proxy.databaseUrl(db.databaseUrl()))
+                                .url()
+                                .orElseThrow(),
                         db.schema(),
                         2,
                         "search-it-proxy",

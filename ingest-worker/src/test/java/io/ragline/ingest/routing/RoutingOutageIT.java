@@ -55,7 +55,7 @@ class RoutingOutageIT {
                         + "\"paths\":{\"id\":\"/delivery_id\",\"content\":\"/payload/text\"}}]}");
         proxy = TcpProxy.forDatabase();
         Map<String, String> env = new HashMap<>(db.env());
-        env.put("DATABASE_URL", proxy.databaseUrl());
+        env.put("DATABASE_URL", proxy.databaseUrl(db.databaseUrl()));
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         env.put("RAGLINE_ROUTING_RULES", rules.toString());

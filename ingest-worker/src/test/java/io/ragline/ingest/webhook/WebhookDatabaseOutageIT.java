@@ -41,7 +41,7 @@ class WebhookDatabaseOutageIT {
     static void start() {
         proxy = TcpProxy.forDatabase();
         Map<String, String> env = new HashMap<>(db.env());
-        env.put("DATABASE_URL", proxy.databaseUrl());
+        env.put("DATABASE_URL", proxy.databaseUrl(db.databaseUrl()));
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_HTTP_PORT", "0");
         env.put("RAGLINE_WEBHOOK_DB_TIMEOUT", "1s");

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class PgmlNetworkLossIT {
     @RegisterExtension
-    static final PostgresSchema db = new PostgresSchema();
+    static final PostgresSchema db = new PostgresSchema(false);
 
     static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(2);
     static String pgml;
@@ -58,11 +58,16 @@ class PgmlNetworkLossIT {
                 Statement s = c.createStatement()) {
             s.execute(sql);
             s.execute("create table public." + pgml + "_houses (size int, price float8)");
-            s.execute("create table models (id bigint, project text, deployed boolean)");
+            // The worker login's grants where PostgresML is installed, as in PgmlBackendIT.
+            s.execute("grant usage on schema " + pgml + " to ragline_worker");
+            s.execute("grant execute on all functions in schema " + pgml + " to ragline_worker");
+            s.execute("grant select, insert, update, delete on all tables in schema " + pgml + " to ragline_worker");
+            s.execute("grant usage on all sequences in schema " + pgml + " to ragline_worker");
+            s.execute("grant select on public." + pgml + "_houses to ragline_worker");
         }
         proxy = TcpProxy.forDatabase();
         pool = Database.pool(url(db.databaseUrl()), db.schema(), 2, "pgml-network-it", null);
-        backend = new PgmlBackend(url(proxy.databaseUrl()), db.schema(), pgml, pool, STATEMENT_TIMEOUT);
+        backend = new PgmlBackend(url(proxy.databaseUrl(db.databaseUrl())), db.schema(), pgml, pool, STATEMENT_TIMEOUT);
     }
 
     @AfterEach
