@@ -63,11 +63,14 @@ BEGIN
 END
 $search$;
 
--- A function the owner creates anywhere (by hand, or by a migration run that failed before this
--- script) is executable by PUBLIC until the REVOKE above runs again: not even that while. Global
--- (no IN SCHEMA): per-schema default privileges can only add to the global ones, never remove.
--- Only the functions of the role that runs this script (the owner) are affected.
-ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- A function the owner creates in this schema between two runs of this script (by hand, or by a
+-- migration run that failed after others committed) is executable by PUBLIC until the next
+-- migrate runs the REVOKE above. Closing that window would take a global
+-- `ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC` on the owner, which also
+-- closes the functions of every extension the owner creates or updates later, anywhere in the
+-- database (`vector`'s operators among them): a worse surprise than the window. Every function a
+-- migration creates is SECURITY INVOKER (it gives nothing beyond table rights) except the one
+-- SECURITY DEFINER function, whose migration revokes PUBLIC's EXECUTE itself.
 
 -- What the owner creates in this schema between two runs of this script (a migration that
 -- failed after others succeeded, an object made by hand) is granted as it is created.

@@ -113,8 +113,9 @@ class LeastPrivilegeIT {
     }
 
     @Test
-    void aFunctionTheOwnerCreatesByHandIsExecutableByTheWorkerButNotByEveryone() throws Exception {
+    void aFunctionTheOwnerCreatesByHandIsClosedToEveryoneButTheWorkerByTheNextMigrate() throws Exception {
         db.execute("create function made_by_hand() returns int language sql as 'select 1'");
+        new OwnerMigration().migrate(db.ownerDatabaseUrl(), db.schema());
         try (Connection c = connect(PostgresSchema.newLogin(SchemaAccess.READER_ROLE));
                 Statement s = c.createStatement()) {
             assertRefused(s, "select made_by_hand()");

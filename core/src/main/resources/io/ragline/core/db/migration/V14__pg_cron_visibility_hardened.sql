@@ -29,3 +29,7 @@ EXCEPTION WHEN insufficient_privilege THEN
     RETURN false;
 END
 $$;
+
+-- A SECURITY DEFINER function is closed to PUBLIC by the migration that makes it, not only by the
+-- grants that run after a successful migrate (grants.sql gives it to ragline_worker).
+REVOKE EXECUTE ON FUNCTION ${schema}.pg_cron_runs_training_schedules() FROM PUBLIC;
