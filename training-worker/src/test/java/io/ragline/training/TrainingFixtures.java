@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 
 /** What the training-worker's integration tests share: an in-process worker, SQL, events, offsets, meters. */
 final class TrainingFixtures {
@@ -65,6 +66,13 @@ final class TrainingFixtures {
     /** A fresh admin client of the test broker. */
     static Admin admin() {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTopics.bootstrapServers()));
+    }
+
+    /** {@code group} as the broker's coordinator describes it: state, members, their partitions. */
+    static ConsumerGroupDescription describe(String group) throws Exception {
+        try (Admin admin = admin()) {
+            return admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        }
     }
 
     /** {@code group}'s committed offset of {@code topic}'s {@code partition}, read by an admin client (-1 if none). */

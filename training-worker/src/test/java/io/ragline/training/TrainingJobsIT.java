@@ -14,8 +14,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +31,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * held-out accuracy is recorded and beats the majority-class baseline by far; newly embedded
  * documents get predicted labels; a duplicate request is one job; a cancel ends a running job
  * {@code cancelled}; a job longer than max.poll.interval.ms (10 s here) completes without a
- * rebalance.
+ * rebalance. The worker's consumer group is this class's alone ({@link #env}): a training worker of
+ * another test on the same broker neither joins it nor reads its offsets.
  */
 class TrainingJobsIT {
     @RegisterExtension
@@ -56,16 +61,30 @@ class TrainingJobsIT {
         CorpusLoader.load(db, COLLECTION, corpus, "section");
     }
 
+    /**
+     * A worker's environment for topics named {@code prefix}: its consumer groups are named from
+     * the same unique prefix ({@link #group}), so no other test's members join them.
+     */
     static Map<String, String> env(PostgresSchema db, String prefix) {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
+        env.put("RAGLINE_GROUP_PREFIX", groupPrefix(prefix));
         env.put("RAGLINE_MAX_POLL_INTERVAL", "10s");
         env.put("RAGLINE_TRAINING_HEARTBEAT", "1s");
         env.put("RAGLINE_TRAINING_STALE_AFTER", "5s");
         env.put("RAGLINE_TRAINING_CONCURRENCY", "4");
         env.put("RAGLINE_TRAINING_SCHEDULER", "off");
         return env;
+    }
+
+    private static String groupPrefix(String topicPrefix) {
+        return topicPrefix.substring(0, topicPrefix.length() - 1); // without the trailing '.'
+    }
+
+    /** The training consumer group of a worker started with {@link #env}{@code (db, topicPrefix)}. */
+    static String group(String topicPrefix) {
+        return groupPrefix(topicPrefix) + "-training";
     }
 
     @AfterAll
@@ -223,18 +242,26 @@ class TrainingJobsIT {
 
     @Test
     void aJobLongerThanMaxPollIntervalCompletesWithoutARebalance() throws Exception {
-        await().atMost(Duration.ofSeconds(30)).until(() -> rebalances() >= 1); // joined the group
+        // The group is this worker's alone: it rebalances only if this member leaves and rejoins,
+        // which a consumer does when it does not poll within max.poll.interval.ms. It then comes
+        // back under a new member id, and its rebalance count goes up.
+        String member = await().atMost(Duration.ofMinutes(1)).until(TrainingJobsIT::soleMember, m -> m != null);
         double before = rebalances();
         long started = System.nanoTime();
         var sent = send("long", request("long-1", "long", "{\"epochs\":180,\"epoch_pause_ms\":100}"));
-        await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("long-1")));
+        await().atMost(Duration.ofMinutes(1)).until(() -> "running".equals(status("long-1")));
+        assertThat(owner(sent.partition())).isEqualTo(member);
+        await().atMost(Duration.ofMinutes(3)).until(() -> "succeeded".equals(status("long-1")));
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertThat(took).isGreaterThan(Duration.ofSeconds(15)); // longer than max.poll.interval.ms = 10 s
+        assertThat(owner(sent.partition()))
+                .as("the member owning partition %d after the job", sent.partition())
+                .isEqualTo(member);
         assertThat(rebalances()).isEqualTo(before);
         assertThat(value("select attempts from training_jobs where request_id = 'long-1'"))
                 .isEqualTo(1);
         assertThat(events("training.succeeded", "long")).hasSize(1);
-        await().atMost(Duration.ofSeconds(10)).until(() -> committed(sent.partition()) > sent.offset());
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(sent.partition()) > sent.offset());
     }
 
     @Test
@@ -319,6 +346,29 @@ class TrainingJobsIT {
 
     /** The group's committed offset of one partition of the training topic (-1 if none). */
     static long committed(int partition) throws Exception {
-        return TrainingFixtures.committed("ragline-training", prefix + "training", partition);
+        return TrainingFixtures.committed(group(prefix), prefix + "training", partition);
+    }
+
+    /**
+     * The member id of the worker's consumer once the group is stable with it as its one member
+     * owning partitions of the training topic; null before.
+     */
+    static String soleMember() throws Exception {
+        ConsumerGroupDescription d = TrainingFixtures.describe(group(prefix));
+        if (d.groupState() != GroupState.STABLE || d.members().size() != 1) {
+            return null;
+        }
+        MemberDescription m = d.members().iterator().next();
+        return m.assignment().topicPartitions().isEmpty() ? null : m.consumerId();
+    }
+
+    /** The member id owning {@code partition} of the training topic now, or null. */
+    static String owner(int partition) throws Exception {
+        TopicPartition tp = new TopicPartition(prefix + "training", partition);
+        return TrainingFixtures.describe(group(prefix)).members().stream()
+                .filter(m -> m.assignment().topicPartitions().contains(tp))
+                .map(MemberDescription::consumerId)
+                .findFirst()
+                .orElse(null);
     }
 }

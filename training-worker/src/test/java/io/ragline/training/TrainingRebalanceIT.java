@@ -10,8 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -135,14 +133,10 @@ class TrainingRebalanceIT {
 
     /** How many partitions each member of {@code group} owns, sorted. */
     private static List<Integer> partitionsPerMember(String group) throws Exception {
-        try (Admin admin = TrainingFixtures.admin()) {
-            ConsumerGroupDescription d =
-                    admin.describeConsumerGroups(List.of(group)).all().get().get(group);
-            return d.members().stream()
-                    .map(MemberDescription::assignment)
-                    .map(m -> m.topicPartitions().size())
-                    .sorted()
-                    .toList();
-        }
+        return TrainingFixtures.describe(group).members().stream()
+                .map(MemberDescription::assignment)
+                .map(m -> m.topicPartitions().size())
+                .sorted()
+                .toList();
     }
 }

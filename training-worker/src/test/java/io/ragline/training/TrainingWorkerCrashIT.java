@@ -37,14 +37,14 @@ class TrainingWorkerCrashIT {
         return db.queryValue(sql);
     }
 
-    /** A training-worker process, once it has migrated the schema. */
-    private static JavaProcess startMigrated(Map<String, String> env) throws Exception {
+    /**
+     * A training-worker process, once it is ready: its start-up check found the schema the owner
+     * migrated before the tests ({@code PostgresSchema(false)}) current, and its consumers run.
+     */
+    private static JavaProcess startReady(Map<String, String> env) throws Exception {
         JavaProcess worker = JavaProcess.start(List.of(), TrainingWorker.class.getName(), env);
         await().atMost(Duration.ofMinutes(1))
-                .until(() -> alive(worker)
-                        && (long) value("select count(*) from information_schema.tables where table_schema = '"
-                                        + db.schema() + "' and table_name = 'document_predictions'")
-                                == 1);
+                .until(() -> alive(worker) && worker.stdout().contains(TrainingWorker.NAME + " ready"));
         return worker;
     }
 
@@ -59,7 +59,7 @@ class TrainingWorkerCrashIT {
         String prefix = "trterm" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = TrainingJobsIT.env(db, prefix);
 
-        JavaProcess first = startMigrated(env);
+        JavaProcess first = startReady(env);
         CorpusLoader.createCollection(db, "terms");
         CorpusLoader.load(
                 db, "terms", PackageCorpus.read(List.of("games", "science"), 20).packages(), "s");
@@ -103,7 +103,7 @@ class TrainingWorkerCrashIT {
         Map<String, String> env = TrainingJobsIT.env(db, prefix);
         env.put("RAGLINE_TRAINING_STALE_POLICY", "retry");
 
-        JavaProcess first = startMigrated(env);
+        JavaProcess first = startReady(env);
         CorpusLoader.createCollection(db, "packages");
         CorpusLoader.load(
                 db,
