@@ -20,7 +20,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * is configured in three layers: Ragline's defaults (which an operator may change), then the
  * operator's {@link KafkaClientProperties} ({@code RAGLINE_KAFKA_*}: security, SASL, TLS, tuning),
  * then the properties in {@link #CONTROLLED}, which Ragline sets itself and the operator's
- * properties may not hold (refused at start-up, never silently overridden).
+ * properties may not hold (refused at start-up, never silently overridden). {@code
+ * partitioner.class} is left unset, so Kafka's default partitioner keeps each key on one partition.
  */
 public final class KafkaClients {
     private KafkaClients() {}
@@ -28,6 +29,9 @@ public final class KafkaClients {
     private static final String SET_BY_STARTUP_OR_PUBLISH_TIMEOUT =
             "Ragline derives it from RAGLINE_STARTUP_TIMEOUT (admin calls) and RAGLINE_OUTBOX_PUBLISH_TIMEOUT"
                     + " (the outbox's producer, whose delivery timeout must exceed it)";
+    private static final String PER_KEY_ORDER =
+            "Kafka's default partitioner sends every record of a key (a document's versions, one"
+                    + " conversation's events) to one partition, which keeps them in order";
     private static final String COOPERATIVE =
             "Ragline's poll loops are built for the classic group protocol with cooperative-sticky"
                     + " assignment (partitions revoked one at a time)";
@@ -60,6 +64,16 @@ public final class KafkaClients {
                     "the event-dispatcher's transactional id is stored in the schema so that a new leader fences"
                             + " the old one; no other producer is transactional"),
             Map.entry(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "set RAGLINE_OUTBOX_PUBLISH_TIMEOUT instead"),
+            Map.entry(
+                    ProducerConfig.TRANSACTION_TWO_PHASE_COMMIT_ENABLE_CONFIG,
+                    "two-phase commit disables the transaction timeout, and with it the fencing of a frozen"
+                            + " event-dispatcher"),
+            Map.entry(
+                    ProducerConfig.RETRIES_CONFIG,
+                    "Ragline's producers retry a send until its delivery timeout: idempotence needs retries"
+                            + " above 0"),
+            Map.entry(ProducerConfig.PARTITIONER_CLASS_CONFIG, PER_KEY_ORDER),
+            Map.entry(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, PER_KEY_ORDER),
             Map.entry(
                     ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
                     "Ragline bounds each send itself (2 minutes, RAGLINE_OUTBOX_PUBLISH_TIMEOUT for the outbox)"),
@@ -128,6 +142,9 @@ public final class KafkaClients {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
+        p.put(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, false);
+        p.put(ProducerConfig.TRANSACTION_TWO_PHASE_COMMIT_ENABLE_CONFIG, false);
         // One request in flight per connection: on a partition created a moment ago (dead-letter
         // topics are created at start-up) the broker can refuse a first batch (NOT_LEADER) yet
         // accept a later one already in flight, after which the first is refused for ever as out

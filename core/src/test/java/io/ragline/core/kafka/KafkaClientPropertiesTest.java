@@ -86,6 +86,35 @@ class KafkaClientPropertiesTest {
     }
 
     @Test
+    void partitioningRetriesAndTwoPhaseCommitAreRefusedWithTheGuaranteeTheyWouldBreak() {
+        Env env = new Env(Map.of(
+                "RAGLINE_KAFKA_PARTITIONER_IGNORE_KEYS", "true",
+                "RAGLINE_KAFKA_PARTITIONER_CLASS", "org.apache.kafka.clients.producer.RoundRobinPartitioner",
+                "RAGLINE_KAFKA_RETRIES", "0",
+                "RAGLINE_KAFKA_TRANSACTION_TWO_PHASE_COMMIT_ENABLE", "true"));
+
+        KafkaClientProperties properties = KafkaClientProperties.from(env);
+
+        assertThat(properties.all()).isEmpty();
+        assertThat(env.problems())
+                .hasSize(4)
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_PARTITIONER_IGNORE_KEYS is refused:")
+                        .contains("every record of a key")
+                        .contains("in order"))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_PARTITIONER_CLASS is refused:")
+                        .contains("in order"))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_RETRIES is refused:")
+                        .contains("idempotence"))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_TRANSACTION_TWO_PHASE_COMMIT_ENABLE is refused:")
+                        .contains("transaction timeout")
+                        .contains("fencing"));
+    }
+
+    @Test
     void everyControlledPropertyIsOneOfKafkasOwnAndTheSecurityOnesAreNot() {
         List<String> known = new java.util.ArrayList<>(ProducerConfig.configNames());
         known.addAll(ConsumerConfig.configNames());
