@@ -150,6 +150,30 @@ class KafkaClientPropertiesTest {
     }
 
     @Test
+    void aJaasLineThatCannotBeParsedIsRefusedAtStartUpWithoutKafkasWordsWhichQuoteIt() {
+        Env env = new Env(Map.of(
+                "RAGLINE_KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\" password= pw"));
+
+        KafkaClientProperties.from(env);
+
+        assertThat(env.problems())
+                .containsExactly("RAGLINE_KAFKA_SASL_JAAS_CONFIG='<masked>' cannot be parsed as a JAAS line (expected:"
+                        + " <LoginModule class> required <option>=\"<value>\" ...;)");
+    }
+
+    @Test
+    void aSingleQuotedJaasPasswordIsMaskedWithoutItsQuotes() {
+        KafkaClientProperties properties = KafkaClientProperties.from(new Env(Map.of(
+                "RAGLINE_KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username='u'"
+                        + " password='S3cret-pw';")));
+
+        assertThat(properties.mask("login failed for password S3cret-pw"))
+                .isEqualTo("login failed for password <masked>");
+    }
+
+    @Test
     void aPropertiesFileThatCannotBeReadIsNamed() {
         Env env = new Env(Map.of(
                 "RAGLINE_KAFKA_PROPERTIES_FILE",
