@@ -2,8 +2,11 @@ package io.ragline.core.kafka;
 
 import io.ragline.core.kafka.KafkaClientProperties.Client;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -123,6 +126,14 @@ public final class KafkaClients {
      */
     public static KafkaProducer<byte[], byte[]> transactionalProducer(
             String bootstrap, KafkaSettings settings, String clientId, String transactionalId, Duration timeout) {
+        return new KafkaProducer<>(
+                transactionalConfig(bootstrap, settings, clientId, transactionalId, timeout),
+                new ByteArraySerializer(),
+                new ByteArraySerializer());
+    }
+
+    private static Properties transactionalConfig(
+            String bootstrap, KafkaSettings settings, String clientId, String transactionalId, Duration timeout) {
         Properties p = producerConfig(bootstrap, settings, clientId);
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         int millis = (int) timeout.toMillis();
@@ -131,7 +142,45 @@ public final class KafkaClients {
         p.put(
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
                 millis + (int) settings.linger().toMillis());
-        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        return p;
+    }
+
+    /**
+     * Why Kafka's own definitions refuse the configuration of a client kind Ragline builds (a
+     * producer, a transactional one, a consumer, an admin client) with the operator's properties
+     * and Ragline's controlled values applied, naming the operator's properties Kafka's message
+     * names, masked; empty when all are taken. Nothing connects: for start-up, so that a refusal
+     * that only a whole configuration shows is not met first when a client is built.
+     */
+    public static Optional<String> configurationProblem(KafkaSettings settings) {
+        String bootstrap = "localhost:9092";
+        String id = "ragline-configuration-check";
+        try {
+            // The serializers are given to the clients' constructors, so they are added here.
+            for (Properties producer : List.of(
+                    producerConfig(bootstrap, settings, id),
+                    transactionalConfig(bootstrap, settings, id, id, Duration.ofMinutes(1)))) {
+                producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                new ProducerConfig(producer);
+            }
+            Properties consumer = consumerConfig(bootstrap, settings, id, id, settings.maxPollRecords());
+            consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            new ConsumerConfig(consumer);
+            new AdminClientConfig(adminConfig(bootstrap, settings.clientProperties(), id, Duration.ofMinutes(1)));
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            KafkaClientProperties properties = settings.clientProperties();
+            String message = String.valueOf(e.getMessage());
+            String named = properties.all().stream()
+                    .filter(p -> message.contains(p.name()))
+                    .map(p -> p.origin().describe(p.name()))
+                    .collect(Collectors.joining(", "));
+            return Optional.of("the Kafka client properties ("
+                    + (named.isEmpty() ? KafkaClientProperties.PROPERTIES_FILE + ", RAGLINE_KAFKA_<NAME>" : named)
+                    + ") are refused by Kafka: " + properties.mask(message));
+        }
     }
 
     private static Properties producerConfig(String bootstrap, KafkaSettings settings, String clientId) {
@@ -171,6 +220,14 @@ public final class KafkaClients {
     /** As {@link #consumer(String, KafkaSettings, String, String)}, with batches of at most {@code maxPollRecords}. */
     public static KafkaConsumer<byte[], byte[]> consumer(
             String bootstrap, KafkaSettings settings, String groupId, String clientId, int maxPollRecords) {
+        return new KafkaConsumer<>(
+                consumerConfig(bootstrap, settings, groupId, clientId, maxPollRecords),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    private static Properties consumerConfig(
+            String bootstrap, KafkaSettings settings, String groupId, String clientId, int maxPollRecords) {
         Properties p = new Properties();
         p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
         settings.clientProperties().addTo(p, Client.CONSUMER);
@@ -185,7 +242,7 @@ public final class KafkaClients {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
         p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int)
                 settings.maxPollInterval().toMillis());
-        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return p;
     }
 
     /**
@@ -194,6 +251,11 @@ public final class KafkaClients {
      * change).
      */
     public static Admin admin(String bootstrap, KafkaClientProperties properties, String clientId, Duration timeout) {
+        return Admin.create(adminConfig(bootstrap, properties, clientId, timeout));
+    }
+
+    private static Properties adminConfig(
+            String bootstrap, KafkaClientProperties properties, String clientId, Duration timeout) {
         int ms = (int) Math.max(1_000, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Properties p = new Properties();
         p.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.min(ms, 5_000));
@@ -204,6 +266,6 @@ public final class KafkaClients {
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
-        return Admin.create(p);
+        return p;
     }
 }
