@@ -89,7 +89,16 @@ final class PublishCommand implements Callable<Integer> {
         String topic = prefix + Topic.DOCUMENTS.topic();
         ProgressBar progress = new ProgressBar("publishing", files.size());
         Sending sending = new Sending();
-        KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap, kafka, "ragline-publish");
+        KafkaProducer<byte[], byte[]> producer;
+        try {
+            producer = KafkaClients.producer(bootstrap, kafka, "ragline-publish");
+        } catch (KafkaException | IllegalArgumentException e) {
+            // A store that cannot be loaded, a JAAS line that cannot be parsed: Kafka's words may
+            // quote a secret, so only the explanation (masked, naming the variables) is printed.
+            System.err.println("ragline publish: cannot create a Kafka producer for " + bootstrap + ": "
+                    + KafkaAccessFailure.explain(e, kafka.clientProperties()));
+            return -2;
+        }
         try {
             send(producer, topic, files, progress, sending);
         } finally {

@@ -115,6 +115,24 @@ class SecuredKafkaStartupIT {
                 .contains("the broker refused the SASL login (RAGLINE_KAFKA_PROPERTIES_FILE (sasl.jaas.config)");
     }
 
+    @Test
+    void publishWithAWrongTrustStorePasswordExitsTwoNamingTheTrustStoreWithoutAStackTrace() throws Exception {
+        String wrong = "wrong-" + UUID.randomUUID();
+        Path doc = Files.writeString(dir.resolve("unsent.txt"), "A note whose producer is never built.");
+        Map<String, String> env = new HashMap<>(db.env());
+        env.putAll(kafka.saslSslEnv(kafka.scramUser(), kafka.scramPassword(), kafka.authority()));
+        env.put("RAGLINE_KAFKA_SSL_TRUSTSTORE_PASSWORD", wrong);
+
+        String output = exitsTwo(CliProcess.start(env, "publish", doc.toString()), wrong);
+
+        assertThat(output)
+                .contains("ragline publish: cannot create a Kafka producer for " + kafka.saslSslBootstrap())
+                .contains("the trust store cannot be loaded (")
+                .contains("RAGLINE_KAFKA_SSL_TRUSTSTORE_PASSWORD")
+                .doesNotContain("\tat ")
+                .doesNotContain("client key store");
+    }
+
     private static JavaProcess start(Map<String, String> kafkaEnv) throws Exception {
         Map<String, String> env = new HashMap<>(db.env());
         env.putAll(kafkaEnv);

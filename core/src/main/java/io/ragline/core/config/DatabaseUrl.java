@@ -5,8 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -40,6 +42,12 @@ public record DatabaseUrl(
         Secret raw = env.requiredSecret(CoreSettings.DATABASE_URL, HINT);
         Optional<Secret> password = env.secret(CoreSettings.DATABASE_PASSWORD);
         if (raw == null) {
+            return null;
+        }
+        if (!isUrl(raw.reveal())) {
+            // libpq's key=value form, or anything else: its words may be a password, so none is shown.
+            env.problem(CoreSettings.DATABASE_URL + " is not a postgresql:// URL (its value is not shown, as it may"
+                    + " hold a password): expected " + HINT);
             return null;
         }
         Parsed parsed = parse(raw.reveal());
@@ -227,7 +235,7 @@ public record DatabaseUrl(
      * then nothing after {@code ://} is shown.
      */
     public static String mask(String raw) {
-        String s = SECRET_PARAMETER.matcher(raw).replaceAll("$1" + Secret.MASK);
+        String s = maskSecretParameters(raw);
         int at = s.lastIndexOf('@');
         int start = userInfoStart(s, at);
         if (at >= start) {
@@ -250,7 +258,35 @@ public record DatabaseUrl(
     /** A user name {@link #mask} shows: nothing a password could have spilled into. */
     static final Pattern PLAIN_USER = Pattern.compile("[A-Za-z0-9._%-]*");
 
-    private static final Pattern SECRET_PARAMETER = Pattern.compile("(?i)((?:ssl)?password=)[^&]*");
+    /** A {@code key=value} of a query: the key, then its value (up to the next {@code &}). */
+    private static final Pattern PARAMETER = Pattern.compile("(^|[?&])([^&?=]*)=([^&]*)");
+
+    private static final Pattern ESCAPE = Pattern.compile("%([0-9A-Fa-f]{2})");
+
+    /** Whether {@code raw} starts as a URL {@link #parse} takes: {@code postgresql://} or {@code postgres://}. */
+    private static boolean isUrl(String raw) {
+        String s = raw.strip();
+        return s.startsWith("postgresql://") || s.startsWith("postgres://");
+    }
+
+    /**
+     * {@code raw} with the value of each {@code password} and {@code sslpassword} parameter masked,
+     * its key matched after decoding ({@code pass%77ord}) and with spaces around {@code =} allowed.
+     */
+    private static String maskSecretParameters(String raw) {
+        Matcher m = PARAMETER.matcher(raw);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String key = ESCAPE.matcher(m.group(2))
+                    .replaceAll(e -> Matcher.quoteReplacement(String.valueOf((char) Integer.parseInt(e.group(1), 16))))
+                    .strip()
+                    .toLowerCase(Locale.ROOT);
+            String value = key.equals("password") || key.equals("sslpassword") ? Secret.MASK : m.group(3);
+            m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + m.group(2) + "=" + value));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
 
     /** Whether a host of the list (up to the first {@code / ? #}) has a "port" that is not a number. */
     private static boolean hasPortNotANumber(String afterScheme) {

@@ -43,17 +43,51 @@ public final class KafkaAccessFailure {
             return "the broker refused the SASL login ("
                     + set(properties, SaslConfigs.SASL_JAAS_CONFIG, SaslConfigs.SASL_MECHANISM) + "): " + cause;
         }
-        String text = cause.toLowerCase(Locale.ROOT);
-        if (text.contains("failed to load ssl keystore") || text.contains("failed to load keystore")) {
-            return "the client key store cannot be loaded (" + set(properties, KEY) + "): " + cause;
+        if (chain.stream().anyMatch(KafkaAccessFailure::isJaasParseFailure)) {
+            // Kafka's words quote a token of the line, which may be part of its password.
+            return SaslConfigs.SASL_JAAS_CONFIG + " cannot be parsed (" + set(properties, SaslConfigs.SASL_JAAS_CONFIG)
+                    + ")";
         }
-        if (text.contains("failed to load ssl truststore") || text.contains("failed to load truststore")) {
-            return "the trust store cannot be loaded (" + set(properties, TRUST) + "): " + cause;
+        String text = cause.toLowerCase(Locale.ROOT);
+        if (text.contains("failed to load ssl keystore")
+                || text.contains("failed to load keystore")
+                || text.contains("failed to load ssl truststore")
+                || text.contains("failed to load truststore")) {
+            return storeWhichCannotBeLoaded(cause, text, properties) + ": " + cause;
         }
         if (has(chain, SslAuthenticationException.class) || has(chain, SSLException.class)) {
             return tls(chain, text, properties) + ": " + cause;
         }
         return cause;
+    }
+
+    /**
+     * Which store Kafka could not load: the one whose configured location its message names (Kafka
+     * 4.3 says "Failed to load SSL keystore" for a trust store too), else the one its words name.
+     */
+    private static String storeWhichCannotBeLoaded(String cause, String text, KafkaClientProperties properties) {
+        boolean trust = names(cause, properties, SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG);
+        boolean key = names(cause, properties, SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG);
+        if (trust == key) {
+            trust = text.contains("truststore");
+        }
+        return trust
+                ? "the trust store cannot be loaded (" + set(properties, TRUST) + ")"
+                : "the client key store cannot be loaded (" + set(properties, KEY) + ")";
+    }
+
+    private static boolean names(String cause, KafkaClientProperties properties, String location) {
+        return properties
+                .get(location)
+                .map(p -> !p.value().isEmpty() && cause.contains(p.value()))
+                .orElse(false);
+    }
+
+    /** An error of Kafka's JAAS parser ("Value not specified for key 'x' in JAAS config", ...). */
+    private static boolean isJaasParseFailure(Throwable t) {
+        return t instanceof IllegalArgumentException
+                && t.getMessage() != null
+                && t.getMessage().contains("JAAS config");
     }
 
     private static String tls(List<Throwable> chain, String text, KafkaClientProperties properties) {

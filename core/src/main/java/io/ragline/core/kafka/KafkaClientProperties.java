@@ -31,6 +31,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.common.security.JaasContext;
 
 /**
  * The Kafka client properties an operator gives every client Ragline builds (security, SASL, TLS,
@@ -81,7 +83,7 @@ public final class KafkaClientProperties {
     private static final Set<String> SECRETS = secrets();
     /** Options of a JAAS line whose values are secrets: {@code password="..."}, {@code clientSecret=...}. */
     private static final Pattern JAAS_SECRET_OPTION = Pattern.compile(
-            "(?i)\\b\\w*(?:password|secret|token|key)\\w*\\s*=\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s;\"]+)");
+            "(?i)\\b\\w*(?:password|secret|token|key)\\w*\\s*=\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|[^\\s;\"']+)");
 
     /** One property, its value and where it came from. */
     public record Property(String name, String value, Origin origin) {
@@ -230,7 +232,7 @@ public final class KafkaClientProperties {
                 while (m.find()) {
                     String v = m.group(1);
                     secrets.add(v);
-                    if (v.startsWith("\"") && v.length() > 2) {
+                    if ((v.startsWith("\"") || v.startsWith("'")) && v.length() > 2) {
                         secrets.add(v.substring(1, v.length() - 1));
                     }
                 }
@@ -278,8 +280,22 @@ public final class KafkaClientProperties {
                         "is refused by Kafka: " + (isSecret(p.name()) ? why.replace(p.value(), Secret.MASK) : why));
             }
         }
-        return unreadableFile(p);
+        return p.name().equals(SaslConfigs.SASL_JAAS_CONFIG) ? unparsableJaas(p) : unreadableFile(p);
     }
+
+    /** What the JAAS line lacks, without Kafka's message: it quotes tokens of the line, passwords included. */
+    private static Optional<String> unparsableJaas(Property p) {
+        try {
+            JaasContext.loadClientContext(Map.of(SaslConfigs.SASL_JAAS_CONFIG, new Password(p.value())));
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.of(JAAS_UNPARSABLE);
+        }
+    }
+
+    /** Why a JAAS line is refused: never Kafka's own words, which quote the line. */
+    static final String JAAS_UNPARSABLE =
+            "cannot be parsed as a JAAS line (expected: <LoginModule class> required" + " <option>=\"<value>\" ...;)";
 
     /** A key or trust store, or another file Kafka would read, that is missing or unreadable. */
     private static Optional<String> unreadableFile(Property p) {

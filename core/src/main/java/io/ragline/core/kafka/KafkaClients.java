@@ -2,8 +2,11 @@ package io.ragline.core.kafka;
 
 import io.ragline.core.kafka.KafkaClientProperties.Client;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -20,7 +23,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * is configured in three layers: Ragline's defaults (which an operator may change), then the
  * operator's {@link KafkaClientProperties} ({@code RAGLINE_KAFKA_*}: security, SASL, TLS, tuning),
  * then the properties in {@link #CONTROLLED}, which Ragline sets itself and the operator's
- * properties may not hold (refused at start-up, never silently overridden).
+ * properties may not hold (refused at start-up, never silently overridden). {@code
+ * partitioner.class} is left unset, so Kafka's default partitioner keeps each key on one partition.
  */
 public final class KafkaClients {
     private KafkaClients() {}
@@ -28,6 +32,9 @@ public final class KafkaClients {
     private static final String SET_BY_STARTUP_OR_PUBLISH_TIMEOUT =
             "Ragline derives it from RAGLINE_STARTUP_TIMEOUT (admin calls) and RAGLINE_OUTBOX_PUBLISH_TIMEOUT"
                     + " (the outbox's producer, whose delivery timeout must exceed it)";
+    private static final String PER_KEY_ORDER =
+            "Kafka's default partitioner sends every record of a key (a document's versions, one"
+                    + " conversation's events) to one partition, which keeps them in order";
     private static final String COOPERATIVE =
             "Ragline's poll loops are built for the classic group protocol with cooperative-sticky"
                     + " assignment (partitions revoked one at a time)";
@@ -60,6 +67,16 @@ public final class KafkaClients {
                     "the event-dispatcher's transactional id is stored in the schema so that a new leader fences"
                             + " the old one; no other producer is transactional"),
             Map.entry(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "set RAGLINE_OUTBOX_PUBLISH_TIMEOUT instead"),
+            Map.entry(
+                    ProducerConfig.TRANSACTION_TWO_PHASE_COMMIT_ENABLE_CONFIG,
+                    "two-phase commit disables the transaction timeout, and with it the fencing of a frozen"
+                            + " event-dispatcher"),
+            Map.entry(
+                    ProducerConfig.RETRIES_CONFIG,
+                    "Ragline's producers retry a send until its delivery timeout: idempotence needs retries"
+                            + " above 0"),
+            Map.entry(ProducerConfig.PARTITIONER_CLASS_CONFIG, PER_KEY_ORDER),
+            Map.entry(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, PER_KEY_ORDER),
             Map.entry(
                     ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
                     "Ragline bounds each send itself (2 minutes, RAGLINE_OUTBOX_PUBLISH_TIMEOUT for the outbox)"),
@@ -109,6 +126,14 @@ public final class KafkaClients {
      */
     public static KafkaProducer<byte[], byte[]> transactionalProducer(
             String bootstrap, KafkaSettings settings, String clientId, String transactionalId, Duration timeout) {
+        return new KafkaProducer<>(
+                transactionalConfig(bootstrap, settings, clientId, transactionalId, timeout),
+                new ByteArraySerializer(),
+                new ByteArraySerializer());
+    }
+
+    private static Properties transactionalConfig(
+            String bootstrap, KafkaSettings settings, String clientId, String transactionalId, Duration timeout) {
         Properties p = producerConfig(bootstrap, settings, clientId);
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         int millis = (int) timeout.toMillis();
@@ -117,7 +142,45 @@ public final class KafkaClients {
         p.put(
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
                 millis + (int) settings.linger().toMillis());
-        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        return p;
+    }
+
+    /**
+     * Why Kafka's own definitions refuse the configuration of a client kind Ragline builds (a
+     * producer, a transactional one, a consumer, an admin client) with the operator's properties
+     * and Ragline's controlled values applied, naming the operator's properties Kafka's message
+     * names, masked; empty when all are taken. Nothing connects: for start-up, so that a refusal
+     * that only a whole configuration shows is not met first when a client is built.
+     */
+    public static Optional<String> configurationProblem(KafkaSettings settings) {
+        String bootstrap = "localhost:9092";
+        String id = "ragline-configuration-check";
+        try {
+            // The serializers are given to the clients' constructors, so they are added here.
+            for (Properties producer : List.of(
+                    producerConfig(bootstrap, settings, id),
+                    transactionalConfig(bootstrap, settings, id, id, Duration.ofMinutes(1)))) {
+                producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                new ProducerConfig(producer);
+            }
+            Properties consumer = consumerConfig(bootstrap, settings, id, id, settings.maxPollRecords());
+            consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            new ConsumerConfig(consumer);
+            new AdminClientConfig(adminConfig(bootstrap, settings.clientProperties(), id, Duration.ofMinutes(1)));
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            KafkaClientProperties properties = settings.clientProperties();
+            String message = String.valueOf(e.getMessage());
+            String named = properties.all().stream()
+                    .filter(p -> message.contains(p.name()))
+                    .map(p -> p.origin().describe(p.name()))
+                    .collect(Collectors.joining(", "));
+            return Optional.of("the Kafka client properties ("
+                    + (named.isEmpty() ? KafkaClientProperties.PROPERTIES_FILE + ", RAGLINE_KAFKA_<NAME>" : named)
+                    + ") are refused by Kafka: " + properties.mask(message));
+        }
     }
 
     private static Properties producerConfig(String bootstrap, KafkaSettings settings, String clientId) {
@@ -128,6 +191,9 @@ public final class KafkaClients {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
+        p.put(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, false);
+        p.put(ProducerConfig.TRANSACTION_TWO_PHASE_COMMIT_ENABLE_CONFIG, false);
         // One request in flight per connection: on a partition created a moment ago (dead-letter
         // topics are created at start-up) the broker can refuse a first batch (NOT_LEADER) yet
         // accept a later one already in flight, after which the first is refused for ever as out
@@ -154,6 +220,14 @@ public final class KafkaClients {
     /** As {@link #consumer(String, KafkaSettings, String, String)}, with batches of at most {@code maxPollRecords}. */
     public static KafkaConsumer<byte[], byte[]> consumer(
             String bootstrap, KafkaSettings settings, String groupId, String clientId, int maxPollRecords) {
+        return new KafkaConsumer<>(
+                consumerConfig(bootstrap, settings, groupId, clientId, maxPollRecords),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    private static Properties consumerConfig(
+            String bootstrap, KafkaSettings settings, String groupId, String clientId, int maxPollRecords) {
         Properties p = new Properties();
         p.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
         settings.clientProperties().addTo(p, Client.CONSUMER);
@@ -168,7 +242,7 @@ public final class KafkaClients {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
         p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int)
                 settings.maxPollInterval().toMillis());
-        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return p;
     }
 
     /**
@@ -177,6 +251,11 @@ public final class KafkaClients {
      * change).
      */
     public static Admin admin(String bootstrap, KafkaClientProperties properties, String clientId, Duration timeout) {
+        return Admin.create(adminConfig(bootstrap, properties, clientId, timeout));
+    }
+
+    private static Properties adminConfig(
+            String bootstrap, KafkaClientProperties properties, String clientId, Duration timeout) {
         int ms = (int) Math.max(1_000, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Properties p = new Properties();
         p.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.min(ms, 5_000));
@@ -187,6 +266,6 @@ public final class KafkaClients {
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
-        return Admin.create(p);
+        return p;
     }
 }

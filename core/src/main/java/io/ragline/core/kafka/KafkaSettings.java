@@ -86,8 +86,9 @@ public record KafkaSettings(
         Duration breakerOpenFor = env.duration(BREAKER_OPEN_FOR, DEFAULT_BREAKER_OPEN_FOR);
         String compression = env.string(COMPRESSION, DEFAULT_COMPRESSION).toLowerCase(Locale.ROOT);
         Duration linger = env.duration(LINGER, DEFAULT_LINGER);
+        int before = env.problems().size();
         KafkaClientProperties clientProperties = KafkaClientProperties.from(env);
-        return env.build(
+        KafkaSettings settings = env.build(
                 () -> new KafkaSettings(
                         prefix,
                         threads,
@@ -101,6 +102,11 @@ public record KafkaSettings(
                         linger,
                         clientProperties),
                 KafkaSettings::defaults);
+        if (env.problems().size() == before) {
+            // What only a whole configuration shows is a start-up problem, not a failure to build a client later.
+            KafkaClients.configurationProblem(settings).ifPresent(env::problem);
+        }
+        return settings;
     }
 
     /** Every field at its default. */

@@ -78,6 +78,16 @@ class DatabaseUrlFromEnvTest {
     }
 
     @Test
+    void aUrlInLibpqsKeywordFormIsRefusedShowingNothingOfIt() {
+        Env env = env(Map.of("DATABASE_URL", "host=db user=rag password = S3cretDb dbname=rag"));
+
+        assertThat(DatabaseUrl.from(env)).isNull();
+        assertThat(env.problems())
+                .containsExactly("DATABASE_URL is not a postgresql:// URL (its value is not shown, as it may hold a"
+                        + " password): expected postgresql://user:password@host:5432/database");
+    }
+
+    @Test
     void aBadPasswordFileStopsTheUrlToo() throws Exception {
         Env env = env(Map.of(
                 "DATABASE_URL",

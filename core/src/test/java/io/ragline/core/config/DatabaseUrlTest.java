@@ -107,6 +107,9 @@ class DatabaseUrlTest {
             {"app:pa?ss@h/rag?next=http://x", "app:<masked>@h/rag?next=http://x"},
             {"postgresql://h1:5432,h2:5433/rag", "postgresql://h1:5432,h2:5433/rag"},
             {"postgresql://app@h/rag?sslpassword=k?e@y#1&x=1", "postgresql://app@h/rag?sslpassword=<masked>&x=1"},
+            // A percent-encoded key, and spaces around '=', still name the password.
+            {"postgresql://h/rag?user=a&pass%77ord=hunter2&x=1", "postgresql://h/rag?user=a&pass%77ord=<masked>&x=1"},
+            {"postgresql://h/rag?PASSWORD = hunter2", "postgresql://h/rag?PASSWORD =<masked>"},
         };
         for (String[] c : cases) {
             assertThat(DatabaseUrl.mask(c[0])).as(c[0]).isEqualTo(c[1]);

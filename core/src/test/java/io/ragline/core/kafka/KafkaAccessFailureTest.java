@@ -47,6 +47,47 @@ class KafkaAccessFailureTest {
     }
 
     @Test
+    void aTrustStoreWhosePasswordIsWrongIsNamedAsTheTrustStoreThoughKafkaCallsItAKeystore() {
+        TestCertificates ca = TestCertificates.authority(dir, "test-ca");
+        KafkaClientProperties properties = KafkaClientProperties.from(new Env(Map.of(
+                "RAGLINE_KAFKA_SECURITY_PROTOCOL",
+                "SSL",
+                "RAGLINE_KAFKA_SSL_TRUSTSTORE_TYPE",
+                "PKCS12",
+                "RAGLINE_KAFKA_SSL_TRUSTSTORE_LOCATION",
+                ca.truststore().toString(),
+                "RAGLINE_KAFKA_SSL_TRUSTSTORE_PASSWORD",
+                "Not-" + ca.password())));
+
+        Throwable failure = catchThrowable(
+                () -> KafkaClients.admin("127.0.0.1:9", properties, "access-failure-test", Duration.ofSeconds(1))
+                        .close());
+        String explained = KafkaAccessFailure.explain(failure, properties);
+
+        assertThat(explained)
+                .startsWith("the trust store cannot be loaded (RAGLINE_KAFKA_SSL_TRUSTSTORE_LOCATION,"
+                        + " RAGLINE_KAFKA_SSL_TRUSTSTORE_TYPE, RAGLINE_KAFKA_SSL_TRUSTSTORE_PASSWORD)")
+                .contains(ca.truststore().toString())
+                .doesNotContain(ca.password());
+    }
+
+    @Test
+    void aJaasParseFailureNamesTheLinesOriginAndNoneOfKafkasWordsWhichQuoteTheLine() {
+        KafkaClientProperties properties = KafkaClientProperties.from(new Env(Map.of(
+                "RAGLINE_KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\""
+                        + " password=\"Pa55-w0rd\";")));
+
+        String explained = KafkaAccessFailure.explain(
+                new org.apache.kafka.common.KafkaException(
+                        "Failed to create new KafkaAdminClient",
+                        new IllegalArgumentException("Value not specified for key 'w0rd' in JAAS config")),
+                properties);
+
+        assertThat(explained).isEqualTo("sasl.jaas.config cannot be parsed (RAGLINE_KAFKA_SASL_JAAS_CONFIG)");
+    }
+
+    @Test
     void aRefusedLoginNamesTheJaasLinesOriginAndMasksItsPasswordIfKafkaEverEchoedIt() {
         KafkaClientProperties properties = KafkaClientProperties.from(new Env(Map.of(
                 "RAGLINE_KAFKA_SASL_JAAS_CONFIG",

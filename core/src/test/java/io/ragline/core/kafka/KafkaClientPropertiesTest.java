@@ -86,6 +86,35 @@ class KafkaClientPropertiesTest {
     }
 
     @Test
+    void partitioningRetriesAndTwoPhaseCommitAreRefusedWithTheGuaranteeTheyWouldBreak() {
+        Env env = new Env(Map.of(
+                "RAGLINE_KAFKA_PARTITIONER_IGNORE_KEYS", "true",
+                "RAGLINE_KAFKA_PARTITIONER_CLASS", "org.apache.kafka.clients.producer.RoundRobinPartitioner",
+                "RAGLINE_KAFKA_RETRIES", "0",
+                "RAGLINE_KAFKA_TRANSACTION_TWO_PHASE_COMMIT_ENABLE", "true"));
+
+        KafkaClientProperties properties = KafkaClientProperties.from(env);
+
+        assertThat(properties.all()).isEmpty();
+        assertThat(env.problems())
+                .hasSize(4)
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_PARTITIONER_IGNORE_KEYS is refused:")
+                        .contains("every record of a key")
+                        .contains("in order"))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_PARTITIONER_CLASS is refused:")
+                        .contains("in order"))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_RETRIES is refused:")
+                        .contains("idempotence"))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("RAGLINE_KAFKA_TRANSACTION_TWO_PHASE_COMMIT_ENABLE is refused:")
+                        .contains("transaction timeout")
+                        .contains("fencing"));
+    }
+
+    @Test
     void everyControlledPropertyIsOneOfKafkasOwnAndTheSecurityOnesAreNot() {
         List<String> known = new java.util.ArrayList<>(ProducerConfig.configNames());
         known.addAll(ConsumerConfig.configNames());
@@ -118,6 +147,30 @@ class KafkaClientPropertiesTest {
                 .anySatisfy(p -> assertThat(p)
                         .startsWith("RAGLINE_KAFKA_SASL_LOGIN_CALLBACK_HANDLER_CLASS='com.example.NotOnTheClassPath'")
                         .contains("could not be found"));
+    }
+
+    @Test
+    void aJaasLineThatCannotBeParsedIsRefusedAtStartUpWithoutKafkasWordsWhichQuoteIt() {
+        Env env = new Env(Map.of(
+                "RAGLINE_KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\" password= pw"));
+
+        KafkaClientProperties.from(env);
+
+        assertThat(env.problems())
+                .containsExactly("RAGLINE_KAFKA_SASL_JAAS_CONFIG='<masked>' cannot be parsed as a JAAS line (expected:"
+                        + " <LoginModule class> required <option>=\"<value>\" ...;)");
+    }
+
+    @Test
+    void aSingleQuotedJaasPasswordIsMaskedWithoutItsQuotes() {
+        KafkaClientProperties properties = KafkaClientProperties.from(new Env(Map.of(
+                "RAGLINE_KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username='u'"
+                        + " password='S3cret-pw';")));
+
+        assertThat(properties.mask("login failed for password S3cret-pw"))
+                .isEqualTo("login failed for password <masked>");
     }
 
     @Test

@@ -113,4 +113,25 @@ class KafkaSettingsTest {
         assertThat(readme.defaultOf(KafkaSettings.COMPRESSION)).isEqualTo(code(KafkaSettings.DEFAULT_COMPRESSION));
         assertThat(readme.defaultOf(KafkaSettings.LINGER)).isEqualTo(code(Problems.text(KafkaSettings.DEFAULT_LINGER)));
     }
+
+    @Test
+    void aConfigurationKafkaRefusesOnlyAsAWholeIsAStartUpProblemNamingItsVariables() {
+        Env env = new Env(Map.of(
+                "RAGLINE_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "RAGLINE_KAFKA_SASL_MECHANISM", ""));
+
+        KafkaSettings.from(env);
+
+        assertThat(env.problems())
+                .singleElement()
+                .asString()
+                .startsWith("the Kafka client properties (RAGLINE_KAFKA_SASL_MECHANISM,"
+                        + " RAGLINE_KAFKA_SECURITY_PROTOCOL) are refused by Kafka:")
+                .contains("mechanism must be non-null and non-empty");
+    }
+
+    @Test
+    void theDefaultConfigurationOfEveryClientKindIsTakenByKafka() {
+        assertThat(KafkaClients.configurationProblem(KafkaSettings.defaults())).isEmpty();
+    }
 }
