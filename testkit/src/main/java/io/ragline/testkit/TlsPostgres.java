@@ -1,6 +1,7 @@
 package io.ragline.testkit;
 
 import io.ragline.devstack.Command;
+import io.ragline.devstack.postgres.PgCtl;
 import io.ragline.devstack.postgres.PostgresInstallation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,7 +13,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -76,22 +76,13 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
         Runtime.getRuntime().addShutdownHook(cleanup);
         initdb();
         configure(server);
-        Command.of(
-                        bin.resolve("pg_ctl").toString(),
-                        "-D",
-                        data.toString(),
-                        "-l",
-                        dir.resolve("postgres.log").toString(),
-                        "-w",
-                        "-t",
-                        "60",
-                        "-o",
-                        "-p " + port + " -c listen_addresses=" + HOST + " -c unix_socket_directories="
-                                + " -c fsync=off -c synchronous_commit=off -c max_connections=50",
-                        "start")
-                .asUser(runAs)
-                .timeout(Duration.ofSeconds(90))
-                .run();
+        PgCtl.start(
+                bin,
+                data,
+                dir.resolve("postgres.log"),
+                runAs,
+                "-p " + port + " -c listen_addresses=" + HOST + " -c unix_socket_directories="
+                        + " -c fsync=off -c synchronous_commit=off -c max_connections=50");
         prepareDatabase();
     }
 
@@ -140,26 +131,9 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
         return "sslmode=verify-full&sslrootcert=" + authority.caPem();
     }
 
-    private void initdb() throws IOException {
-        Path pwfile = dir.resolve("initdb.pw");
-        Files.writeString(pwfile, password + "\n");
-        chown(false, dir, pwfile);
-        Command.of(
-                        bin.resolve("initdb").toString(),
-                        "-D",
-                        data.toString(),
-                        "-U",
-                        PASSWORD_USER,
-                        "--auth=scram-sha-256",
-                        "--pwfile=" + pwfile,
-                        "-E",
-                        "UTF8",
-                        "--locale=C",
-                        "--no-sync")
-                .asUser(runAs)
-                .timeout(Duration.ofSeconds(120))
-                .run();
-        Files.delete(pwfile);
+    private void initdb() {
+        chown(false, dir);
+        PgCtl.initdb(bin, data, runAs, PASSWORD_USER, password, "--no-sync");
     }
 
     /** TLS files beside the data, owned by the server's user, and hostssl lines only. */
@@ -208,9 +182,11 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
             return;
         }
         if (Files.exists(data.resolve("postmaster.pid"))) {
-            Command.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "-w", "stop")
-                    .asUser(runAs)
-                    .tryRun();
+            try {
+                PgCtl.stop(bin, data, runAs, "immediate");
+            } catch (RuntimeException e) {
+                // the files go below whatever happened; a server still running dies with its data
+            }
         }
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -14,7 +14,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Properties;
 
@@ -50,27 +49,18 @@ public final class LocalPostgres {
             initdb(bin, data, runAs, password);
         }
         int port;
-        if (isRunning(bin, data, runAs)) {
+        if (PgCtl.isRunning(bin, data, runAs)) {
             port = Ports.remembered(dir.resolve("port"), true);
             progress.step("PostgreSQL already running on 127.0.0.1:" + port);
         } else {
             port = Ports.remembered(dir.resolve("port"), false);
             progress.step("starting PostgreSQL " + PostgresInstallation.major(bin) + " on 127.0.0.1:" + port);
-            Command.of(
-                            bin.resolve("pg_ctl").toString(),
-                            "-D",
-                            data.toString(),
-                            "-l",
-                            dir.resolve("postgres.log").toString(),
-                            "-w",
-                            "-t",
-                            "60",
-                            "-o",
-                            serverOptions(port, PostgresInstallation.hasPgCron(bin)),
-                            "start")
-                    .asUser(runAs)
-                    .timeout(Duration.ofSeconds(90))
-                    .run();
+            PgCtl.start(
+                    bin,
+                    data,
+                    dir.resolve("postgres.log"),
+                    runAs,
+                    serverOptions(port, PostgresInstallation.hasPgCron(bin)));
         }
         ensureDatabase(port, password);
         return url(port, password);
@@ -84,11 +74,9 @@ public final class LocalPostgres {
         Path bin = binDirFor(data)
                 .orElseThrow(() -> new DevStackException("cannot stop PostgreSQL: no server binaries found"));
         String runAs = serviceUser();
-        if (isRunning(bin, data, runAs)) {
+        if (PgCtl.isRunning(bin, data, runAs)) {
             progress.step("stopping PostgreSQL (data stays in " + data + ")");
-            Command.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "fast", "-w", "stop")
-                    .asUser(runAs)
-                    .run();
+            PgCtl.stop(bin, data, runAs, "fast");
         }
     }
 
@@ -133,48 +121,15 @@ public final class LocalPostgres {
 
     private void initdb(Path bin, Path data, String runAs, String password) {
         progress.step("creating a PostgreSQL cluster in " + data);
-        Path pwfile = dir.resolve("initdb.pw");
         try {
             Files.createDirectories(dir);
-            Files.deleteIfExists(pwfile);
-            Files.createFile(
-                    pwfile,
-                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(pwfile, password + "\n");
-            if (runAs != null) {
-                Command.of("chown", "-R", runAs + ":", dir.toString()).run();
-            }
-            Command.of(
-                            bin.resolve("initdb").toString(),
-                            "-D",
-                            data.toString(),
-                            "-U",
-                            USER,
-                            "--auth=scram-sha-256",
-                            "--pwfile=" + pwfile,
-                            "-E",
-                            "UTF8",
-                            "--locale=C")
-                    .asUser(runAs)
-                    .run();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } finally {
-            try {
-                Files.deleteIfExists(pwfile);
-            } catch (IOException ignored) {
-                // reported by the next initdb
-            }
         }
-    }
-
-    private static boolean isRunning(Path bin, Path data, String runAs) {
-        return Command.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "status")
-                        .asUser(runAs)
-                        .tryRun()
-                        .exitCode()
-                == 0;
+        if (runAs != null) {
+            Command.of("chown", "-R", runAs + ":", dir.toString()).run();
+        }
+        PgCtl.initdb(bin, data, runAs, USER, password);
     }
 
     /** initdb refuses to run as root; as root we run the cluster as the distribution's postgres user. */
