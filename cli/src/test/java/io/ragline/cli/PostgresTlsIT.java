@@ -1,17 +1,12 @@
 package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.TestCertificates;
 import io.ragline.testkit.TestServices;
 import io.ragline.testkit.TlsPostgres;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -57,15 +52,7 @@ class PostgresTlsIT {
         int adminPort = freePort();
         env.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
         JavaProcess worker = CliProcess.start(env, "event-dispatcher");
-        HttpClient http = HttpClient.newHttpClient();
-        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/health/ready"))
-                .build();
-
-        await().atMost(Duration.ofSeconds(90))
-                .ignoreExceptions()
-                .untilAsserted(() -> assertThat(http.send(ready, HttpResponse.BodyHandlers.ofString())
-                                .statusCode())
-                        .isEqualTo(200));
+        CliProcess.awaitReady(adminPort, Duration.ofSeconds(90));
         worker.terminate();
 
         assertThat(worker.waitFor(30)).as(worker.stderr()).isZero();

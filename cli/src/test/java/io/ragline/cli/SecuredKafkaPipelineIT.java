@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
-import io.ragline.core.config.Secret;
-import io.ragline.ingest.webhook.WebhookSigner;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.testkit.SecuredKafka;
 import java.net.ServerSocket;
@@ -16,7 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -149,16 +146,7 @@ class SecuredKafkaPipelineIT {
     }
 
     private static HttpResponse<String> github(int port, String event, String delivery, String body) throws Exception {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        return http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/github"))
-                        .header("Content-Type", "application/json")
-                        .header("X-GitHub-Event", event)
-                        .header("X-GitHub-Delivery", delivery)
-                        .header("X-Hub-Signature-256", WebhookSigner.github(Secret.of(WEBHOOK_SECRET), bytes))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return GithubWebhook.send(http, port, WEBHOOK_SECRET, event, delivery, body);
     }
 
     private static int freePort() throws Exception {

@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.Secret;
-import io.ragline.ingest.webhook.WebhookSigner;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
@@ -296,16 +294,7 @@ class WebhookRoutingIT {
     }
 
     private static HttpResponse<String> github(String event, String delivery, String body) throws Exception {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        return http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + webhookPort + "/webhooks/github"))
-                        .header("Content-Type", "application/json")
-                        .header("X-GitHub-Event", event)
-                        .header("X-GitHub-Delivery", delivery)
-                        .header("X-Hub-Signature-256", WebhookSigner.github(Secret.of(SECRET), bytes))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return GithubWebhook.send(http, webhookPort, SECRET, event, delivery, body);
     }
 
     private static void insertCron(String delivery) throws Exception {

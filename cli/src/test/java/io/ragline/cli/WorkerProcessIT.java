@@ -1,15 +1,10 @@
 package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -53,15 +48,7 @@ class WorkerProcessIT {
         env.put("RAGLINE_HTTP_PORT", "0"); // the webhook port: any free one
         env.put("RAGLINE_LOG_FORMAT", "json");
         JavaProcess worker = CliProcess.start(env, "ingest-worker");
-        HttpClient http = HttpClient.newHttpClient();
-        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/health/ready"))
-                .build();
-
-        await().atMost(Duration.ofSeconds(60))
-                .ignoreExceptions()
-                .untilAsserted(() -> assertThat(http.send(ready, HttpResponse.BodyHandlers.ofString())
-                                .statusCode())
-                        .isEqualTo(200));
+        CliProcess.awaitReady(adminPort, Duration.ofSeconds(60));
         worker.terminate();
 
         assertThat(worker.waitFor(30)).as(worker.stderr()).isZero();
