@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
             TrainingCommand.class,
             PublishCommand.class,
             SearchCommand.class,
-            DemoCommand.class
+            DemoCommand.class,
+            HealthCommand.class
         })
 public final class RaglineCli implements Runnable {
     @CommandLine.Spec
