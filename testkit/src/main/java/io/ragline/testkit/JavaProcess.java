@@ -49,6 +49,22 @@ public final class JavaProcess {
         return new JavaProcess(pb.start(), out, err);
     }
 
+    /**
+     * A command run as it is, in {@code workingDirectory}, with exactly {@code environment} (nothing
+     * of this JVM's own): for a launcher script that must find everything it needs by itself.
+     */
+    public static JavaProcess launch(List<String> command, Path workingDirectory, Map<String, String> environment)
+            throws IOException {
+        Path logs = Files.createTempDirectory("ragline-process");
+        ProcessBuilder pb = new ProcessBuilder(command).directory(workingDirectory.toFile());
+        pb.environment().clear();
+        pb.environment().putAll(environment);
+        Path out = logs.resolve("stdout");
+        Path err = logs.resolve("stderr");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        return new JavaProcess(pb.start(), out, err);
+    }
+
     public Process process() {
         return process;
     }
