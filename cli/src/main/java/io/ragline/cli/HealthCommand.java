@@ -27,8 +27,9 @@ import picocli.CommandLine.Option;
         name = "health",
         mixinStandardHelpOptions = true,
         description = {
-            "Check the readiness of the Ragline process on this machine (GET /health/ready): exit 0 when ready,",
-            "1 otherwise. The port is RAGLINE_ADMIN_PORT, else the first default admin port that answers."
+            "Check the readiness of the Ragline process on this machine (GET /health/ready)",
+            "on RAGLINE_ADMIN_PORT, else on the first default admin port that answers.",
+            "Exit 0 when ready (200), 1 otherwise."
         })
 public final class HealthCommand implements Callable<Integer> {
     static final String READY_PATH = "/health/ready";
