@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,7 +56,7 @@ public final class ComposeSecrets {
 
     /** The name of every secret file, as {@code docker-compose.yml}'s top-level {@code secrets:} has them. */
     public static Set<String> names() {
-        return VALUES.keySet();
+        return Collections.unmodifiableSet(VALUES.keySet());
     }
 
     public Path file(String name) {
