@@ -12,7 +12,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** {@code ragline roles grant|revoke|list} as real processes, run as the owner of a migrated schema. */
+/**
+ * {@code ragline roles grant|revoke|list}, and {@code ragline migrate --worker-login|--reader-login} which
+ * grants the same way, as real processes, run as the owner of a migrated schema.
+ */
 class RolesCommandIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
@@ -97,6 +100,47 @@ class RolesCommandIT {
         } finally {
             db.execute("drop role " + group);
         }
+    }
+
+    @Test
+    void migrateGrantsItsWorkerAndReaderLoginsTheirRolesOnEveryRun() throws Exception {
+        String worker = PostgresSchema.newLogin();
+        String reader = PostgresSchema.newLogin();
+        assertThatThrownBy(() -> count(reader)).isInstanceOf(SQLException.class);
+
+        for (int run = 1; run <= 2; run++) {
+            JavaProcess migrate = CliProcess.start(
+                    owner(), "migrate", "--worker-login", user(worker), "--reader-login", user(reader));
+            assertThat(migrate.waitFor(120)).as(migrate.stderr()).isZero();
+            assertThat(migrate.stdout())
+                    .as("run %d", run)
+                    .contains("schema " + db.schema() + " is up to date at version ")
+                    .contains("granted ragline_worker to " + user(worker))
+                    .contains("granted ragline_reader to " + user(reader));
+        }
+
+        assertThat(count(reader)).isZero();
+        assertThat(db.queryValue("select pg_has_role('" + user(reader) + "', 'ragline_worker', 'member')"))
+                .isEqualTo(false);
+        assertThat(db.queryValue("select pg_has_role('" + user(worker) + "', 'ragline_worker', 'member')"))
+                .isEqualTo(true);
+        JavaProcess status =
+                CliProcess.start(Map.of("DATABASE_URL", worker, "RAGLINE_DB_SCHEMA", db.schema()), "status");
+        assertThat(status.waitFor(60)).as(status.stderr()).isZero();
+    }
+
+    @Test
+    void migrateWithALoginThatDoesNotExistMigratesThenFailsNamingTheLogin() throws Exception {
+        JavaProcess migrate = CliProcess.start(owner(), "migrate", "--worker-login", "no_such_login_y");
+
+        assertThat(migrate.waitFor(120)).isEqualTo(1);
+        assertThat(migrate.stdout()).contains("schema " + db.schema() + " is up to date");
+        assertThat(migrate.stderr())
+                .contains("ragline migrate: no role named 'no_such_login_y': create the login first");
+
+        JavaProcess group = CliProcess.start(owner(), "migrate", "--reader-login", "ragline_worker");
+        assertThat(group.waitFor(120)).isEqualTo(1);
+        assertThat(group.stderr()).contains("ragline migrate: 'ragline_worker' is one of Ragline's own roles");
     }
 
     private static Map<String, String> owner() {

@@ -99,7 +99,7 @@ public final class TestServices {
     }
 
     /** The repository root: {@code -Dragline.home}, else the nearest parent holding the launcher. */
-    static Path home() {
+    public static Path home() {
         String prop = System.getProperty("ragline.home");
         if (prop != null && !prop.isBlank()) {
             return Path.of(prop);
