@@ -135,13 +135,14 @@ class DockerfileTest {
     }
 
     @Test
-    void theBuildContextLeavesOutBuildOutputButKeepsTheMavenWrapper() throws Exception {
+    void theBuildContextLeavesOutBuildOutputLocalStateAndSecretsButKeepsTheMavenWrapper() throws Exception {
         List<String> ignored = Files.readAllLines(repository.resolve(".dockerignore")).stream()
                 .map(String::strip)
                 .filter(l -> !l.isEmpty() && !l.startsWith("#"))
                 .toList();
 
-        assertThat(ignored).contains("**/target/", ".ragline/", ".env", ".git/");
+        // secrets/: the compose stack's secret files (ComposeSecrets) must never enter an image layer.
+        assertThat(ignored).contains("**/target/", ".ragline/", ".env", "secrets/", ".git/");
         assertThat(ignored).noneMatch(l -> l.contains("mvnw") || l.startsWith(".mvn") || l.equals("*"));
     }
 
