@@ -11,10 +11,11 @@ import io.ragline.devstack.postgres.PostgresInstallation;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
-import io.ragline.testkit.TestServices;
+import io.ragline.testkit.ScratchDatabase;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -27,6 +28,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +38,8 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,20 +65,19 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The recipe of docs/operations.md, "Backup and restore", run as written: a database of its own on
  * the dev server, migrated by its owner, the pipeline ({@code ragline all}) running as a real
- * process as a {@code ragline_worker} login; {@code pg_dump} of the schema while documents flow;
- * {@code pg_restore} into a new database by an owner that is no superuser; {@code ragline
- * migrate} there; the consumer groups set back to the offsets the dump holds; the pipeline on the
- * restored database. The restored documents are the dump's, unchanged; what was consumed after the
- * dump is replayed from Kafka; the outbox rows of the dump are published a second time, harmlessly;
- * new documents flow. Two model loads (one pipeline per database) dominate its run time.
+ * process on a {@code ragline_worker} login; {@code pg_dump} of the schema while documents flow;
+ * {@code pg_restore} into a new database by an owner that is no superuser; {@code ragline migrate}
+ * and the outbox sequence's jump there; the consumer groups set back to the offsets the dump
+ * holds; the pipeline on the restored database. The restored documents are the dump's, unchanged;
+ * what was consumed after the dump is applied again from Kafka; the dump's outbox rows are
+ * published a second time, harmlessly; new documents flow. Two model loads (one pipeline per
+ * database) dominate its time.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RestoreFromDumpIT {
     private static final String SCHEMA = "rag";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient http = HttpClient.newHttpClient();
-    /** What the recipe adds to the outbox's sequence after a restore (see docs/operations.md). */
-    private static final long OUTBOX_ID_JUMP = 1_000_000_000_000L;
 
     private static final Map<String, String> THEMES = Map.of(
             "penguins", "Emperor penguins huddle together on the Antarctic sea ice through the polar winter.",
@@ -87,9 +88,8 @@ class RestoreFromDumpIT {
 
     static Path bin;
     static Path scratch;
-    static String ownerUrl;
-    static String sourceDb;
-    static String restoredDb;
+    static ScratchDatabase source;
+    static ScratchDatabase restored;
     static String restoredOwner;
     static String restoredOwnerPassword;
     static String workerUrl;
@@ -99,46 +99,41 @@ class RestoreFromDumpIT {
     static JavaProcess pipeline;
     static int searchPort;
     static final List<String> published = new CopyOnWriteArrayList<>();
-    /** Each document of the source as the dump holds it: id, status, chunks and vectors. */
+    /** Each document of the source as the dump holds it: status, chunk count, id, chunks and vectors. */
     static Map<String, String> atDump;
-    /** Outbox rows (id, topic) the dump holds. */
+    /** The outbox rows (id, topic) the dump holds. */
     static Map<Long, String> dumpedOutbox;
 
     static long highestIdPublishedBySource;
 
     @BeforeAll
     static void startThePipelineOnADatabaseOfItsOwn() throws Exception {
-        ownerUrl = TestServices.get().databaseUrl();
         bin = PostgresInstallation.findBinDir().orElse(null);
         Assumptions.assumeTrue(
                 bin != null
                         && Files.isExecutable(bin.resolve("pg_dump"))
-                        && Files.isExecutable(bin.resolve("pg_restore")),
-                "no pg_dump and pg_restore on this machine (RAGLINE_PG_BINDIR, /usr/lib/postgresql/N/bin or pg_config):"
-                        + " the restore test runs the real client tools, which a Docker-only machine lacks");
-        int server = (int) owner(devDatabase(), "select current_setting('server_version_num')::int / 10000");
+                        && Files.isExecutable(bin.resolve("pg_restore"))
+                        && Files.isExecutable(bin.resolve("psql")),
+                "no pg_dump, pg_restore and psql on this machine (RAGLINE_PG_BINDIR, /usr/lib/postgresql/N/bin or"
+                        + " pg_config): the restore test runs the real client tools, which a Docker-only machine lacks");
+        source = ScratchDatabase.create("t_restore_source"); // owned by the dev URL's user
+        int server = (int) source.queryValue("select current_setting('server_version_num')::int / 10000");
         int client = clientMajor();
         Assumptions.assumeTrue(
                 client >= server,
                 "pg_dump " + client + " in " + bin + " is older than the server (" + server
                         + "): pg_dump refuses to dump a newer server; install postgresql-client-" + server);
         scratch = Files.createTempDirectory("ragline-restore");
-        String suffix = Long.toString(ThreadLocalRandom.current().nextLong(Long.MAX_VALUE), 36);
-        sourceDb = "t_restore_source_" + suffix;
-        restoredDb = "t_restore_target_" + suffix;
-        restoredOwner = "t_restore_owner_" + suffix;
-        restoredOwnerPassword = UUID.randomUUID().toString();
-
-        owner(devDatabase(), "create database " + sourceDb); // owned by the dev URL's user
-        owner(sourceDb, "create extension if not exists vector with schema public");
-        migrate(inDatabase(ownerUrl, sourceDb));
+        source.queryValue("create extension if not exists vector with schema public");
+        migrate(source.serverUserUrl());
         workerUrl = PostgresSchema.newLogin("ragline_worker");
 
-        prefix = "rst" + suffix.substring(0, 6) + ".";
+        String suffix = source.name().substring(source.name().lastIndexOf('_') + 1);
+        prefix = "rst" + suffix.substring(0, Math.min(6, suffix.length())) + ".";
         groups = "rst-" + suffix;
         KafkaTopics.createNamed(prefix + "documents", 2);
         producer = KafkaTopics.producer();
-        pipeline = startPipeline(sourceDb);
+        pipeline = startPipeline(source);
     }
 
     @AfterAll
@@ -147,26 +142,30 @@ class RestoreFromDumpIT {
             producer.close();
         }
         stopPipeline();
-        if (sourceDb != null) {
-            owner(devDatabase(), "drop database if exists " + sourceDb + " with (force)");
-            owner(devDatabase(), "drop database if exists " + restoredDb + " with (force)");
-            owner(devDatabase(), "drop role if exists " + restoredOwner);
+        if (restored != null) {
+            restored.drop();
+        }
+        if (restoredOwner != null) {
+            ScratchDatabase.onServer("drop role if exists " + restoredOwner);
+        }
+        if (source != null) {
+            source.drop();
         }
     }
 
     @Test
     @Order(1)
     void aDumpTakenWhileDocumentsFlowIsRestoredByAnOwnerWithoutSuperuserRightsExactlyAsItWasDumped() throws Exception {
-        THEMES.forEach((id, text) -> publish(id, text));
-        awaitEmbedded(sourceDb, THEMES.keySet(), Duration.ofMinutes(3));
+        THEMES.forEach(RestoreFromDumpIT::publish);
+        awaitEmbedded(source, THEMES.keySet(), Duration.ofMinutes(3));
 
         ScheduledExecutorService flow = Executors.newSingleThreadScheduledExecutor();
-        int[] n = {0};
+        AtomicInteger n = new AtomicInteger();
         flow.scheduleAtFixedRate(
                 () -> {
                     for (int i = 0; i < 4; i++) {
-                        n[0]++;
-                        publish("flow-" + n[0], "Shift report " + n[0] + ": the night passed without incident.");
+                        int k = n.incrementAndGet();
+                        publish("flow-" + k, "Shift report " + k + ": the night passed without incident.");
                     }
                 },
                 0,
@@ -180,9 +179,9 @@ class RestoreFromDumpIT {
             assertThat(flow.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         }
         producer.flush();
-        awaitEmbedded(sourceDb, published, Duration.ofMinutes(3));
+        awaitEmbedded(source, published, Duration.ofMinutes(3));
         await().atMost(Duration.ofMinutes(1))
-                .until(() -> (long) owner(sourceDb, "select count(*) from rag.outbox") == 0);
+                .until(() -> (long) source.queryValue("select count(*) from rag.outbox") == 0);
         highestIdPublishedBySource = outboxIdsOn("pipeline-events").stream()
                 .mapToLong(Long::longValue)
                 .max()
@@ -191,14 +190,14 @@ class RestoreFromDumpIT {
 
         restore();
 
-        assertThat(documentStates(restoredDb)).isEqualTo(atDump);
+        assertThat(documentStates(restored)).isEqualTo(atDump);
         assertThat(atDump)
                 .as("documents published after the dump are not in it")
                 .hasSizeLessThan(published.size());
-        assertThat(outboxRows(restoredDb)).isEqualTo(dumpedOutbox);
-        assertThat(owner(restoredDb, "select nspowner::regrole::text from pg_namespace where nspname = 'rag'"))
+        assertThat(outboxRows(restored)).isEqualTo(dumpedOutbox);
+        assertThat(restored.queryValue("select nspowner::regrole::text from pg_namespace where nspname = 'rag'"))
                 .isEqualTo(restoredOwner);
-        assertThat(owner(restoredDb, "select has_table_privilege('ragline_worker', 'rag.outbox', 'INSERT')"))
+        assertThat(restored.queryValue("select has_table_privilege('ragline_worker', 'rag.outbox', 'INSERT')"))
                 .as("ragline migrate granted the worker role again")
                 .isEqualTo(true);
     }
@@ -211,11 +210,11 @@ class RestoreFromDumpIT {
         assertThat(rewindConsumerGroupsToTheRestoredOffsets())
                 .as("partitions the lost database had consumed past the dump")
                 .isPositive();
-        pipeline = startPipeline(restoredDb);
+        pipeline = startPipeline(restored);
         publish("lighthouse", "The lighthouse keeper lit the lamp to guide ships through the storm at night.");
 
-        awaitEmbedded(restoredDb, published, Duration.ofMinutes(4));
-        Map<String, String> now = documentStates(restoredDb);
+        awaitEmbedded(restored, published, Duration.ofMinutes(4));
+        Map<String, String> now = documentStates(restored);
         atDump.forEach((id, state) -> {
             if (state.startsWith("embedded")) {
                 assertThat(now.get(id))
@@ -223,31 +222,22 @@ class RestoreFromDumpIT {
                         .isEqualTo(state);
             }
         });
-        assertThat(owner(restoredDb, "select count(*) from rag.documents where status <> 'embedded'"))
-                .isEqualTo(0L);
-        assertThat(owner(
-                        restoredDb,
-                        "select count(*) from rag.documents d where d.chunk_count < 1"
-                                + " or d.chunk_count <> (select count(*) from rag.chunks ch where ch.document_id = d.id)"
-                                + " or d.chunk_count <> (select count(*) from rag.chunk_embeddings e"
-                                + " join rag.chunks ch on ch.id = e.chunk_id where ch.document_id = d.id)"))
+        assertThat(restored.queryValue("select count(*) from rag.documents d where d.chunk_count < 1"
+                        + " or d.chunk_count <> (select count(*) from rag.chunks ch where ch.document_id = d.id)"
+                        + " or d.chunk_count <> (select count(*) from rag.chunk_embeddings e"
+                        + " join rag.chunks ch on ch.id = e.chunk_id where ch.document_id = d.id)"))
                 .as("documents whose chunks and vectors do not match one for one")
                 .isEqualTo(0L);
         await().atMost(Duration.ofMinutes(1))
-                .until(() -> (long) owner(restoredDb, "select count(*) from rag.outbox") == 0);
-        assertThat(owner(restoredDb, "select count(*) from rag.outbox_dead_letters"))
+                .until(() -> (long) restored.queryValue("select count(*) from rag.outbox") == 0);
+        assertThat(restored.queryValue("select count(*) from rag.outbox_dead_letters"))
                 .isEqualTo(0L);
 
-        Map<String, List<Long>> byTopic = new HashMap<>();
-        dumpedOutbox.forEach((id, topic) ->
-                byTopic.computeIfAbsent(topic, t -> new ArrayList<>()).add(id));
-        byTopic.forEach((topic, ids) -> {
-            List<Long> seen = outboxIdsOn(topic);
-            ids.forEach(id -> assertThat(seen)
-                    .as("outbox row " + id + " on " + topic + ": by the lost database, then by the restored one")
-                    .filteredOn(id::equals)
-                    .hasSize(2));
-        });
+        Map<String, List<Long>> seen = new HashMap<>();
+        dumpedOutbox.forEach((id, topic) -> assertThat(seen.computeIfAbsent(topic, RestoreFromDumpIT::outboxIdsOn))
+                .as("outbox row " + id + " on " + topic + ": published by the lost database, then by the restored one")
+                .filteredOn(id::equals)
+                .hasSize(2));
         assertThat(outboxIdsOfDocument("pipeline-events", "lighthouse"))
                 .as("the restored database's new rows take ids the lost one never published")
                 .isNotEmpty()
@@ -264,7 +254,7 @@ class RestoreFromDumpIT {
      * Records, from that snapshot, what the dump holds.
      */
     private static void dumpWhileTheOutboxHoldsRows() throws Exception {
-        try (Connection c = connect(inDatabase(ownerUrl, sourceDb))) {
+        try (Connection c = source.connect(SCHEMA)) {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             AtomicReference<String> snapshot = new AtomicReference<>();
@@ -282,46 +272,52 @@ class RestoreFromDumpIT {
                     });
             atDump = documentStates(c);
             dumpedOutbox = outboxRows(c);
-            Command.of(
-                            bin.resolve("pg_dump").toString(),
-                            "--format=custom",
-                            "--schema=" + SCHEMA,
-                            "--snapshot=" + snapshot.get(),
-                            "--file=" + scratch.resolve("rag.dump"),
-                            "--dbname=" + withoutPassword(inDatabase(ownerUrl, sourceDb)))
-                    .env("PGPASSWORD", password(ownerUrl))
-                    .timeout(Duration.ofMinutes(2))
-                    .run();
+            String url = source.serverUserUrl();
+            clientTool(
+                    url,
+                    "pg_dump",
+                    "--format=custom",
+                    "--schema=" + SCHEMA,
+                    "--snapshot=" + snapshot.get(),
+                    "--file=" + scratch.resolve("rag.dump"));
             c.rollback();
         }
     }
 
     /** The recipe's restore: the DBA's part as the superuser, the rest as the new owner. */
     private static void restore() throws Exception {
-        owner(
-                devDatabase(),
-                "create role " + restoredOwner + " login nosuperuser nocreaterole nocreatedb password '"
-                        + restoredOwnerPassword + "'");
-        owner(devDatabase(), "create database " + restoredDb + " owner " + restoredOwner);
-        owner(restoredDb, "create extension vector with schema public");
+        restoredOwner = "t_restore_owner_" + groups.substring(groups.indexOf('-') + 1);
+        restoredOwnerPassword = UUID.randomUUID().toString();
+        ScratchDatabase.onServer("create role " + restoredOwner + " login nosuperuser nocreaterole nocreatedb"
+                + " password '" + restoredOwnerPassword + "'");
+        restored = ScratchDatabase.createOwnedBy("t_restore_target", restoredOwner);
+        restored.queryValue("create extension vector with schema public");
 
-        String url = inDatabase(withLogin(ownerUrl, restoredOwner, restoredOwnerPassword), restoredDb);
-        Command.of(
-                        bin.resolve("pg_restore").toString(),
-                        "--no-owner",
-                        "--no-privileges",
-                        "--exit-on-error",
-                        "--dbname=" + withoutPassword(url),
-                        scratch.resolve("rag.dump").toString())
-                .env("PGPASSWORD", restoredOwnerPassword)
+        String url = restored.urlAs(restoredOwner, restoredOwnerPassword);
+        clientTool(
+                url,
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                scratch.resolve("rag.dump").toString());
+        migrate(url);
+        clientTool(
+                url,
+                "psql",
+                "-c",
+                "select setval('rag.outbox_id_seq', (select last_value from rag.outbox_id_seq) + 1000000000000)");
+    }
+
+    /** Runs a PostgreSQL client tool on {@code url}'s database, the password in PGPASSWORD, not in argv. */
+    private static void clientTool(String url, String tool, String... args) {
+        List<String> argv = new ArrayList<>(List.of(bin.resolve(tool).toString()));
+        argv.addAll(List.of(args));
+        argv.add("--dbname=" + ScratchDatabase.withoutPassword(url));
+        Command.of(argv)
+                .env("PGPASSWORD", ScratchDatabase.passwordOf(url))
                 .timeout(Duration.ofMinutes(2))
                 .run();
-        migrate(url);
-        try (Connection c = connect(url);
-                Statement s = c.createStatement()) {
-            s.execute("select setval('rag.outbox_id_seq', (select last_value from rag.outbox_id_seq) + "
-                    + OUTBOX_ID_JUMP + ")");
-        }
     }
 
     /**
@@ -331,13 +327,12 @@ class RestoreFromDumpIT {
      * how many partitions moved back.
      */
     private static int rewindConsumerGroupsToTheRestoredOffsets() throws Exception {
-        Map<String, Long> restored = new HashMap<>();
-        try (Connection c = connect(inDatabase(ownerUrl, restoredDb));
+        Map<String, Long> stored = new HashMap<>();
+        try (Connection c = restored.connect(SCHEMA);
                 Statement s = c.createStatement();
-                ResultSet rs =
-                        s.executeQuery("select group_id, topic, partition, next_offset from rag.consumer_offsets")) {
+                ResultSet rs = s.executeQuery("select group_id, topic, partition, next_offset from consumer_offsets")) {
             while (rs.next()) {
-                restored.put(rs.getString(1) + "/" + rs.getString(2) + "/" + rs.getInt(3), rs.getLong(4));
+                stored.put(rs.getString(1) + "/" + rs.getString(2) + "/" + rs.getInt(3), rs.getLong(4));
             }
         }
         int movedBack = 0;
@@ -359,7 +354,7 @@ class RestoreFromDumpIT {
                 Map<TopicPartition, OffsetAndMetadata> target = new HashMap<>();
                 for (TopicPartition tp : committed.keySet()) {
                     String key = g.groupId() + "/" + tp.topic() + "/" + tp.partition();
-                    long offset = restored.getOrDefault(key, earliest.get(tp).offset());
+                    long offset = stored.getOrDefault(key, earliest.get(tp).offset());
                     target.put(tp, new OffsetAndMetadata(offset));
                     OffsetAndMetadata before = committed.get(tp);
                     if (before != null && offset < before.offset()) {
@@ -372,11 +367,11 @@ class RestoreFromDumpIT {
         return movedBack;
     }
 
-    private static JavaProcess startPipeline(String database) throws Exception {
+    private static JavaProcess startPipeline(ScratchDatabase database) throws Exception {
         int adminPort = freePort();
         searchPort = freePort();
         Map<String, String> env = new HashMap<>();
-        env.put("DATABASE_URL", inDatabase(workerUrl, database));
+        env.put("DATABASE_URL", database.urlOf(workerUrl));
         env.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
         env.put("RAGLINE_DB_SCHEMA", SCHEMA);
         env.put("RAGLINE_MIGRATE_ON_START", "false");
@@ -391,7 +386,7 @@ class RestoreFromDumpIT {
             CliProcess.awaitReady(adminPort, Duration.ofMinutes(3));
         } catch (AssertionError e) {
             process.kill();
-            throw new AssertionError("ragline all on " + database + " not ready:\n" + process.stderr(), e);
+            throw new AssertionError("ragline all on " + database.name() + " not ready:\n" + process.stderr(), e);
         }
         return process;
     }
@@ -421,22 +416,21 @@ class RestoreFromDumpIT {
         published.add(id);
     }
 
-    private static void awaitEmbedded(String database, java.util.Collection<String> ids, Duration within) {
+    private static void awaitEmbedded(ScratchDatabase database, Collection<String> ids, Duration within) {
+        String list = String.join(",", ids);
         await().atMost(within)
-                .until(() -> (long) owner(
-                                database,
-                                "select count(*) from rag.documents where status = 'embedded' and external_id = any('{"
-                                        + String.join(",", ids) + "}')")
+                .until(() -> (long) database.queryValue("select count(*) from rag.documents where status = 'embedded'"
+                                + " and external_id = any('{" + list + "}')")
                         == ids.size());
     }
 
-    /** external id → "status chunk_count id digest(chunk ids and vectors)", as the database holds them. */
-    private static Map<String, String> documentStates(String database) throws SQLException {
-        try (Connection c = connect(inDatabase(ownerUrl, database))) {
+    private static Map<String, String> documentStates(ScratchDatabase database) throws SQLException {
+        try (Connection c = database.connect(SCHEMA)) {
             return documentStates(c);
         }
     }
 
+    /** external id → "status chunk_count id md5(chunk ids and vectors)". */
     private static Map<String, String> documentStates(Connection c) throws SQLException {
         Map<String, String> states = new TreeMap<>();
         try (Statement s = c.createStatement();
@@ -451,8 +445,8 @@ class RestoreFromDumpIT {
         return states;
     }
 
-    private static Map<Long, String> outboxRows(String database) throws SQLException {
-        try (Connection c = connect(inDatabase(ownerUrl, database))) {
+    private static Map<Long, String> outboxRows(ScratchDatabase database) throws SQLException {
+        try (Connection c = database.connect(SCHEMA)) {
             return outboxRows(c);
         }
     }
@@ -477,18 +471,11 @@ class RestoreFromDumpIT {
 
     private static List<Long> outboxIdsOfDocument(String topic, String id) {
         return KafkaTopics.readAll(prefix + topic, Duration.ofSeconds(30)).stream()
-                .filter(r -> r.value() != null && id.equals(idOf(r.value())))
+                .filter(r -> r.value() != null
+                        && id.equals(json(r.value()).path("id").asText()))
                 .map(RestoreFromDumpIT::outboxId)
                 .flatMap(Optional::stream)
                 .toList();
-    }
-
-    private static String idOf(String json) {
-        try {
-            return JSON.readTree(json).path("id").asText();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     private static Optional<Long> outboxId(ConsumerRecord<String, String> r) {
@@ -506,26 +493,15 @@ class RestoreFromDumpIT {
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        JsonNode results = JSON.readTree(response.body()).get("results");
-        return results.get(0).get("document_id").asText();
+        return json(response.body()).get("results").get(0).get("document_id").asText();
     }
 
-    /** Runs one statement as the dev URL's user (a superuser here: the DBA) in {@code database}. */
-    private static Object owner(String database, String sql) throws SQLException {
-        try (Connection c = connect(inDatabase(ownerUrl, database));
-                Statement s = c.createStatement()) {
-            if (!s.execute(sql)) {
-                return null;
-            }
-            try (ResultSet rs = s.getResultSet()) {
-                return rs.next() ? rs.getObject(1) : null;
-            }
+    private static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-    }
-
-    private static Connection connect(String url) throws SQLException {
-        var parsed = io.ragline.core.config.DatabaseUrl.parse(url).url().orElseThrow();
-        return io.ragline.core.db.Database.connect(parsed, SCHEMA, "restore-test", Duration.ofSeconds(10));
     }
 
     private static int clientMajor() {
@@ -536,52 +512,7 @@ class RestoreFromDumpIT {
         return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
-    private static final Pattern URL =
-            Pattern.compile("^(postgres(?:ql)?://)(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]*)(/[^?]*)?(.*)$");
-
-    private static Matcher parts(String url) {
-        Matcher m = URL.matcher(url);
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a libpq URL");
-        }
-        return m;
-    }
-
-    /** The database of the dev URL, where the DBA's statements that need one run. */
-    private static String devDatabase() {
-        String path = parts(ownerUrl).group(5);
-        return path == null || path.length() < 2 ? "postgres" : path.substring(1);
-    }
-
-    private static String inDatabase(String url, String database) {
-        Matcher m = parts(url);
-        return m.group(1) + (m.group(2) == null ? "" : m.group(2) + (m.group(3) == null ? "" : ":" + m.group(3)) + "@")
-                + m.group(4) + "/" + database + m.group(6);
-    }
-
-    private static String withLogin(String url, String user, String password) {
-        Matcher m = parts(url);
-        return m.group(1) + URLEncoder.encode(user, StandardCharsets.UTF_8) + ":"
-                + URLEncoder.encode(password, StandardCharsets.UTF_8) + "@" + m.group(4)
-                + (m.group(5) == null ? "" : m.group(5)) + m.group(6);
-    }
-
-    /** The URL for a client tool, whose argv others can read: the password goes in PGPASSWORD. */
-    private static String withoutPassword(String url) {
-        Matcher m = parts(url);
-        return m.group(1)
-                + (m.group(2) == null ? "" : m.group(2) + "@")
-                + m.group(4)
-                + (m.group(5) == null ? "" : m.group(5))
-                + m.group(6);
-    }
-
-    private static String password(String url) {
-        String p = parts(url).group(3);
-        return p == null ? "" : java.net.URLDecoder.decode(p, StandardCharsets.UTF_8);
-    }
-
-    private static int freePort() throws Exception {
+    private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
