@@ -25,6 +25,31 @@ record LibpqUrl(String jdbcUrl, String user, String password, String host, int p
         return m.group(1) + credentials + url.substring(m.end());
     }
 
+    /** {@code url} pointed at {@code database}, its credentials and parameters kept. */
+    static String inDatabase(String url, String database) {
+        Matcher m = PARTS.matcher(url);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a libpq URL: " + LibpqUrl.parse(url));
+        }
+        return m.group(1) + m.group(2) + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8) + part(m, 4);
+    }
+
+    /** {@code url} without its password: for a client tool's argv, which other users can read. */
+    static String withoutPassword(String url) {
+        Matcher m = PARTS.matcher(url);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a libpq URL: " + LibpqUrl.parse(url));
+        }
+        return m.group(1) + m.group(2).replaceFirst("^([^:@]*):[^@]*@", "$1@") + part(m, 3) + part(m, 4);
+    }
+
+    private static String part(Matcher m, int group) {
+        return m.group(group) == null ? "" : m.group(group);
+    }
+
+    /** Scheme, then user info and host, then the path (the database), then the query. */
+    private static final Pattern PARTS = Pattern.compile("^(postgres(?:ql)?://)([^/?]*)(/[^?]*)?(\\?.*)?$");
+
     static LibpqUrl parse(String url) {
         URI uri = URI.create(url.replaceFirst("^postgres(ql)?://", "postgresql://"));
         String[] userInfo = uri.getRawUserInfo().split(":", 2);
