@@ -51,8 +51,58 @@ app.kubernetes.io/component: {{ .worker }}
 {{/* DATABASE_URL of a login, without a password (that comes from DATABASE_PASSWORD_FILE). */}}
 {{- define "ragline.databaseUrl" -}}
 {{- $db := .root.Values.database -}}
+{{- $params := list -}}
+{{- with $db.params }}{{ $params = append $params . }}{{ end -}}
+{{- with $db.tls.caSecret }}{{ $params = append $params (printf "sslrootcert=%s/%s" (include "ragline.postgresCaDir" $) $db.tls.caKey) }}{{ end -}}
 {{- printf "postgresql://%s@%s:%v/%s" .user (required "database.host is required" $db.host) $db.port $db.name -}}
-{{- if $db.params }}?{{ $db.params }}{{ end -}}
+{{- if $params }}?{{ join "&" $params }}{{ end -}}
+{{- end }}
+
+{{- define "ragline.postgresCaDir" -}}
+/etc/ragline/postgres-ca
+{{- end }}
+
+{{- define "ragline.kafkaCaDir" -}}
+/etc/ragline/kafka-ca
+{{- end }}
+
+{{/* The certificate authorities' volume mounts; call with the root context and (list "postgres" "kafka") as wanted. */}}
+{{- define "ragline.caMounts" -}}
+{{- if .root.Values.database.tls.caSecret }}
+- name: postgres-ca
+  mountPath: {{ include "ragline.postgresCaDir" . }}
+  readOnly: true
+{{- end }}
+{{- if and .kafka .root.Values.kafka.tls.caSecret }}
+- name: kafka-ca
+  mountPath: {{ include "ragline.kafkaCaDir" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "ragline.caVolumes" -}}
+{{- with .root.Values.database.tls }}
+{{- if .caSecret }}
+- name: postgres-ca
+  secret:
+    secretName: {{ .caSecret }}
+    items:
+      - key: {{ .caKey }}
+        path: {{ .caKey }}
+{{- end }}
+{{- end }}
+{{- if .kafka }}
+{{- with .root.Values.kafka.tls }}
+{{- if .caSecret }}
+- name: kafka-ca
+  secret:
+    secretName: {{ .caSecret }}
+    items:
+      - key: {{ .caKey }}
+        path: {{ .caKey }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -17,18 +17,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * The environment a rendered container would see: its ConfigMaps and literal variables, with
- * each {@code *_FILE} pointed at a file on this machine holding what the mounted Secret key would
- * hold (the rendered Secret's value, or a stand-in when the release names an existing Secret).
- * A {@code _FILE} path that no Secret volume mounts, or a key the volume does not project, fails.
+ * every file the container gets from a Secret volume (a {@code *_FILE} variable's, a certificate
+ * authority named in {@code DATABASE_URL} or a Kafka property) written on this machine holding what
+ * the mounted key would hold (the rendered Secret's value, or a stand-in when the release names a
+ * Secret it does not make), and the paths in the variables pointed at those files. A
+ * {@code _FILE} path that no Secret volume mounts, or a key the volume does not project, fails.
  */
 final class WorkerEnvironment {
-    /** Plausible contents of the keys of an existing Secret, each valid for the variable it feeds. */
+    /** Plausible contents of the keys of a Secret the chart does not make, each valid for its variable. */
     private static final Map<String, String> STAND_INS = Map.of(
             "database-password",
             "stand-in-password",
@@ -43,6 +47,10 @@ final class WorkerEnvironment {
                     + " username=\"ragline\" password=\"stand-in\";\n");
     /** webhook-<source>-secret: valid for the standard scheme too. */
     private static final String WEBHOOK_STAND_IN = "whsec_c3RhbmQtaW4td2ViaG9vay1zZWNyZXQ=";
+    /** ca.crt of CloudNativePG's and Strimzi's CA secrets: a real certificate, as the workers check it. */
+    private static final String CA_KEY = "ca.crt";
+    /** A self-signed certificate (keytool, valid for 100 years; its key was not kept). */
+    private static final Path STAND_IN_CA = Path.of("src", "test", "resources", "stand-in-ca.crt");
 
     private WorkerEnvironment() {}
 
@@ -68,42 +76,54 @@ final class WorkerEnvironment {
         return env;
     }
 
-    /** {@link #rendered}, each {@code *_FILE} pointing at a file in {@code dir} holding the Secret key's value. */
+    /** {@link #rendered}, with the Secret volumes' files on this machine, in {@code dir}. */
     static Env resolved(Rendered chart, PodSpec pod, Container container, Path dir) {
+        Map<String, String> files = secretFiles(chart, pod, container, dir);
         Map<String, String> env = rendered(chart, pod, container);
-        env.replaceAll(
-                (name, value) -> name.endsWith(Env.FILE_SUFFIX) ? local(chart, pod, container, value, dir) : value);
+        env.replaceAll((name, value) -> {
+            if (name.endsWith(Env.FILE_SUFFIX)) {
+                return Optional.ofNullable(files.get(value))
+                        .orElseThrow(() -> new AssertionError(container.getName() + ": " + name + "='" + value
+                                + "' is no key of a mounted Secret volume"));
+            }
+            String resolved = value;
+            for (Map.Entry<String, String> f : files.entrySet()) {
+                resolved = resolved.replace(f.getKey(), f.getValue());
+            }
+            return resolved;
+        });
         return new Env(env);
     }
 
-    private static String local(Rendered chart, PodSpec pod, Container container, String path, Path dir) {
+    /** Each file of a Secret volume by its path in the container (longest first), written in {@code dir}. */
+    private static Map<String, String> secretFiles(Rendered chart, PodSpec pod, Container container, Path dir) {
+        Map<String, String> files = new TreeMap<>(
+                Comparator.comparingInt(String::length).reversed().thenComparing(Comparator.naturalOrder()));
         for (VolumeMount mount : container.getVolumeMounts()) {
-            if (!path.startsWith(mount.getMountPath() + "/")) {
-                continue;
-            }
-            String item = path.substring(mount.getMountPath().length() + 1);
             SecretVolumeSource source = pod.getVolumes().stream()
                     .filter(v -> v.getName().equals(mount.getName()))
+                    .findFirst()
                     .map(Volume::getSecret)
-                    .findFirst()
-                    .orElseThrow(
-                            () -> new AssertionError(path + " is on volume " + mount.getName() + ", not a Secret"));
-            String key = source.getItems().stream()
-                    .filter(i -> i.getPath().equals(item))
-                    .map(KeyToPath::getKey)
-                    .findFirst()
-                    .orElseThrow(() -> new AssertionError(
-                            path + ": Secret " + source.getSecretName() + " is mounted without an item at " + item));
-            String value = secretValue(chart, source.getSecretName(), key);
-            try {
-                Path file = Files.createTempFile(dir, key, ".secret");
-                Files.writeString(file, value, StandardCharsets.UTF_8);
-                return file.toString();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                    .orElse(null);
+            if (source == null) {
+                continue; // /tmp
+            }
+            for (KeyToPath item : source.getItems()) {
+                String value = secretValue(chart, source.getSecretName(), item.getKey());
+                files.put(mount.getMountPath() + "/" + item.getPath(), write(dir, item.getKey(), value));
             }
         }
-        throw new AssertionError(container.getName() + ": " + path + " is under no volume mount");
+        return new LinkedHashMap<>(files);
+    }
+
+    private static String write(Path dir, String key, String value) {
+        try {
+            Path file = Files.createTempFile(dir, key, ".secret");
+            Files.writeString(file, value, StandardCharsets.UTF_8);
+            return file.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static String secretValue(Rendered chart, String secretName, String key) {
@@ -118,7 +138,18 @@ final class WorkerEnvironment {
         if (key.startsWith("webhook-")) {
             return WEBHOOK_STAND_IN;
         }
+        if (key.equals(CA_KEY)) {
+            return read(STAND_IN_CA);
+        }
         return Optional.ofNullable(STAND_INS.get(key))
                 .orElseThrow(() -> new AssertionError("the tests have no stand-in for Secret key " + key));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
