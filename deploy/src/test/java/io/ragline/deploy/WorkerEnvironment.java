@@ -33,18 +33,17 @@ import java.util.TreeMap;
  */
 final class WorkerEnvironment {
     /** Plausible contents of the keys of a Secret the chart does not make, each valid for its variable. */
-    private static final Map<String, String> STAND_INS = Map.of(
-            "database-password",
-            "stand-in-password",
-            "owner-password",
-            "stand-in-owner-password",
-            "api-tokens",
-            "standInToken0123456789abcdef",
-            "openai-api-key",
-            "sk-stand-in",
-            "kafka.properties",
-            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
-                    + " username=\"ragline\" password=\"stand-in\";\n");
+    private static final Map<String, String> STAND_INS = Map.ofEntries(
+            Map.entry("database-password", "stand-in-password"),
+            Map.entry("owner-password", "stand-in-owner-password"),
+            // CloudNativePG's basic-auth Secret of the owner
+            Map.entry("password", "stand-in-owner-password"),
+            Map.entry("api-tokens", "standInToken0123456789abcdef"),
+            Map.entry("openai-api-key", "sk-stand-in"),
+            Map.entry(
+                    "kafka.properties",
+                    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
+                            + " username=\"ragline\" password=\"stand-in\";\n"));
     /** webhook-<source>-secret: valid for the standard scheme too. */
     private static final String WEBHOOK_STAND_IN = "whsec_c3RhbmQtaW4td2ViaG9vay1zZWNyZXQ=";
     /** ca.crt of CloudNativePG's and Strimzi's CA secrets: a real certificate, as the workers check it. */
