@@ -45,7 +45,7 @@ class ExamplesTest {
             .getData();
 
     @Test
-    void strimziCreatesEveryTopicAndItsDeadLetterTopicAndNoOther() throws IOException {
+    void strimziCreatesEveryTopicAndItsDeadLetterTopicWithAsManyPartitionsAndNoOther() throws IOException {
         Set<String> expected = Stream.of(Topic.values())
                 .flatMap(t -> Stream.of(t.topic(), t.deadLetter()))
                 .collect(Collectors.toCollection(TreeSet::new));
@@ -55,6 +55,14 @@ class ExamplesTest {
                 .collect(Collectors.toCollection(TreeSet::new));
 
         assertThat(topics).isEqualTo(expected);
+        Map<String, Integer> partitions = new java.util.TreeMap<>();
+        kind(strimzi(), "KafkaTopic")
+                .forEach(t -> partitions.put(
+                        t.at("/spec/topicName").asText(t.at("/metadata/name").asText()),
+                        t.at("/spec/partitions").asInt()));
+        for (Topic t : Topic.values()) { // as TopicAdmin would create a dead-letter topic
+            assertThat(partitions.get(t.deadLetter())).as(t.deadLetter()).isEqualTo(partitions.get(t.topic()));
+        }
         assertThat(productionEnv.get(CoreSettings.TOPIC_PREFIX))
                 .as("the topics carry no prefix")
                 .isEmpty();
@@ -102,8 +110,9 @@ class ExamplesTest {
             for (String topic : List.of(t.topic(), t.deadLetter())) {
                 assertThat(acls)
                         .as(topic)
-                        .anySatisfy(acl -> assertThat(allows(acl, "topic", topic, "Read", "Write", "Describe"))
-                                .isTrue());
+                        .anySatisfy(
+                                acl -> assertThat(allows(acl, "topic", topic, "Create", "Read", "Write", "Describe"))
+                                        .isTrue());
             }
         }
         String group = productionEnv.getOrDefault(KafkaSettings.GROUP_PREFIX, KafkaSettings.DEFAULT_GROUP_PREFIX) + "-"
