@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.ragline.core.config.Env;
 import io.ragline.dispatcher.EventDispatcher;
@@ -214,6 +215,24 @@ class HelmChartTest {
                 assertThat(Integer.parseInt(a.get("helm.sh/hook-weight")))
                         .isLessThan(Integer.parseInt(hook.get("helm.sh/hook-weight")));
             });
+        });
+    }
+
+    @Test
+    void whereAServiceMonitorScrapesTheNetworkPolicyLetsAnotherNamespaceReachTheAdminPorts() {
+        Charts.RENDERED.forEach((values, chart) -> {
+            if (chart.custom(Rendered.SERVICE_MONITOR).isEmpty()) {
+                return;
+            }
+            NetworkPolicy policy = chart.named(NetworkPolicy.class, Chart.FULLNAME);
+            assertThat(policy.getSpec().getIngress())
+                    .as(values)
+                    .filteredOn(rule -> rule.getPorts().stream()
+                            .anyMatch(p -> "admin".equals(p.getPort().getStrVal())))
+                    .singleElement()
+                    .satisfies(rule -> assertThat(rule.getFrom())
+                            .anySatisfy(peer ->
+                                    assertThat(peer.getNamespaceSelector()).isNotNull()));
         });
     }
 
