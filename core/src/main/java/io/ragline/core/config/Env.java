@@ -12,6 +12,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -31,6 +35,10 @@ public final class Env {
 
     private final Map<String, String> values;
     private final List<String> problems = new ArrayList<>();
+    /** Every name asked for, set or not: what the code reads (the chart's tests hold their variables to it). */
+    private final Set<String> asked = ConcurrentHashMap.newKeySet();
+    /** Every prefix whose variables were listed ({@code RAGLINE_KAFKA_}, {@code RAGLINE_WEBHOOK_}). */
+    private final Set<String> scanned = ConcurrentHashMap.newKeySet();
 
     public Env(Map<String, String> values) {
         this.values = Map.copyOf(values);
@@ -73,12 +81,42 @@ public final class Env {
     }
 
     public Optional<String> raw(String name) {
+        asked.add(name);
         String v = values.get(name);
         return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
     }
 
     public Map<String, String> all() {
         return values;
+    }
+
+    /**
+     * The names of the variables set (blank included) that start with {@code prefix}, in order: a
+     * scan, not a read. A caller reads each name it uses with {@link #raw} and the others, not asked
+     * for, are not read.
+     */
+    public SortedSet<String> names(String prefix) {
+        scanned.add(prefix);
+        TreeSet<String> names = new TreeSet<>();
+        for (String name : values.keySet()) {
+            if (name.startsWith(prefix)) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Every variable name this env was asked for so far ({@link #raw} and everything built on it,
+     * {@code <name>_FILE} of a secret included), whether set or not: what the code that read it reads.
+     */
+    public SortedSet<String> asked() {
+        return new TreeSet<>(asked);
+    }
+
+    /** Every prefix {@link #names} listed so far. */
+    public SortedSet<String> scanned() {
+        return new TreeSet<>(scanned);
     }
 
     /** A required value; records a problem and returns null when missing. */

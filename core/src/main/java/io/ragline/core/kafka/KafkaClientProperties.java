@@ -148,14 +148,14 @@ public final class KafkaClientProperties {
     public static KafkaClientProperties from(Env env) {
         Map<String, Property> read = new LinkedHashMap<>();
         env.raw(PROPERTIES_FILE).ifPresent(file -> readFile(env, file, read));
-        new TreeMap<>(env.all()).forEach((variable, value) -> {
-            if (variable.startsWith(VARIABLE_PREFIX) && !NOT_PROPERTIES.contains(variable)) {
+        for (String variable : env.names(VARIABLE_PREFIX)) {
+            if (!NOT_PROPERTIES.contains(variable)) {
                 String name = variable.substring(VARIABLE_PREFIX.length())
                         .toLowerCase(Locale.ROOT)
                         .replace('_', '.');
-                read.put(name, new Property(name, value.strip(), Origin.VARIABLE));
+                read.put(name, new Property(name, env.raw(variable).orElse(""), Origin.VARIABLE));
             }
-        });
+        }
         return env.build(() -> new KafkaClientProperties(read.values()), KafkaClientProperties::none);
     }
 

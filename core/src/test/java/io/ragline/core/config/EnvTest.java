@@ -26,6 +26,26 @@ class EnvTest {
     }
 
     @Test
+    void remembersEveryNameItWasAskedForSetOrNotAndTheFileVariableOfASecret() {
+        Env env = new Env(Map.of("SET", "1", "UNREAD", "x"));
+
+        env.integer("SET", 0);
+        env.string("UNSET", "default");
+        env.secret("TOKEN");
+
+        assertThat(env.asked()).containsExactly("SET", "TOKEN", "TOKEN_FILE", "UNSET");
+    }
+
+    @Test
+    void aPrefixScanListsNamesWithoutReadingThem() {
+        Env env = new Env(Map.of("P_A", "1", "P_B", " ", "Q_C", "2"));
+
+        assertThat(env.names("P_")).containsExactly("P_A", "P_B");
+        assertThat(env.scanned()).containsExactly("P_");
+        assertThat(env.asked()).isEmpty();
+    }
+
+    @Test
     void everyBadValueIsReportedAtOnceNamingItsVariable() {
         Env env = new Env(Map.of("PORT", "http", "FLAG", "maybe", "WAIT", "soon", "SIZE", "0"));
 

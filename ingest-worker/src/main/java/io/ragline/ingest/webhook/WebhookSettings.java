@@ -150,12 +150,9 @@ public record WebhookSettings(
     /** The upper-case SOURCE part of every per-source variable that is set. */
     private static TreeSet<String> sourceNames(Env env) {
         TreeSet<String> names = new TreeSet<>();
-        for (String key : env.all().keySet()) {
-            if (!key.startsWith(PREFIX) || env.raw(key).isEmpty()) {
-                continue;
-            }
+        for (String key : env.names(PREFIX)) { // each source's variables are read by source(), not here
             Matcher m = PER_SOURCE.matcher(key);
-            if (m.matches()) {
+            if (m.matches() && !env.all().get(key).isBlank()) {
                 names.add(m.group(1));
             }
         }
