@@ -95,8 +95,12 @@ final class RoleGrants {
         if (role.startsWith("ragline_")) {
             return Optional.of("one of Ragline's own roles");
         }
+        // A member that neither inherits nor may SET ROLE receives nothing: PostgreSQL 16 records such a
+        // membership (ADMIN only) for the CREATEROLE user that created the login. Before 16 there are no
+        // such columns, and every member receives the role's privileges.
         try (PreparedStatement s = c.prepareStatement("select r.rolcanlogin, exists (select from pg_auth_members m"
-                + " where m.roleid = r.oid) from pg_roles r where r.rolname = ?")) {
+                + " where m.roleid = r.oid and coalesce((to_jsonb(m) ->> 'inherit_option')::boolean"
+                + " or (to_jsonb(m) ->> 'set_option')::boolean, true)) from pg_roles r where r.rolname = ?")) {
             s.setString(1, role);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next() || !rs.getBoolean(1)) {
