@@ -7,13 +7,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Attaching a login to one of the NOLOGIN roles the migrations create, or detaching it: the one home
  * of {@code ragline roles grant|revoke} and {@code ragline migrate --worker-login|--reader-login}.
  * Each call prints one line (what was done on stdout, why not on stderr, prefixed with {@code ragline
  * <command>:}) and returns the command's exit status: 0, or 1 when the database refuses (no such
- * login, not allowed) or the login is no login of its own (a group role, one of Ragline's roles).
+ * login, not allowed) or the login is no login of its own (a role without LOGIN or with members, one of
+ * Ragline's roles).
  */
 final class RoleGrants {
     /** The kinds a login can be given, each a role of grants.sql (lower case: as typed). */
@@ -52,13 +54,13 @@ final class RoleGrants {
                     + " (CREATE ROLE " + quote(c, login) + " LOGIN PASSWORD '...')");
             return 1;
         }
-        if (grant && !canLogIn(c, login)) {
+        Optional<String> notALogin = grant ? notALoginOfItsOwn(c, login) : Optional.empty();
+        if (notALogin.isPresent()) {
             // A group role would hand the role to every member: `grant ragline_reader worker` makes
-            // every reader a worker.
-            System.err.println("ragline " + command + ": '" + login + "' is "
-                    + (login.startsWith("ragline_") ? "one of Ragline's own roles" : "a role without LOGIN")
-                    + ": grant " + kind.role + " only to a login (CREATE ROLE name LOGIN PASSWORD '...'), so that"
-                    + " no group of users receives it");
+            // every reader a worker; so would a login that others are members of.
+            System.err.println("ragline " + command + ": '" + login + "' is " + notALogin.get() + ": grant "
+                    + kind.role + " only to a login (CREATE ROLE name LOGIN PASSWORD '...'), so that no group"
+                    + " of users receives it");
             return 1;
         }
         String sql = grant ? "grant %s to %s" : "revoke %s from %s";
@@ -85,15 +87,26 @@ final class RoleGrants {
         }
     }
 
-    /** Whether {@code role} is a login of its own: not one of Ragline's roles, and has LOGIN. */
-    private static boolean canLogIn(Connection c, String role) throws SQLException {
+    /**
+     * Why {@code role} is no login of its own, or empty when it is one: one of Ragline's roles, a role
+     * without LOGIN, or a role that has members (every member would receive what it is granted).
+     */
+    private static Optional<String> notALoginOfItsOwn(Connection c, String role) throws SQLException {
         if (role.startsWith("ragline_")) {
-            return false;
+            return Optional.of("one of Ragline's own roles");
         }
-        try (PreparedStatement s = c.prepareStatement("select rolcanlogin from pg_roles where rolname = ?")) {
+        // A member that neither inherits nor may SET ROLE receives nothing: PostgreSQL 16 records such a
+        // membership (ADMIN only) for the CREATEROLE user that created the login. Before 16 there are no
+        // such columns, and every member receives the role's privileges.
+        try (PreparedStatement s = c.prepareStatement("select r.rolcanlogin, exists (select from pg_auth_members m"
+                + " where m.roleid = r.oid and coalesce((to_jsonb(m) ->> 'inherit_option')::boolean"
+                + " or (to_jsonb(m) ->> 'set_option')::boolean, true)) from pg_roles r where r.rolname = ?")) {
             s.setString(1, role);
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return Optional.of("a role without LOGIN");
+                }
+                return rs.getBoolean(2) ? Optional.of("a role with members") : Optional.empty();
             }
         }
     }

@@ -2,6 +2,8 @@ package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ragline.core.config.Env;
+import io.ragline.core.config.Secret;
 import io.ragline.devstack.Command;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
@@ -13,9 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -93,6 +98,46 @@ class ComposeRolesIT {
                             "RAGLINE_DB_SCHEMA", db.schema()),
                     "status");
             assertThat(status.waitFor(60)).as(status.stderr()).isZero();
+        } finally {
+            db.execute("drop role if exists " + login);
+        }
+    }
+
+    @Test
+    void theInitScriptReadsThePasswordFileAsTheWorkersDoAndRefusesAMissingOrBlankOne() throws Exception {
+        Assumptions.assumeTrue(
+                Command.onPath("psql"), "the postgres image runs the script with psql, which this machine lacks");
+        URI owner = URI.create(db.ownerDatabaseUrl().replaceFirst("^postgres(ql)?://", "postgresql://"));
+        String[] credentials = owner.getRawUserInfo().split(":", 2);
+        String ownerUser = decode(credentials[0]);
+        String ownerPassword = decode(credentials[1]);
+        String login = "t_compose_" + Long.toString(System.nanoTime(), 36);
+        // A file saved by an editor: two line breaks at the end. psql's backquote drops one of them;
+        // DATABASE_PASSWORD_FILE drops every trailing line break.
+        Path workerFile = secrets.resolve("worker_password");
+        Files.writeString(workerFile, randomHex() + "\r\n\n");
+        Secret password = new Env(Map.of("DATABASE_PASSWORD_FILE", workerFile.toString()))
+                .secret("DATABASE_PASSWORD")
+                .orElseThrow();
+        try {
+            Command.Result created = workerLoginScript(owner, ownerUser, ownerPassword, login, workerFile);
+            assertThat(created.exitCode()).as(created.output()).isZero();
+            String jdbc = "jdbc:postgresql://" + owner.getHost() + ":" + (owner.getPort() < 0 ? 5432 : owner.getPort())
+                    + owner.getPath() + (owner.getQuery() == null ? "" : "?" + owner.getQuery());
+            try (Connection c = DriverManager.getConnection(jdbc, login, password.reveal())) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+
+            for (Path unusable :
+                    List.of(secrets.resolve("missing"), Files.writeString(secrets.resolve("blank"), " \n"))) {
+                String other = login + "_x";
+                Command.Result refused = workerLoginScript(owner, ownerUser, ownerPassword, other, unusable);
+                assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+                assertThat(refused.output())
+                        .contains("WORKER_PASSWORD_FILE='" + unusable + "' cannot be read or is empty");
+                assertThat(db.queryValue("select count(*) from pg_roles where rolname = '" + other + "'"))
+                        .isEqualTo(0L);
+            }
         } finally {
             db.execute("drop role if exists " + login);
         }

@@ -8,6 +8,7 @@ import io.ragline.testkit.PostgresSchema;
 import java.net.URI;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -99,6 +100,46 @@ class RolesCommandIT {
                     .isEqualTo(false);
         } finally {
             db.execute("drop role " + group);
+        }
+    }
+
+    @Test
+    void aLoginThatOtherRolesAreMembersOfIsRefusedSoThatTheyDoNotAllBecomeWorkers() throws Exception {
+        String team = "t_team_" + Long.toString(System.nanoTime(), 36);
+        String member = PostgresSchema.newLogin();
+        db.execute("create role " + team + " login password 'x-unused-x'");
+        db.execute("grant " + team + " to " + user(member));
+        try {
+            for (JavaProcess refused : List.of(
+                    CliProcess.start(owner(), "roles", "grant", team, "worker"),
+                    CliProcess.start(owner(), "migrate", "--worker-login", team))) {
+                assertThat(refused.waitFor(120)).as(refused.stderr()).isEqualTo(1);
+                assertThat(refused.stderr())
+                        .contains("'" + team + "' is a role with members: grant ragline_worker only to a login");
+            }
+            assertThat(db.queryValue("select pg_has_role('" + user(member) + "', 'ragline_worker', 'member')"))
+                    .isEqualTo(false);
+        } finally {
+            db.execute("drop role " + team);
+        }
+    }
+
+    @Test
+    void aLoginNameHoldingQuotesAndSqlIsGrantedAsThatOneRoleAndNothingElse() throws Exception {
+        String crafted = "t_q\"; grant ragline_worker to public; --'" + Long.toString(System.nanoTime(), 36);
+        db.execute("create role \"" + crafted.replace("\"", "\"\"") + "\" login password 'x-unused-x'");
+        try {
+            JavaProcess grant = CliProcess.start(owner(), "migrate", "--reader-login", crafted);
+            assertThat(grant.waitFor(120)).as(grant.stderr()).isZero();
+            assertThat(grant.stdout()).contains("granted ragline_reader to " + crafted);
+            assertThat(db.queryValue("select count(*) from pg_auth_members m join pg_roles r on r.oid = m.member"
+                            + " where r.rolname = '" + crafted.replace("'", "''") + "'"))
+                    .isEqualTo(1L);
+            assertThat(db.queryValue(
+                            "select pg_has_role('" + crafted.replace("'", "''") + "', 'ragline_worker', 'member')"))
+                    .isEqualTo(false);
+        } finally {
+            db.execute("drop role \"" + crafted.replace("\"", "\"\"") + "\"");
         }
     }
 

@@ -100,10 +100,13 @@ public final class DockerCompose {
 
     /**
      * Sets the owner's password to its secret file's value, read inside the container by psql (a
-     * backquoted {@code \set}), so that it appears on no command line here or there.
+     * backquoted {@code \set}) and, as {@link ComposeSecrets#read} and DATABASE_PASSWORD_FILE do, without
+     * its trailing line breaks (the backquote drops only one), so that it appears on no command line
+     * here or there.
      */
     Command ownerPasswordCommand() {
-        String script = "printf '%s\\n' '\\set password `cat /run/secrets/" + ComposeSecrets.POSTGRES_PASSWORD + "`'"
+        String script = "printf '%s\\n' '\\set raw `cat /run/secrets/" + ComposeSecrets.POSTGRES_PASSWORD + "`'"
+                + " \"select rtrim(:'raw', chr(13) || chr(10)) as password \\gset\""
                 + " \"alter role " + OWNER + " password :'password'\""
                 + " | psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet -U " + OWNER + " -d " + OWNER;
         List<String> argv = new ArrayList<>(compose());

@@ -106,6 +106,8 @@ class DockerComposeTest {
         assertThat(argv.subList(6, 11)).containsExactly("exec", "-T", "postgres", "sh", "-c");
         assertThat(argv.get(11))
                 .contains("`cat /run/secrets/postgres_password`")
+                // As ComposeSecrets.read builds DATABASE_URL: every trailing line break dropped.
+                .contains("rtrim(:'raw', chr(13) || chr(10)) as password \\gset")
                 .contains("alter role ragline password :'password'")
                 .contains("psql -v ON_ERROR_STOP=1");
     }
