@@ -13,7 +13,7 @@ RUN --mount=type=cache,target=/root/.m2 \
     && mkdir -p /opt/ragline \
     && tar -xzf distribution/target/ragline-*.tar.gz --strip-components=1 -C /opt/ragline
 
-FROM gcr.io/distroless/java21-debian12:nonroot
+FROM gcr.io/distroless/java21-debian13:nonroot
 # The version and source the image says it is: docker build --build-arg VERSION=0.1.0 ...
 ARG VERSION=0.1.0
 ARG SOURCE_URL=

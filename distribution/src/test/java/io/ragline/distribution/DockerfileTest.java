@@ -37,7 +37,7 @@ class DockerfileTest {
     @Test
     void theImageRunsOnAJava21RuntimeWithoutAShell() {
         assertThat(dockerfile.stages()).hasSize(2);
-        assertThat(run.base()).isEqualTo("gcr.io/distroless/java21-debian12:nonroot");
+        assertThat(run.base()).isEqualTo("gcr.io/distroless/java21-debian13:nonroot");
     }
 
     @Test
