@@ -32,6 +32,14 @@ final class RoleGrants {
 
     private RoleGrants() {}
 
+    /**
+     * Whether {@code name} is in the namespace of Ragline's own roles ({@code ragline_*}), which are
+     * never given to anyone: a login must be named otherwise (deployments use {@code ragworker}).
+     */
+    static boolean isRaglineRole(String name) {
+        return name.startsWith("ragline_");
+    }
+
     /** {@code GRANT <kind's role> TO login}; granting it again changes nothing. */
     static int grant(Connection c, String command, String login, Kind kind) throws SQLException {
         return change(c, command, login, kind, true);

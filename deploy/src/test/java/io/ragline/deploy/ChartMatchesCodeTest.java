@@ -171,6 +171,22 @@ class ChartMatchesCodeTest {
     }
 
     @Test
+    void theMigrationJobIsARealMigrateCommandThatGrantsTheWorkersLoginAndNoRaglineRole() {
+        Charts.RENDERED.forEach((values, chart) -> {
+            Container job = chart.named(Job.class, Chart.FULLNAME + "-migrate")
+                    .getSpec()
+                    .getTemplate()
+                    .getSpec()
+                    .getContainers()
+                    .get(0);
+
+            assertThat(Processes.workerLoginsOfMigration(job.getArgs()))
+                    .as(values)
+                    .containsExactly(Charts.workerLogin(chart));
+        });
+    }
+
+    @Test
     void theAutoscalersTargetTheEmbeddingWorkerAndKedaWatchesItsConsumerGroup(@TempDir Path dir) {
         String target = Chart.FULLNAME + "-" + EmbeddingWorker.NAME;
         HorizontalPodAutoscaler hpa = Charts.RENDERED.get("default").named(HorizontalPodAutoscaler.class, target);
