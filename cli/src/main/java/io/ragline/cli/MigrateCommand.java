@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code ragline migrate}: applies the schema; safe while workers start or other migrations run. Then,
  * with {@code --worker-login} / {@code --reader-login}, grants {@code ragline_worker} / {@code
- * ragline_reader} to those existing logins through {@link RoleGrants}, as {@code ragline roles grant}
+ * ragline_reader} to those existing logins through {@link LoginGrants}, as {@code ragline roles grant}
  * does: what a deployment's one-shot migration (compose's {@code migrate} service, the chart's Job)
  * runs so that its workers' login may work. Exit 0, 1 when the database refuses, 2 on bad settings.
  */
@@ -88,13 +88,13 @@ final class MigrateCommand implements Callable<Integer> {
         }
         try (Connection c = Database.connect(url, schema, "migrate", Duration.ofSeconds(10))) {
             for (String login : workerLogins) {
-                int status = RoleGrants.grant(c, "migrate", login, RoleGrants.Kind.worker);
+                int status = LoginGrants.grant(c, "migrate", login, LoginGrants.Kind.worker);
                 if (status != 0) {
                     return status;
                 }
             }
             for (String login : readerLogins) {
-                int status = RoleGrants.grant(c, "migrate", login, RoleGrants.Kind.reader);
+                int status = LoginGrants.grant(c, "migrate", login, LoginGrants.Kind.reader);
                 if (status != 0) {
                     return status;
                 }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code ragline roles grant|revoke|list}: attaches a login to one of the NOLOGIN roles that the
  * migrations create ({@code ragline_worker}, {@code ragline_reader}), as the owner that runs {@code
- * ragline migrate}, through {@link RoleGrants} ({@code ragline migrate --worker-login} grants the same
+ * ragline migrate}, through {@link LoginGrants} ({@code ragline migrate --worker-login} grants the same
  * way). Exit 0, 1 when the database refuses (no such login, not allowed) or the role is no login (a
  * group role, one of Ragline's own), 2 on bad settings or arguments.
  */
@@ -43,12 +43,12 @@ final class RolesCommand implements Runnable {
         String login;
 
         @Parameters(index = "1", paramLabel = "worker|reader", description = "Valid values: ${COMPLETION-CANDIDATES}.")
-        RoleGrants.Kind kind;
+        LoginGrants.Kind kind;
 
         @Override
         public Integer call() {
             return CollectionsCommand.withConnection(
-                    "roles grant", Env.load(), c -> RoleGrants.grant(c, "roles grant", login, kind));
+                    "roles grant", Env.load(), c -> LoginGrants.grant(c, "roles grant", login, kind));
         }
     }
 
@@ -61,12 +61,12 @@ final class RolesCommand implements Runnable {
         String login;
 
         @Parameters(index = "1", paramLabel = "worker|reader", description = "Valid values: ${COMPLETION-CANDIDATES}.")
-        RoleGrants.Kind kind;
+        LoginGrants.Kind kind;
 
         @Override
         public Integer call() {
             return CollectionsCommand.withConnection(
-                    "roles revoke", Env.load(), c -> RoleGrants.revoke(c, "roles revoke", login, kind));
+                    "roles revoke", Env.load(), c -> LoginGrants.revoke(c, "roles revoke", login, kind));
         }
     }
 

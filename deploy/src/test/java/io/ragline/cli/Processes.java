@@ -21,7 +21,7 @@ public final class Processes {
     /**
      * The logins {@code ragline <args>} would grant {@code ragline_worker} to, parsed by the real
      * command ({@code migrate --worker-login NAME}); fails when the arguments are no migrate command or
-     * a login is one {@link RoleGrants} refuses by its name.
+     * a login is one {@link LoginGrants} refuses by its name.
      */
     public static List<String> workerLoginsOfMigration(List<String> args) {
         CommandLine.ParseResult parsed = new CommandLine(new RaglineCli()).parseArgs(args.toArray(String[]::new));
@@ -30,7 +30,7 @@ public final class Processes {
             throw new AssertionError(args + " is not `ragline migrate`");
         }
         migrate.workerLogins.stream()
-                .filter(RoleGrants::isRaglineRole)
+                .filter(LoginGrants::isRaglineRole)
                 .findFirst()
                 .ifPresent(login -> {
                     throw new AssertionError(

@@ -17,7 +17,7 @@ import java.util.Optional;
  * login, not allowed) or the login is no login of its own (a role without LOGIN or with members, one of
  * Ragline's roles).
  */
-final class RoleGrants {
+final class LoginGrants {
     /** The kinds a login can be given, each a role of grants.sql (lower case: as typed). */
     enum Kind {
         worker(SchemaAccess.WORKER_ROLE),
@@ -30,7 +30,7 @@ final class RoleGrants {
         }
     }
 
-    private RoleGrants() {}
+    private LoginGrants() {}
 
     /**
      * Whether {@code name} is in the namespace of Ragline's own roles ({@code ragline_*}), which are
