@@ -216,6 +216,10 @@ class HelmChartTest {
                 assertThat(a.get("helm.sh/hook")).isEqualTo(hook.get("helm.sh/hook"));
                 assertThat(Integer.parseInt(a.get("helm.sh/hook-weight")))
                         .isLessThan(Integer.parseInt(hook.get("helm.sh/hook-weight")));
+                // helm uninstall leaves hooks: the owner's password goes once the hooks succeeded
+                assertThat(Set.of(a.get("helm.sh/hook-delete-policy").split(",")))
+                        .as(values)
+                        .contains("hook-succeeded");
             });
         });
     }
