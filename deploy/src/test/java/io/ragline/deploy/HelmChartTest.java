@@ -144,6 +144,19 @@ class HelmChartTest {
                 .isGreaterThanOrEqualTo(2));
     }
 
+    /** DATABASE_URL goes into a ConfigMap: a password written into the values' login or parameters is refused. */
+    @Test
+    void aPasswordInTheDatabaseUrlsLoginOrParametersIsRefused() {
+        for (Map<String, Object> set : List.<Map<String, Object>>of(
+                Map.of("database.params", "sslmode=require&password=SENTINEL-in-params"),
+                Map.of("database.workerUser", "ragworker:SENTINEL-in-user"),
+                Map.of("database.ownerUser", "ragowner:SENTINEL-in-owner"))) {
+            assertThatThrownBy(() -> Chart.template(List.of(Chart.TEST_VALUES), set))
+                    .as("%s", set)
+                    .hasMessageContaining("must not carry a password");
+        }
+    }
+
     @Test
     void aSingleDispatcherIsRefusedUnlessExplicitlyAllowed() {
         assertThatThrownBy(() ->
