@@ -51,6 +51,9 @@ app.kubernetes.io/component: {{ .worker }}
 {{/* DATABASE_URL of a login, without a password (that comes from DATABASE_PASSWORD_FILE). */}}
 {{- define "ragline.databaseUrl" -}}
 {{- $db := .root.Values.database -}}
+{{- if or (regexMatch "[:@/?#]" .user) (regexMatch "(?i)(^|&)password=" ($db.params | default "")) -}}
+{{- fail "database.workerUser, database.ownerUser and database.params must not carry a password (DATABASE_URL is in a ConfigMap): put it in the Secret" -}}
+{{- end -}}
 {{- $params := list -}}
 {{- with $db.params }}{{ $params = append $params . }}{{ end -}}
 {{- with $db.tls.caSecret }}{{ $params = append $params (printf "sslrootcert=%s/%s" (include "ragline.postgresCaDir" $) $db.tls.caKey) }}{{ end -}}

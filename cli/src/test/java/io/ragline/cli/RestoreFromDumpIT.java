@@ -238,6 +238,17 @@ class RestoreFromDumpIT {
                 .as("outbox row " + id + " on " + topic + ": published by the lost database, then by the restored one")
                 .filteredOn(id::equals)
                 .hasSize(2));
+        for (String topic : List.of("embedding-requests", "pipeline-events")) {
+            // Without the recipe's sequence jump the replayed documents' rows take ids the lost
+            // database had published after the dump: the same id twice for two different messages.
+            Map<Long, Long> timesSeen =
+                    outboxIdsOn(topic).stream().collect(Collectors.groupingBy(id -> id, Collectors.counting()));
+            assertThat(timesSeen)
+                    .as("on " + topic + ", only the dumped outbox rows carry an id twice")
+                    .allSatisfy((id, times) -> assertThat(times)
+                            .as("outbox id " + id)
+                            .isEqualTo(topic.equals(dumpedOutbox.get(id)) ? 2L : 1L));
+        }
         assertThat(outboxIdsOfDocument("pipeline-events", "lighthouse"))
                 .as("the restored database's new rows take ids the lost one never published")
                 .isNotEmpty()

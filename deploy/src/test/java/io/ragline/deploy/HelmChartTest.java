@@ -20,7 +20,9 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.ragline.core.config.Env;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
+import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.ingest.IngestWorker;
+import io.ragline.ingest.webhook.WebhookSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,6 +144,19 @@ class HelmChartTest {
                 .isGreaterThanOrEqualTo(2));
     }
 
+    /** DATABASE_URL goes into a ConfigMap: a password written into the values' login or parameters is refused. */
+    @Test
+    void aPasswordInTheDatabaseUrlsLoginOrParametersIsRefused() {
+        for (Map<String, Object> set : List.<Map<String, Object>>of(
+                Map.of("database.params", "sslmode=require&password=SENTINEL-in-params"),
+                Map.of("database.workerUser", "ragworker:SENTINEL-in-user"),
+                Map.of("database.ownerUser", "ragowner:SENTINEL-in-owner"))) {
+            assertThatThrownBy(() -> Chart.template(List.of(Chart.TEST_VALUES), set))
+                    .as("%s", set)
+                    .hasMessageContaining("must not carry a password");
+        }
+    }
+
     @Test
     void aSingleDispatcherIsRefusedUnlessExplicitlyAllowed() {
         assertThatThrownBy(() ->
@@ -214,6 +229,10 @@ class HelmChartTest {
                 assertThat(a.get("helm.sh/hook")).isEqualTo(hook.get("helm.sh/hook"));
                 assertThat(Integer.parseInt(a.get("helm.sh/hook-weight")))
                         .isLessThan(Integer.parseInt(hook.get("helm.sh/hook-weight")));
+                // helm uninstall leaves hooks: the owner's password goes once the hooks succeeded
+                assertThat(Set.of(a.get("helm.sh/hook-delete-policy").split(",")))
+                        .as(values)
+                        .contains("hook-succeeded");
             });
         });
     }
@@ -258,6 +277,23 @@ class HelmChartTest {
                         .noneMatch(k -> k.endsWith(Env.FILE_SUFFIX));
             }
         });
+    }
+
+    /**
+     * Without a CPU limit (the chart sets none) the JVM counts the node's cores, and these
+     * variables default to them: a pod's threads and Postgres connections would grow with the
+     * node it lands on, past the sizing of docs/operations.md. The chart pins them.
+     */
+    @Test
+    void noWorkerSizesItsThreadsOrConnectionsByTheCoresOfTheNodeItLandsOn() {
+        Map<String, List<String>> countedInCores = Map.of(
+                IngestWorker.NAME, List.of(WebhookSettings.THREADS, WebhookSettings.POOL_SIZE),
+                EmbeddingWorker.NAME, List.of(EmbeddingSettings.ONNX_THREADS));
+        Charts.RENDERED.forEach((values, chart) -> countedInCores.forEach((worker, variables) -> assertThat(
+                        chart.named(ConfigMap.class, Chart.FULLNAME + "-" + worker)
+                                .getData())
+                .as(values + " " + worker)
+                .containsKeys(variables.toArray(String[]::new))));
     }
 
     @SuppressWarnings("unchecked")
