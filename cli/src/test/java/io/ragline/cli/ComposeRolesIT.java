@@ -46,22 +46,19 @@ class ComposeRolesIT {
     void theInitScriptsLoginGrantedByMigrateRunsAWorkerThatDoesNotMigrate() throws Exception {
         Assumptions.assumeTrue(
                 Command.onPath("psql"), "the postgres image runs the script with psql, which this machine lacks");
-        URI owner = URI.create(db.ownerDatabaseUrl().replaceFirst("^postgres(ql)?://", "postgresql://"));
-        String[] credentials = owner.getRawUserInfo().split(":", 2);
-        String ownerUser = decode(credentials[0]);
-        String ownerPassword = decode(credentials[1]);
-        Path ownerFile = write("postgres_password", ownerPassword);
+        Owner owner = Owner.of(db);
+        Path ownerFile = write("postgres_password", owner.password());
         String login = "t_compose_" + Long.toString(System.nanoTime(), 36);
         String password = randomHex();
         Path workerFile = write("worker_password", password);
         try {
-            Command.Result created = workerLoginScript(owner, ownerUser, ownerPassword, login, workerFile);
+            Command.Result created = workerLoginScript(owner, login, workerFile);
             assertThat(created.exitCode()).as(created.output()).isZero();
             assertThat(created.output()).contains("created the login " + login).doesNotContain(password);
 
             JavaProcess migrate = CliProcess.start(
                     Map.of(
-                            "DATABASE_URL", withUser(owner, ownerUser),
+                            "DATABASE_URL", withUser(owner, owner.user()),
                             "DATABASE_PASSWORD_FILE", ownerFile.toString(),
                             "RAGLINE_DB_SCHEMA", db.schema()),
                     "migrate",
@@ -88,7 +85,7 @@ class ComposeRolesIT {
             // A volume made before the script, or a new password: the script run again sets it.
             String rotated = randomHex();
             Files.writeString(workerFile, rotated + "\n");
-            Command.Result again = workerLoginScript(owner, ownerUser, ownerPassword, login, workerFile);
+            Command.Result again = workerLoginScript(owner, login, workerFile);
             assertThat(again.exitCode()).as(again.output()).isZero();
             assertThat(again.output()).contains("set the password of the login " + login);
             JavaProcess status = CliProcess.start(
@@ -107,10 +104,7 @@ class ComposeRolesIT {
     void theInitScriptReadsThePasswordFileAsTheWorkersDoAndRefusesAMissingOrBlankOne() throws Exception {
         Assumptions.assumeTrue(
                 Command.onPath("psql"), "the postgres image runs the script with psql, which this machine lacks");
-        URI owner = URI.create(db.ownerDatabaseUrl().replaceFirst("^postgres(ql)?://", "postgresql://"));
-        String[] credentials = owner.getRawUserInfo().split(":", 2);
-        String ownerUser = decode(credentials[0]);
-        String ownerPassword = decode(credentials[1]);
+        Owner owner = Owner.of(db);
         String login = "t_compose_" + Long.toString(System.nanoTime(), 36);
         // A file saved by an editor: two line breaks at the end. psql's backquote drops one of them;
         // DATABASE_PASSWORD_FILE drops every trailing line break.
@@ -120,10 +114,11 @@ class ComposeRolesIT {
                 .secret("DATABASE_PASSWORD")
                 .orElseThrow();
         try {
-            Command.Result created = workerLoginScript(owner, ownerUser, ownerPassword, login, workerFile);
+            Command.Result created = workerLoginScript(owner, login, workerFile);
             assertThat(created.exitCode()).as(created.output()).isZero();
-            String jdbc = "jdbc:postgresql://" + owner.getHost() + ":" + (owner.getPort() < 0 ? 5432 : owner.getPort())
-                    + owner.getPath() + (owner.getQuery() == null ? "" : "?" + owner.getQuery());
+            URI url = owner.url();
+            String jdbc = "jdbc:postgresql://" + url.getHost() + ":" + (url.getPort() < 0 ? 5432 : url.getPort())
+                    + url.getPath() + (url.getQuery() == null ? "" : "?" + url.getQuery());
             try (Connection c = DriverManager.getConnection(jdbc, login, password.reveal())) {
                 assertThat(c.isValid(5)).isTrue();
             }
@@ -131,7 +126,7 @@ class ComposeRolesIT {
             for (Path unusable :
                     List.of(secrets.resolve("missing"), Files.writeString(secrets.resolve("blank"), " \n"))) {
                 String other = login + "_x";
-                Command.Result refused = workerLoginScript(owner, ownerUser, ownerPassword, other, unusable);
+                Command.Result refused = workerLoginScript(owner, other, unusable);
                 assertThat(refused.exitCode()).as(refused.output()).isNotZero();
                 assertThat(refused.output())
                         .contains("WORKER_PASSWORD_FILE='" + unusable + "' cannot be read or is empty");
@@ -143,9 +138,18 @@ class ComposeRolesIT {
         }
     }
 
+    /** The schema owner's URL, as the compose file's POSTGRES_USER and its password file give it. */
+    private record Owner(URI url, String user, String password) {
+        static Owner of(PostgresSchema db) {
+            URI url = URI.create(db.ownerDatabaseUrl().replaceFirst("^postgres(ql)?://", "postgresql://"));
+            String[] credentials = url.getRawUserInfo().split(":", 2);
+            return new Owner(url, decode(credentials[0]), decode(credentials[1]));
+        }
+    }
+
     /** The script as the postgres image runs it: psql as POSTGRES_USER into POSTGRES_DB. */
-    private static Command.Result workerLoginScript(
-            URI owner, String ownerUser, String ownerPassword, String login, Path passwordFile) {
+    private static Command.Result workerLoginScript(Owner ownerLogin, String login, Path passwordFile) {
+        URI owner = ownerLogin.url();
         Command script = Command.of(
                         "sh",
                         TestServices.home()
@@ -153,8 +157,8 @@ class ComposeRolesIT {
                                 .toString())
                 .env("PGHOST", owner.getHost())
                 .env("PGPORT", String.valueOf(owner.getPort() < 0 ? 5432 : owner.getPort()))
-                .env("PGPASSWORD", ownerPassword)
-                .env("POSTGRES_USER", ownerUser)
+                .env("PGPASSWORD", ownerLogin.password())
+                .env("POSTGRES_USER", ownerLogin.user())
                 .env("POSTGRES_DB", owner.getPath().substring(1))
                 .env("WORKER_LOGIN", login)
                 .env("WORKER_PASSWORD_FILE", passwordFile.toString())
@@ -169,8 +173,8 @@ class ComposeRolesIT {
     }
 
     /** The owner's URL with {@code user} and no password (the password comes from a file). */
-    private static String withUser(URI owner, String user) {
-        return owner.toString().replaceFirst("//[^@/]*@", "//" + user + "@");
+    private static String withUser(Owner owner, String user) {
+        return owner.url().toString().replaceFirst("//[^@/]*@", "//" + user + "@");
     }
 
     private Path write(String name, String value) throws Exception {

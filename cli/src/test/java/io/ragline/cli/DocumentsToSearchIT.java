@@ -284,13 +284,6 @@ class DocumentsToSearchIT {
     }
 
     private static JsonNode search(String query, int k) throws Exception {
-        ObjectNode body = JSON.createObjectNode().put("query", query).put("k", k);
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + searchPort + "/search"))
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.readTree(response.body()).get("results");
+        return SearchRequest.results(http, searchPort, query, k);
     }
 }

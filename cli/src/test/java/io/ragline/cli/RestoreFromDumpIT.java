@@ -15,10 +15,7 @@ import io.ragline.testkit.ScratchDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -497,14 +494,10 @@ class RestoreFromDumpIT {
     }
 
     private static String topResult(String query) throws Exception {
-        ObjectNode body = JSON.createObjectNode().put("query", query).put("k", 1);
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + searchPort + "/search"))
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return json(response.body()).get("results").get(0).get("document_id").asText();
+        return SearchRequest.results(http, searchPort, query, 1)
+                .get(0)
+                .get("document_id")
+                .asText();
     }
 
     private static JsonNode json(String text) {

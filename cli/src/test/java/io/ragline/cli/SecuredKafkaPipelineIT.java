@@ -10,9 +10,7 @@ import io.ragline.core.config.Env;
 import io.ragline.testkit.PostgresSchema;
 import io.ragline.testkit.SecuredKafka;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,18 +129,7 @@ class SecuredKafkaPipelineIT {
     }
 
     private static JsonNode search(int port, String query) throws Exception {
-        String body = JSON.createObjectNode()
-                .put("query", query)
-                .put("k", 1)
-                .put("collection", "default")
-                .toString();
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/search"))
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.readTree(response.body()).get("results");
+        return SearchRequest.results(http, port, query, 1);
     }
 
     private static HttpResponse<String> github(int port, String event, String delivery, String body) throws Exception {

@@ -334,16 +334,7 @@ class WebhookRoutingIT {
     }
 
     private static JsonNode search(String query) throws Exception {
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + searchPort + "/search"))
-                        .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode()
-                                .put("query", query)
-                                .put("k", 1)
-                                .toString()))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.readTree(response.body()).get("results");
+        return SearchRequest.results(http, searchPort, query, 1);
     }
 
     private static String scrape() throws Exception {
