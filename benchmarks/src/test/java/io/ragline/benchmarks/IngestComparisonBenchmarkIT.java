@@ -1,0 +1,71 @@
+package io.ragline.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragline.benchmarks.IngestComparisonBenchmark.Model;
+import io.ragline.benchmarks.IngestComparisonBenchmark.Options;
+import io.ragline.benchmarks.IngestComparisonBenchmark.Result;
+import io.ragline.benchmarks.corpus.Corpus;
+import io.ragline.benchmarks.corpus.CorpusDocument;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The side-by-side benchmark's short form on real services: one round of a five-document corpus
+ * (the start of five licences, so no {@code man} is needed), the peer in its own JVM from
+ * benchmarks-langchain4j/target. It checks that both sides stored every document, not how fast.
+ */
+class IngestComparisonBenchmarkIT {
+    private static final List<String> LICENCES = List.of("Apache-2.0", "BSD", "GPL-2", "GPL-3", "MPL-2.0");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void bothSidesMakeEveryDocumentOfTheCorpusSearchable() throws Exception {
+        List<CorpusDocument> docs = new ArrayList<>();
+        for (String name : LICENCES) {
+            String text = Files.readString(Path.of("/usr/share/common-licenses", name));
+            docs.add(new CorpusDocument(name, name + " licence", text.substring(0, Math.min(3000, text.length()))));
+        }
+        Path corpus = dir.resolve("licences.jsonl");
+        Corpus.write(corpus, docs);
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+        Result result = IngestComparisonBenchmark.run(
+                new Options(1, corpus.toString(), Model.FP32), new PrintStream(printed, true, StandardCharsets.UTF_8));
+
+        assertThat(result.corpus()).isEqualTo(docs);
+        assertThat(result.peer()).singleElement().satisfies(r -> {
+            assertThat(r.documents()).isEqualTo(5);
+            assertThat(r.storedDocuments()).isEqualTo(5);
+            assertThat(r.pieces()).isGreaterThanOrEqualTo(5 * 3); // 3,000 characters, segments of at most 1,000
+            assertThat(r.tokensEmbedded())
+                    .isPositive()
+                    .isLessThan(r.tokensTotal())
+                    .isLessThanOrEqualTo(126 * r.pieces());
+            assertThat(r.seconds()).isPositive();
+        });
+        assertThat(result.ragline()).singleElement().satisfies(r -> {
+            assertThat(r.documents()).isEqualTo(5);
+            assertThat(r.storedDocuments()).isEqualTo(5);
+            assertThat(r.pieces()).isGreaterThanOrEqualTo(5);
+            assertThat(r.tokensEmbedded()).isPositive().isEqualTo(r.tokensTotal());
+            assertThat(r.seconds()).isPositive();
+        });
+        String out = printed.toString(StandardCharsets.UTF_8);
+        assertThat(out)
+                .contains(String.format(Locale.ROOT, "5 documents, %,d characters", Corpus.chars(docs)))
+                .contains("| 1 | LangChain4j EmbeddingStoreIngestor | all-minilm-l6-v2 | 5 |")
+                .contains("| 1 | Ragline pipeline (defaults) | all-MiniLM-L6-v2 | 5 |")
+                .contains("Ragline / LangChain4j, corpus chars/s: **");
+    }
+}
