@@ -89,6 +89,7 @@ final class RaglinePipeline implements AutoCloseable {
             dispatcher.accept(runtime);
             ingest.accept(runtime);
             embedding.accept(runtime);
+            runtime.markStarted();
             awaitReady(runtime, READY_TIMEOUT);
             return new RaglinePipeline(
                     rawUrl, url, schema, prefix, runtime, KafkaTopics.producer(), BenchmarkDatabase.connect(url));

@@ -2,11 +2,16 @@ package io.ragline.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.ragline.benchmarks.IngestComparisonBenchmark.Model;
 import io.ragline.benchmarks.IngestComparisonBenchmark.Options;
 import io.ragline.benchmarks.IngestComparisonBenchmark.Result;
 import io.ragline.benchmarks.corpus.Corpus;
 import io.ragline.benchmarks.corpus.CorpusDocument;
+import io.ragline.benchmarks.corpus.KnownItemQuery;
+import io.ragline.benchmarks.corpus.Queries;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.testkit.TestServices;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -29,13 +34,18 @@ class IngestComparisonBenchmarkIT {
     @TempDir
     Path dir;
 
-    @Test
-    void bothSidesMakeEveryDocumentOfTheCorpusSearchable() throws Exception {
+    private static List<CorpusDocument> licences() throws Exception {
         List<CorpusDocument> docs = new ArrayList<>();
         for (String name : LICENCES) {
             String text = Files.readString(Path.of("/usr/share/common-licenses", name));
             docs.add(new CorpusDocument(name, name + " licence", text.substring(0, Math.min(3000, text.length()))));
         }
+        return docs;
+    }
+
+    @Test
+    void bothSidesMakeEveryDocumentOfTheCorpusSearchable() throws Exception {
+        List<CorpusDocument> docs = licences();
         Path corpus = dir.resolve("licences.jsonl");
         Corpus.write(corpus, docs);
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
@@ -67,5 +77,60 @@ class IngestComparisonBenchmarkIT {
                 .contains("| 1 | LangChain4j EmbeddingStoreIngestor | all-minilm-l6-v2 | 5 |")
                 .contains("| 1 | Ragline pipeline (defaults) | all-MiniLM-L6-v2 | 5 |")
                 .contains("Ragline / LangChain4j, corpus chars/s: **");
+    }
+
+    /** The peer's {@code search}, as the retrieval-quality benchmark uses it: distinct documents in rank order. */
+    @Test
+    void thePeerRanksEachDocumentOnceAndFindsTheOneAQueryNames() throws Exception {
+        Path corpus = dir.resolve("licences.jsonl");
+        Corpus.write(corpus, licences());
+        Path queries = dir.resolve("queries.jsonl");
+        Queries.write(
+                queries,
+                List.of(
+                        new KnownItemQuery("Apache License, Version 2.0", "Apache-2.0"),
+                        new KnownItemQuery("Mozilla Public License Version 2.0", "MPL-2.0")));
+        String schema = "peer_it_" + Long.toString(System.nanoTime(), 36);
+        PeerProcess peer = PeerProcess.locate(TestServices.get().databaseUrl());
+        DatabaseUrl url =
+                DatabaseUrl.parse(TestServices.get().databaseUrl()).url().orElseThrow();
+        try {
+            peer.run(List.of(
+                    "ingest",
+                    "--corpus",
+                    corpus.toString(),
+                    "--table",
+                    "licences",
+                    "--model",
+                    "all-minilm-l6-v2",
+                    "--schema",
+                    schema));
+
+            List<JsonNode> rankings = peer.run(List.of(
+                    "search",
+                    "--queries",
+                    queries.toString(),
+                    "--table",
+                    "licences",
+                    "--model",
+                    "all-minilm-l6-v2",
+                    "--k",
+                    "10",
+                    "--schema",
+                    schema));
+
+            assertThat(rankings).hasSize(2);
+            assertThat(rankings).allSatisfy(line -> {
+                List<String> ids = new ArrayList<>();
+                line.get("ids").forEach(id -> ids.add(id.asText()));
+                // k = 10 but 5 documents: each once, although each has several segments
+                assertThat(ids).containsExactlyInAnyOrderElementsOf(LICENCES);
+            });
+            assertThat(rankings.get(0).get("query").asText()).isEqualTo("Apache License, Version 2.0");
+            assertThat(rankings.get(0).get("ids").get(0).asText()).isEqualTo("Apache-2.0");
+            assertThat(rankings.get(1).get("ids").get(0).asText()).isEqualTo("MPL-2.0");
+        } finally {
+            BenchmarkDatabase.execute(url, "drop schema if exists " + schema + " cascade");
+        }
     }
 }
