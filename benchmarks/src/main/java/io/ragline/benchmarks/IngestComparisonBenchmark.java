@@ -140,11 +140,11 @@ public final class IngestComparisonBenchmark {
             Corpus.write(corpusFile, corpus);
             Corpus.write(warmupFile, warmup);
             PeerProcess peer = PeerProcess.locate(pipeline.rawDatabaseUrl());
-            preface(out, pipeline, options, corpus, loadAtStart);
             warmUp(pipeline, options.model(), warmup);
+            List<String> rows = preface(pipeline, options, corpus, loadAtStart);
+            rows.forEach(out::println);
             List<Round> peerRounds = new ArrayList<>();
             List<Round> raglineRounds = new ArrayList<>();
-            List<String> rows = new ArrayList<>(List.of(HEADER, HEADER_RULE));
             for (int i = 1; i <= options.rounds(); i++) {
                 Round p = peerRound(i, peer, pipeline, options.model(), corpusFile, warmupFile, corpus);
                 rows.add(row(p, options.model()));
@@ -271,24 +271,39 @@ public final class IngestComparisonBenchmark {
         }
     }
 
-    private static void preface(
-            PrintStream out, RaglinePipeline pipeline, Options options, List<CorpusDocument> corpus, String load)
-            throws Exception {
-        out.println("machine: " + Machine.describe(pipeline.connection()));
-        out.printf(
+    /** The lines above the table: machine, corpus, model, load, the settings of both sides. */
+    private static List<String> preface(
+            RaglinePipeline pipeline, Options options, List<CorpusDocument> corpus, String load) throws Exception {
+        List<String> lines = new ArrayList<>();
+        lines.add("machine: " + Machine.describe(pipeline.connection()));
+        lines.add(String.format(
                 Locale.ROOT,
-                "corpus: %s, %d documents, %,d characters; model %s (Ragline %s, peer %s); load average at start %s%n",
+                "corpus: %s, %d documents, %,d characters; model %s (Ragline %s, peer %s); load average at start %s",
                 options.corpus().matches("\\d+") ? "man pages (MANWIDTH=80 man -P cat | col -bx)" : options.corpus(),
                 corpus.size(),
                 Corpus.chars(corpus),
                 options.model().label(),
                 options.model().ragline,
                 options.model().peer,
-                load);
-        out.println("both sides: HNSW cosine index, m = 16, ef_construction = 64, made before the first vector");
-        out.println();
-        out.println(HEADER);
-        out.println(HEADER_RULE);
+                load));
+        lines.add("both sides: HNSW cosine index, m = 16, ef_construction = 64, made before the first vector");
+        try (var s = pipeline.connection().createStatement();
+                ResultSet rs = s.executeQuery("select chunk_size_tokens, chunk_overlap_tokens, chunk_template from "
+                        + pipeline.schema() + ".collections where name = 'warmup'")) {
+            rs.next();
+            lines.add(String.format(
+                    Locale.ROOT,
+                    "Ragline: collection defaults, chunks of %d tokens, overlap %d, template %s; whole text embedded",
+                    rs.getInt(1),
+                    rs.getInt(2),
+                    rs.getString(3).replace("\n", "\\n")));
+        }
+        lines.add("peer: DocumentSplitters.recursive(1000, 100), title + \"\\n\" + segment; its tokenizer cuts each"
+                + " segment at 128 tokens (126 without [CLS]/[SEP])");
+        lines.add("");
+        lines.add(HEADER);
+        lines.add(HEADER_RULE);
+        return lines;
     }
 
     static String row(Round r, Model model) {
