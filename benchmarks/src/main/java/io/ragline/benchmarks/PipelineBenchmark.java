@@ -1,34 +1,16 @@
 package io.ragline.benchmarks;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ragline.contracts.Topic;
-import io.ragline.contracts.status.DocumentStatus;
-import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.DatabaseUrl;
-import io.ragline.core.config.Env;
-import io.ragline.core.db.Migrations;
-import io.ragline.dispatcher.EventDispatcher;
-import io.ragline.embedding.EmbeddingWorker;
+import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
-import io.ragline.ingest.IngestWorker;
-import io.ragline.testkit.KafkaTopics;
-import io.ragline.testkit.TestServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.UUID;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The whole pipeline, Kafka to searchable vectors: the event-dispatcher, ingest-worker and
@@ -42,78 +24,36 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * -Dexec.args="100 3"}
  */
 public final class PipelineBenchmark {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String DEFAULT = DocumentCodec.DEFAULT_COLLECTION;
 
     private PipelineBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int singles = args.length > 0 ? Integer.parseInt(args[0]) : 100;
         int copies = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        String rawUrl = TestServices.get().databaseUrl();
-        DatabaseUrl url = DatabaseUrl.parse(rawUrl).url().orElseThrow();
-        String schema = "bench_" + Long.toString(System.nanoTime(), 36);
-        new Migrations(url, schema, "bench").migrate();
-        String prefix = "pipe" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Env env = env(rawUrl, schema, prefix);
-        var dispatcher = EventDispatcher.wiring(env);
-        var ingest = IngestWorker.wiring(env, 0);
-        var embedding = EmbeddingWorker.wiring(env, "RAGLINE_SEARCH_PORT", 0);
-        env.validate();
         System.out.printf(Locale.ROOT, "%d cores%n", Runtime.getRuntime().availableProcessors());
         List<String> sentences = sentences();
         List<Corpus> corpus = corpus();
-        try (WorkerRuntime runtime = WorkerRuntime.start("pipeline-bench", 0, env);
-                KafkaProducer<String, String> producer = KafkaTopics.producer();
-                Connection c = BenchmarkDatabase.connect(url)) {
-            dispatcher.accept(runtime);
-            ingest.accept(runtime);
-            embedding.accept(runtime);
-            publish(producer, prefix, "warm-up", "Warming up the model and the topics.");
-            awaitEmbedded(c, schema, "warm-up");
-            measureLatency(producer, c, prefix, schema, sentences, singles);
-            double tokensPerSecond = measureThroughput(producer, c, prefix, schema, corpus, copies, singles);
-            measureModelAlone(runtime, c, schema, tokensPerSecond);
-        } finally {
-            BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
+        try (BenchmarkPipeline pipeline = BenchmarkPipeline.start("pipe")) {
+            pipeline.publish(DEFAULT, "warm-up", "warm-up", "Warming up the model and the topics.");
+            pipeline.flush();
+            pipeline.awaitEmbedded("warm-up");
+            measureLatency(pipeline, sentences, singles);
+            double tokensPerSecond = measureThroughput(pipeline, corpus, copies, singles);
+            measureModelAlone(pipeline, tokensPerSecond);
         }
     }
 
-    /** The benchmark's own schema, topics and ports over the {@code RAGLINE_*} settings to compare. */
-    private static Env env(String rawUrl, String schema, String prefix) {
-        Map<String, String> values = new HashMap<>();
-        // Settings to compare (RAGLINE_EMBEDDING_MAX_REQUESTS=500, ...) come from the environment.
-        System.getenv().forEach((k, v) -> {
-            if (k.startsWith("RAGLINE_")) {
-                values.put(k, v);
-            }
-        });
-        values.put("DATABASE_URL", rawUrl);
-        values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
-        values.put("RAGLINE_DB_SCHEMA", schema);
-        values.put("RAGLINE_TOPIC_PREFIX", prefix);
-        values.put("RAGLINE_ADMIN_PORT", "0");
-        values.put("RAGLINE_HTTP_PORT", "0");
-        values.put("RAGLINE_SEARCH_PORT", "0");
-        values.put("RAGLINE_HTTP_HOST", "127.0.0.1"); // search without a token: this machine only
-        return new Env(values);
-    }
-
     /** Publish-to-searchable latency of {@code singles} one-chunk documents, each awaited. */
-    private static void measureLatency(
-            KafkaProducer<String, String> producer,
-            Connection c,
-            String prefix,
-            String schema,
-            List<String> sentences,
-            int singles)
+    private static void measureLatency(BenchmarkPipeline pipeline, List<String> sentences, int singles)
             throws Exception {
         long[] latencies = new long[singles];
         for (int i = 0; i < singles; i++) {
             String id = "single-" + i;
             long start = System.nanoTime();
-            publish(producer, prefix, id, sentences.get(i % sentences.size()));
-            producer.flush();
-            awaitEmbedded(c, schema, id);
+            pipeline.publish(DEFAULT, id, id, sentences.get(i % sentences.size()));
+            pipeline.flush();
+            pipeline.awaitEmbedded(id);
             latencies[i] = System.nanoTime() - start;
         }
         Arrays.sort(latencies);
@@ -130,37 +70,28 @@ public final class PipelineBenchmark {
      * Sustained rates on {@code copies} copies of the corpus, published at once; returns the
      * pipeline's tokens per second. The {@code singles} and the warm-up are already embedded.
      */
-    private static double measureThroughput(
-            KafkaProducer<String, String> producer,
-            Connection c,
-            String prefix,
-            String schema,
-            List<Corpus> corpus,
-            int copies,
-            int singles)
+    private static double measureThroughput(BenchmarkPipeline pipeline, List<Corpus> corpus, int copies, int singles)
             throws Exception {
+        String schema = pipeline.schema();
         long start = System.nanoTime();
         int documents = 0;
         for (int copy = 0; copy < copies; copy++) {
             for (Corpus doc : corpus) {
-                publish(producer, prefix, "copy" + copy + "/" + doc.name, doc.text);
+                String id = "copy" + copy + "/" + doc.name;
+                pipeline.publish(DEFAULT, id, id, doc.text);
                 documents++;
             }
         }
-        producer.flush();
+        pipeline.flush();
         long expected = documents + singles + 1;
-        while (count(c, "select count(*) from " + schema + ".documents where status = 'embedded'") < expected) {
+        while (pipeline.count("select count(*) from " + schema + ".documents where status = 'embedded'") < expected) {
             Thread.sleep(50);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long chunks = count(
-                c,
-                "select count(*) from " + schema + ".chunks where document_id in (select id from " + schema
-                        + ".documents where external_id like 'copy%')");
-        long tokens = count(
-                c,
-                "select sum(token_count) from " + schema + ".chunks where document_id in (select" + " id from " + schema
-                        + ".documents where external_id like 'copy%')");
+        long chunks = pipeline.count("select count(*) from " + schema + ".chunks where document_id in (select id from "
+                + schema + ".documents where external_id like 'copy%')");
+        long tokens = pipeline.count("select sum(token_count) from " + schema + ".chunks where document_id in (select"
+                + " id from " + schema + ".documents where external_id like 'copy%')");
         System.out.printf(
                 Locale.ROOT,
                 "| pipeline, real documents | %d documents, %,d chunks, %,d tokens | %.1f s | %.1f documents/s, %.1f"
@@ -179,21 +110,20 @@ public final class PipelineBenchmark {
      * The chunks of one copy embedded by the model alone, after the workers stopped, and the
      * pipeline's share of that rate.
      */
-    private static void measureModelAlone(
-            WorkerRuntime runtime, Connection c, String schema, double pipelineTokensPerSecond) throws Exception {
+    private static void measureModelAlone(BenchmarkPipeline pipeline, double pipelineTokensPerSecond) throws Exception {
+        String schema = pipeline.schema();
         List<String> texts = new ArrayList<>();
-        try (ResultSet rs = c.createStatement()
+        try (ResultSet rs = pipeline.connection()
+                .createStatement()
                 .executeQuery("select content from " + schema + ".chunks where document_id in (select id from " + schema
                         + ".documents where external_id like 'copy0/%') order by id")) {
             while (rs.next()) {
                 texts.add(rs.getString(1));
             }
         }
-        long copyTokens = count(
-                c,
-                "select sum(token_count) from " + schema + ".chunks where document_id in" + " (select id from " + schema
-                        + ".documents where external_id like 'copy0/%')");
-        runtime.close(); // frees the cores for the model alone
+        long copyTokens = pipeline.count("select sum(token_count) from " + schema + ".chunks where document_id in"
+                + " (select id from " + schema + ".documents where external_id like 'copy0/%')");
+        pipeline.runtime().close(); // frees the cores for the model alone
         try (OnnxEmbeddingModel model =
                 OnnxEmbeddingModel.load(ModelCatalog.get(ModelCatalog.DEFAULT_MODEL), OnnxOptions.defaults())) {
             model.embed(texts.subList(0, Math.min(64, texts.size()))); // warm-up
@@ -244,38 +174,5 @@ public final class PipelineBenchmark {
             }
         }
         return out;
-    }
-
-    private static void publish(KafkaProducer<String, String> producer, String prefix, String id, String text)
-            throws Exception {
-        String doc = JSON.createObjectNode()
-                .put("op", "upsert")
-                .put("id", id)
-                .put("title", id)
-                .put("content", text)
-                .toString();
-        producer.send(new ProducerRecord<>(prefix + Topic.DOCUMENTS.topic(), "default/" + id, doc));
-    }
-
-    private static void awaitEmbedded(Connection c, String schema, String id) throws Exception {
-        try (PreparedStatement s =
-                c.prepareStatement("select status from " + schema + ".documents where external_id = ?")) {
-            s.setString(1, id);
-            while (true) {
-                try (ResultSet rs = s.executeQuery()) {
-                    if (rs.next() && DocumentStatus.fromStored(rs.getString(1)) == DocumentStatus.EMBEDDED) {
-                        return;
-                    }
-                }
-                Thread.sleep(1);
-            }
-        }
-    }
-
-    private static long count(Connection c, String sql) throws Exception {
-        try (ResultSet rs = c.createStatement().executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }
