@@ -13,6 +13,7 @@ import io.ragline.core.db.Migrations;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.search.SearchServer;
+import io.ragline.embeddings.ModelCatalog;
 import io.ragline.ingest.IngestWorker;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.TestServices;
@@ -123,6 +124,8 @@ public final class BenchmarkPipeline implements AutoCloseable {
         values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
         values.put("RAGLINE_DB_SCHEMA", schema);
         values.put("RAGLINE_TOPIC_PREFIX", prefix);
+        // Groups of their own too: a group shared with another run (other topics) rebalances with it.
+        values.put("RAGLINE_GROUP_PREFIX", prefix.substring(0, prefix.length() - 1));
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.put("RAGLINE_HTTP_PORT", "0");
         values.put("RAGLINE_SEARCH_PORT", Integer.toString(searchPort));
@@ -160,7 +163,7 @@ public final class BenchmarkPipeline implements AutoCloseable {
                 + " chunk_overlap_tokens, chunk_template) values (?, 'onnx', ?, ?, ?, ?, ?)")) {
             s.setString(1, name);
             s.setString(2, model);
-            s.setInt(3, io.ragline.embeddings.ModelCatalog.get(model).dimensions());
+            s.setInt(3, ModelCatalog.get(model).dimensions());
             s.setInt(4, chunkSize);
             s.setInt(5, chunkOverlap);
             s.setString(6, template);
@@ -212,15 +215,29 @@ public final class BenchmarkPipeline implements AutoCloseable {
 
     /** The documents of {@code collection} that are embedded. */
     public long embedded(String collection) throws Exception {
-        return count("select count(*) from " + schema + ".documents d join " + schema
-                + ".collections c on c.id = d.collection_id where c.name = '" + collection + "' and d.status = '"
-                + DocumentStatus.EMBEDDED.stored() + "'");
+        return countIn(
+                collection,
+                "select count(*) from " + schema + ".documents d join " + schema
+                        + ".collections c on c.id = d.collection_id where c.name = ? and d.status = '"
+                        + DocumentStatus.EMBEDDED.stored() + "'");
     }
 
     /** The chunks of {@code collection}. */
     public long chunks(String collection) throws Exception {
-        return count("select count(*) from " + schema + ".chunks ch join " + schema
-                + ".collections c on c.id = ch.collection_id where c.name = '" + collection + "'");
+        return countIn(
+                collection,
+                "select count(*) from " + schema + ".chunks ch join " + schema
+                        + ".collections c on c.id = ch.collection_id where c.name = ?");
+    }
+
+    private long countIn(String collection, String sql) throws Exception {
+        try (PreparedStatement s = connection.prepareStatement(sql)) {
+            s.setString(1, collection);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     /** The first value of {@code sql}'s first row, as a long (0 for null). */

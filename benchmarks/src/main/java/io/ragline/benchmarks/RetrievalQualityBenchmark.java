@@ -156,7 +156,7 @@ public final class RetrievalQualityBenchmark {
             Corpus.write(corpus, items.documents());
             Queries.write(queries, items.queries());
             PeerProcess.Ingested ingested = peer.ingest(corpus, table, model);
-            List<List<String>> rankings = peer.search(queries, items.queries().size(), table, model, Retrieval.K);
+            List<List<String>> rankings = peer.search(queries, table, model, Retrieval.K);
             return new Row(
                     "LangChain4j " + model + ", recursive(1000, 100) characters, title",
                     ingested.documents(),

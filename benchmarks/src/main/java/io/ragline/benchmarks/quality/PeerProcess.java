@@ -2,6 +2,8 @@ package io.ragline.benchmarks.quality;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragline.benchmarks.corpus.KnownItemQuery;
+import io.ragline.benchmarks.corpus.Queries;
 import io.ragline.core.config.DatabaseUrl;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -67,10 +69,11 @@ public final class PeerProcess {
      * The peer's ranking of each query of {@code queries} (in the file's order), at most {@code k}
      * distinct document ids each.
      *
-     * @throws IOException if it answered another number of queries than {@code expected}
+     * @throws IOException if it answered other queries than the file's, in another order
      */
-    public List<List<String>> search(Path queries, int expected, String table, String model, int k)
+    public List<List<String>> search(Path queries, String table, String model, int k)
             throws IOException, InterruptedException {
+        List<KnownItemQuery> asked = Queries.read(queries);
         List<String> out = run(List.of(
                 "search",
                 "--table",
@@ -86,12 +89,19 @@ public final class PeerProcess {
             if (!line.startsWith("{")) {
                 continue;
             }
+            JsonNode answer = JSON.readTree(line);
+            int i = rankings.size();
+            if (i >= asked.size()
+                    || !asked.get(i).query().equals(answer.path("query").asText())) {
+                throw new IOException(
+                        "the peer's answer " + (i + 1) + " is not to query " + (i + 1) + " of " + queries);
+            }
             List<String> ids = new ArrayList<>();
-            JSON.readTree(line).path("ids").forEach(id -> ids.add(id.asText()));
+            answer.path("ids").forEach(id -> ids.add(id.asText()));
             rankings.add(ids);
         }
-        if (rankings.size() != expected) {
-            throw new IOException("the peer answered " + rankings.size() + " of " + expected + " queries");
+        if (rankings.size() != asked.size()) {
+            throw new IOException("the peer answered " + rankings.size() + " of " + asked.size() + " queries");
         }
         return rankings;
     }

@@ -55,24 +55,29 @@ class PeerProcessIT {
         Queries.write(queries, List.of(new KnownItemQuery("first", "a"), new KnownItemQuery("missing", "z")));
 
         PeerProcess.Ingested ingested = peer.ingest(corpus, TABLE, "all-minilm-l6-v2");
-        List<List<String>> rankings = peer.search(queries, 2, TABLE, "all-minilm-l6-v2", Retrieval.K);
+        List<List<String>> rankings = peer.search(queries, TABLE, "all-minilm-l6-v2", Retrieval.K);
 
         assertThat(ingested).isEqualTo(new PeerProcess.Ingested(2, 4, 9, 0.25));
         assertThat(rankings).containsExactly(List.of("a"), List.of());
     }
 
     @Test
-    void aPeerThatAnswersTooFewQueriesOrFailsIsAnError() throws Exception {
+    void aPeerThatAnswersOtherQueriesOrFailsIsAnError() throws Exception {
         Path corpus = dir.resolve("corpus.jsonl");
-        Path queries = dir.resolve("queries.jsonl");
         Corpus.write(corpus, List.of(new CorpusDocument("a", "a", "alpha")));
-        Queries.write(queries, List.of(new KnownItemQuery("first", "a")));
         peer.ingest(corpus, TABLE, "all-minilm-l6-v2");
+        Path lastMissing = dir.resolve("last-missing.jsonl");
+        Queries.write(lastMissing, List.of(new KnownItemQuery("first", "a"), new KnownItemQuery("skip me", "a")));
+        Path firstMissing = dir.resolve("first-missing.jsonl");
+        Queries.write(firstMissing, List.of(new KnownItemQuery("skip me", "a"), new KnownItemQuery("second", "a")));
 
-        assertThatThrownBy(() -> peer.search(queries, 2, TABLE, "all-minilm-l6-v2", Retrieval.K))
+        assertThatThrownBy(() -> peer.search(lastMissing, TABLE, "all-minilm-l6-v2", Retrieval.K))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("answered 1 of 2 queries");
-        assertThatThrownBy(() -> peer.search(queries, 1, "no_such_table_here", "m", Retrieval.K))
+        assertThatThrownBy(() -> peer.search(firstMissing, TABLE, "all-minilm-l6-v2", Retrieval.K))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("answer 1 is not to query 1");
+        assertThatThrownBy(() -> peer.search(lastMissing, "no_such_table_here", "m", Retrieval.K))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("search exited 1");
     }
