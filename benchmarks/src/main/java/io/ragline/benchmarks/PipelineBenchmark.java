@@ -1,6 +1,5 @@
 package io.ragline.benchmarks;
 
-import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
@@ -24,8 +23,6 @@ import java.util.Locale;
  * -Dexec.args="100 3"}
  */
 public final class PipelineBenchmark {
-    private static final String DEFAULT = DocumentCodec.DEFAULT_COLLECTION;
-
     private PipelineBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -34,9 +31,8 @@ public final class PipelineBenchmark {
         System.out.printf(Locale.ROOT, "%d cores%n", Runtime.getRuntime().availableProcessors());
         List<String> sentences = sentences();
         List<Corpus> corpus = corpus();
-        try (BenchmarkPipeline pipeline = BenchmarkPipeline.start("pipe")) {
-            pipeline.publish(DEFAULT, "warm-up", "warm-up", "Warming up the model and the topics.");
-            pipeline.flush();
+        try (RaglinePipeline pipeline = RaglinePipeline.start("pipeline-bench")) {
+            publish(pipeline, "warm-up", "Warming up the model and the topics.");
             pipeline.awaitEmbedded("warm-up");
             measureLatency(pipeline, sentences, singles);
             double tokensPerSecond = measureThroughput(pipeline, corpus, copies, singles);
@@ -45,13 +41,12 @@ public final class PipelineBenchmark {
     }
 
     /** Publish-to-searchable latency of {@code singles} one-chunk documents, each awaited. */
-    private static void measureLatency(BenchmarkPipeline pipeline, List<String> sentences, int singles)
-            throws Exception {
+    private static void measureLatency(RaglinePipeline pipeline, List<String> sentences, int singles) throws Exception {
         long[] latencies = new long[singles];
         for (int i = 0; i < singles; i++) {
             String id = "single-" + i;
             long start = System.nanoTime();
-            pipeline.publish(DEFAULT, id, id, sentences.get(i % sentences.size()));
+            publish(pipeline, id, sentences.get(i % sentences.size()));
             pipeline.flush();
             pipeline.awaitEmbedded(id);
             latencies[i] = System.nanoTime() - start;
@@ -70,15 +65,14 @@ public final class PipelineBenchmark {
      * Sustained rates on {@code copies} copies of the corpus, published at once; returns the
      * pipeline's tokens per second. The {@code singles} and the warm-up are already embedded.
      */
-    private static double measureThroughput(BenchmarkPipeline pipeline, List<Corpus> corpus, int copies, int singles)
+    private static double measureThroughput(RaglinePipeline pipeline, List<Corpus> corpus, int copies, int singles)
             throws Exception {
         String schema = pipeline.schema();
         long start = System.nanoTime();
         int documents = 0;
         for (int copy = 0; copy < copies; copy++) {
             for (Corpus doc : corpus) {
-                String id = "copy" + copy + "/" + doc.name;
-                pipeline.publish(DEFAULT, id, id, doc.text);
+                publish(pipeline, "copy" + copy + "/" + doc.name, doc.text);
                 documents++;
             }
         }
@@ -110,7 +104,7 @@ public final class PipelineBenchmark {
      * The chunks of one copy embedded by the model alone, after the workers stopped, and the
      * pipeline's share of that rate.
      */
-    private static void measureModelAlone(BenchmarkPipeline pipeline, double pipelineTokensPerSecond) throws Exception {
+    private static void measureModelAlone(RaglinePipeline pipeline, double pipelineTokensPerSecond) throws Exception {
         String schema = pipeline.schema();
         List<String> texts = new ArrayList<>();
         try (ResultSet rs = pipeline.connection()
@@ -174,5 +168,9 @@ public final class PipelineBenchmark {
             }
         }
         return out;
+    }
+
+    private static void publish(RaglinePipeline pipeline, String id, String text) {
+        pipeline.publish("default", id, id, text);
     }
 }

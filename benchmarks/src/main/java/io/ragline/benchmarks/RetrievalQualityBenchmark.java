@@ -1,17 +1,26 @@
 package io.ragline.benchmarks;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.ragline.benchmarks.corpus.Corpus;
 import io.ragline.benchmarks.corpus.CorpusDocument;
 import io.ragline.benchmarks.corpus.DebianPackages;
 import io.ragline.benchmarks.corpus.KnownItemQuery;
 import io.ragline.benchmarks.corpus.Queries;
-import io.ragline.benchmarks.quality.PeerProcess;
+import io.ragline.benchmarks.quality.Rankings;
 import io.ragline.benchmarks.quality.Retrieval;
 import io.ragline.benchmarks.quality.Setting;
+import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.config.Env;
+import io.ragline.embedding.ProviderRegistry;
+import io.ragline.embedding.search.Searcher;
+import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.testkit.TestServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,36 +33,31 @@ import java.util.UUID;
  * document (id and title: the package name), its one-line synopsis the query that should find it.
  *
  * <p>For each {@link Setting}, a fresh collection of that model, chunking and template in one
- * {@link BenchmarkPipeline} (the three workers of {@code ragline all}, real Postgres and Kafka): the
- * corpus is published to the {@code documents} topic, and once every document is embedded each
- * query goes to {@code POST /search} as a user sends it (the embedding-worker embeds it with the
- * collection's model and query prefix, {@code search_documents} finds the chunks). The first {@link
- * Retrieval#K} distinct documents of the answer are the ranking. {@link #CHUNKS_ASKED} chunks are
- * asked for (the HNSW search then runs with the {@code ef_search} of a user's top-10 search), and
- * {@code SearchServer.MAX_K} when those hold fewer than 10 distinct documents.
+ * {@link RaglinePipeline} (the three workers of {@code ragline all}, real Postgres and Kafka): the
+ * corpus is published to the {@code documents} topic and, once every document is embedded, each
+ * query is searched as users search ({@link Rankings#ragline}: Ragline's {@link Searcher}, which
+ * {@code POST /search} runs: the collection's model and query prefix, {@code search_documents}).
+ * The searcher has a {@link ProviderRegistry} of its own over the workers' pool, built from the
+ * same settings, so each model is loaded twice in this JVM (the same files, the same vectors).
  *
- * <p>The peer, when its classpath is given, ingests the same corpus file (title in front of each
- * segment, as Ragline's default template does) and answers the same queries file in its own JVM,
- * after Ragline's workers have stopped; its rankings are scored here by the same {@link Retrieval}.
+ * <p>The peer, when asked for ({@code --peer MODEL,...}), runs after Ragline's workers stopped: it
+ * ingests the same corpus file into a table of its own (title in front of each segment, as
+ * Ragline's default template does) and answers the same queries file in its own JVM; its rankings
+ * are scored here by the same {@link Retrieval}.
  *
  * <p>Prints a Markdown row per setting: MRR@10 with its 95 % margin, the paired difference from the
- * first setting (Ragline's defaults in the default grid), recall@10, recall@1, the seconds from the
- * first send to every document embedded (polled every 50 ms; quality, not speed, is measured here:
- * the ingest benchmarks time speed) and the load average before the row.
+ * first row (Ragline's defaults in the default grid), recall@10, recall@1, the seconds from the
+ * first send to every document embedded (the peer: its {@code ingest} call; quality, not speed, is
+ * what this benchmark compares) and the load average before the row.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java
  * -Dexec.mainClass=io.ragline.benchmarks.RetrievalQualityBenchmark -Dexec.args="--packages 300"};
  * options: {@code --packages N} (300), {@code --seed S} ({@value DebianPackages#DEFAULT_SEED}),
- * {@code --source FILE|apt} (dpkg's status file: the installed packages; see {@link
- * DebianPackages} for the whole archive), {@code --settings grid|MODEL/SIZE/OVERLAP/title,...},
- * {@code --peer CLASSPATH} and {@code --peer-models all-minilm-l6-v2,all-minilm-l6-v2-q}.
+ * {@code --source FILE|apt} (default dpkg's status file, the installed packages; see {@link
+ * DebianPackages} for the whole archive's descriptions), {@code --settings
+ * grid|MODEL/SIZE/OVERLAP/title,...} and {@code --peer all-minilm-l6-v2,all-minilm-l6-v2-q}.
  */
 public final class RetrievalQualityBenchmark {
-    /** Chunks asked of {@code POST /search} for 10 distinct documents. */
-    public static final int CHUNKS_ASKED = 40;
-
-    private static final int ALL_CHUNKS = io.ragline.embedding.search.SearchServer.MAX_K;
-
     private RetrievalQualityBenchmark() {}
 
     /**
@@ -71,104 +75,126 @@ public final class RetrievalQualityBenchmark {
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
-        System.out.printf(
-                Locale.ROOT,
-                "%d cores, load average %s; %d packages of %s, seed %d%n",
-                Runtime.getRuntime().availableProcessors(),
-                loadAverage(),
-                o.packages,
-                o.source,
-                o.seed);
         DebianPackages.KnownItems items =
                 DebianPackages.sample(DebianPackages.usable(DebianPackages.read(o.source)), o.packages, o.seed);
-        System.out.println("| setting | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs first ± 95 %"
-                + " | recall@10 | recall@1 | ingest s | load average |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         List<Row> rows = new ArrayList<>();
-        try (BenchmarkPipeline pipeline = BenchmarkPipeline.start("quality")) {
+        try (RaglinePipeline pipeline = RaglinePipeline.start("quality");
+                ProviderRegistry models = new ProviderRegistry(
+                        EmbeddingSettings.from(Env.load()), pipeline.runtime().dataSource())) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s; load average %s; %d packages of %s, seed %d%n",
+                    Machine.describe(pipeline.connection()),
+                    Machine.loadAverage(),
+                    o.packages,
+                    o.source,
+                    o.seed);
+            System.out.println("| setting | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs first ± 95 %"
+                    + " | recall@10 | recall@1 | ingest s | load average |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            Searcher searcher = new Searcher(
+                    pipeline.runtime().dataSource(), new CollectionCatalog(Duration.ofSeconds(10)), models);
             for (Setting s : o.settings) {
-                rows.add(print(measure(pipeline, items, s), rows));
+                rows.add(print(measure(pipeline, searcher, items, s), rows));
             }
         }
-        if (o.peer != null) {
-            DatabaseUrl url =
-                    DatabaseUrl.parse(TestServices.get().databaseUrl()).url().orElseThrow();
+        if (!o.peerModels.isEmpty()) {
+            String rawUrl = TestServices.get().databaseUrl();
+            PeerProcess peer = PeerProcess.locate(rawUrl);
             for (String model : o.peerModels) {
-                rows.add(print(measurePeer(new PeerProcess(o.peer, url), url, items, model), rows));
+                rows.add(print(measurePeer(peer, rawUrl, items, model), rows));
             }
         }
     }
 
     /**
-     * Creates the setting's collection, loads its model (one search of the empty collection),
-     * publishes every document, waits until all are embedded and answers every query.
+     * Creates the setting's collection, publishes every document, waits until all are embedded
+     * and ranks every query.
      *
-     * @throws IllegalStateException if the documents are not all embedded within a generous bound
+     * @throws IllegalStateException if a document failed, or they are not all embedded in a
+     *     generous time
      */
-    public static Row measure(BenchmarkPipeline pipeline, DebianPackages.KnownItems items, Setting s) throws Exception {
-        String load = loadAverage();
+    public static Row measure(RaglinePipeline pipeline, Searcher searcher, DebianPackages.KnownItems items, Setting s)
+            throws Exception {
+        String load = Machine.loadAverage();
         String collection = s.collection();
-        pipeline.createCollection(collection, s.model(), s.chunkSize(), s.chunkOverlap(), s.template());
-        pipeline.search(collection, "warm-up", 1);
+        s.createCollection(pipeline.connection(), pipeline.schema());
+        Rankings.ragline(searcher, collection, "warm-up"); // loads the searcher's model, outside the timing
         long start = System.nanoTime();
         for (CorpusDocument d : items.documents()) {
             pipeline.publish(collection, d.id(), d.title(), d.text());
         }
         pipeline.flush();
         int n = items.documents().size();
-        if (!pipeline.awaitEmbedded(collection, n, 120_000 + 500L * n)) {
-            throw new IllegalStateException("collection " + collection + ": " + pipeline.embedded(collection) + " of "
-                    + n + " documents embedded in time");
-        }
+        pipeline.awaitEmbedded(collection, n, Duration.ofSeconds(120 + n / 2));
         double seconds = (System.nanoTime() - start) / 1e9;
         List<List<String>> rankings = new ArrayList<>();
         for (KnownItemQuery q : items.queries()) {
-            rankings.add(rank(pipeline, collection, q.query()));
+            rankings.add(Rankings.ragline(searcher, collection, q.query()));
         }
         return new Row(
                 s.toString(),
-                pipeline.embedded(collection),
-                pipeline.chunks(collection),
+                count(pipeline, "documents t", "t.status = 'embedded'", collection),
+                count(pipeline, "chunks t", "true", collection),
                 rankings,
                 Retrieval.score(rankings, expected(items)),
                 seconds,
                 load);
     }
 
-    /** The first {@link Retrieval#K} distinct documents {@code POST /search} answers for {@code query}. */
-    static List<String> rank(BenchmarkPipeline pipeline, String collection, String query) throws Exception {
-        List<String> top = Retrieval.distinctTop(pipeline.search(collection, query, CHUNKS_ASKED), Retrieval.K);
-        if (top.size() < Retrieval.K) {
-            top = Retrieval.distinctTop(pipeline.search(collection, query, ALL_CHUNKS), Retrieval.K);
+    /** The rows {@code t} of {@code table} in {@code collection} for which {@code condition} holds. */
+    private static long count(RaglinePipeline pipeline, String table, String condition, String collection)
+            throws Exception {
+        try (PreparedStatement s = pipeline.connection()
+                .prepareStatement("select count(*) from " + pipeline.schema() + "." + table + " join "
+                        + pipeline.schema() + ".collections c on c.id = t.collection_id where c.name = ? and "
+                        + condition)) {
+            s.setString(1, collection);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
-        return top;
     }
 
     /** The peer with {@code model} on the same corpus and queries, in a table of its own, dropped after. */
-    static Row measurePeer(PeerProcess peer, DatabaseUrl url, DebianPackages.KnownItems items, String model)
+    static Row measurePeer(PeerProcess peer, String rawUrl, DebianPackages.KnownItems items, String model)
             throws Exception {
-        String load = loadAverage();
+        String load = Machine.loadAverage();
         Path dir = Files.createTempDirectory("ragline-quality");
+        Path corpus = dir.resolve("corpus.jsonl");
+        Path queries = dir.resolve("queries.jsonl");
         String table = "lc4j_quality_" + UUID.randomUUID().toString().substring(0, 8);
         try {
-            Path corpus = dir.resolve("corpus.jsonl");
-            Path queries = dir.resolve("queries.jsonl");
             Corpus.write(corpus, items.documents());
             Queries.write(queries, items.queries());
-            PeerProcess.Ingested ingested = peer.ingest(corpus, table, model);
-            List<List<String>> rankings = peer.search(queries, table, model, Retrieval.K);
+            List<JsonNode> ingest =
+                    peer.run(List.of("ingest", "--corpus", corpus.toString(), "--table", table, "--model", model));
+            JsonNode ingested = ingest.get(ingest.size() - 1);
+            List<List<String>> rankings = Rankings.peer(
+                    items.queries(),
+                    peer.run(List.of(
+                            "search",
+                            "--table",
+                            table,
+                            "--queries",
+                            queries.toString(),
+                            "--model",
+                            model,
+                            "--k",
+                            Integer.toString(Retrieval.K))));
             return new Row(
                     "LangChain4j " + model + ", recursive(1000, 100) characters, title",
-                    ingested.documents(),
-                    ingested.segments(),
+                    ingested.path("documents").asLong(),
+                    ingested.path("segments").asLong(),
                     rankings,
                     Retrieval.score(rankings, expected(items)),
-                    ingested.seconds(),
+                    ingested.path("seconds").asDouble(),
                     load);
         } finally {
-            BenchmarkDatabase.execute(url, "drop table if exists " + table);
-            Files.deleteIfExists(dir.resolve("corpus.jsonl"));
-            Files.deleteIfExists(dir.resolve("queries.jsonl"));
+            BenchmarkDatabase.execute(DatabaseUrl.parse(rawUrl).url().orElseThrow(), "drop table if exists " + table);
+            Files.deleteIfExists(corpus);
+            Files.deleteIfExists(queries);
             Files.deleteIfExists(dir);
         }
     }
@@ -203,25 +229,13 @@ public final class RetrievalQualityBenchmark {
         return row;
     }
 
-    /** The 1, 5 and 15 minute load averages. */
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
-    }
-
-    private record Options(
-            int packages, long seed, String source, List<Setting> settings, String peer, List<String> peerModels) {
+    private record Options(int packages, long seed, String source, List<Setting> settings, List<String> peerModels) {
         static Options parse(String[] args) {
             int packages = 300;
             long seed = DebianPackages.DEFAULT_SEED;
             String source = DebianPackages.INSTALLED.toString();
             List<Setting> settings = Setting.grid();
-            String peer = null;
-            List<String> peerModels = List.of("all-minilm-l6-v2", "all-minilm-l6-v2-q");
+            List<String> peerModels = List.of();
             for (int i = 0; i + 1 < args.length; i += 2) {
                 String v = args[i + 1];
                 switch (args[i]) {
@@ -234,15 +248,14 @@ public final class RetrievalQualityBenchmark {
                                 : Arrays.stream(v.split(","))
                                         .map(Setting::parse)
                                         .toList();
-                    case "--peer" -> peer = v;
-                    case "--peer-models" -> peerModels = List.of(v.split(","));
+                    case "--peer" -> peerModels = List.of(v.split(","));
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
             if (args.length % 2 != 0) {
                 throw new IllegalArgumentException("option " + args[args.length - 1] + " has no value");
             }
-            return new Options(packages, seed, source, settings, peer, peerModels);
+            return new Options(packages, seed, source, settings, peerModels);
         }
     }
 }

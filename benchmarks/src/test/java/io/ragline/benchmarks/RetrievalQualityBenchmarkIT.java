@@ -5,13 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ragline.benchmarks.corpus.DebianPackages;
 import io.ragline.benchmarks.quality.Retrieval;
 import io.ragline.benchmarks.quality.Setting;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.config.Env;
+import io.ragline.embedding.ProviderRegistry;
+import io.ragline.embedding.search.Searcher;
+import io.ragline.embeddings.EmbeddingSettings;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * The quality benchmark's short form end to end: 100 installed packages through Ragline's whole
- * pipeline (real Kafka, Postgres, ONNX model) with the default setting, searched through {@code
- * POST /search}. Checks results only: every document embedded, every query ranked, and a mean
+ * pipeline (real Kafka, Postgres, ONNX model) with the default setting, searched as {@code POST
+ * /search} searches. Checks results only: every document embedded, every query ranked, and a mean
  * reciprocal rank far above chance (about 0.03 for 10 guesses among 100 documents).
  */
 class RetrievalQualityBenchmarkIT {
@@ -25,8 +32,13 @@ class RetrievalQualityBenchmarkIT {
                 DebianPackages.DEFAULT_SEED);
 
         RetrievalQualityBenchmark.Row row;
-        try (BenchmarkPipeline pipeline = BenchmarkPipeline.start("qualityit")) {
-            row = RetrievalQualityBenchmark.measure(pipeline, items, Setting.defaults());
+        try (RaglinePipeline pipeline = RaglinePipeline.start("qualityit");
+                ProviderRegistry models = new ProviderRegistry(
+                        EmbeddingSettings.from(new Env(Map.of())),
+                        pipeline.runtime().dataSource())) {
+            Searcher searcher = new Searcher(
+                    pipeline.runtime().dataSource(), new CollectionCatalog(Duration.ofSeconds(10)), models);
+            row = RetrievalQualityBenchmark.measure(pipeline, searcher, items, Setting.defaults());
         }
 
         assertThat(row.documents()).isEqualTo(PACKAGES);

@@ -5,17 +5,22 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A benchmark corpus as JSONL, one {@code {"id": "...", "title": "...", "text": "..."}} a line: the
- * file every side of a comparison (Ragline, the LangChain4j peer) reads.
+ * Corpus files: JSON Lines, one {@code {"id": "...", "title": "...", "text": "..."}} per line.
+ * The benchmarks write them once and hand the same file to Ragline's side and to the peer.
  */
 public final class Corpus {
     private Corpus() {}
 
     public static List<CorpusDocument> read(Path jsonl) throws IOException {
-        return JsonLines.read(jsonl, CorpusDocument.class);
+        return Jsonl.read(jsonl, CorpusDocument.class);
     }
 
     public static void write(Path jsonl, List<CorpusDocument> documents) throws IOException {
-        JsonLines.write(jsonl, documents);
+        Jsonl.write(jsonl, documents);
+    }
+
+    /** The characters (code points) of every document's text: the corpus size both sides report. */
+    public static long chars(List<CorpusDocument> documents) {
+        return documents.stream().mapToLong(CorpusDocument::chars).sum();
     }
 }

@@ -1,6 +1,9 @@
 package io.ragline.benchmarks.quality;
 
 import io.ragline.embeddings.ModelCatalog;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -63,6 +66,24 @@ public record Setting(String model, int chunkSize, int chunkOverlap, boolean tit
             throw new IllegalArgumentException("a setting is MODEL/SIZE/OVERLAP/title|notitle, not '" + text + "'");
         }
         return new Setting(p[0], Integer.parseInt(p[1]), Integer.parseInt(p[2]), p[3].equals("title"));
+    }
+
+    /**
+     * Creates this setting's collection in {@code schema} on {@code c}, as {@code ragline
+     * collections create} does (the database makes its HNSW index at once).
+     */
+    public void createCollection(Connection c, String schema) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("insert into " + schema
+                + ".collections (name, embedding_provider, embedding_model, dimensions, chunk_size_tokens,"
+                + " chunk_overlap_tokens, chunk_template) values (?, 'onnx', ?, ?, ?, ?, ?)")) {
+            s.setString(1, collection());
+            s.setString(2, model);
+            s.setInt(3, ModelCatalog.get(model).dimensions());
+            s.setInt(4, chunkSize);
+            s.setInt(5, chunkOverlap);
+            s.setString(6, template());
+            s.executeUpdate();
+        }
     }
 
     public String template() {

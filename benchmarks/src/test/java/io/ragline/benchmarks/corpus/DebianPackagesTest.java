@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.StringReader;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class DebianPackagesTest {
     private static final String LONG = "x".repeat(DebianPackages.MIN_DESCRIPTION_CHARS);
@@ -119,21 +116,5 @@ class DebianPackagesTest {
         assertThatThrownBy(() -> DebianPackages.sample(List.of(), 1, 17))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("has 0");
-    }
-
-    @Test
-    void corpusAndQueriesRoundTripThroughJsonLines(@TempDir Path dir) throws Exception {
-        List<CorpusDocument> docs =
-                List.of(new CorpusDocument("a", "A", "line one\n\nline \"two\""), new CorpusDocument("b", "B", "é"));
-        List<KnownItemQuery> queries = List.of(new KnownItemQuery("find a", "a"));
-
-        Corpus.write(dir.resolve("c.jsonl"), docs);
-        Queries.write(dir.resolve("q.jsonl"), queries);
-
-        assertThat(Files.readAllLines(dir.resolve("c.jsonl")))
-                .first()
-                .isEqualTo("{\"id\":\"a\",\"title\":\"A\",\"text\":\"line one\\n\\nline \\\"two\\\"\"}");
-        assertThat(Corpus.read(dir.resolve("c.jsonl"))).isEqualTo(docs);
-        assertThat(Queries.read(dir.resolve("q.jsonl"))).isEqualTo(queries);
     }
 }
