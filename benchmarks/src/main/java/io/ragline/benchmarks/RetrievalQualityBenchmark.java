@@ -54,7 +54,8 @@ import java.util.UUID;
  * -Dexec.mainClass=io.ragline.benchmarks.RetrievalQualityBenchmark -Dexec.args="--packages 300"};
  * options: {@code --packages N} (300), {@code --seed S} ({@value DebianPackages#DEFAULT_SEED}),
  * {@code --source FILE|apt} (default dpkg's status file, the installed packages; see {@link
- * DebianPackages} for the whole archive's descriptions), {@code --settings
+ * DebianPackages} for the whole archive's descriptions), {@code --min-chars C} (200; 800 keeps
+ * the documents of several chunks, where chunking and the peer's 128-token cut matter), {@code --settings
  * grid|MODEL/SIZE/OVERLAP/title,...} and {@code --peer all-minilm-l6-v2,all-minilm-l6-v2-q}.
  */
 public final class RetrievalQualityBenchmark {
@@ -75,19 +76,20 @@ public final class RetrievalQualityBenchmark {
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
-        DebianPackages.KnownItems items =
-                DebianPackages.sample(DebianPackages.usable(DebianPackages.read(o.source)), o.packages, o.seed);
+        DebianPackages.KnownItems items = DebianPackages.sample(
+                DebianPackages.usable(DebianPackages.read(o.source), o.minChars), o.packages, o.seed);
         List<Row> rows = new ArrayList<>();
         try (RaglinePipeline pipeline = RaglinePipeline.start("quality");
                 ProviderRegistry models = new ProviderRegistry(
                         EmbeddingSettings.from(Env.load()), pipeline.runtime().dataSource())) {
             System.out.printf(
                     Locale.ROOT,
-                    "%s; load average %s; %d packages of %s, seed %d%n",
+                    "%s; load average %s; %d packages of %s (long descriptions of %d characters or more), seed %d%n",
                     Machine.describe(pipeline.connection()),
                     Machine.loadAverage(),
                     o.packages,
                     o.source,
+                    o.minChars,
                     o.seed);
             System.out.println("| setting | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs first ± 95 %"
                     + " | recall@10 | recall@1 | ingest s | load average |");
@@ -229,11 +231,13 @@ public final class RetrievalQualityBenchmark {
         return row;
     }
 
-    private record Options(int packages, long seed, String source, List<Setting> settings, List<String> peerModels) {
+    private record Options(
+            int packages, long seed, String source, int minChars, List<Setting> settings, List<String> peerModels) {
         static Options parse(String[] args) {
             int packages = 300;
             long seed = DebianPackages.DEFAULT_SEED;
             String source = DebianPackages.INSTALLED.toString();
+            int minChars = DebianPackages.MIN_DESCRIPTION_CHARS;
             List<Setting> settings = Setting.grid();
             List<String> peerModels = List.of();
             for (int i = 0; i + 1 < args.length; i += 2) {
@@ -242,6 +246,7 @@ public final class RetrievalQualityBenchmark {
                     case "--packages" -> packages = Integer.parseInt(v);
                     case "--seed" -> seed = Long.parseLong(v);
                     case "--source" -> source = v;
+                    case "--min-chars" -> minChars = Integer.parseInt(v);
                     case "--settings" ->
                         settings = v.equals("grid")
                                 ? Setting.grid()
@@ -255,7 +260,7 @@ public final class RetrievalQualityBenchmark {
             if (args.length % 2 != 0) {
                 throw new IllegalArgumentException("option " + args[args.length - 1] + " has no value");
             }
-            return new Options(packages, seed, source, settings, peerModels);
+            return new Options(packages, seed, source, minChars, settings, peerModels);
         }
     }
 }

@@ -32,7 +32,7 @@ import java.util.Set;
  * Which packages there are depends on the apt sources and the day the lists were fetched.
  *
  * <p>Kept: packages whose long description has at least {@link #MIN_DESCRIPTION_CHARS}
- * characters, the first by name of each distinct description and of each distinct synopsis (case
+ * characters (or another minimum), the first by name of each distinct description and of each distinct synopsis (case
  * and spacing ignored), so that no query has two right answers. The sample of {@code n} is the
  * {@code n} packages whose SHA-256 of {@code seed/name} is smallest: the same on every machine with
  * the same lists, and a larger sample holds every smaller one.
@@ -186,13 +186,21 @@ public final class DebianPackages {
      * {@link #MIN_DESCRIPTION_CHARS}, and only the first of each description and each synopsis.
      */
     public static List<Package> usable(List<Package> packages) {
+        return usable(packages, MIN_DESCRIPTION_CHARS);
+    }
+
+    /**
+     * As {@link #usable(List)} with long descriptions of at least {@code minChars} characters (a
+     * corpus of long documents, several chunks each, where chunking and truncation matter).
+     */
+    public static List<Package> usable(List<Package> packages, int minChars) {
         List<Package> sorted = new ArrayList<>(packages);
         sorted.sort(Comparator.comparing(Package::name));
         Set<String> descriptions = new HashSet<>();
         Set<String> synopses = new HashSet<>();
         List<Package> out = new ArrayList<>();
         for (Package p : sorted) {
-            if (p.description().length() < MIN_DESCRIPTION_CHARS || p.synopsis().isBlank()) {
+            if (p.description().length() < minChars || p.synopsis().isBlank()) {
                 continue;
             }
             boolean newDescription = descriptions.add(normalised(p.description()));
@@ -217,7 +225,7 @@ public final class DebianPackages {
     public static KnownItems sample(List<Package> usable, int n, long seed) {
         if (usable.size() < n) {
             throw new IllegalArgumentException("asked for " + n + " packages, the source has " + usable.size()
-                    + " with a long description of " + MIN_DESCRIPTION_CHARS + " characters or more");
+                    + " usable ones (a long description of its own, long enough, and a synopsis of its own)");
         }
         List<Package> chosen = new ArrayList<>(usable);
         Map<String, String> rank = new LinkedHashMap<>();

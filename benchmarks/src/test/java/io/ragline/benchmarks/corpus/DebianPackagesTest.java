@@ -87,6 +87,17 @@ class DebianPackagesTest {
     }
 
     @Test
+    void aHigherMinimumKeepsOnlyTheLongerDescriptions() {
+        List<DebianPackages.Package> packages = List.of(
+                new DebianPackages.Package("a", "short one", LONG),
+                new DebianPackages.Package("b", "long one", LONG + LONG));
+
+        assertThat(DebianPackages.usable(packages, 2 * DebianPackages.MIN_DESCRIPTION_CHARS))
+                .extracting(DebianPackages.Package::name)
+                .containsExactly("b");
+    }
+
+    @Test
     void theSampleIsTheSameForTheSameSeedAndALargerOneHoldsASmallerOne() {
         List<DebianPackages.Package> all = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
