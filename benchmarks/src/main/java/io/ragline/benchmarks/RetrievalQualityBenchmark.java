@@ -47,8 +47,9 @@ import java.util.UUID;
  *
  * <p>Prints a Markdown row per setting: MRR@10 with its 95 % margin, the paired difference from the
  * first row (Ragline's defaults in the default grid), recall@10, recall@1, the seconds from the
- * first send to every document embedded (the peer: its {@code ingest} call; quality, not speed, is
- * what this benchmark compares) and the load average before the row.
+ * first send to every document embedded (with the workers' loading of a model they had not
+ * loaded yet; the peer: its {@code ingest} call alone; quality, not speed, is what this benchmark
+ * compares) and the load average before the row.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java
  * -Dexec.mainClass=io.ragline.benchmarks.RetrievalQualityBenchmark -Dexec.args="--packages 300"};
@@ -116,7 +117,7 @@ public final class RetrievalQualityBenchmark {
      * @throws IllegalStateException if a document failed, or they are not all embedded in a
      *     generous time
      */
-    public static Row measure(RaglinePipeline pipeline, Searcher searcher, DebianPackages.KnownItems items, Setting s)
+    static Row measure(RaglinePipeline pipeline, Searcher searcher, DebianPackages.KnownItems items, Setting s)
             throws Exception {
         String load = Machine.loadAverage();
         String collection = s.collection();
