@@ -137,6 +137,9 @@ final class RaglinePipeline implements AutoCloseable {
         values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
         values.put("RAGLINE_DB_SCHEMA", schema);
         values.put("RAGLINE_TOPIC_PREFIX", prefix);
+        // Consumer groups of its own too: a group shared with another run's workers (other topics,
+        // same broker) rebalances whenever that run starts or stops, in the middle of a measurement.
+        values.put("RAGLINE_GROUP_PREFIX", prefix.substring(0, prefix.length() - 1));
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.put("RAGLINE_HTTP_PORT", "0");
         values.put("RAGLINE_SEARCH_PORT", "0");

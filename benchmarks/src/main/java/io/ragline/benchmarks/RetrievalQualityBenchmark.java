@@ -1,0 +1,267 @@
+package io.ragline.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ragline.benchmarks.corpus.Corpus;
+import io.ragline.benchmarks.corpus.CorpusDocument;
+import io.ragline.benchmarks.corpus.DebianPackages;
+import io.ragline.benchmarks.corpus.KnownItemQuery;
+import io.ragline.benchmarks.corpus.Queries;
+import io.ragline.benchmarks.quality.Rankings;
+import io.ragline.benchmarks.quality.Retrieval;
+import io.ragline.benchmarks.quality.Setting;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.config.Env;
+import io.ragline.embedding.ProviderRegistry;
+import io.ragline.embedding.search.Searcher;
+import io.ragline.embeddings.EmbeddingSettings;
+import io.ragline.testkit.TestServices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Retrieval quality of Ragline's settings, and of the LangChain4j peer, by known-item search over
+ * Debian's package descriptions ({@link DebianPackages}): each package's long description is a
+ * document (id and title: the package name), its one-line synopsis the query that should find it.
+ *
+ * <p>For each {@link Setting}, a fresh collection of that model, chunking and template in one
+ * {@link RaglinePipeline} (the three workers of {@code ragline all}, real Postgres and Kafka): the
+ * corpus is published to the {@code documents} topic and, once every document is embedded, each
+ * query is searched as users search ({@link Rankings#ragline}: Ragline's {@link Searcher}, which
+ * {@code POST /search} runs: the collection's model and query prefix, {@code search_documents}).
+ * The searcher has a {@link ProviderRegistry} of its own over the workers' pool, built from the
+ * same settings, so each model is loaded twice in this JVM (the same files, the same vectors).
+ *
+ * <p>The peer, when asked for ({@code --peer MODEL,...}), runs after Ragline's workers stopped: it
+ * ingests the same corpus file into a table of its own (title in front of each segment, as
+ * Ragline's default template does) and answers the same queries file in its own JVM; its rankings
+ * are scored here by the same {@link Retrieval}.
+ *
+ * <p>Prints a Markdown row per setting: MRR@10 with its 95 % margin, the paired difference from the
+ * first row (Ragline's defaults in the default grid), recall@10, recall@1, the seconds from the
+ * first send to every document embedded (with the workers' loading of a model they had not
+ * loaded yet; the peer: its {@code ingest} call alone; quality, not speed, is what this benchmark
+ * compares) and the load average before the row.
+ *
+ * <p>{@code ./mvnw -q -pl benchmarks exec:java
+ * -Dexec.mainClass=io.ragline.benchmarks.RetrievalQualityBenchmark -Dexec.args="--packages 300"};
+ * options: {@code --packages N} (300), {@code --seed S} ({@value DebianPackages#DEFAULT_SEED}),
+ * {@code --source FILE|apt} (default dpkg's status file, the installed packages; see {@link
+ * DebianPackages} for the whole archive's descriptions), {@code --min-chars C} (200; 800 keeps
+ * the documents of several chunks, where chunking and the peer's 128-token cut matter), {@code --settings
+ * grid|MODEL/SIZE/OVERLAP/title,...} and {@code --peer all-minilm-l6-v2,all-minilm-l6-v2-q}.
+ */
+public final class RetrievalQualityBenchmark {
+    private RetrievalQualityBenchmark() {}
+
+    /**
+     * One measured setting: its counts, each query's ranking (distinct document ids, best first)
+     * and their scores, the ingest seconds and the load average before it.
+     */
+    public record Row(
+            String setting,
+            long documents,
+            long chunks,
+            List<List<String>> rankings,
+            Retrieval.Scores scores,
+            double ingestSeconds,
+            String load) {}
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        DebianPackages.KnownItems items = DebianPackages.sample(
+                DebianPackages.usable(DebianPackages.read(o.source), o.minChars), o.packages, o.seed);
+        List<Row> rows = new ArrayList<>();
+        try (RaglinePipeline pipeline = RaglinePipeline.start("quality");
+                ProviderRegistry models = new ProviderRegistry(
+                        EmbeddingSettings.from(Env.load()), pipeline.runtime().dataSource())) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s; load average %s; %d packages of %s (long descriptions of %d characters or more), seed %d%n",
+                    Machine.describe(pipeline.connection()),
+                    Machine.loadAverage(),
+                    o.packages,
+                    o.source,
+                    o.minChars,
+                    o.seed);
+            System.out.println("| setting | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs first ± 95 %"
+                    + " | recall@10 | recall@1 | ingest s | load average |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            Searcher searcher = new Searcher(
+                    pipeline.runtime().dataSource(), new CollectionCatalog(Duration.ofSeconds(10)), models);
+            for (Setting s : o.settings) {
+                rows.add(print(measure(pipeline, searcher, items, s), rows));
+            }
+        }
+        if (!o.peerModels.isEmpty()) {
+            String rawUrl = TestServices.get().databaseUrl();
+            PeerProcess peer = PeerProcess.locate(rawUrl);
+            for (String model : o.peerModels) {
+                rows.add(print(measurePeer(peer, rawUrl, items, model), rows));
+            }
+        }
+    }
+
+    /**
+     * Creates the setting's collection, publishes every document, waits until all are embedded
+     * and ranks every query.
+     *
+     * @throws IllegalStateException if a document failed, or they are not all embedded in a
+     *     generous time
+     */
+    static Row measure(RaglinePipeline pipeline, Searcher searcher, DebianPackages.KnownItems items, Setting s)
+            throws Exception {
+        String load = Machine.loadAverage();
+        String collection = s.collection();
+        s.createCollection(pipeline.connection(), pipeline.schema());
+        Rankings.ragline(searcher, collection, "warm-up"); // loads the searcher's model, outside the timing
+        long start = System.nanoTime();
+        for (CorpusDocument d : items.documents()) {
+            pipeline.publish(collection, d.id(), d.title(), d.text());
+        }
+        pipeline.flush();
+        int n = items.documents().size();
+        pipeline.awaitEmbedded(collection, n, Duration.ofSeconds(120 + n / 2));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        List<List<String>> rankings = new ArrayList<>();
+        for (KnownItemQuery q : items.queries()) {
+            rankings.add(Rankings.ragline(searcher, collection, q.query()));
+        }
+        return new Row(
+                s.toString(),
+                count(pipeline, "documents t", "t.status = 'embedded'", collection),
+                count(pipeline, "chunks t", "true", collection),
+                rankings,
+                Retrieval.score(rankings, expected(items)),
+                seconds,
+                load);
+    }
+
+    /** The rows {@code t} of {@code table} in {@code collection} for which {@code condition} holds. */
+    private static long count(RaglinePipeline pipeline, String table, String condition, String collection)
+            throws Exception {
+        try (PreparedStatement s = pipeline.connection()
+                .prepareStatement("select count(*) from " + pipeline.schema() + "." + table + " join "
+                        + pipeline.schema() + ".collections c on c.id = t.collection_id where c.name = ? and "
+                        + condition)) {
+            s.setString(1, collection);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** The peer with {@code model} on the same corpus and queries, in a table of its own, dropped after. */
+    static Row measurePeer(PeerProcess peer, String rawUrl, DebianPackages.KnownItems items, String model)
+            throws Exception {
+        String load = Machine.loadAverage();
+        Path dir = Files.createTempDirectory("ragline-quality");
+        Path corpus = dir.resolve("corpus.jsonl");
+        Path queries = dir.resolve("queries.jsonl");
+        String table = "lc4j_quality_" + UUID.randomUUID().toString().substring(0, 8);
+        try {
+            Corpus.write(corpus, items.documents());
+            Queries.write(queries, items.queries());
+            List<JsonNode> ingest =
+                    peer.run(List.of("ingest", "--corpus", corpus.toString(), "--table", table, "--model", model));
+            JsonNode ingested = ingest.get(ingest.size() - 1);
+            List<List<String>> rankings = Rankings.peer(
+                    items.queries(),
+                    peer.run(List.of(
+                            "search",
+                            "--table",
+                            table,
+                            "--queries",
+                            queries.toString(),
+                            "--model",
+                            model,
+                            "--k",
+                            Integer.toString(Retrieval.K))));
+            return new Row(
+                    "LangChain4j " + model + ", recursive(1000, 100) characters, title",
+                    ingested.path("documents").asLong(),
+                    ingested.path("segments").asLong(),
+                    rankings,
+                    Retrieval.score(rankings, expected(items)),
+                    ingested.path("seconds").asDouble(),
+                    load);
+        } finally {
+            BenchmarkDatabase.execute(DatabaseUrl.parse(rawUrl).url().orElseThrow(), "drop table if exists " + table);
+            Files.deleteIfExists(corpus);
+            Files.deleteIfExists(queries);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static List<String> expected(DebianPackages.KnownItems items) {
+        return items.queries().stream().map(KnownItemQuery::id).toList();
+    }
+
+    /** Prints {@code row}, with its paired difference from the first of {@code before}; returns it. */
+    private static Row print(Row row, List<Row> before) {
+        Retrieval.Scores s = row.scores();
+        String difference = "—";
+        if (!before.isEmpty()) {
+            Retrieval.Difference d = Retrieval.difference(s, before.get(0).scores());
+            difference = String.format(
+                    Locale.ROOT, "%+.3f ± %.3f%s", d.mean(), d.margin(), d.significant() ? " (significant)" : "");
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "| %s | %d | %d | %d | %.3f ± %.3f | %s | %.3f | %.3f | %.1f | %s |%n",
+                row.setting(),
+                row.documents(),
+                row.chunks(),
+                s.queries(),
+                s.mrr(),
+                s.mrrMargin(),
+                difference,
+                s.recallAt10(),
+                s.recallAt1(),
+                row.ingestSeconds(),
+                row.load());
+        return row;
+    }
+
+    private record Options(
+            int packages, long seed, String source, int minChars, List<Setting> settings, List<String> peerModels) {
+        static Options parse(String[] args) {
+            int packages = 300;
+            long seed = DebianPackages.DEFAULT_SEED;
+            String source = DebianPackages.INSTALLED.toString();
+            int minChars = DebianPackages.MIN_DESCRIPTION_CHARS;
+            List<Setting> settings = Setting.grid();
+            List<String> peerModels = List.of();
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                String v = args[i + 1];
+                switch (args[i]) {
+                    case "--packages" -> packages = Integer.parseInt(v);
+                    case "--seed" -> seed = Long.parseLong(v);
+                    case "--source" -> source = v;
+                    case "--min-chars" -> minChars = Integer.parseInt(v);
+                    case "--settings" ->
+                        settings = v.equals("grid")
+                                ? Setting.grid()
+                                : Arrays.stream(v.split(","))
+                                        .map(Setting::parse)
+                                        .toList();
+                    case "--peer" -> peerModels = List.of(v.split(","));
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
+                }
+            }
+            if (args.length % 2 != 0) {
+                throw new IllegalArgumentException("option " + args[args.length - 1] + " has no value");
+            }
+            return new Options(packages, seed, source, minChars, settings, peerModels);
+        }
+    }
+}
