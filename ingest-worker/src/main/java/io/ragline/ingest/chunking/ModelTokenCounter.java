@@ -57,9 +57,7 @@ public final class ModelTokenCounter implements TokenCounter {
             EmbeddingModelSpec spec = ModelCatalog.names().contains(collection.model())
                     ? ModelCatalog.get(collection.model())
                     : ModelCatalog.defaultModel();
-            return byModel.computeIfAbsent(
-                    spec.name(),
-                    name -> new DocumentChunker(forModel(spec), spec.maxTokens()));
+            return byModel.computeIfAbsent(spec.name(), name -> new DocumentChunker(forModel(spec), spec.maxTokens()));
         }
     }
 }

@@ -7,19 +7,20 @@ import java.util.List;
 /**
  * A token-aware recursive splitter driven by the embedding model's own tokenizer, whose chunk
  * boundaries are chosen by the text around them, so that an edit re-cuts only the chunks near
- * it.
+ * it (and the vectors of the others are kept).
  *
  * <p>Text is split at paragraph breaks, then line breaks, then sentence ends, then spaces, and as
  * a last resort at token boundaries, until every piece fits in {@code maxTokens}. Each piece
- * remembers how strong the break after it is (a paragraph break is stronger than a sentence end).
- * Pieces are then packed into chunks of at most {@code maxTokens} tokens, each starting with about
- * {@code overlapTokens} tokens of whole pieces from the end of the chunk before. A chunk ends at
- * the strongest break among those that leave it between half full and full; between breaks of
- * equal strength, at the one after the piece with the highest hash. The choice depends only on
- * where the chunk starts and on the text within one chunk's reach, never on how the text before
- * was packed: after an edit, the chunks before it are cut as before, and the chunks after it
- * fall back onto the old cuts as soon as two cuts coincide, which the content-defined choice makes
- * likely within a chunk or two (a greedy packer would shift every later boundary).
+ * remembers how strong the break after it is (a paragraph break is stronger than a sentence end)
+ * and a hash of its text. A break is an <em>anchor</em> when no break within 40 % of a chunk's
+ * tokens before or after it is stronger (by strength, then by hash): that depends only on the text
+ * around the break, never on where a chunk starts, so an edit moves only the anchors within that
+ * reach of it. Chunks end at anchors; the stretch between two anchors that does not fit in one
+ * chunk is cut at its strongest break that leaves the rest no longer than a chunk. Each chunk
+ * starts with about {@code overlapTokens} tokens of whole pieces from the end of the chunk before.
+ * So an edit re-cuts the chunk that holds it, at most a neighbour on each side (an anchor moved),
+ * and the chunk after (its overlap); a greedy packer would have shifted every later boundary.
+ * Chunks hold about 60 % of {@code maxTokens} on average (anchors are at least 40 % apart).
  *
  * <p>The text is tokenized once: a piece's token count is the number of the text's tokens that
  * start inside it, which is its own count whenever it is cut between words (WordPiece tokenizes
@@ -32,6 +33,8 @@ public final class RecursiveChunker {
     private static final int END = -1;
     /** The break strength of a cut at a token boundary, inside a word: weaker than any separator. */
     private static final int IN_WORD = SEPARATORS.length;
+    /** How far, in percent of a chunk's new text, an anchor is stronger than every other break. */
+    private static final int ANCHOR_REACH_PERCENT = 40;
 
     private final TokenCounter tokens;
 
@@ -62,13 +65,18 @@ public final class RecursiveChunker {
     }
 
     private List<Chunk> pack(String text, Offsets offsets, List<Piece> pieces, int maxTokens, int overlapTokens) {
+        boolean[] anchors = anchors(pieces, (maxTokens - overlapTokens) * ANCHOR_REACH_PERCENT / 100);
         List<Chunk> out = new ArrayList<>();
         int first = 0; // the first piece of the current chunk, overlap included
         int start = 0; // its first piece that no chunk before holds
         int carried = 0; // tokens of the overlap
+        int anchor = 0; // the first anchor at or after start
         while (start < pieces.size()) {
+            while (!anchors[anchor]) {
+                anchor++;
+            }
             int room = maxTokens - carried;
-            int end = end(pieces, start, room, room / 2);
+            int end = end(pieces, start, anchor, room);
             emit(text, offsets, pieces.get(first).start, pieces.get(end).end, maxTokens, out);
             // The overlap: whole pieces from this chunk's end, leaving room for the next piece.
             int next = end + 1 < pieces.size() ? pieces.get(end + 1).tokens : 0;
@@ -83,20 +91,56 @@ public final class RecursiveChunker {
                 first = i;
             }
             start = end + 1;
+            anchor = Math.max(anchor, start);
         }
         return out;
     }
 
     /**
-     * The last piece of the chunk whose new text starts at piece {@code start}: the whole rest if
-     * it fits; else the strongest break (then the highest hash) among those that hold at least
-     * {@code min} and at most {@code room} tokens; else the last piece that fits.
+     * Which breaks are anchors: no break within {@code reach} tokens before or after is stronger.
+     * Whether a break is one depends only on the text within reach, not on where any chunk
+     * starts, so an edit moves only the anchors within reach of it. The text's end is one.
      */
-    private static int end(List<Piece> pieces, int start, int room, int min) {
+    private static boolean[] anchors(List<Piece> pieces, int reach) {
+        int n = pieces.size();
+        int[] at = new int[n]; // the token position of the break after each piece
+        int sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += pieces.get(i).tokens;
+            at[i] = sum;
+        }
+        boolean[] anchors = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            boolean anchor = true;
+            for (int j = i - 1; anchor && j >= 0 && at[i] - at[j] <= reach; j--) {
+                anchor = !stronger(pieces.get(j), pieces.get(i));
+            }
+            for (int j = i + 1; anchor && j < n && at[j] - at[i] <= reach; j++) {
+                anchor = !stronger(pieces.get(j), pieces.get(i));
+            }
+            anchors[i] = anchor;
+        }
+        anchors[n - 1] = true;
+        return anchors;
+    }
+
+    /**
+     * The last piece of the chunk whose new text starts at piece {@code start}, the next anchor
+     * being piece {@code anchor}: the anchor if all up to it fits in {@code room}; else, cutting
+     * the stretch before the anchor, the strongest break (then the highest hash) among those that
+     * fill at least half the room and leave no more than a room to the anchor; else the last piece
+     * that fits.
+     */
+    private static int end(List<Piece> pieces, int start, int anchor, int room) {
+        int total = 0;
+        for (int i = start; i <= anchor; i++) {
+            total += pieces.get(i).tokens;
+        }
+        int min = Math.max(room / 2, total - room);
         int sum = 0;
         int last = start;
         int best = -1;
-        for (int i = start; i < pieces.size(); i++) {
+        for (int i = start; i <= anchor; i++) {
             Piece p = pieces.get(i);
             if (sum + p.tokens > room && i > start) {
                 break;
@@ -107,13 +151,11 @@ public final class RecursiveChunker {
                 best = i;
             }
         }
-        return last == pieces.size() - 1 || best < 0 ? last : best;
+        return last == anchor || best < 0 ? last : best;
     }
 
     private static boolean stronger(Piece p, Piece than) {
-        return p.level != than.level
-                ? p.level < than.level
-                : Integer.compareUnsigned(p.hash, than.hash) > 0;
+        return p.level != than.level ? p.level < than.level : Integer.compareUnsigned(p.hash, than.hash) > 0;
     }
 
     private void emit(String text, Offsets offsets, int from, int to, int maxTokens, List<Chunk> out) {

@@ -21,15 +21,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * licences Debian ships) with the default chunk size (256 tokens, 32 of overlap).
  */
 class ChunkStabilityTest {
-    private static final Collection COLLECTION = new Collection(
-            1, "default", "onnx", "all-MiniLM-L6-v2", 384, 256, 32, "{title}\n{chunk}", "active");
+    private static final Collection COLLECTION =
+            new Collection(1, "default", "onnx", "all-MiniLM-L6-v2", 384, 256, 32, "{title}\n{chunk}", "active");
     private static final TokenCounter TOKENS = ModelTokenCounter.forModel(ModelCatalog.get("all-MiniLM-L6-v2"));
     private static final String INSERTED = "A sentence the edit inserted, about something else entirely. ";
 
     @ParameterizedTest
     @ValueSource(strings = {"GPL-3", "GPL-2", "MPL-2.0", "GFDL-1.3", "Apache-2.0"})
-    void editingAnyOneParagraphChangesAboutOneChunkAndRarelyMoreThanItsNeighbours(String licence)
-            throws IOException {
+    void editingAnyOneParagraphChangesAboutOneChunkAndRarelyMoreThanItsNeighbours(String licence) throws IOException {
         String text = licence(licence);
         List<String> paragraphs = List.of(text.split("\n\n"));
         List<String> before = chunk(licence, text);
@@ -48,7 +47,9 @@ class ChunkStabilityTest {
         assertThat((double) changedInAll / paragraphs.size())
                 .as("chunks changed per edited paragraph")
                 .isLessThanOrEqualTo(2.0);
-        assertThat(moreThanThree).as("edits that changed more than three chunks").isLessThanOrEqualTo(paragraphs.size() / 20);
+        assertThat(moreThanThree)
+                .as("edits that changed more than three chunks")
+                .isLessThanOrEqualTo(paragraphs.size() / 20);
     }
 
     @Test
@@ -56,7 +57,8 @@ class ChunkStabilityTest {
         String text = licence("GPL-3");
         List<String> before = chunk("GPL-3", text);
 
-        List<String> after = chunk("GPL-3", "A new first paragraph, written for this test, that the old text did not have.\n\n" + text);
+        List<String> after = chunk(
+                "GPL-3", "A new first paragraph, written for this test, that the old text did not have.\n\n" + text);
 
         assertThat(before).hasSizeGreaterThan(30);
         assertThat(changed(before, after)).isLessThanOrEqualTo(2);
@@ -68,7 +70,11 @@ class ChunkStabilityTest {
         // so one more paragraph early on shifts every later cut.
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 300; i++) {
-            text.append("Paragraph ").append(i).append(" says one thing about topic ").append(i * 7 % 13).append(".\n\n");
+            text.append("Paragraph ")
+                    .append(i)
+                    .append(" says one thing about topic ")
+                    .append(i * 7 % 13)
+                    .append(".\n\n");
         }
         List<String> before = chunk("T", text.toString());
 
@@ -85,9 +91,9 @@ class ChunkStabilityTest {
 
         List<RecursiveChunker.Chunk> chunks = new RecursiveChunker(counting).chunk(text, 128, 16);
 
-        assertThat(chunks).hasSizeGreaterThan(30).allSatisfy(c -> assertThat(c.tokens())
-                .isLessThanOrEqualTo(128)
-                .isEqualTo(TOKENS.count(c.text())));
+        assertThat(chunks)
+                .hasSizeGreaterThan(30)
+                .allSatisfy(c -> assertThat(c.tokens()).isLessThanOrEqualTo(128).isEqualTo(TOKENS.count(c.text())));
         assertThat(counting.chars).as("characters tokenized").isLessThan(text.length() * 11L / 10);
     }
 
