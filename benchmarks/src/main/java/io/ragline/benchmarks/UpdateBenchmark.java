@@ -62,16 +62,7 @@ public final class UpdateBenchmark {
         var ingest = IngestWorker.wiring(env, 0);
         var embedding = EmbeddingWorker.wiring(env, "RAGLINE_SEARCH_PORT", 0);
         env.validate();
-        System.out.printf(
-                Locale.ROOT,
-                "%d cores, load average %.2f at start; %d documents of %d paragraphs, %d replaced, chunks of %d"
-                        + " tokens%n",
-                Runtime.getRuntime().availableProcessors(),
-                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-                documents,
-                paragraphs,
-                replaced,
-                chunkSize);
+        printSetup(documents, paragraphs, replaced, chunkSize);
         ParagraphCorpus corpus = ParagraphCorpus.licences();
         List<Document> first = corpus.documents("doc-", documents, paragraphs, 17);
         try (WorkerRuntime runtime = WorkerRuntime.start("update-bench", 0, env);
@@ -125,6 +116,19 @@ public final class UpdateBenchmark {
         } finally {
             BenchmarkDatabase.execute(url, "drop schema " + schema + " cascade");
         }
+    }
+
+    private static void printSetup(int documents, int paragraphs, int replaced, int chunkSize) {
+        System.out.printf(
+                Locale.ROOT,
+                "%d cores, load average %.2f at start; %d documents of %d paragraphs, %d replaced, chunks of %d"
+                        + " tokens%n",
+                Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                documents,
+                paragraphs,
+                replaced,
+                chunkSize);
     }
 
     /** The benchmark's own schema, topics and ports over the {@code RAGLINE_*} settings to compare. */
