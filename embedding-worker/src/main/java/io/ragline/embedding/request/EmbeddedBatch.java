@@ -42,8 +42,18 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedBatch.class);
     private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
 
-    /** A request still current when its chunks were read: its collection, and its chunks' ids and texts. */
-    record Job(InboundRecord<EmbeddingRequest> record, Collection collection, List<Long> ids, List<String> texts) {
+    /**
+     * A request still current when its chunks were read: its collection, its number of chunks, the
+     * ids and texts of those to embed (the chunks without a vector of the collection's model), and
+     * the ids among them that have a vector of another model, deleted before the new is written.
+     */
+    record Job(
+            InboundRecord<EmbeddingRequest> record,
+            Collection collection,
+            int chunks,
+            List<Long> ids,
+            List<String> texts,
+            List<Long> stale) {
         EmbeddingRequest request() {
             return record.value();
         }
@@ -80,6 +90,7 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
         }
         Set<Long> current = lockCurrent(c, mine);
         List<VectorWriter.Rows> rows = new ArrayList<>();
+        List<Long> stale = new ArrayList<>();
         for (Outcome o : mine) {
             Job job = o.job;
             if (!current.contains(job.request().document())) {
@@ -97,9 +108,16 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
                 continue;
             }
             rows.add(new VectorWriter.Rows(job.collection.id(), job.ids, o.vectors, o.model));
+            stale.addAll(job.stale);
             finish(c, job, DocumentStatus.EMBEDDED, null, o.model);
             metrics.chunks.increment(job.ids.size());
             metrics.embedded.increment();
+        }
+        if (!stale.isEmpty()) { // vectors of the collection's former model
+            try (PreparedStatement s = c.prepareStatement("delete from chunk_embeddings where chunk_id = any(?)")) {
+                s.setArray(1, c.createArrayOf("bigint", stale.toArray()));
+                s.executeUpdate();
+            }
         }
         Timer.Sample copy = Timer.start();
         VectorWriter.write(c, rows); // one COPY for the whole batch
@@ -176,7 +194,7 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
                         job.collection.name(),
                         job.request().id(),
                         job.request().version(),
-                        job.ids.size(),
+                        job.chunks,
                         model,
                         error == null ? null : PipelineEventCodec.error(error)));
     }

@@ -4,7 +4,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
-/** The embedding path's meters: requests by outcome, chunks embedded, inference and COPY times. */
+/**
+ * The embedding path's meters: requests by outcome, chunks embedded, vectors computed or reused,
+ * inference and COPY times.
+ */
 final class EmbeddingMetrics {
     final Counter embedded;
     final Counter obsolete;
@@ -12,6 +15,8 @@ final class EmbeddingMetrics {
     final Counter paused;
     final Counter failed;
     final Counter chunks;
+    final Counter computed;
+    final Counter reused;
     final Timer inference;
     final Timer vectorWrite;
 
@@ -22,11 +27,25 @@ final class EmbeddingMetrics {
         this.paused = outcome(registry, "paused");
         this.failed = outcome(registry, "failed");
         this.chunks = Counter.builder("ragline.embedding.chunks").register(registry);
+        this.computed = vectors(registry, "computed");
+        this.reused = vectors(registry, "reused");
         this.inference = Timer.builder("ragline.embedding.inference")
                 .description("Time to embed the chunks of one batch and model")
                 .register(registry);
         this.vectorWrite = Timer.builder("ragline.embedding.vector.write")
                 .description("Time to write the vectors of one batch (one binary COPY)")
+                .register(registry);
+    }
+
+    /**
+     * Vectors of requested documents: {@code computed} by the model, or {@code reused} (a chunk an
+     * update kept, whose vector of the collection's model is there). Counted as each batch is
+     * prepared, so a batch prepared again (retried) counts again.
+     */
+    private static Counter vectors(MeterRegistry registry, String outcome) {
+        return Counter.builder("ragline.embeddings.vectors")
+                .description("Vectors of requested documents' chunks, computed by the model or reused")
+                .tag("outcome", outcome)
                 .register(registry);
     }
 

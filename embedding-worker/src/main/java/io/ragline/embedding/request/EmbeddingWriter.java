@@ -35,12 +35,14 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>{@link #prepare}, on a connection of its own returned at once: reads, in one statement,
- *       each requested document and its chunks. A request for an older version or a deleted
+ *       each requested document and its chunks that have no vector of the collection's model (a
+ *       chunk an update kept has its vector already: it is counted {@code reused}, not embedded
+ *       again). A request for an older version or a deleted
  *       document is obsolete and skipped; so is a request for a version already embedded
  *       (delivered twice, also twice in one batch) and a request of a paused collection (its
  *       document stays {@code chunked} until the collection resumes).
- *   <li>then, with no connection held, embeds the chunks: all chunks of the batch that share a
- *       model in one call, which the provider batches.
+ *   <li>then, with no connection held, embeds those chunks: all chunks of the batch that share a
+ *       model in one call, which the provider batches (none when every vector was kept).
  *   <li>the {@link EmbeddedBatch} it returns writes, in the consumer's transaction, after locking
  *       the documents and checking them again: a document updated, deleted, paused or embedded
  *       meanwhile drops its vectors; the others get their vectors ({@link VectorWriter}), their
@@ -137,7 +139,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                 if (collection != null) {
                     taken.add(q.document());
                     Stored s = stored.get(q.document());
-                    jobs.add(new Job(r, collection, s.ids, s.texts));
+                    jobs.add(new Job(r, collection, s.reused.size() + s.ids.size(), s.ids, s.texts, s.stale));
                 }
             }
         }
@@ -145,23 +147,33 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         return jobs;
     }
 
-    /** A document as read: its version, status, collection, and its chunks' ids and texts in order. */
+    /**
+     * A document as read: its version, status, collection, the ids of its chunks that have a
+     * vector of the collection's model, the ids and texts, in order, of those without one, and the
+     * ids of those among them whose vector is of another model (replaced when the new is written).
+     */
     private record Stored(
             long version,
             DocumentStatus status,
             String collection,
             String collectionStatus,
             int collectionId,
+            List<Long> reused,
             List<Long> ids,
-            List<String> texts) {}
+            List<String> texts,
+            List<Long> stale) {}
 
     private static Map<Long, Stored> load(Connection c, Set<Long> documents) throws SQLException {
         Map<Long, Stored> stored = new LinkedHashMap<>();
         // By document, not by version: content that came again unchanged keeps its chunks (and
-        // their document_version) under the document's newer version.
+        // their document_version) under the document's newer version, and an update keeps the
+        // chunks whose text it cut again, with their vectors. Only the text of a chunk without a
+        // vector of the collection's model is read: the others are not embedded again.
         try (PreparedStatement s = c.prepareStatement("select d.id, d.version, d.status, c.name, c.status, c.id,"
-                + " ch.id, ch.content from documents d join collections c on c.id = d.collection_id"
-                + " left join chunks ch on ch.document_id = d.id where d.id = any(?) order by d.id, ch.seq")) {
+                + " ch.id, case when e.model is distinct from c.embedding_model then ch.content end, e.model <>"
+                + " c.embedding_model from documents d join collections c on c.id = d.collection_id left join chunks ch on"
+                + " ch.document_id = d.id left join chunk_embeddings e on e.chunk_id = ch.id where d.id = any(?) order by"
+                + " d.id, ch.seq")) {
             s.setArray(1, c.createArrayOf("bigint", documents.toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
@@ -174,13 +186,24 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                                 rs.getString(5),
                                 rs.getInt(6),
                                 new ArrayList<>(),
+                                new ArrayList<>(),
+                                new ArrayList<>(),
                                 new ArrayList<>());
                         stored.put(rs.getLong(1), d);
                     }
                     long chunk = rs.getLong(7);
-                    if (!rs.wasNull()) {
+                    if (rs.wasNull()) {
+                        continue;
+                    }
+                    String text = rs.getString(8);
+                    if (text == null) {
+                        d.reused.add(chunk);
+                    } else {
                         d.ids.add(chunk);
-                        d.texts.add(rs.getString(8));
+                        d.texts.add(text);
+                        if (rs.getBoolean(9)) {
+                            d.stale.add(chunk);
+                        }
                     }
                 }
             }
@@ -229,7 +252,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         jobs.forEach(j -> texts.addAll(j.texts()));
         List<float[]> all;
         try {
-            all = timedEmbed(provider, texts);
+            all = texts.isEmpty() ? List.of() : timedEmbed(provider, texts); // every vector kept
         } catch (EmbeddingException refused) {
             requireRefusedInput(refused);
             if (jobs.size() == 1) {
@@ -244,7 +267,8 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             List<Outcome> each = new ArrayList<>(jobs.size());
             for (Job job : jobs) {
                 try {
-                    each.add(checked(provider, job, timedEmbed(provider, job.texts())));
+                    List<float[]> vectors = job.texts().isEmpty() ? List.of() : timedEmbed(provider, job.texts());
+                    each.add(checked(provider, job, vectors));
                 } catch (EmbeddingException alone) {
                     requireRefusedInput(alone);
                     each.add(Outcome.failed(job, alone.getMessage()));
@@ -261,7 +285,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         return each;
     }
 
-    private static Outcome checked(EmbeddingProvider provider, Job job, List<float[]> vectors) {
+    private Outcome checked(EmbeddingProvider provider, Job job, List<float[]> vectors) {
         if (!vectors.isEmpty() && vectors.get(0).length != job.collection().dimensions()) {
             return Outcome.failed(
                     job,
@@ -269,6 +293,8 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                             + job.collection().name() + "' has "
                             + job.collection().dimensions());
         }
+        metrics.computed.increment(vectors.size());
+        metrics.reused.increment(job.chunks() - job.ids().size());
         return Outcome.embedded(job, vectors, provider.model());
     }
 

@@ -3,7 +3,9 @@ package io.ragline.ingest.chunking;
 import io.ragline.core.collections.Collection;
 import io.ragline.embeddings.EmbeddingModelSpec;
 import io.ragline.embeddings.ModelCatalog;
+import io.ragline.embeddings.tokenizer.Span;
 import io.ragline.embeddings.tokenizer.WordPieceTokenizer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -20,6 +22,11 @@ public final class ModelTokenCounter implements TokenCounter {
         this.tokenizer = tokenizer;
     }
 
+    /** The counter of {@code spec}'s own tokenizer. */
+    public static ModelTokenCounter forModel(EmbeddingModelSpec spec) {
+        return new ModelTokenCounter(WordPieceTokenizer.forModel(spec));
+    }
+
     @Override
     public int count(String text) {
         return tokenizer.countTokens(text);
@@ -28,6 +35,17 @@ public final class ModelTokenCounter implements TokenCounter {
     @Override
     public int prefixChars(String text, int tokens) {
         return tokenizer.cutAfterTokens(text, tokens);
+    }
+
+    @Override
+    public int[] offsets(String text) {
+        List<Span> spans = tokenizer.wordPieceSpans(text);
+        int[] out = new int[spans.size() * 2];
+        for (int i = 0; i < spans.size(); i++) {
+            out[2 * i] = spans.get(i).start();
+            out[2 * i + 1] = spans.get(i).end();
+        }
+        return out;
     }
 
     /** Chunkers per model, each made once. */
@@ -39,10 +57,7 @@ public final class ModelTokenCounter implements TokenCounter {
             EmbeddingModelSpec spec = ModelCatalog.names().contains(collection.model())
                     ? ModelCatalog.get(collection.model())
                     : ModelCatalog.defaultModel();
-            return byModel.computeIfAbsent(
-                    spec.name(),
-                    name -> new DocumentChunker(
-                            new ModelTokenCounter(WordPieceTokenizer.forModel(spec)), spec.maxTokens()));
+            return byModel.computeIfAbsent(spec.name(), name -> new DocumentChunker(forModel(spec), spec.maxTokens()));
         }
     }
 }

@@ -18,9 +18,6 @@ import io.ragline.core.outbox.Outbox;
 import io.ragline.ingest.chunking.DocumentChunker;
 import io.ragline.ingest.chunking.RecursiveChunker;
 import io.ragline.ingest.chunking.TextNormalizer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -32,8 +29,9 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Applies {@code documents} records in the consumer's transaction: upsert the document, replace
- * its chunks and write the outbox row that asks for its embeddings, all or nothing. Unchanged
+ * Applies {@code documents} records in the consumer's transaction: upsert the document, put its
+ * new chunks in place of the old ones (keeping the rows, so the vectors, of texts that come again:
+ * {@link ChunkWriter}) and write the outbox row that asks for its embeddings, all or nothing. Unchanged
  * content (same hash of normalised title and text) only updates metadata; a version not above
  * the stored one is ignored; a delete (or tombstone) removes chunks and vectors and keeps the row
  * as {@code deleted}, so a stale upsert arriving later is still recognised.
@@ -99,7 +97,7 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
             throws SQLException {
         String title = TextNormalizer.normalize(m.title());
         String content = TextNormalizer.normalize(m.content());
-        byte[] hash = sha256((title == null ? "" : title) + '\u0000' + content);
+        byte[] hash = ChunkWriter.sha256((title == null ? "" : title) + '\u0000' + content);
         String metadata = Json.write(m.metadata());
         if (stored != null
                 && Arrays.equals(hash, stored.hash)
@@ -149,20 +147,7 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
                 documentId = rs.getLong(1);
             }
         }
-        deleteChunks(c, documentId);
-        try (PreparedStatement s = c.prepareStatement("insert into chunks (document_id, collection_id,"
-                + " document_version, seq, content, token_count) values (?, ?, ?, ?, ?, ?)")) {
-            for (int i = 0; i < chunks.size(); i++) {
-                s.setLong(1, documentId);
-                s.setInt(2, collection.id());
-                s.setLong(3, version);
-                s.setInt(4, i);
-                s.setString(5, chunks.get(i).text());
-                s.setInt(6, chunks.get(i).tokens());
-                s.addBatch();
-            }
-            s.executeBatch();
-        }
+        ChunkWriter.write(c, documentId, collection.id(), version, chunks, stored == null);
         Outbox.append(c, REQUESTS, new EmbeddingRequest(collection.name(), m.id(), documentId, version));
         applied.increment();
     }
@@ -237,14 +222,6 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
         try (PreparedStatement s = c.prepareStatement("delete from chunks where document_id = ?")) {
             s.setLong(1, documentId);
             s.executeUpdate();
-        }
-    }
-
-    private static byte[] sha256(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -133,18 +133,6 @@ class RecursiveChunkerTest {
     }
 
     private static TokenCounter counter() {
-        var tokenizer =
-                io.ragline.embeddings.tokenizer.WordPieceTokenizer.forModel(ModelCatalog.get("all-MiniLM-L6-v2"));
-        return new TokenCounter() {
-            @Override
-            public int count(String text) {
-                return tokenizer.countTokens(text);
-            }
-
-            @Override
-            public int prefixChars(String text, int tokens) {
-                return tokenizer.cutAfterTokens(text, tokens);
-            }
-        };
+        return ModelTokenCounter.forModel(ModelCatalog.get("all-MiniLM-L6-v2"));
     }
 }

@@ -3,6 +3,7 @@ package io.ragline.ingest.document;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragline.contracts.Topic;
 import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.core.WorkerRuntime;
@@ -15,6 +16,8 @@ import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +39,7 @@ class DocumentConsumerIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     static String topic;
     static WorkerRuntime runtime;
     static KafkaProducer<String, String> producer;
@@ -116,9 +120,115 @@ class DocumentConsumerIT {
                 .isEqualTo(0L);
     }
 
+    @Test
+    void anEditedDocumentKeepsTheRowsAndVectorsOfTheChunksWhoseTextCameAgain() throws Exception {
+        db.execute("insert into collections (name, chunk_size_tokens, chunk_overlap_tokens) values ('edits', 64, 8)");
+        List<String> paragraphs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            paragraphs.add("Paragraph " + i + " of the manual describes option number " + i
+                    + ", which changes how the tool reports its progress to the terminal.");
+        }
+        publish("edits/manual", document("edits", "manual", 1, String.join("\n\n", paragraphs)));
+        awaitVersion("edits", "manual", 1);
+        long document = (long) db.queryValue("select id from documents where external_id = 'manual'");
+        // Vectors, as the embedding-worker would have written them.
+        db.execute("insert into chunk_embeddings (chunk_id, collection_id, embedding, model) select id, collection_id,"
+                + " array_fill(0.5, array[384])::vector, 'all-MiniLM-L6-v2' from chunks where document_id = "
+                + document);
+        Map<String, Long> before = chunkIds(document);
+        assertThat(before).hasSizeGreaterThan(15);
+
+        paragraphs.set(20, "Paragraph 20 was rewritten: it now speaks of colours in the output instead.");
+        publish("edits/manual", document("edits", "manual", 2, String.join("\n\n", paragraphs)));
+        awaitVersion("edits", "manual", 2);
+
+        Map<String, Long> after = chunkIds(document);
+        long kept = after.entrySet().stream()
+                .filter(e -> e.getValue().equals(before.get(e.getKey())))
+                .count();
+        assertThat(after.size() - kept).as("chunks cut anew").isBetween(1L, 3L);
+        assertThat(after.values().stream()
+                        .filter(id -> !before.containsValue(id))
+                        .count())
+                .isEqualTo(after.size() - kept);
+        assertThat(db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id = e.chunk_id where"
+                        + " ch.document_id = " + document))
+                .as("the kept chunks keep their vectors")
+                .isEqualTo(kept);
+        assertThat(db.queryValue("select count(*) from chunk_embeddings e where not exists (select 1 from chunks ch"
+                        + " where ch.id = e.chunk_id)"))
+                .as("the vectors of the chunks whose text is gone are deleted with them")
+                .isEqualTo(0L);
+        assertThat(db.queryValue("select string_agg(seq::text, ',' order by seq) = string_agg((n - 1)::text, ','"
+                        + " order by n) from (select seq, row_number() over (order by seq) n from chunks where"
+                        + " document_id = " + document + ") s"))
+                .as("seq runs 0, 1, 2, ...")
+                .isEqualTo(true);
+        assertThat(db.queryValue("select count(*) from chunks where text_hash is distinct from"
+                        + " sha256(convert_to(content, 'UTF8'))"))
+                .as("the hash the worker writes is the hash the migration computes")
+                .isEqualTo(0L);
+    }
+
+    @Test
+    void paragraphsPublishedInTheReverseOrderKeepEveryChunkUnderItsNewSeq() throws Exception {
+        db.execute("insert into collections (name, chunk_size_tokens, chunk_overlap_tokens) values ('moves', 64, 0)");
+        List<String> paragraphs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            paragraphs.add("Section " + i + " lists the steps to configure the service on a new machine, one after"
+                    + " the other, and explains what each of the settings does when it is changed later.");
+        }
+        publish("moves/guide", document("moves", "guide", 1, String.join("\n\n", paragraphs)));
+        awaitVersion("moves", "guide", 1);
+        long document = (long) db.queryValue("select id from documents where external_id = 'guide'");
+        Map<String, Long> before = chunkIds(document);
+        assertThat(before).hasSize(12);
+
+        Collections.reverse(paragraphs);
+        publish("moves/guide", document("moves", "guide", 2, String.join("\n\n", paragraphs)));
+        awaitVersion("moves", "guide", 2);
+
+        assertThat(chunkIds(document)).isEqualTo(before);
+        assertThat(db.queryValue(
+                        "select string_agg(seq::text, ',' order by id) from chunks where document_id = " + document))
+                .isEqualTo("11,10,9,8,7,6,5,4,3,2,1,0");
+    }
+
     private static String upsert(String collection, String id, String content) {
         return "{\"schema_version\":1,\"op\":\"upsert\",\"collection\":\"" + collection + "\",\"id\":\"" + id
                 + "\",\"title\":\"" + id + "\",\"content\":\"" + content + "\"}";
+    }
+
+    private static String document(String collection, String id, long version, String content) {
+        return JSON.createObjectNode()
+                .put("schema_version", 1)
+                .put("op", "upsert")
+                .put("collection", collection)
+                .put("id", id)
+                .put("title", id)
+                .put("version", version)
+                .put("content", content)
+                .toString();
+    }
+
+    private static void awaitVersion(String collection, String id, long version) {
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> Boolean.TRUE.equals(db.queryValue("select d.version = " + version
+                        + " and d.status = 'chunked' from documents d join collections c on c.id = d.collection_id"
+                        + " where c.name = '" + collection + "' and d.external_id = '" + id + "'")));
+    }
+
+    /** The document's chunk ids by their text (texts are unique in these documents). */
+    private static Map<String, Long> chunkIds(long document) throws Exception {
+        Map<String, Long> ids = new HashMap<>();
+        try (var c = db.connect();
+                var rs = c.createStatement()
+                        .executeQuery("select content, id from chunks where document_id = " + document)) {
+            while (rs.next()) {
+                ids.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return ids;
     }
 
     private static void publish(String key, String value) throws Exception {
