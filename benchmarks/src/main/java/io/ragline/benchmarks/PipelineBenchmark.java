@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The whole pipeline, Kafka to searchable vectors: the event-dispatcher, ingest-worker and
@@ -35,7 +36,18 @@ public final class PipelineBenchmark {
             publish(pipeline, "warm-up", "Warming up the model and the topics.");
             pipeline.awaitEmbedded("warm-up");
             measureLatency(pipeline, sentences, singles);
+            double busyBefore = inferenceSeconds(pipeline);
+            long start = System.nanoTime();
             double tokensPerSecond = measureThroughput(pipeline, corpus, copies, singles);
+            double busy = inferenceSeconds(pipeline) - busyBefore;
+            double wall = (System.nanoTime() - start) / 1e9;
+            System.out.printf(
+                    Locale.ROOT,
+                    "| the model's calls during the pipeline run | %.1f s of %.1f s | the model busy %.0f %% of the"
+                            + " time |%n",
+                    busy,
+                    wall,
+                    100 * busy / wall);
             measureModelAlone(pipeline, tokensPerSecond);
         }
     }
@@ -117,17 +129,24 @@ public final class PipelineBenchmark {
         }
         long copyTokens = pipeline.count("select sum(token_count) from " + schema + ".chunks where document_id in"
                 + " (select id from " + schema + ".documents where external_id like 'copy0/%')");
+        String modelName;
+        try (ResultSet rs = pipeline.connection()
+                .createStatement()
+                .executeQuery("select embedding_model from " + schema + ".collections where name = 'default'")) {
+            rs.next();
+            modelName = rs.getString(1); // the model the pipeline ran, whatever the default is
+        }
         pipeline.runtime().close(); // frees the cores for the model alone
-        try (OnnxEmbeddingModel model =
-                OnnxEmbeddingModel.load(ModelCatalog.get(ModelCatalog.DEFAULT_MODEL), OnnxOptions.defaults())) {
+        try (OnnxEmbeddingModel model = OnnxEmbeddingModel.load(ModelCatalog.get(modelName), OnnxOptions.defaults())) {
             model.embed(texts.subList(0, Math.min(64, texts.size()))); // warm-up
             long t = System.nanoTime();
             model.embed(texts);
             double s = (System.nanoTime() - t) / 1e9;
             System.out.printf(
                     Locale.ROOT,
-                    "| the model alone, same chunks (one copy), batch %d | %,d chunks, %,d tokens | %.1f s | %,.0f"
+                    "| the model alone (%s), same chunks (one copy), batch %d | %,d chunks, %,d tokens | %.1f s | %,.0f"
                             + " tokens/s; the pipeline reached %.0f %% of it |%n",
+                    modelName,
                     OnnxOptions.DEFAULT_MAX_BATCH_SIZE,
                     texts.size(),
                     copyTokens,
@@ -135,6 +154,13 @@ public final class PipelineBenchmark {
                     copyTokens / s,
                     100.0 * pipelineTokensPerSecond / (copyTokens / s));
         }
+    }
+
+    /** Time spent in the embedding consumer's model calls so far ({@code ragline.embedding.inference}). */
+    private static double inferenceSeconds(RaglinePipeline pipeline) {
+        return pipeline.runtime().registry().find("ragline.embedding.inference").timers().stream()
+                .mapToDouble(t -> t.totalTime(TimeUnit.SECONDS))
+                .sum();
     }
 
     private record Corpus(String name, String text) {}

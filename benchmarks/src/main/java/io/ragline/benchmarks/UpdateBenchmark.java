@@ -30,7 +30,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * (the licences, {@link ParagraphCorpus}) are published and embedded, then published again with
  * {@code replaced} consecutive paragraphs of each replaced (2 of 20: a tenth of the text). Reports
  * the chunks, how many were embedded again, the vectors computed and reused ({@code
- * ragline.embeddings.vectors}), and the time to searchable of each round: from the first send to
+ * ragline.embedding.vectors}), and the time to searchable of each round: from the first send to
  * the last {@code embedded_at}, both read from the database's clock over one connection. The whole
  * pipeline runs in this JVM as {@code ragline all}, warmed up first.
  *
@@ -195,7 +195,7 @@ public final class UpdateBenchmark {
 
     private static double vectors(WorkerRuntime runtime, String outcome) {
         return runtime.registry()
-                .get("ragline.embeddings.vectors")
+                .get("ragline.embedding.vectors")
                 .tag("outcome", outcome)
                 .counter()
                 .count();

@@ -177,7 +177,7 @@ class IncrementalUpdateIT {
 
     private static double vectors(String outcome) {
         MeterRegistry registry = runtime.registry();
-        return registry.get("ragline.embeddings.vectors")
+        return registry.get("ragline.embedding.vectors")
                 .tag("outcome", outcome)
                 .counter()
                 .count();

@@ -43,7 +43,7 @@ final class EmbeddingMetrics {
      * prepared, so a batch prepared again (retried) counts again.
      */
     private static Counter vectors(MeterRegistry registry, String outcome) {
-        return Counter.builder("ragline.embeddings.vectors")
+        return Counter.builder("ragline.embedding.vectors")
                 .description("Vectors of requested documents' chunks, computed by the model or reused")
                 .tag("outcome", outcome)
                 .register(registry);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A document updated keeps the vectors of the chunks the ingest-worker kept (same row, so same
  * id): {@link EmbeddingWriter} embeds only the chunks without a vector of the collection's model,
- * and counts both in {@code ragline.embeddings.vectors}. Real Postgres, the real model.
+ * and counts both in {@code ragline.embedding.vectors}. Real Postgres, the real model.
  */
 class VectorReuseIT {
     @RegisterExtension
@@ -147,7 +147,7 @@ class VectorReuseIT {
     }
 
     private static double vectors(String outcome) {
-        return registry.get("ragline.embeddings.vectors")
+        return registry.get("ragline.embedding.vectors")
                 .tag("outcome", outcome)
                 .counter()
                 .count();

@@ -35,6 +35,8 @@ public final class RecursiveChunker {
     private static final int IN_WORD = SEPARATORS.length;
     /** How far, in percent of a chunk's new text, an anchor is stronger than every other break. */
     private static final int ANCHOR_REACH_PERCENT = 40;
+    /** How many pieces beyond the reach's tokens an anchor's scan looks at (pieces of no token). */
+    private static final int MAX_EMPTY_PIECES = 16;
 
     private final TokenCounter tokens;
 
@@ -110,12 +112,15 @@ public final class RecursiveChunker {
             at[i] = sum;
         }
         boolean[] anchors = new boolean[n];
+        // Pieces the tokenizer sees no token in (a line of ideographic spaces) all sit at one token
+        // position: a bound in pieces as well keeps a megabyte of them linear.
+        int span = Math.max(reach, 1) + MAX_EMPTY_PIECES;
         for (int i = 0; i < n; i++) {
             boolean anchor = true;
-            for (int j = i - 1; anchor && j >= 0 && at[i] - at[j] <= reach; j--) {
+            for (int j = i - 1; anchor && j >= 0 && i - j <= span && at[i] - at[j] <= reach; j--) {
                 anchor = !stronger(pieces.get(j), pieces.get(i));
             }
-            for (int j = i + 1; anchor && j < n && at[j] - at[i] <= reach; j++) {
+            for (int j = i + 1; anchor && j < n && j - i <= span && at[j] - at[i] <= reach; j++) {
                 anchor = !stronger(pieces.get(j), pieces.get(i));
             }
             anchors[i] = anchor;
@@ -133,7 +138,7 @@ public final class RecursiveChunker {
      */
     private static int end(List<Piece> pieces, int start, int anchor, int room) {
         int total = 0;
-        for (int i = start; i <= anchor; i++) {
+        for (int i = start; i <= anchor && total <= 2 * room; i++) { // past 2 rooms min > room: no best
             total += pieces.get(i).tokens;
         }
         int min = Math.max(room / 2, total - room);
@@ -154,8 +159,20 @@ public final class RecursiveChunker {
         return last == anchor || best < 0 ? last : best;
     }
 
+    /**
+     * A total order of breaks: the stronger separator, then the higher hash, then the earlier
+     * one. Without the last rule a run of identical lines would tie, every one of its breaks
+     * would be an anchor and every line a chunk; the earlier of two equal breaks stays earlier
+     * whatever an edit elsewhere does, so the order still depends only on the text around them.
+     */
     private static boolean stronger(Piece p, Piece than) {
-        return p.level != than.level ? p.level < than.level : Integer.compareUnsigned(p.hash, than.hash) > 0;
+        if (p.level != than.level) {
+            return p.level < than.level;
+        }
+        if (p.hash != than.hash) {
+            return Integer.compareUnsigned(p.hash, than.hash) > 0;
+        }
+        return p.start < than.start;
     }
 
     private void emit(String text, Offsets offsets, int from, int to, int maxTokens, List<Chunk> out) {
