@@ -180,8 +180,13 @@ final class RaglinePipeline implements AutoCloseable {
 
     /** Sends an upsert of document {@code id} into {@code collection} (not flushed). */
     void publish(String collection, String id, String title, String text) {
+        publish(collection, id, title, text, null);
+    }
+
+    /** Sends an upsert of document {@code id} at {@code version} (null: none) into {@code collection}. */
+    void publish(String collection, String id, String title, String text, Long version) {
         DocumentMessage doc =
-                new DocumentMessage(DocumentMessage.Op.UPSERT, collection, id, title, text, null, Map.of(), null);
+                new DocumentMessage(DocumentMessage.Op.UPSERT, collection, id, title, text, null, Map.of(), version);
         producer.send(new ProducerRecord<>(topicPrefix + Topic.DOCUMENTS.topic(), doc.key(), DOCUMENTS.encode(doc)));
     }
 
