@@ -74,6 +74,29 @@ final class Batches implements AutoCloseable {
         }
     }
 
+    /**
+     * A new {@code version} as the ingest-worker's chunk diff writes it: under the document's lock,
+     * the chunks {@code kept} stay (their ids, so their vectors), every other chunk is deleted (the
+     * trigger drops its vector) and {@code added} new chunks are inserted after the highest seq.
+     */
+    void newVersionKeeping(long document, long version, List<Long> kept, int added, String about) throws Exception {
+        try (var c = db.connect();
+                var s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("set local lock_timeout = '5s'"); // the embedding-worker must not hold the lock
+            s.execute("select id from documents where id = " + document + " for update");
+            s.execute("delete from chunks where document_id = " + document + " and id <> all(array" + kept
+                    + "::bigint[])");
+            s.execute("update documents set version = " + version + ", status = 'chunked', chunk_count = "
+                    + (kept.size() + added) + ", embedded_at = null, updated_at = now() where id = " + document);
+            s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                    + " select d.id, d.collection_id, " + version + ", 1000 + n, 'Chunk ' || n || ' of version "
+                    + version + " about " + about + ".', 12 from documents d, generate_series(1, " + added
+                    + ") n where d.id = " + document);
+            c.commit();
+        }
+    }
+
     /** Writes {@code requests} as one batch of the next offsets; rolls back if the writer throws. */
     void write(EmbeddingWriter writer, List<EmbeddingRequest> requests) throws Exception {
         writeFrom(offset, writer, requests);

@@ -96,6 +96,51 @@ class InferenceOutsideTransactionIT {
                 .isEqualTo("2");
     }
 
+    /**
+     * Updates that keep chunks (issue 17): version 2 keeps two of version 1's chunks and adds one;
+     * while only that one is in the model, version 3 keeps one of the kept chunks, drops the other
+     * and the new one, and adds another. Each chunk must end with exactly its own vector, the kept
+     * one never computed again, and no vector without its chunk.
+     */
+    @Test
+    void anUpdateKeepingChunksWhileTheVersionBeforeIsEmbeddedEndsWithOneVectorPerChunk() throws Exception {
+        long document = batches.chunkedDocument("remote", "keeping", 3, "maps and compasses");
+        batches.write(writer, List.of(new EmbeddingRequest("remote", "keeping", document, 1)));
+        List<Long> first = chunkIds(document);
+        Object keptVector =
+                db.queryValue("select embedding::text from chunk_embeddings where chunk_id = " + first.get(0));
+        batches.newVersionKeeping(document, 2, first.subList(0, 2), 1, "sextants");
+        int inputsBefore = inputs();
+
+        whileEmbedding(
+                new EmbeddingRequest("remote", "keeping", document, 2),
+                () -> batches.newVersionKeeping(document, 3, first.subList(0, 1), 1, "astrolabes"));
+
+        assertThat(db.queryValue("select status from documents where id = " + document))
+                .as("version 2's batch found version 3 under the lock")
+                .isEqualTo("chunked");
+        batches.write(writer, List.of(new EmbeddingRequest("remote", "keeping", document, 3)));
+
+        assertThat(db.queryValue("select status || ' ' || version from documents where id = " + document))
+                .isEqualTo("embedded 3");
+        assertThat(db.queryValue("select count(*) from chunks ch where ch.document_id = " + document
+                        + " and (select count(*) from chunk_embeddings e where e.chunk_id = ch.id) <> 1"))
+                .as("chunks without exactly one vector")
+                .isEqualTo(0L);
+        assertThat(db.queryValue("select count(*) from chunks where document_id = " + document))
+                .isEqualTo(2L);
+        assertThat(db.queryValue("select embedding::text from chunk_embeddings where chunk_id = " + first.get(0)))
+                .as("the chunk kept through both updates keeps its first vector")
+                .isEqualTo(keptVector);
+        assertThat(db.queryValue("select count(*) from chunk_embeddings e where not exists"
+                        + " (select 1 from chunks ch where ch.id = e.chunk_id)"))
+                .as("no vector without its chunk")
+                .isEqualTo(0L);
+        assertThat(inputs() - inputsBefore)
+                .as("texts sent to the model: version 2's new chunk, then version 3's, never a kept one")
+                .isEqualTo(2);
+    }
+
     @Test
     void aDocumentDeletedWhileItIsEmbeddedGetsNoVectors() throws Exception {
         long document = batches.chunkedDocument("remote", "going", 2, "tea");
@@ -205,6 +250,10 @@ class InferenceOutsideTransactionIT {
                 .untilAsserted(
                         () -> assertThat(batches.pool().getHikariPoolMXBean().getActiveConnections())
                                 .isZero());
+    }
+
+    private static int inputs() {
+        return endpoint.inputsPerRequest().stream().mapToInt(Integer::intValue).sum();
     }
 
     private static long vectorsOfOthers() throws Exception {
