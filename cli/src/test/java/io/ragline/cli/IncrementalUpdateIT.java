@@ -132,11 +132,9 @@ class IncrementalUpdateIT {
         assertThat(chunks).isGreaterThanOrEqualTo(45);
         long holding = (long) db.queryValue("select count(*) from chunks ch join documents d on d.id = ch.document_id"
                 + " where d.external_id = 'long' and ch.content like '%Zebras graze%'");
-        assertThat(search("striped wild horses of African grasslands", 1)
-                        .get(0)
-                        .get("document_id")
-                        .asText())
-                .isEqualTo("long");
+        assertThat(documentsHolding(search("striped wild horses of African grasslands", 10), "Zebras graze"))
+                .as("documents whose found chunk holds the zebra paragraph")
+                .containsOnly("long");
         double computed = vectors("computed");
 
         paragraphs.set(20, PENGUINS);
@@ -146,9 +144,9 @@ class IncrementalUpdateIT {
         assertThat(vectors("computed") - computed)
                 .as("chunks embedded again: those that held the paragraph (%s) and a neighbour on each side", holding)
                 .isBetween(1.0, holding + 2.0);
-        JsonNode penguins = search("birds that live on the ice near the south pole", 1);
-        assertThat(penguins.get(0).get("document_id").asText()).isEqualTo("long");
-        assertThat(penguins.get(0).get("content").asText()).contains("Emperor penguins");
+        assertThat(documentsHolding(search("birds that live on the ice near the south pole", 10), "Emperor penguins"))
+                .as("documents whose found chunk holds the penguin paragraph")
+                .containsOnly("long");
         assertThat(search("striped wild horses of African grasslands", 10).findValuesAsText("content"))
                 .noneMatch(content -> content.contains("Zebras"));
     }
@@ -203,6 +201,21 @@ class IncrementalUpdateIT {
                 .until(() -> (long) db.queryValue("select count(*) from documents where external_id like '" + like
                                 + "' and status = 'embedded' and version = " + version)
                         == documents);
+    }
+
+    /**
+     * The documents of the results whose chunk holds {@code text}. The top hit alone is not asserted: the generated
+     * corpus can hold a chunk that is nearer a short query than the one paragraph inside a 256-token chunk, and the
+     * HNSW index is approximate: a top-1 check failed once in CI with another document ranked first.
+     */
+    private static List<String> documentsHolding(JsonNode results, String text) {
+        List<String> documents = new ArrayList<>();
+        for (JsonNode result : results) {
+            if (result.get("content").asText().contains(text)) {
+                documents.add(result.get("document_id").asText());
+            }
+        }
+        return documents;
     }
 
     private static JsonNode search(String query, int k) throws Exception {
