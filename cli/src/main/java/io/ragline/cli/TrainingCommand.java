@@ -86,8 +86,7 @@ final class TrainingCommand implements Runnable {
                             CREATED.format(j.requestedAt()),
                             j.startedAt() == null
                                     ? "-"
-                                    : Duration.between(
-                                                    j.startedAt(), j.finishedAt() == null ? now : j.finishedAt())
+                                    : Duration.between(j.startedAt(), j.finishedAt() == null ? now : j.finishedAt())
                                             .toSeconds(),
                             j.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.3f", j.accuracy()),
                             j.requestId());

@@ -39,8 +39,10 @@ public record ConsoleWorkers(List<Worker> workers) {
         Set<String> names = new HashSet<>();
         for (Worker w : workers) {
             String entry = WORKERS + " entry '" + w.name() + "'";
-            problems.check(NAME.matcher(w.name()).matches(), entry + ": a name is 1 to 63 letters, digits, '_', '.'"
-                    + " or '-', starting with a letter or digit");
+            problems.check(
+                    NAME.matcher(w.name()).matches(),
+                    entry + ": a name is 1 to 63 letters, digits, '_', '.'"
+                            + " or '-', starting with a letter or digit");
             problems.check(names.add(w.name()), entry + " is named twice");
             URI u = w.adminUrl();
             if (u == null) {
@@ -82,11 +84,12 @@ public record ConsoleWorkers(List<Worker> workers) {
             return defaults;
         }
         List<Worker> parsed = new ArrayList<>();
+        List<String> unreadable = new ArrayList<>();
         for (String entry : text.get().split(",", -1)) {
             String e = entry.strip();
             int eq = e.indexOf('=');
             if (eq <= 0) {
-                env.problem(WORKERS + " entry '" + masked(e) + "' is not name=http://host:port");
+                unreadable.add(WORKERS + " entry '" + masked(e) + "' is not name=http://host:port");
                 continue;
             }
             String url = e.substring(eq + 1).strip();
@@ -94,13 +97,16 @@ public record ConsoleWorkers(List<Worker> workers) {
             try {
                 uri = url.isEmpty() ? null : new URI(url);
             } catch (URISyntaxException x) {
-                env.problem(WORKERS + " entry '" + e.substring(0, eq).strip() + "': '" + masked(url)
+                unreadable.add(WORKERS + " entry '" + e.substring(0, eq).strip() + "': '" + masked(url)
                         + "' is not a URL (" + x.getReason() + ")");
                 continue;
             }
             parsed.add(new Worker(e.substring(0, eq).strip(), uri));
         }
-        return env.build(() -> new ConsoleWorkers(parsed), () -> defaults);
+        // The record's problems first: Env#build drops those naming a variable already reported.
+        ConsoleWorkers workers = env.build(() -> new ConsoleWorkers(parsed), () -> defaults);
+        unreadable.forEach(env::problem);
+        return unreadable.isEmpty() ? workers : defaults;
     }
 
     /** The text with anything between {@code //} and {@code @} masked, as a URL's credentials. */

@@ -46,8 +46,7 @@ public final class ConsumerLag {
     /** Every partition with a committed offset of every group of this deployment, by group, topic, partition. */
     public List<Lag> read() throws InterruptedException, ExecutionException, TimeoutException {
         List<String> groups = new ArrayList<>();
-        for (ConsumerGroupListing g :
-                admin.listConsumerGroups().all().get(timeoutMillis, TimeUnit.MILLISECONDS)) {
+        for (ConsumerGroupListing g : admin.listConsumerGroups().all().get(timeoutMillis, TimeUnit.MILLISECONDS)) {
             if (g.groupId().startsWith(groupPrefix + "-")) {
                 groups.add(g.groupId());
             }

@@ -38,13 +38,16 @@ public final class WorkerRates {
         /** Records consumed, any consumer, processed or dead-lettered. */
         RECORDS("records_per_second", t -> t.sum("ragline_consumer_records_total")),
         /** Failures: a consumer's batch (any kind), an outbox publish, an embedding request. */
-        ERRORS("errors_per_second", t -> t.sum("ragline_consumer_failures_total")
-                + t.sum("ragline_outbox_publish_failures_total")
-                + t.sum("ragline_embedding_requests_total", l -> "failed".equals(l.get("outcome")))),
+        ERRORS(
+                "errors_per_second",
+                t -> t.sum("ragline_consumer_failures_total")
+                        + t.sum("ragline_outbox_publish_failures_total")
+                        + t.sum("ragline_embedding_requests_total", l -> "failed".equals(l.get("outcome")))),
         /** Records sent to a dead-letter topic, and outbox rows moved to outbox_dead_letters. */
-        DEAD_LETTERS("dead_letters_per_second", t -> t.sum(
-                        "ragline_consumer_records_total", l -> "dead_lettered".equals(l.get("outcome")))
-                + t.sum("ragline_outbox_dead_lettered_total"));
+        DEAD_LETTERS(
+                "dead_letters_per_second",
+                t -> t.sum("ragline_consumer_records_total", l -> "dead_lettered".equals(l.get("outcome")))
+                        + t.sum("ragline_outbox_dead_lettered_total"));
 
         private final String field;
         private final ToDoubleFunction<PrometheusText> total;
