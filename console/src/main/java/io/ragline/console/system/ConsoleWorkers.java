@@ -79,9 +79,18 @@ public record ConsoleWorkers(List<Worker> workers) {
      * {@code env} (reported with every other at start-up) and {@code defaults} stand in meanwhile.
      */
     public static ConsoleWorkers from(Env env, ConsoleWorkers defaults) {
+        return configured(env).orElse(defaults);
+    }
+
+    /**
+     * Reads {@code RAGLINE_CONSOLE_WORKERS}: empty when unset (or bad: then a problem of {@code
+     * env}), for a default known only once the process runs ({@code ragline all}'s own admin port,
+     * {@code 0} picking one: {@code configured(env).orElseGet(() -> local("all", runtime.adminPort()))}).
+     */
+    public static Optional<ConsoleWorkers> configured(Env env) {
         Optional<String> text = env.raw(WORKERS);
         if (text.isEmpty()) {
-            return defaults;
+            return Optional.empty();
         }
         List<Worker> parsed = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
@@ -104,9 +113,9 @@ public record ConsoleWorkers(List<Worker> workers) {
             parsed.add(new Worker(e.substring(0, eq).strip(), uri));
         }
         // The record's problems first: Env#build drops those naming a variable already reported.
-        ConsoleWorkers workers = env.build(() -> new ConsoleWorkers(parsed), () -> defaults);
+        ConsoleWorkers workers = env.build(() -> new ConsoleWorkers(parsed), () -> null);
         unreadable.forEach(env::problem);
-        return unreadable.isEmpty() ? workers : defaults;
+        return unreadable.isEmpty() ? Optional.ofNullable(workers) : Optional.empty();
     }
 
     /** The text with anything between {@code //} and {@code @} masked, as a URL's credentials. */

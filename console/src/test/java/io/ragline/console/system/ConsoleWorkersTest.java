@@ -31,6 +31,14 @@ class ConsoleWorkersTest {
     }
 
     @Test
+    void unsetIsNotConfiguredSoADefaultKnownOnlyAtRunTimeCanStandIn() {
+        assertThat(ConsoleWorkers.configured(new Env(Map.of()))).isEmpty();
+        assertThat(ConsoleWorkers.configured(new Env(Map.of(ConsoleWorkers.WORKERS, "a=http://h:1"))))
+                .map(ConsoleWorkers::toString)
+                .contains("a=http://h:1");
+    }
+
+    @Test
     void everyBadEntryIsAProblemNamingTheVariableAndTheEntry() {
         Env[] env = new Env[1];
         ConsoleWorkers w = read("ingest, a=ftp://x:1, a=http://y:2, b=http://h:1/?q=1, =http://z:3", env);

@@ -309,7 +309,19 @@ class TrainingApiIT {
 
     @Test
     @Order(8)
-    void everyTrainingRouteAnsweredEachStatusItDeclares() {
+    void everyTrainingRouteAnsweredEachStatusItDeclaresAndTheOpenApiDocumentValidates() throws Exception {
         console.assertEveryRouteAnswered("/training");
+        var parsed = new io.swagger.parser.OpenAPIParser()
+                .readContents(console.get("/api/v1/openapi.json", null).body(), null, null);
+        assertThat(parsed.getMessages()).isEmpty();
+        assertThat(parsed.getOpenAPI().getPaths())
+                .containsKeys(
+                        "/training/jobs",
+                        "/training/jobs/{id}",
+                        "/training/jobs/{id}/cancel",
+                        "/training/models/{id}/deploy",
+                        "/training/projects/{project}/rollback",
+                        "/training/schedules",
+                        "/training/schedules/{name}");
     }
 }
