@@ -31,6 +31,12 @@ class ConsoleWorkersTest {
     }
 
     @Test
+    void theReadmeDocumentsTheVariable() {
+        assertThat(io.ragline.testkit.ReadmeConfiguration.read().variables())
+                .containsAll(io.ragline.testkit.ReadmeConfiguration.variablesOf(ConsoleWorkers.class));
+    }
+
+    @Test
     void unsetIsNotConfiguredSoADefaultKnownOnlyAtRunTimeCanStandIn() {
         assertThat(ConsoleWorkers.configured(new Env(Map.of()))).isEmpty();
         assertThat(ConsoleWorkers.configured(new Env(Map.of(ConsoleWorkers.WORKERS, "a=http://h:1"))))
