@@ -1,12 +1,12 @@
 package io.ragline.cli;
 
+import io.ragline.console.system.AdminProbe;
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.Env;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ConnectException;
-import java.net.HttpURLConnection;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -32,9 +32,8 @@ import picocli.CommandLine.Option;
             "Exit 0 when ready (200), 1 otherwise."
         })
 public final class HealthCommand implements Callable<Integer> {
-    static final String READY_PATH = "/health/ready";
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
-    private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
+    static final String READY_PATH = AdminProbe.READY_PATH;
+    private static final AdminProbe PROBE = new AdminProbe(Duration.ofSeconds(2), Duration.ofSeconds(5));
 
     @Option(names = "--url", description = "The readiness URL to GET instead, e.g. http://127.0.0.1:9081/health/ready.")
     URI url;
@@ -79,7 +78,7 @@ public final class HealthCommand implements Callable<Integer> {
         }
         for (URI candidate : candidates) {
             try {
-                int status = get(candidate);
+                int status = PROBE.status(candidate);
                 out.println((status == 200 ? "ready: " : "not ready: ") + candidate + " answered " + status);
                 return status == 200 ? 0 : 1;
             } catch (ConnectException e) {
@@ -96,17 +95,5 @@ public final class HealthCommand implements Callable<Integer> {
 
     private static URI readyUrl(int port) {
         return URI.create("http://127.0.0.1:" + port + READY_PATH);
-    }
-
-    private static int get(URI url) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) url.toURL().openConnection();
-        try {
-            c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
-            c.setReadTimeout((int) READ_TIMEOUT.toMillis());
-            c.setInstanceFollowRedirects(false);
-            return c.getResponseCode();
-        } finally {
-            c.disconnect();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.ragline.cli;
 
+import io.ragline.console.system.PipelineStatus;
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
@@ -7,9 +8,7 @@ import io.ragline.core.config.Env;
 import io.ragline.core.db.ConnectFailure;
 import io.ragline.core.db.Database;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -33,48 +32,38 @@ final class StatusCommand implements Callable<Integer> {
             System.err.println("ragline status: " + e.getMessage());
             return 2;
         }
-        try (Connection c = Database.connect(url, schema, "status", Duration.ofSeconds(10));
-                Statement s = c.createStatement()) {
+        try (Connection c = Database.connect(url, schema, "status", Duration.ofSeconds(10))) {
             System.out.println("database " + url + ", schema " + schema);
-            try (ResultSet rs = s.executeQuery("select count(*), coalesce(extract(epoch from clock_timestamp() -"
-                    + " min(created_at)), 0) from outbox")) {
-                rs.next();
+            PipelineStatus.Snapshot status = PipelineStatus.read(c);
+            System.out.printf(
+                    Locale.ROOT,
+                    "outbox: %d rows waiting, oldest %.1f s%n",
+                    status.outbox().rows(),
+                    status.outbox().oldestAgeSeconds());
+            if (status.deadLetters().rows() > 0) {
                 System.out.printf(
-                        Locale.ROOT, "outbox: %d rows waiting, oldest %.1f s%n", rs.getLong(1), rs.getDouble(2));
+                        Locale.ROOT,
+                        "outbox dead letters: %d rows (latest %s); see docs/operations.md to send them again%n",
+                        status.deadLetters().rows(),
+                        status.deadLetters().latest());
             }
-            try (ResultSet rs = s.executeQuery("select count(*), max(dead_lettered_at) from outbox_dead_letters")) {
-                rs.next();
-                if (rs.getLong(1) > 0) {
-                    System.out.printf(
-                            Locale.ROOT,
-                            "outbox dead letters: %d rows (latest %s); see docs/operations.md to send them again%n",
-                            rs.getLong(1),
-                            rs.getTimestamp(2).toInstant());
-                }
-            }
-            try (ResultSet rs = s.executeQuery("select holder, extract(epoch from expires_at - clock_timestamp())"
-                    + " from dispatcher_leases where name = 'outbox'")) {
-                if (rs.next() && rs.getDouble(2) > 0) {
-                    System.out.printf(
-                            Locale.ROOT,
-                            "dispatcher: %s holds the lease (renewal due within %.1f s)%n",
-                            rs.getString(1),
-                            rs.getDouble(2));
-                } else {
-                    System.out.println("dispatcher: none holds the lease (is an event-dispatcher running?)");
-                }
-            }
-            try (ResultSet rs = s.executeQuery("select group_id, topic, count(*), sum(next_offset) from"
-                    + " consumer_offsets group by group_id, topic order by 1, 2")) {
-                while (rs.next()) {
-                    System.out.printf(
-                            Locale.ROOT,
-                            "consumer %s on %s: %d partitions, %d records applied%n",
-                            rs.getString(1),
-                            rs.getString(2),
-                            rs.getLong(3),
-                            rs.getLong(4));
-                }
+            status.lease()
+                    .ifPresentOrElse(
+                            lease -> System.out.printf(
+                                    Locale.ROOT,
+                                    "dispatcher: %s holds the lease (renewal due within %.1f s)%n",
+                                    lease.holder(),
+                                    lease.secondsLeft()),
+                            () -> System.out.println(
+                                    "dispatcher: none holds the lease (is an event-dispatcher running?)"));
+            for (PipelineStatus.Applied a : status.applied()) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "consumer %s on %s: %d partitions, %d records applied%n",
+                        a.group(),
+                        a.topic(),
+                        a.partitions(),
+                        a.records());
             }
             return 0;
         } catch (SQLException e) {

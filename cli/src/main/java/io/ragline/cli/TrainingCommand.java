@@ -2,11 +2,13 @@ package io.ragline.cli;
 
 import io.ragline.contracts.status.TrainingJobStatus;
 import io.ragline.core.config.Env;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import io.ragline.training.job.TrainingJobs;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,6 +25,9 @@ import picocli.CommandLine.Parameters;
         description = "List, show or cancel training jobs.",
         subcommands = {TrainingCommand.List.class, TrainingCommand.Show.class, TrainingCommand.Cancel.class})
 final class TrainingCommand implements Runnable {
+    private static final DateTimeFormatter CREATED =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+
     @Override
     public void run() {
         new picocli.CommandLine(this).usage(System.out);
@@ -52,45 +57,39 @@ final class TrainingCommand implements Runnable {
                 }
             }
             return CollectionsCommand.withConnection("training list", env, c -> {
-                try (PreparedStatement s = c.prepareStatement("select j.id, j.project, j.backend, j.status,"
-                        + " j.attempts, to_char(j.created_at, 'YYYY-MM-DD HH24:MI:SS'), case when j.started_at is not"
-                        + " null then extract(epoch from coalesce(j.finished_at, now()) - j.started_at)::int end,"
-                        + " (select round(value::numeric, 3) from model_metrics m where m.job_id = j.id and m.split ="
-                        + " 'test' and m.name = 'accuracy'), j.request_id from training_jobs j where (?::text is null"
-                        + " or j.project = ?) and (?::text is null or j.status = ?) order by j.id desc limit ?")) {
-                    s.setString(1, project);
-                    s.setString(2, project);
-                    s.setString(3, status);
-                    s.setString(4, status);
-                    s.setInt(5, limit);
+                TrainingJobs.Filter filter = new TrainingJobs.Filter(
+                        Optional.ofNullable(project),
+                        Optional.ofNullable(status).map(TrainingJobStatus::fromStored),
+                        Optional.empty());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%6s %-20s %-7s %-9s %3s %-19s %7s %8s %s%n",
+                        "ID",
+                        "PROJECT",
+                        "BACKEND",
+                        "STATUS",
+                        "TRY",
+                        "CREATED",
+                        "SECONDS",
+                        "ACCURACY",
+                        "REQUEST");
+                Instant now = Instant.now();
+                for (TrainingJobs.Summary j : TrainingJobs.list(c, filter, limit, Optional.empty())) {
                     System.out.printf(
                             Locale.ROOT,
-                            "%6s %-20s %-7s %-9s %3s %-19s %7s %8s %s%n",
-                            "ID",
-                            "PROJECT",
-                            "BACKEND",
-                            "STATUS",
-                            "TRY",
-                            "CREATED",
-                            "SECONDS",
-                            "ACCURACY",
-                            "REQUEST");
-                    try (ResultSet rs = s.executeQuery()) {
-                        while (rs.next()) {
-                            System.out.printf(
-                                    Locale.ROOT,
-                                    "%6d %-20s %-7s %-9s %3d %-19s %7s %8s %s%n",
-                                    rs.getLong(1),
-                                    rs.getString(2),
-                                    rs.getString(3),
-                                    rs.getString(4),
-                                    rs.getInt(5),
-                                    rs.getString(6),
-                                    rs.getObject(7) == null ? "-" : rs.getObject(7),
-                                    rs.getObject(8) == null ? "-" : rs.getObject(8),
-                                    rs.getString(9));
-                        }
-                    }
+                            "%6d %-20s %-7s %-9s %3d %-19s %7s %8s %s%n",
+                            j.id(),
+                            j.project(),
+                            j.backend(),
+                            j.status(),
+                            j.attempts(),
+                            CREATED.format(j.requestedAt()),
+                            j.startedAt() == null
+                                    ? "-"
+                                    : Duration.between(j.startedAt(), j.finishedAt() == null ? now : j.finishedAt())
+                                            .toSeconds(),
+                            j.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.3f", j.accuracy()),
+                            j.requestId());
                 }
                 return 0;
             });
@@ -108,71 +107,56 @@ final class TrainingCommand implements Runnable {
         @Override
         public Integer call() {
             return CollectionsCommand.withConnection("training show", Env.load(), c -> {
-                try (PreparedStatement s = c.prepareStatement("select request_id, project, task, backend, algorithm,"
-                        + " status, cancel_requested, attempts, worker, data::text, hyperparameters::text,"
-                        + " parameters::text, error, created_at, started_at, heartbeat_at, finished_at from"
-                        + " training_jobs where id = ?")) {
-                    s.setLong(1, id);
-                    try (ResultSet rs = s.executeQuery()) {
-                        if (!rs.next()) {
-                            System.err.println("ragline training show: no job " + id);
-                            return 1;
-                        }
-                        String[] labels = {
-                            "request", "project", "task", "backend", "algorithm", "status", "cancel requested",
-                            "attempts", "worker", "data", "hyperparameters", "parameters", "error", "created",
-                            "started", "heartbeat", "finished"
-                        };
-                        System.out.println("job " + id);
-                        for (int i = 0; i < labels.length; i++) {
-                            Object v = rs.getObject(i + 1);
-                            if (v != null) {
-                                System.out.printf(Locale.ROOT, "  %-17s %s%n", labels[i], v);
-                            }
-                        }
+                Optional<TrainingJobs.Detail> found = TrainingJobs.find(c, id);
+                if (found.isEmpty()) {
+                    System.err.println("ragline training show: no job " + id);
+                    return 1;
+                }
+                TrainingJobs.Detail d = found.get();
+                TrainingJobs.Summary j = d.summary();
+                Object[][] rows = {
+                    {"request", j.requestId()},
+                    {"project", j.project()},
+                    {"task", j.task()},
+                    {"backend", j.backend()},
+                    {"algorithm", j.algorithm()},
+                    {"status", j.status()},
+                    {"cancel requested", d.cancelRequested()},
+                    {"attempts", j.attempts()},
+                    {"worker", d.worker()},
+                    {"data", d.data()},
+                    {"hyperparameters", d.hyperparameters()},
+                    {"parameters", d.parameters()},
+                    {"error", j.error()},
+                    {"created", j.requestedAt()},
+                    {"started", j.startedAt()},
+                    {"heartbeat", d.heartbeatAt()},
+                    {"finished", j.finishedAt()}
+                };
+                System.out.println("job " + id);
+                for (Object[] row : rows) {
+                    if (row[1] != null) {
+                        System.out.printf(Locale.ROOT, "  %-17s %s%n", row[0], row[1]);
                     }
                 }
-                metrics(c);
-                models(c);
+                if (!d.metrics().isEmpty()) {
+                    System.out.println("metrics");
+                }
+                for (TrainingJobs.Metric m : d.metrics()) {
+                    System.out.printf(Locale.ROOT, "  %-6s %-28s %.4f%n", m.split(), m.name(), m.value());
+                }
+                for (TrainingJobs.Model m : d.models()) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "model %d: %s%s%s%s%n",
+                            m.id(),
+                            m.deployed() ? "deployed" : "not deployed",
+                            m.pgmlModelId() == null ? "" : ", pgml model " + m.pgmlModelId(),
+                            m.artifactBytes() == null ? "" : ", artifact " + m.artifactBytes() + " bytes",
+                            m.deployReason() == null ? "" : " (" + m.deployReason() + ")");
+                }
                 return 0;
             });
-        }
-
-        private void metrics(Connection c) throws SQLException {
-            try (PreparedStatement s = c.prepareStatement(
-                    "select split, name, value from model_metrics where job_id = ? order by split desc, name")) {
-                s.setLong(1, id);
-                try (ResultSet rs = s.executeQuery()) {
-                    boolean first = true;
-                    while (rs.next()) {
-                        if (first) {
-                            System.out.println("metrics");
-                            first = false;
-                        }
-                        System.out.printf(
-                                Locale.ROOT, "  %-6s %-28s %.4f%n", rs.getString(1), rs.getString(2), rs.getDouble(3));
-                    }
-                }
-            }
-        }
-
-        private void models(Connection c) throws SQLException {
-            try (PreparedStatement s = c.prepareStatement("select id, deployed, pgml_model_id, octet_length(artifact),"
-                    + " metrics->>'deploy_reason' from models where job_id = ?")) {
-                s.setLong(1, id);
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        System.out.printf(
-                                Locale.ROOT,
-                                "model %d: %s%s%s%s%n",
-                                rs.getLong(1),
-                                rs.getBoolean(2) ? "deployed" : "not deployed",
-                                rs.getObject(3) == null ? "" : ", pgml model " + rs.getLong(3),
-                                rs.getObject(4) == null ? "" : ", artifact " + rs.getInt(4) + " bytes",
-                                rs.getString(5) == null ? "" : " (" + rs.getString(5) + ")");
-                    }
-                }
-            }
         }
     }
 
@@ -184,26 +168,21 @@ final class TrainingCommand implements Runnable {
         @Override
         public Integer call() {
             return CollectionsCommand.withConnection("training cancel", Env.load(), c -> {
-                try (PreparedStatement s = c.prepareStatement("select cancel_training_job(?)")) {
-                    s.setLong(1, id);
-                    try (ResultSet rs = s.executeQuery()) {
-                        rs.next();
-                        String stored = rs.getString(1);
-                        if (stored == null) {
-                            System.err.println("ragline training cancel: no job " + id);
-                            return 1;
-                        }
-                        TrainingJobStatus status = TrainingJobStatus.fromStored(stored);
-                        switch (status) {
-                            case CANCELLED -> System.out.println("job " + id + " cancelled");
-                            case RUNNING ->
-                                System.out.println("job " + id
-                                        + " asked to stop; its worker marks it cancelled at its next heartbeat");
-                            default -> System.out.println("job " + id + " already " + status + "; nothing to cancel");
-                        }
-                        return 0;
-                    }
+                Optional<TrainingJobs.Cancellation> found = TrainingJobs.cancel(c, id);
+                if (found.isEmpty()) {
+                    System.err.println("ragline training cancel: no job " + id);
+                    return 1;
                 }
+                TrainingJobs.Cancellation done = found.get();
+                if (done.before().isFinal()) {
+                    System.out.println("job " + id + " already " + done.before() + "; nothing to cancel");
+                } else if (done.after() == TrainingJobStatus.CANCELLED) {
+                    System.out.println("job " + id + " cancelled");
+                } else {
+                    System.out.println(
+                            "job " + id + " asked to stop; its worker marks it cancelled at its next heartbeat");
+                }
+                return 0;
             });
         }
     }

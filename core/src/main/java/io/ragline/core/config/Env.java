@@ -287,7 +287,8 @@ public final class Env {
         }
     }
 
-    static Duration parseDuration(String s) {
+    /** A duration as every variable takes it: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or ISO-8601. */
+    public static Duration parseDuration(String s) {
         String t = s.strip().toLowerCase(Locale.ROOT);
         if (t.startsWith("p")) {
             return Duration.parse(t.toUpperCase(Locale.ROOT));
