@@ -22,8 +22,8 @@ import java.util.Set;
  * both call it.
  */
 public final class ClaudeEvents {
-    private static final String COLUMNS = "id, source, delivery_id, event_type, status, attempts, replays,"
-            + " created_at, processed_at, last_error";
+    private static final String COLUMNS =
+            "id, source, delivery_id, event_type, status, attempts, replays," + " created_at, processed_at, last_error";
 
     private ClaudeEvents() {}
 
@@ -80,8 +80,8 @@ public final class ClaudeEvents {
 
     /** The event {@code id} with its payload, or empty when there is none. */
     public static Optional<Detail> find(Connection c, long id) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select " + COLUMNS
-                + ", payload::text, headers::text, priority from claude_events where id = ?")) {
+        try (PreparedStatement s = c.prepareStatement(
+                "select " + COLUMNS + ", payload::text, headers::text, priority from claude_events where id = ?")) {
             s.setLong(1, id);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
@@ -118,8 +118,8 @@ public final class ClaudeEvents {
     public static Replays replayAll(Connection c, Collection<Long> ids) throws SQLException {
         Set<Long> wanted = new LinkedHashSet<>(ids);
         Set<Long> missing = new LinkedHashSet<>(wanted);
-        try (PreparedStatement s = c.prepareStatement(
-                "select id from claude_events where id = any(?) order by id for no key update")) {
+        try (PreparedStatement s =
+                c.prepareStatement("select id from claude_events where id = any(?) order by id for no key update")) {
             s.setArray(1, c.createArrayOf("bigint", wanted.toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
