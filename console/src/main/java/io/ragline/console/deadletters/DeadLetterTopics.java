@@ -20,7 +20,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
@@ -33,8 +33,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * the console reads them: with an admin client and a consumer of its own that is assigned the
  * partition it reads and seeks to an offset (no consumer group, nothing committed), and a
  * producer that publishes a redriven record to its source topic. Each client is built by {@link
- * KafkaClients} for one call and closed after it, so the console holds no Kafka state between
- * requests. Topics outside this deployment's dead-letter topics are never read.
+ * KafkaClients} for one call and closed after it (a redrive uses the process's producer), so the
+ * console holds no Kafka state between requests. Topics outside this deployment's dead-letter topics are never read.
  */
 public final class DeadLetterTopics {
     /** The longest a Kafka call of one request may take. */
@@ -214,11 +214,13 @@ public final class DeadLetterTopics {
     }
 
     /**
-     * Publishes {@code deadLetter} again to {@code sourceTopic}: its key, {@code value} (the
-     * original or a replacement), its headers without {@link KafkaDeadLetters}'s, and {@link
-     * #REDRIVEN_FROM}. Returns once Kafka acknowledged it ({@code acks=all}).
+     * Publishes {@code deadLetter} again to {@code sourceTopic} with {@code producer}: its key,
+     * {@code value} (the original or a replacement), its headers without {@link KafkaDeadLetters}'s,
+     * and {@link #REDRIVEN_FROM}. Returns once Kafka acknowledged it ({@code acks=all}).
      */
-    public RecordMetadata redrive(DeadLetter deadLetter, String sourceTopic, byte[] value) throws Exception {
+    static RecordMetadata redrive(
+            Producer<byte[], byte[]> producer, DeadLetter deadLetter, String sourceTopic, byte[] value)
+            throws Exception {
         RecordHeaders headers = new RecordHeaders();
         deadLetter.headers().stream()
                 .filter(h -> !h.key().startsWith(DEAD_LETTER_HEADERS))
@@ -227,14 +229,8 @@ public final class DeadLetterTopics {
                 REDRIVEN_FROM,
                 (deadLetter.topic() + "/" + deadLetter.partition() + "/" + deadLetter.offset())
                         .getBytes(StandardCharsets.UTF_8));
-        KafkaProducer<byte[], byte[]> producer =
-                KafkaClients.producer(settings.kafkaBootstrapServers(), settings.kafka(), "ragline-console-redrive");
-        try {
-            return producer.send(new ProducerRecord<>(sourceTopic, null, deadLetter.key(), value, headers))
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } finally {
-            producer.close(Duration.ZERO); // acknowledged, or failed: nothing left to wait for
-        }
+        return producer.send(new ProducerRecord<>(sourceTopic, null, deadLetter.key(), value, headers))
+                .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private Admin admin() {

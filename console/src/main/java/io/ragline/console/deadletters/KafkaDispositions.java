@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
@@ -26,11 +28,18 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  */
 public final class KafkaDispositions {
     private final DeadLetterTopics topics;
+    private final Supplier<Producer<byte[], byte[]>> producer;
     private final DataSource database;
     private final String topicPrefix;
 
-    public KafkaDispositions(DeadLetterTopics topics, DataSource database, String topicPrefix) {
+    /** @param producer the process's producer, asked for only when a record is redriven */
+    public KafkaDispositions(
+            DeadLetterTopics topics,
+            Supplier<Producer<byte[], byte[]>> producer,
+            DataSource database,
+            String topicPrefix) {
         this.topics = topics;
+        this.producer = producer;
         this.database = database;
         this.topicPrefix = topicPrefix;
     }
@@ -70,7 +79,7 @@ public final class KafkaDispositions {
             c.setAutoCommit(false);
             try {
                 claim(c, topic, partition, offset, Action.REDRIVEN, by, Map.of("replaced", replacement != null));
-                RecordMetadata sent = topics.redrive(deadLetter, source, value);
+                RecordMetadata sent = DeadLetterTopics.redrive(producer.get(), deadLetter, source, value);
                 Dispositions.completeKafka(
                         c,
                         topic,

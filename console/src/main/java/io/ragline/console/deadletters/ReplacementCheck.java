@@ -8,14 +8,16 @@ import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.contracts.event.ClaudeEventCodec;
 import io.ragline.contracts.pipeline.PipelineEventCodec;
 import io.ragline.contracts.training.TrainingRequestCodec;
+import io.ragline.ingest.IngestSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
  * Whether a replacement value for a redriven dead letter keeps its topic's contract, with the
- * record's own key: a fix that its topic's codec refuses would only be dead-lettered again. The
- * size of a document's content is left to the ingest-worker ({@code RAGLINE_DOCUMENT_MAX_BYTES} is
- * its setting); a topic that is none of Ragline's is not checked.
+ * record's own key: a fix that its topic's codec refuses would only be dead-lettered again. A
+ * document's content is checked against the ingest-worker's default limit, which no body the API
+ * takes (1 MiB) can pass by much; a lower {@code RAGLINE_DOCUMENT_MAX_BYTES} of the workers is
+ * theirs to apply. A topic that is none of Ragline's is not checked.
  */
 final class ReplacementCheck {
     private ReplacementCheck() {}
@@ -42,7 +44,7 @@ final class ReplacementCheck {
         for (Topic t : Topic.values()) {
             if (t.topic().equals(topic)) {
                 return switch (t) {
-                    case DOCUMENTS -> new DocumentCodec(Integer.MAX_VALUE);
+                    case DOCUMENTS -> new DocumentCodec(IngestSettings.DEFAULT_MAX_CONTENT_BYTES);
                     case EMBEDDING_REQUESTS -> new EmbeddingRequestCodec();
                     case PIPELINE_EVENTS -> new PipelineEventCodec();
                     case TRAINING -> new TrainingRequestCodec();
