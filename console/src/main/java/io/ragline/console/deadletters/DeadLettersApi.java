@@ -51,6 +51,11 @@ public final class DeadLettersApi {
     }
 
     public void register(ApiRoutes routes) {
+        registerTopics(routes);
+        registerOutbox(routes);
+    }
+
+    private void registerTopics(ApiRoutes routes) {
         routes.get("/dead-letters/topics", Role.VIEWER, "List the Kafka dead-letter topics", this::topics)
                 .describe(r -> r.tag("dead-letters")
                         .answers(
@@ -105,6 +110,9 @@ public final class DeadLettersApi {
                         .answers(200, "recorded as discarded", DeadLettersDocs.discarded())
                         .fails(404, "no such topic, partition or record; nothing recorded")
                         .fails(409, "this dead letter was redriven or discarded already"));
+    }
+
+    private void registerOutbox(ApiRoutes routes) {
         routes.get("/dead-letters/outbox", Role.VIEWER, "List outbox_dead_letters, newest first", this::outbox)
                 .describe(r -> r.tag("dead-letters")
                         .query(
