@@ -341,6 +341,36 @@ class DeadLettersApiIT {
 
     @Test
     @Order(9)
+    void twoOperatorsRedrivingTheSameDeadLetterAtOnceSendItOnce() throws Exception {
+        new KafkaDeadLetters(console.runtime().producer(), "ragline-documents", Duration.ofSeconds(30))
+                .publish(
+                        poison(5, "default/twice", document("twice", "Two operators fix me.")),
+                        new IllegalStateException("collection 'default' is paused"),
+                        3);
+        outboxDeadLetter(900004, "k-4", "{\"n\": 4}");
+
+        for (String path : List.of(records + "/0/5/redrive", "/api/v1/dead-letters/outbox/900004/redrive")) {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                var first = pool.submit(() -> console.post(path, OPERATOR, null).statusCode());
+                var second =
+                        pool.submit(() -> console.post(path, OPERATOR, null).statusCode());
+                assertThat(List.of(first.get(), second.get())).as(path).containsExactlyInAnyOrder(202, 409);
+            } finally {
+                pool.shutdown();
+            }
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+        assertThat(KafkaTopics.readAll(source, Duration.ofSeconds(30)).stream()
+                        .filter(r -> r.key().equals("default/twice")))
+                .hasSize(1);
+        assertThat(KafkaTopics.readAll(prefix + "redrive-check", Duration.ofSeconds(30)).stream()
+                        .filter(r -> r.key().equals("k-4")))
+                .hasSize(1);
+    }
+
+    @Test
+    @Order(10)
     void aViewersRedriveOrDiscardIsRefusedAndWritesNothingButTheRefusal() throws Exception {
         outboxDeadLetter(900003, "k-3", "{\"n\": 3}");
         long audit = (long) db.queryValue("select count(*) from audit_log");
@@ -362,11 +392,11 @@ class DeadLettersApiIT {
                 .isEqualTo(1L);
         assertThat((long) db.queryValue("select count(*) from outbox")).isZero();
         assertThat((long) db.queryValue("select count(*) from audit_log")).isEqualTo(audit + 4);
-        assertThat(KafkaTopics.readAll(source, Duration.ofSeconds(30))).hasSize(2);
+        assertThat(KafkaTopics.readAll(source, Duration.ofSeconds(30))).hasSize(3);
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void everyDeadLettersRouteAnsweredEachStatusItDeclares() {
         console.assertEveryRouteAnswered("/dead-letters");
     }
