@@ -401,6 +401,24 @@ class DeadLettersApiIT {
         console.assertEveryRouteAnswered("/dead-letters");
     }
 
+    @Test
+    @Order(12)
+    void theOpenApiDocumentValidatesAndDescribesEveryDeadLettersRoute() throws Exception {
+        HttpResponse<String> r = console.get("/api/v1/openapi.json", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        var parsed = new io.swagger.parser.OpenAPIParser().readContents(r.body(), null, null);
+        assertThat(parsed.getMessages()).isEmpty();
+        assertThat(parsed.getOpenAPI().getPaths().keySet())
+                .contains(
+                        "/dead-letters/topics",
+                        "/dead-letters/topics/{topic}/records",
+                        "/dead-letters/topics/{topic}/records/{partition}/{offset}/redrive",
+                        "/dead-letters/topics/{topic}/records/{partition}/{offset}/discard",
+                        "/dead-letters/outbox",
+                        "/dead-letters/outbox/{id}/redrive",
+                        "/dead-letters/outbox/{id}/discard");
+    }
+
     private static ConsumerRecord<byte[], byte[]> poison(long offset, String key, String value) {
         ConsumerRecord<byte[], byte[]> r = new ConsumerRecord<>(
                 source, 0, offset, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));

@@ -211,6 +211,17 @@ class EventsApiIT {
         console.assertEveryRouteAnswered("/events");
     }
 
+    @Test
+    @Order(9)
+    void theOpenApiDocumentValidatesAndDescribesEveryEventsRoute() throws Exception {
+        HttpResponse<String> r = console.get("/api/v1/openapi.json", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        var parsed = new io.swagger.parser.OpenAPIParser().readContents(r.body(), null, null);
+        assertThat(parsed.getMessages()).isEmpty();
+        assertThat(parsed.getOpenAPI().getPaths().keySet())
+                .contains("/events", "/events/{id}", "/events/{id}/replay", "/events/replay");
+    }
+
     private static long insert(String source, String delivery, String type, String payload) throws Exception {
         return (long) db.queryValue("insert into claude_events (source, delivery_id, event_type, payload) values ('"
                 + source + "', '" + delivery + "', '" + type + "', '" + payload + "'::jsonb) returning id");
