@@ -2,13 +2,13 @@ package io.ragline.cli;
 
 import io.ragline.contracts.status.ClaudeEventStatus;
 import io.ragline.core.config.Env;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Timestamp;
+import io.ragline.core.events.ClaudeEvents;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -62,52 +62,40 @@ final class EventsCommand implements Runnable {
                 env.problem("--limit must be between 1 and 100000");
             }
             return CollectionsCommand.withConnection("events list", env, c -> {
-                try (PreparedStatement s = c.prepareStatement("select id, source, delivery_id, event_type, status,"
-                        + " attempts, created_at, processed_at, last_error, replays from claude_events"
-                        + " where (?::text is null or status = ?) and (?::text is null or source = ?)"
-                        + " order by id desc limit ?")) {
-                    s.setString(1, status);
-                    s.setString(2, status);
-                    s.setString(3, source);
-                    s.setString(4, source);
-                    s.setInt(5, limit);
-                    String format = "%-8s %-16s %-24s %-20s %-9s %8s %-19s  %-19s  %s%n";
+                ClaudeEvents.Filter filter = new ClaudeEvents.Filter(
+                        source, null, status == null ? null : ClaudeEventStatus.fromStored(status), null);
+                String format = "%-8s %-16s %-24s %-20s %-9s %8s %-19s  %-19s  %s%n";
+                System.out.printf(
+                        Locale.ROOT,
+                        format,
+                        "ID",
+                        "SOURCE",
+                        "DELIVERY ID",
+                        "TYPE",
+                        "STATUS",
+                        "ATTEMPTS",
+                        "CREATED",
+                        "PROCESSED",
+                        "LAST ERROR");
+                java.util.List<ClaudeEvents.Event> events = ClaudeEvents.list(c, filter, limit);
+                for (ClaudeEvents.Event e : events) {
                     System.out.printf(
                             Locale.ROOT,
                             format,
-                            "ID",
-                            "SOURCE",
-                            "DELIVERY ID",
-                            "TYPE",
-                            "STATUS",
-                            "ATTEMPTS",
-                            "CREATED",
-                            "PROCESSED",
-                            "LAST ERROR");
-                    int rows = 0;
-                    try (ResultSet rs = s.executeQuery()) {
-                        while (rs.next()) {
-                            rows++;
-                            int replays = rs.getInt(10);
-                            System.out.printf(
-                                    Locale.ROOT,
-                                    format,
-                                    rs.getLong(1),
-                                    cut(rs.getString(2), 16),
-                                    cut(rs.getString(3), 24),
-                                    cut(rs.getString(4), 20),
-                                    rs.getString(5),
-                                    rs.getInt(6),
-                                    time(rs.getTimestamp(7)),
-                                    time(rs.getTimestamp(8)),
-                                    (replays > 0 ? "[replay " + replays + "] " : "")
-                                            + cut(oneLine(rs.getString(9)), 80));
-                        }
-                    }
-                    System.err.println(rows
-                            + (rows == 1 ? " event" : " events")
-                            + (rows == limit ? " (the newest " + limit + "; --limit shows more)" : ""));
+                            e.id(),
+                            cut(e.source(), 16),
+                            cut(e.deliveryId(), 24),
+                            cut(e.eventType(), 20),
+                            e.status(),
+                            e.attempts(),
+                            time(e.receivedAt()),
+                            time(e.routedAt()),
+                            (e.replays() > 0 ? "[replay " + e.replays() + "] " : "") + cut(oneLine(e.error()), 80));
                 }
+                int rows = events.size();
+                System.err.println(rows
+                        + (rows == 1 ? " event" : " events")
+                        + (rows == limit ? " (the newest " + limit + "; --limit shows more)" : ""));
                 return 0;
             });
         }
@@ -125,20 +113,15 @@ final class EventsCommand implements Runnable {
         public Integer call() {
             return CollectionsCommand.withConnection("events replay", Env.load(), c -> {
                 int missing = 0;
-                try (PreparedStatement s = c.prepareStatement(
-                        "select id, source, delivery_id, event_type, replays from replay_claude_event(?)")) {
-                    for (long id : ids) {
-                        s.setLong(1, id);
-                        try (ResultSet rs = s.executeQuery()) {
-                            if (rs.next()) {
-                                System.out.println("replaying event " + id + " (" + rs.getString(2) + "/"
-                                        + rs.getString(3) + ", " + rs.getString(4) + "): replay " + rs.getInt(5)
-                                        + ", status " + ClaudeEventStatus.RECEIVED);
-                            } else {
-                                System.err.println("ragline events replay: no event with id " + id);
-                                missing++;
-                            }
-                        }
+                for (long id : ids) {
+                    Optional<ClaudeEvents.Event> replayed = ClaudeEvents.replay(c, id);
+                    if (replayed.isPresent()) {
+                        ClaudeEvents.Event e = replayed.get();
+                        System.out.println("replaying event " + id + " (" + e.source() + "/" + e.deliveryId() + ", "
+                                + e.eventType() + "): replay " + e.replays() + ", status " + e.status());
+                    } else {
+                        System.err.println("ragline events replay: no event with id " + id);
+                        missing++;
                     }
                 }
                 return missing == 0 ? 0 : 1;
@@ -146,8 +129,8 @@ final class EventsCommand implements Runnable {
         }
     }
 
-    private static String time(Timestamp t) {
-        return t == null ? "-" : TIME.format(t.toInstant());
+    private static String time(Instant t) {
+        return t == null ? "-" : TIME.format(t);
     }
 
     private static String oneLine(String s) {

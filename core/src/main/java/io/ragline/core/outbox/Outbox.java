@@ -20,7 +20,8 @@ import java.util.Map;
  * {@link #requestEmbeddings} (the SQL function {@code request_embeddings}).
  */
 public final class Outbox {
-    static final String INSERT = "insert into outbox (topic, key, payload, headers) values (?, ?, ?::jsonb, ?::jsonb)";
+    static final String INSERT =
+            "insert into outbox (topic, key, payload, headers, priority) values (?, ?, ?::jsonb, ?::jsonb, ?)";
 
     private Outbox() {}
 
@@ -42,8 +43,18 @@ public final class Outbox {
         append(c, List.of(new Row(topic, key, payloadJson, headers)));
     }
 
-    /** A row of {@link #append(Connection, List)}. */
-    public record Row(String topic, String key, String payloadJson, Map<String, String> headers) {}
+    /**
+     * A row of {@link #append(Connection, List)}.
+     *
+     * @param priority the dispatcher publishes rows of a higher priority first (never reordering a
+     *     key's rows); 0 unless the row carries one over (an event's, a redriven dead letter's)
+     */
+    public record Row(String topic, String key, String payloadJson, Map<String, String> headers, int priority) {
+        /** A row of priority 0. */
+        public Row(String topic, String key, String payloadJson, Map<String, String> headers) {
+            this(topic, key, payloadJson, headers, 0);
+        }
+    }
 
     /** Several rows in one round trip, in list order (their ids, and so their order per key). */
     public static void append(Connection c, List<Row> rows) throws SQLException {
@@ -56,6 +67,7 @@ public final class Outbox {
                 s.setString(2, r.key());
                 s.setString(3, r.payloadJson());
                 s.setString(4, Json.write(r.headers() == null ? Map.of() : r.headers()));
+                s.setInt(5, r.priority());
                 s.addBatch();
             }
             s.executeBatch();
