@@ -6,6 +6,7 @@ import io.ragline.core.collections.CollectionException;
 import io.ragline.core.collections.CollectionRegistry;
 import io.ragline.core.collections.CollectionSettings;
 import io.ragline.core.collections.CollectionSummary;
+import io.ragline.core.collections.Reembedding;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
 import io.ragline.embeddings.ModelCatalog;
@@ -21,18 +22,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ragline collections create|list|update|delete}: the named pipelines documents go into,
+ * {@code ragline collections create|list|update|reembed|delete}: the named pipelines documents go into,
  * each with its embedding model, dimensions and chunking, its own HNSW cosine index (made by the
  * database when the collection is created), a status and the last error.
  */
 @Command(
         name = "collections",
         mixinStandardHelpOptions = true,
-        description = "Create, list, update or delete collections (model, dimensions, chunking).",
+        description = "Create, list, update, re-embed or delete collections (model, dimensions, chunking).",
         subcommands = {
             CollectionsCommand.Create.class,
             CollectionsCommand.List.class,
             CollectionsCommand.Update.class,
+            CollectionsCommand.Reembed.class,
             CollectionsCommand.Delete.class
         })
 final class CollectionsCommand implements Runnable {
@@ -257,6 +259,34 @@ final class CollectionsCommand implements Runnable {
         return e.fieldErrors().entrySet().stream()
                 .map(f -> option(f.getKey()) + " " + f.getValue())
                 .collect(Collectors.joining("; "));
+    }
+
+    @Command(
+            name = "reembed",
+            mixinStandardHelpOptions = true,
+            description = "Compute the vectors of every document again (after a template change): its embedded and"
+                    + " failed documents lose their vectors and wait, with the others waiting, for new ones.")
+    static final class Reembed implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            return withConnection("collections reembed", Env.load(), c -> {
+                c.setAutoCommit(false);
+                int requested;
+                try {
+                    requested = Reembedding.collection(c, name);
+                } catch (CollectionException e) {
+                    c.rollback();
+                    System.err.println("ragline collections reembed: " + e.getMessage());
+                    return 1;
+                }
+                c.commit();
+                System.out.println("asked for the embeddings of " + requested + " document(s) of " + name);
+                return 0;
+            });
+        }
     }
 
     @Command(
