@@ -10,6 +10,8 @@ import io.ragline.console.ConsoleTestServer;
 import io.ragline.console.api.Json;
 import io.ragline.core.config.Env;
 import io.ragline.testkit.PostgresSchema;
+import io.swagger.parser.OpenAPIParser;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import java.net.http.HttpResponse;
 import java.sql.SQLException;
 import java.util.HashMap;
@@ -253,6 +255,30 @@ class CollectionsApiIT {
                 .isEqualTo(404);
         assertThat(console.get("/api/v1/collections/notes", VIEWER).statusCode())
                 .isEqualTo(404);
+    }
+
+    @Test
+    void theOpenApiDocumentDescribesTheCollectionsDocumentsAndSearchRoutesValidly() throws Exception {
+        HttpResponse<String> r = console.get("/api/v1/openapi.json", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        SwaggerParseResult parsed = new OpenAPIParser().readContents(r.body(), null, null);
+        assertThat(parsed.getMessages()).isEmpty();
+        assertThat(parsed.getOpenAPI().getPaths().keySet())
+                .contains(
+                        "/collections",
+                        "/collections/{name}",
+                        "/collections/{name}/pause",
+                        "/collections/{name}/resume",
+                        "/collections/{name}/reembed",
+                        "/documents",
+                        "/documents/{id}",
+                        "/documents/{id}/reembed",
+                        "/search");
+        assertThat(parsed.getOpenAPI().getPaths().get("/collections").getPost().getResponses())
+                .containsKeys("201", "409", "422", "403");
+        assertThat(parsed.getOpenAPI().getPaths().get("/documents").getGet().getParameters())
+                .extracting(p -> p.getName())
+                .contains("collection", "status", "q", "limit", "after");
     }
 
     private static JsonNode json(HttpResponse<String> response) throws Exception {
