@@ -258,6 +258,27 @@ class CollectionsApiIT {
     }
 
     @Test
+    void aConsoleLoggedInAsAWorkerRefusesCreateAndDeleteWith403AndChangesNothing() throws Exception {
+        try (ConsoleTestServer asWorker =
+                ConsoleTestServer.start(db.env(), CollectionAreas.wiring(new Env(db.env())))) {
+            HttpResponse<String> create = asWorker.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\"}");
+            assertThat(create.statusCode()).isEqualTo(403);
+            assertThat(json(create).get("detail").asText()).contains("the schema owner's");
+            assertThat(asWorker.delete("/api/v1/collections/default", ADMIN).statusCode())
+                    .isEqualTo(403);
+            assertThat(asWorker.post("/api/v1/collections/default/pause", OPERATOR, null)
+                            .statusCode())
+                    .as("pausing is a row change, which a worker login may make")
+                    .isEqualTo(200);
+            assertThat(asWorker.post("/api/v1/collections/default/resume", OPERATOR, null)
+                            .statusCode())
+                    .isEqualTo(200);
+        }
+        assertThat(db.queryValue("select string_agg(name || ' ' || status, ',') from collections"))
+                .isEqualTo("default active");
+    }
+
+    @Test
     void theOpenApiDocumentDescribesTheCollectionsDocumentsAndSearchRoutesValidly() throws Exception {
         HttpResponse<String> r = console.get("/api/v1/openapi.json", null);
         assertThat(r.statusCode()).isEqualTo(200);
