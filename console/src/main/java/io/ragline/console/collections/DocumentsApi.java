@@ -172,14 +172,22 @@ public final class DocumentsApi {
         return ApiResponse.accepted(Json.object().put("documents", 1)).withOutcome("document " + id + " asked for");
     }
 
-    /** Publishes {@code message}, waiting for Kafka; 503 when Kafka does not take it. */
+    /**
+     * Publishes {@code message}, waiting for Kafka: 503 when Kafka refuses it (nothing was published)
+     * or does not answer within {@link #ACK_TIMEOUT} (it may still arrive; publishing it again is
+     * harmless, as for any producer: the ingest-worker's versions and content hashes make a repeat a
+     * no-op).
+     */
     private RecordMetadata send(DocumentMessage message) throws InterruptedException {
         try {
             return publisher.publish(message, ACK_TIMEOUT);
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            throw ApiProblem.unavailable("Kafka did not take the record for " + message.key() + ": "
-                    + cause.getClass().getSimpleName() + "; nothing was published, try again");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw ApiProblem.unavailable("Kafka refused the record for " + message.key() + " ("
+                    + cause.getClass().getSimpleName() + "): nothing was published, try again");
+        } catch (TimeoutException e) {
+            throw ApiProblem.unavailable("Kafka did not acknowledge the record for " + message.key() + " within "
+                    + ACK_TIMEOUT.toSeconds() + " s: it may still be published; sending it again is harmless");
         }
     }
 
