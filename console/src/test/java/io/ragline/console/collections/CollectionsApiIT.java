@@ -74,8 +74,10 @@ class CollectionsApiIT {
         HttpResponse<String> one = console.get("/api/v1/collections/notes", VIEWER);
         assertThat(one.statusCode()).isEqualTo(200);
         assertThat(json(one)).isEqualTo(made);
-        assertThat(db.queryValue("select count(*) from pg_indexes where indexname = (select 'chunk_embeddings_c' ||"
-                        + " id || '_idx' from collections where name = 'notes')"))
+        assertThat(db.queryValue(
+                        "select count(*) from pg_indexes where schemaname = current_schema() and indexname = (select"
+                                + " 'chunk_embeddings_c' ||"
+                                + " id || '_idx' from collections where name = 'notes')"))
                 .isEqualTo(1L);
     }
 
