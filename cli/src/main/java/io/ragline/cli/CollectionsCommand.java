@@ -1,37 +1,40 @@
 package io.ragline.cli;
 
-import io.ragline.contracts.status.DocumentStatus;
+import io.ragline.contracts.status.CollectionStatus;
 import io.ragline.core.collections.Collection;
-import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.collections.CollectionException;
+import io.ragline.core.collections.CollectionRegistry;
+import io.ragline.core.collections.CollectionSettings;
+import io.ragline.core.collections.CollectionSummary;
+import io.ragline.core.collections.Reembedding;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
-import io.ragline.core.outbox.Outbox;
-import io.ragline.embeddings.EmbeddingModelSpec;
 import io.ragline.embeddings.ModelCatalog;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ragline collections create|list|update|delete}: the named pipelines documents go into,
+ * {@code ragline collections create|list|update|reembed|delete}: the named pipelines documents go into,
  * each with its embedding model, dimensions and chunking, its own HNSW cosine index (made by the
  * database when the collection is created), a status and the last error.
  */
 @Command(
         name = "collections",
         mixinStandardHelpOptions = true,
-        description = "Create, list, update or delete collections (model, dimensions, chunking).",
+        description = "Create, list, update, re-embed or delete collections (model, dimensions, chunking).",
         subcommands = {
             CollectionsCommand.Create.class,
             CollectionsCommand.List.class,
             CollectionsCommand.Update.class,
+            CollectionsCommand.Reembed.class,
             CollectionsCommand.Delete.class
         })
 final class CollectionsCommand implements Runnable {
@@ -100,70 +103,41 @@ final class CollectionsCommand implements Runnable {
         @Override
         public Integer call() {
             Env env = Env.load();
-            String resolvedModel = model;
-            Integer dims = dimensions;
-            switch (provider) {
-                case "onnx" -> {
-                    resolvedModel = model == null ? ModelCatalog.DEFAULT_MODEL : model;
-                    if (!ModelCatalog.names().contains(resolvedModel)) {
-                        env.problem("--model '" + resolvedModel + "' is not a bundled model: " + ModelCatalog.names());
-                    } else {
-                        EmbeddingModelSpec spec = ModelCatalog.get(resolvedModel);
-                        if (dims != null && dims != spec.dimensions()) {
-                            env.problem("--dimensions " + dims + " does not match " + resolvedModel + " ("
-                                    + spec.dimensions() + ")");
-                        }
-                        dims = spec.dimensions();
-                    }
-                }
-                case "openai", "pgml" -> {
-                    if (model == null) {
-                        env.problem("--model is required for provider " + provider);
-                    }
-                    if (dims == null) {
-                        env.problem("--dimensions is required for provider " + provider);
-                    }
-                }
-                default -> env.problem("--provider must be onnx, openai or pgml, not '" + provider + "'");
+            CollectionSettings asked = new CollectionSettings(
+                    provider, model, dimensions, chunkSize, chunkOverlap, template.replace("\\n", "\n"));
+            try {
+                asked = asked.forNew(name, ModelCatalog.bundled());
+            } catch (CollectionException e) {
+                e.fieldErrors().forEach((field, problem) -> env.problem(option(field) + " " + problem));
             }
-            if (!template.contains("{chunk}")) {
-                env.problem("--template must contain {chunk}");
-            }
-            if (chunkOverlap < 0 || chunkOverlap >= chunkSize) {
-                env.problem("--chunk-overlap must be at least 0 and below --chunk-size");
-            }
-            String finalModel = resolvedModel;
-            Integer finalDims = dims;
+            CollectionSettings checked = asked;
             return withConnection("collections create", env, c -> {
-                try (PreparedStatement s = c.prepareStatement("insert into collections (name, embedding_provider,"
-                        + " embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, chunk_template)"
-                        + " values (?, ?, ?, ?, ?, ?, ?)")) {
-                    s.setString(1, name);
-                    s.setString(2, provider);
-                    s.setString(3, finalModel);
-                    s.setInt(4, finalDims);
-                    s.setInt(5, chunkSize);
-                    s.setInt(6, chunkOverlap);
-                    s.setString(7, template.replace("\\n", "\n"));
-                    s.executeUpdate();
-                } catch (SQLException e) {
-                    if ("23505".equals(e.getSQLState())) {
-                        System.err.println("ragline collections create: a collection named '" + name + "' exists");
-                        return 1;
-                    }
-                    if ("23514".equals(e.getSQLState())) {
-                        System.err.println("ragline collections create: '" + name
-                                + "' is not a valid name (lower-case letters, digits, '-', '_'; at most 63)");
-                        return 2;
-                    }
-                    throw e;
+                try {
+                    new CollectionRegistry(ModelCatalog.bundled()).create(c, name, checked);
+                } catch (CollectionException e) {
+                    System.err.println("ragline collections create: " + e.getMessage());
+                    return e.reason() == CollectionException.Reason.EXISTS ? 1 : 2;
                 }
-                System.out.println("created collection " + name + " (" + provider + " " + finalModel + ", "
-                        + finalDims + " dimensions, chunks of " + chunkSize + " tokens, overlap " + chunkOverlap
-                        + ")");
+                System.out.println("created collection " + name + " (" + checked.provider() + " " + checked.model()
+                        + ", " + checked.dimensions() + " dimensions, chunks of " + checked.chunkSizeTokens()
+                        + " tokens, overlap " + checked.chunkOverlapTokens() + ")");
                 return 0;
             });
         }
+    }
+
+    /** The option of the CLI that sets {@code field} (the registry names fields as the JSON API does). */
+    static String option(String field) {
+        return switch (field) {
+            case "name" -> "NAME";
+            case "embedding_provider" -> "--provider";
+            case "embedding_model" -> "--model";
+            case "dimensions" -> "--dimensions";
+            case "chunk_size_tokens" -> "--chunk-size";
+            case "chunk_overlap_tokens" -> "--chunk-overlap";
+            case "chunk_template" -> "--template";
+            default -> field;
+        };
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List collections with document counts.")
@@ -182,7 +156,9 @@ final class CollectionsCommand implements Runnable {
                         "OVERLAP",
                         "STATUS",
                         "DOCUMENTS");
-                for (Collection col : CollectionCatalog.all(c)) {
+                for (CollectionSummary summary :
+                        new CollectionRegistry(ModelCatalog.bundled()).list(c, null, Integer.MAX_VALUE)) {
+                    Collection col = summary.collection();
                     System.out.printf(
                             Locale.ROOT,
                             "%-20s %-8s %-22s %5d %6d %7d %-7s %s%n",
@@ -193,43 +169,23 @@ final class CollectionsCommand implements Runnable {
                             col.chunkSizeTokens(),
                             col.chunkOverlapTokens(),
                             col.status(),
-                            counts(c, col.id()));
-                    String error = lastError(c, col.id());
-                    if (error != null) {
-                        System.out.println("    last error: " + error);
+                            counts(summary));
+                    if (summary.lastError() != null) {
+                        System.out.println("    last error: " + summary.lastError());
                     }
                 }
                 return 0;
             });
         }
 
-        private static String counts(Connection c, int collection) throws SQLException {
-            StringBuilder sb = new StringBuilder();
-            try (PreparedStatement s = c.prepareStatement("select status, count(*) from documents where"
-                    + " collection_id = ? group by status order by status")) {
-                s.setInt(1, collection);
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        sb.append(sb.length() == 0 ? "" : ", ")
-                                .append(rs.getString(1))
-                                .append(' ')
-                                .append(rs.getLong(2));
-                    }
-                }
-            }
-            return sb.length() == 0 ? "none" : sb.toString();
-        }
-
-        private static String lastError(Connection c, int collection) throws SQLException {
-            try (PreparedStatement s = c.prepareStatement("select coalesce(c.last_error, (select d.error from"
-                    + " documents d where d.collection_id = c.id and d.status = ? order by d.updated_at"
-                    + " desc limit 1)) from collections c where c.id = ?")) {
-                s.setString(1, DocumentStatus.FAILED.stored());
-                s.setInt(2, collection);
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : null;
-                }
-            }
+        /** The statuses its documents have, with how many: "chunked 1, embedded 2", or "none". */
+        private static String counts(CollectionSummary summary) {
+            String counts = summary.counts().entrySet().stream()
+                    .filter(e -> e.getValue() > 0)
+                    .sorted(Map.Entry.comparingByKey())
+                    .map(e -> e.getKey().stored() + " " + e.getValue())
+                    .collect(Collectors.joining(", "));
+            return counts.isEmpty() ? "none" : counts;
         }
     }
 
@@ -261,45 +217,31 @@ final class CollectionsCommand implements Runnable {
         @Override
         public Integer call() {
             Env env = Env.load();
-            if (template != null && !template.contains("{chunk}")) {
-                env.problem("--template must contain {chunk}");
-            }
+            CollectionStatus target = null;
             if (status != null && !status.equals("active") && !status.equals("paused")) {
                 env.problem("--status must be active or paused, not '" + status + "'");
+            } else if (status != null) {
+                target = CollectionStatus.fromStored(status);
             }
+            CollectionStatus asked = target;
             return withConnection("collections update", env, c -> {
                 c.setAutoCommit(false);
-                String before;
-                try (PreparedStatement s =
-                        c.prepareStatement("select status from collections where name = ? for update")) {
-                    s.setString(1, name);
-                    try (ResultSet rs = s.executeQuery()) {
-                        if (!rs.next()) {
-                            System.err.println("ragline collections update: no collection named '" + name + "'");
-                            return 1;
-                        }
-                        before = rs.getString(1);
+                CollectionRegistry registry = new CollectionRegistry(ModelCatalog.bundled());
+                int requested = 0;
+                try {
+                    registry.update(
+                            c,
+                            name,
+                            CollectionSettings.chunking(
+                                    chunkSize, chunkOverlap, template == null ? null : template.replace("\\n", "\n")));
+                    if (asked != null) {
+                        requested = registry.setStatus(c, name, asked).requested();
                     }
-                }
-                try (PreparedStatement s = c.prepareStatement("update collections set chunk_size_tokens ="
-                        + " coalesce(?, chunk_size_tokens), chunk_overlap_tokens = coalesce(?, chunk_overlap_tokens),"
-                        + " chunk_template = coalesce(?, chunk_template), status = coalesce(?, status),"
-                        + " updated_at = now() where name = ?")) {
-                    s.setObject(1, chunkSize);
-                    s.setObject(2, chunkOverlap);
-                    s.setString(3, template == null ? null : template.replace("\\n", "\n"));
-                    s.setString(4, status);
-                    s.setString(5, name);
-                    s.executeUpdate();
-                } catch (SQLException e) {
+                } catch (CollectionException e) {
                     c.rollback();
-                    if ("23514".equals(e.getSQLState())) {
-                        System.err.println("ragline collections update: the overlap must stay below the chunk size");
-                        return 2;
-                    }
-                    throw e;
+                    System.err.println("ragline collections update: " + message(e));
+                    return e.reason() == CollectionException.Reason.INVALID ? 2 : 1;
                 }
-                int requested = "active".equals(status) && !"active".equals(before) ? requestWaiting(c) : 0;
                 c.commit();
                 System.out.println("updated collection " + name
                         + (status == null ? "" : " (status " + status + ")")
@@ -307,13 +249,43 @@ final class CollectionsCommand implements Runnable {
                 return 0;
             });
         }
+    }
 
-        /**
-         * The embedding-worker skipped the requests of a paused collection, leaving its documents
-         * {@code chunked}: write a new request for each, in the transaction that resumes it.
-         */
-        private int requestWaiting(Connection c) throws SQLException {
-            return Outbox.requestEmbeddings(c, name);
+    /** The registry's refusal in the CLI's words: each field refused named by its option. */
+    static String message(CollectionException e) {
+        if (e.fieldErrors().isEmpty()) {
+            return e.getMessage();
+        }
+        return e.fieldErrors().entrySet().stream()
+                .map(f -> option(f.getKey()) + " " + f.getValue())
+                .collect(Collectors.joining("; "));
+    }
+
+    @Command(
+            name = "reembed",
+            mixinStandardHelpOptions = true,
+            description = "Compute the vectors of every document again (after a template change): its embedded and"
+                    + " failed documents lose their vectors and wait, with the others waiting, for new ones.")
+    static final class Reembed implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            return withConnection("collections reembed", Env.load(), c -> {
+                c.setAutoCommit(false);
+                int requested;
+                try {
+                    requested = Reembedding.collection(c, name);
+                } catch (CollectionException e) {
+                    c.rollback();
+                    System.err.println("ragline collections reembed: " + e.getMessage());
+                    return 1;
+                }
+                c.commit();
+                System.out.println("asked for the embeddings of " + requested + " document(s) of " + name);
+                return 0;
+            });
         }
     }
 
@@ -335,23 +307,11 @@ final class CollectionsCommand implements Runnable {
                 env.problem("deleting collection '" + name + "' removes all its documents and vectors: add --yes");
             }
             return withConnection("collections delete", env, c -> {
-                try (PreparedStatement s = c.prepareStatement("delete from collections where name = ?")) {
-                    s.setString(1, name);
-                    if (s.executeUpdate() == 0) {
-                        System.err.println("ragline collections delete: no collection named '" + name + "'");
-                        return 1;
-                    }
-                }
-                try (PreparedStatement s = c.prepareStatement("select format('drop index if exists %I.%I',"
-                                + " schemaname, indexname) from pg_indexes where tablename = 'chunk_embeddings' and indexname like"
-                                + " 'chunk_embeddings_c%_idx' and schemaname = current_schema() and not exists (select 1 from"
-                                + " collections where 'chunk_embeddings_c' || id || '_idx' = indexname)");
-                        ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        try (var drop = c.createStatement()) {
-                            drop.execute(rs.getString(1));
-                        }
-                    }
+                try {
+                    new CollectionRegistry(ModelCatalog.bundled()).delete(c, name);
+                } catch (CollectionException e) {
+                    System.err.println("ragline collections delete: " + e.getMessage());
+                    return 1;
                 }
                 System.out.println("deleted collection " + name);
                 return 0;

@@ -9,6 +9,7 @@ import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.Database;
+import io.ragline.core.documents.DocumentPublisher;
 import io.ragline.core.kafka.KafkaAccessFailure;
 import io.ragline.core.kafka.KafkaClients;
 import io.ragline.core.kafka.KafkaSettings;
@@ -36,7 +37,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import picocli.CommandLine.Command;
@@ -100,7 +100,7 @@ final class PublishCommand implements Callable<Integer> {
             return -2;
         }
         try {
-            send(producer, topic, files, progress, sending);
+            send(producer, new DocumentPublisher(producer, topic), files, progress, sending);
         } finally {
             // After a failure the records still buffered would only wait for their delivery timeout.
             producer.close(sending.failure.get() == null ? Duration.ofSeconds(30) : Duration.ZERO);
@@ -177,7 +177,7 @@ final class PublishCommand implements Callable<Integer> {
     /** Sends every document of {@code files}, stopping at the first send that fails; flushes. */
     private void send(
             KafkaProducer<byte[], byte[]> producer,
-            String topic,
+            DocumentPublisher publisher,
             Map<Path, String> files,
             ProgressBar progress,
             Sending sending)
@@ -196,19 +196,14 @@ final class PublishCommand implements Callable<Integer> {
                 if (failure.get() != null) {
                     break files;
                 }
-                String key = doc.node().get("collection").asText() + "/"
-                        + doc.node().get("id").asText();
                 try {
-                    producer.send(
-                            new ProducerRecord<>(
-                                    topic, key.getBytes(StandardCharsets.UTF_8), JSON.writeValueAsBytes(doc.node())),
-                            (meta, e) -> {
-                                if (e != null) {
-                                    failure.compareAndSet(null, new Failure(doc.where(), e));
-                                } else {
-                                    sending.sent.incrementAndGet();
-                                }
-                            });
+                    publisher.send(doc.node(), (meta, e) -> {
+                        if (e != null) {
+                            failure.compareAndSet(null, new Failure(doc.where(), e));
+                        } else {
+                            sending.sent.incrementAndGet();
+                        }
+                    });
                 } catch (KafkaException e) {
                     failure.compareAndSet(null, new Failure(doc.where(), e));
                 }

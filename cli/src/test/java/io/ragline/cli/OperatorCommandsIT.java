@@ -131,6 +131,20 @@ class OperatorCommandsIT {
                     .isEqualTo(((Number) db.queryValue("select chunk_count from documents where external_id = 'faq-3'"))
                             .longValue());
 
+            // A re-embed computes every vector again: the embedded documents wait, then are embedded anew.
+            Object before = db.queryValue("select max(embedded_at)::text from chunk_embeddings");
+            JavaProcess reembed = CliProcess.start(env, "collections", "reembed", "notes");
+            assertThat(reembed.waitFor(60)).as(reembed.stderr()).isZero();
+            assertThat(reembed.stdout()).contains("asked for the embeddings of 4 document(s) of notes");
+            await().atMost(Duration.ofMinutes(2))
+                    .until(() -> (long) db.queryValue("select count(*) from documents where status = 'embedded'") == 4
+                            && (long) db.queryValue("select count(*) from chunk_embeddings where embedded_at <= '"
+                                            + before + "'")
+                                    == 0);
+            JavaProcess unknown = CliProcess.start(env, "collections", "reembed", "nope");
+            assertThat(unknown.waitFor(60)).isEqualTo(1);
+            assertThat(unknown.stderr()).contains("no collection named 'nope'");
+
             JavaProcess unsure = CliProcess.start(env, "collections", "delete", "notes");
             assertThat(unsure.waitFor(60)).isEqualTo(2);
             JavaProcess delete = CliProcess.start(owner, "collections", "delete", "notes", "--yes");

@@ -1,5 +1,6 @@
 package io.ragline.embeddings;
 
+import io.ragline.core.collections.CollectionSettings;
 import io.ragline.embeddings.EmbeddingModelSpec.Pooling;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,5 +94,25 @@ public final class ModelCatalog {
     /** Every known model name, default first. */
     public static List<String> names() {
         return List.copyOf(MODELS.keySet());
+    }
+
+    /** The bundled models as the collection registry checks a new collection against them. */
+    public static CollectionSettings.BundledModels bundled() {
+        return new CollectionSettings.BundledModels() {
+            @Override
+            public String defaultModel() {
+                return DEFAULT_MODEL;
+            }
+
+            @Override
+            public List<String> names() {
+                return ModelCatalog.names();
+            }
+
+            @Override
+            public int dimensions(String name) {
+                return get(name).dimensions();
+            }
+        };
     }
 }

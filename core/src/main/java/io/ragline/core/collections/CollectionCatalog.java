@@ -63,7 +63,21 @@ public final class CollectionCatalog {
         return out;
     }
 
-    private static Collection read(ResultSet rs) throws SQLException {
+    /**
+     * The collection named {@code name} as stored now, read on {@code c} (in its transaction, with
+     * no cache), or null if there is none.
+     */
+    public static Collection stored(Connection c, String name) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(SELECT + " where name = ?")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? read(rs) : null;
+            }
+        }
+    }
+
+    /** The collection in the first nine columns of {@code rs}, in the order of {@code SELECT}. */
+    static Collection read(ResultSet rs) throws SQLException {
         return new Collection(
                 rs.getInt(1),
                 rs.getString(2),

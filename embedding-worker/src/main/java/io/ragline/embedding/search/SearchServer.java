@@ -2,8 +2,6 @@ package io.ragline.embedding.search;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -21,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,9 +49,9 @@ public final class SearchServer implements AutoCloseable {
     private static final int MAX_BODY = 64 * 1024;
 
     /** {@code k} when the request has none. */
-    public static final int DEFAULT_K = 5;
+    public static final int DEFAULT_K = SearchJson.DEFAULT_K;
 
-    public static final int MAX_K = 100;
+    public static final int MAX_K = SearchJson.MAX_K;
 
     /** What a 503 tells the client to wait, in seconds: a guess; the request itself says nothing. */
     static final int RETRY_AFTER_SECONDS = 5;
@@ -113,8 +110,6 @@ public final class SearchServer implements AutoCloseable {
         }
     }
 
-    private record Request(String query, String collection, int k, String filter) {}
-
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
             if (!"POST".equals(ex.getRequestMethod())) {
@@ -123,7 +118,7 @@ public final class SearchServer implements AutoCloseable {
                 return;
             }
             Timer.Sample sample = Timer.start();
-            Request request;
+            SearchJson.Request request;
             try {
                 request = read(ex);
             } catch (BadRequest e) {
@@ -131,19 +126,20 @@ public final class SearchServer implements AutoCloseable {
                 return;
             }
             try {
-                List<Searcher.Hit> hits = searcher.search(request.collection, request.query, request.k, request.filter);
+                List<Searcher.Hit> hits =
+                        searcher.search(request.collection(), request.query(), request.k(), request.filterJson());
                 if (hits == null) {
-                    error(ex, 404, "unknown collection '" + request.collection + "'");
+                    error(ex, 404, "unknown collection '" + request.collection() + "'");
                     return;
                 }
-                respond(ex, 200, results(hits));
+                respond(ex, 200, SearchJson.results(hits));
                 sample.stop(latency);
             } catch (SQLException e) {
                 databaseFailed(ex, request, e);
             } catch (EmbeddingException e) {
                 embeddingFailed(ex, request, e);
             } catch (RuntimeException e) {
-                log.error("search in collection '{}' failed", request.collection, e);
+                log.error("search in collection '{}' failed", request.collection(), e);
                 if (ex.getResponseCode() == -1) {
                     error(ex, 500, "search failed: " + e);
                 }
@@ -152,7 +148,7 @@ public final class SearchServer implements AutoCloseable {
     }
 
     /** The request's fields, each checked: a wrong type is refused, never coerced. */
-    private static Request read(HttpExchange ex) throws BadRequest {
+    private static SearchJson.Request read(HttpExchange ex) throws BadRequest {
         JsonNode body;
         try (InputStream in = ex.getRequestBody()) {
             byte[] bytes = in.readNBytes(MAX_BODY + 1);
@@ -163,58 +159,11 @@ public final class SearchServer implements AutoCloseable {
         } catch (IOException e) {
             throw new BadRequest(400, "the body is not JSON");
         }
-        if (body == null || !body.isObject()) {
-            throw new BadRequest(400, "the body must be a JSON object with query (a non-empty string)");
+        try {
+            return SearchJson.request(body);
+        } catch (SearchJson.InvalidRequest e) {
+            throw new BadRequest(400, e.getMessage());
         }
-        JsonNode query = body.path("query");
-        if (!query.isTextual() || query.asText().isBlank()) {
-            throw new BadRequest(400, "query (a non-empty string) is required");
-        }
-        JsonNode collection = body.path("collection");
-        if (!absent(collection) && !collection.isTextual()) {
-            throw new BadRequest(400, "collection must be a string (a collection's name), not " + kind(collection));
-        }
-        JsonNode k = body.path("k");
-        if (!absent(k)
-                && !(k.isIntegralNumber() && k.canConvertToInt() && k.intValue() >= 1 && k.intValue() <= MAX_K)) {
-            throw new BadRequest(
-                    400, "k must be an integer from 1 to " + MAX_K + ", not " + (k.isNumber() ? k : kind(k)));
-        }
-        JsonNode filter = body.path("filter");
-        if (!absent(filter) && !filter.isObject()) {
-            throw new BadRequest(400, "filter must be a JSON object (matched against document metadata with @>)");
-        }
-        return new Request(
-                query.asText(),
-                absent(collection) ? "default" : collection.asText(),
-                absent(k) ? DEFAULT_K : k.intValue(),
-                absent(filter) ? null : filter.toString());
-    }
-
-    /** Missing or null: the field's default. */
-    private static boolean absent(JsonNode n) {
-        return n.isMissingNode() || n.isNull();
-    }
-
-    private static String kind(JsonNode n) {
-        return n.isContainerNode()
-                ? (n.isArray() ? "an array" : "an object")
-                : "a " + n.getNodeType().name().toLowerCase(Locale.ROOT);
-    }
-
-    private static ObjectNode results(List<Searcher.Hit> hits) {
-        ObjectNode answer = JSON.createObjectNode();
-        ArrayNode results = answer.putArray("results");
-        for (Searcher.Hit h : hits) {
-            ObjectNode r = results.addObject();
-            r.put("document_id", h.documentId());
-            r.put("title", h.title());
-            r.put("score", h.score());
-            r.put("content", h.content());
-            r.put("chunk_id", h.chunkId());
-            r.set("metadata", readTree(h.metadata()));
-        }
-        return answer;
     }
 
     /**
@@ -224,19 +173,19 @@ public final class SearchServer implements AutoCloseable {
      * catalog saw it: 404. The database unreachable or overloaded (08, 53, timeouts, the pool
      * out of connections): 503. Anything else: 500.
      */
-    private static void databaseFailed(HttpExchange ex, Request request, SQLException e) throws IOException {
+    private static void databaseFailed(HttpExchange ex, SearchJson.Request request, SQLException e) throws IOException {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String message = firstLine(e.getMessage());
         if (state.startsWith("22") && !state.equals("22000")) {
-            log.debug("search in collection '{}' refused by the database: {}", request.collection, message);
+            log.debug("search in collection '{}' refused by the database: {}", request.collection(), message);
             error(ex, 400, "the database refused a value of the request (SQLSTATE " + state + "): " + message);
         } else if (state.equals("P0002")) {
-            error(ex, 404, "unknown collection '" + request.collection + "'");
+            error(ex, 404, "unknown collection '" + request.collection() + "'");
         } else if (DATABASE.classify(e) == FailureKind.TRANSIENT) {
-            log.warn("search in collection '{}' failed, answered 503: {}", request.collection, e.toString());
+            log.warn("search in collection '{}' failed, answered 503: {}", request.collection(), e.toString());
             unavailable(ex, "the database is unavailable");
         } else {
-            log.error("search in collection '{}' failed, answered 500: {}", request.collection, e.toString());
+            log.error("search in collection '{}' failed, answered 500: {}", request.collection(), e.toString());
             error(ex, 500, "search failed in the database (SQLSTATE " + state + "): " + message);
         }
     }
@@ -246,11 +195,12 @@ public final class SearchServer implements AutoCloseable {
      * 502, its message only in the log (it names the endpoint). Otherwise the model cannot run
      * here: 500 with the reason.
      */
-    private static void embeddingFailed(HttpExchange ex, Request request, EmbeddingException e) throws IOException {
+    private static void embeddingFailed(HttpExchange ex, SearchJson.Request request, EmbeddingException e)
+            throws IOException {
         if (ProviderFailure.of(e) == ProviderFailure.UNAVAILABLE) {
             log.warn(
                     "search in collection '{}': embedding the query failed, answered 503: {}",
-                    request.collection,
+                    request.collection(),
                     e.getMessage());
             unavailable(ex, "the embedding service is unavailable");
             return;
@@ -259,7 +209,7 @@ public final class SearchServer implements AutoCloseable {
         if (status.isPresent()) {
             log.warn(
                     "search in collection '{}': embedding the query failed, answered 502: {}",
-                    request.collection,
+                    request.collection(),
                     e.getMessage());
             error(
                     ex,
@@ -269,7 +219,7 @@ public final class SearchServer implements AutoCloseable {
         } else {
             log.error(
                     "search in collection '{}': embedding the query failed, answered 500: {}",
-                    request.collection,
+                    request.collection(),
                     e.getMessage());
             error(ex, 500, "the query cannot be embedded: " + e.getMessage());
         }
@@ -288,14 +238,6 @@ public final class SearchServer implements AutoCloseable {
         return (eol < 0 ? message : message.substring(0, eol))
                 .replaceFirst("^ERROR: ", "")
                 .strip();
-    }
-
-    private static JsonNode readTree(String json) {
-        try {
-            return JSON.readTree(json);
-        } catch (IOException e) {
-            return JSON.nullNode();
-        }
     }
 
     private static void error(HttpExchange ex, int status, String message) throws IOException {

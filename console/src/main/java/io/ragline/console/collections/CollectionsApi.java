@@ -1,0 +1,274 @@
+package io.ragline.console.collections;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.console.api.ApiRequest;
+import io.ragline.console.api.ApiResponse;
+import io.ragline.console.api.ApiRoutes;
+import io.ragline.console.api.Json;
+import io.ragline.console.api.Page;
+import io.ragline.console.api.Schemas;
+import io.ragline.contracts.status.CollectionStatus;
+import io.ragline.contracts.status.DocumentStatus;
+import io.ragline.core.collections.Collection;
+import io.ragline.core.collections.CollectionRegistry;
+import io.ragline.core.collections.CollectionSettings;
+import io.ragline.core.collections.CollectionSummary;
+import io.ragline.core.collections.Reembedding;
+import io.ragline.core.http.ApiTokens.Role;
+import io.ragline.embeddings.ModelCatalog;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code /api/v1/collections}: the pipeline registry. Every change goes through core's {@link
+ * CollectionRegistry} and {@link Reembedding}, the same code as {@code ragline collections}, in one
+ * transaction per request. The list is ordered by name (the cursor is the last name shown).
+ * Creating and deleting a collection is DDL (its HNSW index): the console's database login must be
+ * the schema owner's for them, or they answer 403.
+ */
+public final class CollectionsApi {
+    static final Set<String> CREATE_FIELDS = Set.of(
+            "name",
+            "embedding_provider",
+            "embedding_model",
+            "dimensions",
+            "chunk_size_tokens",
+            "chunk_overlap_tokens",
+            "chunk_template");
+    static final Set<String> UPDATE_FIELDS = Set.of("chunk_size_tokens", "chunk_overlap_tokens", "chunk_template");
+
+    private final CollectionRegistry registry = new CollectionRegistry(ModelCatalog.bundled());
+
+    public void register(ApiRoutes routes) {
+        routes.get("/collections", Role.VIEWER, "List collections with document counts and last error", this::list)
+                .describe(r -> r.paged()
+                        .description("Ordered by name.")
+                        .answers(200, "a page of collections", Schemas.page(collectionSchema())));
+        routes.post("/collections", Role.ADMIN, "Create a collection", this::create)
+                .describe(r -> r.body(createSchema())
+                        .answers(201, "the collection created, with its HNSW index", collectionSchema())
+                        .fails(409, "a collection of that name exists")
+                        .fails(422, "a field breaks a rule (errors names each)"));
+        routes.get("/collections/{name}", Role.VIEWER, "One collection with its counts", this::get)
+                .describe(r ->
+                        r.answers(200, "the collection", collectionSchema()).fails(404, "no collection of that name"));
+        routes.patch("/collections/{name}", Role.ADMIN, "Change a collection's chunking or template", this::update)
+                .describe(r -> r.description("Documents published afterwards are chunked with it; a new template"
+                                + " takes a re-embed to reach the stored vectors.")
+                        .body(updateSchema())
+                        .answers(200, "the collection changed", collectionSchema())
+                        .fails(404, "no collection of that name")
+                        .fails(422, "a field breaks a rule (errors names each)"));
+        routes.delete("/collections/{name}", Role.ADMIN, "Delete a collection, its documents and vectors", this::delete)
+                .describe(r -> r.answers(204, "deleted", null).fails(404, "no collection of that name"));
+        routes.post(
+                        "/collections/{name}/pause",
+                        Role.OPERATOR,
+                        "Pause embedding",
+                        req -> status(req, CollectionStatus.PAUSED))
+                .describe(r -> r.description("The ingest-worker still stores and chunks its documents; the"
+                                + " embedding-worker skips their requests, so they stay chunked. Pausing a paused"
+                                + " collection changes nothing.")
+                        .answers(200, "the collection, paused", collectionSchema())
+                        .fails(404, "no collection of that name")
+                        .fails(409, "its status may not change (a collection being deleted)"));
+        routes.post(
+                        "/collections/{name}/resume",
+                        Role.OPERATOR,
+                        "Resume embedding",
+                        req -> status(req, CollectionStatus.ACTIVE))
+                .describe(r -> r.description("Sets it active and, in the same transaction, asks again for the"
+                                + " embeddings of every chunked document.")
+                        .answers(200, "the collection, active", collectionSchema())
+                        .fails(404, "no collection of that name")
+                        .fails(409, "its status may not change (a collection being deleted)"));
+        routes.post(
+                        "/collections/{name}/reembed",
+                        Role.OPERATOR,
+                        "Compute every document's vectors again",
+                        this::reembed)
+                .describe(r -> r.description("The embedded and failed documents lose their vectors and become"
+                                + " chunked; every chunked document is asked for again. They are missing from search"
+                                + " results until embedded.")
+                        .answers(
+                                202,
+                                "the documents now waiting for their vectors",
+                                Schemas.required(Schemas.object("documents", Schemas.integer()), "documents"))
+                        .fails(404, "no collection of that name"));
+    }
+
+    private ApiResponse list(ApiRequest req) throws Exception {
+        Page.Request page = req.page();
+        List<ObjectNode> rows = Registry.inTransaction(
+                req.database(),
+                c -> registry.list(c, page.after().orElse(null), page.fetchSize()).stream()
+                        .map(CollectionsApi::json)
+                        .toList());
+        return ApiResponse.ok(Page.of(page, rows, row -> row.get("name").asText()));
+    }
+
+    private ApiResponse create(ApiRequest req) throws Exception {
+        ObjectNode body = req.object();
+        Map<String, String> errors = new LinkedHashMap<>();
+        Registry.onlyFields(body, CREATE_FIELDS, errors);
+        String name = Registry.text(body, "name", errors);
+        if (name == null && !errors.containsKey("name")) {
+            errors.put("name", "is required");
+        }
+        CollectionSettings asked = new CollectionSettings(
+                Registry.text(body, "embedding_provider", errors),
+                Registry.text(body, "embedding_model", errors),
+                Registry.integer(body, "dimensions", errors),
+                Registry.integer(body, "chunk_size_tokens", errors),
+                Registry.integer(body, "chunk_overlap_tokens", errors),
+                Registry.text(body, "chunk_template", errors));
+        Registry.refuseIfAny(errors);
+        ObjectNode made = Registry.inTransaction(req.database(), c -> {
+            registry.create(c, name, asked);
+            return json(registry.get(c, name));
+        });
+        return ApiResponse.created(made).withOutcome("created collection " + name);
+    }
+
+    private ApiResponse get(ApiRequest req) throws Exception {
+        String name = req.path("name");
+        return ApiResponse.ok(Registry.inTransaction(req.database(), c -> json(registry.get(c, name))));
+    }
+
+    private ApiResponse update(ApiRequest req) throws Exception {
+        String name = req.path("name");
+        ObjectNode body = req.object();
+        Map<String, String> errors = new LinkedHashMap<>();
+        Registry.onlyFields(body, UPDATE_FIELDS, errors);
+        CollectionSettings chunking = CollectionSettings.chunking(
+                Registry.integer(body, "chunk_size_tokens", errors),
+                Registry.integer(body, "chunk_overlap_tokens", errors),
+                Registry.text(body, "chunk_template", errors));
+        Registry.refuseIfAny(errors);
+        return ApiResponse.ok(Registry.inTransaction(req.database(), c -> {
+            registry.update(c, name, chunking);
+            return json(registry.get(c, name));
+        }));
+    }
+
+    private ApiResponse delete(ApiRequest req) throws Exception {
+        String name = req.path("name");
+        Registry.inTransaction(req.database(), c -> {
+            registry.delete(c, name);
+            return null;
+        });
+        return ApiResponse.noContent().withOutcome("deleted collection " + name);
+    }
+
+    private ApiResponse status(ApiRequest req, CollectionStatus target) throws Exception {
+        String name = req.path("name");
+        int[] requested = new int[1];
+        ObjectNode now = Registry.inTransaction(req.database(), c -> {
+            requested[0] = registry.setStatus(c, name, target).requested();
+            return json(registry.get(c, name));
+        });
+        return ApiResponse.ok(now)
+                .withOutcome(name + " " + target
+                        + (requested[0] == 0 ? "" : ", " + requested[0] + " document(s) asked for"));
+    }
+
+    private ApiResponse reembed(ApiRequest req) throws Exception {
+        String name = req.path("name");
+        int requested = Registry.inTransaction(req.database(), c -> Reembedding.collection(c, name));
+        return ApiResponse.accepted(Json.object().put("documents", requested))
+                .withOutcome(requested + " document(s) of " + name + " asked for");
+    }
+
+    /** A collection as the API answers it. */
+    static ObjectNode json(CollectionSummary s) {
+        Collection c = s.collection();
+        ObjectNode o = Json.object();
+        o.put("name", c.name());
+        o.put("embedding_provider", c.provider());
+        o.put("embedding_model", c.model());
+        o.put("dimensions", c.dimensions());
+        o.put("chunk_size_tokens", c.chunkSizeTokens());
+        o.put("chunk_overlap_tokens", c.chunkOverlapTokens());
+        o.put("chunk_template", c.chunkTemplate());
+        o.put("status", c.status());
+        o.put("last_error", s.lastError());
+        ObjectNode counts = o.putObject("counts");
+        for (DocumentStatus status : DocumentStatus.values()) {
+            counts.put(status.stored(), s.counts().getOrDefault(status, 0L));
+        }
+        o.put("created_at", s.createdAt() == null ? null : s.createdAt().toString());
+        o.put("updated_at", s.updatedAt() == null ? null : s.updatedAt().toString());
+        return o;
+    }
+
+    static ObjectNode collectionSchema() {
+        ObjectNode counts = Schemas.object();
+        for (DocumentStatus status : DocumentStatus.values()) {
+            ((ObjectNode) counts.get("properties")).set(status.stored(), Schemas.integer());
+        }
+        return Schemas.required(
+                Schemas.object(
+                        "name", Schemas.string(),
+                        "embedding_provider", Schemas.enumeration(CollectionSettings.PROVIDERS.toArray(String[]::new)),
+                        "embedding_model", Schemas.string(),
+                        "dimensions", Schemas.integer(),
+                        "chunk_size_tokens", Schemas.integer(),
+                        "chunk_overlap_tokens", Schemas.integer(),
+                        "chunk_template", Schemas.string(),
+                        "status", Schemas.enumeration(statuses()),
+                        "last_error", Schemas.nullable(Schemas.string()),
+                        "counts", counts,
+                        "created_at", Schemas.dateTime(),
+                        "updated_at", Schemas.dateTime()),
+                "name",
+                "embedding_provider",
+                "embedding_model",
+                "dimensions",
+                "chunk_size_tokens",
+                "chunk_overlap_tokens",
+                "chunk_template",
+                "status",
+                "last_error",
+                "counts",
+                "created_at",
+                "updated_at");
+    }
+
+    private static String[] statuses() {
+        return java.util.Arrays.stream(CollectionStatus.values())
+                .map(CollectionStatus::stored)
+                .toArray(String[]::new);
+    }
+
+    private static ObjectNode createSchema() {
+        ObjectNode s = Schemas.object(
+                "name", Schemas.string("lower-case letters, digits, '-' and '_'; at most 63"),
+                "embedding_provider", Schemas.enumeration(CollectionSettings.PROVIDERS.toArray(String[]::new)),
+                "embedding_model",
+                        Schemas.string("onnx: a bundled model (default " + ModelCatalog.DEFAULT_MODEL
+                                + "); openai, pgml: the service's model (required)"),
+                "dimensions", Schemas.integer(1, CollectionSettings.MAX_DIMENSIONS),
+                "chunk_size_tokens",
+                        Schemas.integer()
+                                .put("minimum", 1)
+                                .put("default", CollectionSettings.DEFAULT_CHUNK_SIZE_TOKENS),
+                "chunk_overlap_tokens",
+                        Schemas.integer()
+                                .put("minimum", 0)
+                                .put("default", CollectionSettings.DEFAULT_CHUNK_OVERLAP_TOKENS),
+                "chunk_template", Schemas.string("what is embedded for each chunk; must contain {chunk}"));
+        s.put("additionalProperties", false);
+        return Schemas.required(s, "name");
+    }
+
+    private static ObjectNode updateSchema() {
+        ObjectNode s = Schemas.object(
+                "chunk_size_tokens", Schemas.integer().put("minimum", 1),
+                "chunk_overlap_tokens", Schemas.integer().put("minimum", 0),
+                "chunk_template", Schemas.string("must contain {chunk}"));
+        s.put("additionalProperties", false);
+        return s;
+    }
+}

@@ -1,0 +1,310 @@
+package io.ragline.console.collections;
+
+import static io.ragline.console.ConsoleTestServer.ADMIN;
+import static io.ragline.console.ConsoleTestServer.OPERATOR;
+import static io.ragline.console.ConsoleTestServer.VIEWER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ragline.console.ConsoleTestServer;
+import io.ragline.console.api.Json;
+import io.ragline.core.config.Env;
+import io.ragline.testkit.PostgresSchema;
+import io.swagger.parser.OpenAPIParser;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
+import java.net.http.HttpResponse;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code /api/v1/collections} on a real console server and Postgres, the console logged in as the
+ * schema's owner (creating and deleting a collection is DDL): every route, every status it declares,
+ * and the roles.
+ */
+class CollectionsApiIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static ConsoleTestServer console;
+
+    @BeforeAll
+    static void start() {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("DATABASE_URL", db.ownerDatabaseUrl());
+        console = ConsoleTestServer.start(env, CollectionAreas.wiring(new Env(env)));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (console != null) {
+            console.assertEveryRouteAnswered("/collections");
+            console.close();
+        }
+    }
+
+    @BeforeEach
+    void onlyTheDefaultCollection() throws SQLException {
+        db.execute("delete from collections where name <> 'default'");
+        db.execute("delete from outbox");
+    }
+
+    @Test
+    void anAdminCreatesACollectionWithDefaultsAndSeesItListedWithZeroCounts() throws Exception {
+        HttpResponse<String> created =
+                console.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\", \"chunk_size_tokens\": 128}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode made = json(created);
+        assertThat(made.get("name").asText()).isEqualTo("notes");
+        assertThat(made.get("embedding_provider").asText()).isEqualTo("onnx");
+        assertThat(made.get("embedding_model").asText()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(made.get("dimensions").asInt()).isEqualTo(384);
+        assertThat(made.get("chunk_size_tokens").asInt()).isEqualTo(128);
+        assertThat(made.get("status").asText()).isEqualTo("active");
+        assertThat(made.get("last_error").isNull()).isTrue();
+        assertThat(made.get("counts").toString())
+                .isEqualTo("{\"received\":0,\"chunked\":0,\"embedded\":0,\"failed\":0,\"deleted\":0}");
+        assertThat(made.get("created_at").asText()).endsWith("Z");
+
+        HttpResponse<String> one = console.get("/api/v1/collections/notes", VIEWER);
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(json(one)).isEqualTo(made);
+        assertThat(db.queryValue(
+                        "select count(*) from pg_indexes where schemaname = current_schema() and indexname = (select"
+                                + " 'chunk_embeddings_c' ||"
+                                + " id || '_idx' from collections where name = 'notes')"))
+                .isEqualTo(1L);
+    }
+
+    @Test
+    void theListIsByNameAndPagesWithItsCursorWithinItsBounds() throws Exception {
+        for (String name : new String[] {"c", "a", "b"}) {
+            assertThat(console.post("/api/v1/collections", ADMIN, "{\"name\": \"" + name + "\"}")
+                            .statusCode())
+                    .isEqualTo(201);
+        }
+        db.execute("insert into documents (collection_id, external_id, status, error) select id, 'x', 'failed',"
+                + " 'model refused it' from collections where name = 'a'");
+        JsonNode first = json(console.get("/api/v1/collections?limit=2", VIEWER));
+        assertThat(first.get("items").findValuesAsText("name")).containsExactly("a", "b");
+        assertThat(first.get("items").get(0).get("counts").get("failed").asLong())
+                .isEqualTo(1);
+        assertThat(first.get("items").get(0).get("last_error").asText()).isEqualTo("model refused it");
+        JsonNode second = json(console.get(
+                "/api/v1/collections?limit=2&after=" + first.get("next").asText(), VIEWER));
+        assertThat(second.get("items").findValuesAsText("name")).containsExactly("c", "default");
+        assertThat(second.get("next").isNull()).isTrue();
+
+        assertThat(console.get("/api/v1/collections?limit=501", VIEWER).statusCode())
+                .isEqualTo(400);
+        assertThat(console.get("/api/v1/collections?limit=0", VIEWER).statusCode())
+                .isEqualTo(400);
+        assertThat(console.get("/api/v1/collections?after=%25%25", VIEWER).statusCode())
+                .isEqualTo(400);
+    }
+
+    @Test
+    void aDuplicateIs409AndInvalidValuesAre422NamingEachFieldAndNeitherWritesAnything() throws Exception {
+        assertThat(console.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\"}")
+                        .statusCode())
+                .isEqualTo(201);
+        HttpResponse<String> again = console.post(
+                "/api/v1/collections", ADMIN, "{\"name\": \"notes\", \"embedding_model\": \"all-MiniLM-L6-v2-q\"}");
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(again.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(json(again).get("detail").asText()).contains("'notes' exists");
+
+        HttpResponse<String> invalid = console.post(
+                "/api/v1/collections",
+                ADMIN,
+                "{\"name\": \"Not Valid\", \"embedding_model\": \"nope\", \"chunk_size_tokens\": 10,"
+                        + " \"chunk_overlap_tokens\": 10, \"chunk_template\": \"{title}\"}");
+        assertThat(invalid.statusCode()).isEqualTo(422);
+        assertThat(json(invalid).get("errors").fieldNames())
+                .toIterable()
+                .containsExactlyInAnyOrder("name", "embedding_model", "chunk_overlap_tokens", "chunk_template");
+        HttpResponse<String> types = console.post(
+                "/api/v1/collections", ADMIN, "{\"name\": 7, \"dimensions\": \"many\", \"colour\": \"red\"}");
+        assertThat(types.statusCode()).isEqualTo(422);
+        assertThat(json(types).get("errors").fieldNames())
+                .toIterable()
+                .containsExactlyInAnyOrder("name", "dimensions", "colour");
+        assertThat(console.post("/api/v1/collections", ADMIN, "{\"name\": ").statusCode())
+                .isEqualTo(400);
+        assertThat(console.post("/api/v1/collections", ADMIN, "[1]").statusCode())
+                .isEqualTo(400);
+        assertThat(db.queryValue("select string_agg(name || ' ' || embedding_model, ',') from collections where name"
+                        + " <> 'default'"))
+                .isEqualTo("notes all-MiniLM-L6-v2");
+    }
+
+    @Test
+    void aViewersAndAnOperatorsCreateAre403AndWriteNothingButTheRefusal() throws Exception {
+        db.execute("delete from audit_log");
+        assertThat(console.post("/api/v1/collections", VIEWER, "{\"name\": \"notes\"}")
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(console.post("/api/v1/collections", OPERATOR, "{\"name\": \"notes\"}")
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(console.delete("/api/v1/collections/default", OPERATOR).statusCode())
+                .isEqualTo(403);
+        assertThat(console.post("/api/v1/collections/default/pause", VIEWER, null)
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(db.queryValue("select count(*) from collections where name = 'notes'"))
+                .isEqualTo(0L);
+        assertThat(db.queryValue("select status from collections where name = 'default'"))
+                .isEqualTo("active");
+        assertThat(db.queryValue("select string_agg(who || ' ' || action || ' ' || status, ',' order by id) from"
+                        + " audit_log"))
+                .isEqualTo("vera POST /collections 403,otto POST /collections 403,otto DELETE"
+                        + " /collections/{name} 403,vera POST /collections/{name}/pause 403");
+    }
+
+    @Test
+    void anUpdateChangesTheChunkingKeepsTheRulesAndAnUnknownNameIs404() throws Exception {
+        console.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\"}");
+        HttpResponse<String> updated = console.patch(
+                "/api/v1/collections/notes", ADMIN, "{\"chunk_size_tokens\": 64, \"chunk_template\": \"{chunk}\"}");
+        assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+        assertThat(json(updated).get("chunk_size_tokens").asInt()).isEqualTo(64);
+        assertThat(json(updated).get("chunk_template").asText()).isEqualTo("{chunk}");
+
+        HttpResponse<String> overlap =
+                console.patch("/api/v1/collections/notes", ADMIN, "{\"chunk_overlap_tokens\": 64}");
+        assertThat(overlap.statusCode()).isEqualTo(422);
+        assertThat(json(overlap).get("errors").get("chunk_overlap_tokens").asText())
+                .contains("must stay below the chunk size (64)");
+        assertThat(console.patch("/api/v1/collections/notes", ADMIN, "{\"embedding_model\": \"x\"}")
+                        .statusCode())
+                .isEqualTo(422);
+        assertThat(console.patch("/api/v1/collections/nope", ADMIN, "{\"chunk_size_tokens\": 64}")
+                        .statusCode())
+                .isEqualTo(404);
+        assertThat(console.get("/api/v1/collections/nope", VIEWER).statusCode()).isEqualTo(404);
+        assertThat(db.queryValue("select chunk_overlap_tokens from collections where name = 'notes'"))
+                .isEqualTo(32);
+    }
+
+    @Test
+    void pauseAndResumeAreTheOperatorsAndResumingAsksForTheWaitingDocuments() throws Exception {
+        console.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\"}");
+        db.execute("insert into documents (collection_id, external_id, version, status) select id, 'waiting', 1,"
+                + " 'chunked' from collections where name = 'notes'");
+        HttpResponse<String> paused = console.post("/api/v1/collections/notes/pause", OPERATOR, null);
+        assertThat(paused.statusCode()).isEqualTo(200);
+        assertThat(json(paused).get("status").asText()).isEqualTo("paused");
+        assertThat(db.queryValue("select count(*) from outbox")).isEqualTo(0L);
+        HttpResponse<String> resumed = console.post("/api/v1/collections/notes/resume", OPERATOR, null);
+        assertThat(resumed.statusCode()).isEqualTo(200);
+        assertThat(json(resumed).get("status").asText()).isEqualTo("active");
+        assertThat(db.queryValue("select string_agg(topic || ' ' || key, ',') from outbox"))
+                .isEqualTo("embedding-requests notes/waiting");
+        assertThat(db.queryValue("select outcome from audit_log where action = 'POST /collections/{name}/resume'"
+                        + " order by id desc limit 1"))
+                .isEqualTo("notes active, 1 document(s) asked for");
+
+        assertThat(console.post("/api/v1/collections/nope/pause", OPERATOR, null)
+                        .statusCode())
+                .isEqualTo(404);
+        assertThat(console.post("/api/v1/collections/nope/resume", OPERATOR, null)
+                        .statusCode())
+                .isEqualTo(404);
+        db.execute("update collections set status = 'deleting' where name = 'notes'");
+        assertThat(console.post("/api/v1/collections/notes/pause", OPERATOR, null)
+                        .statusCode())
+                .isEqualTo(409);
+        assertThat(console.post("/api/v1/collections/notes/resume", OPERATOR, null)
+                        .statusCode())
+                .isEqualTo(409);
+        assertThat(db.queryValue("select status from collections where name = 'notes'"))
+                .isEqualTo("deleting");
+    }
+
+    @Test
+    void reembeddingAsksForEveryDocumentAgainAndAnUnknownCollectionIs404() throws Exception {
+        console.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\"}");
+        db.execute("insert into documents (collection_id, external_id, version, status) select id, d, 1, 'embedded'"
+                + " from collections, (values ('one'), ('two')) v(d) where name = 'notes'");
+        HttpResponse<String> reembed = console.post("/api/v1/collections/notes/reembed", OPERATOR, null);
+        assertThat(reembed.statusCode()).isEqualTo(202);
+        assertThat(json(reembed).get("documents").asInt()).isEqualTo(2);
+        assertThat(db.queryValue("select string_agg(d.status, ',') from documents d join collections k on k.id ="
+                        + " d.collection_id where k.name = 'notes'"))
+                .isEqualTo("chunked,chunked");
+        assertThat(db.queryValue("select count(*) from outbox where topic = 'embedding-requests'"))
+                .isEqualTo(2L);
+        assertThat(console.post("/api/v1/collections/nope/reembed", OPERATOR, null)
+                        .statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
+    void anAdminDeletesACollectionWithItsDocumentsAndADeletedOneIs404() throws Exception {
+        console.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\"}");
+        db.execute("insert into documents (collection_id, external_id) select id, 'one' from collections where name"
+                + " = 'notes'");
+        assertThat(console.delete("/api/v1/collections/notes", ADMIN).statusCode())
+                .isEqualTo(204);
+        assertThat(db.queryValue("select count(*) from documents")).isEqualTo(0L);
+        assertThat(console.delete("/api/v1/collections/notes", ADMIN).statusCode())
+                .isEqualTo(404);
+        assertThat(console.get("/api/v1/collections/notes", VIEWER).statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
+    void aConsoleLoggedInAsAWorkerRefusesCreateAndDeleteWith403AndChangesNothing() throws Exception {
+        try (ConsoleTestServer asWorker =
+                ConsoleTestServer.start(db.env(), CollectionAreas.wiring(new Env(db.env())))) {
+            HttpResponse<String> create = asWorker.post("/api/v1/collections", ADMIN, "{\"name\": \"notes\"}");
+            assertThat(create.statusCode()).isEqualTo(403);
+            assertThat(json(create).get("detail").asText()).contains("the schema owner's");
+            assertThat(asWorker.delete("/api/v1/collections/default", ADMIN).statusCode())
+                    .isEqualTo(403);
+            assertThat(asWorker.post("/api/v1/collections/default/pause", OPERATOR, null)
+                            .statusCode())
+                    .as("pausing is a row change, which a worker login may make")
+                    .isEqualTo(200);
+            assertThat(asWorker.post("/api/v1/collections/default/resume", OPERATOR, null)
+                            .statusCode())
+                    .isEqualTo(200);
+        }
+        assertThat(db.queryValue("select string_agg(name || ' ' || status, ',') from collections"))
+                .isEqualTo("default active");
+    }
+
+    @Test
+    void theOpenApiDocumentDescribesTheCollectionsDocumentsAndSearchRoutesValidly() throws Exception {
+        HttpResponse<String> r = console.get("/api/v1/openapi.json", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        SwaggerParseResult parsed = new OpenAPIParser().readContents(r.body(), null, null);
+        assertThat(parsed.getMessages()).isEmpty();
+        assertThat(parsed.getOpenAPI().getPaths().keySet())
+                .contains(
+                        "/collections",
+                        "/collections/{name}",
+                        "/collections/{name}/pause",
+                        "/collections/{name}/resume",
+                        "/collections/{name}/reembed",
+                        "/documents",
+                        "/documents/{id}",
+                        "/documents/{id}/reembed",
+                        "/search");
+        assertThat(parsed.getOpenAPI().getPaths().get("/collections").getPost().getResponses())
+                .containsKeys("201", "409", "422", "403");
+        assertThat(parsed.getOpenAPI().getPaths().get("/documents").getGet().getParameters())
+                .extracting(p -> p.getName())
+                .contains("collection", "status", "q", "limit", "after");
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return Json.MAPPER.readTree(response.body());
+    }
+}

@@ -1,0 +1,213 @@
+package io.ragline.core.collections;
+
+import io.ragline.contracts.status.CollectionStatus;
+import io.ragline.contracts.status.DocumentStatus;
+import io.ragline.core.outbox.Outbox;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The pipeline registry: creates, lists (with document counts and the last error), updates,
+ * pauses, resumes and deletes collections. The one home of these changes for {@code ragline
+ * collections} and the HTTP API. Each method works in the caller's connection and transaction
+ * (the caller commits); a refused change throws {@link CollectionException} before changing
+ * anything. Creating and deleting a collection is DDL (its HNSW index): the schema owner's.
+ */
+public final class CollectionRegistry {
+    private static final String COUNTS = java.util.Arrays.stream(DocumentStatus.values())
+            .map(s -> "count(*) filter (where d.status = '" + s.stored() + "')")
+            .collect(Collectors.joining(", "));
+
+    private static final String SUMMARY = "select c.id, c.name, c.embedding_provider, c.embedding_model,"
+            + " c.dimensions, c.chunk_size_tokens, c.chunk_overlap_tokens, c.chunk_template, c.status,"
+            + " coalesce(c.last_error, (select f.error from documents f where f.collection_id = c.id and f.status"
+            + " = 'failed' order by f.updated_at desc limit 1)), c.created_at, c.updated_at, n.* from collections c"
+            + " cross join lateral (select " + COUNTS + " from documents d where d.collection_id = c.id) n";
+
+    private final CollectionSettings.BundledModels onnx;
+
+    /** @param onnx the models the ONNX provider bundles (embeddings' {@code ModelCatalog.bundled()}) */
+    public CollectionRegistry(CollectionSettings.BundledModels onnx) {
+        this.onnx = onnx;
+    }
+
+    /**
+     * Creates collection {@code name}; the database makes its HNSW index (trigger {@code
+     * collection_created}).
+     *
+     * @throws CollectionException INVALID (naming each field), or EXISTS
+     */
+    public Collection create(Connection c, String name, CollectionSettings asked)
+            throws SQLException, CollectionException {
+        CollectionSettings s = asked.forNew(name, onnx);
+        try (PreparedStatement insert = c.prepareStatement("insert into collections (name, embedding_provider,"
+                + " embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, chunk_template)"
+                + " values (?, ?, ?, ?, ?, ?, ?) on conflict (name) do nothing")) {
+            insert.setString(1, name);
+            insert.setString(2, s.provider());
+            insert.setString(3, s.model());
+            insert.setInt(4, s.dimensions());
+            insert.setInt(5, s.chunkSizeTokens());
+            insert.setInt(6, s.chunkOverlapTokens());
+            insert.setString(7, s.chunkTemplate());
+            if (insert.executeUpdate() == 0) {
+                throw CollectionException.exists(name);
+            }
+        }
+        return CollectionCatalog.stored(c, name);
+    }
+
+    /** Every collection by name, after {@code afterName} (null: from the first), at most {@code limit}. */
+    public List<CollectionSummary> list(Connection c, String afterName, int limit) throws SQLException {
+        List<CollectionSummary> out = new ArrayList<>();
+        try (PreparedStatement s =
+                c.prepareStatement(SUMMARY + " where c.name > coalesce(?, '') order by c.name limit ?")) {
+            s.setString(1, afterName);
+            s.setInt(2, limit);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(summary(rs));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Collection {@code name} with its counts. @throws CollectionException NOT_FOUND */
+    public CollectionSummary get(Connection c, String name) throws SQLException, CollectionException {
+        try (PreparedStatement s = c.prepareStatement(SUMMARY + " where c.name = ?")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    throw notFound(name);
+                }
+                return summary(rs);
+            }
+        }
+    }
+
+    /**
+     * Changes the chunking of {@code name} (null fields unchanged). Documents published afterwards
+     * are cut with it; those stored keep their chunks until published again.
+     *
+     * @throws CollectionException NOT_FOUND, or INVALID (an overlap not below the size it ends up with)
+     */
+    public Collection update(Connection c, String name, CollectionSettings chunking)
+            throws SQLException, CollectionException {
+        CollectionSettings s = chunking.over(locked(c, name));
+        try (PreparedStatement u = c.prepareStatement("update collections set chunk_size_tokens = ?,"
+                + " chunk_overlap_tokens = ?, chunk_template = ?, updated_at = now() where name = ?")) {
+            u.setInt(1, s.chunkSizeTokens());
+            u.setInt(2, s.chunkOverlapTokens());
+            u.setString(3, s.chunkTemplate());
+            u.setString(4, name);
+            u.executeUpdate();
+        }
+        return CollectionCatalog.stored(c, name);
+    }
+
+    /** What {@link #setStatus} did: the collection now, and the embedding requests written. */
+    public record StatusChange(Collection collection, int requested) {}
+
+    /**
+     * Pauses or resumes {@code name}. Paused: the ingest-worker still stores and chunks its
+     * documents, the embedding-worker skips their requests (they stay {@code chunked}). Resumed
+     * ({@code active}): in the same transaction, a new embedding request for every {@code
+     * chunked} document ({@link Outbox#requestEmbeddings}). Asking for the status it has changes
+     * nothing.
+     *
+     * @throws CollectionException NOT_FOUND, or CONFLICT when its status may not change to {@code target}
+     */
+    public StatusChange setStatus(Connection c, String name, CollectionStatus target)
+            throws SQLException, CollectionException {
+        CollectionStatus now = CollectionStatus.fromStored(locked(c, name).status());
+        if (now == target) {
+            return new StatusChange(CollectionCatalog.stored(c, name), 0);
+        }
+        if (!now.canMoveTo(target)) {
+            throw CollectionException.conflict("collection '" + name + "' is " + now + ": it cannot become " + target);
+        }
+        try (PreparedStatement u =
+                c.prepareStatement("update collections set status = ?, updated_at = now() where name = ?")) {
+            u.setString(1, target.stored());
+            u.setString(2, name);
+            u.executeUpdate();
+        }
+        int requested = target == CollectionStatus.ACTIVE ? Outbox.requestEmbeddings(c, name) : 0;
+        return new StatusChange(CollectionCatalog.stored(c, name), requested);
+    }
+
+    /**
+     * Deletes {@code name} with its documents, chunks and vectors (they cascade), and drops HNSW
+     * indexes left without their collection.
+     *
+     * @throws CollectionException NOT_FOUND
+     */
+    public void delete(Connection c, String name) throws SQLException, CollectionException {
+        try (PreparedStatement s = c.prepareStatement("delete from collections where name = ?")) {
+            s.setString(1, name);
+            if (s.executeUpdate() == 0) {
+                throw notFound(name);
+            }
+        }
+        List<String> drops = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("select format('drop index if exists %I.%I', schemaname,"
+                        + " indexname) from pg_indexes where tablename = 'chunk_embeddings' and indexname like"
+                        + " 'chunk_embeddings_c%_idx' and schemaname = current_schema() and not exists (select 1 from"
+                        + " collections where 'chunk_embeddings_c' || id || '_idx' = indexname)");
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                drops.add(rs.getString(1));
+            }
+        }
+        try (Statement drop = c.createStatement()) {
+            for (String sql : drops) {
+                drop.execute(sql);
+            }
+        }
+    }
+
+    /** Collection {@code name}, its row locked for the rest of the transaction. */
+    static Collection locked(Connection c, String name) throws SQLException, CollectionException {
+        try (PreparedStatement s = c.prepareStatement("select id from collections where name = ? for update")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    throw notFound(name);
+                }
+            }
+        }
+        return CollectionCatalog.stored(c, name);
+    }
+
+    static CollectionException notFound(String name) {
+        return CollectionException.notFound("no collection named '" + name + "'");
+    }
+
+    private static CollectionSummary summary(ResultSet rs) throws SQLException {
+        Map<DocumentStatus, Long> counts = new EnumMap<>(DocumentStatus.class);
+        DocumentStatus[] statuses = DocumentStatus.values();
+        for (int i = 0; i < statuses.length; i++) {
+            counts.put(statuses[i], rs.getLong(13 + i));
+        }
+        return new CollectionSummary(
+                CollectionCatalog.read(rs),
+                counts,
+                rs.getString(10),
+                instant(rs.getTimestamp(11)),
+                instant(rs.getTimestamp(12)));
+    }
+
+    private static java.time.Instant instant(Timestamp t) {
+        return t == null ? null : t.toInstant();
+    }
+}
