@@ -1,5 +1,6 @@
 package io.ragline.cli;
 
+import io.ragline.console.Console;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
@@ -57,10 +58,16 @@ final class WorkerCommands {
                     "Run the event-dispatcher (admin port 9084).",
                     EventDispatcher::wiring),
             new Process(
+                    Console.NAME,
+                    Console.DEFAULT_ADMIN_PORT,
+                    "Run the console: the operator API (/api/v1), Swagger UI (/api/v1/docs/) and the web console"
+                            + " (/) on port 8085, admin port 9085.",
+                    Console::wiring),
+            new Process(
                     "all",
                     ALL_ADMIN_PORT,
                     "Run every process in one JVM, for development (webhooks on 127.0.0.1:8080, search on"
-                            + " 127.0.0.1:8082, admin on 9080).",
+                            + " 127.0.0.1:8082, the console on 127.0.0.1:8085, admin on 9080).",
                     WorkerCommands::all));
 
     /**
@@ -74,7 +81,8 @@ final class WorkerCommands {
                 EventDispatcher.wiring(env),
                 IngestWorker.wiring(env, ALL_HTTP_PORT, http),
                 EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, EmbeddingWorker.DEFAULT_HTTP_PORT, http),
-                TrainingWorker.wiring(env));
+                TrainingWorker.wiring(env),
+                Console.wiring(env, Console.CONSOLE_PORT, Console.DEFAULT_HTTP_PORT, http));
         return runtime -> wirings.forEach(w -> w.accept(runtime));
     }
 

@@ -19,6 +19,7 @@ final class AllWorkers {
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_HTTP_PORT", "0");
         env.put("RAGLINE_SEARCH_PORT", "0");
+        env.put("RAGLINE_CONSOLE_PORT", "0");
         env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         return env;
     }

@@ -60,6 +60,7 @@ class DocumentsToSearchIT {
         }
         Map<String, String> env = AllWorkers.env(db.env());
         env.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
+        env.put("RAGLINE_CONSOLE_PORT", "0");
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         env.put("RAGLINE_DOCUMENT_MAX_BYTES", "100000");
         runtime = AllWorkers.start(env);

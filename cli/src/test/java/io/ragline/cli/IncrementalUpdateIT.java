@@ -64,6 +64,7 @@ class IncrementalUpdateIT {
         }
         Map<String, String> env = AllWorkers.env(db.env());
         env.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
+        env.put("RAGLINE_CONSOLE_PORT", "0");
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         runtime = AllWorkers.start(env);
         producer = KafkaTopics.producer();

@@ -387,6 +387,7 @@ class RestoreFromDumpIT {
         env.put("RAGLINE_GROUP_PREFIX", groups);
         env.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
         env.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
+        env.put("RAGLINE_CONSOLE_PORT", "0");
         env.put("RAGLINE_HTTP_PORT", "0");
         env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         JavaProcess process = CliProcess.start(env, "all");

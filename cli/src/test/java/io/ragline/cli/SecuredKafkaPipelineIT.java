@@ -74,6 +74,7 @@ class SecuredKafkaPipelineIT {
         env.put("RAGLINE_GROUP_PREFIX", run);
         env.put("RAGLINE_HTTP_PORT", String.valueOf(webhookPort));
         env.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
+        env.put("RAGLINE_CONSOLE_PORT", "0");
         env.put("RAGLINE_WEBHOOK_GITHUB_SCHEME", "github");
         env.put("RAGLINE_WEBHOOK_GITHUB_SECRET", WEBHOOK_SECRET);
         Path rules = Files.writeString(dir.resolve(run + "-rules.json"), RULES);

@@ -84,6 +84,7 @@ class WebhookRoutingIT {
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         Map<String, String> workers = AllWorkers.env(env);
         workers.put("RAGLINE_SEARCH_PORT", String.valueOf(searchPort));
+        workers.put("RAGLINE_CONSOLE_PORT", "0");
         workers.put("RAGLINE_HTTP_PORT", String.valueOf(webhookPort));
         workers.put("RAGLINE_WEBHOOK_GITHUB_SCHEME", "github");
         workers.put("RAGLINE_WEBHOOK_GITHUB_SECRET", SECRET);

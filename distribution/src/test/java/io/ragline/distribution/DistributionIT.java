@@ -229,6 +229,7 @@ class DistributionIT {
         own.put("RAGLINE_ADMIN_PORT", String.valueOf(freePort()));
         own.put("RAGLINE_HTTP_PORT", String.valueOf(freePort()));
         own.put("RAGLINE_SEARCH_PORT", String.valueOf(freePort()));
+        own.put("RAGLINE_CONSOLE_PORT", "0");
         JavaProcess demo = ragline(own, "demo", "--exit");
 
         assertThat(demo.waitFor(600)).as(demo.stderr() + demo.stdout()).isZero();

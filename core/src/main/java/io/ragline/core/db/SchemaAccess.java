@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * What a process that does not migrate checks at start-up: the schema exists and is current, and
  * its login holds every privilege of {@code ragline_worker} (the grants of {@code
- * grants.sql}): DML on each table (not DELETE on collections), SELECT on the migration history, USAGE on each
+ * grants.sql}): DML on each table (not DELETE on collections, nor on the append-only audit_log), SELECT on the migration history, USAGE on each
  * sequence, EXECUTE on each function. Each problem says who must do what, and never holds a secret.
  */
 public final class SchemaAccess {
@@ -24,7 +24,7 @@ public final class SchemaAccess {
 
     private static final String MISSING = "select priv || ' on ' || what from ("
             + " select format('%I.%I', n.nspname, c.relname) as what, p.priv, c.relname = ? as history,"
-            + "        c.relname = 'collections' as collections"
+            + "        c.relname in ('collections', 'audit_log') as kept"
             + "   from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             + "   cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p(priv)"
             + "  where n.nspname = ? and c.relkind in ('r', 'p') and not has_table_privilege(c.oid, p.priv)"
@@ -39,7 +39,7 @@ public final class SchemaAccess {
             + "        'EXECUTE', false, false"
             + "   from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
             + "  where n.nspname = ? and p.prokind = 'f' and not has_function_privilege(p.oid, 'EXECUTE')"
-            + " ) m where not (history and priv <> 'SELECT') and not (collections and priv = 'DELETE')"
+            + " ) m where not (history and priv <> 'SELECT') and not (kept and priv = 'DELETE')"
             + " order by what, priv";
 
     private SchemaAccess() {}

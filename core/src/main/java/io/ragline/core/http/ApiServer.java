@@ -1,5 +1,6 @@
 package io.ragline.core.http;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.ragline.core.config.ConfigException;
@@ -64,6 +65,29 @@ public final class ApiServer implements AutoCloseable {
         server.createContext(path, handler).getFilters().add(authentication);
         paths.add(path);
         return this;
+    }
+
+    /**
+     * Serves {@code path} (and below it) with {@code handler} to anyone, without a token: only for
+     * files that hold no data (the web console's pages and scripts, Swagger UI, the OpenAPI
+     * document), whose every datum is then fetched from routes behind the token check.
+     */
+    public ApiServer publicRoute(String path, HttpHandler handler) {
+        if (path.equals("/")) {
+            server.removeContext("/"); // the catch-all 404 gives way to the public files
+        }
+        server.createContext(path, handler);
+        paths.add(path + " (public)");
+        return this;
+    }
+
+    /** Who sent {@code ex}, as the token check found it; only inside a {@link #route}'s handler. */
+    public static Caller caller(HttpExchange ex) {
+        Object caller = ex.getAttribute(BearerAuthentication.CALLER);
+        if (!(caller instanceof Caller c)) {
+            throw new IllegalStateException("no caller: " + ex.getRequestURI().getPath() + " is not an API route");
+        }
+        return c;
     }
 
     public void start() {

@@ -15,8 +15,8 @@ import java.util.Optional;
  */
 final class BearerAuthentication extends Filter {
     static final String REALM = "ragline";
-    /** Where the handler finds the {@link ApiTokens.Access} of the request. */
-    static final String ACCESS = "ragline.access";
+    /** Where the handler finds the {@link Caller} of the request ({@link ApiServer#caller}). */
+    static final String CALLER = "ragline.caller";
 
     private static final String SCHEME = "bearer ";
 
@@ -29,7 +29,7 @@ final class BearerAuthentication extends Filter {
     @Override
     public void doFilter(HttpExchange ex, Chain chain) throws IOException {
         if (tokens.isEmpty()) {
-            ex.setAttribute(ACCESS, ApiTokens.Access.FULL);
+            ex.setAttribute(CALLER, Caller.ANONYMOUS);
             chain.doFilter(ex);
             return;
         }
@@ -38,13 +38,13 @@ final class BearerAuthentication extends Filter {
             refuse(ex, "Bearer realm=\"" + REALM + "\"", "authentication required: send Authorization: Bearer <token>");
             return;
         }
-        Optional<ApiTokens.Access> access =
+        Optional<Caller> caller =
                 tokens.authenticate(header.substring(SCHEME.length()).strip());
-        if (access.isEmpty()) {
+        if (caller.isEmpty()) {
             refuse(ex, "Bearer realm=\"" + REALM + "\", error=\"invalid_token\"", "the bearer token is not valid");
             return;
         }
-        ex.setAttribute(ACCESS, access.get());
+        ex.setAttribute(CALLER, caller.get());
         chain.doFilter(ex);
     }
 

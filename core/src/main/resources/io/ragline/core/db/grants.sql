@@ -46,6 +46,15 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO raglin
 -- Deleting a collection is the owner's (`ragline collections delete`): it cascades to the
 -- collection's documents and drops its HNSW index, which a worker cannot do. No worker deletes one.
 REVOKE DELETE ON ${schema}.collections FROM ragline_worker;
+-- The audit log is append-only for the processes: a row is written, then its outcome, never removed.
+-- (A migration to an older version, as upgrade tests make, has no such table yet.)
+DO $audit$
+BEGIN
+    IF to_regclass('${schema}.audit_log') IS NOT NULL THEN
+        REVOKE DELETE, TRUNCATE ON ${schema}.audit_log FROM ragline_worker;
+    END IF;
+END
+$audit$;
 -- The migration history is the owner's: a worker reads it (is the schema current?), never writes.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${schema}.${history} FROM ragline_worker;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ragline_worker;

@@ -24,8 +24,28 @@ class ApiTokensTest {
         ApiTokens tokens = parse(" " + FIRST + " ,\n" + SECOND + "\n");
 
         assertThat(tokens.size()).isEqualTo(2);
-        assertThat(tokens.authenticate(FIRST)).contains(ApiTokens.Access.FULL);
-        assertThat(tokens.authenticate(SECOND)).contains(ApiTokens.Access.FULL);
+        assertThat(tokens.authenticate(FIRST).orElseThrow().role()).isEqualTo(ApiTokens.Role.ADMIN);
+        assertThat(tokens.authenticate(SECOND).orElseThrow().role()).isEqualTo(ApiTokens.Role.ADMIN);
+    }
+
+    @Test
+    void aRoleAndANameBeforeTheTokenGiveItsRoleAndTheNameTheAuditLogRecords() {
+        ApiTokens tokens = parse("viewer:" + FIRST + ", Operator:alice@ops:" + SECOND);
+
+        assertThat(tokens.authenticate(FIRST).orElseThrow().role()).isEqualTo(ApiTokens.Role.VIEWER);
+        assertThat(tokens.authenticate(FIRST).orElseThrow().name()).matches("viewer token [0-9a-f]{8}");
+        assertThat(tokens.authenticate(SECOND)).contains(new Caller("alice@ops", ApiTokens.Role.OPERATOR));
+        assertThat(tokens.authenticate("viewer:" + FIRST))
+                .as("the role is not part of the token")
+                .isEmpty();
+    }
+
+    @Test
+    void eachRoleMayDoWhatTheRolesBeforeItMay() {
+        assertThat(ApiTokens.Role.ADMIN.allows(ApiTokens.Role.OPERATOR)).isTrue();
+        assertThat(ApiTokens.Role.OPERATOR.allows(ApiTokens.Role.VIEWER)).isTrue();
+        assertThat(ApiTokens.Role.OPERATOR.allows(ApiTokens.Role.ADMIN)).isFalse();
+        assertThat(ApiTokens.Role.VIEWER.allows(ApiTokens.Role.OPERATOR)).isFalse();
     }
 
     @Test
@@ -81,11 +101,17 @@ class ApiTokensTest {
     }
 
     @Test
-    void aRolePrefixIsReservedAndRefusedUntilRolesExist() {
-        ConfigException e = refused("reader:" + FIRST);
+    void anUnknownRoleABadNameOrAThirdColonIsRefusedWithoutShowingTheEntry() {
+        ConfigException e = refused("reader:" + FIRST + ",viewer:bad name:" + SECOND + ",a:b:c:" + FIRST);
 
-        assertThat(e.problems()).singleElement().asString().contains("token 1 of 1 has the form ROLE:TOKEN");
-        assertThat(e.getMessage()).doesNotContain(FIRST).doesNotContain("reader");
+        assertThat(e.problems())
+                .containsExactly(
+                        "RAGLINE_API_TOKENS: token 1 of 3 has a role that is not viewer, operator or admin",
+                        "RAGLINE_API_TOKENS: token 2 of 3 has a name that is not 1 to 64 characters of A-Z a-z 0-9 . _"
+                                + " @ -",
+                        "RAGLINE_API_TOKENS: token 3 of 3 has more than two ':'; the forms are TOKEN, ROLE:TOKEN and"
+                                + " ROLE:NAME:TOKEN");
+        assertThat(e.getMessage()).doesNotContain(FIRST).doesNotContain(SECOND).doesNotContain("reader");
     }
 
     @Test

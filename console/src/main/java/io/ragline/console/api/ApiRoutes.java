@@ -1,0 +1,346 @@
+package io.ragline.console.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import io.ragline.core.http.ApiServer;
+import io.ragline.core.http.ApiTokens.Role;
+import io.ragline.core.http.Caller;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The route table of {@code /api/v1} and its one dispatcher: it matches a request to a {@link
+ * Route} (404 for no path, 405 with {@code Allow} for another method), checks the caller's role
+ * (403), audits every mutating call ({@link Audit}), bounds and parses the input, runs the handler,
+ * and answers JSON, or an RFC 9457 problem for every failure. A client error is never a 500: a
+ * handler throws {@link ApiProblem}, and a database refusal that names bad input (a unique or
+ * foreign key violation, a check constraint, a data exception) is answered 409 or 422 here. The
+ * same table generates the OpenAPI document ({@link OpenApiDocument}).
+ */
+public final class ApiRoutes {
+    public static final String BASE = "/api/v1";
+    /** A body larger than this is refused with 413 before it is read further. */
+    public static final int MAX_BODY_BYTES = 1 << 20;
+    /** How much of a body too large is read (and dropped) so that its sender sees the 413. */
+    static final long DRAIN_BYTES = 16L << 20;
+
+    private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+
+    private final List<Route> routes = new ArrayList<>();
+    private final DataSource database;
+    private final Audit audit;
+    private final Set<String> answered = ConcurrentHashMap.newKeySet();
+
+    public ApiRoutes(DataSource database) {
+        this.database = database;
+        this.audit = new Audit(database);
+        audit.register(this);
+    }
+
+    public Route get(String template, Role role, String summary, Route.Handler handler) {
+        return add("GET", template, role, summary, handler);
+    }
+
+    public Route post(String template, Role role, String summary, Route.Handler handler) {
+        return add("POST", template, role, summary, handler);
+    }
+
+    public Route patch(String template, Role role, String summary, Route.Handler handler) {
+        return add("PATCH", template, role, summary, handler);
+    }
+
+    public Route delete(String template, Role role, String summary, Route.Handler handler) {
+        return add("DELETE", template, role, summary, handler);
+    }
+
+    private synchronized Route add(String method, String template, Role role, String summary, Route.Handler handler) {
+        for (Route r : routes) {
+            if (r.method().equals(method) && r.template().equals(template)) {
+                throw new IllegalArgumentException("two routes for " + r.name());
+            }
+        }
+        Route route = new Route(method, template, role, summary, handler);
+        routes.add(route);
+        return route;
+    }
+
+    public synchronized List<Route> routes() {
+        return List.copyOf(routes);
+    }
+
+    /**
+     * Every "METHOD /template STATUS" answered since this table was made: tests check that every
+     * route answered each status it declares, and nothing it does not declare.
+     */
+    public Set<String> answered() {
+        return Set.copyOf(answered);
+    }
+
+    public DataSource database() {
+        return database;
+    }
+
+    /** Serves one exchange under {@link #BASE}, behind {@link ApiServer}'s token check. */
+    public void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getRawPath();
+            ex.getResponseHeaders().set("Cache-Control", "no-store");
+            ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+            String[] segments = segments(path);
+            if (segments == null) {
+                problem(ex, path, ApiProblem.notFound("no such endpoint: " + Quote.of(path)));
+                return;
+            }
+            List<Route> matching = new ArrayList<>();
+            Route route = null;
+            Map<String, String> parameters = null;
+            for (Route r : routes()) {
+                Optional<Map<String, String>> m = r.match(segments);
+                if (m.isPresent()) {
+                    matching.add(r);
+                    if (r.method().equals(ex.getRequestMethod())) {
+                        route = r;
+                        parameters = m.get();
+                    }
+                }
+            }
+            if (matching.isEmpty()) {
+                problem(ex, path, ApiProblem.notFound("no such endpoint: " + Quote.of(path)));
+                return;
+            }
+            if (route == null) {
+                String allow = matching.stream().map(Route::method).distinct().collect(Collectors.joining(", "));
+                ex.getResponseHeaders().set("Allow", allow);
+                problem(
+                        ex,
+                        path,
+                        ApiProblem.methodNotAllowed(ex.getRequestMethod() + " is not allowed here: " + allow));
+                return;
+            }
+            serve(ex, path, route, parameters);
+        }
+    }
+
+    private void serve(HttpExchange ex, String path, Route route, Map<String, String> parameters) throws IOException {
+        Caller caller = ApiServer.caller(ex);
+        if (!caller.role().allows(route.role())) {
+            String detail = route.name() + " needs the role " + route.role().label() + "; this token is a "
+                    + caller.role().label();
+            if (route.mutates() && !auditRefusal(caller, route, path, detail)) {
+                answer(ex, path, route, ApiProblem.unavailable("the audit log cannot be written: nothing was done"));
+                return;
+            }
+            answer(ex, path, route, ApiProblem.forbidden(detail));
+            return;
+        }
+        Long auditId = null;
+        if (route.mutates()) {
+            try {
+                auditId = audit.begin(caller, route, path);
+            } catch (SQLException e) {
+                log.warn("{}: the audit log cannot be written, so the call is refused: {}", route.name(), e.toString());
+                answer(ex, path, route, ApiProblem.unavailable("the audit log cannot be written: nothing was done"));
+                return;
+            }
+        }
+        int status;
+        String outcome;
+        try {
+            ApiRequest request = new ApiRequest(
+                    caller, path, parameters, query(ex.getRequestURI().getRawQuery()), body(ex), database);
+            ApiResponse response = route.handler().handle(request);
+            status = response.status();
+            outcome = response.outcome();
+            recordAndWrite(ex, route, status, response.body(), "application/json", auditId, outcome);
+        } catch (Exception e) {
+            ApiProblem problem = problemOf(route, e);
+            status = problem.status();
+            recordAndWrite(
+                    ex, route, status, problem.body(path), "application/problem+json", auditId, problem.getMessage());
+        }
+    }
+
+    private void recordAndWrite(
+            HttpExchange ex, Route route, int status, JsonNode body, String type, Long auditId, String outcome)
+            throws IOException {
+        if (auditId != null) {
+            try {
+                audit.finish(auditId, status, outcome);
+            } catch (SQLException e) {
+                // The action ran; its row stays without an outcome, which the log reads as "stopped first".
+                log.warn(
+                        "{}: the outcome ({}) could not be written to audit_log row {}: {}",
+                        route.name(),
+                        status,
+                        auditId,
+                        e.toString());
+            }
+        }
+        answered.add(route.name() + " " + status);
+        write(ex, status, body, type);
+    }
+
+    private boolean auditRefusal(Caller caller, Route route, String path, String detail) {
+        try {
+            audit.refused(caller, route, path, detail);
+            return true;
+        } catch (SQLException e) {
+            log.warn("{}: a refusal could not be written to the audit log: {}", route.name(), e.toString());
+            return false;
+        }
+    }
+
+    private void answer(HttpExchange ex, String path, Route route, ApiProblem problem) throws IOException {
+        answered.add(route.name() + " " + problem.status());
+        write(ex, problem.status(), problem.body(path), "application/problem+json");
+    }
+
+    private static void problem(HttpExchange ex, String path, ApiProblem problem) throws IOException {
+        write(ex, problem.status(), problem.body(path), "application/problem+json");
+    }
+
+    private static ApiProblem problemOf(Route route, Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ApiProblem p) {
+                return p;
+            }
+            if (t instanceof SQLException s && s.getSQLState() != null) {
+                String state = s.getSQLState();
+                String message = firstLine(s.getMessage());
+                if (state.equals("23505") || state.equals("23503")) {
+                    return ApiProblem.conflict(message);
+                }
+                if (state.equals("23514") || state.equals("23502") || state.startsWith("22")) {
+                    return ApiProblem.unprocessable(message, Map.of());
+                }
+            }
+        }
+        log.error("{} failed: {}", route.name(), e.toString(), e);
+        return new ApiProblem(
+                500,
+                "internal",
+                "Internal error",
+                "the request failed inside the console; its log" + " has the cause",
+                Map.of());
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "refused by the database";
+        }
+        int newline = message.indexOf('\n');
+        return (newline < 0 ? message : message.substring(0, newline)).replaceFirst("^ERROR: ", "");
+    }
+
+    /** The path's segments below {@link #BASE}, each URL-decoded; null when the path is not below it. */
+    private static String[] segments(String rawPath) {
+        if (rawPath == null || !rawPath.startsWith(BASE + "/")) {
+            return null;
+        }
+        String[] raw = rawPath.substring(BASE.length() + 1).split("/", -1);
+        String[] decoded = new String[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            try {
+                decoded[i] = URLDecoder.decode(raw[i].replace("+", "%2B"), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+        return decoded;
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> values = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return values;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
+            try {
+                name = URLDecoder.decode(name, StandardCharsets.UTF_8);
+                value = URLDecoder.decode(value, StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw ApiProblem.badRequest("the query string is not URL-encoded correctly");
+            }
+            if (values.putIfAbsent(name, value) != null) {
+                throw ApiProblem.badRequest("the query parameter " + Quote.of(name) + " is given twice");
+            }
+        }
+        return values;
+    }
+
+    private static byte[] body(HttpExchange ex) throws IOException {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.strip()) > MAX_BODY_BYTES) {
+                    try (InputStream in = ex.getRequestBody()) {
+                        drain(in);
+                    }
+                    throw ApiProblem.tooLarge("the body is over " + MAX_BODY_BYTES + " bytes");
+                }
+            } catch (NumberFormatException e) {
+                throw ApiProblem.badRequest("Content-Length is not a number");
+            }
+        }
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                drain(in);
+                throw ApiProblem.tooLarge("the body is over " + MAX_BODY_BYTES + " bytes");
+            }
+        }
+        String type = ex.getRequestHeaders().getFirst("Content-Type");
+        if (body.length > 0
+                && type != null
+                && !type.toLowerCase(java.util.Locale.ROOT).contains("json")) {
+            throw ApiProblem.unsupportedMediaType("the body must be application/json, not " + Quote.of(type));
+        }
+        return body;
+    }
+
+    /**
+     * Reads and drops what is left of a refused body, up to {@link #DRAIN_BYTES}: a client still
+     * sending when the answer comes would otherwise see its connection reset instead of the 413.
+     * Beyond that the connection is closed, as the JDK's server does for any unread body.
+     */
+    private static void drain(InputStream in) throws IOException {
+        byte[] sink = new byte[64 * 1024];
+        long left = DRAIN_BYTES;
+        int n;
+        while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+            left -= n;
+        }
+    }
+
+    private static void write(HttpExchange ex, int status, JsonNode body, String type) throws IOException {
+        if (body == null || status == 204) {
+            ex.sendResponseHeaders(status, -1);
+            return;
+        }
+        byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}
