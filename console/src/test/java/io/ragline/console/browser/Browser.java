@@ -108,6 +108,12 @@ public final class Browser implements AutoCloseable {
         return List.copyOf(console);
     }
 
+    /** Forgets the messages so far (an expected 401 before signing in, say). */
+    public void forgetConsoleMessages() {
+        consoleMessages();
+        console.clear();
+    }
+
     /** The console messages at level SEVERE: {@code console.error}, uncaught errors, failed loads. */
     public List<String> consoleErrors() {
         return consoleMessages().stream()
