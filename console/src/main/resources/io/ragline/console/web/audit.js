@@ -1,17 +1,28 @@
-// Audit log: every mutating call of the API, newest first (who, role, what, on what, outcome).
-import {h, show, status, time} from './dom.js';
+// Audit log: every mutating call of the API and every refusal, newest first (who, role, what, on
+// what, outcome), filtered by caller.
+import {formValues, h, show, status, time} from './dom.js';
+import {query} from './api.js';
 import {pagedTable} from './ui.js';
 
 export async function render(ctx) {
-  const list = await pagedTable('/audit', {}, [
+  const who = ctx.params.get('who') ?? '';
+  const list = await pagedTable('/audit', {who}, [
     'id',
     {label: 'at', cell: (a) => time(a.at)},
     'who',
     'role',
     {label: 'action', cell: (a) => h('code', {}, show(a.action))},
     'target',
-    'status',
+    {label: 'status', cell: (a) => (a.status == null ? 'running' : String(a.status))},
     {label: 'outcome', cell: (a) => status(a.outcome)},
+    {label: 'finished', cell: (a) => time(a.finished_at)},
   ], (a) => a.id);
-  ctx.main.append(h('h1', {}, 'Audit log'), list);
+  const form = h('form', {id: 'audit-filters', class: 'filters'},
+      h('label', {}, 'Who ', h('input', {name: 'who', value: who, placeholder: 'a token name'})),
+      h('button', {type: 'submit'}, 'Filter'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    ctx.go('#/audit' + query(formValues(form)));
+  });
+  ctx.main.append(h('h1', {}, 'Audit log'), form, list);
 }
