@@ -74,24 +74,30 @@ function jsonForm(ctx, id, example, label, send, message) {
 
 async function renderOne(ctx, id) {
   const j = await get('/training/jobs/' + encodeURIComponent(id));
-  const model = j.model ?? null;
+  const models = Array.isArray(j.models) ? j.models : j.model ? [j.model] : [];
+  const shown = ['id', 'status', 'metrics', 'model', 'models'];
   ctx.main.append(
       h('h1', {}, 'Training job ', String(j.id), ' ', status(j.status)),
       h('div', {class: 'actions'},
           j.finished_at ? null : cancelButton(ctx, j),
-          model?.id != null ? button('Deploy this model', async () => {
-            if (await confirmAction(`Deploy model ${model.id} for ${j.project}? It replaces the deployed one.`, 'Deploy')) {
-              await ctx.act(() => post('/training/models/' + model.id + '/deploy'), `Deployed model ${model.id}.`);
-            }
-          }, {data: {action: 'deploy'}}) : null,
           button('Roll the project back', async () => {
             if (await confirmAction(`Roll ${j.project} back to the model deployed before?`, 'Roll back')) {
               await ctx.act(() => post('/training/projects/' + seg(j.project) + '/rollback'), `Rolled ${j.project} back.`);
             }
           }, {class: 'danger', data: {action: 'rollback'}})),
-      fields(j, ['project', 'algorithm', 'status', 'requested_at', 'started_at', 'finished_at', 'error']),
+      fields(j, Object.keys(j).filter((k) => !shown.includes(k))),
       h('h2', {}, 'Metrics'), metricsTable(j.metrics),
-      h('h2', {}, 'Model'), model ? fields(model) : h('p', {}, 'No model.'));
+      h('h2', {}, 'Models'), models.length ? modelsTable(ctx, j, models) : h('p', {}, 'No model.'));
+}
+
+function modelsTable(ctx, j, models) {
+  const columns = keysOf(models).map((k) => ({label: k, cell: (m) => (k.endsWith('_at') ? time(m[k]) : show(m[k]))}));
+  columns.push({label: '', cell: (m) => (m.deployed ? null : button('Deploy', async () => {
+    if (await confirmAction(`Deploy model ${m.id} for ${j.project}? It replaces the deployed one.`, 'Deploy')) {
+      await ctx.act(() => post('/training/models/' + m.id + '/deploy'), `Deployed model ${m.id}.`);
+    }
+  }, {data: {action: 'deploy'}}))});
+  return table(columns, models, (m) => m.id);
 }
 
 function metricsTable(metrics) {
