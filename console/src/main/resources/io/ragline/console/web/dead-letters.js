@@ -65,7 +65,7 @@ async function renderTopic(ctx, topic) {
     {label: 'time', cell: (r) => time(r.timestamp)},
     'key',
     {label: 'reason', cell: (r) => errorText(r.reason)},
-    {label: 'value', cell: (r) => h('div', {class: 'chunk'}, show(r.value))},
+    {label: 'value', cell: (r) => h('div', {class: 'chunk'}, show(r.value), r.value_truncated ? ' (cut)' : null)},
     {label: 'headers', cell: (r) => json(r.headers ?? {})},
     {label: 'done', cell: (r) => (r.disposition ? `${r.disposition.action} by ${r.disposition.by} at ${time(r.disposition.at)}` : '—')},
     {label: '', cell: (r) => recordActions(ctx, topic, r)},

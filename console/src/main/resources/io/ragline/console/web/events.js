@@ -19,6 +19,7 @@ export async function render(ctx) {
     {label: 'routed', cell: (e) => time(e.routed_at)},
     {label: 'error', cell: (e) => errorText(e.error)},
     'delivery_id',
+    'replays',
     {label: '', cell: (e) => replayButton(ctx, e.id)},
   ], (e) => e.id);
   const replaySelected = button('Replay selected', async () => {
@@ -58,6 +59,7 @@ async function renderOne(ctx, id) {
   ctx.main.append(
       h('h1', {}, 'Event ', String(e.id), ' ', status(e.status)),
       h('div', {class: 'actions'}, replayButton(ctx, e.id)),
-      fields(e, ['source', 'event_type', 'delivery_id', 'status', 'received_at', 'routed_at', 'error']),
-      h('h2', {}, 'Payload'), json(e.payload ?? null));
+      fields(e, Object.keys(e).filter((k) => !['id', 'payload', 'headers'].includes(k))),
+      h('h2', {}, 'Payload'), json(e.payload ?? null),
+      h('h2', {}, 'Headers'), json(e.headers ?? {}));
 }

@@ -1,6 +1,6 @@
 // Overview: outbox backlog, dispatcher lease, consumer lag, workers' readiness (GET /system) and
 // their throughput and error rates (GET /system/rates), refreshed every few seconds.
-import {h, keysOf, show, status, table, time} from './dom.js';
+import {errorText, h, keysOf, show, status, table, time} from './dom.js';
 import {get} from './api.js';
 import {showProblem} from './ui.js';
 
@@ -24,16 +24,20 @@ async function refresh(ctx, system, rates, stamp) {
 }
 
 function systemView(s) {
-  const lag = s.consumer_lag ?? [];
-  const totalLag = lag.reduce((sum, l) => sum + (Number(l.lag) || 0), 0);
+  const lag = s.consumer_lag;
+  const totalLag = (lag ?? []).reduce((sum, l) => sum + (Number(l.lag) || 0), 0);
+  const problems = s.problems ?? [];
   return [
+    problems.length ? h('ul', {class: 'warnings', id: 'system-problems'}, problems.map((p) => h('li', {}, show(p)))) : null,
     h('div', {class: 'cards'},
         card('Outbox backlog', show(s.outbox?.backlog), 'outbox-backlog'),
         card('Oldest outbox row', s.outbox?.oldest_age_seconds == null ? '—' : s.outbox.oldest_age_seconds + ' s', 'outbox-age'),
-        card('Consumer lag', String(totalLag), 'total-lag'),
+        card('Outbox dead letters', show(s.outbox?.dead_letters), 'outbox-dead-letters'),
+        card('Consumer lag', lag == null ? 'unreadable' : String(totalLag), 'total-lag'),
         card('Dispatcher lease', show(s.dispatcher?.lease_holder), 'lease-holder',
             s.dispatcher?.lease_expires_at ? 'until ' + time(s.dispatcher.lease_expires_at) : null),
-        card('Version', show(s.version), 'version')),
+        card('Version', show(s.version), 'version',
+            s.schema_version ? 'schema ' + s.schema_version : null)),
     h('h2', {}, 'Workers'),
     table([
       'name',
@@ -42,7 +46,8 @@ function systemView(s) {
       'detail',
     ], s.workers ?? [], (w) => w.name),
     h('h2', {}, 'Consumer lag'),
-    table(['group', 'topic', 'partition', 'lag'], lag),
+    lag == null ? h('p', {class: 'error-text'}, 'Kafka did not answer.') : table(['group', 'topic', 'partition', 'committed', 'end', 'lag'], lag),
+    s.postgres_version ? h('p', {class: 'hint'}, 'PostgreSQL ' + s.postgres_version) : null,
   ];
 }
 
@@ -50,7 +55,7 @@ function ratesView(r) {
   const workers = r.workers ?? [];
   const columns = keysOf(workers).map((k) => ({
     label: k.replaceAll('_', ' '),
-    cell: (w) => (typeof w[k] === 'number' ? rate(w[k]) : show(w[k])),
+    cell: (w) => (k === 'error' ? errorText(w[k]) : typeof w[k] === 'number' ? rate(w[k]) : show(w[k])),
   }));
   return [h('h2', {}, 'Throughput and errors (per second)'), table(columns.length ? columns : ['name'], workers, (w) => w.name)];
 }
