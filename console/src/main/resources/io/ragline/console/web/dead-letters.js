@@ -89,7 +89,8 @@ function recordActions(ctx, topic, r) {
         }
       }, {data: {action: 'redrive'}}),
       button('Fix and redrive', async () => {
-        const value = await editText(`The message to publish instead of ${at}:`, r.value ?? '');
+        const cut = r.value_truncated ? ' (the listing cut this value: give the whole message)' : '';
+        const value = await editText(`The message to publish instead of ${at}${cut}:`, r.value ?? '');
         if (value !== null) await ctx.act(() => post(path + '/redrive', {value}), (a) => redriven(a, at));
       }, {data: {action: 'fix-redrive'}}),
       button('Discard', async () => {
