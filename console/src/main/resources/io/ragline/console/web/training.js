@@ -4,8 +4,8 @@ import {button, errorText, fields, h, json, keysOf, link, show, status, table, t
 import {del, get, post, seg} from './api.js';
 import {confirmAction, pagedTable, showProblem} from './ui.js';
 
+// A training topic request; the API gives it a request_id when it has none.
 const REQUEST = {
-  request_id: 'console-1',
   project: 'sections',
   task: 'classification',
   backend: 'builtin',
@@ -17,8 +17,10 @@ export async function render(ctx) {
   const jobs = await pagedTable('/training/jobs', {}, [
     {label: 'id', cell: (j) => link(String(j.id), '#/training/' + j.id)},
     'project',
+    'task',
     'algorithm',
     {label: 'status', cell: (j) => status(j.status)},
+    {label: 'accuracy', cell: (j) => (typeof j.accuracy === 'number' ? j.accuracy.toFixed(3) : '—')},
     {label: 'requested', cell: (j) => time(j.requested_at)},
     {label: 'started', cell: (j) => time(j.started_at)},
     {label: 'finished', cell: (j) => time(j.finished_at)},
@@ -32,7 +34,7 @@ export async function render(ctx) {
       jsonForm(ctx, 'request-training', REQUEST, 'Request', (body) => post('/training/jobs', body), 'Training requested.'),
       h('h2', {}, 'Schedules'), schedulesTable(ctx, schedules.items ?? []),
       h('h2', {}, 'New schedule'),
-      jsonForm(ctx, 'create-schedule', {name: 'weekly-sections', interval: '7 days', request: REQUEST}, 'Create schedule',
+      jsonForm(ctx, 'create-schedule', {name: 'daily-sections', every: '24h', min_new_labelled: 0, request: REQUEST}, 'Create schedule',
           (body) => post('/training/schedules', body), 'Schedule created.'));
 }
 
