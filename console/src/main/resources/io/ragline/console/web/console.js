@@ -48,6 +48,7 @@ async function route(keepMessages = false) {
   }
   const main = document.getElementById('main');
   main.dataset.loaded = '';
+  main.setAttribute('aria-busy', 'true');
   const container = h('div', {class: 'page', id: 'page-' + page});
   const ctx = {
     main: container,
@@ -83,6 +84,7 @@ async function route(keepMessages = false) {
   document.getElementById('login').hidden = true;
   main.hidden = false;
   main.replaceChildren(container);
+  main.removeAttribute('aria-busy');
   main.dataset.loaded = page;
 }
 

@@ -29,7 +29,7 @@ function filterForm(ctx, filters) {
       h('label', {}, 'Collection ', h('input', {name: 'collection', value: filters.collection})),
       h('label', {}, 'Status ', h('select', {name: 'status'},
           STATUSES.map((s) => h('option', {value: s, selected: s === filters.status}, s || 'any')))),
-      h('label', {}, 'Text ', h('input', {name: 'q', value: filters.q, type: 'search'})),
+      h('label', {}, 'Id or title ', h('input', {name: 'q', value: filters.q, type: 'search'})),
       h('button', {type: 'submit'}, 'Filter'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -119,12 +119,16 @@ public final class ConsolePage {
         form.findElement(By.cssSelector("button[type=submit]")).click();
     }
 
-    /** The notice an action left, once there is one. */
+    /** The notice an action left, once there is one and the page shows the data after the action. */
     public String awaitNotice() {
-        return await().atMost(WAIT)
+        String notice = await().atMost(WAIT)
                 .ignoreExceptions()
                 .until(() -> element(By.id("notice")), WebElement::isDisplayed)
                 .getText();
+        await().atMost(WAIT)
+                .ignoreExceptions()
+                .until(() -> !element(By.id("main")).getAttribute("data-loaded").isEmpty());
+        return notice;
     }
 
     /** The problem shown (title and detail), once there is one. */
