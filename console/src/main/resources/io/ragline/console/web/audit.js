@@ -12,9 +12,9 @@ export async function render(ctx) {
     'who',
     'role',
     {label: 'action', cell: (a) => h('code', {}, show(a.action))},
-    'target',
-    {label: 'status', cell: (a) => (a.status == null ? 'running' : String(a.status))},
-    {label: 'outcome', cell: (a) => status(a.outcome)},
+    {label: 'target', cell: (a) => h('code', {}, show(a.target))},
+    {label: 'status', cell: (a) => statusCode(a.status)},
+    {label: 'outcome', cell: (a) => h('div', {class: 'outcome'}, show(a.outcome))},
     {label: 'finished', cell: (a) => time(a.finished_at)},
   ], (a) => a.id);
   const form = h('form', {id: 'audit-filters', class: 'filters'},
@@ -25,4 +25,9 @@ export async function render(ctx) {
     ctx.go('#/audit' + query(formValues(form)));
   });
   ctx.main.append(h('h1', {}, 'Audit log'), form, list);
+}
+
+function statusCode(code) {
+  if (code == null) return status('running');
+  return h('span', {class: 'status ' + (code < 400 ? 'status-ok' : 'status-failed')}, String(code));
 }

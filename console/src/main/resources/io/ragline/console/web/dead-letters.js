@@ -1,6 +1,6 @@
 // Dead letters: the Kafka dead-letter topics (by partition and offset, with their reason) and the
 // outbox's dead letters; redrive (optionally with a fixed message) and discard, each recorded.
-import {button, errorText, fields, h, json, keysOf, link, show, table, time} from './dom.js';
+import {button, errorText, fields, h, json, keysOf, link, show, table, time, timeText} from './dom.js';
 import {get, post, query, seg} from './api.js';
 import {confirmAction, editText, pagedTable} from './ui.js';
 
@@ -29,7 +29,7 @@ function outboxTable(ctx, outbox) {
   const items = outbox.items ?? [];
   const columns = keysOf(items).map((k) => ({
     label: k,
-    cell: (row) => (k === 'payload' ? json(row[k]) : show(k.endsWith('_at') ? time(row[k]) : row[k])),
+    cell: (row) => (k === 'payload' ? json(row[k]) : k.endsWith('_at') ? time(row[k]) : show(row[k])),
   }));
   columns.push({label: '', cell: (row) => outboxActions(ctx, row)});
   return table(columns.length > 1 ? columns : ['id'], items, (row) => row.id);
@@ -67,7 +67,7 @@ async function renderTopic(ctx, topic) {
     {label: 'reason', cell: (r) => errorText(r.reason)},
     {label: 'value', cell: (r) => h('div', {class: 'chunk'}, show(r.value), r.value_truncated ? ' (cut)' : null)},
     {label: 'headers', cell: (r) => json(r.headers ?? {})},
-    {label: 'done', cell: (r) => (r.disposition ? `${r.disposition.action} by ${r.disposition.by} at ${time(r.disposition.at)}` : '—')},
+    {label: 'done', cell: (r) => (r.disposition ? `${r.disposition.action} by ${r.disposition.by} at ${timeText(r.disposition.at)}` : '—')},
     {label: '', cell: (r) => recordActions(ctx, topic, r)},
   ], (r) => `${r.partition}-${r.offset}`);
   ctx.main.append(

@@ -35,7 +35,12 @@ export function show(value) {
 /** A timestamp of the API (ISO-8601 UTC) shortened for a table. */
 export function time(iso) {
   if (!iso) return '—';
-  return String(iso).replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return h('time', {datetime: iso}, timeText(iso));
+}
+
+/** The same as text, inside a sentence. */
+export function timeText(iso) {
+  return iso ? String(iso).replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—';
 }
 
 /** A JSON value, pretty-printed in a <pre>. */

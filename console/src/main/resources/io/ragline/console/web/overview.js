@@ -1,6 +1,6 @@
 // Overview: outbox backlog, dispatcher lease, consumer lag, workers' readiness (GET /system) and
 // their throughput and error rates (GET /system/rates), refreshed every few seconds.
-import {errorText, h, keysOf, show, status, table, time} from './dom.js';
+import {append, errorText, h, keysOf, show, status, table, timeText} from './dom.js';
 import {get} from './api.js';
 import {showProblem} from './ui.js';
 
@@ -18,8 +18,10 @@ export async function render(ctx) {
 async function refresh(ctx, system, rates, stamp) {
   const [s, r] = await Promise.all([get('/system'), get('/system/rates')]);
   if (!ctx.current()) return;
-  system.replaceChildren(...systemView(s));
-  rates.replaceChildren(...ratesView(r));
+  system.replaceChildren();
+  append(system, systemView(s));
+  rates.replaceChildren();
+  append(rates, ratesView(r));
   stamp.textContent = 'Last: ' + new Date().toISOString().slice(11, 19) + ' UTC';
 }
 
@@ -35,7 +37,7 @@ function systemView(s) {
         card('Outbox dead letters', show(s.outbox?.dead_letters), 'outbox-dead-letters'),
         card('Consumer lag', lag == null ? 'unreadable' : String(totalLag), 'total-lag'),
         card('Dispatcher lease', show(s.dispatcher?.lease_holder), 'lease-holder',
-            s.dispatcher?.lease_expires_at ? 'until ' + time(s.dispatcher.lease_expires_at) : null),
+            s.dispatcher?.lease_expires_at ? 'until ' + timeText(s.dispatcher.lease_expires_at) : null),
         card('Version', show(s.version), 'version',
             s.schema_version ? 'schema ' + s.schema_version : null)),
     h('h2', {}, 'Workers'),
