@@ -115,7 +115,7 @@ The Secret keys one worker mounts, as a list of "key=VARIABLE_FILE"; call with
 {{- define "ragline.workerSecretFiles" -}}
 {{- $v := .root.Values -}}
 - database-password=DATABASE_PASSWORD_FILE
-{{- if and (eq .worker "embedding-worker") (not $v.search.allowAnonymous) }}
+{{- if or (eq .worker "console") (and (eq .worker "embedding-worker") (not $v.search.allowAnonymous)) }}
 - api-tokens=RAGLINE_API_TOKENS_FILE
 {{- end }}
 {{- if and (eq .worker "embedding-worker") (eq $v.embedding.provider "openai") $v.embedding.openai.apiKey }}

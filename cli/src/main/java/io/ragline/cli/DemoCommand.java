@@ -2,6 +2,7 @@ package io.ragline.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.console.Console;
 import io.ragline.contracts.status.ClaudeEventStatus;
 import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.WorkerRuntime;
@@ -91,6 +92,7 @@ final class DemoCommand implements Callable<Integer> {
         OperatorDatabase db = OperatorDatabase.read(env);
         EmbeddingSettings embedding = EmbeddingSettings.from(env);
         int webhookPort = env.port("RAGLINE_HTTP_PORT", WorkerCommands.ALL_HTTP_PORT);
+        int consolePort = env.port(Console.CONSOLE_PORT, Console.DEFAULT_HTTP_PORT);
         try {
             env.validate();
         } catch (ConfigException e) {
@@ -99,7 +101,8 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         System.out.println(
-                "== 2. workers (ingest-worker, embedding-worker, event-dispatcher, training-worker in this JVM)");
+                "== 2. workers (ingest-worker, embedding-worker, event-dispatcher, training-worker and the console in"
+                        + " this JVM)");
         WorkerRuntime runtime =
                 WorkerRuntime.start("demo", WorkerCommands.ALL_ADMIN_PORT, env).closeOnSignal();
         try {
@@ -111,8 +114,9 @@ final class DemoCommand implements Callable<Integer> {
                 return code;
             }
             System.out.println("\nWorkers keep running: try `./ragline search --collection demo \"...\"` or"
-                    + " `./ragline collections list` in another terminal. Ctrl-C stops them (Postgres and Kafka stay"
-                    + " up; `./ragline dev down` stops those).");
+                    + " `./ragline collections list` in another terminal, or the console at http://127.0.0.1:"
+                    + consolePort + "/ (its API under /api/v1, Swagger UI at /api/v1/docs/). Ctrl-C stops them"
+                    + " (Postgres and Kafka stay up; `./ragline dev down` stops those).");
             runtime.awaitShutdown();
             return runtime.exitCode();
         } finally {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.ragline.console.Console;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.ingest.IngestWorker;
@@ -34,7 +35,8 @@ class ComposePortsTest {
                 IngestWorker.NAME, List.of(IngestWorker.DEFAULT_HTTP_PORT, IngestWorker.DEFAULT_ADMIN_PORT),
                 EmbeddingWorker.NAME, List.of(EmbeddingWorker.DEFAULT_HTTP_PORT, EmbeddingWorker.DEFAULT_ADMIN_PORT),
                 TrainingWorker.NAME, List.of(TrainingWorker.DEFAULT_ADMIN_PORT),
-                EventDispatcher.NAME, List.of(EventDispatcher.DEFAULT_ADMIN_PORT));
+                EventDispatcher.NAME, List.of(EventDispatcher.DEFAULT_ADMIN_PORT),
+                Console.NAME, List.of(Console.DEFAULT_HTTP_PORT, Console.DEFAULT_ADMIN_PORT));
 
         defaults.forEach((worker, ports) -> {
             JsonNode service = services.required(worker);

@@ -101,7 +101,7 @@ class HealthCommandTest {
             }
         });
         assertThat(HealthCommand.defaultAdminPorts())
-                .containsExactlyInAnyOrder(9080, 9081, 9082, 9083, 9084)
+                .containsExactlyInAnyOrder(9080, 9081, 9082, 9083, 9084, 9085)
                 .contains(WorkerCommands.ALL_ADMIN_PORT);
     }
 

@@ -18,7 +18,8 @@ class WorkerProcessIT {
     static final PostgresSchema db = new PostgresSchema(false);
 
     @ParameterizedTest
-    @ValueSource(strings = {"ingest-worker", "embedding-worker", "training-worker", "event-dispatcher", "all"})
+    @ValueSource(
+            strings = {"ingest-worker", "embedding-worker", "training-worker", "event-dispatcher", "console", "all"})
     void badConfigurationStopsStartUpWithOneMessageNamingEveryProblemAndNoSecret(String process) throws Exception {
         JavaProcess worker = CliProcess.start(
                 Map.of(

@@ -36,7 +36,18 @@ public final class ConsoleServer implements AutoCloseable {
     private final ExecutorService executor;
     private final byte[] openApi;
 
+    /** Swagger UI's page: only this process's files; its styles are partly inline. */
+    static final String SWAGGER_UI_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+            + " img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /** Threads answering requests: a slow client holds one for at most the request bound (30 s). */
+    static final int THREADS = 16;
+
     public ConsoleServer(HttpSettings http, int port, String portVariable, ApiRoutes routes, String version) {
+        routes.freeze();
+        if (http.tokens().isEmpty() && http.isLoopback()) {
+            routes.onlyLoopbackHosts();
+        }
         try {
             this.openApi = io.ragline.console.api.Json.MAPPER
                     .writerWithDefaultPrettyPrinter()
@@ -44,7 +55,7 @@ public final class ConsoleServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("the OpenAPI document cannot be written", e);
         }
-        this.executor = Executors.newFixedThreadPool(4, r -> {
+        this.executor = Executors.newFixedThreadPool(THREADS, r -> {
             Thread t = new Thread(r, "console-http");
             t.setDaemon(true);
             return t;
@@ -53,13 +64,14 @@ public final class ConsoleServer implements AutoCloseable {
             this.server = new ApiServer(NAME, http, port, portVariable, 128, executor)
                     .route(ApiRoutes.BASE, routes::handle)
                     .publicRoute(ApiRoutes.BASE + "/openapi.json", this::openApi)
+                    .publicRoute(ApiRoutes.BASE + "/docs", ConsoleServer::toDocs)
                     .publicRoute(
                             ApiRoutes.BASE + "/docs/",
                             new StaticFiles(
                                     ApiRoutes.BASE + "/docs/",
                                     List.of("io/ragline/console/docs/", SWAGGER_UI + swaggerUiVersion() + "/"),
                                     "index.html",
-                                    null))
+                                    SWAGGER_UI_POLICY))
                     .publicRoute(
                             "/",
                             new StaticFiles(
@@ -77,20 +89,44 @@ public final class ConsoleServer implements AutoCloseable {
 
     private void openApi(HttpExchange ex) throws IOException {
         try (ex) {
-            boolean exact = ex.getRequestURI().getRawPath().equals(ApiRoutes.BASE + "/openapi.json");
-            byte[] body =
-                    exact ? openApi : "{\"error\": \"not found\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "application/json");
-            ex.getResponseHeaders().set("Cache-Control", "no-cache");
-            if (ex.getRequestMethod().equals("HEAD")) {
-                ex.sendResponseHeaders(exact ? 200 : 404, -1);
+            String method = ex.getRequestMethod();
+            if (!ex.getRequestURI().getRawPath().equals(ApiRoutes.BASE + "/openapi.json")) {
+                problem(ex, 404, "not-found", "Not found", "no such document");
                 return;
             }
-            ex.sendResponseHeaders(exact ? 200 : 404, body.length);
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                ex.getResponseHeaders().set("Allow", "GET, HEAD");
+                problem(ex, 405, "method-not-allowed", "Method not allowed", "the document is read with GET");
+                return;
+            }
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.getResponseHeaders().set("Cache-Control", "no-cache");
+            if (method.equals("HEAD")) {
+                ex.sendResponseHeaders(200, -1);
+                return;
+            }
+            ex.sendResponseHeaders(200, openApi.length);
             try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
+                out.write(openApi);
             }
         }
+    }
+
+    /** {@code /api/v1/docs} without its slash: to Swagger UI's page, whose files are relative to it. */
+    private static void toDocs(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!ex.getRequestURI().getRawPath().equals(ApiRoutes.BASE + "/docs")) {
+                problem(ex, 404, "not-found", "Not found", "no such page");
+                return;
+            }
+            ex.getResponseHeaders().set("Location", ApiRoutes.BASE + "/docs/");
+            ex.sendResponseHeaders(308, -1);
+        }
+    }
+
+    private static void problem(HttpExchange ex, int status, String type, String title, String detail)
+            throws IOException {
+        io.ragline.core.http.JsonAnswers.problem(ex, status, type, title, detail);
     }
 
     /** The version of the Swagger UI webjar on the classpath (its files live under a folder named by it). */

@@ -4,6 +4,7 @@ import static io.ragline.console.ConsoleTestServer.ADMIN;
 import static io.ragline.console.ConsoleTestServer.OPERATOR;
 import static io.ragline.console.ConsoleTestServer.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -160,7 +161,7 @@ class ApiFrameworkIT {
         assertProblem(console.get("/api/v1/nothing/here", VIEWER), 404, "no such endpoint");
         HttpResponse<String> wrongMethod = console.send("PUT", "/api/v1/things", OPERATOR, "{}");
         assertProblem(wrongMethod, 405, "PUT is not allowed here");
-        assertThat(wrongMethod.headers().firstValue("Allow")).contains("POST, GET");
+        assertThat(wrongMethod.headers().firstValue("Allow")).contains("POST, GET, HEAD");
         assertThat(db.queryValue("select string_agg(status::text, ',' order by id) from (select id, status from"
                         + " audit_log where who = 'otto' order by id desc limit 4) last"))
                 .isEqualTo("400,400,422,409");
@@ -291,14 +292,113 @@ class ApiFrameworkIT {
                 .isEqualTo(200);
         assertThat(console.get("/api/v1/docs/ragline-initializer.js", null).body())
                 .contains("../openapi.json");
-        assertThat(console.get("/api/v1/docs/../../../etc/passwd", null).statusCode())
-                .isEqualTo(404);
-        assertThat(console.get("/api/v1/docs/%2e%2e/openapi.json", null).statusCode())
-                .isEqualTo(404);
+        // io/ragline/core/db/grants.sql is on the class path: a name that climbed out of the docs folder would find it.
+        HttpResponse<String> climbing = console.get("/api/v1/docs/../../core/db/grants.sql", null);
+        assertThat(climbing.statusCode()).isEqualTo(404);
+        assertThat(climbing.body()).doesNotContain("GRANT");
+        assertThat(console.get("/api/v1/docs/%2e%2e/%2e%2e/core/db/grants.sql", null)
+                        .body())
+                .doesNotContain("GRANT");
+        HttpResponse<String> bare = console.get("/api/v1/docs", null);
+        assertThat(bare.statusCode()).isEqualTo(308);
+        assertThat(bare.headers().firstValue("Location")).contains("/api/v1/docs/");
+        assertThat(page.headers().firstValue("Content-Security-Policy"))
+                .hasValueSatisfying(csp -> assertThat(csp).contains("script-src 'self'"));
+        HttpResponse<String> post = console.post("/api/v1/openapi.json", null, "{}");
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("Content-Type")).contains("application/problem+json");
     }
 
     @Test
     @Order(11)
+    void aBrowsersRequestFromAnotherSiteChangesNothingAndSameOriginWorks() throws Exception {
+        int before = ran.get();
+        long rows = auditRows();
+
+        assertProblem(
+                console.send("POST", "/api/v1/things", OPERATOR, "{}", Map.of("Origin", "http://evil.example")),
+                403,
+                "another site");
+        assertProblem(
+                console.send("POST", "/api/v1/things", OPERATOR, "{}", Map.of("Sec-Fetch-Site", "cross-site")),
+                403,
+                "another site");
+        assertProblem(console.send("POST", "/api/v1/things", OPERATOR, "{}", Map.of("Origin", "null")), 403, "another");
+        assertThat(ran).hasValue(before);
+        assertThat(auditRows()).isEqualTo(rows);
+
+        String self = "http://127.0.0.1:" + console.uri("/").getPort();
+        assertThat(console.send(
+                                "POST",
+                                "/api/v1/things",
+                                OPERATOR,
+                                "{}",
+                                Map.of("Origin", self, "Sec-Fetch-Site", "same-origin"))
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(console.get("/api/v1/things", VIEWER).statusCode())
+                .as("reads are not refused for their origin")
+                .isEqualTo(200);
+    }
+
+    @Test
+    @Order(12)
+    void aMediaTypeThatOnlyMentionsJsonAnEncodedSlashAndHeadAreEachAnsweredAsTheyShouldBe() throws Exception {
+        var request = java.net.http.HttpRequest.newBuilder(console.uri("/api/v1/things"))
+                .header("Authorization", "Bearer " + OPERATOR)
+                .header("Content-Type", "text/plain;charset=json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"))
+                .build();
+        assertProblem(
+                java.net.http.HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString()),
+                415,
+                "must be application/json");
+        assertProblem(console.delete("/api/v1/things/1%2F2", ADMIN), 404, "no such endpoint");
+        assertProblem(console.delete("/api/v1/things/1%0A2", ADMIN), 404, "no such endpoint");
+
+        HttpResponse<String> head = console.send("HEAD", "/api/v1/things", VIEWER, null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(console.send("PUT", "/api/v1/things", VIEWER, null).headers().firstValue("Allow"))
+                .contains("POST, GET, HEAD");
+    }
+
+    @Test
+    @Order(13)
+    void theAuditLogIsAppendOnlyForTheConsolesLoginAndKeepsAtMostAShortTarget() throws Exception {
+        String longPath = "/api/v1/things/" + "9".repeat(2000);
+        assertThat(console.delete(longPath, ADMIN).statusCode()).isEqualTo(404);
+        assertThat((Integer) db.queryValue("select length(target) from audit_log order by id desc limit 1"))
+                .isLessThanOrEqualTo(515);
+
+        long finished = (long) db.queryValue("select max(id) from audit_log where status is not null");
+        try (Connection c = console.runtime().dataSource().getConnection();
+                Statement s = c.createStatement()) {
+            assertThat(sqlState(s, "update audit_log set who = 'mallory' where id = " + finished))
+                    .as("who cannot be rewritten")
+                    .isEqualTo("42501");
+            assertThat(sqlState(s, "update audit_log set status = 200 where id = " + finished))
+                    .as("a finished row's outcome cannot be rewritten")
+                    .isEqualTo("42501");
+            assertThat(sqlState(s, "delete from audit_log where id = " + finished))
+                    .isEqualTo("42501");
+        }
+        assertThatThrownBy(() -> console.routes().get("/late", Role.VIEWER, "Too late", r -> ApiResponse.noContent()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("comes too late");
+    }
+
+    private static String sqlState(Statement s, String sql) {
+        try {
+            s.executeUpdate(sql);
+            return "no error";
+        } catch (java.sql.SQLException e) {
+            return e.getSQLState();
+        }
+    }
+
+    @Test
+    @Order(20)
     void everyRouteOfThisTestAnsweredEachStatusItDeclares() {
         console.assertEveryRouteAnswered("/things");
         console.assertEveryRouteAnswered("/audit");

@@ -49,9 +49,17 @@ public final class ConsoleTestServer implements AutoCloseable {
      * the routes {@code areas} registers (the audit log's are always there).
      */
     public static ConsoleTestServer start(Map<String, String> base, BiConsumer<WorkerRuntime, ApiRoutes> areas) {
+        return start(base, areas, TOKENS);
+    }
+
+    /** As {@link #start(Map, BiConsumer)}, with {@code tokens} ({@code null}: none, anonymous on loopback). */
+    public static ConsoleTestServer start(
+            Map<String, String> base, BiConsumer<WorkerRuntime, ApiRoutes> areas, String tokens) {
         Map<String, String> values = new HashMap<>(base);
         values.putIfAbsent("RAGLINE_ADMIN_PORT", "0");
-        values.put("RAGLINE_API_TOKENS", TOKENS);
+        if (tokens != null) {
+            values.put("RAGLINE_API_TOKENS", tokens);
+        }
         values.put("RAGLINE_HTTP_HOST", HttpSettings.LOOPBACK_HOST);
         Env env = new Env(values);
         HttpSettings http = HttpSettings.forApi(env, HttpSettings.LOOPBACK_HOST, ConsoleServer.NAME);
@@ -99,7 +107,14 @@ public final class ConsoleTestServer implements AutoCloseable {
 
     /** {@code method} on {@code path} (under the server, e.g. {@code /api/v1/audit}) with a JSON body or none. */
     public HttpResponse<String> send(String method, String path, String token, String json) throws Exception {
+        return send(method, path, token, json, Map.of());
+    }
+
+    /** As {@link #send(String, String, String, String)}, with more request headers. */
+    public HttpResponse<String> send(String method, String path, String token, String json, Map<String, String> headers)
+            throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60));
+        headers.forEach(request::header);
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }

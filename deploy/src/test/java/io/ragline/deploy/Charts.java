@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.ragline.console.Console;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.dispatcher.EventDispatcher;
@@ -23,7 +24,7 @@ import java.util.Map;
  */
 final class Charts {
     static final List<String> WORKERS =
-            List.of(IngestWorker.NAME, EmbeddingWorker.NAME, TrainingWorker.NAME, EventDispatcher.NAME);
+            List.of(IngestWorker.NAME, EmbeddingWorker.NAME, TrainingWorker.NAME, EventDispatcher.NAME, Console.NAME);
 
     static final Map<String, List<Path>> VALUES = Map.of(
             "default", List.of(Chart.TEST_VALUES),

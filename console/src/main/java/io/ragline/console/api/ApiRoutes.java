@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,8 @@ public final class ApiRoutes {
     private final DataSource database;
     private final Audit audit;
     private final Set<String> answered = ConcurrentHashMap.newKeySet();
+    private volatile boolean frozen;
+    private volatile boolean loopbackHostsOnly;
 
     public ApiRoutes(DataSource database) {
         this.database = database;
@@ -69,6 +72,10 @@ public final class ApiRoutes {
     }
 
     private synchronized Route add(String method, String template, Role role, String summary, Route.Handler handler) {
+        if (frozen) {
+            throw new IllegalStateException("the routes are being served, and their OpenAPI document is written: "
+                    + method + " " + template + " comes too late");
+        }
         for (Route r : routes) {
             if (r.method().equals(method) && r.template().equals(template)) {
                 throw new IllegalArgumentException("two routes for " + r.name());
@@ -77,6 +84,20 @@ public final class ApiRoutes {
         Route route = new Route(method, template, role, summary, handler);
         routes.add(route);
         return route;
+    }
+
+    /** No route is added after this: the server serves them and the OpenAPI document lists them. */
+    public synchronized void freeze() {
+        frozen = true;
+    }
+
+    /**
+     * Answers only requests whose {@code Host} names this machine (an address or {@code
+     * localhost}): for a console without tokens on a loopback address, so that a web page the
+     * operator visits cannot reach it through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
+     */
+    public void onlyLoopbackHosts() {
+        loopbackHostsOnly = true;
     }
 
     public synchronized List<Route> routes() {
@@ -106,6 +127,16 @@ public final class ApiRoutes {
                 problem(ex, path, ApiProblem.notFound("no such endpoint: " + Quote.of(path)));
                 return;
             }
+            if (loopbackHostsOnly && !loopbackHost(ex.getRequestHeaders().getFirst("Host"))) {
+                problem(
+                        ex,
+                        path,
+                        ApiProblem.forbidden("without tokens the console answers only requests addressed to"
+                                + " this machine (Host 127.0.0.1, [::1] or localhost)"));
+                return;
+            }
+            // HEAD is GET without the body (RFC 9110).
+            String method = ex.getRequestMethod().equals("HEAD") ? "GET" : ex.getRequestMethod();
             List<Route> matching = new ArrayList<>();
             Route route = null;
             Map<String, String> parameters = null;
@@ -113,7 +144,7 @@ public final class ApiRoutes {
                 Optional<Map<String, String>> m = r.match(segments);
                 if (m.isPresent()) {
                     matching.add(r);
-                    if (r.method().equals(ex.getRequestMethod())) {
+                    if (r.method().equals(method)) {
                         route = r;
                         parameters = m.get();
                     }
@@ -124,7 +155,10 @@ public final class ApiRoutes {
                 return;
             }
             if (route == null) {
-                String allow = matching.stream().map(Route::method).distinct().collect(Collectors.joining(", "));
+                String allow = matching.stream()
+                        .flatMap(r -> r.method().equals("GET") ? Stream.of("GET", "HEAD") : Stream.of(r.method()))
+                        .distinct()
+                        .collect(Collectors.joining(", "));
                 ex.getResponseHeaders().set("Allow", allow);
                 problem(
                         ex,
@@ -138,6 +172,18 @@ public final class ApiRoutes {
 
     private void serve(HttpExchange ex, String path, Route route, Map<String, String> parameters) throws IOException {
         Caller caller = ApiServer.caller(ex);
+        if (route.mutates()) {
+            Optional<ApiProblem> crossSite = crossSite(ex);
+            if (crossSite.isPresent()) {
+                log.warn(
+                        "{}: a request from another site was refused (Origin {}, Sec-Fetch-Site {})",
+                        route.name(),
+                        Quote.of(String.valueOf(ex.getRequestHeaders().getFirst("Origin"))),
+                        Quote.of(String.valueOf(ex.getRequestHeaders().getFirst("Sec-Fetch-Site"))));
+                answer(ex, path, route, crossSite.get());
+                return;
+            }
+        }
         if (!caller.role().allows(route.role())) {
             String detail = route.name() + " needs the role " + route.role().label() + "; this token is a "
                     + caller.role().label();
@@ -152,47 +198,96 @@ public final class ApiRoutes {
         if (route.mutates()) {
             try {
                 auditId = audit.begin(caller, route, path);
-            } catch (SQLException e) {
+            } catch (SQLException | RuntimeException e) {
                 log.warn("{}: the audit log cannot be written, so the call is refused: {}", route.name(), e.toString());
                 answer(ex, path, route, ApiProblem.unavailable("the audit log cannot be written: nothing was done"));
                 return;
             }
         }
-        int status;
-        String outcome;
+        ApiResponse response = null;
+        ApiProblem problem = null;
         try {
+            // A GET's body, if any, is never read: it means nothing here.
+            byte[] body = route.method().equals("GET") ? new byte[0] : body(ex);
             ApiRequest request = new ApiRequest(
-                    caller, path, parameters, query(ex.getRequestURI().getRawQuery()), body(ex), database);
-            ApiResponse response = route.handler().handle(request);
-            status = response.status();
-            outcome = response.outcome();
-            recordAndWrite(ex, route, status, response.body(), "application/json", auditId, outcome);
+                    caller, path, parameters, query(ex.getRequestURI().getRawQuery()), body, database);
+            response = route.handler().handle(request);
         } catch (Exception e) {
-            ApiProblem problem = problemOf(route, e);
-            status = problem.status();
-            recordAndWrite(
-                    ex, route, status, problem.body(path), "application/problem+json", auditId, problem.getMessage());
+            problem = problemOf(route, e);
+        } catch (Error e) {
+            finish(
+                    route,
+                    auditId,
+                    500,
+                    "failed inside the console: " + e.getClass().getSimpleName());
+            throw e;
+        }
+        int status = problem == null ? response.status() : problem.status();
+        finish(route, auditId, status, problem == null ? response.outcome() : problem.getMessage());
+        answered.add(route.name() + " " + status);
+        try {
+            if (problem == null) {
+                write(ex, status, response.body(), "application/json");
+            } else {
+                write(ex, status, problem.body(path), "application/problem+json");
+            }
+        } catch (IOException e) {
+            // The outcome is recorded already; only its answer was lost (the client went away).
+            log.info("{}: the answer ({}) could not be sent: {}", route.name(), status, e.toString());
         }
     }
 
-    private void recordAndWrite(
-            HttpExchange ex, Route route, int status, JsonNode body, String type, Long auditId, String outcome)
-            throws IOException {
-        if (auditId != null) {
-            try {
-                audit.finish(auditId, status, outcome);
-            } catch (SQLException e) {
-                // The action ran; its row stays without an outcome, which the log reads as "stopped first".
-                log.warn(
-                        "{}: the outcome ({}) could not be written to audit_log row {}: {}",
-                        route.name(),
-                        status,
-                        auditId,
-                        e.toString());
-            }
+    /**
+     * A browser's request from another site, refused before anything runs, so that a page the
+     * operator visits cannot make the console act. With tokens a browser cannot send one
+     * cross-site anyway; without tokens this is what stops it. Programs send neither header.
+     */
+    private static Optional<ApiProblem> crossSite(HttpExchange ex) {
+        ApiProblem refusal = ApiProblem.forbidden("a request from another site may not change anything");
+        String site = ex.getRequestHeaders().getFirst("Sec-Fetch-Site");
+        if (site != null && !site.equals("same-origin") && !site.equals("none")) {
+            return Optional.of(refusal);
         }
-        answered.add(route.name() + " " + status);
-        write(ex, status, body, type);
+        String origin = ex.getRequestHeaders().getFirst("Origin");
+        if (origin == null) {
+            return Optional.empty();
+        }
+        try {
+            java.net.URI o = java.net.URI.create(origin);
+            String authority = o.getHost() == null ? null : o.getHost() + (o.getPort() < 0 ? "" : ":" + o.getPort());
+            if (authority != null
+                    && authority.equalsIgnoreCase(ex.getRequestHeaders().getFirst("Host"))) {
+                return Optional.empty();
+            }
+        } catch (IllegalArgumentException e) {
+            // an Origin that is not a URI ("null" is one) is another site's
+        }
+        return Optional.of(refusal);
+    }
+
+    static boolean loopbackHost(String host) {
+        if (host == null) {
+            return false;
+        }
+        String name = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1) : host.replaceFirst(":\\d+$", "");
+        return name.equalsIgnoreCase("localhost") || name.equals("[::1]") || name.matches("127(\\.\\d{1,3}){3}");
+    }
+
+    private void finish(Route route, Long auditId, int status, String outcome) {
+        if (auditId == null) {
+            return;
+        }
+        try {
+            audit.finish(auditId, status, outcome);
+        } catch (SQLException | RuntimeException e) {
+            // The action ran; its row stays without an outcome, which the log reads as "stopped first".
+            log.warn(
+                    "{}: the outcome ({}) could not be written to audit_log row {}: {}",
+                    route.name(),
+                    status,
+                    auditId,
+                    e.toString());
+        }
     }
 
     private boolean auditRefusal(Caller caller, Route route, String path, String detail) {
@@ -244,7 +339,8 @@ public final class ApiRoutes {
             return "refused by the database";
         }
         int newline = message.indexOf('\n');
-        return (newline < 0 ? message : message.substring(0, newline)).replaceFirst("^ERROR: ", "");
+        String line = (newline < 0 ? message : message.substring(0, newline)).replaceFirst("^ERROR: ", "");
+        return line.length() <= 300 ? line : line.substring(0, 300) + "...";
     }
 
     /** The path's segments below {@link #BASE}, each URL-decoded; null when the path is not below it. */
@@ -257,6 +353,9 @@ public final class ApiRoutes {
         for (int i = 0; i < raw.length; i++) {
             try {
                 decoded[i] = URLDecoder.decode(raw[i].replace("+", "%2B"), StandardCharsets.UTF_8);
+                if (decoded[i].indexOf('/') >= 0 || decoded[i].chars().anyMatch(Character::isISOControl)) {
+                    return null; // an encoded slash or a control character names nothing here
+                }
             } catch (IllegalArgumentException e) {
                 return null;
             }
@@ -309,9 +408,7 @@ public final class ApiRoutes {
             }
         }
         String type = ex.getRequestHeaders().getFirst("Content-Type");
-        if (body.length > 0
-                && type != null
-                && !type.toLowerCase(java.util.Locale.ROOT).contains("json")) {
+        if (body.length > 0 && type != null && !json(type)) {
             throw ApiProblem.unsupportedMediaType("the body must be application/json, not " + Quote.of(type));
         }
         return body;
@@ -331,6 +428,12 @@ public final class ApiRoutes {
         }
     }
 
+    /** {@code application/json} or a {@code +json} type, with any parameters. */
+    private static boolean json(String contentType) {
+        String media = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
+    }
+
     private static void write(HttpExchange ex, int status, JsonNode body, String type) throws IOException {
         if (body == null || status == 204) {
             ex.sendResponseHeaders(status, -1);
@@ -338,6 +441,10 @@ public final class ApiRoutes {
         }
         byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
         ex.getResponseHeaders().set("Content-Type", type);
+        if (ex.getRequestMethod().equals("HEAD")) {
+            ex.sendResponseHeaders(status, -1);
+            return;
+        }
         ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);

@@ -26,15 +26,28 @@ public final class Audit {
         this.database = database;
     }
 
+    /** At most this much of a path is kept: a request line can be hundreds of kilobytes. */
+    static final int MAX_TARGET = 512;
+    /** At most this much of an outcome is kept. */
+    static final int MAX_OUTCOME = 1000;
+
     /** The row of a call about to run; its id, for {@link #finish}. */
     long begin(Caller caller, Route route, String path) throws SQLException {
+        return insert(caller, route, path, null, null);
+    }
+
+    private long insert(Caller caller, Route route, String path, Integer status, String outcome) throws SQLException {
         try (Connection c = database.getConnection();
                 PreparedStatement s = c.prepareStatement(
-                        "insert into audit_log (who, role, action, target) values (?, ?, ?, ?) returning id")) {
+                        "insert into audit_log (who, role, action, target, status,"
+                                + " outcome, finished_at) values (?, ?, ?, ?, ?, ?, case when ? then now() end) returning id")) {
             s.setString(1, caller.name());
             s.setString(2, caller.role().label());
             s.setString(3, route.name());
-            s.setString(4, path);
+            s.setString(4, cut(path, MAX_TARGET));
+            s.setObject(5, status, java.sql.Types.INTEGER);
+            s.setString(6, outcome == null ? null : cut(outcome, MAX_OUTCOME));
+            s.setBoolean(7, status != null);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -45,16 +58,22 @@ public final class Audit {
     void finish(long id, int status, String outcome) throws SQLException {
         try (Connection c = database.getConnection();
                 PreparedStatement s = c.prepareStatement(
-                        "update audit_log set status = ?, outcome = ?, finished_at = now() where id = ?")) {
+                        "update audit_log set status = ?, outcome = ?, finished_at = now() where id = ? and status is"
+                                + " null")) {
             s.setInt(1, status);
-            s.setString(2, outcome);
+            s.setString(2, outcome == null ? null : cut(outcome, MAX_OUTCOME));
             s.setLong(3, id);
             s.executeUpdate();
         }
     }
 
+    /** A call refused for its role: one row, written whole in one statement. */
     void refused(Caller caller, Route route, String path, String outcome) throws SQLException {
-        finish(begin(caller, route, path), 403, outcome);
+        insert(caller, route, path, 403, outcome);
+    }
+
+    private static String cut(String text, int max) {
+        return text.length() <= max ? text : text.substring(0, max) + "...";
     }
 
     /** {@code GET /audit}: newest first, paged by id. */

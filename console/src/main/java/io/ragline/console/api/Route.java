@@ -42,6 +42,7 @@ public final class Route {
     private String tag;
     private String description;
     private JsonNode body;
+    private boolean readOnly;
 
     Route(String method, String template, Role role, String summary, Handler handler) {
         if (!template.startsWith("/") || template.endsWith("/")) {
@@ -69,6 +70,12 @@ public final class Route {
     /** Longer words than the summary, for the OpenAPI document. */
     public Route description(String text) {
         this.description = text;
+        return this;
+    }
+
+    /** A POST that changes nothing (a search): not audited, open to the role it names. */
+    public Route readOnly() {
+        this.readOnly = true;
         return this;
     }
 
@@ -155,20 +162,33 @@ public final class Route {
         return Optional.ofNullable(body);
     }
 
-    /** Every answer declared, and those every route of its kind has (400, 401, 403, 415, 413). */
+    /**
+     * Every answer declared, and those the dispatcher can give on any route of its kind: 400 (a
+     * malformed query, such as a parameter given twice), 401, 500; 403 on a route above viewer or
+     * one that changes something (a request from another site); 413 and 415 where a body is read;
+     * 503 where the audit log must be written first.
+     */
     public Map<Integer, Answer> answers() {
         Map<Integer, Answer> all = new LinkedHashMap<>(answers);
+        all.putIfAbsent(400, new Answer(400, "a malformed query parameter or body", null));
         all.putIfAbsent(401, new Answer(401, "no bearer token, or one that is not valid", null));
-        if (role != Role.VIEWER) {
-            all.putIfAbsent(403, new Answer(403, "the token's role is below " + role.label(), null));
+        if (role != Role.VIEWER || mutates()) {
+            all.putIfAbsent(
+                    403,
+                    new Answer(
+                            403,
+                            "the token's role is below " + role.label()
+                                    + ", or a browser sent the request from another site",
+                            null));
         }
-        if (!queryParameters.isEmpty() || body != null) {
-            all.putIfAbsent(400, new Answer(400, "a malformed parameter or body", null));
-        }
-        if (body != null) {
+        if (!method.equals("GET")) {
             all.putIfAbsent(413, new Answer(413, "a body over 1 MiB", null));
             all.putIfAbsent(415, new Answer(415, "a body that is not application/json", null));
         }
+        if (mutates()) {
+            all.putIfAbsent(503, new Answer(503, "the audit log cannot be written: nothing was done", null));
+        }
+        all.putIfAbsent(500, new Answer(500, "an unexpected failure (the console's log has it)", null));
         return all;
     }
 
@@ -177,8 +197,9 @@ public final class Route {
         return Map.copyOf(answers);
     }
 
+    /** Whether the route changes something, so that the audit log records it. */
     public boolean mutates() {
-        return !method.equals("GET");
+        return !method.equals("GET") && !readOnly;
     }
 
     /** "POST /collections/{name}/pause", as the audit log and the coverage check name a route. */

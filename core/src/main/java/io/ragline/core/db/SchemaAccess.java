@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * What a process that does not migrate checks at start-up: the schema exists and is current, and
  * its login holds every privilege of {@code ragline_worker} (the grants of {@code
- * grants.sql}): DML on each table (not DELETE on collections, nor on the append-only audit_log), SELECT on the migration history, USAGE on each
+ * grants.sql}): DML on each table (not DELETE on collections; on the append-only audit_log INSERT and SELECT, and UPDATE of its outcome only), SELECT on the migration history, USAGE on each
  * sequence, EXECUTE on each function. Each problem says who must do what, and never holds a secret.
  */
 public final class SchemaAccess {
@@ -24,22 +24,22 @@ public final class SchemaAccess {
 
     private static final String MISSING = "select priv || ' on ' || what from ("
             + " select format('%I.%I', n.nspname, c.relname) as what, p.priv, c.relname = ? as history,"
-            + "        c.relname in ('collections', 'audit_log') as kept"
+            + "        c.relname = 'collections' as collections, c.relname = 'audit_log' as audit"
             + "   from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             + "   cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p(priv)"
             + "  where n.nspname = ? and c.relkind in ('r', 'p') and not has_table_privilege(c.oid, p.priv)"
             + " union all"
-            + " select format('sequence %I.%I', n.nspname, c.relname), 'USAGE', false, false"
+            + " select format('sequence %I.%I', n.nspname, c.relname), 'USAGE', false, false, false"
             + "   from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             + "  where n.nspname = ? and c.relkind = 'S'"
             // A CASE: a plain AND may call the function on rows that are not sequences.
             + "    and case when c.relkind = 'S' then not has_sequence_privilege(c.oid, 'USAGE') else false end"
             + " union all"
             + " select format('function %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),"
-            + "        'EXECUTE', false, false"
+            + "        'EXECUTE', false, false, false"
             + "   from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
             + "  where n.nspname = ? and p.prokind = 'f' and not has_function_privilege(p.oid, 'EXECUTE')"
-            + " ) m where not (history and priv <> 'SELECT') and not (kept and priv = 'DELETE')"
+            + " ) m where not (history and priv <> 'SELECT') and not (collections and priv = 'DELETE') and not (audit and priv in ('UPDATE', 'DELETE'))"
             + " order by what, priv";
 
     private SchemaAccess() {}

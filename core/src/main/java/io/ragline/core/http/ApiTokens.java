@@ -93,9 +93,22 @@ public final class ApiTokens {
                     + " characters, each optionally ROLE:TOKEN or ROLE:NAME:TOKEN)");
         }
         List<Entry> entries = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
         for (int i = 0; i < raw.size(); i++) {
             String which = variable + ": token " + (i + 1) + " of " + raw.size();
-            entry(raw.get(i), which, problems).ifPresent(entries::add);
+            Optional<Entry> entry = entry(raw.get(i), which, problems);
+            if (entry.isEmpty()) {
+                continue;
+            }
+            for (int j = 0; j < entries.size(); j++) {
+                if (MessageDigest.isEqual(entries.get(j).hash(), entry.get().hash())) {
+                    // Which of the two roles was meant cannot be guessed: the last one would win silently.
+                    problems.add(which + " is the same token as token " + positions.get(j) + "; give each token once,"
+                            + " with one role");
+                }
+            }
+            entries.add(entry.get());
+            positions.add(i + 1);
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);

@@ -11,7 +11,7 @@ import java.util.Optional;
  * before a request reaches its handler; with no token configured every request passes. A request
  * without a bearer token is answered 401 with {@code WWW-Authenticate: Bearer realm="ragline"}, one
  * with a token that is not configured 401 with {@code error="invalid_token"} added; the body is
- * the API's {@code {"error": "..."}}. The token is never logged, nor put in an answer.
+ * an RFC 9457 problem that also carries the message as {@code error}, as the API's other answers do. The token is never logged, nor put in an answer.
  */
 final class BearerAuthentication extends Filter {
     static final String REALM = "ragline";
@@ -51,7 +51,7 @@ final class BearerAuthentication extends Filter {
     private static void refuse(HttpExchange ex, String challenge, String message) throws IOException {
         try (ex) {
             ex.getResponseHeaders().set("WWW-Authenticate", challenge);
-            JsonAnswers.error(ex, 401, message);
+            JsonAnswers.problem(ex, 401, "unauthorized", "Unauthorized", message);
         }
     }
 

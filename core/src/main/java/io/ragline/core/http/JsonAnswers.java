@@ -7,7 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.OutputStream;
 
-/** The answers of the API endpoints: a JSON body, and every failure as {@code {"error": "..."}}. */
+/** The answers of the API endpoints: a JSON body, and a failure as {@code {"error": "..."}} or an RFC 9457 problem. */
 public final class JsonAnswers {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -20,9 +20,29 @@ public final class JsonAnswers {
         respond(ex, status, body);
     }
 
+    /**
+     * {@code status} as an RFC 9457 problem ({@code application/problem+json}), with the message
+     * also as {@code error}, the member clients of {@link #error} read: the token check's 401.
+     */
+    public static void problem(HttpExchange ex, int status, String slug, String title, String message)
+            throws IOException {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("type", "https://ragline.io/problems/" + slug);
+        body.put("title", title);
+        body.put("status", status);
+        body.put("detail", message);
+        body.put("instance", ex.getRequestURI().getRawPath());
+        body.put("error", message);
+        respond(ex, status, body, "application/problem+json");
+    }
+
     public static void respond(HttpExchange ex, int status, JsonNode body) throws IOException {
+        respond(ex, status, body, "application/json");
+    }
+
+    private static void respond(HttpExchange ex, int status, JsonNode body, String type) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.getResponseHeaders().set("Content-Type", type);
         if ("HEAD".equalsIgnoreCase(ex.getRequestMethod())) {
             ex.sendResponseHeaders(status, -1); // a HEAD answer has no body; a length makes the JDK log a warning
             ex.close();

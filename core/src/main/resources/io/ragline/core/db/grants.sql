@@ -46,12 +46,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO raglin
 -- Deleting a collection is the owner's (`ragline collections delete`): it cascades to the
 -- collection's documents and drops its HNSW index, which a worker cannot do. No worker deletes one.
 REVOKE DELETE ON ${schema}.collections FROM ragline_worker;
--- The audit log is append-only for the processes: a row is written, then its outcome, never removed.
+-- The audit log is append-only for the processes: a row is written, then its outcome (the only
+-- columns they may update; a trigger refuses a second outcome), never removed.
 -- (A migration to an older version, as upgrade tests make, has no such table yet.)
 DO $audit$
 BEGIN
     IF to_regclass('${schema}.audit_log') IS NOT NULL THEN
-        REVOKE DELETE, TRUNCATE ON ${schema}.audit_log FROM ragline_worker;
+        REVOKE UPDATE, DELETE, TRUNCATE ON ${schema}.audit_log FROM ragline_worker;
+        GRANT UPDATE (status, outcome, finished_at) ON ${schema}.audit_log TO ragline_worker;
     END IF;
 END
 $audit$;

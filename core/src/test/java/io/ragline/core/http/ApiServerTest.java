@@ -54,8 +54,11 @@ class ApiServerTest {
 
         assertThat(anonymous.statusCode()).isEqualTo(401);
         assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"ragline\"");
-        assertThat(anonymous.headers().firstValue("Content-Type")).hasValue("application/json");
-        assertThat(anonymous.body()).startsWith("{\"error\":\"authentication required");
+        assertThat(anonymous.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(anonymous.body())
+                .contains("\"status\":401")
+                .contains("\"title\":\"Unauthorized\"")
+                .contains("\"error\":\"authentication required");
         assertThat(wrong.statusCode()).isEqualTo(401);
         assertThat(wrong.headers().firstValue("WWW-Authenticate"))
                 .hasValue("Bearer realm=\"ragline\", error=\"invalid_token\"");

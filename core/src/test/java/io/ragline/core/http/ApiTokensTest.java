@@ -41,6 +41,16 @@ class ApiTokensTest {
     }
 
     @Test
+    void aTokenGivenTwiceIsRefusedWhateverItsRoles() {
+        ConfigException e = refused("viewer:" + FIRST + "," + SECOND + ",admin:" + FIRST);
+
+        assertThat(e.problems())
+                .containsExactly("RAGLINE_API_TOKENS: token 3 of 3 is the same token as token 1; give each token once,"
+                        + " with one role");
+        assertThat(e.getMessage()).doesNotContain(FIRST);
+    }
+
+    @Test
     void eachRoleMayDoWhatTheRolesBeforeItMay() {
         assertThat(ApiTokens.Role.ADMIN.allows(ApiTokens.Role.OPERATOR)).isTrue();
         assertThat(ApiTokens.Role.OPERATOR.allows(ApiTokens.Role.VIEWER)).isTrue();

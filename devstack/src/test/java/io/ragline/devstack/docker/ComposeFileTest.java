@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  */
 class ComposeFileTest {
     private static final Set<String> WORKERS =
-            Set.of("event-dispatcher", "ingest-worker", "embedding-worker", "training-worker");
+            Set.of("event-dispatcher", "ingest-worker", "embedding-worker", "training-worker", "console");
     private static final String IMAGE = "ragline/ragline:local";
     private static final Pattern SECRET_NAME = Pattern.compile("(?i).*(PASSWORD|SECRET|TOKEN|API_KEY|JAAS).*");
     private static final Pattern URL_PASSWORD = Pattern.compile("://[^/@\\s]*:[^/@\\s]*@");
@@ -55,12 +55,17 @@ class ComposeFileTest {
     }
 
     @Test
-    void theRaglineServicesAreTheMigrationAndTheFourWorkersEachBuiltFromTheRepository() {
+    void theRaglineServicesAreTheMigrationTheFourWorkersAndTheConsoleEachBuiltFromTheRepository() {
         Set<String> ragline = raglineServices();
 
         assertThat(ragline)
                 .containsExactlyInAnyOrder(
-                        "migrate", "event-dispatcher", "ingest-worker", "embedding-worker", "training-worker");
+                        "migrate",
+                        "event-dispatcher",
+                        "ingest-worker",
+                        "embedding-worker",
+                        "training-worker",
+                        "console");
         for (String name : ragline) {
             assertThat(services.path(name).path("build").asText()).as(name).isEqualTo(".");
         }

@@ -16,3 +16,22 @@ CREATE TABLE audit_log (
     outcome     text,           -- what happened, in words (a problem's detail, or what was done)
     finished_at timestamptz
 );
+
+-- Append-only: once a row has its outcome it never changes, and nothing but the outcome ever
+-- does. ragline_worker may update only status, outcome and finished_at (grants.sql), and this
+-- trigger refuses even that for a row that is finished.
+CREATE FUNCTION audit_log_outcome_once() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status IS NOT NULL THEN
+        RAISE EXCEPTION 'audit_log row % has its outcome already', OLD.id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF (NEW.id, NEW.at, NEW.who, NEW.role, NEW.action, NEW.target)
+            IS DISTINCT FROM (OLD.id, OLD.at, OLD.who, OLD.role, OLD.action, OLD.target) THEN
+        RAISE EXCEPTION 'audit_log row %: only its outcome may be written', OLD.id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER audit_log_outcome_once BEFORE UPDATE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_outcome_once();
