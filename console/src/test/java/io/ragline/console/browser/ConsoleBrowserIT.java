@@ -2,6 +2,7 @@ package io.ragline.console.browser;
 
 import static io.ragline.console.ConsoleTestServer.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.ragline.console.ConsoleTestServer;
 import io.ragline.testkit.PostgresSchema;
@@ -53,7 +54,11 @@ class ConsoleBrowserIT {
             browser.assertNoConsoleErrors();
 
             page.element(By.id("sign-out")).click();
-            assertThat(page.element(By.id("login")).isDisplayed()).isTrue();
+            await().ignoreExceptions()
+                    .untilAsserted(() -> assertThat(page.element(By.id("login")).isDisplayed())
+                            .isTrue());
+            assertThat(browser.driver().executeScript("return sessionStorage.length"))
+                    .isEqualTo(0L);
         }
     }
 
@@ -66,8 +71,7 @@ class ConsoleBrowserIT {
             page.element(By.id("login-token")).sendKeys("not-a-token-of-this-console-0000");
             page.element(By.id("login-submit")).click();
 
-            org.awaitility.Awaitility.await()
-                    .ignoreExceptions()
+            await().ignoreExceptions()
                     .untilAsserted(
                             () -> assertThat(page.element(By.id("login-reason")).getText())
                                     .contains("refused the token"));
