@@ -1,6 +1,7 @@
 package io.ragline.cli;
 
 import io.ragline.console.Console;
+import io.ragline.console.system.ConsoleWorkers;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
@@ -82,7 +83,12 @@ final class WorkerCommands {
                 IngestWorker.wiring(env, ALL_HTTP_PORT, http),
                 EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, EmbeddingWorker.DEFAULT_HTTP_PORT, http),
                 TrainingWorker.wiring(env),
-                Console.wiring(env, Console.CONSOLE_PORT, Console.DEFAULT_HTTP_PORT, http));
+                Console.wiring(
+                        env,
+                        Console.CONSOLE_PORT,
+                        Console.DEFAULT_HTTP_PORT,
+                        http,
+                        runtime -> ConsoleWorkers.local("all", runtime.adminPort())));
         return runtime -> wirings.forEach(w -> w.accept(runtime));
     }
 
