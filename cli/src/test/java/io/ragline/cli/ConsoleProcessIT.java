@@ -62,6 +62,22 @@ class ConsoleProcessIT {
             assertThat(curl("-H", "Authorization: Bearer " + VIEWER, base + "/api/v1/audit"))
                     .startsWith("HTTP/1.1 200")
                     .contains("\"items\"");
+            assertThat(curl(
+                            "-H",
+                            "Authorization: Bearer " + VIEWER,
+                            "-X",
+                            "POST",
+                            base + "/api/v1/collections/default/pause"))
+                    .startsWith("HTTP/1.1 403")
+                    .contains("needs the role operator");
+            assertThat(curl("-H", "Authorization: Bearer " + VIEWER, base + "/api/v1/audit"))
+                    .contains("\"who\":\"vera\"")
+                    .contains("\"action\":\"POST /collections/{name}/pause\"")
+                    .contains("\"status\":403");
+            assertThat(curl("-H", "Authorization: Bearer " + VIEWER, base + "/api/v1/collections"))
+                    .startsWith("HTTP/1.1 200")
+                    .contains("\"name\":\"default\"")
+                    .contains("\"status\":\"active\"");
             assertThat(curl("-H", "Authorization: Bearer " + VIEWER, base + "/api/v1/nothing"))
                     .startsWith("HTTP/1.1 404")
                     .contains("application/problem+json");
