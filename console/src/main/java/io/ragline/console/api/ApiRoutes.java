@@ -6,13 +6,9 @@ import io.ragline.core.http.ApiServer;
 import io.ragline.core.http.ApiTokens.Role;
 import io.ragline.core.http.Caller;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,8 +33,6 @@ public final class ApiRoutes {
     public static final String BASE = "/api/v1";
     /** A body larger than this is refused with 413 before it is read further. */
     public static final int MAX_BODY_BYTES = 1 << 20;
-    /** How much of a body too large is read (and dropped) so that its sender sees the 413. */
-    static final long DRAIN_BYTES = 16L << 20;
 
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
 
@@ -122,12 +116,13 @@ public final class ApiRoutes {
             String path = ex.getRequestURI().getRawPath();
             ex.getResponseHeaders().set("Cache-Control", "no-store");
             ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
-            String[] segments = segments(path);
+            String[] segments = RequestInput.segments(path);
             if (segments == null) {
                 problem(ex, path, ApiProblem.notFound("no such endpoint: " + Quote.of(path)));
                 return;
             }
-            if (loopbackHostsOnly && !loopbackHost(ex.getRequestHeaders().getFirst("Host"))) {
+            if (loopbackHostsOnly
+                    && !BrowserGuard.loopbackHost(ex.getRequestHeaders().getFirst("Host"))) {
                 problem(
                         ex,
                         path,
@@ -173,7 +168,7 @@ public final class ApiRoutes {
     private void serve(HttpExchange ex, String path, Route route, Map<String, String> parameters) throws IOException {
         Caller caller = ApiServer.caller(ex);
         if (route.mutates()) {
-            Optional<ApiProblem> crossSite = crossSite(ex);
+            Optional<ApiProblem> crossSite = BrowserGuard.crossSite(ex);
             if (crossSite.isPresent()) {
                 log.warn(
                         "{}: a request from another site was refused (Origin {}, Sec-Fetch-Site {})",
@@ -208,9 +203,14 @@ public final class ApiRoutes {
         ApiProblem problem = null;
         try {
             // A GET's body, if any, is never read: it means nothing here.
-            byte[] body = route.method().equals("GET") ? new byte[0] : body(ex);
+            byte[] body = route.method().equals("GET") ? new byte[0] : RequestInput.body(ex);
             ApiRequest request = new ApiRequest(
-                    caller, path, parameters, query(ex.getRequestURI().getRawQuery()), body, database);
+                    caller,
+                    path,
+                    parameters,
+                    RequestInput.query(ex.getRequestURI().getRawQuery()),
+                    body,
+                    database);
             response = route.handler().handle(request);
         } catch (Exception e) {
             problem = problemOf(route, e);
@@ -235,42 +235,6 @@ public final class ApiRoutes {
             // The outcome is recorded already; only its answer was lost (the client went away).
             log.info("{}: the answer ({}) could not be sent: {}", route.name(), status, e.toString());
         }
-    }
-
-    /**
-     * A browser's request from another site, refused before anything runs, so that a page the
-     * operator visits cannot make the console act. With tokens a browser cannot send one
-     * cross-site anyway; without tokens this is what stops it. Programs send neither header.
-     */
-    private static Optional<ApiProblem> crossSite(HttpExchange ex) {
-        ApiProblem refusal = ApiProblem.forbidden("a request from another site may not change anything");
-        String site = ex.getRequestHeaders().getFirst("Sec-Fetch-Site");
-        if (site != null && !site.equals("same-origin") && !site.equals("none")) {
-            return Optional.of(refusal);
-        }
-        String origin = ex.getRequestHeaders().getFirst("Origin");
-        if (origin == null) {
-            return Optional.empty();
-        }
-        try {
-            java.net.URI o = java.net.URI.create(origin);
-            String authority = o.getHost() == null ? null : o.getHost() + (o.getPort() < 0 ? "" : ":" + o.getPort());
-            if (authority != null
-                    && authority.equalsIgnoreCase(ex.getRequestHeaders().getFirst("Host"))) {
-                return Optional.empty();
-            }
-        } catch (IllegalArgumentException e) {
-            // an Origin that is not a URI ("null" is one) is another site's
-        }
-        return Optional.of(refusal);
-    }
-
-    static boolean loopbackHost(String host) {
-        if (host == null) {
-            return false;
-        }
-        String name = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1) : host.replaceFirst(":\\d+$", "");
-        return name.equalsIgnoreCase("localhost") || name.equals("[::1]") || name.matches("127(\\.\\d{1,3}){3}");
     }
 
     private void finish(Route route, Long auditId, int status, String outcome) {
@@ -314,6 +278,13 @@ public final class ApiRoutes {
             if (t instanceof ApiProblem p) {
                 return p;
             }
+            if (t instanceof java.util.concurrent.TimeoutException
+                    || t instanceof org.apache.kafka.common.errors.TimeoutException
+                    || t instanceof org.apache.kafka.common.errors.RetriableException) {
+                // Kafka not answering is an outage, not a fault of the request: it may work later.
+                log.warn("{}: Kafka did not answer: {}", route.name(), t.toString());
+                return ApiProblem.unavailable("Kafka did not answer in time; try again later");
+            }
             if (t instanceof SQLException s && s.getSQLState() != null) {
                 String state = s.getSQLState();
                 String message = firstLine(s.getMessage());
@@ -341,97 +312,6 @@ public final class ApiRoutes {
         int newline = message.indexOf('\n');
         String line = (newline < 0 ? message : message.substring(0, newline)).replaceFirst("^ERROR: ", "");
         return line.length() <= 300 ? line : line.substring(0, 300) + "...";
-    }
-
-    /** The path's segments below {@link #BASE}, each URL-decoded; null when the path is not below it. */
-    private static String[] segments(String rawPath) {
-        if (rawPath == null || !rawPath.startsWith(BASE + "/")) {
-            return null;
-        }
-        String[] raw = rawPath.substring(BASE.length() + 1).split("/", -1);
-        String[] decoded = new String[raw.length];
-        for (int i = 0; i < raw.length; i++) {
-            try {
-                decoded[i] = URLDecoder.decode(raw[i].replace("+", "%2B"), StandardCharsets.UTF_8);
-                if (decoded[i].indexOf('/') >= 0 || decoded[i].chars().anyMatch(Character::isISOControl)) {
-                    return null; // an encoded slash or a control character names nothing here
-                }
-            } catch (IllegalArgumentException e) {
-                return null;
-            }
-        }
-        return decoded;
-    }
-
-    private static Map<String, String> query(String raw) {
-        Map<String, String> values = new LinkedHashMap<>();
-        if (raw == null || raw.isEmpty()) {
-            return values;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            String name = eq < 0 ? pair : pair.substring(0, eq);
-            String value = eq < 0 ? "" : pair.substring(eq + 1);
-            try {
-                name = URLDecoder.decode(name, StandardCharsets.UTF_8);
-                value = URLDecoder.decode(value, StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                throw ApiProblem.badRequest("the query string is not URL-encoded correctly");
-            }
-            if (values.putIfAbsent(name, value) != null) {
-                throw ApiProblem.badRequest("the query parameter " + Quote.of(name) + " is given twice");
-            }
-        }
-        return values;
-    }
-
-    private static byte[] body(HttpExchange ex) throws IOException {
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.strip()) > MAX_BODY_BYTES) {
-                    try (InputStream in = ex.getRequestBody()) {
-                        drain(in);
-                    }
-                    throw ApiProblem.tooLarge("the body is over " + MAX_BODY_BYTES + " bytes");
-                }
-            } catch (NumberFormatException e) {
-                throw ApiProblem.badRequest("Content-Length is not a number");
-            }
-        }
-        byte[] body;
-        try (InputStream in = ex.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY_BYTES + 1);
-            if (body.length > MAX_BODY_BYTES) {
-                drain(in);
-                throw ApiProblem.tooLarge("the body is over " + MAX_BODY_BYTES + " bytes");
-            }
-        }
-        String type = ex.getRequestHeaders().getFirst("Content-Type");
-        if (body.length > 0 && type != null && !json(type)) {
-            throw ApiProblem.unsupportedMediaType("the body must be application/json, not " + Quote.of(type));
-        }
-        return body;
-    }
-
-    /**
-     * Reads and drops what is left of a refused body, up to {@link #DRAIN_BYTES}: a client still
-     * sending when the answer comes would otherwise see its connection reset instead of the 413.
-     * Beyond that the connection is closed, as the JDK's server does for any unread body.
-     */
-    private static void drain(InputStream in) throws IOException {
-        byte[] sink = new byte[64 * 1024];
-        long left = DRAIN_BYTES;
-        int n;
-        while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
-            left -= n;
-        }
-    }
-
-    /** {@code application/json} or a {@code +json} type, with any parameters. */
-    private static boolean json(String contentType) {
-        String media = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
-        return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
     }
 
     private static void write(HttpExchange ex, int status, JsonNode body, String type) throws IOException {

@@ -87,11 +87,19 @@ public final class DeadLetterTopics {
         }
     }
 
-    /** True when {@code topic} is a dead-letter topic name of this deployment (it may not exist). */
+    /**
+     * True when {@code topic} is the dead-letter topic of one of this deployment's topics (it may
+     * not exist yet): exactly {@code <prefix><topic>.dlq} for a topic of the catalogue, never a
+     * name that only looks like one, so another deployment's topics (a longer prefix, or none) and
+     * other applications' {@code *.dlq} topics on the same cluster are neither read nor redriven.
+     */
     public boolean isDeadLetterTopic(String topic) {
-        return topic.startsWith(settings.topicPrefix())
-                && topic.endsWith(Topic.DEAD_LETTER_SUFFIX)
-                && topic.length() > settings.topicPrefix().length() + Topic.DEAD_LETTER_SUFFIX.length();
+        for (Topic t : Topic.values()) {
+            if (topic.equals(settings.topic(t.deadLetter()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The topic whose dead letters {@code deadLetterTopic} holds. */

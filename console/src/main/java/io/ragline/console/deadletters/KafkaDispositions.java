@@ -79,7 +79,20 @@ public final class KafkaDispositions {
             c.setAutoCommit(false);
             try {
                 claim(c, topic, partition, offset, Action.REDRIVEN, by, Map.of("replaced", replacement != null));
-                RecordMetadata sent = DeadLetterTopics.redrive(producer.get(), deadLetter, source, value);
+                RecordMetadata sent;
+                try {
+                    sent = DeadLetterTopics.redrive(producer.get(), deadLetter, source, value);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // The producer goes on trying after we stop waiting, so the record may still arrive: keep
+                    // the claim, so that a second redrive cannot publish it twice, and say so.
+                    Dispositions.completeKafka(c, topic, partition, offset, Map.of("delivery", "unknown"));
+                    c.commit();
+                    c.setAutoCommit(true);
+                    throw io.ragline.console.api.ApiProblem.unavailable("Kafka did not acknowledge the redrive of "
+                            + describe(topic, partition, offset) + " in time: it may still arrive in " + source
+                            + ", so it is recorded as redriven (delivery unknown); look in " + source
+                            + " before publishing it another way");
+                }
                 Dispositions.completeKafka(
                         c,
                         topic,
@@ -90,6 +103,8 @@ public final class KafkaDispositions {
                 c.setAutoCommit(true);
                 return new Redriven(
                         sent.topic(), sent.partition(), sent.offset(), disposition(c, topic, partition, offset));
+            } catch (io.ragline.console.api.ApiProblem committed) {
+                throw committed; // the claim is committed: nothing to roll back
             } catch (Exception e) {
                 rollback(c);
                 throw e;

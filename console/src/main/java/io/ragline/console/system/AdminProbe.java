@@ -43,6 +43,25 @@ public final class AdminProbe {
         return get(url, true);
     }
 
+    /**
+     * At most {@code MAX_BODY} bytes, all within {@code deadline}: the read timeout bounds each
+     * read only, and a worker that sends a byte at a time would otherwise hold a console thread
+     * for as long as it likes.
+     */
+    private static byte[] readWithin(InputStream in, java.time.Duration deadline) throws IOException {
+        long end = System.nanoTime() + deadline.toNanos();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        int n;
+        while (out.size() < MAX_BODY && (n = in.read(buffer, 0, Math.min(buffer.length, MAX_BODY - out.size()))) >= 0) {
+            out.write(buffer, 0, n);
+            if (System.nanoTime() > end) {
+                throw new java.net.SocketTimeoutException("the answer took longer than " + deadline.toMillis() + " ms");
+            }
+        }
+        return out.toByteArray();
+    }
+
     private Answer get(URI url, boolean body) throws IOException {
         HttpURLConnection c = (HttpURLConnection) url.toURL().openConnection();
         try {
@@ -58,7 +77,8 @@ public final class AdminProbe {
                 return new Answer(status, "");
             }
             try (in) {
-                return new Answer(status, new String(in.readNBytes(MAX_BODY), StandardCharsets.UTF_8));
+                return new Answer(
+                        status, new String(readWithin(in, readTimeout.multipliedBy(2)), StandardCharsets.UTF_8));
             }
         } finally {
             c.disconnect();

@@ -39,7 +39,7 @@ function parse(hash) {
 /** Renders the page the address names; keepMessages leaves an action's notice on screen. */
 async function route(keepMessages = false) {
   const mine = ++generation;
-  timers.forEach(clearInterval);
+  timers.forEach(clearTimeout);
   timers = [];
   if (!keepMessages) clearMessages();
   const {page, id, params} = parse(location.hash);
@@ -55,8 +55,18 @@ async function route(keepMessages = false) {
     id,
     params,
     current: () => mine === generation,
+    // The next call is scheduled when the last one has ended: a slow answer never stacks requests up.
     every(ms, fn) {
-      if (mine === generation) timers.push(setInterval(() => mine === generation && fn(), ms));
+      const tick = async () => {
+        if (mine !== generation) return;
+        try {
+          await fn();
+        } catch (e) {
+          // the page shows its own problems; the refresh goes on
+        }
+        if (mine === generation) timers.push(setTimeout(tick, ms));
+      };
+      if (mine === generation) timers.push(setTimeout(tick, ms));
     },
     go(hash) {
       location.hash = hash;
@@ -96,7 +106,7 @@ function showTokenState() {
 
 function showLogin(problem) {
   generation++;
-  timers.forEach(clearInterval);
+  timers.forEach(clearTimeout);
   timers = [];
   document.getElementById('login-reason').textContent = token()
     ? 'The API refused the token (401' + (problem?.detail ? ': ' + problem.detail : '') + '). Give another.'

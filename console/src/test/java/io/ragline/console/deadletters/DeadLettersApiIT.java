@@ -58,6 +58,9 @@ class DeadLettersApiIT {
         source = KafkaTopics.createNamed(prefix + "documents", 1);
         dlq = KafkaTopics.createNamed(prefix + "documents.dlq", 1);
         KafkaTopics.createNamed(prefix + "redrive-check", 1);
+        // Another deployment whose prefix starts with ours, and another application's *.dlq under our prefix.
+        KafkaTopics.createNamed(prefix + "other.documents.dlq", 1);
+        KafkaTopics.createNamed(prefix + "payments.dlq", 1);
         records = "/api/v1/dead-letters/topics/" + dlq + "/records";
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
@@ -113,6 +116,18 @@ class DeadLettersApiIT {
             }
         }
         assertThat(ours).isNotNull();
+        assertThat(topics.get("items").findValuesAsText("topic"))
+                .as("look-alike topics of another deployment or application")
+                .doesNotContain(prefix + "other.documents.dlq", prefix + "payments.dlq");
+        assertThat(console.get("/api/v1/dead-letters/topics/" + prefix + "payments.dlq/records?partition=0", VIEWER)
+                        .statusCode())
+                .isEqualTo(404);
+        assertThat(console.post(
+                                "/api/v1/dead-letters/topics/" + prefix + "other.documents.dlq/records/0/0/redrive",
+                                OPERATOR,
+                                null)
+                        .statusCode())
+                .isEqualTo(404);
         assertThat(ours.get("source_topic").asText()).isEqualTo(source);
         assertThat(ours.get("partitions").get(0).get("partition").asInt()).isZero();
         assertThat(ours.get("partitions").get(0).get("start_offset").asLong()).isZero();

@@ -16,7 +16,7 @@ import java.util.Optional;
  * document on. Each change takes the project's deployment lock ({@link JobRunner#deployed}), the one
  * a finishing job takes, in one transaction. A rollback undeploys the project's model, marks it
  * {@code rolled_back_at}, and deploys the latest-deployed of its other models not so marked
- * (migration V19), so a second rollback goes one further back instead of swapping the two. Only
+ * (migration V18), so a second rollback goes one further back instead of swapping the two. Only
  * builtin models: PostgresML keeps its own deployments ({@code pgml.deployments}), which
  * {@code pgml.predict} reads, and a flag here would not change what it predicts with.
  */
