@@ -30,7 +30,7 @@ COPY --from=build /opt/ragline /opt/ragline
 USER 65532:65532
 # HTTP: webhooks of ingest-worker, search of embedding-worker. Admin (/health/live,
 # /health/ready, /metrics): all, ingest-worker, embedding-worker, training-worker, event-dispatcher.
-EXPOSE 8081 8082 9080 9081 9082 9083 9084
+EXPOSE 8081 8082 8085 9080 9081 9082 9083 9084 9085
 # `ragline health` GETs /health/ready on RAGLINE_ADMIN_PORT, else on the first default admin port
 # that answers (one process per container). Kubernetes probes the admin port itself instead.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=90s --retries=3 \

@@ -95,6 +95,7 @@ class DockerfileTest {
         Set<Integer> defaults = new TreeSet<>(HealthCommand.defaultAdminPorts());
         defaults.add(IngestWorker.DEFAULT_HTTP_PORT);
         defaults.add(EmbeddingWorker.DEFAULT_HTTP_PORT);
+        defaults.add(io.ragline.console.Console.DEFAULT_HTTP_PORT);
 
         assertThat(exposed).isEqualTo(defaults);
     }
