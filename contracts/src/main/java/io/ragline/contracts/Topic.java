@@ -16,7 +16,9 @@ public enum Topic {
     /** Training requests; key: the project. */
     TRAINING("training"),
     /** Inbound events (webhooks, SQL inserts) to route; key {@code source/delivery_id}. */
-    CLAUDE_EVENTS("claude_events");
+    CLAUDE_EVENTS("claude_events"),
+    /** Conversation messages (memory); key: the session id. */
+    CONVERSATIONS("conversations");
 
     /** What a dead-letter topic adds to the name of its topic. */
     public static final String DEAD_LETTER_SUFFIX = ".dlq";

@@ -27,7 +27,39 @@ record Examples(List<Example> valid, List<Example> invalid) {
             case TRAINING -> training();
             case CLAUDE_EVENTS -> claudeEvents();
             case PIPELINE_EVENTS -> pipelineEvents();
+            case CONVERSATIONS -> conversations();
         };
+    }
+
+    private static final String TURN = "'session_id':'s1','message_id':'m1','role':'user','content':'hi'";
+
+    private static Examples conversations() {
+        return new Examples(
+                List.of(
+                        e("s1", "{" + TURN + "}"),
+                        e("s1", "{'session_id':'s1','message_id':'m2','role':'tool','content':''}"),
+                        e(
+                                "s1",
+                                "{'schema_version':1," + TURN + ",'metadata':{'model':'m'},"
+                                        + "'created_at':'2026-12-05T10:15:30.25+01:00',"
+                                        + "'session':{'title':'Support','metadata':{'team':'a'}}}"),
+                        e("s1", "{" + TURN + ",'metadata':null,'created_at':null,'session':null}"),
+                        e("s1", "{" + TURN + ",'created_at':'2026-12-05T10:15Z','session':{'title':null}}")),
+                List.of(
+                        e("s1", "{'session_id':'s1','message_id':'m1','role':'user'}"),
+                        e("s1", "{'session_id':'s1','message_id':'m1','content':'hi'}"),
+                        e("s1", "{'session_id':'s1','message_id':'m1','role':'robot','content':'hi'}"),
+                        e("s1", "{'session_id':'s1','message_id':'','role':'user','content':'hi'}"),
+                        e("", "{'session_id':'','message_id':'m1','role':'user','content':'hi'}"),
+                        e("s1", "{'session_id':'s1','message_id':'m1','role':'user','content':7}"),
+                        e("s1", "{" + TURN + ",'metadata':[1]}"),
+                        e("s1", "{" + TURN + ",'created_at':'yesterday'}"),
+                        e("s1", "{" + TURN + ",'created_at':'2026-12-05T10:15:30'}"),
+                        e("s1", "{" + TURN + ",'session':{'name':'x'}}"),
+                        e("s1", "{" + TURN + ",'session':'x'}"),
+                        e("s1", "{" + TURN + ",'schema_version':2}"),
+                        e("s1", "{" + TURN + ",'colour':'blue'}"),
+                        e("s1", "[1]")));
     }
 
     private static Examples documents() {

@@ -7,6 +7,7 @@ import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import io.ragline.contracts.conversation.ConversationCodec;
 import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.contracts.event.ClaudeEventCodec;
@@ -34,7 +35,8 @@ class SchemasAndCodecsAgreeTest {
             Topic.EMBEDDING_REQUESTS, new EmbeddingRequestCodec(),
             Topic.TRAINING, new TrainingRequestCodec(),
             Topic.CLAUDE_EVENTS, new ClaudeEventCodec(),
-            Topic.PIPELINE_EVENTS, new PipelineEventCodec()));
+            Topic.PIPELINE_EVENTS, new PipelineEventCodec(),
+            Topic.CONVERSATIONS, new ConversationCodec(1 << 20)));
 
     @Test
     void everyTopicHasACodecAndASchemaBesideIt() {

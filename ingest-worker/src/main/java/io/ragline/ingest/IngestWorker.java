@@ -1,6 +1,7 @@
 package io.ragline.ingest;
 
 import io.ragline.contracts.Topic;
+import io.ragline.contracts.conversation.ConversationCodec;
 import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
@@ -10,6 +11,7 @@ import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.http.HttpSettings;
 import io.ragline.ingest.chunking.ModelTokenCounter;
+import io.ragline.ingest.conversation.ConversationWriter;
 import io.ragline.ingest.document.DocumentWriter;
 import io.ragline.ingest.routing.EventRouting;
 import io.ragline.ingest.webhook.WebhookServer;
@@ -19,7 +21,7 @@ import java.util.function.Consumer;
 
 /**
  * The {@code ingest-worker} process: consumes {@code documents} into documents and chunks (with
- * the outbox row that asks for embeddings), routes {@code claude_events} (rules map each event to
+ * the outbox row that asks for embeddings), {@code conversations} into conversation memory, routes {@code claude_events} (rules map each event to
  * a document, a training request or nothing more) and serves {@code POST /webhooks/{source}} on {@code
  * RAGLINE_HTTP_PORT}, docs/architecture.md sections 2, 3 and 12. Runs on the shared
  * runtime of {@code core} (settings, pool, migrations, health and metrics).
@@ -65,7 +67,12 @@ public final class IngestWorker {
                         new CollectionCatalog(Duration.ofSeconds(10)),
                         new ModelTokenCounter.Chunkers(),
                         runtime.registry())));
+        Consumer<WorkerRuntime> conversations = runtime -> runtime.consume(new ConsumerBinding<>(
+                Topic.CONVERSATIONS.topic(),
+                List.of(runtime.settings().topic(Topic.CONVERSATIONS.topic())),
+                new ContractDecoder<>(new ConversationCodec(settings.maxContentBytes())),
+                new ConversationWriter(runtime.registry())));
         Consumer<WorkerRuntime> routing = EventRouting.wiring(env, settings.maxContentBytes());
-        return documents.andThen(routing).andThen(webhooks);
+        return documents.andThen(conversations).andThen(routing).andThen(webhooks);
     }
 }

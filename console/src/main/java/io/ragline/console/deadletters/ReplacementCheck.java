@@ -3,6 +3,7 @@ package io.ragline.console.deadletters;
 import io.ragline.contracts.InvalidMessageException;
 import io.ragline.contracts.MessageCodec;
 import io.ragline.contracts.Topic;
+import io.ragline.contracts.conversation.ConversationCodec;
 import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.contracts.event.ClaudeEventCodec;
@@ -49,6 +50,7 @@ final class ReplacementCheck {
                     case PIPELINE_EVENTS -> new PipelineEventCodec();
                     case TRAINING -> new TrainingRequestCodec();
                     case CLAUDE_EVENTS -> new ClaudeEventCodec();
+                    case CONVERSATIONS -> new ConversationCodec(IngestSettings.DEFAULT_MAX_CONTENT_BYTES);
                 };
             }
         }

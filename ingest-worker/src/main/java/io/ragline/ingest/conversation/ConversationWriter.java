@@ -1,0 +1,41 @@
+package io.ragline.ingest.conversation;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.ragline.contracts.conversation.ConversationMessage;
+import io.ragline.core.conversations.Conversations;
+import io.ragline.core.consumer.BatchWriter;
+import io.ragline.core.consumer.InboundRecord;
+import java.sql.Connection;
+import java.util.List;
+
+/**
+ * Stores the records of the {@code conversations} topic through {@link Conversations#append}, a
+ * batch in one transaction, in the order consumed (a session's records share a partition, so its
+ * messages are stored in the order they were sent). A redelivered record (after a crash before the
+ * offsets were committed, or published twice) names a message already stored and changes nothing.
+ */
+public final class ConversationWriter implements BatchWriter<ConversationMessage> {
+    private final Counter stored;
+    private final Counter duplicates;
+
+    public ConversationWriter(MeterRegistry registry) {
+        this.stored = outcome(registry, "stored");
+        this.duplicates = outcome(registry, "duplicate");
+    }
+
+    private static Counter outcome(MeterRegistry registry, String outcome) {
+        return Counter.builder("ragline.conversations.messages")
+                .description("conversations records applied, by outcome")
+                .tag("outcome", outcome)
+                .register(registry);
+    }
+
+    @Override
+    public void write(List<InboundRecord<ConversationMessage>> records, Connection c) throws Exception {
+        Conversations.Appended appended = Conversations.append(
+                c, records.stream().map(InboundRecord::value).toList());
+        stored.increment(appended.stored());
+        duplicates.increment(appended.duplicates());
+    }
+}
