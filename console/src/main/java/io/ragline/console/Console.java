@@ -3,6 +3,7 @@ package io.ragline.console;
 import io.ragline.console.api.ApiRoutes;
 import io.ragline.console.collections.CollectionAreas;
 import io.ragline.console.deadletters.DeadLettersApi;
+import io.ragline.console.conversations.ConversationsApi;
 import io.ragline.console.events.EventsApi;
 import io.ragline.console.system.ConsoleWorkers;
 import io.ragline.console.system.SystemApi;
@@ -74,6 +75,7 @@ public final class Console {
         return (runtime, routes) -> {
             collections.accept(runtime, routes);
             new EventsApi().register(routes);
+            new ConversationsApi().register(routes);
             new DeadLettersApi(runtime.settings(), runtime::producer).register(routes);
             new TrainingApi().register(routes);
             ConsoleWorkers asked = workers.orElseGet(() -> defaultWorkers.apply(runtime));

@@ -11,6 +11,7 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +133,36 @@ public final class Conversations {
         }
     }
 
+    /**
+     * Whether the session exists, holding it (FOR KEY SHARE) until the caller's transaction ends, so
+     * that it cannot be deleted before the messages the caller appends next are stored.
+     */
+    public static boolean hold(Connection c, String id) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("select 1 from conversation_sessions where id = ? for key share")) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** The messages of a session with these ids, as stored, in history order (ids not stored are left out). */
+    public static List<Message> messages(Connection c, String sessionId, List<String> ids) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select " + MESSAGE_COLUMNS + " from conversation_messages"
+                + " where session_id = ? and id = any (?) order by seq")) {
+            s.setString(1, sessionId);
+            s.setArray(2, c.createArrayOf("text", ids.toArray()));
+            List<Message> out = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(message(rs));
+                }
+            }
+            return out;
+        }
+    }
+
     /** Gives a session a new title (null clears it); false when there is no such session. */
     public static boolean rename(Connection c, String id, String title) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
@@ -186,21 +217,25 @@ public final class Conversations {
             List<Message> out = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Message(
-                            rs.getString(1),
-                            rs.getString(2),
-                            rs.getLong(3),
-                            Role.of(rs.getString(4)),
-                            rs.getString(5),
-                            rs.getString(6),
-                            instant(rs.getTimestamp(7))));
+                    out.add(message(rs));
                 }
             }
             if (reverse) {
-                java.util.Collections.reverse(out);
+                Collections.reverse(out);
             }
             return out;
         }
+    }
+
+    private static Message message(ResultSet rs) throws SQLException {
+        return new Message(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getLong(3),
+                Role.of(rs.getString(4)),
+                rs.getString(5),
+                rs.getString(6),
+                instant(rs.getTimestamp(7)));
     }
 
     private static Session session(ResultSet rs) throws SQLException {
