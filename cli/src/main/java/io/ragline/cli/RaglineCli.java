@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             CollectionsCommand.class,
             EventsCommand.class,
+            ConversationsCommand.class,
             TrainingCommand.class,
             PublishCommand.class,
             SearchCommand.class,

@@ -2,8 +2,8 @@ package io.ragline.console;
 
 import io.ragline.console.api.ApiRoutes;
 import io.ragline.console.collections.CollectionAreas;
-import io.ragline.console.deadletters.DeadLettersApi;
 import io.ragline.console.conversations.ConversationsApi;
+import io.ragline.console.deadletters.DeadLettersApi;
 import io.ragline.console.events.EventsApi;
 import io.ragline.console.system.ConsoleWorkers;
 import io.ragline.console.system.SystemApi;

@@ -27,7 +27,14 @@ class OpenApiDocumentIT {
 
     /** The path prefixes whose routes an area test checks, each with assertEveryRouteAnswered. */
     static final List<String> TESTED = List.of(
-            "/audit", "/collections", "/documents", "/search", "/events", "/dead-letters", "/training", "/system",
+            "/audit",
+            "/collections",
+            "/documents",
+            "/search",
+            "/events",
+            "/dead-letters",
+            "/training",
+            "/system",
             "/conversations");
 
     @Test

@@ -48,7 +48,10 @@ public final class ConversationsApi {
                                 "only sessions whose metadata contains this JSON object (@>)",
                                 Schemas.string())
                         .paged()
-                        .answers(200, "a page of sessions, newest stored first", Schemas.page(ConversationsDocs.session()))
+                        .answers(
+                                200,
+                                "a page of sessions, newest stored first",
+                                Schemas.page(ConversationsDocs.session()))
                         .fails(400, "a bad query parameter (metadata, limit, after)"));
         routes.post("/conversations", Role.OPERATOR, "Create a conversation session", this::create)
                 .describe(r -> r.tag("conversations")
@@ -75,7 +78,10 @@ public final class ConversationsApi {
         routes.post("/conversations/{id}/messages", Role.OPERATOR, "Append messages to a session", this::append)
                 .describe(r -> r.tag("conversations")
                         .body(ConversationsDocs.appendBody())
-                        .answers(201, "stored (those already stored are counted as duplicates)", ConversationsDocs.appended())
+                        .answers(
+                                201,
+                                "stored (those already stored are counted as duplicates)",
+                                ConversationsDocs.appended())
                         .fails(400, "the body is not a JSON object")
                         .fails(404, "no session has this id")
                         .fails(422, "a message the conversations topic would refuse (errors names it by index)"));
@@ -83,7 +89,10 @@ public final class ConversationsApi {
                 .describe(r -> r.tag("conversations")
                         .description("Oldest first, page by page; with latest=N, the last N messages (oldest of"
                                 + " them first) and no next page.")
-                        .query("latest", "only the last N messages (1 to " + Page.MAX_LIMIT + ")", Schemas.integer(1, Page.MAX_LIMIT))
+                        .query(
+                                "latest",
+                                "only the last N messages (1 to " + Page.MAX_LIMIT + ")",
+                                Schemas.integer(1, Page.MAX_LIMIT))
                         .paged()
                         .answers(200, "messages in the order they were stored", ConversationsDocs.history())
                         .fails(400, "a bad query parameter (latest, limit, after)")
@@ -92,7 +101,8 @@ public final class ConversationsApi {
 
     private ApiResponse list(ApiRequest req) throws Exception {
         Page.Request page = req.page();
-        String metadata = req.query("metadata").map(ConversationsApi::jsonObject).orElse(null);
+        String metadata =
+                req.query("metadata").map(ConversationsApi::jsonObject).orElse(null);
         List<ObjectNode> items = new ArrayList<>();
         try (Connection c = req.database().getConnection()) {
             for (Conversations.Session s :
@@ -106,9 +116,12 @@ public final class ConversationsApi {
     private ApiResponse create(ApiRequest req) throws Exception {
         ObjectNode body = req.object();
         Map<String, String> errors = unknown(body, SESSION_FIELDS);
-        String id = body.hasNonNull("id") ? body.get("id").isTextual() ? body.get("id").asText() : null
+        String id = body.hasNonNull("id")
+                ? body.get("id").isTextual() ? body.get("id").asText() : null
                 : UUID.randomUUID().toString();
-        if (id == null || id.isEmpty() || id.codePointCount(0, id.length()) > ConversationCodec.MAX_ID_CHARS
+        if (id == null
+                || id.isEmpty()
+                || id.codePointCount(0, id.length()) > ConversationCodec.MAX_ID_CHARS
                 || id.indexOf('\0') >= 0) {
             errors.put("id", "must be a string of 1 to " + ConversationCodec.MAX_ID_CHARS + " characters, no NUL");
         }
@@ -169,7 +182,9 @@ public final class ConversationsApi {
                 }
                 Conversations.Appended appended = Conversations.append(c, messages);
                 List<Conversations.Message> stored = Conversations.messages(
-                        c, id, messages.stream().map(ConversationMessage::messageId).toList());
+                        c,
+                        id,
+                        messages.stream().map(ConversationMessage::messageId).toList());
                 c.commit();
                 ObjectNode answer = Json.MAPPER.createObjectNode();
                 answer.put("stored", appended.stored());
@@ -235,8 +250,13 @@ public final class ConversationsApi {
             ObjectNode record = ((ObjectNode) m).deepCopy();
             record.remove("id");
             record.put("session_id", sessionId);
-            record.set("message_id", m.hasNonNull("id") ? m.get("id") : Json.MAPPER.getNodeFactory().textNode(
-                    UUID.randomUUID().toString()));
+            record.set(
+                    "message_id",
+                    m.hasNonNull("id")
+                            ? m.get("id")
+                            : Json.MAPPER
+                                    .getNodeFactory()
+                                    .textNode(UUID.randomUUID().toString()));
             try {
                 out.add(CODEC.decode(sessionId, record.toString().getBytes(StandardCharsets.UTF_8)));
             } catch (InvalidMessageException e) {

@@ -64,10 +64,11 @@ class ConversationsApiIT {
         JsonNode first = ok(console.get("/api/v1/conversations?limit=1", VIEWER));
         assertThat(ids(first)).containsExactly(generated.get("id").asText());
         assertThat(ids(ok(console.get(
-                        "/api/v1/conversations?limit=1&after=" + first.get("next").asText(), VIEWER))))
+                        "/api/v1/conversations?limit=1&after="
+                                + first.get("next").asText(),
+                        VIEWER))))
                 .containsExactly("support-1");
-        assertThat(ids(ok(console.get(
-                        "/api/v1/conversations?metadata=" + encode("{\"team\":\"support\"}"), VIEWER))))
+        assertThat(ids(ok(console.get("/api/v1/conversations?metadata=" + encode("{\"team\":\"support\"}"), VIEWER))))
                 .containsExactly("support-1");
 
         assertProblem(
@@ -85,16 +86,22 @@ class ConversationsApiIT {
     @Test
     @Order(2)
     void messagesAreAppendedOnceEachAndReadBackInOrder() throws Exception {
-        StringBuilder body = new StringBuilder("{\"messages\": [{\"role\": \"system\", \"id\": \"m0\","
-                + " \"content\": \"You fix printers.\"}");
+        StringBuilder body = new StringBuilder(
+                "{\"messages\": [{\"role\": \"system\", \"id\": \"m0\"," + " \"content\": \"You fix printers.\"}");
         for (int i = 1; i <= 9; i++) {
-            body.append(", {\"id\": \"m").append(i).append("\", \"role\": \"")
+            body.append(", {\"id\": \"m")
+                    .append(i)
+                    .append("\", \"role\": \"")
                     .append(i % 2 == 1 ? "user" : "assistant")
-                    .append("\", \"content\": \"turn ").append(i).append("\", \"metadata\": {\"n\": ").append(i)
+                    .append("\", \"content\": \"turn ")
+                    .append(i)
+                    .append("\", \"metadata\": {\"n\": ")
+                    .append(i)
                     .append("}}");
         }
         body.append("]}");
-        JsonNode appended = created(console.post("/api/v1/conversations/support-1/messages", OPERATOR, body.toString()));
+        JsonNode appended =
+                created(console.post("/api/v1/conversations/support-1/messages", OPERATOR, body.toString()));
         assertThat(appended.get("stored").asInt()).isEqualTo(10);
         assertThat(appended.get("items")).hasSize(10);
 
@@ -106,7 +113,9 @@ class ConversationsApiIT {
                         + " \"created_at\": \"2026-12-05T10:15:30Z\"}]}"));
         assertThat(again.get("stored").asInt()).isEqualTo(1);
         assertThat(again.get("duplicates").asInt()).isEqualTo(1);
-        assertThat(again.get("items").get(0).get("content").asText()).as("a stored message is kept").isEqualTo("turn 9");
+        assertThat(again.get("items").get(0).get("content").asText())
+                .as("a stored message is kept")
+                .isEqualTo("turn 9");
         assertThat(again.get("items").get(1).get("created_at").asText()).isEqualTo("2026-12-05T10:15:30Z");
 
         List<String> all = new ArrayList<>();
@@ -122,13 +131,16 @@ class ConversationsApiIT {
         JsonNode latest = ok(console.get("/api/v1/conversations/support-1/messages?latest=3", VIEWER));
         assertThat(ids(latest)).containsExactly("m8", "m9", "m10");
         assertThat(latest.get("items").get(0).get("metadata").get("n").asInt()).isEqualTo(8);
-        assertThat(ok(console.get("/api/v1/conversations/support-1", VIEWER)).get("messages").asLong())
+        assertThat(ok(console.get("/api/v1/conversations/support-1", VIEWER))
+                        .get("messages")
+                        .asLong())
                 .isEqualTo(11);
 
+        assertProblem(console.get("/api/v1/conversations/support-1/messages?latest=0", VIEWER), 400, "latest");
         assertProblem(
-                console.get("/api/v1/conversations/support-1/messages?latest=0", VIEWER), 400, "latest");
-        assertProblem(
-                console.post("/api/v1/conversations/nobody/messages", OPERATOR,
+                console.post(
+                        "/api/v1/conversations/nobody/messages",
+                        OPERATOR,
                         "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"),
                 404,
                 "no conversation session with id \"nobody\"");
@@ -151,7 +163,8 @@ class ConversationsApiIT {
         assertThat(db.queryValue("select count(*) from conversation_messages where id = 'ok-1'"))
                 .as("nothing of a refused append is stored")
                 .isEqualTo(0L);
-        assertThat(fieldError(console.post("/api/v1/conversations/support-1/messages", OPERATOR, "{\"messages\": []}"),
+        assertThat(fieldError(
+                        console.post("/api/v1/conversations/support-1/messages", OPERATOR, "{\"messages\": []}"),
                         "messages"))
                 .contains("1 to 500");
     }
@@ -166,7 +179,8 @@ class ConversationsApiIT {
         assertThat(fieldError(console.patch("/api/v1/conversations/support-1", OPERATOR, "{}"), "title"))
                 .contains("is required");
 
-        assertThat(console.delete("/api/v1/conversations/support-1", OPERATOR).statusCode()).isEqualTo(204);
+        assertThat(console.delete("/api/v1/conversations/support-1", OPERATOR).statusCode())
+                .isEqualTo(204);
         assertThat(db.queryValue("select count(*) from conversation_messages where session_id = 'support-1'"))
                 .isEqualTo(0L);
         assertProblem(console.get("/api/v1/conversations/support-1", VIEWER), 404, "support-1");
@@ -179,7 +193,8 @@ class ConversationsApiIT {
         long audit = (long) db.queryValue("select count(*) from audit_log");
         assertProblem(console.post("/api/v1/conversations", VIEWER, "{}"), 403, "needs the role operator");
         assertThat((long) db.queryValue("select count(*) from audit_log")).isEqualTo(audit + 1);
-        assertThat(db.queryValue("select status from audit_log order by id desc limit 1")).isEqualTo(403);
+        assertThat(db.queryValue("select status from audit_log order by id desc limit 1"))
+                .isEqualTo(403);
         console.assertEveryRouteAnswered("/conversations");
     }
 

@@ -96,8 +96,8 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         String roleText = Json.text(root, "role", problems, true);
         Role role = roleText == null ? null : Role.of(roleText);
         if (roleText != null && role == null) {
-            problems.add("role must be 'system', 'user', 'assistant' or 'tool', not '" + Json.abbreviate(roleText)
-                    + "'");
+            problems.add(
+                    "role must be 'system', 'user', 'assistant' or 'tool', not '" + Json.abbreviate(roleText) + "'");
         }
         String content = Json.text(root, "content", problems, true);
         if (content != null && content.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {

@@ -11,11 +11,14 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Conversation memory in Postgres (migration V22): sessions and their messages. The one home of
@@ -32,7 +35,13 @@ public final class Conversations {
 
     /** A session as stored, with how many messages it has. */
     public record Session(
-            String id, long seq, String title, String metadataJson, Instant createdAt, Instant updatedAt, long messages) {}
+            String id,
+            long seq,
+            String title,
+            String metadataJson,
+            Instant createdAt,
+            Instant updatedAt,
+            long messages) {}
 
     /** A message as stored; {@code seq} is its place in its session's history. */
     public record Message(
@@ -58,15 +67,92 @@ public final class Conversations {
             for (ConversationMessage m : firstOfSession.values()) {
                 s.setString(1, m.sessionId());
                 s.setString(2, m.session() == null ? null : m.session().title());
-                s.setString(3, Json.write(m.session() == null ? Map.of() : m.session().metadata()));
+                s.setString(
+                        3,
+                        Json.write(m.session() == null ? Map.of() : m.session().metadata()));
                 s.addBatch();
             }
             s.executeBatch();
         }
+        return insertMessages(c, messages);
+    }
+
+    /** A session as another store kept it, copied by an import with its own times. */
+    public record ImportedSession(String id, String title, String metadataJson, Instant createdAt, Instant updatedAt) {}
+
+    /** Stores the sessions not stored yet, as they are (an import run again changes nothing); returns how many. */
+    public static int importSessions(Connection c, List<ImportedSession> sessions) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("insert into conversation_sessions (id, title, metadata,"
+                + " created_at, updated_at) values (?, ?, ?::jsonb, coalesce(?, now()), coalesce(?, ?, now()))"
+                + " on conflict (id) do nothing")) {
+            int stored = 0;
+            for (ImportedSession session : sessions) {
+                s.setString(1, session.id());
+                s.setString(2, session.title());
+                s.setString(3, session.metadataJson());
+                setNullableTime(s, 4, session.createdAt());
+                setNullableTime(s, 5, session.updatedAt());
+                setNullableTime(s, 6, session.createdAt());
+                stored += s.executeUpdate();
+            }
+            return stored;
+        }
+    }
+
+    /**
+     * Stores the messages not stored yet, in their order, into sessions that exist, leaving the
+     * sessions as they are (an import keeps their times).
+     */
+    public static Appended importMessages(Connection c, List<ConversationMessage> messages) throws SQLException {
+        return insertMessages(c, messages);
+    }
+
+    /** Which of these sessions are stored. */
+    public static Set<String> storedSessions(Connection c, Collection<String> ids) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select id from conversation_sessions where id = any (?)")) {
+            s.setArray(1, c.createArrayOf("text", ids.toArray()));
+            Set<String> out = new HashSet<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        }
+    }
+
+    /** How many of these sessions are stored. */
+    public static long countSessions(Connection c, List<String> ids) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("select count(*) from conversation_sessions where id = any (?)")) {
+            s.setArray(1, c.createArrayOf("text", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** How many of these messages (session id and message id, index by index) are stored. */
+    public static long countMessages(Connection c, List<String> sessionIds, List<String> ids) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select count(*) from conversation_messages m"
+                + " join unnest(?::text[], ?::text[]) k (session_id, id) on m.session_id = k.session_id"
+                + " and m.id = k.id")) {
+            s.setArray(1, c.createArrayOf("text", sessionIds.toArray()));
+            s.setArray(2, c.createArrayOf("text", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static Appended insertMessages(Connection c, List<ConversationMessage> messages) throws SQLException {
         int stored = 0;
-        try (PreparedStatement s = c.prepareStatement("insert into conversation_messages (session_id, id, role, content,"
-                + " metadata, created_at) values (?, ?, ?, ?, ?::jsonb, coalesce(?, now()))"
-                + " on conflict (session_id, id) do nothing")) {
+        try (PreparedStatement s =
+                c.prepareStatement("insert into conversation_messages (session_id, id, role, content,"
+                        + " metadata, created_at) values (?, ?, ?, ?, ?::jsonb, coalesce(?, now()))"
+                        + " on conflict (session_id, id) do nothing")) {
             for (ConversationMessage m : messages) {
                 s.setString(1, m.sessionId());
                 s.setString(2, m.messageId());
@@ -113,8 +199,7 @@ public final class Conversations {
      * At most {@code limit} sessions, newest stored first, from before {@code beforeSeq} (null:
      * from the newest), whose metadata contains {@code metadataJson} (null: any).
      */
-    public static List<Session> list(Connection c, Long beforeSeq, String metadataJson, int limit)
-            throws SQLException {
+    public static List<Session> list(Connection c, Long beforeSeq, String metadataJson, int limit) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("select " + SESSION_COLUMNS + " from conversation_sessions s"
                 + " where (?::bigint is null or s.seq < ?) and (?::jsonb is null or s.metadata @> ?::jsonb)"
                 + " order by s.seq desc limit ?")) {
@@ -165,8 +250,8 @@ public final class Conversations {
 
     /** Gives a session a new title (null clears it); false when there is no such session. */
     public static boolean rename(Connection c, String id, String title) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "update conversation_sessions set title = ?, updated_at = now() where id = ?")) {
+        try (PreparedStatement s =
+                c.prepareStatement("update conversation_sessions set title = ?, updated_at = now() where id = ?")) {
             s.setString(1, title);
             s.setString(2, id);
             return s.executeUpdate() == 1;
@@ -182,8 +267,7 @@ public final class Conversations {
     }
 
     /** At most {@code limit} messages of a session in order, after {@code afterSeq} (null: from the first). */
-    public static List<Message> history(Connection c, String sessionId, Long afterSeq, int limit)
-            throws SQLException {
+    public static List<Message> history(Connection c, String sessionId, Long afterSeq, int limit) throws SQLException {
         return messages(
                 c,
                 "select " + MESSAGE_COLUMNS + " from conversation_messages where session_id = ?"
@@ -207,8 +291,7 @@ public final class Conversations {
     }
 
     private static List<Message> messages(
-            Connection c, String sql, String sessionId, Long afterSeq, int limit, boolean reverse)
-            throws SQLException {
+            Connection c, String sql, String sessionId, Long afterSeq, int limit, boolean reverse) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql)) {
             s.setString(1, sessionId);
             setNullableLong(s, 2, afterSeq);
@@ -254,6 +337,14 @@ public final class Conversations {
             s.setNull(index, Types.BIGINT);
         } else {
             s.setLong(index, value);
+        }
+    }
+
+    private static void setNullableTime(PreparedStatement s, int index, Instant value) throws SQLException {
+        if (value == null) {
+            s.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+        } else {
+            s.setObject(index, value.atOffset(java.time.ZoneOffset.UTC));
         }
     }
 

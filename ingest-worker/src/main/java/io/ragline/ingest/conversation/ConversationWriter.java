@@ -3,9 +3,9 @@ package io.ragline.ingest.conversation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ragline.contracts.conversation.ConversationMessage;
-import io.ragline.core.conversations.Conversations;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
+import io.ragline.core.conversations.Conversations;
 import java.sql.Connection;
 import java.util.List;
 

@@ -86,10 +86,14 @@ class ConversationConsumerIT {
         }
 
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> (long) db.queryValue("select count(*) from conversation_messages where session_id like 'order-%'") >= 120);
+                .until(() -> (long) db.queryValue(
+                                "select count(*) from conversation_messages where session_id like 'order-%'")
+                        >= 120);
         await().during(Duration.ofSeconds(2))
                 .atMost(Duration.ofSeconds(30))
-                .until(() -> (long) db.queryValue("select count(*) from conversation_messages where session_id like 'order-%'") == 120);
+                .until(() -> (long) db.queryValue(
+                                "select count(*) from conversation_messages where session_id like 'order-%'")
+                        == 120);
         for (String s : sessions) {
             List<String> contents = contents(s);
             List<String> expected = new ArrayList<>();
@@ -107,7 +111,8 @@ class ConversationConsumerIT {
     void poisonRecordsAreDeadLetteredWithTheirReasonAndTheSessionMovesOn() throws Exception {
         publish("poison", "{'session_id':'poison','message_id':'p1','role':'robot','content':'x'}");
         publish("other", "{'session_id':'poison','message_id':'p2','role':'user','content':'x'}");
-        producer.send(new ProducerRecord<>(topic, partitionOf("poison"), "poison", null)).get();
+        producer.send(new ProducerRecord<>(topic, partitionOf("poison"), "poison", null))
+                .get();
         publish("poison", "not json");
         publish("poison", "{'session_id':'poison','message_id':'p5','role':'user','content':'after the poison'}");
 
@@ -133,8 +138,8 @@ class ConversationConsumerIT {
         List<String> out = new ArrayList<>();
         try (Connection c = db.connect();
                 Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("select content from conversation_messages where session_id = '"
-                        + session + "' order by seq")) {
+                ResultSet rs = s.executeQuery("select content from conversation_messages where session_id = '" + session
+                        + "' order by seq")) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }
@@ -143,7 +148,8 @@ class ConversationConsumerIT {
     }
 
     private static void publish(String key, String value) throws Exception {
-        producer.send(new ProducerRecord<>(topic, key, value.replace('\'', '"'))).get();
+        producer.send(new ProducerRecord<>(topic, key, value.replace('\'', '"')))
+                .get();
     }
 
     private static List<ConsumerRecord<String, String>> deadLetters() {
