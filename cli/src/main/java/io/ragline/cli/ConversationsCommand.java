@@ -146,14 +146,34 @@ final class ConversationsCommand implements Runnable {
                         + " messages(id, session_id, role, content, metadata, created_at).")
         Path sqlite;
 
+        @Option(
+                names = "--collection",
+                description = "A collection the imported sessions' messages are embedded into (conversation memory,"
+                        + " searchable by meaning); none by default.")
+        String collection;
+
         @Override
         public Integer call() {
             Env env = Env.load();
             return CollectionsCommand.withConnection("conversations import", env, c -> {
+                if (collection != null && !collectionExists(c, collection)) {
+                    System.err.println("ragline conversations import: no collection named '" + collection
+                            + "' (ragline collections list)");
+                    return 2;
+                }
                 try (SqliteConversations source = SqliteConversations.open(sqlite)) {
                     return copy(source, c);
                 }
             });
+        }
+
+        private static boolean collectionExists(Connection c, String name) throws SQLException {
+            try (PreparedStatement s = c.prepareStatement("select 1 from collections where name = ?")) {
+                s.setString(1, name);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next();
+                }
+            }
         }
 
         private int copy(SqliteConversations source, Connection c) throws SQLException {
@@ -165,7 +185,7 @@ final class ConversationsCommand implements Runnable {
             c.setAutoCommit(false);
             ProgressBar sessionsBar = new ProgressBar("sessions", sessionsThere);
             long[] done = {0};
-            source.sessions(BATCH, rows -> {
+            source.sessions(BATCH, collection, rows -> {
                 List<ImportedSession> sessions = new ArrayList<>();
                 rows.forEach(r -> accept(r, sessions, problems));
                 stored[0] += Conversations.importSessions(c, sessions);

@@ -81,14 +81,14 @@ final class SqliteConversations implements AutoCloseable {
         void accept(List<Row<T>> rows) throws SQLException;
     }
 
-    /** Every session, in batches of {@code size}. */
-    void sessions(int size, Batch<ImportedSession> batch) throws SQLException {
+    /** Every session, in batches of {@code size}, with {@code collection} as memory collection (null: none). */
+    void sessions(int size, String collection, Batch<ImportedSession> batch) throws SQLException {
         try (Statement s = connection.createStatement();
                 ResultSet rs = s.executeQuery(
                         "select id, title, metadata, created_at, updated_at from sessions order by rowid")) {
             List<Row<ImportedSession>> rows = new ArrayList<>(size);
             while (rs.next()) {
-                rows.add(session(rs));
+                rows.add(session(rs, collection));
                 if (rows.size() == size) {
                     batch.accept(rows);
                     rows = new ArrayList<>(size);
@@ -120,7 +120,7 @@ final class SqliteConversations implements AutoCloseable {
         }
     }
 
-    private static Row<ImportedSession> session(ResultSet rs) throws SQLException {
+    private static Row<ImportedSession> session(ResultSet rs, String collection) throws SQLException {
         String id = rs.getString(1);
         String where = "session " + (id == null ? "(no id)" : "'" + Json.abbreviate(id) + "'");
         if (id == null || id.isEmpty() || id.length() > ConversationCodec.MAX_ID_CHARS) {
@@ -131,7 +131,7 @@ final class SqliteConversations implements AutoCloseable {
             metadata = metadataObject(metadata);
             Instant created = time(rs.getString(4), "created_at");
             Instant updated = time(rs.getString(5), "updated_at");
-            return new Row<>(new ImportedSession(id, rs.getString(2), metadata, created, updated), null);
+            return new Row<>(new ImportedSession(id, rs.getString(2), metadata, created, updated, collection), null);
         } catch (IllegalArgumentException e) {
             return new Row<>(null, where + ": " + e.getMessage());
         }

@@ -42,7 +42,7 @@ record Examples(List<Example> valid, List<Example> invalid) {
                                 "s1",
                                 "{'schema_version':1," + TURN + ",'metadata':{'model':'m'},"
                                         + "'created_at':'2026-12-05T10:15:30.25+01:00',"
-                                        + "'session':{'title':'Support','metadata':{'team':'a'}}}"),
+                                        + "'session':{'title':'Support','metadata':{'team':'a'},'collection':'memory'}}"),
                         e("s1", "{" + TURN + ",'metadata':null,'created_at':null,'session':null}"),
                         e("s1", "{" + TURN + ",'created_at':'2026-12-05T10:15Z','session':{'title':null}}")),
                 List.of(
@@ -57,6 +57,7 @@ record Examples(List<Example> valid, List<Example> invalid) {
                         e("s1", "{" + TURN + ",'created_at':'2026-12-05T10:15:30'}"),
                         e("s1", "{" + TURN + ",'session':{'name':'x'}}"),
                         e("s1", "{" + TURN + ",'session':'x'}"),
+                        e("s1", "{" + TURN + ",'session':{'collection':'Memory'}}"),
                         e("s1", "{" + TURN + ",'schema_version':2}"),
                         e("s1", "{" + TURN + ",'colour':'blue'}"),
                         e("s1", "[1]")));

@@ -14,6 +14,7 @@ import io.ragline.console.api.Schemas;
 import io.ragline.contracts.InvalidMessageException;
 import io.ragline.contracts.conversation.ConversationCodec;
 import io.ragline.contracts.conversation.ConversationMessage;
+import io.ragline.contracts.document.DocumentCodec;
 import io.ragline.core.conversations.Conversations;
 import io.ragline.core.http.ApiTokens.Role;
 import io.ragline.ingest.IngestSettings;
@@ -36,7 +37,7 @@ public final class ConversationsApi {
     /** The most messages one append may carry. */
     public static final int MAX_APPEND = 500;
 
-    private static final Set<String> SESSION_FIELDS = Set.of("id", "title", "metadata");
+    private static final Set<String> SESSION_FIELDS = Set.of("id", "title", "metadata", "collection");
     private static final Set<String> MESSAGE_FIELDS = Set.of("id", "role", "content", "metadata", "created_at");
     private static final ConversationCodec CODEC = new ConversationCodec(IngestSettings.DEFAULT_MAX_CONTENT_BYTES);
 
@@ -130,10 +131,25 @@ public final class ConversationsApi {
         if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
             errors.put("metadata", "must be an object");
         }
+        JsonNode collectionNode = body.get("collection");
+        String collection = null;
+        if (collectionNode != null && !collectionNode.isNull()) {
+            if (!collectionNode.isTextual()
+                    || !DocumentCodec.COLLECTION
+                            .matcher(collectionNode.asText())
+                            .matches()) {
+                errors.put("collection", "must be a collection name");
+            } else {
+                collection = collectionNode.asText();
+            }
+        }
         refuse(errors);
         try (Connection c = req.database().getConnection()) {
+            if (collection != null && !collectionExists(c, collection)) {
+                refuse(Map.of("collection", "no collection named " + Quote.of(collection)));
+            }
             String metadataJson = metadata == null || metadata.isNull() ? "{}" : metadata.toString();
-            Conversations.Session created = Conversations.create(c, id, title, metadataJson)
+            Conversations.Session created = Conversations.create(c, id, title, metadataJson, collection)
                     .orElseThrow(() -> ApiProblem.conflict("a session with id " + Quote.of(id) + " exists"));
             return ApiResponse.created(item(created)).withOutcome("created session " + id);
         }
@@ -267,6 +283,15 @@ public final class ConversationsApi {
         return out;
     }
 
+    private static boolean collectionExists(Connection c, String name) throws java.sql.SQLException {
+        try (java.sql.PreparedStatement s = c.prepareStatement("select 1 from collections where name = ?")) {
+            s.setString(1, name);
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     private static String title(ObjectNode body, Map<String, String> errors, boolean required) {
         JsonNode title = body.get("title");
         if (title == null) {
@@ -338,6 +363,7 @@ public final class ConversationsApi {
         item.put("title", s.title());
         item.set("metadata", parse(s.metadataJson()));
         item.put("messages", s.messages());
+        item.put("collection", s.collection());
         item.put("created_at", s.createdAt().toString());
         item.put("updated_at", s.updatedAt().toString());
         return item;

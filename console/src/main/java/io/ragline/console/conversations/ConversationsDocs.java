@@ -25,12 +25,14 @@ final class ConversationsDocs {
                         "title", nullable(string()),
                         "metadata", anyObject(),
                         "messages", integer(),
+                        "collection", nullable(string("the memory collection its messages are embedded into")),
                         "created_at", dateTime(),
                         "updated_at", dateTime()),
                 "id",
                 "title",
                 "metadata",
                 "messages",
+                "collection",
                 "created_at",
                 "updated_at");
     }
@@ -63,7 +65,10 @@ final class ConversationsDocs {
         ObjectNode body = object(
                 "id", string("the session's id (1 to 200 characters); a new UUID when absent"),
                 "title", nullable(string()),
-                "metadata", nullable(anyObject()));
+                "metadata", nullable(anyObject()),
+                "collection",
+                        nullable(string("conversation memory: an existing collection each message is also embedded"
+                                + " into, as the document conversation/<session>/<message>")));
         body.put("additionalProperties", false);
         return body;
     }

@@ -81,6 +81,15 @@ class ConversationsApiIT {
                 .contains("1 to 200 characters");
         assertThat(fieldError(console.post("/api/v1/conversations", OPERATOR, "{\"colour\": \"blue\"}"), "colour"))
                 .isEqualTo("unknown field");
+        assertThat(fieldError(
+                        console.post("/api/v1/conversations", OPERATOR, "{\"collection\": \"nope\"}"), "collection"))
+                .isEqualTo("no collection named \"nope\"");
+        db.execute("insert into collections (name) values ('memory')");
+        JsonNode remembered = created(console.post(
+                "/api/v1/conversations", OPERATOR, "{\"id\": \"remembered\", \"collection\": \"memory\"}"));
+        assertThat(remembered.get("collection").asText()).isEqualTo("memory");
+        assertThat(console.delete("/api/v1/conversations/remembered", OPERATOR).statusCode())
+                .isEqualTo(204);
     }
 
     @Test

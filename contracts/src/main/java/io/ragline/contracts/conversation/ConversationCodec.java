@@ -8,6 +8,7 @@ import io.ragline.contracts.MessageCodec;
 import io.ragline.contracts.Topic;
 import io.ragline.contracts.conversation.ConversationMessage.NewSession;
 import io.ragline.contracts.conversation.ConversationMessage.Role;
+import io.ragline.contracts.document.DocumentCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -27,7 +28,7 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
     public static final Set<String> FIELDS = Set.of(
             "schema_version", "session_id", "message_id", "role", "content", "metadata", "created_at", "session");
 
-    private static final Set<String> SESSION_FIELDS = Set.of("title", "metadata");
+    private static final Set<String> SESSION_FIELDS = Set.of("title", "metadata", "collection");
 
     /** The schema's {@code maxLength} of session and message ids, in characters (code points). */
     public static final int MAX_ID_CHARS = 200;
@@ -73,6 +74,9 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
             }
             if (!m.session().metadata().isEmpty()) {
                 s.set("metadata", Json.MAPPER.valueToTree(m.session().metadata()));
+            }
+            if (m.session().collection() != null) {
+                s.put("collection", m.session().collection());
             }
         }
         return n.toString();
@@ -157,7 +161,11 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         if (title != null && chars(title) > MAX_TITLE_CHARS) {
             problems.add("session.title must have at most " + MAX_TITLE_CHARS + " characters");
         }
-        return new NewSession(title, object(s, "metadata", problems));
+        String collection = Json.text(s, "collection", problems, false);
+        if (collection != null && !DocumentCodec.COLLECTION.matcher(collection).matches()) {
+            problems.add("session.collection '" + Json.abbreviate(collection) + "' is not a valid collection name");
+        }
+        return new NewSession(title, object(s, "metadata", problems), collection);
     }
 
     @SuppressWarnings("unchecked")

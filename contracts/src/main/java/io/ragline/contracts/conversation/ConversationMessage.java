@@ -7,8 +7,8 @@ import java.util.Map;
 /**
  * One turn of a conversation, as the {@code conversations} topic carries it: which session it
  * belongs to, the producer's id of the message (a message is stored once per session and id, so a
- * redelivery changes nothing), who spoke, what was said. {@code session} gives the title and
- * metadata of a session this message creates; a session that exists keeps its own.
+ * redelivery changes nothing), who spoke, what was said. {@code session} gives the title, metadata
+ * and memory collection of a session this message creates; a session that exists keeps its own.
  *
  * @param metadata never null (empty when the record had none)
  * @param createdAt when it was said; null for "when it is stored"
@@ -50,8 +50,14 @@ public record ConversationMessage(
         }
     }
 
-    /** The title and metadata of the session a message creates; {@code metadata} never null. */
-    public record NewSession(String title, Map<String, Object> metadata) {
+    /**
+     * The title, metadata and memory collection of the session a message creates.
+     *
+     * @param metadata never null
+     * @param collection the collection its messages are embedded into, to be searched by meaning;
+     *     null for none
+     */
+    public record NewSession(String title, Map<String, Object> metadata, String collection) {
         public NewSession {
             metadata = metadata == null ? Map.of() : metadata;
         }

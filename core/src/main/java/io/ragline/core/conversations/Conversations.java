@@ -3,6 +3,9 @@ package io.ragline.core.conversations;
 import io.ragline.contracts.Json;
 import io.ragline.contracts.conversation.ConversationMessage;
 import io.ragline.contracts.conversation.ConversationMessage.Role;
+import io.ragline.contracts.document.DocumentCodec;
+import io.ragline.contracts.document.DocumentMessage;
+import io.ragline.core.outbox.Outbox;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,12 +32,17 @@ import java.util.Set;
  */
 public final class Conversations {
     private static final String SESSION_COLUMNS = "s.id, s.seq, s.title, s.metadata::text, s.created_at, s.updated_at,"
-            + " (select count(*) from conversation_messages m where m.session_id = s.id)";
+            + " (select count(*) from conversation_messages m where m.session_id = s.id), s.collection";
+    private static final DocumentCodec DOCUMENTS = new DocumentCodec(Integer.MAX_VALUE);
+
+    /** The id prefix of the documents that hold a memory collection's messages: {@code conversation/<session>/<message>}. */
+    public static final String DOCUMENT_PREFIX = "conversation/";
+
     private static final String MESSAGE_COLUMNS = "session_id, id, seq, role, content, metadata::text, created_at";
 
     private Conversations() {}
 
-    /** A session as stored, with how many messages it has. */
+    /** A session as stored, with how many messages it has; {@code collection} its memory collection, or null. */
     public record Session(
             String id,
             long seq,
@@ -41,7 +50,8 @@ public final class Conversations {
             String metadataJson,
             Instant createdAt,
             Instant updatedAt,
-            long messages) {}
+            long messages,
+            String collection) {}
 
     /** A message as stored; {@code seq} is its place in its session's history. */
     public record Message(
@@ -52,7 +62,9 @@ public final class Conversations {
 
     /**
      * Stores {@code messages} in their order, in the caller's transaction: a session a message names
-     * and that does not exist is created (with the message's {@code session} title and metadata);
+     * and that does not exist is created (with the message's {@code session} title, metadata and
+     * memory collection); a message stored into a session with a memory collection is also published
+     * as a document of it (see {@link #documentId});
      * a message whose session and id are already stored is left as it is. Each session touched has
      * its {@code updated_at} moved to now.
      */
@@ -62,14 +74,15 @@ public final class Conversations {
         }
         Map<String, ConversationMessage> firstOfSession = new LinkedHashMap<>();
         messages.forEach(m -> firstOfSession.putIfAbsent(m.sessionId(), m));
-        try (PreparedStatement s = c.prepareStatement("insert into conversation_sessions as s (id, title, metadata)"
-                + " values (?, ?, ?::jsonb) on conflict (id) do update set updated_at = now()")) {
+        try (PreparedStatement s = c.prepareStatement("insert into conversation_sessions as s (id, title, metadata,"
+                + " collection) values (?, ?, ?::jsonb, ?) on conflict (id) do update set updated_at = now()")) {
             for (ConversationMessage m : firstOfSession.values()) {
                 s.setString(1, m.sessionId());
                 s.setString(2, m.session() == null ? null : m.session().title());
                 s.setString(
                         3,
                         Json.write(m.session() == null ? Map.of() : m.session().metadata()));
+                s.setString(4, m.session() == null ? null : m.session().collection());
                 s.addBatch();
             }
             s.executeBatch();
@@ -78,13 +91,14 @@ public final class Conversations {
     }
 
     /** A session as another store kept it, copied by an import with its own times. */
-    public record ImportedSession(String id, String title, String metadataJson, Instant createdAt, Instant updatedAt) {}
+    public record ImportedSession(
+            String id, String title, String metadataJson, Instant createdAt, Instant updatedAt, String collection) {}
 
     /** Stores the sessions not stored yet, as they are (an import run again changes nothing); returns how many. */
     public static int importSessions(Connection c, List<ImportedSession> sessions) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("insert into conversation_sessions (id, title, metadata,"
-                + " created_at, updated_at) values (?, ?, ?::jsonb, coalesce(?, now()), coalesce(?, ?, now()))"
-                + " on conflict (id) do nothing")) {
+                + " created_at, updated_at, collection) values (?, ?, ?::jsonb, coalesce(?, now()),"
+                + " coalesce(?, ?, now()), ?) on conflict (id) do nothing")) {
             int stored = 0;
             for (ImportedSession session : sessions) {
                 s.setString(1, session.id());
@@ -93,6 +107,7 @@ public final class Conversations {
                 setNullableTime(s, 4, session.createdAt());
                 setNullableTime(s, 5, session.updatedAt());
                 setNullableTime(s, 6, session.createdAt());
+                s.setString(7, session.collection());
                 stored += s.executeUpdate();
             }
             return stored;
@@ -148,6 +163,8 @@ public final class Conversations {
     }
 
     private static Appended insertMessages(Connection c, List<ConversationMessage> messages) throws SQLException {
+        Map<String, Session> sessions = sessions(
+                c, messages.stream().map(ConversationMessage::sessionId).toList());
         int stored = 0;
         try (PreparedStatement s =
                 c.prepareStatement("insert into conversation_messages (session_id, id, role, content,"
@@ -164,20 +181,71 @@ public final class Conversations {
                 } else {
                     s.setObject(6, m.createdAt());
                 }
-                stored += s.executeUpdate(); // one at a time: seq follows the list's order
+                if (s.executeUpdate() == 1) { // one at a time: seq follows the list's order
+                    stored++;
+                    remember(c, sessions.get(m.sessionId()), m);
+                }
             }
         }
         return new Appended(stored, messages.size() - stored);
     }
 
+    /**
+     * A message stored in a session with a memory collection, published (through the outbox, in the
+     * caller's transaction) as a document of that collection: the documents consumer chunks it and
+     * asks for its embedding as for any document. Empty messages are not embedded.
+     */
+    private static void remember(Connection c, Session session, ConversationMessage m) throws SQLException {
+        if (session == null || session.collection() == null || m.content().isBlank()) {
+            return;
+        }
+        Map<String, Object> metadata = new LinkedHashMap<>(m.metadata());
+        metadata.put("conversation_session", m.sessionId());
+        metadata.put("conversation_message", m.messageId());
+        metadata.put("conversation_role", m.role().json());
+        Outbox.append(
+                c,
+                DOCUMENTS,
+                new DocumentMessage(
+                        DocumentMessage.Op.UPSERT,
+                        session.collection(),
+                        documentId(m.sessionId(), m.messageId()),
+                        session.title(),
+                        m.content(),
+                        null,
+                        metadata,
+                        null));
+    }
+
+    /** The id of the document that holds a message in its session's memory collection. */
+    public static String documentId(String sessionId, String messageId) {
+        return DOCUMENT_PREFIX + sessionId + "/" + messageId;
+    }
+
+    private static Map<String, Session> sessions(Connection c, List<String> ids) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "select " + SESSION_COLUMNS + " from conversation_sessions s where s.id = any (?)")) {
+            s.setArray(1, c.createArrayOf("text", ids.stream().distinct().toArray()));
+            Map<String, Session> out = new HashMap<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    Session session = session(rs);
+                    out.put(session.id(), session);
+                }
+            }
+            return out;
+        }
+    }
+
     /** Creates a session; empty when one with this id exists (nothing changed then). */
-    public static Optional<Session> create(Connection c, String id, String title, String metadataJson)
-            throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("insert into conversation_sessions (id, title, metadata)"
-                + " values (?, ?, ?::jsonb) on conflict (id) do nothing")) {
+    public static Optional<Session> create(
+            Connection c, String id, String title, String metadataJson, String collection) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("insert into conversation_sessions (id, title, metadata,"
+                + " collection) values (?, ?, ?::jsonb, ?) on conflict (id) do nothing")) {
             s.setString(1, id);
             s.setString(2, title);
             s.setString(3, metadataJson == null ? "{}" : metadataJson);
+            s.setString(4, collection);
             if (s.executeUpdate() == 0) {
                 return Optional.empty();
             }
@@ -258,8 +326,49 @@ public final class Conversations {
         }
     }
 
-    /** Deletes a session and its messages; false when there is no such session. */
+    /**
+     * Deletes a session and its messages, and the documents that hold them in its memory collection
+     * (delete records through the outbox, in the caller's transaction, after the records that
+     * published them: a document's records keep their order); false when there is no such session.
+     */
     public static boolean delete(Connection c, String id) throws SQLException {
+        String collection;
+        try (PreparedStatement s =
+                c.prepareStatement("select collection from conversation_sessions where id = ? for update")) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                collection = rs.getString(1);
+            }
+        }
+        if (collection != null) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "select id, content from conversation_messages where session_id = ? order by seq")) {
+                s.setString(1, id);
+                List<DocumentMessage> deletes = new ArrayList<>();
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        if (rs.getString(2).isBlank()) {
+                            continue; // never embedded (remember)
+                        }
+                        deletes.add(new DocumentMessage(
+                                DocumentMessage.Op.DELETE,
+                                collection,
+                                documentId(id, rs.getString(1)),
+                                null,
+                                null,
+                                null,
+                                Map.of(),
+                                null));
+                    }
+                }
+                for (DocumentMessage d : deletes) {
+                    Outbox.append(c, DOCUMENTS, d);
+                }
+            }
+        }
         try (PreparedStatement s = c.prepareStatement("delete from conversation_sessions where id = ?")) {
             s.setString(1, id);
             return s.executeUpdate() == 1;
@@ -329,7 +438,8 @@ public final class Conversations {
                 rs.getString(4),
                 instant(rs.getTimestamp(5)),
                 instant(rs.getTimestamp(6)),
-                rs.getLong(7));
+                rs.getLong(7),
+                rs.getString(8));
     }
 
     private static void setNullableLong(PreparedStatement s, int index, Long value) throws SQLException {

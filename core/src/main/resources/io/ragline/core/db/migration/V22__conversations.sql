@@ -16,6 +16,10 @@ CREATE TABLE conversation_sessions (
     seq        bigint GENERATED ALWAYS AS IDENTITY UNIQUE, -- the console's pages: newest stored first
     title      text CHECK (length(title) <= 4096),
     metadata   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
+    -- Conversation memory: each message stored is also published (through the outbox, in the same
+    -- transaction) as a document of this collection, so the ingest- and embedding-workers make it
+    -- searchable like any document; deleting the session deletes those documents. NULL: not embedded.
+    collection text CHECK (collection ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
