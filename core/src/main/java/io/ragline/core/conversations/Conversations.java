@@ -328,50 +328,16 @@ public final class Conversations {
 
     /**
      * Deletes a session and its messages, and the documents that hold them in its memory collection
-     * (delete records through the outbox, in the caller's transaction, after the records that
-     * published them: a document's records keep their order); false when there is no such session.
+     * (the SQL function {@code delete_conversation_session}, V22, the one home of a session's
+     * deletion, which retention calls too); false when there is no such session.
      */
     public static boolean delete(Connection c, String id) throws SQLException {
-        String collection;
-        try (PreparedStatement s =
-                c.prepareStatement("select collection from conversation_sessions where id = ? for update")) {
+        try (PreparedStatement s = c.prepareStatement("select delete_conversation_session(?)")) {
             s.setString(1, id);
             try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    return false;
-                }
-                collection = rs.getString(1);
+                rs.next();
+                return rs.getBoolean(1);
             }
-        }
-        if (collection != null) {
-            try (PreparedStatement s = c.prepareStatement(
-                    "select id, content from conversation_messages where session_id = ? order by seq")) {
-                s.setString(1, id);
-                List<DocumentMessage> deletes = new ArrayList<>();
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        if (rs.getString(2).isBlank()) {
-                            continue; // never embedded (remember)
-                        }
-                        deletes.add(new DocumentMessage(
-                                DocumentMessage.Op.DELETE,
-                                collection,
-                                documentId(id, rs.getString(1)),
-                                null,
-                                null,
-                                null,
-                                Map.of(),
-                                null));
-                    }
-                }
-                for (DocumentMessage d : deletes) {
-                    Outbox.append(c, DOCUMENTS, d);
-                }
-            }
-        }
-        try (PreparedStatement s = c.prepareStatement("delete from conversation_sessions where id = ?")) {
-            s.setString(1, id);
-            return s.executeUpdate() == 1;
         }
     }
 

@@ -78,3 +78,32 @@ SELECT o.session_id,
 COMMENT ON TABLE conversation_sessions IS 'Conversation sessions (memory); the producer''s ids.';
 COMMENT ON TABLE conversation_messages IS
     'Messages of conversation sessions, once per (session_id, id); history order: seq.';
+
+-- Deletes a session with its messages, in the caller's transaction, and returns whether it existed.
+-- For a session with a memory collection it first writes to the outbox the delete of each document
+-- its messages became (`conversation/<session>/<message>`, the documents contract's delete, as
+-- DocumentCodec encodes it: ConversationsIT holds the two equal); they follow the upserts of the same
+-- keys, so no document outlives its session, even one not ingested yet. (Messages with blank content
+-- were never published: deleting a document that does not exist is harmless.) The one home of a session's deletion: the console's DELETE, and retention.
+CREATE FUNCTION delete_conversation_session(p_id text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_collection text;
+BEGIN
+    SELECT collection INTO v_collection FROM ${schema}.conversation_sessions WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF v_collection IS NOT NULL THEN
+        INSERT INTO ${schema}.outbox (topic, key, payload)
+        SELECT 'documents', v_collection || '/conversation/' || p_id || '/' || m.id,
+               jsonb_build_object('schema_version', 1, 'op', 'delete', 'collection', v_collection,
+                                  'id', 'conversation/' || p_id || '/' || m.id)
+          FROM ${schema}.conversation_messages m
+         WHERE m.session_id = p_id
+         ORDER BY m.seq;
+    END IF;
+    DELETE FROM ${schema}.conversation_sessions WHERE id = p_id;
+    RETURN true;
+END
+$$;
