@@ -4,6 +4,7 @@ import io.ragline.contracts.conversation.ConversationMessage;
 import io.ragline.core.config.Env;
 import io.ragline.core.conversations.Conversations;
 import io.ragline.core.conversations.Conversations.ImportedSession;
+import io.ragline.ingest.IngestSettings;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -11,6 +12,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -73,7 +75,7 @@ final class ConversationsCommand implements Runnable {
                     env.problem(e.getMessage());
                 }
             }
-            if (metadata != null && !metadata.trim().startsWith("{")) {
+            if (metadata != null && !jsonObject(metadata)) {
                 env.problem("--metadata must be a JSON object, such as {\"team\":\"support\"}");
             }
             if (minTurns < 1) {
@@ -92,12 +94,21 @@ final class ConversationsCommand implements Runnable {
             });
         }
 
+        /**
+         * Streams the rows into the output; a file is written beside its name and moved into place
+         * only when complete, so a failed export leaves no truncated file where a good one was.
+         */
         private long export(Connection c, Instant sinceTime) throws SQLException, IOException {
+            Path target = output.equals("-") ? null : Path.of(output);
+            Path partial = target == null ? null : target.resolveSibling(target.getFileName() + ".partial");
             c.setAutoCommit(false); // a cursor: rows stream, not all held in memory
+            long n = 0;
             try (PreparedStatement s = c.prepareStatement("select conversation::text from conversation_training_data"
                             + " where (?::timestamptz is null or updated_at >= ?) and (?::jsonb is null or metadata @>"
                             + " ?::jsonb) and turns >= ? order by created_at, session_id");
-                    Writer out = writer()) {
+                    Writer out = target == null
+                            ? standardOutput()
+                            : Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
                 s.setFetchSize(500);
                 Timestamp t = sinceTime == null ? null : Timestamp.from(sinceTime);
                 s.setTimestamp(1, t);
@@ -105,7 +116,6 @@ final class ConversationsCommand implements Runnable {
                 s.setString(3, metadata);
                 s.setString(4, metadata);
                 s.setInt(5, minTurns);
-                long n = 0;
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         out.write(rs.getString(1));
@@ -114,20 +124,34 @@ final class ConversationsCommand implements Runnable {
                     }
                 }
                 c.commit();
-                return n;
+            } catch (SQLException | IOException | RuntimeException e) {
+                if (partial != null) {
+                    Files.deleteIfExists(partial);
+                }
+                throw e;
             }
+            if (target != null) {
+                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return n;
         }
 
-        private Writer writer() throws IOException {
-            if (output.equals("-")) {
-                return new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)) {
-                    @Override
-                    public void close() throws IOException {
-                        flush(); // standard output stays open
-                    }
-                };
+        private static Writer standardOutput() {
+            return new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)) {
+                @Override
+                public void close() throws IOException {
+                    flush(); // standard output stays open
+                }
+            };
+        }
+
+        private static boolean jsonObject(String text) {
+            try {
+                return io.ragline.contracts.Json.MAPPER.readTree(text)
+                        instanceof com.fasterxml.jackson.databind.node.ObjectNode;
+            } catch (IOException e) {
+                return false;
             }
-            return Files.newBufferedWriter(Path.of(output), StandardCharsets.UTF_8);
         }
     }
 
@@ -152,9 +176,12 @@ final class ConversationsCommand implements Runnable {
                         + " searchable by meaning); none by default.")
         String collection;
 
+        private int maxContentBytes;
+
         @Override
         public Integer call() {
             Env env = Env.load();
+            maxContentBytes = IngestSettings.from(env).maxContentBytes(); // as the topic and the API take
             return CollectionsCommand.withConnection("conversations import", env, c -> {
                 if (collection != null && !collectionExists(c, collection)) {
                     System.err.println("ragline conversations import: no collection named '" + collection
@@ -199,7 +226,7 @@ final class ConversationsCommand implements Runnable {
             ProgressBar messagesBar = new ProgressBar("messages", messagesThere);
             long[] messagesHere = {0};
             done[0] = 0;
-            source.messages(BATCH, rows -> {
+            source.messages(BATCH, maxContentBytes, rows -> {
                 List<ConversationMessage> messages = new ArrayList<>();
                 rows.forEach(r -> accept(r, messages, problems));
                 List<ConversationMessage> known = new ArrayList<>();
@@ -219,10 +246,13 @@ final class ConversationsCommand implements Runnable {
                     }
                 }
                 stored[1] += Conversations.importMessages(c, known).stored();
-                messagesHere[0] += Conversations.countMessages(
-                        c,
-                        known.stream().map(ConversationMessage::sessionId).toList(),
-                        known.stream().map(ConversationMessage::messageId).toList());
+                long same = Conversations.countMessages(c, known);
+                if (same < known.size()) {
+                    problems.add((known.size() - same) + " messages of this file are stored already with another role"
+                            + " or content (the same session and message id, from another source or an earlier"
+                            + " version of the file): the stored ones were kept");
+                }
+                messagesHere[0] += same;
                 c.commit();
                 done[0] += rows.size();
                 messagesBar.set(done[0], messagesThere);

@@ -47,6 +47,9 @@ final class SqliteConversations implements AutoCloseable {
         Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), config.toProperties());
         SqliteConversations db = new SqliteConversations(c);
         try {
+            // One read transaction: the counts and the rows copied are of the same snapshot, even
+            // when the application that owns the file writes to it meanwhile.
+            c.setAutoCommit(false);
             db.check("sessions", "id, title, created_at, updated_at, metadata");
             db.check("messages", "id, session_id, role, content, metadata, created_at");
         } catch (SQLException e) {
@@ -86,6 +89,7 @@ final class SqliteConversations implements AutoCloseable {
         try (Statement s = connection.createStatement();
                 ResultSet rs = s.executeQuery(
                         "select id, title, metadata, created_at, updated_at from sessions order by rowid")) {
+            // (the codec's rules for the title and metadata, in session(...))
             List<Row<ImportedSession>> rows = new ArrayList<>(size);
             while (rs.next()) {
                 rows.add(session(rs, collection));
@@ -100,12 +104,16 @@ final class SqliteConversations implements AutoCloseable {
         }
     }
 
-    /** Every message, each session's in the order they were written (created_at, then rowid), in batches. */
-    void messages(int size, Batch<ConversationMessage> batch) throws SQLException {
-        ConversationCodec codec = new ConversationCodec(Integer.MAX_VALUE - 64 * 1024);
+    /**
+     * Every message, in batches, each session's in the order they were written: by their time as
+     * SQLite reads it ({@code julianday}: offsets and both separators understood, so the order is
+     * chronological, not textual), messages without a time after those with one, then by rowid.
+     */
+    void messages(int size, int maxContentBytes, Batch<ConversationMessage> batch) throws SQLException {
+        ConversationCodec codec = new ConversationCodec(maxContentBytes);
         try (Statement s = connection.createStatement();
                 ResultSet rs = s.executeQuery("select session_id, id, role, content, metadata, created_at"
-                        + " from messages order by created_at, rowid")) {
+                        + " from messages order by julianday(created_at) is null, julianday(created_at), rowid")) {
             List<Row<ConversationMessage>> rows = new ArrayList<>(size);
             while (rs.next()) {
                 rows.add(message(rs, codec));
@@ -123,12 +131,17 @@ final class SqliteConversations implements AutoCloseable {
     private static Row<ImportedSession> session(ResultSet rs, String collection) throws SQLException {
         String id = rs.getString(1);
         String where = "session " + (id == null ? "(no id)" : "'" + Json.abbreviate(id) + "'");
-        if (id == null || id.isEmpty() || id.length() > ConversationCodec.MAX_ID_CHARS) {
-            return new Row<>(null, where + ": id must have 1 to " + ConversationCodec.MAX_ID_CHARS + " characters");
+        String idProblem = id == null ? "has no id" : ConversationCodec.idProblem(id, true);
+        if (idProblem != null) {
+            return new Row<>(null, where + ": id " + idProblem);
         }
         String metadata = rs.getString(3);
         try {
             metadata = metadataObject(metadata);
+            String problem = ConversationCodec.sessionProblem(rs.getString(2), metadata);
+            if (problem != null) {
+                return new Row<>(null, where + ": " + problem);
+            }
             Instant created = time(rs.getString(4), "created_at");
             Instant updated = time(rs.getString(5), "updated_at");
             return new Row<>(new ImportedSession(id, rs.getString(2), metadata, created, updated, collection), null);

@@ -98,6 +98,17 @@ class ConversationsCommandIT {
                 .contains("the counts differ");
         assertThat(run.stdout()).containsPattern("messages +10 +8 +8");
 
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = c.createStatement()) {
+            s.execute("update messages set content = content || ' (edited)' where id = 'b0-m1'");
+        }
+        JavaProcess edited = CliProcess.start(db.env(), "conversations", "import", "--sqlite", file.toString());
+        assertThat(edited.waitFor(120)).isEqualTo(1);
+        assertThat(edited.stderr()).contains("1 messages of this file are stored already with another role or content");
+        assertThat(edited.stdout()).containsPattern("messages +10 +7 +0");
+        assertThat(db.queryValue("select content from conversation_messages where id = 'b0-m1'"))
+                .isEqualTo("turn 1 of session b0");
+
         JavaProcess missing = CliProcess.start(
                 db.env(),
                 "conversations",

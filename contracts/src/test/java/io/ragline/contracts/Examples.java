@@ -58,6 +58,11 @@ record Examples(List<Example> valid, List<Example> invalid) {
                         e("s1", "{" + TURN + ",'session':{'name':'x'}}"),
                         e("s1", "{" + TURN + ",'session':'x'}"),
                         e("s1", "{" + TURN + ",'session':{'collection':'Memory'}}"),
+                        e("a/b", "{'session_id':'a/b','message_id':'m1','role':'user','content':'hi'}"),
+                        e("s1", "{'session_id':'s1','message_id':'m\\t1','role':'user','content':'hi'}"),
+                        e("s1", "{'session_id':'s1','message_id':'m1','role':'user','content':'a\\u0000b'}"),
+                        e("s1", "{" + TURN + ",'created_at':'2026-12-05t10:15:30z'}"),
+                        e("s1", "{" + TURN + ",'created_at':'2026-12-05T10:15:30+0100'}"),
                         e("s1", "{" + TURN + ",'schema_version':2}"),
                         e("s1", "{" + TURN + ",'colour':'blue'}"),
                         e("s1", "[1]")));

@@ -120,16 +120,17 @@ public final class ConversationsApi {
         String id = body.hasNonNull("id")
                 ? body.get("id").isTextual() ? body.get("id").asText() : null
                 : UUID.randomUUID().toString();
-        if (id == null
-                || id.isEmpty()
-                || id.codePointCount(0, id.length()) > ConversationCodec.MAX_ID_CHARS
-                || id.indexOf('\0') >= 0) {
-            errors.put("id", "must be a string of 1 to " + ConversationCodec.MAX_ID_CHARS + " characters, no NUL");
+        if (id == null) {
+            errors.put("id", "must be a string");
+        } else if (ConversationCodec.idProblem(id, true) != null) {
+            errors.put("id", ConversationCodec.idProblem(id, true));
         }
         String title = title(body, errors, false);
         JsonNode metadata = body.get("metadata");
         if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
             errors.put("metadata", "must be an object");
+        } else if (metadata != null && ConversationCodec.sessionProblem(null, metadata.toString()) != null) {
+            errors.put("metadata", ConversationCodec.sessionProblem(null, metadata.toString()));
         }
         JsonNode collectionNode = body.get("collection");
         String collection = null;
@@ -263,16 +264,18 @@ public final class ConversationsApi {
                 errors.put(field, "unknown field " + String.join(", ", unknown.keySet()));
                 continue;
             }
+            if (!m.hasNonNull("id")) {
+                // Without the caller's id a retried request would store its messages again.
+                errors.put(
+                        field,
+                        "id is required (the message's id within its session: a retry with the same id stores"
+                                + " nothing)");
+                continue;
+            }
             ObjectNode record = ((ObjectNode) m).deepCopy();
             record.remove("id");
             record.put("session_id", sessionId);
-            record.set(
-                    "message_id",
-                    m.hasNonNull("id")
-                            ? m.get("id")
-                            : Json.MAPPER
-                                    .getNodeFactory()
-                                    .textNode(UUID.randomUUID().toString()));
+            record.set("message_id", m.get("id"));
             try {
                 out.add(CODEC.decode(sessionId, record.toString().getBytes(StandardCharsets.UTF_8)));
             } catch (InvalidMessageException e) {
@@ -303,9 +306,13 @@ public final class ConversationsApi {
         if (title.isNull()) {
             return null;
         }
-        if (!title.isTextual()
-                || title.asText().codePointCount(0, title.asText().length()) > ConversationCodec.MAX_TITLE_CHARS) {
-            errors.put("title", "must be a string of at most " + ConversationCodec.MAX_TITLE_CHARS + " characters");
+        if (!title.isTextual()) {
+            errors.put("title", "must be a string");
+            return null;
+        }
+        String problem = ConversationCodec.sessionProblem(title.asText(), null);
+        if (problem != null) {
+            errors.put("title", problem.substring("title ".length()));
             return null;
         }
         return title.asText();
@@ -346,7 +353,7 @@ public final class ConversationsApi {
 
     private static String sessionId(ApiRequest req) {
         String id = req.path("id");
-        if (id.isEmpty() || id.codePointCount(0, id.length()) > ConversationCodec.MAX_ID_CHARS) {
+        if (ConversationCodec.idProblem(id, true) != null) {
             throw notFound(id);
         }
         return id;

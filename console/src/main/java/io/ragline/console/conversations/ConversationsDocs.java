@@ -63,7 +63,9 @@ final class ConversationsDocs {
 
     static ObjectNode createBody() {
         ObjectNode body = object(
-                "id", string("the session's id (1 to 200 characters); a new UUID when absent"),
+                "id",
+                        string(
+                                "the session's id (1 to 200 characters, no '/' or control character); a new UUID when absent"),
                 "title", nullable(string()),
                 "metadata", nullable(anyObject()),
                 "collection",
@@ -82,11 +84,12 @@ final class ConversationsDocs {
     static ObjectNode appendBody() {
         ObjectNode one = required(
                 object(
-                        "id", string("the message's id within its session; a new UUID when absent"),
+                        "id", string("the message's id within its session (a retry with the same id stores nothing)"),
                         "role", enumeration(ROLES),
                         "content", string(),
                         "metadata", nullable(anyObject()),
                         "created_at", nullable(dateTime())),
+                "id",
                 "role",
                 "content");
         one.put("additionalProperties", false);

@@ -78,7 +78,9 @@ class ConversationsApiIT {
         assertProblem(console.get("/api/v1/conversations?metadata=" + encode("[1]"), VIEWER), 400, "metadata");
         assertProblem(console.post("/api/v1/conversations", OPERATOR, "[1]"), 400, "must be a JSON object");
         assertThat(fieldError(console.post("/api/v1/conversations", OPERATOR, "{\"id\": 7}"), "id"))
-                .contains("1 to 200 characters");
+                .isEqualTo("must be a string");
+        assertThat(fieldError(console.post("/api/v1/conversations", OPERATOR, "{\"id\": \"a/b\"}"), "id"))
+                .isEqualTo("must have no '/'");
         assertThat(fieldError(console.post("/api/v1/conversations", OPERATOR, "{\"colour\": \"blue\"}"), "colour"))
                 .isEqualTo("unknown field");
         assertThat(fieldError(
@@ -150,7 +152,7 @@ class ConversationsApiIT {
                 console.post(
                         "/api/v1/conversations/nobody/messages",
                         OPERATOR,
-                        "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"),
+                        "{\"messages\": [{\"id\": \"x\", \"role\": \"user\", \"content\": \"hi\"}]}"),
                 404,
                 "no conversation session with id \"nobody\"");
         assertProblem(console.get("/api/v1/conversations/nobody/messages", VIEWER), 404, "nobody");
@@ -160,14 +162,17 @@ class ConversationsApiIT {
                         "/api/v1/conversations/support-1/messages",
                         OPERATOR,
                         "{\"messages\": [{\"role\": \"user\", \"content\": \"fine\", \"id\": \"ok-1\"},"
-                                + " {\"role\": \"robot\", \"content\": \"x\"}, {\"role\": \"user\"},"
-                                + " {\"role\": \"user\", \"content\": \"x\", \"created_at\": \"yesterday\"},"
-                                + " {\"role\": \"user\", \"content\": \"x\", \"seq\": 1}]}"),
+                                + " {\"id\": \"r\", \"role\": \"robot\", \"content\": \"x\"},"
+                                + " {\"id\": \"c\", \"role\": \"user\"},"
+                                + " {\"id\": \"t\", \"role\": \"user\", \"content\": \"x\", \"created_at\": \"yesterday\"},"
+                                + " {\"id\": \"s\", \"role\": \"user\", \"content\": \"x\", \"seq\": 1},"
+                                + " {\"role\": \"user\", \"content\": \"no id\"}]}"),
                 422);
         assertThat(refused.get("errors").get("messages[1]").asText()).contains("role must be");
         assertThat(refused.get("errors").get("messages[2]").asText()).contains("missing content");
         assertThat(refused.get("errors").get("messages[3]").asText()).contains("created_at must be");
         assertThat(refused.get("errors").get("messages[4]").asText()).isEqualTo("unknown field seq");
+        assertThat(refused.get("errors").get("messages[5]").asText()).startsWith("id is required");
         assertThat(refused.get("errors").has("messages[0]")).isFalse();
         assertThat(db.queryValue("select count(*) from conversation_messages where id = 'ok-1'"))
                 .as("nothing of a refused append is stored")

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The {@code conversations} contract (conversations.schema.json), naming every problem of a record
@@ -35,6 +36,12 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
 
     /** The schema's {@code maxLength} of a session's title. */
     public static final int MAX_TITLE_CHARS = 4096;
+
+    /** The schema's pattern of {@code created_at}: RFC 3339 with an offset, seconds and fraction optional. */
+    private static final Pattern TIMESTAMP = Pattern.compile(
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})");
+
+    private static final String NUL = "%s must have no NUL character (PostgreSQL cannot store one)";
 
     private final int maxContentBytes;
 
@@ -95,8 +102,8 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         ObjectNode root = Json.object(value);
         List<String> problems = new ArrayList<>();
         Json.checkFields(root, FIELDS, problems);
-        String sessionId = id(root, "session_id", problems);
-        String messageId = id(root, "message_id", problems);
+        String sessionId = id(root, "session_id", problems, true);
+        String messageId = id(root, "message_id", problems, false);
         String roleText = Json.text(root, "role", problems, true);
         Role role = roleText == null ? null : Role.of(roleText);
         if (roleText != null && role == null) {
@@ -107,7 +114,14 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         if (content != null && content.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
             problems.add("content too large: more than " + maxContentBytes + " bytes");
         }
+        if (content != null && content.indexOf('\0') >= 0) {
+            problems.add(NUL.formatted("content"));
+        }
         Map<String, Object> metadata = object(root, "metadata", problems);
+        JsonNode meta = root.get("metadata");
+        if (meta != null && meta.toString().contains("\\u0000")) {
+            problems.add(NUL.formatted("metadata"));
+        }
         OffsetDateTime createdAt = timestamp(root, problems);
         NewSession session = session(root, problems);
         if (key == null) {
@@ -120,13 +134,49 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         return new ConversationMessage(sessionId, messageId, role, content, metadata, createdAt, session);
     }
 
-    private static String id(JsonNode root, String field, List<String> problems) {
+    private static String id(JsonNode root, String field, List<String> problems, boolean session) {
         String id = Json.text(root, field, problems, true);
-        if (id != null && (id.isEmpty() || chars(id) > MAX_ID_CHARS || id.indexOf('\0') >= 0)) {
-            problems.add(field + " must have 1 to " + MAX_ID_CHARS + " characters and no NUL");
-            return null;
+        if (id != null) {
+            String problem = idProblem(id, session);
+            if (problem != null) {
+                problems.add(field + " " + problem);
+                return null;
+            }
         }
         return id;
+    }
+
+    /**
+     * Why {@code id} cannot be a session's ({@code session}) or a message's id, or null when it can:
+     * 1 to 200 characters, no control character, and no '/' in a session id (the id of a memory
+     * document, {@code conversation/<session>/<message>}, must name one message only; and a session's
+     * id is a path segment of the API).
+     */
+    public static String idProblem(String id, boolean session) {
+        if (id.isEmpty() || chars(id) > MAX_ID_CHARS) {
+            return "must have 1 to " + MAX_ID_CHARS + " characters";
+        }
+        if (id.codePoints().anyMatch(Character::isISOControl)) {
+            return "must have no control character";
+        }
+        if (session && id.indexOf('/') >= 0) {
+            return "must have no '/'";
+        }
+        return null;
+    }
+
+    /** Why a session's title or metadata (JSON text) cannot be stored, or null when they can. */
+    public static String sessionProblem(String title, String metadataJson) {
+        if (title != null && chars(title) > MAX_TITLE_CHARS) {
+            return "title must have at most " + MAX_TITLE_CHARS + " characters";
+        }
+        if (title != null && title.indexOf('\0') >= 0) {
+            return NUL.formatted("title");
+        }
+        if (metadataJson != null && metadataJson.contains("\\u0000")) {
+            return NUL.formatted("metadata");
+        }
+        return null;
     }
 
     private static OffsetDateTime timestamp(JsonNode root, List<String> problems) {
@@ -134,11 +184,15 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         if (text == null) {
             return null;
         }
+        if (!TIMESTAMP.matcher(text).matches()) {
+            problems.add("created_at must be an RFC 3339 timestamp with an offset (2026-12-05T10:15:30Z), not '"
+                    + Json.abbreviate(text) + "'");
+            return null;
+        }
         try {
             return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         } catch (DateTimeParseException e) {
-            problems.add("created_at must be an RFC 3339 timestamp with an offset (2026-12-05T10:15:30Z), not '"
-                    + Json.abbreviate(text) + "'");
+            problems.add("created_at '" + Json.abbreviate(text) + "' is not a valid date and time");
             return null;
         }
     }
@@ -158,8 +212,10 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
             }
         });
         String title = Json.text(s, "title", problems, false);
-        if (title != null && chars(title) > MAX_TITLE_CHARS) {
-            problems.add("session.title must have at most " + MAX_TITLE_CHARS + " characters");
+        JsonNode meta = s.get("metadata");
+        String sessionProblem = sessionProblem(title, meta == null ? null : meta.toString());
+        if (sessionProblem != null) {
+            problems.add("session." + sessionProblem);
         }
         String collection = Json.text(s, "collection", problems, false);
         if (collection != null && !DocumentCodec.COLLECTION.matcher(collection).matches()) {

@@ -136,10 +136,10 @@ public final class Conversations {
         }
     }
 
-    /** How many of these sessions are stored. */
+    /** How many of these session ids are stored (each element counts once). */
     public static long countSessions(Connection c, List<String> ids) throws SQLException {
-        try (PreparedStatement s =
-                c.prepareStatement("select count(*) from conversation_sessions where id = any (?)")) {
+        try (PreparedStatement s = c.prepareStatement("select count(*) from unnest(?::text[]) k (id)"
+                + " where exists (select 1 from conversation_sessions s where s.id = k.id)")) {
             s.setArray(1, c.createArrayOf("text", ids.toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
@@ -148,13 +148,39 @@ public final class Conversations {
         }
     }
 
-    /** How many of these messages (session id and message id, index by index) are stored. */
-    public static long countMessages(Connection c, List<String> sessionIds, List<String> ids) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select count(*) from conversation_messages m"
-                + " join unnest(?::text[], ?::text[]) k (session_id, id) on m.session_id = k.session_id"
-                + " and m.id = k.id")) {
-            s.setArray(1, c.createArrayOf("text", sessionIds.toArray()));
-            s.setArray(2, c.createArrayOf("text", ids.toArray()));
+    /**
+     * How many of these messages are stored as they are: same session, id, role and content (one
+     * stored under the same ids with another role or content, kept by an earlier write, does not
+     * count). Each element counts once, so the count equals the list's size when all are stored.
+     */
+    public static long countMessages(Connection c, List<ConversationMessage> messages) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "select count(*) from unnest(?::text[], ?::text[], ?::text[],"
+                        + " ?::text[]) k (session_id, id, role, content) where exists (select 1 from conversation_messages m"
+                        + " where m.session_id = k.session_id and m.id = k.id and m.role = k.role and m.content = k.content)")) {
+            s.setArray(
+                    1,
+                    c.createArrayOf(
+                            "text",
+                            messages.stream()
+                                    .map(ConversationMessage::sessionId)
+                                    .toArray()));
+            s.setArray(
+                    2,
+                    c.createArrayOf(
+                            "text",
+                            messages.stream()
+                                    .map(ConversationMessage::messageId)
+                                    .toArray()));
+            s.setArray(
+                    3,
+                    c.createArrayOf(
+                            "text", messages.stream().map(m -> m.role().json()).toArray()));
+            s.setArray(
+                    4,
+                    c.createArrayOf(
+                            "text",
+                            messages.stream().map(ConversationMessage::content).toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);

@@ -114,10 +114,14 @@ class ConversationConsumerIT {
         producer.send(new ProducerRecord<>(topic, partitionOf("poison"), "poison", null))
                 .get();
         publish("poison", "not json");
+        publish(
+                "poison",
+                "{'session_id':'poison','message_id':'p4','role':'user','content':'x',"
+                        + "'session':{'collection':'nowhere'}}");
         publish("poison", "{'session_id':'poison','message_id':'p5','role':'user','content':'after the poison'}");
 
         await().atMost(Duration.ofSeconds(60)).until(() -> contents("poison").size() == 1);
-        await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters().size() == 4);
+        await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters().size() == 5);
         assertThat(contents("poison")).containsExactly("after the poison");
         List<String> reasons =
                 deadLetters().stream().map(ConversationConsumerIT::reason).toList();
@@ -125,7 +129,8 @@ class ConversationConsumerIT {
                 .contains(
                         "role must be 'system', 'user', 'assistant' or 'tool', not 'robot'",
                         "the key 'other' does not match session_id 'poison'",
-                        "a tombstone is not a conversation message (delete a session through the API)")
+                        "a tombstone is not a conversation message (delete a session through the API)",
+                        "session.collection: unknown collection 'nowhere'")
                 .anySatisfy(r -> assertThat(r).startsWith("not JSON: "));
     }
 

@@ -19,7 +19,9 @@ CREATE TABLE conversation_sessions (
     -- Conversation memory: each message stored is also published (through the outbox, in the same
     -- transaction) as a document of this collection, so the ingest- and embedding-workers make it
     -- searchable like any document; deleting the session deletes those documents. NULL: not embedded.
-    collection text CHECK (collection ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+    -- A session cannot name a collection that does not exist (its messages would all be dead
+    -- letters of the documents topic); a collection deleted leaves its sessions without memory.
+    collection text REFERENCES collections (name) ON DELETE SET NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
@@ -89,12 +91,18 @@ CREATE FUNCTION delete_conversation_session(p_id text) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
     v_collection text;
+    v_key_lock text := coalesce(current_setting('ragline.outbox_key_lock', true), '');
 BEGIN
     SELECT collection INTO v_collection FROM ${schema}.conversation_sessions WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         RETURN false;
     END IF;
     IF v_collection IS NOT NULL THEN
+        -- Without the outbox's per-key lock (one lock per row: a long session would exhaust the lock
+        -- table). Its order is kept anyway: every writer of these keys holds this session's row
+        -- (the append's upsert, the API's FOR KEY SHARE, a message insert's foreign key), so their
+        -- rows were committed before this FOR UPDATE or wait for this transaction.
+        PERFORM set_config('ragline.outbox_key_lock', 'off', true);
         INSERT INTO ${schema}.outbox (topic, key, payload)
         SELECT 'documents', v_collection || '/conversation/' || p_id || '/' || m.id,
                jsonb_build_object('schema_version', 1, 'op', 'delete', 'collection', v_collection,
@@ -102,6 +110,7 @@ BEGIN
           FROM ${schema}.conversation_messages m
          WHERE m.session_id = p_id
          ORDER BY m.seq;
+        PERFORM set_config('ragline.outbox_key_lock', v_key_lock, true);
     END IF;
     DELETE FROM ${schema}.conversation_sessions WHERE id = p_id;
     RETURN true;
