@@ -1,0 +1,86 @@
+package io.ragline.benchmarks.filtered;
+
+import com.pgvector.PGvector;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The two ways the benchmark asks for the nearest chunks, each answering {@link
+ * SyntheticCollection#key}s, best first: as users search ({@code search_documents}, vector mode,
+ * one row per chunk), and exactly (every vector of the collection compared, the same cosine
+ * distance on the stored full-precision column, which no vector index can serve: the indexes are on
+ * the cast {@code embedding::vector(384)} or {@code ::halfvec(384)}).
+ */
+public final class ChunkSearch {
+    private static final String SEARCH = "select document_id, seq from search_documents(?::public.vector, ?, ?,"
+            + " ?::jsonb, mode => 'vector', group_by_document => false)";
+
+    private static final String EXACT = "select d.external_id, ch.seq from chunk_embeddings e join chunks ch on"
+            + " ch.id = e.chunk_id join documents d on d.id = ch.document_id where e.collection_id = ? and d.status"
+            + " <> 'deleted' and d.metadata @> ?::jsonb order by e.embedding OPERATOR(public.<=>) ?::public.vector,"
+            + " ch.id limit ?";
+
+    private ChunkSearch() {}
+
+    /**
+     * {@code search_documents}' {@code k} best chunks of {@code collection} for {@code query}
+     * within {@code filterJson}, on {@code c} in autocommit (one statement, one transaction: the
+     * settings the function makes for its scan end with it).
+     */
+    public static List<String> search(Connection c, String collection, float[] query, int k, String filterJson)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(SEARCH)) {
+            s.setObject(1, new PGvector(query));
+            s.setInt(2, k);
+            s.setString(3, collection);
+            s.setString(4, filterJson);
+            return keys(s);
+        }
+    }
+
+    /** The exact {@code k} nearest chunks of collection {@code collectionId} within {@code filterJson}. */
+    public static List<String> exact(Connection c, int collectionId, float[] query, int k, String filterJson)
+            throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("set enable_indexscan = off"); // belt and braces: no index answers the ranking
+        }
+        try (PreparedStatement s = c.prepareStatement(EXACT)) {
+            s.setInt(1, collectionId);
+            s.setString(2, filterJson);
+            s.setObject(3, new PGvector(query));
+            s.setInt(4, k);
+            return keys(s);
+        } finally {
+            try (Statement s = c.createStatement()) {
+                s.execute("reset enable_indexscan");
+            }
+        }
+    }
+
+    /**
+     * recall@k: the share of {@code exact} (the true {@code k} nearest) among {@code found}'s first
+     * {@code k}; 1 when there is nothing to find.
+     */
+    public static double recall(List<String> found, List<String> exact) {
+        if (exact.isEmpty()) {
+            return 1;
+        }
+        List<String> top = found.subList(0, Math.min(found.size(), exact.size()));
+        return top.stream().filter(exact::contains).distinct().count() / (double) exact.size();
+    }
+
+    private static List<String> keys(PreparedStatement s) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                out.add(SyntheticCollection.key(rs.getString(1), rs.getInt(2)));
+            }
+        }
+        return out;
+    }
+}
