@@ -80,7 +80,8 @@ $$;
 CREATE TRIGGER collection_index_checked BEFORE INSERT ON collections
     FOR EACH ROW EXECUTE FUNCTION collection_index_checked();
 
--- Fixed after create: the index was built with them and every stored vector is ranked by them.
+-- Fixed after create: the index was built with them and every stored vector is ranked by them
+-- (text_search_config likewise, by V19's trigger collection_text_search_config_fixed).
 CREATE FUNCTION collection_index_fixed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -92,8 +93,7 @@ BEGIN
         ('distance', OLD.distance, NEW.distance),
         ('index_type', OLD.index_type, NEW.index_type),
         ('index_options', OLD.index_options::text, NEW.index_options::text),
-        ('vector_storage', OLD.vector_storage, NEW.vector_storage),
-        ('text_search_config', OLD.text_search_config::text, NEW.text_search_config::text)) v (f, o, n)
+        ('vector_storage', OLD.vector_storage, NEW.vector_storage)) v (f, o, n)
      WHERE o IS DISTINCT FROM n
      LIMIT 1;
     RAISE EXCEPTION 'the % of collection "%" is changeable only through a migration (% to %)',
@@ -101,12 +101,11 @@ BEGIN
 END
 $$;
 CREATE TRIGGER collection_index_fixed
-    BEFORE UPDATE OF distance, index_type, index_options, vector_storage, text_search_config ON collections
+    BEFORE UPDATE OF distance, index_type, index_options, vector_storage ON collections
     FOR EACH ROW WHEN (OLD.distance IS DISTINCT FROM NEW.distance
                        OR OLD.index_type IS DISTINCT FROM NEW.index_type
                        OR OLD.index_options IS DISTINCT FROM NEW.index_options
-                       OR OLD.vector_storage IS DISTINCT FROM NEW.vector_storage
-                       OR OLD.text_search_config IS DISTINCT FROM NEW.text_search_config)
+                       OR OLD.vector_storage IS DISTINCT FROM NEW.vector_storage)
     EXECUTE FUNCTION collection_index_fixed();
 
 -- The expression, operator class and storage options of a collection's index. An HNSW index is
@@ -200,13 +199,15 @@ BEGIN
 END
 $$;
 
--- The scan parameters of one search, local to its transaction.
--- HNSW: ef_search is the option (default 40) raised to match_count; iterative scans in strict
--- order (results need no re-sort) up to max(20,000, 100 x match_count) tuples, enough for a filter
--- that keeps 1 % of the collection to fill match_count.
+-- The scan parameters of one search, local to its transaction; p_match_count is the number of
+-- candidates search_documents asks of the vector ranking. Iterative scans (pgvector 0.8) go on
+-- while filters reject rows, in relaxed order (search_documents sorts the candidates again by
+-- distance).
+-- HNSW: ef_search is the option (default 40) raised to the candidates (at most pgvector's 1000);
+-- iterative scans up to max(20,000, 100 x candidates) tuples, enough for a filter that keeps 1 % of
+-- the collection to fill the list.
 -- IVFFlat: probes is the option, else sqrt(lists) (lists as given, else as the built index has it);
--- iterative scans (pgvector offers relaxed order only: search_documents re-sorts what the index
--- returns) may probe every list, so a filter that rejects most rows still fills match_count, at
+-- iterative scans may probe every list, so a filter that rejects most rows still fills the list, at
 -- worst at the cost of an exact scan.
 CREATE OR REPLACE FUNCTION prepare_vector_search(p_collection_id integer, p_match_count integer) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
@@ -221,9 +222,9 @@ BEGIN
     END IF;
     IF c.index_type = 'hnsw' THEN
         PERFORM set_config('hnsw.ef_search',
-            greatest(p_match_count, coalesce((c.index_options ->> 'ef_search')::integer, 40))::text, true);
+            least(greatest(p_match_count, coalesce((c.index_options ->> 'ef_search')::integer, 40)), 1000)::text, true);
         IF current_setting('hnsw.iterative_scan', true) IS NOT NULL THEN -- pgvector 0.8 and later
-            PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
+            PERFORM set_config('hnsw.iterative_scan', 'relaxed_order', true);
             PERFORM set_config('hnsw.max_scan_tuples', greatest(20000, p_match_count * 100)::text, true);
         END IF;
     ELSE
