@@ -15,6 +15,7 @@ public final class Cell {
     private int[] lengths = new int[0];
     private double[] recalls = new double[0];
     private int size;
+    private double indexScansPerSearch = Double.NaN;
 
     public Cell(String variant, boolean filtered, int k) {
         this.variant = variant;
@@ -64,6 +65,19 @@ public final class Cell {
     /** The lowest recall of any query. */
     public double minRecall() {
         return Arrays.stream(recalls, 0, size).min().orElse(Double.NaN);
+    }
+
+    /**
+     * How many scans of the collection's vector index a search of this cell started, on average
+     * (from {@link ChunkSearch#indexScans}); 0 means the planner answered without the vector
+     * index, so the recall is not the index's. NaN until measured.
+     */
+    public double indexScansPerSearch() {
+        return indexScansPerSearch;
+    }
+
+    public void indexScansPerSearch(double value) {
+        indexScansPerSearch = value;
     }
 
     public double p50Millis() {

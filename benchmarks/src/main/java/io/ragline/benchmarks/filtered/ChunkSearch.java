@@ -63,6 +63,34 @@ public final class ChunkSearch {
     }
 
     /**
+     * The scans of {@code index} that {@code searches} started, counted in one transaction on
+     * {@code c} ({@code pg_stat_get_xact_numscans}: this transaction's own counts, no waiting for
+     * the statistics to be flushed). Leaves {@code c} in autocommit.
+     */
+    public static long indexScans(Connection c, String index, SqlAction searches) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            searches.run();
+            try (PreparedStatement s = c.prepareStatement("select pg_stat_get_xact_numscans(to_regclass(?))")) {
+                s.setString(1, index);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        } finally {
+            c.rollback();
+            c.setAutoCommit(true);
+        }
+    }
+
+    /** Statements run for {@link #indexScans}. */
+    @FunctionalInterface
+    public interface SqlAction {
+        void run() throws SQLException;
+    }
+
+    /**
      * recall@k: the share of {@code exact} (the true {@code k} nearest) among {@code found}'s first
      * {@code k}; 1 when there is nothing to find.
      */

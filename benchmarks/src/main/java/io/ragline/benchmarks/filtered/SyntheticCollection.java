@@ -30,7 +30,10 @@ public final class SyntheticCollection {
 
     /** When the collection's vector index is built. */
     public enum Build {
-        /** By {@code collections create} on the empty table; every vector is then an index insertion. */
+        /**
+         * By {@code collections create} on the empty table, every vector then an index insertion
+         * (HNSW); an IVFFlat index, which the database builds only over vectors, after the load.
+         */
         AT_CREATE,
         /**
          * Dropped after create and built again by {@code ensure_collection_index} once the vectors
@@ -72,8 +75,8 @@ public final class SyntheticCollection {
             throws Exception {
         Collection collection = registry.create(c, name, settings);
         c.commit();
-        String index = ensureIndex(c, collection.id());
-        if (build == Build.AFTER_LOAD) {
+        String index = ensureIndex(c, collection.id()); // null: an IVFFlat index waits for vectors
+        if (build == Build.AFTER_LOAD && index != null) {
             try (Statement s = c.createStatement()) {
                 s.execute("drop index " + index);
             }
@@ -84,14 +87,14 @@ public final class SyntheticCollection {
         writeVectors(c, collection.id(), vectors);
         double loadSeconds = (System.nanoTime() - start) / 1e9;
         start = System.nanoTime();
-        if (build == Build.AFTER_LOAD) {
-            try (Statement s = c.createStatement()) {
-                // A bulk HNSW build keeps its graph in maintenance_work_mem (64 MB by default): 200,000
-                // vectors of 384 floats need some 400 MB, or the build goes on disk and takes many times longer.
-                s.execute("set local maintenance_work_mem = '1GB'");
-            }
-            ensureIndex(c, collection.id());
+        try (Statement s = c.createStatement()) {
+            // A bulk HNSW build keeps its graph in maintenance_work_mem (64 MB by default): 200,000
+            // vectors of 384 floats need some 400 MB, or the build goes on disk and takes many times longer.
+            s.execute("set local maintenance_work_mem = '1GB'");
         }
+        // What `ragline collections reindex` runs for a collection without its index: an IVFFlat
+        // collection gets its lists from the vectors now present; an HNSW one built at create has it.
+        index = ensureIndex(c, collection.id());
         double buildSeconds = (System.nanoTime() - start) / 1e9;
         try (Statement s = c.createStatement()) {
             s.execute("analyze documents");
