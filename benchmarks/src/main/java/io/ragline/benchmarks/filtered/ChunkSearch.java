@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,10 +19,22 @@ public final class ChunkSearch {
     private static final String SEARCH = "select document_id, seq from search_documents(?::public.vector, ?, ?,"
             + " ?::jsonb, mode => 'vector', group_by_document => false)";
 
-    private static final String EXACT = "select d.external_id, ch.seq from chunk_embeddings e join chunks ch on"
-            + " ch.id = e.chunk_id join documents d on d.id = ch.document_id where e.collection_id = ? and d.status"
-            + " <> 'deleted' and d.metadata @> ?::jsonb order by e.embedding OPERATOR(public.<=>) ?::public.vector,"
-            + " ch.id limit ?";
+    /**
+     * The exact ranking: the cosine distance on the stored column {@code embedding} (no cast, so
+     * no vector index matches the expression and every vector of the collection is compared), the
+     * nearest first, then their keys; {@code %s} takes the filter's restriction.
+     */
+    private static final String EXACT = "select d.external_id, ch.seq from (select e.chunk_id, e.embedding"
+            + " OPERATOR(public.<=>) ?::public.vector as dist from chunk_embeddings e where e.collection_id = ? %s"
+            + " order by dist, e.chunk_id limit ?) x join chunks ch on ch.id = x.chunk_id join documents d on d.id ="
+            + " ch.document_id order by x.dist, x.chunk_id";
+
+    /**
+     * The chunks of live documents the filter keeps (the metadata index finds them). Without a
+     * filter there is no restriction: the benchmark deletes no document.
+     */
+    private static final String WITHIN_FILTER = "and e.chunk_id in (select ch.id from chunks ch join documents d on"
+            + " d.id = ch.document_id where d.status <> 'deleted' and d.metadata @> ?::jsonb)";
 
     private ChunkSearch() {}
 
@@ -43,22 +54,22 @@ public final class ChunkSearch {
         }
     }
 
-    /** The exact {@code k} nearest chunks of collection {@code collectionId} within {@code filterJson}. */
+    /**
+     * The exact {@code k} nearest chunks of collection {@code collectionId} within {@code
+     * filterJson} (containment only: the benchmark's filters are one key's value).
+     */
     public static List<String> exact(Connection c, int collectionId, float[] query, int k, String filterJson)
             throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("set enable_indexscan = off"); // belt and braces: no index answers the ranking
-        }
-        try (PreparedStatement s = c.prepareStatement(EXACT)) {
-            s.setInt(1, collectionId);
-            s.setString(2, filterJson);
-            s.setObject(3, new PGvector(query));
-            s.setInt(4, k);
-            return keys(s);
-        } finally {
-            try (Statement s = c.createStatement()) {
-                s.execute("reset enable_indexscan");
+        boolean filtered = !filterJson.replaceAll("\\s", "").equals("{}");
+        try (PreparedStatement s = c.prepareStatement(String.format(EXACT, filtered ? WITHIN_FILTER : ""))) {
+            int p = 1;
+            s.setObject(p++, new PGvector(query));
+            s.setInt(p++, collectionId);
+            if (filtered) {
+                s.setString(p++, filterJson);
             }
+            s.setInt(p, k);
+            return keys(s);
         }
     }
 
