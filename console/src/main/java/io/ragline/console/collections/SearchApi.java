@@ -1,5 +1,6 @@
 package io.ragline.console.collections;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragline.console.api.ApiProblem;
 import io.ragline.console.api.ApiRequest;
 import io.ragline.console.api.ApiResponse;
@@ -77,43 +78,42 @@ public final class SearchApi {
                         .answers(
                                 200,
                                 "the best hits, best first",
-                                Schemas.required(
-                                        Schemas.object(
-                                                "results",
-                                                Schemas.array(Schemas.required(
-                                                        Schemas.object(
-                                                                "document_id", Schemas.string(),
-                                                                "title", Schemas.nullable(Schemas.string()),
-                                                                "score", Schemas.number(),
-                                                                "content", Schemas.string(),
-                                                                "chunk_id", Schemas.integer(),
-                                                                "metadata", Schemas.anyObject(),
-                                                                "seq", Schemas.integer(),
-                                                                "matching_chunks", Schemas.array(Schemas.integer()),
-                                                                "context",
-                                                                        Schemas.array(Schemas.required(
-                                                                                Schemas.object(
-                                                                                        "seq", Schemas.integer(),
-                                                                                        "content", Schemas.string()),
-                                                                                "seq",
-                                                                                "content")),
-                                                                "vector_score", Schemas.nullable(Schemas.number()),
-                                                                "text_score", Schemas.nullable(Schemas.number())),
-                                                        "document_id",
-                                                        "title",
-                                                        "score",
-                                                        "content",
-                                                        "chunk_id",
-                                                        "metadata",
-                                                        "seq",
-                                                        "matching_chunks",
-                                                        "context",
-                                                        "vector_score",
-                                                        "text_score"))),
-                                        "results"))
+                                Schemas.required(Schemas.object("results", Schemas.array(hit())), "results"))
                         .fails(400, "a filter the database refuses (errors.filter names its path)")
                         .fails(404, "no collection of that name")
                         .fails(422, "a field of the wrong type or out of range (errors names it)"));
+    }
+
+    /** One hit of the answer. */
+    private static ObjectNode hit() {
+        return Schemas.required(
+                Schemas.object(
+                        "document_id", Schemas.string(),
+                        "title", Schemas.nullable(Schemas.string()),
+                        "score", Schemas.number(),
+                        "content", Schemas.string(),
+                        "chunk_id", Schemas.integer(),
+                        "metadata", Schemas.anyObject(),
+                        "seq", Schemas.integer(),
+                        "matching_chunks", Schemas.array(Schemas.integer()),
+                        "context",
+                                Schemas.array(Schemas.required(
+                                        Schemas.object("seq", Schemas.integer(), "content", Schemas.string()),
+                                        "seq",
+                                        "content")),
+                        "vector_score", Schemas.nullable(Schemas.number()),
+                        "text_score", Schemas.nullable(Schemas.number())),
+                "document_id",
+                "title",
+                "score",
+                "content",
+                "chunk_id",
+                "metadata",
+                "seq",
+                "matching_chunks",
+                "context",
+                "vector_score",
+                "text_score");
     }
 
     private ApiResponse search(ApiRequest req) throws Exception {

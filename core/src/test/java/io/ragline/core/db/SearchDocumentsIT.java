@@ -228,7 +228,7 @@ class SearchDocumentsIT {
         assertThat(db.queryValue("select indexdef from pg_indexes where schemaname = current_schema() and indexname = '"
                         + index + "'"))
                 .asString()
-                .contains("to_tsvector('english'::regconfig, content)");
+                .contains("USING gin (tsv) WHERE (collection_id = ");
         long before = scans(index);
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
@@ -239,6 +239,21 @@ class SearchDocumentsIT {
             c.commit();
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> scans(index) > before);
+    }
+
+    @Test
+    void aChunkIsIndexedWithItsCollectionsTextSearchConfiguration() throws SQLException {
+        db.execute("insert into collections (name, dimensions, text_search_config) values ('plain', 4, 'simple')");
+        document("plain", "foxes", "{}", List.of("Foxes were running"), List.of(vector(1, 0)));
+        assertThat(db.queryValue("select text_search_config::text from chunks where content = 'Foxes were running'"))
+                .isEqualTo("simple");
+        // 'simple' neither stems nor drops stop words: only the very word is found.
+        assertThat(ids(search("search_documents(null, 5, 'plain', mode => 'text', query_text => 'fox')")))
+                .isEmpty();
+        assertThat(ids(search("search_documents(null, 5, 'plain', mode => 'text', query_text => 'were foxes')")))
+                .containsExactly("foxes");
+        assertThat(ids(search("search_documents(null, 5, 'modes', mode => 'text', query_text => 'were foxes')")))
+                .containsExactly("fox"); // english: "were" is a stop word, "foxes" is "fox"
     }
 
     /** The index's scans as the statistics say; a backend reports its own at most each second. */
