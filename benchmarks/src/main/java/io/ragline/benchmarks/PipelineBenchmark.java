@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -63,14 +62,13 @@ public final class PipelineBenchmark {
             pipeline.awaitEmbedded(id);
             latencies[i] = System.nanoTime() - start;
         }
-        Arrays.sort(latencies);
         System.out.printf(
                 Locale.ROOT,
                 "| publish -> searchable, one-chunk documents, one at a time | %d documents | p50 %.1f ms | p99 %.1f"
                         + " ms |%n",
                 singles,
-                latencies[singles / 2] / 1e6,
-                latencies[Math.min(singles - 1, (int) Math.ceil(singles * 0.99) - 1)] / 1e6);
+                Latencies.percentileMillis(latencies, 0.50),
+                Latencies.percentileMillis(latencies, 0.99));
     }
 
     /**

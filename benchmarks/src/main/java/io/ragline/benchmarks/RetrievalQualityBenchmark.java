@@ -13,6 +13,7 @@ import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.embedding.ProviderRegistry;
+import io.ragline.embedding.search.SearchMode;
 import io.ragline.embedding.search.Searcher;
 import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.testkit.TestServices;
@@ -23,8 +24,10 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -35,21 +38,24 @@ import java.util.UUID;
  * <p>For each {@link Setting}, a fresh collection of that model, chunking and template in one
  * {@link RaglinePipeline} (the three workers of {@code ragline all}, real Postgres and Kafka): the
  * corpus is published to the {@code documents} topic and, once every document is embedded, each
- * query is searched as users search ({@link Rankings#ragline}: Ragline's {@link Searcher}, which
- * {@code POST /search} runs: the collection's model and query prefix, {@code search_documents}).
- * The searcher has a {@link ProviderRegistry} of its own over the workers' pool, built from the
- * same settings, so each model is loaded twice in this JVM (the same files, the same vectors).
+ * query is searched as users search, in each search mode ({@link #MODES}: vector, text, hybrid),
+ * over the one ingest ({@link Rankings#ragline}: Ragline's {@link Searcher}, which {@code POST
+ * /search} runs: the collection's model and query prefix, {@code search_documents}, one hit per
+ * document). The searcher has a {@link ProviderRegistry} of its own over the workers' pool, built
+ * from the same settings, so each model is loaded twice in this JVM (the same files, the same
+ * vectors).
  *
  * <p>The peer, when asked for ({@code --peer MODEL,...}), runs after Ragline's workers stopped: it
  * ingests the same corpus file into a table of its own (title in front of each segment, as
  * Ragline's default template does) and answers the same queries file in its own JVM; its rankings
  * are scored here by the same {@link Retrieval}.
  *
- * <p>Prints a Markdown row per setting: MRR@10 with its 95 % margin, the paired difference from the
- * first row (Ragline's defaults in the default grid), recall@10, recall@1, the seconds from the
+ * <p>Prints a Markdown row per setting and mode: MRR@10 with its 95 % margin, the paired difference
+ * from the setting's first mode (vector; the peer's rows: from the first row), recall@10, recall@1, the seconds from the
  * first send to every document embedded (with the workers' loading of a model they had not
  * loaded yet; the peer: its {@code ingest} call alone; quality, not speed, is what this benchmark
- * compares) and the load average before the row.
+ * compares) and the load average before the row; then each setting's best mode, with its paired
+ * differences from the others.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java
  * -Dexec.mainClass=io.ragline.benchmarks.RetrievalQualityBenchmark -Dexec.args="--packages 300"};
@@ -57,17 +63,25 @@ import java.util.UUID;
  * {@code --source FILE|apt} (default dpkg's status file, the installed packages; see {@link
  * DebianPackages} for the whole archive's descriptions), {@code --min-chars C} (200; 800 keeps
  * the documents of several chunks, where chunking and the peer's 128-token cut matter), {@code --settings
- * grid|MODEL/SIZE/OVERLAP/title,...} and {@code --peer all-minilm-l6-v2,all-minilm-l6-v2-q}.
+ * grid|MODEL/SIZE/OVERLAP/title,...}, {@code --modes vector,text,hybrid} and {@code --peer
+ * all-minilm-l6-v2,all-minilm-l6-v2-q}.
  */
 public final class RetrievalQualityBenchmark {
+    /** The search modes measured, in this order: the first is each setting's baseline. */
+    public static final List<SearchMode> MODES = List.of(SearchMode.VECTOR, SearchMode.TEXT, SearchMode.HYBRID);
+
+    /** The mode column of the peer's rows: it has one way to search. */
+    static final String PEER_MODE = "vector (its own)";
+
     private RetrievalQualityBenchmark() {}
 
     /**
-     * One measured setting: its counts, each query's ranking (distinct document ids, best first)
-     * and their scores, the ingest seconds and the load average before it.
+     * One measured setting in one search mode: its counts, each query's ranking (distinct document
+     * ids, best first) and their scores, the ingest seconds and the load average before it.
      */
     public record Row(
             String setting,
+            String mode,
             long documents,
             long chunks,
             List<List<String>> rankings,
@@ -92,37 +106,79 @@ public final class RetrievalQualityBenchmark {
                     o.source,
                     o.minChars,
                     o.seed);
-            System.out.println("| setting | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs first ± 95 %"
-                    + " | recall@10 | recall@1 | ingest s | load average |");
-            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            System.out.println("| setting | mode | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs the"
+                    + " setting's first mode ± 95 % | recall@10 | recall@1 | ingest s | load average |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             Searcher searcher = new Searcher(
                     pipeline.runtime().dataSource(), new CollectionCatalog(Duration.ofSeconds(10)), models);
             for (Setting s : o.settings) {
-                rows.add(print(measure(pipeline, searcher, items, s), rows));
+                List<Row> modes = measure(pipeline, searcher, items, s, o.modes);
+                modes.forEach(row -> print(row, modes.get(0)));
+                rows.addAll(modes);
             }
         }
         if (!o.peerModels.isEmpty()) {
             String rawUrl = TestServices.get().databaseUrl();
             PeerProcess peer = PeerProcess.locate(rawUrl);
             for (String model : o.peerModels) {
-                rows.add(print(measurePeer(peer, rawUrl, items, model), rows));
+                rows.add(print(measurePeer(peer, rawUrl, items, model), rows.isEmpty() ? null : rows.get(0)));
             }
         }
+        printBestModes(rows);
+    }
+
+    /**
+     * The best mode of each setting by MRR@10, with its paired difference from each other mode of
+     * the setting (significant when the 95 % interval excludes 0).
+     */
+    private static void printBestModes(List<Row> rows) {
+        Map<String, List<Row>> bySetting = new LinkedHashMap<>();
+        rows.stream()
+                .filter(r -> !r.mode().equals(PEER_MODE))
+                .forEach(r -> bySetting
+                        .computeIfAbsent(r.setting(), k -> new ArrayList<>())
+                        .add(r));
+        bySetting.forEach((setting, modes) -> {
+            Row best = modes.stream()
+                    .max(java.util.Comparator.comparingDouble(r -> r.scores().mrr()))
+                    .orElseThrow();
+            StringBuilder line = new StringBuilder("best mode of " + setting + ": " + best.mode());
+            for (Row other : modes) {
+                if (other != best) {
+                    Retrieval.Difference d = Retrieval.difference(best.scores(), other.scores());
+                    line.append(String.format(
+                            Locale.ROOT,
+                            "; %+.3f ± %.3f over %s%s",
+                            d.mean(),
+                            d.margin(),
+                            other.mode(),
+                            d.significant() ? " (significant)" : " (not significant)"));
+                }
+            }
+            System.out.println(line);
+        });
     }
 
     /**
      * Creates the setting's collection, publishes every document, waits until all are embedded
-     * and ranks every query.
+     * and ranks every query in each of {@code modes} ({@code vector}, {@code text}, {@code
+     * hybrid}): a row per mode, in that order, over the one ingest.
      *
      * @throws IllegalStateException if a document failed, or they are not all embedded in a
      *     generous time
      */
-    static Row measure(RaglinePipeline pipeline, Searcher searcher, DebianPackages.KnownItems items, Setting s)
+    static List<Row> measure(
+            RaglinePipeline pipeline,
+            Searcher searcher,
+            DebianPackages.KnownItems items,
+            Setting s,
+            List<SearchMode> modes)
             throws Exception {
         String load = Machine.loadAverage();
         String collection = s.collection();
         s.createCollection(pipeline.connection(), pipeline.schema());
-        Rankings.ragline(searcher, collection, "warm-up"); // loads the searcher's model, outside the timing
+        Rankings.ragline(
+                searcher, collection, "warm-up", SearchMode.VECTOR); // loads the searcher's model, outside the timing
         long start = System.nanoTime();
         for (CorpusDocument d : items.documents()) {
             pipeline.publish(collection, d.id(), d.title(), d.text());
@@ -131,18 +187,25 @@ public final class RetrievalQualityBenchmark {
         int n = items.documents().size();
         pipeline.awaitEmbedded(collection, n, Duration.ofSeconds(120 + n / 2));
         double seconds = (System.nanoTime() - start) / 1e9;
-        List<List<String>> rankings = new ArrayList<>();
-        for (KnownItemQuery q : items.queries()) {
-            rankings.add(Rankings.ragline(searcher, collection, q.query()));
+        long documents = count(pipeline, "documents t", "t.status = 'embedded'", collection);
+        long chunks = count(pipeline, "chunks t", "true", collection);
+        List<Row> rows = new ArrayList<>();
+        for (SearchMode mode : modes) {
+            List<List<String>> rankings = new ArrayList<>();
+            for (KnownItemQuery q : items.queries()) {
+                rankings.add(Rankings.ragline(searcher, collection, q.query(), mode));
+            }
+            rows.add(new Row(
+                    s.toString(),
+                    mode.wire(),
+                    documents,
+                    chunks,
+                    rankings,
+                    Retrieval.score(rankings, expected(items)),
+                    seconds,
+                    load));
         }
-        return new Row(
-                s.toString(),
-                count(pipeline, "documents t", "t.status = 'embedded'", collection),
-                count(pipeline, "chunks t", "true", collection),
-                rankings,
-                Retrieval.score(rankings, expected(items)),
-                seconds,
-                load);
+        return rows;
     }
 
     /** The rows {@code t} of {@code table} in {@code collection} for which {@code condition} holds. */
@@ -188,6 +251,7 @@ public final class RetrievalQualityBenchmark {
                             Integer.toString(Retrieval.K))));
             return new Row(
                     "LangChain4j " + model + ", recursive(1000, 100) characters, title",
+                    PEER_MODE,
                     ingested.path("documents").asLong(),
                     ingested.path("segments").asLong(),
                     rankings,
@@ -206,19 +270,20 @@ public final class RetrievalQualityBenchmark {
         return items.queries().stream().map(KnownItemQuery::id).toList();
     }
 
-    /** Prints {@code row}, with its paired difference from the first of {@code before}; returns it. */
-    private static Row print(Row row, List<Row> before) {
+    /** Prints {@code row}, with its paired difference from {@code baseline} (none: null or itself); returns it. */
+    private static Row print(Row row, Row baseline) {
         Retrieval.Scores s = row.scores();
         String difference = "—";
-        if (!before.isEmpty()) {
-            Retrieval.Difference d = Retrieval.difference(s, before.get(0).scores());
+        if (baseline != null && baseline != row) {
+            Retrieval.Difference d = Retrieval.difference(s, baseline.scores());
             difference = String.format(
                     Locale.ROOT, "%+.3f ± %.3f%s", d.mean(), d.margin(), d.significant() ? " (significant)" : "");
         }
         System.out.printf(
                 Locale.ROOT,
-                "| %s | %d | %d | %d | %.3f ± %.3f | %s | %.3f | %.3f | %.1f | %s |%n",
+                "| %s | %s | %d | %d | %d | %.3f ± %.3f | %s | %.3f | %.3f | %.1f | %s |%n",
                 row.setting(),
+                row.mode(),
                 row.documents(),
                 row.chunks(),
                 s.queries(),
@@ -232,14 +297,29 @@ public final class RetrievalQualityBenchmark {
         return row;
     }
 
+    private static SearchMode mode(String wire) {
+        SearchMode m = SearchMode.fromWire(wire);
+        if (m == null) {
+            throw new IllegalArgumentException("a mode is one of " + MODES + ", not '" + wire + "'");
+        }
+        return m;
+    }
+
     private record Options(
-            int packages, long seed, String source, int minChars, List<Setting> settings, List<String> peerModels) {
+            int packages,
+            long seed,
+            String source,
+            int minChars,
+            List<Setting> settings,
+            List<SearchMode> modes,
+            List<String> peerModels) {
         static Options parse(String[] args) {
             int packages = 300;
             long seed = DebianPackages.DEFAULT_SEED;
             String source = DebianPackages.INSTALLED.toString();
             int minChars = DebianPackages.MIN_DESCRIPTION_CHARS;
             List<Setting> settings = Setting.grid();
+            List<SearchMode> modes = MODES;
             List<String> peerModels = List.of();
             for (int i = 0; i + 1 < args.length; i += 2) {
                 String v = args[i + 1];
@@ -254,6 +334,10 @@ public final class RetrievalQualityBenchmark {
                                 : Arrays.stream(v.split(","))
                                         .map(Setting::parse)
                                         .toList();
+                    case "--modes" ->
+                        modes = Arrays.stream(v.split(","))
+                                .map(RetrievalQualityBenchmark::mode)
+                                .toList();
                     case "--peer" -> peerModels = List.of(v.split(","));
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
@@ -261,7 +345,7 @@ public final class RetrievalQualityBenchmark {
             if (args.length % 2 != 0) {
                 throw new IllegalArgumentException("option " + args[args.length - 1] + " has no value");
             }
-            return new Options(packages, seed, source, minChars, settings, peerModels);
+            return new Options(packages, seed, source, minChars, settings, modes, peerModels);
         }
     }
 }

@@ -108,8 +108,8 @@ public final class WebhookBenchmark {
                     clients,
                     all.length,
                     all.length / (double) seconds,
-                    percentile(all, 0.50),
-                    percentile(all, 0.99),
+                    Latencies.percentileMillis(all, 0.50),
+                    Latencies.percentileMillis(all, 0.99),
                     all.length == 0 ? 0 : all[all.length - 1] / 1e6,
                     failures.get(),
                     rows,
@@ -199,12 +199,5 @@ public final class WebhookBenchmark {
             }
         }
         return sb.toString();
-    }
-
-    private static double percentile(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        return sorted[(int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] / 1e6;
     }
 }

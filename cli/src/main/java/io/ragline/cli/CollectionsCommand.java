@@ -18,23 +18,28 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ragline collections create|list|update|reembed|delete}: the named pipelines documents go into,
- * each with its embedding model, dimensions and chunking, its own HNSW cosine index (made by the
- * database when the collection is created), a status and the last error.
+ * {@code ragline collections create|list|show|update|reembed|reindex|delete}: the named pipelines
+ * documents go into, each with its embedding model, dimensions and chunking, its own vector index
+ * (distance, HNSW or IVFFlat, storage: {@link CollectionIndexOptions}, fixed at create), a status
+ * and the last error.
  */
 @Command(
         name = "collections",
         mixinStandardHelpOptions = true,
-        description = "Create, list, update, re-embed or delete collections (model, dimensions, chunking).",
+        description = "Create, list, show, update, re-embed, reindex or delete collections (model, dimensions,"
+                + " chunking, vector index).",
         subcommands = {
             CollectionsCommand.Create.class,
             CollectionsCommand.List.class,
+            CollectionIndexCommands.Show.class,
             CollectionsCommand.Update.class,
             CollectionsCommand.Reembed.class,
+            CollectionIndexCommands.Reindex.class,
             CollectionsCommand.Delete.class
         })
 final class CollectionsCommand implements Runnable {
@@ -100,11 +105,14 @@ final class CollectionsCommand implements Runnable {
                 description = "What is embedded for each chunk; {title} and {chunk} are replaced.")
         String template;
 
+        @Mixin
+        CollectionIndexOptions index;
+
         @Override
         public Integer call() {
             Env env = Env.load();
             CollectionSettings asked = new CollectionSettings(
-                    provider, model, dimensions, chunkSize, chunkOverlap, template.replace("\\n", "\n"));
+                    provider, model, dimensions, chunkSize, chunkOverlap, template.replace("\\n", "\n"), index.asked());
             try {
                 asked = asked.forNew(name, ModelCatalog.bundled());
             } catch (CollectionException e) {
@@ -120,7 +128,8 @@ final class CollectionsCommand implements Runnable {
                 }
                 System.out.println("created collection " + name + " (" + checked.provider() + " " + checked.model()
                         + ", " + checked.dimensions() + " dimensions, chunks of " + checked.chunkSizeTokens()
-                        + " tokens, overlap " + checked.chunkOverlapTokens() + ")");
+                        + " tokens, overlap " + checked.chunkOverlapTokens() + "; "
+                        + CollectionIndexOptions.describe(checked.index()) + ")");
                 return 0;
             });
         }
@@ -128,6 +137,10 @@ final class CollectionsCommand implements Runnable {
 
     /** The option of the CLI that sets {@code field} (the registry names fields as the JSON API does). */
     static String option(String field) {
+        String index = CollectionIndexOptions.option(field);
+        if (index != null) {
+            return index;
+        }
         return switch (field) {
             case "name" -> "NAME";
             case "embedding_provider" -> "--provider";
@@ -147,13 +160,15 @@ final class CollectionsCommand implements Runnable {
             return withConnection("collections list", Env.load(), c -> {
                 System.out.printf(
                         Locale.ROOT,
-                        "%-20s %-8s %-22s %5s %6s %7s %-7s %s%n",
+                        "%-20s %-8s %-22s %5s %6s %7s %-13s %-15s %-7s %s%n",
                         "NAME",
                         "PROVIDER",
                         "MODEL",
                         "DIMS",
                         "CHUNK",
                         "OVERLAP",
+                        "DISTANCE",
+                        "INDEX",
                         "STATUS",
                         "DOCUMENTS");
                 for (CollectionSummary summary :
@@ -161,13 +176,15 @@ final class CollectionsCommand implements Runnable {
                     Collection col = summary.collection();
                     System.out.printf(
                             Locale.ROOT,
-                            "%-20s %-8s %-22s %5d %6d %7d %-7s %s%n",
+                            "%-20s %-8s %-22s %5d %6d %7d %-13s %-15s %-7s %s%n",
                             col.name(),
                             col.provider(),
                             col.model(),
                             col.dimensions(),
                             col.chunkSizeTokens(),
                             col.chunkOverlapTokens(),
+                            col.index().distance(),
+                            col.index().type() + (col.index().halfvec() ? " halfvec" : ""),
                             col.status(),
                             counts(summary));
                     if (summary.lastError() != null) {
@@ -179,7 +196,7 @@ final class CollectionsCommand implements Runnable {
         }
 
         /** The statuses its documents have, with how many: "chunked 1, embedded 2", or "none". */
-        private static String counts(CollectionSummary summary) {
+        static String counts(CollectionSummary summary) {
             String counts = summary.counts().entrySet().stream()
                     .filter(e -> e.getValue() > 0)
                     .sorted(Map.Entry.comparingByKey())
@@ -194,7 +211,7 @@ final class CollectionsCommand implements Runnable {
             mixinStandardHelpOptions = true,
             description =
                     "Change chunking or template (new documents use it; re-publish to re-chunk old ones), or pause and"
-                            + " resume embedding.")
+                            + " resume embedding. The vector index options are fixed at create: giving one is refused.")
     static final class Update implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -214,6 +231,9 @@ final class CollectionsCommand implements Runnable {
                         + " active: resume, asking again for the embeddings of every document waiting.")
         String status;
 
+        @Mixin
+        CollectionIndexOptions index;
+
         @Override
         public Integer call() {
             Env env = Env.load();
@@ -232,8 +252,14 @@ final class CollectionsCommand implements Runnable {
                     registry.update(
                             c,
                             name,
-                            CollectionSettings.chunking(
-                                    chunkSize, chunkOverlap, template == null ? null : template.replace("\\n", "\n")));
+                            new CollectionSettings(
+                                    null,
+                                    null,
+                                    null,
+                                    chunkSize,
+                                    chunkOverlap,
+                                    template == null ? null : template.replace("\\n", "\n"),
+                                    index.asked()));
                     if (asked != null) {
                         requested = registry.setStatus(c, name, asked).requested();
                     }

@@ -2,7 +2,8 @@ package io.ragline.benchmarks.quality;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ragline.benchmarks.corpus.KnownItemQuery;
-import io.ragline.embedding.search.SearchServer;
+import io.ragline.embedding.search.SearchJson;
+import io.ragline.embedding.search.SearchMode;
 import io.ragline.embedding.search.Searcher;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -10,39 +11,26 @@ import java.util.List;
 
 /** Each side's ranking of a query: the first {@link Retrieval#K} distinct documents, best first. */
 public final class Rankings {
-    /**
-     * Chunks asked of Ragline's search for {@link Retrieval#K} distinct documents: at most 40,
-     * {@code search_documents} searches the HNSW index with the {@code ef_search} a user's top-10
-     * search gets (40), so the index answers as it answers users.
-     */
-    public static final int CHUNKS_ASKED = 40;
-
     private Rankings() {}
 
     /**
-     * Ragline's ranking of {@code query} in {@code collection}, from {@link Searcher} (what {@code
-     * POST /search} and {@code ragline search} run: the query embedded with the collection's model
-     * and its query prefix, {@code search_documents} for the nearest chunks). When the first {@link
-     * #CHUNKS_ASKED} chunks hold fewer than {@link Retrieval#K} documents, asks for {@link
-     * SearchServer#MAX_K}.
+     * Ragline's ranking of {@code query} in {@code collection} in {@code mode}, from {@link Searcher}
+     * (what {@code POST /search} and {@code ragline search} run: the query embedded with the
+     * collection's model and its query prefix unless the mode is text, then {@code
+     * search_documents}), one hit per document as users get them by default: the first {@link
+     * Retrieval#K} documents, fewer when the mode finds fewer (full text finds only documents that
+     * hold every word of the query).
      *
      * @throws IllegalStateException if the collection does not exist
      */
-    public static List<String> ragline(Searcher searcher, String collection, String query) throws SQLException {
-        List<String> top = Retrieval.distinctTop(documents(searcher, collection, query, CHUNKS_ASKED), Retrieval.K);
-        if (top.size() < Retrieval.K) {
-            top = Retrieval.distinctTop(documents(searcher, collection, query, SearchServer.MAX_K), Retrieval.K);
-        }
-        return top;
-    }
-
-    private static List<String> documents(Searcher searcher, String collection, String query, int k)
+    public static List<String> ragline(Searcher searcher, String collection, String query, SearchMode mode)
             throws SQLException {
-        List<Searcher.Hit> hits = searcher.search(collection, query, k, null);
+        List<Searcher.Hit> hits =
+                searcher.search(new SearchJson.Request(query, collection, Retrieval.K, null, mode, null, true, 0));
         if (hits == null) {
             throw new IllegalStateException("no collection " + collection + " to search");
         }
-        return hits.stream().map(Searcher.Hit::documentId).toList();
+        return Retrieval.distinctTop(hits.stream().map(Searcher.Hit::documentId).toList(), Retrieval.K);
     }
 
     /**

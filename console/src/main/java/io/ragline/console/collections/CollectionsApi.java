@@ -14,6 +14,7 @@ import io.ragline.core.collections.CollectionRegistry;
 import io.ragline.core.collections.CollectionSettings;
 import io.ragline.core.collections.CollectionSummary;
 import io.ragline.core.collections.Reembedding;
+import io.ragline.core.collections.SearchIndex;
 import io.ragline.core.http.ApiTokens.Role;
 import io.ragline.embeddings.ModelCatalog;
 import java.util.LinkedHashMap;
@@ -29,7 +30,12 @@ import java.util.Set;
  * the schema owner's for them, or they answer 403.
  */
 public final class CollectionsApi {
-    static final Set<String> CREATE_FIELDS = Set.of(
+    /** The search index's fields: chosen at create; an update that gives one is refused naming it. */
+    static final List<String> INDEX_FIELDS = List.of(
+            "distance", "index", "m", "ef_construction", "ef_search", "lists", "probes", "halfvec", "text_config");
+
+    static final Set<String> CREATE_FIELDS = fields(
+            INDEX_FIELDS,
             "name",
             "embedding_provider",
             "embedding_model",
@@ -37,7 +43,8 @@ public final class CollectionsApi {
             "chunk_size_tokens",
             "chunk_overlap_tokens",
             "chunk_template");
-    static final Set<String> UPDATE_FIELDS = Set.of("chunk_size_tokens", "chunk_overlap_tokens", "chunk_template");
+    static final Set<String> UPDATE_FIELDS =
+            fields(INDEX_FIELDS, "chunk_size_tokens", "chunk_overlap_tokens", "chunk_template");
 
     private final CollectionRegistry registry = new CollectionRegistry(ModelCatalog.bundled());
 
@@ -48,7 +55,10 @@ public final class CollectionsApi {
                         .answers(200, "a page of collections", Schemas.page(collectionSchema())));
         routes.post("/collections", Role.ADMIN, "Create a collection", this::create)
                 .describe(r -> r.body(createSchema())
-                        .answers(201, "the collection created, with its HNSW index", collectionSchema())
+                        .description("The vector index (distance, index and its options, halfvec, text_config) is"
+                                + " fixed once created. An HNSW index is built at once; an IVFFlat index by a reindex"
+                                + " once the collection has vectors (searches scan exactly until then).")
+                        .answers(201, "the collection created", collectionSchema())
                         .fails(409, "a collection of that name exists")
                         .fails(422, "a field breaks a rule (errors names each)"));
         routes.get("/collections/{name}", Role.VIEWER, "One collection with its counts", this::get)
@@ -56,11 +66,25 @@ public final class CollectionsApi {
                         r.answers(200, "the collection", collectionSchema()).fails(404, "no collection of that name"));
         routes.patch("/collections/{name}", Role.ADMIN, "Change a collection's chunking or template", this::update)
                 .describe(r -> r.description("Documents published afterwards are chunked with it; a new template"
-                                + " takes a re-embed to reach the stored vectors.")
+                                + " takes a re-embed to reach the stored vectors. The vector index's fields are"
+                                + " refused (422 naming each): they change only through a migration.")
                         .body(updateSchema())
                         .answers(200, "the collection changed", collectionSchema())
                         .fails(404, "no collection of that name")
                         .fails(422, "a field breaks a rule (errors names each)"));
+        routes.post(
+                        "/collections/{name}/reindex",
+                        Role.ADMIN,
+                        "Build the collection's vector index again",
+                        this::reindex)
+                .describe(r -> r.description("From the vectors it has now: an IVFFlat index once the collection is"
+                                + " loaded (its lists are trained on the rows present) and after the data has drifted;"
+                                + " an HNSW one whole. Vector writes to every collection wait while it builds.")
+                        .answers(
+                                200,
+                                "the collection; index_built is false when an IVFFlat one has no vector yet",
+                                collectionSchema())
+                        .fails(404, "no collection of that name"));
         routes.delete("/collections/{name}", Role.ADMIN, "Delete a collection, its documents and vectors", this::delete)
                 .describe(r -> r.answers(204, "deleted", null).fails(404, "no collection of that name"));
         routes.post(
@@ -123,7 +147,8 @@ public final class CollectionsApi {
                 Registry.integer(body, "dimensions", errors),
                 Registry.integer(body, "chunk_size_tokens", errors),
                 Registry.integer(body, "chunk_overlap_tokens", errors),
-                Registry.text(body, "chunk_template", errors));
+                Registry.text(body, "chunk_template", errors),
+                searchIndex(body, errors));
         Registry.refuseIfAny(errors);
         ObjectNode made = Registry.inTransaction(req.database(), c -> {
             registry.create(c, name, asked);
@@ -142,15 +167,47 @@ public final class CollectionsApi {
         ObjectNode body = req.object();
         Map<String, String> errors = new LinkedHashMap<>();
         Registry.onlyFields(body, UPDATE_FIELDS, errors);
-        CollectionSettings chunking = CollectionSettings.chunking(
+        CollectionSettings chunking = new CollectionSettings(
+                null,
+                null,
+                null,
                 Registry.integer(body, "chunk_size_tokens", errors),
                 Registry.integer(body, "chunk_overlap_tokens", errors),
-                Registry.text(body, "chunk_template", errors));
+                Registry.text(body, "chunk_template", errors),
+                searchIndex(body, errors));
         Registry.refuseIfAny(errors);
         return ApiResponse.ok(Registry.inTransaction(req.database(), c -> {
             registry.update(c, name, chunking);
             return json(registry.get(c, name));
         }));
+    }
+
+    private ApiResponse reindex(ApiRequest req) throws Exception {
+        String name = req.path("name");
+        ObjectNode now = Registry.inTransaction(req.database(), c -> {
+            registry.reindex(c, name);
+            return json(registry.get(c, name));
+        });
+        return ApiResponse.ok(now).withOutcome("reindexed collection " + name);
+    }
+
+    private static SearchIndex searchIndex(ObjectNode body, Map<String, String> errors) {
+        return new SearchIndex(
+                Registry.text(body, "distance", errors),
+                Registry.text(body, "index", errors),
+                Registry.integer(body, "m", errors),
+                Registry.integer(body, "ef_construction", errors),
+                Registry.integer(body, "ef_search", errors),
+                Registry.integer(body, "lists", errors),
+                Registry.integer(body, "probes", errors),
+                Registry.bool(body, "halfvec", errors),
+                Registry.text(body, "text_config", errors));
+    }
+
+    private static Set<String> fields(List<String> more, String... names) {
+        Set<String> all = new java.util.LinkedHashSet<>(List.of(names));
+        all.addAll(more);
+        return Set.copyOf(all);
     }
 
     private ApiResponse delete(ApiRequest req) throws Exception {
@@ -192,6 +249,17 @@ public final class CollectionsApi {
         o.put("chunk_size_tokens", c.chunkSizeTokens());
         o.put("chunk_overlap_tokens", c.chunkOverlapTokens());
         o.put("chunk_template", c.chunkTemplate());
+        SearchIndex index = c.index();
+        o.put("distance", index.distance());
+        o.put("index", index.type());
+        o.put("m", index.m());
+        o.put("ef_construction", index.efConstruction());
+        o.put("ef_search", index.efSearch());
+        o.put("lists", index.lists());
+        o.put("probes", index.probes());
+        o.put("halfvec", index.halfvec());
+        o.put("text_config", index.textConfig());
+        o.put("index_built", s.indexBuilt());
         o.put("status", c.status());
         o.put("last_error", s.lastError());
         ObjectNode counts = o.putObject("counts");
@@ -217,6 +285,16 @@ public final class CollectionsApi {
                         "chunk_size_tokens", Schemas.integer(),
                         "chunk_overlap_tokens", Schemas.integer(),
                         "chunk_template", Schemas.string(),
+                        "distance", Schemas.enumeration(SearchIndex.DISTANCES.toArray(String[]::new)),
+                        "index", Schemas.enumeration(SearchIndex.TYPES.toArray(String[]::new)),
+                        "m", Schemas.nullable(Schemas.integer()),
+                        "ef_construction", Schemas.nullable(Schemas.integer()),
+                        "ef_search", Schemas.nullable(Schemas.integer()),
+                        "lists", Schemas.nullable(Schemas.integer()),
+                        "probes", Schemas.nullable(Schemas.integer()),
+                        "halfvec", Schemas.bool(),
+                        "text_config", Schemas.string(),
+                        "index_built", Schemas.bool(),
                         "status", Schemas.enumeration(statuses()),
                         "last_error", Schemas.nullable(Schemas.string()),
                         "counts", counts,
@@ -229,6 +307,11 @@ public final class CollectionsApi {
                 "chunk_size_tokens",
                 "chunk_overlap_tokens",
                 "chunk_template",
+                "distance",
+                "index",
+                "halfvec",
+                "text_config",
+                "index_built",
                 "status",
                 "last_error",
                 "counts",
@@ -259,8 +342,45 @@ public final class CollectionsApi {
                                 .put("minimum", 0)
                                 .put("default", CollectionSettings.DEFAULT_CHUNK_OVERLAP_TOKENS),
                 "chunk_template", Schemas.string("what is embedded for each chunk; must contain {chunk}"));
+        ObjectNode properties = (ObjectNode) s.get("properties");
+        properties.set(
+                "distance",
+                Schemas.enumeration(SearchIndex.DISTANCES.toArray(String[]::new))
+                        .put("default", SearchIndex.DEFAULT_DISTANCE)
+                        .put("description", "the vector metric; the score is higher-is-better for each"));
+        properties.set(
+                "index",
+                Schemas.enumeration(SearchIndex.TYPES.toArray(String[]::new)).put("default", SearchIndex.DEFAULT_TYPE));
+        properties.set(
+                "m", option(SearchIndex.MIN_M, SearchIndex.MAX_M, "hnsw only; default " + SearchIndex.DEFAULT_M));
+        properties.set(
+                "ef_construction",
+                option(
+                        SearchIndex.MIN_EF_CONSTRUCTION,
+                        SearchIndex.MAX_EF_CONSTRUCTION,
+                        "hnsw only; at least 2 x m; default " + SearchIndex.DEFAULT_EF_CONSTRUCTION));
+        properties.set(
+                "ef_search",
+                option(
+                        1,
+                        SearchIndex.MAX_EF_SEARCH,
+                        "hnsw only; default " + SearchIndex.DEFAULT_EF_SEARCH + ", raised to the results asked for"));
+        properties.set(
+                "lists", option(1, SearchIndex.MAX_LISTS, "ivfflat only; default chosen from the rows at build"));
+        properties.set("probes", option(1, SearchIndex.MAX_LISTS, "ivfflat only; at most lists; default sqrt(lists)"));
+        properties.set(
+                "halfvec",
+                Schemas.bool().put("default", false).put("description", "half-precision vectors in the index"));
+        properties.set(
+                "text_config",
+                Schemas.string("text search configuration of the full-text index")
+                        .put("default", SearchIndex.DEFAULT_TEXT_CONFIG));
         s.put("additionalProperties", false);
         return Schemas.required(s, "name");
+    }
+
+    private static ObjectNode option(int min, int max, String description) {
+        return Schemas.integer(min, max).put("description", description);
     }
 
     private static ObjectNode updateSchema() {

@@ -99,6 +99,19 @@ final class Registry {
         return v.intValue();
     }
 
+    /** The boolean {@code field}, or null when it is absent or null; anything else is an error. */
+    static Boolean bool(ObjectNode body, String field, Map<String, String> errors) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isBoolean()) {
+            errors.put(field, "must be true or false, not " + kind(v));
+            return null;
+        }
+        return v.booleanValue();
+    }
+
     /** 422 when {@code errors} holds any. */
     static void refuseIfAny(Map<String, String> errors) {
         if (!errors.isEmpty()) {

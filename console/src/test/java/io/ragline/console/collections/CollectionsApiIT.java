@@ -70,6 +70,12 @@ class CollectionsApiIT {
         assertThat(made.get("counts").toString())
                 .isEqualTo("{\"received\":0,\"chunked\":0,\"embedded\":0,\"failed\":0,\"deleted\":0}");
         assertThat(made.get("created_at").asText()).endsWith("Z");
+        assertThat(made.get("distance").asText()).isEqualTo("cosine");
+        assertThat(made.get("index").asText()).isEqualTo("hnsw");
+        assertThat(made.get("m").isNull()).isTrue();
+        assertThat(made.get("halfvec").asBoolean()).isFalse();
+        assertThat(made.get("text_config").asText()).isEqualTo("english");
+        assertThat(made.get("index_built").asBoolean()).isTrue();
 
         HttpResponse<String> one = console.get("/api/v1/collections/notes", VIEWER);
         assertThat(one.statusCode()).isEqualTo(200);
@@ -165,6 +171,65 @@ class CollectionsApiIT {
                         + " audit_log"))
                 .isEqualTo("vera POST /collections 403,otto POST /collections 403,otto DELETE"
                         + " /collections/{name} 403,vera POST /collections/{name}/pause 403");
+    }
+
+    @Test
+    void theVectorIndexIsChosenAtCreateBuiltByAReindexAndNeverChangedByAnUpdate() throws Exception {
+        HttpResponse<String> bad = console.post(
+                "/api/v1/collections",
+                ADMIN,
+                "{\"name\": \"vecs\", \"index\": \"hnsw\", \"lists\": 10, \"distance\": \"dot\", \"m\": 1}");
+        assertThat(bad.statusCode()).isEqualTo(422);
+        assertThat(json(bad).get("errors").fieldNames())
+                .toIterable()
+                .containsExactlyInAnyOrder("distance", "lists", "m");
+        assertThat(json(bad).get("errors").get("lists").asText())
+                .isEqualTo("is an option of the ivfflat index, not of hnsw");
+        assertThat(console.post("/api/v1/collections", ADMIN, "{\"name\": \"vecs\", \"halfvec\": \"yes\"}")
+                        .statusCode())
+                .isEqualTo(422);
+
+        HttpResponse<String> created = console.post(
+                "/api/v1/collections",
+                ADMIN,
+                "{\"name\": \"vecs\", \"embedding_provider\": \"openai\", \"embedding_model\": \"t\","
+                        + " \"dimensions\": 4, \"distance\": \"inner_product\", \"index\": \"ivfflat\","
+                        + " \"lists\": 2, \"probes\": 2, \"halfvec\": true, \"text_config\": \"simple\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode made = json(created);
+        assertThat(made.get("distance").asText()).isEqualTo("inner_product");
+        assertThat(made.get("index").asText()).isEqualTo("ivfflat");
+        assertThat(made.get("lists").asInt()).isEqualTo(2);
+        assertThat(made.get("probes").asInt()).isEqualTo(2);
+        assertThat(made.get("ef_search").isNull()).isTrue();
+        assertThat(made.get("halfvec").asBoolean()).isTrue();
+        assertThat(made.get("text_config").asText()).isEqualTo("simple");
+        assertThat(made.get("index_built").asBoolean())
+                .as("an IVFFlat index waits for vectors")
+                .isFalse();
+
+        HttpResponse<String> empty = console.post("/api/v1/collections/vecs/reindex", ADMIN, null);
+        assertThat(empty.statusCode()).isEqualTo(200);
+        assertThat(json(empty).get("index_built").asBoolean()).isFalse();
+        db.execute("with d as (insert into documents (collection_id, external_id, status) select c.id, 'doc-' || i,"
+                + " 'embedded' from collections c, generate_series(1, 10) i where c.name = 'vecs' returning id,"
+                + " collection_id), ch as (insert into chunks (document_id, collection_id, document_version, seq,"
+                + " content, token_count) select id, collection_id, 0, 0, 'text', 1 from d returning id,"
+                + " collection_id) insert into chunk_embeddings (chunk_id, collection_id, embedding, model) select id,"
+                + " collection_id, array[id % 7, id % 5, id % 3, 1]::real[]::vector, 'test' from ch");
+        HttpResponse<String> built = console.post("/api/v1/collections/vecs/reindex", ADMIN, null);
+        assertThat(built.statusCode()).isEqualTo(200);
+        assertThat(json(built).get("index_built").asBoolean()).isTrue();
+        assertThat(console.post("/api/v1/collections/nope/reindex", ADMIN, null).statusCode())
+                .isEqualTo(404);
+
+        HttpResponse<String> change =
+                console.patch("/api/v1/collections/vecs", ADMIN, "{\"distance\": \"cosine\", \"lists\": 3}");
+        assertThat(change.statusCode()).isEqualTo(422);
+        assertThat(json(change).get("errors").fieldNames()).toIterable().containsExactlyInAnyOrder("distance", "lists");
+        assertThat(json(change).get("errors").get("distance").asText()).contains("changeable only through a migration");
+        assertThat(db.queryValue("select distance || ' ' || index_options::text from collections where name = 'vecs'"))
+                .isEqualTo("inner_product {\"lists\": 2, \"probes\": 2}");
     }
 
     @Test

@@ -13,8 +13,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * collection created a moment ago is found on the first miss, a changed one within {@code ttl}.
  */
 public final class CollectionCatalog {
-    private static final String SELECT = "select id, name, embedding_provider, embedding_model, dimensions,"
-            + " chunk_size_tokens, chunk_overlap_tokens, chunk_template, status from collections";
+    /** The columns {@link #read} reads, in its order, of the collections row aliased {@code c}. */
+    static final String COLUMNS = "c.id, c.name, c.embedding_provider, c.embedding_model, c.dimensions,"
+            + " c.chunk_size_tokens, c.chunk_overlap_tokens, c.chunk_template, c.status, c.distance, c.index_type,"
+            + " (c.index_options ->> 'm')::integer, (c.index_options ->> 'ef_construction')::integer,"
+            + " (c.index_options ->> 'ef_search')::integer, (c.index_options ->> 'lists')::integer,"
+            + " (c.index_options ->> 'probes')::integer, c.vector_storage = 'halfvec', c.text_search_config::text";
+    /** How many columns {@link #COLUMNS} has. */
+    static final int COLUMN_COUNT = 18;
+
+    private static final String SELECT = "select " + COLUMNS + " from collections c";
 
     private final Duration ttl;
     private final Map<String, Entry> byName = new ConcurrentHashMap<>();
@@ -37,7 +45,7 @@ public final class CollectionCatalog {
     /** The collection named {@code name} as stored now (for a caller that saw the cache is stale), or null. */
     public Collection reload(Connection c, String name) throws SQLException {
         long now = System.nanoTime();
-        try (PreparedStatement s = c.prepareStatement(SELECT + " where name = ?")) {
+        try (PreparedStatement s = c.prepareStatement(SELECT + " where c.name = ?")) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
@@ -54,7 +62,7 @@ public final class CollectionCatalog {
     /** Every collection, by name. */
     public static java.util.List<Collection> all(Connection c) throws SQLException {
         java.util.List<Collection> out = new java.util.ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement(SELECT + " order by name");
+        try (PreparedStatement s = c.prepareStatement(SELECT + " order by c.name");
                 ResultSet rs = s.executeQuery()) {
             while (rs.next()) {
                 out.add(read(rs));
@@ -68,7 +76,7 @@ public final class CollectionCatalog {
      * no cache), or null if there is none.
      */
     public static Collection stored(Connection c, String name) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(SELECT + " where name = ?")) {
+        try (PreparedStatement s = c.prepareStatement(SELECT + " where c.name = ?")) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? read(rs) : null;
@@ -76,7 +84,7 @@ public final class CollectionCatalog {
         }
     }
 
-    /** The collection in the first nine columns of {@code rs}, in the order of {@code SELECT}. */
+    /** The collection in the first {@link #COLUMN_COUNT} columns of {@code rs}, those of {@link #COLUMNS}. */
     static Collection read(ResultSet rs) throws SQLException {
         return new Collection(
                 rs.getInt(1),
@@ -87,6 +95,16 @@ public final class CollectionCatalog {
                 rs.getInt(6),
                 rs.getInt(7),
                 rs.getString(8),
-                rs.getString(9));
+                rs.getString(9),
+                new SearchIndex(
+                        rs.getString(10),
+                        rs.getString(11),
+                        rs.getObject(12, Integer.class),
+                        rs.getObject(13, Integer.class),
+                        rs.getObject(14, Integer.class),
+                        rs.getObject(15, Integer.class),
+                        rs.getObject(16, Integer.class),
+                        rs.getBoolean(17),
+                        rs.getString(18)));
     }
 }

@@ -20,17 +20,19 @@ import java.util.stream.Collectors;
  * pauses, resumes and deletes collections. The one home of these changes for {@code ragline
  * collections} and the HTTP API. Each method works in the caller's connection and transaction
  * (the caller commits); a refused change throws {@link CollectionException} before changing
- * anything. Creating and deleting a collection is DDL (its HNSW index): the schema owner's.
+ * anything. Creating, reindexing and deleting a collection is DDL (its vector index): the schema
+ * owner's.
  */
 public final class CollectionRegistry {
     private static final String COUNTS = java.util.Arrays.stream(DocumentStatus.values())
             .map(s -> "count(*) filter (where d.status = '" + s.stored() + "')")
             .collect(Collectors.joining(", "));
 
-    private static final String SUMMARY = "select c.id, c.name, c.embedding_provider, c.embedding_model,"
-            + " c.dimensions, c.chunk_size_tokens, c.chunk_overlap_tokens, c.chunk_template, c.status,"
+    private static final String SUMMARY = "select " + CollectionCatalog.COLUMNS + ","
             + " coalesce(c.last_error, (select f.error from documents f where f.collection_id = c.id and f.status"
-            + " = 'failed' order by f.updated_at desc limit 1)), c.created_at, c.updated_at, n.* from collections c"
+            + " = 'failed' order by f.updated_at desc limit 1)), c.created_at, c.updated_at,"
+            + " to_regclass(format('%I.%I', current_schema(), 'chunk_embeddings_c' || c.id || '_idx')) is not null,"
+            + " n.* from collections c"
             + " cross join lateral (select " + COUNTS + " from documents d where d.collection_id = c.id) n";
 
     private final CollectionSettings.BundledModels onnx;
@@ -41,17 +43,24 @@ public final class CollectionRegistry {
     }
 
     /**
-     * Creates collection {@code name}; the database makes its HNSW index (trigger {@code
-     * collection_created}).
+     * Creates collection {@code name} with its search index: the database builds an HNSW index at
+     * once (trigger {@code collection_created}), an IVFFlat one when {@link #reindex} is asked once
+     * the collection has vectors.
      *
      * @throws CollectionException INVALID (naming each field), or EXISTS
      */
     public Collection create(Connection c, String name, CollectionSettings asked)
             throws SQLException, CollectionException {
         CollectionSettings s = asked.forNew(name, onnx);
+        SearchIndex index = s.index();
+        if (!textConfigExists(c, index.textConfig())) {
+            throw CollectionException.invalid(Map.of(
+                    "text_config", "'" + index.textConfig() + "' is not a text search configuration of this database"));
+        }
         try (PreparedStatement insert = c.prepareStatement("insert into collections (name, embedding_provider,"
-                + " embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, chunk_template)"
-                + " values (?, ?, ?, ?, ?, ?, ?) on conflict (name) do nothing")) {
+                + " embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, chunk_template, distance,"
+                + " index_type, index_options, vector_storage, text_search_config)"
+                + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::regconfig) on conflict (name) do nothing")) {
             insert.setString(1, name);
             insert.setString(2, s.provider());
             insert.setString(3, s.model());
@@ -59,6 +68,11 @@ public final class CollectionRegistry {
             insert.setInt(5, s.chunkSizeTokens());
             insert.setInt(6, s.chunkOverlapTokens());
             insert.setString(7, s.chunkTemplate());
+            insert.setString(8, index.distance());
+            insert.setString(9, index.type());
+            insert.setString(10, index.optionsJson());
+            insert.setString(11, index.storage());
+            insert.setString(12, index.textConfig());
             if (insert.executeUpdate() == 0) {
                 throw CollectionException.exists(name);
             }
@@ -113,6 +127,26 @@ public final class CollectionRegistry {
             u.executeUpdate();
         }
         return CollectionCatalog.stored(c, name);
+    }
+
+    /**
+     * Drops and builds again the vector index of {@code name} from the vectors it has now (the
+     * schema owner's: DDL). An IVFFlat index is first built this way once the collection is loaded
+     * (its lists are trained on the rows present), and rebuilt when the data has drifted; an HNSW
+     * one is rebuilt whole. Vector writes to every collection wait while it builds.
+     *
+     * @return the index's name, or null when an IVFFlat collection has no vector yet (nothing to train on)
+     * @throws CollectionException NOT_FOUND
+     */
+    public String reindex(Connection c, String name) throws SQLException, CollectionException {
+        int id = locked(c, name).id();
+        try (PreparedStatement s = c.prepareStatement("select collection_reindex(?)")) {
+            s.setInt(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
     }
 
     /** What {@link #setStatus} did: the collection now, and the embedding requests written. */
@@ -193,18 +227,30 @@ public final class CollectionRegistry {
         return CollectionException.notFound("no collection named '" + name + "'");
     }
 
+    private static boolean textConfigExists(Connection c, String name) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select exists (select 1 from pg_ts_config where cfgname = ?)")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
     private static CollectionSummary summary(ResultSet rs) throws SQLException {
+        int after = CollectionCatalog.COLUMN_COUNT;
         Map<DocumentStatus, Long> counts = new EnumMap<>(DocumentStatus.class);
         DocumentStatus[] statuses = DocumentStatus.values();
         for (int i = 0; i < statuses.length; i++) {
-            counts.put(statuses[i], rs.getLong(13 + i));
+            counts.put(statuses[i], rs.getLong(after + 5 + i));
         }
         return new CollectionSummary(
                 CollectionCatalog.read(rs),
                 counts,
-                rs.getString(10),
-                instant(rs.getTimestamp(11)),
-                instant(rs.getTimestamp(12)));
+                rs.getString(after + 1),
+                instant(rs.getTimestamp(after + 2)),
+                instant(rs.getTimestamp(after + 3)),
+                rs.getBoolean(after + 4));
     }
 
     private static java.time.Instant instant(Timestamp t) {

@@ -7,9 +7,10 @@ import java.util.Map;
 
 /**
  * What a collection is asked to be, as the CLI's options and the API's JSON give it: null is "not
- * given" (a default for a new collection, unchanged for an update). {@link #problems} checks it
- * against the rules of the {@code collections} table and the bundled models, naming each field by
- * its JSON name.
+ * given" (a default for a new collection, unchanged for an update). {@link #forNew} and {@link
+ * #over} check it against the rules of the {@code collections} table and the bundled models,
+ * naming each field by its JSON name. Its {@link SearchIndex} is fixed once the collection exists:
+ * an update that gives any of it is refused.
  */
 public record CollectionSettings(
         String provider,
@@ -17,7 +18,23 @@ public record CollectionSettings(
         Integer dimensions,
         Integer chunkSizeTokens,
         Integer chunkOverlapTokens,
-        String chunkTemplate) {
+        String chunkTemplate,
+        SearchIndex index) {
+
+    public CollectionSettings {
+        index = index == null ? SearchIndex.NOT_GIVEN : index;
+    }
+
+    /** Settings with no search index asked for (every default). */
+    public CollectionSettings(
+            String provider,
+            String model,
+            Integer dimensions,
+            Integer chunkSizeTokens,
+            Integer chunkOverlapTokens,
+            String chunkTemplate) {
+        this(provider, model, dimensions, chunkSizeTokens, chunkOverlapTokens, chunkTemplate, SearchIndex.NOT_GIVEN);
+    }
 
     public static final String DEFAULT_PROVIDER = "onnx";
     public static final int DEFAULT_CHUNK_SIZE_TOKENS = 256;
@@ -92,7 +109,8 @@ public record CollectionSettings(
                 d,
                 chunkSizeTokens == null ? DEFAULT_CHUNK_SIZE_TOKENS : chunkSizeTokens,
                 chunkOverlapTokens == null ? DEFAULT_CHUNK_OVERLAP_TOKENS : chunkOverlapTokens,
-                chunkTemplate == null ? DEFAULT_CHUNK_TEMPLATE : chunkTemplate);
+                chunkTemplate == null ? DEFAULT_CHUNK_TEMPLATE : chunkTemplate,
+                index.forNew(problems));
         full.chunkingProblems(problems);
         if (!problems.isEmpty()) {
             throw CollectionException.invalid(problems);
@@ -102,7 +120,7 @@ public record CollectionSettings(
 
     /**
      * This update's chunking applied over {@code stored}'s, checked as a whole (an overlap must stay
-     * below the size it ends up with).
+     * below the size it ends up with). Any part of the search index given is refused.
      *
      * @throws CollectionException (INVALID) naming every field that breaks a rule
      */
@@ -113,8 +131,10 @@ public record CollectionSettings(
                 stored.dimensions(),
                 chunkSizeTokens == null ? stored.chunkSizeTokens() : chunkSizeTokens,
                 chunkOverlapTokens == null ? stored.chunkOverlapTokens() : chunkOverlapTokens,
-                chunkTemplate == null ? stored.chunkTemplate() : chunkTemplate);
+                chunkTemplate == null ? stored.chunkTemplate() : chunkTemplate,
+                stored.index());
         Map<String, String> problems = new LinkedHashMap<>();
+        index.refuseChange(problems);
         merged.chunkingProblems(problems);
         if (!problems.isEmpty()) {
             throw CollectionException.invalid(problems);

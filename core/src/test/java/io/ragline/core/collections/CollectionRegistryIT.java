@@ -21,7 +21,7 @@ class CollectionRegistryIT {
     static final PostgresSchema db = new PostgresSchema(false);
 
     /** Two bundled models, as embeddings' ModelCatalog would list them. */
-    private static final CollectionSettings.BundledModels BUNDLED = new CollectionSettings.BundledModels() {
+    static final CollectionSettings.BundledModels BUNDLED = new CollectionSettings.BundledModels() {
         @Override
         public String defaultModel() {
             return "small";

@@ -10,9 +10,12 @@ import java.util.Locale;
 
 /**
  * The wire format of a search, one home for the embedding-worker's {@code POST /search} and the
- * console's {@code POST /api/v1/search}: the request {@code {"query","collection","k","filter"}},
- * each field checked (a wrong type is refused, never coerced), and the answer {@code
- * {"results":[{"document_id","title","score","content","chunk_id","metadata"}]}}.
+ * console's {@code POST /api/v1/search}: the request {@code {"query","collection","k","filter",
+ * "mode","min_score","group_by_document","context"}}, each field checked (a wrong type is refused,
+ * never coerced), and the answer {@code {"results":[{"document_id","title","score","content",
+ * "chunk_id","metadata","seq","matching_chunks","context","vector_score","text_score"}]}}. The
+ * filter's language is checked by the database (one home: {@code search_filter_check}), which
+ * refuses a bad one with SQLSTATE 22023.
  */
 public final class SearchJson {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,8 +30,44 @@ public final class SearchJson {
 
     private SearchJson() {}
 
-    /** A request read and checked; {@code filterJson} is null for none. */
-    public record Request(String query, String collection, int k, String filterJson) {}
+    /** At most this many neighbouring chunks either side of a hit ({@code context}). */
+    public static final int MAX_CONTEXT = 5;
+
+    /**
+     * A search: {@code filterJson} is null for none, {@code minScore} null for none; {@code
+     * groupByDocument} answers one hit per document; {@code context} neighbouring chunks (0 to
+     * {@value #MAX_CONTEXT}) either side of each hit.
+     */
+    public record Request(
+            String query,
+            String collection,
+            int k,
+            String filterJson,
+            SearchMode mode,
+            Double minScore,
+            boolean groupByDocument,
+            int context) {
+        public Request {
+            if (query == null || collection == null) {
+                throw new IllegalArgumentException("a search needs a query and a collection");
+            }
+            if (k < 1 || k > MAX_K) {
+                throw new IllegalArgumentException("k must be from 1 to " + MAX_K + ", not " + k);
+            }
+            if (context < 0 || context > MAX_CONTEXT) {
+                throw new IllegalArgumentException("context must be from 0 to " + MAX_CONTEXT + ", not " + context);
+            }
+            if (minScore != null && !Double.isFinite(minScore)) {
+                throw new IllegalArgumentException("min_score must be a finite number, not " + minScore);
+            }
+            mode = mode == null ? SearchMode.DEFAULT : mode;
+        }
+
+        /** The default search: the default mode, one hit per document, no context, no minimum score. */
+        public Request(String query, String collection, int k, String filterJson) {
+            this(query, collection, k, filterJson, SearchMode.DEFAULT, null, true, 0);
+        }
+    }
 
     /** A request refused: the message names the field. */
     public static final class InvalidRequest extends Exception {
@@ -68,14 +107,45 @@ public final class SearchJson {
         }
         JsonNode filter = body.path("filter");
         if (!absent(filter) && !filter.isObject()) {
+            throw new InvalidRequest("filter", "filter must be a JSON object (README, \"Search\": its operators)");
+        }
+        JsonNode mode = body.path("mode");
+        SearchMode searchMode = mode.isTextual() ? SearchMode.fromWire(mode.asText()) : null;
+        if (!absent(mode) && searchMode == null) {
             throw new InvalidRequest(
-                    "filter", "filter must be a JSON object (matched against document metadata with @>)");
+                    "mode",
+                    "mode must be \"vector\", \"text\" or \"hybrid\", not "
+                            + (mode.isTextual() ? "\"" + mode.asText() + "\"" : kind(mode)));
+        }
+        JsonNode minScore = body.path("min_score");
+        if (!absent(minScore) && !(minScore.isNumber() && Double.isFinite(minScore.doubleValue()))) {
+            throw new InvalidRequest("min_score", "min_score must be a number, not " + kind(minScore));
+        }
+        JsonNode group = body.path("group_by_document");
+        if (!absent(group) && !group.isBoolean()) {
+            throw new InvalidRequest(
+                    "group_by_document", "group_by_document must be true or false, not " + kind(group));
+        }
+        JsonNode context = body.path("context");
+        if (!absent(context)
+                && !(context.isIntegralNumber()
+                        && context.canConvertToInt()
+                        && context.intValue() >= 0
+                        && context.intValue() <= MAX_CONTEXT)) {
+            throw new InvalidRequest(
+                    "context",
+                    "context must be an integer from 0 to " + MAX_CONTEXT + ", not "
+                            + (context.isNumber() ? context : kind(context)));
         }
         return new Request(
                 query.asText(),
                 absent(collection) ? DEFAULT_COLLECTION : collection.asText(),
                 absent(k) ? DEFAULT_K : k.intValue(),
-                absent(filter) ? null : filter.toString());
+                absent(filter) ? null : filter.toString(),
+                absent(mode) ? SearchMode.DEFAULT : searchMode,
+                absent(minScore) ? null : minScore.doubleValue(),
+                absent(group) || group.booleanValue(),
+                absent(context) ? 0 : context.intValue());
     }
 
     /** The answer for {@code hits}, best first. */
@@ -90,6 +160,15 @@ public final class SearchJson {
             r.put("content", h.content());
             r.put("chunk_id", h.chunkId());
             r.set("metadata", readTree(h.metadata()));
+            r.put("seq", h.seq());
+            ArrayNode matching = r.putArray("matching_chunks");
+            h.matchingChunks().forEach(matching::add);
+            ArrayNode context = r.putArray("context");
+            for (Searcher.ContextChunk c : h.context()) {
+                context.addObject().put("seq", c.seq()).put("content", c.content());
+            }
+            r.put("vector_score", h.vectorScore());
+            r.put("text_score", h.textScore());
         }
         return answer;
     }

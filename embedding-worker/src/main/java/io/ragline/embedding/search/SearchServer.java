@@ -28,10 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /search} with {@code {"query","collection","k","filter"}}: embeds the query with the
- * collection's model (and its query prefix) and answers the top {@code k} chunks from {@code
- * search_documents}: {@code {"results":[{"document_id","title","content","score","chunk_id",
- * "metadata"}]}}.
+ * {@code POST /search} with {@code {"query","collection","k","filter","mode","min_score",
+ * "group_by_document","context"}} ({@link SearchJson}): embeds the query with the collection's
+ * model (and its query prefix) unless the mode is text, and answers the top {@code k} hits from
+ * {@code search_documents}: {@code {"results":[{"document_id","title","content","score",
+ * "chunk_id","metadata","seq","matching_chunks","context","vector_score","text_score"}]}}.
  *
  * <p>It is an {@link ApiServer}: with {@code RAGLINE_API_TOKENS} set, a request without a valid
  * {@code Authorization: Bearer} token is answered 401 before it is read.
@@ -126,8 +127,7 @@ public final class SearchServer implements AutoCloseable {
                 return;
             }
             try {
-                List<Searcher.Hit> hits =
-                        searcher.search(request.collection(), request.query(), request.k(), request.filterJson());
+                List<Searcher.Hit> hits = searcher.search(request);
                 if (hits == null) {
                     error(ex, 404, "unknown collection '" + request.collection() + "'");
                     return;
@@ -167,8 +167,8 @@ public final class SearchServer implements AutoCloseable {
     }
 
     /**
-     * SQLSTATE class 22 (a value of the request refused, such as a NUL in the filter) is the
-     * client's: 400. Not 22000 itself, which {@code search_documents} raises when the model's
+     * SQLSTATE class 22 (a value of the request refused: a bad filter, 22023 with its path in the
+     * message, or a NUL in it) is the client's: 400. Not 22000 itself, which {@code search_documents} raises when the model's
      * vector does not fit the collection (configuration). P0002 is a collection dropped since the
      * catalog saw it: 404. The database unreachable or overloaded (08, 53, timeouts, the pool
      * out of connections): 503. Anything else: 500.

@@ -1,0 +1,107 @@
+package io.ragline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragline.testkit.JavaProcess;
+import io.ragline.testkit.PostgresSchema;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code ragline collections create} with a vector index, {@code show}, {@code list}, {@code
+ * reindex}, and {@code update} refusing to change the index, as real processes against real Postgres.
+ */
+class CollectionIndexCommandsIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    @Test
+    void anOperatorChoosesTheIndexAtCreateSeesItBuildsItAndCannotChangeIt() throws Exception {
+        Map<String, String> env = new HashMap<>(db.env());
+        // Creating and reindexing a collection is DDL: the owner's.
+        Map<String, String> owner = new HashMap<>(env);
+        owner.put("DATABASE_URL", db.ownerDatabaseUrl());
+
+        JavaProcess bad = CliProcess.start(
+                owner,
+                "collections",
+                "create",
+                "vecs",
+                "--index",
+                "hnsw",
+                "--lists",
+                "10",
+                "--distance",
+                "dot",
+                "--m",
+                "1");
+        assertThat(bad.waitFor(60)).isEqualTo(2);
+        assertThat(bad.stderr())
+                .contains("--lists is an option of the ivfflat index, not of hnsw")
+                .contains("--distance must be one of [cosine, l2, inner_product], not 'dot'")
+                .contains("--m must be from 2 to 100, not 1");
+
+        JavaProcess create = CliProcess.start(
+                owner,
+                "collections",
+                "create",
+                "vecs",
+                "--provider",
+                "openai",
+                "--model",
+                "test",
+                "--dimensions",
+                "4",
+                "--distance",
+                "l2",
+                "--index",
+                "ivfflat",
+                "--lists",
+                "2",
+                "--halfvec",
+                "--text-config",
+                "simple");
+        assertThat(create.waitFor(60)).as(create.stderr()).isZero();
+        assertThat(create.stdout())
+                .contains("created collection vecs")
+                .contains("l2 ivfflat (lists 2, probes sqrt(lists)), halfvec, text simple");
+        assertThat(db.queryValue("select distance || ' ' || index_type || ' ' || index_options::text || ' '"
+                        + " || vector_storage || ' ' || text_search_config::text from collections where name = 'vecs'"))
+                .isEqualTo("l2 ivfflat {\"lists\": 2} halfvec simple");
+
+        JavaProcess before = CliProcess.start(env, "collections", "show", "vecs");
+        assertThat(before.waitFor(60)).as(before.stderr()).isZero();
+        assertThat(before.stdout())
+                .contains("index:      l2 ivfflat (lists 2, probes sqrt(lists)), halfvec, text simple")
+                .contains("built:      no: searches scan exactly until `ragline collections reindex vecs`");
+
+        db.execute("with d as (insert into documents (collection_id, external_id, status) select c.id, 'doc-' || i,"
+                + " 'embedded' from collections c, generate_series(1, 20) i where c.name = 'vecs' returning id,"
+                + " collection_id), ch as (insert into chunks (document_id, collection_id, document_version, seq,"
+                + " content, token_count) select id, collection_id, 0, 0, 'text', 1 from d returning id,"
+                + " collection_id) insert into chunk_embeddings (chunk_id, collection_id, embedding, model) select id,"
+                + " collection_id, array[id % 7, id % 5, id % 3, 1]::real[]::vector, 'test' from ch");
+        JavaProcess reindex = CliProcess.start(owner, "collections", "reindex", "vecs");
+        assertThat(reindex.waitFor(60)).as(reindex.stderr()).isZero();
+        assertThat(reindex.stdout()).contains("built index chunk_embeddings_c").contains("of collection vecs");
+
+        JavaProcess after = CliProcess.start(env, "collections", "show", "vecs");
+        assertThat(after.waitFor(60)).as(after.stderr()).isZero();
+        assertThat(after.stdout()).contains("built:      yes").contains("documents:  embedded 20");
+
+        JavaProcess list = CliProcess.start(env, "collections", "list");
+        assertThat(list.waitFor(60)).as(list.stderr()).isZero();
+        assertThat(list.stdout()).contains("DISTANCE").containsPattern("vecs .* l2 +ivfflat halfvec +active");
+
+        JavaProcess change = CliProcess.start(env, "collections", "update", "vecs", "--distance", "cosine");
+        assertThat(change.waitFor(60)).isEqualTo(2);
+        assertThat(change.stderr())
+                .contains("--distance is fixed when the collection is created: changeable only through a migration");
+
+        JavaProcess unknown = CliProcess.start(owner, "collections", "reindex", "nope");
+        assertThat(unknown.waitFor(60)).isEqualTo(1);
+        assertThat(unknown.stderr()).contains("no collection named 'nope'");
+    }
+}

@@ -1,0 +1,152 @@
+package io.ragline.core.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ragline.testkit.PostgresSchema;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The filter language of {@code search_documents} (V19), evaluated in SQL: each operator, and /
+ * or / not, and the bad filters refused with SQLSTATE 22023 naming their path.
+ */
+class SearchFilterIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    @BeforeAll
+    static void fiveDocuments() throws SQLException {
+        db.execute("insert into collections (name, dimensions) values ('f', 2)");
+        document("a", "{\"lang\": \"en\", \"year\": 2019, \"tags\": [\"x\", \"y\"], \"draft\": true}");
+        document("b", "{\"lang\": \"en\", \"year\": 2021, \"tags\": [\"y\"]}");
+        document("c", "{\"lang\": \"de\", \"year\": 2023}");
+        document("d", "{\"lang\": \"fr\", \"year\": \"2022\", \"source\": {\"kind\": \"web\"}}");
+        document("e", "{}");
+    }
+
+    private static void document(String id, String metadata) throws SQLException {
+        try (Connection c = db.connect()) {
+            try (PreparedStatement s = c.prepareStatement("insert into documents (collection_id, external_id, title,"
+                    + " metadata, status) select id, ?, ?, ?::jsonb, 'embedded' from collections where name = 'f'")) {
+                s.setString(1, id);
+                s.setString(2, "Title " + id);
+                s.setString(3, metadata);
+                s.execute();
+            }
+            try (PreparedStatement s = c.prepareStatement("with ch as (insert into chunks (document_id,"
+                    + " collection_id, document_version, seq, content, token_count) select d.id, d.collection_id, 0,"
+                    + " 0, 'text of ' || d.external_id, 3 from documents d where d.external_id = ? returning id,"
+                    + " collection_id) insert into chunk_embeddings (chunk_id, collection_id, embedding, model)"
+                    + " select id, collection_id, '[1,0]', 'm' from ch")) {
+                s.setString(1, id);
+                s.execute();
+            }
+        }
+    }
+
+    /** The documents {@code filter} keeps, sorted. */
+    private static List<String> matching(String filter) throws SQLException {
+        try (Connection c = db.connect();
+                PreparedStatement s = c.prepareStatement(
+                        "select document_id from search_documents('[1,0]', 10, 'f', ?::jsonb) order by 1")) {
+            s.setString(1, filter);
+            List<String> ids = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            return ids;
+        }
+    }
+
+    @ParameterizedTest(name = "{0} keeps {1}")
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            value = {
+                "{}|a b c d e",
+                "{\"lang\": \"en\"}|a b",
+                "{\"tags\": [\"y\"]}|a b",
+                "{\"source\": {\"kind\": \"web\"}}|d",
+                "{\"lang\": \"en\", \"year\": 2021}|b",
+                "{\"lang\": {\"$eq\": \"de\"}}|c",
+                "{\"lang\": {\"$ne\": \"en\"}}|c d e",
+                "{\"year\": {\"$gt\": 2019}}|b c",
+                "{\"year\": {\"$gte\": 2019, \"$lt\": 2023}}|a b",
+                "{\"year\": {\"$lte\": 2021}}|a b",
+                "{\"year\": {\"$gte\": \"2020\"}}|d",
+                "{\"lang\": {\"$in\": [\"de\", \"fr\"]}}|c d",
+                "{\"tags\": {\"$in\": [\"x\"]}}|a",
+                "{\"lang\": {\"$nin\": [\"de\", \"fr\"]}}|a b e",
+                "{\"draft\": {\"$exists\": true}}|a",
+                "{\"year\": {\"$exists\": false}}|e",
+                "{\"$or\": [{\"lang\": \"de\"}, {\"year\": {\"$lt\": 2020}}]}|a c",
+                "{\"$and\": [{\"lang\": \"en\"}, {\"$not\": {\"draft\": true}}]}|b",
+                "{\"$not\": {\"$or\": [{\"lang\": \"en\"}, {\"lang\": \"de\"}]}}|d e",
+                "{\"lang\": \"en\", \"$or\": [{\"year\": 2019}, {\"year\": 2023}]}|a",
+                "{\"x'); drop table documents; --\": 1}|",
+                "{\"x'); drop table documents; --\": {\"$exists\": false}}|a b c d e"
+            })
+    void aFilterKeepsTheDocumentsItDescribes(String filter, String expected) throws SQLException {
+        assertThat(matching(filter))
+                .containsExactly(expected == null || expected.isBlank() ? new String[0] : expected.split(" "));
+        assertThat(db.queryValue("select count(*) from documents")).isEqualTo(5L);
+    }
+
+    @ParameterizedTest(name = "{0} is refused at {1}")
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            value = {
+                "{\"lang\": {\"$like\": \"e%\"}}|filter.lang.$like: unknown operator",
+                "{\"$nor\": [{\"lang\": \"en\"}]}|filter.$nor: unknown operator",
+                "{\"lang\": {\"$in\": \"en\"}}|filter.lang.$in: takes an array of values, not string",
+                "{\"lang\": {\"$nin\": {\"a\": 1}}}|filter.lang.$nin: takes an array of values, not object",
+                "{\"year\": {\"$gt\": [2020]}}|filter.year.$gt: a range compares with a number, a string or a boolean, not array",
+                "{\"year\": {\"$lte\": null}}|filter.year.$lte: a range compares with a number, a string or a boolean, not null",
+                "{\"year\": {\"$exists\": 1}}|filter.year.$exists: takes true or false, not number",
+                "{\"$or\": []}|filter.$or: takes a non-empty array of filters, not an empty one",
+                "{\"$and\": {\"lang\": \"en\"}}|filter.$and: takes a non-empty array of filters, not object",
+                "{\"$or\": [{\"lang\": \"en\"}, 3]}|filter.$or[1]: a filter is a JSON object, not number",
+                "{\"$not\": {\"year\": {\"$in\": 1}}}|filter.$not.year.$in: takes an array of values, not number"
+            })
+    void aBadFilterIsRefusedWithInvalidParameterValueNamingItsPath(String filter, String message) {
+        assertThatThrownBy(() -> matching(filter))
+                .isInstanceOfSatisfying(
+                        SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("22023"))
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void aFilterNestedDeeperThan32LevelsIsRefused() {
+        String filter = "{\"lang\": \"en\"}";
+        for (int i = 0; i < 32; i++) {
+            filter = "{\"$not\": " + filter + "}";
+        }
+        String deep = filter;
+        assertThatThrownBy(() -> matching(deep))
+                .isInstanceOfSatisfying(
+                        SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("22023"))
+                .hasMessageContaining("a filter may nest at most 32 levels");
+    }
+
+    @Test
+    void aFilterOf32LevelsIsEvaluated() throws SQLException {
+        String filter = "{\"lang\": \"en\"}";
+        for (int i = 0; i < 31; i++) {
+            filter = "{\"$not\": " + filter + "}";
+        }
+        assertThat(matching(filter)).containsExactly("c", "d", "e"); // the innermost object is the 32nd level
+    }
+}
