@@ -70,6 +70,30 @@ class OperatorCommandsIT {
                     CliProcess.start(env, "search", "how to make bread at home", "--collection", "notes", "-k", "1");
             assertThat(search.waitFor(120)).as(search.stderr()).isZero();
             assertThat(search.stdout()).contains("notes/kitchen.txt").doesNotContain("garage");
+            JavaProcess byWords = CliProcess.start(
+                    env,
+                    "search",
+                    "sourdough",
+                    "--collection",
+                    "notes",
+                    "--mode",
+                    "text",
+                    "--all-chunks",
+                    "--context",
+                    "1",
+                    "--min-score",
+                    "0",
+                    "--filter",
+                    "{\"$not\": {\"nope\": {\"$exists\": true}}}");
+            assertThat(byWords.waitFor(120)).as(byWords.stderr()).isZero();
+            assertThat(byWords.stdout())
+                    .contains("notes/kitchen.txt")
+                    .contains("chunk 0")
+                    .doesNotContain("garage");
+            JavaProcess badFilter = CliProcess.start(
+                    env, "search", "bread", "--collection", "notes", "--filter", "{\"room\": {\"$near\": 1}}");
+            assertThat(badFilter.waitFor(120)).isEqualTo(2);
+            assertThat(badFilter.stderr()).contains("filter.room.$near: unknown operator");
 
             JavaProcess list = CliProcess.start(env, "collections", "list");
             assertThat(list.waitFor(60)).as(list.stderr()).isZero();

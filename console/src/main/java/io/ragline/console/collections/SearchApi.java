@@ -8,8 +8,10 @@ import io.ragline.console.api.Schemas;
 import io.ragline.core.http.ApiTokens.Role;
 import io.ragline.embedding.ProviderFailure;
 import io.ragline.embedding.search.SearchJson;
+import io.ragline.embedding.search.SearchMode;
 import io.ragline.embedding.search.Searcher;
 import io.ragline.embeddings.EmbeddingException;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -18,10 +20,14 @@ import java.util.OptionalInt;
  * {@code POST /api/v1/search}: the embedding-worker's {@code POST /search} in the console, the same
  * code: the request and answer of {@link SearchJson}, the search of {@link Searcher} (the query
  * embedded with the collection's model in this process, then {@code search_documents}). A field of
- * the wrong type or out of range is a 422 naming it; an unknown collection a 404; the embedding
- * service unavailable a 503, refusing the query a 502.
+ * the wrong type or out of range is a 422 naming it; a filter the database refuses (SQLSTATE
+ * 22023, its message naming the filter's path) a 400, as {@code /search} answers it; an unknown
+ * collection a 404; the embedding service unavailable a 503, refusing the query a 502.
  */
 public final class SearchApi {
+    /** {@code invalid_parameter_value}: what {@code search_documents} raises for a bad filter. */
+    private static final String INVALID_PARAMETER_VALUE = "22023";
+
     private final Searcher searcher;
 
     public SearchApi(Searcher searcher) {
@@ -29,9 +35,13 @@ public final class SearchApi {
     }
 
     public void register(ApiRoutes routes) {
-        routes.post("/search", Role.VIEWER, "Search a collection by meaning", this::search)
-                .describe(r -> r.description("The embedding-worker's POST /search: the best k chunks of the"
-                                + " collection for the query, filtered by document metadata (@>).")
+        routes.post("/search", Role.VIEWER, "Search a collection", this::search)
+                .describe(r -> r.description("The embedding-worker's POST /search: the best k hits of the"
+                                + " collection for the query, by meaning (vector), words (text) or both fused by"
+                                + " reciprocal rank fusion (hybrid), filtered by document metadata. A hit is a"
+                                + " document (its best chunk) unless group_by_document is false. Scores, higher"
+                                + " is better: vector, cosine similarity (-1 to 1); text, ts_rank_cd normalised"
+                                + " to 0..1; hybrid, the sum of 1 / (60 + rank) over both rankings.")
                         .body(Schemas.required(
                                 Schemas.object(
                                         "query", Schemas.string("what to look for, in your own words"),
@@ -43,11 +53,30 @@ public final class SearchApi {
                                                 Schemas.anyObject()
                                                         .put(
                                                                 "description",
-                                                                "matched against document metadata with @>")),
+                                                                "on document metadata: {\"key\": value} (containment),"
+                                                                        + " {\"key\": {\"$eq|$ne|$gt|$gte|$lt|$lte|$in|$nin|$exists\":"
+                                                                        + " argument}}, {\"$and\"|\"$or\": [filter, ...]},"
+                                                                        + " {\"$not\": filter}; a bad one is a 400 naming its path"),
+                                        "mode",
+                                                Schemas.enumeration("vector", "text", "hybrid")
+                                                        .put("default", SearchMode.DEFAULT.wire()),
+                                        "min_score",
+                                                Schemas.number()
+                                                        .put("description", "hits scoring below it are left out"),
+                                        "group_by_document",
+                                                Schemas.bool()
+                                                        .put("default", true)
+                                                        .put("description", "one hit per document, its best chunk"),
+                                        "context",
+                                                Schemas.integer(0, SearchJson.MAX_CONTEXT)
+                                                        .put("default", 0)
+                                                        .put(
+                                                                "description",
+                                                                "neighbouring chunks to add on either side of each hit")),
                                 "query"))
                         .answers(
                                 200,
-                                "the best chunks, best first",
+                                "the best hits, best first",
                                 Schemas.required(
                                         Schemas.object(
                                                 "results",
@@ -58,14 +87,31 @@ public final class SearchApi {
                                                                 "score", Schemas.number(),
                                                                 "content", Schemas.string(),
                                                                 "chunk_id", Schemas.integer(),
-                                                                "metadata", Schemas.anyObject()),
+                                                                "metadata", Schemas.anyObject(),
+                                                                "seq", Schemas.integer(),
+                                                                "matching_chunks", Schemas.array(Schemas.integer()),
+                                                                "context",
+                                                                        Schemas.array(Schemas.required(
+                                                                                Schemas.object(
+                                                                                        "seq", Schemas.integer(),
+                                                                                        "content", Schemas.string()),
+                                                                                "seq",
+                                                                                "content")),
+                                                                "vector_score", Schemas.nullable(Schemas.number()),
+                                                                "text_score", Schemas.nullable(Schemas.number())),
                                                         "document_id",
                                                         "title",
                                                         "score",
                                                         "content",
                                                         "chunk_id",
-                                                        "metadata"))),
+                                                        "metadata",
+                                                        "seq",
+                                                        "matching_chunks",
+                                                        "context",
+                                                        "vector_score",
+                                                        "text_score"))),
                                         "results"))
+                        .fails(400, "a filter the database refuses (errors.filter names its path)")
                         .fails(404, "no collection of that name")
                         .fails(422, "a field of the wrong type or out of range (errors names it)"));
     }
@@ -82,14 +128,25 @@ public final class SearchApi {
         }
         List<Searcher.Hit> hits;
         try {
-            hits = searcher.search(request.collection(), request.query(), request.k(), request.filterJson());
+            hits = searcher.search(request);
         } catch (EmbeddingException e) {
             throw embeddingFailed(e);
+        } catch (SQLException e) {
+            if (INVALID_PARAMETER_VALUE.equals(e.getSQLState())) {
+                String message = firstLine(e.getMessage());
+                throw new ApiProblem(400, "bad-request", "Bad request", message, Map.of("filter", message));
+            }
+            throw e;
         }
         if (hits == null) {
             throw ApiProblem.notFound("no collection named '" + request.collection() + "'");
         }
         return ApiResponse.ok(SearchJson.results(hits));
+    }
+
+    private static String firstLine(String message) {
+        String line = message == null ? "" : message.lines().findFirst().orElse("");
+        return line.replaceFirst("^ERROR: ", "").strip();
     }
 
     /** As the embedding-worker's {@code /search} answers it: 503 unavailable, 502 refused, else 500. */

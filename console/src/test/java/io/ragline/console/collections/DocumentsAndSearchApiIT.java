@@ -137,6 +137,46 @@ class DocumentsAndSearchApiIT {
     }
 
     @Test
+    void aSearchTakesItsModeFilterAndContextAndABadFilterIs400NamingItsPath() throws Exception {
+        HttpResponse<String> published = console.post(
+                "/api/v1/documents",
+                OPERATOR,
+                "{\"op\": \"upsert\", \"id\": \"greenhouse\", \"title\": \"Tomatoes\", \"content\": \"Tomatoes"
+                        + " ripen in the greenhouse from July; pinch out the side shoots every week.\","
+                        + " \"metadata\": {\"room\": \"greenhouse\", \"year\": 2021}}");
+        assertThat(published.statusCode()).as(published.body()).isEqualTo(202);
+        awaitStatus("greenhouse", "embedded");
+
+        for (String mode : List.of("text", "hybrid")) {
+            HttpResponse<String> found = console.post(
+                    "/api/v1/search",
+                    VIEWER,
+                    "{\"query\": \"tomato side shoots\", \"mode\": \"" + mode + "\", \"context\": 1,"
+                            + " \"filter\": {\"year\": {\"$gte\": 2020}, \"room\": {\"$in\": [\"greenhouse\"]}}}");
+            assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
+            JsonNode hit = json(found).get("results").get(0);
+            assertThat(hit.get("document_id").asText()).as(mode).isEqualTo("greenhouse");
+            assertThat(hit.get("text_score").asDouble()).as(mode).isPositive();
+            assertThat(hit.get("matching_chunks").isArray()).isTrue();
+            assertThat(hit.get("context").isArray()).isTrue();
+            assertThat(hit.get("seq").asInt()).isZero();
+        }
+
+        HttpResponse<String> bad = console.post(
+                "/api/v1/search", VIEWER, "{\"query\": \"tomato\", \"filter\": {\"year\": {\"$gt\": [2020]}}}");
+        assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+        assertThat(json(bad).get("errors").get("filter").asText()).startsWith("filter.year.$gt: a range");
+        HttpResponse<String> unknown = console.post(
+                "/api/v1/search", VIEWER, "{\"query\": \"tomato\", \"filter\": {\"year\": {\"$near\": 1}}}");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(json(unknown).get("detail").asText()).contains("filter.year.$near: unknown operator");
+        HttpResponse<String> mode =
+                console.post("/api/v1/search", VIEWER, "{\"query\": \"tomato\", \"mode\": \"fuzzy\"}");
+        assertThat(mode.statusCode()).isEqualTo(422);
+        assertThat(json(mode).get("errors").get("mode").asText()).contains("vector");
+    }
+
+    @Test
     void aDocumentBreakingTheContractIs422AndNothingIsPublishedAndAViewerMayNotPublish() throws Exception {
         Map<Integer, Long> before = KafkaTopics.endOffsets(PREFIX + "documents");
         HttpResponse<String> noContent =

@@ -2,6 +2,7 @@ package io.ragline.core.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;
@@ -9,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.assertj.core.data.Offset;
@@ -218,6 +220,38 @@ class SearchDocumentsIT {
                         () -> db.execute("update collections set text_search_config = 'simple' where name = 'modes'"))
                 .isInstanceOf(SQLException.class)
                 .hasMessageContaining("changeable only through a migration");
+    }
+
+    @Test
+    void textSearchIsServedByTheCollectionsFullTextIndex() throws Exception {
+        String index = "chunks_text_c" + db.queryValue("select id from collections where name = 'modes'") + "_idx";
+        assertThat(db.queryValue("select indexdef from pg_indexes where schemaname = current_schema() and indexname = '"
+                        + index + "'"))
+                .asString()
+                .contains("to_tsvector('english'::regconfig, content)");
+        long before = scans(index);
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("set local enable_seqscan = off"); // a small table: the planner would read it whole
+            assertThat(ids(search(c, "search_documents(null, 5, 'modes', mode => 'text', query_text => 'fox')")))
+                    .containsExactly("fox");
+            c.commit();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> scans(index) > before);
+    }
+
+    /** The index's scans as the statistics say; a backend reports its own at most each second. */
+    private static long scans(String index) throws SQLException {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("select pg_stat_clear_snapshot()");
+            try (ResultSet rs = s.executeQuery("select coalesce(sum(idx_scan), 0) from pg_stat_user_indexes"
+                    + " where schemaname = current_schema() and indexrelname = '" + index + "'")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     /**
