@@ -108,20 +108,19 @@ CREATE TRIGGER collection_index_fixed
                        OR OLD.vector_storage IS DISTINCT FROM NEW.vector_storage)
     EXECUTE FUNCTION collection_index_fixed();
 
--- The expression, operator class and storage options of a collection's index. An HNSW index is
--- built when the collection is created (the graph grows with every insert). An IVFFlat index is
--- built only once the collection has vectors: its lists are k-means centres of the rows present
--- at build time, so one built on an empty collection would put every later vector into lists
--- drawn at random. Until it exists, searches of the collection are exact scans (correct, slower);
--- `ragline collections reindex NAME` (collection_reindex below) builds it after loading and
--- rebuilds it when the data has drifted. lists, when not given, is chosen at build time as pgvector
--- recommends: rows / 1000 up to a million rows, sqrt(rows) beyond, at least 1.
--- Returns the index name, or NULL when an IVFFlat collection has no vector yet.
-CREATE OR REPLACE FUNCTION ensure_collection_index(p_collection_id integer) RETURNS text
-LANGUAGE plpgsql AS $$
+-- The statement that builds a collection's index under index_name: the expression, operator
+-- class and options of the collection's row. An HNSW index is built when the collection is created
+-- (the graph grows with every insert). An IVFFlat index is built only once the collection has
+-- vectors: its lists are k-means centres of the rows present at build time, so one built on an
+-- empty collection would put every later vector into lists drawn at random. Until it exists,
+-- searches of the collection are exact scans (correct, slower); `ragline collections reindex NAME`
+-- (collection_reindex below) builds it after loading and rebuilds it when the data has drifted.
+-- lists, when not given, is chosen at build time as pgvector recommends: rows / 1000 up to a
+-- million rows, sqrt(rows) beyond, at least 1. NULL when an IVFFlat collection has no vector yet.
+CREATE FUNCTION collection_index_ddl(p_collection_id integer, p_index_name text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     c ${schema}.collections%ROWTYPE;
-    index_name text := format('chunk_embeddings_c%s_idx', p_collection_id);
     opclass text;
     options text[] := '{}';
     vectors bigint;
@@ -129,9 +128,6 @@ BEGIN
     SELECT * INTO c FROM ${schema}.collections WHERE id = p_collection_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
-    END IF;
-    IF to_regclass(format('${schema}.%I', index_name)) IS NOT NULL THEN
-        RETURN index_name;
     END IF;
     opclass := c.vector_storage || CASE c.distance WHEN 'cosine' THEN '_cosine_ops'
                                                    WHEN 'l2' THEN '_l2_ops'
@@ -151,26 +147,59 @@ BEGIN
         options := options || format('lists = %s', coalesce((c.index_options ->> 'lists')::integer,
             greatest(1, CASE WHEN vectors <= 1000000 THEN vectors / 1000 ELSE floor(sqrt(vectors)) END)::integer));
     END IF;
-    EXECUTE format(
-        'CREATE INDEX IF NOT EXISTS %I ON ${schema}.chunk_embeddings USING %s ((embedding::public.%s(%s)) public.%s)%s WHERE collection_id = %s',
-        index_name, c.index_type, c.vector_storage, c.dimensions, opclass,
+    RETURN format(
+        'CREATE INDEX %I ON ${schema}.chunk_embeddings USING %s ((embedding::public.%s(%s)) public.%s)%s WHERE collection_id = %s',
+        p_index_name, c.index_type, c.vector_storage, c.dimensions, opclass,
         CASE WHEN cardinality(options) = 0 THEN '' ELSE ' WITH (' || array_to_string(options, ', ') || ')' END,
         p_collection_id);
+END
+$$;
+
+-- Creates the collection's index if it has none (trigger collection_created, V1). Returns its
+-- name, or NULL when an IVFFlat collection has no vector yet.
+CREATE OR REPLACE FUNCTION ensure_collection_index(p_collection_id integer) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    index_name text := format('chunk_embeddings_c%s_idx', p_collection_id);
+    ddl text;
+BEGIN
+    IF to_regclass(format('${schema}.%I', index_name)) IS NOT NULL THEN
+        RETURN index_name;
+    END IF;
+    ddl := ${schema}.collection_index_ddl(p_collection_id, index_name);
+    IF ddl IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE ddl;
     RETURN index_name;
 END
 $$;
 
--- Drops and builds again the index of a collection (the schema owner's: DDL). Building takes a
--- SHARE lock on chunk_embeddings: vector writes of every collection wait until it is done.
+-- Builds the collection's index again (the schema owner's: DDL), beside the old one, which serves
+-- searches until the new one is built; then the old one is dropped and the new one renamed. The
+-- build holds a SHARE lock on chunk_embeddings (vector writes of every collection wait); the drop
+-- at the end an ACCESS EXCLUSIVE one until commit (searches wait that moment). Returns the index
+-- name, or NULL when an IVFFlat collection has no vector yet (its old index, if any, is kept).
 CREATE FUNCTION collection_reindex(p_collection_id integer) RETURNS text
 LANGUAGE plpgsql AS $$
+DECLARE
+    index_name text := format('chunk_embeddings_c%s_idx', p_collection_id);
+    building text := format('chunk_embeddings_c%s_rebuild', p_collection_id);
+    ddl text;
 BEGIN
     PERFORM 1 FROM ${schema}.collections WHERE id = p_collection_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
     END IF;
-    EXECUTE format('DROP INDEX IF EXISTS ${schema}.%I', format('chunk_embeddings_c%s_idx', p_collection_id));
-    RETURN ${schema}.ensure_collection_index(p_collection_id);
+    ddl := ${schema}.collection_index_ddl(p_collection_id, building);
+    IF ddl IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('DROP INDEX IF EXISTS ${schema}.%I', building);
+    EXECUTE ddl;
+    EXECUTE format('DROP INDEX IF EXISTS ${schema}.%I', index_name);
+    EXECUTE format('ALTER INDEX ${schema}.%I RENAME TO %I', building, index_name);
+    RETURN index_name;
 END
 $$;
 
