@@ -75,8 +75,8 @@ class RetentionProcessIT {
                 loaded.contains("pg_cron"),
                 "pg_cron is not loaded by this server (shared_preload_libraries='" + loaded + "')");
         Assumptions.assumeTrue(
-                db.queryValue("select current_database()").equals(db.queryValue("select current_setting("
-                        + "'cron.database_name')")),
+                db.queryValue("select current_database()")
+                        .equals(db.queryValue("select current_setting(" + "'cron.database_name')")),
                 "pg_cron runs jobs in another database");
         db.execute("create extension if not exists pg_cron");
         long job = ((Number) db.queryValue("select cron.schedule('ragline-retention-" + db.schema() + "', '* * * * *',"

@@ -68,7 +68,8 @@ class RetentionIT {
     }
 
     private static RetentionSettings settings(int batch, Map<RetentionTarget, Optional<Duration>> changes) {
-        Map<RetentionTarget, Optional<Duration>> windows = new EnumMap<>(RetentionSettings.defaults().windows());
+        Map<RetentionTarget, Optional<Duration>> windows =
+                new EnumMap<>(RetentionSettings.defaults().windows());
         windows.putAll(changes);
         return new RetentionSettings(windows, batch, Duration.ofHours(1), RetentionSettings.Scheduler.IN_PROCESS);
     }
@@ -153,7 +154,8 @@ class RetentionIT {
                 .containsEntry(RetentionTarget.DOCUMENT_TOMBSTONES, 2500L);
         // Another connection saw each batch of 500 gone before the next began: committed one by one.
         assertThat(oldEventsSeenBetweenBatches.subList(0, 6)).containsExactly(2500L, 2000L, 1500L, 1000L, 500L, 0L);
-        assertThat(count("select count(*) from documents where status = 'deleted'")).isZero();
+        assertThat(count("select count(*) from documents where status = 'deleted'"))
+                .isZero();
         // The writer went on meanwhile, and everything it wrote is there.
         assertThat(writtenSeenBetweenBatches.get(writtenSeenBetweenBatches.size() - 1))
                 .isGreaterThan(writtenSeenBetweenBatches.get(0));
@@ -196,16 +198,19 @@ class RetentionIT {
                 new SimpleMeterRegistry());
 
         assertThat(run(retention)).containsEntry(RetentionTarget.CLAUDE_EVENTS, 1L);
-        assertThat(count("select count(*) from claude_events where status = 'received'")).isEqualTo(1);
-        assertThat(count("select count(*) from claude_events where status = 'failed'")).isEqualTo(1);
-        assertThat(count("select count(*) from claude_events where status = 'processed'")).isEqualTo(1);
+        assertThat(count("select count(*) from claude_events where status = 'received'"))
+                .isEqualTo(1);
+        assertThat(count("select count(*) from claude_events where status = 'failed'"))
+                .isEqualTo(1);
+        assertThat(count("select count(*) from claude_events where status = 'processed'"))
+                .isEqualTo(1);
     }
 
     private static long job(String project, String status, String finishedAgo) throws SQLException {
         return count("insert into training_jobs (request_id, project, task, backend, status, started_at, finished_at)"
                 + " values (gen_random_uuid()::text, '" + project + "', 'classification', 'builtin', '" + status
-                + "', now() - interval '200 days', " + (finishedAgo == null ? "null" : "now() - interval '"
-                + finishedAgo + "'") + ") returning id");
+                + "', now() - interval '200 days', "
+                + (finishedAgo == null ? "null" : "now() - interval '" + finishedAgo + "'") + ") returning id");
     }
 
     private static long model(long job, String project, boolean deployed, boolean deployedOnce) throws SQLException {
@@ -239,8 +244,10 @@ class RetentionIT {
 
         assertThat(count("select count(*) from training_jobs where id in (" + stale + ", " + failed + ")"))
                 .isZero();
-        assertThat(count("select count(*) from models where id = " + staleModel)).isZero();
-        assertThat(count("select count(*) from model_metrics where job_id = " + stale)).isZero();
+        assertThat(count("select count(*) from models where id = " + staleModel))
+                .isZero();
+        assertThat(count("select count(*) from model_metrics where job_id = " + stale))
+                .isZero();
         assertThat(count("select count(*) from training_jobs where id in (" + running + ", " + queued + ", " + deployed
                         + ", " + rollbackCandidate + ", " + young + ")"))
                 .isEqualTo(5);
@@ -248,8 +255,10 @@ class RetentionIT {
                         + ")"))
                 .isEqualTo(2);
         // q's newest model keeps its job (a running job of q compares with it); the earlier one goes.
-        assertThat(count("select count(*) from training_jobs where project = 'q'")).isEqualTo(1);
-        assertThat(count("select count(*) from training_jobs where id = " + latestOfQ)).isEqualTo(1);
+        assertThat(count("select count(*) from training_jobs where project = 'q'"))
+                .isEqualTo(1);
+        assertThat(count("select count(*) from training_jobs where id = " + latestOfQ))
+                .isEqualTo(1);
         assertThat(count("select count(*) from models where project = 'q'")).isEqualTo(1);
         assertThat(count("select id from models where project = 'q'")).isEqualTo(newestModelOfQ);
     }
@@ -268,7 +277,8 @@ class RetentionIT {
         Retention retention = new Retention(settings(1000, Map.of()), new SimpleMeterRegistry());
 
         assertThat(run(retention)).containsEntry(RetentionTarget.DOCUMENT_TOMBSTONES, 1L);
-        assertThat(count("select count(*) from documents where external_id = 'old'")).isZero();
+        assertThat(count("select count(*) from documents where external_id = 'old'"))
+                .isZero();
         assertThat(count("select count(*) from documents where external_id in ('young', 'with-chunks', 'alive')"))
                 .isEqualTo(3);
     }
@@ -286,8 +296,10 @@ class RetentionIT {
 
         run(new Retention(settings(1000, Map.of()), new SimpleMeterRegistry()));
         assertThat(count("select count(*) from outbox_dead_letters")).isEqualTo(2);
-        assertThat(count("select count(*) from dead_letter_dispositions where outbox_id = 9")).isZero();
-        assertThat(count("select count(*) from dead_letter_dispositions where outbox_id = 10")).isEqualTo(1);
+        assertThat(count("select count(*) from dead_letter_dispositions where outbox_id = 9"))
+                .isZero();
+        assertThat(count("select count(*) from dead_letter_dispositions where outbox_id = 10"))
+                .isEqualTo(1);
 
         run(new Retention(
                 settings(1000, Map.of(RetentionTarget.OUTBOX_DEAD_LETTERS, Optional.of(Duration.ofDays(30)))),
@@ -308,8 +320,10 @@ class RetentionIT {
 
         assertThat(run(new Retention(settings(1, Map.of()), new SimpleMeterRegistry())))
                 .containsEntry(RetentionTarget.CONSUMER_OFFSETS, 2L);
-        assertThat(count("select count(*) from consumer_offsets where group_id = 'live'")).isEqualTo(2);
-        assertThat(count("select count(*) from consumer_offsets where group_id = 'gone'")).isZero();
+        assertThat(count("select count(*) from consumer_offsets where group_id = 'live'"))
+                .isEqualTo(2);
+        assertThat(count("select count(*) from consumer_offsets where group_id = 'gone'"))
+                .isZero();
     }
 
     @Test

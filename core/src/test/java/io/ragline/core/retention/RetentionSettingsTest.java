@@ -1,8 +1,11 @@
 package io.ragline.core.retention;
 
+import static io.ragline.testkit.ReadmeConfiguration.code;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragline.core.config.Env;
+import io.ragline.core.config.Problems;
+import io.ragline.testkit.ReadmeConfiguration;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -56,11 +59,31 @@ class RetentionSettingsTest {
         RetentionSettings.from(env);
 
         assertThat(env.problems())
-                .anySatisfy(p -> assertThat(p).isEqualTo("RAGLINE_RETENTION_CLAUDE_EVENTS='10m' must be at least 1h, or off"))
+                .anySatisfy(p ->
+                        assertThat(p).isEqualTo("RAGLINE_RETENTION_CLAUDE_EVENTS='10m' must be at least 1h, or off"))
                 .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_RETENTION_DOCUMENT_TOMBSTONES='forever'"))
                 .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_RETENTION_BATCH='0' must be between 1 and 100000"))
                 .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_RETENTION_INTERVAL='100ms' must be at least 1s"))
                 .anySatisfy(p -> assertThat(p).startsWith("RAGLINE_RETENTION_SCHEDULER='cron'"))
                 .hasSize(5);
+    }
+
+    @Test
+    void theDefaultsAreTheReadmes() {
+        ReadmeConfiguration readme = ReadmeConfiguration.read();
+
+        assertThat(readme.variables()).containsAll(ReadmeConfiguration.variablesOf(RetentionSettings.class));
+        for (RetentionTarget t : RetentionTarget.values()) {
+            String documented = readme.defaultOf(t.variable());
+            assertThat(documented).as(t.variable()).isNotNull();
+            String value = documented.replace("`", "");
+            assertThat(value.equals("off") ? Optional.<Duration>empty() : Optional.of(Env.parseDuration(value)))
+                    .as(t.variable())
+                    .isEqualTo(t.defaultWindow());
+        }
+        assertThat(readme.defaultOf(RetentionSettings.BATCH)).isEqualTo(code(RetentionSettings.DEFAULT_BATCH));
+        assertThat(readme.defaultOf(RetentionSettings.INTERVAL))
+                .isEqualTo(code(Problems.text(RetentionSettings.DEFAULT_INTERVAL)));
+        assertThat(readme.defaultOf(RetentionSettings.SCHEDULER)).isEqualTo(code("auto"));
     }
 }
