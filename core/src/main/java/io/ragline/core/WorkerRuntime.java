@@ -202,7 +202,11 @@ public final class WorkerRuntime implements AutoCloseable {
      * beside them: for a worker that runs its own poll loop.
      */
     public void ensureTopics(List<String> topics) {
-        new TopicAdmin(settings.kafkaBootstrapServers(), settings.kafka().clientProperties()).ensure(topics);
+        new TopicAdmin(
+                        settings.kafkaBootstrapServers(),
+                        settings.kafka().clientProperties(),
+                        settings.kafka().replicationFactor())
+                .ensure(topics);
     }
 
     /**

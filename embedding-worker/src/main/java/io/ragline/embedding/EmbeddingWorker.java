@@ -1,6 +1,7 @@
 package io.ragline.embedding;
 
 import io.ragline.contracts.Topic;
+import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
@@ -11,6 +12,7 @@ import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
 import io.ragline.core.http.HttpSettings;
+import io.ragline.core.lifecycle.Supervisor;
 import io.ragline.embedding.request.EmbeddingWriter;
 import io.ragline.embedding.search.SearchServer;
 import io.ragline.embeddings.EmbeddingException;
@@ -99,16 +101,22 @@ public final class EmbeddingWorker {
         return runtime -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
             runtime.addReadinessCheck(providers.readiness()); // 503 until the collections' models are loaded
-            providers.loadAtStart(runtime.fatalPathOf(ProviderRegistry.LOADER));
             CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
-            FailurePolicy policy = failurePolicy();
-            runtime.consume(new ConsumerBinding<>(
+            ConsumerBinding<EmbeddingRequest> binding = new ConsumerBinding<>(
                             EMBEDDING_REQUESTS,
                             List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
                             new ContractDecoder<>(new EmbeddingRequestCodec()),
                             new EmbeddingWriter(runtime.dataSource(), catalog, providers, runtime.registry()),
-                            policy)
-                    .withMaxPollRecords(maxRequests));
+                            failurePolicy())
+                    .withMaxPollRecords(maxRequests);
+            // Subscribe once the models were tried: partitions received can be embedded at once.
+            providers.loadAtStart(runtime.fatalPathOf(ProviderRegistry.LOADER), () -> {
+                try {
+                    runtime.consume(binding);
+                } catch (Supervisor.StoppingException closing) {
+                    // SIGTERM came while the models loaded: nothing to consume any more
+                }
+            });
             runtime.manage(new SearchServer(
                     http, httpPort, portVariable, runtime.dataSource(), catalog, providers, runtime.registry()));
         };

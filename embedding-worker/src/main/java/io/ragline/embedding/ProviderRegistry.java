@@ -118,18 +118,23 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
 
     /**
      * Starts loading, on a thread of its own, the model of every collection that exists now; until
-     * each is loaded and its dimensions checked, {@link #readiness} names it. The loader ends when
-     * every model is loaded or refused; if it dies instead (an {@code Error}), {@code onDeath}
-     * hears of it (the runtime's fatal path: readiness names it and the process stops).
+     * each is loaded and its dimensions checked, {@link #readiness} names it. Once every model was
+     * tried once (loaded, refused for good, or not reachable yet), the loader runs {@code
+     * afterFirstAttempts} on its thread: the embedding-worker subscribes its consumer there, so
+     * partitions it is given (a restart under a static membership gets them back at once) are
+     * embedded at once, not after the model's load. Models not reachable yet are then retried.
+     * The loader ends when every model is loaded or refused; if it dies instead (an {@code Error},
+     * or {@code afterFirstAttempts} failing), {@code onDeath} hears of it (the runtime's fatal
+     * path: readiness names it and the process stops).
      */
-    public void loadAtStart(java.util.function.Consumer<Throwable> onDeath) {
+    public void loadAtStart(java.util.function.Consumer<Throwable> onDeath, Runnable afterFirstAttempts) {
         synchronized (problems) {
             problems.put("", "listing the collections to load their models");
         }
         Thread t = new Thread(
                 () -> {
                     try {
-                        loadAll();
+                        loadAll(afterFirstAttempts);
                     } catch (Throwable e) {
                         onDeath.accept(e);
                     }
@@ -140,7 +145,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         t.start();
     }
 
-    private void loadAll() {
+    private void loadAll(Runnable afterFirstAttempts) {
         try {
             List<Collection> collections = null;
             for (int attempt = 1; collections == null; attempt++) {
@@ -159,7 +164,14 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
                 problems.remove("");
                 byModel.forEach((key, c) -> problems.put(key, "model " + key + " is loading"));
             }
+            Map<String, Collection> unreachable = new LinkedHashMap<>();
             for (Map.Entry<String, Collection> e : byModel.entrySet()) {
+                if (!attempt(e.getKey(), e.getValue(), 1)) {
+                    unreachable.put(e.getKey(), e.getValue());
+                }
+            }
+            afterFirstAttempts.run();
+            for (Map.Entry<String, Collection> e : unreachable.entrySet()) {
                 load(e.getKey(), e.getValue());
             }
         } catch (InterruptedException e) {
@@ -170,41 +182,49 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         }
     }
 
-    /** Loads the model of {@code c} and checks its dimensions, retrying while it cannot be reached. */
+    /** Loads the model of {@code c} again and again (from the second attempt) while it cannot be reached. */
     private void load(String key, Collection c) throws InterruptedException {
-        for (int attempt = 1; !closed; attempt++) {
-            long start = System.nanoTime();
-            try {
-                EmbeddingProvider provider = apply(c);
-                int got = provider.embed(List.of(PROBE)).get(0).length;
-                if (got != c.dimensions()) {
-                    problem(
-                            key,
-                            "model " + key + " gives " + got + " dimensions, collection '" + c.name() + "' has "
-                                    + c.dimensions());
-                    return;
-                }
-                log.info(
-                        "model {} loaded for collection '{}' and {} dimensions checked in {} ms",
-                        key,
-                        c.name(),
-                        got,
-                        (System.nanoTime() - start) / 1_000_000);
-                problem(key, null);
-                return;
-            } catch (RuntimeException e) {
-                if (e instanceof EmbeddingException ee && ee.retryable()) {
-                    problem(
-                            key,
-                            "model " + key + " cannot be reached yet (attempt " + attempt + "): " + e.getMessage());
-                    Thread.sleep(RETRY.wait(attempt).toMillis());
-                    continue;
-                }
-                // Refused for good (a bad model, a failed ONNX session): named in readiness, and
-                // the loader goes on to the next model instead of dying.
-                problem(key, "model " + key + " failed to load: " + e.getMessage());
+        for (int attempt = 2; !closed; attempt++) {
+            Thread.sleep(RETRY.wait(attempt - 1).toMillis());
+            if (attempt(key, c, attempt)) {
                 return;
             }
+        }
+    }
+
+    /**
+     * One attempt at loading the model of {@code c} and checking its dimensions: true when done
+     * (loaded, or refused for good and named in readiness), false when it cannot be reached yet.
+     */
+    private boolean attempt(String key, Collection c, int attempt) {
+        long start = System.nanoTime();
+        try {
+            EmbeddingProvider provider = apply(c);
+            int got = provider.embed(List.of(PROBE)).get(0).length;
+            if (got != c.dimensions()) {
+                problem(
+                        key,
+                        "model " + key + " gives " + got + " dimensions, collection '" + c.name() + "' has "
+                                + c.dimensions());
+                return true;
+            }
+            log.info(
+                    "model {} loaded for collection '{}' and {} dimensions checked in {} ms",
+                    key,
+                    c.name(),
+                    got,
+                    (System.nanoTime() - start) / 1_000_000);
+            problem(key, null);
+            return true;
+        } catch (RuntimeException e) {
+            if (e instanceof EmbeddingException ee && ee.retryable()) {
+                problem(key, "model " + key + " cannot be reached yet (attempt " + attempt + "): " + e.getMessage());
+                return false;
+            }
+            // Refused for good (a bad model, a failed ONNX session): named in readiness, and
+            // the loader goes on to the next model instead of dying.
+            problem(key, "model " + key + " failed to load: " + e.getMessage());
+            return true;
         }
     }
 

@@ -7,6 +7,7 @@ import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.lifecycle.Lifecycle;
 import io.ragline.embeddings.EmbeddingSettings;
+import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,11 +15,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -56,6 +61,49 @@ class ModelLoadReadinessIT {
 
             await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 200);
             assertThat(ready(runtime).body()).doesNotContain("stub-model");
+        }
+    }
+
+    @Test
+    void theConsumerJoinsItsGroupOnlyOnceTheModelIsLoadedSoPartitionsItGetsAreEmbeddedAtOnce() throws Exception {
+        CountDownLatch probed = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        String id = UUID.randomUUID().toString();
+        String group = "it-" + id + "-" + EmbeddingWorker.EMBEDDING_REQUESTS;
+        String topic = "it" + id.substring(0, 8) + "." + EmbeddingWorker.EMBEDDING_REQUESTS;
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8).beforeAnswer(() -> {
+                    probed.countDown();
+                    hold(answer);
+                });
+                WorkerRuntime runtime = start(id, endpoint, REMOTE);
+                Admin admin = Admin.create(Map.of("bootstrap.servers", KafkaTopics.bootstrapServers()))) {
+            assertThat(probed.await(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .as("the model's dimension probe was sent")
+                    .isTrue();
+            assertThat(members(admin, group))
+                    .as("members while the model loads")
+                    .isZero();
+
+            answer.countDown();
+
+            await().atMost(WAIT).until(() -> members(admin, group) == 1);
+        }
+    }
+
+    /** Members of {@code group} now; 0 when it does not exist (nobody joined yet). */
+    private static int members(Admin admin, String group) throws Exception {
+        try {
+            return admin.describeConsumerGroups(List.of(group))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(group)
+                    .members()
+                    .size();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof GroupIdNotFoundException) {
+                return 0;
+            }
+            throw e;
         }
     }
 
@@ -125,12 +173,17 @@ class ModelLoadReadinessIT {
      * model, dimensions, status)}); openai collections use the endpoint.
      */
     private static WorkerRuntime start(StubEmbeddingEndpoint endpoint, String... collections) {
+        return start(UUID.randomUUID().toString(), endpoint, collections);
+    }
+
+    /** As {@link #start(StubEmbeddingEndpoint, String...)}, its group and topic prefixes made of {@code id}. */
+    private static WorkerRuntime start(String id, StubEmbeddingEndpoint endpoint, String... collections) {
         Map<String, String> values = new HashMap<>(db.env());
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.put("RAGLINE_HTTP_PORT", "0");
         values.put("RAGLINE_HTTP_HOST", "127.0.0.1"); // search without a token: this machine only
-        values.put("RAGLINE_GROUP_PREFIX", "it-" + UUID.randomUUID());
-        values.put("RAGLINE_TOPIC_PREFIX", "it" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        values.put("RAGLINE_GROUP_PREFIX", "it-" + id);
+        values.put("RAGLINE_TOPIC_PREFIX", "it" + id.substring(0, 8) + ".");
         values.put("RAGLINE_EMBEDDING_PROVIDER", "openai");
         values.put("RAGLINE_OPENAI_BASE_URL", endpoint.baseUrl().toString());
         values.put("RAGLINE_OPENAI_API_KEY", "sk-stub");

@@ -4,7 +4,11 @@ import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.kafka.KafkaClients;
+import io.ragline.core.retention.Retention;
+import io.ragline.core.retention.RetentionSettings;
+import io.ragline.core.schedule.SqlJobScheduler;
 import io.ragline.dispatcher.bridge.NotifyBridge;
+import io.ragline.dispatcher.outbox.Leadership;
 import io.ragline.dispatcher.outbox.OutboxMetrics;
 import io.ragline.dispatcher.outbox.OutboxPublisher;
 import io.ragline.dispatcher.outbox.OutboxRelay;
@@ -18,6 +22,8 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code event-dispatcher} process: publishes the transactional outbox to Kafka, woken by
@@ -26,6 +32,8 @@ import org.apache.kafka.clients.producer.Producer;
  * the process exits 1.
  */
 public final class EventDispatcher {
+    private static final Logger log = LoggerFactory.getLogger(EventDispatcher.class);
+
     public static final String NAME = "event-dispatcher";
 
     /** {@code RAGLINE_ADMIN_PORT} default. */
@@ -53,10 +61,30 @@ public final class EventDispatcher {
      */
     static Consumer<WorkerRuntime> wiring(Env env, UnaryOperator<Producer<byte[], byte[]>> outboxProducer) {
         DispatcherSettings settings = DispatcherSettings.from(env);
-        return runtime -> start(runtime, settings, outboxProducer);
+        RetentionSettings retention = RetentionSettings.from(env);
+        return runtime -> {
+            OutboxRelay relay = start(runtime, settings, outboxProducer);
+            startRetention(runtime, retention, relay);
+        };
     }
 
-    private static void start(
+    /**
+     * Retention runs here, in-process, unless pg_cron runs it or it is off: the dispatcher holds
+     * the outbox lease, so of all its replicas only the leader runs it (running it on two would be
+     * harmless, only wasted: every batch takes its rows FOR UPDATE SKIP LOCKED), and it is the one
+     * process every deployment has exactly one kind of, whatever the collections and training.
+     */
+    private static void startRetention(WorkerRuntime runtime, RetentionSettings settings, OutboxRelay relay) {
+        log.info("retention: {}", settings);
+        if (settings.scheduler() == RetentionSettings.Scheduler.OFF) {
+            return;
+        }
+        SqlJobScheduler scheduler = new Retention(settings, runtime.registry())
+                .scheduler(runtime.dataSource(), () -> relay.leadership() == Leadership.State.LEADING);
+        runtime.supervise(Retention.THREAD, scheduler, scheduler::stop);
+    }
+
+    private static OutboxRelay start(
             WorkerRuntime runtime,
             DispatcherSettings settings,
             UnaryOperator<Producer<byte[], byte[]>> outboxProducer) {
@@ -94,5 +122,6 @@ public final class EventDispatcher {
                 new RowFaults(RowFaults.admin(admin, Duration.ofSeconds(5)), prefix),
                 holder);
         relay.start(runtime);
+        return relay;
     }
 }

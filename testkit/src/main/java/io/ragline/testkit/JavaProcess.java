@@ -40,7 +40,10 @@ public final class JavaProcess {
                 .removeIf(k -> k.startsWith("RAGLINE_")
                         || k.startsWith("DATABASE_")
                         || k.equals("PGPASSFILE")
-                        || k.equals("KAFKA_BOOTSTRAP_SERVERS"));
+                        || k.equals("KAFKA_BOOTSTRAP_SERVERS")
+                        // The default of RAGLINE_KAFKA_GROUP_INSTANCE_ID: two processes of a test
+                        // on one host must not share a static membership (one would fence the other).
+                        || k.equals("HOSTNAME"));
         pb.environment().put("RAGLINE_HOME", home.toString());
         pb.environment().putAll(env);
         Path out = home.resolve("stdout");

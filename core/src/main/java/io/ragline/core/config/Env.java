@@ -200,9 +200,20 @@ public final class Env {
         });
     }
 
-    /** {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or an ISO-8601 duration. */
+    /** {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 30d}, or an ISO-8601 duration. */
     public Duration duration(String name, Duration defaultValue) {
         return parse(name, defaultValue, Env::parseDuration);
+    }
+
+    /**
+     * A duration ({@link #duration}) or {@code off} (empty); {@code defaultValue} empty means off
+     * by default.
+     */
+    public Optional<Duration> durationOrOff(String name, Optional<Duration> defaultValue) {
+        return parse(
+                name,
+                defaultValue,
+                s -> s.strip().equalsIgnoreCase("off") ? Optional.empty() : Optional.of(parseDuration(s)));
     }
 
     public <E extends Enum<E>> E choice(String name, E defaultValue, Class<E> type) {
@@ -287,13 +298,16 @@ public final class Env {
         }
     }
 
-    /** A duration as every variable takes it: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or ISO-8601. */
+    /**
+     * A duration as every variable takes it: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h},
+     * {@code 30d} (days of 24 hours), or ISO-8601.
+     */
     public static Duration parseDuration(String s) {
         String t = s.strip().toLowerCase(Locale.ROOT);
         if (t.startsWith("p")) {
             return Duration.parse(t.toUpperCase(Locale.ROOT));
         }
-        String[][] units = {{"ms", "MILLIS"}, {"s", "SECONDS"}, {"m", "MINUTES"}, {"h", "HOURS"}};
+        String[][] units = {{"ms", "MILLIS"}, {"s", "SECONDS"}, {"m", "MINUTES"}, {"h", "HOURS"}, {"d", "DAYS"}};
         for (String[] u : units) {
             if (t.endsWith(u[0])) {
                 long n = Long.parseLong(
@@ -304,6 +318,6 @@ public final class Env {
                 return Duration.of(n, java.time.temporal.ChronoUnit.valueOf(u[1]));
             }
         }
-        throw new IllegalArgumentException("must be a duration such as 500ms, 10s, 5m or 1h");
+        throw new IllegalArgumentException("must be a duration such as 500ms, 10s, 5m, 1h or 30d");
     }
 }

@@ -97,7 +97,11 @@ public final class LoopLifecycle {
             log.warn("shutting down the {} failed: {}", name, e.toString(), e);
         }
         try {
-            consumer.close(CloseOptions.timeout(closeTimeout));
+            // A static member leaves too (by default it would not): a process that stops on purpose
+            // (scale-down, a rolling update that renames the pod) hands its partitions over now,
+            // not after session.timeout.ms. One killed keeps them for its restart under the same id.
+            consumer.close(CloseOptions.timeout(closeTimeout)
+                    .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         } catch (RuntimeException e) {
             log.warn("closing the {} failed: {}", name, e.toString());
         }

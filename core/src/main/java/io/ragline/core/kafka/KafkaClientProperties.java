@@ -54,10 +54,12 @@ public final class KafkaClientProperties {
     /** {@code RAGLINE_KAFKA_<NAME>}: the property {@code <name>} with {@code _} for {@code .}. */
     public static final String VARIABLE_PREFIX = "RAGLINE_KAFKA_";
     /**
-     * {@code RAGLINE_KAFKA_*} variables that are not properties: the file's own, and the host
-     * port of the broker in docker-compose.yml (read by devstack).
+     * {@code RAGLINE_KAFKA_*} variables that are not properties: the file's own, the host port of
+     * the broker in docker-compose.yml (read by devstack), and the base of the consumers' static
+     * membership ({@link KafkaSettings#GROUP_INSTANCE_ID}: each consumer adds its own suffix).
      */
-    private static final Set<String> NOT_PROPERTIES = Set.of(PROPERTIES_FILE, "RAGLINE_KAFKA_PORT");
+    private static final Set<String> NOT_PROPERTIES =
+            Set.of(PROPERTIES_FILE, "RAGLINE_KAFKA_PORT", KafkaSettings.GROUP_INSTANCE_ID);
 
     /** The kinds of client Ragline builds, each knowing the names Kafka's definition of it has. */
     public enum Client {

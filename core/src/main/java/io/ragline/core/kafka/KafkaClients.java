@@ -93,7 +93,8 @@ public final class KafkaClients {
                     "set RAGLINE_GROUP_PREFIX instead: each worker names its consumer groups from it"),
             Map.entry(
                     ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
-                    "each consumer of a process is a member of its own; one static id would fence the others"),
+                    "set RAGLINE_KAFKA_GROUP_INSTANCE_ID instead: each consumer of a process adds its own suffix"
+                            + " (one static id shared by two consumers would fence one of them)"),
             Map.entry(ConsumerConfig.GROUP_PROTOCOL_CONFIG, COOPERATIVE),
             Map.entry(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, COOPERATIVE),
             Map.entry(
@@ -217,13 +218,29 @@ public final class KafkaClients {
         return consumer(bootstrap, settings, groupId, clientId, settings.maxPollRecords());
     }
 
-    /** As {@link #consumer(String, KafkaSettings, String, String)}, with batches of at most {@code maxPollRecords}. */
+    /**
+     * As {@link #consumer(String, KafkaSettings, String, String)}, with batches of at most {@code
+     * maxPollRecords}; dynamic membership.
+     */
     public static KafkaConsumer<byte[], byte[]> consumer(
             String bootstrap, KafkaSettings settings, String groupId, String clientId, int maxPollRecords) {
-        return new KafkaConsumer<>(
-                consumerConfig(bootstrap, settings, groupId, clientId, maxPollRecords),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer());
+        return consumer(bootstrap, settings, groupId, clientId, maxPollRecords, Optional.empty());
+    }
+
+    /**
+     * As {@link #consumer(String, KafkaSettings, String, String, int)}, a static member of the group
+     * when {@code groupInstanceId} is given ({@link KafkaSettings#groupInstanceIdOf}).
+     */
+    public static KafkaConsumer<byte[], byte[]> consumer(
+            String bootstrap,
+            KafkaSettings settings,
+            String groupId,
+            String clientId,
+            int maxPollRecords,
+            Optional<String> groupInstanceId) {
+        Properties p = consumerConfig(bootstrap, settings, groupId, clientId, maxPollRecords);
+        groupInstanceId.ifPresent(id -> p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     private static Properties consumerConfig(

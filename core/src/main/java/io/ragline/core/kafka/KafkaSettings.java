@@ -4,6 +4,7 @@ import io.ragline.core.config.Env;
 import io.ragline.core.config.Problems;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -22,7 +23,9 @@ public record KafkaSettings(
         Duration breakerOpenFor,
         String compression,
         Duration linger,
-        KafkaClientProperties clientProperties) {
+        KafkaClientProperties clientProperties,
+        Optional<String> groupInstanceId,
+        int replicationFactor) {
 
     public static final String GROUP_PREFIX = "RAGLINE_GROUP_PREFIX";
     public static final String DEFAULT_GROUP_PREFIX = "ragline";
@@ -45,6 +48,26 @@ public record KafkaSettings(
     public static final String LINGER = "RAGLINE_PRODUCER_LINGER";
     public static final Duration DEFAULT_LINGER = Duration.ofMillis(5);
 
+    /**
+     * The base of this process's static group membership ({@code group.instance.id}): each consumer
+     * gets it followed by its client id ({@code <base>-<process>-<binding>-<thread>}). A restarted
+     * process with the same base takes its partitions back at once, with no rebalance; a member
+     * that dies and does not come back holds its partitions until {@code session.timeout.ms}
+     * (Kafka's default 45 s, {@code RAGLINE_KAFKA_SESSION_TIMEOUT_MS}). {@code off}: dynamic
+     * membership.
+     */
+    public static final String GROUP_INSTANCE_ID = "RAGLINE_KAFKA_GROUP_INSTANCE_ID";
+    /** Where the default of {@link #GROUP_INSTANCE_ID} comes from: a container's host name, a pod's name. */
+    static final String HOSTNAME = "HOSTNAME";
+    /** Replication factor of the topics Ragline creates; unset (or 0): {@link #REPLICATION_FROM_BROKER}. */
+    public static final String REPLICATION_FACTOR = "RAGLINE_TOPIC_REPLICATION_FACTOR";
+    /**
+     * The broker's {@code default.replication.factor}, except that where it is 1 on a cluster of
+     * several brokers, {@code min(3, brokers)} ({@link TopicAdmin}).
+     */
+    public static final int REPLICATION_FROM_BROKER = 0;
+
+    private static final Pattern INSTANCE_ID_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
     private static final Pattern GROUP_PREFIX_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
     private static final Pattern COMPRESSIONS = Pattern.compile("none|gzip|snappy|lz4|zstd");
 
@@ -67,6 +90,16 @@ public record KafkaSettings(
         p.positive(BREAKER_OPEN_FOR, breakerOpenFor);
         p.matches(COMPRESSION, compression, COMPRESSIONS, "must be one of none, gzip, snappy, lz4, zstd");
         p.notNegative(LINGER, linger);
+        if (p.present(GROUP_INSTANCE_ID, groupInstanceId, "off for dynamic membership")) {
+            groupInstanceId.ifPresent(id -> p.check(
+                    INSTANCE_ID_CHARS.matcher(id).matches(),
+                    Problems.quoted(GROUP_INSTANCE_ID, id) + " may hold only letters, digits, '.', '_' and '-'"
+                            + " (at most 200), or be off"));
+        }
+        p.check(
+                replicationFactor >= REPLICATION_FROM_BROKER && replicationFactor <= Short.MAX_VALUE,
+                Problems.quoted(REPLICATION_FACTOR, replicationFactor) + " must be between 1 and " + Short.MAX_VALUE
+                        + " (unset: the broker's default.replication.factor)");
         p.check(
                 clientProperties != null,
                 "the Kafka client properties (" + KafkaClientProperties.PROPERTIES_FILE
@@ -86,6 +119,11 @@ public record KafkaSettings(
         Duration breakerOpenFor = env.duration(BREAKER_OPEN_FOR, DEFAULT_BREAKER_OPEN_FOR);
         String compression = env.string(COMPRESSION, DEFAULT_COMPRESSION).toLowerCase(Locale.ROOT);
         Duration linger = env.duration(LINGER, DEFAULT_LINGER);
+        Optional<String> instanceId = env.raw(GROUP_INSTANCE_ID)
+                .map(String::strip)
+                .map(id -> id.equalsIgnoreCase("off") ? Optional.<String>empty() : Optional.of(id))
+                .orElseGet(() -> env.raw(HOSTNAME).map(String::strip).filter(h -> !h.isEmpty()));
+        int replication = env.integer(REPLICATION_FACTOR, REPLICATION_FROM_BROKER);
         int before = env.problems().size();
         KafkaClientProperties clientProperties = KafkaClientProperties.from(env);
         KafkaSettings settings = env.build(
@@ -100,7 +138,9 @@ public record KafkaSettings(
                         breakerOpenFor,
                         compression,
                         linger,
-                        clientProperties),
+                        clientProperties,
+                        instanceId,
+                        replication),
                 KafkaSettings::defaults);
         if (env.problems().size() == before) {
             // What only a whole configuration shows is a start-up problem, not a failure to build a client later.
@@ -109,7 +149,16 @@ public record KafkaSettings(
         return settings;
     }
 
-    /** Every field at its default. */
+    /**
+     * The {@code group.instance.id} of the consumer {@code clientId} ({@code <base>-<clientId>}),
+     * or empty for dynamic membership. Each consumer of a process has its own: one id shared by two
+     * consumers would fence one of them.
+     */
+    public Optional<String> groupInstanceIdOf(String clientId) {
+        return groupInstanceId.map(base -> base + "-" + clientId);
+    }
+
+    /** Every field at its default (dynamic membership, the broker's replication factor). */
     public static KafkaSettings defaults() {
         return new KafkaSettings(
                 DEFAULT_GROUP_PREFIX,
@@ -122,6 +171,8 @@ public record KafkaSettings(
                 DEFAULT_BREAKER_OPEN_FOR,
                 DEFAULT_COMPRESSION,
                 DEFAULT_LINGER,
-                KafkaClientProperties.none());
+                KafkaClientProperties.none(),
+                Optional.empty(),
+                REPLICATION_FROM_BROKER);
     }
 }

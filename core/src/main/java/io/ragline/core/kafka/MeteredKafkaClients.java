@@ -53,12 +53,14 @@ public final class MeteredKafkaClients implements AutoCloseable {
 
     /**
      * A consumer of {@code groupId} ({@link KafkaClients#consumer}) with its meters bound; batches
-     * of at most {@code maxPollRecords}, or {@code RAGLINE_MAX_POLL_RECORDS} when it is 0. The
-     * caller's poll loop owns and closes the consumer.
+     * of at most {@code maxPollRecords}, or {@code RAGLINE_MAX_POLL_RECORDS} when it is 0; a static
+     * member ({@code <RAGLINE_KAFKA_GROUP_INSTANCE_ID>-<clientId>}) unless that is off. The caller's
+     * poll loop owns and closes the consumer.
      */
     public KafkaConsumer<byte[], byte[]> consumer(String groupId, String clientId, int maxPollRecords) {
         int max = maxPollRecords > 0 ? maxPollRecords : settings.maxPollRecords();
-        KafkaConsumer<byte[], byte[]> consumer = KafkaClients.consumer(bootstrap, settings, groupId, clientId, max);
+        KafkaConsumer<byte[], byte[]> consumer = KafkaClients.consumer(
+                bootstrap, settings, groupId, clientId, max, settings.groupInstanceIdOf(clientId));
         bind(new KafkaClientMetrics(consumer, Tags.empty(), refresh, REFRESH));
         return consumer;
     }

@@ -1,18 +1,23 @@
 package io.ragline.core.kafka;
 
+import io.ragline.core.config.ConfigException;
 import io.ragline.core.consumer.DeadLetters;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +27,12 @@ import org.slf4j.LoggerFactory;
  * them with the same number of partitions, so a fresh cluster works out of the box. Operators who
  * want other settings create the topics first. A broker that cannot be asked is logged, not fatal:
  * it may create topics on first use.
+ *
+ * <p>Their replication factor is {@code RAGLINE_TOPIC_REPLICATION_FACTOR}, refused (a {@link
+ * ConfigException}, the process does not start) when the cluster has fewer brokers; unset, the
+ * broker's {@code default.replication.factor} read from the cluster, except that a default of 1 on
+ * a cluster of several brokers (Kafka's own default, which nobody changed) becomes {@code min(3,
+ * brokers)}, logged: never silently one copy on a replicated cluster.
  */
 public final class TopicAdmin {
     private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
@@ -31,34 +42,54 @@ public final class TopicAdmin {
 
     private static final long WAIT_SECONDS = 15;
 
+    /** The most copies chosen for the operator when the broker's default is 1. */
+    static final int REPLICATED_DEFAULT = 3;
+
+    private static final String BROKER_DEFAULT = "default.replication.factor";
+
     private final String bootstrap;
     private final KafkaClientProperties properties;
+    private final int replicationFactor;
 
-    public TopicAdmin(String bootstrap, KafkaClientProperties properties) {
+    /**
+     * @param replicationFactor {@code RAGLINE_TOPIC_REPLICATION_FACTOR}, or {@link
+     *     KafkaSettings#REPLICATION_FROM_BROKER}
+     */
+    public TopicAdmin(String bootstrap, KafkaClientProperties properties, int replicationFactor) {
         this.bootstrap = bootstrap;
         this.properties = properties;
+        this.replicationFactor = replicationFactor;
     }
 
-    /** Creates {@code topics} when missing, then their dead-letter topics. */
+    /**
+     * Creates {@code topics} when missing, then their dead-letter topics.
+     *
+     * @throws ConfigException when the replication factor asked for exceeds the cluster's brokers
+     */
     public void ensure(List<String> topics) {
         try (Admin admin =
                 KafkaClients.admin(bootstrap, properties, "ragline-topic-admin", Duration.ofSeconds(WAIT_SECONDS))) {
+            short replication = replication(admin);
             Set<String> existing = admin.listTopics().names().get(WAIT_SECONDS, TimeUnit.SECONDS);
             List<NewTopic> missing = topics.stream()
                     .filter(t -> !existing.contains(t))
-                    .map(t -> new NewTopic(t, Optional.of(DEFAULT_PARTITIONS), Optional.empty()))
+                    .map(t -> new NewTopic(t, DEFAULT_PARTITIONS, replication))
                     .toList();
-            create(admin, missing, "topic", " with " + DEFAULT_PARTITIONS + " partitions");
+            create(
+                    admin,
+                    missing,
+                    "topic",
+                    " with " + DEFAULT_PARTITIONS + " partitions and replication factor " + replication);
             Map<String, TopicDescription> sources =
                     admin.describeTopics(topics).allTopicNames().get(WAIT_SECONDS, TimeUnit.SECONDS);
             List<NewTopic> deadLetters = new ArrayList<>();
             for (TopicDescription d : sources.values()) {
                 deadLetters.add(new NewTopic(
-                        DeadLetters.topicOf(d.name()),
-                        Optional.of(d.partitions().size()),
-                        Optional.empty()));
+                        DeadLetters.topicOf(d.name()), d.partitions().size(), replication));
             }
-            create(admin, deadLetters, "dead-letter topic", "");
+            create(admin, deadLetters, "dead-letter topic", " with replication factor " + replication);
+        } catch (ConfigException e) {
+            throw e;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -68,6 +99,42 @@ public final class TopicAdmin {
                     topics,
                     KafkaAccessFailure.explain(e, properties));
         }
+    }
+
+    /**
+     * The replication factor of the topics this creates, checked against the cluster's brokers
+     * (class comment).
+     */
+    short replication(Admin admin) throws Exception {
+        Collection<Node> brokers = admin.describeCluster().nodes().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        if (replicationFactor != KafkaSettings.REPLICATION_FROM_BROKER) {
+            if (replicationFactor > brokers.size()) {
+                throw new ConfigException(List.of(KafkaSettings.REPLICATION_FACTOR + "='" + replicationFactor
+                        + "' is more than the " + brokers.size() + " broker(s) of the cluster at " + bootstrap
+                        + ": Kafka cannot place that many copies of a partition"));
+            }
+            return (short) replicationFactor;
+        }
+        ConfigResource broker = new ConfigResource(
+                ConfigResource.Type.BROKER,
+                String.valueOf(brokers.iterator().next().id()));
+        Config config = admin.describeConfigs(List.of(broker))
+                .all()
+                .get(WAIT_SECONDS, TimeUnit.SECONDS)
+                .get(broker);
+        ConfigEntry entry = config.get(BROKER_DEFAULT);
+        int fromBroker = entry == null || entry.value() == null ? 1 : Integer.parseInt(entry.value());
+        if (fromBroker == 1 && brokers.size() > 1) {
+            int chosen = Math.min(REPLICATED_DEFAULT, brokers.size());
+            log.info(
+                    "the cluster has {} brokers but {}=1: topics Ragline creates get {} copies (set {} to choose)",
+                    brokers.size(),
+                    BROKER_DEFAULT,
+                    chosen,
+                    KafkaSettings.REPLICATION_FACTOR);
+            return (short) chosen;
+        }
+        return (short) fromBroker;
     }
 
     private void create(Admin admin, List<NewTopic> topics, String kind, String detail) throws InterruptedException {

@@ -62,6 +62,9 @@ $audit$;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${schema}.${history} FROM ragline_worker;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ragline_worker;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ragline_worker;
+-- Procedures (run_retention, V21) are not among ALL FUNCTIONS: closed to PUBLIC, open to workers.
+REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA ${schema} FROM PUBLIC;
+GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA ${schema} TO ragline_worker;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ragline_reader;
 DO $search$

@@ -27,7 +27,9 @@ class KafkaSettingsTest {
                         KafkaSettings.DEFAULT_BREAKER_OPEN_FOR,
                         KafkaSettings.DEFAULT_COMPRESSION,
                         KafkaSettings.DEFAULT_LINGER,
-                        KafkaClientProperties.none()))
+                        KafkaClientProperties.none(),
+                        java.util.Optional.empty(),
+                        KafkaSettings.REPLICATION_FROM_BROKER))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(
                         "RAGLINE_RETRY_BACKOFF_INITIAL='1m' must not be above RAGLINE_RETRY_BACKOFF_MAX='30s'");
@@ -46,7 +48,9 @@ class KafkaSettingsTest {
                         null,
                         "brotli",
                         null,
-                        KafkaClientProperties.none()))
+                        KafkaClientProperties.none(),
+                        java.util.Optional.of("pod 1"),
+                        -1))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems())
                         .containsExactly(
@@ -58,7 +62,43 @@ class KafkaSettingsTest {
                                 "RAGLINE_MAX_ATTEMPTS='0' must be between 1 and 1000",
                                 "RAGLINE_CIRCUIT_BREAKER_OPEN is not set",
                                 "RAGLINE_PRODUCER_COMPRESSION='brotli' must be one of none, gzip, snappy, lz4, zstd",
-                                "RAGLINE_PRODUCER_LINGER is not set"));
+                                "RAGLINE_PRODUCER_LINGER is not set",
+                                "RAGLINE_KAFKA_GROUP_INSTANCE_ID='pod 1' may hold only letters, digits, '.', '_'"
+                                        + " and '-' (at most 200), or be off",
+                                "RAGLINE_TOPIC_REPLICATION_FACTOR='-1' must be between 1 and 32767 (unset: the"
+                                        + " broker's default.replication.factor)"));
+    }
+
+    @Test
+    void eachConsumerIsAStaticMemberNamedAfterThePodWithItsOwnSuffix() {
+        KafkaSettings settings = KafkaSettings.from(new Env(Map.of(KafkaSettings.HOSTNAME, "embedding-worker-7f9c")));
+
+        assertThat(settings.groupInstanceIdOf("embedding-worker-embedding-requests-0"))
+                .contains("embedding-worker-7f9c-embedding-worker-embedding-requests-0");
+        assertThat(settings.groupInstanceIdOf("embedding-worker-embedding-requests-1"))
+                .contains("embedding-worker-7f9c-embedding-worker-embedding-requests-1");
+    }
+
+    @Test
+    void theInstanceIdGivenWinsOverTheHostNameAndOffMeansDynamicMembership() {
+        assertThat(KafkaSettings.from(new Env(
+                                Map.of(KafkaSettings.HOSTNAME, "host", KafkaSettings.GROUP_INSTANCE_ID, "replica-2")))
+                        .groupInstanceIdOf("c"))
+                .contains("replica-2-c");
+        assertThat(KafkaSettings.from(
+                                new Env(Map.of(KafkaSettings.HOSTNAME, "host", KafkaSettings.GROUP_INSTANCE_ID, "off")))
+                        .groupInstanceIdOf("c"))
+                .isEmpty();
+        assertThat(KafkaSettings.from(new Env(Map.of())).groupInstanceIdOf("c")).isEmpty();
+    }
+
+    @Test
+    void theInstanceIdIsNoKafkaPropertyButAFileCannotSetOneForEveryConsumer() {
+        Env env = new Env(Map.of(KafkaSettings.GROUP_INSTANCE_ID, "replica-2"));
+        KafkaSettings settings = KafkaSettings.from(env);
+
+        assertThat(env.problems()).isEmpty();
+        assertThat(settings.clientProperties().toString()).doesNotContain("group.instance.id");
     }
 
     @Test
