@@ -20,7 +20,12 @@ public enum RetentionTarget {
     /** What operators (or retention) did with dead letters. */
     DEAD_LETTER_DISPOSITIONS("dead_letter_dispositions", Optional.of(Duration.ofDays(90))),
     /** The offsets of consumer groups that applied nothing within the window. */
-    CONSUMER_OFFSETS("consumer_offsets", Optional.of(Duration.ofDays(30)));
+    CONSUMER_OFFSETS("consumer_offsets", Optional.of(Duration.ofDays(30))),
+    /**
+     * Conversation sessions idle longer than the window, with their messages and memory documents:
+     * off, conversation history is the user's to keep.
+     */
+    CONVERSATION_SESSIONS("conversation_sessions", Optional.empty());
 
     private final String sqlName;
     private final Optional<Duration> defaultWindow;

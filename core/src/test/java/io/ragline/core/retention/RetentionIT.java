@@ -62,7 +62,8 @@ class RetentionIT {
                 "documents",
                 "outbox_dead_letters",
                 "dead_letter_dispositions",
-                "consumer_offsets")) {
+                "consumer_offsets",
+                "conversation_sessions")) {
             db.execute("delete from " + table);
         }
     }
@@ -281,6 +282,32 @@ class RetentionIT {
                 .isZero();
         assertThat(count("select count(*) from documents where external_id in ('young', 'with-chunks', 'alive')"))
                 .isEqualTo(3);
+    }
+
+    @Test
+    void idleConversationSessionsGoWithTheirMessagesAndMemoryDocumentsWhenARetentionIsSet() throws Exception {
+        db.execute("insert into collections (name) values ('memory') on conflict do nothing");
+        db.execute("insert into conversation_sessions (id, collection, updated_at) values"
+                + " ('idle', 'memory', now() - interval '40 days'), ('active', null, now() - interval '2 days')");
+        db.execute("insert into conversation_messages (session_id, id, role, content) values"
+                + " ('idle', 'm1', 'user', 'old question'), ('idle', 'm2', 'assistant', 'old answer'),"
+                + " ('active', 'm1', 'user', 'new question')");
+
+        assertThat(run(new Retention(settings(1000, Map.of()), new SimpleMeterRegistry())))
+                .as("off by default")
+                .doesNotContainKey(RetentionTarget.CONVERSATION_SESSIONS);
+        assertThat(count("select count(*) from conversation_sessions")).isEqualTo(2);
+
+        Retention retention = new Retention(
+                settings(1, Map.of(RetentionTarget.CONVERSATION_SESSIONS, Optional.of(Duration.ofDays(30)))),
+                new SimpleMeterRegistry());
+        assertThat(run(retention)).containsEntry(RetentionTarget.CONVERSATION_SESSIONS, 1L);
+        assertThat(count("select count(*) from conversation_sessions where id = 'idle'")).isZero();
+        assertThat(count("select count(*) from conversation_messages")).isEqualTo(1);
+        assertThat(count("select count(*) from outbox where topic = 'documents'"
+                        + " and payload->>'op' = 'delete' and key like 'memory/conversation/idle/%'"))
+                .as("the memory documents' deletes, through the one home of a session's deletion")
+                .isEqualTo(2);
     }
 
     @Test

@@ -276,12 +276,14 @@ DROP FUNCTION search_documents(vector, integer, text, jsonb);
 -- chunk, with the seq of its other chunks in the candidate lists in matching_chunks (so fewer than
 -- match_count hits come back only when the candidates hold fewer documents). context_chunks
 -- (0 to 5) adds the chunks that many positions either side of the hit as [{"seq", "content"}].
+-- Without a mode: hybrid when both query and query_text are given, else vector (or text without a
+-- vector), so the four-argument call of V10 keeps its meaning.
 CREATE FUNCTION search_documents(
     query             vector,
     match_count       integer DEFAULT 10,
     collection        text DEFAULT 'default',
     filter            jsonb DEFAULT '{}',
-    mode              text DEFAULT 'vector',
+    mode              text DEFAULT NULL,
     query_text        text DEFAULT NULL,
     min_score         double precision DEFAULT NULL,
     group_by_document boolean DEFAULT true,
@@ -303,7 +305,11 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     c ${schema}.collections%ROWTYPE;
     terms record;
-    search_mode text := coalesce(mode, 'vector');
+    -- No mode: hybrid when both the vector and the text are given (the best mode on the retrieval
+    -- benchmark for every bundled model, docs/benchmarks.md), else the one the arguments allow.
+    search_mode text := coalesce(mode, CASE WHEN query IS NULL THEN 'text'
+                                            WHEN query_text IS NULL OR btrim(query_text) = '' THEN 'vector'
+                                            ELSE 'hybrid' END);
     f jsonb := coalesce(filter, '{}'::jsonb);
     contained jsonb;
     rest jsonb;

@@ -48,7 +48,7 @@ $$;
 CREATE FUNCTION ${schema}.retention_targets() RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
     SELECT ARRAY['claude_events', 'training_jobs', 'document_tombstones', 'outbox_dead_letters',
-                 'dead_letter_dispositions', 'consumer_offsets']
+                 'dead_letter_dispositions', 'consumer_offsets', 'conversation_sessions']
 $$;
 
 -- Finds deleted documents' tombstones by age without reading the whole table.
@@ -80,6 +80,10 @@ CREATE INDEX documents_tombstones_idx ON documents (deleted_at) WHERE status = '
 --   group gone: renamed, or its worker retired). They only skip a batch redelivered after a crash,
 --   so a group that comes back after the window applies what Kafka gives it; keep the window
 --   longer than Kafka's offsets.retention.minutes (7 days by default).
+-- conversation_sessions: a conversation session idle (updated_at, moved by every message stored)
+--   before the window, with its messages and its memory documents, each through
+--   delete_conversation_session() (V22, the one home of a session's deletion; this function is
+--   resolved when it runs, after V22 made it). Off by default: conversation history is the user's.
 CREATE FUNCTION ${schema}.retention_delete(p_target text, p_keep interval, p_batch integer DEFAULT 1000)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -142,6 +146,12 @@ BEGIN
         DELETE FROM ${schema}.dead_letter_dispositions WHERE id = ANY (ARRAY(
             SELECT id FROM ${schema}.dead_letter_dispositions WHERE at < v_cutoff
              LIMIT p_batch FOR UPDATE SKIP LOCKED));
+    WHEN 'conversation_sessions' THEN
+        SELECT count(*)::integer INTO v_n FROM (
+            SELECT ${schema}.delete_conversation_session(s.id)
+              FROM (SELECT id FROM ${schema}.conversation_sessions WHERE updated_at < v_cutoff
+                     LIMIT p_batch FOR UPDATE SKIP LOCKED) s) gone;
+        RETURN v_n;
     WHEN 'consumer_offsets' THEN
         DELETE FROM ${schema}.consumer_offsets WHERE ctid = ANY (ARRAY(
             SELECT o.ctid FROM ${schema}.consumer_offsets o
