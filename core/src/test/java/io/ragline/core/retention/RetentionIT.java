@@ -302,7 +302,8 @@ class RetentionIT {
                 settings(1, Map.of(RetentionTarget.CONVERSATION_SESSIONS, Optional.of(Duration.ofDays(30)))),
                 new SimpleMeterRegistry());
         assertThat(run(retention)).containsEntry(RetentionTarget.CONVERSATION_SESSIONS, 1L);
-        assertThat(count("select count(*) from conversation_sessions where id = 'idle'")).isZero();
+        assertThat(count("select count(*) from conversation_sessions where id = 'idle'"))
+                .isZero();
         assertThat(count("select count(*) from conversation_messages")).isEqualTo(1);
         assertThat(count("select count(*) from outbox where topic = 'documents'"
                         + " and payload->>'op' = 'delete' and key like 'memory/conversation/idle/%'"))

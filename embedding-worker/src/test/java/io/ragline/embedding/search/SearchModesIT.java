@@ -157,7 +157,14 @@ class SearchModesIT {
 
     @Test
     void aDocumentOnlyItsWordsMatchIsFoundByTextAndHybridSearchButNotByTheVector() throws Exception {
-        assertThat(ids(searcher.search("docs", QUERY, 5, null))).hasSize(5).doesNotContain("fox");
+        assertThat(ids(searcher.search(
+                        new SearchJson.Request(QUERY, "docs", 5, null, SearchMode.VECTOR, null, true, 0))))
+                .hasSize(5)
+                .doesNotContain("fox");
+        assertThat(ids(searcher.search("docs", QUERY, 5, null)))
+                .as("a search naming no mode is hybrid")
+                .hasSize(5)
+                .contains("fox");
 
         List<Searcher.Hit> text =
                 searcher.search(new SearchJson.Request(QUERY, "docs", 5, null, SearchMode.TEXT, null, true, 0));
@@ -175,7 +182,7 @@ class SearchModesIT {
     @Test
     void aHitIsOneDocumentWithItsOtherMatchingChunksAndItsContext() throws Exception {
         JsonNode answer = json(post("{\"query\":\"" + QUERY + "\",\"collection\":\"docs\",\"k\":20,"
-                + "\"filter\":{\"year\":{\"$gte\":2030}},\"context\":1}"));
+                + "\"filter\":{\"year\":{\"$gte\":2030}},\"context\":1,\"mode\":\"vector\"}"));
         assertThat(ids(answer)).containsExactly("manual");
         JsonNode hit = answer.path("results").get(0);
         assertThat(hit.path("seq").intValue()).isZero(); // equal scores: the first chunk
@@ -191,8 +198,8 @@ class SearchModesIT {
 
     @Test
     void minScoreDropsWhatScoresBelowIt() throws Exception {
-        JsonNode answer =
-                json(post("{\"query\":\"" + QUERY + "\",\"collection\":\"docs\",\"k\":20,\"min_score\":0.5}"));
+        JsonNode answer = json(post("{\"query\":\"" + QUERY + "\",\"collection\":\"docs\",\"k\":20,\"min_score\":0.5,"
+                + "\"mode\":\"vector\"}"));
         assertThat(ids(answer)).hasSize(11).doesNotContain("fox");
     }
 
