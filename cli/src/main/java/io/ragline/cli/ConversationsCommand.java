@@ -2,8 +2,9 @@ package io.ragline.cli;
 
 import io.ragline.contracts.conversation.ConversationMessage;
 import io.ragline.core.config.Env;
+import io.ragline.core.conversations.ConversationImports;
+import io.ragline.core.conversations.ConversationImports.ImportedSession;
 import io.ragline.core.conversations.Conversations;
-import io.ragline.core.conversations.Conversations.ImportedSession;
 import io.ragline.ingest.IngestSettings;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -215,8 +216,8 @@ final class ConversationsCommand implements Runnable {
             source.sessions(BATCH, collection, rows -> {
                 List<ImportedSession> sessions = new ArrayList<>();
                 rows.forEach(r -> accept(r, sessions, problems));
-                stored[0] += Conversations.importSessions(c, sessions);
-                sessionsHere[0] += Conversations.countSessions(
+                stored[0] += ConversationImports.importSessions(c, sessions);
+                sessionsHere[0] += ConversationImports.countSessions(
                         c, sessions.stream().map(ImportedSession::id).toList());
                 c.commit();
                 done[0] += rows.size();
@@ -230,7 +231,7 @@ final class ConversationsCommand implements Runnable {
                 List<ConversationMessage> messages = new ArrayList<>();
                 rows.forEach(r -> accept(r, messages, problems));
                 List<ConversationMessage> known = new ArrayList<>();
-                java.util.Set<String> sessions = Conversations.storedSessions(
+                java.util.Set<String> sessions = ConversationImports.storedSessions(
                         c,
                         messages.stream()
                                 .map(ConversationMessage::sessionId)
@@ -245,8 +246,8 @@ final class ConversationsCommand implements Runnable {
                                 + "': the session is in neither the file's sessions nor PostgreSQL");
                     }
                 }
-                stored[1] += Conversations.importMessages(c, known).stored();
-                long same = Conversations.countMessages(c, known);
+                stored[1] += ConversationImports.importMessages(c, known).stored();
+                long same = ConversationImports.countMessages(c, known);
                 if (same < known.size()) {
                     problems.add((known.size() - same) + " messages of this file are stored already with another role"
                             + " or content (the same session and message id, from another source or an earlier"

@@ -4,7 +4,7 @@ import io.ragline.contracts.InvalidMessageException;
 import io.ragline.contracts.Json;
 import io.ragline.contracts.conversation.ConversationCodec;
 import io.ragline.contracts.conversation.ConversationMessage;
-import io.ragline.core.conversations.Conversations.ImportedSession;
+import io.ragline.core.conversations.ConversationImports.ImportedSession;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
