@@ -165,6 +165,35 @@ class PgmlBackendIT {
     }
 
     @Test
+    void aConversationTuneNamesTheViewOfConversationPairs() throws Exception {
+        db.execute("insert into conversation_sessions (id) values ('support-1')");
+        db.execute("insert into conversation_messages (session_id, id, role, content) values"
+                + " ('support-1', 'm0', 'system', 'You fix printers.'), ('support-1', 'm1', 'user', 'Paper jam?'),"
+                + " ('support-1', 'm2', 'assistant', 'Open the rear tray.')");
+        send(
+                "support-bot",
+                "{\"request_id\":\"c-1\",\"project\":\"support-bot\",\"task\":\"conversation\",\"backend\":\"pgml\","
+                        + "\"model_name\":\"meta-llama/Llama-3.2-1B-Instruct\",\"data\":{\"relation\":\""
+                        + db.schema() + ".conversation_pairs\",\"label_column\":\"assistant_message\"},"
+                        + "\"hyperparameters\":{\"dataset_args\":{\"system_column\":\"system\","
+                        + "\"user_column\":\"user_message\",\"assistant_column\":\"assistant_message\"}}}");
+        assertThat(finalStatus("c-1")).isEqualTo("succeeded");
+        JsonNode args = lastCall("tune");
+        assertThat(args.path("task").asText()).isEqualTo("conversation");
+        assertThat(args.path("relation_name").asText()).isEqualTo(db.schema() + ".conversation_pairs");
+        assertThat(args.path("y_column_name").asText()).isEqualTo("assistant_message");
+        assertThat(args.path("hyperparams")
+                        .path("dataset_args")
+                        .path("user_column")
+                        .asText())
+                .isEqualTo("user_message");
+        assertThat(db.queryValue("select system || ' | ' || user_message || ' | ' || assistant_message"
+                        + " from conversation_pairs where session_id = 'support-1'"))
+                .as("the view pgml.tune reads, in the columns the request names")
+                .isEqualTo("You fix printers. | Paper jam? | Open the rear tray.");
+    }
+
+    @Test
     void aPgmlErrorFailsTheJobWithPostgresMLsMessage() throws Exception {
         send(
                 "bad",
