@@ -51,7 +51,7 @@ final class SearchCommand implements Callable<Integer> {
     @Option(
             names = "--mode",
             paramLabel = "MODE",
-            description = "vector (by meaning), text (by words) or hybrid (both, fused by rank); default vector.")
+            description = "vector (by meaning), text (by words) or hybrid (both, fused by rank); default hybrid.")
     String mode;
 
     @Option(

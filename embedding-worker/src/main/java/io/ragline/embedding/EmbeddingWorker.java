@@ -111,6 +111,9 @@ public final class EmbeddingWorker {
                     .withMaxPollRecords(maxRequests);
             // Subscribe once the models were tried: partitions received can be embedded at once.
             providers.loadAtStart(runtime.fatalPathOf(ProviderRegistry.LOADER), () -> {
+                if (runtime.isClosed()) {
+                    return; // SIGTERM came while the models loaded: no topic to ask, no consumer to make
+                }
                 try {
                     runtime.consume(binding);
                 } catch (Supervisor.StoppingException closing) {

@@ -139,7 +139,13 @@ public final class CollectionRegistry {
      * @throws CollectionException NOT_FOUND
      */
     public String reindex(Connection c, String name) throws SQLException, CollectionException {
-        int id = locked(c, name).id();
+        // collection_reindex locks the row FOR NO KEY UPDATE (not FOR UPDATE, which would stop the
+        // ingest-worker's FOR KEY SHARE of every document it writes for the whole build).
+        Collection stored = CollectionCatalog.stored(c, name);
+        if (stored == null) {
+            throw notFound(name);
+        }
+        int id = stored.id();
         try (PreparedStatement s = c.prepareStatement("select collection_reindex(?)")) {
             s.setInt(1, id);
             try (ResultSet rs = s.executeQuery()) {

@@ -11,8 +11,10 @@ import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.UnreleasedInstanceIdException;
 
 /**
  * The failure policy as data: an ordered list of rules, the first whose predicate matches any
@@ -48,6 +50,12 @@ public final class FailurePolicy {
         rules.add(new Rule("undeserialisable", t -> t instanceof SerializationException, FailureKind.POISON));
         rules.add(new Rule("kafka authentication", t -> t instanceof AuthenticationException, FailureKind.FATAL));
         rules.add(new Rule("kafka authorization", t -> t instanceof AuthorizationException, FailureKind.FATAL));
+        // Another live member has this consumer's group.instance.id (two processes given the same
+        // RAGLINE_KAFKA_GROUP_INSTANCE_ID or HOSTNAME): going on would fence the other in turn, for ever.
+        rules.add(new Rule(
+                "kafka group.instance.id in use by another member",
+                t -> t instanceof FencedInstanceIdException || t instanceof UnreleasedInstanceIdException,
+                FailureKind.FATAL));
         rules.add(new Rule("circuit breaker open", t -> t instanceof CallNotPermittedException, FailureKind.TRANSIENT));
         rules.add(new Rule(
                 "sql fatal",

@@ -59,6 +59,8 @@ public record KafkaSettings(
     public static final String GROUP_INSTANCE_ID = "RAGLINE_KAFKA_GROUP_INSTANCE_ID";
     /** Where the default of {@link #GROUP_INSTANCE_ID} comes from: a container's host name, a pod's name. */
     static final String HOSTNAME = "HOSTNAME";
+    /** Set in every container Kubernetes runs: {@code HOSTNAME} is then the pod's name. */
+    static final String KUBERNETES = "KUBERNETES_SERVICE_HOST";
     /** Replication factor of the topics Ragline creates; unset (or 0): {@link #REPLICATION_FROM_BROKER}. */
     public static final String REPLICATION_FACTOR = "RAGLINE_TOPIC_REPLICATION_FACTOR";
     /**
@@ -122,7 +124,12 @@ public record KafkaSettings(
         Optional<String> instanceId = env.raw(GROUP_INSTANCE_ID)
                 .map(String::strip)
                 .map(id -> id.equalsIgnoreCase("off") ? Optional.<String>empty() : Optional.of(id))
-                .orElseGet(() -> env.raw(HOSTNAME).map(String::strip).filter(h -> !h.isEmpty()));
+                // Unset: the pod's name on Kubernetes (HOSTNAME there is unique per pod, stable across
+                // a StatefulSet's restarts); elsewhere dynamic membership, as HOSTNAME is not known to
+                // be unique (two replicas on one host, containers with a fixed hostname).
+                .orElseGet(() -> env.raw(KUBERNETES).isPresent()
+                        ? env.raw(HOSTNAME).map(String::strip).filter(h -> !h.isEmpty())
+                        : Optional.empty());
         int replication = env.integer(REPLICATION_FACTOR, REPLICATION_FROM_BROKER);
         int before = env.problems().size();
         KafkaClientProperties clientProperties = KafkaClientProperties.from(env);

@@ -3,10 +3,10 @@ package io.ragline.core.kafka;
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.consumer.DeadLetters;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * it may create topics on first use.
  *
  * <p>Their replication factor is {@code RAGLINE_TOPIC_REPLICATION_FACTOR}, refused (a {@link
- * ConfigException}, the process does not start) when the cluster has fewer brokers; unset, the
+ * ConfigException}, the process does not start) when a topic must be created and fewer brokers
+ * answer; unset, the
  * broker's {@code default.replication.factor} read from the cluster, except that a default of 1 on
  * a cluster of several brokers (Kafka's own default, which nobody changed) becomes {@code min(3,
  * brokers)}, logged: never silently one copy on a replicated cluster.
@@ -62,32 +63,51 @@ public final class TopicAdmin {
     }
 
     /**
-     * Creates {@code topics} when missing, then their dead-letter topics.
+     * Creates {@code topics} when missing, then their dead-letter topics. The cluster's brokers and
+     * default replication are asked only when something is missing, so a worker whose topics exist
+     * starts whatever brokers are down.
      *
-     * @throws ConfigException when the replication factor asked for exceeds the cluster's brokers
+     * @throws ConfigException when a topic must be created and the replication factor asked for
+     *     exceeds the brokers that answer
      */
     public void ensure(List<String> topics) {
         try (Admin admin =
                 KafkaClients.admin(bootstrap, properties, "ragline-topic-admin", Duration.ofSeconds(WAIT_SECONDS))) {
-            short replication = replication(admin);
             Set<String> existing = admin.listTopics().names().get(WAIT_SECONDS, TimeUnit.SECONDS);
-            List<NewTopic> missing = topics.stream()
-                    .filter(t -> !existing.contains(t))
-                    .map(t -> new NewTopic(t, DEFAULT_PARTITIONS, replication))
-                    .toList();
-            create(
-                    admin,
-                    missing,
-                    "topic",
-                    " with " + DEFAULT_PARTITIONS + " partitions and replication factor " + replication);
+            List<String> missing =
+                    topics.stream().filter(t -> !existing.contains(t)).toList();
+            Optional<Short> replication = Optional.empty();
+            boolean asked = false;
+            if (!missing.isEmpty()) {
+                replication = replication(admin);
+                asked = true;
+                Optional<Short> r = replication;
+                create(
+                        admin,
+                        missing.stream()
+                                .map(t -> new NewTopic(t, Optional.of(DEFAULT_PARTITIONS), r))
+                                .toList(),
+                        "topic",
+                        " with " + DEFAULT_PARTITIONS + " partitions and " + copies(r));
+            }
             Map<String, TopicDescription> sources =
                     admin.describeTopics(topics).allTopicNames().get(WAIT_SECONDS, TimeUnit.SECONDS);
-            List<NewTopic> deadLetters = new ArrayList<>();
-            for (TopicDescription d : sources.values()) {
-                deadLetters.add(new NewTopic(
-                        DeadLetters.topicOf(d.name()), d.partitions().size(), replication));
+            List<TopicDescription> withoutDeadLetters = sources.values().stream()
+                    .filter(d -> !existing.contains(DeadLetters.topicOf(d.name())))
+                    .toList();
+            if (!withoutDeadLetters.isEmpty()) {
+                Optional<Short> r = asked ? replication : replication(admin);
+                create(
+                        admin,
+                        withoutDeadLetters.stream()
+                                .map(d -> new NewTopic(
+                                        DeadLetters.topicOf(d.name()),
+                                        Optional.of(d.partitions().size()),
+                                        r))
+                                .toList(),
+                        "dead-letter topic",
+                        " with " + copies(r));
             }
-            create(admin, deadLetters, "dead-letter topic", " with replication factor " + replication);
         } catch (ConfigException e) {
             throw e;
         } catch (Exception e) {
@@ -101,27 +121,41 @@ public final class TopicAdmin {
         }
     }
 
+    private static String copies(Optional<Short> replication) {
+        return replication.map(r -> "replication factor " + r).orElse("the broker's default replication factor");
+    }
+
     /**
-     * The replication factor of the topics this creates, checked against the cluster's brokers
-     * (class comment).
+     * The replication factor of the topics this creates (class comment); empty for the broker's
+     * own default, when its configuration cannot be read (a principal without DescribeConfigs on
+     * the cluster may still create topics).
      */
-    short replication(Admin admin) throws Exception {
+    Optional<Short> replication(Admin admin) throws Exception {
         Collection<Node> brokers = admin.describeCluster().nodes().get(WAIT_SECONDS, TimeUnit.SECONDS);
         if (replicationFactor != KafkaSettings.REPLICATION_FROM_BROKER) {
             if (replicationFactor > brokers.size()) {
                 throw new ConfigException(List.of(KafkaSettings.REPLICATION_FACTOR + "='" + replicationFactor
-                        + "' is more than the " + brokers.size() + " broker(s) of the cluster at " + bootstrap
-                        + ": Kafka cannot place that many copies of a partition"));
+                        + "' is more than the " + brokers.size() + " broker(s) answering at " + bootstrap
+                        + ": Kafka cannot place that many copies of a partition of the topics to create"));
             }
-            return (short) replicationFactor;
+            return Optional.of((short) replicationFactor);
         }
         ConfigResource broker = new ConfigResource(
                 ConfigResource.Type.BROKER,
                 String.valueOf(brokers.iterator().next().id()));
-        Config config = admin.describeConfigs(List.of(broker))
-                .all()
-                .get(WAIT_SECONDS, TimeUnit.SECONDS)
-                .get(broker);
+        Config config;
+        try {
+            config = admin.describeConfigs(List.of(broker))
+                    .all()
+                    .get(WAIT_SECONDS, TimeUnit.SECONDS)
+                    .get(broker);
+        } catch (ExecutionException e) {
+            log.warn(
+                    "cannot read the brokers' {} ({}): topics are created with the broker's default",
+                    BROKER_DEFAULT,
+                    KafkaAccessFailure.explain(e.getCause(), properties));
+            return Optional.empty();
+        }
         ConfigEntry entry = config.get(BROKER_DEFAULT);
         int fromBroker = entry == null || entry.value() == null ? 1 : Integer.parseInt(entry.value());
         if (fromBroker == 1 && brokers.size() > 1) {
@@ -132,9 +166,9 @@ public final class TopicAdmin {
                     BROKER_DEFAULT,
                     chosen,
                     KafkaSettings.REPLICATION_FACTOR);
-            return (short) chosen;
+            return Optional.of((short) chosen);
         }
-        return (short) fromBroker;
+        return Optional.of((short) fromBroker);
     }
 
     private void create(Admin admin, List<NewTopic> topics, String kind, String detail) throws InterruptedException {

@@ -73,8 +73,9 @@ public final class SqlJobScheduler implements Runnable {
         Duration wait = every.compareTo(FIRST_RUN_AT_MOST) < 0 ? every : FIRST_RUN_AT_MOST;
         try {
             while (!stopped.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
-                tick();
-                wait = every;
+                // Not allowed to run yet (a dispatcher not leading yet): ask again soon, not a whole
+                // interval later, so a process that restarts more often than the interval still runs it.
+                wait = tick() ? every : (every.compareTo(FIRST_RUN_AT_MOST) < 0 ? every : FIRST_RUN_AT_MOST);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -86,19 +87,23 @@ public final class SqlJobScheduler implements Runnable {
         stopped.countDown();
     }
 
-    /** One run; a failure is logged and the next interval tries again. */
-    public void tick() {
+    /**
+     * One run; a failure is logged and the next interval tries again. False when it was not allowed
+     * to run ({@code mayRun} said no), so the caller asks again soon.
+     */
+    public boolean tick() {
         if (!mayRun.getAsBoolean()) {
-            return;
+            return false;
         }
         try (Connection c = dataSource.getConnection()) {
             if (standAsideForCron && cronHasJob(c)) {
-                return;
+                return true;
             }
             job.run(c, () -> stopped.getCount() > 0 && mayRun.getAsBoolean());
         } catch (SQLException | RuntimeException e) {
             log.warn("running {}() failed: {}", function, e.toString());
         }
+        return true;
     }
 
     /** Whether pg_cron is installed here and one of its jobs calls this schema's function. */

@@ -24,6 +24,14 @@ class FailurePolicyTest {
     }
 
     @Test
+    void anotherMemberWithThisConsumersInstanceIdStopsTheProcessInsteadOfFencingItForEver() {
+        assertThat(policy.classify(new org.apache.kafka.common.errors.FencedInstanceIdException("fenced")))
+                .isEqualTo(FailureKind.FATAL);
+        assertThat(policy.classify(new org.apache.kafka.common.errors.UnreleasedInstanceIdException("in use")))
+                .isEqualTo(FailureKind.FATAL);
+    }
+
+    @Test
     void anUnavailableDatabaseOrBrokerIsTransient() {
         assertThat(policy.classify(new SQLException("connection refused", "08001")))
                 .isEqualTo(FailureKind.TRANSIENT);

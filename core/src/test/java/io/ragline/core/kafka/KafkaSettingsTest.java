@@ -71,7 +71,8 @@ class KafkaSettingsTest {
 
     @Test
     void eachConsumerIsAStaticMemberNamedAfterThePodWithItsOwnSuffix() {
-        KafkaSettings settings = KafkaSettings.from(new Env(Map.of(KafkaSettings.HOSTNAME, "embedding-worker-7f9c")));
+        KafkaSettings settings = KafkaSettings.from(new Env(
+                Map.of(KafkaSettings.HOSTNAME, "embedding-worker-7f9c", KafkaSettings.KUBERNETES, "10.96.0.1")));
 
         assertThat(settings.groupInstanceIdOf("embedding-worker-embedding-requests-0"))
                 .contains("embedding-worker-7f9c-embedding-worker-embedding-requests-0");
@@ -90,6 +91,10 @@ class KafkaSettingsTest {
                         .groupInstanceIdOf("c"))
                 .isEmpty();
         assertThat(KafkaSettings.from(new Env(Map.of())).groupInstanceIdOf("c")).isEmpty();
+        assertThat(KafkaSettings.from(new Env(Map.of(KafkaSettings.HOSTNAME, "host")))
+                        .groupInstanceIdOf("c"))
+                .as("outside Kubernetes HOSTNAME is not known to be unique: dynamic membership")
+                .isEmpty();
     }
 
     @Test

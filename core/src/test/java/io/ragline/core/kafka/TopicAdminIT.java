@@ -90,9 +90,26 @@ class TopicAdminIT {
                         .ensure(List.of(topic)))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("RAGLINE_TOPIC_REPLICATION_FACTOR='" + tooMany + "' is more than the " + brokers()
-                        + " broker(s) of the cluster");
+                        + " broker(s) answering");
         try (Admin admin = admin()) {
             assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS)).doesNotContain(topic);
+        }
+    }
+
+    @Test
+    void topicsThatExistAreNotCheckedSoAWorkerStartsWhileBrokersAreMissing() throws Exception {
+        String topic = "rf-existing-" + UUID.randomUUID();
+        new TopicAdmin(
+                        KafkaTopics.bootstrapServers(),
+                        KafkaClientProperties.none(),
+                        KafkaSettings.REPLICATION_FROM_BROKER)
+                .ensure(List.of(topic));
+
+        // As if two of three brokers were down: more copies asked than answer, nothing to create.
+        new TopicAdmin(KafkaTopics.bootstrapServers(), KafkaClientProperties.none(), brokers() + 2)
+                .ensure(List.of(topic));
+        try (Admin admin = admin()) {
+            assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS)).contains(topic, topic + ".dlq");
         }
     }
 

@@ -321,12 +321,18 @@ class RetentionIT {
         db.execute("insert into dead_letter_dispositions (kind, topic, outbox_id, action, actor, actor_role, at)"
                 + " values ('outbox', 'documents', 9, 'redriven', 'ops', 'operator', now() - interval '100 days'),"
                 + " ('outbox', 'documents', 10, 'discarded', 'ops', 'operator', now() - interval '1 day')");
+        db.execute("insert into dead_letter_dispositions (kind, topic, kafka_partition, kafka_offset, action, actor,"
+                + " actor_role, at) values ('kafka', 'documents.dlq', 0, 7, 'redriven', 'ops', 'operator',"
+                + " now() - interval '100 days')");
 
         run(new Retention(settings(1000, Map.of()), new SimpleMeterRegistry()));
         assertThat(count("select count(*) from outbox_dead_letters")).isEqualTo(2);
         assertThat(count("select count(*) from dead_letter_dispositions where outbox_id = 9"))
                 .isZero();
         assertThat(count("select count(*) from dead_letter_dispositions where outbox_id = 10"))
+                .isEqualTo(1);
+        assertThat(count("select count(*) from dead_letter_dispositions where kind = 'kafka'"))
+                .as("a Kafka dead letter's disposition stays: its record may still be in the .dlq topic")
                 .isEqualTo(1);
 
         run(new Retention(

@@ -25,6 +25,9 @@ import javax.sql.DataSource;
  * PGvector} parameter, the filter as a jsonb parameter that the database checks and evaluates.
  */
 public final class Searcher {
+    /** The longest one search may run in the database. */
+    public static final java.time.Duration STATEMENT_TIMEOUT = java.time.Duration.ofSeconds(30);
+
     /** {@code no_data_found}, which {@code search_documents} raises for a collection it does not know. */
     private static final String UNKNOWN_COLLECTION = "P0002";
 
@@ -107,6 +110,11 @@ public final class Searcher {
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false); // search_documents sets its index options for the transaction
             try {
+                // A bound on one search: a filter is evaluated per tuple an iterative scan visits,
+                // and a large one must not hold a pooled connection for minutes (SQLSTATE 57014 when it does).
+                try (java.sql.Statement bound = c.createStatement()) {
+                    bound.execute("set local statement_timeout = '" + STATEMENT_TIMEOUT.toMillis() + "ms'");
+                }
                 List<Hit> hits = query(c, request, vector);
                 c.commit();
                 return hits;

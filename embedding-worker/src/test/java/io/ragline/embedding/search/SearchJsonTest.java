@@ -19,7 +19,7 @@ class SearchJsonTest {
     void aRequestWithOnlyAQueryTakesEveryDefault() throws Exception {
         assertThat(read("{\"query\": \"tea\", \"mode\": null, \"min_score\": null, \"group_by_document\": null,"
                         + " \"context\": null}"))
-                .isEqualTo(new SearchJson.Request("tea", "default", 5, null, SearchMode.VECTOR, null, true, 0))
+                .isEqualTo(new SearchJson.Request("tea", "default", 5, null, SearchMode.HYBRID, null, true, 0))
                 .isEqualTo(new SearchJson.Request("tea", "default", 5, null));
     }
 

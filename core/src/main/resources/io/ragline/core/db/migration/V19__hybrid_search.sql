@@ -277,7 +277,8 @@ DROP FUNCTION search_documents(vector, integer, text, jsonb);
 -- match_count hits come back only when the candidates hold fewer documents). context_chunks
 -- (0 to 5) adds the chunks that many positions either side of the hit as [{"seq", "content"}].
 -- Without a mode: hybrid when both query and query_text are given, else vector (or text without a
--- vector), so the four-argument call of V10 keeps its meaning.
+-- vector), so the four-argument call of V10 still ranks by the vector (one row per document now:
+-- group_by_document => false gives the nearest chunks as V10 did).
 CREATE FUNCTION search_documents(
     query             vector,
     match_count       integer DEFAULT 10,

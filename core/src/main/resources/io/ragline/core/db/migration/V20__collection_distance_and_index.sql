@@ -187,7 +187,13 @@ DECLARE
     building text := format('chunk_embeddings_c%s_rebuild', p_collection_id);
     ddl text;
 BEGIN
-    PERFORM 1 FROM ${schema}.collections WHERE id = p_collection_id FOR UPDATE;
+    -- One reindex at a time, of any collection: two builds would each hold SHARE on chunk_embeddings
+    -- and then deadlock on each other's DROP INDEX. SHARE ROW EXCLUSIVE conflicts with itself and,
+    -- like SHARE, lets searches read while vector writes wait.
+    LOCK TABLE ${schema}.chunk_embeddings IN SHARE ROW EXCLUSIVE MODE;
+    -- FOR NO KEY UPDATE: a second reindex of this collection waits, while the ingest-worker's
+    -- FOR KEY SHARE of each document it writes does not.
+    PERFORM 1 FROM ${schema}.collections WHERE id = p_collection_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
     END IF;

@@ -74,8 +74,10 @@ CREATE INDEX documents_tombstones_idx ON documents (deleted_at) WHERE status = '
 -- outbox_dead_letters: a row that waits for an operator, dead-lettered before the window. It is
 --   discarded as an operator would: a dead_letter_dispositions row (action 'discarded', actor
 --   'retention') keeps it as it was.
--- dead_letter_dispositions: what was done with a dead letter, done before the window. A Kafka
---   dead letter whose record is still in its .dlq topic then shows as waiting again.
+-- dead_letter_dispositions: what was done with an outbox dead letter, done before the window (the
+--   row it names is gone already). A Kafka dead letter's disposition is kept: its record may still
+--   be in its .dlq topic (kept as long as the operator chose), and without the row it would show as
+--   waiting again and could be redriven a second time.
 -- consumer_offsets: every row of a consumer group none of whose rows moved within the window (a
 --   group gone: renamed, or its worker retired). They only skip a batch redelivered after a crash,
 --   so a group that comes back after the window applies what Kafka gives it; keep the window
@@ -96,8 +98,10 @@ BEGIN
         RAISE EXCEPTION 'unknown retention target "%" (known: %)', p_target,
             array_to_string(${schema}.retention_targets(), ', ') USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF p_keep IS NULL OR p_keep <= interval '0' THEN
-        RAISE EXCEPTION 'retention of %: the window must be positive, not %', p_target, p_keep
+    -- At least an hour, as RAGLINE_RETENTION_* (RetentionSettings.MIN_WINDOW): younger rows may still
+    -- be in the pipeline's hands, and a pg_cron policy of '30' (seconds) must not empty the tables.
+    IF p_keep IS NULL OR p_keep < interval '1 hour' THEN
+        RAISE EXCEPTION 'retention of %: the window must be at least 1 hour, not %', p_target, p_keep
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF p_batch IS NULL OR p_batch NOT BETWEEN 1 AND 100000 THEN
@@ -122,8 +126,11 @@ BEGIN
                       AND (m.deployed OR m.deployed_at IS NOT NULL
                            OR m.id = (SELECT max(n.id) FROM ${schema}.models n WHERE n.project = m.project)))
              LIMIT p_batch FOR UPDATE OF j SKIP LOCKED);
-        DELETE FROM ${schema}.models WHERE job_id = ANY (v_ids);
-        DELETE FROM ${schema}.training_jobs WHERE id = ANY (v_ids);
+        -- Checked again on the rows themselves: a deploy that committed since the selection (the
+        -- console deploys an old model) keeps its model, and the model keeps its job.
+        DELETE FROM ${schema}.models WHERE job_id = ANY (v_ids) AND NOT deployed AND deployed_at IS NULL;
+        DELETE FROM ${schema}.training_jobs j WHERE j.id = ANY (v_ids)
+           AND NOT EXISTS (SELECT 1 FROM ${schema}.models m WHERE m.job_id = j.id);
     WHEN 'document_tombstones' THEN
         DELETE FROM ${schema}.documents WHERE id = ANY (ARRAY(
             SELECT d.id FROM ${schema}.documents d
@@ -144,7 +151,7 @@ BEGIN
         ON CONFLICT (outbox_id) WHERE kind = 'outbox' DO NOTHING;
     WHEN 'dead_letter_dispositions' THEN
         DELETE FROM ${schema}.dead_letter_dispositions WHERE id = ANY (ARRAY(
-            SELECT id FROM ${schema}.dead_letter_dispositions WHERE at < v_cutoff
+            SELECT id FROM ${schema}.dead_letter_dispositions WHERE kind = 'outbox' AND at < v_cutoff
              LIMIT p_batch FOR UPDATE SKIP LOCKED));
     WHEN 'conversation_sessions' THEN
         SELECT count(*)::integer INTO v_n FROM (
@@ -157,7 +164,8 @@ BEGIN
             SELECT o.ctid FROM ${schema}.consumer_offsets o
              WHERE o.group_id IN (SELECT group_id FROM ${schema}.consumer_offsets
                                    GROUP BY group_id HAVING max(updated_at) < v_cutoff)
-             LIMIT p_batch FOR UPDATE SKIP LOCKED));
+             LIMIT p_batch FOR UPDATE SKIP LOCKED))
+           AND updated_at < v_cutoff; -- a row a worker moved since the selection stays
     END CASE;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
@@ -186,7 +194,10 @@ BEGIN
             RAISE EXCEPTION 'unknown retention target "%" (known: %)', v_target,
                 array_to_string(${schema}.retention_targets(), ', ') USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        PERFORM (p_policy->>v_target)::interval;
+        IF (p_policy->>v_target) IS NULL OR (p_policy->>v_target)::interval < interval '1 hour' THEN
+            RAISE EXCEPTION 'retention of %: the window must be at least 1 hour, not %', v_target,
+                p_policy->>v_target USING ERRCODE = 'invalid_parameter_value';
+        END IF;
     END LOOP;
     FOREACH v_target IN ARRAY v_targets LOOP
         v_keep := (p_policy->>v_target)::interval;
