@@ -1,6 +1,7 @@
 package io.ragline.cli;
 
 import io.ragline.contracts.conversation.ConversationMessage;
+import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
 import io.ragline.core.conversations.ConversationImports;
 import io.ragline.core.conversations.ConversationImports.ImportedSession;
@@ -184,7 +185,7 @@ final class ConversationsCommand implements Runnable {
             Env env = Env.load();
             maxContentBytes = IngestSettings.from(env).maxContentBytes(); // as the topic and the API take
             return CollectionsCommand.withConnection("conversations import", env, c -> {
-                if (collection != null && !collectionExists(c, collection)) {
+                if (collection != null && CollectionCatalog.stored(c, collection) == null) {
                     System.err.println("ragline conversations import: no collection named '" + collection
                             + "' (ragline collections list)");
                     return 2;
@@ -193,15 +194,6 @@ final class ConversationsCommand implements Runnable {
                     return copy(source, c);
                 }
             });
-        }
-
-        private static boolean collectionExists(Connection c, String name) throws SQLException {
-            try (PreparedStatement s = c.prepareStatement("select 1 from collections where name = ?")) {
-                s.setString(1, name);
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next();
-                }
-            }
         }
 
         private int copy(SqliteConversations source, Connection c) throws SQLException {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -78,6 +79,28 @@ public final class Json {
             return null;
         }
         return n.asLong();
+    }
+
+    /**
+     * An object field as a map: empty when absent or null; a problem ({@code field must be an
+     * object, not ...}) when it is another kind.
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> objectField(JsonNode root, String field, List<String> problems) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            return Map.of();
+        }
+        if (!n.isObject()) {
+            problems.add(field + " must be an object, not " + kind(n));
+            return Map.of();
+        }
+        return MAPPER.convertValue(n, Map.class);
+    }
+
+    /** Characters as JSON Schema's {@code maxLength} counts them: code points, not UTF-16 units. */
+    public static int chars(String s) {
+        return s.codePointCount(0, s.length());
     }
 
     /** Throws the problems, joined, if there are any. */

@@ -15,6 +15,7 @@ import io.ragline.contracts.InvalidMessageException;
 import io.ragline.contracts.conversation.ConversationCodec;
 import io.ragline.contracts.conversation.ConversationMessage;
 import io.ragline.contracts.document.DocumentCodec;
+import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.conversations.Conversations;
 import io.ragline.core.http.ApiTokens.Role;
 import io.ragline.ingest.IngestSettings;
@@ -146,7 +147,7 @@ public final class ConversationsApi {
         }
         refuse(errors);
         try (Connection c = req.database().getConnection()) {
-            if (collection != null && !collectionExists(c, collection)) {
+            if (collection != null && CollectionCatalog.stored(c, collection) == null) {
                 refuse(Map.of("collection", "no collection named " + Quote.of(collection)));
             }
             String metadataJson = metadata == null || metadata.isNull() ? "{}" : metadata.toString();
@@ -284,15 +285,6 @@ public final class ConversationsApi {
         }
         refuse(errors);
         return out;
-    }
-
-    private static boolean collectionExists(Connection c, String name) throws java.sql.SQLException {
-        try (java.sql.PreparedStatement s = c.prepareStatement("select 1 from collections where name = ?")) {
-            s.setString(1, name);
-            try (java.sql.ResultSet rs = s.executeQuery()) {
-                return rs.next();
-            }
-        }
     }
 
     private static String title(ObjectNode body, Map<String, String> errors, boolean required) {

@@ -117,7 +117,7 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         if (content != null && content.indexOf('\0') >= 0) {
             problems.add(NUL.formatted("content"));
         }
-        Map<String, Object> metadata = object(root, "metadata", problems);
+        Map<String, Object> metadata = Json.objectField(root, "metadata", problems);
         JsonNode meta = root.get("metadata");
         if (meta != null && meta.toString().contains("\\u0000")) {
             problems.add(NUL.formatted("metadata"));
@@ -153,7 +153,7 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
      * id is a path segment of the API).
      */
     public static String idProblem(String id, boolean session) {
-        if (id.isEmpty() || chars(id) > MAX_ID_CHARS) {
+        if (id.isEmpty() || Json.chars(id) > MAX_ID_CHARS) {
             return "must have 1 to " + MAX_ID_CHARS + " characters";
         }
         if (id.codePoints().anyMatch(Character::isISOControl)) {
@@ -167,7 +167,7 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
 
     /** Why a session's title or metadata (JSON text) cannot be stored, or null when they can. */
     public static String sessionProblem(String title, String metadataJson) {
-        if (title != null && chars(title) > MAX_TITLE_CHARS) {
+        if (title != null && Json.chars(title) > MAX_TITLE_CHARS) {
             return "title must have at most " + MAX_TITLE_CHARS + " characters";
         }
         if (title != null && title.indexOf('\0') >= 0) {
@@ -221,23 +221,6 @@ public final class ConversationCodec implements MessageCodec<ConversationMessage
         if (collection != null && !DocumentCodec.COLLECTION.matcher(collection).matches()) {
             problems.add("session.collection '" + Json.abbreviate(collection) + "' is not a valid collection name");
         }
-        return new NewSession(title, object(s, "metadata", problems), collection);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> object(JsonNode root, String field, List<String> problems) {
-        JsonNode n = root.get(field);
-        if (n == null || n.isNull()) {
-            return Map.of();
-        }
-        if (!n.isObject()) {
-            problems.add(field + " must be an object, not " + Json.kind(n));
-            return Map.of();
-        }
-        return Json.MAPPER.convertValue(n, Map.class);
-    }
-
-    private static int chars(String s) {
-        return s.codePointCount(0, s.length());
+        return new NewSession(title, Json.objectField(s, "metadata", problems), collection);
     }
 }

@@ -108,7 +108,7 @@ public final class DocumentCodec implements MessageCodec<DocumentMessage> {
             problems.add("collection '" + Json.abbreviate(collection) + "' is not a valid collection name");
         }
         String id = Json.text(root, "id", problems, true);
-        if (id != null && (id.isEmpty() || chars(id) > MAX_ID_CHARS)) {
+        if (id != null && (id.isEmpty() || Json.chars(id) > MAX_ID_CHARS)) {
             problems.add("id must have 1 to " + MAX_ID_CHARS + " characters");
         }
         String title = Json.text(root, "title", problems, false);
@@ -119,7 +119,7 @@ public final class DocumentCodec implements MessageCodec<DocumentMessage> {
         if (content != null && content.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
             problems.add("content too large: more than " + maxContentBytes + " bytes");
         }
-        Map<String, Object> metadata = metadata(root, problems);
+        Map<String, Object> metadata = Json.objectField(root, "metadata", problems);
         Long version = null;
         JsonNode v = root.get("version");
         if (v != null && !v.isNull()) {
@@ -149,19 +149,6 @@ public final class DocumentCodec implements MessageCodec<DocumentMessage> {
                 version);
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> metadata(ObjectNode root, List<String> problems) {
-        JsonNode meta = root.get("metadata");
-        if (meta == null || meta.isNull()) {
-            return Map.of();
-        }
-        if (!meta.isObject()) {
-            problems.add("metadata must be an object, not " + Json.kind(meta));
-            return Map.of();
-        }
-        return Json.MAPPER.convertValue(meta, Map.class);
-    }
-
     private static DocumentMessage tombstone(String key) throws InvalidMessageException {
         int slash = key == null ? -1 : key.indexOf('/');
         if (slash <= 0 || slash == key.length() - 1) {
@@ -174,20 +161,15 @@ public final class DocumentCodec implements MessageCodec<DocumentMessage> {
                     "tombstone key: '" + Json.abbreviate(collection) + "' is not a collection name");
         }
         String id = key.substring(slash + 1);
-        if (chars(id) > MAX_ID_CHARS) {
+        if (Json.chars(id) > MAX_ID_CHARS) {
             throw new InvalidMessageException("tombstone key: the id must have 1 to " + MAX_ID_CHARS + " characters");
         }
         return new DocumentMessage(DocumentMessage.Op.DELETE, collection, id, null, null, null, Map.of(), null);
     }
 
     private static void checkLength(String field, String value, List<String> problems) {
-        if (value != null && chars(value) > MAX_TEXT_CHARS) {
-            problems.add(field + " must have at most " + MAX_TEXT_CHARS + " characters, not " + chars(value));
+        if (value != null && Json.chars(value) > MAX_TEXT_CHARS) {
+            problems.add(field + " must have at most " + MAX_TEXT_CHARS + " characters, not " + Json.chars(value));
         }
-    }
-
-    /** Characters as JSON Schema's {@code maxLength} counts them: code points, not UTF-16 units. */
-    private static int chars(String s) {
-        return s.codePointCount(0, s.length());
     }
 }

@@ -55,7 +55,7 @@ class ConversationsIT {
         List<String> seen = new ArrayList<>();
         try (Connection c = db.connect();
                 PreparedStatement s = c.prepareStatement(
-                        "select key, payload::text from outbox where topic = 'documents' order by id");
+                        "select key, payload::text from outbox where topic = 'documents' and key like 'memory/%' order by id");
                 ResultSet rs = s.executeQuery()) {
             while (rs.next()) {
                 DocumentMessage d =
@@ -91,6 +91,49 @@ class ConversationsIT {
                         "DELETE conversation/trip/m1",
                         "DELETE conversation/trip/m2",
                         "DELETE conversation/trip/m3");
+    }
+
+    @Test
+    void aDeleteWaitsForAnAppendUnderWayAndThenTakesItsMessagesAndDocumentsToo() throws Exception {
+        db.execute("insert into collections (name) values ('memory2')");
+        NewSession memory = new NewSession("Race", Map.of(), "memory2");
+        try (Connection appender = db.connect();
+                Connection deleter = db.connect()) {
+            assertThat(Conversations.append(appender, List.of(raced("r1", memory)))
+                            .stored())
+                    .isEqualTo(1);
+            appender.setAutoCommit(false);
+            assertThat(Conversations.hold(appender, "race")).isTrue();
+            Conversations.append(appender, List.of(raced("r2", null)));
+
+            java.util.concurrent.CompletableFuture<Boolean> delete =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return Conversations.delete(deleter, "race");
+                        } catch (java.sql.SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            // The delete is blocked on the session row the append holds, for as long as it holds it.
+            org.awaitility.Awaitility.await()
+                    .during(java.time.Duration.ofMillis(500))
+                    .atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> !delete.isDone());
+            appender.commit();
+
+            assertThat(delete.get(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(db.queryValue("select count(*) from conversation_messages where session_id = 'race'"))
+                .isEqualTo(0L);
+        assertThat(db.queryValue("select string_agg(payload->>'op' || ' ' || (payload->>'id'), ', ' order by id)"
+                        + " from outbox where topic = 'documents' and key like 'memory2/%'"))
+                .as("the append's document is deleted after it was published, none outlives the session")
+                .isEqualTo("upsert conversation/race/r1, upsert conversation/race/r2,"
+                        + " delete conversation/race/r1, delete conversation/race/r2");
+    }
+
+    private static ConversationMessage raced(String id, NewSession session) {
+        return new ConversationMessage("race", id, Role.USER, "turn " + id, Map.of(), null, session);
     }
 
     private static ConversationMessage message(String id, Role role, String content, NewSession session) {
