@@ -111,6 +111,9 @@ public final class LocalPostgres {
         return "-p " + port
                 + " -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                 + " -c shared_buffers=256MB"
+                // Logical decoding available, so a benchmark can run a peer relay that reads the WAL
+                // (Debezium) and a test can stream to a standby against the same cluster.
+                + " -c wal_level=logical"
                 // pg_cron, where installed, loads at start and runs its jobs in the ragline database
                 // on background workers (no password-authenticated connection back to the server).
                 + (pgCron
