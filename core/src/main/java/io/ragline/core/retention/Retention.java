@@ -35,6 +35,7 @@ public final class Retention {
 
     private final RetentionSettings settings;
     private final Map<RetentionTarget, Counter> removed = new EnumMap<>(RetentionTarget.class);
+    private final Map<RetentionTarget, Counter> failures = new EnumMap<>(RetentionTarget.class);
 
     public Retention(RetentionSettings settings, MeterRegistry registry) {
         this.settings = settings;
@@ -43,6 +44,12 @@ public final class Retention {
                     t,
                     Counter.builder("ragline.retention.rows.removed")
                             .description("Rows removed by retention")
+                            .tag("target", t.sqlName())
+                            .register(registry));
+            failures.put(
+                    t,
+                    Counter.builder("ragline.retention.failures")
+                            .description("Retention passes in which removing this target failed")
                             .tag("target", t.sqlName())
                             .register(registry));
         }
@@ -69,35 +76,79 @@ public final class Retention {
     /**
      * Removes what every enabled window allows, batch by batch on {@code c} (which must be in
      * autocommit: each batch commits before the next), and returns the rows removed per target.
+     * A target whose delete fails is logged, counted in {@code ragline_retention_failures_total}
+     * and left for the next pass while the targets after it still run; the pass then throws,
+     * naming every target that failed. A lost connection ends the pass at once.
      */
     public Map<RetentionTarget, Long> run(Connection c, BooleanSupplier keepGoing) throws SQLException {
         Map<RetentionTarget, Long> counts = new EnumMap<>(RetentionTarget.class);
+        Map<RetentionTarget, SQLException> failed = new EnumMap<>(RetentionTarget.class);
         try (PreparedStatement s = c.prepareStatement("select retention_delete(?, make_interval(secs => ?), ?)")) {
             for (Map.Entry<RetentionTarget, Duration> e : settings.enabled().entrySet()) {
                 RetentionTarget target = e.getKey();
-                long total = 0;
-                int n;
-                do {
-                    if (!keepGoing.getAsBoolean()) {
-                        log.info("retention stopped early: {} row(s) of {} removed", total, target.sqlName());
-                        counts.put(target, total);
-                        return counts;
+                long[] total = {0};
+                try {
+                    if (!removeAll(s, target, e.getValue(), keepGoing, total)) {
+                        log.info("retention stopped early: {} row(s) of {} removed", total[0], target.sqlName());
+                        counts.put(target, total[0]);
+                        break;
                     }
-                    n = deleteBatch(s, target, e.getValue());
-                    total += n;
-                    removed.get(target).increment(n);
-                } while (n >= settings.batch());
-                counts.put(target, total);
-                if (total > 0) {
+                } catch (SQLException ex) {
+                    if (c.isClosed() || isConnectionLost(ex)) {
+                        throw ex;
+                    }
+                    failures.get(target).increment();
+                    log.warn(
+                            "retention of {} failed after {} row(s), the other targets go on: {}",
+                            target.sqlName(),
+                            total[0],
+                            ex.toString());
+                    failed.put(target, ex);
+                }
+                counts.put(target, total[0]);
+                if (total[0] > 0) {
                     log.info(
                             "retention removed {} row(s) of {} older than {}",
-                            total,
+                            total[0],
                             target.sqlName(),
                             Problems.text(e.getValue()));
                 }
             }
         }
+        if (!failed.isEmpty()) {
+            throw failure(failed);
+        }
         return counts;
+    }
+
+    /** Batches of one target until one comes back short; false if {@code keepGoing} said stop. */
+    private boolean removeAll(
+            PreparedStatement s, RetentionTarget target, Duration window, BooleanSupplier keepGoing, long[] total)
+            throws SQLException {
+        int n;
+        do {
+            if (!keepGoing.getAsBoolean()) {
+                return false;
+            }
+            n = deleteBatch(s, target, window);
+            total[0] += n;
+            removed.get(target).increment(n);
+        } while (n >= settings.batch());
+        return true;
+    }
+
+    private static boolean isConnectionLost(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("08");
+    }
+
+    /** One exception naming every target that failed, the first failure its cause. */
+    private static SQLException failure(Map<RetentionTarget, SQLException> failed) {
+        String names = String.join(
+                ", ", failed.keySet().stream().map(RetentionTarget::sqlName).toList());
+        SQLException first = failed.values().iterator().next();
+        SQLException e = new SQLException("retention failed for " + names + ": " + first.getMessage(), first);
+        failed.values().stream().skip(1).forEach(e::addSuppressed);
+        return e;
     }
 
     private int deleteBatch(PreparedStatement s, RetentionTarget target, Duration window) throws SQLException {

@@ -265,6 +265,46 @@ class RetentionIT {
     }
 
     @Test
+    void aTargetThatFailsIsNamedAndCountedWhileTheTargetsAfterItStillRun() throws Exception {
+        db.execute(
+                "insert into claude_events (source, event_type, payload, status, created_at, processed_at)"
+                        + " values ('github', 'push', '{}', 'processed', now() - interval '40 days', now() - interval '40 days')");
+        db.execute("insert into documents (collection_id, external_id, status, version, deleted_at, updated_at)"
+                + " values (1, 'gone', 'deleted', 3, now() - interval '40 days', now() - interval '40 days')");
+        // A delete the database refuses: what a broken grant or a site's own trigger would do.
+        db.execute("create function refuse_delete() returns trigger language plpgsql as"
+                + " $$ begin raise exception 'deletes of claude_events are refused here'; end $$");
+        db.execute("create trigger refuse_delete before delete on claude_events for each row execute function"
+                + " refuse_delete()");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Retention retention = new Retention(settings(1000, Map.of()), registry);
+        try {
+            assertThatThrownBy(() -> run(retention))
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageStartingWith("retention failed for claude_events:")
+                    .hasMessageContaining("deletes of claude_events are refused here");
+        } finally {
+            db.execute("drop trigger refuse_delete on claude_events");
+            db.execute("drop function refuse_delete()");
+        }
+
+        // claude_events comes before document_tombstones: the tombstone went all the same.
+        assertThat(count("select count(*) from documents where external_id = 'gone'"))
+                .isZero();
+        assertThat(count("select count(*) from claude_events")).isEqualTo(1);
+        assertThat(registry.get("ragline.retention.failures")
+                        .tag("target", "claude_events")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0);
+        assertThat(registry.get("ragline.retention.rows.removed")
+                        .tag("target", "document_tombstones")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0);
+    }
+
+    @Test
     void aTombstoneGoesOnlyWhenOlderThanTheWindowAndWithoutChunks() throws Exception {
         db.execute("insert into documents (collection_id, external_id, status, version, deleted_at) values"
                 + " (1, 'old', 'deleted', 4, now() - interval '40 days'),"
