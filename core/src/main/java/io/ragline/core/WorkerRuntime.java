@@ -255,7 +255,7 @@ public final class WorkerRuntime implements AutoCloseable {
         return lifecycle.state().closing();
     }
 
-    /** Exit status for the process: 0, or 1 after a fatal failure. */
+    /** Exit status for the process: 0, 1 after a fatal failure, 2 when it was a configuration problem. */
     public int exitCode() {
         return lifecycle.exitCode();
     }

@@ -1,5 +1,6 @@
 package io.ragline.core.lifecycle;
 
+import io.ragline.core.config.ConfigException;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Optional;
@@ -106,9 +107,23 @@ public final class Lifecycle {
         return Optional.ofNullable(failure.get());
     }
 
-    /** 0, or 1 once a fatal failure was recorded (even one that came while stopping). */
+    /**
+     * 0 without a fatal failure; 2 when the first one was a configuration problem found after
+     * start-up (a {@link ConfigException} from a worker's thread, such as a replication factor the
+     * cluster cannot hold when a topic is created), the status a configuration problem found at
+     * start-up gives; else 1 (even for a failure that came while stopping).
+     */
     public int exitCode() {
-        return failure.get() == null ? 0 : 1;
+        Throwable cause = failure.get();
+        if (cause == null) {
+            return 0;
+        }
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ConfigException) {
+                return 2;
+            }
+        }
+        return 1;
     }
 
     /** Why the process is not ready, as the lifecycle sees it; empty while RUNNING. */

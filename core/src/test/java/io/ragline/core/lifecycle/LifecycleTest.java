@@ -3,7 +3,9 @@ package io.ragline.core.lifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ragline.core.config.ConfigException;
 import io.ragline.core.lifecycle.Lifecycle.State;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LifecycleTest {
@@ -39,6 +41,21 @@ class LifecycleTest {
         assertThat(lifecycle.state()).isEqualTo(State.STOPPED);
         assertThat(lifecycle.exitCode()).isEqualTo(1);
         assertThat(lifecycle.failure()).containsInstanceOf(OutOfMemoryError.class);
+    }
+
+    @Test
+    void aConfigurationProblemFoundOnAWorkerThreadExitsTwoAsAtStartUp() {
+        Lifecycle lifecycle = running();
+
+        assertThat(lifecycle.fail(new RuntimeException(
+                        "subscribing failed",
+                        new ConfigException(
+                                List.of("RAGLINE_TOPIC_REPLICATION_FACTOR='5' is more than the 1 broker")))))
+                .isTrue();
+        lifecycle.stopping();
+        lifecycle.stopped();
+
+        assertThat(lifecycle.exitCode()).isEqualTo(2);
     }
 
     @Test
