@@ -46,6 +46,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
 
 /**
  * The web console in a real headless Chromium against the real console server, Postgres and
@@ -231,6 +232,22 @@ class ConsoleBrowserIT {
                     .untilAsserted(() -> assertThat(page.element(By.cssSelector("#search-results tbody tr"))
                                     .getText())
                             .contains("kitchen", "Bread", "sourdough"));
+            assertThat(page.element(By.cssSelector("#search-results .hint")).getText())
+                    .contains("(hybrid)");
+
+            // Full text only: the word finds it; a word it does not hold finds nothing, where the
+            // vector ranking would still return its nearest document.
+            new Select(page.element(By.cssSelector("#search-form select[name=mode]"))).selectByValue("text");
+            page.submit("search-form", Map.of("query", "sourdough", "k", "3"));
+            await().ignoreExceptions()
+                    .untilAsserted(() -> assertThat(page.element(By.cssSelector("#search-results tbody tr"))
+                                    .getText())
+                            .contains("kitchen", "sourdough"));
+            page.submit("search-form", Map.of("query", "zeppelin"));
+            await().ignoreExceptions()
+                    .untilAsserted(() -> assertThat(page.element(By.cssSelector("#search-results .hint"))
+                                    .getText())
+                            .isEqualTo("0 documents, best first (text)"));
             assertAudited(page, "POST /documents", "otto");
             assertAudited(page, "POST /search", "otto");
             browser.assertNoConsoleErrors();
