@@ -4,12 +4,14 @@ import {button, errorText, formValues, h, link, show, status, time} from './dom.
 import {del, patch, post, seg} from './api.js';
 import {confirmAction, pagedTable} from './ui.js';
 
-const NUMBERS = ['dimensions', 'chunk_size_tokens', 'chunk_overlap_tokens'];
+const NUMBERS = ['dimensions', 'chunk_size_tokens', 'chunk_overlap_tokens', 'm', 'ef_construction', 'ef_search',
+  'lists', 'probes'];
 
-/** A form's values as a request body: whole numbers as JSON numbers, the rest as typed. */
+/** A form's values as a request body: whole numbers as JSON numbers, a ticked box as true, the rest as typed. */
 export function body(form) {
   const values = formValues(form);
   for (const k of NUMBERS) if (k in values && /^-?\d+$/.test(values[k])) values[k] = Number(values[k]);
+  if (values.halfvec === 'true') values.halfvec = true;
   return values;
 }
 
@@ -19,6 +21,7 @@ export async function render(ctx) {
     {label: 'status', cell: (c) => status(c.status)},
     {label: 'model', cell: (c) => `${show(c.embedding_provider)} ${show(c.embedding_model)} (${show(c.dimensions)})`},
     {label: 'chunks', cell: (c) => `${show(c.chunk_size_tokens)} tokens, ${show(c.chunk_overlap_tokens)} overlap`},
+    {label: 'index', cell: (c) => indexText(c)},
     {label: 'received', cell: (c) => show(c.counts?.received)},
     {label: 'chunked', cell: (c) => show(c.counts?.chunked)},
     {label: 'embedded', cell: (c) => show(c.counts?.embedded)},
@@ -29,6 +32,14 @@ export async function render(ctx) {
     {label: '', cell: (c) => actions(ctx, c)},
   ], (c) => c.name);
   ctx.main.append(h('h1', {}, 'Collections'), list, h('h2', {}, 'New collection'), createForm(ctx));
+}
+
+/** The vector index as chosen at creation: type, distance, storage and its parameters; full-text configuration. */
+export function indexText(c) {
+  const params = c.index === 'ivfflat'
+    ? `lists ${show(c.lists)}, probes ${show(c.probes)}`
+    : `m ${show(c.m)}, ef_construction ${show(c.ef_construction)}, ef_search ${show(c.ef_search)}`;
+  return `${show(c.index)} ${show(c.distance)}${c.halfvec ? ' halfvec' : ''} (${params}); text ${show(c.text_config)}`;
 }
 
 function actions(ctx, c) {
@@ -76,6 +87,17 @@ function createForm(ctx) {
       field('Chunk size (tokens)', 'chunk_size_tokens', '', {inputmode: 'numeric'}),
       field('Overlap (tokens)', 'chunk_overlap_tokens', '', {inputmode: 'numeric'}),
       field('Chunk template', 'chunk_template', ''),
+      choice('Distance', 'distance', [['', 'default (cosine)'], ['cosine', 'cosine'], ['l2', 'L2'],
+        ['inner_product', 'inner product']]),
+      choice('Index', 'index', [['', 'default (HNSW)'], ['hnsw', 'HNSW'], ['ivfflat', 'IVFFlat']]),
+      field('HNSW m', 'm', '', {inputmode: 'numeric', placeholder: '16'}),
+      field('HNSW ef_construction', 'ef_construction', '', {inputmode: 'numeric', placeholder: '64'}),
+      field('HNSW ef_search', 'ef_search', '', {inputmode: 'numeric', placeholder: '40'}),
+      field('IVFFlat lists', 'lists', '', {inputmode: 'numeric'}),
+      field('IVFFlat probes', 'probes', '', {inputmode: 'numeric'}),
+      h('label', {}, 'Half-precision vectors (halfvec)', h('input', {name: 'halfvec', type: 'checkbox', value: 'true'})),
+      field('Text search configuration', 'text_config', '', {placeholder: 'english'}),
+      h('p', {class: 'hint'}, 'Distance, index, storage and text configuration are fixed once the collection exists.'),
       h('button', {type: 'submit', id: 'create-collection-submit'}, 'Create'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -83,6 +105,10 @@ function createForm(ctx) {
     ctx.act(() => post('/collections', values), `Created the collection ${values.name}.`);
   });
   return form;
+}
+
+function choice(label, name, options) {
+  return h('label', {}, label, h('select', {name}, options.map(([value, text]) => h('option', {value}, text))));
 }
 
 export function field(label, name, value, attrs = {}) {

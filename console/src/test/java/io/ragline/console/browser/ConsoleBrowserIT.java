@@ -165,6 +165,22 @@ class ConsoleBrowserIT {
             assertThat(db.queryValue("select chunk_size_tokens from collections where name = 'recipes'"))
                     .isEqualTo(128);
             assertAudited(page, "POST /collections", "ada");
+
+            // The vector index is chosen at creation: IVFFlat over L2 with half-precision vectors.
+            page.open("collections");
+            new Select(page.element(By.cssSelector("#create-collection select[name=distance]"))).selectByValue("l2");
+            new Select(page.element(By.cssSelector("#create-collection select[name=index]"))).selectByValue("ivfflat");
+            page.element(By.cssSelector("#create-collection input[name=halfvec]"))
+                    .click();
+            page.submit("create-collection", Map.of("name", "recipes-l2", "lists", "4", "text_config", "simple"));
+
+            assertThat(page.awaitNotice()).isEqualTo("Created the collection recipes-l2.");
+            assertThat(page.row("recipes-l2").getText())
+                    .contains("ivfflat l2 halfvec (lists 4,")
+                    .contains("text simple");
+            assertThat(db.queryValue("select distance || ' ' || index_type || ' ' || vector_storage || ' '"
+                            + " || (index_options ->> 'lists') from collections where name = 'recipes-l2'"))
+                    .isEqualTo("l2 ivfflat halfvec 4");
             browser.assertNoConsoleErrors();
         }
     }
