@@ -25,6 +25,9 @@ class TextSearchConfigIT {
     @RegisterExtension
     static final PostgresSchema db = PostgresSchema.unmigrated();
 
+    @RegisterExtension
+    static final PostgresSchema broken = PostgresSchema.unmigrated();
+
     /** The reg* types pg_upgrade refuses in user tables (its check_for_reg_data_type_usage). */
     private static final String REFUSED_BY_PG_UPGRADE = "'regcollation', 'regconfig', 'regdictionary',"
             + " 'regnamespace', 'regoper', 'regoperator', 'regproc', 'regprocedure'";
@@ -63,6 +66,22 @@ class TextSearchConfigIT {
 
     @Test
     @Order(2)
+    void anUpgradeStopsNamingACollectionWhoseConfigurationWasDroppedSince() throws Exception {
+        Migrations migrations = new Migrations(
+                DatabaseUrl.parse(broken.databaseUrl()).url().orElseThrow(), broken.schema(), "upgrade-it");
+        migrations.migrate("22");
+        broken.execute("create text search configuration gone (copy = simple)");
+        broken.execute("insert into collections (name, dimensions, text_search_config) values ('orphan', 4, 'gone')");
+        broken.execute("drop text search configuration gone"); // a regconfig column does not hold it
+
+        assertThatThrownBy(migrations::migrate)
+                .hasStackTraceContaining("the text search configuration of collection(s) \"orphan\" (")
+                .hasStackTraceContaining("no longer exists");
+        assertThat(migrations.currentVersion()).isEqualTo("22");
+    }
+
+    @Test
+    @Order(3)
     void aConfigurationIsStoredByAnUnambiguousNameAndAnUnknownOneIsRefusedNamingIt() throws Exception {
         db.execute("insert into collections (name, dimensions, text_search_config) values ('upper', 4, 'English')");
         assertThat(db.queryValue("select text_search_config from collections where name = 'upper'"))
@@ -110,7 +129,7 @@ class TextSearchConfigIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aChunksTsvIsItsContentUnderItsCollectionsConfigurationWhateverTheWriterGives() throws Exception {
         chunk("plain", "given", "Foxes were running");
         db.execute(

@@ -41,6 +41,23 @@ BEGIN
 END
 $$;
 
+-- A regconfig column does not hold its configuration: one dropped since leaves a number that names
+-- nothing. Such a collection could not index a chunk any more; the upgrade stops naming it.
+DO $$
+DECLARE
+    broken text;
+BEGIN
+    SELECT string_agg(format('"%s" (%s)', name, text_search_config::oid), ', ' ORDER BY name) INTO broken
+      FROM ${schema}.collections
+     WHERE ${schema}.text_search_config_name(text_search_config::text) IS NULL;
+    IF broken IS NOT NULL THEN
+        RAISE EXCEPTION 'the text search configuration of collection(s) % no longer exists', broken
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'create it again under its name, or delete the collection(s), then migrate again';
+    END IF;
+END
+$$;
+
 -- V19's trigger refusing a change has the column in its WHEN clause, which ALTER TYPE refuses.
 DROP TRIGGER collection_text_search_config_fixed ON collections;
 ALTER TABLE collections ALTER COLUMN text_search_config DROP DEFAULT;
