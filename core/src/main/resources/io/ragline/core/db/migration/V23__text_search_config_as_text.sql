@@ -1,7 +1,7 @@
 -- collections.text_search_config and chunks.text_search_config were regconfig columns (V19), and
 -- pg_upgrade refuses a cluster with reg* columns in user tables (their values are OIDs, which a new
 -- cluster does not keep), so a major-version upgrade in place failed. The configuration is now text,
--- a name that to_regconfig resolves, checked when stored; nothing here relies on a regconfig column.
+-- a name that a cast to regconfig resolves, checked when stored; no column is a regconfig any more.
 --
 -- How chunks.tsv stays right without its generated column: a generated column over
 -- to_tsvector(text_search_config::regconfig, content) is refused (the cast from text resolves a
