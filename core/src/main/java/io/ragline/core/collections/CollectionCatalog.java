@@ -18,7 +18,7 @@ public final class CollectionCatalog {
             + " c.chunk_size_tokens, c.chunk_overlap_tokens, c.chunk_template, c.status, c.distance, c.index_type,"
             + " (c.index_options ->> 'm')::integer, (c.index_options ->> 'ef_construction')::integer,"
             + " (c.index_options ->> 'ef_search')::integer, (c.index_options ->> 'lists')::integer,"
-            + " (c.index_options ->> 'probes')::integer, c.vector_storage = 'halfvec', c.text_search_config::text";
+            + " (c.index_options ->> 'probes')::integer, c.vector_storage = 'halfvec', c.text_search_config";
     /** How many columns {@link #COLUMNS} has. */
     static final int COLUMN_COUNT = 18;
 

@@ -60,7 +60,7 @@ public final class CollectionRegistry {
         try (PreparedStatement insert = c.prepareStatement("insert into collections (name, embedding_provider,"
                 + " embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, chunk_template, distance,"
                 + " index_type, index_options, vector_storage, text_search_config)"
-                + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::regconfig) on conflict (name) do nothing")) {
+                + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?) on conflict (name) do nothing")) {
             insert.setString(1, name);
             insert.setString(2, s.provider());
             insert.setString(3, s.model());
@@ -234,7 +234,7 @@ public final class CollectionRegistry {
     }
 
     private static boolean textConfigExists(Connection c, String name) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select exists (select 1 from pg_ts_config where cfgname = ?)")) {
+        try (PreparedStatement s = c.prepareStatement("select text_search_config_name(?) is not null")) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
