@@ -1,7 +1,9 @@
 package io.ragline.core.lifecycle;
 
 import io.ragline.core.config.ConfigException;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -118,7 +120,8 @@ public final class Lifecycle {
         if (cause == null) {
             return 0;
         }
-        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Throwable t = cause; t != null && seen.add(t); t = t.getCause()) {
             if (t instanceof ConfigException) {
                 return 2;
             }

@@ -78,6 +78,14 @@ class TextSearchConfigIT {
                 .hasStackTraceContaining("the text search configuration of collection(s) \"orphan\" (")
                 .hasStackTraceContaining("no longer exists");
         assertThat(migrations.currentVersion()).isEqualTo("22");
+
+        // The remedy the hint and docs/operations.md give: point it at one that exists, migrate again.
+        broken.execute("alter table collections disable trigger collection_text_search_config_fixed");
+        broken.execute("update collections set text_search_config = 'english' where name = 'orphan'");
+        broken.execute("alter table collections enable trigger collection_text_search_config_fixed");
+        migrations.migrate();
+        assertThat(broken.queryValue("select text_search_config from collections where name = 'orphan'"))
+                .isEqualTo("english");
     }
 
     @Test

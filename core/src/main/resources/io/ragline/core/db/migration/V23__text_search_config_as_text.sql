@@ -53,7 +53,12 @@ BEGIN
     IF broken IS NOT NULL THEN
         RAISE EXCEPTION 'the text search configuration of collection(s) % no longer exists', broken
             USING ERRCODE = 'undefined_object',
-                  HINT = 'create it again under its name, or delete the collection(s), then migrate again';
+                  HINT = 'a configuration created again gets a new number and does not help: point the collection'
+                      || ' at one that exists (ALTER TABLE collections DISABLE TRIGGER'
+                      || ' collection_text_search_config_fixed; UPDATE collections SET text_search_config ='
+                      || ' ''english'' WHERE name = ...; ALTER TABLE collections ENABLE TRIGGER'
+                      || ' collection_text_search_config_fixed), migrate again, then re-embed the collection'
+                      || ' so its chunks are indexed with it; or delete the collection(s)';
     END IF;
 END
 $$;
