@@ -11,10 +11,6 @@ import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.ParagraphCorpus;
 import io.ragline.testkit.ReplicatedPostgres;
 import io.ragline.testkit.TestServices;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,8 +50,6 @@ class PostgresFailoverIT {
     private static final int DOCUMENTS = 60;
     /** Documents published again (version 2) after every first version: half of them. */
     private static final int UPDATED = 30;
-
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
     void everyWorkerSurvivesThePromotionOfASynchronousStandbyAndEveryDocumentEndsEmbeddedOnce() throws Exception {
@@ -151,12 +145,12 @@ class PostgresFailoverIT {
      * gone, promotes the standby, and waits for progress (an embedding committed on the promoted
      * server) and for every process to be ready again; prints how long each took.
      */
-    private void failOver(List<Integer> adminPorts) throws Exception {
+    private static void failOver(List<Integer> adminPorts) throws Exception {
         long stoppedAt = System.nanoTime();
         pg.stopPrimaryImmediately();
         await("every process reports the database gone")
                 .atMost(Duration.ofSeconds(30))
-                .until(() -> adminPorts.stream().noneMatch(this::ready));
+                .until(() -> adminPorts.stream().noneMatch(CliProcess::ready));
         long unreadyAfter = millisSince(stoppedAt);
         long promoteFrom = System.nanoTime();
         pg.promoteStandby();
@@ -299,17 +293,6 @@ class PostgresFailoverIT {
         }
         newest.forEach((key, version) -> assertThat(outboxIds).containsKey(key + "@" + version));
         outboxIds.forEach((key, ids) -> assertThat(ids).as(key).hasSize(1));
-    }
-
-    private boolean ready(int adminPort) {
-        try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/health/ready"))
-                    .timeout(Duration.ofSeconds(5))
-                    .build();
-            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (Exception e) {
-            return false;
-        }
     }
 
     private static long millisSince(long nanos) {
