@@ -1,6 +1,5 @@
 package io.ragline.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ragline.testkit.JavaProcess;
@@ -15,6 +14,8 @@ import java.util.Map;
 
 /** The {@code ragline} command as a real OS process, with the product's own logging config. */
 final class CliProcess {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     private CliProcess() {}
 
     static JavaProcess start(Map<String, String> env, String... args) throws IOException {
@@ -28,13 +29,21 @@ final class CliProcess {
 
     /** Waits until the process's {@code /health/ready} on {@code adminPort} answers 200. */
     static void awaitReady(int adminPort, Duration within) {
-        HttpClient http = HttpClient.newHttpClient();
+        await().atMost(within).until(() -> ready(adminPort));
+    }
+
+    /** Whether the process's {@code /health/ready} on {@code adminPort} answers 200 now. */
+    static boolean ready(int adminPort) {
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/health/ready"))
+                .timeout(Duration.ofSeconds(5))
                 .build();
-        await().atMost(within)
-                .ignoreExceptions()
-                .untilAsserted(() -> assertThat(http.send(ready, HttpResponse.BodyHandlers.ofString())
-                                .statusCode())
-                        .isEqualTo(200));
+        try {
+            return HTTP.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false; // not listening yet, or gone
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }

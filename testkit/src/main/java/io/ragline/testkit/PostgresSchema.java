@@ -88,7 +88,7 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
         }
     }
 
-    private static SchemaMigrator migrator() {
+    static SchemaMigrator migrator() {
         return ServiceLoader.load(SchemaMigrator.class)
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException("no " + SchemaMigrator.class.getName()

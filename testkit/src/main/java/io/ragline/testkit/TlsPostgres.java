@@ -1,11 +1,7 @@
 package io.ragline.testkit;
 
-import io.ragline.devstack.Command;
-import io.ragline.devstack.postgres.PgCtl;
-import io.ragline.devstack.postgres.PostgresInstallation;
+import io.ragline.devstack.Ports;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,13 +9,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -45,10 +35,9 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
     /** The only name the server's certificate holds. */
     public static final String HOST = "localhost";
 
+    private PrivateClusters clusters;
     private Path dir;
-    private Path bin;
     private Path data;
-    private String runAs;
     private int port;
     private String password;
     private TestCertificates authority;
@@ -57,32 +46,18 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        Optional<Path> found = PostgresInstallation.findBinDir();
-        Assumptions.assumeTrue(
-                found.isPresent(),
-                "no PostgreSQL server binaries (initdb, pg_ctl) on this machine: the TLS tests need a private"
-                        + " ssl=on cluster; set RAGLINE_PG_BINDIR or install the postgresql package");
-        bin = found.get();
-        dir = Files.createTempDirectory("ragline-tls-pg");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        data = dir.resolve("data");
-        runAs = "0".equals(Command.of("id", "-u").run().strip()) ? "postgres" : null;
+        clusters = PrivateClusters.create("ragline-tls-pg", "the TLS tests need a private ssl=on cluster");
+        dir = clusters.dir();
         password = "tls-" + Long.toHexString(System.nanoTime());
         authority = TestCertificates.authority(dir.resolve("ca"), "ragline-tls-test-ca");
         TestCertificates.Issued server = authority.issue("ragline-tls-server", "dns:" + HOST);
         client = authority.issue(CERTIFICATE_USER);
-        port = freePort();
+        port = Ports.free();
         cleanup = new Thread(this::stop, "tls-postgres-stop");
         Runtime.getRuntime().addShutdownHook(cleanup);
-        initdb();
+        data = clusters.initdb("data", PASSWORD_USER, password);
         configure(server);
-        PgCtl.start(
-                bin,
-                data,
-                dir.resolve("postgres.log"),
-                runAs,
-                "-p " + port + " -c listen_addresses=" + HOST + " -c unix_socket_directories="
-                        + " -c fsync=off -c synchronous_commit=off -c max_connections=50");
+        clusters.start(data, HOST, port, "-c fsync=off -c synchronous_commit=off -c max_connections=50");
         prepareDatabase();
     }
 
@@ -131,11 +106,6 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
         return "sslmode=verify-full&sslrootcert=" + authority.caPem();
     }
 
-    private void initdb() {
-        chown(false, dir);
-        PgCtl.initdb(bin, data, runAs, PASSWORD_USER, password, "--no-sync");
-    }
-
     /** TLS files beside the data, owned by the server's user, and hostssl lines only. */
     private void configure(TestCertificates.Issued server) throws IOException {
         Path cert = Files.copy(server.certPem(), data.resolve("server.crt"));
@@ -155,7 +125,7 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
                         "hostssl all all 127.0.0.1/32 scram-sha-256",
                         "hostssl all all ::1/128 scram-sha-256",
                         ""));
-        chown(true, data);
+        clusters.chown(true, data);
     }
 
     private void prepareDatabase() throws SQLException {
@@ -181,37 +151,7 @@ public final class TlsPostgres implements BeforeAllCallback, AfterAllCallback {
         if (dir == null) {
             return;
         }
-        if (Files.exists(data.resolve("postmaster.pid"))) {
-            try {
-                PgCtl.stop(bin, data, runAs, "immediate");
-            } catch (RuntimeException e) {
-                // the files go below whatever happened; a server still running dies with its data
-            }
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        clusters.delete();
         dir = null;
-    }
-
-    /** Gives {@code paths} to the server's user (initdb and postgres refuse to run as root). */
-    private void chown(boolean recursive, Path... paths) {
-        if (runAs != null) {
-            List<String> argv = new ArrayList<>(List.of("chown"));
-            if (recursive) {
-                argv.add("-R");
-            }
-            argv.add(runAs + ":");
-            Stream.of(paths).map(Path::toString).forEach(argv::add);
-            Command.of(argv).run();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

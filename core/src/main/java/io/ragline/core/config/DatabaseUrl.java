@@ -169,6 +169,10 @@ public record DatabaseUrl(
             }
             params.put(decode(pair.substring(0, eq)), decode(pair.substring(eq + 1)));
         }
+        String sessionError = checkSessionAttributes(params);
+        if (sessionError != null) {
+            return Parsed.error(sessionError);
+        }
         if (params.containsKey("password")) {
             password = params.remove("password");
         }
@@ -181,6 +185,43 @@ public record DatabaseUrl(
         return new Parsed(Optional.of(new DatabaseUrl(hosts, database, user, Secret.of(password), params)), null);
     }
 
+    /** libpq's {@code target_session_attrs}: which server of several to connect to. */
+    public static final String TARGET_SESSION_ATTRS = "target_session_attrs";
+
+    /** The JDBC driver's name for it. */
+    public static final String TARGET_SERVER_TYPE = "targetServerType";
+
+    /**
+     * Each value of libpq's {@code target_session_attrs} as the JDBC driver's {@code
+     * targetServerType}: {@code read-write} and {@code primary} connect only to a server that
+     * accepts writes (after a failover, the promoted standby), {@code read-only} and {@code
+     * standby} only to a standby. The driver ignores a parameter it does not know, so without this
+     * mapping a URL written for psql would silently connect to whichever host answers first.
+     */
+    static final Map<String, String> SESSION_ATTRS_TO_SERVER_TYPE = Map.of(
+            "any", "any",
+            "read-write", "primary",
+            "primary", "primary",
+            "read-only", "secondary",
+            "standby", "secondary",
+            "prefer-standby", "preferSecondary");
+
+    /** Why {@code target_session_attrs} cannot be used, or null when it is absent or known. */
+    private static String checkSessionAttributes(Map<String, String> params) {
+        String attrs = params.get(TARGET_SESSION_ATTRS);
+        if (attrs == null) {
+            return null;
+        }
+        if (params.containsKey(TARGET_SERVER_TYPE)) {
+            return "has both " + TARGET_SESSION_ATTRS + " and " + TARGET_SERVER_TYPE + ": keep one";
+        }
+        if (!SESSION_ATTRS_TO_SERVER_TYPE.containsKey(attrs)) {
+            return "has " + TARGET_SESSION_ATTRS + "=" + attrs + ", expected one of "
+                    + new java.util.TreeSet<>(SESSION_ATTRS_TO_SERVER_TYPE.keySet());
+        }
+        return null;
+    }
+
     /**
      * Query parameters whose values are secrets, masked wherever the URL is shown. {@code sslkey},
      * {@code sslcert} and {@code sslrootcert} are file names and are shown, so that a message can
@@ -188,7 +229,10 @@ public record DatabaseUrl(
      */
     static final java.util.Set<String> SECRET_PARAMETERS = java.util.Set.of("password", "sslpassword");
 
-    /** The JDBC URL, without user or password (those go in as properties); values URL-encoded. */
+    /**
+     * The JDBC URL, without user or password (those go in as properties); values URL-encoded,
+     * {@code application_name} and {@code target_session_attrs} under the driver's names.
+     */
     public String jdbcUrl() {
         StringBuilder sb = new StringBuilder("jdbc:postgresql://")
                 .append(String.join(",", hosts))
@@ -197,11 +241,18 @@ public record DatabaseUrl(
                         .replace("+", "%20"));
         char sep = '?';
         for (Map.Entry<String, String> e : parameters.entrySet()) {
-            String key = "application_name".equals(e.getKey()) ? "ApplicationName" : e.getKey();
+            String key = e.getKey();
+            String value = e.getValue();
+            if ("application_name".equals(key)) {
+                key = "ApplicationName";
+            } else if (TARGET_SESSION_ATTRS.equals(key)) {
+                key = TARGET_SERVER_TYPE;
+                value = SESSION_ATTRS_TO_SERVER_TYPE.get(value);
+            }
             sb.append(sep)
                     .append(key)
                     .append('=')
-                    .append(java.net.URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)
+                    .append(java.net.URLEncoder.encode(value, StandardCharsets.UTF_8)
                             .replace("+", "%20"));
             sep = '&';
         }

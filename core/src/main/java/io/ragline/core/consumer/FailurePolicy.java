@@ -28,13 +28,14 @@ public final class FailurePolicy {
     /**
      * SQLSTATE classes and codes. 08 connection, 53 insufficient resources, 57P01-57P03 server
      * shutting down or starting, 40001/40P01 serialization failure and deadlock, 55P03 lock not
-     * available, 57014 statement timeout: transient. 28 invalid authorization, 3D000 invalid
+     * available, 57014 statement timeout, 25006 read-only transaction (a write that reached a
+     * standby, or a primary being demoted, during a failover): transient. 28 invalid authorization, 3D000 invalid
      * database, 3F000 invalid schema, 42P01 undefined table, 42883 undefined function, 42501
      * insufficient privilege: fatal (retrying cannot help). 22 data exception and 23 integrity
      * constraint violation: poison (the record's content is refused).
      */
     static final Set<String> TRANSIENT_SQLSTATES =
-            Set.of("57P01", "57P02", "57P03", "40001", "40P01", "55P03", "57014");
+            Set.of("57P01", "57P02", "57P03", "40001", "40P01", "55P03", "57014", "25006");
 
     static final Set<String> FATAL_SQLSTATES = Set.of("3D000", "3F000", "42P01", "42883", "42501");
 

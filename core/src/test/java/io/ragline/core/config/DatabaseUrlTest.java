@@ -48,6 +48,42 @@ class DatabaseUrlTest {
     }
 
     @Test
+    void libpqsTargetSessionAttrsBecomesTheDriversTargetServerType() {
+        DatabaseUrl url = DatabaseUrl.parse(
+                        "postgresql://app:x@h1:5432,h2:5433/rag?target_session_attrs=read-write&sslmode=disable")
+                .url()
+                .orElseThrow();
+
+        assertThat(url.jdbcUrl())
+                .isEqualTo("jdbc:postgresql://h1:5432,h2:5433/rag?targetServerType=primary&sslmode=disable");
+        assertThat(url.toString()).contains("target_session_attrs=read-write");
+        assertThat(jdbcOf("target_session_attrs=primary")).endsWith("?targetServerType=primary");
+        assertThat(jdbcOf("target_session_attrs=read-only")).endsWith("?targetServerType=secondary");
+        assertThat(jdbcOf("target_session_attrs=standby")).endsWith("?targetServerType=secondary");
+        assertThat(jdbcOf("target_session_attrs=prefer-standby")).endsWith("?targetServerType=preferSecondary");
+        assertThat(jdbcOf("target_session_attrs=any")).endsWith("?targetServerType=any");
+    }
+
+    @Test
+    void anUnknownTargetSessionAttrsOrOneBesideTargetServerTypeIsRefused() {
+        assertThat(DatabaseUrl.parse("postgresql://app:x@h1,h2/rag?target_session_attrs=writable")
+                        .error())
+                .isEqualTo("has target_session_attrs=writable, expected one of [any, prefer-standby, primary,"
+                        + " read-only, read-write, standby]");
+        assertThat(DatabaseUrl.parse(
+                                "postgresql://app:x@h1,h2/rag?target_session_attrs=read-write&targetServerType=primary")
+                        .error())
+                .isEqualTo("has both target_session_attrs and targetServerType: keep one");
+    }
+
+    private static String jdbcOf(String query) {
+        return DatabaseUrl.parse("postgresql://app:x@h1,h2/rag?" + query)
+                .url()
+                .orElseThrow()
+                .jdbcUrl();
+    }
+
+    @Test
     void passwordGivenAsQueryParameterIsNotPassedOnInTheUrl() {
         DatabaseUrl url = DatabaseUrl.parse("postgresql://app@h/rag?password=hunter2&sslmode=disable")
                 .url()

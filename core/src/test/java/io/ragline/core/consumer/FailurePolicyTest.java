@@ -48,6 +48,12 @@ class FailurePolicyTest {
     }
 
     @Test
+    void aWriteRefusedByAServerThatIsNoLongerThePrimaryIsTransient() {
+        assertThat(policy.classify(new SQLException("cannot execute INSERT in a read-only transaction", "25006")))
+                .isEqualTo(FailureKind.TRANSIENT);
+    }
+
+    @Test
     void whatRetryingCannotFixIsFatal() {
         assertThat(policy.classify(new SQLException("password authentication failed", "28P01")))
                 .isEqualTo(FailureKind.FATAL);

@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * The PostgreSQL server's own tools on a private cluster, as the dev stack and the tests' own
- * clusters run them: {@code initdb} with a password file, {@code pg_ctl start | status | stop}.
+ * clusters run them: {@code initdb} with a password file, {@code pg_ctl start | status | stop |
+ * promote}, {@code pg_basebackup} for a standby.
  * {@code runAs} is the user the cluster runs as ({@code postgres} when we are root, as initdb
  * refuses root), or null for the current user.
  */
@@ -83,6 +84,44 @@ public final class PgCtl {
                         .tryRun()
                         .exitCode()
                 == 0;
+    }
+
+    /**
+     * A streaming copy of the running cluster at {@code host:port} in {@code data}, made by
+     * {@code pg_basebackup -R}: the copy holds {@code standby.signal} and a {@code primary_conninfo}
+     * (with {@code password}, as given), so started it follows the primary as a standby. WAL is
+     * streamed during the copy ({@code -X stream}); {@code data} must not exist yet.
+     */
+    public static void baseBackup(
+            Path bin, Path data, String runAs, String host, int port, String user, String password) {
+        Command.of(
+                        bin.resolve("pg_basebackup").toString(),
+                        "-h",
+                        host,
+                        "-p",
+                        String.valueOf(port),
+                        "-U",
+                        user,
+                        "-D",
+                        data.toString(),
+                        "-R",
+                        "-X",
+                        "stream",
+                        "-c",
+                        "fast",
+                        "--no-sync")
+                .env("PGPASSWORD", password)
+                .asUser(runAs)
+                .timeout(Duration.ofSeconds(120))
+                .run();
+    }
+
+    /** Promotes the standby in {@code data} to a primary and waits until it accepts writes. */
+    public static void promote(Path bin, Path data, String runAs) {
+        Command.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "60", "promote")
+                .asUser(runAs)
+                .timeout(Duration.ofSeconds(90))
+                .run();
     }
 
     /** Stops the cluster ({@code mode}: {@code fast} or {@code immediate}) and waits. */
