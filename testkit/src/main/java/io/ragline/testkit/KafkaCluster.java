@@ -110,6 +110,11 @@ public final class KafkaCluster implements BeforeAllCallback, AfterTestExecution
         cluster.awaitFullIsr(timeout);
     }
 
+    /** The node that is the active controller of the quorum now. */
+    public int activeController() {
+        return cluster.activeController();
+    }
+
     /** The broker leading {@code topic}'s {@code partition} now, if any. */
     public Optional<Integer> leaderOf(String topic, int partition) {
         return cluster.leaderOf(topic, partition);

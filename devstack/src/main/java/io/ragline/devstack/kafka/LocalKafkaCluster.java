@@ -227,6 +227,18 @@ public final class LocalKafkaCluster implements AutoCloseable {
         return nodes.stream().map(n -> String.valueOf(n.id())).collect(Collectors.joining(",", "[", "]"));
     }
 
+    /** The node that is the active controller of the quorum now (every node is a voter). */
+    public int activeController() {
+        try (Admin admin = KafkaNode.admin(bootstrapServers())) {
+            return admin.describeMetadataQuorum()
+                    .quorumInfo()
+                    .get(10, TimeUnit.SECONDS)
+                    .leaderId();
+        } catch (Exception e) {
+            throw new DevStackException("cannot describe the controller quorum: " + e.getMessage(), e);
+        }
+    }
+
     /** The broker that leads {@code topic}'s {@code partition} now, if one does. */
     public Optional<Integer> leaderOf(String topic, int partition) {
         try (Admin admin = KafkaNode.admin(bootstrapServers())) {
