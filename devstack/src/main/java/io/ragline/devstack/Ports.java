@@ -22,6 +22,25 @@ public final class Ports {
         }
     }
 
+    /**
+     * A free port below Linux's ephemeral range (32768 and up by default), from which the system
+     * picks both {@link #free()}'s ports and the local ports of outgoing connections: a port chosen
+     * there may be taken by any connection before the server that is to listen on it binds, which
+     * happens on a busy machine. Falls back to {@link #free()}.
+     */
+    public static int freeBelowEphemeral() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 100; i++) {
+            int port = random.nextInt(EPHEMERAL_FLOOR - 12_000, EPHEMERAL_FLOOR);
+            if (isFree(port)) {
+                return port;
+            }
+        }
+        return free();
+    }
+
+    private static final int EPHEMERAL_FLOOR = 32_768;
+
     public static boolean isFree(int port) {
         try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             return true;

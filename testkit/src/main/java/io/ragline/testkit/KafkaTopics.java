@@ -75,8 +75,13 @@ public final class KafkaTopics {
      * refused for ever as out of sequence (seen with Kafka 4.3). One in flight cannot reorder.
      */
     public static KafkaProducer<String, String> producer() {
+        return producer(bootstrapServers());
+    }
+
+    /** {@link #producer()} for the brokers at {@code bootstrapServers} (a {@link KafkaCluster}'s, say). */
+    public static KafkaProducer<String, String> producer(String bootstrapServers) {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
@@ -88,8 +93,13 @@ public final class KafkaTopics {
 
     /** A {@code read_committed} consumer of strings, from the earliest offset, without auto-commit. */
     public static KafkaConsumer<String, String> consumer(String group) {
+        return consumer(bootstrapServers(), group);
+    }
+
+    /** {@link #consumer(String)} of the brokers at {@code bootstrapServers}. */
+    public static KafkaConsumer<String, String> consumer(String bootstrapServers, String group) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -128,8 +138,14 @@ public final class KafkaTopics {
      * Offsets also count transaction markers and aborted records, so their sum is not a count.
      */
     public static List<ConsumerRecord<String, String>> readAll(String topic, Duration timeout) {
+        return readAll(bootstrapServers(), topic, timeout);
+    }
+
+    /** {@link #readAll(String, Duration)} of the brokers at {@code bootstrapServers}. */
+    public static List<ConsumerRecord<String, String>> readAll(
+            String bootstrapServers, String topic, Duration timeout) {
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = consumer("test-reader-" + UUID.randomUUID())) {
+        try (KafkaConsumer<String, String> c = consumer(bootstrapServers, "test-reader-" + UUID.randomUUID())) {
             List<org.apache.kafka.common.TopicPartition> partitions = c.partitionsFor(topic).stream()
                     .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
                     .toList();

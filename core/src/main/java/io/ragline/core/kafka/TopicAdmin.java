@@ -3,7 +3,9 @@ package io.ragline.core.kafka;
 import io.ragline.core.config.ConfigException;
 import io.ragline.core.consumer.DeadLetters;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,7 +16,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
@@ -78,11 +79,12 @@ public final class TopicAdmin {
                     topics.stream().filter(t -> !existing.contains(t)).toList();
             Optional<Short> replication = Optional.empty();
             boolean asked = false;
+            List<String> created = List.of();
             if (!missing.isEmpty()) {
                 replication = replication(admin);
                 asked = true;
                 Optional<Short> r = replication;
-                create(
+                created = create(
                         admin,
                         missing.stream()
                                 .map(t -> new NewTopic(t, Optional.of(DEFAULT_PARTITIONS), r))
@@ -90,20 +92,16 @@ public final class TopicAdmin {
                         "topic",
                         " with " + DEFAULT_PARTITIONS + " partitions and " + copies(r));
             }
-            Map<String, TopicDescription> sources =
-                    admin.describeTopics(topics).allTopicNames().get(WAIT_SECONDS, TimeUnit.SECONDS);
-            List<TopicDescription> withoutDeadLetters = sources.values().stream()
-                    .filter(d -> !existing.contains(DeadLetters.topicOf(d.name())))
+            Map<String, Integer> partitions = partitions(admin, topics, created);
+            List<String> withoutDeadLetters = partitions.keySet().stream()
+                    .filter(t -> !existing.contains(DeadLetters.topicOf(t)))
                     .toList();
             if (!withoutDeadLetters.isEmpty()) {
                 Optional<Short> r = asked ? replication : replication(admin);
                 create(
                         admin,
                         withoutDeadLetters.stream()
-                                .map(d -> new NewTopic(
-                                        DeadLetters.topicOf(d.name()),
-                                        Optional.of(d.partitions().size()),
-                                        r))
+                                .map(t -> new NewTopic(DeadLetters.topicOf(t), Optional.of(partitions.get(t)), r))
                                 .toList(),
                         "dead-letter topic",
                         " with " + copies(r));
@@ -119,6 +117,28 @@ public final class TopicAdmin {
                     topics,
                     KafkaAccessFailure.explain(e, properties));
         }
+    }
+
+    /**
+     * The partition count of each of {@code topics}: {@link #DEFAULT_PARTITIONS} for those this
+     * call created ({@code created}), the others' asked of the cluster (one that could not be
+     * created fails the question, which is logged as the topics not checked). A topic just created is not
+     * described: on a cluster of several brokers the one asked may not know it yet
+     * ({@code UnknownTopicOrPartitionException}), and its dead-letter topic would be left to the
+     * broker's defaults.
+     */
+    private static Map<String, Integer> partitions(Admin admin, List<String> topics, List<String> created)
+            throws Exception {
+        Map<String, Integer> partitions = new LinkedHashMap<>();
+        created.forEach(t -> partitions.put(t, DEFAULT_PARTITIONS));
+        List<String> existed = topics.stream().filter(t -> !created.contains(t)).toList();
+        if (!existed.isEmpty()) {
+            admin.describeTopics(existed)
+                    .allTopicNames()
+                    .get(WAIT_SECONDS, TimeUnit.SECONDS)
+                    .forEach((t, d) -> partitions.put(t, d.partitions().size()));
+        }
+        return partitions;
     }
 
     private static String copies(Optional<Short> replication) {
@@ -171,12 +191,16 @@ public final class TopicAdmin {
         return Optional.of((short) fromBroker);
     }
 
-    private void create(Admin admin, List<NewTopic> topics, String kind, String detail) throws InterruptedException {
+    /** Creates {@code topics}, logging each; returns those this call created. */
+    private List<String> create(Admin admin, List<NewTopic> topics, String kind, String detail)
+            throws InterruptedException {
+        List<String> created = new ArrayList<>();
         for (Map.Entry<String, KafkaFuture<Void>> f :
                 admin.createTopics(topics).values().entrySet()) {
             try {
                 f.getValue().get(WAIT_SECONDS, TimeUnit.SECONDS);
                 log.info("created {} {}{}", kind, f.getKey(), detail);
+                created.add(f.getKey());
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     log.warn(
@@ -189,5 +213,6 @@ public final class TopicAdmin {
                 log.warn("cannot create {} {}: no answer within {} s", kind, f.getKey(), WAIT_SECONDS);
             }
         }
+        return created;
     }
 }
