@@ -58,6 +58,16 @@ public final class RelayLatencyBenchmark {
             // A slot a crashed run left behind would hold the WAL back for ever.
             s.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots"
                     + " where slot_name like 'relay_bench_%' and not active");
+            try (var pubs = s.executeQuery("select pubname from pg_publication where pubname like 'relay_bench_%'"
+                    + " and pubname not in (select slot_name from pg_replication_slots)")) {
+                List<String> stale = new ArrayList<>();
+                while (pubs.next()) {
+                    stale.add(pubs.getString(1));
+                }
+                for (String pub : stale) {
+                    s.execute("drop publication " + pub);
+                }
+            }
             System.out.println(Machine.describe(c) + "; load " + Machine.loadAverage());
         }
         String tag = Long.toString(System.nanoTime(), 36);
@@ -123,6 +133,7 @@ public final class RelayLatencyBenchmark {
             for (Side side : sides.values()) {
                 BenchmarkDatabase.execute(url, "drop schema if exists " + side.schema + " cascade");
             }
+            BenchmarkDatabase.execute(url, "drop publication if exists relay_bench_" + tag);
         }
     }
 
@@ -236,6 +247,7 @@ public final class RelayLatencyBenchmark {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.execute("set local search_path to " + side.schema + ", public");
+                s.execute("set local synchronous_commit = on"); // as OfferedLoad's writers
             }
             long start = System.nanoTime();
             Outbox.append(c, rows);

@@ -14,7 +14,10 @@ import java.util.concurrent.TimeUnit;
  * Rows offered at a steady rate by {@value #WRITERS} JDBC writer threads, one autocommitted insert
  * per row (as an application's request would write it), open loop: each writer inserts on its own
  * schedule whether or not the relay keeps up. Keys cycle over 100 values; the payload carries the
- * insert moment, {@code clock_timestamp()} in microseconds, as {@code "t"}.
+ * insert moment, {@code clock_timestamp()} in microseconds, as {@code "t"}. Writers commit with
+ * {@code synchronous_commit = on}, as applications do: the dev cluster runs with it off, and then
+ * a commit's WAL waits for the WAL writer (up to {@code wal_writer_delay}, 200 ms) before logical
+ * decoding may send it, a delay a Debezium relay would not see in production.
  */
 public final class OfferedLoad {
     static final int WRITERS = 4;
@@ -63,9 +66,11 @@ public final class OfferedLoad {
         int n = 0;
         long lag = 0;
         try (Connection c = connections.call();
+                java.sql.Statement session = c.createStatement();
                 PreparedStatement insert = c.prepareStatement("insert into " + schema + ".outbox (topic, key, payload)"
                         + " values (?, ?, jsonb_build_object('n', ?::int, 't',"
                         + " (extract(epoch from clock_timestamp()) * 1000000)::bigint))")) {
+            session.execute("set synchronous_commit = on"); // see the class comment
             while (true) {
                 long due = start + writer * (interval / WRITERS) + n * interval;
                 if (due >= end) {
