@@ -47,29 +47,7 @@ public final class RelayLatencyBenchmark {
         String databaseUrl = TestServices.get().databaseUrl();
         String bootstrap = TestServices.get().kafkaBootstrapServers();
         DatabaseUrl url = DatabaseUrl.parse(databaseUrl).url().orElseThrow();
-        try (Connection c = BenchmarkDatabase.connect(url);
-                Statement s = c.createStatement()) {
-            var rs = s.executeQuery("show wal_level");
-            rs.next();
-            if (!"logical".equals(rs.getString(1))) {
-                throw new IllegalStateException(
-                        "the Debezium relay needs wal_level=logical; this Postgres has " + rs.getString(1));
-            }
-            // A slot a crashed run left behind would hold the WAL back for ever.
-            s.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots"
-                    + " where slot_name like 'relay_bench_%' and not active");
-            try (var pubs = s.executeQuery("select pubname from pg_publication where pubname like 'relay_bench_%'"
-                    + " and pubname not in (select slot_name from pg_replication_slots)")) {
-                List<String> stale = new ArrayList<>();
-                while (pubs.next()) {
-                    stale.add(pubs.getString(1));
-                }
-                for (String pub : stale) {
-                    s.execute("drop publication " + pub);
-                }
-            }
-            System.out.println(Machine.describe(c) + "; load " + Machine.loadAverage());
-        }
+        prepare(url);
         String tag = Long.toString(System.nanoTime(), 36);
         Map<String, String> raglineSettings = new HashMap<>();
         System.getenv().forEach((k, v) -> {
@@ -134,6 +112,36 @@ public final class RelayLatencyBenchmark {
                 BenchmarkDatabase.execute(url, "drop schema if exists " + side.schema + " cascade");
             }
             BenchmarkDatabase.execute(url, "drop publication if exists relay_bench_" + tag);
+        }
+    }
+
+    /**
+     * Fails unless the cluster decodes WAL logically; drops the slots and publications a crashed
+     * run left behind (a slot would hold the WAL back for ever); prints the machine.
+     */
+    private static void prepare(DatabaseUrl url) throws Exception {
+        try (Connection c = BenchmarkDatabase.connect(url);
+                Statement s = c.createStatement()) {
+            var rs = s.executeQuery("show wal_level");
+            rs.next();
+            if (!"logical".equals(rs.getString(1))) {
+                throw new IllegalStateException(
+                        "the Debezium relay needs wal_level=logical; this Postgres has " + rs.getString(1));
+            }
+            // A slot a crashed run left behind would hold the WAL back for ever.
+            s.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots"
+                    + " where slot_name like 'relay_bench_%' and not active");
+            try (var pubs = s.executeQuery("select pubname from pg_publication where pubname like 'relay_bench_%'"
+                    + " and pubname not in (select slot_name from pg_replication_slots)")) {
+                List<String> stale = new ArrayList<>();
+                while (pubs.next()) {
+                    stale.add(pubs.getString(1));
+                }
+                for (String pub : stale) {
+                    s.execute("drop publication " + pub);
+                }
+            }
+            System.out.println(Machine.describe(c) + "; load " + Machine.loadAverage());
         }
     }
 
