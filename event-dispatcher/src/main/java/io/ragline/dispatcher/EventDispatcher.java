@@ -104,6 +104,7 @@ public final class EventDispatcher {
                 NAME + "-topic-probe",
                 Duration.ofSeconds(5)));
         NotifyBridge bridge = new NotifyBridge(settings.notifyBridge(), runtime.producer(), prefix);
+        OutboxMetrics metrics = new OutboxMetrics(runtime.registry());
         OutboxPublisher publisher = new OutboxPublisher(
                 () -> outboxProducer.apply(KafkaClients.transactionalProducer(
                         bootstrap,
@@ -111,14 +112,15 @@ public final class EventDispatcher {
                         NAME + "-outbox",
                         transactionalId,
                         settings.publishTimeout())),
-                prefix);
+                prefix,
+                metrics);
         OutboxRelay relay = new OutboxRelay(
                 runtime.settings(),
                 settings,
                 runtime.dataSource(),
                 publisher,
                 bridge,
-                new OutboxMetrics(runtime.registry()),
+                metrics,
                 new RowFaults(RowFaults.admin(admin, Duration.ofSeconds(5)), prefix),
                 holder);
         relay.start(runtime);

@@ -98,6 +98,7 @@ class FrozenLeaderIT {
         env.validate();
         WorkerRuntime r = WorkerRuntime.start(EventDispatcher.NAME, 0, env);
         String transactionalId = new OutboxStore(r.dataSource()).transactionalId();
+        OutboxMetrics metrics = new OutboxMetrics(r.registry());
         OutboxPublisher publisher = new OutboxPublisher(
                 () -> freezing(
                         KafkaClients.transactionalProducer(
@@ -108,14 +109,15 @@ class FrozenLeaderIT {
                                 settings.publishTimeout()),
                         frozenAfter,
                         froze),
-                "");
+                "",
+                metrics);
         OutboxRelay relay = new OutboxRelay(
                 r.settings(),
                 settings,
                 r.dataSource(),
                 publisher,
                 new NotifyBridge(Map.of(), r.producer(), ""),
-                new OutboxMetrics(r.registry()),
+                metrics,
                 new RowFaults(topic -> null, ""),
                 "frozen-leader-test");
         relay.start(r);

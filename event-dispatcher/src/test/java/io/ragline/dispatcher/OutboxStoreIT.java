@@ -1,6 +1,7 @@
 package io.ragline.dispatcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.db.Database;
@@ -8,14 +9,24 @@ import io.ragline.dispatcher.outbox.OutboxRow;
 import io.ragline.dispatcher.outbox.OutboxStore;
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class OutboxStoreIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
+
+    @AfterEach
+    void empty() throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("delete from outbox");
+        }
+    }
 
     @Test
     void urgentRowsGoFirstButTheRowsOfOneKeyKeepTheirOrder() throws Exception {
@@ -32,6 +43,48 @@ class OutboxStoreIT {
             assertThat(rows)
                     .extracting(r -> r.key() + r.payload().replaceAll("\\D", ""))
                     .containsExactly("k11", "k12", "k13", "urgent1", "slow1", "slow2");
+        }
+    }
+
+    @Test
+    void aClaimDeletesThePublishedRowsAndReadsTheNextBatchAfterTheDelete() throws Exception {
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        insertRows(5);
+        try (var pool = Database.pool(url, db.schema(), 2, "test", null)) {
+            OutboxStore store = new OutboxStore(pool);
+            List<OutboxRow> first = store.next(List.of(), 3, 1000, List.of(), List.of(), List.of());
+            List<Long> published = first.stream().map(OutboxRow::id).toList();
+
+            List<OutboxRow> second = store.next(published, 3, 1000, List.of(), List.of(), List.of());
+
+            assertThat(second).hasSize(2).extracting(OutboxRow::id).doesNotContainAnyElementsOf(published);
+            assertThat((long) db.queryValue("select count(*) from outbox")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aClaimThatFailsDeletesNothing() throws Exception {
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        insertRows(3);
+        try (var pool = Database.pool(url, db.schema(), 2, "test", null)) {
+            OutboxStore store = new OutboxStore(pool);
+            List<Long> published =
+                    store.next(100, 1000).stream().map(OutboxRow::id).toList();
+
+            // A negative LIMIT fails the read after the delete ran, in the same implicit transaction.
+            assertThatThrownBy(() -> store.next(published, 3, -1, List.of(), List.of(), List.of()))
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("LIMIT");
+
+            assertThat((long) db.queryValue("select count(*) from outbox")).isEqualTo(3);
+        }
+    }
+
+    private static void insertRows(int n) throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("insert into outbox (topic, key, payload) select 't', 'k' || (i % 2), jsonb_build_object('n', i)"
+                    + " from generate_series(1, " + n + ") i");
         }
     }
 }

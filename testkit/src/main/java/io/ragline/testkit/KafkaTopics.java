@@ -58,10 +58,20 @@ public final class KafkaTopics {
     private static void awaitLeaders(Admin admin, String topic) throws InterruptedException, ExecutionException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
-            var description =
-                    admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
-            if (description != null && description.partitions().stream().allMatch(p -> p.leader() != null)) {
-                return;
+            try {
+                var description = admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get()
+                        .get(topic);
+                if (description != null && description.partitions().stream().allMatch(p -> p.leader() != null)) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                // A broker under load can answer for a topic created a moment ago before its
+                // metadata reached it: ask again, like a leader not elected yet.
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
             }
             Thread.sleep(50);
         }

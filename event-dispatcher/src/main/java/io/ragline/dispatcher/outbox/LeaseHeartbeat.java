@@ -20,12 +20,14 @@ public final class LeaseHeartbeat implements Runnable {
 
     private final Lease lease;
     private final Leadership leadership;
+    private final OutboxMetrics metrics;
     private final long periodNanos;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    public LeaseHeartbeat(Lease lease, Leadership leadership, Duration ttl) {
+    public LeaseHeartbeat(Lease lease, Leadership leadership, Duration ttl, OutboxMetrics metrics) {
         this.lease = lease;
         this.leadership = leadership;
+        this.metrics = metrics;
         this.periodNanos = Lease.renewEvery(ttl).toNanos();
     }
 
@@ -57,7 +59,9 @@ public final class LeaseHeartbeat implements Runnable {
     void renewOnce() {
         long started = System.nanoTime();
         try {
-            if (lease.acquireOrRenew()) {
+            boolean held = lease.acquireOrRenew();
+            metrics.phase(OutboxMetrics.Phase.LEASE_RENEWAL, started);
+            if (held) {
                 leadership.renewed(started);
             } else {
                 leadership.notRenewed("another dispatcher holds it");

@@ -69,6 +69,11 @@ final class OutboxHolds {
         return ids.keySet();
     }
 
+    /** Whether nothing is held back now. */
+    boolean isEmpty() {
+        return topics().isEmpty() && keys().isEmpty() && ids().isEmpty();
+    }
+
     void clear() {
         topics.clear();
         keys.clear();

@@ -5,6 +5,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -14,9 +17,31 @@ import java.util.concurrent.atomic.AtomicReference;
  * ragline_outbox_publish_latency_seconds} (insert to Kafka acknowledgement, histogram), {@code
  * ragline_outbox_batch_size}, {@code ragline_outbox_published_total}, {@code
  * ragline_outbox_publish_failures_total}, {@code ragline_outbox_dead_lettered_total} and {@code
- * ragline_outbox_dead_letters_rows} (rows in {@code outbox_dead_letters}).
+ * ragline_outbox_dead_letters_rows} (rows in {@code outbox_dead_letters}), and {@code
+ * ragline_outbox_phase_seconds} (histogram by {@code phase}, see {@link Phase}): where a batch's
+ * time goes, so an operator can tell a slow claim query from a slow Kafka commit, and {@code
+ * ragline_outbox_claimed_ahead_total} (batches claimed while the one before them committed).
  */
 public final class OutboxMetrics {
+    /** The steps of relaying a batch, each timed by {@code ragline_outbox_phase_seconds{phase}}. */
+    public enum Phase {
+        /** The query that picks the next batch (and deletes the batch published before it). */
+        CLAIM,
+        /** The Kafka transaction's begin and sends, up to the commit (a new producer's init too). */
+        SEND,
+        /** {@code commitTransaction()}: the flush, every acknowledgement and the commit itself. */
+        COMMIT,
+        /** Deleting a published batch on its own (when no claim follows to carry it). */
+        DELETE,
+        /** A renewal of the lease, on the heartbeat's thread. */
+        LEASE_RENEWAL;
+
+        String tag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final Map<Phase, Timer> phases = new EnumMap<>(Phase.class);
     private final AtomicLong backlogRows = new AtomicLong();
     private final AtomicReference<Double> oldestAge = new AtomicReference<>(0.0);
     private final AtomicLong leader = new AtomicLong();
@@ -26,6 +51,7 @@ public final class OutboxMetrics {
     private final io.micrometer.core.instrument.Counter failures;
     private final io.micrometer.core.instrument.Counter deadLettered;
     private final AtomicLong deadLetterRows = new AtomicLong();
+    private final io.micrometer.core.instrument.Counter claimedAhead;
 
     public OutboxMetrics(MeterRegistry registry) {
         Gauge.builder("ragline.outbox.backlog.rows", backlogRows, AtomicLong::get)
@@ -58,12 +84,41 @@ public final class OutboxMetrics {
         Gauge.builder("ragline.outbox.dead.letters.rows", deadLetterRows, AtomicLong::get)
                 .description("Rows in outbox_dead_letters")
                 .register(registry);
+        claimedAhead = io.micrometer.core.instrument.Counter.builder("ragline.outbox.claimed.ahead")
+                .description("Batches claimed while the batch before them committed in Kafka")
+                .register(registry);
+        for (Phase phase : Phase.values()) {
+            phases.put(
+                    phase,
+                    Timer.builder("ragline.outbox.phase")
+                            .description("Time of one step of relaying a batch")
+                            .tag("phase", phase.tag())
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(Duration.ofNanos(100_000))
+                            .maximumExpectedValue(Duration.ofSeconds(30))
+                            .register(registry));
+        }
+    }
+
+    /** Records that {@code phase} took from {@code startNanos} ({@link System#nanoTime()}) until now. */
+    void phase(Phase phase, long startNanos) {
+        phases.get(phase).record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     void backlog(OutboxStore.Backlog b) {
         backlogRows.set(b.rows());
         oldestAge.set(b.oldestAgeSeconds());
         deadLetterRows.set(b.deadLetters());
+    }
+
+    void claimedAhead() {
+        claimedAhead.increment();
+    }
+
+    /** A drain found nothing to publish and nothing held back: no row waits now. */
+    void emptied() {
+        backlogRows.set(0);
+        oldestAge.set(0.0);
     }
 
     void leader(boolean isLeader) {

@@ -33,12 +33,17 @@ public final class OutboxPublisher implements AutoCloseable {
 
     private final Supplier<Producer<byte[], byte[]>> factory;
     private final String topicPrefix;
+    private final OutboxMetrics metrics;
     private Producer<byte[], byte[]> producer;
 
-    /** {@code factory} makes a transactional producer; it is created when first needed. */
-    public OutboxPublisher(Supplier<Producer<byte[], byte[]>> factory, String topicPrefix) {
+    /**
+     * {@code factory} makes a transactional producer; it is created when first needed. The phases
+     * {@code send} and {@code commit} of each batch are timed into {@code metrics}.
+     */
+    public OutboxPublisher(Supplier<Producer<byte[], byte[]>> factory, String topicPrefix, OutboxMetrics metrics) {
         this.factory = factory;
         this.topicPrefix = topicPrefix;
+        this.metrics = metrics;
     }
 
     /** How a batch ended. */
@@ -81,6 +86,16 @@ public final class OutboxPublisher implements AutoCloseable {
      * aborts what the old one left open before anything else of this id is written.
      */
     public Result publish(List<OutboxRow> rows, BooleanSupplier leading) throws FencedException {
+        return publish(rows, leading, () -> {});
+    }
+
+    /**
+     * As {@link #publish(List, BooleanSupplier)}, running {@code beforeCommit} right before the
+     * commit is asked for (every row sent, leadership checked), so the caller can do something
+     * useful while Kafka commits; it is not run when the batch will not be committed.
+     */
+    public Result publish(List<OutboxRow> rows, BooleanSupplier leading, Runnable beforeCommit) throws FencedException {
+        long started = System.nanoTime();
         Producer<byte[], byte[]> p;
         try {
             p = producer();
@@ -131,7 +146,11 @@ public final class OutboxPublisher implements AutoCloseable {
         }
         if (failure == null) {
             try {
+                metrics.phase(OutboxMetrics.Phase.SEND, started);
+                beforeCommit.run();
+                long committing = System.nanoTime();
                 p.commitTransaction(); // flushes and waits for every acknowledgement
+                metrics.phase(OutboxMetrics.Phase.COMMIT, committing);
                 return new Result(Outcome.COMMITTED, null, null);
             } catch (ProducerFencedException | InvalidProducerEpochException e) {
                 discard();

@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import javax.sql.DataSource;
@@ -41,6 +40,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final CoreSettings core;
     private final DispatcherSettings settings;
     private final OutboxStore store;
+    private final OutboxClaims claims;
     private final Lease lease;
     private final OutboxPublisher publisher;
     private final NotifyBridge bridge;
@@ -75,6 +75,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.core = core;
         this.settings = settings;
         this.store = new OutboxStore(dataSource);
+        this.claims = new OutboxClaims(store, metrics, settings.batchSize(), settings.lookahead());
         this.lease = new Lease(dataSource, holder, settings.leaseTtl());
         this.publisher = publisher;
         this.bridge = bridge;
@@ -82,7 +83,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.refusals = new OutboxRefusals(store, metrics, faults, settings.maxAttempts());
         this.leadership = new Leadership(
                 settings.leaseTtl(), System::nanoTime, metrics, core.schema() + ".outbox (" + holder + ")");
-        this.heartbeat = new LeaseHeartbeat(lease, leadership, settings.leaseTtl());
+        this.heartbeat = new LeaseHeartbeat(lease, leadership, settings.leaseTtl(), metrics);
     }
 
     /**
@@ -154,15 +155,30 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
     }
 
-    /** Publishes batches until the outbox is empty, renewing the lease between batches. */
+    /**
+     * Publishes batches until the outbox is empty. A batch Kafka committed is deleted by the claim
+     * of a later batch, in the same round trip, and small batches have the next one claimed while
+     * they commit ({@link OutboxClaims}); what no claim deleted is deleted before the drain returns.
+     */
     private void drain() throws Exception {
+        try {
+            drainBatches();
+        } finally {
+            claims.flush();
+        }
+    }
+
+    private void drainBatches() throws Exception {
         while (running) {
             refreshBacklog(false);
             OutboxHolds holds = refusals.holds();
-            List<OutboxRow> rows =
-                    store.next(settings.batchSize(), settings.lookahead(), holds.topics(), holds.keys(), holds.ids());
+            List<OutboxRow> rows = claims.next(holds);
             if (rows.isEmpty()) {
-                refreshBacklog(true);
+                if (holds.isEmpty()) {
+                    metrics.emptied(); // nothing visible waits: no need to count
+                } else {
+                    refreshBacklog(true);
+                }
                 return;
             }
             if (!leading() || !running) {
@@ -173,7 +189,12 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             if (rows.isEmpty()) {
                 continue; // all of them held back now
             }
-            OutboxPublisher.Result result = publisher.publish(rows, this::leading);
+            List<OutboxRow> batch = rows;
+            OutboxPublisher.Result result =
+                    publisher.publish(batch, this::leading, () -> claims.claimAhead(batch, holds));
+            if (result.outcome() != OutboxPublisher.Outcome.COMMITTED) {
+                claims.dropAhead();
+            }
             if (result.outcome() == OutboxPublisher.Outcome.NOT_LEADING) {
                 standBy();
                 return;
@@ -186,12 +207,10 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             }
             long ackedAt = System.nanoTime();
             publishedSinceLastWait = true;
-            List<Long> ids = new ArrayList<>(rows.size());
+            claims.committed(rows);
             for (OutboxRow row : rows) {
-                ids.add(row.id());
                 metrics.published(row, ackedAt);
             }
-            store.delete(ids);
             metrics.batch(rows.size());
             if (!leading()) {
                 standBy();
@@ -310,6 +329,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             log.warn("outbox relay still busy; the lease expires by itself");
         } else {
             publisher.close();
+            claims.close();
             try {
                 lease.release();
             } catch (SQLException e) {

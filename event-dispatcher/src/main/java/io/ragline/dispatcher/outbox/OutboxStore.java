@@ -39,6 +39,9 @@ public final class OutboxStore {
             + " o.headers::text, o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at)"
             + " from chosen c join outbox o using (id) order by c.effective desc, o.id";
 
+    /** Deletes the published rows of the array given. */
+    static final String DELETE = "delete from outbox where id = any(?)";
+
     private final DataSource dataSource;
 
     public OutboxStore(DataSource dataSource) {
@@ -46,15 +49,19 @@ public final class OutboxStore {
     }
 
     public List<OutboxRow> next(int batchSize, int lookahead) throws SQLException {
-        return next(batchSize, lookahead, List.of(), List.of(), List.of());
+        return next(List.of(), batchSize, lookahead, List.of(), List.of(), List.of());
     }
 
     /**
-     * The next batch, leaving out every row of the topics in {@code heldTopics}, of the keys in
-     * {@code heldKeys} ({@link OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without
-     * a key have no order to keep, so only the row itself waits).
+     * Deletes the rows {@code published} (a batch Kafka committed) and reads the next batch, in
+     * one round trip: both statements go out together and run in one implicit transaction, so the
+     * read sees the delete, and either both happen or neither does. The next batch leaves out every
+     * row of the topics in {@code heldTopics}, of the keys in {@code heldKeys} ({@link
+     * OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without a key have no order to
+     * keep, so only the row itself waits).
      */
     public List<OutboxRow> next(
+            Collection<Long> published,
             int batchSize,
             int lookahead,
             Collection<String> heldTopics,
@@ -62,8 +69,13 @@ public final class OutboxStore {
             Collection<Long> heldIds)
             throws SQLException {
         List<OutboxRow> rows = new ArrayList<>();
+        boolean deletes = !published.isEmpty();
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement(NEXT)) {
+                PreparedStatement s = c.prepareStatement(deletes ? DELETE + "; " + NEXT : NEXT)) {
+            int at = 0;
+            if (deletes) {
+                s.setArray(++at, c.createArrayOf("bigint", published.toArray()));
+            }
             List<String> topics = new ArrayList<>(heldKeys.size());
             List<String> keys = new ArrayList<>(heldKeys.size());
             for (String held : heldKeys) {
@@ -71,13 +83,20 @@ public final class OutboxStore {
                 topics.add(held.substring(0, cut));
                 keys.add(held.substring(cut + 1));
             }
-            s.setArray(1, c.createArrayOf("text", topics.toArray()));
-            s.setArray(2, c.createArrayOf("text", keys.toArray()));
-            s.setArray(3, c.createArrayOf("text", heldTopics.toArray()));
-            s.setArray(4, c.createArrayOf("bigint", heldIds.toArray()));
-            s.setInt(5, lookahead);
-            s.setInt(6, batchSize);
-            try (ResultSet rs = s.executeQuery()) {
+            s.setArray(++at, c.createArrayOf("text", topics.toArray()));
+            s.setArray(++at, c.createArrayOf("text", keys.toArray()));
+            s.setArray(++at, c.createArrayOf("text", heldTopics.toArray()));
+            s.setArray(++at, c.createArrayOf("bigint", heldIds.toArray()));
+            s.setInt(++at, lookahead);
+            s.setInt(++at, batchSize);
+            boolean isResultSet = s.execute();
+            while (!isResultSet) { // the delete's count comes first
+                if (s.getUpdateCount() == -1) {
+                    throw new SQLException("the outbox claim returned no result set");
+                }
+                isResultSet = s.getMoreResults();
+            }
+            try (ResultSet rs = s.getResultSet()) {
                 long now = System.nanoTime();
                 while (rs.next()) {
                     rows.add(new OutboxRow(
@@ -100,7 +119,7 @@ public final class OutboxStore {
             return 0;
         }
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("delete from outbox where id = any(?)")) {
+                PreparedStatement s = c.prepareStatement(DELETE)) {
             Array array = c.createArrayOf("bigint", ids.toArray());
             s.setArray(1, array);
             return s.executeUpdate();

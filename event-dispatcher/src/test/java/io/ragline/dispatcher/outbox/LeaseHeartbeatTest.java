@@ -22,7 +22,7 @@ class LeaseHeartbeatTest {
 
     final OutboxMetrics metrics = new OutboxMetrics(new SimpleMeterRegistry());
     final Leadership leadership = new Leadership(TTL, System::nanoTime, metrics, "test.outbox (me)");
-    final LeaseHeartbeat heartbeat = new LeaseHeartbeat(new Lease(failing(), "me", TTL), leadership, TTL);
+    final LeaseHeartbeat heartbeat = new LeaseHeartbeat(new Lease(failing(), "me", TTL), leadership, TTL, metrics);
 
     @Test
     void anErrorFromARenewalGivesLeadershipUpAndEscapes() {

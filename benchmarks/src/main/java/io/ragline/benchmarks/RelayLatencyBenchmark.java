@@ -1,0 +1,295 @@
+package io.ragline.benchmarks;
+
+import io.ragline.benchmarks.relay.OfferedLoad;
+import io.ragline.benchmarks.relay.Receipts;
+import io.ragline.benchmarks.relay.RelayPhases;
+import io.ragline.benchmarks.relay.RelayProcess;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.db.Migrations;
+import io.ragline.core.outbox.Outbox;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.TestServices;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Issue 21: the outbox relay's latency where consumers see it. Ragline's event-dispatcher and a
+ * Debezium embedded outbox relay ({@code benchmarks-debezium}) run side by side, each in its own
+ * JVM, each draining its own schema's outbox (same table, same triggers) on the same Postgres and
+ * broker into a topic that already exists; one independent {@code read_committed} consumer
+ * ({@link Receipts}) times insert ({@code clock_timestamp()} in the row) to receipt. Rounds are
+ * interleaved (ragline, debezium, then debezium, ragline, ...) at each offered rate; then, for each,
+ * the drain of a committed 20,000-row backlog and the time to insert it (one transaction, 100 keys).
+ *
+ * <p>Short form (a minute): {@code ./mvnw -q -pl benchmarks exec:java
+ * -Dexec.mainClass=io.ragline.benchmarks.RelayLatencyBenchmark -Dexec.args="1 5"}; long form: {@code
+ * -Dexec.args="3 30"} (rounds per relay and rate, seconds per round). Needs {@code wal_level=logical}
+ * and {@code ./mvnw -B -q package -pl benchmarks-debezium}. {@code RAGLINE_OUTBOX_*} variables of
+ * this process are handed to the event-dispatcher, to try its settings.
+ */
+public final class RelayLatencyBenchmark {
+    private static final int BACKLOG = 20_000;
+    private static final int[] RATES = {500, 2000};
+
+    private RelayLatencyBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 30;
+        String databaseUrl = TestServices.get().databaseUrl();
+        String bootstrap = TestServices.get().kafkaBootstrapServers();
+        DatabaseUrl url = DatabaseUrl.parse(databaseUrl).url().orElseThrow();
+        prepare(url);
+        String tag = Long.toString(System.nanoTime(), 36);
+        Map<String, String> raglineSettings = new HashMap<>();
+        System.getenv().forEach((k, v) -> {
+            if (k.startsWith("RAGLINE_OUTBOX_")) {
+                raglineSettings.put(k, v);
+            }
+        });
+        System.out.println("event-dispatcher settings: " + raglineSettings);
+        Map<String, Side> sides = new LinkedHashMap<>();
+        sides.put("ragline", new Side(schema(url, "relay_bench_r_" + tag)));
+        sides.put("debezium", new Side(schema(url, "relay_bench_d_" + tag)));
+        List<String> topics = new ArrayList<>();
+        for (Side side : sides.values()) {
+            side.topic = KafkaTopics.create("relay-latency", 6);
+            side.backlogTopic = KafkaTopics.create("relay-backlog", 6);
+            topics.add(side.topic);
+            topics.add(side.backlogTopic);
+        }
+        int adminPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            adminPort = free.getLocalPort();
+        }
+        raglineSettings.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
+        sides.get("ragline").phases = new RelayPhases(adminPort);
+        try (Receipts receipts = new Receipts(bootstrap, topics);
+                RelayProcess ragline =
+                        RelayProcess.ragline(databaseUrl, bootstrap, sides.get("ragline").schema, raglineSettings);
+                RelayProcess debezium = RelayProcess.debezium(
+                        databaseUrl, bootstrap, sides.get("debezium").schema, "relay_bench_" + tag)) {
+            sides.get("ragline").relay = ragline;
+            sides.get("debezium").relay = debezium;
+            for (Side side : sides.values()) { // warm-up, not counted: leadership, JIT, metadata
+                round(url, receipts, side, 500, 3, 0);
+            }
+            System.out.println(
+                    "| rate | round | relay | rows | p50 ms | p90 ms | p99 ms | max ms | writers behind ms |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|");
+            for (int rate : RATES) {
+                for (int r = 0; r < rounds; r++) {
+                    List<Side> order = new ArrayList<>(sides.values());
+                    if (r % 2 == 1) {
+                        java.util.Collections.reverse(order);
+                    }
+                    for (Side side : order) {
+                        double[] p = round(url, receipts, side, rate, seconds, r + 1);
+                        side.results
+                                .computeIfAbsent(rate, k -> new ArrayList<>())
+                                .add(p);
+                    }
+                }
+            }
+            summary(sides);
+            for (Side side : sides.values()) {
+                backlog(url, receipts, side);
+            }
+            Side r = sides.get("ragline");
+            Side d = sides.get("debezium");
+            System.out.printf(
+                    Locale.ROOT, "backlog drain ratio ragline/debezium: %.1fx%n", r.drainPerSecond / d.drainPerSecond);
+        } finally {
+            for (Side side : sides.values()) {
+                BenchmarkDatabase.execute(url, "drop schema if exists " + side.schema + " cascade");
+            }
+            BenchmarkDatabase.execute(url, "drop publication if exists relay_bench_" + tag);
+        }
+    }
+
+    /**
+     * Fails unless the cluster decodes WAL logically; drops the slots and publications a crashed
+     * run left behind (a slot would hold the WAL back for ever); prints the machine.
+     */
+    private static void prepare(DatabaseUrl url) throws Exception {
+        try (Connection c = BenchmarkDatabase.connect(url);
+                Statement s = c.createStatement()) {
+            var rs = s.executeQuery("show wal_level");
+            rs.next();
+            if (!"logical".equals(rs.getString(1))) {
+                throw new IllegalStateException(
+                        "the Debezium relay needs wal_level=logical; this Postgres has " + rs.getString(1));
+            }
+            // A slot a crashed run left behind would hold the WAL back for ever.
+            s.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots"
+                    + " where slot_name like 'relay_bench_%' and not active");
+            try (var pubs = s.executeQuery("select pubname from pg_publication where pubname like 'relay_bench_%'"
+                    + " and pubname not in (select slot_name from pg_replication_slots)")) {
+                List<String> stale = new ArrayList<>();
+                while (pubs.next()) {
+                    stale.add(pubs.getString(1));
+                }
+                for (String pub : stale) {
+                    s.execute("drop publication " + pub);
+                }
+            }
+            System.out.println(Machine.describe(c) + "; load " + Machine.loadAverage());
+        }
+    }
+
+    /** One relay's schema and topics, and what was measured of it. */
+    private static final class Side {
+        final String schema;
+        String topic;
+        String backlogTopic;
+        RelayProcess relay;
+        /** The event-dispatcher's phase timers; null for Debezium. */
+        RelayPhases phases;
+
+        final Map<Integer, List<double[]>> results = new LinkedHashMap<>();
+        double drainPerSecond;
+
+        Side(String schema) {
+            this.schema = schema;
+        }
+    }
+
+    /** Offers {@code rate} rows/s for {@code seconds}; returns p50, p90, p99, max in ms. */
+    private static double[] round(DatabaseUrl url, Receipts receipts, Side side, int rate, double seconds, int round)
+            throws Exception {
+        receipts.drainLatencies(side.topic);
+        if (side.phases != null && round > 0) {
+            side.phases.mark();
+        }
+        long before = receipts.received(side.topic);
+        OfferedLoad.Offered offered =
+                OfferedLoad.offer(() -> BenchmarkDatabase.connect(url), side.schema, side.topic, rate, seconds);
+        if (!receipts.await(side.topic, before + offered.rows(), Duration.ofSeconds(120))) {
+            side.relay.checkAlive();
+            throw new IllegalStateException(side.relay.name() + ": only " + (receipts.received(side.topic) - before)
+                    + " of " + offered.rows() + " rows arrived");
+        }
+        long[] latencies = receipts.drainLatencies(side.topic);
+        double[] p = {
+            Latencies.percentileMillis(latencies, 0.5),
+            Latencies.percentileMillis(latencies, 0.9),
+            Latencies.percentileMillis(latencies, 0.99),
+            Latencies.percentileMillis(latencies, 1.0)
+        };
+        System.out.printf(
+                Locale.ROOT,
+                "| %,d/s | %s | %s | %,d | %.1f | %.1f | %.1f | %.1f | %.1f |%n",
+                rate,
+                round == 0 ? "warm-up" : String.valueOf(round),
+                side.relay.name(),
+                offered.rows(),
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                offered.behindMillis());
+        if (side.phases != null && round > 0) {
+            System.out.println("  phases: " + String.join("; ", side.phases.sinceMark()));
+        }
+        return p;
+    }
+
+    /** Per rate: each relay's median over rounds, and ragline/debezium ratios (median, min-max). */
+    private static void summary(Map<String, Side> sides) {
+        Side r = sides.get("ragline");
+        Side d = sides.get("debezium");
+        System.out.println();
+        System.out.println(
+                "| rate | percentile | ragline ms (median of rounds) | debezium ms | ratio r/d median (min-max) |");
+        System.out.println("|---|---|---|---|---|");
+        String[] names = {"p50", "p90", "p99"};
+        for (int rate : RATES) {
+            List<double[]> rr = r.results.get(rate);
+            List<double[]> dd = d.results.get(rate);
+            for (int i = 0; i < names.length; i++) {
+                double[] ratios = new double[rr.size()];
+                double[] rv = new double[rr.size()];
+                double[] dv = new double[rr.size()];
+                for (int k = 0; k < rr.size(); k++) {
+                    rv[k] = rr.get(k)[i];
+                    dv[k] = dd.get(k)[i];
+                    ratios[k] = rv[k] / dv[k];
+                }
+                System.out.printf(
+                        Locale.ROOT,
+                        "| %,d/s | %s | %.1f | %.1f | %.2f (%.2f-%.2f) |%n",
+                        rate,
+                        names[i],
+                        median(rv),
+                        median(dv),
+                        median(ratios),
+                        java.util.Arrays.stream(ratios).min().orElse(Double.NaN),
+                        java.util.Arrays.stream(ratios).max().orElse(Double.NaN));
+            }
+        }
+    }
+
+    /**
+     * Inserts {@value #BACKLOG} rows on 100 keys in one transaction through {@link Outbox#append}
+     * (timed: insert and commit), then times from the commit to the consumer's receipt of the last.
+     */
+    private static void backlog(DatabaseUrl url, Receipts receipts, Side side) throws Exception {
+        long before = receipts.received(side.backlogTopic);
+        String body = "x".repeat(150);
+        List<Outbox.Row> rows = new ArrayList<>(BACKLOG);
+        for (int n = 0; n < BACKLOG; n++) {
+            rows.add(new Outbox.Row(
+                    side.backlogTopic, "k" + (n % 100), "{\"n\":" + n + ",\"body\":\"" + body + "\"}", null));
+        }
+        Instant committed;
+        long insertNanos;
+        try (Connection c = BenchmarkDatabase.connect(url)) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("set local search_path to " + side.schema + ", public");
+                s.execute("set local synchronous_commit = on"); // as OfferedLoad's writers
+            }
+            long start = System.nanoTime();
+            Outbox.append(c, rows);
+            c.commit();
+            insertNanos = System.nanoTime() - start;
+            committed = Instant.now();
+        }
+        if (!receipts.await(side.backlogTopic, before + BACKLOG, Duration.ofMinutes(5))) {
+            side.relay.checkAlive();
+            throw new IllegalStateException(side.relay.name() + ": the backlog did not arrive within 5 minutes");
+        }
+        double drainSeconds =
+                Duration.between(committed, receipts.last(side.backlogTopic)).toNanos() / 1e9;
+        side.drainPerSecond = BACKLOG / drainSeconds;
+        System.out.printf(
+                Locale.ROOT,
+                "| %s | insert %,d rows (100 keys, one transaction) %.0f ms = %,.0f rows/s | commit to last"
+                        + " received %.2f s = %,.0f events/s |%n",
+                side.relay.name(),
+                BACKLOG,
+                insertNanos / 1e6,
+                BACKLOG / (insertNanos / 1e9),
+                drainSeconds,
+                side.drainPerSecond);
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static String schema(DatabaseUrl url, String schema) throws Exception {
+        new Migrations(url, schema, "bench").migrate();
+        return schema;
+    }
+}

@@ -1,0 +1,133 @@
+package io.ragline.benchmarks.relay;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The independent consumer: one {@code read_committed} {@link KafkaConsumer} with Kafka's default
+ * fetch settings, assigned every partition of the measured topics, that stamps each message's
+ * receipt ({@link Instant#now()}) on its own thread. A message's latency is receipt minus the
+ * insert moment the writer put into its payload ({@code "t"}: {@code clock_timestamp()} in
+ * microseconds since the epoch, on the same machine's clock).
+ */
+public final class Receipts implements AutoCloseable {
+    /** {@code "t": 1733400000123456}, also inside a JSON string Debezium's router may quote. */
+    private static final Pattern STAMP = Pattern.compile("\\bt\\\\?\"\\s*:\\s*(\\d+)");
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Map<String, Topic> topics = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    /** Per topic: the latency of every stamped message in microseconds, and when the last came. */
+    private static final class Topic {
+        final List<Long> micros = new ArrayList<>();
+        long received;
+        Instant last = Instant.EPOCH;
+    }
+
+    public Receipts(String bootstrap, Collection<String> names) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "relay-latency-receipts");
+        consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String name : names) {
+            topics.put(name, new Topic());
+            for (PartitionInfo info : consumer.partitionsFor(name, Duration.ofSeconds(30))) {
+                partitions.add(new TopicPartition(name, info.partition()));
+            }
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        thread = new Thread(this::poll, "relay-latency-receipts");
+        thread.start();
+    }
+
+    private void poll() {
+        try {
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    Instant now = Instant.now();
+                    long nowMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+                    Topic t = topics.get(r.topic());
+                    Matcher m = STAMP.matcher(r.value() == null ? "" : new String(r.value(), StandardCharsets.UTF_8));
+                    synchronized (t) {
+                        t.received++;
+                        t.last = now;
+                        if (m.find()) {
+                            t.micros.add(nowMicros - Long.parseLong(m.group(1)));
+                        }
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Messages received on {@code topic} so far. */
+    public long received(String topic) {
+        Topic t = topics.get(topic);
+        synchronized (t) {
+            return t.received;
+        }
+    }
+
+    /** When the last message of {@code topic} arrived. */
+    public Instant last(String topic) {
+        Topic t = topics.get(topic);
+        synchronized (t) {
+            return t.last;
+        }
+    }
+
+    /** The latencies (nanoseconds) of the stamped messages of {@code topic} since the last call. */
+    public long[] drainLatencies(String topic) {
+        Topic t = topics.get(topic);
+        synchronized (t) {
+            long[] out = t.micros.stream().mapToLong(us -> us * 1_000L).toArray();
+            t.micros.clear();
+            return out;
+        }
+    }
+
+    /** Waits until {@code topic} has {@code count} messages; false if {@code timeout} passed first. */
+    public boolean await(String topic, long count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (received(topic) < count) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        consumer.wakeup();
+        thread.join(10_000);
+    }
+}

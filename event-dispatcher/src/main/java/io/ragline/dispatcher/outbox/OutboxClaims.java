@@ -1,0 +1,177 @@
+package io.ragline.dispatcher.outbox;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay's batches: each claim ({@link OutboxStore#next}) also deletes the batches Kafka has
+ * committed since the last one, in the same round trip. While a small batch (at most {@value
+ * #AHEAD_MAX_ROWS} rows, fewer than a full batch: the outbox is nearly empty and a row's latency is
+ * the relay's cycle) commits in Kafka, the next batch is claimed ahead on the {@value #THREAD}
+ * thread, leaving out the rows in flight, so a cycle costs the longer of the commit and the claim
+ * instead of both. The batch claimed ahead is published only after the batch in flight committed
+ * ({@link #committed}); if that one did not commit, it is dropped ({@link #dropAhead}) and claimed
+ * again, so a key's later row never overtakes an earlier one. Only the relay's thread calls this
+ * class; the claim ahead reads nothing of it but what it is handed.
+ */
+final class OutboxClaims implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OutboxClaims.class);
+
+    /** The thread that claims ahead. */
+    static final String THREAD = "outbox-claim";
+    /** The largest batch in flight during whose commit the next batch is claimed. */
+    static final int AHEAD_MAX_ROWS = 500;
+
+    private final OutboxStore store;
+    private final OutboxMetrics metrics;
+    private final int batchSize;
+    private final int lookahead;
+    private final ExecutorService ahead = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, THREAD);
+        t.setDaemon(true);
+        return t;
+    });
+    /** Ids of rows Kafka committed that no claim has deleted yet. */
+    private final List<Long> published = new ArrayList<>();
+    /** The claim started ahead during the last commit, if any. */
+    private Future<Claimed> claimedAhead;
+
+    /** What one claim deleted and read. */
+    private record Claimed(List<Long> deleted, List<OutboxRow> rows) {}
+
+    OutboxClaims(OutboxStore store, OutboxMetrics metrics, int batchSize, int lookahead) {
+        this.store = store;
+        this.metrics = metrics;
+        this.batchSize = batchSize;
+        this.lookahead = lookahead;
+    }
+
+    /** The next batch: the one claimed ahead during the last commit, or one claimed now. */
+    List<OutboxRow> next(OutboxHolds holds) throws SQLException, InterruptedException {
+        if (claimedAhead != null) {
+            Future<Claimed> f = claimedAhead;
+            claimedAhead = null;
+            return settle(f).rows();
+        }
+        Claimed c = claim(List.copyOf(published), holds.topics(), holds.keys(), holds.ids());
+        forget(c.deleted());
+        return c.rows();
+    }
+
+    /**
+     * Called just before {@code batch}'s commit: claims the next batch on the {@value #THREAD}
+     * thread when {@code batch} is small, leaving out its rows and whatever {@code holds} holds.
+     */
+    void claimAhead(List<OutboxRow> batch, OutboxHolds holds) {
+        if (claimedAhead != null || batch.size() > AHEAD_MAX_ROWS || batch.size() >= batchSize) {
+            return;
+        }
+        List<Long> deleting = List.copyOf(published);
+        List<String> topics = List.copyOf(holds.topics());
+        List<String> keys = List.copyOf(holds.keys());
+        List<Long> leftOut = new ArrayList<>(holds.ids());
+        for (OutboxRow row : batch) {
+            leftOut.add(row.id());
+        }
+        try {
+            claimedAhead = ahead.submit(() -> claim(deleting, topics, keys, leftOut));
+            metrics.claimedAhead();
+        } catch (RejectedExecutionException e) { // closing: the next batch is claimed in turn, if at all
+            claimedAhead = null;
+        }
+    }
+
+    /** {@code batch} committed in Kafka: its rows are deleted by the next claim (or {@link #flush}). */
+    void committed(List<OutboxRow> batch) {
+        for (OutboxRow row : batch) {
+            published.add(row.id());
+        }
+    }
+
+    /** The batch in flight did not commit: the batch claimed ahead (if any) is not published. */
+    void dropAhead() throws InterruptedException {
+        Future<Claimed> f = claimedAhead;
+        claimedAhead = null;
+        if (f == null) {
+            return;
+        }
+        try {
+            settle(f); // what it deleted is gone; its rows are claimed again later
+        } catch (SQLException | RuntimeException e) {
+            log.debug("the outbox claim made ahead failed too: {}", e.toString());
+        }
+    }
+
+    /**
+     * Drops any claim made ahead and deletes what Kafka committed and no claim deleted yet. If the
+     * database refuses now, the ids are kept for the next claim; should another dispatcher lead
+     * first, it publishes those rows again, which consumers drop by their {@value
+     * OutboxPublisher#OUTBOX_ID}.
+     */
+    void flush() throws InterruptedException {
+        dropAhead();
+        if (published.isEmpty()) {
+            return;
+        }
+        long deleting = System.nanoTime();
+        try {
+            store.delete(published);
+            published.clear();
+            metrics.phase(OutboxMetrics.Phase.DELETE, deleting);
+        } catch (SQLException e) {
+            log.debug("published outbox rows not deleted yet ({}): {}", published.size(), e.toString());
+        }
+    }
+
+    private Claimed claim(List<Long> deleting, Iterable<String> topics, Iterable<String> keys, Iterable<Long> ids)
+            throws SQLException {
+        long claiming = System.nanoTime();
+        List<OutboxRow> rows = store.next(deleting, batchSize, lookahead, list(topics), list(keys), list(ids));
+        metrics.phase(OutboxMetrics.Phase.CLAIM, claiming);
+        return new Claimed(deleting, rows);
+    }
+
+    private Claimed settle(Future<Claimed> f) throws SQLException, InterruptedException {
+        try {
+            Claimed c = f.get();
+            forget(c.deleted());
+            return c;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SQLException sql) {
+                throw sql;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException("the outbox claim failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private void forget(List<Long> deleted) {
+        if (!deleted.isEmpty()) {
+            Set<Long> gone = new HashSet<>(deleted);
+            published.removeIf(gone::contains);
+        }
+    }
+
+    private static <T> List<T> list(Iterable<T> items) {
+        List<T> out = new ArrayList<>();
+        items.forEach(out::add);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        ahead.shutdownNow();
+    }
+}

@@ -1,0 +1,114 @@
+package io.ragline.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The relay claims the next batch while a small one commits in Kafka (OutboxClaims), and that
+ * claim carries the delete of the batches committed before. A batch claimed ahead of a commit that
+ * then fails must not be published before the failed rows go again, or a key would overtake itself.
+ */
+class ClaimAheadIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final int ROWS = 600;
+
+    WorkerRuntime runtime;
+
+    @AfterEach
+    void stop() {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Test
+    void batchesClaimedWhileACommitFailsAreNotPublishedAheadOfTheFailedRows() throws Exception {
+        String topic = KafkaTopics.create("claim-ahead", 1);
+        AtomicInteger commits = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        runtime = dispatcher(p -> failingEveryThirdCommit(p, commits, failed));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> OutboxRelayIT.isLeader(runtime));
+        try (Connection c = db.connect();
+                PreparedStatement s =
+                        c.prepareStatement("insert into outbox (topic, key, payload) values (?, ?, ?::jsonb)")) {
+            for (int i = 0; i < ROWS; i++) { // one row per transaction: small batches, each claimed ahead
+                s.setString(1, topic);
+                s.setString(2, "k" + (i % 3));
+                s.setString(3, "{\"seq\":" + i + "}");
+                s.execute();
+            }
+        }
+
+        List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, ROWS, Duration.ofSeconds(120));
+
+        assertThat(failed.get()).as("commits that failed").isPositive();
+        assertThat(records)
+                .extracting(OutboxRelayIT::outboxId)
+                .doesNotHaveDuplicates()
+                .hasSize(ROWS);
+        Map<String, Integer> last = new HashMap<>();
+        for (ConsumerRecord<String, String> r : records) {
+            int seq = Integer.parseInt(r.value().replaceAll("\\D", ""));
+            Integer previous = last.put(r.key(), seq);
+            assertThat(previous == null || previous < seq)
+                    .as("key %s went from %s to %s", r.key(), previous, seq)
+                    .isTrue();
+        }
+        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claimed_ahead_total"))
+                .as("batches claimed ahead")
+                .isPositive();
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+    }
+
+    /** Every third {@code commitTransaction} fails before it reaches Kafka; the relay aborts it. */
+    @SuppressWarnings("unchecked")
+    private static Producer<byte[], byte[]> failingEveryThirdCommit(
+            Producer<byte[], byte[]> real, AtomicInteger commits, AtomicInteger failed) {
+        return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
+                Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("commitTransaction") && commits.incrementAndGet() % 3 == 2) {
+                        failed.incrementAndGet();
+                        throw new KafkaException("injected: the commit failed");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private WorkerRuntime dispatcher(java.util.function.UnaryOperator<Producer<byte[], byte[]>> producer) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        Env e = new Env(env);
+        var wiring = EventDispatcher.wiring(e, producer);
+        e.validate();
+        WorkerRuntime r = WorkerRuntime.start(EventDispatcher.NAME, 0, e);
+        wiring.accept(r);
+        return r;
+    }
+}
