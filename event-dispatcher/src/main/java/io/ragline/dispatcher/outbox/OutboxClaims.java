@@ -119,17 +119,27 @@ final class OutboxClaims implements AutoCloseable {
      * OutboxPublisher#OUTBOX_ID}.
      */
     void flush() throws InterruptedException {
-        dropAhead();
-        if (published.isEmpty()) {
-            return;
-        }
-        long deleting = System.nanoTime();
+        InterruptedException interrupted = null;
         try {
-            store.delete(published);
-            published.clear();
-            metrics.phase(OutboxMetrics.Phase.DELETE, deleting);
-        } catch (SQLException e) {
-            log.debug("published outbox rows not deleted yet ({}): {}", published.size(), e.toString());
+            dropAhead();
+        } catch (InterruptedException e) {
+            // Stopping while the claim ahead still ran: the committed rows are deleted all the same
+            // (the claim ahead deletes only ids it was given, so the two never undo each other),
+            // else the lease released next would hand them to another dispatcher to publish again.
+            interrupted = e;
+        }
+        if (!published.isEmpty()) {
+            long deleting = System.nanoTime();
+            try {
+                store.delete(published);
+                published.clear();
+                metrics.phase(OutboxMetrics.Phase.DELETE, deleting);
+            } catch (SQLException e) {
+                log.debug("published outbox rows not deleted yet ({}): {}", published.size(), e.toString());
+            }
+        }
+        if (interrupted != null) {
+            throw interrupted;
         }
     }
 
@@ -152,6 +162,9 @@ final class OutboxClaims implements AutoCloseable {
             }
             if (e.getCause() instanceof RuntimeException runtime) {
                 throw runtime;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error; // the relay's contract: an Error escapes
             }
             throw new IllegalStateException("the outbox claim failed: " + e.getCause(), e.getCause());
         }
