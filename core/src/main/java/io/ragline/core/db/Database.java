@@ -2,6 +2,7 @@ package io.ragline.core.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ragline.core.config.DatabaseUrl;
 import java.sql.Connection;
@@ -24,6 +25,9 @@ public final class Database {
      *     server or the network is gone without a reset); zero for none, for pools whose statements
      *     may legitimately run long
      */
+    /** SQLSTATE read_only_sql_transaction: a write reached a server (or session) that is read-only. */
+    static final String READ_ONLY = "25006";
+
     public record Timeouts(Duration connection, Duration socket) {
         /** HikariCP's floor: a shorter connection timeout would silently become 30 s. */
         public static final Duration MINIMUM = Duration.ofMillis(250);
@@ -86,10 +90,24 @@ public final class Database {
         // The server's DETAIL ("Failing row contains (...)") is row content: keep it out of
         // exception messages, which reach logs and dead-letter headers.
         config.addDataSourceProperty("logServerErrorDetail", "false");
+        // A connection whose server refused a write as read-only (a standby, or a primary demoted
+        // in a failover) is not handed out again: the next one is opened anew, and a multi-host
+        // URL that asks for the primary then finds the new one.
+        config.setExceptionOverride(new ReadOnlyEviction());
         if (registry != null) {
             config.setMetricRegistry(registry);
         }
         return new HikariDataSource(config);
+    }
+
+    /** Evicts a connection that got {@value #READ_ONLY}; everything else as HikariCP decides. */
+    private static final class ReadOnlyEviction implements SQLExceptionOverride {
+        @java.lang.Override
+        public SQLExceptionOverride.Override adjudicate(SQLException e) {
+            return READ_ONLY.equals(e.getSQLState())
+                    ? SQLExceptionOverride.Override.MUST_EVICT
+                    : SQLExceptionOverride.Override.CONTINUE_EVICT;
+        }
     }
 
     /** Whole seconds, rounded up, at least one: what the driver's timeouts take. */
