@@ -35,12 +35,17 @@ class SearchFilterIT {
     }
 
     private static void document(String id, String metadata) throws SQLException {
+        document("f", id, metadata);
+    }
+
+    private static void document(String collection, String id, String metadata) throws SQLException {
         try (Connection c = db.connect()) {
             try (PreparedStatement s = c.prepareStatement("insert into documents (collection_id, external_id, title,"
-                    + " metadata, status) select id, ?, ?, ?::jsonb, 'embedded' from collections where name = 'f'")) {
+                    + " metadata, status) select id, ?, ?, ?::jsonb, 'embedded' from collections where name = ?")) {
                 s.setString(1, id);
                 s.setString(2, "Title " + id);
                 s.setString(3, metadata);
+                s.setString(4, collection);
                 s.execute();
             }
             try (PreparedStatement s = c.prepareStatement("with ch as (insert into chunks (document_id,"
@@ -56,10 +61,15 @@ class SearchFilterIT {
 
     /** The documents {@code filter} keeps, sorted. */
     private static List<String> matching(String filter) throws SQLException {
+        return matching("f", filter);
+    }
+
+    private static List<String> matching(String collection, String filter) throws SQLException {
         try (Connection c = db.connect();
                 PreparedStatement s = c.prepareStatement(
-                        "select document_id from search_documents('[1,0]', 10, 'f', ?::jsonb) order by 1")) {
-            s.setString(1, filter);
+                        "select document_id from search_documents('[1,0]', 10, ?, ?::jsonb) order by 1")) {
+            s.setString(1, collection);
+            s.setString(2, filter);
             List<String> ids = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
@@ -119,7 +129,20 @@ class SearchFilterIT {
                 "{\"$or\": []}|filter.$or: takes a non-empty array of filters, not an empty one",
                 "{\"$and\": {\"lang\": \"en\"}}|filter.$and: takes a non-empty array of filters, not object",
                 "{\"$or\": [{\"lang\": \"en\"}, 3]}|filter.$or[1]: a filter is a JSON object, not number",
-                "{\"$not\": {\"year\": {\"$in\": 1}}}|filter.$not.year.$in: takes an array of values, not number"
+                "{\"$not\": {\"year\": {\"$in\": 1}}}|filter.$not.year.$in: takes an array of values, not number",
+                "{\"price\": {\"$eq\": {\"$lt\": 3}}}|filter.price.$eq: takes a string, a number, a boolean or null, not an operator",
+                "{\"price\": {\"$ne\": [3]}}|filter.price.$ne: takes a string, a number, a boolean or null, not array",
+                "{\"price\": {\"$eq\": {\"amount\": 3}}}|filter.price.$eq: takes a string, a number, a boolean or null, not object",
+                "{\"price\": {\"$gte\": {\"$lt\": 3}}}|filter.price.$gte: a range compares with a number, a string or a boolean, not object",
+                "{\"lang\": {\"$in\": [\"en\", {\"$ne\": \"de\"}]}}|filter.lang.$in[1]: an element is a string, a number, a boolean or null, not object",
+                "{\"lang\": {\"$nin\": [[\"en\"]]}}|filter.lang.$nin[0]: an element is a string, a number, a boolean or null, not array",
+                "{\"lang\": {\"$eq\": \"en\", \"fallback\": \"de\"}}|filter.lang.fallback: a key's operators cannot be mixed with plain keys",
+                "{\"source\": {\"kind\": {\"$eq\": \"web\"}}}|filter.source: $eq inside a plain value",
+                "{\"tags\": [\"x\", {\"$in\": [\"y\"]}]}|filter.tags: $in inside a plain value",
+                "{\"$or\": [{\"lang\": {\"$exists\": \"yes\"}}]}|filter.$or[0].lang.$exists: takes true or false, not string",
+                "{\"lang\": {\"$regex\": \".*\"}}|filter.lang.$regex: unknown operator",
+                "{\"lang\": {\"$eq'); drop table documents; --\": \"en\"}}|filter.lang.$eq'); drop table documents; --: unknown operator",
+                "{\"$where\": \"1 = 1\"}|filter.$where: unknown operator"
             })
     void aBadFilterIsRefusedWithInvalidParameterValueNamingItsPath(String filter, String message) {
         assertThatThrownBy(() -> matching(filter))
