@@ -32,6 +32,12 @@ class SearchFilterIT {
         document("c", "{\"lang\": \"de\", \"year\": 2023}");
         document("d", "{\"lang\": \"fr\", \"year\": \"2022\", \"source\": {\"kind\": \"web\"}}");
         document("e", "{}");
+        db.execute("insert into collections (name, dimensions) values ('g', 2)");
+        document("g", "s", "{\"tag\": \"x\", \"n\": 5}");
+        document("g", "t", "{\"tag\": [\"x\", \"y\"], \"n\": [1, 9]}");
+        document("g", "u", "{\"tag\": [\"y\"], \"n\": [2]}");
+        document("g", "v", "{}");
+        document("g", "w", "{\"tag\": \"z\", \"n\": [7]}");
     }
 
     private static void document(String id, String metadata) throws SQLException {
@@ -111,7 +117,42 @@ class SearchFilterIT {
     void aFilterKeepsTheDocumentsItDescribes(String filter, String expected) throws SQLException {
         assertThat(matching(filter))
                 .containsExactly(expected == null || expected.isBlank() ? new String[0] : expected.split(" "));
-        assertThat(db.queryValue("select count(*) from documents")).isEqualTo(5L);
+        assertThat(db.queryValue("select count(*) from documents")).isEqualTo(10L);
+    }
+
+    /**
+     * Documents s {tag: "x", n: 5}, t {tag: ["x", "y"], n: [1, 9]}, u {tag: ["y"], n: [2]}, v {} and w
+     * {tag: "z", n: [7]}:
+     * an array field matches a key's condition when one of its elements does, for every operator.
+     */
+    @ParameterizedTest(name = "{0} keeps {1}")
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            value = {
+                "{\"tag\": \"x\"}|s t",
+                "{\"tag\": {\"$eq\": \"x\"}}|s t",
+                "{\"tag\": {\"$ne\": \"x\"}}|u v w",
+                "{\"tag\": {\"$in\": [\"x\", \"z\"]}}|s t w",
+                "{\"tag\": {\"$nin\": [\"x\", \"z\"]}}|u v",
+                "{\"n\": {\"$gt\": 4}}|s t w",
+                "{\"n\": {\"$gte\": 9}}|t",
+                "{\"n\": {\"$lt\": 2}}|t",
+                "{\"n\": {\"$lte\": 2}}|t u",
+                "{\"n\": {\"$gt\": 1, \"$lt\": 3}}|t u",
+                "{\"tag\": {\"$exists\": true}}|s t u w",
+                "{\"$not\": {\"tag\": \"y\"}}|s v w",
+                "{\"tag\": [\"x\", \"y\"]}|t",
+                "{\"tag\": [\"y\"]}|t u",
+                "{\"tag\": \"x\", \"n\": 5}|s",
+                "{\"tag\": \"y\", \"n\": 2}|u",
+                "{\"tag\": \"z\", \"n\": 7}|w",
+                "{\"tag\": \"x\", \"n\": 7}|"
+            })
+    void everyOperatorMatchesAnArrayFieldWhenOneOfItsElementsMatches(String filter, String expected)
+            throws SQLException {
+        assertThat(matching("g", filter))
+                .containsExactly(expected == null || expected.isBlank() ? new String[0] : expected.split(" "));
     }
 
     @ParameterizedTest(name = "{0} is refused at {1}")
