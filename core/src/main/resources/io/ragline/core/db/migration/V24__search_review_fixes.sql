@@ -190,7 +190,12 @@ END
 $$;
 
 -- search_documents as V23 left it, with the plain scalars of a filter evaluated by
--- search_filter_matches (above) rather than by containment.
+-- search_filter_matches (above) rather than by containment, and one rule of what is searchable for
+-- every mode, the vector mode's: a chunk whose vector of the collection is stored, of a document not
+-- deleted. V19's text ranking (so hybrid too) took every chunk, so the new text of a document being
+-- replaced showed before it was embedded (its chunks are written at ingest, their vectors later);
+-- now text arrives in all modes at once, when its vector is committed. Context chunks follow the
+-- same rule. A deleted document has no chunks (the ingest-worker deletes them with its status).
 CREATE OR REPLACE FUNCTION search_documents(
     query             vector,
     match_count       integer DEFAULT 10,
@@ -300,6 +305,8 @@ BEGIN
                       CROSS JOIN websearch_to_tsquery($7, $8) q
                       WHERE $6 <> ''vector'' AND ch.collection_id = $2 AND ch.tsv @@ q
                         AND d.status <> ''deleted''
+                        AND EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings e
+                                     WHERE e.chunk_id = ch.id AND e.collection_id = $2)
                         AND d.metadata @> $3 AND (d.metadata @> $13 OR d.metadata @> $14
                                                   OR ($15 AND ${schema}.search_filter_matches(d.metadata, $13)))
                         AND ($4::jsonb IS NULL OR ${schema}.search_filter_matches(d.metadata, $4))
@@ -330,7 +337,9 @@ BEGIN
                      ELSE coalesce((SELECT jsonb_agg(jsonb_build_object(''seq'', n.seq, ''content'', n.content) ORDER BY n.seq)
                                       FROM ${schema}.chunks n
                                      WHERE n.document_id = h.doc AND n.seq <> h.pos
-                                       AND n.seq BETWEEN h.pos - $12 AND h.pos + $12), ''[]'') END,
+                                       AND n.seq BETWEEN h.pos - $12 AND h.pos + $12
+                                       AND EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings e
+                                                    WHERE e.chunk_id = n.id AND e.collection_id = $2)), ''[]'') END,
                 h.vs, h.ts
            FROM hits h
            JOIN ${schema}.chunks ch ON ch.id = h.chunk_id
