@@ -351,3 +351,122 @@ BEGIN
           scalars, scalars_in_arrays, several_scalars;
 END
 $$;
+
+-- One home for the name of a collection's vector index: V10 and V20 spelled it in three functions
+-- and the registry (Java) twice. ensure_collection_index, collection_reindex and
+-- prepare_vector_search are V20's with the name taken from here (nothing else changes).
+CREATE FUNCTION collection_index_name(p_collection_id integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format('chunk_embeddings_c%s_idx', p_collection_id)
+$$;
+
+CREATE OR REPLACE FUNCTION ensure_collection_index(p_collection_id integer) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    index_name text := ${schema}.collection_index_name(p_collection_id);
+    ddl text;
+BEGIN
+    IF to_regclass(format('${schema}.%I', index_name)) IS NOT NULL THEN
+        RETURN index_name;
+    END IF;
+    ddl := ${schema}.collection_index_ddl(p_collection_id, index_name);
+    IF ddl IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE ddl;
+    RETURN index_name;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION collection_reindex(p_collection_id integer) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    index_name text := ${schema}.collection_index_name(p_collection_id);
+    building text := format('chunk_embeddings_c%s_rebuild', p_collection_id);
+    ddl text;
+BEGIN
+    -- One reindex at a time, of any collection: two builds would each hold SHARE on chunk_embeddings
+    -- and then deadlock on each other's DROP INDEX. SHARE ROW EXCLUSIVE conflicts with itself and,
+    -- like SHARE, lets searches read while vector writes wait.
+    LOCK TABLE ${schema}.chunk_embeddings IN SHARE ROW EXCLUSIVE MODE;
+    -- FOR NO KEY UPDATE: a second reindex of this collection waits, while the ingest-worker's
+    -- FOR KEY SHARE of each document it writes does not.
+    PERFORM 1 FROM ${schema}.collections WHERE id = p_collection_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
+    END IF;
+    ddl := ${schema}.collection_index_ddl(p_collection_id, building);
+    IF ddl IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('DROP INDEX IF EXISTS ${schema}.%I', building);
+    EXECUTE ddl;
+    EXECUTE format('DROP INDEX IF EXISTS ${schema}.%I', index_name);
+    EXECUTE format('ALTER INDEX ${schema}.%I RENAME TO %I', building, index_name);
+    RETURN index_name;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION prepare_vector_search(p_collection_id integer, p_match_count integer) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    c ${schema}.collections%ROWTYPE;
+    lists integer;
+    probes integer;
+BEGIN
+    SELECT * INTO c FROM ${schema}.collections WHERE id = p_collection_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF c.index_type = 'hnsw' THEN
+        PERFORM set_config('hnsw.ef_search',
+            least(greatest(p_match_count, coalesce((c.index_options ->> 'ef_search')::integer, 40)), 1000)::text, true);
+        IF current_setting('hnsw.iterative_scan', true) IS NOT NULL THEN -- pgvector 0.8 and later
+            PERFORM set_config('hnsw.iterative_scan', 'relaxed_order', true);
+            PERFORM set_config('hnsw.max_scan_tuples', greatest(20000, p_match_count * 100)::text, true);
+        END IF;
+    ELSE
+        lists := coalesce((c.index_options ->> 'lists')::integer,
+            (SELECT o.option_value::integer
+               FROM pg_class i, pg_options_to_table(i.reloptions) o
+              WHERE i.oid = to_regclass(format('${schema}.%I', ${schema}.collection_index_name(p_collection_id)))
+                AND o.option_name = 'lists'),
+            1);
+        probes := least(lists, coalesce((c.index_options ->> 'probes')::integer, ceil(sqrt(lists))::integer));
+        PERFORM set_config('ivfflat.probes', probes::text, true);
+        IF current_setting('ivfflat.iterative_scan', true) IS NOT NULL THEN
+            PERFORM set_config('ivfflat.iterative_scan', 'relaxed_order', true);
+            PERFORM set_config('ivfflat.max_probes', lists::text, true);
+        END IF;
+    END IF;
+END
+$$;
+
+-- Deleting a collection drops its vector index with it, as V19's trigger drops its full-text
+-- index, also for a psql user's delete (the registry dropped it in Java before, by a name pattern).
+CREATE FUNCTION collection_index_dropped() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('DROP INDEX IF EXISTS ${schema}.%I', ${schema}.collection_index_name(OLD.id));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER collection_index_dropped AFTER DELETE ON collections
+    FOR EACH ROW EXECUTE FUNCTION collection_index_dropped();
+
+-- The vector indexes of collections deleted by hand before (which the registry's next delete
+-- would have dropped): once, here.
+DO $$
+DECLARE
+    orphan text;
+BEGIN
+    FOR orphan IN SELECT i.indexname FROM pg_indexes i
+                   WHERE i.schemaname = '${schema}' AND i.tablename = 'chunk_embeddings'
+                     AND i.indexname ~ '^chunk_embeddings_c[0-9]+_idx$'
+                     AND i.indexname = ${schema}.collection_index_name(substring(i.indexname FROM '[0-9]+')::integer)
+                     AND NOT EXISTS (SELECT 1 FROM ${schema}.collections k
+                                      WHERE ${schema}.collection_index_name(k.id) = i.indexname) LOOP
+        EXECUTE format('DROP INDEX ${schema}.%I', orphan);
+    END LOOP;
+END
+$$;
