@@ -192,7 +192,7 @@ public final class VectorWriteBenchmark {
             s.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
                     + " select d.id, 1, 0, n, " + CHUNK_TEXT + ", 200 from documents d, generate_series(0, 9) n");
             if (!index) {
-                s.execute("drop index chunk_embeddings_c1_idx");
+                s.execute("do $$ begin execute format('drop index %I', collection_index_name(1)); end $$");
             }
             List<Long> ids = new ArrayList<>(rows);
             try (var rs = s.executeQuery("select id from chunks order by id limit " + rows)) {

@@ -6,6 +6,7 @@ import io.ragline.core.config.Env;
 import io.ragline.embedding.ProviderRegistry;
 import io.ragline.embedding.search.SearchJson;
 import io.ragline.embedding.search.SearchMode;
+import io.ragline.embedding.search.SearchRefusal;
 import io.ragline.embedding.search.Searcher;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingSettings;
@@ -13,6 +14,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,9 +29,6 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Search a collection by meaning, by words or both, and print the best documents.")
 final class SearchCommand implements Callable<Integer> {
-    /** {@code invalid_parameter_value}: a bad filter, a usage error like a bad flag. */
-    private static final String INVALID_PARAMETER_VALUE = "22023";
-
     @Parameters(paramLabel = "TEXT", description = "What to look for, in your own words.")
     String text;
 
@@ -104,8 +103,10 @@ final class SearchCommand implements Callable<Integer> {
             print(hits);
             return 0;
         } catch (SQLException e) {
-            System.err.println("ragline search: " + e.getMessage());
-            return INVALID_PARAMETER_VALUE.equals(e.getSQLState()) ? 2 : 1;
+            Optional<SearchRefusal> refusal = SearchRefusal.of(e); // the request's fault, as on HTTP (400)
+            System.err.println(
+                    "ragline search: " + refusal.map(SearchRefusal::detail).orElse(e.getMessage()));
+            return refusal.isPresent() ? 2 : 1;
         } catch (EmbeddingException e) {
             System.err.println("ragline search: " + e.getMessage());
             return 1;

@@ -94,6 +94,12 @@ class OperatorCommandsIT {
                     env, "search", "bread", "--collection", "notes", "--filter", "{\"room\": {\"$near\": 1}}");
             assertThat(badFilter.waitFor(120)).isEqualTo(2);
             assertThat(badFilter.stderr()).contains("filter.room.$near: unknown operator");
+            JavaProcess nulFilter = CliProcess.start(
+                    env, "search", "bread", "--collection", "notes", "--filter", "{\"room\": \"\\u0000\"}");
+            assertThat(nulFilter.waitFor(120)).as(nulFilter.stderr()).isEqualTo(2); // a 400 on HTTP, not a failure
+            assertThat(nulFilter.stderr())
+                    .contains("the database refused the filter")
+                    .contains("22P05");
 
             JavaProcess list = CliProcess.start(env, "collections", "list");
             assertThat(list.waitFor(60)).as(list.stderr()).isZero();

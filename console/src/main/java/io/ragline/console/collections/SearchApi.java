@@ -10,6 +10,7 @@ import io.ragline.core.http.ApiTokens.Role;
 import io.ragline.embedding.ProviderFailure;
 import io.ragline.embedding.search.SearchJson;
 import io.ragline.embedding.search.SearchMode;
+import io.ragline.embedding.search.SearchRefusal;
 import io.ragline.embedding.search.Searcher;
 import io.ragline.embeddings.EmbeddingException;
 import java.sql.SQLException;
@@ -21,14 +22,13 @@ import java.util.OptionalInt;
  * {@code POST /api/v1/search}: the embedding-worker's {@code POST /search} in the console, the same
  * code: the request and answer of {@link SearchJson}, the search of {@link Searcher} (the query
  * embedded with the collection's model in this process, then {@code search_documents}). A field of
- * the wrong type or out of range is a 422 naming it; a filter the database refuses (SQLSTATE
- * 22023, its message naming the filter's path) a 400, as {@code /search} answers it; an unknown
+ * the wrong type or out of range is a 422 naming it; a value the database refuses (a {@link
+ * SearchRefusal}: a bad filter, SQLSTATE 22023 naming its path, or another data exception such as a
+ * NUL in the filter) a 400 naming the field, as {@code /search} answers it, never the 422 of the
+ * console's generic mapping of class 22; an unknown
  * collection a 404; the embedding service unavailable a 503, refusing the query a 502.
  */
 public final class SearchApi {
-    /** {@code invalid_parameter_value}: what {@code search_documents} raises for a bad filter. */
-    private static final String INVALID_PARAMETER_VALUE = "22023";
-
     private final Searcher searcher;
 
     public SearchApi(Searcher searcher) {
@@ -79,7 +79,10 @@ public final class SearchApi {
                                 200,
                                 "the best hits, best first",
                                 Schemas.required(Schemas.object("results", Schemas.array(hit())), "results"))
-                        .fails(400, "a filter the database refuses (errors.filter names its path)")
+                        .fails(
+                                400,
+                                "a body that is not a JSON object, or a value the database refuses: a bad filter"
+                                        + " (errors.filter names its path) or one it cannot store (a NUL)")
                         .fails(404, "no collection of that name")
                         .fails(422, "a field of the wrong type or out of range (errors names it)"));
     }
@@ -132,21 +135,13 @@ public final class SearchApi {
         } catch (EmbeddingException e) {
             throw embeddingFailed(e);
         } catch (SQLException e) {
-            if (INVALID_PARAMETER_VALUE.equals(e.getSQLState())) {
-                String message = firstLine(e.getMessage());
-                throw new ApiProblem(400, "bad-request", "Bad request", message, Map.of("filter", message));
-            }
-            throw e;
+            SearchRefusal refusal = SearchRefusal.of(e).orElseThrow(() -> e);
+            throw new ApiProblem(400, "bad-request", "Bad request", refusal.detail(), refusal.errors());
         }
         if (hits == null) {
             throw ApiProblem.notFound("no collection named '" + request.collection() + "'");
         }
         return ApiResponse.ok(SearchJson.results(hits));
-    }
-
-    private static String firstLine(String message) {
-        String line = message == null ? "" : message.lines().findFirst().orElse("");
-        return line.replaceFirst("^ERROR: ", "").strip();
     }
 
     /** As the embedding-worker's {@code /search} answers it: 503 unavailable, 502 refused, else 500. */

@@ -170,6 +170,15 @@ class DocumentsAndSearchApiIT {
                 "/api/v1/search", VIEWER, "{\"query\": \"tomato\", \"filter\": {\"year\": {\"$near\": 1}}}");
         assertThat(unknown.statusCode()).isEqualTo(400);
         assertThat(json(unknown).get("detail").asText()).contains("filter.year.$near: unknown operator");
+        HttpResponse<String> nested = console.post(
+                "/api/v1/search", VIEWER, "{\"query\": \"tomato\", \"filter\": {\"room\": {\"$eq\": {\"$in\": [1]}}}}");
+        assertThat(nested.statusCode()).as(nested.body()).isEqualTo(400);
+        assertThat(json(nested).get("errors").get("filter").asText()).startsWith("filter.room.$eq: takes a string");
+        // A value the database cannot store (class 22 but not 22023) is the filter's 400 too, not a 422.
+        HttpResponse<String> nul =
+                console.post("/api/v1/search", VIEWER, "{\"query\": \"tomato\", \"filter\": {\"room\": \"\\u0000\"}}");
+        assertThat(nul.statusCode()).as(nul.body()).isEqualTo(400);
+        assertThat(json(nul).get("errors").get("filter").asText()).contains("22P05");
         HttpResponse<String> mode =
                 console.post("/api/v1/search", VIEWER, "{\"query\": \"tomato\", \"mode\": \"fuzzy\"}");
         assertThat(mode.statusCode()).isEqualTo(422);

@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -31,7 +30,7 @@ public final class CollectionRegistry {
     private static final String SUMMARY = "select " + CollectionCatalog.COLUMNS + ","
             + " coalesce(c.last_error, (select f.error from documents f where f.collection_id = c.id and f.status"
             + " = 'failed' order by f.updated_at desc limit 1)), c.created_at, c.updated_at,"
-            + " to_regclass(format('%I.%I', current_schema(), 'chunk_embeddings_c' || c.id || '_idx')) is not null,"
+            + " to_regclass(format('%I.%I', current_schema(), collection_index_name(c.id))) is not null,"
             + " n.* from collections c"
             + " cross join lateral (select " + COUNTS + " from documents d where d.collection_id = c.id) n";
 
@@ -187,8 +186,8 @@ public final class CollectionRegistry {
     }
 
     /**
-     * Deletes {@code name} with its documents, chunks and vectors (they cascade), and drops HNSW
-     * indexes left without their collection.
+     * Deletes {@code name} with its documents, chunks and vectors (they cascade); the triggers
+     * {@code collection_index_dropped} and {@code collection_text_index_dropped} drop its indexes.
      *
      * @throws CollectionException NOT_FOUND
      */
@@ -197,21 +196,6 @@ public final class CollectionRegistry {
             s.setString(1, name);
             if (s.executeUpdate() == 0) {
                 throw notFound(name);
-            }
-        }
-        List<String> drops = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement("select format('drop index if exists %I.%I', schemaname,"
-                        + " indexname) from pg_indexes where tablename = 'chunk_embeddings' and indexname like"
-                        + " 'chunk_embeddings_c%_idx' and schemaname = current_schema() and not exists (select 1 from"
-                        + " collections where 'chunk_embeddings_c' || id || '_idx' = indexname)");
-                ResultSet rs = s.executeQuery()) {
-            while (rs.next()) {
-                drops.add(rs.getString(1));
-            }
-        }
-        try (Statement drop = c.createStatement()) {
-            for (String sql : drops) {
-                drop.execute(sql);
             }
         }
     }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** The answers of the API endpoints: a JSON body, and a failure as {@code {"error": "..."}} or an RFC 9457 problem. */
 public final class JsonAnswers {
@@ -26,6 +28,13 @@ public final class JsonAnswers {
      */
     public static void problem(HttpExchange ex, int status, String slug, String title, String message)
             throws IOException {
+        problem(ex, status, slug, title, message, Map.of());
+    }
+
+    /** As {@link #problem(HttpExchange, int, String, String, String)}, with {@code errors} (field to message) when any. */
+    public static void problem(
+            HttpExchange ex, int status, String slug, String title, String message, Map<String, String> errors)
+            throws IOException {
         ObjectNode body = JSON.createObjectNode();
         body.put("type", "https://ragline.io/problems/" + slug);
         body.put("title", title);
@@ -33,6 +42,10 @@ public final class JsonAnswers {
         body.put("detail", message);
         body.put("instance", ex.getRequestURI().getRawPath());
         body.put("error", message);
+        if (!errors.isEmpty()) {
+            ObjectNode fields = body.putObject("errors");
+            new TreeMap<>(errors).forEach(fields::put);
+        }
         respond(ex, status, body, "application/problem+json");
     }
 

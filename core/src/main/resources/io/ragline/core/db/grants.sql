@@ -8,7 +8,8 @@
 --                   schema. No CREATE on the schema and no ownership: no DDL, so no collection
 --                   can be created (its HNSW index needs the owner) and no migration applied.
 --   ragline_reader  SELECT on every table and EXECUTE on search_documents and the functions it
---                   calls (vector_search_terms, prepare_vector_search, search_filter_*); nothing else.
+--                   calls (vector_search_terms, prepare_vector_search, search_filter_*,
+--                   collection_index_name); nothing else.
 --
 -- Both are NOLOGIN roles: `ragline roles grant LOGIN worker|reader` attaches a login. Roles are
 -- cluster-wide and several schemas may share them, so an existing one (or one another migrator
@@ -74,7 +75,7 @@ BEGIN
     FOR f IN SELECT p.oid FROM pg_proc p WHERE p.pronamespace = '${schema}'::regnamespace
                                            AND p.proname IN ('search_documents', 'vector_search_terms',
                                                              'prepare_vector_search', 'search_filter_check',
-                                                             'search_filter_matches') LOOP
+                                                             'search_filter_matches', 'collection_index_name') LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO ragline_reader', f);
     END LOOP;
 END

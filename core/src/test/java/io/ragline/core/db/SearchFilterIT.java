@@ -32,15 +32,26 @@ class SearchFilterIT {
         document("c", "{\"lang\": \"de\", \"year\": 2023}");
         document("d", "{\"lang\": \"fr\", \"year\": \"2022\", \"source\": {\"kind\": \"web\"}}");
         document("e", "{}");
+        db.execute("insert into collections (name, dimensions) values ('g', 2)");
+        document("g", "s", "{\"tag\": \"x\", \"n\": 5}");
+        document("g", "t", "{\"tag\": [\"x\", \"y\"], \"n\": [1, 9]}");
+        document("g", "u", "{\"tag\": [\"y\"], \"n\": [2]}");
+        document("g", "v", "{}");
+        document("g", "w", "{\"tag\": \"z\", \"n\": [7]}");
     }
 
     private static void document(String id, String metadata) throws SQLException {
+        document("f", id, metadata);
+    }
+
+    private static void document(String collection, String id, String metadata) throws SQLException {
         try (Connection c = db.connect()) {
             try (PreparedStatement s = c.prepareStatement("insert into documents (collection_id, external_id, title,"
-                    + " metadata, status) select id, ?, ?, ?::jsonb, 'embedded' from collections where name = 'f'")) {
+                    + " metadata, status) select id, ?, ?, ?::jsonb, 'embedded' from collections where name = ?")) {
                 s.setString(1, id);
                 s.setString(2, "Title " + id);
                 s.setString(3, metadata);
+                s.setString(4, collection);
                 s.execute();
             }
             try (PreparedStatement s = c.prepareStatement("with ch as (insert into chunks (document_id,"
@@ -56,10 +67,15 @@ class SearchFilterIT {
 
     /** The documents {@code filter} keeps, sorted. */
     private static List<String> matching(String filter) throws SQLException {
+        return matching("f", filter);
+    }
+
+    private static List<String> matching(String collection, String filter) throws SQLException {
         try (Connection c = db.connect();
                 PreparedStatement s = c.prepareStatement(
-                        "select document_id from search_documents('[1,0]', 10, 'f', ?::jsonb) order by 1")) {
-            s.setString(1, filter);
+                        "select document_id from search_documents('[1,0]', 10, ?, ?::jsonb) order by 1")) {
+            s.setString(1, collection);
+            s.setString(2, filter);
             List<String> ids = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
@@ -101,7 +117,42 @@ class SearchFilterIT {
     void aFilterKeepsTheDocumentsItDescribes(String filter, String expected) throws SQLException {
         assertThat(matching(filter))
                 .containsExactly(expected == null || expected.isBlank() ? new String[0] : expected.split(" "));
-        assertThat(db.queryValue("select count(*) from documents")).isEqualTo(5L);
+        assertThat(db.queryValue("select count(*) from documents")).isEqualTo(10L);
+    }
+
+    /**
+     * Documents s {tag: "x", n: 5}, t {tag: ["x", "y"], n: [1, 9]}, u {tag: ["y"], n: [2]}, v {} and w
+     * {tag: "z", n: [7]}:
+     * an array field matches a key's condition when one of its elements does, for every operator.
+     */
+    @ParameterizedTest(name = "{0} keeps {1}")
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            value = {
+                "{\"tag\": \"x\"}|s t",
+                "{\"tag\": {\"$eq\": \"x\"}}|s t",
+                "{\"tag\": {\"$ne\": \"x\"}}|u v w",
+                "{\"tag\": {\"$in\": [\"x\", \"z\"]}}|s t w",
+                "{\"tag\": {\"$nin\": [\"x\", \"z\"]}}|u v",
+                "{\"n\": {\"$gt\": 4}}|s t w",
+                "{\"n\": {\"$gte\": 9}}|t",
+                "{\"n\": {\"$lt\": 2}}|t",
+                "{\"n\": {\"$lte\": 2}}|t u",
+                "{\"n\": {\"$gt\": 1, \"$lt\": 3}}|t u",
+                "{\"tag\": {\"$exists\": true}}|s t u w",
+                "{\"$not\": {\"tag\": \"y\"}}|s v w",
+                "{\"tag\": [\"x\", \"y\"]}|t",
+                "{\"tag\": [\"y\"]}|t u",
+                "{\"tag\": \"x\", \"n\": 5}|s",
+                "{\"tag\": \"y\", \"n\": 2}|u",
+                "{\"tag\": \"z\", \"n\": 7}|w",
+                "{\"tag\": \"x\", \"n\": 7}|"
+            })
+    void everyOperatorMatchesAnArrayFieldWhenOneOfItsElementsMatches(String filter, String expected)
+            throws SQLException {
+        assertThat(matching("g", filter))
+                .containsExactly(expected == null || expected.isBlank() ? new String[0] : expected.split(" "));
     }
 
     @ParameterizedTest(name = "{0} is refused at {1}")
@@ -119,7 +170,20 @@ class SearchFilterIT {
                 "{\"$or\": []}|filter.$or: takes a non-empty array of filters, not an empty one",
                 "{\"$and\": {\"lang\": \"en\"}}|filter.$and: takes a non-empty array of filters, not object",
                 "{\"$or\": [{\"lang\": \"en\"}, 3]}|filter.$or[1]: a filter is a JSON object, not number",
-                "{\"$not\": {\"year\": {\"$in\": 1}}}|filter.$not.year.$in: takes an array of values, not number"
+                "{\"$not\": {\"year\": {\"$in\": 1}}}|filter.$not.year.$in: takes an array of values, not number",
+                "{\"price\": {\"$eq\": {\"$lt\": 3}}}|filter.price.$eq: takes a string, a number, a boolean or null, not an operator",
+                "{\"price\": {\"$ne\": [3]}}|filter.price.$ne: takes a string, a number, a boolean or null, not array",
+                "{\"price\": {\"$eq\": {\"amount\": 3}}}|filter.price.$eq: takes a string, a number, a boolean or null, not object",
+                "{\"price\": {\"$gte\": {\"$lt\": 3}}}|filter.price.$gte: a range compares with a number, a string or a boolean, not object",
+                "{\"lang\": {\"$in\": [\"en\", {\"$ne\": \"de\"}]}}|filter.lang.$in[1]: an element is a string, a number, a boolean or null, not object",
+                "{\"lang\": {\"$nin\": [[\"en\"]]}}|filter.lang.$nin[0]: an element is a string, a number, a boolean or null, not array",
+                "{\"lang\": {\"$eq\": \"en\", \"fallback\": \"de\"}}|filter.lang.fallback: a key's operators cannot be mixed with plain keys",
+                "{\"source\": {\"kind\": {\"$eq\": \"web\"}}}|filter.source: $eq inside a plain value",
+                "{\"tags\": [\"x\", {\"$in\": [\"y\"]}]}|filter.tags: $in inside a plain value",
+                "{\"$or\": [{\"lang\": {\"$exists\": \"yes\"}}]}|filter.$or[0].lang.$exists: takes true or false, not string",
+                "{\"lang\": {\"$regex\": \".*\"}}|filter.lang.$regex: unknown operator",
+                "{\"lang\": {\"$eq'); drop table documents; --\": \"en\"}}|filter.lang.$eq'); drop table documents; --: unknown operator",
+                "{\"$where\": \"1 = 1\"}|filter.$where: unknown operator"
             })
     void aBadFilterIsRefusedWithInvalidParameterValueNamingItsPath(String filter, String message) {
         assertThatThrownBy(() -> matching(filter))

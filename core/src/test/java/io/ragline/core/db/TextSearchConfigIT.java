@@ -158,12 +158,16 @@ class TextSearchConfigIT {
     }
 
     /** A document {@code id} of {@code collection} with one chunk of {@code content} (and no vector). */
+    /** A document of one chunk, embedded (with a vector: only embedded chunks are searchable, V24). */
     private static void chunk(String collection, String id, String content) throws SQLException {
         db.execute("insert into documents (collection_id, external_id, title, status) select id, '" + id + "', '" + id
-                + "', 'chunked' from collections where name = '" + collection + "'");
-        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
-                + " select d.id, d.collection_id, 1, 0, '" + content + "', 3 from documents d"
+                + "', 'embedded' from collections where name = '" + collection + "'");
+        db.execute("with ch as (insert into chunks (document_id, collection_id, document_version, seq, content,"
+                + " token_count) select d.id, d.collection_id, 1, 0, '" + content + "', 3 from documents d"
                 + " join collections k on k.id = d.collection_id where k.name = '" + collection + "'"
-                + " and d.external_id = '" + id + "'");
+                + " and d.external_id = '" + id + "' returning id, collection_id)"
+                + " insert into chunk_embeddings (chunk_id, collection_id, embedding, model)"
+                + " select ch.id, ch.collection_id, array_fill(1::real, array[k.dimensions])::vector, 'm'"
+                + " from ch join collections k on k.id = ch.collection_id");
     }
 }

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * {@code Authorization: Bearer} token is answered 401 before it is read.
  *
  * <p>Every failure is answered with a status and {@code {"error": "..."}}: 400 for a bad request
- * (naming the field) or a value the database refuses (SQLSTATE class 22), 404 for an unknown
+ * (naming the field) or a value the database refuses ({@link SearchRefusal}, SQLSTATE class 22: an
+ * RFC 9457 problem whose {@code errors} names the field, {@code filter} for a bad filter), 404 for an unknown
  * collection (also one dropped while the request runs), 405 for another method, 413 for a body
  * over 64 KiB, 502 when the embedding endpoint refuses the query, 500 when the query cannot be
  * embedded here (a model this worker cannot run) or anything else fails, 503 with {@code
@@ -167,18 +169,19 @@ public final class SearchServer implements AutoCloseable {
     }
 
     /**
-     * SQLSTATE class 22 (a value of the request refused: a bad filter, 22023 with its path in the
-     * message, or a NUL in it) is the client's: 400. Not 22000 itself, which {@code search_documents} raises when the model's
-     * vector does not fit the collection (configuration). P0002 is a collection dropped since the
+     * A {@link SearchRefusal} (SQLSTATE class 22 but 22000: a bad filter, a NUL in it) is the
+     * client's: 400, as a problem naming the field. P0002 is a collection dropped since the
      * catalog saw it: 404. The database unreachable or overloaded (08, 53, timeouts, the pool
      * out of connections): 503. Anything else: 500.
      */
     private static void databaseFailed(HttpExchange ex, SearchJson.Request request, SQLException e) throws IOException {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String message = firstLine(e.getMessage());
-        if (state.startsWith("22") && !state.equals("22000")) {
+        Optional<SearchRefusal> refusal = SearchRefusal.of(e);
+        if (refusal.isPresent()) {
             log.debug("search in collection '{}' refused by the database: {}", request.collection(), message);
-            error(ex, 400, "the database refused a value of the request (SQLSTATE " + state + "): " + message);
+            SearchRefusal r = refusal.get();
+            JsonAnswers.problem(ex, 400, "bad-request", "Bad request", r.detail(), r.errors());
         } else if (state.equals("P0002")) {
             error(ex, 404, "unknown collection '" + request.collection() + "'");
         } else if (DATABASE.classify(e) == FailureKind.TRANSIENT) {

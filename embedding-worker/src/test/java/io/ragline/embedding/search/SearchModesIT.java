@@ -234,7 +234,10 @@ class SearchModesIT {
                 post("{\"query\":\"" + QUERY + "\",\"collection\":\"docs\",\"filter\":" + filter + "}");
 
         assertThat(answer.statusCode()).isEqualTo(400);
-        assertThat(json(answer).path("error").asText()).contains("22023").contains(message);
+        assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        JsonNode problem = JSON.readTree(answer.body());
+        assertThat(problem.path("error").asText()).contains(message);
+        assertThat(problem.path("errors").path("filter").asText()).startsWith(message);
     }
 
     @ParameterizedTest(name = "{0}")

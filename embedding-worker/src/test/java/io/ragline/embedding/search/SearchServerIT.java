@@ -135,12 +135,26 @@ class SearchServerIT {
     }
 
     @Test
-    void aNulInTheFilterIsABadRequest() throws Exception {
+    void aNulInTheFilterIsABadRequestNamingTheFilter() throws Exception {
         HttpResponse<String> answer =
                 post(server, "{\"query\":\"tea\",\"collection\":\"docs\",\"filter\":{\"lang\":\"\\u0000\"}}");
 
         assertThat(answer.statusCode()).isEqualTo(400);
-        assertThat(json(answer).path("error").asText()).contains("22P05");
+        assertThat(problem(answer).path("error").asText()).contains("22P05");
+        assertThat(problem(answer).path("errors").path("filter").asText()).contains("22P05");
+    }
+
+    @Test
+    void aBadFilterIsABadRequestProblemNamingTheFiltersPath() throws Exception {
+        HttpResponse<String> answer = post(
+                server, "{\"query\":\"tea\",\"collection\":\"docs\",\"filter\":{\"price\":{\"$eq\":{\"$lt\":3}}}}");
+
+        assertThat(answer.statusCode()).isEqualTo(400);
+        JsonNode body = problem(answer);
+        assertThat(body.path("status").asInt()).isEqualTo(400);
+        assertThat(body.path("errors").path("filter").asText()).startsWith("filter.price.$eq: takes a string");
+        assertThat(body.path("detail").asText()).contains("filter.price.$eq");
+        assertThat(body.path("error").asText()).isEqualTo(body.path("detail").asText());
     }
 
     @Test
@@ -216,6 +230,11 @@ class SearchServerIT {
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode problem(HttpResponse<String> answer) throws Exception {
+        assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        return JSON.readTree(answer.body());
     }
 
     private static JsonNode json(HttpResponse<String> answer) throws Exception {
