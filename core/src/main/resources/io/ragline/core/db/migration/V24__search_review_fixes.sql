@@ -189,8 +189,8 @@ BEGIN
 END
 $$;
 
--- search_documents as V23 left it, with the plain scalars of a filter evaluated by
--- search_filter_matches (above) rather than by containment, and one rule of what is searchable for
+-- search_documents as V23 left it, with the plain scalars of a filter matched by the same rule
+-- (one jsonpath the metadata GIN index serves) rather than by containment alone, and one rule of what is searchable for
 -- every mode, the vector mode's: a chunk whose vector of the collection is stored, of a document not
 -- deleted. V19's text ranking (so hybrid too) took every chunk, so the new text of a document being
 -- replaced showed before it was embedded (its chunks are written at ingest, their vectors later);
@@ -230,9 +230,7 @@ DECLARE
                                             ELSE 'hybrid' END);
     f jsonb := coalesce(filter, '{}'::jsonb);
     contained jsonb;
-    scalars jsonb;
-    scalars_in_arrays jsonb;
-    several_scalars boolean;
+    scalars jsonpath;
     rest jsonb;
     candidates integer;
 BEGIN
@@ -261,15 +259,16 @@ BEGIN
     END IF;
     PERFORM ${schema}.search_filter_check(f);
     -- The plain top-level arrays and objects go to metadata @> (documents_metadata_idx serves
-    -- them); the plain scalars too, twice: as they are and each in an array, so a key holding the
-    -- scalar or an array with it is matched by containment (only several scalars over keys of both
-    -- kinds need search_filter_matches); the rest to search_filter_matches, null when there is none.
+    -- them); the plain scalars to one jsonpath, $."k" == v && ..., whose lax mode matches a key
+    -- holding the scalar or an array with it, and which the same GIN index serves (metadata @@),
+    -- however many keys; the rest to search_filter_matches, null when there is none. Keys and
+    -- values enter the path as JSON literals (to_jsonb(key)::text, the jsonb value's text), never
+    -- spliced in raw.
     SELECT coalesce(jsonb_object_agg(e.key, e.value) FILTER (WHERE e.kind = 'contained'), '{}'::jsonb),
-           coalesce(jsonb_object_agg(e.key, e.value) FILTER (WHERE e.kind = 'scalar'), '{}'::jsonb),
-           coalesce(jsonb_object_agg(e.key, jsonb_build_array(e.value)) FILTER (WHERE e.kind = 'scalar'), '{}'::jsonb),
-           count(*) FILTER (WHERE e.kind = 'scalar') > 1,
+           string_agg(format('$.%s == %s', to_jsonb(e.key)::text, e.value::text), ' && ')
+               FILTER (WHERE e.kind = 'scalar')::jsonpath,
            jsonb_object_agg(e.key, e.value) FILTER (WHERE e.kind = 'rest')
-      INTO contained, scalars, scalars_in_arrays, several_scalars, rest
+      INTO contained, scalars, rest
       FROM (SELECT j.key, j.value,
                    CASE WHEN left(j.key, 1) = '$' THEN 'rest'
                         WHEN jsonb_typeof(j.value) NOT IN ('object', 'array') THEN 'scalar'
@@ -292,8 +291,7 @@ BEGIN
                        JOIN ${schema}.chunks ch ON ch.id = e.chunk_id
                        JOIN ${schema}.documents d ON d.id = ch.document_id
                       WHERE $6 <> ''text'' AND e.collection_id = $2 AND d.status <> ''deleted''
-                        AND d.metadata @> $3 AND (d.metadata @> $13 OR d.metadata @> $14
-                                                  OR ($15 AND ${schema}.search_filter_matches(d.metadata, $13)))
+                        AND d.metadata @> $3 AND ($13::jsonpath IS NULL OR d.metadata @@ $13::jsonpath)
                         AND ($4::jsonb IS NULL OR ${schema}.search_filter_matches(d.metadata, $4))
                       ORDER BY dist
                       LIMIT $5) x),
@@ -307,8 +305,7 @@ BEGIN
                         AND d.status <> ''deleted''
                         AND EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings e
                                      WHERE e.chunk_id = ch.id AND e.collection_id = $2)
-                        AND d.metadata @> $3 AND (d.metadata @> $13 OR d.metadata @> $14
-                                                  OR ($15 AND ${schema}.search_filter_matches(d.metadata, $13)))
+                        AND d.metadata @> $3 AND ($13::jsonpath IS NULL OR d.metadata @@ $13::jsonpath)
                         AND ($4::jsonb IS NULL OR ${schema}.search_filter_matches(d.metadata, $4))
                       ORDER BY s DESC, ch.id
                       LIMIT $5) y),
@@ -348,7 +345,7 @@ BEGIN
         terms.vector_type, terms.operator, format(terms.score_sql, 'v.dist'))
     USING query, c.id, contained, rest, candidates, search_mode, c.text_search_config::regconfig, query_text,
           min_score, coalesce(group_by_document, true), match_count, context_chunks,
-          scalars, scalars_in_arrays, several_scalars;
+          scalars;
 END
 $$;
 
