@@ -190,7 +190,9 @@ END
 $$;
 
 -- search_documents as V23 left it, with the plain scalars of a filter matched by the same rule
--- (one jsonpath the metadata GIN index serves) rather than by containment alone, and one rule of what is searchable for
+-- (one jsonpath the metadata GIN index serves) rather than by containment alone (whether a chunk
+-- has a vector is asked of chunk_embeddings' primary key alone: a vector's collection_id is its
+-- chunk's, V10, and the key answers by an index-only scan), and one rule of what is searchable for
 -- every mode, the vector mode's: a chunk whose vector of the collection is stored, of a document not
 -- deleted. V19's text ranking (so hybrid too) took every chunk, so the new text of a document being
 -- replaced showed before it was embedded (its chunks are written at ingest, their vectors later);
@@ -304,7 +306,7 @@ BEGIN
                       WHERE $6 <> ''vector'' AND ch.collection_id = $2 AND ch.tsv @@ q
                         AND d.status <> ''deleted''
                         AND EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings e
-                                     WHERE e.chunk_id = ch.id AND e.collection_id = $2)
+                                     WHERE e.chunk_id = ch.id)
                         AND d.metadata @> $3 AND ($13::jsonpath IS NULL OR d.metadata @@ $13::jsonpath)
                         AND ($4::jsonb IS NULL OR ${schema}.search_filter_matches(d.metadata, $4))
                       ORDER BY s DESC, ch.id
@@ -336,7 +338,7 @@ BEGIN
                                      WHERE n.document_id = h.doc AND n.seq <> h.pos
                                        AND n.seq BETWEEN h.pos - $12 AND h.pos + $12
                                        AND EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings e
-                                                    WHERE e.chunk_id = n.id AND e.collection_id = $2)), ''[]'') END,
+                                                    WHERE e.chunk_id = n.id)), ''[]'') END,
                 h.vs, h.ts
            FROM hits h
            JOIN ${schema}.chunks ch ON ch.id = h.chunk_id
