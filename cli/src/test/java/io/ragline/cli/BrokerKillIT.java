@@ -3,7 +3,6 @@ package io.ragline.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragline.console.system.ConsumerLag;
 import io.ragline.core.consumer.DeadLetters;
 import io.ragline.core.kafka.KafkaClientProperties;
@@ -29,12 +28,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,7 +55,6 @@ class BrokerKillIT {
     @RegisterExtension
     static final KafkaCluster kafka = new KafkaCluster();
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DOCUMENTS = 30;
     private static final Duration PUBLISH_EVERY = Duration.ofMillis(150);
 
@@ -136,20 +134,9 @@ class BrokerKillIT {
             int controller = kafka.activeController();
             int leader = kafka.leaderOf(prefix + "documents", 0).orElseThrow();
             int killed = leader != controller ? leader : controller % kafka.brokers() + 1;
-            Map<String, Long> beforeKill = Map.copyOf(newest);
-            kafka.kill(killed);
-            awaitProgressWithout(killed, pipeline, adminPort, documents, sent.get());
-            int frozenDuringKill = freezeUpdatedSince(beforeKill, 0, documents);
-            kafka.restart(killed);
-            kafka.awaitFullIsr(Duration.ofSeconds(90));
-
-            int stopped = kafka.activeController();
-            Map<String, Long> beforeStop = Map.copyOf(newest);
-            kafka.terminate(stopped);
-            awaitProgressWithout(stopped, pipeline, adminPort, documents, sent.get());
-            int frozenDuringStop = freezeUpdatedSince(beforeStop, 1, documents);
-            kafka.restart(stopped);
-            kafka.awaitFullIsr(Duration.ofSeconds(90));
+            int frozenDuringKill = throughFault(killed, kafka::kill, 0, pipeline, adminPort, documents, sent);
+            int frozenDuringStop =
+                    throughFault(kafka.activeController(), kafka::terminate, 1, pipeline, adminPort, documents, sent);
 
             publisher.shutdown();
             assertThat(publisher.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
@@ -223,6 +210,30 @@ class BrokerKillIT {
      * with one paragraph replaced, and records the newest version the cluster acknowledged.
      */
     /**
+     * One fault: {@code fault} takes broker {@code broker} down; the pipeline must embed a version
+     * published after that and answer ready; the documents of index parity {@code parity} that got a
+     * version meanwhile stop there; then the broker is started again and every partition waits for
+     * its full ISR. Returns how many documents stopped at a version published during the fault.
+     */
+    private int throughFault(
+            int broker,
+            IntConsumer fault,
+            int parity,
+            JavaProcess pipeline,
+            int adminPort,
+            List<Document> documents,
+            AtomicInteger sent)
+            throws Exception {
+        Map<String, Long> before = Map.copyOf(newest);
+        fault.accept(broker);
+        awaitProgressWithout(broker, pipeline, adminPort, documents, sent.get());
+        int frozenNow = freezeUpdatedSince(before, parity, documents);
+        kafka.restart(broker);
+        kafka.awaitFullIsr(Duration.ofSeconds(90));
+        return frozenNow;
+    }
+
+    /**
      * Stops publishing the documents of index parity {@code parity} that had a version acknowledged
      * since {@code before}: their newest version is one the cluster took during the fault.
      */
@@ -244,16 +255,7 @@ class BrokerKillIT {
         }
         long version = n / documents.size() + 1;
         Document d = version == 1 ? base : ParagraphCorpus.licences().edited(base, 1, n);
-        String doc = JSON.createObjectNode()
-                .put("schema_version", 1)
-                .put("op", "upsert")
-                .put("collection", "default")
-                .put("id", d.id())
-                .put("title", d.id())
-                .put("content", d.text())
-                .put("version", version)
-                .toString();
-        producer.send(new ProducerRecord<>(prefix + "documents", "default/" + d.id(), doc), (metadata, e) -> {
+        producer.send(DocumentRecords.upsert(prefix, d, version), (metadata, e) -> {
             if (e == null) {
                 if (newest.merge(d.id(), version, Math::max) == version) {
                     newestText.put(d.id(), d.text()); // callbacks run on the producer's one I/O thread, in order

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.testkit.KafkaTopics;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -42,7 +40,6 @@ class IncrementalUpdateIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient http = HttpClient.newHttpClient();
     private static final ParagraphCorpus CORPUS = ParagraphCorpus.licences();
     private static final String ZEBRAS = "Zebras graze on the open grasslands of the African savanna in large herds,"
@@ -187,16 +184,7 @@ class IncrementalUpdateIT {
     }
 
     private static void publish(Document d, long version) throws Exception {
-        String doc = JSON.createObjectNode()
-                .put("schema_version", 1)
-                .put("op", "upsert")
-                .put("collection", "default")
-                .put("id", d.id())
-                .put("title", d.id())
-                .put("content", d.text())
-                .put("version", version)
-                .toString();
-        producer.send(new ProducerRecord<>(prefix + "documents", "default/" + d.id(), doc));
+        producer.send(DocumentRecords.upsert(prefix, d, version));
     }
 
     private static void awaitEmbedded(String like, int documents, long version) {

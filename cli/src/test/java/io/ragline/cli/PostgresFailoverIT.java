@@ -219,16 +219,7 @@ class PostgresFailoverIT {
     }
 
     private static ProducerRecord<String, String> record(String prefix, ParagraphCorpus.Document d, long version) {
-        String doc = JSON.createObjectNode()
-                .put("schema_version", 1)
-                .put("op", "upsert")
-                .put("collection", "default")
-                .put("id", d.id())
-                .put("title", d.id())
-                .put("content", d.text())
-                .put("version", version)
-                .toString();
-        return new ProducerRecord<>(prefix + "documents", "default/" + d.id(), doc);
+        return DocumentRecords.upsert(prefix, d, version);
     }
 
     /** The sum of the versions of embedded documents: grows with every embedding committed. */
