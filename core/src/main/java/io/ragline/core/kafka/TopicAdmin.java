@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,15 +152,13 @@ public final class TopicAdmin {
      * the cluster may still create topics).
      */
     Optional<Short> replication(Admin admin) throws Exception {
-        Collection<Node> brokers = admin.describeCluster().nodes().get(WAIT_SECONDS, TimeUnit.SECONDS);
         if (replicationFactor != KafkaSettings.REPLICATION_FROM_BROKER) {
-            if (replicationFactor > brokers.size()) {
-                throw new ConfigException(List.of(KafkaSettings.REPLICATION_FACTOR + "='" + replicationFactor
-                        + "' is more than the " + brokers.size() + " broker(s) answering at " + bootstrap
-                        + ": Kafka cannot place that many copies of a partition of the topics to create"));
-            }
+            // Too many copies is the controller's answer to the creation (create), not
+            // asked here first: this broker's list of topics may not yet hold one another worker
+            // (or this one, a moment ago) just created, and a topic that exists is not refused.
             return Optional.of((short) replicationFactor);
         }
+        Collection<Node> brokers = admin.describeCluster().nodes().get(WAIT_SECONDS, TimeUnit.SECONDS);
         ConfigResource broker = new ConfigResource(
                 ConfigResource.Type.BROKER,
                 String.valueOf(brokers.iterator().next().id()));
@@ -191,7 +190,30 @@ public final class TopicAdmin {
         return Optional.of((short) fromBroker);
     }
 
-    /** Creates {@code topics}, logging each; returns those this call created. */
+    /**
+     * Refuses {@code RAGLINE_TOPIC_REPLICATION_FACTOR} after the controller refused to place that
+     * many copies of a topic to create: nothing was created.
+     */
+    private void tooFewBrokers(Admin admin) throws InterruptedException {
+        String answering;
+        try {
+            answering = String.valueOf(admin.describeCluster()
+                    .nodes()
+                    .get(WAIT_SECONDS, TimeUnit.SECONDS)
+                    .size());
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            answering = "fewer";
+        }
+        throw new ConfigException(List.of(KafkaSettings.REPLICATION_FACTOR + "='" + replicationFactor
+                + "' is more than the " + answering + " broker(s) answering at " + bootstrap
+                + ": Kafka cannot place that many copies of a partition of the topics to create"));
+    }
+
+    /**
+     * Creates {@code topics}, logging each; returns those this call created.
+     *
+     * @throws ConfigException when the controller cannot place as many copies as asked
+     */
     private List<String> create(Admin admin, List<NewTopic> topics, String kind, String detail)
             throws InterruptedException {
         List<String> created = new ArrayList<>();
@@ -202,6 +224,9 @@ public final class TopicAdmin {
                 log.info("created {} {}{}", kind, f.getKey(), detail);
                 created.add(f.getKey());
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof InvalidReplicationFactorException) {
+                    tooFewBrokers(admin);
+                }
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     log.warn(
                             "cannot create {} {}: {}",
