@@ -7,14 +7,16 @@ import io.ragline.devstack.DevStack;
 import io.ragline.devstack.DevStack.BrokerAction;
 import io.ragline.devstack.DevStackException;
 import io.ragline.devstack.Progress;
+import io.ragline.devstack.ServiceStatus;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ragline dev up | down | kafka | postgres}: the local PostgreSQL (with pgvector) and Kafka
+ * {@code ragline dev up | down | status | kafka | postgres}: the local PostgreSQL (with pgvector) and Kafka
  * for development, as one broker and one server or, on request, as a Kafka cluster whose brokers
  * stop and start one by one and a PostgreSQL primary with a standby to promote.
  */
@@ -22,7 +24,13 @@ import picocli.CommandLine.Parameters;
         name = "dev",
         mixinStandardHelpOptions = true,
         description = "Development services: PostgreSQL with pgvector and a Kafka broker (or cluster).",
-        subcommands = {DevCommand.Up.class, DevCommand.Down.class, DevCommand.Kafka.class, DevCommand.Postgres.class})
+        subcommands = {
+            DevCommand.Up.class,
+            DevCommand.Down.class,
+            DevCommand.Status.class,
+            DevCommand.Kafka.class,
+            DevCommand.Postgres.class
+        })
 final class DevCommand implements Runnable {
     @Override
     public void run() {
@@ -109,6 +117,36 @@ final class DevCommand implements Runnable {
         @Override
         public Integer call() {
             return run("dev down", () -> stack().down());
+        }
+    }
+
+    @Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
+            description = {
+                "The local processes of `dev up` (each broker, the primary, the standby): address and state.",
+                "Exit 0 if every one runs, 3 if any does not (as after `dev kafka stop N` or `dev down`)."
+            })
+    static final class Status implements Callable<Integer> {
+        static final int NOT_ALL_RUNNING = 3;
+
+        @Override
+        public Integer call() {
+            try {
+                List<ServiceStatus> services = stack().status();
+                for (ServiceStatus s : services) {
+                    System.out.printf(
+                            "%-18s %-22s %s%s%n",
+                            s.service(),
+                            s.address(),
+                            s.running() ? "running" : "stopped",
+                            s.note().isEmpty() ? "" : " (" + s.note() + ")");
+                }
+                return services.stream().allMatch(ServiceStatus::running) ? 0 : NOT_ALL_RUNNING;
+            } catch (DevStackException e) {
+                System.err.println("ragline dev status: " + e.getMessage());
+                return 1;
+            }
         }
     }
 

@@ -108,6 +108,12 @@ class ScaledDevServicesIT {
         assertThat(Ports.accepts(port(value(defaultUp, "KAFKA_BOOTSTRAP_SERVERS"))))
                 .isFalse();
 
+        assertThat(status(0))
+                .containsPattern("kafka broker 1 +127\\.0\\.0\\.1:\\d+ +running")
+                .containsPattern("kafka broker 3 +" + brokers().get(2) + " +running")
+                .containsPattern("postgres primary +" + url.hosts().get(0) + " +running")
+                .containsPattern("postgres standby +" + url.hosts().get(1) + " +running \\(synchronous\\)");
+
         // Idempotent, options remembered: what CI checks of the default shape.
         assertThat(dev("up")).isEqualTo(scaledUp);
         assertThat(dev("up", "--kafka-brokers", "3", "--postgres-standby")).isEqualTo(scaledUp);
@@ -141,6 +147,7 @@ class ScaledDevServicesIT {
 
         dev("kafka", "stop", "2");
         assertThat(Ports.accepts(port(brokers().get(1)))).isFalse();
+        assertThat(status(3)).containsPattern("kafka broker 2 +" + brokers().get(1) + " +stopped");
         sent.addAll(produce(topic, "broker-2-stopped", 30));
         assertThat(consume(topic, brokers().get(0), sent.size())).containsExactlyInAnyOrderElementsOf(sent);
         dev("kafka", "start", "2");
@@ -167,6 +174,9 @@ class ScaledDevServicesIT {
         dev("postgres", "promote");
 
         assertThat(Ports.accepts(port(url.hosts().get(0)))).isFalse();
+        assertThat(status(3))
+                .containsPattern("postgres primary +" + url.hosts().get(0) + " +stopped")
+                .containsPattern("postgres standby +" + url.hosts().get(1) + " +running \\(promoted");
         assertThat(query(standby, "select pg_is_in_recovery()")).isEqualTo(false);
         // Synchronous replication: every commit the primary acknowledged is on the promoted standby.
         assertThat(query(url, "select count(*) from replicated")).isEqualTo(1000L);
@@ -192,6 +202,7 @@ class ScaledDevServicesIT {
 
         assertThat(ports)
                 .allSatisfy(p -> assertThat(Ports.accepts(p)).as("port %d", p).isFalse());
+        assertThat(status(3)).doesNotContain("running");
         try (Stream<Path> pidFiles = Files.find(home, 6, (p, a) -> p.endsWith("pid") || p.endsWith("postmaster.pid"))) {
             assertThat(pidFiles.toList()).isEmpty();
         }
@@ -205,6 +216,15 @@ class ScaledDevServicesIT {
         assertThat(exit)
                 .as("ragline %s; stderr:%n%s", String.join(" ", argv), p.stderr())
                 .isZero();
+        return p.stdout();
+    }
+
+    /** What {@code ragline dev status} printed, asserting it exited {@code exit}. */
+    private static String status(int exit) throws Exception {
+        JavaProcess p = CliProcess.start(env, "dev", "status");
+        assertThat(p.waitFor(COMMAND_TIMEOUT.toSeconds()))
+                .as("ragline dev status; stdout:%n%s%nstderr:%n%s", p.stdout(), p.stderr())
+                .isEqualTo(exit);
         return p.stdout();
     }
 

@@ -164,6 +164,29 @@ public final class DevStack {
         });
     }
 
+    /**
+     * The processes of the recorded shape, whether they run or not: what {@code dev status} shows.
+     * Services given in the environment or run by Docker Compose are not among them.
+     */
+    public List<ServiceStatus> status() {
+        return locked(() -> {
+            List<ServiceStatus> services = new ArrayList<>();
+            DevShape shape = shape();
+            services.addAll(localPostgres().status());
+            int brokers = LocalKafkaCluster.recordedBrokers(kafkaClusterDir());
+            if (shape.kafkaBrokers() > 1 && brokers > 0) {
+                LocalKafkaCluster cluster = new LocalKafkaCluster(kafkaClusterDir(), brokers, progress, true);
+                for (int id = 1; id <= brokers; id++) {
+                    services.add(new ServiceStatus(
+                            "kafka broker " + id, cluster.bootstrapOf(id), cluster.isRunning(id), ""));
+                }
+            } else {
+                services.add(new LocalKafka(dir, progress).status());
+            }
+            return services;
+        });
+    }
+
     /** What {@link #kafkaBroker} does to one broker of the cluster. */
     public enum BrokerAction {
         /** SIGTERM: a controlled shutdown, leadership moved first. */

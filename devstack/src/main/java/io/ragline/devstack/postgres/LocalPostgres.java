@@ -5,6 +5,7 @@ import io.ragline.devstack.DevStackException;
 import io.ragline.devstack.Ports;
 import io.ragline.devstack.Privilege;
 import io.ragline.devstack.Progress;
+import io.ragline.devstack.ServiceStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,8 +15,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.stream.Collectors;
 
@@ -185,6 +188,35 @@ public final class LocalPostgres {
         standby.promote();
     }
 
+    /** The primary and, where one was made, the standby: their addresses and whether they run. */
+    public List<ServiceStatus> status() {
+        Path data = dir.resolve("data");
+        Optional<Path> bin = binDirFor(data);
+        if (!Files.exists(data.resolve("PG_VERSION")) || bin.isEmpty()) {
+            return List.of(new ServiceStatus("postgres", "-", false, "not created yet"));
+        }
+        String runAs = serviceUser();
+        SynchronousStandby standby = new SynchronousStandby(bin.get(), runAs, standbyDir.resolve("data"));
+        List<ServiceStatus> services = new ArrayList<>();
+        services.add(new ServiceStatus(
+                standby.exists() ? "postgres primary" : "postgres",
+                address(dir.resolve("port")),
+                PgCtl.isRunning(bin.get(), data, runAs),
+                standby.promoted() ? "replaced by the promoted standby" : ""));
+        if (standby.exists()) {
+            services.add(new ServiceStatus(
+                    "postgres standby",
+                    address(standbyDir.resolve("port")),
+                    standby.isRunning(),
+                    standby.promoted() ? "promoted: the primary now" : "synchronous"));
+        }
+        return services;
+    }
+
+    private static String address(Path portFile) {
+        return Files.exists(portFile) ? HOST + ":" + Ports.remembered(portFile, true) : "-";
+    }
+
     /** Stops the primary, then its standby if one runs. Data stays. */
     public void stop() {
         Path data = dir.resolve("data");
@@ -239,13 +271,13 @@ public final class LocalPostgres {
      * The binaries of the cluster's own major version ({@code data/PG_VERSION}) when it exists,
      * so that a newer server installed later does not try to start an older cluster.
      */
-    private static java.util.Optional<Path> binDirFor(Path data) {
+    private static Optional<Path> binDirFor(Path data) {
         try {
             if (Files.exists(data.resolve("PG_VERSION"))) {
                 String major = Files.readString(data.resolve("PG_VERSION")).strip();
                 Path bin = Path.of("/usr/lib/postgresql", major, "bin");
                 if (Files.isExecutable(bin.resolve("pg_ctl"))) {
-                    return java.util.Optional.of(bin);
+                    return Optional.of(bin);
                 }
             }
         } catch (IOException e) {
