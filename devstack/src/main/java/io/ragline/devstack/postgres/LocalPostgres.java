@@ -47,11 +47,6 @@ public final class LocalPostgres {
         this.privilege = privilege;
     }
 
-    /** Starts the cluster alone unless it runs already; returns its libpq URL. */
-    public String start() {
-        return start(false);
-    }
-
     /**
      * Starts the cluster unless it runs already, with a synchronous standby ({@link
      * SynchronousStandby}) under {@code .ragline/postgres-standby} if {@code withStandby}; returns
