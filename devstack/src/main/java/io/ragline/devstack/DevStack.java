@@ -170,6 +170,10 @@ public final class DevStack {
      */
     public List<ServiceStatus> status() {
         return locked(() -> {
+            if (readState().contains("docker")) {
+                throw new DevStackException(
+                        "dev up started the services with Docker Compose here: `docker compose ps` shows them");
+            }
             List<ServiceStatus> services = new ArrayList<>();
             DevShape shape = shape();
             services.addAll(localPostgres().status());
