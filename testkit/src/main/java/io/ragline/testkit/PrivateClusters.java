@@ -78,12 +78,12 @@ final class PrivateClusters {
 
     /** Starts the cluster in {@code data} on loopback {@code port}, TCP only, with {@code options}. */
     void start(Path data, String listen, int port, String options) {
-        PgCtl.start(
-                bin,
-                data,
-                dir.resolve(data.getFileName() + ".log"),
-                runAs,
-                "-p " + port + " -c listen_addresses=" + listen + " -c unix_socket_directories= " + options);
+        PgCtl.start(bin, data, dir.resolve(data.getFileName() + ".log"), runAs, serverOptions(listen, port, options));
+    }
+
+    /** Server options for a cluster on {@code listen:port}, TCP only, with {@code options}. */
+    static String serverOptions(String listen, int port, String options) {
+        return "-p " + port + " -c listen_addresses=" + listen + " -c unix_socket_directories= " + options;
     }
 
     /** Stops the cluster in {@code data} at once (no checkpoint: as a crash), if it runs. */

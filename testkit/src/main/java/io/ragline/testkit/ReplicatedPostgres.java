@@ -1,16 +1,13 @@
 package io.ragline.testkit;
 
-import static org.awaitility.Awaitility.await;
-
 import io.ragline.devstack.Ports;
-import io.ragline.devstack.postgres.PgCtl;
+import io.ragline.devstack.postgres.SynchronousStandby;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -33,17 +30,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class ReplicatedPostgres implements BeforeAllCallback, AfterAllCallback {
     public static final String USER = "ragline";
     public static final String DATABASE = "ragline";
-    /** The standby's {@code cluster_name}, hence its replication connection's application_name. */
-    static final String STANDBY_NAME = "ragline_standby";
-
     private static final String HOST = "127.0.0.1";
     /** A test server: durability of the machine traded for speed, as the test never restarts a crashed one. */
     private static final String COMMON_OPTIONS =
-            "-c fsync=off -c full_page_writes=off -c max_connections=200 -c wal_level=replica -c max_wal_senders=5";
+            "-c fsync=off -c full_page_writes=off -c max_connections=200 -c wal_level=replica";
 
     private PrivateClusters clusters;
     private Path primaryData;
-    private Path standbyData;
+    private SynchronousStandby standby;
     private int primaryPort;
     private int standbyPort;
     private String password;
@@ -62,25 +56,18 @@ public final class ReplicatedPostgres implements BeforeAllCallback, AfterAllCall
         password = "repl-" + Long.toString(ThreadLocalRandom.current().nextLong(Long.MAX_VALUE), 36);
         primaryPort = Ports.free();
         primaryData = clusters.initdb("primary", USER, password);
-        // Set on the command line, not in postgresql.auto.conf, so that the standby's copy of the
-        // files does not wait for a synchronous standby of its own once promoted.
-        clusters.start(
-                primaryData,
+        clusters.start(primaryData, HOST, primaryPort, COMMON_OPTIONS + " " + SynchronousStandby.PRIMARY_OPTIONS);
+        standbyPort = Ports.free();
+        standby = new SynchronousStandby(
+                clusters.bin(), clusters.runAs(), clusters.dir().resolve("standby"));
+        standby.copyFrom(HOST, primaryPort, USER, password);
+        standby.start(
+                clusters.dir().resolve("standby.log"),
+                PrivateClusters.serverOptions(HOST, standbyPort, COMMON_OPTIONS),
                 HOST,
                 primaryPort,
-                COMMON_OPTIONS + " -c synchronous_commit=on -c synchronous_standby_names=" + STANDBY_NAME);
-        standbyPort = Ports.free();
-        standbyData = clusters.dir().resolve("standby");
-        PgCtl.baseBackup(clusters.bin(), standbyData, clusters.runAs(), HOST, primaryPort, USER, password);
-        clusters.start(standbyData, HOST, standbyPort, COMMON_OPTIONS + " -c cluster_name=" + STANDBY_NAME);
-        await("the standby replicating synchronously")
-                .atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(200))
-                .until(() -> "sync"
-                        .equals(query(
-                                primaryPort,
-                                "select sync_state from pg_stat_replication where application_name = '" + STANDBY_NAME
-                                        + "'")));
+                USER,
+                password);
         // Only now: until the standby streams, every commit on the primary waits for it.
         prepareDatabase();
     }
@@ -144,7 +131,7 @@ public final class ReplicatedPostgres implements BeforeAllCallback, AfterAllCall
 
     /** Promotes the standby ({@code pg_ctl promote}) and waits until it accepts writes. */
     public void promoteStandby() {
-        PgCtl.promote(clusters.bin(), standbyData, clusters.runAs());
+        standby.promote();
     }
 
     /** The first column of the first row of {@code sql} on the server at {@code port}, or null. */

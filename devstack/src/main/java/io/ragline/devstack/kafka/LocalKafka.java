@@ -3,6 +3,8 @@ package io.ragline.devstack.kafka;
 import io.ragline.devstack.DevStackException;
 import io.ragline.devstack.Ports;
 import io.ragline.devstack.Progress;
+import io.ragline.devstack.ServiceStatus;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,6 +78,16 @@ public final class LocalKafka {
                     + "; its log is " + dir.resolve("broker.log") + ":\n" + node.tail());
         }
         return bootstrap;
+    }
+
+    /** The broker's address and whether it runs. */
+    public ServiceStatus status() {
+        Path portFile = dir.resolve("port");
+        return new ServiceStatus(
+                "kafka",
+                Files.exists(portFile) ? "127.0.0.1:" + Ports.remembered(portFile, true) : "-",
+                node.running().isPresent(),
+                node.formatted() ? "" : "not created yet");
     }
 
     public void stop() {

@@ -45,17 +45,48 @@ public final class LocalKafkaCluster implements AutoCloseable {
     private final List<KafkaNode> nodes;
     private final List<KafkaNode.Settings> settings = new ArrayList<>();
     private final String clusterId = Uuid.randomUuid().toString();
+    private final boolean detached;
     private Thread killOnExit;
 
+    /** A cluster of this JVM's: killed when it exits (the test kit's {@code KafkaCluster}). */
     public LocalKafkaCluster(Path dir, int brokers, Progress progress) {
+        this(dir, brokers, progress, false);
+    }
+
+    /**
+     * @param detached whether the brokers outlive this JVM, each in a session of its own, as {@code
+     *     ragline dev up --kafka-brokers N} runs them; either way the ports are recorded in {@code
+     *     dir/ports} at the first start, so that a cluster another JVM started is found, stopped and
+     *     restarted broker by broker on the same ports and data
+     */
+    public LocalKafkaCluster(Path dir, int brokers, Progress progress, boolean detached) {
         if (brokers < 1) {
             throw new IllegalArgumentException("a cluster needs at least one broker, not " + brokers);
         }
         this.dir = dir.toAbsolutePath();
         this.progress = progress;
+        this.detached = detached;
         this.nodes = IntStream.rangeClosed(1, brokers)
                 .mapToObj(id -> new KafkaNode(this.dir.resolve("broker-" + id)))
                 .toList();
+        List<int[]> recorded = ClusterPorts.read(portsFile());
+        if (!recorded.isEmpty()) {
+            if (recorded.size() != brokers) {
+                throw new DevStackException("the Kafka cluster in " + this.dir + " has " + recorded.size()
+                        + " brokers, not " + brokers + ": delete that directory (its data) to make one of " + brokers);
+            }
+            settings.addAll(settingsFor(recorded));
+        }
+    }
+
+    /** The number of brokers of the cluster whose ports {@code dir} records, 0 if none was started there. */
+    public static int recordedBrokers(Path dir) {
+        return ClusterPorts.read(dir.toAbsolutePath().resolve("ports")).size();
+    }
+
+    /** How many of the brokers run now. */
+    public int runningBrokers() {
+        return (int) nodes.stream().filter(n -> n.running().isPresent()).count();
     }
 
     /** Replication factor of new topics and of Kafka's own topics. */
@@ -92,6 +123,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
                 nodes.forEach(KafkaNode::kill);
                 nodes.forEach(KafkaNode::deleteData);
                 settings.clear();
+                ClusterPorts.delete(portsFile());
             }
         }
     }
@@ -102,28 +134,19 @@ public final class LocalKafkaCluster implements AutoCloseable {
             for (int i = 0; i < nodes.size(); i++) {
                 ports.add(new int[] {Ports.freeBelowEphemeral(), Ports.freeBelowEphemeral()});
             }
-            String voters = IntStream.range(0, nodes.size())
-                    .mapToObj(i -> (i + 1) + "@127.0.0.1:" + ports.get(i)[1])
-                    .collect(Collectors.joining(","));
-            for (int i = 0; i < nodes.size(); i++) {
-                settings.add(new KafkaNode.Settings(
-                        i + 1,
-                        ports.get(i)[0],
-                        ports.get(i)[1],
-                        voters,
-                        replicationFactor(),
-                        minInsyncReplicas(),
-                        JVM_OPTIONS,
-                        false,
-                        List.of()));
-            }
+            settings.addAll(settingsFor(ports));
+            ClusterPorts.write(portsFile(), ports);
         }
-        if (killOnExit == null) {
+        if (killOnExit == null && !detached) {
             killOnExit = new Thread(this::killAll, "kafka-cluster-kill-on-exit");
             Runtime.getRuntime().addShutdownHook(killOnExit);
         }
-        progress.step("starting a Kafka " + KafkaNode.kafkaVersion() + " cluster of " + nodes.size()
-                + " brokers (KRaft) on " + bootstrapServers() + ", data in " + dir);
+        if (nodes.stream().allMatch(n -> n.running().isPresent())) {
+            progress.step("Kafka cluster of " + nodes.size() + " brokers already running on " + bootstrapServers());
+        } else {
+            progress.step("starting a Kafka " + KafkaNode.kafkaVersion() + " cluster of " + nodes.size()
+                    + " brokers (KRaft) on " + bootstrapServers() + ", data in " + dir);
+        }
         // Formatting is a JVM per node: all at once.
         List<CompletableFuture<ProcessHandle>> starting = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
@@ -143,6 +166,28 @@ public final class LocalKafkaCluster implements AutoCloseable {
             awaitBroker(i + 1, launched.get(i));
         }
         return bootstrapServers();
+    }
+
+    private List<KafkaNode.Settings> settingsFor(List<int[]> ports) {
+        String voters = IntStream.range(0, ports.size())
+                .mapToObj(i -> (i + 1) + "@127.0.0.1:" + ports.get(i)[1])
+                .collect(Collectors.joining(","));
+        return IntStream.range(0, ports.size())
+                .mapToObj(i -> new KafkaNode.Settings(
+                        i + 1,
+                        ports.get(i)[0],
+                        ports.get(i)[1],
+                        voters,
+                        replicationFactor(),
+                        minInsyncReplicas(),
+                        JVM_OPTIONS,
+                        detached,
+                        List.of()))
+                .toList();
+    }
+
+    private Path portsFile() {
+        return dir.resolve("ports");
     }
 
     /** Every broker's PLAINTEXT address, whether it runs or not: clients find the ones that do. */
