@@ -3,7 +3,6 @@ package io.ragline.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ragline.console.system.ConsumerLag;
 import io.ragline.core.consumer.DeadLetters;
 import io.ragline.core.kafka.KafkaClientProperties;
 import io.ragline.core.kafka.KafkaSettings;
@@ -32,9 +31,7 @@ import java.util.function.IntConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -152,13 +149,12 @@ class BrokerKillIT {
                     .as("documents last published during the SIGTERM")
                     .isPositive();
 
-            awaitEveryDocumentAtItsNewestVersion(pipeline);
-            assertEachDocumentHasOneChunkSetAndOneVectorPerChunk();
-            await().atMost(Duration.ofSeconds(60))
-                    .untilAsserted(() -> assertThat(db.queryValue("select count(*) from outbox"))
-                            .as("outbox rows")
-                            .isEqualTo(0L));
-            assertNoGroupLags();
+            PipelineEndState end = new PipelineEndState(db, kafka.bootstrapServers());
+            assertThat(newest).hasSize(DOCUMENTS);
+            end.awaitEveryDocumentAtItsNewestVersion(newest, Duration.ofMinutes(2), () -> assertAlive(pipeline));
+            end.assertEachDocumentHasOneChunkSetAndOneVectorPerChunk(newestText);
+            end.awaitOutboxEmpty(Duration.ofSeconds(60));
+            end.assertNoGroupLags("ragline", "ragline-documents", "ragline-embedding-requests");
             assertEveryTopicOfTheDeploymentHasThreeCopies(prefix);
             assertAlive(pipeline);
             pipeline.terminate();
@@ -266,106 +262,8 @@ class BrokerKillIT {
         });
     }
 
-    private void awaitEveryDocumentAtItsNewestVersion(JavaProcess pipeline) {
-        assertThat(newest).hasSize(DOCUMENTS);
-        await().atMost(Duration.ofMinutes(2))
-                .pollInterval(Duration.ofSeconds(1))
-                .untilAsserted(() -> {
-                    assertAlive(pipeline);
-                    for (Map.Entry<String, Long> d : newest.entrySet()) {
-                        assertThat(db.queryValue("select status || ' v' || version from documents where external_id = '"
-                                        + d.getKey() + "'"))
-                                .as(d.getKey())
-                                .isEqualTo("embedded v" + d.getValue());
-                    }
-                });
-    }
-
-    private void assertEachDocumentHasOneChunkSetAndOneVectorPerChunk() throws Exception {
-        assertThat(db.queryValue("select count(*) from documents")).isEqualTo((long) DOCUMENTS);
-        assertThat(db.queryValue("select count(*) from documents d where d.chunk_count <> (select count(*) from"
-                        + " chunks ch where ch.document_id = d.id) or d.chunk_count = 0"))
-                .as("documents whose chunks are not exactly their chunk_count")
-                .isEqualTo(0L);
-        // A chunk whose text came again keeps its row (and document_version): its text is what counts.
-        for (Map.Entry<String, String> d : newestText.entrySet()) {
-            String text = collapsed(d.getValue());
-            try (var c = db.connect();
-                    var s = c.prepareStatement("select ch.content from chunks ch join documents d on d.id ="
-                            + " ch.document_id where d.external_id = ?")) {
-                s.setString(1, d.getKey());
-                try (var rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        // A chunk is rendered as the model embeds it: the document's title, then its text.
-                        String chunk = collapsed(rs.getString(1));
-                        assertThat(chunk).startsWith(d.getKey() + " ");
-                        assertThat(text)
-                                .as("newest text of %s holds its chunk", d.getKey())
-                                .contains(chunk.substring(d.getKey().length() + 1));
-                    }
-                }
-            }
-        }
-        assertThat(db.queryValue("select count(*) from chunks ch where not exists (select 1 from chunk_embeddings e"
-                        + " where e.chunk_id = ch.id)"))
-                .as("chunks without a vector")
-                .isEqualTo(0L);
-        assertThat(db.queryValue("select count(*) from chunk_embeddings e where not exists (select 1 from chunks ch"
-                        + " where ch.id = e.chunk_id)"))
-                .as("vectors without a chunk")
-                .isEqualTo(0L);
-    }
-
-    private static String collapsed(String text) {
-        return text.replaceAll("\\s+", " ").strip();
-    }
-
     private static Admin admin() {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
-    }
-
-    private static void assertNoGroupLags() throws Exception {
-        try (Admin admin = admin()) {
-            ConsumerLag lag = new ConsumerLag(admin, "ragline", 10_000);
-            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-                List<ConsumerLag.Lag> lags = lag.read();
-                assertThat(lags)
-                        .extracting(ConsumerLag.Lag::group)
-                        .as("groups with committed offsets")
-                        .contains("ragline-documents", "ragline-embedding-requests");
-                assertThat(unread(lags))
-                        .as("records after the committed offsets")
-                        .isEmpty();
-            });
-        }
-    }
-
-    /**
-     * The records of each lagging partition between its group's committed offset and its end. A
-     * partition written in transactions ends with a commit marker, which counts as one of lag
-     * behind a consumer that committed the offset after its last record: no record is unread there.
-     */
-    private static List<String> unread(List<ConsumerLag.Lag> lags) {
-        List<String> unread = new ArrayList<>();
-        try (KafkaConsumer<String, String> c =
-                KafkaTopics.consumer(kafka.bootstrapServers(), "lag-check-" + UUID.randomUUID())) {
-            for (ConsumerLag.Lag l : lags) {
-                if (l.lag() == 0) {
-                    continue;
-                }
-                TopicPartition tp = new TopicPartition(l.topic(), l.partition());
-                c.assign(List.of(tp));
-                c.seek(tp, l.committed());
-                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (c.position(tp) < l.end()) {
-                    if (System.nanoTime() > deadline) {
-                        throw new AssertionError("did not read " + tp + " up to " + l.end());
-                    }
-                    c.poll(Duration.ofMillis(200)).forEach(r -> unread.add(l.group() + ": " + tp + "@" + r.offset()));
-                }
-            }
-        }
-        return unread;
     }
 
     private static void assertEveryTopicOfTheDeploymentHasThreeCopies(String prefix) throws Exception {

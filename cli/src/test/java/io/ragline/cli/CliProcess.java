@@ -19,12 +19,15 @@ final class CliProcess {
     private CliProcess() {}
 
     static JavaProcess start(Map<String, String> env, String... args) throws IOException {
-        return JavaProcess.start(
-                // The product's logging, not testkit's logback-test.xml that the test class path has.
-                List.of("-Dlogback.configurationFile=" + RaglineCli.class.getResource("/logback.xml")),
-                RaglineCli.class.getName(),
-                env,
-                args);
+        return start(List.of(), env, args);
+    }
+
+    /** With {@code jvmOptions} too, e.g. a small heap for one of many processes. */
+    static JavaProcess start(List<String> jvmOptions, Map<String, String> env, String... args) throws IOException {
+        List<String> options = new java.util.ArrayList<>(jvmOptions);
+        // The product's logging, not testkit's logback-test.xml that the test class path has.
+        options.add("-Dlogback.configurationFile=" + RaglineCli.class.getResource("/logback.xml"));
+        return JavaProcess.start(options, RaglineCli.class.getName(), env, args);
     }
 
     /** Waits until the process's {@code /health/ready} on {@code adminPort} answers 200. */

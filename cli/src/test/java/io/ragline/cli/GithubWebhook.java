@@ -21,6 +21,7 @@ final class GithubWebhook {
                         .header("X-GitHub-Event", event)
                         .header("X-GitHub-Delivery", delivery)
                         .header("X-Hub-Signature-256", WebhookSigner.github(Secret.of(secret), bytes))
+                        .timeout(java.time.Duration.ofSeconds(15))
                         .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
