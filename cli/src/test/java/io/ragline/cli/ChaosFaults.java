@@ -141,13 +141,20 @@ final class ChaosFaults implements AutoCloseable {
             case WORKER_SIGKILL -> {
                 ChaosWorkers.Replica r = workers.random(random);
                 log.info("chaos: SIGKILL {}", r);
-                workers.kill(r);
+                synchronized (this) { // not beside restartCrashed starting the same replica
+                    restartDue.remove(r);
+                    workers.kill(r);
+                }
                 repaired(kind, 0, () -> {});
             }
             case WORKER_SIGTERM -> {
                 ChaosWorkers.Replica r = workers.random(random);
                 log.info("chaos: SIGTERM {}", r);
-                java.util.OptionalInt code = workers.terminate(r, 90);
+                java.util.OptionalInt code;
+                synchronized (this) { // not beside restartCrashed starting the same replica
+                    restartDue.remove(r);
+                    code = workers.terminate(r, 90);
+                }
                 if (code.isEmpty()) {
                     termsWhileStarting.incrementAndGet();
                 } else if (code.getAsInt() != 0) {

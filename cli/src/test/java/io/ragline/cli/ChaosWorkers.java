@@ -76,12 +76,12 @@ final class ChaosWorkers implements AutoCloseable {
             for (int i = 1; i <= k.replicas(); i++) {
                 String name = "chaos-" + k.command() + "-" + i;
                 Map<String, String> env = new HashMap<>(base);
-                int admin = Ports.free();
+                int admin = port();
                 env.put("RAGLINE_ADMIN_PORT", String.valueOf(admin));
                 env.put("RAGLINE_KAFKA_GROUP_INSTANCE_ID", name);
                 Integer http = null;
                 if (k.command().equals("ingest-worker") || k.command().equals("embedding-worker")) {
-                    http = Ports.free();
+                    http = port();
                     env.put("RAGLINE_HTTP_PORT", String.valueOf(http));
                 }
                 replicas.add(new Replica(name, k.command(), env, admin, http));
@@ -90,6 +90,20 @@ final class ChaosWorkers implements AutoCloseable {
         for (Replica r : replicas) {
             r.start();
         }
+    }
+
+    private final java.util.Set<Integer> ports = new java.util.HashSet<>();
+
+    /**
+     * A port of its own for a replica, kept across its restarts: below the ephemeral range, where no
+     * outgoing connection takes it meanwhile, and none chosen twice.
+     */
+    private int port() {
+        int port;
+        do {
+            port = Ports.freeBelowEphemeral();
+        } while (!ports.add(port));
+        return port;
     }
 
     List<Replica> all() {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.devstack.DevStack;
 import io.ragline.devstack.Ports;
+import io.ragline.devstack.postgres.PostgresInstallation;
 import io.ragline.testkit.JavaProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -65,6 +67,13 @@ class ScaledDevServicesIT {
 
     @BeforeAll
     static void upInTheDefaultShapeThenScaled() throws Exception {
+        // The scaled services are local processes only: a machine whose tests use Docker, or a
+        // given DATABASE_URL without a local server, has no binaries to run them with (and the
+        // suite must not install a server there), as PrivateClusters skips the test kit's own.
+        Assumptions.assumeTrue(
+                PostgresInstallation.findBinDir().isPresent(),
+                "no PostgreSQL server binaries (initdb, pg_ctl) on this machine: the scaled dev services"
+                        + " run as local processes; set RAGLINE_PG_BINDIR or install the postgresql package");
         // World-searchable: as root, PostgreSQL runs as the postgres user, which must reach it.
         home = Files.createTempDirectory(
                 "ragline-scaled-dev",

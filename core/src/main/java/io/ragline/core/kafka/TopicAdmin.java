@@ -191,10 +191,13 @@ public final class TopicAdmin {
     }
 
     /**
-     * Refuses {@code RAGLINE_TOPIC_REPLICATION_FACTOR} after the controller refused to place that
-     * many copies of a topic to create: nothing was created.
+     * Refuses the replication factor after the controller refused to place that many copies of a
+     * topic to create ({@code refused}, whose message names the brokers it could use): nothing was
+     * created. The factor is named where it came from: {@code RAGLINE_TOPIC_REPLICATION_FACTOR}, or
+     * the brokers' own default when that is unset.
      */
-    private void tooFewBrokers(Admin admin) throws InterruptedException {
+    private void tooFewBrokers(Admin admin, short asked, InvalidReplicationFactorException refused)
+            throws InterruptedException {
         String answering;
         try {
             answering = String.valueOf(admin.describeCluster()
@@ -204,9 +207,17 @@ public final class TopicAdmin {
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             answering = "fewer";
         }
-        throw new ConfigException(List.of(KafkaSettings.REPLICATION_FACTOR + "='" + replicationFactor
-                + "' is more than the " + answering + " broker(s) answering at " + bootstrap
-                + ": Kafka cannot place that many copies of a partition of the topics to create"));
+        String factor = replicationFactor == KafkaSettings.REPLICATION_FROM_BROKER
+                ? KafkaSettings.REPLICATION_FACTOR + " is unset: "
+                        + (asked < 0
+                                ? "the brokers' " + BROKER_DEFAULT
+                                : asked + " copies from the brokers' " + BROKER_DEFAULT)
+                : KafkaSettings.REPLICATION_FACTOR + "='" + replicationFactor + "'";
+        throw new ConfigException(List.of(factor + ", which is more than the " + answering
+                + " broker(s) answering at " + bootstrap
+                + ": Kafka cannot place that many copies of a partition of the topics to create (the controller: "
+                + refused.getMessage() + "); set " + KafkaSettings.REPLICATION_FACTOR
+                + " to at most the brokers that run, or start the missing ones"));
     }
 
     /**
@@ -224,8 +235,8 @@ public final class TopicAdmin {
                 log.info("created {} {}{}", kind, f.getKey(), detail);
                 created.add(f.getKey());
             } catch (ExecutionException e) {
-                if (e.getCause() instanceof InvalidReplicationFactorException) {
-                    tooFewBrokers(admin);
+                if (e.getCause() instanceof InvalidReplicationFactorException refused) {
+                    tooFewBrokers(admin, topics.get(0).replicationFactor(), refused);
                 }
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     log.warn(

@@ -89,15 +89,15 @@ class TopicAdminIT {
         assertThatThrownBy(() -> new TopicAdmin(KafkaTopics.bootstrapServers(), KafkaClientProperties.none(), tooMany)
                         .ensure(List.of(topic)))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("RAGLINE_TOPIC_REPLICATION_FACTOR='" + tooMany + "' is more than the " + brokers()
-                        + " broker(s) answering");
+                .hasMessageContaining("RAGLINE_TOPIC_REPLICATION_FACTOR='" + tooMany + "', which is more than the "
+                        + brokers() + " broker(s) answering");
         try (Admin admin = admin()) {
             assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS)).doesNotContain(topic);
         }
     }
 
     @Test
-    void topicsThatExistAreNotCheckedSoAWorkerStartsWhileBrokersAreMissing() throws Exception {
+    void topicsThatExistLetAWorkerStartWhileBrokersAreMissing() throws Exception {
         String topic = "rf-existing-" + UUID.randomUUID();
         new TopicAdmin(
                         KafkaTopics.bootstrapServers(),
@@ -124,6 +124,7 @@ class TopicAdminIT {
         JavaProcess worker = JavaProcess.start(List.of(), ConsumerFixtureMain.class.getName(), env);
 
         assertThat(worker.waitFor(60)).isEqualTo(2);
-        assertThat(worker.stderr()).contains("RAGLINE_TOPIC_REPLICATION_FACTOR='" + (brokers() + 2) + "' is more than");
+        assertThat(worker.stderr())
+                .contains("RAGLINE_TOPIC_REPLICATION_FACTOR='" + (brokers() + 2) + "', which is more than");
     }
 }
