@@ -52,6 +52,13 @@ record LibpqUrl(String jdbcUrl, String user, String password, String host, int p
 
     static LibpqUrl parse(String url) {
         URI uri = URI.create(url.replaceFirst("^postgres(ql)?://", "postgresql://"));
+        if (uri.getHost() == null || uri.getRawUserInfo() == null) {
+            // java.net.URI leaves both out of an authority naming several hosts (h1:5432,h2:5432).
+            throw new IllegalArgumentException("DATABASE_URL must name one server with its user for the tests"
+                    + " (several hosts, as `dev up --postgres-standby` writes, or no user): run the tests through"
+                    + " `./ragline test`, which starts the default services, or `./ragline dev up --kafka-brokers 1"
+                    + " --no-postgres-standby` first");
+        }
         String[] userInfo = uri.getRawUserInfo().split(":", 2);
         String jdbc = "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
                 + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
