@@ -94,14 +94,11 @@ final class ChaosWorkers implements AutoCloseable {
 
     private final java.util.Set<Integer> ports = new java.util.HashSet<>();
 
-    /**
-     * A port of its own for a replica, kept across its restarts: below the ephemeral range, where no
-     * outgoing connection takes it meanwhile, and none chosen twice.
-     */
+    /** A port of its own for a replica, kept across its restarts, none chosen twice. */
     private int port() {
         int port;
         do {
-            port = Ports.freeBelowEphemeral();
+            port = Ports.free();
         } while (!ports.add(port));
         return port;
     }
