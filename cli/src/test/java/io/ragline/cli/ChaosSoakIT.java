@@ -100,7 +100,9 @@ class ChaosSoakIT {
                     assertThat(r.crashed())
                             .as("exited at start-up:\n%s", ChaosWorkers.tail(r, 4000))
                             .isFalse();
-                    assertThat(CliProcess.ready(r.adminPort)).as("%s ready", r).isTrue();
+                    assertThat(CliProcess.ready(r.adminPort))
+                            .as(() -> r + " ready; its log ends:\n" + ChaosWorkers.tail(r, 4000))
+                            .isTrue();
                 }
             });
             progress.start();
