@@ -22,6 +22,13 @@ final class ChaosWorkers implements AutoCloseable {
     /** Small heaps (ten JVMs beside three brokers on a shared machine), C1 only: restarts compile less. */
     private static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
+    /**
+     * An embedding-worker reads its ONNX model (about 90 MB) whole into the heap while it builds the
+     * session: at 256 MB that ran out of memory now and then, and the worker stayed not ready.
+     */
+    private static final List<String> EMBEDDING_JVM =
+            List.of("-Xmx640m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
     /** One replica: its name (also its group instance id), its environment, its current process. */
     static final class Replica {
         final String name;
@@ -50,7 +57,7 @@ final class ChaosWorkers implements AutoCloseable {
         }
 
         synchronized void start() throws IOException {
-            incarnations.add(CliProcess.start(JVM, env, kind));
+            incarnations.add(CliProcess.start(kind.equals("embedding-worker") ? EMBEDDING_JVM : JVM, env, kind));
             stopping = false;
         }
 
