@@ -125,6 +125,47 @@ public final class RetrievalQualityBenchmark {
             }
         }
         printBestModes(rows);
+        printAgainstFirstSetting(rows);
+    }
+
+    /**
+     * Each mode of each later setting against the first setting's same mode, paired on the same
+     * queries: the comparison that decides a default between models or chunkings (the table's Δ
+     * only compares the modes of one setting). The peer is compared with every setting's hybrid
+     * and vector rows.
+     */
+    private static void printAgainstFirstSetting(List<Row> rows) {
+        List<Row> ours = rows.stream().filter(r -> !r.mode().equals(PEER_MODE)).toList();
+        if (ours.isEmpty()) {
+            return;
+        }
+        String first = ours.get(0).setting();
+        for (Row row : ours) {
+            if (row.setting().equals(first)) {
+                continue;
+            }
+            ours.stream()
+                    .filter(r -> r.setting().equals(first) && r.mode().equals(row.mode()))
+                    .findFirst()
+                    .ifPresent(base -> System.out.println(comparison(row, base)));
+        }
+        rows.stream()
+                .filter(r -> r.mode().equals(PEER_MODE))
+                .forEach(peer -> ours.forEach(r -> System.out.println(comparison(r, peer))));
+    }
+
+    private static String comparison(Row row, Row base) {
+        Retrieval.Difference d = Retrieval.difference(row.scores(), base.scores());
+        return String.format(
+                Locale.ROOT,
+                "%s %s against %s %s: %+.3f ± %.3f MRR@10%s",
+                row.setting(),
+                row.mode(),
+                base.setting(),
+                base.mode(),
+                d.mean(),
+                d.margin(),
+                d.significant() ? " (significant)" : " (not significant)");
     }
 
     /**
