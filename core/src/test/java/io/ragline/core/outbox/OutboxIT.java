@@ -116,6 +116,35 @@ class OutboxIT {
     }
 
     @Test
+    void manyRowsAppendedInOneCallKeepTheirOrderTombstonesHeadersAndPriorities() throws Exception {
+        List<Outbox.Row> rows = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            String key = i % 7 == 0 ? null : "k" + (i % 5);
+            String payload = i % 11 == 0 ? null : "{\"n\": " + i + "}";
+            rows.add(new Outbox.Row("pipeline-events", key, payload, Map.of("n", String.valueOf(i)), i % 3));
+        }
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            Outbox.append(c, rows);
+            c.commit();
+        }
+
+        List<String> stored = new ArrayList<>();
+        try (Connection c = db.connect();
+                Statement s = c.createStatement();
+                ResultSet rs =
+                        s.executeQuery("select key, payload::text, headers->>'n', priority from outbox order by id")) {
+            while (rs.next()) {
+                stored.add(rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getInt(4));
+            }
+        }
+        List<String> expected = rows.stream()
+                .map(r -> r.key() + "|" + r.payloadJson() + "|" + r.headers().get("n") + "|" + r.priority())
+                .toList();
+        assertThat(stored).containsExactlyElementsOf(expected);
+    }
+
+    @Test
     void bulkRequestsSkipThePerKeyLockOnlyForTheirOwnRows() throws Exception {
         document("default", "a", 1, "chunked");
         try (Connection c = db.connect()) {
