@@ -3,6 +3,7 @@ package io.ragline.dispatcher.outbox;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseTimeouts;
+import io.ragline.core.config.Problems;
 import io.ragline.core.db.ConnectionProperties;
 import io.ragline.core.db.ConnectionProperties.Use;
 import io.ragline.core.db.Database;
@@ -227,12 +228,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             return;
         }
         listener = Database.connect(core.database(), core.schema(), "event-dispatcher-listen", Use.PIPELINE);
-        try (Statement s = listener.createStatement()) {
-            s.execute("listen \"" + channel() + "\"");
-            for (String bridged : bridge.channels()) {
-                s.execute("listen \"" + bridged + "\"");
-            }
-        }
+        listen(listener);
         log.info("listening on {}{}", channel(), bridge.channels().isEmpty() ? "" : " and " + bridge.channels());
     }
 
@@ -264,24 +260,43 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
     }
 
+    private void listen(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("listen \"" + channel() + "\"");
+            for (String bridged : bridge.channels()) {
+                s.execute("listen \"" + bridged + "\"");
+            }
+        }
+    }
+
     /**
      * A LISTEN connection only reads, and waiting for a doorbell that never comes looks the same as
      * a server gone silent (a partition, a failed-over host whose address is gone, a firewall that
-     * forgot the idle connection). So every quiet wait ends with a round trip on it, bounded by the
-     * pipeline's socket timeout: no answer, and the relay's failure path closes the connection and
-     * LISTENs again on a new one.
+     * forgot the idle connection). So every quiet wait ends with a round trip on it: its LISTENs
+     * again (a no-op for channels it listens to already, and {@code pg_stat_activity} keeps showing
+     * what the session is for), bounded by the pipeline's socket timeout (its default when that is
+     * off). No answer, and the relay's failure path closes the connection and LISTENs again on a
+     * new one.
      */
     private void probeListener() throws SQLException {
-        Duration bound = ConnectionProperties.socketTimeout(core.database(), Use.PIPELINE)
-                .orElse(DatabaseTimeouts.DEFAULT_SOCKET_TIMEOUT);
-        int seconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, bound.toSeconds()));
         Connection c = listener;
         if (c == null || !running) {
             return; // stopping: stop() closed it
         }
-        if (!c.isValid(seconds) && running) {
+        Duration bound = ConnectionProperties.socketTimeout(core.database(), Use.PIPELINE)
+                .orElse(DatabaseTimeouts.DEFAULT_SOCKET_TIMEOUT);
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, bound.toMillis()));
+            listen(c);
+        } catch (SQLException e) {
+            if (!running) {
+                return;
+            }
             metrics.listenLost();
-            throw new SQLException("the LISTEN connection did not answer within " + seconds + " s", "08006");
+            throw new SQLException(
+                    "the LISTEN connection did not answer within " + Problems.text(bound) + ": " + e.getMessage(),
+                    "08006",
+                    e);
         }
     }
 
