@@ -8,11 +8,11 @@ import io.ragline.core.collections.CollectionSettings;
 import io.ragline.core.collections.CollectionSummary;
 import io.ragline.core.collections.Reembedding;
 import io.ragline.core.config.Env;
+import io.ragline.core.db.ConnectionProperties;
 import io.ragline.core.db.Database;
 import io.ragline.embeddings.ModelCatalog;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -54,7 +54,8 @@ final class CollectionsCommand implements Runnable {
         if (!OperatorDatabase.valid(env, command)) {
             return 2;
         }
-        try (Connection c = Database.connect(db.url(), db.schema(), "collections", Duration.ofSeconds(10))) {
+        try (Connection c =
+                Database.connect(db.url(), db.schema(), "collections", ConnectionProperties.Use.LONG_STATEMENTS)) {
             return work.run(c);
         } catch (SQLException e) {
             System.err.println("ragline " + command + ": " + e.getMessage());

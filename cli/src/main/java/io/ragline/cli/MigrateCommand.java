@@ -5,11 +5,11 @@ import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.config.Env;
 import io.ragline.core.db.ConnectFailure;
+import io.ragline.core.db.ConnectionProperties;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -86,7 +86,7 @@ final class MigrateCommand implements Callable<Integer> {
         if (workerLogins.isEmpty() && readerLogins.isEmpty()) {
             return 0;
         }
-        try (Connection c = Database.connect(url, schema, "migrate", Duration.ofSeconds(10))) {
+        try (Connection c = Database.connect(url, schema, "migrate", ConnectionProperties.Use.LONG_STATEMENTS)) {
             for (String login : workerLogins) {
                 int status = LoginGrants.grant(c, "migrate", login, LoginGrants.Kind.worker);
                 if (status != 0) {

@@ -112,6 +112,7 @@ public final class WorkerRuntime implements AutoCloseable {
     public static WorkerRuntime start(String processName, int defaultAdminPort, Env env) {
         CoreSettings settings = StartupCheck.run(env, processName, defaultAdminPort);
         log.info("{} starting with {}", processName, settings);
+        log.info("{} database timeouts: {}", processName, settings.database().timeouts());
         try {
             return new WorkerRuntime(processName, settings);
         } catch (IOException e) {

@@ -69,6 +69,24 @@ class WorkerMainProcessIT {
                 .doesNotContain("lifecycle ready");
     }
 
+    @Test
+    void badDatabaseTimeoutsStopStartUpWithExitTwoNamingEachVariable() throws Exception {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("FIXTURE_MODE", "threads-ignore-stop"); // never wired: start-up stops first
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put("RAGLINE_DB_CONNECT_TIMEOUT", "100ms");
+        env.put("RAGLINE_DB_SOCKET_TIMEOUT", "soon");
+        env.put("RAGLINE_DB_KEEPALIVE_TIME", "5s");
+        JavaProcess worker = JavaProcess.start(List.of(), LifecycleFixtureMain.class.getName(), env);
+
+        assertThat(worker.waitFor(60)).as(worker.stderr()).isEqualTo(2);
+        assertThat(worker.stderr())
+                .contains("RAGLINE_DB_CONNECT_TIMEOUT='100ms' must be between 250ms and 1d")
+                .contains("RAGLINE_DB_SOCKET_TIMEOUT='soon'")
+                .contains("RAGLINE_DB_KEEPALIVE_TIME='5s' must be between 30s and 1d");
+        assertThat(worker.stdout()).doesNotContain("lifecycle ready");
+    }
+
     private static JavaProcess fixture(String mode, String shutdownTimeout) throws Exception {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("FIXTURE_MODE", mode);

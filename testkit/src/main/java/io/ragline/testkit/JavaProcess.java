@@ -5,17 +5,34 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A main class of the test class path run as a real OS process, so tests can send it SIGTERM or
  * SIGKILL. Its environment is exactly what the test gives (plus PATH and HOME); {@code
  * RAGLINE_HOME} is an empty directory so that no {@code .ragline/dev.env} leaks in.
+ *
+ * <p>A JVM that ends (its tests done, or itself SIGTERMed, a failsafe JVM stopped by Maven) takes
+ * the processes it started and that still run with it: a shutdown hook sends each SIGTERM, waits
+ * up to {@link #SHUTDOWN_GRACE} for all of them, then SIGKILLs what is left, descendants included
+ * (a launcher script's JVM). Only SIGKILL of the JVM itself leaves them behind.
  */
 public final class JavaProcess {
+    /** How long the shutdown hook waits for processes still running to end after SIGTERM. */
+    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(JavaProcess::endAll, "java-process-reaper"));
+    }
+
     private final Process process;
     private final Path stdout;
     private final Path stderr;
@@ -49,7 +66,7 @@ public final class JavaProcess {
         Path out = home.resolve("stdout");
         Path err = home.resolve("stderr");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        return new JavaProcess(pb.start(), out, err);
+        return started(pb.start(), out, err);
     }
 
     /**
@@ -65,7 +82,35 @@ public final class JavaProcess {
         Path out = logs.resolve("stdout");
         Path err = logs.resolve("stderr");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        return new JavaProcess(pb.start(), out, err);
+        return started(pb.start(), out, err);
+    }
+
+    private static JavaProcess started(Process p, Path out, Path err) {
+        RUNNING.add(p);
+        p.onExit().thenRun(() -> RUNNING.remove(p));
+        return new JavaProcess(p, out, err);
+    }
+
+    /** The shutdown hook: SIGTERM to every process still running, then SIGKILL past the grace. */
+    private static void endAll() {
+        List<ProcessHandle> left = new ArrayList<>();
+        for (Process p : RUNNING) {
+            left.addAll(p.descendants().toList());
+            left.add(p.toHandle());
+            p.destroy();
+        }
+        long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
+        for (ProcessHandle h : left) {
+            long wait = deadline - System.nanoTime();
+            try {
+                if (wait > 0) {
+                    h.onExit().get(wait, TimeUnit.NANOSECONDS);
+                }
+            } catch (Exception e) {
+                // not ended within the grace: killed below
+            }
+        }
+        left.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
 
     public Process process() {

@@ -15,10 +15,17 @@ import java.util.regex.Pattern;
  * A libpq connection URI ({@code postgresql://user:pass@host:port/db?sslmode=require}), the form
  * operators already use with psql, turned into what the JDBC driver wants. Several hosts
  * ({@code host1:5432,host2:5433}) are kept for failover. The password is a {@link Secret} and
- * {@link #toString()} masks it.
+ * {@link #toString()} masks it. The {@link DatabaseTimeouts} travel with the URL, so that every
+ * pool and connection opened to it gets them ({@code io.ragline.core.db.ConnectionProperties});
+ * a timeout written in the URL's own parameters wins over them.
  */
 public record DatabaseUrl(
-        List<String> hosts, String database, String user, Secret password, Map<String, String> parameters) {
+        List<String> hosts,
+        String database,
+        String user,
+        Secret password,
+        Map<String, String> parameters,
+        DatabaseTimeouts timeouts) {
 
     /** What {@code DATABASE_URL} looks like, for the message that says it is missing. */
     public static final String HINT = "postgresql://user:password@host:5432/database";
@@ -27,6 +34,13 @@ public record DatabaseUrl(
         hosts = List.copyOf(hosts);
         // In the order written, so that messages show the URL as the operator wrote it.
         parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+        timeouts = timeouts == null ? DatabaseTimeouts.DEFAULT : timeouts;
+    }
+
+    /** A URL with the {@link DatabaseTimeouts#DEFAULT default timeouts}. */
+    public DatabaseUrl(
+            List<String> hosts, String database, String user, Secret password, Map<String, String> parameters) {
+        this(hosts, database, user, password, parameters, DatabaseTimeouts.DEFAULT);
     }
 
     /**
@@ -39,6 +53,7 @@ public record DatabaseUrl(
      */
     public static DatabaseUrl from(Env env) {
         int before = env.problems().size();
+        DatabaseTimeouts timeouts = DatabaseTimeouts.from(env);
         Secret raw = env.requiredSecret(CoreSettings.DATABASE_URL, HINT);
         Optional<Secret> password = env.secret(CoreSettings.DATABASE_PASSWORD);
         if (raw == null) {
@@ -55,7 +70,7 @@ public record DatabaseUrl(
             env.problem(CoreSettings.DATABASE_URL + "='" + mask(raw.reveal()) + "' " + parsed.error());
             return null;
         }
-        DatabaseUrl url = parsed.url().get();
+        DatabaseUrl url = parsed.url().get().withTimeouts(timeouts);
         if (password.isPresent()) {
             if (!url.password().isEmpty()) {
                 env.problem(CoreSettings.DATABASE_URL + "='" + url + "' holds a password and "
@@ -71,7 +86,12 @@ public record DatabaseUrl(
 
     /** This URL with {@code password} in place of its own (empty: the driver's {@code .pgpass} lookup). */
     public DatabaseUrl withPassword(Secret password) {
-        return new DatabaseUrl(hosts, database, user, password, parameters);
+        return new DatabaseUrl(hosts, database, user, password, parameters, timeouts);
+    }
+
+    /** This URL with {@code timeouts} for the pools and connections opened to it. */
+    public DatabaseUrl withTimeouts(DatabaseTimeouts timeouts) {
+        return new DatabaseUrl(hosts, database, user, password, parameters, timeouts);
     }
 
     /**
@@ -185,6 +205,9 @@ public record DatabaseUrl(
         return new Parsed(Optional.of(new DatabaseUrl(hosts, database, user, Secret.of(password), params)), null);
     }
 
+    /** libpq's name of the driver's {@code connectTimeout} (seconds), so that a URL written for psql keeps it. */
+    public static final String CONNECT_TIMEOUT = "connect_timeout";
+
     /** libpq's {@code target_session_attrs}: which server of several to connect to. */
     public static final String TARGET_SESSION_ATTRS = "target_session_attrs";
 
@@ -231,7 +254,8 @@ public record DatabaseUrl(
 
     /**
      * The JDBC URL, without user or password (those go in as properties); values URL-encoded,
-     * {@code application_name} and {@code target_session_attrs} under the driver's names.
+     * {@code application_name}, {@code connect_timeout} and {@code target_session_attrs} under the
+     * driver's names.
      */
     public String jdbcUrl() {
         StringBuilder sb = new StringBuilder("jdbc:postgresql://")
@@ -245,6 +269,8 @@ public record DatabaseUrl(
             String value = e.getValue();
             if ("application_name".equals(key)) {
                 key = "ApplicationName";
+            } else if (CONNECT_TIMEOUT.equals(key)) {
+                key = "connectTimeout"; // both in seconds
             } else if (TARGET_SESSION_ATTRS.equals(key)) {
                 key = TARGET_SERVER_TYPE;
                 value = SESSION_ATTRS_TO_SERVER_TYPE.get(value);

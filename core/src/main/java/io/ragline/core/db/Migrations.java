@@ -8,7 +8,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +61,8 @@ public final class Migrations {
 
     /** Migrates up to {@code target} (a version such as "9"), or to the latest when null; for upgrade tests. */
     Outcome migrate(String target) throws SQLException {
-        try (Connection lock = Database.connect(url, schema, applicationName + "-lock", Duration.ofSeconds(10))) {
+        try (Connection lock =
+                Database.connect(url, schema, applicationName + "-lock", ConnectionProperties.Use.LONG_STATEMENTS)) {
             lock.setAutoCommit(true);
             try (Statement s = lock.createStatement()) {
                 s.execute("set lock_timeout = '" + LOCK_TIMEOUT.toSeconds() + "s'");
@@ -252,7 +252,8 @@ public final class Migrations {
     private record DriverDataSource(DatabaseUrl url, String schema, String applicationName) implements DataSource {
         @Override
         public Connection getConnection() throws SQLException {
-            return Database.connect(url, schema, applicationName, Duration.ofSeconds(10));
+            // Index builds and data migrations run long: not cut by the pipeline's socket timeout.
+            return Database.connect(url, schema, applicationName, ConnectionProperties.Use.LONG_STATEMENTS);
         }
 
         @Override

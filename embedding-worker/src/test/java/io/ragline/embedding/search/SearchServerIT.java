@@ -186,7 +186,9 @@ class SearchServerIT {
                         2,
                         "search-it-proxy",
                         null,
-                        new Database.Timeouts(Duration.ofMillis(500), Duration.ofSeconds(2)));
+                        io.ragline.core.config.DatabaseTimeouts.DEFAULT
+                                .withConnect(Duration.ofMillis(500))
+                                .withSocket(Duration.ofSeconds(2)));
                 SearchServer behindProxy = new SearchServer(
                         HttpSettings.plain(HttpSettings.LOOPBACK_HOST),
                         0,

@@ -50,6 +50,7 @@ public final class OutboxMetrics {
     private final io.micrometer.core.instrument.Counter published;
     private final io.micrometer.core.instrument.Counter failures;
     private final io.micrometer.core.instrument.Counter deadLettered;
+    private final io.micrometer.core.instrument.Counter listenLost;
     private final AtomicLong deadLetterRows = new AtomicLong();
     private final io.micrometer.core.instrument.Counter claimedAhead;
 
@@ -83,6 +84,10 @@ public final class OutboxMetrics {
                 .register(registry);
         Gauge.builder("ragline.outbox.dead.letters.rows", deadLetterRows, AtomicLong::get)
                 .description("Rows in outbox_dead_letters")
+                .register(registry);
+        listenLost = io.micrometer.core.instrument.Counter.builder("ragline.outbox.listen.lost")
+                .description("LISTEN connections given up because they did not answer a probe within the socket"
+                        + " timeout (a server gone silent); the relay LISTENs again on a new one")
                 .register(registry);
         claimedAhead = io.micrometer.core.instrument.Counter.builder("ragline.outbox.claimed.ahead")
                 .description("Batches claimed while the batch before them committed in Kafka")
@@ -141,6 +146,11 @@ public final class OutboxMetrics {
 
     void deadLettered(int rows) {
         deadLettered.increment(rows);
+    }
+
+    /** The LISTEN connection did not answer its probe and is given up. */
+    void listenLost() {
+        listenLost.increment();
     }
 
     void failure() {

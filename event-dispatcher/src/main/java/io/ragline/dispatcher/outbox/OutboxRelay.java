@@ -2,6 +2,10 @@ package io.ragline.dispatcher.outbox;
 
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.CoreSettings;
+import io.ragline.core.config.DatabaseTimeouts;
+import io.ragline.core.config.Problems;
+import io.ragline.core.db.ConnectionProperties;
+import io.ragline.core.db.ConnectionProperties.Use;
 import io.ragline.core.db.Database;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.dispatcher.DispatcherSettings;
@@ -223,13 +227,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         if (settings.mode() != DispatcherSettings.Mode.LISTEN || listener != null) {
             return;
         }
-        listener = Database.connect(core.database(), core.schema(), "event-dispatcher-listen", Duration.ofSeconds(10));
-        try (Statement s = listener.createStatement()) {
-            s.execute("listen \"" + channel() + "\"");
-            for (String bridged : bridge.channels()) {
-                s.execute("listen \"" + bridged + "\"");
-            }
-        }
+        listener = Database.connect(core.database(), core.schema(), "event-dispatcher-listen", Use.PIPELINE);
+        listen(listener);
         log.info("listening on {}{}", channel(), bridge.channels().isEmpty() ? "" : " and " + bridge.channels());
     }
 
@@ -247,15 +246,57 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
         PGNotification[] notifications =
                 listener.unwrap(PGConnection.class).getNotifications((int) Math.max(1, wait.toMillis()));
-        if (notifications != null) {
+        if (notifications != null && notifications.length > 0) {
             for (PGNotification n : notifications) {
                 if (!n.getName().equals(channel())) {
                     bridge.publish(n.getName(), n.getParameter());
                 }
             }
+        } else {
+            probeListener();
         }
         if (listener.isClosed()) {
             throw new SQLException("the LISTEN connection closed", "08003");
+        }
+    }
+
+    private void listen(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("listen \"" + channel() + "\"");
+            for (String bridged : bridge.channels()) {
+                s.execute("listen \"" + bridged + "\"");
+            }
+        }
+    }
+
+    /**
+     * A LISTEN connection only reads, and waiting for a doorbell that never comes looks the same as
+     * a server gone silent (a partition, a failed-over host whose address is gone, a firewall that
+     * forgot the idle connection). So every quiet wait ends with a round trip on it: its LISTENs
+     * again (a no-op for channels it listens to already, and {@code pg_stat_activity} keeps showing
+     * what the session is for), bounded by the pipeline's socket timeout (its default when that is
+     * off). No answer, and the relay's failure path closes the connection and LISTENs again on a
+     * new one.
+     */
+    private void probeListener() throws SQLException {
+        Connection c = listener;
+        if (c == null || !running) {
+            return; // stopping: stop() closed it
+        }
+        Duration bound = ConnectionProperties.socketTimeout(core.database(), Use.PIPELINE)
+                .orElse(DatabaseTimeouts.DEFAULT_SOCKET_TIMEOUT);
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, bound.toMillis()));
+            listen(c);
+        } catch (SQLException e) {
+            if (!running) {
+                return;
+            }
+            metrics.listenLost();
+            throw new SQLException(
+                    "the LISTEN connection did not answer within " + Problems.text(bound) + ": " + e.getMessage(),
+                    "08006",
+                    e);
         }
     }
 

@@ -108,7 +108,7 @@ public final class WebhookServer implements AutoCloseable {
                 settings.poolSize(),
                 runtime.processName() + "-webhooks",
                 runtime.registry(),
-                new Database.Timeouts(settings.dbTimeout(), settings.dbTimeout()));
+                core.database().timeouts().within(settings.dbTimeout()));
         try {
             WebhookServer server =
                     start(settings, http, dataSource, new WebhookMetrics(runtime.registry()), runtime, queue);

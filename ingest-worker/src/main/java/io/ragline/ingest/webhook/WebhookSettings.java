@@ -1,9 +1,9 @@
 package io.ragline.ingest.webhook;
 
+import io.ragline.core.config.DatabaseTimeouts;
 import io.ragline.core.config.Env;
 import io.ragline.core.config.Problems;
 import io.ragline.core.config.Secret;
-import io.ragline.core.db.Database;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -45,7 +45,7 @@ public record WebhookSettings(
     public static final String DB_TIMEOUT = "RAGLINE_WEBHOOK_DB_TIMEOUT";
     public static final Duration DEFAULT_DB_TIMEOUT = Duration.ofSeconds(5);
     /** The shortest connection timeout HikariCP accepts (it would put 30 s in place of less). */
-    public static final Duration MIN_DB_TIMEOUT = Database.Timeouts.MINIMUM;
+    public static final Duration MIN_DB_TIMEOUT = DatabaseTimeouts.MIN_CONNECT_TIMEOUT;
     /** Per source: requests per second, 0 for no limit. */
     public static final int DEFAULT_RATE_LIMIT = 0;
     /** Per source: {@code claude_events.priority}. */

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The routing consumer with its database cut away (a TCP proxy; the shared server keeps running):
  * the batch is retried with backoff, nothing is skipped, and once the database is back the event
- * is routed once, its status and its outbox row together. The messages are produced by the test
- * from {@code claude_event_message}, as the dispatcher would.
+ * is routed once, its status and its outbox row together. The same with the database silent
+ * instead of gone (no reset, nothing answered): the write fails within the socket timeout. The
+ * messages are produced by the test from {@code claude_event_message}, as the dispatcher would.
  */
 class RoutingOutageIT {
     @RegisterExtension
@@ -61,6 +62,8 @@ class RoutingOutageIT {
         env.put("RAGLINE_ROUTING_RULES", rules.toString());
         env.put("RAGLINE_RETRY_BACKOFF_INITIAL", "200ms");
         env.put("RAGLINE_RETRY_BACKOFF_MAX", "1s");
+        env.put("RAGLINE_DB_SOCKET_TIMEOUT", "2s");
+        env.put("RAGLINE_DB_CONNECT_TIMEOUT", "2s");
         Env e = new Env(env);
         var wiring = EventRouting.wiring(e, 1 << 20);
         e.validate();
@@ -107,6 +110,36 @@ class RoutingOutageIT {
                 .isEqualTo(1L);
         assertThat(db.queryValue("select payload->>'content' from outbox where key = 'default/during'"))
                 .isEqualTo("Arrives while the database is unreachable.");
+    }
+
+    @Test
+    void whileTheDatabaseIsSilentTheBatchFailsWithinTheSocketTimeoutAndIsRoutedOnceWhenItAnswers() throws Exception {
+        publish("before-silence", "Routed while the database answers.");
+        awaitStatus("before-silence", "processed");
+        double pausesBefore = transientPauses();
+
+        proxy.blackhole(); // no reset, no answer: a partition, a vanished host
+        long started = System.nanoTime();
+        publish("silent", "Arrives while the database says nothing.");
+        // Without a socket timeout the batch's write would wait for ever and the loop with it.
+        await().atMost(Duration.ofSeconds(30)).until(() -> transientPauses() > pausesBefore);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+        assertThat(db.queryValue("select status from claude_events where delivery_id = 'silent'"))
+                .isEqualTo("received");
+        proxy.restore();
+
+        awaitStatus("silent", "processed");
+        assertThat(db.queryValue("select attempts || ' ' || (last_error is null) from claude_events"
+                        + " where delivery_id = 'silent'"))
+                .isEqualTo("1 true");
+        assertThat(db.queryValue("select count(*) from outbox where topic = 'documents' and key = 'default/silent'"))
+                .isEqualTo(1L);
+    }
+
+    private static double transientPauses() {
+        return runtime.registry().find("ragline.consumer.pauses").tag("kind", "transient").counters().stream()
+                .mapToDouble(c -> c.count())
+                .sum();
     }
 
     /** Inserts the event (its own outbox row stays: no dispatcher runs here) and produces its message. */

@@ -67,7 +67,8 @@ public final class PgmlBackend implements TrainingBackend {
         TrainingRequest r = job.request();
         boolean tune = r.modelName().isPresent();
         String function = tune ? "tune" : "train";
-        try (Connection c = Database.connect(url, schema, "training-pgml", Duration.ofSeconds(10), socketTimeout())) {
+        try (Connection c =
+                Database.connect(url, schema, "training-pgml", url.timeouts().connect(), socketTimeout())) {
             requireFunction(c, function);
             int pid;
             try (Statement s = c.createStatement();

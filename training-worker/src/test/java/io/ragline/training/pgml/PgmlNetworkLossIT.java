@@ -1,6 +1,7 @@
 package io.ragline.training.pgml;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
 import io.ragline.contracts.training.TrainingRequest;
 import io.ragline.contracts.training.TrainingRequestCodec;
+import io.ragline.core.config.DatabaseTimeouts;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
@@ -95,13 +97,17 @@ class PgmlNetworkLossIT {
     }
 
     static JobContext job(String project) {
+        return job(project, 60);
+    }
+
+    static JobContext job(String project, double sleepSeconds) {
         ObjectNode root = new ObjectMapper().createObjectNode();
         root.put("request_id", project + "-1");
         root.put("project", project);
         root.put("task", "classification");
         root.put("backend", "pgml");
         root.putObject("data").put("relation", "public." + pgml + "_houses").put("label_column", "price");
-        root.putObject("hyperparameters").put("sleep_seconds", 60);
+        root.putObject("hyperparameters").put("sleep_seconds", sleepSeconds);
         List<String> problems = new ArrayList<>();
         TrainingRequest r = TrainingRequestCodec.decode(root, problems, project);
         assertThat(problems).isEmpty();
@@ -124,6 +130,27 @@ class PgmlNetworkLossIT {
                         > 0);
         proxy.blackhole();
         return ended;
+    }
+
+    @Test
+    void aCallThatRunsLongerThanThePipelinesSocketTimeoutIsNotCut() throws Exception {
+        // The pipeline's connections give up after 1 s of silence; the pgml connection is bounded
+        // by the training statement timeout (plus a margin) instead.
+        DatabaseUrl url =
+                url(db.databaseUrl()).withTimeouts(DatabaseTimeouts.DEFAULT.withSocket(Duration.ofSeconds(1)));
+        try (var pipeline = Database.pool(url, db.schema(), 1, "pgml-pipeline-it", null)) {
+            assertThatThrownBy(() -> {
+                        try (Connection c = pipeline.getConnection();
+                                Statement s = c.createStatement()) {
+                            s.execute("select pg_sleep(3)");
+                        }
+                    })
+                    .as("a pipeline statement silent past the socket timeout")
+                    .isInstanceOf(java.sql.SQLException.class);
+            PgmlBackend patient = new PgmlBackend(url, db.schema(), pgml, pipeline, Duration.ofSeconds(30));
+
+            assertThat(patient.train(job("patient", 3))).isNotNull();
+        }
     }
 
     @Test

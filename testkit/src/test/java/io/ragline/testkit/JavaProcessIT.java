@@ -1,0 +1,63 @@
+package io.ragline.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A test JVM that ends while processes it started still run (Maven stopping a failsafe JVM, a
+ * developer's Ctrl-C) must not leave them behind: here a child JVM that started a grandchild
+ * through {@link JavaProcess} gets SIGTERM.
+ */
+class JavaProcessIT {
+    private static final Pattern GRANDCHILD = Pattern.compile("grandchild (\\d+)");
+
+    @Test
+    void aJvmEndedBySigtermTakesTheProcessesItStartedWithIt() throws Exception {
+        JavaProcess parent = JavaProcess.start(List.of("-Xmx64m"), ParentOfAWorker.class.getName(), Map.of());
+        ProcessHandle grandchild = null;
+        try {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> GRANDCHILD.matcher(parent.stdout()).find());
+            Matcher m = GRANDCHILD.matcher(parent.stdout());
+            assertThat(m.find()).isTrue();
+            grandchild = ProcessHandle.of(Long.parseLong(m.group(1))).orElseThrow();
+            assertThat(grandchild.isAlive()).isTrue();
+
+            parent.terminate();
+            parent.waitFor(30);
+
+            ProcessHandle worker = grandchild;
+            await().atMost(JavaProcess.SHUTDOWN_GRACE.plusSeconds(10)).until(() -> !worker.isAlive());
+        } finally {
+            parent.kill();
+            if (grandchild != null) {
+                grandchild.destroyForcibly(); // when the test failed: leave nothing behind
+            }
+        }
+    }
+
+    /** Starts a grandchild that would run for ever, says its pid, then waits to be ended. */
+    public static final class ParentOfAWorker {
+        public static void main(String[] args) throws Exception {
+            JavaProcess worker = JavaProcess.start(List.of("-Xmx32m"), RunsForEver.class.getName(), Map.of());
+            System.out.println("grandchild " + worker.process().pid());
+            System.out.flush();
+            new CountDownLatch(1).await();
+        }
+    }
+
+    /** A worker that never ends by itself. */
+    public static final class RunsForEver {
+        public static void main(String[] args) throws Exception {
+            new CountDownLatch(1).await();
+        }
+    }
+}
