@@ -153,8 +153,6 @@ class ChaosSoakIT {
                     "ragline-embedding-requests",
                     "ragline-routing",
                     "ragline-training");
-            System.out.println("  Kafka commits behind the work done (a known defect, docs/benchmarks.md): "
-                    + end.kafkaCommitsBehindWorkDone());
             assertThat(faults.crashes())
                     .as("ready workers that exited by themselves")
                     .isEmpty();

@@ -8,8 +8,12 @@ import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -22,15 +26,15 @@ import org.apache.kafka.common.TopicPartition;
  * What the pipeline tests that publish documents through faults assert at the end, in one place:
  * every document of the {@code default} collection embedded once at its newest version, its chunks
  * exactly its newest text's, one vector per chunk, the outbox empty, no consumer group with a record
- * after its committed offset that was not applied (a record before the offset stored in Postgres
- * with its effects was, even where Kafka's committed offset lags behind: that is listed by {@link
- * #kafkaCommitsBehindWorkDone()}). {@code newest} maps a document's id to the newest version the broker
- * acknowledged, {@code newestText} to that version's text.
+ * after its offset committed in Kafka, nor with a record in a partition of its topics it never
+ * committed (what Kafka's lag shows an operator: the workers commit to Kafka the offsets stored in
+ * Postgres with the work, even those Kafka refused during a rebalance). {@code newest} maps a
+ * document's id to the newest version the broker acknowledged, {@code newestText} to that
+ * version's text.
  */
 final class PipelineEndState {
     private final PostgresSchema db;
     private final String bootstrapServers;
-    private final List<String> behindWorkDone = java.util.Collections.synchronizedList(new ArrayList<>());
 
     PipelineEndState(PostgresSchema db, String bootstrapServers) {
         this.db = db;
@@ -122,7 +126,10 @@ final class PipelineEndState {
                 .isEqualTo(0L);
     }
 
-    /** No consumer group of {@code groupPrefix} has a record after its committed offset; {@code expected} have offsets. */
+    /**
+     * No consumer group of {@code groupPrefix} has a record after its offset committed in Kafka,
+     * nor one in a partition of its topics that it never committed; {@code expected} have offsets.
+     */
     void assertNoGroupLags(String groupPrefix, String... expected) {
         try (Admin admin = admin()) {
             ConsumerLag lag = new ConsumerLag(admin, groupPrefix, 10_000);
@@ -132,8 +139,8 @@ final class PipelineEndState {
                         .extracting(ConsumerLag.Lag::group)
                         .as("groups with committed offsets")
                         .contains(expected);
-                assertThat(unread(lags))
-                        .as("records after the committed offsets")
+                assertThat(unread(admin, lags))
+                        .as("records after the offsets committed in Kafka")
                         .isEmpty();
             });
         }
@@ -163,43 +170,71 @@ final class PipelineEndState {
     }
 
     /**
-     * The records of each lagging partition between its group's committed offset and its end. A
-     * partition written in transactions ends with a commit marker, which counts as one of lag
-     * behind a consumer that committed the offset after its last record: no record is unread there.
+     * The records of each group's partitions after its offset committed in Kafka, and of the
+     * partitions of its topics (those it committed or holds) that it never committed, from their
+     * start. A partition written in transactions ends with a commit marker, which counts as one of
+     * lag behind a consumer that committed the offset after its last record: no record is unread
+     * there.
      */
-    private List<String> unread(List<ConsumerLag.Lag> lags) {
+    private List<String> unread(Admin admin, List<ConsumerLag.Lag> lags) throws Exception {
+        Map<String, Map<TopicPartition, Long>> from = new TreeMap<>(); // -1: never committed
+        lags.forEach(l -> from.computeIfAbsent(l.group(), g -> new HashMap<>())
+                .put(new TopicPartition(l.topic(), l.partition()), l.committed()));
+        for (Map.Entry<String, Map<TopicPartition, Long>> group : from.entrySet()) {
+            Set<String> topics = new TreeSet<>();
+            group.getValue().keySet().forEach(tp -> topics.add(tp.topic()));
+            admin.describeConsumerGroups(List.of(group.getKey()))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(group.getKey())
+                    .members()
+                    .forEach(m -> m.assignment().topicPartitions().forEach(tp -> topics.add(tp.topic())));
+            admin.describeTopics(topics)
+                    .allTopicNames()
+                    .get(10, TimeUnit.SECONDS)
+                    .values()
+                    .forEach(d -> d.partitions()
+                            .forEach(p ->
+                                    group.getValue().putIfAbsent(new TopicPartition(d.name(), p.partition()), -1L)));
+        }
         List<String> unread = new ArrayList<>();
         try (KafkaConsumer<String, String> c =
                 KafkaTopics.consumer(bootstrapServers, "lag-check-" + UUID.randomUUID())) {
-            for (ConsumerLag.Lag l : lags) {
-                if (l.lag() == 0) {
-                    continue;
-                }
-                TopicPartition tp = new TopicPartition(l.topic(), l.partition());
-                // Records before the offset stored in Postgres with their effects were applied:
-                // Kafka's commit is behind the work done there, which is not a record unread.
-                long stored = storedOffset(l.group(), l.topic(), l.partition());
-                if (stored > l.committed()) {
-                    behindWorkDone.add(
-                            l.group() + ": " + tp + " committed in Kafka at " + l.committed() + ", done to " + stored);
-                }
-                c.assign(List.of(tp));
-                c.seek(tp, Math.max(l.committed(), stored));
-                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (c.position(tp) < l.end()) {
-                    if (System.nanoTime() > deadline) {
-                        throw new AssertionError("did not read " + tp + " up to " + l.end());
-                    }
-                    c.poll(Duration.ofMillis(200)).forEach(r -> unread.add(l.group() + ": " + tp + "@" + r.offset()));
+            for (Map.Entry<String, Map<TopicPartition, Long>> group : from.entrySet()) {
+                for (Map.Entry<TopicPartition, Long> p : group.getValue().entrySet()) {
+                    unread.addAll(unread(c, group.getKey(), p.getKey(), p.getValue()));
                 }
             }
         }
         return unread;
     }
 
-    /** Partitions whose offset committed in Kafka is behind the offset stored in Postgres (work done). */
-    List<String> kafkaCommitsBehindWorkDone() {
-        return List.copyOf(behindWorkDone);
+    /** The records of {@code tp} from {@code committed} (its start when -1) to its end, named for the report. */
+    private List<String> unread(KafkaConsumer<String, String> c, String group, TopicPartition tp, long committed) {
+        long end = c.endOffsets(List.of(tp)).get(tp);
+        c.assign(List.of(tp));
+        if (committed < 0) {
+            c.seekToBeginning(List.of(tp));
+        } else {
+            c.seek(tp, committed);
+        }
+        if (c.position(tp) >= end) {
+            return List.of();
+        }
+        String why = committed < 0
+                ? "never committed in Kafka"
+                : "committed in Kafka at " + committed + ", stored in Postgres with the work at "
+                        + storedOffset(group, tp.topic(), tp.partition());
+        List<String> unread = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (c.position(tp) < end) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("did not read " + tp + " up to " + end);
+            }
+            c.poll(Duration.ofMillis(200))
+                    .forEach(r -> unread.add(group + ": " + tp + "@" + r.offset() + " (" + why + ")"));
+        }
+        return unread;
     }
 
     private long storedOffset(String group, String topic, int partition) {

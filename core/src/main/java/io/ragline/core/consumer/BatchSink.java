@@ -1,6 +1,9 @@
 package io.ragline.core.consumer;
 
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
 
 /** Where the poll loop writes a batch; returns once the batch is durable (or throws). */
 @FunctionalInterface
@@ -13,4 +16,13 @@ public interface BatchSink<T> {
             List<InboundRecord<T>> records,
             List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> consumed)
             throws Exception;
+
+    /**
+     * The next offset to read that this sink stored with its work, per partition of {@code
+     * partitions} it has one for; none for a sink that stores no offsets. The loop commits one
+     * that is ahead of Kafka's when the partition is assigned ({@link OffsetCommitter}).
+     */
+    default Map<TopicPartition, Long> storedOffsets(Collection<TopicPartition> partitions) throws Exception {
+        return Map.of();
+    }
 }

@@ -30,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * commits or the partition is revoked. Only records already dead-lettered are left out, so the
  * others are retried as before.
  *
+ * <p>Kafka's committed offsets catch up with the offsets the sink stored with the work: a commit
+ * Kafka refuses (during a rebalance) is made again after a later poll while the partition stays
+ * assigned, and a partition assigned whose stored offset is ahead of Kafka's is committed there
+ * ({@link OffsetCommitter}), so Kafka's lag never counts records already applied.
+ *
  * <p>Built from the poll-loop toolkit of this package, like the training loop: {@link
  * LoopLifecycle} (poll, stop, close), {@link OffsetCommitter}, {@link DeadLetterBook}, {@link
  * PauseSchedule} (the {@link Backoff} on the injected clock) and {@link PartitionAssignment}.
@@ -134,11 +139,12 @@ public final class ConsumerLoop<T> implements PollLoop {
                 settings.pollTimeout(),
                 settings.closeTimeout(),
                 onFatal);
-        this.committer = new OffsetCommitter(consumer, policy, settings.commitTimeout());
+        this.committer = new OffsetCommitter(consumer, policy, settings, clock, metrics, sink::storedOffsets);
         this.deadLetters = new DeadLetterBook(deadLetters, policy, metrics);
         this.schedule = new PauseSchedule(consumer, settings.backoff(), clock, metrics);
         // Backing off, the loop waits as a whole: partitions assigned meanwhile wait too.
-        this.assignment = new PartitionAssignment(schedule, this.deadLetters).whenAssigned(schedule::extendTo);
+        this.assignment =
+                new PartitionAssignment(schedule, this.deadLetters, committer).whenAssigned(schedule::extendTo);
     }
 
     /** Asks the loop to stop after the current poll or batch; the batch is finished or abandoned. */
@@ -166,7 +172,10 @@ public final class ConsumerLoop<T> implements PollLoop {
         consumer.subscribe(topics, assignment);
     }
 
-    /** One iteration: poll, resume when the backoff has elapsed, process what came. Visible for tests. */
+    /**
+     * One iteration: poll, resume when the backoff has elapsed, process what came, commit what
+     * Kafka owes. Visible for tests.
+     */
     void pollOnce() {
         Optional<ConsumerRecords<byte[], byte[]>> polled = lifecycle.poll();
         if (polled.isEmpty()) {
@@ -179,6 +188,7 @@ public final class ConsumerLoop<T> implements PollLoop {
             records.forEach(all::add);
             process(all);
         }
+        committer.afterPoll(); // offsets Kafka refused before, or had behind the stored ones
     }
 
     private void process(List<ConsumerRecord<byte[], byte[]>> all) {
@@ -287,7 +297,7 @@ public final class ConsumerLoop<T> implements PollLoop {
 
     private void succeeded(List<InboundRecord<T>> written, List<ConsumerRecord<byte[], byte[]>> all) {
         Map<TopicPartition, Long> next = PostgresBatchSink.nextOffsets(all);
-        committer.commit(next); // not committed: the sink holds these offsets, a redelivery is skipped there
+        committer.commit(next); // refused: owed, committed again later; the sink holds them meanwhile
         // Written with the batch's offsets (and committed, or stored by the sink): not redelivered.
         deadLetters.movedTo(next);
         schedule.succeeded(next.keySet());

@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The poll loop's own metrics. Prometheus names: {@code ragline_consumer_records_total{topic,
  * outcome}} (processed, dead_lettered), {@code ragline_consumer_failures_total{topic,kind}},
  * {@code ragline_consumer_pauses_total{kind}}, {@code ragline_consumer_paused_partitions},
+ * {@code ragline_consumer_offset_commits_total{outcome}} (per partition: committed, refused,
+ * behind_stored, recommitted: {@link OffsetCommitter}), {@code ragline_consumer_offsets_owed},
  * {@code ragline_consumer_batch_size} and {@code ragline_consumer_batch_duration_seconds}
  * (histograms), all tagged with the consumer's {@code client}.
  */
@@ -19,6 +21,7 @@ public final class ConsumerMetrics {
     private final MeterRegistry registry;
     private final String client;
     private final AtomicInteger paused = new AtomicInteger();
+    private final AtomicInteger owed = new AtomicInteger();
     private final DistributionSummary batchSize;
     private final Timer batchDuration;
 
@@ -27,6 +30,10 @@ public final class ConsumerMetrics {
         this.client = client;
         Gauge.builder("ragline.consumer.paused.partitions", paused, AtomicInteger::get)
                 .description("Partitions this consumer has paused while it backs off")
+                .tag("client", client)
+                .register(registry);
+        Gauge.builder("ragline.consumer.offsets.owed", owed, AtomicInteger::get)
+                .description("Partitions whose work is done and whose offset Kafka has not taken yet")
                 .tag("client", client)
                 .register(registry);
         this.batchSize = DistributionSummary.builder("ragline.consumer.batch.size")
@@ -81,6 +88,22 @@ public final class ConsumerMetrics {
 
     int pausedPartitions() {
         return paused.get();
+    }
+
+    /** {@code partitions} offsets of one commit's {@code outcome} ({@link OffsetCommitter}). */
+    void offsetCommits(String outcome, int partitions) {
+        Counter.builder("ragline.consumer.offset.commits")
+                .description(
+                        "Partition offsets committed to Kafka, refused, found behind the stored ones, committed later")
+                .tag("client", client)
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment(partitions);
+    }
+
+    /** Partitions whose offset Kafka has not taken yet, though their work is done. */
+    void owedNow(int partitions) {
+        owed.set(partitions);
     }
 
     void batch(int size, long nanos) {

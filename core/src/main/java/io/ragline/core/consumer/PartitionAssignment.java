@@ -11,23 +11,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A poll loop's rebalance bookkeeping: which partitions it owns, and what a revoked or lost
- * partition takes with it (its backoff, its attempts, its dead-letter memory: the next owner
- * starts from the committed offset and decides anew). Loops add what else they do with {@link
- * #whenAssigned} and {@link #whenRevoked}. Kafka calls it on the loop's thread, inside {@code
- * poll}.
+ * partition takes with it (its backoff, its attempts, its dead-letter memory, its owed offset
+ * commit: the next owner starts from the committed offset, or the stored one where that is ahead,
+ * and decides anew). Every completed rebalance goes to the {@link OffsetCommitter}, which compares
+ * new partitions with their stored offsets and commits what is owed. Loops add what else they do
+ * with {@link #whenAssigned} and {@link #whenRevoked}. Kafka calls it on the loop's thread, inside
+ * {@code poll}.
  */
 public final class PartitionAssignment implements ConsumerRebalanceListener {
     private static final Logger log = LoggerFactory.getLogger(PartitionAssignment.class);
 
     private final PauseSchedule schedule;
     private final DeadLetterBook deadLetters;
+    private final OffsetCommitter committer;
     private final Set<TopicPartition> owned = new HashSet<>();
     private Consumer<Collection<TopicPartition>> whenAssigned = partitions -> {};
     private Consumer<Collection<TopicPartition>> whenRevoked = partitions -> {};
 
-    public PartitionAssignment(PauseSchedule schedule, DeadLetterBook deadLetters) {
+    public PartitionAssignment(PauseSchedule schedule, DeadLetterBook deadLetters, OffsetCommitter committer) {
         this.schedule = schedule;
         this.deadLetters = deadLetters;
+        this.committer = committer;
     }
 
     /** Also runs {@code hook} with newly assigned partitions (never empty). */
@@ -58,12 +62,15 @@ public final class PartitionAssignment implements ConsumerRebalanceListener {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-        if (partitions.isEmpty()) {
-            return;
+        if (!partitions.isEmpty()) {
+            log.info("assigned partitions {}", PauseSchedule.names(partitions));
+            owned.addAll(partitions);
         }
-        log.info("assigned partitions {}", PauseSchedule.names(partitions));
-        owned.addAll(partitions);
-        whenAssigned.accept(partitions);
+        // Called after every completed rebalance, with no partition when none is new.
+        committer.assigned(partitions);
+        if (!partitions.isEmpty()) {
+            whenAssigned.accept(partitions);
+        }
     }
 
     @Override
@@ -78,6 +85,7 @@ public final class PartitionAssignment implements ConsumerRebalanceListener {
         owned.removeAll(partitions);
         schedule.forget(partitions);
         deadLetters.forget(partitions);
+        committer.forget(partitions);
         whenRevoked.accept(partitions);
     }
 }

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,9 @@ import org.apache.kafka.common.TopicPartition;
  * dropped before the writer sees them: a batch redelivered after a crash between the database
  * commit and the Kafka commit has no effect. The call runs through a circuit breaker, so a
  * database that keeps failing is left alone for a while instead of hammered.
+ *
+ * <p>The same offsets, read when a partition is assigned ({@link #storedOffsets}), let the loop
+ * commit to Kafka an offset Kafka has behind the work done ({@link OffsetCommitter}).
  *
  * <p>The writer's {@link BatchWriter#prepare} runs first, before a connection is taken (its
  * failures count for the circuit breaker as the transaction's do); the writer it returns applies
@@ -56,7 +60,7 @@ public final class PostgresBatchSink<T> implements BatchSink<T> {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Map<TopicPartition, Long> stored = lockStoredOffsets(c, next.keySet());
+                Map<TopicPartition, Long> stored = storedOffsets(c, next.keySet(), true);
                 List<InboundRecord<T>> fresh = new ArrayList<>(records.size());
                 for (InboundRecord<T> r : records) {
                     Long done = stored.get(new TopicPartition(r.topic(), r.partition()));
@@ -76,12 +80,20 @@ public final class PostgresBatchSink<T> implements BatchSink<T> {
         }
     }
 
-    /** Reads and locks this group's stored offsets of the batch's partitions. */
-    private Map<TopicPartition, Long> lockStoredOffsets(Connection c, Iterable<TopicPartition> partitions)
+    /** This group's offsets stored for {@code partitions}, read outside a batch (a partition assigned). */
+    @Override
+    public Map<TopicPartition, Long> storedOffsets(Collection<TopicPartition> partitions) throws Exception {
+        try (Connection c = dataSource.getConnection()) {
+            return storedOffsets(c, partitions, false);
+        }
+    }
+
+    /** Reads this group's stored offsets of {@code partitions}, locking them for the batch when {@code lock}. */
+    private Map<TopicPartition, Long> storedOffsets(Connection c, Iterable<TopicPartition> partitions, boolean lock)
             throws Exception {
         Map<TopicPartition, Long> stored = new HashMap<>();
         try (PreparedStatement s = c.prepareStatement("select next_offset from consumer_offsets"
-                + " where group_id = ? and topic = ? and partition = ? for update")) {
+                + " where group_id = ? and topic = ? and partition = ?" + (lock ? " for update" : ""))) {
             for (TopicPartition tp : partitions) {
                 s.setString(1, groupId);
                 s.setString(2, tp.topic());

@@ -120,10 +120,12 @@ public final class TrainingConsumer implements PollLoop {
                 settings.pollTimeout(),
                 settings.closeTimeout(),
                 onFatal);
-        this.committer = new OffsetCommitter(consumer, policy, settings.commitTimeout());
+        // Nothing stored beside Kafka's offsets: a request redelivered finds its row final instead.
+        this.committer = new OffsetCommitter(
+                consumer, policy, settings, clock, consumerMetrics, OffsetCommitter.StoredOffsets.NONE);
         this.deadLetters = new DeadLetterBook(deadLetters, policy, consumerMetrics);
         this.schedule = new PauseSchedule(consumer, settings.backoff(), clock, consumerMetrics);
-        this.assignment = new PartitionAssignment(schedule, this.deadLetters).whenRevoked(this::revoked);
+        this.assignment = new PartitionAssignment(schedule, this.deadLetters, committer).whenRevoked(this::revoked);
     }
 
     @Override
@@ -163,6 +165,7 @@ public final class TrainingConsumer implements PollLoop {
         }
         finishJobs();
         schedule.resumeDue();
+        committer.afterPoll(); // offsets Kafka refused before (during a rebalance)
     }
 
     /** Handles one record; false when the partition was paused (job handed off, or a retry later). */
@@ -268,7 +271,7 @@ public final class TrainingConsumer implements PollLoop {
     /** Commits {@code offset + 1}: the record at {@code offset} is done (its row final, or dead-lettered). */
     private void commit(TopicPartition tp, long offset) {
         Map<TopicPartition, Long> next = Map.of(tp, offset + 1);
-        committer.commit(next); // not committed: the record comes again and finds its row final
+        committer.commit(next); // refused: owed, committed again later; else the record comes again, its row final
         deadLetters.movedTo(next);
     }
 
