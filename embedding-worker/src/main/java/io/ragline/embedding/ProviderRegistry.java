@@ -2,6 +2,7 @@ package io.ragline.embedding;
 
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.collections.Generation;
 import io.ragline.core.health.HealthCheck;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.embeddings.EmbeddingException;
@@ -35,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * and dimensions; {@code pgml} collections call {@code pgml.embed} in the worker's database.
  * Closing the registry closes them all.
  *
- * <p>{@link #loadAtStart} loads, in the background, the model of every collection that exists and
- * checks its dimensions with one probe text; {@link #readiness} reports a problem (so {@code
+ * <p>{@link #loadAtStart} loads, in the background, the model of every embedding generation of
+ * every collection that exists (a migration's building one and a kept one too) and checks its dimensions with one probe text; {@link #readiness} reports a problem (so {@code
  * /health/ready} answers 503) while a model loads, and names each model that failed to load or
  * gives other dimensions than its collection's. A model this worker could not reach yet (a
  * retryable failure) is tried again with backoff. A collection created later gets its model on
@@ -150,7 +151,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             List<Collection> collections = null;
             for (int attempt = 1; collections == null; attempt++) {
                 try (Connection c = dataSource.getConnection()) {
-                    collections = CollectionCatalog.all(c);
+                    collections = everyGeneration(c);
                 } catch (java.sql.SQLException e) {
                     problem("", "cannot list the collections to load their models: " + e.getMessage());
                     Thread.sleep(RETRY.wait(attempt).toMillis());
@@ -180,6 +181,24 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             problem("", "loading the models stopped: " + e);
             throw e;
         }
+    }
+
+    /**
+     * Every collection as each of its generations embeds it: the embedding-worker writes the
+     * vectors of every generation (a migration's building one, a kept one), so each model loads at
+     * start-up and one it cannot run is named in readiness, not skipped.
+     */
+    private static List<Collection> everyGeneration(Connection c) throws java.sql.SQLException {
+        Map<Integer, List<Generation>> byCollection = new LinkedHashMap<>();
+        Generation.all(c)
+                .forEach(g -> byCollection
+                        .computeIfAbsent(g.collectionId(), k -> new java.util.ArrayList<>())
+                        .add(g));
+        List<Collection> out = new java.util.ArrayList<>();
+        for (Collection k : CollectionCatalog.all(c)) { // by name, then generation
+            byCollection.getOrDefault(k.id(), List.of()).forEach(g -> out.add(k.as(g)));
+        }
+        return out;
     }
 
     /** Loads the model of {@code c} again and again (from the second attempt) while it cannot be reached. */

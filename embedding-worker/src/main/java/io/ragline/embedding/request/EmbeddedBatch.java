@@ -43,19 +43,29 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
 
     /**
-     * A request still current when its chunks were read: its collection, its number of chunks, the
-     * ids and texts of those to embed (the chunks without a vector of the collection's model), and
-     * the ids among them that have a vector of another model, deleted before the new is written.
+     * A request still current when its chunks were read, for one embedding generation: its
+     * collection as that generation embeds it ({@link Collection#as}), whether the generation was
+     * the serving one (its outcome decides the document's status), whether the document was {@code
+     * embedded} already (a migration's backfill: vectors only, no status change, no event), its
+     * number of chunks, the ids and texts of those to embed (the chunks without a vector of the
+     * generation), and the ids among them that have a vector of another model, deleted before the
+     * new is written.
      */
     record Job(
             InboundRecord<EmbeddingRequest> record,
             Collection collection,
+            boolean serving,
+            boolean backfill,
             int chunks,
             List<Long> ids,
             List<String> texts,
             List<Long> stale) {
         EmbeddingRequest request() {
             return record.value();
+        }
+
+        int generation() {
+            return collection.generation();
         }
     }
 
@@ -82,55 +92,156 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     public void write(List<InboundRecord<EmbeddingRequest>> records, Connection c) throws Exception {
         Set<InboundRecord<EmbeddingRequest>> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
         fresh.addAll(records); // the sink leaves out records whose offsets are stored already
-        List<Outcome> mine = new ArrayList<>();
+        Map<Long, List<Outcome>> byDocument = new LinkedHashMap<>();
         for (Outcome o : outcomes) {
             if (fresh.contains(o.job.record)) {
-                mine.add(o);
+                byDocument
+                        .computeIfAbsent(o.job.request().document(), d -> new ArrayList<>())
+                        .add(o);
             }
         }
-        Set<Long> current = lockCurrent(c, mine);
+        Set<Long> current = lockCurrent(c, byDocument);
+        Set<List<Integer>> generations = lockGenerations(c, byDocument);
         List<VectorWriter.Rows> rows = new ArrayList<>();
-        List<Long> stale = new ArrayList<>();
-        for (Outcome o : mine) {
-            Job job = o.job;
-            if (!current.contains(job.request().document())) {
+        List<Outcome> written = new ArrayList<>();
+        for (Map.Entry<Long, List<Outcome>> e : byDocument.entrySet()) {
+            if (!current.contains(e.getKey())) {
                 continue;
             }
-            if (o.error != null) {
-                log.info(
-                        "document {}/{} version {} failed: {}",
-                        job.collection.name(),
-                        job.request().id(),
-                        job.request().version(),
-                        o.error);
-                finish(c, job, DocumentStatus.FAILED, o.error, null);
-                metrics.failed.increment();
+            Outcome serving = null;
+            for (Outcome o : e.getValue()) {
+                serving = o.job.serving ? o : serving;
+            }
+            boolean backfill = e.getValue().get(0).job.backfill;
+            if (!backfill && serving != null && serving.error != null) {
+                fail(c, serving);
                 continue;
             }
-            rows.add(new VectorWriter.Rows(job.collection.id(), job.ids, o.vectors, o.model));
-            stale.addAll(job.stale);
-            finish(c, job, DocumentStatus.EMBEDDED, null, o.model);
-            metrics.chunks.increment(job.ids.size());
-            metrics.embedded.increment();
+            for (Outcome o : e.getValue()) {
+                if (o.error != null) {
+                    log.info(
+                            "generation {} of document {}/{} version {} has no vectors ({}): the collection's"
+                                    + " migration waits for them",
+                            o.job.generation(),
+                            o.job.collection.name(),
+                            o.job.request().id(),
+                            o.job.request().version(),
+                            o.error);
+                } else if (generations.contains(List.of(o.job.collection.id(), o.job.generation()))) {
+                    written.add(o); // a generation pruned meanwhile gets none
+                }
+            }
+            if (!backfill && serving != null) {
+                finish(c, serving.job, DocumentStatus.EMBEDDED, null, serving.model);
+                metrics.embedded.increment();
+            }
         }
-        if (!stale.isEmpty()) { // vectors of the collection's former model
-            try (PreparedStatement s = c.prepareStatement("delete from chunk_embeddings where chunk_id = any(?)")) {
-                s.setArray(1, c.createArrayOf("bigint", stale.toArray()));
-                s.executeUpdate();
+        deleteStale(c, written);
+        for (Outcome o : written) {
+            List<Long> ids = o.job.ids;
+            List<float[]> vectors = o.vectors;
+            if (o.job.backfill) { // under the document's lock: a backfill delivered twice writes nothing twice
+                Set<Long> have = existing(c, o.job.generation(), ids);
+                List<Long> keptIds = new ArrayList<>();
+                List<float[]> keptVectors = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) {
+                    if (!have.contains(ids.get(i))) {
+                        keptIds.add(ids.get(i));
+                        keptVectors.add(vectors.get(i));
+                    }
+                }
+                ids = keptIds;
+                vectors = keptVectors;
             }
+            rows.add(new VectorWriter.Rows(o.job.collection.id(), o.job.generation(), ids, vectors, o.model));
+            metrics.chunks.increment(ids.size());
         }
         Timer.Sample copy = Timer.start();
         VectorWriter.write(c, rows); // one COPY for the whole batch
         copy.stop(metrics.vectorWrite);
     }
 
+    private void fail(Connection c, Outcome serving) throws SQLException {
+        Job job = serving.job;
+        log.info(
+                "document {}/{} version {} failed: {}",
+                job.collection.name(),
+                job.request().id(),
+                job.request().version(),
+                serving.error);
+        finish(c, job, DocumentStatus.FAILED, serving.error, null);
+        metrics.failed.increment();
+    }
+
+    /** Deletes the vectors of {@code written}'s generations that another model made (replaced next). */
+    private static void deleteStale(Connection c, List<Outcome> written) throws SQLException {
+        for (Outcome o : written) {
+            if (o.job.stale.isEmpty()) {
+                continue;
+            }
+            try (PreparedStatement s =
+                    c.prepareStatement("delete from chunk_embeddings where generation = ? and chunk_id = any(?)")) {
+                s.setInt(1, o.job.generation());
+                s.setArray(2, c.createArrayOf("bigint", o.job.stale.toArray()));
+                s.executeUpdate();
+            }
+        }
+    }
+
+    /** The chunks of {@code ids} that have a vector of {@code generation} already. */
+    private static Set<Long> existing(Connection c, int generation, List<Long> ids) throws SQLException {
+        Set<Long> have = new HashSet<>();
+        try (PreparedStatement s = c.prepareStatement(
+                "select chunk_id from chunk_embeddings where generation = ? and chunk_id = any(?)")) {
+            s.setInt(1, generation);
+            s.setArray(2, c.createArrayOf("bigint", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    have.add(rs.getLong(1));
+                }
+            }
+        }
+        return have;
+    }
+
+    /**
+     * The (collection, generation) pairs of the batch that still exist, each locked {@code FOR KEY
+     * SHARE} until commit: a prune (which deletes the row) waits for this write, and a write after
+     * it finds the generation gone and writes none of its vectors.
+     */
+    private static Set<List<Integer>> lockGenerations(Connection c, Map<Long, List<Outcome>> byDocument)
+            throws SQLException {
+        Set<List<Integer>> asked = new HashSet<>();
+        byDocument
+                .values()
+                .forEach(os -> os.forEach(o -> asked.add(List.of(o.job.collection.id(), o.job.generation()))));
+        Set<List<Integer>> found = new HashSet<>();
+        if (asked.isEmpty()) {
+            return found;
+        }
+        Integer[] collections = asked.stream().map(p -> p.get(0)).toArray(Integer[]::new);
+        Integer[] numbers = asked.stream().map(p -> p.get(1)).toArray(Integer[]::new);
+        try (PreparedStatement s = c.prepareStatement("select g.collection_id, g.generation from"
+                + " collection_generations g join unnest(?::integer[], ?::integer[]) a(k, n) on g.collection_id = a.k"
+                + " and g.generation = a.n order by 1, 2 for key share of g")) {
+            s.setArray(1, c.createArrayOf("integer", collections));
+            s.setArray(2, c.createArrayOf("integer", numbers));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    found.add(List.of(rs.getInt(1), rs.getInt(2)));
+                }
+            }
+        }
+        return found;
+    }
+
     /**
      * Locks the documents of {@code outcomes} (in id order, one statement) and returns those still
      * as they were read; counts the others by why they are not.
      */
-    private Set<Long> lockCurrent(Connection c, List<Outcome> outcomes) throws SQLException {
+    private Set<Long> lockCurrent(Connection c, Map<Long, List<Outcome>> outcomes) throws SQLException {
         Map<Long, Job> jobs = new LinkedHashMap<>();
-        outcomes.forEach(o -> jobs.put(o.job.request().document(), o.job));
+        outcomes.forEach((d, os) -> jobs.put(d, os.get(0).job));
         Set<Long> current = new HashSet<>();
         if (jobs.isEmpty()) {
             return current;
@@ -154,8 +265,10 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
                                 job.request().id(),
                                 job.request().version());
                         metrics.obsolete.increment();
-                    } else if (status == DocumentStatus.EMBEDDED) {
+                    } else if (status == DocumentStatus.EMBEDDED && !job.backfill) {
                         metrics.duplicate.increment(); // another consumer embedded it meanwhile
+                    } else if (status != DocumentStatus.EMBEDDED && job.backfill) {
+                        metrics.obsolete.increment(); // re-embedded meanwhile: its own request embeds it
                     } else if (rs.getString(4).equals("paused")) {
                         metrics.paused.increment(); // stays 'chunked'; the resume asks again
                     } else {

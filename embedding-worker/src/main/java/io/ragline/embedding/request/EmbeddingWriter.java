@@ -6,6 +6,8 @@ import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.collections.Generation;
+import io.ragline.core.collections.GenerationState;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.embedding.ProviderFailure;
@@ -111,8 +113,10 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
-     * The requests still current, each with its document's chunks, read in one statement (one
-     * snapshot: the chunks are the version's that was read) on a connection returned at once.
+     * The requests still current, as jobs: one per live embedding generation of the document's
+     * collection, each with the document's chunks that lack a vector of that generation. All read in
+     * one statement (one snapshot: the chunks are the version's that was read) on a connection
+     * returned at once.
      */
     private List<Job> read(List<InboundRecord<EmbeddingRequest>> records) throws SQLException {
         List<Job> jobs = new ArrayList<>();
@@ -135,11 +139,13 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                     metrics.duplicate.increment(); // the same request twice in one batch
                     continue;
                 }
-                Collection collection = current(c, q, stored.get(q.document()));
+                Stored s = stored.get(q.document());
+                Collection collection = current(c, q, s);
                 if (collection != null) {
                     taken.add(q.document());
-                    Stored s = stored.get(q.document());
-                    jobs.add(new Job(r, collection, s.reused.size() + s.ids.size(), s.ids, s.texts, s.stale));
+                    List<Job> mine = jobs(r, collection, s);
+                    Collections.reverse(mine);
+                    jobs.addAll(mine);
                 }
             }
         }
@@ -148,9 +154,36 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
-     * A document as read: its version, status, collection, the ids of its chunks that have a
-     * vector of the collection's model, the ids and texts, in order, of those without one, and the
-     * ids of those among them whose vector is of another model (replaced when the new is written).
+     * The jobs of a current request: for a {@code chunked} document one per generation (the
+     * serving one decides its status), for an {@code embedded} one (a migration's backfill) one per
+     * generation that lacks vectors; none when it lacks none (a request delivered twice).
+     */
+    private List<Job> jobs(InboundRecord<EmbeddingRequest> r, Collection collection, Stored s) {
+        boolean backfill = s.status == DocumentStatus.EMBEDDED;
+        List<Job> jobs = new ArrayList<>();
+        for (Part p : s.parts.values()) {
+            if (backfill && p.ids.isEmpty()) {
+                continue;
+            }
+            jobs.add(new Job(
+                    r,
+                    collection.as(p.generation),
+                    p.generation.state() == GenerationState.SERVING,
+                    backfill,
+                    p.reused.size() + p.ids.size(),
+                    p.ids,
+                    p.texts,
+                    p.stale));
+        }
+        if (jobs.isEmpty()) {
+            metrics.duplicate.increment(); // its vectors and its document.embedded are written
+        }
+        return jobs;
+    }
+
+    /**
+     * A document as read: its version, status, collection, and per generation of its collection
+     * (by number) its chunks.
      */
     private record Stored(
             long version,
@@ -158,22 +191,29 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             String collection,
             String collectionStatus,
             int collectionId,
-            List<Long> reused,
-            List<Long> ids,
-            List<String> texts,
-            List<Long> stale) {}
+            Map<Integer, Part> parts) {}
+
+    /**
+     * A document's chunks for one generation: the ids of those that have a vector of its model, the
+     * ids and texts, in order, of those without one, and the ids among them whose vector of the
+     * generation is of another model (replaced when the new is written).
+     */
+    private record Part(
+            Generation generation, List<Long> reused, List<Long> ids, List<String> texts, List<Long> stale) {}
 
     private static Map<Long, Stored> load(Connection c, Set<Long> documents) throws SQLException {
         Map<Long, Stored> stored = new LinkedHashMap<>();
         // By document, not by version: content that came again unchanged keeps its chunks (and
         // their document_version) under the document's newer version, and an update keeps the
         // chunks whose text it cut again, with their vectors. Only the text of a chunk without a
-        // vector of the collection's model is read: the others are not embedded again.
+        // vector of a generation's model is read: the others are not embedded again.
         try (PreparedStatement s = c.prepareStatement("select d.id, d.version, d.status, c.name, c.status, c.id,"
-                + " ch.id, case when e.model is distinct from c.embedding_model then ch.content end, e.model <>"
-                + " c.embedding_model from documents d join collections c on c.id = d.collection_id left join chunks ch on"
-                + " ch.document_id = d.id left join chunk_embeddings e on e.chunk_id = ch.id where d.id = any(?) order by"
-                + " d.id, ch.seq")) {
+                + " g.generation, g.embedding_provider, g.embedding_model, g.dimensions, g.state, ch.id,"
+                + " case when e.model is distinct from g.embedding_model then ch.content end,"
+                + " e.model <> g.embedding_model from documents d join collections c on c.id = d.collection_id"
+                + " join collection_generations g on g.collection_id = c.id left join chunks ch on ch.document_id ="
+                + " d.id left join chunk_embeddings e on e.chunk_id = ch.id and e.generation = g.generation"
+                + " where d.id = any(?) order by d.id, g.generation, ch.seq")) {
             s.setArray(1, c.createArrayOf("bigint", documents.toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
@@ -185,24 +225,34 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                                 rs.getString(4),
                                 rs.getString(5),
                                 rs.getInt(6),
-                                new ArrayList<>(),
-                                new ArrayList<>(),
-                                new ArrayList<>(),
-                                new ArrayList<>());
+                                new LinkedHashMap<>());
                         stored.put(rs.getLong(1), d);
                     }
-                    long chunk = rs.getLong(7);
+                    int number = rs.getInt(7);
+                    Part part = d.parts.get(number);
+                    if (part == null) {
+                        Generation g = new Generation(
+                                d.collectionId,
+                                number,
+                                rs.getString(8),
+                                rs.getString(9),
+                                rs.getInt(10),
+                                GenerationState.fromStored(rs.getString(11)));
+                        part = new Part(g, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+                        d.parts.put(number, part);
+                    }
+                    long chunk = rs.getLong(12);
                     if (rs.wasNull()) {
                         continue;
                     }
-                    String text = rs.getString(8);
+                    String text = rs.getString(13);
                     if (text == null) {
-                        d.reused.add(chunk);
+                        part.reused.add(chunk);
                     } else {
-                        d.ids.add(chunk);
-                        d.texts.add(text);
-                        if (rs.getBoolean(9)) {
-                            d.stale.add(chunk);
+                        part.ids.add(chunk);
+                        part.texts.add(text);
+                        if (rs.getBoolean(14)) {
+                            part.stale.add(chunk);
                         }
                     }
                 }
@@ -212,18 +262,15 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
-     * The request's collection if the document still has the request's version, is not embedded
-     * already (a request delivered twice) and its collection is not paused. The collection's
-     * status is read with the document, not from the catalog's cache, so a resume (which
-     * re-requests the waiting documents in its transaction) is seen by the requests it writes.
+     * The request's collection if the document still has the request's version and its
+     * collection is not paused. The collection's status is read with the document, not from the
+     * catalog's cache, so a resume (which re-requests the waiting documents in its transaction) is
+     * seen by the requests it writes. An {@code embedded} document is current too: {@link #jobs}
+     * tells a migration's backfill from a request delivered twice.
      */
     private Collection current(Connection c, EmbeddingRequest q, Stored d) throws SQLException {
         if (d == null || d.version != q.version() || d.status == DocumentStatus.DELETED) {
             metrics.obsolete.increment();
-            return null;
-        }
-        if (d.status == DocumentStatus.EMBEDDED) {
-            metrics.duplicate.increment(); // its vectors and its document.embedded are written
             return null;
         }
         if (d.collectionStatus.equals("paused")) {

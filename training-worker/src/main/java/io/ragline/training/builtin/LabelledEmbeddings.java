@@ -35,7 +35,8 @@ public record LabelledEmbeddings(List<Long> documents, List<String> labels, List
         Array path = c.createArrayOf("text", labelPath.toArray());
         try (PreparedStatement s = c.prepareStatement("select d.id, d.metadata #>> ? as label,"
                 + " avg(e.embedding)::real[] from documents d join chunks ch on ch.document_id = d.id"
-                + " join chunk_embeddings e on e.chunk_id = ch.id where d.collection_id = ? and d.status ="
+                + " join chunk_embeddings e on e.chunk_id = ch.id and e.generation = serving_generation(d.collection_id)"
+                + " where d.collection_id = ? and d.status ="
                 + " 'embedded' and d.metadata #>> ? is not null group by d.id order by d.id")) {
             s.setArray(1, path);
             s.setInt(2, collectionId);
@@ -55,7 +56,8 @@ public record LabelledEmbeddings(List<Long> documents, List<String> labels, List
     /** The mean chunk embedding of one document's current version, if it has any. */
     public static Optional<float[]> ofDocument(Connection c, long documentId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("select avg(e.embedding)::real[] from chunks ch"
-                + " join chunk_embeddings e on e.chunk_id = ch.id where ch.document_id = ?")) {
+                + " join chunk_embeddings e on e.chunk_id = ch.id and e.generation ="
+                + " serving_generation(ch.collection_id) where ch.document_id = ?")) {
             s.setLong(1, documentId);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() && rs.getArray(1) != null ? Optional.of(floats(rs.getArray(1))) : Optional.empty();
