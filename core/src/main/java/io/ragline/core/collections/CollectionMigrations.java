@@ -1,0 +1,241 @@
+package io.ragline.core.collections;
+
+import io.ragline.contracts.pipeline.CollectionEvent;
+import io.ragline.contracts.pipeline.PipelineEventCodec;
+import io.ragline.contracts.status.DocumentStatus;
+import io.ragline.core.outbox.Outbox;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Migrating a collection to another embedding model without downtime (docs/architecture.md
+ * section 11, "Embedding generations"): the one home of {@code ragline collections migrate,
+ * rollback, prune} and the console's API, and of the switch the embedding-worker makes. Each method
+ * works in the caller's connection and transaction (the caller commits) and throws {@link
+ * CollectionException} before changing anything when the request is refused. The mechanics are
+ * the SQL functions of migration V26.
+ */
+public final class CollectionMigrations {
+    private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
+
+    private final CollectionSettings.BundledModels onnx;
+
+    /** @param onnx the models the ONNX provider bundles (embeddings' {@code ModelCatalog.bundled()}) */
+    public CollectionMigrations(CollectionSettings.BundledModels onnx) {
+        this.onnx = onnx;
+    }
+
+    /** A migration's state: the generation being built, its model, and its vectors done of those needed. */
+    public record Progress(int generation, String model, long done, long needed) {}
+
+    /** What {@link #migrate} did: the building generation and the backfill requests written. */
+    public record Started(Collection collection, Generation building, int requested) {}
+
+    /**
+     * Starts migrating collection {@code name} to {@code provider}/{@code model} (null provider: the
+     * collection's; null dimensions: the bundled model's, required for the other providers): a
+     * building generation with its index, and an embedding request in the outbox for every {@code
+     * embedded} document (the backfill; {@code chunked} ones have theirs already). The
+     * embedding-worker writes the new vectors beside the serving ones and switches when none lacks.
+     *
+     * @throws CollectionException NOT_FOUND; INVALID (an unknown model, dimensions not the model's,
+     *     the model the collection serves with); CONFLICT (a migration of it is running)
+     */
+    public Started migrate(Connection c, String name, String provider, String model, Integer dimensions)
+            throws SQLException, CollectionException {
+        Collection stored = CollectionRegistry.locked(c, name);
+        CollectionSettings asked = new CollectionSettings(
+                        provider == null ? stored.provider() : provider, model, dimensions, null, null, null)
+                .forNew(name, onnx);
+        if (asked.provider().equals(stored.provider())
+                && asked.model().equals(stored.model())
+                && asked.dimensions().equals(stored.dimensions())) {
+            throw CollectionException.invalid(Map.of(
+                    "embedding_model",
+                    "collection '" + name + "' already serves with " + stored.provider() + "/" + stored.model() + " ("
+                            + stored.dimensions() + " dimensions): nothing to migrate"));
+        }
+        Optional<Generation> running = building(c, stored.id());
+        if (running.isPresent()) {
+            throw CollectionException.conflict("a migration of collection '" + name + "' to "
+                    + running.get().model() + " (generation " + running.get().number()
+                    + ") is running: wait for its switch, or stop it with collections rollback");
+        }
+        int number;
+        try (PreparedStatement s = c.prepareStatement("select collection_migrate(?, ?, ?, ?)")) {
+            s.setInt(1, stored.id());
+            s.setString(2, asked.provider());
+            s.setString(3, asked.model());
+            s.setInt(4, asked.dimensions());
+            number = single(s);
+        }
+        int requested = Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED);
+        Generation made = building(c, stored.id()).orElseThrow();
+        if (made.number() != number) {
+            throw new IllegalStateException("generation " + number + " was made, " + made.number() + " is building");
+        }
+        return new Started(stored, made, requested);
+    }
+
+    /** The running migration of collection {@code name}, if any. @throws CollectionException NOT_FOUND */
+    public Optional<Progress> progress(Connection c, String name) throws SQLException, CollectionException {
+        Collection stored = CollectionCatalog.stored(c, name);
+        if (stored == null) {
+            throw CollectionRegistry.notFound(name);
+        }
+        return progress(c, stored.id());
+    }
+
+    private static Optional<Progress> progress(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select p.generation, g.embedding_model, p.done, p.needed from"
+                + " collection_migration_progress(?) p join collection_generations g on g.collection_id = ? and"
+                + " g.generation = p.generation")) {
+            s.setInt(1, collectionId);
+            s.setInt(2, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next()
+                        ? Optional.of(new Progress(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getLong(4)))
+                        : Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * Switches collection {@code collectionId} to its building generation if no searchable chunk
+     * lacks a vector of it, and writes {@code collection.migrated}; the embedding-worker asks
+     * periodically. Checked again under the collection's row lock, so two workers asking at once
+     * switch once.
+     *
+     * @return the event written, or empty when there is no migration or it is not complete
+     */
+    public static Optional<CollectionEvent> switchIfComplete(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for no key update")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+            }
+        }
+        Optional<Progress> p = progress(c, collectionId);
+        if (p.isEmpty() || p.get().done() < p.get().needed()) {
+            return Optional.empty();
+        }
+        return Optional.of(switchTo(c, collectionId, p.get().generation(), CollectionEvent.Reason.SWITCH));
+    }
+
+    /** Every collection with a building generation (a migration running), by id. */
+    public static List<Integer> migrating(Connection c) throws SQLException {
+        List<Integer> out = new java.util.ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(
+                        "select collection_id from collection_generations where state = 'building' order by 1");
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getInt(1));
+            }
+        }
+        return out;
+    }
+
+    /** What {@link #rollback} did: the generation stopped (a running migration), or the switch back. */
+    public record RolledBack(Generation abandoned, CollectionEvent switched) {}
+
+    /**
+     * Rolls collection {@code name} back: a running migration is stopped (its building generation's
+     * vectors and index deleted); otherwise the latest kept generation serves again (its vectors are
+     * complete: the embedding-worker kept writing them) and {@code collection.migrated} says so.
+     *
+     * @throws CollectionException NOT_FOUND, or CONFLICT when there is nothing to roll back to
+     */
+    public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
+        Collection stored = CollectionRegistry.locked(c, name);
+        List<Generation> all = Generation.of(c, stored.id());
+        Optional<Generation> running = building(c, stored.id());
+        if (running.isPresent()) {
+            drop(c, running.get());
+            return new RolledBack(running.get(), null);
+        }
+        Generation kept = all.stream()
+                .filter(g -> g.state() == GenerationState.KEPT)
+                .reduce((a, b) -> b) // the latest
+                .orElseThrow(() -> CollectionException.conflict("collection '" + name + "' has no kept generation"
+                        + " to roll back to (it was never migrated, or collections prune deleted it)"));
+        return new RolledBack(null, switchTo(c, stored.id(), kept.number(), CollectionEvent.Reason.ROLLBACK));
+    }
+
+    /**
+     * Deletes the kept generations of collection {@code name}: their vectors and indexes.
+     *
+     * @return the vectors deleted
+     * @throws CollectionException NOT_FOUND, or CONFLICT when none is kept
+     */
+    public long prune(Connection c, String name) throws SQLException, CollectionException {
+        Collection stored = CollectionRegistry.locked(c, name);
+        List<Generation> kept = Generation.of(c, stored.id()).stream()
+                .filter(g -> g.state() == GenerationState.KEPT)
+                .toList();
+        if (kept.isEmpty()) {
+            throw CollectionException.conflict("collection '" + name + "' has no kept generation to prune");
+        }
+        long deleted = 0;
+        for (Generation g : kept) {
+            deleted += drop(c, g);
+        }
+        return deleted;
+    }
+
+    private static long drop(Connection c, Generation g) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select collection_drop_generation(?, ?)")) {
+            s.setInt(1, g.collectionId());
+            s.setInt(2, g.number());
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static CollectionEvent switchTo(Connection c, int collectionId, int to, CollectionEvent.Reason reason)
+            throws SQLException {
+        int from;
+        try (PreparedStatement s = c.prepareStatement("select collection_switch_generation(?, ?)")) {
+            s.setInt(1, collectionId);
+            s.setInt(2, to);
+            from = single(s);
+        }
+        List<Generation> all = Generation.of(c, collectionId);
+        Generation now = all.stream().filter(g -> g.number() == to).findFirst().orElseThrow();
+        Generation before =
+                all.stream().filter(g -> g.number() == from).findFirst().orElseThrow();
+        String name;
+        try (PreparedStatement s = c.prepareStatement("select name from collections where id = ?")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                name = rs.getString(1);
+            }
+        }
+        CollectionEvent event = new CollectionEvent(
+                name, now.number(), now.model(), now.dimensions(), before.number(), before.model(), reason);
+        Outbox.append(c, EVENTS, event);
+        return event;
+    }
+
+    private static Optional<Generation> building(Connection c, int collectionId) throws SQLException {
+        return Generation.of(c, collectionId).stream()
+                .filter(g -> g.state() == GenerationState.BUILDING)
+                .findFirst();
+    }
+
+    private static int single(PreparedStatement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package io.ragline.embedding.request;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.collections.CollectionMigrations;
+import io.ragline.embedding.ProviderRegistry;
+import io.ragline.embedding.migration.MigrationSwitcher;
+import io.ragline.embedding.search.Searcher;
+import io.ragline.embeddings.EmbeddingSettings;
+import io.ragline.embeddings.ModelCatalog;
+import io.ragline.testkit.PostgresSchema;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The embedding-worker's side of a migration, with the two real bundled models
+ * (all-MiniLM-L6-v2 serving, bge-small-en-v1.5 building) and real Postgres: a migration's
+ * backfill request writes the new generation's vectors of an embedded document without touching
+ * its status or events; a new version during the migration gets both generations at once; the
+ * switcher switches once nothing lacks; the Searcher then embeds with the new model and finds the
+ * same document, and after a rollback with the old one again.
+ */
+class GenerationsWriteIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final Batches batches = new Batches(db);
+    static ProviderRegistry providers;
+    static EmbeddingWriter writer;
+    static Searcher searcher;
+    static final CollectionMigrations migrations = new CollectionMigrations(ModelCatalog.bundled());
+
+    @BeforeAll
+    static void start() {
+        providers = new ProviderRegistry(
+                EmbeddingSettings.from(new io.ragline.core.config.Env(Map.of(EmbeddingSettings.ONNX_THREADS, "2"))),
+                batches.pool());
+        CollectionCatalog catalog = new CollectionCatalog(Duration.ZERO);
+        writer = new EmbeddingWriter(batches.pool(), catalog, providers, new SimpleMeterRegistry());
+        searcher = new Searcher(batches.pool(), catalog, providers);
+    }
+
+    @AfterAll
+    static void stop() {
+        batches.close();
+        if (providers != null) {
+            providers.close();
+        }
+    }
+
+    @Test
+    void aMigrationsVectorsAreWrittenBesideTheServingOnesAndTheSwitchMovesSearchToTheNewModel() throws Exception {
+        long harbour = batches.chunkedDocument("default", "harbour", 3, "harbours and lighthouses");
+        long orchard = batches.chunkedDocument("default", "orchard", 2, "apple orchards in autumn");
+        batches.write(
+                writer,
+                List.of(
+                        new EmbeddingRequest("default", "harbour", harbour, 1),
+                        new EmbeddingRequest("default", "orchard", orchard, 1)));
+        assertThat(vectors(1)).isEqualTo(5L);
+
+        try (Connection c = db.connect()) { // the schema's owner, as ragline collections migrate (DDL: its index)
+            c.setAutoCommit(false);
+            assertThat(migrations
+                            .migrate(c, "default", null, "bge-small-en-v1.5", null)
+                            .requested())
+                    .isEqualTo(2);
+            c.commit();
+        }
+        long events = events();
+        batches.write(writer, List.of(new EmbeddingRequest("default", "harbour", harbour, 1)));
+        assertThat(vectors(2)).as("the backfill of harbour").isEqualTo(3L);
+        assertThat(db.queryValue("select string_agg(distinct model, ',') from chunk_embeddings where generation = 2"))
+                .isEqualTo("bge-small-en-v1.5");
+        assertThat(db.queryValue("select status from documents where id = " + harbour))
+                .isEqualTo("embedded");
+        assertThat(events()).as("a backfill writes no document event").isEqualTo(events);
+        batches.write(writer, List.of(new EmbeddingRequest("default", "harbour", harbour, 1)));
+        assertThat(vectors(2))
+                .as("a backfill delivered twice writes nothing twice")
+                .isEqualTo(3L);
+
+        batches.newVersion(orchard, 2, 2, "pear orchards in spring");
+        batches.write(writer, List.of(new EmbeddingRequest("default", "orchard", orchard, 2)));
+        assertThat(vectors(1))
+                .as("the new version's vectors of the serving model")
+                .isEqualTo(5L);
+        assertThat(vectors(2)).as("and of the building one, in the same write").isEqualTo(5L);
+
+        assertThat(searcher.search("default", "lighthouse by the sea", 2, null)
+                        .get(0)
+                        .documentId())
+                .isEqualTo("harbour");
+        try (Connection c = batches.pool().getConnection()) { // the worker's login: the switch needs no DDL
+            MigrationSwitcher.check(c, () -> true);
+        }
+        assertThat(db.queryValue("select embedding_model from collections where name = 'default'"))
+                .isEqualTo("bge-small-en-v1.5");
+        assertThat(db.queryValue("select count(*) from outbox where payload ->> 'type' = 'collection.migrated'"))
+                .isEqualTo(1L);
+        assertThat(searcher.search("default", "lighthouse by the sea", 2, null)
+                        .get(0)
+                        .documentId())
+                .as("searched with bge-small-en-v1.5 over its own vectors")
+                .isEqualTo("harbour");
+
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            migrations.rollback(c, "default");
+            c.commit();
+        }
+        assertThat(searcher.search("default", "pears in spring", 2, null).get(0).documentId())
+                .as("the kept generation serves again")
+                .isEqualTo("orchard");
+    }
+
+    private static Object vectors(int generation) throws Exception {
+        return db.queryValue("select count(*) from chunk_embeddings where generation = " + generation);
+    }
+
+    private static long events() throws Exception {
+        return (long) db.queryValue("select count(*) from outbox where topic = 'pipeline-events'");
+    }
+}
