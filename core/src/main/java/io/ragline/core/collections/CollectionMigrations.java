@@ -23,6 +23,11 @@ import java.util.Optional;
 public final class CollectionMigrations {
     private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
 
+    /** Why a migration cannot change the chunk size, as the CLI and the API say it. */
+    public static final String NO_RECHUNK = "cannot change in a migration: a collection's chunks are cut from each"
+            + " document's text when it is ingested, and that text is not kept apart from its chunks; change it"
+            + " with collections update NAME --chunk-size N and publish the documents again";
+
     private final CollectionSettings.BundledModels onnx;
 
     /** @param onnx the models the ONNX provider bundles (embeddings' {@code ModelCatalog.bundled()}) */
