@@ -122,7 +122,7 @@ public final class EmbeddingWorker {
                     // SIGTERM came while the models loaded: nothing to consume any more
                 }
             });
-            MigrationSwitcher switcher = new MigrationSwitcher(runtime.dataSource());
+            MigrationSwitcher switcher = new MigrationSwitcher(runtime.dataSource(), runtime.registry());
             runtime.supervise(MigrationSwitcher.THREAD, switcher, switcher::stop);
             runtime.manage(new SearchServer(
                     http, httpPort, portVariable, runtime.dataSource(), catalog, providers, runtime.registry()));

@@ -133,7 +133,10 @@ final class MigrationsApi {
         p.ifPresent(g -> o.put("generation", g.generation())
                 .put("embedding_model", g.model())
                 .put("done", g.done())
-                .put("needed", g.needed()));
+                .put("needed", g.needed())
+                .put("waiting_for_index", g.waitsForIndex()));
+        p.filter(CollectionMigrations.Progress::waitsForIndex)
+                .ifPresent(g -> o.put("advice", g.indexAdvice(serving.name())));
         return o;
     }
 
@@ -147,6 +150,8 @@ final class MigrationsApi {
                         "embedding_model", Schemas.string(),
                         "done", Schemas.integer(),
                         "needed", Schemas.integer(),
+                        "waiting_for_index", Schemas.bool(),
+                        "advice", Schemas.string(),
                         "documents", Schemas.integer()),
                 "running",
                 "serving_generation",

@@ -403,7 +403,8 @@ class CollectionsApiIT {
                 .isEqualTo(202);
         try (var c = db.connect()) { // as the embedding-worker's switcher: nothing lacks in an empty collection
             Object id = db.queryValue("select id from collections where name = 'mig'");
-            assertThat(io.ragline.core.collections.CollectionMigrations.switchIfComplete(c, (Integer) id))
+            assertThat(io.ragline.core.collections.CollectionMigrations.switchIfComplete(c, (Integer) id)
+                            .switched())
                     .isPresent();
         }
         HttpResponse<String> after = console.get("/api/v1/collections/mig/migration", VIEWER);

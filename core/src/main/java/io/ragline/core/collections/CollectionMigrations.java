@@ -35,8 +35,31 @@ public final class CollectionMigrations {
         this.onnx = onnx;
     }
 
-    /** A migration's state: the generation being built, its model, and its vectors done of those needed. */
-    public record Progress(int generation, String model, long done, long needed) {}
+    /**
+     * A migration's state: the generation being built, its model, its vectors done of those needed,
+     * and whether, complete, it waits for its vector index (an IVFFlat one, trained on the complete
+     * vectors: the schema owner's {@code ragline collections reindex NAME} builds it, then the
+     * embedding-worker switches).
+     */
+    public record Progress(int generation, String model, long done, long needed, boolean waitsForIndex) {
+        /** Every searchable chunk has its vector of the building generation. */
+        public boolean complete() {
+            return done >= needed;
+        }
+
+        /** What an operator reads about a migration waiting for its index. */
+        public String indexAdvice(String collection) {
+            return "waiting for its index: run `ragline collections reindex " + collection + "` as the schema owner"
+                    + " (an IVFFlat index is trained on the complete vectors; the embedding-worker's login may not"
+                    + " build it); the switch follows by itself";
+        }
+    }
+
+    /**
+     * What one switch check found: the event written when it switched, else the progress (empty when
+     * no migration runs) and whether the switch waits for an index this login may not build.
+     */
+    public record SwitchCheck(Optional<CollectionEvent> switched, Optional<Progress> progress, boolean blocked) {}
 
     /** What {@link #migrate} did: the building generation and the backfill requests written. */
     public record Started(Collection collection, Generation building, int requested) {}
@@ -97,14 +120,17 @@ public final class CollectionMigrations {
     }
 
     private static Optional<Progress> progress(Connection c, int collectionId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select p.generation, g.embedding_model, p.done, p.needed from"
+        try (PreparedStatement s = c.prepareStatement("select p.generation, g.embedding_model, p.done, p.needed,"
+                + " p.done >= p.needed and collection_index_missing(?, p.generation) from"
                 + " collection_migration_progress(?) p join collection_generations g on g.collection_id = ? and"
                 + " g.generation = p.generation")) {
             s.setInt(1, collectionId);
             s.setInt(2, collectionId);
+            s.setInt(3, collectionId);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next()
-                        ? Optional.of(new Progress(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getLong(4)))
+                        ? Optional.of(new Progress(
+                                rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getBoolean(5)))
                         : Optional.empty();
             }
         }
@@ -114,24 +140,36 @@ public final class CollectionMigrations {
      * Switches collection {@code collectionId} to its building generation if no searchable chunk
      * lacks a vector of it, and writes {@code collection.migrated}; the embedding-worker asks
      * periodically. Checked again under the collection's row lock, so two workers asking at once
-     * switch once.
-     *
-     * @return the event written, or empty when there is no migration or it is not complete
+     * switch once. A complete generation that lacks its index (IVFFlat) is switched only by a login
+     * that may build it (the schema owner's); for any other, such as the embedding-worker's
+     * least-privilege one, the check says it is blocked and tries nothing.
      */
-    public static Optional<CollectionEvent> switchIfComplete(Connection c, int collectionId) throws SQLException {
+    public static SwitchCheck switchIfComplete(Connection c, int collectionId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for no key update")) {
             s.setInt(1, collectionId);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
-                    return Optional.empty();
+                    return new SwitchCheck(Optional.empty(), Optional.empty(), false);
                 }
             }
         }
         Optional<Progress> p = progress(c, collectionId);
-        if (p.isEmpty() || p.get().done() < p.get().needed()) {
-            return Optional.empty();
+        if (p.isEmpty() || !p.get().complete()) {
+            return new SwitchCheck(Optional.empty(), p, false);
         }
-        return Optional.of(switchTo(c, collectionId, p.get().generation(), CollectionEvent.Reason.SWITCH));
+        if (p.get().waitsForIndex() && !mayBuildIndex(c)) {
+            return new SwitchCheck(Optional.empty(), p, true);
+        }
+        return new SwitchCheck(
+                Optional.of(switchTo(c, collectionId, p.get().generation(), CollectionEvent.Reason.SWITCH)), p, false);
+    }
+
+    private static boolean mayBuildIndex(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select may_build_collection_index()");
+                ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
     }
 
     /** Every collection with a building generation (a migration running), by id. */

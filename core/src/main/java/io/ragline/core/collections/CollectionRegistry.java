@@ -132,7 +132,9 @@ public final class CollectionRegistry {
      * Drops and builds again the vector index of {@code name} from the vectors it has now (the
      * schema owner's: DDL). An IVFFlat index is first built this way once the collection is loaded
      * (its lists are trained on the rows present), and rebuilt when the data has drifted; an HNSW
-     * one is rebuilt whole. Vector writes to every collection wait while it builds.
+     * one is rebuilt whole. Vector writes to every collection wait while it builds. While a
+     * migration's complete generation waits for its index (IVFFlat: the embedding-worker's login may
+     * not build it), that generation's index is the one built, and the switch follows by itself.
      *
      * @return the index's name, or null when an IVFFlat collection has no vector yet (nothing to train on)
      * @throws CollectionException NOT_FOUND
@@ -145,8 +147,18 @@ public final class CollectionRegistry {
             throw notFound(name);
         }
         int id = stored.id();
-        try (PreparedStatement s = c.prepareStatement("select collection_reindex(?)")) {
+        Integer waiting = null;
+        try (PreparedStatement s = c.prepareStatement("select p.generation from collection_migration_progress(?) p"
+                + " where p.done >= p.needed and collection_index_missing(?, p.generation)")) {
             s.setInt(1, id);
+            s.setInt(2, id);
+            try (ResultSet rs = s.executeQuery()) {
+                waiting = rs.next() ? rs.getInt(1) : null;
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("select collection_reindex(?, ?)")) {
+            s.setInt(1, id);
+            s.setObject(2, waiting, java.sql.Types.INTEGER);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getString(1);

@@ -41,16 +41,21 @@ class CollectionMigrationsIT {
             collection = registry.create(c, "docs", new CollectionSettings(null, "small", null, null, null, null))
                     .id();
         }
+        twoDocuments();
+        writeVectors(1, 3, "small");
+    }
+
+    /** Documents a and b of the collection, two chunks each. */
+    private void twoDocuments() throws SQLException {
         for (String id : List.of("a", "b")) {
             db.execute("insert into documents (collection_id, external_id, title, status) values (" + collection + ", '"
                     + id + "', 'T', 'embedded')");
             for (int seq = 0; seq < 2; seq++) {
                 db.execute("insert into chunks (document_id, collection_id, document_version, seq, content,"
                         + " token_count) select id, collection_id, 0, " + seq + ", 'text " + id + seq + "', 2 from"
-                        + " documents where external_id = '" + id + "'");
+                        + " documents where external_id = '" + id + "' and collection_id = " + collection);
             }
         }
-        writeVectors(1, 3, "small");
     }
 
     @Test
@@ -66,10 +71,10 @@ class CollectionMigrationsIT {
         assertThat(db.queryValue("select count(*) from outbox where topic = 'embedding-requests'"))
                 .isEqualTo(2L);
         assertThat(indexDefinition(2)).asString().contains("vector(8)").contains("(generation = 2)");
-        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 0, 4));
+        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 0, 4, false));
 
         writeVectors(2, 8, "large", "a");
-        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 2, 4));
+        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 2, 4, false));
         assertThat(switchIfComplete()).as("b still lacks its vectors").isEmpty();
         assertThat(search(3, null))
                 .as("the serving generation answers meanwhile")
@@ -178,6 +183,61 @@ class CollectionMigrationsIT {
         assertThat(db.queryValue("select count(*) from chunk_embeddings")).isEqualTo(0L);
     }
 
+    @Test
+    void anIvfflatMigrationWaitsUnderTheWorkerLoginUntilTheOwnersReindexBuildsItsIndexThenSwitches() throws Exception {
+        try (Connection c = db.connect()) {
+            registry.create(
+                    c,
+                    "lists",
+                    new CollectionSettings(
+                            null,
+                            "small",
+                            null,
+                            null,
+                            null,
+                            null,
+                            new SearchIndex("l2", "ivfflat", null, null, null, 1, null, null, null)));
+            collection = CollectionCatalog.stored(c, "lists").id();
+        }
+        twoDocuments();
+        writeVectors(1, 3, "small");
+        try (Connection c = db.connect()) {
+            migrations.migrate(c, "lists", null, "large", null);
+        }
+        writeVectors(2, 8, "large");
+        try (Connection worker = workerConnection()) {
+            CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(worker, collection);
+            assertThat(check.blocked())
+                    .as("complete, but the worker may not build the IVFFlat index")
+                    .isTrue();
+            assertThat(check.switched()).isEmpty();
+            assertThat(check.progress()).contains(new CollectionMigrations.Progress(2, "large", 4, 4, true));
+            assertThat(check.progress().orElseThrow().indexAdvice("lists"))
+                    .contains("ragline collections reindex lists");
+        }
+        assertThat(indexDefinition(2)).isNull();
+        try (Connection owner = db.connect()) {
+            assertThat(registry.reindex(owner, "lists"))
+                    .as("the waiting generation's index")
+                    .isEqualTo(db.queryValue("select collection_index_name(" + collection + ", 2)"));
+        }
+        assertThat(indexDefinition(2)).asString().contains("ivfflat").contains("(generation = 2)");
+        try (Connection worker = workerConnection()) {
+            CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(worker, collection);
+            assertThat(check.blocked()).isFalse();
+            assertThat(check.switched())
+                    .hasValueSatisfying(e -> assertThat(e.generation()).isEqualTo(2));
+        }
+    }
+
+    private static Connection workerConnection() throws SQLException {
+        return io.ragline.core.db.Database.connect(
+                io.ragline.core.config.DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(),
+                db.schema(),
+                "it",
+                java.time.Duration.ofSeconds(10));
+    }
+
     private void migrateAndComplete() throws Exception {
         try (Connection c = db.connect()) {
             migrations.migrate(c, "docs", null, "large", null);
@@ -188,7 +248,7 @@ class CollectionMigrationsIT {
 
     private Optional<CollectionEvent> switchIfComplete() throws SQLException {
         try (Connection c = db.connect()) {
-            return CollectionMigrations.switchIfComplete(c, collection);
+            return CollectionMigrations.switchIfComplete(c, collection).switched();
         }
     }
 

@@ -1,12 +1,18 @@
 package io.ragline.embedding.migration;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.ragline.contracts.pipeline.CollectionEvent;
 import io.ragline.core.collections.CollectionMigrations;
 import io.ragline.core.schedule.SqlJobScheduler;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Optional;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -19,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * process that writes the vectors the switch waits for). Several workers checking at once switch
  * once: the check is made again under the collection's row lock. A check that fails is logged and
  * made again at the next interval.
+ *
+ * <p>A complete generation that waits for its IVFFlat index, which this login may not build, is
+ * not tried: it is logged once at WARN with what the operator runs, and {@value #WAITING} is 1 for
+ * the collection until it switches.
  */
 public final class MigrationSwitcher implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(MigrationSwitcher.class);
@@ -29,11 +39,17 @@ public final class MigrationSwitcher implements Runnable {
     /** How often the running migrations are checked. */
     public static final Duration EVERY = Duration.ofSeconds(2);
 
-    private final SqlJobScheduler scheduler;
+    /** The gauge, per collection: 1 while its complete migration waits for an index the worker may not build. */
+    public static final String WAITING = "ragline.migration.waiting.for.index";
 
-    public MigrationSwitcher(DataSource dataSource) {
-        this.scheduler = new SqlJobScheduler(
-                dataSource, "collection_switch_generation", EVERY, false, () -> true, MigrationSwitcher::check);
+    private final SqlJobScheduler scheduler;
+    private final MeterRegistry registry;
+    private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+
+    public MigrationSwitcher(DataSource dataSource, MeterRegistry registry) {
+        this.registry = registry;
+        this.scheduler =
+                new SqlJobScheduler(dataSource, "collection_switch_generation", EVERY, false, () -> true, this::check);
     }
 
     /** Checks every interval until {@link #stop()}. */
@@ -48,7 +64,7 @@ public final class MigrationSwitcher implements Runnable {
     }
 
     /** One check of every running migration, each switched in a transaction of its own. */
-    public static void check(Connection c, BooleanSupplier keepGoing) throws SQLException {
+    public void check(Connection c, BooleanSupplier keepGoing) throws SQLException {
         for (int collection : CollectionMigrations.migrating(c)) {
             if (!keepGoing.getAsBoolean()) {
                 return;
@@ -56,22 +72,80 @@ public final class MigrationSwitcher implements Runnable {
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
-                Optional<CollectionEvent> switched = CollectionMigrations.switchIfComplete(c, collection);
+                CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(c, collection);
                 c.commit();
-                switched.ifPresent(e -> log.info(
-                        "collection '{}' switched to generation {} ({}, {} dimensions) from generation {} ({}):"
-                                + " every searchable chunk has its vector; the old one is kept until collections prune",
-                        e.collection(),
-                        e.generation(),
-                        e.model(),
-                        e.dimensions(),
-                        e.fromGeneration(),
-                        e.fromModel()));
+                String name = name(c, collection);
+                check.switched().ifPresent(this::switched);
+                if (check.blocked()) {
+                    blocked(name, check.progress().orElseThrow());
+                } else if (name != null && waiting.containsKey(name)) {
+                    waiting.get(name).set(0);
+                }
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             } finally {
                 c.setAutoCommit(auto);
+            }
+        }
+        for (Map.Entry<String, AtomicInteger> e : waiting.entrySet()) {
+            if (e.getValue().get() == 1 && !stillMigrating(c, e.getKey())) {
+                e.getValue().set(0);
+            }
+        }
+    }
+
+    private void switched(CollectionEvent e) {
+        log.info(
+                "collection '{}' switched to generation {} ({}, {} dimensions) from generation {} ({}):"
+                        + " every searchable chunk has its vector; the old one is kept until collections prune",
+                e.collection(),
+                e.generation(),
+                e.model(),
+                e.dimensions(),
+                e.fromGeneration(),
+                e.fromModel());
+        AtomicInteger gauge = waiting.get(e.collection());
+        if (gauge != null) {
+            gauge.set(0);
+        }
+    }
+
+    private void blocked(String name, CollectionMigrations.Progress p) {
+        AtomicInteger gauge = waiting.computeIfAbsent(name, n -> {
+            AtomicInteger v = new AtomicInteger();
+            Gauge.builder(WAITING, v, AtomicInteger::get)
+                    .tag("collection", n)
+                    .description("1 while a collection's complete migration waits for an index this login may not"
+                            + " build (ragline collections reindex NAME)")
+                    .register(registry);
+            return v;
+        });
+        if (gauge.getAndSet(1) == 0) {
+            log.warn(
+                    "collection '{}': generation {} ({}) has every vector but is {}",
+                    name,
+                    p.generation(),
+                    p.model(),
+                    p.indexAdvice(name));
+        }
+    }
+
+    private static String name(Connection c, int collection) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select name from collections where id = ?")) {
+            s.setInt(1, collection);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    private static boolean stillMigrating(Connection c, String name) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select 1 from collections k join collection_generations g on"
+                + " g.collection_id = k.id and g.state = 'building' where k.name = ?")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
             }
         }
     }

@@ -101,7 +101,7 @@ class GenerationsWriteIT {
                         .documentId())
                 .isEqualTo("harbour");
         try (Connection c = batches.pool().getConnection()) { // the worker's login: the switch needs no DDL
-            MigrationSwitcher.check(c, () -> true);
+            new MigrationSwitcher(batches.pool(), new SimpleMeterRegistry()).check(c, () -> true);
         }
         assertThat(db.queryValue("select embedding_model from collections where name = 'default'"))
                 .isEqualTo("bge-small-en-v1.5");
