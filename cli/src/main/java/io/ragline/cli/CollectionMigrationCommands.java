@@ -105,6 +105,9 @@ final class CollectionMigrationCommands {
                     g.needed() == 0 ? 100 : g.done() * 100 / g.needed(),
                     serving.generation(),
                     serving.model());
+            if (g.refused() > 0) {
+                System.out.println("collection " + name + ": " + g.refusalAdvice(name));
+            }
             if (g.waitsForIndex()) {
                 System.out.println("collection " + name + ": " + g.indexAdvice(name));
             }

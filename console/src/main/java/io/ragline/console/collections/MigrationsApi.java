@@ -134,7 +134,9 @@ final class MigrationsApi {
                 .put("embedding_model", g.model())
                 .put("done", g.done())
                 .put("needed", g.needed())
-                .put("waiting_for_index", g.waitsForIndex()));
+                .put("waiting_for_index", g.waitsForIndex())
+                .put("refused", g.refused()));
+        p.filter(g -> g.refused() > 0).ifPresent(g -> o.put("refused_advice", g.refusalAdvice(serving.name())));
         p.filter(CollectionMigrations.Progress::waitsForIndex)
                 .ifPresent(g -> o.put("advice", g.indexAdvice(serving.name())));
         return o;
@@ -152,6 +154,8 @@ final class MigrationsApi {
                         "needed", Schemas.integer(),
                         "waiting_for_index", Schemas.bool(),
                         "advice", Schemas.string(),
+                        "refused", Schemas.integer(),
+                        "refused_advice", Schemas.string(),
                         "documents", Schemas.integer()),
                 "running",
                 "serving_generation",

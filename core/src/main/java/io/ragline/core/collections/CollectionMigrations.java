@@ -39,12 +39,27 @@ public final class CollectionMigrations {
      * A migration's state: the generation being built, its model, its vectors done of those needed,
      * and whether, complete, it waits for its vector index (an IVFFlat one, trained on the complete
      * vectors: the schema owner's {@code ragline collections reindex NAME} builds it, then the
-     * embedding-worker switches).
+     * embedding-worker switches), and the current document versions its model refused (the
+     * migration cannot complete while they lack vectors), with the latest as {@code id: error}.
      */
-    public record Progress(int generation, String model, long done, long needed, boolean waitsForIndex) {
+    public record Progress(
+            int generation,
+            String model,
+            long done,
+            long needed,
+            boolean waitsForIndex,
+            long refused,
+            String lastRefusal) {
         /** Every searchable chunk has its vector of the building generation. */
         public boolean complete() {
             return done >= needed;
+        }
+
+        /** What an operator reads about documents the new model refused. */
+        public String refusalAdvice(String collection) {
+            return refused + " document(s) refused by " + model + " (latest: " + lastRefusal + "); the migration"
+                    + " cannot complete until each is published again in a form the model accepts, or deleted"
+                    + " (or `ragline collections rollback " + collection + "` stops it)";
         }
 
         /** What an operator reads about a migration waiting for its index. */
@@ -120,17 +135,26 @@ public final class CollectionMigrations {
     }
 
     private static Optional<Progress> progress(Connection c, int collectionId) throws SQLException {
+        // A refusal counts while it is of the document's current version and the document is not deleted.
         try (PreparedStatement s = c.prepareStatement("select p.generation, g.embedding_model, p.done, p.needed,"
-                + " p.done >= p.needed and collection_index_missing(?, p.generation) from"
-                + " collection_migration_progress(?) p join collection_generations g on g.collection_id = ? and"
-                + " g.generation = p.generation")) {
+                + " p.done >= p.needed and collection_index_missing(g.collection_id, p.generation), r.n, r.latest"
+                + " from collection_migration_progress(?) p join collection_generations g on g.collection_id = ? and"
+                + " g.generation = p.generation cross join lateral (select count(*) n, (array_agg(d.external_id || ': '"
+                + " || f.error order by f.refused_at desc))[1] latest from generation_refusals f join documents d on"
+                + " d.id = f.document_id and d.version = f.document_version and d.status <> 'deleted' where"
+                + " f.collection_id = g.collection_id and f.generation = g.generation) r")) {
             s.setInt(1, collectionId);
             s.setInt(2, collectionId);
-            s.setInt(3, collectionId);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next()
                         ? Optional.of(new Progress(
-                                rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getBoolean(5)))
+                                rs.getInt(1),
+                                rs.getString(2),
+                                rs.getLong(3),
+                                rs.getLong(4),
+                                rs.getBoolean(5),
+                                rs.getLong(6),
+                                rs.getString(7)))
                         : Optional.empty();
             }
         }

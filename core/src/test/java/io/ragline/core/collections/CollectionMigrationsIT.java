@@ -71,10 +71,10 @@ class CollectionMigrationsIT {
         assertThat(db.queryValue("select count(*) from outbox where topic = 'embedding-requests'"))
                 .isEqualTo(2L);
         assertThat(indexDefinition(2)).asString().contains("vector(8)").contains("(generation = 2)");
-        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 0, 4, false));
+        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 0, 4, false, 0, null));
 
         writeVectors(2, 8, "large", "a");
-        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 2, 4, false));
+        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 2, 4, false, 0, null));
         assertThat(switchIfComplete()).as("b still lacks its vectors").isEmpty();
         assertThat(search(3, null))
                 .as("the serving generation answers meanwhile")
@@ -211,7 +211,7 @@ class CollectionMigrationsIT {
                     .as("complete, but the worker may not build the IVFFlat index")
                     .isTrue();
             assertThat(check.switched()).isEmpty();
-            assertThat(check.progress()).contains(new CollectionMigrations.Progress(2, "large", 4, 4, true));
+            assertThat(check.progress()).contains(new CollectionMigrations.Progress(2, "large", 4, 4, true, 0, null));
             assertThat(check.progress().orElseThrow().indexAdvice("lists"))
                     .contains("ragline collections reindex lists");
         }

@@ -119,14 +119,9 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
             }
             for (Outcome o : e.getValue()) {
                 if (o.error != null) {
-                    log.info(
-                            "generation {} of document {}/{} version {} has no vectors ({}): the collection's"
-                                    + " migration waits for them",
-                            o.job.generation(),
-                            o.job.collection.name(),
-                            o.job.request().id(),
-                            o.job.request().version(),
-                            o.error);
+                    if (generations.contains(List.of(o.job.collection.id(), o.job.generation()))) {
+                        refused(c, o);
+                    }
                 } else if (generations.contains(List.of(o.job.collection.id(), o.job.generation()))) {
                     written.add(o); // a generation pruned meanwhile gets none
                 }
@@ -159,6 +154,46 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
         Timer.Sample copy = Timer.start();
         VectorWriter.write(c, rows); // one COPY for the whole batch
         copy.stop(metrics.vectorWrite);
+    }
+
+    /**
+     * Records a generation's refusal of a document version; the first record of it (whichever worker
+     * makes it) is logged at WARN and counted, a redelivery's at DEBUG.
+     */
+    private void refused(Connection c, Outcome o) throws SQLException {
+        Job job = o.job;
+        boolean first;
+        try (PreparedStatement s = c.prepareStatement("insert into generation_refusals (collection_id, generation,"
+                + " document_id, document_version, error) values (?, ?, ?, ?, ?) on conflict do nothing")) {
+            s.setInt(1, job.collection.id());
+            s.setInt(2, job.generation());
+            s.setLong(3, job.request().document());
+            s.setLong(4, job.request().version());
+            s.setString(5, o.error);
+            first = s.executeUpdate() == 1;
+        }
+        if (!first) {
+            log.debug(
+                    "generation {} of document {}/{} version {} refused again: {}",
+                    job.generation(),
+                    job.collection.name(),
+                    job.request().id(),
+                    job.request().version(),
+                    o.error);
+            return;
+        }
+        metrics.refused(job.collection.name(), job.generation()).increment();
+        log.warn(
+                "generation {} ({}) of collection '{}' refused document {} version {}: {}; its migration cannot"
+                        + " complete until the document is published again in a form the model accepts, or deleted"
+                        + " (collections migrate {} --status lists the refusals)",
+                job.generation(),
+                job.collection.model(),
+                job.collection.name(),
+                job.request().id(),
+                job.request().version(),
+                o.error,
+                job.collection.name());
     }
 
     private void fail(Connection c, Outcome serving) throws SQLException {

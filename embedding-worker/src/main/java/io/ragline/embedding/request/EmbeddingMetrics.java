@@ -19,8 +19,10 @@ final class EmbeddingMetrics {
     final Counter reused;
     final Timer inference;
     final Timer vectorWrite;
+    private final MeterRegistry registry;
 
     EmbeddingMetrics(MeterRegistry registry) {
+        this.registry = registry;
         this.embedded = outcome(registry, "embedded");
         this.obsolete = outcome(registry, "obsolete");
         this.duplicate = outcome(registry, "duplicate");
@@ -53,6 +55,15 @@ final class EmbeddingMetrics {
         return Counter.builder("ragline.embedding.requests")
                 .description("Embedding requests, by outcome")
                 .tag("outcome", outcome)
+                .register(registry);
+    }
+
+    /** Document versions a migration's model refused, by collection and generation. */
+    Counter refused(String collection, int generation) {
+        return Counter.builder("ragline.migration.refused.documents")
+                .description("Document versions the building generation's model refused: the migration waits for them")
+                .tag("collection", collection)
+                .tag("generation", Integer.toString(generation))
                 .register(registry);
     }
 }

@@ -27,3 +27,21 @@ LANGUAGE sql STABLE AS $$
     SELECT pg_has_role(current_user, c.relowner, 'USAGE')
       FROM pg_class c WHERE c.oid = '${schema}.chunk_embeddings'::regclass
 $$;
+
+-- A document version the building generation's model refused (an OpenAI-compatible endpoint's 400,
+-- 413 or 422, an ONNX run that failed): the migration cannot complete while its chunks lack vectors,
+-- so the refusal is recorded for `collections migrate NAME --status` and GET .../migration, and the
+-- embedding-worker logs it once (the row's insert decides). Gone with the generation (a rollback or
+-- prune) or the document; a new version of the document is counted only if refused again.
+CREATE TABLE generation_refusals (
+    collection_id    integer NOT NULL,
+    generation       integer NOT NULL,
+    document_id      bigint NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    document_version bigint NOT NULL,
+    error            text NOT NULL,
+    refused_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (collection_id, generation, document_id, document_version),
+    FOREIGN KEY (collection_id, generation) REFERENCES collection_generations (collection_id, generation)
+        ON DELETE CASCADE
+);
+CREATE INDEX generation_refusals_document ON generation_refusals (document_id);
