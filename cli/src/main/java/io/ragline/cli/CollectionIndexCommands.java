@@ -34,8 +34,11 @@ final class CollectionIndexCommands {
                 }
                 Collection col = summary.collection();
                 System.out.println("name:       " + col.name());
-                System.out.println(
-                        "model:      " + col.provider() + " " + col.model() + ", " + col.dimensions() + " dimensions");
+                System.out.println("model:      " + col.provider() + " " + col.model() + ", " + col.dimensions()
+                        + " dimensions (generation " + col.generation() + ", serving)");
+                if (summary.migration() != null) {
+                    System.out.println("migration:  " + CollectionMigrationCommands.describe(summary.migration()));
+                }
                 System.out.println(
                         "chunking:   " + col.chunkSizeTokens() + " tokens, overlap " + col.chunkOverlapTokens()
                                 + ", template " + col.chunkTemplate().replace("\n", "\\n"));

@@ -24,6 +24,20 @@ import picocli.CommandLine.Parameters;
 final class CollectionMigrationCommands {
     private CollectionMigrationCommands() {}
 
+    /** A running migration in one line: "to M (generation G): d of n vectors (p%)", with what it waits for. */
+    static String describe(CollectionMigrations.Progress g) {
+        return String.format(
+                        java.util.Locale.ROOT,
+                        "to %s (generation %d): %d of %d vectors (%d%%)",
+                        g.model(),
+                        g.generation(),
+                        g.done(),
+                        g.needed(),
+                        g.needed() == 0 ? 100 : g.done() * 100 / g.needed())
+                + (g.refused() > 0 ? ", " + g.refused() + " document(s) refused" : "")
+                + (g.waitsForIndex() ? ", waiting for its index" : "");
+    }
+
     @Command(
             name = "migrate",
             mixinStandardHelpOptions = true,

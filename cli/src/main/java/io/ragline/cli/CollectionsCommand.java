@@ -190,6 +190,10 @@ final class CollectionsCommand implements Runnable {
                             col.index().type() + (col.index().halfvec() ? " halfvec" : ""),
                             col.status(),
                             counts(summary));
+                    if (summary.migration() != null) {
+                        System.out.println(
+                                "    migrating: " + CollectionMigrationCommands.describe(summary.migration()));
+                    }
                     if (summary.lastError() != null) {
                         System.out.println("    last error: " + summary.lastError());
                     }

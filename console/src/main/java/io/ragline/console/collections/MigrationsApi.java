@@ -130,16 +130,33 @@ final class MigrationsApi {
         o.put("running", p.isPresent());
         o.put("serving_generation", serving.generation());
         o.put("serving_model", serving.model());
-        p.ifPresent(g -> o.put("generation", g.generation())
-                .put("embedding_model", g.model())
-                .put("done", g.done())
-                .put("needed", g.needed())
-                .put("waiting_for_index", g.waitsForIndex())
-                .put("refused", g.refused()));
+        p.ifPresent(g -> o.setAll(json(g)));
         p.filter(g -> g.refused() > 0).ifPresent(g -> o.put("refused_advice", g.refusalAdvice(serving.name())));
         p.filter(CollectionMigrations.Progress::waitsForIndex)
                 .ifPresent(g -> o.put("advice", g.indexAdvice(serving.name())));
         return o;
+    }
+
+    /** A running migration as the API answers it, here and in a collection's {@code migration}. */
+    static ObjectNode json(CollectionMigrations.Progress g) {
+        return Json.object()
+                .put("generation", g.generation())
+                .put("embedding_model", g.model())
+                .put("done", g.done())
+                .put("needed", g.needed())
+                .put("waiting_for_index", g.waitsForIndex())
+                .put("refused", g.refused());
+    }
+
+    /** {@link #json(CollectionMigrations.Progress)}'s schema. */
+    static ObjectNode migrationSchema() {
+        return Schemas.object(
+                "generation", Schemas.integer(),
+                "embedding_model", Schemas.string(),
+                "done", Schemas.integer(),
+                "needed", Schemas.integer(),
+                "waiting_for_index", Schemas.bool(),
+                "refused", Schemas.integer());
     }
 
     private static ObjectNode progressSchema() {

@@ -382,6 +382,19 @@ class CollectionsApiIT {
         assertThat(progress.statusCode()).isEqualTo(200);
         assertThat(json(progress).get("running").asBoolean()).isTrue();
         assertThat(json(progress).get("needed").asLong()).isZero();
+        JsonNode shown = json(console.get("/api/v1/collections/mig", VIEWER));
+        assertThat(shown.get("embedding_model").asText())
+                .as("the serving generation's model")
+                .isEqualTo("all-MiniLM-L6-v2");
+        assertThat(shown.get("generation").asInt()).isEqualTo(1);
+        assertThat(shown.get("migration").get("embedding_model").asText()).isEqualTo("bge-small-en-v1.5");
+        assertThat(shown.get("migration").get("generation").asInt()).isEqualTo(2);
+        JsonNode listed = json(console.get("/api/v1/collections", VIEWER));
+        for (JsonNode item : listed.get("items")) {
+            assertThat(item.get("migration").isNull())
+                    .as("only mig migrates: " + item.get("name"))
+                    .isEqualTo(!item.get("name").asText().equals("mig"));
+        }
         assertThat(console.get("/api/v1/collections/nope/migration", VIEWER).statusCode())
                 .isEqualTo(404);
 

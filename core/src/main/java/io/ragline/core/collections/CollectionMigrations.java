@@ -134,7 +134,8 @@ public final class CollectionMigrations {
         return progress(c, stored.id());
     }
 
-    private static Optional<Progress> progress(Connection c, int collectionId) throws SQLException {
+    /** The running migration of the collection with id {@code collectionId}, if any. */
+    static Optional<Progress> progress(Connection c, int collectionId) throws SQLException {
         // A refusal counts while it is of the document's current version and the document is not deleted.
         try (PreparedStatement s = c.prepareStatement("select p.generation, g.embedding_model, p.done, p.needed,"
                 + " p.done >= p.needed and collection_index_missing(g.collection_id, p.generation), r.n, r.latest"

@@ -79,7 +79,10 @@ public final class CollectionRegistry {
         return CollectionCatalog.stored(c, name);
     }
 
-    /** Every collection by name, after {@code afterName} (null: from the first), at most {@code limit}. */
+    /**
+     * Every collection by name, after {@code afterName} (null: from the first), at most {@code
+     * limit}, each with its running migration.
+     */
     public List<CollectionSummary> list(Connection c, String afterName, int limit) throws SQLException {
         List<CollectionSummary> out = new ArrayList<>();
         try (PreparedStatement s =
@@ -92,20 +95,31 @@ public final class CollectionRegistry {
                 }
             }
         }
+        for (int i = 0; i < out.size(); i++) {
+            out.set(i, withMigration(c, out.get(i)));
+        }
         return out;
     }
 
-    /** Collection {@code name} with its counts. @throws CollectionException NOT_FOUND */
+    private static CollectionSummary withMigration(Connection c, CollectionSummary s) throws SQLException {
+        return CollectionMigrations.progress(c, s.collection().id())
+                .map(s::migrating)
+                .orElse(s);
+    }
+
+    /** Collection {@code name} with its counts and running migration. @throws CollectionException NOT_FOUND */
     public CollectionSummary get(Connection c, String name) throws SQLException, CollectionException {
+        CollectionSummary summary;
         try (PreparedStatement s = c.prepareStatement(SUMMARY + " where c.name = ?")) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
                     throw notFound(name);
                 }
-                return summary(rs);
+                summary = summary(rs);
             }
         }
+        return withMigration(c, summary);
     }
 
     /**
@@ -252,7 +266,8 @@ public final class CollectionRegistry {
                 rs.getString(after + 1),
                 instant(rs.getTimestamp(after + 2)),
                 instant(rs.getTimestamp(after + 3)),
-                rs.getBoolean(after + 4));
+                rs.getBoolean(after + 4),
+                null);
     }
 
     private static java.time.Instant instant(Timestamp t) {
