@@ -117,7 +117,10 @@ public final class CollectionMigrations {
             s.setInt(4, asked.dimensions());
             number = single(s);
         }
-        int requested = Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED);
+        // The chunked documents too: a request read before this commit writes no vector of the new
+        // generation, and its document may be embedded after this statement's snapshot.
+        int requested = Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED)
+                + Outbox.requestEmbeddings(c, name, DocumentStatus.CHUNKED);
         Generation made = building(c, stored.id()).orElseThrow();
         if (made.number() != number) {
             throw new IllegalStateException("generation " + number + " was made, " + made.number() + " is building");
@@ -179,6 +182,19 @@ public final class CollectionMigrations {
             }
         }
         Optional<Progress> p = progress(c, collectionId);
+        if (p.isEmpty() || !p.get().complete()) {
+            return new SwitchCheck(Optional.empty(), p, false);
+        }
+        // Counted again once no vector write is under way: a writer holds its collection's generation
+        // rows FOR KEY SHARE until it commits, and reads their states under that lock. So a write
+        // committed before this lock is counted (a document with no vector of the building generation
+        // holds the switch), and one after it sees the new serving generation.
+        try (PreparedStatement s = c.prepareStatement(
+                "select 1 from collection_generations where collection_id = ? order by generation for update")) {
+            s.setInt(1, collectionId);
+            s.executeQuery().close();
+        }
+        p = progress(c, collectionId);
         if (p.isEmpty() || !p.get().complete()) {
             return new SwitchCheck(Optional.empty(), p, false);
         }

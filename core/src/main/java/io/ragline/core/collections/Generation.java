@@ -26,6 +26,25 @@ public record Generation(
         }
     }
 
+    /**
+     * Every generation of the collections {@code collectionIds} as they are now, each row locked
+     * {@code FOR KEY SHARE} until the transaction ends: the embedding-worker reads them so at write
+     * time, so that a prune (which deletes the row) waits for the write, a switch (which locks the
+     * rows {@code FOR UPDATE} before its last count) counts the write or is seen by it, and a
+     * generation made after the chunks were read is known.
+     */
+    public static List<Generation> lockedForWrite(Connection c, java.util.Collection<Integer> collectionIds)
+            throws SQLException {
+        if (collectionIds.isEmpty()) {
+            return List.of();
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                SELECT + " where collection_id = any(?) order by collection_id, generation for key share")) {
+            s.setArray(1, c.createArrayOf("integer", collectionIds.toArray()));
+            return read(s);
+        }
+    }
+
     /** Every generation of every collection, by collection and number. */
     public static List<Generation> all(Connection c) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(SELECT + " order by collection_id, generation")) {

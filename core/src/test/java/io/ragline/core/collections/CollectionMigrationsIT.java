@@ -9,9 +9,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -227,6 +231,63 @@ class CollectionMigrationsIT {
             assertThat(check.blocked()).isFalse();
             assertThat(check.switched())
                     .hasValueSatisfying(e -> assertThat(e.generation()).isEqualTo(2));
+        }
+    }
+
+    @Test
+    void aSwitchWaitsForAVectorWriteUnderWayAndDoesNotSwitchPastADocumentItLeftWithoutANewVector() throws Exception {
+        db.execute("insert into documents (collection_id, external_id, title, status) values (" + collection
+                + ", 'c', 'T', 'chunked')");
+        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                + " select id, collection_id, 0, 0, 'text c0', 2 from documents where external_id = 'c'");
+        try (Connection c = db.connect()) {
+            assertThat(migrations.migrate(c, "docs", null, "large", null).requested())
+                    .as("the embedded documents and the chunked one")
+                    .isEqualTo(3);
+        }
+        writeVectors(2, 8, "large", "a", "b");
+        try (Connection writer = db.connect();
+                Connection switcher = db.connect()) {
+            writer.setAutoCommit(false); // as the embedding-worker's write of c, read before the migrate
+            Generation.lockedForWrite(writer, List.of(collection));
+            try (PreparedStatement s = writer.prepareStatement("insert into chunk_embeddings (chunk_id, collection_id,"
+                    + " generation, embedding, model) select ch.id, ch.collection_id, 1, array_fill(1, array[3])::real[]"
+                    + "::vector, 'small' from chunks ch join documents d on d.id = ch.document_id where d.external_id"
+                    + " = 'c'")) {
+                s.executeUpdate();
+            }
+            writer.createStatement().execute("update documents set status = 'embedded' where external_id = 'c'");
+            long pid = (long) (int) single(switcher, "select pg_backend_pid()");
+            CompletableFuture<Optional<CollectionEvent>> check = CompletableFuture.supplyAsync(() -> {
+                try {
+                    switcher.setAutoCommit(false);
+                    Optional<CollectionEvent> e = CollectionMigrations.switchIfComplete(switcher, collection)
+                            .switched();
+                    switcher.commit();
+                    return e;
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(
+                                    db.queryValue("select wait_event_type from pg_stat_activity where pid = " + pid))
+                            .as("the switch waits for the write under way")
+                            .isEqualTo("Lock"));
+            writer.commit();
+            assertThat(check.get(10, TimeUnit.SECONDS))
+                    .as("c has a serving vector and none of generation 2")
+                    .isEmpty();
+        }
+        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 4, 5, false, 0, null));
+    }
+
+    private static Object single(Connection c, String sql) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql);
+                ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getObject(1);
         }
     }
 

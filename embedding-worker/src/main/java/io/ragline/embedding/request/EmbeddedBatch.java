@@ -2,11 +2,14 @@ package io.ragline.embedding.request;
 
 import io.micrometer.core.instrument.Timer;
 import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.contracts.pipeline.DocumentEvent;
 import io.ragline.contracts.pipeline.PipelineEvent;
 import io.ragline.contracts.pipeline.PipelineEventCodec;
 import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
+import io.ragline.core.collections.Generation;
+import io.ragline.core.collections.GenerationState;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.outbox.Outbox;
@@ -16,12 +19,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +46,13 @@ import org.slf4j.LoggerFactory;
 final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedBatch.class);
     private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
+    private static final EmbeddingRequestCodec REQUESTS = new EmbeddingRequestCodec();
 
     /**
      * A request still current when its chunks were read, for one embedding generation: its
-     * collection as that generation embeds it ({@link Collection#as}), whether the generation was
-     * the serving one (its outcome decides the document's status), whether the document was {@code
+     * collection as that generation embeds it ({@link Collection#as}), the generations of the
+     * collection when the chunks were read (number to model: one made later is asked for again at
+     * write time), whether the document was {@code
      * embedded} already (a migration's backfill: vectors only, no status change, no event), its
      * number of chunks, the ids and texts of those to embed (the chunks without a vector of the
      * generation), and the ids among them that have a vector of another model, deleted before the
@@ -54,7 +61,7 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     record Job(
             InboundRecord<EmbeddingRequest> record,
             Collection collection,
-            boolean serving,
+            Map<Integer, String> read,
             boolean backfill,
             int chunks,
             List<Long> ids,
@@ -101,34 +108,16 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
             }
         }
         Set<Long> current = lockCurrent(c, byDocument);
-        Set<List<Integer>> generations = lockGenerations(c, byDocument);
+        Map<Integer, List<Generation>> live = lockGenerations(c, byDocument);
         List<VectorWriter.Rows> rows = new ArrayList<>();
         List<Outcome> written = new ArrayList<>();
         for (Map.Entry<Long, List<Outcome>> e : byDocument.entrySet()) {
-            if (!current.contains(e.getKey())) {
-                continue;
-            }
-            Outcome serving = null;
-            for (Outcome o : e.getValue()) {
-                serving = o.job.serving ? o : serving;
-            }
-            boolean backfill = e.getValue().get(0).job.backfill;
-            if (!backfill && serving != null && serving.error != null) {
-                fail(c, serving);
-                continue;
-            }
-            for (Outcome o : e.getValue()) {
-                if (o.error != null) {
-                    if (generations.contains(List.of(o.job.collection.id(), o.job.generation()))) {
-                        refused(c, o);
-                    }
-                } else if (generations.contains(List.of(o.job.collection.id(), o.job.generation()))) {
-                    written.add(o); // a generation pruned meanwhile gets none
-                }
-            }
-            if (!backfill && serving != null) {
-                finish(c, serving.job, DocumentStatus.EMBEDDED, null, serving.model);
-                metrics.embedded.increment();
+            if (current.contains(e.getKey())) {
+                apply(
+                        c,
+                        e.getValue(),
+                        live.getOrDefault(e.getValue().get(0).job.collection.id(), List.of()),
+                        written);
             }
         }
         deleteStale(c, written);
@@ -154,6 +143,65 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
         Timer.Sample copy = Timer.start();
         VectorWriter.write(c, rows); // one COPY for the whole batch
         copy.stop(metrics.vectorWrite);
+    }
+
+    /**
+     * One current document's outcomes, judged by its collection's generations as they are now ({@code
+     * live}, locked), not as they were read: the generation serving now decides the document's
+     * status (a switch between the read and this write moves that decision to the new one); an
+     * outcome of a generation pruned meanwhile, or of a number now another model's, is dropped; and a
+     * generation the read did not see (made by a migrate after it) gets a request for the document
+     * in the outbox, so no generation is left without its vectors. The serving generation's outcome
+     * missing (it was not read) leaves the document {@code chunked}, asked for again.
+     */
+    private void apply(Connection c, List<Outcome> outcomes, List<Generation> live, List<Outcome> written)
+            throws SQLException {
+        Job first = outcomes.get(0).job;
+        Outcome serving = null;
+        List<Outcome> valid = new ArrayList<>();
+        for (Outcome o : outcomes) {
+            Generation g = live.stream()
+                    .filter(l -> l.number() == o.job.generation()
+                            && l.model().equals(o.job.collection.model())
+                            && l.dimensions() == o.job.collection.dimensions())
+                    .findFirst()
+                    .orElse(null);
+            if (g != null) {
+                valid.add(o);
+                serving = g.state() == GenerationState.SERVING ? o : serving;
+            }
+        }
+        boolean unread = live.stream().anyMatch(g -> !g.model().equals(first.read.get(g.number())));
+        if (unread || (!first.backfill && serving == null)) {
+            askAgain(c, first);
+        }
+        if (!first.backfill && serving != null && serving.error != null) {
+            fail(c, serving);
+            return;
+        }
+        for (Outcome o : valid) {
+            if (o.error != null) {
+                refused(c, o);
+            } else {
+                written.add(o);
+            }
+        }
+        if (!first.backfill && serving != null) {
+            finish(c, serving.job, DocumentStatus.EMBEDDED, null, serving.model);
+            metrics.embedded.increment();
+        }
+    }
+
+    /** Writes a request for the job's document version to the outbox: a generation this write does not cover. */
+    private void askAgain(Connection c, Job job) throws SQLException {
+        log.info(
+                "document {}/{} version {}: a generation of its collection was made or switched to after its chunks"
+                        + " were read; asked for again so that generation gets its vectors",
+                job.collection.name(),
+                job.request().id(),
+                job.request().version());
+        metrics.askedAgain.increment();
+        Outbox.append(c, REQUESTS, job.request());
     }
 
     /**
@@ -240,34 +288,22 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
-     * The (collection, generation) pairs of the batch that still exist, each locked {@code FOR KEY
-     * SHARE} until commit: a prune (which deletes the row) waits for this write, and a write after
-     * it finds the generation gone and writes none of its vectors.
+     * The generations of the batch's collections as they are now, by collection, each row locked
+     * {@code FOR KEY SHARE} until commit ({@link Generation#lockedForWrite}): a prune waits for
+     * this write and a write after it finds the generation gone; a switch, which locks them {@code
+     * FOR UPDATE} before its last count, either counts this write or is seen by it.
      */
-    private static Set<List<Integer>> lockGenerations(Connection c, Map<Long, List<Outcome>> byDocument)
+    private static Map<Integer, List<Generation>> lockGenerations(Connection c, Map<Long, List<Outcome>> byDocument)
             throws SQLException {
-        Set<List<Integer>> asked = new HashSet<>();
+        Set<Integer> collections = new TreeSet<>();
         byDocument
                 .values()
-                .forEach(os -> os.forEach(o -> asked.add(List.of(o.job.collection.id(), o.job.generation()))));
-        Set<List<Integer>> found = new HashSet<>();
-        if (asked.isEmpty()) {
-            return found;
+                .forEach(os -> collections.add(os.get(0).job.collection.id()));
+        Map<Integer, List<Generation>> live = new HashMap<>();
+        for (Generation g : Generation.lockedForWrite(c, collections)) {
+            live.computeIfAbsent(g.collectionId(), k -> new ArrayList<>()).add(g);
         }
-        Integer[] collections = asked.stream().map(p -> p.get(0)).toArray(Integer[]::new);
-        Integer[] numbers = asked.stream().map(p -> p.get(1)).toArray(Integer[]::new);
-        try (PreparedStatement s = c.prepareStatement("select g.collection_id, g.generation from"
-                + " collection_generations g join unnest(?::integer[], ?::integer[]) a(k, n) on g.collection_id = a.k"
-                + " and g.generation = a.n order by 1, 2 for key share of g")) {
-            s.setArray(1, c.createArrayOf("integer", collections));
-            s.setArray(2, c.createArrayOf("integer", numbers));
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    found.add(List.of(rs.getInt(1), rs.getInt(2)));
-                }
-            }
-        }
-        return found;
+        return live;
     }
 
     /**

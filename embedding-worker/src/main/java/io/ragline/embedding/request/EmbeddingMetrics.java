@@ -14,6 +14,7 @@ final class EmbeddingMetrics {
     final Counter duplicate;
     final Counter paused;
     final Counter failed;
+    final Counter askedAgain;
     final Counter chunks;
     final Counter computed;
     final Counter reused;
@@ -28,6 +29,7 @@ final class EmbeddingMetrics {
         this.duplicate = outcome(registry, "duplicate");
         this.paused = outcome(registry, "paused");
         this.failed = outcome(registry, "failed");
+        this.askedAgain = outcome(registry, "asked_again"); // a generation made or switched to after the read
         this.chunks = Counter.builder("ragline.embedding.chunks").register(registry);
         this.computed = vectors(registry, "computed");
         this.reused = vectors(registry, "reused");

@@ -21,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -160,6 +161,8 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
      */
     private List<Job> jobs(InboundRecord<EmbeddingRequest> r, Collection collection, Stored s) {
         boolean backfill = s.status == DocumentStatus.EMBEDDED;
+        Map<Integer, String> read = new HashMap<>();
+        s.parts.forEach((n, p) -> read.put(n, p.generation.model()));
         List<Job> jobs = new ArrayList<>();
         for (Part p : s.parts.values()) {
             if (backfill && p.ids.isEmpty()) {
@@ -168,7 +171,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             jobs.add(new Job(
                     r,
                     collection.as(p.generation),
-                    p.generation.state() == GenerationState.SERVING,
+                    Map.copyOf(read),
                     backfill,
                     p.reused.size() + p.ids.size(),
                     p.ids,

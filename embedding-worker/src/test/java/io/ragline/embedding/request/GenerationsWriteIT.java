@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.collections.CollectionMigrations;
+import io.ragline.core.collections.CollectionRegistry;
+import io.ragline.core.collections.CollectionSettings;
 import io.ragline.embedding.ProviderRegistry;
 import io.ragline.embedding.migration.MigrationSwitcher;
 import io.ragline.embedding.search.Searcher;
@@ -105,7 +107,8 @@ class GenerationsWriteIT {
         }
         assertThat(db.queryValue("select embedding_model from collections where name = 'default'"))
                 .isEqualTo("bge-small-en-v1.5");
-        assertThat(db.queryValue("select count(*) from outbox where payload ->> 'type' = 'collection.migrated'"))
+        assertThat(db.queryValue("select count(*) from outbox where payload ->> 'type' = 'collection.migrated' and"
+                        + " payload ->> 'collection' = 'default'"))
                 .isEqualTo(1L);
         assertThat(searcher.search("default", "lighthouse by the sea", 2, null)
                         .get(0)
@@ -123,8 +126,80 @@ class GenerationsWriteIT {
                 .isEqualTo("orchard");
     }
 
+    @Test
+    void aDocumentReadBeforeAMigrateIsAskedForAgainSoTheNewGenerationGetsItsVectors() throws Exception {
+        create("early");
+        long tide = batches.chunkedDocument("early", "tide", 2, "tides and moons");
+        batches.write(
+                Batches.between(writer, () -> migrate("early")),
+                List.of(new EmbeddingRequest("early", "tide", tide, 1)));
+        assertThat(db.queryValue("select status from documents where id = " + tide))
+                .isEqualTo("embedded");
+        assertThat(vectorsOf(tide, 2)).as("read before generation 2 existed").isEqualTo(0L);
+        assertThat(db.queryValue("select count(*) from outbox where topic = 'embedding-requests' and"
+                        + " (payload ->> 'document')::bigint = " + tide))
+                .as("the migrate's request (tide was chunked) and the write's own")
+                .isEqualTo(2L);
+
+        batches.write(writer, List.of(new EmbeddingRequest("early", "tide", tide, 1)));
+        assertThat(vectorsOf(tide, 2)).isEqualTo(2L);
+        switchNow();
+        assertThat(db.queryValue("select embedding_model from collections where name = 'early'"))
+                .isEqualTo("bge-small-en-v1.5");
+    }
+
+    @Test
+    void aDocumentReadBeforeASwitchIsNotMarkedEmbeddedWithoutAVectorOfTheGenerationServingAtItsWrite()
+            throws Exception {
+        create("late");
+        long kelp = batches.chunkedDocument("late", "kelp", 2, "kelp forests");
+        batches.write(
+                Batches.between(writer, () -> {
+                    migrate("late");
+                    switchNow(); // nothing searchable lacks a vector: complete at once
+                }),
+                List.of(new EmbeddingRequest("late", "kelp", kelp, 1)));
+        assertThat(db.queryValue("select embedding_model from collections where name = 'late'"))
+                .isEqualTo("bge-small-en-v1.5");
+        assertThat(db.queryValue("select status from documents where id = " + kelp))
+                .as("read with generation 1 serving, written with generation 2 serving and none of its vectors")
+                .isEqualTo("chunked");
+
+        batches.write(writer, List.of(new EmbeddingRequest("late", "kelp", kelp, 1)));
+        assertThat(db.queryValue("select status from documents where id = " + kelp))
+                .isEqualTo("embedded");
+        assertThat(vectorsOf(kelp, 2)).isEqualTo(2L);
+        assertThat(searcher.search("late", "kelp forests", 2, null).get(0).documentId())
+                .isEqualTo("kelp");
+    }
+
+    private static void create(String name) throws Exception {
+        try (Connection c = db.connect()) {
+            new CollectionRegistry(ModelCatalog.bundled())
+                    .create(c, name, new CollectionSettings(null, "all-MiniLM-L6-v2", null, null, null, null));
+        }
+    }
+
+    private static void migrate(String name) throws Exception {
+        try (Connection c = db.connect()) {
+            migrations.migrate(c, name, null, "bge-small-en-v1.5", null);
+        }
+    }
+
+    private static void switchNow() throws Exception {
+        try (Connection c = batches.pool().getConnection()) {
+            new MigrationSwitcher(batches.pool(), new SimpleMeterRegistry()).check(c, () -> true);
+        }
+    }
+
+    private static Object vectorsOf(long document, int generation) throws Exception {
+        return db.queryValue("select count(*) from chunk_embeddings e join chunks ch on ch.id = e.chunk_id where"
+                + " ch.document_id = " + document + " and e.generation = " + generation);
+    }
+
     private static Object vectors(int generation) throws Exception {
-        return db.queryValue("select count(*) from chunk_embeddings where generation = " + generation);
+        return db.queryValue("select count(*) from chunk_embeddings where generation = " + generation
+                + " and collection_id = (select id from collections where name = 'default')");
     }
 
     private static long events() throws Exception {
