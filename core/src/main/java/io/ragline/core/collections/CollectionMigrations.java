@@ -91,7 +91,7 @@ public final class CollectionMigrations {
      */
     public Started migrate(Connection c, String name, String provider, String model, Integer dimensions)
             throws SQLException, CollectionException {
-        Collection stored = CollectionRegistry.locked(c, name);
+        Collection stored = CollectionRegistry.lockedNoKey(c, name);
         CollectionSettings asked = new CollectionSettings(
                         provider == null ? stored.provider() : provider, model, dimensions, null, null, null)
                 .forNew(name, onnx);
@@ -237,7 +237,7 @@ public final class CollectionMigrations {
      * @throws CollectionException NOT_FOUND, or CONFLICT when there is nothing to roll back to
      */
     public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
-        Collection stored = CollectionRegistry.locked(c, name);
+        Collection stored = CollectionRegistry.lockedNoKey(c, name);
         List<Generation> all = Generation.of(c, stored.id());
         Optional<Generation> running = building(c, stored.id());
         if (running.isPresent()) {
@@ -259,7 +259,7 @@ public final class CollectionMigrations {
      * @throws CollectionException NOT_FOUND, or CONFLICT when none is kept
      */
     public long prune(Connection c, String name) throws SQLException, CollectionException {
-        Collection stored = CollectionRegistry.locked(c, name);
+        Collection stored = CollectionRegistry.lockedNoKey(c, name);
         List<Generation> kept = Generation.of(c, stored.id()).stream()
                 .filter(g -> g.state() == GenerationState.KEPT)
                 .toList();

@@ -228,7 +228,20 @@ public final class CollectionRegistry {
 
     /** Collection {@code name}, its row locked for the rest of the transaction. */
     static Collection locked(Connection c, String name) throws SQLException, CollectionException {
-        try (PreparedStatement s = c.prepareStatement("select id from collections where name = ? for update")) {
+        return locked(c, name, "for update");
+    }
+
+    /**
+     * Collection {@code name}, its row locked {@code FOR NO KEY UPDATE} for the rest of the
+     * transaction: a migrate, rollback or prune excludes another on the collection but not the
+     * ingest-worker's {@code FOR KEY SHARE} of it, so documents keep arriving while it runs.
+     */
+    static Collection lockedNoKey(Connection c, String name) throws SQLException, CollectionException {
+        return locked(c, name, "for no key update");
+    }
+
+    private static Collection locked(Connection c, String name, String lock) throws SQLException, CollectionException {
+        try (PreparedStatement s = c.prepareStatement("select id from collections where name = ? " + lock)) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {

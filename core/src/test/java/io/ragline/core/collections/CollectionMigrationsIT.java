@@ -283,6 +283,20 @@ class CollectionMigrationsIT {
         assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 4, 5, false, 0, null));
     }
 
+    @Test
+    void aMigrateRollbackOrPruneLetsDocumentsArriveMeanwhile() throws Exception {
+        try (Connection migrating = db.connect();
+                Connection ingest = db.connect()) {
+            migrating.setAutoCommit(false);
+            migrations.migrate(migrating, "docs", null, "large", null);
+            ingest.createStatement().execute("set lock_timeout = '2s'");
+            assertThat(single(ingest, "select id from collections where name = 'docs' for key share"))
+                    .as("the ingest-worker's lock of its collection is not held back")
+                    .isEqualTo(collection);
+            migrating.commit();
+        }
+    }
+
     private static Object single(Connection c, String sql) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql);
                 ResultSet rs = s.executeQuery()) {
