@@ -226,6 +226,17 @@ public final class CollectionMigrations {
         return out;
     }
 
+    /** Whether collection {@code name} has a building generation (a migration running). */
+    public static boolean migrating(Connection c, String name) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select 1 from collections k join collection_generations g on"
+                + " g.collection_id = k.id and g.state = 'building' where k.name = ?")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** What {@link #rollback} did: the generation stopped (a running migration), or the switch back. */
     public record RolledBack(Generation abandoned, CollectionEvent switched) {}
 

@@ -187,8 +187,9 @@ public final class CollectionRegistry {
      * Pauses or resumes {@code name}. Paused: the ingest-worker still stores and chunks its
      * documents, the embedding-worker skips their requests (they stay {@code chunked}). Resumed
      * ({@code active}): in the same transaction, a new embedding request for every {@code
-     * chunked} document ({@link Outbox#requestEmbeddings}). Asking for the status it has changes
-     * nothing.
+     * chunked} document ({@link Outbox#requestEmbeddings}) and, while a migration runs, for every
+     * {@code embedded} one (its backfill's requests were skipped while paused; a document that has
+     * its vectors already writes nothing). Asking for the status it has changes nothing.
      *
      * @throws CollectionException NOT_FOUND, or CONFLICT when its status may not change to {@code target}
      */
@@ -207,7 +208,13 @@ public final class CollectionRegistry {
             u.setString(2, name);
             u.executeUpdate();
         }
-        int requested = target == CollectionStatus.ACTIVE ? Outbox.requestEmbeddings(c, name) : 0;
+        int requested = 0;
+        if (target == CollectionStatus.ACTIVE) {
+            requested = Outbox.requestEmbeddings(c, name);
+            if (CollectionMigrations.migrating(c, name)) { // the backfill's requests were skipped while it was paused
+                requested += Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED);
+            }
+        }
         return new StatusChange(CollectionCatalog.stored(c, name), requested);
     }
 

@@ -297,6 +297,20 @@ class CollectionMigrationsIT {
         }
     }
 
+    @Test
+    void aResumeDuringAMigrationAsksAgainForTheEmbeddedDocumentsItsBackfillSkipped() throws Exception {
+        try (Connection c = db.connect()) {
+            migrations.migrate(c, "docs", null, "large", null);
+            registry.setStatus(c, "docs", io.ragline.contracts.status.CollectionStatus.PAUSED);
+            db.execute("delete from outbox"); // delivered while paused: the embedding-worker skipped them
+            assertThat(registry.setStatus(c, "docs", io.ragline.contracts.status.CollectionStatus.ACTIVE)
+                            .requested())
+                    .isEqualTo(2);
+        }
+        assertThat(db.queryValue("select count(*) from outbox where topic = 'embedding-requests'"))
+                .isEqualTo(2L);
+    }
+
     private static Object single(Connection c, String sql) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql);
                 ResultSet rs = s.executeQuery()) {
