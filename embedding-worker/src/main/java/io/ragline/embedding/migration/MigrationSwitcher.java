@@ -1,5 +1,6 @@
 package io.ragline.embedding.migration;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ragline.contracts.pipeline.CollectionEvent;
@@ -42,12 +43,20 @@ public final class MigrationSwitcher implements Runnable {
     /** The gauge, per collection: 1 while its complete migration waits for an index the worker may not build. */
     public static final String WAITING = "ragline.migration.waiting.for.index";
 
+    /** The counter of one collection's switch checks that failed. */
+    public static final String FAILED = "ragline.migration.check.failures";
+
     private final SqlJobScheduler scheduler;
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    private final Counter failures;
 
     public MigrationSwitcher(DataSource dataSource, MeterRegistry registry) {
         this.registry = registry;
+        this.failures = Counter.builder(FAILED)
+                .description(
+                        "Switch checks of one collection's migration that failed (made again at the next interval)")
+                .register(registry);
         this.scheduler =
                 new SqlJobScheduler(dataSource, "collection_switch_generation", EVERY, false, () -> true, this::check);
     }
@@ -63,35 +72,52 @@ public final class MigrationSwitcher implements Runnable {
         scheduler.stop();
     }
 
-    /** One check of every running migration, each switched in a transaction of its own. */
+    /**
+     * One check of every running migration, each switched in a transaction of its own. A check that
+     * fails for one collection is logged and counted and the others are still checked: one
+     * collection's trouble must not hold every other migration back.
+     */
     public void check(Connection c, BooleanSupplier keepGoing) throws SQLException {
         for (int collection : CollectionMigrations.migrating(c)) {
             if (!keepGoing.getAsBoolean()) {
                 return;
             }
-            boolean auto = c.getAutoCommit();
-            c.setAutoCommit(false);
             try {
-                CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(c, collection);
-                c.commit();
-                String name = name(c, collection);
-                check.switched().ifPresent(this::switched);
-                if (check.blocked()) {
-                    blocked(name, check.progress().orElseThrow());
-                } else if (name != null && waiting.containsKey(name)) {
-                    waiting.get(name).set(0);
-                }
+                checkOne(c, collection);
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(auto);
+                failures.increment();
+                log.warn(
+                        "the migration of collection {} could not be checked; checked again in {}: {}",
+                        collection,
+                        EVERY,
+                        e.toString());
             }
         }
         for (Map.Entry<String, AtomicInteger> e : waiting.entrySet()) {
-            if (e.getValue().get() == 1 && !stillMigrating(c, e.getKey())) {
+            if (e.getValue().get() == 1 && !CollectionMigrations.migrating(c, e.getKey())) {
                 e.getValue().set(0);
             }
+        }
+    }
+
+    private void checkOne(Connection c, int collection) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(c, collection);
+            c.commit();
+            String name = name(c, collection);
+            check.switched().ifPresent(this::switched);
+            if (check.blocked()) {
+                blocked(name, check.progress().orElseThrow());
+            } else if (name != null && waiting.containsKey(name)) {
+                waiting.get(name).set(0);
+            }
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
         }
     }
 
@@ -136,16 +162,6 @@ public final class MigrationSwitcher implements Runnable {
             s.setInt(1, collection);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? rs.getString(1) : null;
-            }
-        }
-    }
-
-    private static boolean stillMigrating(Connection c, String name) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select 1 from collections k join collection_generations g on"
-                + " g.collection_id = k.id and g.state = 'building' where k.name = ?")) {
-            s.setString(1, name);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next();
             }
         }
     }

@@ -107,6 +107,55 @@ class MigrationSwitcherIT {
         assertThat(warnings).hasSize(1);
     }
 
+    @Test
+    void aCollectionWhoseCheckFailsDoesNotHoldBackTheSwitchOfTheOthers() throws Exception {
+        CollectionRegistry registry = new CollectionRegistry(ModelCatalog.bundled());
+        int first;
+        int second;
+        try (Connection owner = db.connect()) {
+            first = complete(registry, owner, "stuck");
+            second = complete(registry, owner, "free");
+        }
+        assertThat(first).isLessThan(second);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        MigrationSwitcher switcher = new MigrationSwitcher(null, meters);
+        try (Connection holder = db.connect();
+                Connection worker = workerConnection()) {
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("select 1 from collections where id = " + first + " for update");
+            worker.createStatement().execute("set lock_timeout = '500ms'");
+            switcher.check(worker, () -> true);
+            holder.rollback();
+        }
+        assertThat(model("free")).as("checked after the one that failed").isEqualTo("bge-small-en-v1.5");
+        assertThat(model("stuck")).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(meters.get(MigrationSwitcher.FAILED).counter().count()).isEqualTo(1.0);
+        try (Connection worker = workerConnection()) {
+            switcher.check(worker, () -> true);
+        }
+        assertThat(model("stuck")).as("the next check").isEqualTo("bge-small-en-v1.5");
+    }
+
+    /** Collection {@code name} with one embedded chunk and a migration to bge-small-en-v1.5 that has every vector; its id. */
+    private static int complete(CollectionRegistry registry, Connection owner, String name) throws Exception {
+        int id = registry.create(owner, name, new CollectionSettings(null, "all-MiniLM-L6-v2", null, null, null, null))
+                .id();
+        db.execute("insert into documents (collection_id, external_id, title, status) values (" + id
+                + ", 'a', 'T', 'embedded')");
+        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                + " select id, collection_id, 0, 0, 'text', 1 from documents where collection_id = " + id);
+        writeVectors(id, 1, "all-MiniLM-L6-v2");
+        new CollectionMigrations(ModelCatalog.bundled()).migrate(owner, name, null, "bge-small-en-v1.5", null);
+        writeVectors(id, 2, "bge-small-en-v1.5");
+        return id;
+    }
+
+    private static Object model(String name) throws SQLException {
+        try (Connection c = db.connect()) {
+            return CollectionCatalog.stored(c, name).model();
+        }
+    }
+
     private static double waiting(SimpleMeterRegistry meters) {
         return meters.get(MigrationSwitcher.WAITING)
                 .tag("collection", "lists")
