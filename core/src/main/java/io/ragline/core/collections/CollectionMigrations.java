@@ -71,10 +71,22 @@ public final class CollectionMigrations {
     }
 
     /**
-     * What one switch check found: the event written when it switched, else the progress (empty when
-     * no migration runs) and whether the switch waits for an index this login may not build.
+     * What one switch check found: the event written when it switched, else the progress of a
+     * complete migration (empty when none runs, when a chunk still lacks its new vector, or when
+     * another worker is checking the collection) and whether the switch waits for an index this
+     * login may not build; {@code skipped} when another worker was checking it.
      */
-    public record SwitchCheck(Optional<CollectionEvent> switched, Optional<Progress> progress, boolean blocked) {}
+    public record SwitchCheck(
+            Optional<CollectionEvent> switched, Optional<Progress> progress, boolean blocked, boolean skipped) {
+        SwitchCheck(Optional<CollectionEvent> switched, Optional<Progress> progress, boolean blocked) {
+            this(switched, progress, blocked, false);
+        }
+
+        /** Another worker is checking the collection: nothing was learnt. */
+        static SwitchCheck anotherChecks() {
+            return new SwitchCheck(Optional.empty(), Optional.empty(), false, true);
+        }
+    }
 
     /** What {@link #migrate} did: the building generation and the backfill requests written. */
     public record Started(Collection collection, Generation building, int requested) {}
@@ -167,12 +179,25 @@ public final class CollectionMigrations {
     /**
      * Switches collection {@code collectionId} to its building generation if no searchable chunk
      * lacks a vector of it, and writes {@code collection.migrated}; the embedding-worker asks
-     * periodically. Checked again under the collection's row lock, so two workers asking at once
-     * switch once. A complete generation that lacks its index (IVFFlat) is switched only by a login
-     * that may build it (the schema owner's); for any other, such as the embedding-worker's
-     * least-privilege one, the check says it is blocked and tries nothing.
+     * periodically. One worker checks a collection at a time (a transaction-level advisory lock:
+     * the others skip it); it first asks whether any chunk still lacks its new vector, stopping at
+     * the first, and counts only when none does. Checked again under the collection's row lock, so
+     * two workers asking at once switch once. A complete generation that lacks its index (IVFFlat)
+     * is switched only by a login that may build it (the schema owner's); for any other, such as
+     * the embedding-worker's least-privilege one, the check says it is blocked and tries nothing.
      */
     public static SwitchCheck switchIfComplete(Connection c, int collectionId) throws SQLException {
+        // One worker checks a collection at a time; the others skip it until their next interval.
+        try (PreparedStatement s = c.prepareStatement(
+                "select pg_try_advisory_xact_lock(hashtext(current_schema() || '.collection_migration_check'), ?)")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return SwitchCheck.anotherChecks();
+                }
+            }
+        }
         try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for no key update")) {
             s.setInt(1, collectionId);
             try (ResultSet rs = s.executeQuery()) {
@@ -181,10 +206,18 @@ public final class CollectionMigrations {
                 }
             }
         }
-        Optional<Progress> p = progress(c, collectionId);
-        if (p.isEmpty() || !p.get().complete()) {
-            return new SwitchCheck(Optional.empty(), p, false);
+        // Stops at the first chunk missing its new vector: the full count runs only once none is missing.
+        try (PreparedStatement s = c.prepareStatement("select collection_migration_incomplete(?)")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                boolean incomplete = rs.getBoolean(1);
+                if (rs.wasNull() || incomplete) {
+                    return new SwitchCheck(Optional.empty(), Optional.empty(), false);
+                }
+            }
         }
+        Optional<Progress> p;
         // Counted again once no vector write is under way: a writer holds its collection's generation
         // rows FOR KEY SHARE until it commits, and reads their states under that lock. So a write
         // committed before this lock is counted (a document with no vector of the building generation

@@ -284,6 +284,27 @@ class CollectionMigrationsIT {
     }
 
     @Test
+    void aWorkerSkipsACollectionAnotherIsCheckingAndACompleteOneSwitchesOnItsOwnCheck() throws Exception {
+        try (Connection c = db.connect()) {
+            migrations.migrate(c, "docs", null, "large", null);
+        }
+        writeVectors(2, 8, "large");
+        try (Connection other = db.connect();
+                Connection c = db.connect()) {
+            other.setAutoCommit(false);
+            single(
+                    other,
+                    "select pg_advisory_xact_lock(hashtext(current_schema() || '.collection_migration_check'), "
+                            + collection + ")");
+            CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(c, collection);
+            assertThat(check.skipped()).as("another worker is checking it").isTrue();
+            assertThat(check.switched()).isEmpty();
+            other.rollback();
+        }
+        assertThat(switchIfComplete()).isPresent();
+    }
+
+    @Test
     void aMigrateRollbackOrPruneLetsDocumentsArriveMeanwhile() throws Exception {
         try (Connection migrating = db.connect();
                 Connection ingest = db.connect()) {

@@ -106,6 +106,9 @@ public final class MigrationSwitcher implements Runnable {
         try {
             CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(c, collection);
             c.commit();
+            if (check.skipped()) {
+                return; // another worker is checking it: its gauge and warning stay as they are
+            }
             String name = name(c, collection);
             check.switched().ifPresent(this::switched);
             if (check.blocked()) {

@@ -23,6 +23,25 @@ LANGUAGE sql STABLE AS $$
      WHERE b.collection_id = p_collection_id AND b.state = 'building'
 $$;
 
+-- Whether a searchable chunk of the collection lacks a vector of its building generation (null when
+-- no migration runs): the embedding-worker's check every 2 s. It stops at the first such chunk, and
+-- reaches the collection's chunks through documents' (collection_id, status) index, chunks'
+-- (document_id, seq) one and chunk_embeddings' primary key, where the progress above counts every
+-- vector; only a check that finds none missing counts (and then switches).
+CREATE FUNCTION collection_migration_incomplete(p_collection_id integer) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM ${schema}.documents d
+          JOIN ${schema}.chunks ch ON ch.document_id = d.id
+          JOIN ${schema}.chunk_embeddings s
+            ON s.chunk_id = ch.id AND s.generation = ${schema}.serving_generation(p_collection_id)
+         WHERE d.collection_id = p_collection_id
+           AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
+                            WHERE n.chunk_id = ch.id AND n.generation = b.generation))
+      FROM ${schema}.collection_generations b
+     WHERE b.collection_id = p_collection_id AND b.state = 'building'
+$$;
+
 -- A new building generation of the collection with the model given, and its vector index (an HNSW
 -- one now, empty; an IVFFlat one at the switch, trained on its vectors). Returns its number.
 CREATE FUNCTION collection_migrate(p_collection_id integer, p_provider text, p_model text, p_dimensions integer)
