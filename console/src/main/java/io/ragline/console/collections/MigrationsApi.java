@@ -20,7 +20,7 @@ import java.util.Set;
  * {@code /api/v1/collections/{name}/migrate|migration|rollback|prune}: moving a collection to
  * another embedding model without downtime, through core's {@link CollectionMigrations} (the same
  * code as {@code ragline collections migrate|rollback|prune}), one transaction per request.
- * Refusals: 404 no collection, 409 a migration running or nothing kept, 422 a bad model (naming
+ * Refusals: 404 no collection, 409 a migration running, nothing kept or a kept generation lacking vectors, 422 a bad model (naming
  * the field). Starting, stopping and pruning a migration is DDL (a generation's index): the
  * console's login must be the schema owner's, or they answer 403.
  */
@@ -64,7 +64,9 @@ final class MigrationsApi {
                                         "generation", Schemas.integer(),
                                         "embedding_model", Schemas.string()))
                         .fails(404, "no collection of that name")
-                        .fails(409, "nothing to roll back to"));
+                        .fails(
+                                409,
+                                "nothing to roll back to, or the kept generation lacks vectors of searchable chunks"));
         routes.post("/collections/{name}/prune", Role.ADMIN, "Delete the previous model's kept vectors", this::prune)
                 .describe(r -> r.answers(200, "the vectors deleted", Schemas.object("vectors", Schemas.integer()))
                         .fails(404, "no collection of that name")

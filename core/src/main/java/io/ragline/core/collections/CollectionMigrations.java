@@ -275,10 +275,12 @@ public final class CollectionMigrations {
 
     /**
      * Rolls collection {@code name} back: a running migration is stopped (its building generation's
-     * vectors and index deleted); otherwise the latest kept generation serves again (its vectors are
-     * complete: the embedding-worker kept writing them) and {@code collection.migrated} says so.
+     * vectors and index deleted); otherwise the latest kept generation serves again (the
+     * embedding-worker kept writing its vectors; checked: one that lacks a searchable chunk's vector
+     * is refused) and {@code collection.migrated} says so.
      *
-     * @throws CollectionException NOT_FOUND, or CONFLICT when there is nothing to roll back to
+     * @throws CollectionException NOT_FOUND, or CONFLICT when there is nothing to roll back to or
+     *     the kept generation lacks vectors
      */
     public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
         Collection stored = CollectionRegistry.lockedNoKey(c, name);
@@ -293,6 +295,19 @@ public final class CollectionMigrations {
                 .reduce((a, b) -> b) // the latest
                 .orElseThrow(() -> CollectionException.conflict("collection '" + name + "' has no kept generation"
                         + " to roll back to (it was never migrated, or collections prune deleted it)"));
+        try (PreparedStatement s = c.prepareStatement("select collection_generation_incomplete(?, ?)")) {
+            s.setInt(1, stored.id());
+            s.setInt(2, kept.number());
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    throw CollectionException.conflict("collection '" + name + "': generation " + kept.number()
+                            + " (" + kept.model() + ") lacks the vectors of some searchable chunks (its model refused"
+                            + " them, or no embedding-worker could run it), which it would hide from search; publish"
+                            + " those documents again, or migrate to " + kept.model() + " instead");
+                }
+            }
+        }
         return new RolledBack(null, switchTo(c, stored.id(), kept.number(), CollectionEvent.Reason.ROLLBACK));
     }
 

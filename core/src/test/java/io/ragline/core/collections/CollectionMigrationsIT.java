@@ -135,6 +135,20 @@ class CollectionMigrationsIT {
     }
 
     @Test
+    void aRollbackToAKeptGenerationThatLacksVectorsIsRefusedAndChangesNothing() throws Exception {
+        migrateAndComplete();
+        db.execute("delete from chunk_embeddings where generation = 1 and chunk_id = (select min(id) from chunks)");
+        try (Connection c = db.connect()) {
+            assertThatThrownBy(() -> migrations.rollback(c, "docs"))
+                    .isInstanceOf(CollectionException.class)
+                    .hasMessageContaining("generation 1 (small) lacks the vectors of some searchable chunks")
+                    .extracting(e -> ((CollectionException) e).reason())
+                    .isEqualTo(CollectionException.Reason.CONFLICT);
+            assertThat(CollectionCatalog.stored(c, "docs").model()).isEqualTo("large");
+        }
+    }
+
+    @Test
     void aRollbackDuringAMigrationStopsItAndDeletesWhatItBuilt() throws Exception {
         try (Connection c = db.connect()) {
             migrations.migrate(c, "docs", null, "large", null);

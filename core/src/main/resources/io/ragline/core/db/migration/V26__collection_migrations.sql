@@ -23,12 +23,12 @@ LANGUAGE sql STABLE AS $$
      WHERE b.collection_id = p_collection_id AND b.state = 'building'
 $$;
 
--- Whether a searchable chunk of the collection lacks a vector of its building generation (null when
--- no migration runs): the embedding-worker's check every 2 s. It stops at the first such chunk, and
--- reaches the collection's chunks through documents' (collection_id, status) index, chunks'
--- (document_id, seq) one and chunk_embeddings' primary key, where the progress above counts every
--- vector; only a check that finds none missing counts (and then switches).
-CREATE FUNCTION collection_migration_incomplete(p_collection_id integer) RETURNS boolean
+-- Whether a searchable chunk of the collection (one with a vector of the serving generation) lacks
+-- a vector of generation p_generation. It stops at the first such chunk, and reaches the
+-- collection's chunks through documents' (collection_id, status) index, chunks' (document_id, seq)
+-- one and chunk_embeddings' primary key, where the progress above counts every vector. A rollback
+-- asks it of the kept generation it would serve.
+CREATE FUNCTION collection_generation_incomplete(p_collection_id integer, p_generation integer) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT EXISTS (
         SELECT 1 FROM ${schema}.documents d
@@ -37,7 +37,14 @@ LANGUAGE sql STABLE AS $$
             ON s.chunk_id = ch.id AND s.generation = ${schema}.serving_generation(p_collection_id)
          WHERE d.collection_id = p_collection_id
            AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
-                            WHERE n.chunk_id = ch.id AND n.generation = b.generation))
+                            WHERE n.chunk_id = ch.id AND n.generation = p_generation))
+$$;
+
+-- The same of the building generation (null when no migration runs): the embedding-worker's check
+-- every 2 s; only a check that finds none missing counts (and then switches).
+CREATE FUNCTION collection_migration_incomplete(p_collection_id integer) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT ${schema}.collection_generation_incomplete(p_collection_id, b.generation)
       FROM ${schema}.collection_generations b
      WHERE b.collection_id = p_collection_id AND b.state = 'building'
 $$;
