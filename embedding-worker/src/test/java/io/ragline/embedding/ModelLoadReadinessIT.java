@@ -145,6 +145,25 @@ class ModelLoadReadinessIT {
     }
 
     @Test
+    void aKeptGenerationsModelThatCannotLoadDoesNotHoldReadiness() throws Exception {
+        // A generation kept after a switch (for a rollback): a model this worker cannot run must not
+        // stop it embedding with the serving one.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = startWith(
+                        UUID.randomUUID().toString(),
+                        endpoint,
+                        "update collection_generations set state = 'kept', embedding_provider = 'onnx',"
+                                + " embedding_model = 'no-such-model', dimensions = 384; insert into"
+                                + " collection_generations (collection_id, generation, embedding_provider,"
+                                + " embedding_model, dimensions, state) select id, 2, 'openai', 'stub-model', 8,"
+                                + " 'serving' from collections where name = 'remote'",
+                        REMOTE)) {
+            await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 200);
+            assertThat(ready(runtime).body()).doesNotContain("no-such-model");
+        }
+    }
+
+    @Test
     void aPausedCollectionsModelThatCannotLoadDoesNotHoldReadiness() throws Exception {
         // 'narrow' declares 4 dimensions, the endpoint answers 8: its model would fail to load.
         try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
