@@ -137,7 +137,12 @@ class MigrationsIT {
                     .isEqualTo(1L);
             assertThatThrownBy(() -> s.execute("update collections set dimensions = 4 where name = 'small'"))
                     .isInstanceOf(SQLException.class)
-                    .hasMessageContaining("dimensions of a collection change only through a migration");
+                    .hasMessageContaining("model and dimensions of a collection change only through a migration");
+            assertThatThrownBy(() -> s.execute(
+                            "update collections set embedding_model = 'bge-small-en-v1.5' where" + " name = 'small'"))
+                    .as("the model too: it is the serving generation's copy")
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("to onnx/bge-small-en-v1.5 (3)");
         }
     }
 

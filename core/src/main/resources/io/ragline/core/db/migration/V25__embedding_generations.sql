@@ -69,18 +69,28 @@ BEGIN
 END
 $$;
 
--- The dimensions (and now the model) of a collection change only with its serving generation.
+-- The dimensions, model and provider of a collection (a copy of its serving generation's) change
+-- only with its serving generation: the trigger now watches all three (V1's watched the dimensions).
 CREATE OR REPLACE FUNCTION collection_dimensions_fixed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM ${schema}.collection_generations g
-                WHERE g.collection_id = NEW.id AND g.state = 'serving' AND g.dimensions = NEW.dimensions) THEN
+                WHERE g.collection_id = NEW.id AND g.state = 'serving' AND g.dimensions = NEW.dimensions
+                  AND g.embedding_model = NEW.embedding_model AND g.embedding_provider = NEW.embedding_provider) THEN
         RETURN NEW; -- collection_switch_generation, which made that generation serving first
     END IF;
-    RAISE EXCEPTION 'the dimensions of a collection change only through a migration (collection "%": % to %):'
-        ' ragline collections migrate', OLD.name, OLD.dimensions, NEW.dimensions USING ERRCODE = 'feature_not_supported';
+    RAISE EXCEPTION 'the model and dimensions of a collection change only through a migration (collection "%":'
+        ' %/% (%) to %/% (%)): ragline collections migrate', OLD.name, OLD.embedding_provider, OLD.embedding_model,
+        OLD.dimensions, NEW.embedding_provider, NEW.embedding_model, NEW.dimensions
+        USING ERRCODE = 'feature_not_supported';
 END
 $$;
+DROP TRIGGER collection_dimensions_fixed ON collections;
+CREATE TRIGGER collection_dimensions_fixed BEFORE UPDATE OF dimensions, embedding_model, embedding_provider
+    ON collections FOR EACH ROW
+    WHEN (OLD.dimensions IS DISTINCT FROM NEW.dimensions OR OLD.embedding_model IS DISTINCT FROM NEW.embedding_model
+          OR OLD.embedding_provider IS DISTINCT FROM NEW.embedding_provider)
+    EXECUTE FUNCTION collection_dimensions_fixed();
 
 -- Index names: generation 1 keeps the name indexes had before generations.
 DROP FUNCTION collection_index_name(integer);
