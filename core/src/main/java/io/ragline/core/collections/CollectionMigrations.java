@@ -188,15 +188,8 @@ public final class CollectionMigrations {
      */
     public static SwitchCheck switchIfComplete(Connection c, int collectionId) throws SQLException {
         // One worker checks a collection at a time; the others skip it until their next interval.
-        try (PreparedStatement s = c.prepareStatement(
-                "select pg_try_advisory_xact_lock(hashtext(current_schema() || '.collection_migration_check'), ?)")) {
-            s.setInt(1, collectionId);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return SwitchCheck.anotherChecks();
-                }
-            }
+        if (!checkLock(c, collectionId)) {
+            return SwitchCheck.anotherChecks();
         }
         try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for no key update")) {
             s.setInt(1, collectionId);
@@ -236,6 +229,21 @@ public final class CollectionMigrations {
         }
         return new SwitchCheck(
                 Optional.of(switchTo(c, collectionId, p.get().generation(), CollectionEvent.Reason.SWITCH)), p, false);
+    }
+
+    /**
+     * Takes the lock under which one worker at a time checks or sweeps collection {@code
+     * collectionId}'s generations (a transaction-level advisory lock); false when another holds it.
+     */
+    static boolean checkLock(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "select pg_try_advisory_xact_lock(hashtext(current_schema() || '.collection_migration_check'), ?)")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
     }
 
     private static boolean mayBuildIndex(Connection c) throws SQLException {

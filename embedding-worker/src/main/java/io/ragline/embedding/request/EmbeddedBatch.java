@@ -52,8 +52,8 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
      * A request still current when its chunks were read, for one embedding generation: its
      * collection as that generation embeds it ({@link Collection#as}), the generations of the
      * collection when the chunks were read (number to model: one made later is asked for again at
-     * write time), whether the document was {@code
-     * embedded} already (a migration's backfill: vectors only, no status change, no event), its
+     * write time), whether the generation was the serving one when they were read, whether the
+     * document was {@code embedded} already (a migration's backfill: vectors only, no status change, no event), its
      * number of chunks, the ids and texts of those to embed (the chunks without a vector of the
      * generation), and the ids among them that have a vector of another model, deleted before the
      * new is written.
@@ -62,6 +62,7 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
             InboundRecord<EmbeddingRequest> record,
             Collection collection,
             Map<Integer, String> read,
+            boolean servingWhenRead,
             boolean backfill,
             int chunks,
             List<Long> ids,
@@ -76,14 +77,23 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
         }
     }
 
-    /** What became of a job: its vectors and the model that made them, or why it failed. */
-    record Outcome(Job job, List<float[]> vectors, String model, String error) {
+    /**
+     * What became of a job: its vectors and the model that made them, or why it failed; {@code owed}
+     * when the failure is one a retry may mend (the model unavailable, or refusing this worker) of a
+     * generation that was not serving: nothing is written of it and the migration's sweep asks for
+     * it again, where a refusal of the input is recorded for good.
+     */
+    record Outcome(Job job, List<float[]> vectors, String model, String error, boolean owed) {
         static Outcome embedded(Job job, List<float[]> vectors, String model) {
-            return new Outcome(job, vectors, model, null);
+            return new Outcome(job, vectors, model, null, false);
         }
 
         static Outcome failed(Job job, String error) {
-            return new Outcome(job, null, null, error);
+            return new Outcome(job, null, null, error, false);
+        }
+
+        static Outcome owed(Job job, String error) {
+            return new Outcome(job, null, null, error, true);
         }
     }
 
@@ -172,31 +182,53 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
             }
         }
         boolean unread = live.stream().anyMatch(g -> !g.model().equals(first.read.get(g.number())));
-        if (unread || (!first.backfill && serving == null)) {
+        // A generation that was not serving when read, failing for a while, may serve now (a switch
+        // in between): the document is not failed for it, it stays chunked and is asked for again.
+        boolean servingOwed = serving != null && serving.owed;
+        if (unread || (!first.backfill && (serving == null || servingOwed))) {
             askAgain(c, first);
         }
-        if (!first.backfill && serving != null && serving.error != null) {
+        if (!first.backfill && serving != null && !servingOwed && serving.error != null) {
             fail(c, serving);
             return;
         }
         for (Outcome o : valid) {
-            if (o.error != null) {
+            if (o.owed) {
+                owed(o);
+            } else if (o.error != null) {
                 refused(c, o);
             } else {
                 written.add(o);
             }
         }
-        if (!first.backfill && serving != null) {
+        if (!first.backfill && serving != null && !servingOwed) {
             finish(c, serving.job, DocumentStatus.EMBEDDED, null, serving.model);
             metrics.embedded.increment();
         }
+    }
+
+    /**
+     * Counts a generation's vectors of a document version as owed (nothing written of them): the
+     * migration's sweep asks for the document again, with backoff, until they are written.
+     */
+    private void owed(Outcome o) {
+        Job job = o.job;
+        metrics.owed(job.collection.name(), job.generation()).increment();
+        log.debug(
+                "generation {} of document {}/{} version {} owed: {}",
+                job.generation(),
+                job.collection.name(),
+                job.request().id(),
+                job.request().version(),
+                o.error);
     }
 
     /** Writes a request for the job's document version to the outbox: a generation this write does not cover. */
     private void askAgain(Connection c, Job job) throws SQLException {
         log.info(
                 "document {}/{} version {}: a generation of its collection was made or switched to after its chunks"
-                        + " were read; asked for again so that generation gets its vectors",
+                        + " were read, or its new serving model failed for now; asked for again so that generation"
+                        + " gets its vectors",
                 job.collection.name(),
                 job.request().id(),
                 job.request().version());

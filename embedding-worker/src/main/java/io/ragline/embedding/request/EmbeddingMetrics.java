@@ -68,4 +68,18 @@ final class EmbeddingMetrics {
                 .tag("generation", Integer.toString(generation))
                 .register(registry);
     }
+
+    /**
+     * Document versions whose vectors of a building or kept generation are owed: its model failed in
+     * a way a retry may mend (unavailable, or refusing this worker), so the serving vectors were
+     * written without them and the migration's sweep asks for them again.
+     */
+    Counter owed(String collection, int generation) {
+        return Counter.builder("ragline.migration.owed.documents")
+                .description("Document versions written without a building or kept generation's vectors, whose model"
+                        + " failed for a while: asked for again by the migration's sweep")
+                .tag("collection", collection)
+                .tag("generation", Integer.toString(generation))
+                .register(registry);
+    }
 }

@@ -58,7 +58,10 @@ import org.slf4j.LoggerFactory;
  * documents, each is embedded on its own and only those it still refuses fail. A model that is
  * unavailable (429, 5xx, timeouts), or an endpoint that refuses the worker itself (401, 403, 404
  * and any other status: its key, URL or model), fails the batch so it is retried with backoff;
- * no document is marked failed for it. See {@link ProviderFailure}.
+ * no document is marked failed for it. See {@link ProviderFailure}. That holds for the serving
+ * generation's model; a building or kept generation's model failing so only makes its vectors
+ * owed (the serving ones are written, the migration's sweep asks again), so that it holds back
+ * neither the serving vectors nor other collections.
  */
 public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddingWriter.class);
@@ -83,24 +86,58 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     @Override
     public BatchWriter<EmbeddingRequest> prepare(List<InboundRecord<EmbeddingRequest>> records) throws Exception {
         List<Job> jobs = read(records);
-        Map<EmbeddingProvider, List<Job>> byProvider = new LinkedHashMap<>();
+        Map<Call, List<Job>> byCall = new LinkedHashMap<>();
         List<Outcome> outcomes = new ArrayList<>();
         for (Job job : jobs) {
             try {
-                byProvider
-                        .computeIfAbsent(providers.apply(job.collection()), p -> new ArrayList<>())
+                byCall.computeIfAbsent(
+                                new Call(providers.apply(job.collection()), job.servingWhenRead()),
+                                p -> new ArrayList<>())
                         .add(job);
             } catch (EmbeddingException e) {
-                if (e.retryable()) {
+                if (e.retryable() && job.servingWhenRead()) {
                     throw e;
                 }
-                outcomes.add(Outcome.failed(job, e.getMessage())); // a model this worker cannot run
+                // a model still loading (retryable) of another generation is owed; one this worker cannot run
+                outcomes.add(e.retryable() ? Outcome.owed(job, e.getMessage()) : Outcome.failed(job, e.getMessage()));
             }
         }
-        for (Map.Entry<EmbeddingProvider, List<Job>> e : byProvider.entrySet()) {
-            outcomes.addAll(embed(e.getKey(), e.getValue()));
+        for (Map.Entry<Call, List<Job>> e : byCall.entrySet()) {
+            outcomes.addAll(e.getKey().serving() ? embed(e.getKey().provider(), e.getValue()) : owedOnFailure(e));
         }
         return new EmbeddedBatch(outcomes, metrics);
+    }
+
+    /**
+     * One model call: the serving generations' jobs apart from the others', so that a building or
+     * kept generation's model that fails does not hold back the serving vectors of the same batch.
+     */
+    private record Call(EmbeddingProvider provider, boolean serving) {}
+
+    /**
+     * The outcomes of jobs of generations that were not serving when read: a failure a retry may
+     * mend (the model unavailable, or refusing this worker) makes them owed instead of failing the
+     * batch; the serving vectors are written and the migration's sweep ({@code
+     * request_owed_vectors}, V28) asks for these documents again.
+     */
+    private List<Outcome> owedOnFailure(Map.Entry<Call, List<Job>> call) {
+        try {
+            return embed(call.getKey().provider(), call.getValue());
+        } catch (EmbeddingException e) {
+            Job first = call.getValue().get(0);
+            log.warn(
+                    "model {} of a building or kept generation (collection '{}' generation {}, {} job(s) in all)"
+                            + " failed: {}; the serving vectors are written without its vectors, which are owed:"
+                            + " the migration's sweep asks for those documents again",
+                    call.getKey().provider().model(),
+                    first.collection().name(),
+                    first.generation(),
+                    call.getValue().size(),
+                    e.getMessage());
+            return call.getValue().stream()
+                    .map(j -> Outcome.owed(j, e.getMessage()))
+                    .toList();
+        }
     }
 
     /**
@@ -172,6 +209,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                     r,
                     collection.as(p.generation),
                     Map.copyOf(read),
+                    p.generation.state() == GenerationState.SERVING,
                     backfill,
                     p.reused.size() + p.ids.size(),
                     p.ids,
