@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.collections.CollectionMigrations;
 import io.ragline.core.collections.CollectionRegistry;
 import io.ragline.core.collections.CollectionSettings;
+import io.ragline.core.collections.Generation;
 import io.ragline.embedding.ProviderRegistry;
 import io.ragline.embedding.migration.MigrationSwitcher;
+import io.ragline.embedding.search.SearchJson;
+import io.ragline.embedding.search.SearchMode;
 import io.ragline.embedding.search.Searcher;
 import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.embeddings.ModelCatalog;
@@ -124,6 +128,101 @@ class GenerationsWriteIT {
         assertThat(searcher.search("default", "pears in spring", 2, null).get(0).documentId())
                 .as("the kept generation serves again")
                 .isEqualTo("orchard");
+    }
+
+    @Test
+    void eachGenerationHoldsItsOwnModelsVectorsWhichAVectorSearchRanksOnlyWithThatModelsQuery() throws Exception {
+        create("own");
+        long reef = batches.chunkedDocument("own", "reef", 2, "coral reefs and tropical fish");
+        long forge = batches.chunkedDocument("own", "forge", 2, "blacksmiths hammering iron in a forge");
+        List<EmbeddingRequest> both =
+                List.of(new EmbeddingRequest("own", "reef", reef, 1), new EmbeddingRequest("own", "forge", forge, 1));
+        batches.write(writer, both);
+        migrate("own");
+        batches.write(writer, both); // the backfill: generation 2's vectors
+
+        Collection own;
+        List<Generation> generations;
+        try (Connection c = db.connect()) {
+            own = CollectionCatalog.stored(c, "own");
+            generations = Generation.of(c, own.id());
+        }
+        assertThat(generations).extracting(Generation::model).containsExactly("all-MiniLM-L6-v2", "bge-small-en-v1.5");
+        // Both models give 384 dimensions: only the vectors themselves tell which model made them.
+        for (long document : List.of(reef, forge)) {
+            for (Generation g : generations) {
+                Generation other = generations.get(g.number() == 1 ? 1 : 0);
+                for (Map.Entry<String, float[]> chunk :
+                        storedVectors(document, g.number()).entrySet()) {
+                    float[] byItsModel = providers
+                            .apply(own.as(g))
+                            .embed(List.of(chunk.getKey()))
+                            .get(0);
+                    float[] byTheOther = providers
+                            .apply(own.as(other))
+                            .embed(List.of(chunk.getKey()))
+                            .get(0);
+                    assertThat(cosine(chunk.getValue(), byItsModel))
+                            .as("generation %d's vector of '%s' is %s's", g.number(), chunk.getKey(), g.model())
+                            .isGreaterThan(0.999);
+                    assertThat(cosine(chunk.getValue(), byTheOther))
+                            .as("and not %s's", other.model())
+                            .isLessThan(0.95);
+                }
+            }
+        }
+
+        switchNow();
+        SearchJson.Request query = new SearchJson.Request(
+                "tropical fish swimming over coral", "own", 2, null, SearchMode.VECTOR, null, true, 0);
+        List<Searcher.Hit> hits = searcher.search(query);
+        assertThat(hits).extracting(Searcher.Hit::documentId).containsExactly("reef", "forge");
+        float[] queryByItsModel = providers.apply(own.as(generations.get(1))).embedQuery(query.query());
+        assertThat(hits.get(0).score())
+                .as("ranked by bge-small-en-v1.5's query vector against its own vectors")
+                .isCloseTo(bestCosine(reef, 2, queryByItsModel), org.assertj.core.data.Offset.offset(1e-4));
+    }
+
+    /** Each chunk's content and its stored vector of {@code generation}. */
+    private static Map<String, float[]> storedVectors(long document, int generation) throws Exception {
+        Map<String, float[]> out = new java.util.LinkedHashMap<>();
+        try (Connection c = db.connect();
+                var s = c.prepareStatement("select ch.content, e.embedding::real[] from chunks ch join chunk_embeddings"
+                        + " e on e.chunk_id = ch.id and e.generation = ? where ch.document_id = ? order by ch.seq")) {
+            s.setInt(1, generation);
+            s.setLong(2, document);
+            try (var rs = s.executeQuery()) {
+                while (rs.next()) {
+                    Object[] values = (Object[]) rs.getArray(2).getArray();
+                    float[] v = new float[values.length];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = ((Number) values[i]).floatValue();
+                    }
+                    out.put(rs.getString(1), v);
+                }
+            }
+        }
+        assertThat(out).isNotEmpty();
+        return out;
+    }
+
+    private static double bestCosine(long document, int generation, float[] query) throws Exception {
+        return storedVectors(document, generation).values().stream()
+                .mapToDouble(v -> cosine(v, query))
+                .max()
+                .orElseThrow();
+    }
+
+    private static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
     }
 
     @Test
