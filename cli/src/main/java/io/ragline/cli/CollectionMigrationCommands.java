@@ -172,10 +172,17 @@ final class CollectionMigrationCommands {
             name = "prune",
             mixinStandardHelpOptions = true,
             description = "Delete the kept generations of a collection (the previous model's vectors and index):"
-                    + " no rollback is possible afterwards.")
+                    + " no rollback is possible afterwards. Refused while a deployed classifier was trained on one,"
+                    + " unless --force.")
     static final class Prune implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
+
+        @Option(
+                names = "--force",
+                description = "Prune even a generation a deployed classifier was trained on: that model then predicts"
+                        + " nothing until the project is trained again.")
+        boolean force;
 
         @Override
         public Integer call() {
@@ -184,7 +191,7 @@ final class CollectionMigrationCommands {
                 c.setAutoCommit(false);
                 long deleted;
                 try {
-                    deleted = migrations.prune(c, name);
+                    deleted = migrations.prune(c, name, force);
                 } catch (CollectionException e) {
                     c.rollback();
                     System.err.println("ragline collections prune: " + e.getMessage());

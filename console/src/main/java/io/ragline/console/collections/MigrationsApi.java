@@ -1,10 +1,12 @@
 package io.ragline.console.collections;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragline.console.api.ApiProblem;
 import io.ragline.console.api.ApiRequest;
 import io.ragline.console.api.ApiResponse;
 import io.ragline.console.api.ApiRoutes;
 import io.ragline.console.api.Json;
+import io.ragline.console.api.Quote;
 import io.ragline.console.api.Schemas;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
@@ -68,9 +70,14 @@ final class MigrationsApi {
                                 409,
                                 "nothing to roll back to, or the kept generation lacks vectors of searchable chunks"));
         routes.post("/collections/{name}/prune", Role.ADMIN, "Delete the previous model's kept vectors", this::prune)
-                .describe(r -> r.answers(200, "the vectors deleted", Schemas.object("vectors", Schemas.integer()))
+                .describe(r -> r.query(
+                                "force",
+                                "true: prune even a generation a deployed classifier was trained on (it then"
+                                        + " predicts nothing until the project is trained again)",
+                                Schemas.bool())
+                        .answers(200, "the vectors deleted", Schemas.object("vectors", Schemas.integer()))
                         .fails(404, "no collection of that name")
-                        .fails(409, "no kept generation"));
+                        .fails(409, "no kept generation, or a deployed model was trained on one (without force)"));
     }
 
     private ApiResponse migrate(ApiRequest req) throws Exception {
@@ -121,7 +128,15 @@ final class MigrationsApi {
 
     private ApiResponse prune(ApiRequest req) throws Exception {
         String name = req.path("name");
-        long deleted = Registry.inTransaction(req.database(), c -> migrations.prune(c, name));
+        boolean force = req.query("force")
+                .map(v -> {
+                    if (!v.equals("true") && !v.equals("false")) {
+                        throw ApiProblem.badRequest("force: must be true or false, was " + Quote.of(v));
+                    }
+                    return v.equals("true");
+                })
+                .orElse(false);
+        long deleted = Registry.inTransaction(req.database(), c -> migrations.prune(c, name, force));
         return ApiResponse.ok(Json.object().put("vectors", deleted))
                 .withOutcome("pruned collection " + name + ": " + deleted + " vector(s)");
     }

@@ -423,7 +423,19 @@ class CollectionsApiIT {
         HttpResponse<String> after = console.get("/api/v1/collections/mig/migration", VIEWER);
         assertThat(json(after).get("running").asBoolean()).isFalse();
         assertThat(json(after).get("serving_model").asText()).isEqualTo("bge-small-en-v1.5");
-        HttpResponse<String> pruned = console.post("/api/v1/collections/mig/prune", ADMIN, null);
+        long deployed = (long) db.queryValue("insert into models (project, backend, collection_id, artifact, deployed,"
+                + " embedding_generation, embedding_model) select 'topics', 'builtin', g.collection_id, '\\x00', true,"
+                + " g.generation, g.embedding_model from collection_generations g join collections c on c.id ="
+                + " g.collection_id where c.name = 'mig' and g.state = 'kept' returning id");
+        HttpResponse<String> refused = console.post("/api/v1/collections/mig/prune", ADMIN, null);
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body())
+                .contains("model " + deployed + " of project 'topics'")
+                .contains("--force");
+        assertThat(console.post("/api/v1/collections/mig/prune?force=maybe", ADMIN, null)
+                        .statusCode())
+                .isEqualTo(400);
+        HttpResponse<String> pruned = console.post("/api/v1/collections/mig/prune?force=true", ADMIN, null);
         assertThat(pruned.statusCode()).isEqualTo(200);
         assertThat(json(pruned).get("vectors").asLong()).isZero();
         assertThat(db.queryValue("select count(*) from collection_generations g join collections c on c.id ="

@@ -320,18 +320,25 @@ public final class CollectionMigrations {
     }
 
     /**
-     * Deletes the kept generations of collection {@code name}: their vectors and indexes.
+     * Deletes the kept generations of collection {@code name}: their vectors and indexes. A kept
+     * generation a deployed classifier was trained on (it scores that generation's vectors) is
+     * refused, naming the model, unless {@code force}: then that model predicts nothing until the
+     * project is trained again.
      *
      * @return the vectors deleted
-     * @throws CollectionException NOT_FOUND, or CONFLICT when none is kept
+     * @throws CollectionException NOT_FOUND, or CONFLICT when none is kept or a deployed model
+     *     depends on one
      */
-    public long prune(Connection c, String name) throws SQLException, CollectionException {
+    public long prune(Connection c, String name, boolean force) throws SQLException, CollectionException {
         Collection stored = CollectionRegistry.lockedNoKey(c, name);
         List<Generation> kept = Generation.of(c, stored.id()).stream()
                 .filter(g -> g.state() == GenerationState.KEPT)
                 .toList();
         if (kept.isEmpty()) {
             throw CollectionException.conflict("collection '" + name + "' has no kept generation to prune");
+        }
+        if (!force) {
+            GenerationDependants.refuseIfAny(c, name, kept);
         }
         long deleted = 0;
         for (Generation g : kept) {

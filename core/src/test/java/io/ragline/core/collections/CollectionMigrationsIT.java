@@ -118,7 +118,9 @@ class CollectionMigrationsIT {
         assertThat(search(3, null)).hasSize(2);
         try (Connection c = db.connect()) {
             migrations.rollback(c, "docs"); // forward again: generation 2 is the kept one now
-            assertThat(migrations.prune(c, "docs")).as("generation 1's vectors").isEqualTo(4L);
+            assertThat(migrations.prune(c, "docs", false))
+                    .as("generation 1's vectors")
+                    .isEqualTo(4L);
         }
         assertThat(db.queryValue("select count(*) from chunk_embeddings where generation = 1"))
                 .isEqualTo(0L);
@@ -132,6 +134,34 @@ class CollectionMigrationsIT {
                     .extracting(e -> ((CollectionException) e).reason())
                     .isEqualTo(CollectionException.Reason.CONFLICT);
         }
+    }
+
+    @Test
+    void aPruneOfAGenerationADeployedClassifierWasTrainedOnIsRefusedNamingItUnlessForced() throws Exception {
+        migrateAndComplete(); // generation 1 (small) is kept
+        long deployed = (long) db.queryValue("insert into models (project, backend, collection_id, artifact, deployed,"
+                + " embedding_generation, embedding_model) values ('topics', 'builtin', " + collection + ", '\\x00',"
+                + " true, 1, 'small') returning id");
+        db.execute("insert into models (project, backend, collection_id, artifact, deployed, embedding_generation,"
+                + " embedding_model) values ('old', 'builtin', " + collection + ", '\\x00', false, 1, 'small')");
+        try (Connection c = db.connect()) {
+            assertThatThrownBy(() -> migrations.prune(c, "docs", false))
+                    .isInstanceOf(CollectionException.class)
+                    .hasMessageContaining("the deployed model " + deployed + " of project 'topics' (trained on"
+                            + " generation 1, small)")
+                    .hasMessageNotContaining("'old'")
+                    .hasMessageContaining("--force")
+                    .extracting(e -> ((CollectionException) e).reason())
+                    .isEqualTo(CollectionException.Reason.CONFLICT);
+        }
+        assertThat(db.queryValue("select count(*) from chunk_embeddings where generation = 1"))
+                .as("nothing pruned")
+                .isEqualTo(4L);
+        try (Connection c = db.connect()) {
+            assertThat(migrations.prune(c, "docs", true)).isEqualTo(4L);
+        }
+        assertThat(db.queryValue("select count(*) from generation_dependants(" + collection + ", 1)"))
+                .isEqualTo(0L);
     }
 
     @Test
@@ -179,7 +209,7 @@ class CollectionMigrationsIT {
                     .isInstanceOf(CollectionException.class)
                     .extracting(e -> ((CollectionException) e).reason())
                     .isEqualTo(CollectionException.Reason.NOT_FOUND);
-            assertThatThrownBy(() -> migrations.prune(c, "docs"))
+            assertThatThrownBy(() -> migrations.prune(c, "docs", false))
                     .isInstanceOf(CollectionException.class)
                     .hasMessageContaining("no kept generation to prune");
             migrations.migrate(c, "docs", null, "large", null);
