@@ -30,6 +30,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -40,7 +43,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The migration test of issue 19 (item 5), with real services and processes: collection {@code
  * default} is migrated from all-MiniLM-L6-v2 to bge-small-en-v1.5 by {@code ragline collections
- * migrate} while documents are published and searched continuously (the product's {@link
+ * migrate} while documents are published (a new one every 700 ms, from before the migrate until
+ * after the rollback) and searched continuously (the product's {@link
  * Searcher}, which embeds each query with the model of the generation it searches). The
  * embedding-worker, a real process, is killed with SIGKILL in the middle of the backfill and
  * started again: the migration resumes from its durable requests. No search fails or comes back
@@ -52,6 +56,13 @@ class ModelMigrationIT {
     static final PostgresSchema db = new PostgresSchema(false);
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> LIVE_TOPICS = List.of(
+            "The ferry leaves the harbour at dawn with crates of apples.",
+            "Bakers in the village knead rye dough before sunrise.",
+            "The lighthouse keeper paints the railings every spring.",
+            "Goats climb the terraced hillside above the olive groves.",
+            "A brass band rehearses marches in the town square.",
+            "Snow settles on the pine forest along the mountain pass.");
     private static final List<String> QUERIES =
             List.of("free software license", "warranty disclaimer", "permission to copy and distribute");
 
@@ -118,6 +129,18 @@ class ModelMigrationIT {
                 }
             });
             load.start();
+            // Published throughout migrate, backfill, kill, switch and rollback: a new document every 700 ms.
+            AtomicLong live = new AtomicLong();
+            ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor();
+            publisher.scheduleAtFixedRate(
+                    () -> {
+                        long n = live.get();
+                        publish(producer, prefix, "live-" + n, liveText(n));
+                        live.incrementAndGet();
+                    },
+                    0,
+                    700,
+                    TimeUnit.MILLISECONDS);
 
             JavaProcess migrate =
                     CliProcess.start(owner, "collections", "migrate", "default", "--model", "bge-small-en-v1.5");
@@ -152,17 +175,10 @@ class ModelMigrationIT {
                             && "bge-small-en-v1.5"
                                     .equals(db.queryValue(
                                             "select embedding_model from collections where name = 'default'")));
-            await().atMost(Duration.ofMinutes(2)).until(() -> embedded() == texts.size());
-            await().atMost(Duration.ofSeconds(30)).until(() -> searches.get() > 0 && lacking(2) == 0);
-            searching.set(false);
-            load.join();
-
+            await().atMost(Duration.ofMinutes(2)).until(() -> embeddedFiles() == texts.size());
             assertThat(problems)
                     .as("searches that failed or found nothing, of " + searches.get())
                     .isEmpty();
-            assertThat(lacking(2))
-                    .as("chunks without a bge-small-en-v1.5 vector")
-                    .isZero();
             assertThat(db.queryValue(
                             "select string_agg(distinct model, ',') from chunk_embeddings where generation = 2"))
                     .isEqualTo("bge-small-en-v1.5");
@@ -185,9 +201,25 @@ class ModelMigrationIT {
                     .map(p -> p.getFileName().toString())
                     .toList();
             await().atMost(Duration.ofSeconds(10))
-                    .untilAsserted(() -> assertThat(results(searcher, 5 + 3, latecomers))
+                    .untilAsserted(() -> assertThat(results(searcher, SearchJson.MAX_K, latecomers))
                             .as("the results of all-MiniLM-L6-v2 again (the documents published since left out)")
                             .isEqualTo(before));
+            publisher.shutdown();
+            assertThat(publisher.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            producer.flush();
+            long total = texts.size() + live.get();
+            await().atMost(Duration.ofMinutes(3)).until(() -> embedded() == total);
+            searching.set(false);
+            load.join();
+            assertThat(problems)
+                    .as("searches that failed or found nothing, of " + searches.get() + ", through migrate, a killed"
+                            + " worker, the switch and the rollback")
+                    .isEmpty();
+            assertThat(live.get()).as("documents published during it all").isGreaterThan(20);
+            assertThat(lacking(2))
+                    .as("chunks without a bge-small-en-v1.5 vector, the documents published since included")
+                    .isZero();
+            assertThat(lacking(1)).as("nor without an all-MiniLM-L6-v2 one").isZero();
             restarted.terminate();
             assertThat(restarted.waitFor(30)).isZero();
         }
@@ -208,7 +240,7 @@ class ModelMigrationIT {
         return results(searcher, 5, List.of());
     }
 
-    /** Each query's {@code k} hits by vector, without {@code leftOut}, cut to 5. */
+    /** Each query's {@code k} hits by vector, without {@code leftOut} and the live documents, cut to 5. */
     private static Map<String, List<String>> results(Searcher searcher, int k, List<String> leftOut) throws Exception {
         Map<String, List<String>> out = new HashMap<>();
         for (String q : QUERIES) {
@@ -217,7 +249,7 @@ class ModelMigrationIT {
             // which documents published since shift).
             searcher.search(new SearchJson.Request(q, "default", k, null, SearchMode.VECTOR, null, true, 0)).stream()
                     .map(Searcher.Hit::documentId)
-                    .filter(id -> !leftOut.contains(id))
+                    .filter(id -> !leftOut.contains(id) && !id.startsWith("live-"))
                     .limit(5)
                     .forEach(ids::add);
             out.put(q, ids);
@@ -227,6 +259,22 @@ class ModelMigrationIT {
 
     private static long embedded() throws Exception {
         return (long) db.queryValue("select count(*) from documents where status = 'embedded'");
+    }
+
+    /** The license files embedded (the documents published continuously left out). */
+    private static long embeddedFiles() throws Exception {
+        return (long) db.queryValue(
+                "select count(*) from documents where status = 'embedded' and external_id not like 'live-%'");
+    }
+
+    /**
+     * The text of the {@code n}th document published during the migration: about things far from
+     * the licences' words, so that the queries' top hits among the licence files stay within what a
+     * vector search returns when the rollback's results are compared.
+     */
+    private static String liveText(long n) {
+        String topic = LIVE_TOPICS.get((int) (n % LIVE_TOPICS.size()));
+        return "Note " + n + ". " + topic + " " + topic.replace("the ", "a quiet ") + " Entry " + n + " ends here.";
     }
 
     private static long newVectors() throws Exception {
