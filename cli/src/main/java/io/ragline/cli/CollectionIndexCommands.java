@@ -34,8 +34,11 @@ final class CollectionIndexCommands {
                 }
                 Collection col = summary.collection();
                 System.out.println("name:       " + col.name());
-                System.out.println(
-                        "model:      " + col.provider() + " " + col.model() + ", " + col.dimensions() + " dimensions");
+                System.out.println("model:      " + col.provider() + " " + col.model() + ", " + col.dimensions()
+                        + " dimensions (generation " + col.generation() + ", serving)");
+                if (summary.migration() != null) {
+                    System.out.println("migration:  " + CollectionMigrationCommands.describe(summary.migration()));
+                }
                 System.out.println(
                         "chunking:   " + col.chunkSizeTokens() + " tokens, overlap " + col.chunkOverlapTokens()
                                 + ", template " + col.chunkTemplate().replace("\n", "\\n"));
@@ -59,7 +62,9 @@ final class CollectionIndexCommands {
             mixinStandardHelpOptions = true,
             description = "Build a collection's vector index again from the vectors it has now: an IVFFlat index"
                     + " once the collection is loaded (its lists are trained on the rows present) and after the data"
-                    + " has drifted; an HNSW one whole. Vector writes to every collection wait while it builds.")
+                    + " has drifted; an HNSW one whole. While a migration waits for its new generation's IVFFlat index,"
+                    + " that index is the one built, and the switch follows. Vector writes to every collection wait"
+                    + " while it builds.")
     static final class Reindex implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;

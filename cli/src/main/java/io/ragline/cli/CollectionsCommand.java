@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ragline collections create|list|show|update|reembed|reindex|delete}: the named pipelines
+ * {@code ragline collections create|list|show|update|reembed|reindex|delete|migrate|rollback|prune}: the named pipelines
  * documents go into, each with its embedding model, dimensions and chunking, its own vector index
  * (distance, HNSW or IVFFlat, storage: {@link CollectionIndexOptions}, fixed at create), a status
  * and the last error.
@@ -31,8 +31,8 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "collections",
         mixinStandardHelpOptions = true,
-        description = "Create, list, show, update, re-embed, reindex or delete collections (model, dimensions,"
-                + " chunking, vector index).",
+        description = "Create, list, show, update, re-embed, reindex, delete or migrate collections (model,"
+                + " dimensions, chunking, vector index).",
         subcommands = {
             CollectionsCommand.Create.class,
             CollectionsCommand.List.class,
@@ -40,7 +40,10 @@ import picocli.CommandLine.Parameters;
             CollectionsCommand.Update.class,
             CollectionsCommand.Reembed.class,
             CollectionIndexCommands.Reindex.class,
-            CollectionsCommand.Delete.class
+            CollectionsCommand.Delete.class,
+            CollectionMigrationCommands.Migrate.class,
+            CollectionMigrationCommands.Rollback.class,
+            CollectionMigrationCommands.Prune.class
         })
 final class CollectionsCommand implements Runnable {
     @Override
@@ -188,6 +191,10 @@ final class CollectionsCommand implements Runnable {
                             col.index().type() + (col.index().halfvec() ? " halfvec" : ""),
                             col.status(),
                             counts(summary));
+                    if (summary.migration() != null) {
+                        System.out.println(
+                                "    migrating: " + CollectionMigrationCommands.describe(summary.migration()));
+                    }
                     if (summary.lastError() != null) {
                         System.out.println("    last error: " + summary.lastError());
                     }

@@ -18,6 +18,27 @@ class CollectionIndexCommandsIT {
     static final PostgresSchema db = new PostgresSchema(false);
 
     @Test
+    void showAndListNameTheServingGenerationsModelAndARunningMigrationsProgress() throws Exception {
+        Map<String, String> env = new HashMap<>(db.env());
+        Map<String, String> owner = new HashMap<>(env);
+        owner.put("DATABASE_URL", db.ownerDatabaseUrl());
+        JavaProcess create = CliProcess.start(owner, "collections", "create", "moving");
+        assertThat(create.waitFor(60)).as(create.stderr()).isZero();
+        JavaProcess migrate =
+                CliProcess.start(owner, "collections", "migrate", "moving", "--model", "bge-small-en-v1.5");
+        assertThat(migrate.waitFor(60)).as(migrate.stderr()).isZero();
+
+        JavaProcess show = CliProcess.start(env, "collections", "show", "moving");
+        assertThat(show.waitFor(60)).as(show.stderr()).isZero();
+        assertThat(show.stdout())
+                .contains("model:      onnx all-MiniLM-L6-v2, 384 dimensions (generation 1, serving)")
+                .contains("migration:  to bge-small-en-v1.5 (generation 2): 0 of 0 vectors (100%)");
+        JavaProcess list = CliProcess.start(env, "collections", "list");
+        assertThat(list.waitFor(60)).as(list.stderr()).isZero();
+        assertThat(list.stdout()).contains("    migrating: to bge-small-en-v1.5 (generation 2): 0 of 0 vectors (100%)");
+    }
+
+    @Test
     void anOperatorChoosesTheIndexAtCreateSeesItBuildsItAndCannotChangeIt() throws Exception {
         Map<String, String> env = new HashMap<>(db.env());
         // Creating and reindexing a collection is DDL: the owner's.

@@ -183,6 +183,9 @@ record Examples(List<Example> valid, List<Example> invalid) {
     private static final String TRAINING_EVENT =
             "'project':'p','job':4,'request_id':'r','backend':'builtin','task':'classification'";
 
+    private static final String MIGRATED = "'collection':'docs','generation':2,'model':'bge-small-en-v1.5',"
+            + "'dimensions':384,'from_generation':1,'from_model':'all-MiniLM-L6-v2','reason':'switch'";
+
     private static Examples pipelineEvents() {
         return new Examples(
                 List.of(
@@ -206,7 +209,12 @@ record Examples(List<Example> valid, List<Example> invalid) {
                                 "p",
                                 "{'schema_version':1,'type':'training.failed'," + TRAINING_EVENT
                                         + ",'algorithm':null,'attempts':2,'error':'no data'}"),
-                        e("p", "{'schema_version':1,'type':'training.cancelled'," + TRAINING_EVENT + "}")),
+                        e("p", "{'schema_version':1,'type':'training.cancelled'," + TRAINING_EVENT + "}"),
+                        e("docs", "{'schema_version':1,'type':'collection.migrated'," + MIGRATED + "}"),
+                        e(
+                                "docs",
+                                "{'schema_version':1,'type':'collection.migrated',"
+                                        + MIGRATED.replace("'switch'", "'rollback'") + "}")),
                 List.of(
                         e("docs/a", "{'type':'document.deleted','collection':'docs','id':'a','version':4}"),
                         e(
@@ -231,6 +239,18 @@ record Examples(List<Example> valid, List<Example> invalid) {
                                 "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT
                                         + ",'deployed':'yes'}"),
                         e("p", "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT + ",'model':'m'}"),
-                        e("p", "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT + ",'chunks':3}")));
+                        e("p", "{'schema_version':1,'type':'training.succeeded'," + TRAINING_EVENT + ",'chunks':3}"),
+                        e(
+                                "docs",
+                                "{'schema_version':1,'type':'collection.migrated','collection':'docs','generation':2}"),
+                        e(
+                                "docs",
+                                "{'schema_version':1,'type':'collection.migrated',"
+                                        + MIGRATED.replace("'switch'", "'undo'") + "}"),
+                        e(
+                                "docs",
+                                "{'schema_version':1,'type':'collection.migrated',"
+                                        + MIGRATED.replace("'generation':2", "'generation':0") + "}"),
+                        e("docs", "{'schema_version':1,'type':'collection.migrated'," + MIGRATED + ",'id':'a'}")));
     }
 }

@@ -13,6 +13,7 @@ import io.ragline.core.consumer.FailureKind;
 import io.ragline.core.consumer.FailurePolicy;
 import io.ragline.core.http.HttpSettings;
 import io.ragline.core.lifecycle.Supervisor;
+import io.ragline.embedding.migration.MigrationSwitcher;
 import io.ragline.embedding.request.EmbeddingWriter;
 import io.ragline.embedding.search.SearchServer;
 import io.ragline.embeddings.EmbeddingException;
@@ -23,7 +24,8 @@ import java.util.function.Consumer;
 
 /**
  * The {@code embedding-worker} process: consumes {@code embedding-requests}, writes vectors into
- * pgvector, and serves {@code POST /search} on {@code RAGLINE_HTTP_PORT} behind bearer tokens (docs/architecture.md
+ * pgvector (of every embedding generation of a collection), switches a collection whose migration is
+ * complete to its new generation ({@link MigrationSwitcher}), and serves {@code POST /search} on {@code RAGLINE_HTTP_PORT} behind bearer tokens (docs/architecture.md
  * sections 2, 3 and 10).
  */
 public final class EmbeddingWorker {
@@ -120,6 +122,8 @@ public final class EmbeddingWorker {
                     // SIGTERM came while the models loaded: nothing to consume any more
                 }
             });
+            MigrationSwitcher switcher = new MigrationSwitcher(runtime.dataSource(), runtime.registry());
+            runtime.supervise(MigrationSwitcher.THREAD, switcher, switcher::stop);
             runtime.manage(new SearchServer(
                     http, httpPort, portVariable, runtime.dataSource(), catalog, providers, runtime.registry()));
         };

@@ -2,6 +2,8 @@ package io.ragline.embedding;
 
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.collections.Generation;
+import io.ragline.core.collections.GenerationState;
 import io.ragline.core.health.HealthCheck;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.embeddings.EmbeddingException;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -35,10 +38,12 @@ import org.slf4j.LoggerFactory;
  * and dimensions; {@code pgml} collections call {@code pgml.embed} in the worker's database.
  * Closing the registry closes them all.
  *
- * <p>{@link #loadAtStart} loads, in the background, the model of every collection that exists and
- * checks its dimensions with one probe text; {@link #readiness} reports a problem (so {@code
+ * <p>{@link #loadAtStart} loads, in the background, the model of every embedding generation of
+ * every collection that exists (a migration's building one and a kept one too) and checks its
+ * dimensions with one probe text; {@link #readiness} reports a problem (so {@code
  * /health/ready} answers 503) while a model loads, and names each model that failed to load or
- * gives other dimensions than its collection's. A model this worker could not reach yet (a
+ * gives other dimensions than its collection's (a model only kept generations use is logged, not
+ * named: it must not hold the serving one's work). A model this worker could not reach yet (a
  * retryable failure) is tried again with backoff. A collection created later gets its model on
  * first use ({@link #apply}); a first use while the model loads waits for it.
  */
@@ -62,6 +67,9 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     private final Map<String, CompletableFuture<EmbeddingProvider>> providers = new ConcurrentHashMap<>();
     /** Models of the start-up load not loaded: the model's name, and what is wrong; guarded by itself. */
     private final Map<String, String> problems = new LinkedHashMap<>();
+
+    /** The models of the start-up load that only kept generations use. */
+    private final Set<String> keptOnly = ConcurrentHashMap.newKeySet();
 
     private volatile Thread loader;
     private volatile boolean closed;
@@ -150,7 +158,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             List<Collection> collections = null;
             for (int attempt = 1; collections == null; attempt++) {
                 try (Connection c = dataSource.getConnection()) {
-                    collections = CollectionCatalog.all(c);
+                    collections = everyGeneration(c, keptOnly);
                 } catch (java.sql.SQLException e) {
                     problem("", "cannot list the collections to load their models: " + e.getMessage());
                     Thread.sleep(RETRY.wait(attempt).toMillis());
@@ -162,7 +170,9 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             collections.stream().filter(c -> ACTIVE.equals(c.status())).forEach(c -> byModel.putIfAbsent(key(c), c));
             synchronized (problems) {
                 problems.remove("");
-                byModel.forEach((key, c) -> problems.put(key, "model " + key + " is loading"));
+                byModel.keySet().stream()
+                        .filter(key -> !keptOnly.contains(key))
+                        .forEach(key -> problems.put(key, "model " + key + " is loading"));
             }
             Map<String, Collection> unreachable = new LinkedHashMap<>();
             for (Map.Entry<String, Collection> e : byModel.entrySet()) {
@@ -180,6 +190,38 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             problem("", "loading the models stopped: " + e);
             throw e;
         }
+    }
+
+    /**
+     * Every collection as each of its generations embeds it: the embedding-worker writes the
+     * vectors of every generation (a migration's building one, a kept one), so each model loads at
+     * start-up and one it cannot run is named in readiness, not skipped. The models only kept
+     * generations use are added to {@code keptOnly}: one of them that cannot load is logged, not
+     * named in readiness (the serving model and a migration's hold the worker, a rollback's spare
+     * does not; its documents' refusals are recorded, and a rollback refuses a kept generation
+     * that lacks vectors).
+     */
+    private static List<Collection> everyGeneration(Connection c, Set<String> keptOnly) throws java.sql.SQLException {
+        Map<Integer, List<Generation>> byCollection = new LinkedHashMap<>();
+        Generation.all(c)
+                .forEach(g -> byCollection
+                        .computeIfAbsent(g.collectionId(), k -> new java.util.ArrayList<>())
+                        .add(g));
+        List<Collection> out = new java.util.ArrayList<>();
+        Set<String> needed = new java.util.HashSet<>();
+        for (Collection k : CollectionCatalog.all(c)) { // by name, then generation
+            for (Generation g : byCollection.getOrDefault(k.id(), List.of())) {
+                Collection as = k.as(g);
+                out.add(as);
+                if (g.state() == GenerationState.KEPT) {
+                    keptOnly.add(key(as));
+                } else if (ACTIVE.equals(k.status())) {
+                    needed.add(key(as));
+                }
+            }
+        }
+        keptOnly.removeAll(needed);
+        return out;
     }
 
     /** Loads the model of {@code c} again and again (from the second attempt) while it cannot be reached. */
@@ -231,6 +273,9 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     private void problem(String key, String problem) {
         if (problem != null && !key.isEmpty()) {
             log.warn("{}", problem);
+        }
+        if (keptOnly.contains(key)) {
+            return; // a kept generation's model: logged, never holding readiness
         }
         synchronized (problems) {
             if (problem == null) {

@@ -123,6 +123,47 @@ class ModelLoadReadinessIT {
     }
 
     @Test
+    void aMigrationsModelThatTheWorkerCannotRunIsNamedInReadinessNotSkipped() throws Exception {
+        // A building generation (ragline collections migrate) of the active collection: its vectors
+        // are this worker's to write, so its model loads at start-up like the serving one's.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = startWith(
+                        UUID.randomUUID().toString(),
+                        endpoint,
+                        "insert into collection_generations (collection_id, generation, embedding_provider,"
+                                + " embedding_model, dimensions, state) select id, 2, 'onnx', 'no-such-model', 384,"
+                                + " 'building' from collections where name = 'remote'",
+                        REMOTE)) {
+            await().atMost(WAIT).until(() -> ready(runtime).body().contains("failed to load"));
+            HttpResponse<String> report = ready(runtime);
+            assertThat(report.statusCode()).isEqualTo(503);
+            assertThat(report.body())
+                    .contains("model onnx/no-such-model/384 failed to load: collection 'remote' uses model"
+                            + " 'no-such-model'")
+                    .doesNotContain("stub-model");
+        }
+    }
+
+    @Test
+    void aKeptGenerationsModelThatCannotLoadDoesNotHoldReadiness() throws Exception {
+        // A generation kept after a switch (for a rollback): a model this worker cannot run must not
+        // stop it embedding with the serving one.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = startWith(
+                        UUID.randomUUID().toString(),
+                        endpoint,
+                        "update collection_generations set state = 'kept', embedding_provider = 'onnx',"
+                                + " embedding_model = 'no-such-model', dimensions = 384; insert into"
+                                + " collection_generations (collection_id, generation, embedding_provider,"
+                                + " embedding_model, dimensions, state) select id, 2, 'openai', 'stub-model', 8,"
+                                + " 'serving' from collections where name = 'remote'",
+                        REMOTE)) {
+            await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 200);
+            assertThat(ready(runtime).body()).doesNotContain("no-such-model");
+        }
+    }
+
+    @Test
     void aPausedCollectionsModelThatCannotLoadDoesNotHoldReadiness() throws Exception {
         // 'narrow' declares 4 dimensions, the endpoint answers 8: its model would fail to load.
         try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
@@ -178,6 +219,12 @@ class ModelLoadReadinessIT {
 
     /** As {@link #start(StubEmbeddingEndpoint, String...)}, its group and topic prefixes made of {@code id}. */
     private static WorkerRuntime start(String id, StubEmbeddingEndpoint endpoint, String... collections) {
+        return startWith(id, endpoint, null, collections);
+    }
+
+    /** As {@link #start(String, StubEmbeddingEndpoint, String...)}, running {@code sql} once they exist. */
+    private static WorkerRuntime startWith(
+            String id, StubEmbeddingEndpoint endpoint, String sql, String... collections) {
         Map<String, String> values = new HashMap<>(db.env());
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.put("RAGLINE_HTTP_PORT", "0");
@@ -196,6 +243,9 @@ class ModelLoadReadinessIT {
             db.execute("delete from collections");
             db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions, status)"
                     + " values " + String.join(", ", collections));
+            if (sql != null) {
+                db.execute(sql);
+            }
             wiring.accept(runtime);
             runtime.markStarted();
             return runtime;

@@ -148,8 +148,16 @@ class TrainingJobsIT {
         assertThat(succeeded.get(0).path("metrics").path("accuracy").asDouble()).isEqualTo(accuracy);
         assertThat(succeeded.get(0).path("deployed").asBoolean()).isTrue();
 
+        assertThat(value("select embedding_generation || ' ' || embedding_model from models where project ="
+                        + " 'sections'"))
+                .as("the model records the embedding generation it was trained on")
+                .isEqualTo("1 all-MiniLM-L6-v2");
+
         // New documents arrive, are embedded, and their document.embedded events get them labelled.
         CorpusLoader.load(db, COLLECTION, fresh, "true_section");
+        // Meanwhile the collection moved to another model of the same dimensions (review finding 4): its
+        // vectors, random here, serve; the classifier must keep scoring the vectors it learned from.
+        migrateToRandomVectors();
         try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
             for (PackageCorpus.Package pkg : fresh) {
                 p.send(new ProducerRecord<>(
@@ -182,6 +190,24 @@ class TrainingJobsIT {
                         .path("deploy_reason")
                         .asText())
                 .startsWith("not deployed: held-out accuracy");
+    }
+
+    /**
+     * Switches the collection to a generation 2 ("bge-small-en-v1.5", 384 dimensions like
+     * generation 1) whose vectors are random: a classifier that scored them would label no better
+     * than chance. Generation 1 stays, kept, as a migration leaves it.
+     */
+    private static void migrateToRandomVectors() throws Exception {
+        try (var c = db.connect();
+                var s = c.createStatement()) { // the owner: the new generation gets its index
+            s.execute("select collection_migrate(id, 'onnx', 'bge-small-en-v1.5', 384) from collections where name = '"
+                    + COLLECTION + "'");
+            s.execute("insert into chunk_embeddings (chunk_id, collection_id, generation, embedding, model) select"
+                    + " e.chunk_id, e.collection_id, 2, r.v, 'bge-small-en-v1.5' from chunk_embeddings e cross join"
+                    + " lateral (select array_agg(random() - 0.5)::vector v from generate_series(1, 384) where"
+                    + " e.chunk_id is not null) r where e.generation = 1"); // a random vector per chunk
+            s.execute("select collection_switch_generation(id, 2) from collections where name = '" + COLLECTION + "'");
+        }
     }
 
     @Test

@@ -29,6 +29,7 @@ public final class CollectionAreas {
         return (runtime, routes) -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
             new CollectionsApi().register(routes);
+            new MigrationsApi().register(routes);
             new DocumentsApi(
                             new DocumentPublisher(
                                     runtime.producer(), runtime.settings().topic(Topic.DOCUMENTS.topic())),

@@ -246,6 +246,8 @@ public final class CollectionsApi {
         o.put("embedding_provider", c.provider());
         o.put("embedding_model", c.model());
         o.put("dimensions", c.dimensions());
+        o.put("generation", c.generation());
+        o.set("migration", s.migration() == null ? null : MigrationsApi.json(s.migration()));
         o.put("chunk_size_tokens", c.chunkSizeTokens());
         o.put("chunk_overlap_tokens", c.chunkOverlapTokens());
         o.put("chunk_template", c.chunkTemplate());
@@ -282,6 +284,8 @@ public final class CollectionsApi {
                         "embedding_provider", Schemas.enumeration(CollectionSettings.PROVIDERS.toArray(String[]::new)),
                         "embedding_model", Schemas.string(),
                         "dimensions", Schemas.integer(),
+                        "generation", Schemas.integer(),
+                        "migration", Schemas.nullable(MigrationsApi.migrationSchema()),
                         "chunk_size_tokens", Schemas.integer(),
                         "chunk_overlap_tokens", Schemas.integer(),
                         "chunk_template", Schemas.string(),

@@ -76,7 +76,8 @@ final class DocumentQueries {
         }
         ArrayNode chunks = doc.putArray("chunks");
         try (PreparedStatement s = c.prepareStatement("select ch.seq, ch.content, ch.token_count, e.chunk_id is not"
-                + " null, e.model from chunks ch left join chunk_embeddings e on e.chunk_id = ch.id where"
+                + " null, e.model from chunks ch left join chunk_embeddings e on e.chunk_id = ch.id and e.generation ="
+                + " serving_generation(ch.collection_id) where"
                 + " ch.document_id = ? order by ch.seq")) {
             s.setLong(1, id);
             try (ResultSet rs = s.executeQuery()) {

@@ -346,6 +346,104 @@ class CollectionsApiIT {
     }
 
     @Test
+    void anAdminMigratesACollectionToAnotherModelFollowsItsProgressRollsBackAndPrunes() throws Exception {
+        assertThat(console.post("/api/v1/collections", ADMIN, "{\"name\": \"mig\"}")
+                        .statusCode())
+                .isEqualTo(201);
+        String to = "{\"embedding_model\": \"bge-small-en-v1.5\"}";
+        HttpResponse<String> started = console.post("/api/v1/collections/mig/migrate", ADMIN, to);
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        assertThat(json(started).get("generation").asInt()).isEqualTo(2);
+        assertThat(json(started).get("embedding_model").asText()).isEqualTo("bge-small-en-v1.5");
+        assertThat(json(started).get("serving_model").asText()).isEqualTo("all-MiniLM-L6-v2");
+
+        HttpResponse<String> again = console.post("/api/v1/collections/mig/migrate", ADMIN, to);
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(json(again).get("detail").asText()).contains("a migration of collection 'mig'");
+        assertThat(console.post("/api/v1/collections/nope/migrate", ADMIN, to).statusCode())
+                .isEqualTo(404);
+        HttpResponse<String> same = console.post(
+                "/api/v1/collections/default/migrate", ADMIN, "{\"embedding_model\": \"all-MiniLM-L6-v2\"}");
+        assertThat(same.statusCode()).isEqualTo(422);
+        assertThat(json(same).get("errors").get("embedding_model").asText()).contains("already serves with");
+        HttpResponse<String> unknown =
+                console.post("/api/v1/collections/default/migrate", ADMIN, "{\"embedding_model\": \"no-such-model\"}");
+        assertThat(unknown.statusCode()).isEqualTo(422);
+        assertThat(json(unknown).get("errors").get("embedding_model").asText()).contains("is not a bundled model");
+        HttpResponse<String> rechunk = console.post(
+                "/api/v1/collections/default/migrate",
+                ADMIN,
+                "{\"embedding_model\": \"bge-small-en-v1.5\", \"chunk_size_tokens\": 128}");
+        assertThat(rechunk.statusCode()).isEqualTo(422);
+        assertThat(json(rechunk).get("errors").get("chunk_size_tokens").asText())
+                .contains("that text is not kept apart from its chunks");
+
+        HttpResponse<String> progress = console.get("/api/v1/collections/mig/migration", VIEWER);
+        assertThat(progress.statusCode()).isEqualTo(200);
+        assertThat(json(progress).get("running").asBoolean()).isTrue();
+        assertThat(json(progress).get("needed").asLong()).isZero();
+        JsonNode shown = json(console.get("/api/v1/collections/mig", VIEWER));
+        assertThat(shown.get("embedding_model").asText())
+                .as("the serving generation's model")
+                .isEqualTo("all-MiniLM-L6-v2");
+        assertThat(shown.get("generation").asInt()).isEqualTo(1);
+        assertThat(shown.get("migration").get("embedding_model").asText()).isEqualTo("bge-small-en-v1.5");
+        assertThat(shown.get("migration").get("generation").asInt()).isEqualTo(2);
+        JsonNode listed = json(console.get("/api/v1/collections", VIEWER));
+        for (JsonNode item : listed.get("items")) {
+            assertThat(item.get("migration").isNull())
+                    .as("only mig migrates: " + item.get("name"))
+                    .isEqualTo(!item.get("name").asText().equals("mig"));
+        }
+        assertThat(console.get("/api/v1/collections/nope/migration", VIEWER).statusCode())
+                .isEqualTo(404);
+
+        HttpResponse<String> stopped = console.post("/api/v1/collections/mig/rollback", ADMIN, null);
+        assertThat(stopped.statusCode()).isEqualTo(200);
+        assertThat(json(stopped).get("stopped_generation").asInt()).isEqualTo(2);
+        HttpResponse<String> nothing = console.post("/api/v1/collections/mig/rollback", ADMIN, null);
+        assertThat(nothing.statusCode()).isEqualTo(409);
+        assertThat(json(nothing).get("detail").asText()).contains("has no kept generation to roll back to");
+        assertThat(console.post("/api/v1/collections/nope/rollback", ADMIN, null)
+                        .statusCode())
+                .isEqualTo(404);
+        assertThat(console.post("/api/v1/collections/mig/prune", ADMIN, null).statusCode())
+                .isEqualTo(409);
+        assertThat(console.post("/api/v1/collections/nope/prune", ADMIN, null).statusCode())
+                .isEqualTo(404);
+
+        assertThat(console.post("/api/v1/collections/mig/migrate", ADMIN, to).statusCode())
+                .isEqualTo(202);
+        try (var c = db.connect()) { // as the embedding-worker's switcher: nothing lacks in an empty collection
+            Object id = db.queryValue("select id from collections where name = 'mig'");
+            assertThat(io.ragline.core.collections.CollectionMigrations.switchIfComplete(c, (Integer) id)
+                            .switched())
+                    .isPresent();
+        }
+        HttpResponse<String> after = console.get("/api/v1/collections/mig/migration", VIEWER);
+        assertThat(json(after).get("running").asBoolean()).isFalse();
+        assertThat(json(after).get("serving_model").asText()).isEqualTo("bge-small-en-v1.5");
+        long deployed = (long) db.queryValue("insert into models (project, backend, collection_id, artifact, deployed,"
+                + " embedding_generation, embedding_model) select 'topics', 'builtin', g.collection_id, '\\x00', true,"
+                + " g.generation, g.embedding_model from collection_generations g join collections c on c.id ="
+                + " g.collection_id where c.name = 'mig' and g.state = 'kept' returning id");
+        HttpResponse<String> refused = console.post("/api/v1/collections/mig/prune", ADMIN, null);
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body())
+                .contains("model " + deployed + " of project 'topics'")
+                .contains("--force");
+        assertThat(console.post("/api/v1/collections/mig/prune?force=maybe", ADMIN, null)
+                        .statusCode())
+                .isEqualTo(400);
+        HttpResponse<String> pruned = console.post("/api/v1/collections/mig/prune?force=true", ADMIN, null);
+        assertThat(pruned.statusCode()).isEqualTo(200);
+        assertThat(json(pruned).get("vectors").asLong()).isZero();
+        assertThat(db.queryValue("select count(*) from collection_generations g join collections c on c.id ="
+                        + " g.collection_id where c.name = 'mig'"))
+                .isEqualTo(1L);
+    }
+
+    @Test
     void theOpenApiDocumentDescribesTheCollectionsDocumentsAndSearchRoutesValidly() throws Exception {
         HttpResponse<String> r = console.get("/api/v1/openapi.json", null);
         assertThat(r.statusCode()).isEqualTo(200);

@@ -5,10 +5,10 @@ import java.util.Optional;
 
 /**
  * A value of {@code pipeline-events} (pipeline-events.schema.json): what happened to a document
- * ({@link DocumentEvent}, key {@code collection/id}) or a training job ({@link TrainingEvent},
- * key: the project). Written to the outbox in the transaction that made it true.
+ * ({@link DocumentEvent}, key {@code collection/id}), a training job ({@link TrainingEvent},
+ * key: the project) or a collection ({@link CollectionEvent}, key: its name). Written to the outbox in the transaction that made it true.
  */
-public sealed interface PipelineEvent permits DocumentEvent, TrainingEvent {
+public sealed interface PipelineEvent permits DocumentEvent, TrainingEvent, CollectionEvent {
     Type type();
 
     /** The Kafka key the event is written under. */
@@ -20,7 +20,8 @@ public sealed interface PipelineEvent permits DocumentEvent, TrainingEvent {
         DOCUMENT_DELETED("document.deleted"),
         TRAINING_SUCCEEDED("training.succeeded"),
         TRAINING_FAILED("training.failed"),
-        TRAINING_CANCELLED("training.cancelled");
+        TRAINING_CANCELLED("training.cancelled"),
+        COLLECTION_MIGRATED("collection.migrated");
 
         private final String json;
 
@@ -35,6 +36,10 @@ public sealed interface PipelineEvent permits DocumentEvent, TrainingEvent {
 
         public boolean isDocument() {
             return json.startsWith("document.");
+        }
+
+        public boolean isCollection() {
+            return json.startsWith("collection.");
         }
 
         public static Optional<Type> of(String json) {

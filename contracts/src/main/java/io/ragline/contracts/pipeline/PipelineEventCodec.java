@@ -30,6 +30,16 @@ public final class PipelineEventCodec implements MessageCodec<PipelineEvent> {
             "deployed",
             "deploy_reason",
             "metrics");
+    static final Set<String> COLLECTION_FIELDS = Set.of(
+            "schema_version",
+            "type",
+            "collection",
+            "generation",
+            "model",
+            "dimensions",
+            "from_generation",
+            "from_model",
+            "reason");
     private static final Set<String> BACKENDS = Set.of("builtin", "pgml");
 
     /** Longest {@code error} an event carries, in characters; longer ones are cut by {@link #error}. */
@@ -64,6 +74,14 @@ public final class PipelineEventCodec implements MessageCodec<PipelineEvent> {
             putIfSet(n, "chunks", d.chunks());
             putIfSet(n, "model", d.model());
             putIfSet(n, "error", d.error());
+        } else if (event instanceof CollectionEvent k) {
+            n.put("collection", k.collection());
+            n.put("generation", k.generation());
+            n.put("model", k.model());
+            n.put("dimensions", k.dimensions());
+            n.put("from_generation", k.fromGeneration());
+            n.put("from_model", k.fromModel());
+            n.put("reason", k.reason().json());
         } else if (event instanceof TrainingEvent t) {
             n.put("project", t.project());
             n.put("job", t.job());
@@ -108,8 +126,10 @@ public final class PipelineEventCodec implements MessageCodec<PipelineEvent> {
             problems.add("type '" + Json.abbreviate(typeName) + "' is not a pipeline event type");
             throw new InvalidMessageException(String.join("; ", problems));
         }
-        PipelineEvent event = type.isDocument() ? document(type, root, problems) : training(type, root, problems);
-        if (problems.isEmpty() && key != null && !key.equals(event.key())) {
+        PipelineEvent event = type.isDocument()
+                ? document(type, root, problems)
+                : type.isCollection() ? collection(root, problems) : training(type, root, problems);
+        if (problems.isEmpty() && event != null && key != null && !key.equals(event.key())) {
             problems.add("the key '" + Json.abbreviate(key) + "' does not match the event's key");
         }
         Json.refuseIfAny(problems);
@@ -126,6 +146,34 @@ public final class PipelineEventCodec implements MessageCodec<PipelineEvent> {
         String error = Json.text(root, "error", problems, false);
         return new DocumentEvent(
                 type, collection, id, version == null ? -1 : version, count("chunks", chunks, problems), model, error);
+    }
+
+    private static CollectionEvent collection(ObjectNode root, List<String> problems) {
+        Json.checkFields(root, COLLECTION_FIELDS, problems);
+        String collection = Json.text(root, "collection", problems, true);
+        Integer generation = positive("generation", Json.integer(root, "generation", problems, true), problems);
+        String model = Json.text(root, "model", problems, true);
+        Integer dimensions = positive("dimensions", Json.integer(root, "dimensions", problems, true), problems);
+        Integer from = positive("from_generation", Json.integer(root, "from_generation", problems, true), problems);
+        String fromModel = Json.text(root, "from_model", problems, true);
+        String reason = Json.text(root, "reason", problems, true);
+        CollectionEvent.Reason r =
+                reason == null ? null : CollectionEvent.Reason.of(reason).orElse(null);
+        if (reason != null && r == null) {
+            problems.add("reason must be switch or rollback, not '" + Json.abbreviate(reason) + "'");
+        }
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        return new CollectionEvent(collection, generation, model, dimensions, from, fromModel, r);
+    }
+
+    private static Integer positive(String field, Long value, List<String> problems) {
+        if (value != null && (value < 1 || value > Integer.MAX_VALUE)) {
+            problems.add(field + " must be between 1 and " + Integer.MAX_VALUE);
+            return null;
+        }
+        return value == null ? null : value.intValue();
     }
 
     private static TrainingEvent training(Type type, ObjectNode root, List<String> problems) {

@@ -18,9 +18,10 @@ public final class CollectionCatalog {
             + " c.chunk_size_tokens, c.chunk_overlap_tokens, c.chunk_template, c.status, c.distance, c.index_type,"
             + " (c.index_options ->> 'm')::integer, (c.index_options ->> 'ef_construction')::integer,"
             + " (c.index_options ->> 'ef_search')::integer, (c.index_options ->> 'lists')::integer,"
-            + " (c.index_options ->> 'probes')::integer, c.vector_storage = 'halfvec', c.text_search_config";
+            + " (c.index_options ->> 'probes')::integer, c.vector_storage = 'halfvec', c.text_search_config,"
+            + " serving_generation(c.id)";
     /** How many columns {@link #COLUMNS} has. */
-    static final int COLUMN_COUNT = 18;
+    static final int COLUMN_COUNT = 19;
 
     private static final String SELECT = "select " + COLUMNS + " from collections c";
 
@@ -105,6 +106,7 @@ public final class CollectionCatalog {
                         rs.getObject(15, Integer.class),
                         rs.getObject(16, Integer.class),
                         rs.getBoolean(17),
-                        rs.getString(18)));
+                        rs.getString(18)),
+                rs.getInt(19));
     }
 }

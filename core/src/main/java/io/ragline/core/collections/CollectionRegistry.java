@@ -30,7 +30,7 @@ public final class CollectionRegistry {
     private static final String SUMMARY = "select " + CollectionCatalog.COLUMNS + ","
             + " coalesce(c.last_error, (select f.error from documents f where f.collection_id = c.id and f.status"
             + " = 'failed' order by f.updated_at desc limit 1)), c.created_at, c.updated_at,"
-            + " to_regclass(format('%I.%I', current_schema(), collection_index_name(c.id))) is not null,"
+            + " to_regclass(format('%I.%I', current_schema(), collection_index_name(c.id, serving_generation(c.id)))) is not null,"
             + " n.* from collections c"
             + " cross join lateral (select " + COUNTS + " from documents d where d.collection_id = c.id) n";
 
@@ -79,7 +79,10 @@ public final class CollectionRegistry {
         return CollectionCatalog.stored(c, name);
     }
 
-    /** Every collection by name, after {@code afterName} (null: from the first), at most {@code limit}. */
+    /**
+     * Every collection by name, after {@code afterName} (null: from the first), at most {@code
+     * limit}, each with its running migration.
+     */
     public List<CollectionSummary> list(Connection c, String afterName, int limit) throws SQLException {
         List<CollectionSummary> out = new ArrayList<>();
         try (PreparedStatement s =
@@ -92,20 +95,31 @@ public final class CollectionRegistry {
                 }
             }
         }
+        for (int i = 0; i < out.size(); i++) {
+            out.set(i, withMigration(c, out.get(i)));
+        }
         return out;
     }
 
-    /** Collection {@code name} with its counts. @throws CollectionException NOT_FOUND */
+    private static CollectionSummary withMigration(Connection c, CollectionSummary s) throws SQLException {
+        return CollectionMigrations.progress(c, s.collection().id())
+                .map(s::migrating)
+                .orElse(s);
+    }
+
+    /** Collection {@code name} with its counts and running migration. @throws CollectionException NOT_FOUND */
     public CollectionSummary get(Connection c, String name) throws SQLException, CollectionException {
+        CollectionSummary summary;
         try (PreparedStatement s = c.prepareStatement(SUMMARY + " where c.name = ?")) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
                     throw notFound(name);
                 }
-                return summary(rs);
+                summary = summary(rs);
             }
         }
+        return withMigration(c, summary);
     }
 
     /**
@@ -132,7 +146,9 @@ public final class CollectionRegistry {
      * Drops and builds again the vector index of {@code name} from the vectors it has now (the
      * schema owner's: DDL). An IVFFlat index is first built this way once the collection is loaded
      * (its lists are trained on the rows present), and rebuilt when the data has drifted; an HNSW
-     * one is rebuilt whole. Vector writes to every collection wait while it builds.
+     * one is rebuilt whole. Vector writes to every collection wait while it builds. While a
+     * migration's complete generation waits for its index (IVFFlat: the embedding-worker's login may
+     * not build it), that generation's index is the one built, and the switch follows by itself.
      *
      * @return the index's name, or null when an IVFFlat collection has no vector yet (nothing to train on)
      * @throws CollectionException NOT_FOUND
@@ -145,8 +161,18 @@ public final class CollectionRegistry {
             throw notFound(name);
         }
         int id = stored.id();
-        try (PreparedStatement s = c.prepareStatement("select collection_reindex(?)")) {
+        Integer waiting = null;
+        try (PreparedStatement s = c.prepareStatement("select p.generation from collection_migration_progress(?) p"
+                + " where p.done >= p.needed and collection_index_missing(?, p.generation)")) {
             s.setInt(1, id);
+            s.setInt(2, id);
+            try (ResultSet rs = s.executeQuery()) {
+                waiting = rs.next() ? rs.getInt(1) : null;
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("select collection_reindex(?, ?)")) {
+            s.setInt(1, id);
+            s.setObject(2, waiting, java.sql.Types.INTEGER);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getString(1);
@@ -161,8 +187,9 @@ public final class CollectionRegistry {
      * Pauses or resumes {@code name}. Paused: the ingest-worker still stores and chunks its
      * documents, the embedding-worker skips their requests (they stay {@code chunked}). Resumed
      * ({@code active}): in the same transaction, a new embedding request for every {@code
-     * chunked} document ({@link Outbox#requestEmbeddings}). Asking for the status it has changes
-     * nothing.
+     * chunked} document ({@link Outbox#requestEmbeddings}) and, while a migration runs, for every
+     * {@code embedded} one (its backfill's requests were skipped while paused; a document that has
+     * its vectors already writes nothing). Asking for the status it has changes nothing.
      *
      * @throws CollectionException NOT_FOUND, or CONFLICT when its status may not change to {@code target}
      */
@@ -181,7 +208,13 @@ public final class CollectionRegistry {
             u.setString(2, name);
             u.executeUpdate();
         }
-        int requested = target == CollectionStatus.ACTIVE ? Outbox.requestEmbeddings(c, name) : 0;
+        int requested = 0;
+        if (target == CollectionStatus.ACTIVE) {
+            requested = Outbox.requestEmbeddings(c, name);
+            if (CollectionMigrations.migrating(c, name)) { // the backfill's requests were skipped while it was paused
+                requested += Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED);
+            }
+        }
         return new StatusChange(CollectionCatalog.stored(c, name), requested);
     }
 
@@ -202,7 +235,20 @@ public final class CollectionRegistry {
 
     /** Collection {@code name}, its row locked for the rest of the transaction. */
     static Collection locked(Connection c, String name) throws SQLException, CollectionException {
-        try (PreparedStatement s = c.prepareStatement("select id from collections where name = ? for update")) {
+        return locked(c, name, "for update");
+    }
+
+    /**
+     * Collection {@code name}, its row locked {@code FOR NO KEY UPDATE} for the rest of the
+     * transaction: a migrate, rollback or prune excludes another on the collection but not the
+     * ingest-worker's {@code FOR KEY SHARE} of it, so documents keep arriving while it runs.
+     */
+    static Collection lockedNoKey(Connection c, String name) throws SQLException, CollectionException {
+        return locked(c, name, "for no key update");
+    }
+
+    private static Collection locked(Connection c, String name, String lock) throws SQLException, CollectionException {
+        try (PreparedStatement s = c.prepareStatement("select id from collections where name = ? " + lock)) {
             s.setString(1, name);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
@@ -240,7 +286,8 @@ public final class CollectionRegistry {
                 rs.getString(after + 1),
                 instant(rs.getTimestamp(after + 2)),
                 instant(rs.getTimestamp(after + 3)),
-                rs.getBoolean(after + 4));
+                rs.getBoolean(after + 4),
+                null);
     }
 
     private static java.time.Instant instant(Timestamp t) {

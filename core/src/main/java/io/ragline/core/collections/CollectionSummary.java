@@ -9,7 +9,8 @@ import java.util.Map;
  * (every status present, zero included), and its last error (the collection's own, else the
  * error of its most recently failed document; null when there is none), and whether its vector
  * index is built (an IVFFlat one is built by a reindex once the collection has vectors; until then
- * its searches are exact scans).
+ * its searches are exact scans), and its running migration's progress (null when none runs; its
+ * model is {@code collection().model()}, of generation {@code collection().generation()}).
  */
 public record CollectionSummary(
         Collection collection,
@@ -17,9 +18,15 @@ public record CollectionSummary(
         String lastError,
         Instant createdAt,
         Instant updatedAt,
-        boolean indexBuilt) {
+        boolean indexBuilt,
+        CollectionMigrations.Progress migration) {
 
     public CollectionSummary {
         counts = Map.copyOf(counts);
+    }
+
+    /** This summary with the migration running. */
+    public CollectionSummary migrating(CollectionMigrations.Progress progress) {
+        return new CollectionSummary(collection, counts, lastError, createdAt, updatedAt, indexBuilt, progress);
     }
 }

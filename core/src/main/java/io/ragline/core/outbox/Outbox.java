@@ -123,9 +123,17 @@ public final class Outbox {
      * @return the requests written
      */
     public static int requestEmbeddings(Connection c, String collection) throws SQLException {
+        return requestEmbeddings(c, collection, DocumentStatus.CHUNKED);
+    }
+
+    /**
+     * As {@link #requestEmbeddings(Connection, String)}, for the documents in {@code status}: a
+     * migration asks for the {@code embedded} ones (the vectors of its new generation).
+     */
+    public static int requestEmbeddings(Connection c, String collection, DocumentStatus status) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("select request_embeddings(?, ?)")) {
             s.setString(1, collection);
-            s.setString(2, DocumentStatus.CHUNKED.stored());
+            s.setString(2, status.stored());
             try (var rs = s.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);

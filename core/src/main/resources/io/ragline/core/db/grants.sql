@@ -75,7 +75,8 @@ BEGIN
     FOR f IN SELECT p.oid FROM pg_proc p WHERE p.pronamespace = '${schema}'::regnamespace
                                            AND p.proname IN ('search_documents', 'vector_search_terms',
                                                              'prepare_vector_search', 'search_filter_check',
-                                                             'search_filter_matches', 'collection_index_name') LOOP
+                                                             'search_filter_matches', 'collection_index_name',
+                                                             'collection_generation', 'serving_generation') LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO ragline_reader', f);
     END LOOP;
 END

@@ -25,7 +25,7 @@ class CollectionIndexNameIT {
                         + " and indexname = '" + name + "'"))
                 .asString()
                 .contains("ON " + db.schema() + ".chunk_embeddings USING hnsw")
-                .contains("WHERE (collection_id = " + id + ")");
+                .contains("WHERE ((collection_id = " + id + ") AND (generation = 1))");
 
         db.execute("delete from collections where name = 'named'"); // as psql would, not through the registry
 

@@ -304,8 +304,8 @@ class SearchIndexIT {
             Collection existing = CollectionCatalog.stored(c, "default");
             assertThat(existing.index()).isEqualTo(SearchIndex.DEFAULT);
             assertThat(indexDefinition(c, existing.id()))
-                    .endsWith("USING hnsw (((embedding)::vector(384)) vector_cosine_ops) WHERE (collection_id = "
-                            + existing.id() + ")");
+                    .endsWith("USING hnsw (((embedding)::vector(384)) vector_cosine_ops) WHERE ((collection_id = "
+                            + existing.id() + ") AND (generation = 1))");
         }
     }
 

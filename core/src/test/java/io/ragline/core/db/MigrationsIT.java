@@ -137,7 +137,12 @@ class MigrationsIT {
                     .isEqualTo(1L);
             assertThatThrownBy(() -> s.execute("update collections set dimensions = 4 where name = 'small'"))
                     .isInstanceOf(SQLException.class)
-                    .hasMessageContaining("dimensions of a collection cannot change");
+                    .hasMessageContaining("model and dimensions of a collection change only through a migration");
+            assertThatThrownBy(() -> s.execute(
+                            "update collections set embedding_model = 'bge-small-en-v1.5' where" + " name = 'small'"))
+                    .as("the model too: it is the serving generation's copy")
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("to onnx/bge-small-en-v1.5 (3)");
         }
     }
 
@@ -149,7 +154,7 @@ class MigrationsIT {
             s.execute("set enable_seqscan = off");
             // The query of search_documents.
             var rs = s.executeQuery("explain select ch.id, d.title from chunk_embeddings e join chunks ch on ch.id ="
-                    + " e.chunk_id join documents d on d.id = ch.document_id where e.collection_id = 1 and d.status"
+                    + " e.chunk_id join documents d on d.id = ch.document_id where e.collection_id = 1 and e.generation = 1 and d.status"
                     + " <> 'deleted' order by e.embedding::vector(384) <=> " + vector(1, 0) + "::vector(384) limit 5");
             StringBuilder plan = new StringBuilder();
             while (rs.next()) {
@@ -197,7 +202,8 @@ class MigrationsIT {
                 Statement s = c.createStatement()) {
             assertThatThrownBy(() -> s.executeQuery("select * from search_documents('[1,2,3]', 5)"))
                     .isInstanceOf(SQLException.class)
-                    .hasMessageContaining("query vector has 3 dimensions, collection \"default\" has 384");
+                    .hasMessageContaining(
+                            "query vector has 3 dimensions, generation 1 of collection \"default\" (model all-MiniLM-L6-v2) has 384");
             assertThatThrownBy(() -> s.executeQuery("select * from search_documents(" + vector(1, 0) + ", 5, 'nope')"))
                     .isInstanceOf(SQLException.class)
                     .hasMessageContaining("unknown collection \"nope\"");

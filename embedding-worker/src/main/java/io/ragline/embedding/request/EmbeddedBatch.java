@@ -2,11 +2,14 @@ package io.ragline.embedding.request;
 
 import io.micrometer.core.instrument.Timer;
 import io.ragline.contracts.embedding.EmbeddingRequest;
+import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.contracts.pipeline.DocumentEvent;
 import io.ragline.contracts.pipeline.PipelineEvent;
 import io.ragline.contracts.pipeline.PipelineEventCodec;
 import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
+import io.ragline.core.collections.Generation;
+import io.ragline.core.collections.GenerationState;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.outbox.Outbox;
@@ -16,12 +19,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,15 +46,24 @@ import org.slf4j.LoggerFactory;
 final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedBatch.class);
     private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
+    private static final EmbeddingRequestCodec REQUESTS = new EmbeddingRequestCodec();
 
     /**
-     * A request still current when its chunks were read: its collection, its number of chunks, the
-     * ids and texts of those to embed (the chunks without a vector of the collection's model), and
-     * the ids among them that have a vector of another model, deleted before the new is written.
+     * A request still current when its chunks were read, for one embedding generation: its
+     * collection as that generation embeds it ({@link Collection#as}), the generations of the
+     * collection when the chunks were read (number to model: one made later is asked for again at
+     * write time), whether the generation was the serving one when they were read, whether the
+     * document was {@code embedded} already (a migration's backfill: vectors only, no status change, no event), its
+     * number of chunks, the ids and texts of those to embed (the chunks without a vector of the
+     * generation), and the ids among them that have a vector of another model, deleted before the
+     * new is written.
      */
     record Job(
             InboundRecord<EmbeddingRequest> record,
             Collection collection,
+            Map<Integer, String> read,
+            boolean servingWhenRead,
+            boolean backfill,
             int chunks,
             List<Long> ids,
             List<String> texts,
@@ -57,16 +71,29 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
         EmbeddingRequest request() {
             return record.value();
         }
+
+        int generation() {
+            return collection.generation();
+        }
     }
 
-    /** What became of a job: its vectors and the model that made them, or why it failed. */
-    record Outcome(Job job, List<float[]> vectors, String model, String error) {
+    /**
+     * What became of a job: its vectors and the model that made them, or why it failed; {@code owed}
+     * when the failure is one a retry may mend (the model unavailable, or refusing this worker) of a
+     * generation that was not serving: nothing is written of it and the migration's sweep asks for
+     * it again, where a refusal of the input is recorded for good.
+     */
+    record Outcome(Job job, List<float[]> vectors, String model, String error, boolean owed) {
         static Outcome embedded(Job job, List<float[]> vectors, String model) {
-            return new Outcome(job, vectors, model, null);
+            return new Outcome(job, vectors, model, null, false);
         }
 
         static Outcome failed(Job job, String error) {
-            return new Outcome(job, null, null, error);
+            return new Outcome(job, null, null, error, false);
+        }
+
+        static Outcome owed(Job job, String error) {
+            return new Outcome(job, null, null, error, true);
         }
     }
 
@@ -82,42 +109,46 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     public void write(List<InboundRecord<EmbeddingRequest>> records, Connection c) throws Exception {
         Set<InboundRecord<EmbeddingRequest>> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
         fresh.addAll(records); // the sink leaves out records whose offsets are stored already
-        List<Outcome> mine = new ArrayList<>();
+        Map<Long, List<Outcome>> byDocument = new LinkedHashMap<>();
         for (Outcome o : outcomes) {
             if (fresh.contains(o.job.record)) {
-                mine.add(o);
+                byDocument
+                        .computeIfAbsent(o.job.request().document(), d -> new ArrayList<>())
+                        .add(o);
             }
         }
-        Set<Long> current = lockCurrent(c, mine);
+        Set<Long> current = lockCurrent(c, byDocument);
+        Map<Integer, List<Generation>> live = lockGenerations(c, byDocument);
         List<VectorWriter.Rows> rows = new ArrayList<>();
-        List<Long> stale = new ArrayList<>();
-        for (Outcome o : mine) {
-            Job job = o.job;
-            if (!current.contains(job.request().document())) {
-                continue;
+        List<Outcome> written = new ArrayList<>();
+        for (Map.Entry<Long, List<Outcome>> e : byDocument.entrySet()) {
+            if (current.contains(e.getKey())) {
+                apply(
+                        c,
+                        e.getValue(),
+                        live.getOrDefault(e.getValue().get(0).job.collection.id(), List.of()),
+                        written);
             }
-            if (o.error != null) {
-                log.info(
-                        "document {}/{} version {} failed: {}",
-                        job.collection.name(),
-                        job.request().id(),
-                        job.request().version(),
-                        o.error);
-                finish(c, job, DocumentStatus.FAILED, o.error, null);
-                metrics.failed.increment();
-                continue;
-            }
-            rows.add(new VectorWriter.Rows(job.collection.id(), job.ids, o.vectors, o.model));
-            stale.addAll(job.stale);
-            finish(c, job, DocumentStatus.EMBEDDED, null, o.model);
-            metrics.chunks.increment(job.ids.size());
-            metrics.embedded.increment();
         }
-        if (!stale.isEmpty()) { // vectors of the collection's former model
-            try (PreparedStatement s = c.prepareStatement("delete from chunk_embeddings where chunk_id = any(?)")) {
-                s.setArray(1, c.createArrayOf("bigint", stale.toArray()));
-                s.executeUpdate();
+        deleteStale(c, written);
+        for (Outcome o : written) {
+            List<Long> ids = o.job.ids;
+            List<float[]> vectors = o.vectors;
+            if (o.job.backfill) { // under the document's lock: a backfill delivered twice writes nothing twice
+                Set<Long> have = existing(c, o.job.generation(), ids);
+                List<Long> keptIds = new ArrayList<>();
+                List<float[]> keptVectors = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) {
+                    if (!have.contains(ids.get(i))) {
+                        keptIds.add(ids.get(i));
+                        keptVectors.add(vectors.get(i));
+                    }
+                }
+                ids = keptIds;
+                vectors = keptVectors;
             }
+            rows.add(new VectorWriter.Rows(o.job.collection.id(), o.job.generation(), ids, vectors, o.model));
+            metrics.chunks.increment(ids.size());
         }
         Timer.Sample copy = Timer.start();
         VectorWriter.write(c, rows); // one COPY for the whole batch
@@ -125,12 +156,195 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
+     * One current document's outcomes, judged by its collection's generations as they are now ({@code
+     * live}, locked), not as they were read: the generation serving now decides the document's
+     * status (a switch between the read and this write moves that decision to the new one); an
+     * outcome of a generation pruned meanwhile, or of a number now another model's, is dropped; and a
+     * generation the read did not see (made by a migrate after it) gets a request for the document
+     * in the outbox, so no generation is left without its vectors. The serving generation's outcome
+     * missing (it was not read) leaves the document {@code chunked}, asked for again.
+     */
+    private void apply(Connection c, List<Outcome> outcomes, List<Generation> live, List<Outcome> written)
+            throws SQLException {
+        Job first = outcomes.get(0).job;
+        Outcome serving = null;
+        List<Outcome> valid = new ArrayList<>();
+        for (Outcome o : outcomes) {
+            Generation g = live.stream()
+                    .filter(l -> l.number() == o.job.generation()
+                            && l.model().equals(o.job.collection.model())
+                            && l.dimensions() == o.job.collection.dimensions())
+                    .findFirst()
+                    .orElse(null);
+            if (g != null) {
+                valid.add(o);
+                serving = g.state() == GenerationState.SERVING ? o : serving;
+            }
+        }
+        boolean unread = live.stream().anyMatch(g -> !g.model().equals(first.read.get(g.number())));
+        // A generation that was not serving when read, failing for a while, may serve now (a switch
+        // in between): the document is not failed for it, it stays chunked and is asked for again.
+        boolean servingOwed = serving != null && serving.owed;
+        if (unread || (!first.backfill && (serving == null || servingOwed))) {
+            askAgain(c, first);
+        }
+        if (!first.backfill && serving != null && !servingOwed && serving.error != null) {
+            fail(c, serving);
+            return;
+        }
+        for (Outcome o : valid) {
+            if (o.owed) {
+                owed(o);
+            } else if (o.error != null) {
+                refused(c, o);
+            } else {
+                written.add(o);
+            }
+        }
+        if (!first.backfill && serving != null && !servingOwed) {
+            finish(c, serving.job, DocumentStatus.EMBEDDED, null, serving.model);
+            metrics.embedded.increment();
+        }
+    }
+
+    /**
+     * Counts a generation's vectors of a document version as owed (nothing written of them): the
+     * migration's sweep asks for the document again, with backoff, until they are written.
+     */
+    private void owed(Outcome o) {
+        Job job = o.job;
+        metrics.owed(job.collection.name(), job.generation()).increment();
+        log.debug(
+                "generation {} of document {}/{} version {} owed: {}",
+                job.generation(),
+                job.collection.name(),
+                job.request().id(),
+                job.request().version(),
+                o.error);
+    }
+
+    /** Writes a request for the job's document version to the outbox: a generation this write does not cover. */
+    private void askAgain(Connection c, Job job) throws SQLException {
+        log.info(
+                "document {}/{} version {}: a generation of its collection was made or switched to after its chunks"
+                        + " were read, or its new serving model failed for now; asked for again so that generation"
+                        + " gets its vectors",
+                job.collection.name(),
+                job.request().id(),
+                job.request().version());
+        metrics.askedAgain.increment();
+        Outbox.append(c, REQUESTS, job.request());
+    }
+
+    /**
+     * Records a generation's refusal of a document version; the first record of it (whichever worker
+     * makes it) is logged at WARN and counted, a redelivery's at DEBUG.
+     */
+    private void refused(Connection c, Outcome o) throws SQLException {
+        Job job = o.job;
+        boolean first;
+        try (PreparedStatement s = c.prepareStatement("insert into generation_refusals (collection_id, generation,"
+                + " document_id, document_version, error) values (?, ?, ?, ?, ?) on conflict do nothing")) {
+            s.setInt(1, job.collection.id());
+            s.setInt(2, job.generation());
+            s.setLong(3, job.request().document());
+            s.setLong(4, job.request().version());
+            s.setString(5, o.error);
+            first = s.executeUpdate() == 1;
+        }
+        if (!first) {
+            log.debug(
+                    "generation {} of document {}/{} version {} refused again: {}",
+                    job.generation(),
+                    job.collection.name(),
+                    job.request().id(),
+                    job.request().version(),
+                    o.error);
+            return;
+        }
+        metrics.refused(job.collection.name(), job.generation()).increment();
+        log.warn(
+                "generation {} ({}) of collection '{}' refused document {} version {}: {}; its migration cannot"
+                        + " complete until the document is published again in a form the model accepts, or deleted"
+                        + " (collections migrate {} --status lists the refusals)",
+                job.generation(),
+                job.collection.model(),
+                job.collection.name(),
+                job.request().id(),
+                job.request().version(),
+                o.error,
+                job.collection.name());
+    }
+
+    private void fail(Connection c, Outcome serving) throws SQLException {
+        Job job = serving.job;
+        log.info(
+                "document {}/{} version {} failed: {}",
+                job.collection.name(),
+                job.request().id(),
+                job.request().version(),
+                serving.error);
+        finish(c, job, DocumentStatus.FAILED, serving.error, null);
+        metrics.failed.increment();
+    }
+
+    /** Deletes the vectors of {@code written}'s generations that another model made (replaced next). */
+    private static void deleteStale(Connection c, List<Outcome> written) throws SQLException {
+        for (Outcome o : written) {
+            if (o.job.stale.isEmpty()) {
+                continue;
+            }
+            try (PreparedStatement s =
+                    c.prepareStatement("delete from chunk_embeddings where generation = ? and chunk_id = any(?)")) {
+                s.setInt(1, o.job.generation());
+                s.setArray(2, c.createArrayOf("bigint", o.job.stale.toArray()));
+                s.executeUpdate();
+            }
+        }
+    }
+
+    /** The chunks of {@code ids} that have a vector of {@code generation} already. */
+    private static Set<Long> existing(Connection c, int generation, List<Long> ids) throws SQLException {
+        Set<Long> have = new HashSet<>();
+        try (PreparedStatement s = c.prepareStatement(
+                "select chunk_id from chunk_embeddings where generation = ? and chunk_id = any(?)")) {
+            s.setInt(1, generation);
+            s.setArray(2, c.createArrayOf("bigint", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    have.add(rs.getLong(1));
+                }
+            }
+        }
+        return have;
+    }
+
+    /**
+     * The generations of the batch's collections as they are now, by collection, each row locked
+     * {@code FOR KEY SHARE} until commit ({@link Generation#lockedForWrite}): a prune waits for
+     * this write and a write after it finds the generation gone; a switch, which locks them {@code
+     * FOR UPDATE} before its last count, either counts this write or is seen by it.
+     */
+    private static Map<Integer, List<Generation>> lockGenerations(Connection c, Map<Long, List<Outcome>> byDocument)
+            throws SQLException {
+        Set<Integer> collections = new TreeSet<>();
+        byDocument
+                .values()
+                .forEach(os -> collections.add(os.get(0).job.collection.id()));
+        Map<Integer, List<Generation>> live = new HashMap<>();
+        for (Generation g : Generation.lockedForWrite(c, collections)) {
+            live.computeIfAbsent(g.collectionId(), k -> new ArrayList<>()).add(g);
+        }
+        return live;
+    }
+
+    /**
      * Locks the documents of {@code outcomes} (in id order, one statement) and returns those still
      * as they were read; counts the others by why they are not.
      */
-    private Set<Long> lockCurrent(Connection c, List<Outcome> outcomes) throws SQLException {
+    private Set<Long> lockCurrent(Connection c, Map<Long, List<Outcome>> outcomes) throws SQLException {
         Map<Long, Job> jobs = new LinkedHashMap<>();
-        outcomes.forEach(o -> jobs.put(o.job.request().document(), o.job));
+        outcomes.forEach((d, os) -> jobs.put(d, os.get(0).job));
         Set<Long> current = new HashSet<>();
         if (jobs.isEmpty()) {
             return current;
@@ -154,8 +368,10 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
                                 job.request().id(),
                                 job.request().version());
                         metrics.obsolete.increment();
-                    } else if (status == DocumentStatus.EMBEDDED) {
+                    } else if (status == DocumentStatus.EMBEDDED && !job.backfill) {
                         metrics.duplicate.increment(); // another consumer embedded it meanwhile
+                    } else if (status != DocumentStatus.EMBEDDED && job.backfill) {
+                        metrics.obsolete.increment(); // re-embedded meanwhile: its own request embeds it
                     } else if (rs.getString(4).equals("paused")) {
                         metrics.paused.increment(); // stays 'chunked'; the resume asks again
                     } else {

@@ -6,6 +6,8 @@ import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.collections.Generation;
+import io.ragline.core.collections.GenerationState;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.embedding.ProviderFailure;
@@ -19,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,7 +58,10 @@ import org.slf4j.LoggerFactory;
  * documents, each is embedded on its own and only those it still refuses fail. A model that is
  * unavailable (429, 5xx, timeouts), or an endpoint that refuses the worker itself (401, 403, 404
  * and any other status: its key, URL or model), fails the batch so it is retried with backoff;
- * no document is marked failed for it. See {@link ProviderFailure}.
+ * no document is marked failed for it. See {@link ProviderFailure}. That holds for the serving
+ * generation's model; a building or kept generation's model failing so only makes its vectors
+ * owed (the serving ones are written, the migration's sweep asks again), so that it holds back
+ * neither the serving vectors nor other collections.
  */
 public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddingWriter.class);
@@ -80,24 +86,58 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     @Override
     public BatchWriter<EmbeddingRequest> prepare(List<InboundRecord<EmbeddingRequest>> records) throws Exception {
         List<Job> jobs = read(records);
-        Map<EmbeddingProvider, List<Job>> byProvider = new LinkedHashMap<>();
+        Map<Call, List<Job>> byCall = new LinkedHashMap<>();
         List<Outcome> outcomes = new ArrayList<>();
         for (Job job : jobs) {
             try {
-                byProvider
-                        .computeIfAbsent(providers.apply(job.collection()), p -> new ArrayList<>())
+                byCall.computeIfAbsent(
+                                new Call(providers.apply(job.collection()), job.servingWhenRead()),
+                                p -> new ArrayList<>())
                         .add(job);
             } catch (EmbeddingException e) {
-                if (e.retryable()) {
+                if (e.retryable() && job.servingWhenRead()) {
                     throw e;
                 }
-                outcomes.add(Outcome.failed(job, e.getMessage())); // a model this worker cannot run
+                // a model still loading (retryable) of another generation is owed; one this worker cannot run
+                outcomes.add(e.retryable() ? Outcome.owed(job, e.getMessage()) : Outcome.failed(job, e.getMessage()));
             }
         }
-        for (Map.Entry<EmbeddingProvider, List<Job>> e : byProvider.entrySet()) {
-            outcomes.addAll(embed(e.getKey(), e.getValue()));
+        for (Map.Entry<Call, List<Job>> e : byCall.entrySet()) {
+            outcomes.addAll(e.getKey().serving() ? embed(e.getKey().provider(), e.getValue()) : owedOnFailure(e));
         }
         return new EmbeddedBatch(outcomes, metrics);
+    }
+
+    /**
+     * One model call: the serving generations' jobs apart from the others', so that a building or
+     * kept generation's model that fails does not hold back the serving vectors of the same batch.
+     */
+    private record Call(EmbeddingProvider provider, boolean serving) {}
+
+    /**
+     * The outcomes of jobs of generations that were not serving when read: a failure a retry may
+     * mend (the model unavailable, or refusing this worker) makes them owed instead of failing the
+     * batch; the serving vectors are written and the migration's sweep ({@code
+     * request_owed_vectors}, V28) asks for these documents again.
+     */
+    private List<Outcome> owedOnFailure(Map.Entry<Call, List<Job>> call) {
+        try {
+            return embed(call.getKey().provider(), call.getValue());
+        } catch (EmbeddingException e) {
+            Job first = call.getValue().get(0);
+            log.warn(
+                    "model {} of a building or kept generation (collection '{}' generation {}, {} job(s) in all)"
+                            + " failed: {}; the serving vectors are written without its vectors, which are owed:"
+                            + " the migration's sweep asks for those documents again",
+                    call.getKey().provider().model(),
+                    first.collection().name(),
+                    first.generation(),
+                    call.getValue().size(),
+                    e.getMessage());
+            return call.getValue().stream()
+                    .map(j -> Outcome.owed(j, e.getMessage()))
+                    .toList();
+        }
     }
 
     /**
@@ -111,8 +151,10 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
-     * The requests still current, each with its document's chunks, read in one statement (one
-     * snapshot: the chunks are the version's that was read) on a connection returned at once.
+     * The requests still current, as jobs: one per live embedding generation of the document's
+     * collection, each with the document's chunks that lack a vector of that generation. All read in
+     * one statement (one snapshot: the chunks are the version's that was read) on a connection
+     * returned at once.
      */
     private List<Job> read(List<InboundRecord<EmbeddingRequest>> records) throws SQLException {
         List<Job> jobs = new ArrayList<>();
@@ -135,11 +177,13 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                     metrics.duplicate.increment(); // the same request twice in one batch
                     continue;
                 }
-                Collection collection = current(c, q, stored.get(q.document()));
+                Stored s = stored.get(q.document());
+                Collection collection = current(c, q, s);
                 if (collection != null) {
                     taken.add(q.document());
-                    Stored s = stored.get(q.document());
-                    jobs.add(new Job(r, collection, s.reused.size() + s.ids.size(), s.ids, s.texts, s.stale));
+                    List<Job> mine = jobs(r, collection, s);
+                    Collections.reverse(mine);
+                    jobs.addAll(mine);
                 }
             }
         }
@@ -148,9 +192,39 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
-     * A document as read: its version, status, collection, the ids of its chunks that have a
-     * vector of the collection's model, the ids and texts, in order, of those without one, and the
-     * ids of those among them whose vector is of another model (replaced when the new is written).
+     * The jobs of a current request: for a {@code chunked} document one per generation (the
+     * serving one decides its status), for an {@code embedded} one (a migration's backfill) one per
+     * generation that lacks vectors; none when it lacks none (a request delivered twice).
+     */
+    private List<Job> jobs(InboundRecord<EmbeddingRequest> r, Collection collection, Stored s) {
+        boolean backfill = s.status == DocumentStatus.EMBEDDED;
+        Map<Integer, String> read = new HashMap<>();
+        s.parts.forEach((n, p) -> read.put(n, p.generation.model()));
+        List<Job> jobs = new ArrayList<>();
+        for (Part p : s.parts.values()) {
+            if (backfill && p.ids.isEmpty()) {
+                continue;
+            }
+            jobs.add(new Job(
+                    r,
+                    collection.as(p.generation),
+                    Map.copyOf(read),
+                    p.generation.state() == GenerationState.SERVING,
+                    backfill,
+                    p.reused.size() + p.ids.size(),
+                    p.ids,
+                    p.texts,
+                    p.stale));
+        }
+        if (jobs.isEmpty()) {
+            metrics.duplicate.increment(); // its vectors and its document.embedded are written
+        }
+        return jobs;
+    }
+
+    /**
+     * A document as read: its version, status, collection, and per generation of its collection
+     * (by number) its chunks.
      */
     private record Stored(
             long version,
@@ -158,22 +232,29 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
             String collection,
             String collectionStatus,
             int collectionId,
-            List<Long> reused,
-            List<Long> ids,
-            List<String> texts,
-            List<Long> stale) {}
+            Map<Integer, Part> parts) {}
+
+    /**
+     * A document's chunks for one generation: the ids of those that have a vector of its model, the
+     * ids and texts, in order, of those without one, and the ids among them whose vector of the
+     * generation is of another model (replaced when the new is written).
+     */
+    private record Part(
+            Generation generation, List<Long> reused, List<Long> ids, List<String> texts, List<Long> stale) {}
 
     private static Map<Long, Stored> load(Connection c, Set<Long> documents) throws SQLException {
         Map<Long, Stored> stored = new LinkedHashMap<>();
         // By document, not by version: content that came again unchanged keeps its chunks (and
         // their document_version) under the document's newer version, and an update keeps the
         // chunks whose text it cut again, with their vectors. Only the text of a chunk without a
-        // vector of the collection's model is read: the others are not embedded again.
+        // vector of a generation's model is read: the others are not embedded again.
         try (PreparedStatement s = c.prepareStatement("select d.id, d.version, d.status, c.name, c.status, c.id,"
-                + " ch.id, case when e.model is distinct from c.embedding_model then ch.content end, e.model <>"
-                + " c.embedding_model from documents d join collections c on c.id = d.collection_id left join chunks ch on"
-                + " ch.document_id = d.id left join chunk_embeddings e on e.chunk_id = ch.id where d.id = any(?) order by"
-                + " d.id, ch.seq")) {
+                + " g.generation, g.embedding_provider, g.embedding_model, g.dimensions, g.state, ch.id,"
+                + " case when e.model is distinct from g.embedding_model then ch.content end,"
+                + " e.model <> g.embedding_model from documents d join collections c on c.id = d.collection_id"
+                + " join collection_generations g on g.collection_id = c.id left join chunks ch on ch.document_id ="
+                + " d.id left join chunk_embeddings e on e.chunk_id = ch.id and e.generation = g.generation"
+                + " where d.id = any(?) order by d.id, g.generation, ch.seq")) {
             s.setArray(1, c.createArrayOf("bigint", documents.toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
@@ -185,24 +266,34 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                                 rs.getString(4),
                                 rs.getString(5),
                                 rs.getInt(6),
-                                new ArrayList<>(),
-                                new ArrayList<>(),
-                                new ArrayList<>(),
-                                new ArrayList<>());
+                                new LinkedHashMap<>());
                         stored.put(rs.getLong(1), d);
                     }
-                    long chunk = rs.getLong(7);
+                    int number = rs.getInt(7);
+                    Part part = d.parts.get(number);
+                    if (part == null) {
+                        Generation g = new Generation(
+                                d.collectionId,
+                                number,
+                                rs.getString(8),
+                                rs.getString(9),
+                                rs.getInt(10),
+                                GenerationState.fromStored(rs.getString(11)));
+                        part = new Part(g, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+                        d.parts.put(number, part);
+                    }
+                    long chunk = rs.getLong(12);
                     if (rs.wasNull()) {
                         continue;
                     }
-                    String text = rs.getString(8);
+                    String text = rs.getString(13);
                     if (text == null) {
-                        d.reused.add(chunk);
+                        part.reused.add(chunk);
                     } else {
-                        d.ids.add(chunk);
-                        d.texts.add(text);
-                        if (rs.getBoolean(9)) {
-                            d.stale.add(chunk);
+                        part.ids.add(chunk);
+                        part.texts.add(text);
+                        if (rs.getBoolean(14)) {
+                            part.stale.add(chunk);
                         }
                     }
                 }
@@ -212,18 +303,15 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     }
 
     /**
-     * The request's collection if the document still has the request's version, is not embedded
-     * already (a request delivered twice) and its collection is not paused. The collection's
-     * status is read with the document, not from the catalog's cache, so a resume (which
-     * re-requests the waiting documents in its transaction) is seen by the requests it writes.
+     * The request's collection if the document still has the request's version and its
+     * collection is not paused. The collection's status is read with the document, not from the
+     * catalog's cache, so a resume (which re-requests the waiting documents in its transaction) is
+     * seen by the requests it writes. An {@code embedded} document is current too: {@link #jobs}
+     * tells a migration's backfill from a request delivered twice.
      */
     private Collection current(Connection c, EmbeddingRequest q, Stored d) throws SQLException {
         if (d == null || d.version != q.version() || d.status == DocumentStatus.DELETED) {
             metrics.obsolete.increment();
-            return null;
-        }
-        if (d.status == DocumentStatus.EMBEDDED) {
-            metrics.duplicate.increment(); // its vectors and its document.embedded are written
             return null;
         }
         if (d.collectionStatus.equals("paused")) {

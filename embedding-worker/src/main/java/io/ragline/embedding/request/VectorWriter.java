@@ -22,12 +22,12 @@ public final class VectorWriter {
     private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xFF, '\r', '\n', 0};
 
     static final String COPY =
-            "copy chunk_embeddings (chunk_id, collection_id, embedding, model)" + " from stdin (format binary)";
+            "copy chunk_embeddings (chunk_id, collection_id, generation, embedding, model) from stdin (format binary)";
 
     private VectorWriter() {}
 
-    /** The vectors of some chunks of one collection, computed by one model. */
-    public record Rows(int collectionId, List<Long> chunkIds, List<float[]> vectors, String model) {
+    /** The vectors of some chunks of one collection's embedding generation, computed by its model. */
+    public record Rows(int collectionId, int generation, List<Long> chunkIds, List<float[]> vectors, String model) {
         public Rows {
             if (chunkIds.size() != vectors.size()) {
                 throw new IllegalArgumentException(chunkIds.size() + " chunks but " + vectors.size() + " vectors");
@@ -35,10 +35,13 @@ public final class VectorWriter {
         }
     }
 
-    /** Inserts one vector per chunk of {@code chunkIds} (all of {@code collectionId}), in the caller's transaction. */
+    /**
+     * Inserts one vector per chunk of {@code chunkIds} (all of {@code collectionId}) into its
+     * generation 1, in the caller's transaction.
+     */
     public static long write(Connection c, int collectionId, List<Long> chunkIds, List<float[]> vectors, String model)
             throws SQLException, IOException {
-        return write(c, List.of(new Rows(collectionId, chunkIds, vectors, model)));
+        return write(c, List.of(new Rows(collectionId, 1, chunkIds, vectors, model)));
     }
 
     /** Inserts the vectors of every group with one {@code COPY}, in the caller's transaction. */
@@ -47,7 +50,7 @@ public final class VectorWriter {
         for (Rows g : groups) {
             int modelBytes = g.model.getBytes(StandardCharsets.UTF_8).length;
             for (float[] v : g.vectors) {
-                size += 2 + (4 + 8) + (4 + 4) + (4 + 4 + 4 * v.length) + (4 + modelBytes);
+                size += 2 + (4 + 8) + (4 + 4) + (4 + 4) + (4 + 4 + 4 * v.length) + (4 + modelBytes);
             }
         }
         if (size == HEADER.length + 8 + 2) {
@@ -61,9 +64,10 @@ public final class VectorWriter {
             byte[] model = g.model.getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < g.chunkIds.size(); i++) {
                 float[] v = g.vectors.get(i);
-                out.putShort((short) 4); // fields
+                out.putShort((short) 5); // fields
                 out.putInt(8).putLong(g.chunkIds.get(i));
                 out.putInt(4).putInt(g.collectionId);
+                out.putInt(4).putInt(g.generation);
                 out.putInt(4 + 4 * v.length).putShort((short) v.length).putShort((short) 0);
                 out.asFloatBuffer().put(v);
                 out.position(out.position() + 4 * v.length);

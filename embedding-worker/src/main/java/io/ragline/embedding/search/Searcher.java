@@ -18,8 +18,11 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
- * Search: embeds the query with the collection's model (with the model's query prefix) when the
- * mode needs its vector, and asks {@code search_documents} for the best chunks or documents.
+ * Search: embeds the query with the model of the collection's serving generation (with the model's
+ * query prefix) when the mode needs its vector, and asks {@code search_documents} for the best
+ * chunks or documents of that same generation, named explicitly: a migration's switch between
+ * reading the collection and the query leaves the generation named 'kept', still answering, so one
+ * model's query is never ranked among another's vectors.
  * Shared by {@code POST /search}, the console's {@code POST /api/v1/search} and {@code ragline
  * search}. The query is embedded with no connection held; the vector goes to SQL as a {@link
  * PGvector} parameter, the filter as a jsonb parameter that the database checks and evaluates.
@@ -36,7 +39,7 @@ public final class Searcher {
     private static final String SQL = "select chunk_id, document_id, title, content, metadata::text, similarity,"
             + " seq, matching_chunks, context::text, vector_score, text_score"
             + " from search_documents(?::public.vector, ?, ?, ?::jsonb, mode => ?, query_text => ?,"
-            + " min_score => ?::double precision, group_by_document => ?, context_chunks => ?)";
+            + " min_score => ?::double precision, group_by_document => ?, context_chunks => ?, generation => ?)";
 
     private final DataSource dataSource;
     private final CollectionCatalog catalog;
@@ -103,6 +106,23 @@ public final class Searcher {
         if (collection == null) {
             return null;
         }
+        List<Hit> hits = search(request, collection);
+        if (hits == null) {
+            // The generation read was pruned since (or the collection dropped): once more as stored now.
+            try (Connection c = dataSource.getConnection()) {
+                Collection now = catalog.reload(c, request.collection());
+                if (now == null || now.generation() == collection.generation() && now.id() == collection.id()) {
+                    return null;
+                }
+                collection = now;
+            }
+            hits = search(request, collection);
+        }
+        return hits;
+    }
+
+    /** The hits of {@code collection}'s generation, or null when search_documents no longer finds either. */
+    private List<Hit> search(SearchJson.Request request, Collection collection) throws SQLException {
         // No connection is held while the model runs (an HTTP provider may take seconds).
         float[] vector =
                 request.mode().needsVector() ? providers.apply(collection).embedQuery(request.query()) : null;
@@ -115,13 +135,13 @@ public final class Searcher {
                 try (java.sql.Statement bound = c.createStatement()) {
                     bound.execute("set local statement_timeout = '" + STATEMENT_TIMEOUT.toMillis() + "ms'");
                 }
-                List<Hit> hits = query(c, request, vector);
+                List<Hit> hits = query(c, request, vector, collection.generation());
                 c.commit();
                 return hits;
             } catch (SQLException e) {
                 rollback(c, e);
                 if (UNKNOWN_COLLECTION.equals(e.getSQLState())) {
-                    return null; // search_documents no longer finds it: dropped since the catalog saw it
+                    return null; // dropped, or its generation pruned, since the catalog saw it
                 }
                 throw e;
             } finally {
@@ -130,7 +150,8 @@ public final class Searcher {
         }
     }
 
-    private static List<Hit> query(Connection c, SearchJson.Request request, float[] vector) throws SQLException {
+    private static List<Hit> query(Connection c, SearchJson.Request request, float[] vector, int generation)
+            throws SQLException {
         List<Hit> hits = new ArrayList<>(request.k());
         try (PreparedStatement s = c.prepareStatement(SQL)) {
             // pgvector's text form, no float formatting of ours
@@ -143,6 +164,7 @@ public final class Searcher {
             s.setObject(7, request.minScore(), Types.DOUBLE);
             s.setBoolean(8, request.groupByDocument());
             s.setInt(9, request.context());
+            s.setInt(10, generation);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     hits.add(new Hit(

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.consumer.PostgresBatchSink;
 import io.ragline.core.db.Database;
@@ -98,7 +99,7 @@ final class Batches implements AutoCloseable {
     }
 
     /** Writes {@code requests} as one batch of the next offsets; rolls back if the writer throws. */
-    void write(EmbeddingWriter writer, List<EmbeddingRequest> requests) throws Exception {
+    void write(BatchWriter<EmbeddingRequest> writer, List<EmbeddingRequest> requests) throws Exception {
         writeFrom(offset, writer, requests);
     }
 
@@ -112,7 +113,7 @@ final class Batches implements AutoCloseable {
      * offset already written, a batch delivered again (the sink leaves out the records whose offsets
      * are stored). Rolls back if the writer throws.
      */
-    void writeFrom(long first, EmbeddingWriter writer, List<EmbeddingRequest> requests) throws Exception {
+    void writeFrom(long first, BatchWriter<EmbeddingRequest> writer, List<EmbeddingRequest> requests) throws Exception {
         List<InboundRecord<EmbeddingRequest>> records = new ArrayList<>();
         List<ConsumerRecord<byte[], byte[]>> consumed = new ArrayList<>();
         long at = first;
@@ -125,6 +126,33 @@ final class Batches implements AutoCloseable {
         offset = Math.max(offset, at);
         new PostgresBatchSink<>(pool(), "batches-it", writer, CircuitBreaker.ofDefaults("batches-it"))
                 .write(records, consumed);
+    }
+
+    /**
+     * {@code writer}, with {@code meanwhile} run after it read and embedded the batch and before it
+     * writes it: what another process commits between the two.
+     */
+    static BatchWriter<EmbeddingRequest> between(EmbeddingWriter writer, Meanwhile meanwhile) {
+        return new BatchWriter<>() {
+            @Override
+            public void write(List<InboundRecord<EmbeddingRequest>> records, java.sql.Connection c) throws Exception {
+                prepare(records).write(records, c);
+            }
+
+            @Override
+            public BatchWriter<EmbeddingRequest> prepare(List<InboundRecord<EmbeddingRequest>> records)
+                    throws Exception {
+                BatchWriter<EmbeddingRequest> prepared = writer.prepare(records);
+                meanwhile.run();
+                return prepared;
+            }
+        };
+    }
+
+    /** What happens between a batch's read and its write. */
+    @FunctionalInterface
+    interface Meanwhile {
+        void run() throws Exception;
     }
 
     @Override

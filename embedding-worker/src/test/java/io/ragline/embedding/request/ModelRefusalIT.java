@@ -3,17 +3,24 @@ package io.ragline.embedding.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.collections.CollectionMigrations;
 import io.ragline.core.consumer.FailureKind;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embeddings.EmbeddingException;
+import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.openai.OpenAiEmbeddingProvider;
 import io.ragline.testkit.PostgresSchema;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,11 +28,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link EmbeddingWriter} on real Postgres with a real OpenAI-compatible HTTP endpoint that refuses
  * some inputs or every request: only a document whose own input is refused is failed; an endpoint
- * that refuses the worker itself fails no document.
+ * that refuses the worker itself fails no document; a document a migration's model refuses is
+ * recorded, said and counted once, and shown in the migration's progress.
  */
 class ModelRefusalIT {
     @RegisterExtension
@@ -127,6 +136,84 @@ class ModelRefusalIT {
         batches.write(writer, List.of(request("a-" + status, a), request("b-" + status, b)));
         assertThat(status(a)).isEqualTo("embedded");
         assertThat(status(b)).isEqualTo("embedded");
+    }
+
+    @Test
+    void aDocumentTheMigrationsModelRefusesIsSaidOnceCountedAndShownInTheMigrationsProgress() throws Exception {
+        db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions)"
+                + " values ('strict', 'openai', 'stub-model', " + DIMENSIONS + ")");
+        db.execute("select collection_migrate(id, 'openai', 'stub-strict', " + DIMENSIONS
+                + ") from collections where name = 'strict'"); // as the owner: it builds an index
+        try (StubEmbeddingEndpoint strictEndpoint = new StubEmbeddingEndpoint(DIMENSIONS)) {
+            strictEndpoint.refuseInputsContaining("NOVEL", 400);
+            OpenAiEmbeddingProvider strict = strictEndpoint.provider("stub-strict");
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            EmbeddingWriter both = new EmbeddingWriter(
+                    batches.pool(),
+                    new CollectionCatalog(Duration.ZERO),
+                    k -> k.model().equals("stub-strict") ? strict : provider,
+                    meters);
+            List<String> warnings = new CopyOnWriteArrayList<>();
+            AppenderBase<ILoggingEvent> capture = new AppenderBase<>() {
+                @Override
+                protected void append(ILoggingEvent e) {
+                    if (e.getLevel() == Level.WARN) {
+                        warnings.add(e.getFormattedMessage());
+                    }
+                }
+            };
+            capture.start();
+            Logger logger = (Logger) LoggerFactory.getLogger(EmbeddedBatch.class);
+            logger.addAppender(capture);
+            try {
+                long plain = batches.chunkedDocument("strict", "plain", 2, "tea");
+                long novel = batches.chunkedDocument("strict", "novel", 2, "a NOVEL word");
+                List<EmbeddingRequest> asked = List.of(
+                        new EmbeddingRequest("strict", "plain", plain, 1),
+                        new EmbeddingRequest("strict", "novel", novel, 1));
+                batches.write(both, asked);
+                batches.write(both, asked); // delivered again: refused again, said and counted once
+
+                assertThat(status(plain)).isEqualTo("embedded");
+                assertThat(status(novel))
+                        .as("the serving model embedded it: searches find it")
+                        .isEqualTo("embedded");
+                assertThat(warnings)
+                        .singleElement()
+                        .asString()
+                        .contains("of collection 'strict' refused document novel version 1")
+                        .contains("answered 400");
+                assertThat(meters.get("ragline.migration.refused.documents")
+                                .tag("collection", "strict")
+                                .tag("generation", "2")
+                                .counter()
+                                .count())
+                        .isEqualTo(1.0);
+                try (var c = db.connect()) {
+                    CollectionMigrations.Progress p = new CollectionMigrations(ModelCatalog.bundled())
+                            .progress(c, "strict")
+                            .orElseThrow();
+                    assertThat(p.done()).as("plain's two chunks").isEqualTo(2);
+                    assertThat(p.needed()).isEqualTo(4);
+                    assertThat(p.refused()).isEqualTo(1);
+                    assertThat(p.refusalAdvice("strict"))
+                            .contains("1 document(s) refused by stub-strict")
+                            .contains("novel: ")
+                            .contains("collections rollback strict");
+                }
+                db.execute("update documents set status = 'deleted' where id = " + novel);
+                try (var c = db.connect()) {
+                    assertThat(new CollectionMigrations(ModelCatalog.bundled())
+                                    .progress(c, "strict")
+                                    .orElseThrow()
+                                    .refused())
+                            .as("a deleted document is no longer refused")
+                            .isZero();
+                }
+            } finally {
+                logger.detachAppender(capture);
+            }
+        }
     }
 
     private static EmbeddingRequest request(String id, long document) {

@@ -72,6 +72,7 @@ public final class BuiltinBackend implements TrainingBackend {
         return new Outcome(
                 TrainingRequest.BUILTIN_ALGORITHM,
                 Optional.of(in.collection().id()),
+                Optional.of(in.data().generation()),
                 Optional.empty(),
                 Optional.of(model.toBytes()),
                 metrics,

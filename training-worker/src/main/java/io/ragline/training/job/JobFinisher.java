@@ -136,9 +136,13 @@ final class JobFinisher {
                 }
             }
             long modelId;
+            // The embedding generation a builtin model was trained on, with its model's name: a generation
+            // number that a rollback freed and a later migration took again names another model.
             try (PreparedStatement s = c.prepareStatement("insert into models (job_id, project, backend, algorithm,"
-                    + " collection_id, pgml_model_id, artifact, metrics, deployed, deployed_at) values (?, ?, ?, ?, ?,"
-                    + " ?, ?, ?::jsonb, ?, case when ? then now() end) returning id")) {
+                    + " collection_id, pgml_model_id, artifact, metrics, deployed, deployed_at, embedding_generation,"
+                    + " embedding_model) values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, case when ? then now() end, ?,"
+                    + " (select embedding_model from collection_generations where collection_id = ? and generation"
+                    + " = ?)) returning id")) {
                 s.setLong(1, job.jobId());
                 s.setString(2, project);
                 s.setString(3, job.request().backend().sql());
@@ -150,6 +154,9 @@ final class JobFinisher {
                         8, o.summary().deepCopy().put("deploy_reason", reason).toString());
                 s.setBoolean(9, deploy);
                 s.setBoolean(10, deploy);
+                s.setObject(11, o.embeddingGeneration().orElse(null));
+                s.setObject(12, o.collectionId().orElse(null));
+                s.setObject(13, o.embeddingGeneration().orElse(null));
                 try (ResultSet rs = s.executeQuery()) {
                     rs.next();
                     modelId = rs.getLong(1);

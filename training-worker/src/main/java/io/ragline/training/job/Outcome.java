@@ -8,6 +8,8 @@ import java.util.Optional;
  * What a backend trained: the model to store and its metrics.
  *
  * @param collectionId the builtin model's collection (it labels that collection's documents)
+ * @param embeddingGeneration the builtin model's embedding generation of that collection: the one
+ *     whose vectors it was trained on, and scores
  * @param pgmlModelId {@code pgml.models.id} of a pgml model
  * @param artifact the builtin model's bytes
  * @param summary metrics as JSON, stored in {@code models.metrics} and sent in the event
@@ -19,6 +21,7 @@ import java.util.Optional;
 public record Outcome(
         String algorithm,
         Optional<Integer> collectionId,
+        Optional<Integer> embeddingGeneration,
         Optional<Long> pgmlModelId,
         Optional<byte[]> artifact,
         List<Metric> metrics,

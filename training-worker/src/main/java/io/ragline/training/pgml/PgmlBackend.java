@@ -161,6 +161,7 @@ public final class PgmlBackend implements TrainingBackend {
         return new Outcome(
                 r.modelName().orElse(r.algorithm()),
                 Optional.empty(),
+                Optional.empty(),
                 Optional.of(model.id()),
                 Optional.empty(),
                 metrics,

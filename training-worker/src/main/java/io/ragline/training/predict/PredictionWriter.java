@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,7 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Labels newly embedded documents with the deployed builtin models of their collection (one per
  * project): for each {@code document.embedded} event whose version is still the document's, the
- * mean of its chunk embeddings goes through each model, and the most probable label and its
+ * mean of its chunk embeddings of the generation each model was trained on (a kept one after a
+ * migration switched the collection: the model scores vectors of the embedding model it learned
+ * from) goes through each model, and the most probable label and its
  * probability are upserted into {@code document_predictions} in the consumer's transaction.
  * Artifacts are cached by model id (a model's artifact never changes).
  */
@@ -30,7 +33,12 @@ public final class PredictionWriter implements BatchWriter<EmbeddedDocument> {
         this.metrics = metrics;
     }
 
-    private record Deployed(long id, String project) {}
+    /**
+     * A deployed model: the embedding generation it was trained on (the serving one for a model
+     * recorded without one), and whether that generation still exists with the model it was
+     * trained on (after {@code collections prune --force} it does not: the model predicts nothing).
+     */
+    private record Deployed(long id, String project, int generation, boolean live) {}
 
     @Override
     public void write(List<InboundRecord<EmbeddedDocument>> records, Connection c) throws Exception {
@@ -48,11 +56,19 @@ public final class PredictionWriter implements BatchWriter<EmbeddedDocument> {
             if (deployed.isEmpty()) {
                 continue;
             }
-            Optional<float[]> features = LabelledEmbeddings.ofDocument(c, doc.get()[0]);
-            if (features.isEmpty()) {
-                continue;
-            }
+            Map<Integer, Optional<float[]>> byGeneration = new HashMap<>();
             for (Deployed d : deployed) {
+                if (!d.live()) {
+                    continue; // its generation was pruned with --force: no vectors of its model to score
+                }
+                Optional<float[]> features = byGeneration.get(d.generation());
+                if (features == null) {
+                    features = LabelledEmbeddings.ofDocument(c, doc.get()[0], d.generation());
+                    byGeneration.put(d.generation(), features);
+                }
+                if (features.isEmpty()) {
+                    continue;
+                }
                 ClassifierModel model = model(c, d.id());
                 if (model.dimensions() != features.get().length) {
                     continue;
@@ -85,12 +101,15 @@ public final class PredictionWriter implements BatchWriter<EmbeddedDocument> {
 
     private static List<Deployed> deployed(Connection c, int collectionId) throws SQLException {
         List<Deployed> out = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement("select id, project from models where deployed and backend ="
-                + " 'builtin' and collection_id = ? and artifact is not null")) {
+        try (PreparedStatement s = c.prepareStatement("select m.id, m.project, coalesce(m.embedding_generation,"
+                + " serving_generation(m.collection_id)), m.embedding_generation is null or exists (select 1 from"
+                + " collection_generations g where g.collection_id = m.collection_id and g.generation ="
+                + " m.embedding_generation and g.embedding_model = m.embedding_model) from models m where m.deployed"
+                + " and m.backend = 'builtin' and m.collection_id = ? and m.artifact is not null")) {
             s.setInt(1, collectionId);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Deployed(rs.getLong(1), rs.getString(2)));
+                    out.add(new Deployed(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getBoolean(4)));
                 }
             }
         }

@@ -1,0 +1,399 @@
+package io.ragline.core.collections;
+
+import io.ragline.contracts.pipeline.CollectionEvent;
+import io.ragline.contracts.pipeline.PipelineEventCodec;
+import io.ragline.contracts.status.DocumentStatus;
+import io.ragline.core.outbox.Outbox;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Migrating a collection to another embedding model without downtime (docs/architecture.md
+ * section 11, "Embedding generations"): the one home of {@code ragline collections migrate,
+ * rollback, prune} and the console's API, and of the switch the embedding-worker makes. Each method
+ * works in the caller's connection and transaction (the caller commits) and throws {@link
+ * CollectionException} before changing anything when the request is refused. The mechanics are
+ * the SQL functions of migration V26.
+ */
+public final class CollectionMigrations {
+    private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
+
+    /** Why a migration cannot change the chunk size, as the CLI and the API say it. */
+    public static final String NO_RECHUNK = "cannot change in a migration: a collection's chunks are cut from each"
+            + " document's text when it is ingested, and that text is not kept apart from its chunks; change it"
+            + " with collections update NAME --chunk-size N and publish the documents again";
+
+    private final CollectionSettings.BundledModels onnx;
+
+    /** @param onnx the models the ONNX provider bundles (embeddings' {@code ModelCatalog.bundled()}) */
+    public CollectionMigrations(CollectionSettings.BundledModels onnx) {
+        this.onnx = onnx;
+    }
+
+    /**
+     * A migration's state: the generation being built, its model, its vectors done of those needed,
+     * and whether, complete, it waits for its vector index (an IVFFlat one, trained on the complete
+     * vectors: the schema owner's {@code ragline collections reindex NAME} builds it, then the
+     * embedding-worker switches), and the current document versions its model refused (the
+     * migration cannot complete while they lack vectors), with the latest as {@code id: error}.
+     */
+    public record Progress(
+            int generation,
+            String model,
+            long done,
+            long needed,
+            boolean waitsForIndex,
+            long refused,
+            String lastRefusal) {
+        /** Every searchable chunk has its vector of the building generation. */
+        public boolean complete() {
+            return done >= needed;
+        }
+
+        /** What an operator reads about documents the new model refused. */
+        public String refusalAdvice(String collection) {
+            return refused + " document(s) refused by " + model + " (latest: " + lastRefusal + "); the migration"
+                    + " cannot complete until each is published again in a form the model accepts, or deleted"
+                    + " (or `ragline collections rollback " + collection + "` stops it)";
+        }
+
+        /** What an operator reads about a migration waiting for its index. */
+        public String indexAdvice(String collection) {
+            return "waiting for its index: run `ragline collections reindex " + collection + "` as the schema owner"
+                    + " (an IVFFlat index is trained on the complete vectors; the embedding-worker's login may not"
+                    + " build it); the switch follows by itself";
+        }
+    }
+
+    /**
+     * What one switch check found: the event written when it switched, else the progress of a
+     * complete migration (empty when none runs, when a chunk still lacks its new vector, or when
+     * another worker is checking the collection) and whether the switch waits for an index this
+     * login may not build; {@code skipped} when another worker was checking it.
+     */
+    public record SwitchCheck(
+            Optional<CollectionEvent> switched, Optional<Progress> progress, boolean blocked, boolean skipped) {
+        SwitchCheck(Optional<CollectionEvent> switched, Optional<Progress> progress, boolean blocked) {
+            this(switched, progress, blocked, false);
+        }
+
+        /** Another worker is checking the collection: nothing was learnt. */
+        static SwitchCheck anotherChecks() {
+            return new SwitchCheck(Optional.empty(), Optional.empty(), false, true);
+        }
+    }
+
+    /** What {@link #migrate} did: the building generation and the backfill requests written. */
+    public record Started(Collection collection, Generation building, int requested) {}
+
+    /**
+     * Starts migrating collection {@code name} to {@code provider}/{@code model} (null provider: the
+     * collection's; null dimensions: the bundled model's, required for the other providers): a
+     * building generation with its index, and an embedding request in the outbox for every {@code
+     * embedded} document (the backfill; {@code chunked} ones have theirs already). The
+     * embedding-worker writes the new vectors beside the serving ones and switches when none lacks.
+     *
+     * @throws CollectionException NOT_FOUND; INVALID (an unknown model, dimensions not the model's,
+     *     the model the collection serves with); CONFLICT (a migration of it is running)
+     */
+    public Started migrate(Connection c, String name, String provider, String model, Integer dimensions)
+            throws SQLException, CollectionException {
+        Collection stored = CollectionRegistry.lockedNoKey(c, name);
+        CollectionSettings asked = new CollectionSettings(
+                        provider == null ? stored.provider() : provider, model, dimensions, null, null, null)
+                .forNew(name, onnx);
+        if (asked.provider().equals(stored.provider())
+                && asked.model().equals(stored.model())
+                && asked.dimensions().equals(stored.dimensions())) {
+            throw CollectionException.invalid(Map.of(
+                    "embedding_model",
+                    "collection '" + name + "' already serves with " + stored.provider() + "/" + stored.model() + " ("
+                            + stored.dimensions() + " dimensions): nothing to migrate"));
+        }
+        Optional<Generation> running = building(c, stored.id());
+        if (running.isPresent()) {
+            throw CollectionException.conflict("a migration of collection '" + name + "' to "
+                    + running.get().model() + " (generation " + running.get().number()
+                    + ") is running: wait for its switch, or stop it with collections rollback");
+        }
+        int number;
+        try (PreparedStatement s = c.prepareStatement("select collection_migrate(?, ?, ?, ?)")) {
+            s.setInt(1, stored.id());
+            s.setString(2, asked.provider());
+            s.setString(3, asked.model());
+            s.setInt(4, asked.dimensions());
+            number = single(s);
+        }
+        // The chunked documents too: a request read before this commit writes no vector of the new
+        // generation, and its document may be embedded after this statement's snapshot.
+        int requested = Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED)
+                + Outbox.requestEmbeddings(c, name, DocumentStatus.CHUNKED);
+        Generation made = building(c, stored.id()).orElseThrow();
+        if (made.number() != number) {
+            throw new IllegalStateException("generation " + number + " was made, " + made.number() + " is building");
+        }
+        return new Started(stored, made, requested);
+    }
+
+    /** The running migration of collection {@code name}, if any. @throws CollectionException NOT_FOUND */
+    public Optional<Progress> progress(Connection c, String name) throws SQLException, CollectionException {
+        Collection stored = CollectionCatalog.stored(c, name);
+        if (stored == null) {
+            throw CollectionRegistry.notFound(name);
+        }
+        return progress(c, stored.id());
+    }
+
+    /** The running migration of the collection with id {@code collectionId}, if any. */
+    static Optional<Progress> progress(Connection c, int collectionId) throws SQLException {
+        // A refusal counts while it is of the document's current version and the document is not deleted.
+        try (PreparedStatement s = c.prepareStatement("select p.generation, g.embedding_model, p.done, p.needed,"
+                + " p.done >= p.needed and collection_index_missing(g.collection_id, p.generation), r.n, r.latest"
+                + " from collection_migration_progress(?) p join collection_generations g on g.collection_id = ? and"
+                + " g.generation = p.generation cross join lateral (select count(*) n, (array_agg(d.external_id || ': '"
+                + " || f.error order by f.refused_at desc))[1] latest from generation_refusals f join documents d on"
+                + " d.id = f.document_id and d.version = f.document_version and d.status <> 'deleted' where"
+                + " f.collection_id = g.collection_id and f.generation = g.generation) r")) {
+            s.setInt(1, collectionId);
+            s.setInt(2, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next()
+                        ? Optional.of(new Progress(
+                                rs.getInt(1),
+                                rs.getString(2),
+                                rs.getLong(3),
+                                rs.getLong(4),
+                                rs.getBoolean(5),
+                                rs.getLong(6),
+                                rs.getString(7)))
+                        : Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * Switches collection {@code collectionId} to its building generation if no searchable chunk
+     * lacks a vector of it, and writes {@code collection.migrated}; the embedding-worker asks
+     * periodically. One worker checks a collection at a time (a transaction-level advisory lock:
+     * the others skip it); it first asks whether any chunk still lacks its new vector, stopping at
+     * the first, and counts only when none does. Checked again under the collection's row lock, so
+     * two workers asking at once switch once. A complete generation that lacks its index (IVFFlat)
+     * is switched only by a login that may build it (the schema owner's); for any other, such as
+     * the embedding-worker's least-privilege one, the check says it is blocked and tries nothing.
+     */
+    public static SwitchCheck switchIfComplete(Connection c, int collectionId) throws SQLException {
+        // One worker checks a collection at a time; the others skip it until their next interval.
+        if (!checkLock(c, collectionId)) {
+            return SwitchCheck.anotherChecks();
+        }
+        try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for no key update")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return new SwitchCheck(Optional.empty(), Optional.empty(), false);
+                }
+            }
+        }
+        // Stops at the first chunk missing its new vector: the full count runs only once none is missing.
+        try (PreparedStatement s = c.prepareStatement("select collection_migration_incomplete(?)")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                boolean incomplete = rs.getBoolean(1);
+                if (rs.wasNull() || incomplete) {
+                    return new SwitchCheck(Optional.empty(), Optional.empty(), false);
+                }
+            }
+        }
+        Optional<Progress> p;
+        // Counted again once no vector write is under way: a writer holds its collection's generation
+        // rows FOR KEY SHARE until it commits, and reads their states under that lock. So a write
+        // committed before this lock is counted (a document with no vector of the building generation
+        // holds the switch), and one after it sees the new serving generation.
+        try (PreparedStatement s = c.prepareStatement(
+                "select 1 from collection_generations where collection_id = ? order by generation for update")) {
+            s.setInt(1, collectionId);
+            s.executeQuery().close();
+        }
+        p = progress(c, collectionId);
+        if (p.isEmpty() || !p.get().complete()) {
+            return new SwitchCheck(Optional.empty(), p, false);
+        }
+        if (p.get().waitsForIndex() && !mayBuildIndex(c)) {
+            return new SwitchCheck(Optional.empty(), p, true);
+        }
+        return new SwitchCheck(
+                Optional.of(switchTo(c, collectionId, p.get().generation(), CollectionEvent.Reason.SWITCH)), p, false);
+    }
+
+    /**
+     * Takes the lock under which one worker at a time checks or sweeps collection {@code
+     * collectionId}'s generations (a transaction-level advisory lock); false when another holds it.
+     */
+    static boolean checkLock(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "select pg_try_advisory_xact_lock(hashtext(current_schema() || '.collection_migration_check'), ?)")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    private static boolean mayBuildIndex(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select may_build_collection_index()");
+                ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /** Every collection with a building generation (a migration running), by id. */
+    public static List<Integer> migrating(Connection c) throws SQLException {
+        List<Integer> out = new java.util.ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(
+                        "select collection_id from collection_generations where state = 'building' order by 1");
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getInt(1));
+            }
+        }
+        return out;
+    }
+
+    /** Whether collection {@code name} has a building generation (a migration running). */
+    public static boolean migrating(Connection c, String name) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select 1 from collections k join collection_generations g on"
+                + " g.collection_id = k.id and g.state = 'building' where k.name = ?")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** What {@link #rollback} did: the generation stopped (a running migration), or the switch back. */
+    public record RolledBack(Generation abandoned, CollectionEvent switched) {}
+
+    /**
+     * Rolls collection {@code name} back: a running migration is stopped (its building generation's
+     * vectors and index deleted); otherwise the latest kept generation serves again (the
+     * embedding-worker kept writing its vectors; checked: one that lacks a searchable chunk's vector
+     * is refused) and {@code collection.migrated} says so.
+     *
+     * @throws CollectionException NOT_FOUND, or CONFLICT when there is nothing to roll back to or
+     *     the kept generation lacks vectors
+     */
+    public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
+        Collection stored = CollectionRegistry.lockedNoKey(c, name);
+        List<Generation> all = Generation.of(c, stored.id());
+        Optional<Generation> running = building(c, stored.id());
+        if (running.isPresent()) {
+            drop(c, running.get());
+            return new RolledBack(running.get(), null);
+        }
+        Generation kept = all.stream()
+                .filter(g -> g.state() == GenerationState.KEPT)
+                .reduce((a, b) -> b) // the latest
+                .orElseThrow(() -> CollectionException.conflict("collection '" + name + "' has no kept generation"
+                        + " to roll back to (it was never migrated, or collections prune deleted it)"));
+        try (PreparedStatement s = c.prepareStatement("select collection_generation_incomplete(?, ?)")) {
+            s.setInt(1, stored.id());
+            s.setInt(2, kept.number());
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    throw CollectionException.conflict("collection '" + name + "': generation " + kept.number()
+                            + " (" + kept.model() + ") lacks the vectors of some searchable chunks (its model refused"
+                            + " them, or no embedding-worker could run it), which it would hide from search; publish"
+                            + " those documents again, or migrate to " + kept.model() + " instead");
+                }
+            }
+        }
+        return new RolledBack(null, switchTo(c, stored.id(), kept.number(), CollectionEvent.Reason.ROLLBACK));
+    }
+
+    /**
+     * Deletes the kept generations of collection {@code name}: their vectors and indexes. A kept
+     * generation a deployed classifier was trained on (it scores that generation's vectors) is
+     * refused, naming the model, unless {@code force}: then that model predicts nothing until the
+     * project is trained again.
+     *
+     * @return the vectors deleted
+     * @throws CollectionException NOT_FOUND, or CONFLICT when none is kept or a deployed model
+     *     depends on one
+     */
+    public long prune(Connection c, String name, boolean force) throws SQLException, CollectionException {
+        Collection stored = CollectionRegistry.lockedNoKey(c, name);
+        List<Generation> kept = Generation.of(c, stored.id()).stream()
+                .filter(g -> g.state() == GenerationState.KEPT)
+                .toList();
+        if (kept.isEmpty()) {
+            throw CollectionException.conflict("collection '" + name + "' has no kept generation to prune");
+        }
+        if (!force) {
+            GenerationDependants.refuseIfAny(c, name, kept);
+        }
+        long deleted = 0;
+        for (Generation g : kept) {
+            deleted += drop(c, g);
+        }
+        return deleted;
+    }
+
+    private static long drop(Connection c, Generation g) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select collection_drop_generation(?, ?)")) {
+            s.setInt(1, g.collectionId());
+            s.setInt(2, g.number());
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static CollectionEvent switchTo(Connection c, int collectionId, int to, CollectionEvent.Reason reason)
+            throws SQLException {
+        int from;
+        try (PreparedStatement s = c.prepareStatement("select collection_switch_generation(?, ?)")) {
+            s.setInt(1, collectionId);
+            s.setInt(2, to);
+            from = single(s);
+        }
+        List<Generation> all = Generation.of(c, collectionId);
+        Generation now = all.stream().filter(g -> g.number() == to).findFirst().orElseThrow();
+        Generation before =
+                all.stream().filter(g -> g.number() == from).findFirst().orElseThrow();
+        String name;
+        try (PreparedStatement s = c.prepareStatement("select name from collections where id = ?")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                name = rs.getString(1);
+            }
+        }
+        CollectionEvent event = new CollectionEvent(
+                name, now.number(), now.model(), now.dimensions(), before.number(), before.model(), reason);
+        Outbox.append(c, EVENTS, event);
+        return event;
+    }
+
+    private static Optional<Generation> building(Connection c, int collectionId) throws SQLException {
+        return Generation.of(c, collectionId).stream()
+                .filter(g -> g.state() == GenerationState.BUILDING)
+                .findFirst();
+    }
+
+    private static int single(PreparedStatement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package io.ragline.embedding.migration;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.ragline.contracts.pipeline.CollectionEvent;
+import io.ragline.core.collections.CollectionMigrations;
+import io.ragline.core.collections.GenerationSweep;
+import io.ragline.core.schedule.SqlJobScheduler;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Switches each collection whose migration is complete to its new embedding generation
+ * ({@link CollectionMigrations#switchIfComplete}: one transaction per collection, with {@code
+ * collection.migrated}), every {@link #EVERY}, on a supervised thread of the embedding-worker (the
+ * process that writes the vectors the switch waits for). Several workers checking at once switch
+ * once: the check is made again under the collection's row lock. A check that fails is logged and
+ * made again at the next interval.
+ *
+ * <p>Every {@link #SWEEP_EVERY} it also sweeps the building and kept generations ({@link
+ * GenerationSweep}): a document whose vectors of such a generation are missing (its model failed for
+ * a while, or a race let it slip past) is asked for again through the outbox.
+ *
+ * <p>A complete generation that waits for its IVFFlat index, which this login may not build, is
+ * not tried: it is logged once at WARN with what the operator runs, and {@value #WAITING} is 1 for
+ * the collection until it switches.
+ */
+public final class MigrationSwitcher implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(MigrationSwitcher.class);
+
+    /** The thread's name. */
+    public static final String THREAD = "migration-switcher";
+
+    /** How often the running migrations are checked. */
+    public static final Duration EVERY = Duration.ofSeconds(2);
+
+    /** The gauge, per collection: 1 while its complete migration waits for an index the worker may not build. */
+    public static final String WAITING = "ragline.migration.waiting.for.index";
+
+    /** The counter of one collection's switch checks that failed. */
+    public static final String FAILED = "ragline.migration.check.failures";
+
+    /** How often the building and kept generations are swept for documents lacking their vectors. */
+    public static final Duration SWEEP_EVERY = Duration.ofSeconds(30);
+
+    /**
+     * The first wait before a document is asked for again (then doubled with each ask, up to 64
+     * times), and the age a building generation reaches before its documents are swept.
+     */
+    public static final Duration SWEEP_AFTER = Duration.ofMinutes(5);
+
+    /** The counter of documents the sweep asked for again. */
+    public static final String SWEPT = "ragline.migration.sweep.requests";
+
+    private final SqlJobScheduler scheduler;
+    private final MeterRegistry registry;
+    private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    private final Counter failures;
+    private final Counter swept;
+    private final Duration sweepEvery;
+    private final Duration sweepAfter;
+    private long lastSweep;
+    private boolean sweptOnce;
+
+    public MigrationSwitcher(DataSource dataSource, MeterRegistry registry) {
+        this(dataSource, registry, SWEEP_EVERY, SWEEP_AFTER);
+    }
+
+    /**
+     * As the worker's, with the sweep's period and first wait given (a test sweeps at every check
+     * and asks again at once).
+     */
+    public MigrationSwitcher(DataSource dataSource, MeterRegistry registry, Duration sweepEvery, Duration sweepAfter) {
+        this.registry = registry;
+        this.sweepEvery = sweepEvery;
+        this.sweepAfter = sweepAfter;
+        this.failures = Counter.builder(FAILED)
+                .description(
+                        "Switch checks of one collection's migration that failed (made again at the next interval)")
+                .register(registry);
+        this.swept = Counter.builder(SWEPT)
+                .description("Documents asked for again because a building or kept generation lacked their vectors")
+                .register(registry);
+        this.scheduler =
+                new SqlJobScheduler(dataSource, "collection_switch_generation", EVERY, false, () -> true, this::check);
+    }
+
+    /** Checks every interval until {@link #stop()}. */
+    @Override
+    public void run() {
+        scheduler.run();
+    }
+
+    /** Asks it to stop; a check under way finishes first. */
+    public void stop() {
+        scheduler.stop();
+    }
+
+    /**
+     * One check of every running migration, each switched in a transaction of its own. A check that
+     * fails for one collection is logged and counted and the others are still checked: one
+     * collection's trouble must not hold every other migration back.
+     */
+    public void check(Connection c, BooleanSupplier keepGoing) throws SQLException {
+        for (int collection : CollectionMigrations.migrating(c)) {
+            if (!keepGoing.getAsBoolean()) {
+                return;
+            }
+            try {
+                checkOne(c, collection);
+            } catch (SQLException | RuntimeException e) {
+                failures.increment();
+                log.warn(
+                        "the migration of collection {} could not be checked; checked again in {}: {}",
+                        collection,
+                        EVERY,
+                        e.toString());
+            }
+        }
+        for (Map.Entry<String, AtomicInteger> e : waiting.entrySet()) {
+            if (e.getValue().get() == 1 && !CollectionMigrations.migrating(c, e.getKey())) {
+                e.getValue().set(0);
+            }
+        }
+        long now = System.nanoTime();
+        if (!sweptOnce || now - lastSweep >= sweepEvery.toNanos()) {
+            sweptOnce = true;
+            lastSweep = now;
+            sweep(c, keepGoing);
+        }
+    }
+
+    /**
+     * Asks again for the documents lacking a building or kept generation's vectors ({@link
+     * GenerationSweep}), each collection in a transaction of its own; one that fails is logged and
+     * counted as a failed check, and the others are still swept.
+     */
+    private void sweep(Connection c, BooleanSupplier keepGoing) throws SQLException {
+        for (int collection : GenerationSweep.collections(c)) {
+            if (!keepGoing.getAsBoolean()) {
+                return;
+            }
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                OptionalInt asked = GenerationSweep.sweep(c, collection, GenerationSweep.LIMIT, sweepAfter);
+                c.commit();
+                if (asked.isPresent() && asked.getAsInt() > 0) {
+                    swept.increment(asked.getAsInt());
+                    log.info(
+                            "collection '{}': asked again for {} document(s) lacking the vectors of a building or kept"
+                                    + " generation (its model failed for them for a while, or they slipped past)",
+                            name(c, collection),
+                            asked.getAsInt());
+                }
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                failures.increment();
+                log.warn(
+                        "the generations of collection {} could not be swept; swept again in {}: {}",
+                        collection,
+                        sweepEvery,
+                        e.toString());
+            } finally {
+                c.setAutoCommit(auto);
+            }
+        }
+    }
+
+    private void checkOne(Connection c, int collection) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(c, collection);
+            c.commit();
+            if (check.skipped()) {
+                return; // another worker is checking it: its gauge and warning stay as they are
+            }
+            String name = name(c, collection);
+            check.switched().ifPresent(this::switched);
+            if (check.blocked()) {
+                blocked(name, check.progress().orElseThrow());
+            } else if (name != null && waiting.containsKey(name)) {
+                waiting.get(name).set(0);
+            }
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+
+    private void switched(CollectionEvent e) {
+        log.info(
+                "collection '{}' switched to generation {} ({}, {} dimensions) from generation {} ({}):"
+                        + " every searchable chunk has its vector; the old one is kept until collections prune",
+                e.collection(),
+                e.generation(),
+                e.model(),
+                e.dimensions(),
+                e.fromGeneration(),
+                e.fromModel());
+        AtomicInteger gauge = waiting.get(e.collection());
+        if (gauge != null) {
+            gauge.set(0);
+        }
+    }
+
+    private void blocked(String name, CollectionMigrations.Progress p) {
+        AtomicInteger gauge = waiting.computeIfAbsent(name, n -> {
+            AtomicInteger v = new AtomicInteger();
+            Gauge.builder(WAITING, v, AtomicInteger::get)
+                    .tag("collection", n)
+                    .description("1 while a collection's complete migration waits for an index this login may not"
+                            + " build (ragline collections reindex NAME)")
+                    .register(registry);
+            return v;
+        });
+        if (gauge.getAndSet(1) == 0) {
+            log.warn(
+                    "collection '{}': generation {} ({}) has every vector but is {}",
+                    name,
+                    p.generation(),
+                    p.model(),
+                    p.indexAdvice(name));
+        }
+    }
+
+    private static String name(Connection c, int collection) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select name from collections where id = ?")) {
+            s.setInt(1, collection);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+}
