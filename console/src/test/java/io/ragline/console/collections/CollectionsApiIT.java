@@ -121,7 +121,7 @@ class CollectionsApiIT {
                         .statusCode())
                 .isEqualTo(201);
         HttpResponse<String> again = console.post(
-                "/api/v1/collections", ADMIN, "{\"name\": \"notes\", \"embedding_model\": \"all-MiniLM-L6-v2-q\"}");
+                "/api/v1/collections", ADMIN, "{\"name\": \"notes\", \"embedding_model\": \"bge-small-en-v1.5-q\"}");
         assertThat(again.statusCode()).isEqualTo(409);
         assertThat(again.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(json(again).get("detail").asText()).contains("'notes' exists");

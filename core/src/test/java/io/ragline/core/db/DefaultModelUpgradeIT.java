@@ -19,6 +19,15 @@ class DefaultModelUpgradeIT {
     @RegisterExtension
     static final PostgresSchema upgraded = PostgresSchema.unmigrated();
 
+    @RegisterExtension
+    static final PostgresSchema emptyDefault = PostgresSchema.unmigrated();
+
+    @RegisterExtension
+    static final PostgresSchema trained = PostgresSchema.unmigrated();
+
+    /** The version before the int8 default: an installation of the previous release. */
+    private static final String BEFORE = "24";
+
     @Test
     void aNewInstallationsDefaultCollectionAndCollectionsMadeWithoutAModelUseTheInt8Model() throws Exception {
         new Migrations(DatabaseUrl.parse(fresh.databaseUrl()).url().orElseThrow(), fresh.schema(), "default-model-it")
@@ -36,7 +45,7 @@ class DefaultModelUpgradeIT {
     void aDefaultCollectionThatHoldsDocumentsKeepsItsModel() throws Exception {
         Migrations migrations = new Migrations(
                 DatabaseUrl.parse(upgraded.databaseUrl()).url().orElseThrow(), upgraded.schema(), "default-model-it");
-        assertThat(migrations.migrate("24").version()).isEqualTo("24");
+        assertThat(migrations.migrate(BEFORE).version()).isEqualTo(BEFORE);
         upgraded.execute("insert into documents (collection_id, external_id, title, status, version) values"
                 + " ((select id from collections where name = 'default'), 'kept', 'Kept', 'chunked', 1)");
         upgraded.execute("insert into collections (name) values ('older')");
@@ -47,5 +56,38 @@ class DefaultModelUpgradeIT {
                         "select string_agg(name || ':' || embedding_model, ' ' order by name)" + " from collections"))
                 .as("collections made before the change keep their model")
                 .isEqualTo("default:all-MiniLM-L6-v2 older:all-MiniLM-L6-v2");
+    }
+
+    @Test
+    void anEmptyDefaultCollectionTakesTheNewDefaultWhileOtherCollectionsKeepTheirs() throws Exception {
+        Migrations migrations = new Migrations(
+                DatabaseUrl.parse(emptyDefault.databaseUrl()).url().orElseThrow(),
+                emptyDefault.schema(),
+                "default-model-it");
+        migrations.migrate(BEFORE);
+        emptyDefault.execute("insert into collections (name) values ('older')");
+        emptyDefault.execute("insert into documents (collection_id, external_id, title, status, version) values"
+                + " ((select id from collections where name = 'older'), 'd', 'D', 'chunked', 1)");
+
+        migrations.migrate();
+
+        assertThat(emptyDefault.queryValue(
+                        "select string_agg(name || ':' || embedding_model, ' ' order by name)" + " from collections"))
+                .isEqualTo("default:all-MiniLM-L6-v2-q older:all-MiniLM-L6-v2");
+    }
+
+    @Test
+    void aDefaultCollectionAClassifierWasTrainedOnKeepsItsModelEvenWithoutDocuments() throws Exception {
+        Migrations migrations = new Migrations(
+                DatabaseUrl.parse(trained.databaseUrl()).url().orElseThrow(), trained.schema(), "default-model-it");
+        migrations.migrate(BEFORE);
+        trained.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
+                + " ('topics', 'builtin', 'nearest-centroid', (select id from collections where name = 'default'),"
+                + " true)");
+
+        migrations.migrate();
+
+        assertThat(trained.queryValue("select embedding_model from collections where name = 'default'"))
+                .isEqualTo("all-MiniLM-L6-v2");
     }
 }

@@ -2,8 +2,10 @@
 -- docs/benchmarks.md, "int8 against fp32 in the default mode"): within noise of fp32 in hybrid search,
 -- the default mode, at about 1.7 times the pipeline's rate. A collection made without a model gets it,
 -- and so does the collection 'default' of an installation that has stored nothing in it yet. A
--- 'default' collection that holds documents or vectors keeps its model, whose vectors it holds; its
--- operator changes it, if wanted, with `ragline collections migrate default --model all-MiniLM-L6-v2-q`.
+-- 'default' collection that holds documents or vectors keeps its model, whose vectors it holds, and so
+-- does one a classifier was trained on (its documents may be gone, its model scores that model's
+-- vectors); its operator changes it, if wanted, with `ragline collections migrate default --model
+-- all-MiniLM-L6-v2-q`.
 SELECT set_config('search_path', '${schema}, public', true);
 
 ALTER TABLE collections ALTER COLUMN embedding_model SET DEFAULT 'all-MiniLM-L6-v2-q';
@@ -15,7 +17,8 @@ BEGIN
     SELECT c.id INTO v_id FROM collections c
      WHERE c.name = 'default' AND c.embedding_provider = 'onnx' AND c.embedding_model = 'all-MiniLM-L6-v2'
        AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.collection_id = c.id)
-       AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.collection_id = c.id);
+       AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.collection_id = c.id)
+       AND NOT EXISTS (SELECT 1 FROM models m WHERE m.collection_id = c.id);
     IF v_id IS NULL THEN
         RETURN;
     END IF;
