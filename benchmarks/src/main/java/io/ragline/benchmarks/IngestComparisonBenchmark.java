@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ragline.benchmarks.corpus.Corpus;
 import io.ragline.benchmarks.corpus.CorpusDocument;
 import io.ragline.benchmarks.corpus.ManPages;
+import io.ragline.embeddings.ModelCatalog;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,11 +40,13 @@ import java.util.stream.Stream;
  * </ul>
  *
  * <p>Arguments: {@code [rounds (3)] [corpus: a number of man pages, 1-120 (120), or a corpus
- * .jsonl file] [model: fp32 (default) | int8]}. int8 runs all-MiniLM-L6-v2-q on both sides.
+ * .jsonl file] [model: defaults (default) | fp32 | int8]}. defaults runs each side's default
+ * model (Ragline's {@link ModelCatalog#DEFAULT_MODEL}, LangChain4j's in-process fp32
+ * all-MiniLM-L6-v2), as a user of either gets it; fp32 and int8 run the same model on both sides.
  *
  * <p>{@code ./mvnw -B -q package -pl benchmarks-langchain4j,benchmarks -am -DskipTests && ./mvnw -q
  * -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.IngestComparisonBenchmark
- * -Dexec.args="3 120 fp32"}
+ * -Dexec.args="3 120 defaults"}
  */
 public final class IngestComparisonBenchmark {
     static final String PEER = "LangChain4j EmbeddingStoreIngestor";
@@ -56,8 +59,9 @@ public final class IngestComparisonBenchmark {
     /** How long Ragline may take to embed one round's corpus before the run fails. */
     private static final Duration ROUND_TIMEOUT = Duration.ofMinutes(30);
 
-    /** The model both sides run: Ragline's collection model and the peer's {@code --model}. */
+    /** The models the sides run: Ragline's collection model and the peer's {@code --model}. */
     enum Model {
+        DEFAULTS(ModelCatalog.DEFAULT_MODEL, "all-minilm-l6-v2"),
         FP32("all-MiniLM-L6-v2", "all-minilm-l6-v2"),
         INT8("all-MiniLM-L6-v2-q", "all-minilm-l6-v2-q");
 
@@ -84,15 +88,18 @@ public final class IngestComparisonBenchmark {
 
         static Options parse(String[] args) {
             if (args.length > 3) {
-                throw new IllegalArgumentException("at most 3 arguments: [rounds] [pages|corpus.jsonl] [fp32|int8]");
+                throw new IllegalArgumentException(
+                        "at most 3 arguments: [rounds] [pages|corpus.jsonl] [defaults|fp32|int8]");
             }
             int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
             String corpus = args.length > 1 ? args[1] : String.valueOf(ManPages.PAGE_COUNT);
-            String model = args.length > 2 ? args[2] : "fp32";
+            String model = args.length > 2 ? args[2] : "defaults";
             return switch (model) {
+                case "defaults" -> new Options(rounds, corpus, Model.DEFAULTS);
                 case "fp32" -> new Options(rounds, corpus, Model.FP32);
                 case "int8" -> new Options(rounds, corpus, Model.INT8);
-                default -> throw new IllegalArgumentException("model must be fp32 or int8, not '" + model + "'");
+                default ->
+                    throw new IllegalArgumentException("model must be defaults, fp32 or int8, not '" + model + "'");
             };
         }
     }

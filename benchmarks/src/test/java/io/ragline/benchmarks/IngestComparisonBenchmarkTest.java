@@ -6,13 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ragline.benchmarks.IngestComparisonBenchmark.Model;
 import io.ragline.benchmarks.IngestComparisonBenchmark.Options;
 import io.ragline.benchmarks.IngestComparisonBenchmark.Round;
+import io.ragline.embeddings.ModelCatalog;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class IngestComparisonBenchmarkTest {
     @Test
-    void withoutArgumentsItRunsThreeRoundsOfTheWholeManPageCorpusInFp32() {
-        assertThat(Options.parse(new String[0])).isEqualTo(new Options(3, "120", Model.FP32));
+    void withoutArgumentsItRunsThreeRoundsOfTheWholeManPageCorpusWithEachSidesDefaultModel() {
+        Options o = Options.parse(new String[0]);
+
+        assertThat(o).isEqualTo(new Options(3, "120", Model.DEFAULTS));
+        assertThat(o.model().ragline).isEqualTo(ModelCatalog.DEFAULT_MODEL);
+        assertThat(o.model().peer).isEqualTo("all-minilm-l6-v2");
     }
 
     @Test
@@ -27,7 +32,7 @@ class IngestComparisonBenchmarkTest {
     @Test
     void anUnknownModelOrNoRoundIsRefused() {
         assertThatThrownBy(() -> Options.parse(new String[] {"3", "120", "bge"}))
-                .hasMessageContaining("fp32 or int8, not 'bge'");
+                .hasMessageContaining("defaults, fp32 or int8, not 'bge'");
         assertThatThrownBy(() -> Options.parse(new String[] {"0"})).hasMessageContaining("at least 1");
     }
 

@@ -84,8 +84,9 @@ final class CollectionsCommand implements Runnable {
 
         @Option(
                 names = "--model",
-                description = "onnx: one of all-MiniLM-L6-v2 (default), all-MiniLM-L6-v2-q, bge-small-en-v1.5,"
-                        + " bge-small-en-v1.5-q; openai/pgml: the service's model name.")
+                description =
+                        "onnx: one of " + ModelCatalog.DEFAULT_MODEL + " (default, int8), all-MiniLM-L6-v2 (fp32),"
+                                + " bge-small-en-v1.5, bge-small-en-v1.5-q; openai/pgml: the service's model name.")
         String model;
 
         @Option(names = "--dimensions", description = "Vector length (onnx: taken from the model).")

@@ -42,7 +42,7 @@ class OperatorCommandsIT {
             assertThat(bad.stderr()).contains("no-such-model").contains("--chunk-overlap");
 
             JavaProcess create = CliProcess.start(
-                    owner, "collections", "create", "notes", "--model", "all-MiniLM-L6-v2-q", "--chunk-size", "128");
+                    owner, "collections", "create", "notes", "--model", "bge-small-en-v1.5-q", "--chunk-size", "128");
             assertThat(create.waitFor(60)).as(create.stderr()).isZero();
             assertThat(create.stdout()).contains("created collection notes");
 
@@ -103,7 +103,7 @@ class OperatorCommandsIT {
 
             JavaProcess list = CliProcess.start(env, "collections", "list");
             assertThat(list.waitFor(60)).as(list.stderr()).isZero();
-            assertThat(list.stdout()).containsPattern("notes +onnx +all-MiniLM-L6-v2-q +384 +128 .*embedded 2");
+            assertThat(list.stdout()).containsPattern("notes +onnx +bge-small-en-v1.5-q +384 +128 .*embedded 2");
 
             JavaProcess update = CliProcess.start(env, "collections", "update", "notes", "--chunk-size", "64");
             assertThat(update.waitFor(60)).as(update.stderr()).isZero();

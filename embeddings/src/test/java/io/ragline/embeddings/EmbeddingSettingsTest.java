@@ -24,7 +24,7 @@ class EmbeddingSettingsTest {
         EmbeddingSettings s = EmbeddingSettings.from(env);
         env.validate();
         assertThat(s.provider()).isEqualTo(Provider.ONNX);
-        assertThat(s.model()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(s.model()).isEqualTo("all-MiniLM-L6-v2-q");
         assertThat(s.dimensions()).isEqualTo(384);
         assertThat(s.maxTokens()).isEqualTo(256);
         assertThat(s.batchSize()).isEqualTo(64);
@@ -102,8 +102,8 @@ class EmbeddingSettingsTest {
         Env env = new Env(Map.of("RAGLINE_EMBEDDING_MODEL", "e5-large", "RAGLINE_EMBEDDING_DIMENSIONS", "1024"));
         EmbeddingSettings.from(env);
         assertThat(env.problems())
-                .containsExactly("RAGLINE_EMBEDDING_MODEL='e5-large' is not a known model; known: all-MiniLM-L6-v2,"
-                        + " all-MiniLM-L6-v2-q, bge-small-en-v1.5, bge-small-en-v1.5-q");
+                .containsExactly("RAGLINE_EMBEDDING_MODEL='e5-large' is not a known model; known: all-MiniLM-L6-v2-q,"
+                        + " all-MiniLM-L6-v2, bge-small-en-v1.5, bge-small-en-v1.5-q");
     }
 
     @Test

@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 
 class ModelCatalogTest {
     @Test
-    void theDefaultModelIsMiniLmWithMeanPoolingAndA256TokenWindow() {
+    void theDefaultModelIsInt8MiniLmWithMeanPoolingAndA256TokenWindow() {
         EmbeddingModelSpec spec = ModelCatalog.defaultModel();
-        assertThat(spec.name()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(spec.name()).isEqualTo("all-MiniLM-L6-v2-q");
+        assertThat(spec.quantized()).isTrue();
         assertThat(spec.dimensions()).isEqualTo(384);
         assertThat(spec.maxTokens()).isEqualTo(256);
         assertThat(spec.pooling()).isEqualTo(Pooling.MEAN);
@@ -42,7 +43,7 @@ class ModelCatalogTest {
     void anUnknownModelIsRefusedWithTheListOfKnownModels() {
         assertThatThrownBy(() -> ModelCatalog.get("all-MiniLM-L12-v2"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown embedding model 'all-MiniLM-L12-v2'; known models: all-MiniLM-L6-v2,"
-                        + " all-MiniLM-L6-v2-q, bge-small-en-v1.5, bge-small-en-v1.5-q");
+                .hasMessage("unknown embedding model 'all-MiniLM-L12-v2'; known models: all-MiniLM-L6-v2-q,"
+                        + " all-MiniLM-L6-v2, bge-small-en-v1.5, bge-small-en-v1.5-q");
     }
 }

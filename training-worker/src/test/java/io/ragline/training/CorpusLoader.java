@@ -19,7 +19,9 @@ final class CorpusLoader {
 
     static void createCollection(PostgresSchema db, String name) throws Exception {
         try (Connection c = db.connect();
-                PreparedStatement s = c.prepareStatement("insert into collections (name) values (?)")) {
+                // the model load() embeds with
+                PreparedStatement s = c.prepareStatement(
+                        "insert into collections (name, embedding_model) values (?, 'all-MiniLM-L6-v2')")) {
             s.setString(1, name);
             s.executeUpdate();
         }

@@ -18,6 +18,7 @@ import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
+import io.ragline.embeddings.ModelCatalog;
 import io.ragline.ingest.IngestWorker;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
@@ -240,7 +241,7 @@ class ConsoleBrowserIT {
             assertThat(page.row(0).getText())
                     .contains("sourdough")
                     .contains("embedded")
-                    .contains("all-MiniLM-L6-v2");
+                    .contains(ModelCatalog.DEFAULT_MODEL);
 
             page.open("search");
             page.submit("search-form", Map.of("query", "how do I bake bread at home", "k", "3"));

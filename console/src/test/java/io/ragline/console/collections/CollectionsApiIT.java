@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ragline.console.ConsoleTestServer;
 import io.ragline.console.api.Json;
 import io.ragline.core.config.Env;
+import io.ragline.embeddings.ModelCatalog;
 import io.ragline.testkit.PostgresSchema;
 import io.swagger.parser.OpenAPIParser;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;
@@ -62,7 +63,7 @@ class CollectionsApiIT {
         JsonNode made = json(created);
         assertThat(made.get("name").asText()).isEqualTo("notes");
         assertThat(made.get("embedding_provider").asText()).isEqualTo("onnx");
-        assertThat(made.get("embedding_model").asText()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(made.get("embedding_model").asText()).isEqualTo(ModelCatalog.DEFAULT_MODEL);
         assertThat(made.get("dimensions").asInt()).isEqualTo(384);
         assertThat(made.get("chunk_size_tokens").asInt()).isEqualTo(128);
         assertThat(made.get("status").asText()).isEqualTo("active");
@@ -120,7 +121,7 @@ class CollectionsApiIT {
                         .statusCode())
                 .isEqualTo(201);
         HttpResponse<String> again = console.post(
-                "/api/v1/collections", ADMIN, "{\"name\": \"notes\", \"embedding_model\": \"all-MiniLM-L6-v2-q\"}");
+                "/api/v1/collections", ADMIN, "{\"name\": \"notes\", \"embedding_model\": \"bge-small-en-v1.5-q\"}");
         assertThat(again.statusCode()).isEqualTo(409);
         assertThat(again.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(json(again).get("detail").asText()).contains("'notes' exists");
@@ -146,7 +147,7 @@ class CollectionsApiIT {
                 .isEqualTo(400);
         assertThat(db.queryValue("select string_agg(name || ' ' || embedding_model, ',') from collections where name"
                         + " <> 'default'"))
-                .isEqualTo("notes all-MiniLM-L6-v2");
+                .isEqualTo("notes " + ModelCatalog.DEFAULT_MODEL);
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.ragline.core.http.HttpSettings;
 import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.search.SearchServer;
+import io.ragline.embeddings.ModelCatalog;
 import io.ragline.ingest.IngestWorker;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
@@ -103,7 +104,7 @@ class DocumentsAndSearchApiIT {
         assertThat(doc.get("metadata").get("room").asText()).isEqualTo("kitchen");
         assertThat(doc.get("chunks")).isNotEmpty();
         assertThat(doc.get("chunks").findValues("embedded")).allMatch(JsonNode::asBoolean);
-        assertThat(doc.get("chunks").get(0).get("model").asText()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(doc.get("chunks").get(0).get("model").asText()).isEqualTo(ModelCatalog.DEFAULT_MODEL);
         assertThat(doc.get("chunks").get(0).get("content").asText()).contains("sourdough");
 
         HttpResponse<String> found = console.post(

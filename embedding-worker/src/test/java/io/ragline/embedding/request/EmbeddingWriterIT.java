@@ -29,7 +29,7 @@ class EmbeddingWriterIT {
 
     @BeforeAll
     static void start() throws Exception {
-        model = OnnxEmbeddingModel.load(ModelCatalog.get("all-MiniLM-L6-v2"), new OnnxOptions(2, 64, 2_048, false));
+        model = OnnxEmbeddingModel.load(ModelCatalog.defaultModel(), new OnnxOptions(2, 64, 2_048, false));
         writer = new EmbeddingWriter(batches.pool(), catalog, collection -> model, registry);
     }
 

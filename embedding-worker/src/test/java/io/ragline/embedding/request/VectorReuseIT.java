@@ -32,7 +32,7 @@ class VectorReuseIT {
 
     @BeforeAll
     static void start() throws Exception {
-        model = OnnxEmbeddingModel.load(ModelCatalog.get("all-MiniLM-L6-v2"), new OnnxOptions(2, 64, 2_048, false));
+        model = OnnxEmbeddingModel.load(ModelCatalog.defaultModel(), new OnnxOptions(2, 64, 2_048, false));
         writer = new EmbeddingWriter(
                 batches.pool(), new CollectionCatalog(Duration.ofMinutes(10)), collection -> model, registry);
     }
@@ -104,7 +104,7 @@ class VectorReuseIT {
         assertThat(vectors("computed") - computed).isEqualTo(3.0);
         assertThat(db.queryValue("select string_agg(distinct e.model, ',') from chunk_embeddings e join chunks ch on"
                         + " ch.id = e.chunk_id where ch.document_id = " + document))
-                .isEqualTo("all-MiniLM-L6-v2");
+                .isEqualTo(ModelCatalog.DEFAULT_MODEL);
         assertThat(db.queryValue("select status from documents where id = " + document))
                 .isEqualTo("embedded");
     }
