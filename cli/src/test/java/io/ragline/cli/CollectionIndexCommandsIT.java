@@ -2,6 +2,7 @@ package io.ragline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ragline.embeddings.ModelCatalog;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.PostgresSchema;
 import java.util.HashMap;
@@ -31,7 +32,7 @@ class CollectionIndexCommandsIT {
         JavaProcess show = CliProcess.start(env, "collections", "show", "moving");
         assertThat(show.waitFor(60)).as(show.stderr()).isZero();
         assertThat(show.stdout())
-                .contains("model:      onnx all-MiniLM-L6-v2, 384 dimensions (generation 1, serving)")
+                .contains("model:      onnx " + ModelCatalog.DEFAULT_MODEL + ", 384 dimensions (generation 1, serving)")
                 .contains("migration:  to bge-small-en-v1.5 (generation 2): 0 of 0 vectors (100%)");
         JavaProcess list = CliProcess.start(env, "collections", "list");
         assertThat(list.waitFor(60)).as(list.stderr()).isZero();

@@ -17,6 +17,7 @@ import io.ragline.embedding.search.SearchJson;
 import io.ragline.embedding.search.SearchMode;
 import io.ragline.embedding.search.Searcher;
 import io.ragline.embeddings.EmbeddingSettings;
+import io.ragline.embeddings.ModelCatalog;
 import io.ragline.ingest.IngestWorker;
 import io.ragline.testkit.JavaProcess;
 import io.ragline.testkit.KafkaTopics;
@@ -42,7 +43,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The migration test of issue 19 (item 5), with real services and processes: collection {@code
- * default} is migrated from all-MiniLM-L6-v2 to bge-small-en-v1.5 by {@code ragline collections
+ * default} is migrated from the default model (all-MiniLM-L6-v2-q, the int8 MiniLM) to bge-small-en-v1.5 by {@code ragline collections
  * migrate} while documents are published (a new one every 700 ms, from before the migrate until
  * after the rollback) and searched continuously (the product's {@link
  * Searcher}, which embeds each query with the model of the generation it searches). The
@@ -146,7 +147,8 @@ class ModelMigrationIT {
                     CliProcess.start(owner, "collections", "migrate", "default", "--model", "bge-small-en-v1.5");
             assertThat(migrate.waitFor(60)).as(migrate.stderr()).isZero();
             assertThat(migrate.stdout())
-                    .contains("migrating collection default from all-MiniLM-L6-v2 to bge-small-en-v1.5");
+                    .contains("migrating collection default from " + ModelCatalog.DEFAULT_MODEL
+                            + " to bge-small-en-v1.5");
             JavaProcess again =
                     CliProcess.start(owner, "collections", "migrate", "default", "--model", "bge-small-en-v1.5");
             assertThat(again.waitFor(60)).isEqualTo(1);
@@ -161,7 +163,7 @@ class ModelMigrationIT {
             worker.waitFor(20);
             assertThat(db.queryValue("select embedding_model from collections where name = 'default'"))
                     .as("killed before the switch")
-                    .isEqualTo("all-MiniLM-L6-v2");
+                    .isEqualTo(ModelCatalog.DEFAULT_MODEL);
 
             JavaProcess status = CliProcess.start(env, "collections", "migrate", "default", "--status");
             assertThat(status.waitFor(60)).as(status.stderr()).isZero();
@@ -189,20 +191,20 @@ class ModelMigrationIT {
             assertThat(migrated).hasSize(1);
             var event = JSON.readTree(migrated.get(0));
             assertThat(event.path("model").asText()).isEqualTo("bge-small-en-v1.5");
-            assertThat(event.path("from_model").asText()).isEqualTo("all-MiniLM-L6-v2");
+            assertThat(event.path("from_model").asText()).isEqualTo(ModelCatalog.DEFAULT_MODEL);
             assertThat(event.path("reason").asText()).isEqualTo("switch");
             assertThat(results(searcher).values())
                     .allSatisfy(hits -> assertThat(hits).isNotEmpty());
 
             JavaProcess rollback = CliProcess.start(owner, "collections", "rollback", "default");
             assertThat(rollback.waitFor(60)).as(rollback.stderr()).isZero();
-            assertThat(rollback.stdout()).contains("serves generation 1 (all-MiniLM-L6-v2) again");
+            assertThat(rollback.stdout()).contains("serves generation 1 (" + ModelCatalog.DEFAULT_MODEL + ") again");
             List<String> latecomers = texts.subList(texts.size() - 3, texts.size()).stream()
                     .map(p -> p.getFileName().toString())
                     .toList();
             await().atMost(Duration.ofSeconds(10))
                     .untilAsserted(() -> assertThat(results(searcher, SearchJson.MAX_K, latecomers))
-                            .as("the results of all-MiniLM-L6-v2 again (the documents published since left out)")
+                            .as("the results of the first model again (the documents published since left out)")
                             .isEqualTo(before));
             publisher.shutdown();
             assertThat(publisher.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
@@ -219,7 +221,7 @@ class ModelMigrationIT {
             assertThat(lacking(2))
                     .as("chunks without a bge-small-en-v1.5 vector, the documents published since included")
                     .isZero();
-            assertThat(lacking(1)).as("nor without an all-MiniLM-L6-v2 one").isZero();
+            assertThat(lacking(1)).as("nor without a first model's one").isZero();
             restarted.terminate();
             assertThat(restarted.waitFor(30)).isZero();
         }

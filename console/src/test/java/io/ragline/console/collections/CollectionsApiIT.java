@@ -356,7 +356,7 @@ class CollectionsApiIT {
         assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
         assertThat(json(started).get("generation").asInt()).isEqualTo(2);
         assertThat(json(started).get("embedding_model").asText()).isEqualTo("bge-small-en-v1.5");
-        assertThat(json(started).get("serving_model").asText()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(json(started).get("serving_model").asText()).isEqualTo(ModelCatalog.DEFAULT_MODEL);
 
         HttpResponse<String> again = console.post("/api/v1/collections/mig/migrate", ADMIN, to);
         assertThat(again.statusCode()).isEqualTo(409);
@@ -364,7 +364,9 @@ class CollectionsApiIT {
         assertThat(console.post("/api/v1/collections/nope/migrate", ADMIN, to).statusCode())
                 .isEqualTo(404);
         HttpResponse<String> same = console.post(
-                "/api/v1/collections/default/migrate", ADMIN, "{\"embedding_model\": \"all-MiniLM-L6-v2\"}");
+                "/api/v1/collections/default/migrate",
+                ADMIN,
+                "{\"embedding_model\": \"" + ModelCatalog.DEFAULT_MODEL + "\"}");
         assertThat(same.statusCode()).isEqualTo(422);
         assertThat(json(same).get("errors").get("embedding_model").asText()).contains("already serves with");
         HttpResponse<String> unknown =
@@ -386,7 +388,7 @@ class CollectionsApiIT {
         JsonNode shown = json(console.get("/api/v1/collections/mig", VIEWER));
         assertThat(shown.get("embedding_model").asText())
                 .as("the serving generation's model")
-                .isEqualTo("all-MiniLM-L6-v2");
+                .isEqualTo(ModelCatalog.DEFAULT_MODEL);
         assertThat(shown.get("generation").asInt()).isEqualTo(1);
         assertThat(shown.get("migration").get("embedding_model").asText()).isEqualTo("bge-small-en-v1.5");
         assertThat(shown.get("migration").get("generation").asInt()).isEqualTo(2);

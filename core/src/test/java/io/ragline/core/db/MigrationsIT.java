@@ -203,7 +203,7 @@ class MigrationsIT {
             assertThatThrownBy(() -> s.executeQuery("select * from search_documents('[1,2,3]', 5)"))
                     .isInstanceOf(SQLException.class)
                     .hasMessageContaining(
-                            "query vector has 3 dimensions, generation 1 of collection \"default\" (model all-MiniLM-L6-v2) has 384");
+                            "query vector has 3 dimensions, generation 1 of collection \"default\" (model all-MiniLM-L6-v2-q) has 384");
             assertThatThrownBy(() -> s.executeQuery("select * from search_documents(" + vector(1, 0) + ", 5, 'nope')"))
                     .isInstanceOf(SQLException.class)
                     .hasMessageContaining("unknown collection \"nope\"");
