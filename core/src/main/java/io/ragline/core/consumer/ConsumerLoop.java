@@ -188,7 +188,9 @@ public final class ConsumerLoop<T> implements PollLoop {
             records.forEach(all::add);
             process(all);
         }
-        committer.afterPoll(); // offsets Kafka refused before, or had behind the stored ones
+        if (lifecycle.isRunning()) { // stopping: the shutdown budget is for the last batch, not retries
+            committer.afterPoll(); // offsets Kafka refused before, or had behind the stored ones
+        }
     }
 
     private void process(List<ConsumerRecord<byte[], byte[]>> all) {

@@ -137,20 +137,20 @@ public final class OffsetCommitter {
         if (partitions.isEmpty()) {
             return;
         }
-        boolean compared;
+        boolean compared = false;
         try {
             compared = catchUp(partitions);
+            if (compared && !owed.isEmpty()) {
+                commitOwed(); // refused or fatal: left owed, afterPoll (right after this poll) says which
+            }
         } catch (WakeupException | InterruptException e) {
             unchecked.addAll(partitions);
             throw e;
         } catch (RuntimeException e) { // a fatal failure stops the loop from afterPoll, not from Kafka's callback
             log.warn("comparing {} with the offsets stored failed: {}", PauseSchedule.names(partitions), e.toString());
-            compared = false;
         }
         if (!compared) {
             unchecked.addAll(partitions);
-        } else if (!owed.isEmpty()) {
-            commitOwed();
         }
     }
 

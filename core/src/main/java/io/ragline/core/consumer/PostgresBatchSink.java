@@ -33,6 +33,9 @@ public final class PostgresBatchSink<T> implements BatchSink<T> {
     private final BatchWriter<T> writer;
     private final CircuitBreaker breaker;
 
+    /** At most this long for the read of stored offsets at an assignment (Kafka's callback waits). */
+    static final int ASSIGNMENT_READ_SECONDS = 5;
+
     public PostgresBatchSink(DataSource dataSource, String groupId, BatchWriter<T> writer, CircuitBreaker breaker) {
         this.dataSource = dataSource;
         this.groupId = groupId;
@@ -80,11 +83,43 @@ public final class PostgresBatchSink<T> implements BatchSink<T> {
         }
     }
 
-    /** This group's offsets stored for {@code partitions}, read outside a batch (a partition assigned). */
+    /**
+     * This group's offsets stored for {@code partitions}, read outside a batch (partitions just
+     * assigned, inside Kafka's rebalance callback): one statement, bounded by {@link
+     * #ASSIGNMENT_READ_SECONDS}, through the circuit breaker, so a database that is down or silent
+     * delays the rebalance by seconds at most (an open breaker answers at once; the caller compares
+     * again after a later poll).
+     */
     @Override
     public Map<TopicPartition, Long> storedOffsets(Collection<TopicPartition> partitions) throws Exception {
-        try (Connection c = dataSource.getConnection()) {
-            return storedOffsets(c, partitions, false);
+        breaker.acquirePermission(); // CallNotPermittedException while open: transient for the caller
+        long start = breaker.getCurrentTimestamp();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("select o.topic, o.partition, o.next_offset from"
+                        + " consumer_offsets o join unnest(?::text[], ?::int[]) as p(topic, partition)"
+                        + " on p.topic = o.topic and p.partition = o.partition where o.group_id = ?")) {
+            List<TopicPartition> all = List.copyOf(partitions);
+            s.setArray(
+                    1,
+                    c.createArrayOf(
+                            "text", all.stream().map(TopicPartition::topic).toArray()));
+            s.setArray(
+                    2,
+                    c.createArrayOf(
+                            "int4", all.stream().map(TopicPartition::partition).toArray()));
+            s.setString(3, groupId);
+            s.setQueryTimeout(ASSIGNMENT_READ_SECONDS);
+            Map<TopicPartition, Long> stored = new HashMap<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    stored.put(new TopicPartition(rs.getString(1), rs.getInt(2)), rs.getLong(3));
+                }
+            }
+            breaker.onSuccess(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit());
+            return stored;
+        } catch (Exception e) {
+            breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+            throw e;
         }
     }
 
