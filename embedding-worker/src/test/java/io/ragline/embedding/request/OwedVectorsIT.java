@@ -198,6 +198,28 @@ class OwedVectorsIT {
         assertThat(vectors("unconfigured", 2)).isEqualTo(2L);
     }
 
+    @Test
+    void anEmbeddedDocumentLackingItsServingVectorsIsAskedForAgainAndGetsThem() throws Exception {
+        EmbeddingWriter writer = writer();
+        collection("holed");
+        long doc = batches.chunkedDocument("holed", "h1", 2, "saucers");
+        batches.write(writer, List.of(request("holed", "h1", doc)));
+        migrate("holed");
+        batches.write(writer, List.of(request("holed", "h1", doc))); // the migration's backfill
+        // what a write committed across a switch or rollback left: no vector of the serving generation
+        db.execute("delete from chunk_embeddings where generation = 1 and chunk_id in (select id from chunks"
+                + " where document_id = " + doc + ")");
+        check(new MigrationSwitcher(batches.pool(), meters, Duration.ZERO, Duration.ZERO));
+        assertThat(asked("holed")).containsExactly("holed/h1");
+
+        batches.write(writer, takeRequests("holed"));
+
+        assertThat(vectors("holed", 1))
+                .as("the serving generation's vectors written again")
+                .isEqualTo(2L);
+        assertThat(vectors("holed", 2)).isEqualTo(2L);
+    }
+
     private static EmbeddingRequest request(String collection, String id, long document) {
         return new EmbeddingRequest(collection, id, document, 1);
     }
