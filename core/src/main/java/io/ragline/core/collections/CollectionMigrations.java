@@ -65,16 +65,17 @@ public final class CollectionMigrations {
         /** What an operator reads about a migration waiting for its index. */
         public String indexAdvice(String collection) {
             return "waiting for its index: run `ragline collections reindex " + collection + "` as the schema owner"
-                    + " (an IVFFlat index is trained on the complete vectors; the embedding-worker's login may not"
-                    + " build it); the switch follows by itself";
+                    + " (an IVFFlat index is trained on the complete vectors, a build the embedding-worker does not"
+                    + " make: its login may not, and its statements are cut after its socket timeout); the switch"
+                    + " follows by itself";
         }
     }
 
     /**
      * What one switch check found: the event written when it switched, else the progress of a
      * complete migration (empty when none runs, when a chunk still lacks its new vector, or when
-     * another worker is checking the collection) and whether the switch waits for an index this
-     * login may not build; {@code skipped} when another worker was checking it.
+     * another worker is checking the collection) and whether the switch waits for its index (the
+     * schema owner's {@code ragline collections reindex NAME} builds it); {@code skipped} when another worker was checking it.
      */
     public record SwitchCheck(
             Optional<CollectionEvent> switched, Optional<Progress> progress, boolean blocked, boolean skipped) {
@@ -180,16 +181,30 @@ public final class CollectionMigrations {
      * Switches collection {@code collectionId} to its building generation if no searchable chunk
      * lacks a vector of it, and writes {@code collection.migrated}; the embedding-worker asks
      * periodically. One worker checks a collection at a time (a transaction-level advisory lock:
-     * the others skip it); it first asks whether any chunk still lacks its new vector, stopping at
-     * the first, and counts only when none does. Checked again under the collection's row lock, so
-     * two workers asking at once switch once. A complete generation that lacks its index (IVFFlat)
-     * is switched only by a login that may build it (the schema owner's); for any other, such as
-     * the embedding-worker's least-privilege one, the check says it is blocked and tries nothing.
+     * the others skip it). A migration whose switch waits for its index (an IVFFlat generation with
+     * vectors and no index: {@code collection_migration_awaits_index}, no count) is reported, with
+     * its progress counted, without locking any row, whatever the login: the schema owner's {@code
+     * ragline collections reindex NAME} builds that index on a connection meant for long statements,
+     * and a later check switches. Otherwise it asks whether any chunk still lacks its new vector,
+     * stopping at the first; when none does, it locks the collection's generation rows FOR UPDATE
+     * (a vector write holds them FOR KEY SHARE until it commits) and asks only that again under the
+     * lock, so a write committed before the lock is seen and one after it sees the new serving
+     * generation. The progress is counted before any lock, for display.
      */
     public static SwitchCheck switchIfComplete(Connection c, int collectionId) throws SQLException {
         // One worker checks a collection at a time; the others skip it until their next interval.
         if (!checkLock(c, collectionId)) {
             return SwitchCheck.anotherChecks();
+        }
+        boolean awaitsIndex = awaitsIndex(c, collectionId);
+        // Stops at the first chunk missing its new vector: the count runs only once none is missing.
+        if (incomplete(c, collectionId)) {
+            return new SwitchCheck(Optional.empty(), Optional.empty(), false);
+        }
+        Optional<Progress> p = progress(c, collectionId);
+        if (p.isEmpty() || awaitsIndex) {
+            return new SwitchCheck(
+                    Optional.empty(), p, p.map(Progress::waitsForIndex).orElse(false));
         }
         try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for no key update")) {
             s.setInt(1, collectionId);
@@ -199,36 +214,51 @@ public final class CollectionMigrations {
                 }
             }
         }
-        // Stops at the first chunk missing its new vector: the full count runs only once none is missing.
-        try (PreparedStatement s = c.prepareStatement("select collection_migration_incomplete(?)")) {
-            s.setInt(1, collectionId);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                boolean incomplete = rs.getBoolean(1);
-                if (rs.wasNull() || incomplete) {
-                    return new SwitchCheck(Optional.empty(), Optional.empty(), false);
-                }
-            }
+        lockGenerations(c, collectionId);
+        // Under the lock only the check that stops at the first missing vector, and the index's (a
+        // vector written since the first check may make an IVFFlat generation need one).
+        if (incomplete(c, collectionId)) {
+            return new SwitchCheck(Optional.empty(), Optional.empty(), false);
         }
-        Optional<Progress> p;
-        // Counted again once no vector write is under way: a writer holds its collection's generation
-        // rows FOR KEY SHARE until it commits, and reads their states under that lock. So a write
-        // committed before this lock is counted (a document with no vector of the building generation
-        // holds the switch), and one after it sees the new serving generation.
+        if (awaitsIndex(c, collectionId)) {
+            return new SwitchCheck(Optional.empty(), p, true);
+        }
+        return new SwitchCheck(
+                Optional.of(switchTo(c, collectionId, p.get().generation(), CollectionEvent.Reason.SWITCH)), p, false);
+    }
+
+    /**
+     * Locks collection {@code collectionId}'s generation rows FOR UPDATE: it waits for the vector
+     * writes under way (each holds them FOR KEY SHARE until it commits, having read their states
+     * under that lock), and writes after it read the states this transaction leaves.
+     */
+    private static void lockGenerations(Connection c, int collectionId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "select 1 from collection_generations where collection_id = ? order by generation for update")) {
             s.setInt(1, collectionId);
             s.executeQuery().close();
         }
-        p = progress(c, collectionId);
-        if (p.isEmpty() || !p.get().complete()) {
-            return new SwitchCheck(Optional.empty(), p, false);
+    }
+
+    /** Whether a searchable chunk lacks its building generation's vector (false: none, or no migration). */
+    private static boolean incomplete(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select collection_migration_incomplete(?)")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
-        if (p.get().waitsForIndex() && !mayBuildIndex(c)) {
-            return new SwitchCheck(Optional.empty(), p, true);
+    }
+
+    private static boolean awaitsIndex(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select collection_migration_awaits_index(?)")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
-        return new SwitchCheck(
-                Optional.of(switchTo(c, collectionId, p.get().generation(), CollectionEvent.Reason.SWITCH)), p, false);
     }
 
     /**
@@ -243,14 +273,6 @@ public final class CollectionMigrations {
                 rs.next();
                 return rs.getBoolean(1);
             }
-        }
-    }
-
-    private static boolean mayBuildIndex(Connection c) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select may_build_collection_index()");
-                ResultSet rs = s.executeQuery()) {
-            rs.next();
-            return rs.getBoolean(1);
         }
     }
 
@@ -292,6 +314,9 @@ public final class CollectionMigrations {
      */
     public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
         Collection stored = CollectionRegistry.lockedNoKey(c, name);
+        // As the switch does: a vector write under way (its generation rows held FOR KEY SHARE) has
+        // committed before the completeness check below, and one after this lock sees the new states.
+        lockGenerations(c, stored.id());
         List<Generation> all = Generation.of(c, stored.id());
         Optional<Generation> running = building(c, stored.id());
         if (running.isPresent()) {

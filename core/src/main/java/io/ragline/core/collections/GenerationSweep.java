@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.OptionalInt;
 
 /**
- * The self-healing sweep of building and kept generations (V28's {@code request_owed_vectors}):
+ * The self-healing sweep of building and kept generations ({@code request_owed_vectors}, V28, V31):
  * asks again, through the normal embedding requests in the outbox, for the embedded documents one
- * of whose searchable chunks lacks a vector of a generation that is not serving. Such a document is
+ * of whose searchable chunks lacks a vector of a generation that is not serving, or one of whose
+ * chunks lacks a vector of the serving generation (a write committed across a switch leaves one). Such a document is
  * one whose vectors of that generation were owed (its model failed for a while, which does not
  * fail the serving write) or one a race let slip past. A generation's refusal of a document version
  * is never asked again; a document already waiting in the outbox is not asked twice; a document is

@@ -232,7 +232,7 @@ class CollectionMigrationsIT {
     }
 
     @Test
-    void anIvfflatMigrationWaitsUnderTheWorkerLoginUntilTheOwnersReindexBuildsItsIndexThenSwitches() throws Exception {
+    void anIvfflatMigrationWaitsWithoutLockingUntilTheOwnersReindexBuildsItsIndexThenSwitches() throws Exception {
         try (Connection c = db.connect()) {
             registry.create(
                     c,
@@ -253,17 +253,36 @@ class CollectionMigrationsIT {
             migrations.migrate(c, "lists", null, "large", null);
         }
         writeVectors(2, 8, "large");
-        try (Connection worker = workerConnection()) {
-            CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(worker, collection);
-            assertThat(check.blocked())
-                    .as("complete, but the worker may not build the IVFFlat index")
-                    .isTrue();
-            assertThat(check.switched()).isEmpty();
-            assertThat(check.progress()).contains(new CollectionMigrations.Progress(2, "large", 4, 4, true, 0, null));
-            assertThat(check.progress().orElseThrow().indexAdvice("lists"))
-                    .contains("ragline collections reindex lists");
+        for (Connection checker : List.of(workerConnection(), db.connect())) { // the worker's login, the owner's
+            try (checker;
+                    Connection writer = db.connect()) {
+                checker.setAutoCommit(false);
+                CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(checker, collection);
+                assertThat(check.blocked())
+                        .as("complete, but its IVFFlat index is missing")
+                        .isTrue();
+                assertThat(check.switched()).isEmpty();
+                assertThat(check.progress())
+                        .contains(new CollectionMigrations.Progress(2, "large", 4, 4, true, 0, null));
+                assertThat(check.progress().orElseThrow().indexAdvice("lists"))
+                        .contains("ragline collections reindex lists");
+                writer.setAutoCommit(false);
+                assertThat(single(
+                                writer,
+                                "select count(*) from (select 1 from collection_generations where" + " collection_id = "
+                                        + collection + " for update nowait) g"))
+                        .as("the check, its transaction still open, holds no lock on the generation rows")
+                        .isEqualTo(2L);
+                assertThat(single(writer, "select id from collections where id = " + collection + " for update nowait"))
+                        .as("nor on the collection's row")
+                        .isEqualTo(collection);
+                writer.rollback();
+                checker.commit();
+            }
         }
-        assertThat(indexDefinition(2)).isNull();
+        assertThat(indexDefinition(2))
+                .as("not built by the check, whatever its login")
+                .isNull();
         try (Connection owner = db.connect()) {
             assertThat(registry.reindex(owner, "lists"))
                     .as("the waiting generation's index")

@@ -33,9 +33,11 @@ import org.slf4j.LoggerFactory;
  * GenerationSweep}): a document whose vectors of such a generation are missing (its model failed for
  * a while, or a race let it slip past) is asked for again through the outbox.
  *
- * <p>A complete generation that waits for its IVFFlat index, which this login may not build, is
- * not tried: it is logged once at WARN with what the operator runs, and {@value #WAITING} is 1 for
- * the collection until it switches.
+ * <p>A complete generation that waits for its IVFFlat index is not tried, whatever this login (a
+ * build over the whole generation is the schema owner's {@code ragline collections reindex NAME},
+ * on a connection meant for long statements; this worker's pool cuts a statement after its socket
+ * timeout), and its check locks no row: it is logged once at WARN with what the operator runs, and
+ * {@value #WAITING} is 1 for the collection until it switches.
  */
 public final class MigrationSwitcher implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(MigrationSwitcher.class);
@@ -46,7 +48,7 @@ public final class MigrationSwitcher implements Runnable {
     /** How often the running migrations are checked. */
     public static final Duration EVERY = Duration.ofSeconds(2);
 
-    /** The gauge, per collection: 1 while its complete migration waits for an index the worker may not build. */
+    /** The gauge, per collection: 1 while its complete migration waits for its index (collections reindex). */
     public static final String WAITING = "ragline.migration.waiting.for.index";
 
     /** The counter of one collection's switch checks that failed. */

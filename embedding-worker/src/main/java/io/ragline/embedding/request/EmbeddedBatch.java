@@ -79,8 +79,8 @@ final class EmbeddedBatch implements BatchWriter<EmbeddingRequest> {
 
     /**
      * What became of a job: its vectors and the model that made them, or why it failed; {@code owed}
-     * when the failure is one a retry may mend (the model unavailable, or refusing this worker) of a
-     * generation that was not serving: nothing is written of it and the migration's sweep asks for
+     * when the failure is one a retry or an operator may mend (the model unavailable, or refusing
+     * this worker; its provider not creatable here) of a generation that was not serving: nothing is written of it and the migration's sweep asks for
      * it again, where a refusal of the input is recorded for good.
      */
     record Outcome(Job job, List<float[]> vectors, String model, String error, boolean owed) {

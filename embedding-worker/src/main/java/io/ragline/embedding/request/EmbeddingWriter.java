@@ -61,7 +61,9 @@ import org.slf4j.LoggerFactory;
  * no document is marked failed for it. See {@link ProviderFailure}. That holds for the serving
  * generation's model; a building or kept generation's model failing so only makes its vectors
  * owed (the serving ones are written, the migration's sweep asks again), so that it holds back
- * neither the serving vectors nor other collections.
+ * neither the serving vectors nor other collections, and so does a building or kept generation's
+ * provider this worker cannot create (its endpoint not configured here, its model not in this
+ * build): configuration, mended by an operator, never recorded as the model refusing the input.
  */
 public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
     private static final Logger log = LoggerFactory.getLogger(EmbeddingWriter.class);
@@ -88,6 +90,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         List<Job> jobs = read(records);
         Map<Call, List<Job>> byCall = new LinkedHashMap<>();
         List<Outcome> outcomes = new ArrayList<>();
+        Map<String, Integer> uncreatable = new LinkedHashMap<>();
         for (Job job : jobs) {
             try {
                 byCall.computeIfAbsent(
@@ -95,13 +98,26 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
                                 p -> new ArrayList<>())
                         .add(job);
             } catch (EmbeddingException e) {
-                if (e.retryable() && job.servingWhenRead()) {
-                    throw e;
+                if (job.servingWhenRead()) {
+                    if (e.retryable()) {
+                        throw e;
+                    }
+                    outcomes.add(Outcome.failed(job, e.getMessage()));
+                } else {
+                    // Another generation's provider this worker cannot create (still loading; or its
+                    // endpoint not configured here, its model not in this build: configuration, which an
+                    // operator mends) refused no input: owed, so the sweep asks again, never a refusal.
+                    outcomes.add(Outcome.owed(job, e.getMessage()));
+                    uncreatable.merge(e.getMessage(), 1, Integer::sum);
                 }
-                // a model still loading (retryable) of another generation is owed; one this worker cannot run
-                outcomes.add(e.retryable() ? Outcome.owed(job, e.getMessage()) : Outcome.failed(job, e.getMessage()));
             }
         }
+        uncreatable.forEach((error, n) -> log.warn(
+                "the model of a building or kept generation cannot run on this embedding-worker ({} job(s)): {};"
+                        + " the serving vectors are written without its vectors, which are owed: the migration's"
+                        + " sweep asks for those documents again",
+                n,
+                error));
         for (Map.Entry<Call, List<Job>> e : byCall.entrySet()) {
             outcomes.addAll(e.getKey().serving() ? embed(e.getKey().provider(), e.getValue()) : owedOnFailure(e));
         }

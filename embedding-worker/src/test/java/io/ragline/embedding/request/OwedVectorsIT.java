@@ -8,6 +8,7 @@ import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embedding.migration.MigrationSwitcher;
+import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.openai.OpenAiEmbeddingProvider;
 import io.ragline.testkit.PostgresSchema;
 import java.nio.charset.StandardCharsets;
@@ -160,6 +161,63 @@ class OwedVectorsIT {
         } finally {
             nextEndpoint.refuseInputsContaining(null, 0);
         }
+    }
+
+    @Test
+    void aBuildingGenerationWhoseProviderThisWorkerCannotCreateLeavesItsVectorsOwedNotRefused() throws Exception {
+        collection("unconfigured");
+        long doc = batches.chunkedDocument("unconfigured", "u1", 2, "teapots");
+        batches.write(writer(), List.of(request("unconfigured", "u1", doc)));
+        migrate("unconfigured");
+        // as ProviderRegistry says of a provider this replica has no endpoint for (non-retryable)
+        EmbeddingWriter misconfigured = new EmbeddingWriter(
+                batches.pool(),
+                new CollectionCatalog(Duration.ZERO),
+                k -> {
+                    if (k.model().equals("stub-next")) {
+                        throw new EmbeddingException(
+                                "collection '" + k.name() + "' uses provider 'openai' but this embedding-worker has"
+                                        + " no endpoint",
+                                false);
+                    }
+                    return serving;
+                },
+                meters);
+        batches.write(misconfigured, List.of(request("unconfigured", "u1", doc)));
+
+        assertThat(status(doc)).as("not failed: the serving vectors are there").isEqualTo("embedded");
+        assertThat(db.queryValue("select count(*) from generation_refusals where document_id = " + doc))
+                .as("configuration is not the model refusing the document")
+                .isEqualTo(0L);
+        db.execute("update collection_generations set created_at = now() - interval '2 hours' where generation = 2"
+                + " and collection_id = (select id from collections where name = 'unconfigured')");
+        check(new MigrationSwitcher(batches.pool(), meters, Duration.ZERO, Duration.ZERO));
+        assertThat(asked("unconfigured")).as("owed: the sweep asks again").containsExactly("unconfigured/u1");
+
+        batches.write(writer(), takeRequests("unconfigured")); // the configuration mended
+        assertThat(vectors("unconfigured", 2)).isEqualTo(2L);
+    }
+
+    @Test
+    void anEmbeddedDocumentLackingItsServingVectorsIsAskedForAgainAndGetsThem() throws Exception {
+        EmbeddingWriter writer = writer();
+        collection("holed");
+        long doc = batches.chunkedDocument("holed", "h1", 2, "saucers");
+        batches.write(writer, List.of(request("holed", "h1", doc)));
+        migrate("holed");
+        batches.write(writer, List.of(request("holed", "h1", doc))); // the migration's backfill
+        // what a write committed across a switch or rollback left: no vector of the serving generation
+        db.execute("delete from chunk_embeddings where generation = 1 and chunk_id in (select id from chunks"
+                + " where document_id = " + doc + ")");
+        check(new MigrationSwitcher(batches.pool(), meters, Duration.ZERO, Duration.ZERO));
+        assertThat(asked("holed")).containsExactly("holed/h1");
+
+        batches.write(writer, takeRequests("holed"));
+
+        assertThat(vectors("holed", 1))
+                .as("the serving generation's vectors written again")
+                .isEqualTo(2L);
+        assertThat(vectors("holed", 2)).isEqualTo(2L);
     }
 
     private static EmbeddingRequest request(String collection, String id, long document) {
