@@ -42,6 +42,11 @@ public record DatabaseTimeouts(
     public static final Duration MIN_CONNECT_TIMEOUT = Duration.ofMillis(250);
     /** The driver counts socket timeouts in whole seconds. */
     public static final Duration MIN_SOCKET_TIMEOUT = Duration.ofSeconds(1);
+    /**
+     * How long a migration waits for the schema's migration lock (another process migrating): a
+     * long statements' socket timeout must be longer, or it would cut that wait.
+     */
+    public static final Duration MIGRATION_LOCK_WAIT = Duration.ofMinutes(5);
     /** HikariCP's floor for keep-alive and lifetime: a shorter one is silently ignored. */
     public static final Duration MIN_POOL_PERIOD = Duration.ofSeconds(30);
 
@@ -68,6 +73,11 @@ public record DatabaseTimeouts(
                 s -> within(p, SOCKET_TIMEOUT, s, MIN_SOCKET_TIMEOUT, "the driver counts whole seconds; off for none"));
         longSocket.ifPresent(s ->
                 within(p, LONG_SOCKET_TIMEOUT, s, MIN_SOCKET_TIMEOUT, "the driver counts whole seconds; off for none"));
+        longSocket.ifPresent(s -> p.check(
+                s.compareTo(MIGRATION_LOCK_WAIT) > 0,
+                Problems.quoted(LONG_SOCKET_TIMEOUT, Problems.text(s)) + " must be longer than "
+                        + Problems.text(MIGRATION_LOCK_WAIT) + " (a migration waits up to "
+                        + Problems.text(MIGRATION_LOCK_WAIT) + " for another's lock; off for none)"));
         if (socket.isPresent() && longSocket.isPresent()) {
             p.check(
                     longSocket.get().compareTo(socket.get()) >= 0,
