@@ -9,14 +9,15 @@ import java.util.Optional;
  * reset (a partition, a failed-over VM whose address is gone, a frozen primary) answers nothing:
  * without a socket timeout a JDBC call would wait for ever.
  *
- * @param connect opening a connection (TCP connect, TLS, login), and the longest wait for one from a
- *     pool (HikariCP's {@code connectionTimeout}); an idle pooled connection is checked within half
- *     of it, at most 3 s
+ * @param connect opening a connection to one host (TCP connect, TLS, login); the whole login and the
+ *     longest wait for one from a pool (HikariCP's {@code connectionTimeout}) get it once per host
+ *     of the URL; an idle pooled connection is checked within half of it, at most 3 s
  * @param socket the longest silence on a pipeline connection's socket (pools, the LISTEN connection,
  *     the dispatcher's lease, checks) before the driver gives the connection up; empty: none
  * @param longSocket the same for connections whose statements legitimately run long (migrations and
- *     their index builds, {@code collections reindex}, {@code migrate}); empty (the default): none,
- *     TCP keep-alive only
+ *     their index builds, {@code collections reindex}, {@code migrate}, the console's long routes,
+ *     the builtin trainer's read); empty (the default): none, TCP keep-alive only; when set, longer
+ *     than {@link #MIGRATION_LOCK_WAIT}
  * @param keepalive how often HikariCP checks an idle pooled connection ({@code keepaliveTime})
  * @param maxLifetime the age at which HikariCP replaces a pooled connection ({@code maxLifetime}),
  *     so that a pool drifts to a failed-over server's new address

@@ -22,7 +22,11 @@ public final class ConnectionProperties {
     public enum Use {
         /** Pools, the LISTEN connection, the lease, checks: {@link DatabaseTimeouts#socket()}. */
         PIPELINE,
-        /** Migrations, index builds, {@code collections reindex}: {@link DatabaseTimeouts#longSocket()}. */
+        /**
+         * Migrations, index builds, {@code collections} commands, the console's long routes, the
+         * builtin trainer's read: {@link DatabaseTimeouts#longSocket()}, never the URL's {@code
+         * socketTimeout}.
+         */
         LONG_STATEMENTS
     }
 
