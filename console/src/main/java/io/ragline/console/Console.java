@@ -57,7 +57,7 @@ public final class Console {
         int port = env.port(portVariable, defaultPort);
         BiConsumer<WorkerRuntime, ApiRoutes> areas = areas(env, defaultWorkers);
         return runtime -> {
-            ApiRoutes routes = new ApiRoutes(runtime.dataSource());
+            ApiRoutes routes = new ApiRoutes(runtime.dataSource(), runtime.longStatements());
             areas.accept(runtime, routes);
             runtime.manage(new ConsoleServer(http, port, portVariable, routes, version()));
         };

@@ -66,7 +66,7 @@ public final class ConsoleTestServer implements AutoCloseable {
         env.validate();
         WorkerRuntime runtime = WorkerRuntime.start(Console.NAME, 0, env);
         try {
-            ApiRoutes routes = new ApiRoutes(runtime.dataSource());
+            ApiRoutes routes = new ApiRoutes(runtime.dataSource(), runtime.longStatements());
             areas.accept(runtime, routes);
             ConsoleServer server = runtime.manage(new ConsoleServer(http, 0, "RAGLINE_HTTP_PORT", routes, "test"));
             runtime.markStarted();

@@ -7,6 +7,8 @@ import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.PollLoop;
+import io.ragline.core.db.ConnectionProperties;
+import io.ragline.core.db.ConnectionProperties.Use;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
 import io.ragline.core.db.SchemaAccess;
@@ -67,6 +69,7 @@ public final class WorkerRuntime implements AutoCloseable {
 
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final HikariDataSource dataSource;
+    private HikariDataSource longStatements;
     private final Readiness readiness;
     private final AdminServer admin;
     private final MeteredKafkaClients kafka;
@@ -112,7 +115,8 @@ public final class WorkerRuntime implements AutoCloseable {
     public static WorkerRuntime start(String processName, int defaultAdminPort, Env env) {
         CoreSettings settings = StartupCheck.run(env, processName, defaultAdminPort);
         log.info("{} starting with {}", processName, settings);
-        log.info("{} database timeouts: {}", processName, settings.database().timeouts());
+        // What applies: the URL's own parameters (connect_timeout, socketTimeout) over the variables.
+        log.info("{} database timeouts in force: {}", processName, ConnectionProperties.effective(settings.database()));
         try {
             return new WorkerRuntime(processName, settings);
         } catch (IOException e) {
@@ -160,6 +164,18 @@ public final class WorkerRuntime implements AutoCloseable {
 
     public HikariDataSource dataSource() {
         return dataSource;
+    }
+
+    /**
+     * A small pool, opened on first use, whose connections are for statements that legitimately run
+     * long ({@link Use#LONG_STATEMENTS}: no pipeline socket timeout), such as the console's reindex.
+     */
+    public synchronized HikariDataSource longStatements() {
+        if (longStatements == null) {
+            longStatements = manage(Database.pool(
+                    settings.database(), settings.schema(), 2, processName + "-long", registry(), Use.LONG_STATEMENTS));
+        }
+        return longStatements;
     }
 
     /** Where the process is in its lifecycle. */

@@ -91,11 +91,17 @@ public final class JavaProcess {
         return new JavaProcess(p, out, err);
     }
 
-    /** The shutdown hook: SIGTERM to every process still running, then SIGKILL past the grace. */
+    /**
+     * The shutdown hook: SIGTERM to every process still running and to each of its descendants (a
+     * launcher script's JVM, a worker's own children: orphaned by their parent's end, they would
+     * otherwise meet only the SIGKILL), then SIGKILL to whatever is left past the grace.
+     */
     private static void endAll() {
         List<ProcessHandle> left = new ArrayList<>();
         for (Process p : RUNNING) {
-            left.addAll(p.descendants().toList());
+            List<ProcessHandle> descendants = p.descendants().toList();
+            descendants.forEach(ProcessHandle::destroy);
+            left.addAll(descendants);
             left.add(p.toHandle());
             p.destroy();
         }

@@ -3,6 +3,8 @@ package io.ragline.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +43,43 @@ class JavaProcessIT {
             if (grandchild != null) {
                 grandchild.destroyForcibly(); // when the test failed: leave nothing behind
             }
+        }
+    }
+
+    @Test
+    void theShutdownHookSendsSigtermToEveryDescendantNotOnlyToItsChildren() throws Exception {
+        Path marker = Files.createTempDirectory("ragline-descendant").resolve("marker");
+        JavaProcess parent = JavaProcess.start(
+                List.of("-Xmx64m"), ParentOfAShell.class.getName(), Map.of("MARKER", marker.toString()));
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(Path.of(marker + ".ready")));
+
+            parent.terminate();
+            parent.waitFor(30);
+
+            await().atMost(JavaProcess.SHUTDOWN_GRACE.plusSeconds(10))
+                    .alias("the shell's own child trapped SIGTERM (a SIGKILL leaves no trace)")
+                    .until(() -> Files.exists(marker)
+                            && Files.readString(marker).strip().equals("TERM"));
+        } finally {
+            parent.kill();
+        }
+    }
+
+    /**
+     * Starts a shell whose own child (a grandchild of this JVM's, not started by JavaProcess)
+     * writes {@code $MARKER} when it gets SIGTERM, then waits to be ended.
+     */
+    public static final class ParentOfAShell {
+        public static void main(String[] args) throws Exception {
+            String marker = System.getenv("MARKER");
+            String inner = "trap 'echo TERM > " + marker + "; exit 0' TERM; echo ready > " + marker
+                    + ".ready; while :; do sleep 0.2; done";
+            JavaProcess.launch(
+                    List.of("sh", "-c", "sh -c \"" + inner + "\" & wait"),
+                    Path.of(System.getProperty("java.io.tmpdir")),
+                    Map.of("PATH", System.getenv("PATH")));
+            new CountDownLatch(1).await();
         }
     }
 

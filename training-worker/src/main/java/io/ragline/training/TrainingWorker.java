@@ -77,7 +77,7 @@ public final class TrainingWorker {
                 store,
                 Map.of(
                         TrainingRequest.Backend.BUILTIN,
-                        new BuiltinBackend(runtime.dataSource()),
+                        new BuiltinBackend(runtime.longStatements(), settings.statementTimeout()),
                         TrainingRequest.Backend.PGML,
                         new PgmlBackend(
                                 core.database(),

@@ -8,6 +8,8 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -207,6 +209,46 @@ class TrainingJobsIT {
                     + " lateral (select array_agg(random() - 0.5)::vector v from generate_series(1, 384) where"
                     + " e.chunk_id is not null) r where e.generation = 1"); // a random vector per chunk
             s.execute("select collection_switch_generation(id, 2) from collections where name = '" + COLLECTION + "'");
+        }
+    }
+
+    @Test
+    void readingTheLabelledVectorsLongerThanThePipelinesSocketTimeoutIsNotCutAndTrainsOnce() throws Exception {
+        String slowPrefix = "slow" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Map<String, String> env = env(db, slowPrefix);
+        env.put("RAGLINE_DB_SOCKET_TIMEOUT", "1s");
+        WorkerRuntime slow = TrainingFixtures.startWorker("training-slow", env);
+        try (Connection holder = db.connect()) {
+            holder.setAutoCommit(false);
+            try (Statement s = holder.createStatement()) {
+                // The read of every labelled vector waits here, silent, as on a large collection.
+                s.execute("lock table chunk_embeddings in access exclusive mode");
+            }
+            try (KafkaProducer<String, String> p = KafkaTopics.producer()) {
+                p.send(new ProducerRecord<>(
+                                slowPrefix + "training",
+                                "unhurried",
+                                request("unhurried-1", "unhurried", "{\"epochs\":5}")))
+                        .get();
+            }
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> value("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                    + " and application_name = 'ragline-training-slow-long'")
+                            .equals(1L));
+            await().during(Duration.ofSeconds(3))
+                    .atMost(Duration.ofSeconds(4))
+                    .alias("three times the pipeline's 1 s socket timeout, the read still waits")
+                    .until(() -> value("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                    + " and application_name = 'ragline-training-slow-long'")
+                            .equals(1L));
+            holder.rollback();
+
+            await().atMost(Duration.ofMinutes(2)).until(() -> "succeeded".equals(status("unhurried-1")));
+            assertThat(value("select attempts from training_jobs where request_id = 'unhurried-1'"))
+                    .as("read once, never cut and retried")
+                    .isEqualTo(1);
+        } finally {
+            slow.close();
         }
     }
 

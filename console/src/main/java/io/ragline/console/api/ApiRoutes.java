@@ -38,13 +38,20 @@ public final class ApiRoutes {
 
     private final List<Route> routes = new ArrayList<>();
     private final DataSource database;
+    private final DataSource longStatements;
     private final Audit audit;
     private final Set<String> answered = ConcurrentHashMap.newKeySet();
     private volatile boolean frozen;
     private volatile boolean loopbackHostsOnly;
 
-    public ApiRoutes(DataSource database) {
+    /**
+     * Routes answering from {@code database} (the pipeline's pool), and from {@code longStatements}
+     * (connections without the pipeline's socket timeout) for a route marked {@link
+     * Route#longStatements()}.
+     */
+    public ApiRoutes(DataSource database, DataSource longStatements) {
         this.database = database;
+        this.longStatements = longStatements;
         this.audit = new Audit(database);
         audit.register(this);
     }
@@ -210,7 +217,7 @@ public final class ApiRoutes {
                     parameters,
                     RequestInput.query(ex.getRequestURI().getRawQuery()),
                     body,
-                    database);
+                    route.runsLong() ? longStatements : database);
             response = route.handler().handle(request);
         } catch (Exception e) {
             problem = problemOf(route, e);

@@ -58,6 +58,9 @@ public final class OpenApiDocument {
                         + route.role().label() + (route.role() == Role.VIEWER ? " or above." : " or above; audited."));
         op.putArray("tags").add(route.tagName());
         op.put("x-ragline-role", route.role().label());
+        if (route.runsLong()) {
+            op.put("x-ragline-long-statements", true); // not cut by RAGLINE_DB_SOCKET_TIMEOUT
+        }
         ArrayNode parameters = op.putArray("parameters");
         for (String name : route.pathParameters()) {
             ObjectNode param = parameters.addObject();

@@ -43,6 +43,7 @@ public final class Route {
     private String description;
     private JsonNode body;
     private boolean readOnly;
+    private boolean longStatements;
 
     Route(String method, String template, Role role, String summary, Handler handler) {
         if (!template.startsWith("/") || template.endsWith("/")) {
@@ -195,6 +196,21 @@ public final class Route {
     /** Only the answers the route declared itself: each must be seen in a test. */
     public Map<Integer, Answer> declaredAnswers() {
         return Map.copyOf(answers);
+    }
+
+    /**
+     * The route's work legitimately runs long (an index build, a bulk update of a collection's rows):
+     * its request's {@link ApiRequest#database()} is the long-statement pool, whose connections the
+     * pipeline's socket timeout ({@code RAGLINE_DB_SOCKET_TIMEOUT}) does not cut. The one place that
+     * says which operations are long is the routes that call this.
+     */
+    public Route longStatements() {
+        this.longStatements = true;
+        return this;
+    }
+
+    public boolean runsLong() {
+        return longStatements;
     }
 
     /** Whether the route changes something, so that the audit log records it. */

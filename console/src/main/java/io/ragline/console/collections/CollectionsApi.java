@@ -77,6 +77,7 @@ public final class CollectionsApi {
                         Role.ADMIN,
                         "Build the collection's vector index again",
                         this::reindex)
+                .longStatements()
                 .describe(r -> r.description("From the vectors it has now: an IVFFlat index once the collection is"
                                 + " loaded (its lists are trained on the rows present) and after the data has drifted;"
                                 + " an HNSW one whole. Vector writes to every collection wait while it builds.")
@@ -86,6 +87,7 @@ public final class CollectionsApi {
                                 collectionSchema())
                         .fails(404, "no collection of that name"));
         routes.delete("/collections/{name}", Role.ADMIN, "Delete a collection, its documents and vectors", this::delete)
+                .longStatements()
                 .describe(r -> r.answers(204, "deleted", null).fails(404, "no collection of that name"));
         routes.post(
                         "/collections/{name}/pause",
@@ -103,6 +105,7 @@ public final class CollectionsApi {
                         Role.OPERATOR,
                         "Resume embedding",
                         req -> status(req, CollectionStatus.ACTIVE))
+                .longStatements()
                 .describe(r -> r.description("Sets it active and, in the same transaction, asks again for the"
                                 + " embeddings of every chunked document.")
                         .answers(200, "the collection, active", collectionSchema())
@@ -113,6 +116,7 @@ public final class CollectionsApi {
                         Role.OPERATOR,
                         "Compute every document's vectors again",
                         this::reembed)
+                .longStatements()
                 .describe(r -> r.description("The embedded and failed documents lose their vectors and become"
                                 + " chunked; every chunked document is asked for again. They are missing from search"
                                 + " results until embedded.")

@@ -58,6 +58,7 @@ final class MigrationsApi {
                         Role.ADMIN,
                         "Stop a running migration, or serve the previous model again",
                         this::rollback)
+                .longStatements()
                 .describe(r -> r.answers(
                                 200,
                                 "what it did",
@@ -70,6 +71,7 @@ final class MigrationsApi {
                                 409,
                                 "nothing to roll back to, or the kept generation lacks vectors of searchable chunks"));
         routes.post("/collections/{name}/prune", Role.ADMIN, "Delete the previous model's kept vectors", this::prune)
+                .longStatements()
                 .describe(r -> r.query(
                                 "force",
                                 "true: prune even a generation a deployed classifier was trained on (it then"

@@ -4,19 +4,27 @@ import static io.ragline.console.ConsoleTestServer.ADMIN;
 import static io.ragline.console.ConsoleTestServer.OPERATOR;
 import static io.ragline.console.ConsoleTestServer.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ragline.console.ConsoleTestServer;
 import io.ragline.console.api.Json;
+import io.ragline.console.api.Route;
 import io.ragline.core.config.Env;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.testkit.PostgresSchema;
 import io.swagger.parser.OpenAPIParser;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -231,6 +239,55 @@ class CollectionsApiIT {
         assertThat(json(change).get("errors").get("distance").asText()).contains("changeable only through a migration");
         assertThat(db.queryValue("select distance || ' ' || index_options::text from collections where name = 'vecs'"))
                 .isEqualTo("inner_product {\"lists\": 2, \"probes\": 2}");
+    }
+
+    @Test
+    void aReindexWaitingLongerThanThePipelinesSocketTimeoutRunsOnALongStatementConnectionAndIsNotCut()
+            throws Exception {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("DATABASE_URL", db.ownerDatabaseUrl());
+        env.put("RAGLINE_DB_SOCKET_TIMEOUT", "1s");
+        try (ConsoleTestServer quick = ConsoleTestServer.start(env, CollectionAreas.wiring(new Env(env)));
+                Connection holder = db.connect()) {
+            assertThat(quick.post("/api/v1/collections", ADMIN, "{\"name\": \"slow\"}")
+                            .statusCode())
+                    .isEqualTo(201);
+            holder.setAutoCommit(false);
+            try (Statement s = holder.createStatement()) {
+                // What a reindex takes first (one at a time): it waits here, silent, as behind a long build.
+                s.execute("lock table chunk_embeddings in share row exclusive mode");
+            }
+            CompletableFuture<HttpResponse<String>> reindex = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return quick.post("/api/v1/collections/slow/reindex", ADMIN, null);
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> db.queryValue("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                    + " and application_name like 'ragline-console%'")
+                            .equals(1L));
+            await().during(Duration.ofSeconds(3))
+                    .atMost(Duration.ofSeconds(4))
+                    .alias("three times the pipeline's 1 s socket timeout, the reindex still waits")
+                    .until(() -> !reindex.isDone());
+            holder.rollback();
+
+            HttpResponse<String> done = reindex.get(30, TimeUnit.SECONDS);
+            assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+            assertThat(json(done).get("index_built").asBoolean()).isTrue();
+        }
+        assertThat(console.routes().routes().stream().filter(Route::runsLong).map(Route::name))
+                .as("the console's operations that run long, on connections the socket timeout does not cut")
+                .containsExactlyInAnyOrder(
+                        "POST /collections/{name}/reindex",
+                        "DELETE /collections/{name}",
+                        "POST /collections/{name}/resume",
+                        "POST /collections/{name}/reembed",
+                        "POST /collections/{name}/rollback",
+                        "POST /collections/{name}/prune");
     }
 
     @Test

@@ -9,14 +9,15 @@ import java.util.Optional;
  * reset (a partition, a failed-over VM whose address is gone, a frozen primary) answers nothing:
  * without a socket timeout a JDBC call would wait for ever.
  *
- * @param connect opening a connection (TCP connect, TLS, login), and the longest wait for one from a
- *     pool (HikariCP's {@code connectionTimeout}); an idle pooled connection is checked within half
- *     of it, at most 3 s
+ * @param connect opening a connection to one host (TCP connect, TLS, login); the whole login and the
+ *     longest wait for one from a pool (HikariCP's {@code connectionTimeout}) get it once per host
+ *     of the URL; an idle pooled connection is checked within half of it, at most 3 s
  * @param socket the longest silence on a pipeline connection's socket (pools, the LISTEN connection,
  *     the dispatcher's lease, checks) before the driver gives the connection up; empty: none
  * @param longSocket the same for connections whose statements legitimately run long (migrations and
- *     their index builds, {@code collections reindex}, {@code migrate}); empty (the default): none,
- *     TCP keep-alive only
+ *     their index builds, {@code collections reindex}, {@code migrate}, the console's long routes,
+ *     the builtin trainer's read); empty (the default): none, TCP keep-alive only; when set, longer
+ *     than {@link #MIGRATION_LOCK_WAIT}
  * @param keepalive how often HikariCP checks an idle pooled connection ({@code keepaliveTime})
  * @param maxLifetime the age at which HikariCP replaces a pooled connection ({@code maxLifetime}),
  *     so that a pool drifts to a failed-over server's new address
@@ -42,6 +43,11 @@ public record DatabaseTimeouts(
     public static final Duration MIN_CONNECT_TIMEOUT = Duration.ofMillis(250);
     /** The driver counts socket timeouts in whole seconds. */
     public static final Duration MIN_SOCKET_TIMEOUT = Duration.ofSeconds(1);
+    /**
+     * How long a migration waits for the schema's migration lock (another process migrating): a
+     * long statements' socket timeout must be longer, or it would cut that wait.
+     */
+    public static final Duration MIGRATION_LOCK_WAIT = Duration.ofMinutes(5);
     /** HikariCP's floor for keep-alive and lifetime: a shorter one is silently ignored. */
     public static final Duration MIN_POOL_PERIOD = Duration.ofSeconds(30);
 
@@ -68,6 +74,11 @@ public record DatabaseTimeouts(
                 s -> within(p, SOCKET_TIMEOUT, s, MIN_SOCKET_TIMEOUT, "the driver counts whole seconds; off for none"));
         longSocket.ifPresent(s ->
                 within(p, LONG_SOCKET_TIMEOUT, s, MIN_SOCKET_TIMEOUT, "the driver counts whole seconds; off for none"));
+        longSocket.ifPresent(s -> p.check(
+                s.compareTo(MIGRATION_LOCK_WAIT) > 0,
+                Problems.quoted(LONG_SOCKET_TIMEOUT, Problems.text(s)) + " must be longer than "
+                        + Problems.text(MIGRATION_LOCK_WAIT) + " (a migration waits up to "
+                        + Problems.text(MIGRATION_LOCK_WAIT) + " for another's lock; off for none)"));
         if (socket.isPresent() && longSocket.isPresent()) {
             p.check(
                     longSocket.get().compareTo(socket.get()) >= 0,

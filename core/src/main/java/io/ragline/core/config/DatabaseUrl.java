@@ -94,6 +94,13 @@ public record DatabaseUrl(
         return new DatabaseUrl(hosts, database, user, password, parameters, timeouts);
     }
 
+    /** This URL without the query parameter {@code name} (say, a socket timeout that must not apply). */
+    public DatabaseUrl withoutParameter(String name) {
+        Map<String, String> rest = new LinkedHashMap<>(parameters);
+        rest.remove(name);
+        return new DatabaseUrl(hosts, database, user, password, rest, timeouts);
+    }
+
     /**
      * Parses {@code raw}, or returns why it cannot be parsed; the reason never repeats a password,
      * and says how to write one with characters a URL reserves.

@@ -27,7 +27,17 @@ public final class Database {
      */
     public static HikariDataSource pool(
             DatabaseUrl url, String schema, int size, String applicationName, MeterRegistry registry) {
-        HikariConfig config = config(url, schema, size, applicationName);
+        return pool(url, schema, size, applicationName, registry, Use.PIPELINE);
+    }
+
+    /**
+     * {@link #pool(DatabaseUrl, String, int, String, MeterRegistry)} whose connections are of {@code
+     * use}: {@link Use#LONG_STATEMENTS} for the console's operations that legitimately run long (an
+     * index build, a re-embed's bulk update), which the pipeline's socket timeout would cut.
+     */
+    public static HikariDataSource pool(
+            DatabaseUrl url, String schema, int size, String applicationName, MeterRegistry registry, Use use) {
+        HikariConfig config = config(url, schema, size, applicationName, use);
         // A connection whose server refused a write as read-only (a standby, or a primary demoted
         // in a failover) is not handed out again: the next one is opened anew, and a multi-host
         // URL that asks for the primary then finds the new one.
@@ -52,10 +62,10 @@ public final class Database {
         return pool(url.withTimeouts(timeouts), schema, size, applicationName, registry);
     }
 
-    private static HikariConfig config(DatabaseUrl url, String schema, int size, String applicationName) {
+    private static HikariConfig config(DatabaseUrl url, String schema, int size, String applicationName, Use use) {
         DatabaseTimeouts t = url.timeouts();
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(url.jdbcUrl());
+        config.setJdbcUrl(ConnectionProperties.jdbcUrl(url, use));
         config.setUsername(url.user());
         if (!url.password().isEmpty()) {
             // Set even as "", a password would keep the driver from looking in PGPASSFILE / ~/.pgpass.
@@ -63,8 +73,9 @@ public final class Database {
         }
         config.setPoolName("ragline-" + applicationName);
         config.setMaximumPoolSize(size);
-        config.setMinimumIdle(Math.min(2, size));
-        long connectMillis = t.connect().toMillis();
+        config.setMinimumIdle(use == Use.PIPELINE ? Math.min(2, size) : 0);
+        // Long enough for a new connection to try every host of the URL (the driver's login timeout).
+        long connectMillis = ConnectionProperties.login(url).toMillis();
         config.setConnectionTimeout(connectMillis);
         // Checking an idle connection happens inside the wait for one: keep it well within it.
         config.setValidationTimeout(
@@ -73,8 +84,7 @@ public final class Database {
         config.setMaxLifetime(t.maxLifetime().toMillis());
         // Fail fast only through our own start-up check, which reports every problem at once.
         config.setInitializationFailTimeout(-1);
-        config.setDataSourceProperties(
-                ConnectionProperties.of(url, schema, applicationName, ConnectionProperties.Use.PIPELINE));
+        config.setDataSourceProperties(ConnectionProperties.of(url, schema, applicationName, use));
         config.addDataSourceProperty("reWriteBatchedInserts", "true");
         return config;
     }
@@ -105,7 +115,7 @@ public final class Database {
      */
     public static Connection connect(DatabaseUrl url, String schema, String applicationName, Use use)
             throws SQLException {
-        return open(url, ConnectionProperties.of(url, schema, applicationName, use));
+        return open(url, use, ConnectionProperties.of(url, schema, applicationName, use));
     }
 
     /**
@@ -117,14 +127,17 @@ public final class Database {
             DatabaseUrl url, String schema, String applicationName, Duration timeout, Duration socket)
             throws SQLException {
         DatabaseUrl u = url.withTimeouts(url.timeouts().withConnect(timeout));
-        return open(u, ConnectionProperties.of(u, schema, applicationName, Use.LONG_STATEMENTS, Optional.of(socket)));
+        return open(
+                u,
+                Use.LONG_STATEMENTS,
+                ConnectionProperties.of(u, schema, applicationName, Use.LONG_STATEMENTS, Optional.of(socket)));
     }
 
-    private static Connection open(DatabaseUrl url, Properties props) throws SQLException {
+    private static Connection open(DatabaseUrl url, Use use, Properties props) throws SQLException {
         props.setProperty("user", url.user());
         if (!url.password().isEmpty()) {
             props.setProperty("password", url.password().reveal()); // none: PGPASSFILE / ~/.pgpass
         }
-        return DriverManager.getConnection(url.jdbcUrl(), props);
+        return DriverManager.getConnection(ConnectionProperties.jdbcUrl(url, use), props);
     }
 }

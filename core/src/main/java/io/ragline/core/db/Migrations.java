@@ -34,12 +34,15 @@ public final class Migrations {
     static final long LOCK_KEY = 0x7261676c696e6521L;
 
     /** How long a migrator waits for another one before it gives up. */
-    public static final java.time.Duration LOCK_TIMEOUT = java.time.Duration.ofMinutes(5);
+    public static final java.time.Duration LOCK_TIMEOUT = io.ragline.core.config.DatabaseTimeouts.MIGRATION_LOCK_WAIT;
 
     private final DatabaseUrl url;
     private final String schema;
     private final String applicationName;
+    /** Migrating: index builds and data migrations run long, not cut by the pipeline's socket timeout. */
     private final DataSource dataSource;
+    /** Reading the history (readiness, start-up checks): short, under the pipeline's socket timeout. */
+    private final DataSource infoSource;
 
     /**
      * Migrations never borrow a worker's pool: Flyway needs more than one connection at a time,
@@ -49,7 +52,8 @@ public final class Migrations {
         this.url = url;
         this.schema = schema;
         this.applicationName = applicationName;
-        this.dataSource = new DriverDataSource(url, schema, applicationName);
+        this.dataSource = new DriverDataSource(url, schema, applicationName, ConnectionProperties.Use.LONG_STATEMENTS);
+        this.infoSource = new DriverDataSource(url, schema, applicationName, ConnectionProperties.Use.PIPELINE);
     }
 
     /** Result of a migration run: how many migrations ran and the version the schema is at. */
@@ -103,7 +107,7 @@ public final class Migrations {
      */
     private MigrateResult migrateUnwrapped(String target) throws SQLException {
         try {
-            return flyway(target).migrate();
+            return flyway(target, dataSource).migrate();
         } catch (FlywayException e) {
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof SQLException sql && sql.getSQLState() != null) {
@@ -175,11 +179,12 @@ public final class Migrations {
         return current == null ? "none" : current.getVersion().getVersion();
     }
 
+    /** Flyway for reading the history only. */
     private Flyway flyway() {
-        return flyway(null);
+        return flyway(null, infoSource);
     }
 
-    private Flyway flyway(String target) {
+    private Flyway flyway(String target, DataSource dataSource) {
         return Flyway.configure(Migrations.class.getClassLoader())
                 .target(target == null ? "latest" : target)
                 .dataSource(dataSource)
@@ -249,11 +254,12 @@ public final class Migrations {
     }
 
     /** Unpooled connections for Flyway, with Ragline's search path. */
-    private record DriverDataSource(DatabaseUrl url, String schema, String applicationName) implements DataSource {
+    private record DriverDataSource(
+            DatabaseUrl url, String schema, String applicationName, ConnectionProperties.Use use)
+            implements DataSource {
         @Override
         public Connection getConnection() throws SQLException {
-            // Index builds and data migrations run long: not cut by the pipeline's socket timeout.
-            return Database.connect(url, schema, applicationName, ConnectionProperties.Use.LONG_STATEMENTS);
+            return Database.connect(url, schema, applicationName, use);
         }
 
         @Override

@@ -90,8 +90,26 @@ class DatabaseTimeoutsTest {
                 .containsExactlyInAnyOrder(
                         "RAGLINE_DB_LONG_SOCKET_TIMEOUT='30s' must not be shorter than RAGLINE_DB_SOCKET_TIMEOUT='2m'"
                                 + " (long statements would be cut before the pipeline's)",
+                        "RAGLINE_DB_LONG_SOCKET_TIMEOUT='30s' must be longer than 5m (a migration waits up to 5m"
+                                + " for another's lock; off for none)",
                         "RAGLINE_DB_MAX_LIFETIME='20s' must be between 30s and 1d (HikariCP ignores a shorter one)",
                         "RAGLINE_DB_MAX_LIFETIME='20s' must be longer than RAGLINE_DB_KEEPALIVE_TIME='30s'");
+    }
+
+    @Test
+    void aLongStatementsTimeoutThatWouldCutTheMigrationLockWaitIsRefused() {
+        Env env = new Env(Map.of("DATABASE_URL", URL, "RAGLINE_DB_LONG_SOCKET_TIMEOUT", "5m"));
+
+        DatabaseUrl.from(env);
+
+        assertThat(env.problems())
+                .containsExactly("RAGLINE_DB_LONG_SOCKET_TIMEOUT='5m' must be longer than 5m (a migration waits up to"
+                        + " 5m for another's lock; off for none)");
+
+        Env longer = new Env(Map.of("DATABASE_URL", URL, "RAGLINE_DB_LONG_SOCKET_TIMEOUT", "6m"));
+        DatabaseUrl accepted = DatabaseUrl.from(longer);
+        assertThat(longer.problems()).isEmpty();
+        assertThat(accepted.timeouts().longSocket()).contains(Duration.ofMinutes(6));
     }
 
     @Test

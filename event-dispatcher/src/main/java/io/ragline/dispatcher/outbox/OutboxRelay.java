@@ -235,7 +235,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     /** Blocks until a doorbell rings or the poll interval passes (bounded by a third of the lease). */
     private void waitForDoorbell() throws SQLException {
         Duration wait = min(settings.pollInterval(), settings.leaseTtl().dividedBy(3));
-        if (listener == null) {
+        // One read of the field: stop() may set it to null (after closing it) while this waits.
+        Connection c = listener;
+        if (c == null) {
             // Poll-only: right after a drain that published, look again soon (rows are arriving);
             // each empty look doubles the wait, up to the poll interval, so an idle outbox costs
             // one query per interval and a busy one never waits a whole interval.
@@ -245,7 +247,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             return;
         }
         PGNotification[] notifications =
-                listener.unwrap(PGConnection.class).getNotifications((int) Math.max(1, wait.toMillis()));
+                c.unwrap(PGConnection.class).getNotifications((int) Math.max(1, wait.toMillis()));
         if (notifications != null && notifications.length > 0) {
             for (PGNotification n : notifications) {
                 if (!n.getName().equals(channel())) {
@@ -253,9 +255,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 }
             }
         } else {
-            probeListener();
+            probeListener(c);
         }
-        if (listener.isClosed()) {
+        if (running && c.isClosed()) {
             throw new SQLException("the LISTEN connection closed", "08003");
         }
     }
@@ -272,32 +274,41 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     /**
      * A LISTEN connection only reads, and waiting for a doorbell that never comes looks the same as
      * a server gone silent (a partition, a failed-over host whose address is gone, a firewall that
-     * forgot the idle connection). So every quiet wait ends with a round trip on it: its LISTENs
-     * again (a no-op for channels it listens to already, and {@code pg_stat_activity} keeps showing
-     * what the session is for), bounded by the pipeline's socket timeout (its default when that is
-     * off). No answer, and the relay's failure path closes the connection and LISTENs again on a
-     * new one.
+     * forgot the idle connection). So every quiet wait ends with one round trip on it: the outbox
+     * channel's LISTEN again (a no-op, as the session listens to it already, and {@code
+     * pg_stat_activity} keeps showing what the session is for), bounded by the pipeline's socket
+     * timeout (its default when that is off). No answer, and the relay's failure path closes the
+     * connection and LISTENs again, on every channel, on a new one.
      */
-    private void probeListener() throws SQLException {
-        Connection c = listener;
-        if (c == null || !running) {
+    private void probeListener(Connection c) throws SQLException {
+        if (!running) {
             return; // stopping: stop() closed it
         }
         Duration bound = ConnectionProperties.socketTimeout(core.database(), Use.PIPELINE)
                 .orElse(DatabaseTimeouts.DEFAULT_SOCKET_TIMEOUT);
         try {
             c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, bound.toMillis()));
-            listen(c);
+            try (Statement s = c.createStatement()) {
+                s.execute("listen \"" + channel() + "\"");
+            }
         } catch (SQLException e) {
             if (!running) {
                 return;
             }
             metrics.listenLost();
-            throw new SQLException(
-                    "the LISTEN connection did not answer within " + Problems.text(bound) + ": " + e.getMessage(),
-                    "08006",
-                    e);
+            String what = timedOut(e) ? "did not answer within " + Problems.text(bound) : "failed";
+            throw new SQLException("the LISTEN connection " + what + ": " + e.getMessage(), "08006", e);
         }
+    }
+
+    /** Whether {@code e} is the driver giving up a silent socket (not a reset, a refusal, a close). */
+    static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Drops what only a leader holds (idempotent: called on every idle turn of a standby). */

@@ -12,6 +12,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -33,10 +35,18 @@ public final class BuiltinBackend implements TrainingBackend {
     /** Fewer labelled documents than this cannot be split and evaluated meaningfully. */
     public static final int MIN_EXAMPLES = 10;
 
-    private final DataSource dataSource;
+    private final DataSource longStatements;
+    private final Duration statementTimeout;
 
-    public BuiltinBackend(DataSource dataSource) {
-        this.dataSource = dataSource;
+    /**
+     * @param longStatements connections of {@code Use.LONG_STATEMENTS}: reading every labelled vector
+     *     of a large collection can be silent for longer than the pipeline's socket timeout, which
+     *     would cut it and retry it for ever
+     * @param statementTimeout the server's bound on that read ({@code RAGLINE_TRAINING_STATEMENT_TIMEOUT})
+     */
+    public BuiltinBackend(DataSource longStatements, Duration statementTimeout) {
+        this.longStatements = longStatements;
+        this.statementTimeout = statementTimeout;
     }
 
     @Override
@@ -90,15 +100,28 @@ public final class BuiltinBackend implements TrainingBackend {
             Optional<Deployed> deployed) {}
 
     private Inputs read(TrainingRequest r) throws SQLException, JobFailure {
-        try (Connection c = dataSource.getConnection()) {
-            LabelledEmbeddings.CollectionRef collection = LabelledEmbeddings.collection(c, r.collection())
-                    .orElseThrow(() -> new JobFailure("collection '" + r.collection() + "' does not exist"));
-            LabelledEmbeddings data = LabelledEmbeddings.load(c, collection.id(), r.labelPath());
-            Optional<Long> deployedBefore = JobRunner.deployed(c, r.project(), false);
-            Optional<Deployed> deployed =
-                    deployedBefore.isPresent() ? Deployed.load(c, deployedBefore.get()) : Optional.empty();
-            return new Inputs(collection, data, deployedBefore, deployed);
+        try (Connection c = longStatements.getConnection()) {
+            // In a transaction, so that the fetch size streams the rows instead of reading them all.
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("set local statement_timeout = " + statementTimeout.toMillis());
+            }
+            try {
+                return read(c, r);
+            } finally {
+                c.rollback(); // read only
+            }
         }
+    }
+
+    private static Inputs read(Connection c, TrainingRequest r) throws SQLException, JobFailure {
+        LabelledEmbeddings.CollectionRef collection = LabelledEmbeddings.collection(c, r.collection())
+                .orElseThrow(() -> new JobFailure("collection '" + r.collection() + "' does not exist"));
+        LabelledEmbeddings data = LabelledEmbeddings.load(c, collection.id(), r.labelPath());
+        Optional<Long> deployedBefore = JobRunner.deployed(c, r.project(), false);
+        Optional<Deployed> deployed =
+                deployedBefore.isPresent() ? Deployed.load(c, deployedBefore.get()) : Optional.empty();
+        return new Inputs(collection, data, deployedBefore, deployed);
     }
 
     /** The classes in order, or a {@link JobFailure} when the examples cannot make a classifier. */
