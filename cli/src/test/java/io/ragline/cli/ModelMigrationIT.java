@@ -72,6 +72,8 @@ class ModelMigrationIT {
         String prefix = "migr" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put("RAGLINE_HTTP_PORT", "0"); // the in-JVM ingest's webhook server: never the default 8081
+        env.put("RAGLINE_HTTP_HOST", "127.0.0.1");
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
         Map<String, String> owner = new HashMap<>(env);
