@@ -6,18 +6,17 @@ import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.contracts.status.DocumentStatus;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
-import io.ragline.core.collections.Generation;
 import io.ragline.core.collections.GenerationState;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.embedding.ProviderFailure;
 import io.ragline.embedding.request.EmbeddedBatch.Job;
 import io.ragline.embedding.request.EmbeddedBatch.Outcome;
+import io.ragline.embedding.request.StoredDocuments.Part;
+import io.ragline.embedding.request.StoredDocuments.Stored;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -180,7 +179,7 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         Set<Long> documents = new HashSet<>();
         records.forEach(r -> documents.add(r.value().document()));
         try (Connection c = dataSource.getConnection()) {
-            Map<Long, Stored> stored = load(c, documents);
+            Map<Long, Stored> stored = StoredDocuments.load(c, documents);
             Set<Long> taken = new HashSet<>();
             // Newest first: the last record of a document carries its job. A batch delivered again
             // reaches EmbeddedBatch without the records whose offsets are stored, and a document's
@@ -213,109 +212,29 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
      * generation that lacks vectors; none when it lacks none (a request delivered twice).
      */
     private List<Job> jobs(InboundRecord<EmbeddingRequest> r, Collection collection, Stored s) {
-        boolean backfill = s.status == DocumentStatus.EMBEDDED;
+        boolean backfill = s.status() == DocumentStatus.EMBEDDED;
         Map<Integer, String> read = new HashMap<>();
-        s.parts.forEach((n, p) -> read.put(n, p.generation.model()));
+        s.parts().forEach((n, p) -> read.put(n, p.generation().model()));
         List<Job> jobs = new ArrayList<>();
-        for (Part p : s.parts.values()) {
-            if (backfill && p.ids.isEmpty()) {
+        for (Part p : s.parts().values()) {
+            if (backfill && p.ids().isEmpty()) {
                 continue;
             }
             jobs.add(new Job(
                     r,
-                    collection.as(p.generation),
+                    collection.as(p.generation()),
                     Map.copyOf(read),
-                    p.generation.state() == GenerationState.SERVING,
+                    p.generation().state() == GenerationState.SERVING,
                     backfill,
-                    p.reused.size() + p.ids.size(),
-                    p.ids,
-                    p.texts,
-                    p.stale));
+                    p.reused().size() + p.ids().size(),
+                    p.ids(),
+                    p.texts(),
+                    p.stale()));
         }
         if (jobs.isEmpty()) {
             metrics.duplicate.increment(); // its vectors and its document.embedded are written
         }
         return jobs;
-    }
-
-    /**
-     * A document as read: its version, status, collection, and per generation of its collection
-     * (by number) its chunks.
-     */
-    private record Stored(
-            long version,
-            DocumentStatus status,
-            String collection,
-            String collectionStatus,
-            int collectionId,
-            Map<Integer, Part> parts) {}
-
-    /**
-     * A document's chunks for one generation: the ids of those that have a vector of its model, the
-     * ids and texts, in order, of those without one, and the ids among them whose vector of the
-     * generation is of another model (replaced when the new is written).
-     */
-    private record Part(
-            Generation generation, List<Long> reused, List<Long> ids, List<String> texts, List<Long> stale) {}
-
-    private static Map<Long, Stored> load(Connection c, Set<Long> documents) throws SQLException {
-        Map<Long, Stored> stored = new LinkedHashMap<>();
-        // By document, not by version: content that came again unchanged keeps its chunks (and
-        // their document_version) under the document's newer version, and an update keeps the
-        // chunks whose text it cut again, with their vectors. Only the text of a chunk without a
-        // vector of a generation's model is read: the others are not embedded again.
-        try (PreparedStatement s = c.prepareStatement("select d.id, d.version, d.status, c.name, c.status, c.id,"
-                + " g.generation, g.embedding_provider, g.embedding_model, g.dimensions, g.state, ch.id,"
-                + " case when e.model is distinct from g.embedding_model then ch.content end,"
-                + " e.model <> g.embedding_model from documents d join collections c on c.id = d.collection_id"
-                + " join collection_generations g on g.collection_id = c.id left join chunks ch on ch.document_id ="
-                + " d.id left join chunk_embeddings e on e.chunk_id = ch.id and e.generation = g.generation"
-                + " where d.id = any(?) order by d.id, g.generation, ch.seq")) {
-            s.setArray(1, c.createArrayOf("bigint", documents.toArray()));
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    Stored d = stored.get(rs.getLong(1));
-                    if (d == null) {
-                        d = new Stored(
-                                rs.getLong(2),
-                                DocumentStatus.fromStored(rs.getString(3)),
-                                rs.getString(4),
-                                rs.getString(5),
-                                rs.getInt(6),
-                                new LinkedHashMap<>());
-                        stored.put(rs.getLong(1), d);
-                    }
-                    int number = rs.getInt(7);
-                    Part part = d.parts.get(number);
-                    if (part == null) {
-                        Generation g = new Generation(
-                                d.collectionId,
-                                number,
-                                rs.getString(8),
-                                rs.getString(9),
-                                rs.getInt(10),
-                                GenerationState.fromStored(rs.getString(11)));
-                        part = new Part(g, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-                        d.parts.put(number, part);
-                    }
-                    long chunk = rs.getLong(12);
-                    if (rs.wasNull()) {
-                        continue;
-                    }
-                    String text = rs.getString(13);
-                    if (text == null) {
-                        part.reused.add(chunk);
-                    } else {
-                        part.ids.add(chunk);
-                        part.texts.add(text);
-                        if (rs.getBoolean(14)) {
-                            part.stale.add(chunk);
-                        }
-                    }
-                }
-            }
-        }
-        return stored;
     }
 
     /**
@@ -326,18 +245,18 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
      * tells a migration's backfill from a request delivered twice.
      */
     private Collection current(Connection c, EmbeddingRequest q, Stored d) throws SQLException {
-        if (d == null || d.version != q.version() || d.status == DocumentStatus.DELETED) {
+        if (d == null || d.version() != q.version() || d.status() == DocumentStatus.DELETED) {
             metrics.obsolete.increment();
             return null;
         }
-        if (d.collectionStatus.equals("paused")) {
+        if (d.collectionStatus().equals("paused")) {
             metrics.paused.increment(); // the document stays 'chunked'; the resume asks again
             return null;
         }
-        Collection cached = catalog.find(c, d.collection);
+        Collection cached = catalog.find(c, d.collection());
         // A collection dropped and created again under its name within the cache's life: the
         // vectors must carry the document's collection id.
-        return cached != null && cached.id() == d.collectionId ? cached : catalog.reload(c, d.collection);
+        return cached != null && cached.id() == d.collectionId() ? cached : catalog.reload(c, d.collection());
     }
 
     /**
