@@ -29,10 +29,10 @@ import java.util.Map;
  * interleaved (ragline, debezium, then debezium, ragline, ...) at each offered rate; then, for each,
  * the drain of a committed 20,000-row backlog and the time to insert it (one transaction, 100 keys).
  *
- * <p>Short form (a minute): {@code ./mvnw -q -pl benchmarks exec:java
- * -Dexec.mainClass=io.ragline.benchmarks.RelayLatencyBenchmark -Dexec.args="1 5"}; long form: {@code
- * -Dexec.args="3 30"} (rounds per relay and rate, seconds per round). Needs {@code wal_level=logical}
- * and {@code ./mvnw -B -q package -pl benchmarks-debezium}. {@code RAGLINE_OUTBOX_*} variables of
+ * <p>Arguments: {@code [rounds per relay and rate (3)] [seconds a round (30)] [backlog drains per
+ * relay (rounds, at least 3)]}; the short form is {@code 1 5}. The relays run in child JVMs on this
+ * JVM's class path, so it runs with {@code java -cp} (docs/benchmarks.md), not {@code exec:java}.
+ * Needs {@code wal_level=logical} and {@code ./mvnw -B -q package -pl benchmarks-debezium}. {@code RAGLINE_OUTBOX_*} variables of
  * this process are handed to the event-dispatcher, to try its settings.
  */
 public final class RelayLatencyBenchmark {
@@ -44,6 +44,7 @@ public final class RelayLatencyBenchmark {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 30;
+        int drains = args.length > 2 ? Integer.parseInt(args[2]) : Math.max(3, rounds);
         String databaseUrl = TestServices.get().databaseUrl();
         String bootstrap = TestServices.get().kafkaBootstrapServers();
         DatabaseUrl url = DatabaseUrl.parse(databaseUrl).url().orElseThrow();
@@ -100,13 +101,18 @@ public final class RelayLatencyBenchmark {
                 }
             }
             summary(sides);
-            for (Side side : sides.values()) {
-                backlog(url, receipts, side);
+            // One drain per relay says little on a shared machine (a single run measured 0.4x, the
+            // next 2.3x): drains are repeated, interleaved like the rounds, and compared pair by pair.
+            for (int n = 0; n < drains; n++) {
+                List<Side> order = new ArrayList<>(sides.values());
+                if (n % 2 == 1) {
+                    java.util.Collections.reverse(order);
+                }
+                for (Side side : order) {
+                    backlog(url, receipts, side);
+                }
             }
-            Side r = sides.get("ragline");
-            Side d = sides.get("debezium");
-            System.out.printf(
-                    Locale.ROOT, "backlog drain ratio ragline/debezium: %.1fx%n", r.drainPerSecond / d.drainPerSecond);
+            drainSummary(sides.get("ragline"), sides.get("debezium"));
         } finally {
             for (Side side : sides.values()) {
                 BenchmarkDatabase.execute(url, "drop schema if exists " + side.schema + " cascade");
@@ -155,7 +161,8 @@ public final class RelayLatencyBenchmark {
         RelayPhases phases;
 
         final Map<Integer, List<double[]>> results = new LinkedHashMap<>();
-        double drainPerSecond;
+        final List<Double> drainsPerSecond = new ArrayList<>();
+        final List<Double> insertsPerSecond = new ArrayList<>();
 
         Side(String schema) {
             this.schema = schema;
@@ -249,6 +256,9 @@ public final class RelayLatencyBenchmark {
             rows.add(new Outbox.Row(
                     side.backlogTopic, "k" + (n % 100), "{\"n\":" + n + ",\"body\":\"" + body + "\"}", null));
         }
+        if (side.phases != null) {
+            side.phases.mark();
+        }
         Instant committed;
         long insertNanos;
         try (Connection c = BenchmarkDatabase.connect(url)) {
@@ -269,7 +279,8 @@ public final class RelayLatencyBenchmark {
         }
         double drainSeconds =
                 Duration.between(committed, receipts.last(side.backlogTopic)).toNanos() / 1e9;
-        side.drainPerSecond = BACKLOG / drainSeconds;
+        side.drainsPerSecond.add(BACKLOG / drainSeconds);
+        side.insertsPerSecond.add(BACKLOG / (insertNanos / 1e9));
         System.out.printf(
                 Locale.ROOT,
                 "| %s | insert %,d rows (100 keys, one transaction) %.0f ms = %,.0f rows/s | commit to last"
@@ -279,7 +290,43 @@ public final class RelayLatencyBenchmark {
                 insertNanos / 1e6,
                 BACKLOG / (insertNanos / 1e9),
                 drainSeconds,
-                side.drainPerSecond);
+                BACKLOG / drainSeconds);
+        if (side.phases != null) {
+            System.out.println("  phases: " + String.join("; ", side.phases.sinceMark()));
+        }
+    }
+
+    /** The drains and inserts of both relays: medians, and ragline/debezium drain by drain. */
+    private static void drainSummary(Side r, Side d) {
+        int n = Math.min(r.drainsPerSecond.size(), d.drainsPerSecond.size());
+        double[] ratios = new double[n];
+        for (int i = 0; i < n; i++) {
+            ratios[i] = r.drainsPerSecond.get(i) / d.drainsPerSecond.get(i);
+        }
+        double[] sorted = ratios.clone();
+        java.util.Arrays.sort(sorted);
+        System.out.printf(
+                Locale.ROOT,
+                "backlog of %,d rows, %d drains each: ragline median %,.0f events/s, debezium %,.0f; drain ratio"
+                        + " ragline/debezium median %.2fx (%.2f-%.2f); one-transaction insert median %,.0f rows/s"
+                        + " (ragline's schema), %,.0f (debezium's)%n",
+                BACKLOG,
+                n,
+                median(r.drainsPerSecond.stream()
+                        .mapToDouble(Double::doubleValue)
+                        .toArray()),
+                median(d.drainsPerSecond.stream()
+                        .mapToDouble(Double::doubleValue)
+                        .toArray()),
+                median(ratios),
+                sorted[0],
+                sorted[n - 1],
+                median(r.insertsPerSecond.stream()
+                        .mapToDouble(Double::doubleValue)
+                        .toArray()),
+                median(d.insertsPerSecond.stream()
+                        .mapToDouble(Double::doubleValue)
+                        .toArray()));
     }
 
     private static double median(double[] values) {
