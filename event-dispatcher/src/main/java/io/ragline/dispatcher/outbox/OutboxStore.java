@@ -29,7 +29,11 @@ public final class OutboxStore {
      * row's effective priority is the highest priority of itself and every later row of the same
      * topic and key. Sorting by it (then id) lets an urgent row overtake other keys' waiting rows
      * while the rows of one key stay in id order, which the insert trigger makes commit order.
-     * Only ids and priorities are ranked; payloads are read for the chosen rows alone.
+     * Only ids and priorities are ranked; payloads are read for the chosen rows alone, each by its
+     * primary key ({@code lateral ... offset 0} keeps the planner from turning that into a hash join
+     * over the whole table: with statistics that still count rows deleted since the last analyse, a
+     * busy outbox's usual state, it chose a sequential scan of the bloated heap, which doubled a
+     * 5,000-row claim; docs/benchmarks.md, "Second quiet run").
      */
     static final String NEXT = "with oldest as (select id, topic, key, priority from outbox o where not exists"
             + " (select 1 from unnest(?::text[], ?::text[]) h(topic, key) where h.topic = o.topic and h.key = o.key)"
@@ -37,7 +41,8 @@ public final class OutboxStore {
             + " desc rows unbounded preceding) as effective from oldest), chosen as (select id, effective from"
             + " ranked order by effective desc, id limit ?) select o.id, o.topic, o.key, o.payload::text,"
             + " o.headers::text, o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at)"
-            + " from chosen c join outbox o using (id) order by c.effective desc, o.id";
+            + " from chosen c cross join lateral (select * from outbox x where x.id = c.id offset 0) o"
+            + " order by c.effective desc, o.id";
 
     /** Deletes the published rows of the array given. */
     static final String DELETE = "delete from outbox where id = any(?)";
