@@ -33,7 +33,8 @@ public final class OutboxStore {
      * primary key ({@code lateral ... offset 0} keeps the planner from turning that into a hash join
      * over the whole table: with statistics that still count rows deleted since the last analyse, a
      * busy outbox's usual state, it chose a sequential scan of the bloated heap, which doubled a
-     * 5,000-row claim; docs/benchmarks.md, "Second quiet run").
+     * 5,000-row claim; docs/benchmarks.md, "Second quiet run"). The order names {@code c.id}, which
+     * the nested loop already delivers in order, so no sort of the payloads follows.
      */
     static final String NEXT = "with oldest as (select id, topic, key, priority from outbox o where not exists"
             + " (select 1 from unnest(?::text[], ?::text[]) h(topic, key) where h.topic = o.topic and h.key = o.key)"
@@ -42,7 +43,7 @@ public final class OutboxStore {
             + " ranked order by effective desc, id limit ?) select o.id, o.topic, o.key, o.payload::text,"
             + " o.headers::text, o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at)"
             + " from chosen c cross join lateral (select * from outbox x where x.id = c.id offset 0) o"
-            + " order by c.effective desc, o.id";
+            + " order by c.effective desc, c.id";
 
     /** Deletes the published rows of the array given. */
     static final String DELETE = "delete from outbox where id = any(?)";
