@@ -30,7 +30,8 @@ import org.apache.kafka.common.TopicPartition;
  * committed (what Kafka's lag shows an operator: the workers commit to Kafka the offsets stored in
  * Postgres with the work, even those Kafka refused during a rebalance). {@code newest} maps a
  * document's id to the newest version the broker acknowledged, {@code newestText} to that
- * version's text.
+ * version's text. On a replicated cluster: every topic of the deployment has as many copies as
+ * configured.
  */
 final class PipelineEndState {
     private final PostgresSchema db;
@@ -47,18 +48,28 @@ final class PipelineEndState {
 
     /** How many of {@code newest} are embedded at exactly their newest version now. */
     long embeddedAtNewest(Map<String, Long> newest) throws Exception {
-        if (newest.isEmpty()) {
+        return embedded(newest, "=");
+    }
+
+    /** How many of {@code versions} are embedded at that version or a newer one now (searchable). */
+    long embeddedAtOrAfter(Map<String, Long> versions) throws Exception {
+        return embedded(versions, ">=");
+    }
+
+    private long embedded(Map<String, Long> versions, String comparison) throws Exception {
+        if (versions.isEmpty()) {
             return 0;
         }
         StringBuilder values = new StringBuilder();
-        newest.forEach((id, version) -> values.append(values.isEmpty() ? "" : ",")
+        versions.forEach((id, version) -> values.append(values.isEmpty() ? "" : ",")
                 .append("('")
                 .append(id.replace("'", "''"))
                 .append("',")
                 .append(version)
                 .append(')'));
         return (long) db.queryValue("select count(*) from " + DEFAULT_DOCUMENTS + " join (values " + values
-                + ") n(id, version) on n.id = d.external_id where d.status = 'embedded' and d.version = n.version");
+                + ") n(id, version) on n.id = d.external_id where d.status = 'embedded' and d.version " + comparison
+                + " n.version");
     }
 
     /** Until every document is embedded at its newest version; {@code alive} fails at once if a process died. */
@@ -143,6 +154,26 @@ final class PipelineEndState {
                         .as("records after the offsets committed in Kafka")
                         .isEmpty();
             });
+        }
+    }
+
+    /**
+     * Every topic whose name starts with {@code prefix} (the documents topic and its dead-letter
+     * topic among them) has {@code copies} replicas of each partition.
+     */
+    void assertEveryTopicHasCopies(String prefix, int copies) throws Exception {
+        try (Admin admin = admin()) {
+            List<String> topics = admin.listTopics().names().get(10, TimeUnit.SECONDS).stream()
+                    .filter(t -> t.startsWith(prefix))
+                    .toList();
+            assertThat(topics).contains(prefix + "documents", prefix + "documents.dlq");
+            assertThat(admin.describeTopics(topics)
+                            .allTopicNames()
+                            .get(10, TimeUnit.SECONDS)
+                            .values())
+                    .allSatisfy(d -> assertThat(d.partitions())
+                            .as(d.name())
+                            .allSatisfy(p -> assertThat(p.replicas()).hasSize(copies)));
         }
     }
 

@@ -1,8 +1,10 @@
 package io.ragline.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.QuorumInfo;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -88,7 +91,15 @@ class KafkaClusterIT {
             kafka.kill(killed);
             assertThat(kafka.isRunning(killed)).isFalse();
             send(producer, topic, "without-" + killed, 50);
+            assertThatThrownBy(() -> kafka.awaitRejoined(killed, Instant.now(), Duration.ofSeconds(2)))
+                    .as("a killed broker is not back")
+                    .isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("has not rejoined");
+            Instant restarted = Instant.now();
             kafka.restart(killed);
+            QuorumInfo quorum = kafka.awaitRejoined(killed, restarted, Duration.ofSeconds(60));
+            assertThat(quorum.leaderId()).isNotEqualTo(killed);
+            assertThat(KafkaCluster.logEndOf(quorum, killed)).isGreaterThan(0);
             kafka.awaitFullIsr(Duration.ofSeconds(60));
 
             kafka.terminate(stopped);

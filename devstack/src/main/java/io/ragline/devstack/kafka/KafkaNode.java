@@ -317,6 +317,11 @@ final class KafkaNode {
         return file;
     }
 
+    /**
+     * Warnings, and the node's start, its KRaft quorum transitions (elections, epochs, the leader it
+     * follows) and its controller's activation, broker registrations and fencing, not a line per
+     * partition: a node that does not rejoin its cluster is diagnosed from its log.
+     */
     private Path writeLogbackConfig() {
         Path file = dir.resolve("logback.xml");
         String xml = """
@@ -326,6 +331,9 @@ final class KafkaNode {
                   </appender>
                   <logger name="kafka.server.KafkaRaftServer" level="INFO"/>
                   <logger name="kafka.server.BrokerServer" level="INFO"/>
+                  <logger name="org.apache.kafka.raft" level="INFO"/>
+                  <logger name="org.apache.kafka.controller" level="INFO"/>
+                  <logger name="org.apache.kafka.controller.ReplicationControlManager" level="WARN"/>
                   <root level="WARN"><appender-ref ref="OUT"/></root>
                 </configuration>
                 """;

@@ -11,12 +11,14 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.QuorumInfo;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -274,14 +276,36 @@ public final class LocalKafkaCluster implements AutoCloseable {
 
     /** The node that is the active controller of the quorum now (every node is a voter). */
     public int activeController() {
+        return quorum().leaderId();
+    }
+
+    /**
+     * The controller quorum as its active controller describes it now: its leader and epoch, the
+     * metadata log's high watermark, and each voter's log end offset and last fetch and catch-up
+     * times (on the leader's clock, this machine's).
+     */
+    public QuorumInfo quorum() {
         try (Admin admin = KafkaNode.admin(bootstrapServers())) {
-            return admin.describeMetadataQuorum()
-                    .quorumInfo()
-                    .get(10, TimeUnit.SECONDS)
-                    .leaderId();
+            return admin.describeMetadataQuorum().quorumInfo().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new DevStackException("cannot describe the controller quorum: " + e.getMessage(), e);
         }
+    }
+
+    /** The brokers that broker {@code asked} lists as the cluster's now (registered and not fenced). */
+    public Set<Integer> listedBy(int asked) {
+        try (Admin admin = KafkaNode.admin(bootstrapOf(asked))) {
+            return admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).stream()
+                    .map(Node::id)
+                    .collect(Collectors.toSet());
+        } catch (Exception e) {
+            throw new DevStackException("cannot describe the cluster to broker " + asked + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Broker {@code id}'s log (its own messages and KRaft's, appended across restarts). */
+    public Path logOf(int id) {
+        return node(id).dir().resolve("broker.log");
     }
 
     /** The broker that leads {@code topic}'s {@code partition} now, if one does. */
@@ -325,7 +349,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
     private void awaitBroker(int id, ProcessHandle process) {
         if (!KafkaNode.awaitRegistered(bootstrapOf(id), id, process, START_TIMEOUT)) {
             throw new DevStackException("Kafka broker " + id + " did not join the cluster within " + START_TIMEOUT
-                    + "; its log is " + node(id).dir().resolve("broker.log") + ":\n" + node(id).tail());
+                    + "; its log is " + logOf(id) + ":\n" + node(id).tail());
         }
     }
 
