@@ -106,11 +106,23 @@ public final class BuiltinBackend implements TrainingBackend {
             try (Statement s = c.createStatement()) {
                 s.execute("set local statement_timeout = " + statementTimeout.toMillis());
             }
+            // Read only: rolled back either way. When the read failed because the connection broke,
+            // the pool has closed it and the rollback fails too ("Connection is closed"); that must
+            // not hide the read's own failure, which says whether a retry can help (a broken
+            // connection requeues the job, TrainingDatabaseOutageIT).
+            Inputs inputs;
             try {
-                return read(c, r);
-            } finally {
-                c.rollback(); // read only
+                inputs = read(c, r);
+            } catch (Throwable failure) {
+                try {
+                    c.rollback();
+                } catch (SQLException e) {
+                    failure.addSuppressed(e);
+                }
+                throw failure;
             }
+            c.rollback();
+            return inputs;
         }
     }
 
