@@ -75,7 +75,12 @@ public final class WorkerRuntime implements AutoCloseable {
     private final MeteredKafkaClients kafka;
     private final BindingLoops bindings;
 
-    private WorkerRuntime(String processName, CoreSettings settings) throws IOException, SQLException {
+    /**
+     * @param wait the start-up check's wait, whose deadline the steps on Postgres here share: the
+     *     database may go away again just after the check
+     */
+    private WorkerRuntime(String processName, CoreSettings settings, StartupWait wait)
+            throws IOException, SQLException {
         this.processName = processName;
         this.settings = settings;
         this.metrics = new ProcessMetrics(processName);
@@ -84,9 +89,9 @@ public final class WorkerRuntime implements AutoCloseable {
                     settings.database(), settings.schema(), settings.poolSize(), processName, registry()));
             Migrations migrations = new Migrations(settings.database(), settings.schema(), processName + "-migrate");
             if (settings.migrateOnStart()) {
-                migrations.migrate();
+                wait.postgres(settings.database(), "migrating schema " + settings.schema(), migrations::migrate);
             } else {
-                requireWorkerAccess(settings, processName, migrations);
+                requireWorkerAccess(settings, processName, migrations, wait);
             }
             this.readiness = new Readiness(
                     new DependencyChecks(settings, processName, migrations, settings.migrateOnStart()).checks());
@@ -109,16 +114,20 @@ public final class WorkerRuntime implements AutoCloseable {
     }
 
     /**
-     * Validates configuration (all problems at once), reaches Postgres and Kafka, migrates when
-     * {@code RAGLINE_MIGRATE_ON_START} is true, and serves the admin endpoints.
+     * Validates configuration (all problems at once), reaches Postgres and Kafka (waiting up to
+     * {@code RAGLINE_STARTUP_WAIT} for one that a retry can bring back: {@link StartupWait}), migrates
+     * when {@code RAGLINE_MIGRATE_ON_START} is true (else checks the login's privileges), within the
+     * same wait, and serves the admin endpoints.
      */
     public static WorkerRuntime start(String processName, int defaultAdminPort, Env env) {
+        Instant began = Instant.now();
         CoreSettings settings = StartupCheck.run(env, processName, defaultAdminPort);
         log.info("{} starting with {}", processName, settings);
         // What applies: the URL's own parameters (connect_timeout, socketTimeout) over the variables.
         log.info("{} database timeouts in force: {}", processName, ConnectionProperties.effective(settings.database()));
         try {
-            return new WorkerRuntime(processName, settings);
+            return new WorkerRuntime(
+                    processName, settings, StartupWait.since(began, settings.startupWait(), processName));
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "cannot serve the admin port " + settings.adminPort() + " (" + CoreSettings.ADMIN_PORT + ")", e);
@@ -134,11 +143,16 @@ public final class WorkerRuntime implements AutoCloseable {
      * With {@code RAGLINE_MIGRATE_ON_START=false} (a worker login): the schema must be current and
      * the login must hold the privileges of {@code ragline_worker}, else start-up stops (exit 2).
      */
-    private static void requireWorkerAccess(CoreSettings settings, String processName, Migrations migrations) {
+    private static void requireWorkerAccess(
+            CoreSettings settings, String processName, Migrations migrations, StartupWait wait) {
         List<String> problems;
-        try (Connection c = Database.connect(
-                settings.database(), settings.schema(), processName + "-access", settings.startupTimeout())) {
-            problems = SchemaAccess.workerProblems(c, settings.schema(), migrations);
+        try {
+            problems = wait.postgres(settings.database(), "checking the privileges on its schema", () -> {
+                try (Connection c = Database.connect(
+                        settings.database(), settings.schema(), processName + "-access", settings.startupTimeout())) {
+                    return SchemaAccess.workerProblems(c, settings.schema(), migrations);
+                }
+            });
         } catch (SQLException e) {
             throw new IllegalStateException(
                     "cannot check the privileges on schema " + settings.schema() + ": " + e.getMessage(), e);

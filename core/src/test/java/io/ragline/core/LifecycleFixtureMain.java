@@ -24,6 +24,7 @@ public final class LifecycleFixtureMain {
 
     private static Consumer<WorkerRuntime> wiring(String mode) {
         return switch (mode) {
+            case "idle" -> runtime -> {}; // ready once the runtime started: for tests of start-up itself
             case "error-while-wiring" ->
                 runtime -> {
                     waitingThread(runtime, "waiting-0");

@@ -155,6 +155,33 @@ class ChartMatchesCodeTest {
         });
     }
 
+    /**
+     * A pod waiting for Postgres or Kafka ({@code RAGLINE_STARTUP_WAIT}) has not opened its admin
+     * port: its startup probe must give it the wait, a last attempt at each step (three, each
+     * bounded by {@code RAGLINE_STARTUP_TIMEOUT}) and a minute for the JVM, or the kubelet restarts
+     * a pod that was about to start.
+     */
+    @Test
+    void theStartupProbeOutlastsTheStartUpWait(@TempDir Path dir) {
+        Charts.RENDERED.forEach((values, chart) -> {
+            for (String worker : Charts.WORKERS) {
+                PodSpec pod = chart.deployment(worker).getSpec().getTemplate().getSpec();
+                Container c = pod.getContainers().get(0);
+                CoreSettings settings = CoreSettings.from(WorkerEnvironment.resolved(chart, pod, c, dir), 0);
+                Probe startup = c.getStartupProbe();
+                long budget = (long) startup.getPeriodSeconds() * startup.getFailureThreshold()
+                        + (startup.getInitialDelaySeconds() == null ? 0 : startup.getInitialDelaySeconds());
+
+                assertThat(budget)
+                        .as(values + " " + worker)
+                        .isGreaterThan(settings.startupWait()
+                                .plus(settings.startupTimeout().multipliedBy(3))
+                                .plusMinutes(1)
+                                .toSeconds());
+            }
+        });
+    }
+
     @Test
     void theWorkersRunAsTheLoginTheJobGrantsWithoutMigrating(@TempDir Path dir) {
         Charts.RENDERED.forEach((values, chart) -> {

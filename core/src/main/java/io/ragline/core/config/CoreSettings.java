@@ -19,6 +19,7 @@ public record CoreSettings(
         int adminPort,
         boolean migrateOnStart,
         Duration startupTimeout,
+        Duration startupWait,
         Duration shutdownTimeout,
         LogFormat logFormat,
         KafkaSettings kafka) {
@@ -41,6 +42,14 @@ public record CoreSettings(
     public static final boolean DEFAULT_MIGRATE_ON_START = true;
     public static final String STARTUP_TIMEOUT = "RAGLINE_STARTUP_TIMEOUT";
     public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How long start-up keeps trying a Postgres or Kafka whose failure a retry can fix (refused,
+     * unanswered, starting up, failing over); 0 tries once. Each attempt is bounded by
+     * {@code RAGLINE_STARTUP_TIMEOUT}. See {@code io.ragline.core.StartupWait}.
+     */
+    public static final String STARTUP_WAIT = "RAGLINE_STARTUP_WAIT";
+
+    public static final Duration DEFAULT_STARTUP_WAIT = Duration.ofSeconds(60);
     public static final String SHUTDOWN_TIMEOUT = "RAGLINE_SHUTDOWN_TIMEOUT";
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     public static final String LOG_FORMAT = "RAGLINE_LOG_FORMAT";
@@ -93,6 +102,7 @@ public record CoreSettings(
                 "may hold only letters, digits, '.', '_' and '-' (at most 200)");
         p.between(ADMIN_PORT, adminPort, 0, 65535);
         p.positive(STARTUP_TIMEOUT, startupTimeout);
+        p.notNegative(STARTUP_WAIT, startupWait);
         p.positive(SHUTDOWN_TIMEOUT, shutdownTimeout);
         p.present(LOG_FORMAT, logFormat);
         p.check(kafka != null, "the Kafka settings (" + KafkaSettings.GROUP_PREFIX + " and the others) are missing");
@@ -120,6 +130,7 @@ public record CoreSettings(
         int adminPort = env.integer(ADMIN_PORT, defaultAdminPort);
         boolean migrate = env.bool(MIGRATE_ON_START, DEFAULT_MIGRATE_ON_START);
         Duration startup = env.duration(STARTUP_TIMEOUT, DEFAULT_STARTUP_TIMEOUT);
+        Duration startupWait = env.duration(STARTUP_WAIT, DEFAULT_STARTUP_WAIT);
         Duration shutdown = env.duration(SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT);
         LogFormat format = env.choice(LOG_FORMAT, DEFAULT_LOG_FORMAT, LogFormat.class);
         KafkaSettings kafkaSettings = KafkaSettings.from(env);
@@ -133,6 +144,7 @@ public record CoreSettings(
                         adminPort,
                         migrate,
                         startup,
+                        startupWait,
                         shutdown,
                         format,
                         kafkaSettings),

@@ -300,10 +300,13 @@ public final class Env {
 
     /**
      * A duration as every variable takes it: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h},
-     * {@code 30d} (days of 24 hours), or ISO-8601.
+     * {@code 30d} (days of 24 hours), ISO-8601, or a bare {@code 0}.
      */
     public static Duration parseDuration(String s) {
         String t = s.strip().toLowerCase(Locale.ROOT);
+        if (t.equals("0")) {
+            return Duration.ZERO; // the one duration that needs no unit
+        }
         if (t.startsWith("p")) {
             return Duration.parse(t.toUpperCase(Locale.ROOT));
         }

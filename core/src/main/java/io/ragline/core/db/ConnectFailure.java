@@ -2,19 +2,79 @@ package io.ragline.core.db;
 
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.sql.SQLException;
 import java.util.Map;
+import java.util.Set;
+import javax.net.ssl.SSLException;
 
 /**
  * Why a connection could not be opened, in words an operator acts on: the JDBC driver reports a
  * TLS failure as the JDK's handshake text ("PKIX path building failed ..."), which names neither
  * the parameter to fix nor the file. The driver's own text follows in parentheses; it names host,
  * port, user and database, never the password.
+ *
+ * <p>It also says whether a retry can fix a failure ({@link #retryable}): start-up waits for those
+ * ({@code StartupWait}) and reports the others at once.
  */
 public final class ConnectFailure {
     private ConnectFailure() {}
+
+    /**
+     * The SQL states of failures that a later attempt can get past: 08001 (refused, unanswered, no
+     * server of the URL's {@code targetServerType} yet, as in a failover; pgjdbc reports any I/O
+     * failure while connecting so, a TLS handshake's included), 08006 (the connection broke, mid
+     * handshake say), 57P01 and 57P03 (the server is shutting down or starting up), 53300 (every
+     * connection slot is taken, as while the other replicas restart). Refused logins (28xxx), an
+     * unknown database (3D000) and the rest are not.
+     */
+    static final Set<String> RETRYABLE_STATES = Set.of("08001", "08006", "57P01", "57P03", "53300");
+
+    /**
+     * True when trying again later may succeed: the server or the network to it is away for now.
+     * False for what the operator must fix: a refused login, an unknown database, a TLS or
+     * certificate problem (recognised by {@link #explain}, or a TLS or certificate exception the
+     * JDK raised that is not a broken transport), and any state not in {@link #RETRYABLE_STATES}.
+     */
+    public static boolean retryable(DatabaseUrl url, SQLException e) {
+        if (e.getSQLState() == null || !RETRYABLE_STATES.contains(e.getSQLState())) {
+            return false;
+        }
+        String driver = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return cause(url, e, driver) == null && !tlsProblem(e);
+    }
+
+    /**
+     * A certificate the JDK refused, or a TLS exception that is not the transport breaking under the
+     * handshake (the JDK wraps a reset or an early end of stream in an SSLException whose cause is
+     * the plain I/O failure: that one a retry can fix).
+     */
+    private static boolean tlsProblem(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof GeneralSecurityException) {
+                return true;
+            }
+            if (t instanceof SSLException && !brokenTransport(t.getCause())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean brokenTransport(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof GeneralSecurityException) {
+                return false;
+            }
+            if (t instanceof IOException && !(t instanceof SSLException)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     public static String explain(DatabaseUrl url, SQLException e) {
         String driver = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

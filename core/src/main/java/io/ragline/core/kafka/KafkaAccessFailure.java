@@ -8,6 +8,8 @@ import java.util.Locale;
 import javax.net.ssl.SSLException;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 
@@ -15,7 +17,8 @@ import org.apache.kafka.common.errors.SslAuthenticationException;
  * Why a Kafka client could not reach or log in to the cluster, in words, naming the variables
  * that configure what failed (the SASL login, the trust store, the client certificate) and the
  * cause Kafka or the JDK gave, with every secret masked. For start-up errors, readiness and the
- * CLI.
+ * CLI. It also says whether a retry can fix a failure ({@link #retryable}): start-up waits for
+ * those and reports the others at once.
  */
 public final class KafkaAccessFailure {
     private KafkaAccessFailure() {}
@@ -59,6 +62,22 @@ public final class KafkaAccessFailure {
             return tls(chain, text, properties) + ": " + cause;
         }
         return cause;
+    }
+
+    /**
+     * True when {@code failure} is one Kafka itself calls retriable (a {@link RetriableException}:
+     * a timeout, a broker that went away, no leader yet) or a wait that ran out, and nothing in it
+     * is a refused login, a TLS failure or a JAAS line that does not parse: those need the operator.
+     */
+    public static boolean retryable(Throwable failure) {
+        List<Throwable> chain = chain(failure);
+        boolean operators = has(chain, AuthenticationException.class)
+                || has(chain, SSLException.class)
+                || has(chain, CertPathBuilderException.class)
+                || has(chain, CertPathValidatorException.class)
+                || chain.stream().anyMatch(KafkaAccessFailure::isJaasParseFailure);
+        return !operators
+                && (has(chain, RetriableException.class) || has(chain, java.util.concurrent.TimeoutException.class));
     }
 
     /**

@@ -16,35 +16,57 @@ public final class KafkaConnectivity {
     private KafkaConnectivity() {}
 
     /**
+     * Why the cluster did not answer, and whether a later attempt may succeed: for start-up, which
+     * waits for a retryable failure ({@code StartupWait}) and reports the others at once.
+     *
+     * @param reason in words, with no secret ({@link KafkaConnectivity#check})
+     * @param retryable no broker accepted a connection, none answered within the bound, or Kafka
+     *     called its failure retriable ({@link KafkaAccessFailure#retryable}); false for a refused
+     *     SASL login, a TLS failure, an unreadable store and the like
+     */
+    public record Failure(String reason, boolean retryable) {}
+
+    /**
      * Empty when the cluster answered with at least one broker, else why not, in words: a refused
      * SASL login, an untrusted certificate or an unreadable key store names the variables that
      * configure it ({@link KafkaAccessFailure}), and no secret.
      */
     public static Optional<String> check(String bootstrapServers, KafkaClientProperties properties, Duration timeout) {
+        return probe(bootstrapServers, properties, timeout).map(Failure::reason);
+    }
+
+    /** {@link #check}, saying also whether a retry can fix the failure. */
+    public static Optional<Failure> probe(String bootstrapServers, KafkaClientProperties properties, Duration timeout) {
         // A TCP probe first: an admin client against closed ports only logs a warning per retry.
         if (!anyAccepts(bootstrapServers, timeout)) {
-            return Optional.of("no broker accepts connections at " + bootstrapServers);
+            return Optional.of(new Failure("no broker accepts connections at " + bootstrapServers, true));
         }
         int ms = (int) Math.max(1000, timeout.toMillis());
         try (Admin admin = KafkaClients.admin(bootstrapServers, properties, "ragline-connectivity-check", timeout)) {
             var nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms))
                     .nodes()
                     .get(ms + 1000L, TimeUnit.MILLISECONDS);
-            return nodes.isEmpty() ? Optional.of("the cluster reports no brokers") : Optional.empty();
+            return nodes.isEmpty()
+                    ? Optional.of(new Failure("the cluster reports no brokers", true))
+                    : Optional.empty();
         } catch (ExecutionException e) {
-            return Optional.of(KafkaAccessFailure.explain(e.getCause() == null ? e : e.getCause(), properties));
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            return Optional.of(
+                    new Failure(KafkaAccessFailure.explain(cause, properties), KafkaAccessFailure.retryable(cause)));
         } catch (TimeoutException e) {
-            return Optional.of("no answer within " + timeout.toMillis() + " ms"
-                    + properties
-                            .get("security.protocol")
-                            .map(p -> "")
-                            .orElse(" (security.protocol is PLAINTEXT: if the listener wants TLS or SASL, set "
-                                    + KafkaClientProperties.variableOf("security.protocol") + ")"));
+            return Optional.of(new Failure(
+                    "no answer within " + timeout.toMillis() + " ms"
+                            + properties
+                                    .get("security.protocol")
+                                    .map(p -> "")
+                                    .orElse(" (security.protocol is PLAINTEXT: if the listener wants TLS or SASL,"
+                                            + " set " + KafkaClientProperties.variableOf("security.protocol") + ")"),
+                    true));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.of("interrupted");
+            return Optional.of(new Failure("interrupted", false));
         } catch (RuntimeException e) {
-            return Optional.of(KafkaAccessFailure.explain(e, properties));
+            return Optional.of(new Failure(KafkaAccessFailure.explain(e, properties), KafkaAccessFailure.retryable(e)));
         }
     }
 

@@ -51,13 +51,15 @@ class CoreSettingsTest {
         Env env = new Env(Map.of(
                 "DATABASE_URL", "postgresql://app:hunter2@db:5432/rag",
                 "KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092",
-                "RAGLINE_TOPIC_PREFIX", "staging."));
+                "RAGLINE_TOPIC_PREFIX", "staging.",
+                "RAGLINE_STARTUP_WAIT", "0"));
 
         CoreSettings settings = CoreSettings.from(env, 9081);
 
         assertThat(env.problems()).isEmpty();
         assertThat(settings.adminPort()).isEqualTo(9081);
         assertThat(settings.schema()).isEqualTo("rag");
+        assertThat(settings.startupWait()).as("a bare 0 tries once").isZero();
         assertThat(settings.topic("documents")).isEqualTo("staging.documents");
         assertThat(settings.toString()).doesNotContain("hunter2").contains("<masked>");
     }
@@ -76,6 +78,7 @@ class CoreSettingsTest {
                         9081,
                         true,
                         Duration.ZERO,
+                        Duration.ofSeconds(-1),
                         CoreSettings.DEFAULT_SHUTDOWN_TIMEOUT,
                         CoreSettings.LogFormat.TEXT,
                         KafkaSettings.defaults()))
@@ -87,7 +90,8 @@ class CoreSettingsTest {
                                 "RAGLINE_DB_SCHEMA='Rag-Schema' must be a lower-case SQL identifier (letters,"
                                         + " digits, _) of at most 56 characters",
                                 "RAGLINE_DB_POOL_SIZE='0' must be between 1 and 500",
-                                "RAGLINE_STARTUP_TIMEOUT='0s' must be longer than 0 and at most 24 days"))
+                                "RAGLINE_STARTUP_TIMEOUT='0s' must be longer than 0 and at most 24 days",
+                                "RAGLINE_STARTUP_WAIT='PT-1S' must be 0 or longer and at most 24 days"))
                 .hasMessageNotContaining("hunter2");
     }
 
@@ -102,6 +106,7 @@ class CoreSettingsTest {
                         9081,
                         CoreSettings.DEFAULT_MIGRATE_ON_START,
                         CoreSettings.DEFAULT_STARTUP_TIMEOUT,
+                        CoreSettings.DEFAULT_STARTUP_WAIT,
                         CoreSettings.DEFAULT_SHUTDOWN_TIMEOUT,
                         CoreSettings.DEFAULT_LOG_FORMAT,
                         KafkaSettings.defaults()))
@@ -152,6 +157,8 @@ class CoreSettingsTest {
                 .isEqualTo(code(CoreSettings.DEFAULT_MIGRATE_ON_START));
         assertThat(readme.defaultOf(CoreSettings.STARTUP_TIMEOUT))
                 .isEqualTo(code(Problems.text(CoreSettings.DEFAULT_STARTUP_TIMEOUT)));
+        assertThat(readme.defaultOf(CoreSettings.STARTUP_WAIT))
+                .isEqualTo(code(Problems.text(CoreSettings.DEFAULT_STARTUP_WAIT)));
         assertThat(readme.defaultOf(CoreSettings.SHUTDOWN_TIMEOUT))
                 .isEqualTo(code(Problems.text(CoreSettings.DEFAULT_SHUTDOWN_TIMEOUT)));
         assertThat(readme.defaultOf(CoreSettings.LOG_FORMAT))

@@ -44,6 +44,9 @@ class KafkaAccessFailureTest {
                         + " RAGLINE_KAFKA_SSL_KEYSTORE_TYPE, RAGLINE_KAFKA_SSL_KEYSTORE_PASSWORD)")
                 .contains(client.keystore().toString())
                 .doesNotContain(client.password());
+        assertThat(KafkaAccessFailure.retryable(failure))
+                .as("start-up does not wait for it")
+                .isFalse();
     }
 
     @Test
@@ -100,5 +103,28 @@ class KafkaAccessFailureTest {
         assertThat(explained)
                 .isEqualTo("the broker refused the SASL login (RAGLINE_KAFKA_SASL_JAAS_CONFIG):"
                         + " SaslAuthenticationException: bad login for password <masked>");
+    }
+
+    @Test
+    void timeoutsAndBrokersThatWentAwayAreRetryableARefusedLoginOrATlsFailureIsNot() {
+        assertThat(KafkaAccessFailure.retryable(
+                        new org.apache.kafka.common.errors.TimeoutException("Timed out waiting for a node assignment")))
+                .isTrue();
+        assertThat(KafkaAccessFailure.retryable(new org.apache.kafka.common.errors.DisconnectException()))
+                .isTrue();
+        assertThat(KafkaAccessFailure.retryable(new java.util.concurrent.TimeoutException()))
+                .isTrue();
+
+        assertThat(KafkaAccessFailure.retryable(new SaslAuthenticationException("invalid credentials")))
+                .isFalse();
+        assertThat(KafkaAccessFailure.retryable(new org.apache.kafka.common.errors.SslAuthenticationException(
+                        "SSL handshake failed", new javax.net.ssl.SSLHandshakeException("PKIX path building failed"))))
+                .isFalse();
+        assertThat(KafkaAccessFailure.retryable(new org.apache.kafka.common.errors.TimeoutException(
+                        "timed out", new javax.net.ssl.SSLHandshakeException("no cipher suites in common"))))
+                .as("a TLS failure under a timeout")
+                .isFalse();
+        assertThat(KafkaAccessFailure.retryable(new org.apache.kafka.common.KafkaException("Failed to construct")))
+                .isFalse();
     }
 }
