@@ -1,0 +1,286 @@
+package io.ragline.embedding.request;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.ragline.core.collections.Collection;
+import io.ragline.core.config.Problems;
+import io.ragline.embedding.request.EmbeddedBatch.Job;
+import io.ragline.embedding.request.EmbeddedBatch.Outcome;
+import io.ragline.embeddings.EmbeddingException;
+import io.ragline.embeddings.EmbeddingProvider;
+import io.ragline.embeddings.EmbeddingSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model calls of the generations that were not serving when a batch was read (a migration's
+ * building one, a kept one), made so that the serving path never waits on them beyond a bound.
+ *
+ * <p>They run on threads of their own ({@code embedding-nonserving-N}), started before the serving
+ * calls and side by side with them, one call per model at a time. Each call reaches its model in
+ * slices of at most {@link #SLICE} texts, and every step of a call to a model outside this process
+ * (an OpenAI-compatible endpoint, {@code pgml.embed}: getting the provider, then each slice) must
+ * answer within {@code deadline} ({@code RAGLINE_EMBEDDING_NONSERVING_DEADLINE}) of the previous
+ * one: a model that answers keeps being waited for (a migration's healthy backfill is work, however
+ * long), a model that does not answer for that long is abandoned. The consumer thus waits at most
+ * the deadline past its own serving calls for a model that hangs. An in-process ONNX model has no
+ * deadline: it waits on nothing but this process's cores, and its run cannot be stopped, so an
+ * abandoned run would go on using them; its time is the migration's work, not a wait. An abandoned call's jobs, and those of a later batch whose
+ * model is still busy with it, are <em>owed</em>, exactly as those of a model that failed: nothing
+ * of them is written, the serving vectors and statuses are, and the migration's sweep ({@code
+ * request_owed_vectors}, V28) asks for those documents again. An abandoned call stops at its next
+ * slice; an HTTP request already sent ends at its own timeout ({@code RAGLINE_OPENAI_TIMEOUT}).
+ */
+final class NonServingCalls {
+    private static final Logger log = LoggerFactory.getLogger(NonServingCalls.class);
+
+    /**
+     * Texts per model call of a non-serving generation: a deadline per call is a bound on a stall
+     * only when a call is small. ONNX gains little beyond runs of 8-16 texts of 200 tokens
+     * (docs/benchmarks.md); an OpenAI-compatible endpoint answers 16 texts in well under a second.
+     */
+    static final int SLICE = 16;
+
+    /** The provider, model and dimensions one provider serves: the jobs of one call. */
+    private record ModelKey(String provider, String model, int dimensions) {
+        static ModelKey of(Collection c) {
+            return new ModelKey(c.provider(), c.model(), c.dimensions());
+        }
+
+        /**
+         * An ONNX model runs in this JVM: its call waits on nothing but this process's cores, and a
+         * run cannot be stopped, so abandoning it would go on spending them and only waste the work.
+         */
+        boolean inProcess() {
+            return EmbeddingSettings.Provider.ONNX.name().equalsIgnoreCase(provider);
+        }
+    }
+
+    private final Function<Collection, EmbeddingProvider> providers;
+    private final BiConsumer<Collection, String> uncreatable;
+    private final Duration deadline;
+    /** The deadline as an operator writes it ({@code 10s}), for messages. */
+    private final String within;
+
+    private final EmbeddingMetrics metrics;
+    private final Counter abandonedCalls;
+    private final Map<ModelKey, Call> busy = new ConcurrentHashMap<>();
+    private final ExecutorService threads;
+
+    NonServingCalls(
+            Function<Collection, EmbeddingProvider> providers,
+            BiConsumer<Collection, String> uncreatable,
+            Duration deadline,
+            EmbeddingMetrics metrics,
+            MeterRegistry registry) {
+        this.providers = providers;
+        this.uncreatable = uncreatable;
+        this.deadline = deadline;
+        this.within = Problems.text(deadline);
+        this.metrics = metrics;
+        this.abandonedCalls = Counter.builder("ragline.embedding.nonserving.calls.abandoned")
+                .description("Calls of a building or kept generation's model that did not answer within"
+                        + " RAGLINE_EMBEDDING_NONSERVING_DEADLINE: their vectors are owed")
+                .register(registry);
+        AtomicInteger n = new AtomicInteger();
+        this.threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "embedding-nonserving-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The calls of one batch: those started, and the outcomes settled at once (their model busy). */
+    static final class Started {
+        private final List<Call> calls = new ArrayList<>();
+        private final List<Outcome> settled = new ArrayList<>();
+    }
+
+    /** Starts a call per model for {@code jobs} (none serving when read), each on a thread of its own. */
+    Started start(List<Job> jobs) {
+        Map<ModelKey, List<Job>> byModel = new LinkedHashMap<>();
+        jobs.forEach(j -> byModel.computeIfAbsent(ModelKey.of(j.collection()), k -> new ArrayList<>())
+                .add(j));
+        Started started = new Started();
+        byModel.forEach((key, mine) -> {
+            Call call = new Call(key, mine);
+            Call previous = busy.putIfAbsent(key, call);
+            if (previous != null) { // an abandoned call still runs: owed at once, nothing waits for it
+                log.debug(
+                        "model {} is still busy with a call that passed its deadline: {} job(s) owed",
+                        key,
+                        mine.size());
+                mine.forEach(j -> started.settled.add(Outcome.owed(
+                        j,
+                        "model " + key.model() + " is still busy with a call that did not answer within " + within)));
+                return;
+            }
+            started.calls.add(call);
+            threads.execute(call);
+        });
+        return started;
+    }
+
+    /**
+     * The outcomes of {@code started}'s jobs: each call's, once it ends, or owed when it passes the
+     * deadline without an answer (it is abandoned).
+     */
+    List<Outcome> await(Started started) throws InterruptedException {
+        List<Outcome> outcomes = new ArrayList<>(started.settled);
+        try {
+            for (Call call : started.calls) {
+                outcomes.addAll(call.await());
+            }
+        } catch (InterruptedException e) { // the worker stops
+            abandon(started);
+            throw e;
+        }
+        return outcomes;
+    }
+
+    /** Abandons {@code started}'s calls: the serving calls failed, the batch is retried. */
+    void abandon(Started started) {
+        started.calls.forEach(c -> c.abandoned = true);
+    }
+
+    /** One model's call for its jobs of a batch, on a thread of its own; its progress is the time of its last answer. */
+    private final class Call implements Runnable {
+        private final ModelKey key;
+        private final List<Job> jobs;
+        private final CompletableFuture<List<Outcome>> result = new CompletableFuture<>();
+        private volatile long answered = System.nanoTime();
+        private volatile boolean abandoned;
+
+        Call(ModelKey key, List<Job> jobs) {
+            this.key = key;
+            this.jobs = jobs;
+        }
+
+        @Override
+        public void run() {
+            try {
+                EmbeddingProvider provider;
+                try {
+                    provider = providers.apply(jobs.get(0).collection());
+                } catch (EmbeddingException e) {
+                    // Still loading, or its endpoint not configured here, its model not in this build:
+                    // configuration an operator mends; no input was refused: owed, never a refusal.
+                    log.warn(
+                            "the model of a building or kept generation cannot run on this embedding-worker ({} job(s)):"
+                                    + " {}; the serving vectors are written without its vectors, which are owed: the"
+                                    + " migration's sweep asks for those documents again",
+                            jobs.size(),
+                            e.getMessage());
+                    if (!e.retryable()) { // not a model still loading: configuration, reported until mended
+                        uncreatable.accept(jobs.get(0).collection(), e.getMessage());
+                    }
+                    result.complete(owed(e.getMessage()));
+                    return;
+                }
+                answered = System.nanoTime();
+                result.complete(ModelCall.embed(provider, jobs, this::inSlices, metrics));
+            } catch (EmbeddingException e) {
+                if (!abandoned) {
+                    log.warn(
+                            "model {} of a building or kept generation (collection '{}' generation {}, {} job(s) in"
+                                    + " all) failed: {}; the serving vectors are written without its vectors, which"
+                                    + " are owed: the migration's sweep asks for those documents again",
+                            key.model(),
+                            jobs.get(0).collection().name(),
+                            jobs.get(0).generation(),
+                            jobs.size(),
+                            e.getMessage());
+                }
+                result.complete(owed(e.getMessage()));
+            } catch (RuntimeException | Error e) {
+                result.completeExceptionally(e);
+            } finally {
+                busy.remove(key, this);
+            }
+        }
+
+        /** The texts' vectors, {@link #SLICE} at a time, each answer moving the deadline on. */
+        private List<float[]> inSlices(EmbeddingProvider provider, List<String> texts) {
+            List<float[]> vectors = new ArrayList<>(texts.size());
+            for (int from = 0; from < texts.size(); from += SLICE) {
+                if (abandoned) {
+                    throw new EmbeddingException("abandoned: no answer within " + within, true);
+                }
+                vectors.addAll(provider.embed(texts.subList(from, Math.min(texts.size(), from + SLICE))));
+                answered = System.nanoTime();
+            }
+            return vectors;
+        }
+
+        List<Outcome> await() throws InterruptedException {
+            if (key.inProcess()) {
+                try {
+                    return result.get();
+                } catch (ExecutionException e) {
+                    throw unchecked(e);
+                }
+            }
+            while (true) {
+                long left = answered + deadline.toNanos() - System.nanoTime();
+                try {
+                    if (left > 0) {
+                        return result.get(left, TimeUnit.NANOSECONDS);
+                    }
+                    if (result.isDone()) {
+                        return result.get();
+                    }
+                } catch (TimeoutException stillWaiting) {
+                    continue; // it may have answered meanwhile: the deadline moved
+                } catch (ExecutionException e) {
+                    throw unchecked(e);
+                }
+                abandoned = true;
+                abandoned();
+                String error = "model " + key.model() + " did not answer within " + within
+                        + " (RAGLINE_EMBEDDING_NONSERVING_DEADLINE)";
+                return owed(error);
+            }
+        }
+
+        /** The cause of {@code e}: {@link #run} completes the result exceptionally only with an unchecked one. */
+        private RuntimeException unchecked(ExecutionException e) {
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            return (RuntimeException) e.getCause();
+        }
+
+        private void abandoned() {
+            abandonedCalls.increment();
+            log.warn(
+                    "model {} of a building or kept generation (collection '{}' generation {}, {} job(s) in all) did"
+                            + " not answer within {} (RAGLINE_EMBEDDING_NONSERVING_DEADLINE); the serving vectors are"
+                            + " written without its vectors, which are owed: the migration's sweep asks for those"
+                            + " documents again, and while the call still runs this model's jobs are owed at once",
+                    key.model(),
+                    jobs.get(0).collection().name(),
+                    jobs.get(0).generation(),
+                    jobs.size(),
+                    within);
+        }
+
+        private List<Outcome> owed(String error) {
+            return jobs.stream().map(j -> Outcome.owed(j, error)).toList();
+        }
+    }
+}
