@@ -44,6 +44,8 @@ public final class StubEmbeddingEndpoint implements AutoCloseable {
     private volatile int markerStatus;
     private volatile Runnable beforeAnswer = () -> {};
     private volatile String heldModel;
+    private volatile String slowModel;
+    private volatile Duration slowBy = Duration.ZERO;
     private volatile CountDownLatch release = new CountDownLatch(0);
     private final AtomicInteger held = new AtomicInteger();
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
@@ -86,6 +88,13 @@ public final class StubEmbeddingEndpoint implements AutoCloseable {
     public StubEmbeddingEndpoint holdModel(String model) {
         this.release = new CountDownLatch(1);
         this.heldModel = model;
+        return this;
+    }
+
+    /** Every request for {@code model} is answered {@code by} late, as a slow but working server. */
+    public StubEmbeddingEndpoint slowModel(String model, Duration by) {
+        this.slowBy = by;
+        this.slowModel = model;
         return this;
     }
 
@@ -132,6 +141,14 @@ public final class StubEmbeddingEndpoint implements AutoCloseable {
             JsonNode input = request.path("input");
             inputsPerRequest.add(input.size());
             beforeAnswer.run();
+            if (request.path("model").asText().equals(slowModel)) {
+                try {
+                    Thread.sleep(slowBy.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             if (request.path("model").asText().equals(heldModel)) {
                 held.incrementAndGet();
                 try {

@@ -137,6 +137,43 @@ class NonServingDeadlineIT {
         }
     }
 
+    @Test
+    void anInProcessOnnxBuildingModelHasNoDeadlineSoItsWorkIsNeverThrownAway() throws Exception {
+        // A deadline of 1 ms would abandon any call to a model outside the process; an ONNX run
+        // cannot be stopped (abandoning it would waste the cores it goes on using), so it is waited for.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                ProviderRegistry onnx = new ProviderRegistry(
+                        EmbeddingSettings.from(new Env(Map.of(EmbeddingSettings.ONNX_THREADS, "1"))), batches.pool())) {
+            var serving = endpoint.provider("stub-model");
+            EmbeddingWriter writer = new EmbeddingWriter(
+                    batches.pool(),
+                    new CollectionCatalog(Duration.ZERO),
+                    k -> k.provider().equals("onnx") ? onnx.apply(k) : serving,
+                    (generation, problem) -> {},
+                    new SimpleMeterRegistry(),
+                    Duration.ofMillis(1));
+            db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions) values"
+                    + " ('local', 'openai', 'stub-model', 8)");
+            long before = batches.chunkedDocument("local", "l0", 2, "saucers");
+            batches.write(writer, List.of(new EmbeddingRequest("local", "l0", before, 1)));
+            db.execute("select collection_migrate(id, 'onnx', 'all-MiniLM-L6-v2-q', 384) from collections"
+                    + " where name = 'local'");
+            long during = batches.chunkedDocument("local", "l1", 20, "cups and saucers");
+
+            batches.write(
+                    writer,
+                    List.of(
+                            new EmbeddingRequest("local", "l0", before, 1), // the migration's backfill
+                            new EmbeddingRequest("local", "l1", during, 1)));
+
+            assertThat(status(during)).isEqualTo("embedded");
+            assertThat(db.queryValue("select count(*) from chunk_embeddings e join collections k on k.id ="
+                            + " e.collection_id where k.name = 'local' and e.generation = 2"))
+                    .as("every chunk's vector of the ONNX building generation: none owed")
+                    .isEqualTo(22L);
+        }
+    }
+
     private static Env env(String id, StubEmbeddingEndpoint endpoint) {
         Map<String, String> values = new HashMap<>(db.env());
         values.put("RAGLINE_ADMIN_PORT", "0");
@@ -186,13 +223,13 @@ class NonServingDeadlineIT {
         }
     }
 
-    /** Takes the embedding requests out of the outbox, as the event-dispatcher publishes them. */
+    /** Takes the embedding requests of 'live' out of the outbox, as the event-dispatcher publishes them. */
     private static List<EmbeddingRequest> takeRequests() throws Exception {
         List<EmbeddingRequest> requests = new ArrayList<>();
         try (Connection c = db.connect();
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(
-                        "delete from outbox where topic = 'embedding-requests'" + " returning key, payload::text")) {
+                        "delete from outbox where topic = 'embedding-requests' and key like 'live/%' returning key, payload::text")) {
             while (rs.next()) {
                 requests.add(REQUESTS.decode(rs.getString(1), rs.getString(2).getBytes(StandardCharsets.UTF_8)));
             }
