@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * building one, a kept one), made so that the serving path never waits on them beyond a bound.
  *
  * <p>They run on threads of their own ({@code embedding-nonserving-N}), started before the serving
- * calls and side by side with them, one call per model at a time. Each call reaches its model in
+ * calls and side by side with them. Each call reaches its model in
  * slices of at most {@link #SLICE} texts, and every step of a call to a model outside this process
  * (an OpenAI-compatible endpoint, {@code pgml.embed}: getting the provider, then each slice) must
  * answer within {@code deadline} ({@code RAGLINE_EMBEDDING_NONSERVING_DEADLINE}) of the previous
@@ -79,7 +79,13 @@ final class NonServingCalls {
 
     private final EmbeddingMetrics metrics;
     private final Counter abandonedCalls;
-    private final Map<ModelKey, Call> busy = new ConcurrentHashMap<>();
+    /**
+     * Calls abandoned at their deadline that still run, by model: a batch meanwhile owes that
+     * model's jobs at once. Calls that run within their deadline are not here: consumer threads
+     * ({@code RAGLINE_CONSUMER_THREADS}) may call one model side by side.
+     */
+    private final Map<ModelKey, Call> stuck = new ConcurrentHashMap<>();
+
     private final ExecutorService threads;
 
     NonServingCalls(
@@ -118,9 +124,7 @@ final class NonServingCalls {
                 .add(j));
         Started started = new Started();
         byModel.forEach((key, mine) -> {
-            Call call = new Call(key, mine);
-            Call previous = busy.putIfAbsent(key, call);
-            if (previous != null) { // an abandoned call still runs: owed at once, nothing waits for it
+            if (stuck.containsKey(key)) { // an abandoned call still runs: owed at once, nothing waits for it
                 log.debug(
                         "model {} is still busy with a call that passed its deadline: {} job(s) owed",
                         key,
@@ -130,6 +134,7 @@ final class NonServingCalls {
                         "model " + key.model() + " is still busy with a call that did not answer within " + within)));
                 return;
             }
+            Call call = new Call(key, mine);
             started.calls.add(call);
             threads.execute(call);
         });
@@ -210,7 +215,7 @@ final class NonServingCalls {
             } catch (RuntimeException | Error e) {
                 result.completeExceptionally(e);
             } finally {
-                busy.remove(key, this);
+                stuck.remove(key, this); // the result is complete: a later abandon sees it done
             }
         }
 
@@ -250,6 +255,10 @@ final class NonServingCalls {
                     throw unchecked(e);
                 }
                 abandoned = true;
+                stuck.put(key, this);
+                if (result.isDone()) { // it ended meanwhile, past its finally: nothing is stuck
+                    stuck.remove(key, this);
+                }
                 abandoned();
                 String error = "model " + key.model() + " did not answer within " + within
                         + " (RAGLINE_EMBEDDING_NONSERVING_DEADLINE)";
