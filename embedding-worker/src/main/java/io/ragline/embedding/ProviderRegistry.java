@@ -43,8 +43,10 @@ import org.slf4j.LoggerFactory;
  * dimensions with one probe text; {@link #readiness} reports a problem (so {@code
  * /health/ready} answers 503) while a serving model loads, and names each serving model that
  * failed to load or gives other dimensions than its collection's. A model only building or kept
- * generations use (non-serving) never holds readiness: the serving path must not leave the load
- * balancer for a migration's model. Its problem is logged at WARN naming the collection and
+ * generations use (non-serving) does not hold readiness while no serving generation uses it: the
+ * serving path must not leave the load balancer for a migration's model. Which models serve follows
+ * the generation states ({@link ServingModels}, read at most every 2 s): once a switch makes such a
+ * model's generation serving, its problem makes the worker unready. Its problem is logged at WARN naming the collection and
  * generation, named by {@link #nonServing} (the {@code warnings} of {@code /health/ready}) and
  * counted by {@link #nonServingProblems} (a gauge); its generation's vectors are owed meanwhile
  * ({@code EmbeddingWriter}). A model this worker could not reach yet (a retryable failure) is tried
@@ -58,7 +60,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     static final String PROBE = "Ragline checks the dimensions of this model.";
 
     /** The status of a collection that takes documents (the others load their model on first use). */
-    private static final String ACTIVE = "active";
+    private static final String ACTIVE = ServingModels.ACTIVE;
 
     /** The name of the start-up loader's thread, as readiness names it if it dies. */
     public static final String LOADER = "embedding-model-loader";
@@ -75,12 +77,16 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     /** The models of the start-up load that no serving generation of an active collection uses. */
     private final NonServingModels nonServingOnly = new NonServingModels();
 
+    /** The models the serving generations of the active collections use now (read again every 2 s at most). */
+    private final ServingModels servingNow;
+
     private volatile Thread loader;
     private volatile boolean closed;
 
     public ProviderRegistry(EmbeddingSettings settings, DataSource dataSource) {
         this.settings = settings;
         this.dataSource = dataSource;
+        this.servingNow = new ServingModels(dataSource, ProviderRegistry::key);
     }
 
     @Override
@@ -119,21 +125,27 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         }
     }
 
-    /** The readiness check: a problem while a serving model of the start-up load is loading or failed to load. */
+    /**
+     * The readiness check: a problem while a serving model of the start-up load is loading or failed
+     * to load, or while a model that was not serving then, and failed, serves a generation now.
+     */
     public HealthCheck readiness() {
         return HealthCheck.of("embedding-models", () -> {
+            List<String> all;
             synchronized (problems) {
-                return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems.values()));
+                all = new java.util.ArrayList<>(problems.values());
             }
+            all.addAll(nonServingOnly.servingProblems(servingNow.now()));
+            return all.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", all));
         });
     }
 
     /**
-     * The advisory check of the non-serving models (building or kept generations only): each that
-     * failed to load or cannot be reached yet, with the generations that use it; never unready.
+     * The advisory check of the non-serving models (building or kept generations only, as read now):
+     * each that failed to load or cannot be reached yet, with the generations that use it; never unready.
      */
     public HealthCheck nonServing() {
-        return nonServingOnly.check();
+        return nonServingOnly.check(servingNow::now);
     }
 
     /**
@@ -159,7 +171,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
 
     /** How many non-serving models failed to load or cannot be reached yet (the gauge of {@link #nonServing}). */
     public int nonServingProblems() {
-        return nonServingOnly.problems();
+        return nonServingOnly.problems(servingNow.now());
     }
 
     /**
@@ -327,7 +339,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         }
     }
 
-    private static String key(Collection c) {
+    static String key(Collection c) {
         return c.provider() + "/" + c.model() + "/" + c.dimensions();
     }
 

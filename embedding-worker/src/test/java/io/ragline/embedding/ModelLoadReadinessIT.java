@@ -159,6 +159,43 @@ class ModelLoadReadinessIT {
     }
 
     @Test
+    void aMigrationsModelThatCannotLoadMakesTheWorkerUnreadyOnceItsGenerationServes() throws Exception {
+        // Other replicas wrote the building generation's vectors and the switch made it serving:
+        // this worker cannot run that model, so every document it embeds now would fail. It must
+        // leave the load balancer, naming the model, as it would had the model served at start-up.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = startWith(
+                        UUID.randomUUID().toString(),
+                        endpoint,
+                        "insert into collection_generations (collection_id, generation, embedding_provider,"
+                                + " embedding_model, dimensions, state) select id, 2, 'onnx', 'no-such-model', 384,"
+                                + " 'building' from collections where name = 'remote'",
+                        REMOTE)) {
+            await().atMost(WAIT).until(() -> ready(runtime).body().contains("failed to load"));
+            assertThat(ready(runtime).statusCode())
+                    .as("ready while the model only builds")
+                    .isEqualTo(200);
+
+            db.execute("select collection_switch_generation(id, 2) from collections where name = 'remote'");
+
+            await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 503);
+            HttpResponse<String> report = ready(runtime);
+            assertThat(JSON.readTree(report.body())
+                            .path("checks")
+                            .path("embedding-models")
+                            .asText())
+                    .contains("model onnx/no-such-model/384 failed to load: collection 'remote' uses model"
+                            + " 'no-such-model'");
+            assertThat(JSON.readTree(report.body())
+                            .path("warnings")
+                            .path("nonserving-embedding-models")
+                            .isMissingNode())
+                    .as(report.body())
+                    .isTrue();
+        }
+    }
+
+    @Test
     void aKeptGenerationsModelThatCannotLoadDoesNotHoldReadinessAndIsReported() throws Exception {
         // A generation kept after a switch (for a rollback): a model this worker cannot run must not
         // stop it embedding with the serving one.
