@@ -135,8 +135,20 @@ final class NonServingCalls {
                 return;
             }
             Call call = new Call(key, mine);
+            try {
+                threads.execute(call);
+            } catch (RuntimeException | OutOfMemoryError e) { // refused, or no thread to be had: owed
+                log.warn(
+                        "no thread for the call of model {} of a building or kept generation ({} job(s)): {}; the"
+                                + " serving vectors are written without its vectors, which are owed",
+                        key.model(),
+                        mine.size(),
+                        e.toString());
+                mine.forEach(
+                        j -> started.settled.add(Outcome.owed(j, "no thread for model " + key.model() + ": " + e)));
+                return;
+            }
             started.calls.add(call);
-            threads.execute(call);
         });
         return started;
     }
@@ -151,7 +163,7 @@ final class NonServingCalls {
             for (Call call : started.calls) {
                 outcomes.addAll(call.await());
             }
-        } catch (InterruptedException e) { // the worker stops
+        } catch (InterruptedException | RuntimeException | Error e) { // the worker stops, or a fatal error
             abandon(started);
             throw e;
         }
@@ -199,7 +211,8 @@ final class NonServingCalls {
                 }
                 answered = System.nanoTime();
                 result.complete(ModelCall.embed(provider, jobs, this::inSlices, metrics));
-            } catch (EmbeddingException e) {
+            } catch (RuntimeException e) {
+                // An EmbeddingException, or a defect of the provider (never the serving batch's to fail)
                 if (!abandoned) {
                     log.warn(
                             "model {} of a building or kept generation (collection '{}' generation {}, {} job(s) in"
@@ -209,10 +222,11 @@ final class NonServingCalls {
                             jobs.get(0).collection().name(),
                             jobs.get(0).generation(),
                             jobs.size(),
-                            e.getMessage());
+                            e instanceof EmbeddingException ? e.getMessage() : e.toString(),
+                            e instanceof EmbeddingException ? null : e);
                 }
-                result.complete(owed(e.getMessage()));
-            } catch (RuntimeException | Error e) {
+                result.complete(owed(e instanceof EmbeddingException ? e.getMessage() : e.toString()));
+            } catch (Error e) { // fatal: the batch fails and the worker's fatal path hears of it
                 result.completeExceptionally(e);
             } finally {
                 stuck.remove(key, this); // the result is complete: a later abandon sees it done

@@ -14,6 +14,7 @@ import io.ragline.embedding.ProviderRegistry;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embedding.migration.MigrationSwitcher;
 import io.ragline.embedding.search.Searcher;
+import io.ragline.embeddings.EmbeddingProvider;
 import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
@@ -171,6 +172,73 @@ class NonServingDeadlineIT {
                             + " e.collection_id where k.name = 'local' and e.generation = 2"))
                     .as("every chunk's vector of the ONNX building generation: none owed")
                     .isEqualTo(22L);
+        }
+    }
+
+    @Test
+    void aBuildingModelThatThrowsAnUnexpectedExceptionOwesItsVectorsAndNeverFailsTheServingBatch() throws Exception {
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8)) {
+            var serving = endpoint.provider("stub-model");
+            EmbeddingProvider broken = new EmbeddingProvider() {
+                @Override
+                public String model() {
+                    return "broken";
+                }
+
+                @Override
+                public int dimensions() {
+                    return 8;
+                }
+
+                @Override
+                public int maxTokens() {
+                    return 8191;
+                }
+
+                @Override
+                public List<float[]> embed(List<String> texts) {
+                    throw new IllegalStateException("a defect of the building model's provider");
+                }
+
+                @Override
+                public float[] embedQuery(String text) {
+                    throw new IllegalStateException("not searched");
+                }
+
+                @Override
+                public void close() {}
+            };
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            EmbeddingWriter writer = new EmbeddingWriter(
+                    batches.pool(),
+                    new CollectionCatalog(Duration.ZERO),
+                    k -> k.model().equals("broken") ? broken : serving,
+                    (generation, problem) -> {},
+                    registry,
+                    Duration.ofSeconds(10));
+            db.execute("insert into collections (name, embedding_provider, embedding_model, dimensions) values"
+                    + " ('odd', 'openai', 'stub-model', 8)");
+            db.execute("select collection_migrate(id, 'openai', 'broken', 8) from collections where name = 'odd'");
+            long document = batches.chunkedDocument("odd", "o1", 3, "jugs");
+
+            batches.write(writer, List.of(new EmbeddingRequest("odd", "o1", document, 1)));
+
+            assertThat(status(document)).isEqualTo("embedded");
+            assertThat(db.queryValue("select count(*) from chunk_embeddings e join collections k on k.id ="
+                            + " e.collection_id where k.name = 'odd' and e.generation = 1"))
+                    .as("the serving generation's vectors")
+                    .isEqualTo(3L);
+            assertThat(db.queryValue("select count(*) from chunk_embeddings e join collections k on k.id ="
+                            + " e.collection_id where k.name = 'odd' and e.generation = 2"))
+                    .as("the building generation's vectors")
+                    .isEqualTo(0L);
+            assertThat(registry.get("ragline.migration.owed.documents")
+                            .tag("collection", "odd")
+                            .tag("generation", "2")
+                            .counter()
+                            .count())
+                    .as("the building generation's vectors of the document are owed")
+                    .isEqualTo(1.0);
         }
     }
 
