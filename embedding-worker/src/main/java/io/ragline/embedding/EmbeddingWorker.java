@@ -115,13 +115,14 @@ public final class EmbeddingWorker {
                             EMBEDDING_REQUESTS,
                             List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
                             new ContractDecoder<>(new EmbeddingRequestCodec()),
-                            new EmbeddingWriter(
-                                    runtime.dataSource(),
-                                    catalog,
-                                    providers,
-                                    providers::nonServingUncreatable,
-                                    runtime.registry(),
-                                    nonServing.deadline()),
+                            runtime.manage(
+                                    new EmbeddingWriter( // its non-serving calls interrupted on shutdown
+                                            runtime.dataSource(),
+                                            catalog,
+                                            providers,
+                                            providers::nonServingUncreatable,
+                                            runtime.registry(),
+                                            nonServing.deadline())),
                             failurePolicy())
                     .withMaxPollRecords(maxRequests);
             // Subscribe once the models were tried: partitions received can be embedded at once.

@@ -67,7 +67,7 @@ import javax.sql.DataSource;
  * this worker cannot create (its endpoint not configured here, its model not in this build):
  * configuration, mended by an operator, never recorded as the model refusing the input.
  */
-public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
+public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest>, AutoCloseable {
     private final DataSource dataSource;
     private final CollectionCatalog catalog;
     private final Function<Collection, EmbeddingProvider> providers;
@@ -153,6 +153,15 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         byProvider.forEach(
                 (provider, mine) -> outcomes.addAll(ModelCall.embed(provider, mine, this::timedEmbed, metrics)));
         return outcomes;
+    }
+
+    /**
+     * Interrupts the non-serving calls still running and waits for them briefly ({@link
+     * NonServingCalls#close}); the consumer that used this writer has stopped.
+     */
+    @Override
+    public void close() {
+        nonServing.close();
     }
 
     /**

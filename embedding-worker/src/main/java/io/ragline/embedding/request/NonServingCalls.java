@@ -1,6 +1,7 @@
 package io.ragline.embedding.request;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.config.Problems;
@@ -17,8 +18,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,8 +44,15 @@ import org.slf4j.LoggerFactory;
  * abandoned run would go on using them; its time is the migration's work, not a wait. An abandoned call's jobs, and those of a later batch whose
  * model is still busy with it, are <em>owed</em>, exactly as those of a model that failed: nothing
  * of them is written, the serving vectors and statuses are, and the migration's sweep ({@code
- * request_owed_vectors}, V28) asks for those documents again. An abandoned call stops at its next
- * slice; an HTTP request already sent ends at its own timeout ({@code RAGLINE_OPENAI_TIMEOUT}).
+ * request_owed_vectors}, V28) asks for those documents again. A call abandoned at its deadline
+ * stops at its next slice; the provider call under way goes on until the provider gives up: for an
+ * OpenAI-compatible endpoint up to {@code RAGLINE_OPENAI_MAX_ATTEMPTS} requests of {@code
+ * RAGLINE_OPENAI_TIMEOUT} each, with the backoff between them and the rate limiter's wait. While it
+ * runs it is counted as stuck (each such call of a model, {@code
+ * ragline_embedding_nonserving_calls_stuck}) and that model's later jobs are owed at once. Calls a
+ * failed batch or the worker's stop throws away are interrupted, so they end at once. At most
+ * {@link #THREADS} calls run at once; a call refused a thread is owed, and {@link #close} interrupts
+ * what still runs.
  */
 final class NonServingCalls {
     private static final Logger log = LoggerFactory.getLogger(NonServingCalls.class);
@@ -55,6 +63,12 @@ final class NonServingCalls {
      * (docs/benchmarks.md); an OpenAI-compatible endpoint answers 16 texts in well under a second.
      */
     static final int SLICE = 16;
+
+    /** The most non-serving calls running at once (their threads end after a minute idle). */
+    static final int THREADS = 16;
+
+    /** How long {@link #close} waits for interrupted calls to end. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
 
     /** The provider, model and dimensions one provider serves: the jobs of one call. */
     private record ModelKey(String provider, String model, int dimensions) {
@@ -80,13 +94,18 @@ final class NonServingCalls {
     private final EmbeddingMetrics metrics;
     private final Counter abandonedCalls;
     /**
-     * Calls abandoned at their deadline that still run, by model: a batch meanwhile owes that
-     * model's jobs at once. Calls that run within their deadline are not here: consumer threads
+     * How many abandoned calls still run, by model (none: absent): a batch meanwhile owes that
+     * model's jobs at once. Calls that run within their deadline are not counted: consumer threads
      * ({@code RAGLINE_CONSUMER_THREADS}) may call one model side by side.
      */
-    private final Map<ModelKey, Call> stuck = new ConcurrentHashMap<>();
+    private final Map<ModelKey, Integer> stuck = new ConcurrentHashMap<>();
 
-    private final ExecutorService threads;
+    /**
+     * At most {@link #THREADS} calls at once; a call refused a thread is owed. Calls of a model with
+     * an abandoned call still running are not started, so this bounds consumer threads times
+     * non-serving models, not hangs.
+     */
+    private final ThreadPoolExecutor threads;
 
     NonServingCalls(
             Function<Collection, EmbeddingProvider> providers,
@@ -103,12 +122,36 @@ final class NonServingCalls {
                 .description("Calls of a building or kept generation's model that did not answer within"
                         + " RAGLINE_EMBEDDING_NONSERVING_DEADLINE: their vectors are owed")
                 .register(registry);
+        Gauge.builder(
+                        "ragline.embedding.nonserving.calls.stuck",
+                        stuck,
+                        m -> m.values().stream().mapToInt(Integer::intValue).sum())
+                .description("Calls of a building or kept generation's model abandoned and still running: while"
+                        + " one of a model runs, that model's vectors are owed at once")
+                .register(registry);
         AtomicInteger n = new AtomicInteger();
-        this.threads = Executors.newCachedThreadPool(r -> {
+        this.threads = new ThreadPoolExecutor(0, THREADS, 1, TimeUnit.MINUTES, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "embedding-nonserving-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /**
+     * Interrupts the calls still running (an HTTP request, a retry's backoff and the rate limiter's
+     * wait end at once) and waits for them at most {@link #CLOSE_WAIT}; their threads are daemons.
+     */
+    void close() {
+        threads.shutdownNow();
+        try {
+            if (!threads.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.info(
+                        "{} non-serving model call(s) still running at shutdown, left behind",
+                        threads.getActiveCount());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The calls of one batch: those started, and the outcomes settled at once (their model busy). */
@@ -137,7 +180,7 @@ final class NonServingCalls {
             Call call = new Call(key, mine);
             try {
                 threads.execute(call);
-            } catch (RuntimeException | OutOfMemoryError e) { // refused, or no thread to be had: owed
+            } catch (RuntimeException | OutOfMemoryError e) { // refused (all THREADS busy, closed), no thread: owed
                 log.warn(
                         "no thread for the call of model {} of a building or kept generation ({} job(s)): {}; the"
                                 + " serving vectors are written without its vectors, which are owed",
@@ -170,9 +213,14 @@ final class NonServingCalls {
         return outcomes;
     }
 
-    /** Abandons {@code started}'s calls: the serving calls failed, the batch is retried. */
+    /**
+     * Abandons {@code started}'s calls (the serving calls failed and the batch is retried, or the
+     * worker stops): their work would be thrown away, so each still running is interrupted (an HTTP
+     * request, a retry's backoff and the rate limiter's wait end at once), and counted as stuck
+     * until it ends.
+     */
     void abandon(Started started) {
-        started.calls.forEach(c -> c.abandoned = true);
+        started.calls.forEach(c -> c.abandon(true));
     }
 
     /** One model's call for its jobs of a batch, on a thread of its own; its progress is the time of its last answer. */
@@ -182,6 +230,12 @@ final class NonServingCalls {
         private final CompletableFuture<List<Outcome>> result = new CompletableFuture<>();
         private volatile long answered = System.nanoTime();
         private volatile boolean abandoned;
+        /** The thread running it, until it ends; guarded by {@code this}. */
+        private Thread runner;
+        /** Whether it ended; guarded by {@code this}. */
+        private boolean ended;
+        /** Whether it counts in {@link #stuck}; guarded by {@code this}. */
+        private boolean counted;
 
         Call(ModelKey key, List<Job> jobs) {
             this.key = key;
@@ -191,6 +245,13 @@ final class NonServingCalls {
         @Override
         public void run() {
             try {
+                synchronized (this) {
+                    runner = Thread.currentThread();
+                    if (abandoned) { // before it began: nothing to do (the finally below ends it)
+                        result.complete(owed("abandoned before it began"));
+                        return;
+                    }
+                }
                 EmbeddingProvider provider;
                 try {
                     provider = providers.apply(jobs.get(0).collection());
@@ -229,7 +290,36 @@ final class NonServingCalls {
             } catch (Error e) { // fatal: the batch fails and the worker's fatal path hears of it
                 result.completeExceptionally(e);
             } finally {
-                stuck.remove(key, this); // the result is complete: a later abandon sees it done
+                synchronized (this) {
+                    ended = true;
+                    runner = null;
+                    if (counted) {
+                        stuck.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
+                    }
+                }
+                Thread.interrupted(); // an interrupt of this call must not reach the pool's next task
+            }
+        }
+
+        /**
+         * Abandons this call once: counted in {@link #stuck} while it still runs (or has yet to
+         * begin), and with {@code interrupt} interrupted. Its result is never used, its vectors never
+         * counted. A call abandoned at its deadline is not interrupted: while it runs (at most the
+         * provider's timeout times its attempts) it is the sign that its model still hangs, so later
+         * batches owe that model's jobs at once; interrupted, it would end at once and every batch
+         * would wait the deadline again.
+         */
+        synchronized void abandon(boolean interrupt) {
+            if (abandoned) {
+                return;
+            }
+            abandoned = true;
+            if (!ended) {
+                counted = true;
+                stuck.merge(key, 1, Integer::sum);
+                if (interrupt && runner != null) {
+                    runner.interrupt();
+                }
             }
         }
 
@@ -242,6 +332,9 @@ final class NonServingCalls {
                 }
                 vectors.addAll(provider.embed(texts.subList(from, Math.min(texts.size(), from + SLICE))));
                 answered = System.nanoTime();
+            }
+            if (abandoned) { // nothing of it is written: not counted as computed either
+                throw new EmbeddingException("abandoned: no answer within " + within, true);
             }
             return vectors;
         }
@@ -268,11 +361,7 @@ final class NonServingCalls {
                 } catch (ExecutionException e) {
                     throw unchecked(e);
                 }
-                abandoned = true;
-                stuck.put(key, this);
-                if (result.isDone()) { // it ended meanwhile, past its finally: nothing is stuck
-                    stuck.remove(key, this);
-                }
+                abandon(false);
                 abandoned();
                 String error = "model " + key.model() + " did not answer within " + within
                         + " (RAGLINE_EMBEDDING_NONSERVING_DEADLINE)";
