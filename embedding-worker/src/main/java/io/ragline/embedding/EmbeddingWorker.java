@@ -122,7 +122,8 @@ public final class EmbeddingWorker {
                                             providers,
                                             providers::nonServingUncreatable,
                                             runtime.registry(),
-                                            nonServing.deadline())),
+                                            nonServing.deadline(),
+                                            embedding.batchSize())),
                             failurePolicy())
                     .withMaxPollRecords(maxRequests);
             // Subscribe once the models were tried: partitions received can be embedded at once.

@@ -16,6 +16,7 @@ import io.ragline.embedding.request.StoredDocuments.Part;
 import io.ragline.embedding.request.StoredDocuments.Stored;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
+import io.ragline.embeddings.EmbeddingSettings;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -101,11 +102,34 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest>, Aut
             BiConsumer<Collection, String> uncreatable,
             MeterRegistry registry,
             Duration nonServingDeadline) {
+        this(
+                dataSource,
+                catalog,
+                providers,
+                uncreatable,
+                registry,
+                nonServingDeadline,
+                EmbeddingSettings.DEFAULT_BATCH_SIZE);
+    }
+
+    /**
+     * As above, a non-serving call reaching its model {@code batchSize} texts at a time: the texts
+     * per request or run of the providers ({@code RAGLINE_EMBEDDING_BATCH_SIZE}), so the deadline is
+     * one per answer and a healthy model is called no more often than the serving one.
+     */
+    public EmbeddingWriter(
+            DataSource dataSource,
+            CollectionCatalog catalog,
+            Function<Collection, EmbeddingProvider> providers,
+            BiConsumer<Collection, String> uncreatable,
+            MeterRegistry registry,
+            Duration nonServingDeadline,
+            int batchSize) {
         this.dataSource = dataSource;
         this.catalog = catalog;
         this.providers = providers;
         this.metrics = new EmbeddingMetrics(registry);
-        this.nonServing = new NonServingCalls(providers, uncreatable, nonServingDeadline, metrics, registry);
+        this.nonServing = new NonServingCalls(providers, uncreatable, nonServingDeadline, batchSize, metrics, registry);
     }
 
     /**

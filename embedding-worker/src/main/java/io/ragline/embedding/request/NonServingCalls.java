@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>They run on threads of their own ({@code embedding-nonserving-N}), started before the serving
  * calls and side by side with them. Each call reaches its model in
- * slices of at most {@link #SLICE} texts, and every step of a call to a model outside this process
+ * slices of at most the providers' batch size ({@code RAGLINE_EMBEDDING_BATCH_SIZE}) texts, and every step of a call to a model outside this process
  * (an OpenAI-compatible endpoint, {@code pgml.embed}: getting the provider, then each slice) must
  * answer within {@code deadline} ({@code RAGLINE_EMBEDDING_NONSERVING_DEADLINE}) of the previous
  * one: a model that answers keeps being waited for (a migration's healthy backfill is work, however
@@ -56,13 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NonServingCalls {
     private static final Logger log = LoggerFactory.getLogger(NonServingCalls.class);
-
-    /**
-     * Texts per model call of a non-serving generation: a deadline per call is a bound on a stall
-     * only when a call is small. ONNX gains little beyond runs of 8-16 texts of 200 tokens
-     * (docs/benchmarks.md); an OpenAI-compatible endpoint answers 16 texts in well under a second.
-     */
-    static final int SLICE = 16;
 
     /** The most non-serving calls running at once (their threads end after a minute idle). */
     static final int THREADS = 16;
@@ -88,6 +81,12 @@ final class NonServingCalls {
     private final Function<Collection, EmbeddingProvider> providers;
     private final BiConsumer<Collection, String> uncreatable;
     private final Duration deadline;
+    /**
+     * Texts per provider call: the providers' own batch ({@code RAGLINE_EMBEDDING_BATCH_SIZE}, one
+     * HTTP request of an OpenAI-compatible endpoint), so the deadline is one per answer and a healthy
+     * model makes as many requests, and takes as many rate-limit permits, as it would unsliced.
+     */
+    private final int slice;
     /** The deadline as an operator writes it ({@code 10s}), for messages. */
     private final String within;
 
@@ -111,11 +110,16 @@ final class NonServingCalls {
             Function<Collection, EmbeddingProvider> providers,
             BiConsumer<Collection, String> uncreatable,
             Duration deadline,
+            int slice,
             EmbeddingMetrics metrics,
             MeterRegistry registry) {
+        if (slice < 1) {
+            throw new IllegalArgumentException("a non-serving call's slice must hold a text at least, not " + slice);
+        }
         this.providers = providers;
         this.uncreatable = uncreatable;
         this.deadline = deadline;
+        this.slice = slice;
         this.within = Problems.text(deadline);
         this.metrics = metrics;
         this.abandonedCalls = Counter.builder("ragline.embedding.nonserving.calls.abandoned")
@@ -323,14 +327,14 @@ final class NonServingCalls {
             }
         }
 
-        /** The texts' vectors, {@link #SLICE} at a time, each answer moving the deadline on. */
+        /** The texts' vectors, {@link #slice} at a time, each answer moving the deadline on. */
         private List<float[]> inSlices(EmbeddingProvider provider, List<String> texts) {
             List<float[]> vectors = new ArrayList<>(texts.size());
-            for (int from = 0; from < texts.size(); from += SLICE) {
+            for (int from = 0; from < texts.size(); from += slice) {
                 if (abandoned) {
                     throw new EmbeddingException("abandoned: no answer within " + within, true);
                 }
-                vectors.addAll(provider.embed(texts.subList(from, Math.min(texts.size(), from + SLICE))));
+                vectors.addAll(provider.embed(texts.subList(from, Math.min(texts.size(), from + slice))));
                 answered = System.nanoTime();
             }
             if (abandoned) { // nothing of it is written: not counted as computed either

@@ -11,7 +11,9 @@ import io.ragline.core.consumer.InboundRecord;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
+import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.testkit.PostgresSchema;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,16 +114,85 @@ class NonServingCallsIT {
         writer.close();
     }
 
+    @Test
+    void twoConsumerThreadsCallingOneHealthyBuildingModelSideBySideOweNothing() throws Exception {
+        // RAGLINE_CONSUMER_THREADS=2: each thread's batch calls the building model, and the two
+        // calls run at once; neither passed its deadline, so neither batch may owe the other's model.
+        HeldModel both = new HeldModel(2);
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8)) {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Duration roomy = Duration.ofSeconds(20); // both calls start well within it on a loaded machine
+            EmbeddingWriter writer = writer(registry, endpoint.provider("stub-model"), both, roomy);
+            long a = migrating("shared", "a");
+            long b = batches.chunkedDocument("shared", "b", 2, "bowls");
+
+            CompletableFuture<Runnable> first =
+                    CompletableFuture.supplyAsync(() -> prepare(writer, 300, "shared", "a", a));
+            CompletableFuture<Runnable> second =
+                    CompletableFuture.supplyAsync(() -> prepare(writer, 400, "shared", "b", b));
+            await().atMost(roomy).until(() -> both.calls.get() == 2); // both under way at once
+            both.release(1);
+            both.release(2);
+            first.get(30, TimeUnit.SECONDS).run();
+            second.get(30, TimeUnit.SECONDS).run();
+
+            assertThat(registry.get("ragline.embedding.nonserving.calls.abandoned")
+                            .counter()
+                            .count())
+                    .isZero();
+            assertThat(registry.find("ragline.migration.owed.documents").counters())
+                    .as("nothing owed")
+                    .allSatisfy(c -> assertThat(c.count()).isZero());
+            assertThat(vectors("shared", 2))
+                    .as("the building vectors of a and b")
+                    .isEqualTo(4L);
+            writer.close();
+        }
+    }
+
+    @Test
+    void aHealthyBuildingModelIsCalledInTheProvidersOwnBatchesNotInSmallerSlices() throws Exception {
+        // RAGLINE_EMBEDDING_BATCH_SIZE (64): one request of the document's 40 texts per model, as the
+        // serving model makes; slices of 16 made a building model send three, taking three permits.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8)) {
+            var building = endpoint.provider("stub-next");
+            EmbeddingWriter writer = new EmbeddingWriter(
+                    batches.pool(),
+                    new CollectionCatalog(Duration.ZERO),
+                    k -> k.model().equals("held") ? building : endpoint.provider("stub-model"),
+                    (generation, problem) -> {},
+                    new SimpleMeterRegistry(),
+                    DEADLINE,
+                    EmbeddingSettings.DEFAULT_BATCH_SIZE);
+            migrating("whole", "w0");
+            long document = batches.chunkedDocument("whole", "w1", 40, "pitchers");
+
+            batches.write(writer, List.of(new EmbeddingRequest("whole", "w1", document, 1)));
+
+            assertThat(vectors("whole", 2)).as("the building vectors of w1").isEqualTo(40L);
+            assertThat(endpoint.inputsPerRequest())
+                    .as("texts per request: the serving model's, the building model's")
+                    .containsExactlyInAnyOrder(40, 40);
+            writer.close();
+        }
+    }
+
     /** A writer whose serving model is {@code serving} and whose building model is {@code building}. */
     private static EmbeddingWriter writer(
             SimpleMeterRegistry registry, EmbeddingProvider serving, EmbeddingProvider building) {
+        return writer(registry, serving, building, DEADLINE);
+    }
+
+    /** As above, waiting {@code deadline} for each answer of the building model. */
+    private static EmbeddingWriter writer(
+            SimpleMeterRegistry registry, EmbeddingProvider serving, EmbeddingProvider building, Duration deadline) {
         return new EmbeddingWriter(
                 batches.pool(),
                 new CollectionCatalog(Duration.ZERO),
                 k -> k.model().equals("held") ? building : serving,
                 (generation, problem) -> {},
                 registry,
-                DEADLINE);
+                deadline);
     }
 
     /** Collection {@code name} (serving stub-model) migrating to the held model, with document {@code id}. */
@@ -132,12 +203,25 @@ class NonServingCallsIT {
         return batches.chunkedDocument(name, id, 2, "jugs");
     }
 
-    /** Embeds a batch of one request as a consumer thread does before it writes (nothing written). */
-    private static void prepare(EmbeddingWriter writer, long offset, String collection, String id, long document) {
+    /**
+     * Embeds a batch of one request as a consumer thread does before it writes; the batch is written
+     * (in a transaction of its own) only when the returned step runs.
+     */
+    private static Runnable prepare(EmbeddingWriter writer, long offset, String collection, String id, long document) {
+        List<InboundRecord<EmbeddingRequest>> records = List.of(new InboundRecord<>(
+                new ConsumerRecord<>("embedding-requests", 0, offset, new byte[0], new byte[0]),
+                new EmbeddingRequest(collection, id, document, 1)));
         try {
-            writer.prepare(List.of(new InboundRecord<>(
-                    new ConsumerRecord<>("embedding-requests", 0, offset, new byte[0], new byte[0]),
-                    new EmbeddingRequest(collection, id, document, 1))));
+            var prepared = writer.prepare(records);
+            return () -> {
+                try (Connection c = batches.pool().getConnection()) {
+                    c.setAutoCommit(false);
+                    prepared.write(records, c);
+                    c.commit();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

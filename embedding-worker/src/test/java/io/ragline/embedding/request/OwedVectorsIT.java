@@ -141,8 +141,9 @@ class OwedVectorsIT {
 
     @Test
     void aBuildingModelThatKeepsAnsweringIsWaitedForPastItsDeadlineSoItsVectorsAreNotOwed() throws Exception {
-        // Each call of 16 texts answers in 400 ms, under the deadline of 1 s; the document's 40 texts
-        // take three calls, past 1 s in all: the deadline bounds a stall, not the migration's work.
+        // Each call of 16 texts (RAGLINE_EMBEDDING_BATCH_SIZE=16) answers in 400 ms, under the deadline
+        // of 1 s; the document's 40 texts take three calls, past 1 s in all: the deadline bounds a
+        // stall, not the migration's work.
         OpenAiEmbeddingProvider next = nextEndpoint.provider("stub-next");
         EmbeddingWriter writer = new EmbeddingWriter(
                 batches.pool(),
@@ -150,7 +151,8 @@ class OwedVectorsIT {
                 k -> k.model().equals("stub-next") ? next : serving,
                 (generation, problem) -> {},
                 meters,
-                Duration.ofSeconds(1));
+                Duration.ofSeconds(1),
+                16);
         collection("patient");
         long doc = batches.chunkedDocument("patient", "p1", 40, "slow kettles");
         migrate("patient");
