@@ -56,6 +56,14 @@ public final class Migrations {
         this.infoSource = new DriverDataSource(url, schema, applicationName, ConnectionProperties.Use.PIPELINE);
     }
 
+    private void unlock(Connection lock) throws SQLException {
+        try (PreparedStatement s = lock.prepareStatement("select pg_advisory_unlock(?, hashtext(?))")) {
+            s.setInt(1, (int) (LOCK_KEY >>> 32));
+            s.setString(2, schema);
+            s.execute();
+        }
+    }
+
     /** Result of a migration run: how many migrations ran and the version the schema is at. */
     public record Outcome(int applied, String version) {}
 
@@ -76,6 +84,10 @@ public final class Migrations {
                 s.setString(2, schema);
                 s.execute();
             }
+            // The unlock after a failure must not hide it: a broken connection fails the unlock too
+            // ("This connection has been closed", 08003), and start-up decides by the migration's own
+            // failure whether waiting for the database can help (StartupWait).
+            Outcome outcome;
             try {
                 requireDdl(lock, schema);
                 ensureVectorExtension(lock);
@@ -90,14 +102,17 @@ public final class Migrations {
                 } else {
                     log.info("schema {} is up to date at version {}", schema, version);
                 }
-                return new Outcome(result.migrationsExecuted, version);
-            } finally {
-                try (PreparedStatement s = lock.prepareStatement("select pg_advisory_unlock(?, hashtext(?))")) {
-                    s.setInt(1, (int) (LOCK_KEY >>> 32));
-                    s.setString(2, schema);
-                    s.execute();
+                outcome = new Outcome(result.migrationsExecuted, version);
+            } catch (Throwable failure) {
+                try {
+                    unlock(lock);
+                } catch (SQLException e) {
+                    failure.addSuppressed(e);
                 }
+                throw failure;
             }
+            unlock(lock);
+            return outcome;
         }
     }
 

@@ -51,23 +51,30 @@ public final class KafkaConnectivity {
                     : Optional.empty();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+                // the admin call's own timeout, a second before the wait below: the same "no answer"
+                return Optional.of(new Failure(noAnswer(timeout, properties), true));
+            }
             return Optional.of(
                     new Failure(KafkaAccessFailure.explain(cause, properties), KafkaAccessFailure.retryable(cause)));
         } catch (TimeoutException e) {
-            return Optional.of(new Failure(
-                    "no answer within " + timeout.toMillis() + " ms"
-                            + properties
-                                    .get("security.protocol")
-                                    .map(p -> "")
-                                    .orElse(" (security.protocol is PLAINTEXT: if the listener wants TLS or SASL,"
-                                            + " set " + KafkaClientProperties.variableOf("security.protocol") + ")"),
-                    true));
+            return Optional.of(new Failure(noAnswer(timeout, properties), true));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.of(new Failure("interrupted", false));
         } catch (RuntimeException e) {
             return Optional.of(new Failure(KafkaAccessFailure.explain(e, properties), KafkaAccessFailure.retryable(e)));
         }
+    }
+
+    /** No answer in time; with PLAINTEXT, the likeliest cause: a listener that wants TLS or SASL. */
+    private static String noAnswer(Duration timeout, KafkaClientProperties properties) {
+        return "no answer within " + timeout.toMillis() + " ms"
+                + properties
+                        .get("security.protocol")
+                        .map(p -> "")
+                        .orElse(" (security.protocol is PLAINTEXT: if the listener wants TLS or SASL, set "
+                                + KafkaClientProperties.variableOf("security.protocol") + ")");
     }
 
     private static boolean anyAccepts(String bootstrapServers, Duration timeout) {

@@ -58,6 +58,9 @@ class ConnectFailureTest {
                 .isTrue();
         assertThat(retryable(new SQLException("FATAL: sorry, too many clients already", "53300")))
                 .isTrue();
+        assertThat(retryable(new SQLException(
+                        "FATAL: terminating connection because of crash of another server process", "57P02")))
+                .isTrue();
     }
 
     @Test
