@@ -334,6 +334,7 @@ final class KafkaNode {
                   <logger name="org.apache.kafka.raft" level="INFO"/>
                   <logger name="org.apache.kafka.controller" level="INFO"/>
                   <logger name="org.apache.kafka.controller.ReplicationControlManager" level="WARN"/>
+                  <logger name="org.apache.kafka.controller.EventPerformanceMonitor" level="WARN"/>
                   <root level="WARN"><appender-ref ref="OUT"/></root>
                 </configuration>
                 """;
