@@ -80,6 +80,37 @@ class OutboxStoreIT {
         }
     }
 
+    /**
+     * A server-side prepared statement turns generic after five executions when its estimate is no
+     * worse, and a generic plan tests each row against a whole batch's id list one id at a time
+     * (OutboxStore.plannedEachTime): the claim and the delete never leave one behind.
+     */
+    @Test
+    void theClaimAndTheDeleteAreNeverCachedOnTheServerWhereTheirPlanWouldTurnGeneric() throws Exception {
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        insertRows(40);
+        try (var pool = Database.pool(url, db.schema(), 1, "test", null)) {
+            OutboxStore store = new OutboxStore(pool);
+            List<Long> published = List.of();
+            for (int i = 0; i < 8; i++) {
+                List<OutboxRow> rows = store.next(published, 2, 1000, List.of(), List.of(), List.of(-1L, -2L));
+                published = rows.stream().map(OutboxRow::id).toList();
+                store.delete(List.of(-3L, -4L));
+            }
+
+            try (Connection c = pool.getConnection();
+                    Statement s = c.createStatement();
+                    var rs = s.executeQuery("select statement from pg_prepared_statements where statement ~ 'outbox'")) {
+                List<String> cached = new java.util.ArrayList<>();
+                while (rs.next()) {
+                    cached.add(rs.getString(1));
+                }
+                assertThat(cached).as("statements on the outbox prepared on the server").isEmpty();
+            }
+            assertThat((long) db.queryValue("select count(*) from outbox")).isEqualTo(40 - 14);
+        }
+    }
+
     private static void insertRows(int n) throws Exception {
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
