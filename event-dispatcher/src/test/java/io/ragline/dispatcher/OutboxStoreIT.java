@@ -100,12 +100,15 @@ class OutboxStoreIT {
 
             try (Connection c = pool.getConnection();
                     Statement s = c.createStatement();
-                    var rs = s.executeQuery("select statement from pg_prepared_statements where statement ~ 'outbox'")) {
+                    var rs =
+                            s.executeQuery("select statement from pg_prepared_statements where statement ~ 'outbox'")) {
                 List<String> cached = new java.util.ArrayList<>();
                 while (rs.next()) {
                     cached.add(rs.getString(1));
                 }
-                assertThat(cached).as("statements on the outbox prepared on the server").isEmpty();
+                assertThat(cached)
+                        .as("statements on the outbox prepared on the server")
+                        .isEmpty();
             }
             assertThat((long) db.queryValue("select count(*) from outbox")).isEqualTo(40 - 14);
         }
