@@ -29,6 +29,15 @@ public final class JavaProcess {
 
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
 
+    /**
+     * Held while a process starts and is registered, and by the shutdown hook while it takes the
+     * list: a SIGTERM that arrived while {@code ProcessBuilder.start()} ran found the new process
+     * not registered yet, and it (with whatever it started) outlived the JVM. Guards {@link #ending}.
+     */
+    private static final Object STARTING = new Object();
+
+    private static boolean ending;
+
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(JavaProcess::endAll, "java-process-reaper"));
     }
@@ -66,7 +75,7 @@ public final class JavaProcess {
         Path out = home.resolve("stdout");
         Path err = home.resolve("stderr");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        return started(pb.start(), out, err);
+        return started(pb, out, err);
     }
 
     /**
@@ -82,11 +91,18 @@ public final class JavaProcess {
         Path out = logs.resolve("stdout");
         Path err = logs.resolve("stderr");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        return started(pb.start(), out, err);
+        return started(pb, out, err);
     }
 
-    private static JavaProcess started(Process p, Path out, Path err) {
-        RUNNING.add(p);
+    private static JavaProcess started(ProcessBuilder pb, Path out, Path err) throws IOException {
+        Process p;
+        synchronized (STARTING) {
+            if (ending) {
+                throw new IllegalStateException("this JVM is ending: no process is started any more");
+            }
+            p = pb.start();
+            RUNNING.add(p);
+        }
         p.onExit().thenRun(() -> RUNNING.remove(p));
         return new JavaProcess(p, out, err);
     }
@@ -97,8 +113,13 @@ public final class JavaProcess {
      * otherwise meet only the SIGKILL), then SIGKILL to whatever is left past the grace.
      */
     private static void endAll() {
+        List<Process> running;
+        synchronized (STARTING) {
+            ending = true;
+            running = List.copyOf(RUNNING);
+        }
         List<ProcessHandle> left = new ArrayList<>();
-        for (Process p : RUNNING) {
+        for (Process p : running) {
             List<ProcessHandle> descendants = p.descendants().toList();
             descendants.forEach(ProcessHandle::destroy);
             left.addAll(descendants);

@@ -57,12 +57,67 @@ class JavaProcessIT {
             parent.terminate();
             parent.waitFor(30);
 
+            // What the shell's own child was like when ready (its signal masks), for a failure's message.
+            String ready = Files.readString(Path.of(marker + ".ready")).strip();
             await().atMost(JavaProcess.SHUTDOWN_GRACE.plusSeconds(10))
-                    .alias("the shell's own child trapped SIGTERM (a SIGKILL leaves no trace)")
+                    .alias("the shell's own child trapped SIGTERM (a SIGKILL leaves no trace); when ready it was: "
+                            + ready)
                     .until(() -> Files.exists(marker)
                             && Files.readString(marker).strip().equals("TERM"));
         } finally {
             parent.kill();
+        }
+    }
+
+    /**
+     * A SIGTERM that lands while the JVM is inside {@code ProcessBuilder.start()} (here: always,
+     * for a JVM that does nothing else) must not leave the process being started behind, nor any
+     * started once the hook has begun.
+     */
+    @Test
+    void aSigtermWhileProcessesAreBeingStartedLeavesNoneOfThemBehind() throws Exception {
+        String tag = Long.toString(Math.abs(new java.util.Random().nextLong() % 1_000_000_000L));
+        JavaProcess parent = JavaProcess.start(List.of("-Xmx64m"), KeepsStarting.class.getName(), Map.of("TAG", tag));
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> parent.stdout().contains("started 20"));
+
+            parent.terminate();
+            parent.waitFor(30);
+
+            await().atMost(JavaProcess.SHUTDOWN_GRACE.plusSeconds(10))
+                    .alias("no 'sleep 300." + tag + "' outlives the JVM that started it")
+                    .until(() -> tagged(tag).isEmpty());
+        } finally {
+            parent.kill();
+            tagged(tag).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    private static List<ProcessHandle> tagged(String tag) {
+        return ProcessHandle.allProcesses()
+                .filter(h -> h.info()
+                        .arguments()
+                        .map(a -> List.of(a).contains("300." + tag))
+                        .orElse(false))
+                .toList();
+    }
+
+    /** Starts processes one after the other until the JVM ends; says how many now and then. */
+    public static final class KeepsStarting {
+        public static void main(String[] args) throws Exception {
+            String tag = System.getenv("TAG");
+            Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+            for (int n = 1; ; n++) {
+                try {
+                    JavaProcess.launch(List.of("sleep", "300." + tag), tmp, Map.of("PATH", System.getenv("PATH")));
+                } catch (IllegalStateException ending) {
+                    new CountDownLatch(1).await();
+                }
+                if (n % 20 == 0) {
+                    System.out.println("started " + n);
+                    System.out.flush();
+                }
+            }
         }
     }
 
@@ -73,8 +128,9 @@ class JavaProcessIT {
     public static final class ParentOfAShell {
         public static void main(String[] args) throws Exception {
             String marker = System.getenv("MARKER");
-            String inner = "trap 'echo TERM > " + marker + "; exit 0' TERM; echo ready > " + marker
-                    + ".ready; while :; do sleep 0.2; done";
+            String inner = "trap 'echo TERM > " + marker
+                    + "; exit 0' TERM; grep -E '^(Pid|PPid|Sig[A-Za-z]+):' /proc/\\$$/status | tr '\\n\\t' '  ' > "
+                    + marker + ".status; mv " + marker + ".status " + marker + ".ready; while :; do sleep 0.2; done";
             JavaProcess.launch(
                     List.of("sh", "-c", "sh -c \"" + inner + "\" & wait"),
                     Path.of(System.getProperty("java.io.tmpdir")),
