@@ -3,6 +3,7 @@ package io.ragline.cli;
 import io.ragline.testkit.KafkaCluster;
 import io.ragline.testkit.TcpProxy;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -19,9 +20,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The soak's faults, one at a time, each chosen at random from a seeded {@link Random} so that a
  * seed replays the same sequence of choices: a worker process SIGKILLed or SIGTERMed and started
- * again, a broker SIGKILLed and started again after a few seconds (no broker is killed again until
- * every partition is back in full ISR, so that at most one broker is ever out of it), or the Postgres
- * proxy cut for a few seconds. The first four faults are the four kinds in a random order, so a short run has each.
+ * again, a broker SIGKILLed and started again after a few seconds (a follower, or the node that is
+ * the active KRaft controller; no broker is killed again until every partition is back in full ISR
+ * and the node is a caught-up quorum follower, so that at most one broker is ever out), or the
+ * Postgres proxy cut for a few seconds. The first five faults are the five kinds in a random order,
+ * so a short run has each.
  * Between two faults a pause of a few seconds. A worker that exits while nobody stopped it is
  * recorded (with its stderr) and started again.
  */
@@ -32,6 +35,8 @@ final class ChaosFaults implements AutoCloseable {
         WORKER_SIGKILL,
         WORKER_SIGTERM,
         BROKER_SIGKILL,
+        /** A SIGKILL of the node that is the active KRaft controller (a broker as well). */
+        CONTROLLER_SIGKILL,
         POSTGRES_CUT
     }
 
@@ -43,6 +48,7 @@ final class ChaosFaults implements AutoCloseable {
             Kind.WORKER_SIGTERM,
             Kind.WORKER_SIGTERM,
             Kind.BROKER_SIGKILL,
+            Kind.CONTROLLER_SIGKILL,
             Kind.POSTGRES_CUT);
 
     private final Random random;
@@ -162,35 +168,41 @@ final class ChaosFaults implements AutoCloseable {
                 }
                 repaired(kind, 0, () -> {});
             }
-            case BROKER_SIGKILL -> {
+            case BROKER_SIGKILL, CONTROLLER_SIGKILL -> {
                 if (!catchingUp.isDone()) {
                     // A second broker out of the ISR would leave partitions below min.insync.replicas.
                     log.info("chaos: a broker is still catching up; a worker SIGKILL instead");
                     apply(Kind.WORKER_SIGKILL);
                     return;
                 }
-                // Not the active controller: on the loaded two-core test machine a SIGKILLed
-                // controller once took more than two minutes to rejoin (docs/benchmarks.md).
                 int controller = kafka.activeController();
-                int drawn = 1 + random.nextInt(kafka.brokers() - 1);
-                int broker = drawn >= controller ? drawn + 1 : drawn;
+                int broker;
+                if (kind == Kind.CONTROLLER_SIGKILL) {
+                    broker = controller;
+                } else {
+                    int drawn = 1 + random.nextInt(kafka.brokers() - 1);
+                    broker = drawn >= controller ? drawn + 1 : drawn;
+                }
                 long outage = outage();
                 log.info(
                         "chaos: SIGKILL broker {} (the active controller is {}) for {} ms", broker, controller, outage);
                 kafka.kill(broker);
                 // The broker's JVM may take most of a minute to start on a loaded machine: other
-                // faults go on meanwhile, and no broker is killed until it is back in every ISR.
+                // faults go on meanwhile, and no broker is killed until it is back in every ISR and,
+                // a controller too, a caught-up follower of the quorum.
                 repaired(
                         kind,
                         outage,
                         () -> catchingUp = CompletableFuture.runAsync(() -> {
                             long restarting = System.nanoTime();
+                            Instant restarted = Instant.now();
                             kafka.restart(broker);
                             brokerBackNanos = System.nanoTime();
                             kafka.awaitFullIsr(Duration.ofMinutes(3));
+                            kafka.awaitRejoined(broker, restarted, Duration.ofMinutes(3));
                             log.info(
                                     "chaos: broker {} listed {} ms after its restart began, every partition in full ISR"
-                                            + " {} ms later",
+                                            + " and the node a caught-up quorum follower {} ms later",
                                     broker,
                                     (brokerBackNanos - restarting) / 1_000_000,
                                     (System.nanoTime() - brokerBackNanos) / 1_000_000);
