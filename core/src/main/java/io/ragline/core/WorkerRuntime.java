@@ -74,6 +74,7 @@ public final class WorkerRuntime implements AutoCloseable {
     private final AdminServer admin;
     private final MeteredKafkaClients kafka;
     private final BindingLoops bindings;
+    private final StartupWait startupWait;
 
     /**
      * @param wait the start-up check's wait, whose deadline the steps on Postgres here share: the
@@ -84,6 +85,7 @@ public final class WorkerRuntime implements AutoCloseable {
         this.processName = processName;
         this.settings = settings;
         this.metrics = new ProcessMetrics(processName);
+        this.startupWait = wait;
         try {
             this.dataSource = manage(Database.pool(
                     settings.database(), settings.schema(), settings.poolSize(), processName, registry()));
@@ -137,6 +139,15 @@ public final class WorkerRuntime implements AutoCloseable {
             }
             throw new IllegalStateException("cannot migrate schema " + settings.schema() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Runs a start-up step of a worker's own on Postgres (after this runtime started, before the
+     * worker is ready) within the start-up wait's deadline, as the migration: an outage that began
+     * during start-up is waited out rather than failing the start ({@link StartupWait#postgres}).
+     */
+    public <T> T startupStep(String step, StartupWait.SqlStep<T> body) throws SQLException {
+        return startupWait.postgres(settings.database(), step, body);
     }
 
     /**

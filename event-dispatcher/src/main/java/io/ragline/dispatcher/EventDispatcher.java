@@ -93,7 +93,8 @@ public final class EventDispatcher {
                 + UUID.randomUUID().toString().substring(0, 8);
         String transactionalId;
         try {
-            transactionalId = new OutboxStore(runtime.dataSource()).transactionalId();
+            OutboxStore store = new OutboxStore(runtime.dataSource());
+            transactionalId = runtime.startupStep("reading the outbox's transactional id", store::transactionalId);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read the outbox's transactional id: " + e.getMessage(), e);
         }

@@ -57,16 +57,21 @@ public final class EventRouting {
     }
 
     private static int checkTable(WorkerRuntime runtime) {
-        try (Connection c = runtime.dataSource().getConnection()) {
-            List<RoutingRule> rules = RoutingRules.readTable(c);
-            List<String> problems =
-                    rules.stream().flatMap(r -> r.problems().stream()).toList();
-            if (!problems.isEmpty()) {
-                throw new ConfigException(problems);
-            }
-            return rules.size();
+        List<RoutingRule> rules;
+        try {
+            rules = runtime.startupStep("reading routing_rules", () -> {
+                try (Connection c = runtime.dataSource().getConnection()) {
+                    return RoutingRules.readTable(c);
+                }
+            });
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read routing_rules: " + e.getMessage(), e);
         }
+        List<String> problems =
+                rules.stream().flatMap(r -> r.problems().stream()).toList();
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return rules.size();
     }
 }

@@ -15,6 +15,7 @@ import io.ragline.core.http.HttpServers;
 import io.ragline.core.http.HttpSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -95,7 +96,13 @@ public final class WebhookServer implements AutoCloseable {
     private static WebhookServer start(WorkerRuntime runtime, WebhookSettings settings, HttpSettings http, int queue) {
         CoreSettings core = runtime.settings();
         Migrations migrations = new Migrations(core.database(), core.schema(), runtime.processName() + "-webhooks");
-        if (!migrations.upToDate()) {
+        boolean upToDate;
+        try {
+            upToDate = runtime.startupStep("checking the schema's migrations", migrations::upToDate);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the migrations of schema " + core.schema(), e);
+        }
+        if (!upToDate) {
             throw new IllegalStateException("schema " + core.schema() + " has pending migrations: run `ragline"
                     + " migrate` before serving webhooks");
         }
