@@ -40,7 +40,7 @@ final class ChaosFaults implements AutoCloseable {
         POSTGRES_CUT
     }
 
-    /** How often each kind is drawn after the first four: worker faults are the common case. */
+    /** How often each kind is drawn after the first five: worker faults are the common case. */
     private static final List<Kind> DRAW = List.of(
             Kind.WORKER_SIGKILL,
             Kind.WORKER_SIGKILL,
@@ -128,18 +128,30 @@ final class ChaosFaults implements AutoCloseable {
         try {
             restartCrashed();
             if (System.nanoTime() >= endNanos) {
-                catchingUp.get(5, TimeUnit.MINUTES);
+                // Longer than a restart and both of its waits (3 minutes each): their own failure,
+                // which says what was missing, is the one reported.
+                catchingUp.get(8, TimeUnit.MINUTES);
                 supervisor.shutdownNow();
                 finishing = true;
                 restartCrashed();
                 done.complete(Math.max(lastRepairNanos, brokerBackNanos));
                 return;
             }
-            Kind kind = firstKinds.isEmpty() ? DRAW.get(random.nextInt(DRAW.size())) : firstKinds.remove(0);
+            boolean first = !firstKinds.isEmpty();
+            Kind kind = first ? firstKinds.remove(0) : DRAW.get(random.nextInt(DRAW.size()));
+            if (first && brokerStillOut(kind)) {
+                firstKinds.add(0, kind); // a short run must still have each kind: it comes next
+                kind = Kind.WORKER_SIGKILL;
+            }
             apply(kind);
         } catch (Throwable e) {
             done.completeExceptionally(e);
         }
+    }
+
+    /** A broker fault now would take a second broker out while the last one still catches up. */
+    private boolean brokerStillOut(Kind kind) {
+        return (kind == Kind.BROKER_SIGKILL || kind == Kind.CONTROLLER_SIGKILL) && !catchingUp.isDone();
     }
 
     private void apply(Kind kind) throws Exception {
@@ -169,7 +181,7 @@ final class ChaosFaults implements AutoCloseable {
                 repaired(kind, 0, () -> {});
             }
             case BROKER_SIGKILL, CONTROLLER_SIGKILL -> {
-                if (!catchingUp.isDone()) {
+                if (brokerStillOut(kind)) {
                     // A second broker out of the ISR would leave partitions below min.insync.replicas.
                     log.info("chaos: a broker is still catching up; a worker SIGKILL instead");
                     apply(Kind.WORKER_SIGKILL);
@@ -194,19 +206,26 @@ final class ChaosFaults implements AutoCloseable {
                         kind,
                         outage,
                         () -> catchingUp = CompletableFuture.runAsync(() -> {
-                            long restarting = System.nanoTime();
-                            Instant restarted = Instant.now();
-                            kafka.restart(broker);
-                            brokerBackNanos = System.nanoTime();
-                            kafka.awaitFullIsr(Duration.ofMinutes(3));
-                            kafka.awaitRejoined(broker, restarted, Duration.ofMinutes(3));
-                            log.info(
-                                    "chaos: broker {} listed {} ms after its restart began, every partition in full ISR"
-                                            + " and the node a caught-up quorum follower {} ms later",
-                                    broker,
-                                    (brokerBackNanos - restarting) / 1_000_000,
-                                    (System.nanoTime() - brokerBackNanos) / 1_000_000);
-                        }));
+                                    long restarting = System.nanoTime();
+                                    Instant restarted = Instant.now();
+                                    kafka.restart(broker);
+                                    brokerBackNanos = System.nanoTime();
+                                    kafka.awaitFullIsr(Duration.ofMinutes(3));
+                                    kafka.awaitRejoined(broker, restarted, Duration.ofMinutes(3));
+                                    log.info(
+                                            "chaos: broker {} listed {} ms after its restart began, every partition in full ISR"
+                                                    + " and the node a caught-up quorum follower {} ms later",
+                                            broker,
+                                            (brokerBackNanos - restarting) / 1_000_000,
+                                            (System.nanoTime() - brokerBackNanos) / 1_000_000);
+                                })
+                                // A node that does not come back fails the soak now, with what was missing:
+                                // no later broker fault may take a second one out.
+                                .whenComplete((ok, failed) -> {
+                                    if (failed != null) {
+                                        done.completeExceptionally(failed);
+                                    }
+                                }));
             }
             case POSTGRES_CUT -> {
                 long outage = outage();

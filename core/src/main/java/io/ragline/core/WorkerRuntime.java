@@ -145,9 +145,16 @@ public final class WorkerRuntime implements AutoCloseable {
      * Runs a start-up step of a worker's own on Postgres (after this runtime started, before the
      * worker is ready) within the start-up wait's deadline, as the migration: an outage that began
      * during start-up is waited out rather than failing the start ({@link StartupWait#postgres}).
+     * Once SIGTERM closed the runtime, the next attempt gives up instead (a rollout must not wait
+     * the outage out).
      */
     public <T> T startupStep(String step, StartupWait.SqlStep<T> body) throws SQLException {
-        return startupWait.postgres(settings.database(), step, body);
+        return startupWait.postgres(settings.database(), step, () -> {
+            if (isClosed()) {
+                throw new SQLException(processName + " is stopping: " + step + " given up");
+            }
+            return body.run();
+        });
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.ragline.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
@@ -76,6 +77,21 @@ class StartupOutageIT {
         assertThat(Duration.ofNanos(System.nanoTime() - began))
                 .as("it waited for the database rather than finding it")
                 .isGreaterThan(Duration.ofMillis(1500));
+    }
+
+    @Test
+    void aRuntimeClosedWhileTheWebhookServerWaitsForTheDatabaseStopsWaiting() throws Exception {
+        WebhookSettings settings = WebhookSettings.from(env, 8081);
+        proxy.cut(); // and never restored: only the close can end the wait before its minute
+        var starting = java.util.concurrent.CompletableFuture.supplyAsync(() -> WebhookServer.start(runtime, settings));
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> !starting.isDone());
+
+        runtime.close();
+
+        await().atMost(Duration.ofSeconds(15))
+                .alias("given up within a pause of the wait (at most 4 s) after the close")
+                .until(starting::isDone);
+        assertThat(starting).isCompletedExceptionally();
     }
 
     @Test

@@ -102,16 +102,25 @@ class JavaProcessIT {
                 .toList();
     }
 
-    /** Starts processes one after the other until the JVM ends; says how many now and then. */
+    /**
+     * Starts processes one after the other until the JVM ends (so a SIGTERM lands while one is
+     * being started), ending the oldest beyond 50 so their number stays bounded; says how many now
+     * and then.
+     */
     public static final class KeepsStarting {
         public static void main(String[] args) throws Exception {
             String tag = System.getenv("TAG");
             Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+            java.util.ArrayDeque<JavaProcess> live = new java.util.ArrayDeque<>();
             for (int n = 1; ; n++) {
                 try {
-                    JavaProcess.launch(List.of("sleep", "300." + tag), tmp, Map.of("PATH", System.getenv("PATH")));
+                    live.add(JavaProcess.launch(
+                            List.of("sleep", "300." + tag), tmp, Map.of("PATH", System.getenv("PATH"))));
                 } catch (IllegalStateException ending) {
                     new CountDownLatch(1).await();
+                }
+                if (live.size() > 50) {
+                    live.poll().kill();
                 }
                 if (n % 20 == 0) {
                     System.out.println("started " + n);
