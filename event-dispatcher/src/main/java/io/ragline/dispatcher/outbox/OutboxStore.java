@@ -52,7 +52,7 @@ public final class OutboxStore {
     /**
      * The claim and the delete are planned for their own id lists every time, never from a plan
      * cached on the server. Their lists run to a whole batch (5,000 ids): planned with the values,
-     * PostgreSQL 14+ tests {@code id = any(...)} and {@code id <> all(...)} through a hash table;
+     * PostgreSQL tests {@code id = any(...)} (14+) and {@code id <> all(...)} (15+) through a hash table;
      * a generic plan (what a server-side prepared statement turns into after five executions when
      * its estimate is no worse) tests each row against the whole list, one id after the other. On a
      * 20,000-row backlog that made the claim ahead, which leaves out the 5,000 rows in flight, 264 ms
