@@ -1,5 +1,6 @@
 package io.ragline.embedding;
 
+import io.micrometer.core.instrument.Gauge;
 import io.ragline.contracts.Topic;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.contracts.embedding.EmbeddingRequestCodec;
@@ -100,15 +101,29 @@ public final class EmbeddingWorker {
         int httpPort = env.port(portVariable, defaultHttpPort);
         EmbeddingSettings embedding = EmbeddingSettings.from(env);
         int maxRequests = env.integer(MAX_REQUESTS, DEFAULT_MAX_REQUESTS, 1, 10_000);
+        NonServingSettings nonServing = NonServingSettings.from(env);
         return runtime -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
-            runtime.addReadinessCheck(providers.readiness()); // 503 until the collections' models are loaded
+            runtime.addReadinessCheck(providers.readiness()); // 503 until the serving models are loaded
+            runtime.addReadinessCheck(providers.nonServing()); // reported, never unready
+            Gauge.builder("ragline.embedding.nonserving.models.failed", providers, ProviderRegistry::nonServingProblems)
+                    .description("Models only building or kept generations use that failed to load or cannot be"
+                            + " reached yet (named in the warnings of /health/ready; their vectors are owed)")
+                    .register(runtime.registry());
             CollectionCatalog catalog = new CollectionCatalog(Duration.ofSeconds(10));
             ConsumerBinding<EmbeddingRequest> binding = new ConsumerBinding<>(
                             EMBEDDING_REQUESTS,
                             List.of(runtime.settings().topic(EMBEDDING_REQUESTS)),
                             new ContractDecoder<>(new EmbeddingRequestCodec()),
-                            new EmbeddingWriter(runtime.dataSource(), catalog, providers, runtime.registry()),
+                            runtime.manage(
+                                    new EmbeddingWriter( // its non-serving calls interrupted on shutdown
+                                            runtime.dataSource(),
+                                            catalog,
+                                            providers,
+                                            providers::nonServingUncreatable,
+                                            runtime.registry(),
+                                            nonServing.deadline(),
+                                            embedding.batchSize())),
                             failurePolicy())
                     .withMaxPollRecords(maxRequests);
             // Subscribe once the models were tried: partitions received can be embedded at once.

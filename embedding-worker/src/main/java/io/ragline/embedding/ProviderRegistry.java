@@ -41,11 +41,17 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #loadAtStart} loads, in the background, the model of every embedding generation of
  * every collection that exists (a migration's building one and a kept one too) and checks its
  * dimensions with one probe text; {@link #readiness} reports a problem (so {@code
- * /health/ready} answers 503) while a model loads, and names each model that failed to load or
- * gives other dimensions than its collection's (a model only kept generations use is logged, not
- * named: it must not hold the serving one's work). A model this worker could not reach yet (a
- * retryable failure) is tried again with backoff. A collection created later gets its model on
- * first use ({@link #apply}); a first use while the model loads waits for it.
+ * /health/ready} answers 503) while a serving model loads, and names each serving model that
+ * failed to load or gives other dimensions than its collection's. A model only building or kept
+ * generations use (non-serving) does not hold readiness while no serving generation uses it: the
+ * serving path must not leave the load balancer for a migration's model. Which models serve follows
+ * the generation states ({@link ServingModels}, read at most every 2 s): once a switch makes such a
+ * model's generation serving, its problem makes the worker unready. Its problem is logged at WARN naming the collection and
+ * generation, named by {@link #nonServing} (the {@code warnings} of {@code /health/ready}) and
+ * counted by {@link #nonServingProblems} (a gauge); its generation's vectors are owed meanwhile
+ * ({@code EmbeddingWriter}). A model this worker could not reach yet (a retryable failure) is tried
+ * again with backoff. A collection created later gets its model on first use ({@link #apply}); a
+ * first use while the model loads waits for it.
  */
 public final class ProviderRegistry implements Function<Collection, EmbeddingProvider>, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProviderRegistry.class);
@@ -54,7 +60,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     static final String PROBE = "Ragline checks the dimensions of this model.";
 
     /** The status of a collection that takes documents (the others load their model on first use). */
-    private static final String ACTIVE = "active";
+    private static final String ACTIVE = ServingModels.ACTIVE;
 
     /** The name of the start-up loader's thread, as readiness names it if it dies. */
     public static final String LOADER = "embedding-model-loader";
@@ -68,8 +74,11 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     /** Models of the start-up load not loaded: the model's name, and what is wrong; guarded by itself. */
     private final Map<String, String> problems = new LinkedHashMap<>();
 
-    /** The models of the start-up load that only kept generations use. */
-    private final Set<String> keptOnly = ConcurrentHashMap.newKeySet();
+    /** The models of the start-up load that no serving generation of an active collection uses. */
+    private final NonServingModels nonServingOnly = new NonServingModels();
+
+    /** The models the serving generations of the active collections use now (read again every 2 s at most). */
+    private final ServingModels servingNow;
 
     private volatile Thread loader;
     private volatile boolean closed;
@@ -77,6 +86,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     public ProviderRegistry(EmbeddingSettings settings, DataSource dataSource) {
         this.settings = settings;
         this.dataSource = dataSource;
+        this.servingNow = new ServingModels(dataSource, ProviderRegistry::key);
     }
 
     @Override
@@ -115,13 +125,53 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         }
     }
 
-    /** The readiness check: a problem while a model of the start-up load is loading or failed to load. */
+    /**
+     * The readiness check: a problem while a serving model of the start-up load is loading or failed
+     * to load, or while a model that was not serving then, and failed, serves a generation now.
+     */
     public HealthCheck readiness() {
         return HealthCheck.of("embedding-models", () -> {
+            List<String> all;
             synchronized (problems) {
-                return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems.values()));
+                all = new java.util.ArrayList<>(problems.values());
             }
+            all.addAll(nonServingOnly.servingProblems(servingNow.now()));
+            return all.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", all));
         });
+    }
+
+    /**
+     * The advisory check of the non-serving models (building or kept generations only, as read now):
+     * each that failed to load or cannot be reached yet, with the generations that use it; never unready.
+     */
+    public HealthCheck nonServing() {
+        return nonServingOnly.check(servingNow::now);
+    }
+
+    /**
+     * Reports that the writer cannot create the model of {@code generation}, one that was not
+     * serving (a migration begun after the start-up load, say): its endpoint not configured on this
+     * replica, its model not in this build. Reported as the start-up load reports its non-serving
+     * models, until a restart with the configuration mended; a serving model's problem is not.
+     */
+    public void nonServingUncreatable(Collection generation, String problem) {
+        String key = key(generation);
+        synchronized (problems) {
+            if (problems.containsKey(key)) {
+                return; // a serving model's problem: readiness names it
+            }
+        }
+        if (!nonServingOnly.contains(key)) {
+            nonServingOnly.use(
+                    key,
+                    "collection '" + generation.name() + "' generation " + generation.generation() + " (not serving)");
+        }
+        nonServingOnly.problem(key, "model " + key + " cannot run here: " + problem);
+    }
+
+    /** How many non-serving models failed to load or cannot be reached yet (the gauge of {@link #nonServing}). */
+    public int nonServingProblems() {
+        return nonServingOnly.problems(servingNow.now());
     }
 
     /**
@@ -158,7 +208,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             List<Collection> collections = null;
             for (int attempt = 1; collections == null; attempt++) {
                 try (Connection c = dataSource.getConnection()) {
-                    collections = everyGeneration(c, keptOnly);
+                    collections = everyGeneration(c);
                 } catch (java.sql.SQLException e) {
                     problem("", "cannot list the collections to load their models: " + e.getMessage());
                     Thread.sleep(RETRY.wait(attempt).toMillis());
@@ -171,7 +221,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             synchronized (problems) {
                 problems.remove("");
                 byModel.keySet().stream()
-                        .filter(key -> !keptOnly.contains(key))
+                        .filter(key -> !nonServingOnly.contains(key))
                         .forEach(key -> problems.put(key, "model " + key + " is loading"));
             }
             Map<String, Collection> unreachable = new LinkedHashMap<>();
@@ -195,13 +245,12 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     /**
      * Every collection as each of its generations embeds it: the embedding-worker writes the
      * vectors of every generation (a migration's building one, a kept one), so each model loads at
-     * start-up and one it cannot run is named in readiness, not skipped. The models only kept
-     * generations use are added to {@code keptOnly}: one of them that cannot load is logged, not
-     * named in readiness (the serving model and a migration's hold the worker, a rollback's spare
-     * does not; its documents' refusals are recorded, and a rollback refuses a kept generation
-     * that lacks vectors).
+     * start-up. The models no serving generation of an active collection uses go to {@code
+     * nonServingOnly}: one of them that cannot load is reported, not named in readiness (the serving
+     * models hold the worker; a migration's or a rollback's model does not: its vectors are owed,
+     * the migration waits for them, and a rollback refuses a kept generation that lacks vectors).
      */
-    private static List<Collection> everyGeneration(Connection c, Set<String> keptOnly) throws java.sql.SQLException {
+    private List<Collection> everyGeneration(Connection c) throws java.sql.SQLException {
         Map<Integer, List<Generation>> byCollection = new LinkedHashMap<>();
         Generation.all(c)
                 .forEach(g -> byCollection
@@ -213,14 +262,17 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             for (Generation g : byCollection.getOrDefault(k.id(), List.of())) {
                 Collection as = k.as(g);
                 out.add(as);
-                if (g.state() == GenerationState.KEPT) {
-                    keptOnly.add(key(as));
+                if (g.state() != GenerationState.SERVING) {
+                    nonServingOnly.use(
+                            key(as),
+                            "collection '" + k.name() + "' generation " + g.number() + " ("
+                                    + g.state().stored() + ")");
                 } else if (ACTIVE.equals(k.status())) {
                     needed.add(key(as));
                 }
             }
         }
-        keptOnly.removeAll(needed);
+        nonServingOnly.servingUse(needed);
         return out;
     }
 
@@ -271,11 +323,12 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
     }
 
     private void problem(String key, String problem) {
+        if (nonServingOnly.contains(key)) { // a building or kept generation's model: reported, never holding readiness
+            nonServingOnly.problem(key, problem);
+            return;
+        }
         if (problem != null && !key.isEmpty()) {
             log.warn("{}", problem);
-        }
-        if (keptOnly.contains(key)) {
-            return; // a kept generation's model: logged, never holding readiness
         }
         synchronized (problems) {
             if (problem == null) {
@@ -286,7 +339,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         }
     }
 
-    private static String key(Collection c) {
+    static String key(Collection c) {
         return c.provider() + "/" + c.model() + "/" + c.dimensions();
     }
 

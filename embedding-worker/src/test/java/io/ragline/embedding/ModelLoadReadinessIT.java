@@ -3,6 +3,7 @@ package io.ragline.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.Env;
 import io.ragline.core.lifecycle.Lifecycle;
@@ -29,10 +30,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An embedding-worker loads the models of the collections that exist when it starts, and is not
- * ready until they are loaded and their dimensions checked: the OpenAI-compatible endpoint (a real
- * HTTP server on loopback) holds its answer to the dimension probe until the test lets it.
+ * ready until their serving models are loaded and their dimensions checked: the OpenAI-compatible
+ * endpoint (a real HTTP server on loopback) holds its answer to the dimension probe until the test
+ * lets it. A model only a building or kept generation uses is reported, never holding readiness.
  */
 class ModelLoadReadinessIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
 
@@ -123,9 +127,10 @@ class ModelLoadReadinessIT {
     }
 
     @Test
-    void aMigrationsModelThatTheWorkerCannotRunIsNamedInReadinessNotSkipped() throws Exception {
-        // A building generation (ragline collections migrate) of the active collection: its vectors
-        // are this worker's to write, so its model loads at start-up like the serving one's.
+    void aMigrationsModelThatCannotLoadLeavesTheWorkerReadyAndIsNamedInItsHealthDetailAndAMetric() throws Exception {
+        // A building generation (ragline collections migrate) of the active collection: its model
+        // loads at start-up like the serving one's, but a problem of it must not take the serving
+        // path out of the load balancer; it is reported instead (its vectors are owed meanwhile).
         try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
                 WorkerRuntime runtime = startWith(
                         UUID.randomUUID().toString(),
@@ -136,16 +141,62 @@ class ModelLoadReadinessIT {
                         REMOTE)) {
             await().atMost(WAIT).until(() -> ready(runtime).body().contains("failed to load"));
             HttpResponse<String> report = ready(runtime);
-            assertThat(report.statusCode()).isEqualTo(503);
-            assertThat(report.body())
-                    .contains("model onnx/no-such-model/384 failed to load: collection 'remote' uses model"
-                            + " 'no-such-model'")
-                    .doesNotContain("stub-model");
+            assertThat(report.statusCode()).as(report.body()).isEqualTo(200);
+            assertThat(JSON.readTree(report.body())
+                            .path("warnings")
+                            .path("nonserving-embedding-models")
+                            .asText())
+                    .contains("collection 'remote' generation 2 (building): model onnx/no-such-model/384 failed to"
+                            + " load: collection 'remote' uses model 'no-such-model'");
+            assertThat(JSON.readTree(report.body())
+                            .path("checks")
+                            .path("embedding-models")
+                            .asText())
+                    .isEqualTo("ok");
+            assertThat(metrics(runtime))
+                    .contains("ragline_embedding_nonserving_models_failed{process=\"test-model-load\"} 1.0");
         }
     }
 
     @Test
-    void aKeptGenerationsModelThatCannotLoadDoesNotHoldReadiness() throws Exception {
+    void aMigrationsModelThatCannotLoadMakesTheWorkerUnreadyOnceItsGenerationServes() throws Exception {
+        // Other replicas wrote the building generation's vectors and the switch made it serving:
+        // this worker cannot run that model, so every document it embeds now would fail. It must
+        // leave the load balancer, naming the model, as it would had the model served at start-up.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = startWith(
+                        UUID.randomUUID().toString(),
+                        endpoint,
+                        "insert into collection_generations (collection_id, generation, embedding_provider,"
+                                + " embedding_model, dimensions, state) select id, 2, 'onnx', 'no-such-model', 384,"
+                                + " 'building' from collections where name = 'remote'",
+                        REMOTE)) {
+            await().atMost(WAIT).until(() -> ready(runtime).body().contains("failed to load"));
+            assertThat(ready(runtime).statusCode())
+                    .as("ready while the model only builds")
+                    .isEqualTo(200);
+
+            db.execute("select collection_switch_generation(id, 2) from collections where name = 'remote'");
+
+            await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 503);
+            HttpResponse<String> report = ready(runtime);
+            assertThat(JSON.readTree(report.body())
+                            .path("checks")
+                            .path("embedding-models")
+                            .asText())
+                    .contains("model onnx/no-such-model/384 failed to load: collection 'remote' uses model"
+                            + " 'no-such-model'");
+            assertThat(JSON.readTree(report.body())
+                            .path("warnings")
+                            .path("nonserving-embedding-models")
+                            .isMissingNode())
+                    .as(report.body())
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void aKeptGenerationsModelThatCannotLoadDoesNotHoldReadinessAndIsReported() throws Exception {
         // A generation kept after a switch (for a rollback): a model this worker cannot run must not
         // stop it embedding with the serving one.
         try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
@@ -158,8 +209,14 @@ class ModelLoadReadinessIT {
                                 + " embedding_model, dimensions, state) select id, 2, 'openai', 'stub-model', 8,"
                                 + " 'serving' from collections where name = 'remote'",
                         REMOTE)) {
-            await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 200);
-            assertThat(ready(runtime).body()).doesNotContain("no-such-model");
+            await().atMost(WAIT).until(() -> ready(runtime).body().contains("failed to load"));
+            HttpResponse<String> report = ready(runtime);
+            assertThat(report.statusCode()).as(report.body()).isEqualTo(200);
+            assertThat(JSON.readTree(report.body())
+                            .path("warnings")
+                            .path("nonserving-embedding-models")
+                            .asText())
+                    .contains("collection 'remote' generation 1 (kept): model onnx/no-such-model/384 failed to load");
         }
     }
 
@@ -261,6 +318,15 @@ class ModelLoadReadinessIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static String metrics(WorkerRuntime runtime) throws Exception {
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.adminPort() + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static HttpResponse<String> ready(WorkerRuntime runtime) throws Exception {

@@ -18,12 +18,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real OpenAI-compatible {@code POST /v1/embeddings} server on loopback: the external system the
  * openai provider calls. It answers vectors derived from each input's text, or the status it is
  * told to: for every request ({@link #answer}), or only for requests with an input containing a
- * marker ({@link #refuseInputsContaining}), as a server refuses an input it cannot embed.
+ * marker ({@link #refuseInputsContaining}), as a server refuses an input it cannot embed; or it
+ * holds its answer for one model ({@link #holdModel}), as a server accepts the connection of a model
+ * that does not answer (one still loading, an overloaded GPU). Requests are served side by side, as
+ * a real server serves them: a held one does not hold the others.
  */
 public final class StubEmbeddingEndpoint implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,11 +43,22 @@ public final class StubEmbeddingEndpoint implements AutoCloseable {
     private volatile String marker;
     private volatile int markerStatus;
     private volatile Runnable beforeAnswer = () -> {};
+    private volatile String heldModel;
+    private volatile String slowModel;
+    private volatile Duration slowBy = Duration.ZERO;
+    private volatile CountDownLatch release = new CountDownLatch(0);
+    private final AtomicInteger held = new AtomicInteger();
+    private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "stub-embedding-endpoint");
+        t.setDaemon(true);
+        return t;
+    });
 
     public StubEmbeddingEndpoint(int dimensions) throws IOException {
         this.dimensions = dimensions;
         this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/v1/embeddings", this::handle);
+        server.setExecutor(executor);
         server.start();
     }
 
@@ -60,6 +79,35 @@ public final class StubEmbeddingEndpoint implements AutoCloseable {
     public StubEmbeddingEndpoint beforeAnswer(Runnable action) {
         this.beforeAnswer = action;
         return this;
+    }
+
+    /**
+     * Requests for {@code model} are held, unanswered, until {@link #releaseModel} (or a minute at
+     * most); the connection is accepted and the request read, as a server that does not answer.
+     */
+    public StubEmbeddingEndpoint holdModel(String model) {
+        this.release = new CountDownLatch(1);
+        this.heldModel = model;
+        return this;
+    }
+
+    /** Every request for {@code model} is answered {@code by} late, as a slow but working server. */
+    public StubEmbeddingEndpoint slowModel(String model, Duration by) {
+        this.slowBy = by;
+        this.slowModel = model;
+        return this;
+    }
+
+    /** Answers the held requests and every later one for the held model. */
+    public StubEmbeddingEndpoint releaseModel() {
+        this.heldModel = null;
+        this.release.countDown();
+        return this;
+    }
+
+    /** How many requests were held so far. */
+    public int held() {
+        return held.get();
     }
 
     /** How many inputs each request so far carried. */
@@ -93,6 +141,23 @@ public final class StubEmbeddingEndpoint implements AutoCloseable {
             JsonNode input = request.path("input");
             inputsPerRequest.add(input.size());
             beforeAnswer.run();
+            if (request.path("model").asText().equals(slowModel)) {
+                try {
+                    Thread.sleep(slowBy.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (request.path("model").asText().equals(heldModel)) {
+                held.incrementAndGet();
+                try {
+                    release.await(1, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             String marked = marker;
             if (marked != null) {
                 for (JsonNode text : input) {
@@ -143,6 +208,8 @@ public final class StubEmbeddingEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
+        release.countDown();
         server.stop(0);
+        executor.shutdownNow();
     }
 }

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin port of every process: {@code GET /health/live}, {@code GET /health/ready} (503 with
- * the failing checks) and {@code GET /metrics} (Prometheus text format).
+ * the failing checks; {@code warnings} beside them name problems that leave the process ready) and
+ * {@code GET /metrics} (Prometheus text format).
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -47,6 +48,9 @@ public final class AdminServer implements AutoCloseable {
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("status", report.ready() ? "UP" : "DOWN");
                 body.put("checks", report.checks());
+                if (!report.warnings().isEmpty()) {
+                    body.put("warnings", report.warnings()); // reported, the process ready all the same
+                }
                 respond(ex, report.ready() ? 200 : 503, "application/json", JSON.writeValueAsString(body));
             }
         });

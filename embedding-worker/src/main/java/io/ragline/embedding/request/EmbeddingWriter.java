@@ -9,15 +9,17 @@ import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.collections.GenerationState;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
-import io.ragline.embedding.ProviderFailure;
+import io.ragline.embedding.NonServingSettings;
 import io.ragline.embedding.request.EmbeddedBatch.Job;
 import io.ragline.embedding.request.EmbeddedBatch.Outcome;
 import io.ragline.embedding.request.StoredDocuments.Part;
 import io.ragline.embedding.request.StoredDocuments.Stored;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
+import io.ragline.embeddings.EmbeddingSettings;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,10 +28,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Applies embedding requests in three steps, so that no connection and no row lock is held while
@@ -43,8 +44,10 @@ import org.slf4j.LoggerFactory;
  *       document is obsolete and skipped; so is a request for a version already embedded
  *       (delivered twice, also twice in one batch) and a request of a paused collection (its
  *       document stays {@code chunked} until the collection resumes).
- *   <li>then, with no connection held, embeds those chunks: all chunks of the batch that share a
- *       model in one call, which the provider batches (none when every vector was kept).
+ *   <li>then, with no connection held, embeds those chunks: the serving generations' chunks of
+ *       the batch that share a model in one call on this thread, which the provider batches (none
+ *       when every vector was kept); the other generations' side by side on threads of their own,
+ *       each answer of their models waited for at most a deadline ({@link NonServingCalls}).
  *   <li>the {@link EmbeddedBatch} it returns writes, in the consumer's transaction, after locking
  *       the documents and checking them again: a document updated, deleted, paused or embedded
  *       meanwhile drops its vectors; the others get their vectors ({@link VectorWriter}), their
@@ -57,102 +60,132 @@ import org.slf4j.LoggerFactory;
  * documents, each is embedded on its own and only those it still refuses fail. A model that is
  * unavailable (429, 5xx, timeouts), or an endpoint that refuses the worker itself (401, 403, 404
  * and any other status: its key, URL or model), fails the batch so it is retried with backoff;
- * no document is marked failed for it. See {@link ProviderFailure}. That holds for the serving
- * generation's model; a building or kept generation's model failing so only makes its vectors
- * owed (the serving ones are written, the migration's sweep asks again), so that it holds back
- * neither the serving vectors nor other collections, and so does a building or kept generation's
- * provider this worker cannot create (its endpoint not configured here, its model not in this
- * build): configuration, mended by an operator, never recorded as the model refusing the input.
+ * no document is marked failed for it. See {@link io.ragline.embedding.ProviderFailure}. That
+ * holds for the serving generation's model; a building or kept generation's model failing so, or
+ * not answering within {@code RAGLINE_EMBEDDING_NONSERVING_DEADLINE}, only makes its vectors owed
+ * (the serving ones are written, the migration's sweep asks again), so that it holds back neither
+ * the serving vectors nor other collections, and so does a building or kept generation's provider
+ * this worker cannot create (its endpoint not configured here, its model not in this build):
+ * configuration, mended by an operator, never recorded as the model refusing the input.
  */
-public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
-    private static final Logger log = LoggerFactory.getLogger(EmbeddingWriter.class);
-
+public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest>, AutoCloseable {
     private final DataSource dataSource;
     private final CollectionCatalog catalog;
     private final Function<Collection, EmbeddingProvider> providers;
     private final EmbeddingMetrics metrics;
+    private final NonServingCalls nonServing;
 
     public EmbeddingWriter(
             DataSource dataSource,
             CollectionCatalog catalog,
             Function<Collection, EmbeddingProvider> providers,
             MeterRegistry registry) {
+        this(
+                dataSource,
+                catalog,
+                providers,
+                (generation, problem) -> {},
+                registry,
+                NonServingSettings.DEFAULT_DEADLINE);
+    }
+
+    /**
+     * A writer that waits at most {@code nonServingDeadline} for each answer of a building or kept
+     * generation's model ({@code RAGLINE_EMBEDDING_NONSERVING_DEADLINE}) before it owes its vectors,
+     * and tells {@code uncreatable} of such a generation whose provider this worker cannot create
+     * (configuration: {@link io.ragline.embedding.ProviderRegistry#nonServingUncreatable}).
+     */
+    public EmbeddingWriter(
+            DataSource dataSource,
+            CollectionCatalog catalog,
+            Function<Collection, EmbeddingProvider> providers,
+            BiConsumer<Collection, String> uncreatable,
+            MeterRegistry registry,
+            Duration nonServingDeadline) {
+        this(
+                dataSource,
+                catalog,
+                providers,
+                uncreatable,
+                registry,
+                nonServingDeadline,
+                EmbeddingSettings.DEFAULT_BATCH_SIZE);
+    }
+
+    /**
+     * As above, a non-serving call reaching its model {@code batchSize} texts at a time: the texts
+     * per request or run of the providers ({@code RAGLINE_EMBEDDING_BATCH_SIZE}), so the deadline is
+     * one per answer and a healthy model is called no more often than the serving one.
+     */
+    public EmbeddingWriter(
+            DataSource dataSource,
+            CollectionCatalog catalog,
+            Function<Collection, EmbeddingProvider> providers,
+            BiConsumer<Collection, String> uncreatable,
+            MeterRegistry registry,
+            Duration nonServingDeadline,
+            int batchSize) {
         this.dataSource = dataSource;
         this.catalog = catalog;
         this.providers = providers;
         this.metrics = new EmbeddingMetrics(registry);
+        this.nonServing = new NonServingCalls(providers, uncreatable, nonServingDeadline, batchSize, metrics, registry);
     }
 
-    /** Reads the documents' chunks (a connection of its own, returned), embeds them with none held. */
+    /**
+     * Reads the documents' chunks (a connection of its own, returned), embeds them with none held:
+     * the serving generations' on this thread, the others' side by side under a deadline ({@link
+     * NonServingCalls}).
+     */
     @Override
     public BatchWriter<EmbeddingRequest> prepare(List<InboundRecord<EmbeddingRequest>> records) throws Exception {
         List<Job> jobs = read(records);
-        Map<Call, List<Job>> byCall = new LinkedHashMap<>();
-        List<Outcome> outcomes = new ArrayList<>();
-        Map<String, Integer> uncreatable = new LinkedHashMap<>();
-        for (Job job : jobs) {
-            try {
-                byCall.computeIfAbsent(
-                                new Call(providers.apply(job.collection()), job.servingWhenRead()),
-                                p -> new ArrayList<>())
-                        .add(job);
-            } catch (EmbeddingException e) {
-                if (job.servingWhenRead()) {
-                    if (e.retryable()) {
-                        throw e;
-                    }
-                    outcomes.add(Outcome.failed(job, e.getMessage()));
-                } else {
-                    // Another generation's provider this worker cannot create (still loading; or its
-                    // endpoint not configured here, its model not in this build: configuration, which an
-                    // operator mends) refused no input: owed, so the sweep asks again, never a refusal.
-                    outcomes.add(Outcome.owed(job, e.getMessage()));
-                    uncreatable.merge(e.getMessage(), 1, Integer::sum);
-                }
-            }
+        NonServingCalls.Started others =
+                nonServing.start(jobs.stream().filter(j -> !j.servingWhenRead()).toList());
+        List<Outcome> outcomes;
+        try {
+            outcomes = new ArrayList<>(
+                    serving(jobs.stream().filter(Job::servingWhenRead).toList()));
+        } catch (RuntimeException | Error e) {
+            nonServing.abandon(others); // the batch is retried with backoff
+            throw e;
         }
-        uncreatable.forEach((error, n) -> log.warn(
-                "the model of a building or kept generation cannot run on this embedding-worker ({} job(s)): {};"
-                        + " the serving vectors are written without its vectors, which are owed: the migration's"
-                        + " sweep asks for those documents again",
-                n,
-                error));
-        for (Map.Entry<Call, List<Job>> e : byCall.entrySet()) {
-            outcomes.addAll(e.getKey().serving() ? embed(e.getKey().provider(), e.getValue()) : owedOnFailure(e));
-        }
+        outcomes.addAll(nonServing.await(others));
         return new EmbeddedBatch(outcomes, metrics);
     }
 
     /**
-     * One model call: the serving generations' jobs apart from the others', so that a building or
-     * kept generation's model that fails does not hold back the serving vectors of the same batch.
+     * The outcomes of the serving generations' jobs, a call per model. A failure a retry may mend
+     * fails the batch (no document is failed for it); a provider this worker cannot create for good
+     * fails the jobs' documents.
      */
-    private record Call(EmbeddingProvider provider, boolean serving) {}
+    private List<Outcome> serving(List<Job> jobs) {
+        Map<EmbeddingProvider, List<Job>> byProvider = new LinkedHashMap<>();
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Job job : jobs) {
+            try {
+                byProvider
+                        .computeIfAbsent(providers.apply(job.collection()), p -> new ArrayList<>())
+                        .add(job);
+            } catch (EmbeddingException e) {
+                if (e.retryable()) {
+                    throw e;
+                }
+                outcomes.add(Outcome.failed(job, e.getMessage()));
+            }
+        }
+        byProvider.forEach(
+                (provider, mine) -> outcomes.addAll(ModelCall.embed(provider, mine, this::timedEmbed, metrics)));
+        return outcomes;
+    }
 
     /**
-     * The outcomes of jobs of generations that were not serving when read: a failure a retry may
-     * mend (the model unavailable, or refusing this worker) makes them owed instead of failing the
-     * batch; the serving vectors are written and the migration's sweep ({@code
-     * request_owed_vectors}, V28) asks for these documents again.
+     * Interrupts the non-serving calls still running and waits for them briefly ({@link
+     * NonServingCalls#close}); the consumer that used this writer has stopped.
      */
-    private List<Outcome> owedOnFailure(Map.Entry<Call, List<Job>> call) {
-        try {
-            return embed(call.getKey().provider(), call.getValue());
-        } catch (EmbeddingException e) {
-            Job first = call.getValue().get(0);
-            log.warn(
-                    "model {} of a building or kept generation (collection '{}' generation {}, {} job(s) in all)"
-                            + " failed: {}; the serving vectors are written without its vectors, which are owed:"
-                            + " the migration's sweep asks for those documents again",
-                    call.getKey().provider().model(),
-                    first.collection().name(),
-                    first.generation(),
-                    call.getValue().size(),
-                    e.getMessage());
-            return call.getValue().stream()
-                    .map(j -> Outcome.owed(j, e.getMessage()))
-                    .toList();
-        }
+    @Override
+    public void close() {
+        nonServing.close();
     }
 
     /**
@@ -259,94 +292,10 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest> {
         return cached != null && cached.id() == d.collectionId() ? cached : catalog.reload(c, d.collection());
     }
 
-    /**
-     * The outcome of each job, from one call for all of them: its vectors, or its failure when
-     * the model refuses its input or gives vectors of other dimensions than its collection's.
-     * When the model refuses the call of several jobs, each job is embedded on its own so only
-     * the documents it still refuses fail (one bad document must not fail the documents that
-     * happened to share its batch).
-     *
-     * @throws EmbeddingException (retryable) when the model is unavailable or the endpoint refuses
-     *     this worker (its key, URL or model), which no document is to blame for: the batch is
-     *     retried with backoff
-     */
-    private List<Outcome> embed(EmbeddingProvider provider, List<Job> jobs) {
-        List<String> texts = new ArrayList<>();
-        jobs.forEach(j -> texts.addAll(j.texts()));
-        List<float[]> all;
-        try {
-            all = texts.isEmpty() ? List.of() : timedEmbed(provider, texts); // every vector kept
-        } catch (EmbeddingException refused) {
-            requireRefusedInput(refused);
-            if (jobs.size() == 1) {
-                return List.of(Outcome.failed(jobs.get(0), refused.getMessage()));
-            }
-            log.info(
-                    "model {} refused the chunks of {} documents ({}); embedding each document on its own to fail only"
-                            + " those it refuses",
-                    provider.model(),
-                    jobs.size(),
-                    refused.getMessage());
-            List<Outcome> each = new ArrayList<>(jobs.size());
-            for (Job job : jobs) {
-                try {
-                    List<float[]> vectors = job.texts().isEmpty() ? List.of() : timedEmbed(provider, job.texts());
-                    each.add(checked(provider, job, vectors));
-                } catch (EmbeddingException alone) {
-                    requireRefusedInput(alone);
-                    each.add(Outcome.failed(job, alone.getMessage()));
-                }
-            }
-            return each;
-        }
-        List<Outcome> each = new ArrayList<>(jobs.size());
-        int at = 0;
-        for (Job job : jobs) {
-            each.add(checked(provider, job, all.subList(at, at + job.texts().size())));
-            at += job.texts().size();
-        }
-        return each;
-    }
-
-    private Outcome checked(EmbeddingProvider provider, Job job, List<float[]> vectors) {
-        if (!vectors.isEmpty() && vectors.get(0).length != job.collection().dimensions()) {
-            return Outcome.failed(
-                    job,
-                    "model " + provider.model() + " gives " + vectors.get(0).length + " dimensions, collection '"
-                            + job.collection().name() + "' has "
-                            + job.collection().dimensions());
-        }
-        metrics.computed.increment(vectors.size());
-        metrics.reused.increment(job.chunks() - job.ids().size());
-        return Outcome.embedded(job, vectors, provider.model());
-    }
-
     private List<float[]> timedEmbed(EmbeddingProvider provider, List<String> texts) {
         Timer.Sample sample = Timer.start();
         List<float[]> vectors = provider.embed(texts);
         sample.stop(metrics.inference);
         return vectors;
-    }
-
-    /**
-     * Returns if {@code failure} blames the input (the documents); otherwise throws a retryable
-     * failure: the batch is retried with backoff (the worker's failure policy: transient), and the
-     * message, which the consumer logs when it pauses, says why.
-     */
-    private static void requireRefusedInput(EmbeddingException failure) {
-        switch (ProviderFailure.of(failure)) {
-            case UNAVAILABLE -> throw failure;
-            case MISCONFIGURED ->
-                throw new EmbeddingException(
-                        "the embedding endpoint refuses this worker, not the documents' content ("
-                                + failure.getMessage() + "): check RAGLINE_OPENAI_BASE_URL, RAGLINE_OPENAI_API_KEY"
-                                + " and the collection's model; no document is marked failed, the batch is retried"
-                                + " with backoff",
-                        true,
-                        failure);
-            case INPUT_REFUSED -> {
-                // the caller fails the documents
-            }
-        }
     }
 }

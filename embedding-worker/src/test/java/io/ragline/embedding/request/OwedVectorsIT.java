@@ -140,6 +140,39 @@ class OwedVectorsIT {
     }
 
     @Test
+    void aBuildingModelThatKeepsAnsweringIsWaitedForPastItsDeadlineSoItsVectorsAreNotOwed() throws Exception {
+        // Each call of 16 texts (RAGLINE_EMBEDDING_BATCH_SIZE=16) answers in 400 ms, under the deadline
+        // of 1 s; the document's 40 texts take three calls, past 1 s in all: the deadline bounds a
+        // stall, not the migration's work.
+        OpenAiEmbeddingProvider next = nextEndpoint.provider("stub-next");
+        EmbeddingWriter writer = new EmbeddingWriter(
+                batches.pool(),
+                new CollectionCatalog(Duration.ZERO),
+                k -> k.model().equals("stub-next") ? next : serving,
+                (generation, problem) -> {},
+                meters,
+                Duration.ofSeconds(1),
+                16);
+        collection("patient");
+        long doc = batches.chunkedDocument("patient", "p1", 40, "slow kettles");
+        migrate("patient");
+        nextEndpoint.slowModel("stub-next", Duration.ofMillis(400));
+        try {
+            long start = System.nanoTime();
+            batches.write(writer, List.of(request("patient", "p1", doc)));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(took).as("three answers of 400 ms each were waited for").isGreaterThan(Duration.ofMillis(1100));
+            assertThat(status(doc)).isEqualTo("embedded");
+            assertThat(vectors("patient", 2))
+                    .as("the building generation's vectors, not owed")
+                    .isEqualTo(40L);
+        } finally {
+            nextEndpoint.slowModel(null, Duration.ZERO);
+        }
+    }
+
+    @Test
     void aDocumentTheBuildingModelRefusedIsNeverAskedForAgain() throws Exception {
         EmbeddingWriter writer = writer();
         collection("picky");
