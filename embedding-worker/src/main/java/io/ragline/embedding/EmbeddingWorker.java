@@ -123,7 +123,8 @@ public final class EmbeddingWorker {
                                             providers::nonServingUncreatable,
                                             runtime.registry(),
                                             nonServing.deadline(),
-                                            embedding.batchSize())),
+                                            embedding.batchSize(),
+                                            runtime.settings().kafka().consumerThreads())),
                             failurePolicy())
                     .withMaxPollRecords(maxRequests);
             // Subscribe once the models were tried: partitions received can be embedded at once.

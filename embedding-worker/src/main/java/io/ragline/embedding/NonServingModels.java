@@ -1,14 +1,11 @@
 package io.ragline.embedding;
 
-import io.ragline.core.health.HealthCheck;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * a migration's building generation, or a kept one), and their problems. While no serving generation
  * uses such a model (the generation states read now: {@link ServingModels}), it does not hold the
  * worker's readiness: a problem of it is logged at WARN naming the generations that use it, named
- * by {@link #check} (an advisory check: the {@code warnings} of {@code /health/ready}) and counted
+ * by {@link #warnings} (an advisory check: the {@code warnings} of {@code /health/ready}) and counted
  * by {@link #problems} (the gauge {@code ragline_embedding_nonserving_models_failed}). Once a switch
  * makes one of its generations serving, its problem is the worker's readiness's ({@link
  * #servingProblems}): this worker would fail every document of that collection.
@@ -61,15 +58,14 @@ final class NonServingModels {
     }
 
     /**
-     * The advisory check {@code nonserving-embedding-models}: each model with a problem that no
-     * serving generation uses now ({@code servingNow}); never unready.
+     * The warnings of the advisory check {@code nonserving-embedding-models} ({@link
+     * ProviderRegistry#nonServing}): each model with a problem that no serving generation uses now
+     * ({@code servingNow}), named with the generations that use it.
      */
-    HealthCheck check(Supplier<Set<String>> servingNow) {
-        return HealthCheck.advisory("nonserving-embedding-models", () -> {
-            List<String> out = new ArrayList<>();
-            problemsNow(servingNow.get(), false).forEach((key, p) -> out.add(uses.get(key) + ": " + p));
-            return out.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", out));
-        });
+    List<String> warnings(Set<String> servingNow) {
+        List<String> out = new ArrayList<>();
+        problemsNow(servingNow, false).forEach((key, p) -> out.add(uses.get(key) + ": " + p));
+        return out;
     }
 
     /**

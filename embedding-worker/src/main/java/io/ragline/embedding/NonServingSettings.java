@@ -10,13 +10,14 @@ import java.time.Duration;
  * vectors are owed (docs/architecture.md section 11, "Embedding generations").
  *
  * @param deadline {@code RAGLINE_EMBEDDING_NONSERVING_DEADLINE}: the most the consumer waits for
- *     one answer of a non-serving model (its provider, then each call of at most 16 texts); a model
+ *     one answer of a non-serving model (its provider, then each call of {@code
+ *     RAGLINE_EMBEDDING_BATCH_SIZE} texts); a model
  *     that does not answer within it has its vectors owed, and the migration's sweep asks again
  */
 public record NonServingSettings(Duration deadline) {
     public static final String DEADLINE = "RAGLINE_EMBEDDING_NONSERVING_DEADLINE";
 
-    /** {@link #DEADLINE} default: far beyond a healthy call of 16 texts, well below an HTTP timeout. */
+    /** {@link #DEADLINE} default: far beyond a healthy call of a batch of texts, well below an HTTP timeout. */
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
 
     /** {@link #DEADLINE} at most: past it the bound is no bound on the serving path. */

@@ -9,14 +9,9 @@ import io.ragline.core.resilience.Backoff;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import io.ragline.embeddings.EmbeddingSettings;
-import io.ragline.embeddings.ModelCatalog;
-import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
-import io.ragline.embeddings.onnx.OnnxOptions;
-import io.ragline.embeddings.openai.OpenAiEmbeddingProvider;
-import io.ragline.embeddings.openai.OpenAiSettings;
-import io.ragline.embeddings.pgml.PgmlEmbeddingProvider;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * failed to load or gives other dimensions than its collection's. A model only building or kept
  * generations use (non-serving) does not hold readiness while no serving generation uses it: the
  * serving path must not leave the load balancer for a migration's model. Which models serve follows
- * the generation states ({@link ServingModels}, read at most every 2 s): once a switch makes such a
- * model's generation serving, its problem makes the worker unready. Its problem is logged at WARN naming the collection and
+ * the generation states, both ways ({@link ServingModels}, read at most every 2 s, never waited on
+ * long): once a switch makes such a model's generation serving, its problem makes the worker unready;
+ * once a switch or a rollback leaves a failed serving model's generations kept, its problem is a
+ * warning. Its problem is logged at WARN naming the collection and
  * generation, named by {@link #nonServing} (the {@code warnings} of {@code /health/ready}) and
  * counted by {@link #nonServingProblems} (a gauge); its generation's vectors are owed meanwhile
  * ({@code EmbeddingWriter}). A model this worker could not reach yet (a retryable failure) is tried
@@ -98,7 +95,7 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
             existing = providers.putIfAbsent(key, mine);
             if (existing == null) {
                 try {
-                    EmbeddingProvider made = create(collection);
+                    EmbeddingProvider made = EmbeddingProviders.create(settings, dataSource, collection);
                     mine.complete(made);
                     if (closed) {
                         made.close();
@@ -127,25 +124,57 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
 
     /**
      * The readiness check: a problem while a serving model of the start-up load is loading or failed
-     * to load, or while a model that was not serving then, and failed, serves a generation now.
+     * to load, or while a model that was not serving then, and failed, serves a generation now. Which
+     * models serve is read now ({@link ServingModels}, never waiting long on the database): a model
+     * of the start-up load that no generation serves any more (a switch or a rollback left it kept)
+     * is a warning of {@link #nonServing} instead; until a first read answers, the start-up's states
+     * stand.
      */
     public HealthCheck readiness() {
         return HealthCheck.of("embedding-models", () -> {
-            List<String> all;
-            synchronized (problems) {
-                all = new java.util.ArrayList<>(problems.values());
-            }
-            all.addAll(nonServingOnly.servingProblems(servingNow.now()));
+            ServingModels.Answer now = servingNow.now();
+            List<String> all = servingAtStartProblems(now, true);
+            all.addAll(nonServingOnly.servingProblems(now.known()));
             return all.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", all));
         });
     }
 
     /**
-     * The advisory check of the non-serving models (building or kept generations only, as read now):
-     * each that failed to load or cannot be reached yet, with the generations that use it; never unready.
+     * The advisory check of the models no serving generation uses now (a building or kept
+     * generation's): each that failed to load or cannot be reached yet, with the generations that use
+     * it; and, when the generation states could not be read, why (the last states read stand). Never
+     * unready.
      */
     public HealthCheck nonServing() {
-        return nonServingOnly.check(servingNow::now);
+        return HealthCheck.advisory("nonserving-embedding-models", () -> {
+            ServingModels.Answer now = servingNow.now();
+            List<String> out = new ArrayList<>(nonServingOnly.warnings(now.known()));
+            servingAtStartProblems(now, false).forEach(p -> out.add(p + " (no generation of this model serves now)"));
+            if (now.failure() != null) {
+                out.add(now.failure() + "; the models' problems are judged by "
+                        + (now.keys() == null
+                                ? "the start-up's generation states"
+                                : "the generation states read last"));
+            }
+            return out.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", out));
+        });
+    }
+
+    /**
+     * The problems of the start-up load's serving models whose model serves now ({@code serving}) or
+     * serves no generation now (not {@code serving}); before any read, every one serves. The
+     * listing's own problem holds readiness either way.
+     */
+    private List<String> servingAtStartProblems(ServingModels.Answer now, boolean serving) {
+        List<String> out = new ArrayList<>();
+        synchronized (problems) {
+            problems.forEach((key, problem) -> {
+                if (key.isEmpty() ? serving : now.serves(key, true) == serving) {
+                    out.add(problem);
+                }
+            });
+        }
+        return out;
     }
 
     /**
@@ -169,9 +198,14 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         nonServingOnly.problem(key, "model " + key + " cannot run here: " + problem);
     }
 
-    /** How many non-serving models failed to load or cannot be reached yet (the gauge of {@link #nonServing}). */
+    /**
+     * How many models no serving generation uses now failed to load or cannot be reached yet (the
+     * gauge of {@link #nonServing}); a scrape never waits on the database for it.
+     */
     public int nonServingProblems() {
-        return nonServingOnly.problems(servingNow.now());
+        ServingModels.Answer now = servingNow.latest();
+        return nonServingOnly.problems(now.known())
+                + servingAtStartProblems(now, false).size();
     }
 
     /**
@@ -343,51 +377,10 @@ public final class ProviderRegistry implements Function<Collection, EmbeddingPro
         return c.provider() + "/" + c.model() + "/" + c.dimensions();
     }
 
-    private EmbeddingProvider create(Collection c) {
-        return switch (c.provider()) {
-            case "onnx" -> {
-                if (!ModelCatalog.names().contains(c.model())) {
-                    throw new EmbeddingException(
-                            "collection '" + c.name() + "' uses model '" + c.model() + "'; the onnx provider knows "
-                                    + ModelCatalog.names(),
-                            false);
-                }
-                yield OnnxEmbeddingModel.load(
-                        ModelCatalog.get(c.model()), new OnnxOptions(settings.onnxThreads(), settings.batchSize()));
-            }
-            case "openai" -> {
-                OpenAiSettings endpoint = settings.openai();
-                if (endpoint == null) {
-                    throw new EmbeddingException(
-                            "collection '" + c.name() + "' uses provider 'openai' but this embedding-worker has no"
-                                    + " endpoint: set RAGLINE_EMBEDDING_PROVIDER=openai and RAGLINE_OPENAI_BASE_URL",
-                            false);
-                }
-                yield new OpenAiEmbeddingProvider(new OpenAiSettings(
-                        endpoint.baseUrl(),
-                        endpoint.apiKey(),
-                        c.model(),
-                        c.dimensions(),
-                        endpoint.maxTokens(),
-                        endpoint.batchSize(),
-                        endpoint.requestsPerSecond(),
-                        endpoint.maxAttempts(),
-                        endpoint.initialBackoff(),
-                        endpoint.maxBackoff(),
-                        endpoint.requestTimeout()));
-            }
-            case "pgml" ->
-                PgmlEmbeddingProvider.connect(
-                        dataSource, c.model(), c.dimensions(), EmbeddingSettings.DEFAULT_PGML_MAX_TOKENS);
-            default ->
-                throw new EmbeddingException(
-                        "collection '" + c.name() + "' has unknown provider '" + c.provider() + "'", false);
-        };
-    }
-
     @Override
     public void close() {
         closed = true;
+        servingNow.close();
         Thread t = loader;
         if (t != null) {
             t.interrupt();

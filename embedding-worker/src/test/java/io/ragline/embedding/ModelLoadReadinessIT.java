@@ -196,6 +196,46 @@ class ModelLoadReadinessIT {
     }
 
     @Test
+    void aServingModelThatCannotLoadStopsHoldingReadinessOnceASwitchLeavesItsGenerationKept() throws Exception {
+        // The serving generation's model cannot run here (503, named); other replicas built
+        // generation 2 with a model that does, and the switch keeps generation 1 for a rollback. The
+        // failed model takes nothing served away now: a warning, not a worker out of the balancer.
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8);
+                WorkerRuntime runtime = startWith(
+                        UUID.randomUUID().toString(),
+                        endpoint,
+                        "update collection_generations set embedding_provider = 'onnx', embedding_model ="
+                                + " 'no-such-model', dimensions = 384; insert into collection_generations"
+                                + " (collection_id, generation, embedding_provider, embedding_model, dimensions,"
+                                + " state) select id, 2, 'openai', 'stub-model', 8, 'building' from collections"
+                                + " where name = 'remote'",
+                        REMOTE)) {
+            await().atMost(WAIT).until(() -> ready(runtime).body().contains("failed to load"));
+            assertThat(ready(runtime).statusCode())
+                    .as("unready while the failed model serves")
+                    .isEqualTo(503);
+
+            db.execute("select collection_switch_generation(id, 2) from collections where name = 'remote'");
+
+            await().atMost(WAIT).until(() -> ready(runtime).statusCode() == 200);
+            HttpResponse<String> report = ready(runtime);
+            assertThat(JSON.readTree(report.body())
+                            .path("checks")
+                            .path("embedding-models")
+                            .asText())
+                    .isEqualTo("ok");
+            assertThat(JSON.readTree(report.body())
+                            .path("warnings")
+                            .path("nonserving-embedding-models")
+                            .asText())
+                    .contains("model onnx/no-such-model/384 failed to load")
+                    .contains("no generation of this model serves now");
+            assertThat(metrics(runtime))
+                    .contains("ragline_embedding_nonserving_models_failed{process=\"test-model-load\"} 1.0");
+        }
+    }
+
+    @Test
     void aKeptGenerationsModelThatCannotLoadDoesNotHoldReadinessAndIsReported() throws Exception {
         // A generation kept after a switch (for a rollback): a model this worker cannot run must not
         // stop it embedding with the serving one.

@@ -9,6 +9,7 @@ import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.collections.GenerationState;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
+import io.ragline.core.kafka.KafkaSettings;
 import io.ragline.embedding.NonServingSettings;
 import io.ragline.embedding.request.EmbeddedBatch.Job;
 import io.ragline.embedding.request.EmbeddedBatch.Outcome;
@@ -125,11 +126,36 @@ public final class EmbeddingWriter implements BatchWriter<EmbeddingRequest>, Aut
             MeterRegistry registry,
             Duration nonServingDeadline,
             int batchSize) {
+        this(
+                dataSource,
+                catalog,
+                providers,
+                uncreatable,
+                registry,
+                nonServingDeadline,
+                batchSize,
+                KafkaSettings.DEFAULT_CONSUMER_THREADS);
+    }
+
+    /**
+     * As above, for {@code consumers} consumer threads sharing this writer ({@code
+     * RAGLINE_CONSUMER_THREADS}): the non-serving calls' threads are sized from them.
+     */
+    public EmbeddingWriter(
+            DataSource dataSource,
+            CollectionCatalog catalog,
+            Function<Collection, EmbeddingProvider> providers,
+            BiConsumer<Collection, String> uncreatable,
+            MeterRegistry registry,
+            Duration nonServingDeadline,
+            int batchSize,
+            int consumers) {
         this.dataSource = dataSource;
         this.catalog = catalog;
         this.providers = providers;
         this.metrics = new EmbeddingMetrics(registry);
-        this.nonServing = new NonServingCalls(providers, uncreatable, nonServingDeadline, batchSize, metrics, registry);
+        this.nonServing = new NonServingCalls(
+                providers, uncreatable, nonServingDeadline, batchSize, consumers, metrics, registry);
     }
 
     /**

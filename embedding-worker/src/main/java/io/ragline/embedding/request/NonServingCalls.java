@@ -18,11 +18,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -51,17 +48,12 @@ import org.slf4j.LoggerFactory;
  * runs it is counted as stuck (each such call of a model, {@code
  * ragline_embedding_nonserving_calls_stuck}) and that model's later jobs are owed at once. Calls a
  * failed batch or the worker's stop throws away are interrupted, so they end at once. At most
- * {@link #THREADS} calls run at once; a call refused a thread is owed, and {@link #close} interrupts
- * what still runs.
+ * {@link CallThreads#CALLS_PER_CONSUMER} calls per consumer thread ({@code RAGLINE_CONSUMER_THREADS})
+ * run at once; a call that finds every thread busy waits briefly for one to come free, then is owed,
+ * never failed; {@link #close} interrupts what still runs.
  */
 final class NonServingCalls {
     private static final Logger log = LoggerFactory.getLogger(NonServingCalls.class);
-
-    /** The most non-serving calls running at once (their threads end after a minute idle). */
-    static final int THREADS = 16;
-
-    /** How long {@link #close} waits for interrupted calls to end. */
-    static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
 
     /** The provider, model and dimensions one provider serves: the jobs of one call. */
     private record ModelKey(String provider, String model, int dimensions) {
@@ -99,18 +91,15 @@ final class NonServingCalls {
      */
     private final Map<ModelKey, Integer> stuck = new ConcurrentHashMap<>();
 
-    /**
-     * At most {@link #THREADS} calls at once; a call refused a thread is owed. Calls of a model with
-     * an abandoned call still running are not started, so this bounds consumer threads times
-     * non-serving models, not hangs.
-     */
-    private final ThreadPoolExecutor threads;
+    /** The calls' threads, sized from the consumer threads ({@link CallThreads}). */
+    private final CallThreads threads;
 
     NonServingCalls(
             Function<Collection, EmbeddingProvider> providers,
             BiConsumer<Collection, String> uncreatable,
             Duration deadline,
             int slice,
+            int consumers,
             EmbeddingMetrics metrics,
             MeterRegistry registry) {
         if (slice < 1) {
@@ -133,29 +122,12 @@ final class NonServingCalls {
                 .description("Calls of a building or kept generation's model abandoned and still running: while"
                         + " one of a model runs, that model's vectors are owed at once")
                 .register(registry);
-        AtomicInteger n = new AtomicInteger();
-        this.threads = new ThreadPoolExecutor(0, THREADS, 1, TimeUnit.MINUTES, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "embedding-nonserving-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = new CallThreads(consumers);
     }
 
-    /**
-     * Interrupts the calls still running (an HTTP request, a retry's backoff and the rate limiter's
-     * wait end at once) and waits for them at most {@link #CLOSE_WAIT}; their threads are daemons.
-     */
+    /** Interrupts the calls still running and waits for them briefly ({@link CallThreads#close}). */
     void close() {
-        threads.shutdownNow();
-        try {
-            if (!threads.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.info(
-                        "{} non-serving model call(s) still running at shutdown, left behind",
-                        threads.getActiveCount());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        threads.close();
     }
 
     /** The calls of one batch: those started, and the outcomes settled at once (their model busy). */
@@ -184,7 +156,7 @@ final class NonServingCalls {
             Call call = new Call(key, mine);
             try {
                 threads.execute(call);
-            } catch (RuntimeException | OutOfMemoryError e) { // refused (all THREADS busy, closed), no thread: owed
+            } catch (RuntimeException | OutOfMemoryError e) { // refused (every thread busy, closed), no thread: owed
                 log.warn(
                         "no thread for the call of model {} of a building or kept generation ({} job(s)): {}; the"
                                 + " serving vectors are written without its vectors, which are owed",
@@ -262,6 +234,11 @@ final class NonServingCalls {
                 } catch (EmbeddingException e) {
                     // Still loading, or its endpoint not configured here, its model not in this build:
                     // configuration an operator mends; no input was refused: owed, never a refusal.
+                    // Abandoned (interrupted, say, while it created the provider): not the model's doing.
+                    if (abandoned) {
+                        result.complete(owed(e.getMessage()));
+                        return;
+                    }
                     log.warn(
                             "the model of a building or kept generation cannot run on this embedding-worker ({} job(s)):"
                                     + " {}; the serving vectors are written without its vectors, which are owed: the"

@@ -4,23 +4,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.consumer.InboundRecord;
+import io.ragline.core.db.Database;
 import io.ragline.embedding.StubEmbeddingEndpoint;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
 import io.ragline.embeddings.EmbeddingSettings;
+import io.ragline.embeddings.pgml.PgmlEmbeddingProvider;
 import io.ragline.testkit.PostgresSchema;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -29,8 +36,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The bounds of a building model's calls that hang (real Postgres; the building model is a provider
  * whose calls wait until the test lets each go, as an endpoint that accepts and does not answer):
- * every abandoned call still running keeps its model's later jobs owed at once, and calls a failed
- * batch threw away are interrupted.
+ * every abandoned call still running keeps its model's later jobs owed at once, calls a failed
+ * batch threw away are interrupted (and such a call that was creating its provider is not the
+ * model's failure), and the calls' threads are sized from the consumer threads.
  */
 class NonServingCallsIT {
     @RegisterExtension
@@ -177,6 +185,107 @@ class NonServingCallsIT {
         }
     }
 
+    @Test
+    void moreConsumerThreadsThanSixteenCallOneHealthyBuildingModelSideBySideAndOweNothing() throws Exception {
+        // RAGLINE_CONSUMER_THREADS=3 and 17 batches under way at once, each calling the building
+        // model: a fixed pool of 16 threads refused the 17th call, and its healthy vectors were owed.
+        int batchesAtOnce = 17;
+        HeldModel all = new HeldModel(batchesAtOnce);
+        ExecutorService consumers = Executors.newFixedThreadPool(batchesAtOnce);
+        try (StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8)) {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            EmbeddingProvider serving = endpoint.provider("stub-model");
+            EmbeddingWriter writer = new EmbeddingWriter(
+                    batches.pool(),
+                    new CollectionCatalog(Duration.ZERO),
+                    k -> k.model().equals("held") ? all : serving,
+                    (generation, problem) -> {},
+                    registry,
+                    Duration.ofSeconds(30), // every call starts well within it on a loaded machine
+                    EmbeddingSettings.DEFAULT_BATCH_SIZE,
+                    3);
+            long first = migrating("crowded", "d0");
+            List<Future<Runnable>> prepared = new ArrayList<>();
+            for (int i = 0; i < batchesAtOnce; i++) {
+                long document = i == 0 ? first : batches.chunkedDocument("crowded", "d" + i, 2, "cups");
+                long offset = 1000 + i;
+                String id = "d" + i;
+                prepared.add(consumers.submit(() -> prepare(writer, offset, "crowded", id, document)));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> all.calls.get() == batchesAtOnce);
+            for (int n = 1; n <= batchesAtOnce; n++) {
+                all.release(n);
+            }
+            for (Future<Runnable> p : prepared) {
+                p.get(30, TimeUnit.SECONDS).run();
+            }
+
+            assertThat(registry.find("ragline.migration.owed.documents").counters())
+                    .as("nothing owed")
+                    .allSatisfy(c -> assertThat(c.count()).isZero());
+            assertThat(vectors("crowded", 2))
+                    .as("the building vectors of every document")
+                    .isEqualTo(2L * batchesAtOnce);
+            writer.close();
+        } finally {
+            consumers.shutdownNow();
+        }
+    }
+
+    @Test
+    void aModelCreationInterruptedWithItsBatchIsTriedAgainNotReportedAsUnableToRun() throws Exception {
+        // The building model is pgml's, created on first use: the check of the extension waits for a
+        // connection of a pool the test holds, and the serving model fails meanwhile, so the batch is
+        // retried and its building call interrupted. That says nothing of the model; the next batch
+        // creates it again (and finds, on this Postgres, that pgml is not installed).
+        List<String> unableToRun = new CopyOnWriteArrayList<>();
+        try (HikariDataSource held = Database.pool(
+                        DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), 1, "held-it", null);
+                StubEmbeddingEndpoint endpoint = new StubEmbeddingEndpoint(8)) {
+            AtomicBoolean failServing = new AtomicBoolean(true);
+            EmbeddingProvider healthy = endpoint.provider("stub-model");
+            EmbeddingProvider serving = new HeldModel(0) {
+                @Override
+                public String model() {
+                    return healthy.model();
+                }
+
+                @Override
+                public List<float[]> embed(List<String> texts) {
+                    if (!failServing.get()) {
+                        return healthy.embed(texts);
+                    }
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() -> held.getHikariPoolMXBean().getThreadsAwaitingConnection() == 1);
+                    throw new EmbeddingException("503 from the serving endpoint", true);
+                }
+            };
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            EmbeddingWriter writer = new EmbeddingWriter(
+                    batches.pool(),
+                    new CollectionCatalog(Duration.ZERO),
+                    k -> k.model().equals("held") ? PgmlEmbeddingProvider.connect(held, "held", 8, 512) : serving,
+                    (generation, problem) -> unableToRun.add(problem),
+                    registry,
+                    Duration.ofSeconds(30));
+            long a = migrating("creating", "a");
+            try (Connection taken = held.getConnection()) {
+                assertThatThrownBy(() -> batches.write(writer, List.of(new EmbeddingRequest("creating", "a", a, 1))))
+                        .hasStackTraceContaining("503 from the serving endpoint");
+                await().atMost(Duration.ofSeconds(10)).until(() -> stuck(registry) == 0.0);
+            }
+            assertThat(unableToRun)
+                    .as("an interrupted creation is not the model's problem")
+                    .isEmpty();
+
+            failServing.set(false);
+            batches.write(writer, List.of(new EmbeddingRequest("creating", "a", a, 1)));
+            assertThat(unableToRun).as("created again by the next batch").hasSize(1);
+            assertThat(unableToRun.get(0)).contains("\"pgml\" is not installed");
+            writer.close();
+        }
+    }
+
     /** A writer whose serving model is {@code serving} and whose building model is {@code building}. */
     private static EmbeddingWriter writer(
             SimpleMeterRegistry registry, EmbeddingProvider serving, EmbeddingProvider building) {
@@ -241,67 +350,5 @@ class NonServingCallsIT {
     private static long vectors(String collection, int generation) throws Exception {
         return (long) db.queryValue("select count(*) from chunk_embeddings e join collections k on k.id ="
                 + " e.collection_id where k.name = '" + collection + "' and e.generation = " + generation);
-    }
-
-    /** A model whose first {@code held} calls each wait until {@link #release}d; later calls answer at once. */
-    static class HeldModel implements EmbeddingProvider {
-        final AtomicInteger calls = new AtomicInteger();
-        final AtomicInteger interrupted = new AtomicInteger();
-        private final List<CountDownLatch> latches = new ArrayList<>();
-
-        HeldModel(int held) {
-            for (int i = 0; i < held; i++) {
-                latches.add(new CountDownLatch(1));
-            }
-        }
-
-        /** Lets call {@code n} (from 1) answer. */
-        void release(int n) {
-            latches.get(n - 1).countDown();
-        }
-
-        @Override
-        public String model() {
-            return "held";
-        }
-
-        @Override
-        public int dimensions() {
-            return 8;
-        }
-
-        @Override
-        public int maxTokens() {
-            return 8191;
-        }
-
-        @Override
-        public List<float[]> embed(List<String> texts) {
-            int n = calls.incrementAndGet();
-            if (n <= latches.size()) {
-                try {
-                    latches.get(n - 1).await();
-                } catch (InterruptedException e) {
-                    interrupted.incrementAndGet();
-                    Thread.currentThread().interrupt();
-                    throw new EmbeddingException("interrupted", true, e);
-                }
-            }
-            return texts.stream().map(t -> unit()).toList();
-        }
-
-        @Override
-        public float[] embedQuery(String text) {
-            return unit();
-        }
-
-        private static float[] unit() {
-            float[] v = new float[8];
-            v[0] = 1;
-            return v;
-        }
-
-        @Override
-        public void close() {}
     }
 }

@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.exception.AcquirePermissionCancelledException;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingProvider;
+import io.ragline.embeddings.EmbeddingSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,6 +40,12 @@ import org.slf4j.LoggerFactory;
 public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
     private static final Logger log = LoggerFactory.getLogger(OpenAiEmbeddingProvider.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The most a request waits for the rate limit's permit; one that would wait longer is not sent. */
+    static final Duration RATE_LIMIT_WAIT = Duration.ofMinutes(5);
+
+    /** Trial calls the breaker admits when half-open; it waits for all their outcomes before it decides. */
+    static final int HALF_OPEN_CALLS = 10;
 
     private final OpenAiSettings settings;
     private final HttpClient http;
@@ -75,12 +84,13 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
                         .minimumNumberOfCalls(5)
                         .failureRateThreshold(50)
                         .waitDurationInOpenState(Duration.ofSeconds(30))
+                        .permittedNumberOfCallsInHalfOpenState(HALF_OPEN_CALLS)
                         .build());
     }
 
     /** {@code rps} requests a second as resilience4j's permits per refresh period. */
     static RateLimiterConfig rateLimit(double rps) {
-        RateLimiterConfig.Builder b = RateLimiterConfig.custom().timeoutDuration(Duration.ofMinutes(5));
+        RateLimiterConfig.Builder b = RateLimiterConfig.custom().timeoutDuration(RATE_LIMIT_WAIT);
         if (rps >= 1) {
             return b.limitForPeriod((int) Math.round(rps))
                     .limitRefreshPeriod(Duration.ofSeconds(1))
@@ -93,6 +103,16 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
 
     public CircuitBreaker.State circuitBreakerState() {
         return breaker.getState();
+    }
+
+    /** The breaker itself, for tests that move it between states by hand. */
+    CircuitBreaker circuitBreaker() {
+        return breaker;
+    }
+
+    /** Threads waiting now for the rate limit's permit. */
+    int waitingForRateLimit() {
+        return rateLimiter.getMetrics().getNumberOfWaitingThreads();
     }
 
     @Override
@@ -173,12 +193,51 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
     /** The outcome of one exchange: vectors, or why it may be retried. A permanent failure throws. */
     private record Attempt(List<float[]> vectors, String problem, Optional<Duration> retryAfter) {}
 
+    /**
+     * One exchange under a permission of the circuit breaker. Every way out of it returns that
+     * permission: a response or a network failure is recorded (success or error), and anything
+     * else (an interrupt or a refusal of the rate limiter, an interrupt of the exchange, a defect)
+     * releases it. A permission kept would never come back: in {@code HALF_OPEN} the breaker admits
+     * only {@link #HALF_OPEN_CALLS} calls and waits for their outcomes, so a few kept permissions
+     * would refuse this model for good, whatever thread interrupted (a non-serving call abandoned by
+     * the embedding-worker, a shutdown).
+     */
     private Attempt attempt(String body, int expected) {
         if (!breaker.tryAcquirePermission()) {
             throw new EmbeddingException(
                     "circuit breaker for " + endpoint + " is open after repeated failures; not calling it", true);
         }
-        RateLimiter.waitForPermission(rateLimiter);
+        BreakerPermission permission = new BreakerPermission();
+        try {
+            return exchange(body, expected, permission);
+        } finally {
+            permission.releaseUnlessRecorded();
+        }
+    }
+
+    /** The breaker's permission of one attempt: recorded once, or else released. */
+    private final class BreakerPermission {
+        private boolean recorded;
+
+        void success(long nanos) {
+            recorded = true;
+            breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        void error(long nanos, Throwable failure) {
+            recorded = true;
+            breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
+        }
+
+        void releaseUnlessRecorded() {
+            if (!recorded) {
+                breaker.releasePermission();
+            }
+        }
+    }
+
+    private Attempt exchange(String body, int expected, BreakerPermission permission) {
+        waitForRateLimit();
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
                 .timeout(settings.requestTimeout())
                 .header("Content-Type", "application/json")
@@ -192,24 +251,22 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+            permission.error(System.nanoTime() - start, e);
             return retry(e.getClass().getSimpleName() + ": " + e.getMessage(), Optional.empty());
         } catch (InterruptedException e) {
-            breaker.releasePermission();
-            Thread.currentThread().interrupt();
+            Thread.currentThread().interrupt(); // the permission is released, not recorded
             throw new EmbeddingException("interrupted while calling " + endpoint, true, e);
         }
         long took = System.nanoTime() - start;
         int status = response.statusCode();
         if (status == 429 || status >= 500) {
-            EmbeddingException failure = new EmbeddingException("HTTP " + status, true);
-            breaker.onError(took, TimeUnit.NANOSECONDS, failure);
+            permission.error(took, new EmbeddingException("HTTP " + status, true));
             return retry(
                     "answered " + status + errorMessage(response.body()),
                     RetryAfter.parse(
                             response.headers().firstValue("Retry-After").orElse(null), clock));
         }
-        breaker.onSuccess(took, TimeUnit.NANOSECONDS); // the server works, even if it refuses this request
+        permission.success(took); // the server works, even if it refuses this request
         if (status != 200) {
             throw new EmbeddingException(
                     "POST " + endpoint + " answered " + status + errorMessage(response.body()) + " (model "
@@ -218,6 +275,26 @@ public final class OpenAiEmbeddingProvider implements EmbeddingProvider {
                     status);
         }
         return new Attempt(parse(response.body(), expected), null, Optional.empty());
+    }
+
+    /**
+     * Waits for the client-side rate limit's permit. Interrupted (the interrupt stays set), or
+     * refused because the wait would pass {@link #RATE_LIMIT_WAIT} (resilience4j then waits that
+     * long before it refuses), the request is not sent: a retryable failure, so a batch is retried
+     * later, never failed for it.
+     */
+    private void waitForRateLimit() {
+        try {
+            RateLimiter.waitForPermission(rateLimiter);
+        } catch (AcquirePermissionCancelledException e) {
+            throw new EmbeddingException("interrupted while waiting for the rate limit of " + endpoint, true, e);
+        } catch (RequestNotPermitted e) {
+            throw new EmbeddingException(
+                    "the rate limit of " + endpoint + " (" + EmbeddingSettings.OPENAI_RATE_LIMIT + ") would hold this"
+                            + " request past " + RATE_LIMIT_WAIT.toMinutes() + " minutes; not sent",
+                    true,
+                    e);
+        }
     }
 
     private Attempt retry(String problem, Optional<Duration> retryAfter) {

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransientException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -40,7 +41,10 @@ public final class PgmlEmbeddingProvider implements EmbeddingProvider {
      * A provider for the Hugging Face model {@code transformer} (e.g. {@code intfloat/e5-small-v2}),
      * after checking that the {@code pgml} extension is installed in {@code dataSource}'s database.
      *
-     * @throws EmbeddingException (not retryable) when the extension is missing or the check fails
+     * @throws EmbeddingException not retryable when the extension is missing or the check is refused
+     *     for good; retryable when the check could not run now (the database unreachable, no
+     *     connection in time, the caller interrupted while it waited): that says nothing of the
+     *     model, and a later use tries again
      */
     public static PgmlEmbeddingProvider connect(
             DataSource dataSource, String transformer, int dimensions, int maxTokens) {
@@ -57,7 +61,8 @@ public final class PgmlEmbeddingProvider implements EmbeddingProvider {
                         false);
             }
         } catch (SQLException e) {
-            throw new EmbeddingException("cannot check for the pgml extension: " + e.getMessage(), false, e);
+            boolean now = retryable(e) || e instanceof SQLTransientException || interrupted(e);
+            throw new EmbeddingException("cannot check for the pgml extension: " + e.getMessage(), now, e);
         }
         return new PgmlEmbeddingProvider(dataSource, transformer, dimensions, maxTokens, "pgml");
     }
@@ -119,6 +124,19 @@ public final class PgmlEmbeddingProvider implements EmbeddingProvider {
             v[i] = ((Number) values[i]).floatValue();
         }
         return v;
+    }
+
+    /**
+     * Whether {@code e} came of an interrupt (HikariCP's "Interrupted during connection acquisition",
+     * the driver's interrupted wait): the caller gave up, nothing was refused.
+     */
+    private static boolean interrupted(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return Thread.currentThread().isInterrupted();
     }
 
     /** Lost connections, serialization failures and shutdowns may pass; anything else will not. */

@@ -2,6 +2,7 @@ package io.ragline.embeddings.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -227,6 +228,53 @@ class OpenAiEmbeddingProviderTest {
                     .hasMessageContaining("circuit breaker")
                     .hasMessageContaining("is open");
             assertThat(requests).hasSize(before);
+        }
+    }
+
+    @Test
+    void callsInterruptedWhileTheyWaitForTheRateLimitGiveBackTheirHalfOpenBreakerPermissions() throws Exception {
+        // One request per 10 s: after the first, each call waits for a later period (10 s, 20 s, ...)
+        // holding the half-open breaker's permission it took first. Interrupted there (the
+        // embedding-worker abandoning a non-serving call), every permission must come back, or the
+        // breaker, waiting for the outcomes of all its trial calls, refuses the model for good.
+        script.add(Reply.ok(2));
+        try (OpenAiEmbeddingProvider p = provider(2, 64, 0.1, 1)) {
+            p.embed(List.of("takes this period's permit"));
+            p.circuitBreaker().transitionToOpenState();
+            p.circuitBreaker().transitionToHalfOpenState();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            List<Thread> calls = new ArrayList<>();
+            for (int i = 0; i < OpenAiEmbeddingProvider.HALF_OPEN_CALLS; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        p.embed(List.of("trial"));
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                    }
+                });
+                t.start();
+                calls.add(t);
+            }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> p.waitingForRateLimit() == OpenAiEmbeddingProvider.HALF_OPEN_CALLS);
+
+            calls.forEach(Thread::interrupt);
+            for (Thread t : calls) {
+                t.join(10_000);
+            }
+
+            assertThat(requests).as("no trial call was sent").hasSize(1);
+            assertThat(p.circuitBreakerState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+            assertThat(p.circuitBreaker().tryAcquirePermission())
+                    .as("the breaker still admits a trial call")
+                    .isTrue();
+            assertThat(failures)
+                    .hasSize(OpenAiEmbeddingProvider.HALF_OPEN_CALLS)
+                    .allSatisfy(e -> assertThat(e)
+                            .isInstanceOfSatisfying(
+                                    EmbeddingException.class,
+                                    f -> assertThat(f.retryable()).isTrue())
+                            .hasMessageContaining("interrupted while waiting for the rate limit"));
         }
     }
 

@@ -57,6 +57,25 @@ class PgmlEmbeddingProviderIT {
     }
 
     @Test
+    void aCheckInterruptedWhileItWaitsForAConnectionIsRetryableNotAModelThatCannotRun() throws Exception {
+        // The embedding-worker interrupts a non-serving call it throws away; if that call was
+        // creating this provider, the model must not be reported "cannot run here" until a restart.
+        try (Connection first = pool.getConnection();
+                Connection second = pool.getConnection()) {
+            Thread.currentThread().interrupt(); // the pool has none free: the check waits, interrupted
+            try {
+                assertThatThrownBy(() -> PgmlEmbeddingProvider.connect(pool, "intfloat/e5-small-v2", 384, 512))
+                        .isInstanceOfSatisfying(
+                                EmbeddingException.class,
+                                e -> assertThat(e.retryable()).isTrue())
+                        .hasMessageContaining("cannot check for the pgml extension");
+            } finally {
+                Thread.interrupted();
+            }
+        }
+    }
+
+    @Test
     void oneRoundTripReturnsOneVectorPerTextInOrder() {
         PgmlEmbeddingProvider p = new PgmlEmbeddingProvider(pool, "intfloat/e5-small-v2", 3, 512, db.schema());
         List<float[]> v = p.embed(List.of("a", "", "three", "héllo, 'quoted' \"text\""));
