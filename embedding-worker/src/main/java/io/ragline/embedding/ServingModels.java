@@ -101,6 +101,8 @@ final class ServingModels implements AutoCloseable {
     private volatile long endedAt;
 
     private volatile boolean ended;
+    /** Whether the last read failed: its WARN is logged once, and its recovery. */
+    private volatile boolean failing;
 
     ServingModels(DataSource dataSource, Function<Collection, String> key) {
         this.dataSource = dataSource;
@@ -145,6 +147,9 @@ final class ServingModels implements AutoCloseable {
         } catch (RejectedExecutionException closed) {
             reading.set(null);
             return last;
+        } catch (Error e) { // no thread for the read (out of memory): the next asker tries again
+            reading.set(null);
+            throw e;
         }
         try {
             return wait.isZero() ? last : mine.done().get(wait.toNanos(), TimeUnit.NANOSECONDS);
@@ -165,18 +170,27 @@ final class ServingModels implements AutoCloseable {
 
     /** One read, on the reader's thread: its answer, good or failed, stands for {@link #FRESH_FOR}. */
     private void read(Read mine) {
-        Answer got;
+        Answer got = answer;
         try {
             got = new Answer(readKeys(), null);
+            if (failing) {
+                failing = false;
+                log.info("the read of which generations serve answers again");
+            }
         } catch (SQLException | RuntimeException e) {
             got = answer.failed("cannot read which generations serve: " + e.getMessage());
-            log.debug("{}; the last states read stand", got.failure());
+            if (!failing) {
+                failing = true; // once per stretch of failures: readiness stops following switches
+                log.warn("{}; the last states read stand until it answers", got.failure());
+            }
+        } finally {
+            // Even after an Error: a read that never clears would freeze readiness for good.
+            answer = got;
+            endedAt = System.nanoTime();
+            ended = true;
+            reading.set(null);
+            mine.done().complete(got);
         }
-        answer = got;
-        endedAt = System.nanoTime();
-        ended = true;
-        reading.set(null);
-        mine.done().complete(got);
     }
 
     /**

@@ -35,7 +35,23 @@ final class CallThreads {
 
     private final ThreadPoolExecutor pool;
 
+    /** {@link #HANDOFF}, or the non-serving deadline when shorter: the wait is the serving batch's. */
+    private final Duration handoff;
+
+    /** Until when calls are refused at once: a refusal's wait is not paid again by the next models. */
+    private volatile long refusingUntil = System.nanoTime();
+
     CallThreads(int consumers) {
+        this(consumers, HANDOFF);
+    }
+
+    /**
+     * @param deadline the non-serving deadline: a call waits for a thread at most this long (and at
+     *     most {@link #HANDOFF}), once per {@link #HANDOFF} however many models are refused, since
+     *     the wait happens on the consumer thread before the serving calls
+     */
+    CallThreads(int consumers, Duration deadline) {
+        this.handoff = deadline.compareTo(HANDOFF) < 0 ? deadline : HANDOFF;
         if (consumers < 1) {
             throw new IllegalArgumentException("non-serving calls need a consumer thread at least, not " + consumers);
         }
@@ -51,7 +67,7 @@ final class CallThreads {
                     t.setDaemon(true);
                     return t;
                 },
-                CallThreads::handOff);
+                this::handOff);
     }
 
     /**
@@ -67,19 +83,25 @@ final class CallThreads {
      * Every thread busy: hands {@code call} to the first thread that comes free within {@link
      * #HANDOFF} (an idle thread waits on the queue for its next call), else refuses it.
      */
-    private static void handOff(Runnable call, ThreadPoolExecutor pool) {
+    private void handOff(Runnable call, ThreadPoolExecutor pool) {
+        long wait = System.nanoTime() - refusingUntil < 0 ? 0 : handoff.toNanos();
         try {
-            if (!pool.isShutdown() && pool.getQueue().offer(call, HANDOFF.toNanos(), TimeUnit.NANOSECONDS)) {
+            if (!pool.isShutdown() && pool.getQueue().offer(call, wait, TimeUnit.NANOSECONDS)) {
                 return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (wait > 0) {
+            refusingUntil = System.nanoTime() + HANDOFF.toNanos();
+        }
         throw new RejectedExecutionException(
                 pool.isShutdown()
                         ? "the non-serving calls are closed"
-                        : "all " + pool.getMaximumPoolSize() + " threads of non-serving calls busy for "
-                                + Problems.text(HANDOFF));
+                        : "all " + pool.getMaximumPoolSize() + " threads of non-serving calls busy"
+                                + (wait > 0
+                                        ? " for " + Problems.text(handoff)
+                                        : " (refusing at once after a refusal)"));
     }
 
     /**

@@ -122,7 +122,7 @@ final class NonServingCalls {
                 .description("Calls of a building or kept generation's model abandoned and still running: while"
                         + " one of a model runs, that model's vectors are owed at once")
                 .register(registry);
-        this.threads = new CallThreads(consumers);
+        this.threads = new CallThreads(consumers, deadline);
     }
 
     /** Interrupts the calls still running and waits for them briefly ({@link CallThreads#close}). */
