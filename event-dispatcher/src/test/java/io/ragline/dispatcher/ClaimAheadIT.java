@@ -102,7 +102,7 @@ class ClaimAheadIT {
     }
 
     private WorkerRuntime dispatcher(java.util.function.UnaryOperator<Producer<byte[], byte[]>> producer) {
-        Map<String, String> env = new HashMap<>(db.env());
+        Map<String, String> env = ProducersUnderTest.apply(new HashMap<>(db.env()));
         env.put("RAGLINE_ADMIN_PORT", "0");
         Env e = new Env(env);
         var wiring = EventDispatcher.wiring(e, producer);
