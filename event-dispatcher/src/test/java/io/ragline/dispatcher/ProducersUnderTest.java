@@ -3,9 +3,9 @@ package io.ragline.dispatcher;
 import java.util.Map;
 
 /**
- * The relay's tests run with {@code RAGLINE_OUTBOX_PRODUCERS} at its default unless the build
- * says otherwise: {@code -Dragline.test.outboxProducers=2} runs the same tests with two producers
- * overlapping their commits, which must keep every guarantee the tests check.
+ * The relay's tests run with {@code RAGLINE_OUTBOX_PRODUCERS} at its default (2) unless the build
+ * says otherwise: {@code -Dragline.test.outboxProducers=1} runs the same tests with one producer,
+ * committing each batch before the next, which must keep every guarantee the tests check too.
  */
 final class ProducersUnderTest {
     static final String PROPERTY = "ragline.test.outboxProducers";
