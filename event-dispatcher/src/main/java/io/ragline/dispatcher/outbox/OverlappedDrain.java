@@ -10,8 +10,9 @@ import java.util.concurrent.Future;
  * and sent on the other producer, every send acknowledged; N+1's commit is asked for only once N
  * committed, and N+1 is aborted when N did not, so both go again in order. A commit asked for is
  * always awaited before this returns, whatever ends the drain, so its rows are deleted if it
- * committed and no producer is closed under it (docs/architecture.md, section 10). Runs on the
- * relay's thread only.
+ * committed and no producer is closed under it (docs/architecture.md, section 10). After a full
+ * batch (a backlog) the next is claimed only once it committed, as with one producer ({@link
+ * OutboxClaims#worthClaimingAhead}). Runs on the relay's thread only.
  */
 final class OverlappedDrain {
     private final OutboxRelay relay;
@@ -87,6 +88,13 @@ final class OverlappedDrain {
                 claims.committing(rows);
                 committing = new Committing(rows, publisher.commitLater(next, relay::leading));
                 slot = 1 - slot;
+                if (!claims.worthClaimingAhead(rows)) { // a full batch: the next claim waits for its commit
+                    Committing n = committing;
+                    committing = null;
+                    if (!relay.after(n.rows(), settle(n))) {
+                        return;
+                    }
+                }
             }
         } finally {
             if (committing != null) {
