@@ -21,13 +21,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Issue 21: the outbox relay's latency where consumers see it. Ragline's event-dispatcher and a
- * Debezium embedded outbox relay ({@code benchmarks-debezium}) run side by side, each in its own
- * JVM, each draining its own schema's outbox (same table, same triggers) on the same Postgres and
- * broker into a topic that already exists; one independent {@code read_committed} consumer
- * ({@link Receipts}) times insert ({@code clock_timestamp()} in the row) to receipt. Rounds are
- * interleaved (ragline, debezium, then debezium, ragline, ...) at each offered rate; then, for each,
- * the drain of a committed 20,000-row backlog and the time to insert it (one transaction, 100 keys).
+ * Issue 21: the outbox relay's latency where consumers see it. Ragline's event-dispatcher, twice
+ * ({@code RAGLINE_OUTBOX_PRODUCERS} 1 and 2: {@code ragline-1}, {@code ragline-2}), and a Debezium
+ * embedded outbox relay ({@code benchmarks-debezium}) run side by side, each in its own JVM, each
+ * draining its own schema's outbox (same table, same triggers) on the same Postgres and broker
+ * into a topic that already exists; one independent {@code read_committed} consumer ({@link
+ * Receipts}) times insert ({@code clock_timestamp()} in the row) to receipt. Rounds are
+ * interleaved (the order rotated by one each round, so each relay takes every place) at each
+ * offered rate; then, for each, the drain of a committed 20,000-row backlog and the time to
+ * insert it (one transaction, 100 keys). Ratios are printed for each dispatcher against Debezium
+ * and for two producers against one.
  *
  * <p>Arguments: {@code [rounds per relay and rate (3)] [seconds a round (30)] [backlog drains per
  * relay (rounds, at least 3)]}; the short form is {@code 1 5}. The relays run in child JVMs on this
@@ -38,6 +41,12 @@ import java.util.Map;
 public final class RelayLatencyBenchmark {
     private static final int BACKLOG = 20_000;
     private static final int[] RATES = {500, 2000};
+    /** The event-dispatcher runs twice: {@code RAGLINE_OUTBOX_PRODUCERS} 1 and 2 (issue 21's overlap). */
+    private static final String[] RAGLINE_PRODUCERS = {"1", "2"};
+    /** The ratios printed: each dispatcher against Debezium, and two producers against one. */
+    private static final String[][] COMPARED = {
+        {"ragline-1", "debezium"}, {"ragline-2", "debezium"}, {"ragline-2", "ragline-1"}
+    };
 
     private RelayLatencyBenchmark() {}
 
@@ -58,7 +67,9 @@ public final class RelayLatencyBenchmark {
         });
         System.out.println("event-dispatcher settings: " + raglineSettings);
         Map<String, Side> sides = new LinkedHashMap<>();
-        sides.put("ragline", new Side(schema(url, "relay_bench_r_" + tag)));
+        for (String producers : RAGLINE_PRODUCERS) {
+            sides.put("ragline-" + producers, new Side(schema(url, "relay_bench_r" + producers + "_" + tag)));
+        }
         sides.put("debezium", new Side(schema(url, "relay_bench_d_" + tag)));
         List<String> topics = new ArrayList<>();
         for (Side side : sides.values()) {
@@ -67,19 +78,25 @@ public final class RelayLatencyBenchmark {
             topics.add(side.topic);
             topics.add(side.backlogTopic);
         }
-        int adminPort;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
-            adminPort = free.getLocalPort();
-        }
-        raglineSettings.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
-        sides.get("ragline").phases = new RelayPhases(adminPort);
-        try (Receipts receipts = new Receipts(bootstrap, topics);
-                RelayProcess ragline =
-                        RelayProcess.ragline(databaseUrl, bootstrap, sides.get("ragline").schema, raglineSettings);
-                RelayProcess debezium = RelayProcess.debezium(
-                        databaseUrl, bootstrap, sides.get("debezium").schema, "relay_bench_" + tag)) {
-            sides.get("ragline").relay = ragline;
-            sides.get("debezium").relay = debezium;
+        List<RelayProcess> relays = new ArrayList<>();
+        try (Receipts receipts = new Receipts(bootstrap, topics)) {
+            for (String producers : RAGLINE_PRODUCERS) {
+                Side side = sides.get("ragline-" + producers);
+                Map<String, String> settings = new HashMap<>(raglineSettings);
+                settings.put("RAGLINE_OUTBOX_PRODUCERS", producers);
+                int adminPort;
+                try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                    adminPort = free.getLocalPort();
+                }
+                settings.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
+                side.phases = new RelayPhases(adminPort);
+                side.relay =
+                        RelayProcess.ragline("ragline-" + producers, databaseUrl, bootstrap, side.schema, settings);
+                relays.add(side.relay);
+            }
+            Side debezium = sides.get("debezium");
+            debezium.relay = RelayProcess.debezium(databaseUrl, bootstrap, debezium.schema, "relay_bench_" + tag);
+            relays.add(debezium.relay);
             for (Side side : sides.values()) { // warm-up, not counted: leadership, JIT, metadata
                 round(url, receipts, side, 500, 3, 0);
             }
@@ -88,11 +105,7 @@ public final class RelayLatencyBenchmark {
             System.out.println("|---|---|---|---|---|---|---|---|---|");
             for (int rate : RATES) {
                 for (int r = 0; r < rounds; r++) {
-                    List<Side> order = new ArrayList<>(sides.values());
-                    if (r % 2 == 1) {
-                        java.util.Collections.reverse(order);
-                    }
-                    for (Side side : order) {
+                    for (Side side : interleaved(sides, r)) {
                         double[] p = round(url, receipts, side, rate, seconds, r + 1);
                         side.results
                                 .computeIfAbsent(rate, k -> new ArrayList<>())
@@ -100,25 +113,39 @@ public final class RelayLatencyBenchmark {
                     }
                 }
             }
-            summary(sides);
+            for (String[] pair : COMPARED) {
+                summary(sides.get(pair[0]), sides.get(pair[1]));
+            }
             // One drain per relay says little on a shared machine (a single run measured 0.4x, the
             // next 2.3x): drains are repeated, interleaved like the rounds, and compared pair by pair.
             for (int n = 0; n < drains; n++) {
-                List<Side> order = new ArrayList<>(sides.values());
-                if (n % 2 == 1) {
-                    java.util.Collections.reverse(order);
-                }
-                for (Side side : order) {
+                for (Side side : interleaved(sides, n)) {
                     backlog(url, receipts, side);
                 }
             }
-            drainSummary(sides.get("ragline"), sides.get("debezium"));
+            for (String[] pair : COMPARED) {
+                drainSummary(sides.get(pair[0]), sides.get(pair[1]));
+            }
         } finally {
+            for (RelayProcess relay : relays) {
+                try {
+                    relay.close();
+                } catch (Exception e) {
+                    System.err.println(relay.name() + " did not stop cleanly: " + e);
+                }
+            }
             for (Side side : sides.values()) {
                 BenchmarkDatabase.execute(url, "drop schema if exists " + side.schema + " cascade");
             }
             BenchmarkDatabase.execute(url, "drop publication if exists relay_bench_" + tag);
         }
+    }
+
+    /** The sides in round {@code r}'s order: rotated by one each round, so each takes every place. */
+    private static List<Side> interleaved(Map<String, Side> sides, int r) {
+        List<Side> order = new ArrayList<>(sides.values());
+        java.util.Collections.rotate(order, -(r % order.size()));
+        return order;
     }
 
     /**
@@ -209,13 +236,11 @@ public final class RelayLatencyBenchmark {
         return p;
     }
 
-    /** Per rate: each relay's median over rounds, and ragline/debezium ratios (median, min-max). */
-    private static void summary(Map<String, Side> sides) {
-        Side r = sides.get("ragline");
-        Side d = sides.get("debezium");
+    /** Per rate: both relays' medians over rounds, and the ratios r/d round by round (median, min-max). */
+    private static void summary(Side r, Side d) {
         System.out.println();
-        System.out.println(
-                "| rate | percentile | ragline ms (median of rounds) | debezium ms | ratio r/d median (min-max) |");
+        System.out.println("| rate | percentile | " + r.relay.name() + " ms (median of rounds) | " + d.relay.name()
+                + " ms | ratio " + r.relay.name() + "/" + d.relay.name() + " median (min-max) |");
         System.out.println("|---|---|---|---|---|");
         String[] names = {"p50", "p90", "p99"};
         for (int rate : RATES) {
@@ -296,7 +321,7 @@ public final class RelayLatencyBenchmark {
         }
     }
 
-    /** The drains and inserts of both relays: medians, and ragline/debezium drain by drain. */
+    /** The drains and inserts of two relays: medians, and r/d drain by drain. */
     private static void drainSummary(Side r, Side d) {
         int n = Math.min(r.drainsPerSecond.size(), d.drainsPerSecond.size());
         double[] ratios = new double[n];
@@ -307,26 +332,32 @@ public final class RelayLatencyBenchmark {
         java.util.Arrays.sort(sorted);
         System.out.printf(
                 Locale.ROOT,
-                "backlog of %,d rows, %d drains each: ragline median %,.0f events/s, debezium %,.0f; drain ratio"
-                        + " ragline/debezium median %.2fx (%.2f-%.2f); one-transaction insert median %,.0f rows/s"
-                        + " (ragline's schema), %,.0f (debezium's)%n",
+                "backlog of %,d rows, %d drains each: %s median %,.0f events/s, %s %,.0f; drain ratio"
+                        + " %s/%s median %.2fx (%.2f-%.2f); one-transaction insert median %,.0f rows/s"
+                        + " (%s's schema), %,.0f (%s's)%n",
                 BACKLOG,
                 n,
+                r.relay.name(),
                 median(r.drainsPerSecond.stream()
                         .mapToDouble(Double::doubleValue)
                         .toArray()),
+                d.relay.name(),
                 median(d.drainsPerSecond.stream()
                         .mapToDouble(Double::doubleValue)
                         .toArray()),
+                r.relay.name(),
+                d.relay.name(),
                 median(ratios),
                 sorted[0],
                 sorted[n - 1],
                 median(r.insertsPerSecond.stream()
                         .mapToDouble(Double::doubleValue)
                         .toArray()),
+                r.relay.name(),
                 median(d.insertsPerSecond.stream()
                         .mapToDouble(Double::doubleValue)
-                        .toArray()));
+                        .toArray()),
+                d.relay.name());
     }
 
     private static double median(double[] values) {

@@ -88,6 +88,7 @@ public final class EventDispatcher {
             WorkerRuntime runtime,
             DispatcherSettings settings,
             UnaryOperator<Producer<byte[], byte[]>> outboxProducer) {
+        log.info("outbox relay: {}", settings); // no secret in it: modes, sizes, durations, channels
         String prefix = runtime.settings().topicPrefix();
         String holder = ManagementFactory.getRuntimeMXBean().getName() + "/"
                 + UUID.randomUUID().toString().substring(0, 8);
@@ -107,12 +108,14 @@ public final class EventDispatcher {
         NotifyBridge bridge = new NotifyBridge(settings.notifyBridge(), runtime.producer(), prefix);
         OutboxMetrics metrics = new OutboxMetrics(runtime.registry());
         OutboxPublisher publisher = new OutboxPublisher(
-                () -> outboxProducer.apply(KafkaClients.transactionalProducer(
+                id -> outboxProducer.apply(KafkaClients.transactionalProducer(
                         bootstrap,
                         runtime.settings().kafka(),
-                        NAME + "-outbox",
-                        transactionalId,
+                        NAME + "-outbox" + id.substring(transactionalId.length()), // -1 for the second
+                        id,
                         settings.publishTimeout())),
+                transactionalId,
+                settings.producers(),
                 prefix,
                 metrics);
         OutboxRelay relay = new OutboxRelay(

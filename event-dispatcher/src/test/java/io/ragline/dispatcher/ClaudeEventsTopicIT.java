@@ -45,7 +45,7 @@ class ClaudeEventsTopicIT {
         String prefix = "t" + UUID.randomUUID().toString().substring(0, 8) + ".";
         // KafkaTopics.create appends a random suffix; the prefix makes this name unique instead.
         String topic = createExactly(prefix + "claude_events");
-        Map<String, String> env = new HashMap<>(db.env());
+        Map<String, String> env = ProducersUnderTest.apply(new HashMap<>(db.env()));
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_TOPIC_PREFIX", prefix);
         Env e = new Env(env);

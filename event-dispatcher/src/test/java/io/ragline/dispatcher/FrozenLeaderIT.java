@@ -26,15 +26,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A leader that freezes in the middle of a batch, past its lease, while another dispatcher takes
  * the lease, must not commit that batch when it wakes: the other one may be publishing the same
  * rows, and a late commit puts old rows behind newer ones of their keys. The freeze is injected at
  * an exact point of a real producer's work (as SIGSTOP would land there by chance); the lease is
- * taken in Postgres as a standby takes it.
+ * taken in Postgres as a standby takes it. With one producer and with two (the batch committing on
+ * the commit thread while the next is sent: each commit still checks the lease first).
  */
 class FrozenLeaderIT {
     @RegisterExtension
@@ -52,20 +54,22 @@ class FrozenLeaderIT {
         giveTheLeaseBack();
     }
 
-    @Test
-    void aLeaderFrozenBeforeItsCommitAbortsTheBatchInsteadOfCommittingIt() throws Exception {
-        assertAFrozenLeaderPublishesNothingLate("send");
+    @ParameterizedTest(name = "with {0} producer(s)")
+    @ValueSource(ints = {1, 2})
+    void aLeaderFrozenBeforeItsCommitAbortsTheBatchInsteadOfCommittingIt(int producers) throws Exception {
+        assertAFrozenLeaderPublishesNothingLate("send", producers);
     }
 
-    @Test
-    void aLeaderFrozenWhileItsProducerStartsSendsNothing() throws Exception {
-        assertAFrozenLeaderPublishesNothingLate("initTransactions");
+    @ParameterizedTest(name = "with {0} producer(s)")
+    @ValueSource(ints = {1, 2})
+    void aLeaderFrozenWhileItsProducerStartsSendsNothing(int producers) throws Exception {
+        assertAFrozenLeaderPublishesNothingLate("initTransactions", producers);
     }
 
-    private void assertAFrozenLeaderPublishesNothingLate(String frozenAfter) throws Exception {
+    private void assertAFrozenLeaderPublishesNothingLate(String frozenAfter, int producers) throws Exception {
         String topic = KafkaTopics.create("frozen-" + frozenAfter.toLowerCase(java.util.Locale.ROOT), 1);
         AtomicBoolean froze = new AtomicBoolean();
-        runtime = relay(frozenAfter, froze);
+        runtime = relay(frozenAfter, froze, producers);
         await().atMost(Duration.ofSeconds(30)).until(() -> OutboxRelayIT.isLeader(runtime));
 
         insert(topic);
@@ -89,9 +93,10 @@ class FrozenLeaderIT {
      * process would while another dispatcher takes the lease, until the lease it holds can no
      * longer be trusted.
      */
-    private WorkerRuntime relay(String frozenAfter, AtomicBoolean froze) throws Exception {
+    private WorkerRuntime relay(String frozenAfter, AtomicBoolean froze, int producers) throws Exception {
         Map<String, String> values = new HashMap<>(db.env());
         values.put("RAGLINE_ADMIN_PORT", "0");
+        values.put(DispatcherSettings.PRODUCERS, String.valueOf(producers));
         values.put(DispatcherSettings.LEASE_TTL, TTL.toMillis() + "ms");
         Env env = new Env(values);
         DispatcherSettings settings = DispatcherSettings.from(env);
@@ -100,15 +105,17 @@ class FrozenLeaderIT {
         String transactionalId = new OutboxStore(r.dataSource()).transactionalId();
         OutboxMetrics metrics = new OutboxMetrics(r.registry());
         OutboxPublisher publisher = new OutboxPublisher(
-                () -> freezing(
+                id -> freezing(
                         KafkaClients.transactionalProducer(
                                 r.settings().kafkaBootstrapServers(),
                                 r.settings().kafka(),
-                                "frozen-leader-test",
-                                transactionalId,
+                                "frozen-leader-test" + id.substring(transactionalId.length()),
+                                id,
                                 settings.publishTimeout()),
                         frozenAfter,
                         froze),
+                transactionalId,
+                settings.producers(),
                 "",
                 metrics);
         OutboxRelay relay = new OutboxRelay(

@@ -121,7 +121,7 @@ class KafkaOutageIT {
 
     /** A dispatcher on this test's broker, with {@code extra} settings. */
     private static WorkerRuntime dispatcher(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(db.env());
+        Map<String, String> env = ProducersUnderTest.apply(new HashMap<>(db.env()));
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.putAll(extra);

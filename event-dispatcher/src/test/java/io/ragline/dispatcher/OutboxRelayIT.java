@@ -395,7 +395,7 @@ class OutboxRelayIT {
     }
 
     private WorkerRuntime dispatcher(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(db.env());
+        Map<String, String> env = ProducersUnderTest.apply(new HashMap<>(db.env()));
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.putAll(extra);
         Env e = new Env(env);

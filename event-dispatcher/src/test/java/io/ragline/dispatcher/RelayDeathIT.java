@@ -87,7 +87,7 @@ class RelayDeathIT {
     }
 
     private static Map<String, String> values(Map<String, String> extra) {
-        Map<String, String> values = new HashMap<>(db.env());
+        Map<String, String> values = ProducersUnderTest.apply(new HashMap<>(db.env()));
         values.put("RAGLINE_ADMIN_PORT", "0");
         values.putAll(extra);
         return values;

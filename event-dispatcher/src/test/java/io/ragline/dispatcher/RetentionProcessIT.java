@@ -113,7 +113,7 @@ class RetentionProcessIT {
             try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
             }
-            Map<String, String> env = new HashMap<>(db.env());
+            Map<String, String> env = ProducersUnderTest.apply(new HashMap<>(db.env()));
             env.put("RAGLINE_ADMIN_PORT", String.valueOf(port));
             env.putAll(extra);
             return new Dispatcher(JavaProcess.start(List.of(), EventDispatcher.class.getName(), env), port);

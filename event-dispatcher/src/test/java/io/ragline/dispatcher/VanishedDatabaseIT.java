@@ -99,7 +99,7 @@ class VanishedDatabaseIT {
     }
 
     private WorkerRuntime dispatcher() {
-        Map<String, String> env = new HashMap<>(db.env());
+        Map<String, String> env = ProducersUnderTest.apply(new HashMap<>(db.env()));
         env.put("DATABASE_URL", proxy.databaseUrl(db.databaseUrl()));
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_DB_SOCKET_TIMEOUT", SOCKET_TIMEOUT.toSeconds() + "s");

@@ -38,6 +38,13 @@ public final class RelayProcess implements AutoCloseable {
     /** Ragline's event-dispatcher on {@code schema}, with {@code settings} ({@code RAGLINE_*}) added. */
     public static RelayProcess ragline(
             String databaseUrl, String bootstrap, String schema, Map<String, String> settings) throws IOException {
+        return ragline("ragline", databaseUrl, bootstrap, schema, settings);
+    }
+
+    /** As {@link #ragline(String, String, String, Map)}, called {@code name} in the results. */
+    public static RelayProcess ragline(
+            String name, String databaseUrl, String bootstrap, String schema, Map<String, String> settings)
+            throws IOException {
         Map<String, String> env = new HashMap<>(settings);
         env.put("DATABASE_URL", databaseUrl);
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
@@ -45,10 +52,7 @@ public final class RelayProcess implements AutoCloseable {
         env.putIfAbsent("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_RETENTION_SCHEDULER", "off");
         return new RelayProcess(
-                "ragline",
-                schema,
-                JavaProcess.start(List.of(HEAP), "io.ragline.dispatcher.EventDispatcher", env),
-                false);
+                name, schema, JavaProcess.start(List.of(HEAP), "io.ragline.dispatcher.EventDispatcher", env), false);
     }
 
     /** Debezium's embedded outbox relay on {@code schema}, with a replication slot named {@code slot}. */

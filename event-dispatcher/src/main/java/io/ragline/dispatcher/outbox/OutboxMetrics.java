@@ -20,14 +20,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * ragline_outbox_dead_letters_rows} (rows in {@code outbox_dead_letters}), and {@code
  * ragline_outbox_phase_seconds} (histogram by {@code phase}, see {@link Phase}): where a batch's
  * time goes, so an operator can tell a slow claim query from a slow Kafka commit, and {@code
- * ragline_outbox_claimed_ahead_total} (batches claimed while the one before them committed).
+ * ragline_outbox_claimed_ahead_total} (batches claimed while the one before them committed; with
+ * two producers, also sent meanwhile).
  */
 public final class OutboxMetrics {
     /** The steps of relaying a batch, each timed by {@code ragline_outbox_phase_seconds{phase}}. */
     public enum Phase {
         /** The query that picks the next batch (and deletes the batch published before it). */
         CLAIM,
-        /** The Kafka transaction's begin and sends, up to the commit (a new producer's init too). */
+        /**
+         * The Kafka transaction's begin and sends, up to the commit (a new producer's init too); with
+         * two producers, every acknowledgement too (the flush before the commit is handed over).
+         */
         SEND,
         /** {@code commitTransaction()}: the flush, every acknowledgement and the commit itself. */
         COMMIT,

@@ -1,12 +1,14 @@
 package io.ragline.dispatcher.outbox;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -20,9 +22,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes each batch of outbox rows as one Kafka transaction, so a batch becomes visible to
  * {@code read_committed} consumers all at once or not at all. Every dispatcher of a schema uses
- * the same {@code transactional.id}: the producer of a new leader fences the producer of an old
- * one that froze past its lease, and a send that timed out cannot surface later behind a newer
- * row of its key, because its transaction was aborted. Every message carries the outbox id
+ * the same {@code transactional.id}s (the schema's, and it with {@code -1}, every one initialised by each new leader): the producers of a new leader fence those of an
+ * old one that froze past its lease, and a send that timed out cannot surface later behind a newer
+ * row of its key, because its transaction was aborted. With one producer a batch is published by
+ * {@link #publish}; with two, by {@link #stage} then {@link #commitLater}, so that the next batch
+ * is sent on the other producer while this one commits (docs/architecture.md, section 10). Every message carries the outbox id
  * ({@value #OUTBOX_ID}) so that consumers can drop the duplicates a crash between Kafka's commit
  * and the delete of the rows produces.
  */
@@ -31,17 +35,28 @@ public final class OutboxPublisher implements AutoCloseable {
     public static final String OUTBOX_ID = "ragline.outbox.id";
     public static final String CREATED_AT = "ragline.outbox.created_at";
 
-    private final Supplier<Producer<byte[], byte[]>> factory;
+    /** The thread that commits a staged batch while the relay sends the next ({@link #commitLater}). */
+    public static final String COMMIT_THREAD = "outbox-commit";
+
+    private final OutboxProducers family;
     private final String topicPrefix;
     private final OutboxMetrics metrics;
-    private Producer<byte[], byte[]> producer;
+
+    private ExecutorService committer;
 
     /**
-     * {@code factory} makes a transactional producer; it is created when first needed. The phases
-     * {@code send} and {@code commit} of each batch are timed into {@code metrics}.
+     * {@code factory} makes a transactional producer for the {@code transactional.id} it is given:
+     * {@code transactionalId} for the first of {@code producers} (1 or 2), then {@link
+     * #transactionalId(String, int)}. The phases {@code send} and {@code commit} of each batch are
+     * timed into {@code metrics}.
      */
-    public OutboxPublisher(Supplier<Producer<byte[], byte[]>> factory, String topicPrefix, OutboxMetrics metrics) {
-        this.factory = factory;
+    public OutboxPublisher(
+            Function<String, Producer<byte[], byte[]>> factory,
+            String transactionalId,
+            int producers,
+            String topicPrefix,
+            OutboxMetrics metrics) {
+        this.family = new OutboxProducers(factory, transactionalId, producers);
         this.topicPrefix = topicPrefix;
         this.metrics = metrics;
     }
@@ -96,79 +111,225 @@ public final class OutboxPublisher implements AutoCloseable {
      */
     public Result publish(List<OutboxRow> rows, BooleanSupplier leading, Runnable beforeCommit) throws FencedException {
         long started = System.nanoTime();
-        Producer<byte[], byte[]> p;
-        try {
-            p = producer();
+        Result opened = begin(0, leading);
+        if (opened != null) {
+            return opened;
+        }
+        Producer<byte[], byte[]> p = slot(0);
+        Sending sending = sendAll(0, p, rows);
+        if (sending.broken != null) {
+            return sending.broken;
+        }
+        Exception failure = sending.failure;
+        if (failure == null && !leading.getAsBoolean()) {
+            // Frozen or slow past the lease: a standby may be publishing these rows already.
+            abort(0);
+            return new Result(Outcome.NOT_LEADING, null, null);
+        }
+        if (failure == null) {
+            metrics.phase(OutboxMetrics.Phase.SEND, started);
+            beforeCommit.run();
+            Result committed = commit(0, p, sending);
+            if (committed != null) {
+                return committed;
+            }
+            failure = sending.rowError.get() != null ? sending.rowError.get() : sending.commitFailure;
+        }
+        abort(0);
+        return Result.failed(sending.firstFailed.get(), failure);
+    }
+
+    /**
+     * A batch sent in an open transaction of producer {@code slot} with every send acknowledged
+     * ({@link #stage}), or, when {@code failure} is set, a batch that will not be committed (its
+     * transaction already aborted, or its producer closed).
+     */
+    public record Staged(int slot, List<OutboxRow> rows, Result failure) {
+        public boolean sent() {
+            return failure == null;
+        }
+    }
+
+    /**
+     * With two producers: begins a transaction on producer {@code slot}, sends {@code rows} and
+     * waits for every acknowledgement ({@code flush()}), leaving the transaction open for {@link
+     * #commitLater}. Nothing of a later batch may be sent before this returns (per-key order).
+     */
+    public Staged stage(int slot, List<OutboxRow> rows, BooleanSupplier leading) throws FencedException {
+        long started = System.nanoTime();
+        Result opened = begin(slot, leading);
+        if (opened != null) {
+            return new Staged(slot, rows, opened);
+        }
+        Producer<byte[], byte[]> p = slot(slot);
+        Sending sending = sendAll(slot, p, rows);
+        if (sending.broken != null) {
+            return new Staged(slot, rows, sending.broken);
+        }
+        if (sending.failure == null) {
+            try {
+                p.flush(); // every acknowledgement, or the first failure through the callbacks
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                discard(slot);
+                throw new FencedException(e);
+            } catch (RuntimeException e) {
+                discard(slot);
+                return new Staged(slot, rows, Result.failed(null, e));
+            }
+        }
+        Exception failure = sending.failure != null ? sending.failure : sending.rowError.get();
+        if (fenced(failure)) {
+            discard(slot); // a newer leader initialised this id: its sends are refused
+            throw new FencedException(failure);
+        }
+        if (failure != null) {
+            abort(slot);
+            return new Staged(slot, rows, Result.failed(sending.firstFailed.get(), failure));
+        }
+        metrics.phase(OutboxMetrics.Phase.SEND, started);
+        return new Staged(slot, rows, null);
+    }
+
+    /**
+     * Commits a {@link #stage staged} batch on the {@value #COMMIT_THREAD} thread, if {@code
+     * leading} still holds just before; otherwise aborts it. The future's {@link Result} says how
+     * it ended; it fails with a {@link FencedException} when Kafka fenced the producer. The caller
+     * touches the slot's producer again only after the future completed.
+     */
+    public Future<Result> commitLater(Staged staged, BooleanSupplier leading) {
+        if (!staged.sent()) {
+            throw new IllegalArgumentException("a batch that was not sent cannot be committed");
+        }
+        int slot = staged.slot();
+        Producer<byte[], byte[]> p = slot(slot);
+        return committer().submit(() -> {
             if (!leading.getAsBoolean()) {
-                discard();
+                abort(slot, p);
+                return new Result(Outcome.NOT_LEADING, null, null);
+            }
+            Sending sending = new Sending();
+            Result committed = commit(slot, p, sending);
+            if (committed != null) {
+                return committed;
+            }
+            abort(slot, p);
+            return Result.failed(null, sending.commitFailure);
+        });
+    }
+
+    /** Aborts a {@link #stage staged} batch that will not be committed. */
+    public void abort(Staged staged) {
+        if (staged.sent()) {
+            abort(staged.slot());
+        }
+    }
+
+    /** How many producers take turns: {@code RAGLINE_OUTBOX_PRODUCERS}. */
+    public int producers() {
+        return family.producers();
+    }
+
+    /** Whether {@code e} (or a cause) says a newer producer of the same id fenced this one. */
+    private static boolean fenced(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What the sends of one batch came to. */
+    private static final class Sending {
+        final AtomicReference<OutboxRow> firstFailed = new AtomicReference<>();
+        final AtomicReference<Exception> rowError = new AtomicReference<>();
+        /** A send that threw (the row is {@link #firstFailed}): the batch stops there. */
+        Exception failure;
+        /** The producer could not go on: it was discarded, and this is the batch's result. */
+        Result broken;
+        /** A commit Kafka refused with the producer still usable: abort, then send again. */
+        Exception commitFailure;
+    }
+
+    /**
+     * Starts the slot's producer if needed and begins a transaction; null when one is open, else
+     * why the batch will not be published.
+     */
+    private Result begin(int slot, BooleanSupplier leading) throws FencedException {
+        try {
+            Producer<byte[], byte[]> p = family.get(slot);
+            if (!leading.getAsBoolean()) {
+                discard(slot);
                 return new Result(Outcome.NOT_LEADING, null, null);
             }
             p.beginTransaction();
+            return null;
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
-            discard();
+            discard(slot);
             throw new FencedException(e);
         } catch (RuntimeException e) { // KafkaException, or IllegalStateException from a stuck producer
-            discard();
+            discard(slot);
             return Result.failed(null, e);
         }
-        AtomicReference<OutboxRow> firstFailed = new AtomicReference<>();
-        AtomicReference<Exception> rowError = new AtomicReference<>();
-        Exception failure = null;
+    }
+
+    private Sending sendAll(int slot, Producer<byte[], byte[]> p, List<OutboxRow> rows) {
+        Sending sending = new Sending();
         for (OutboxRow row : rows) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             try {
                 p.send(record(row), (metadata, e) -> {
-                    if (e != null && firstFailed.compareAndSet(null, row)) {
-                        rowError.set(e);
+                    if (e != null && sending.firstFailed.compareAndSet(null, row)) {
+                        sending.rowError.set(e);
                     }
                     done.complete(null);
                 });
             } catch (KafkaException e) { // no metadata within max.block.ms, record too large, ...
-                firstFailed.compareAndSet(null, row);
-                rowError.compareAndSet(null, e);
-                failure = e;
+                sending.firstFailed.compareAndSet(null, row);
+                sending.rowError.compareAndSet(null, e);
+                sending.failure = e;
                 break;
             } catch (RuntimeException e) { // a producer in a state it cannot send from
-                discard();
-                return Result.failed(null, e);
+                discard(slot);
+                sending.broken = Result.failed(null, e);
+                break;
             }
             // Without metadata (Kafka down) send() blocks up to max.block.ms and then reports the
             // failure through the callback at once: stop rather than wait again for every row.
-            if (done.isDone() && firstFailed.get() != null) {
-                failure = rowError.get();
+            if (done.isDone() && sending.firstFailed.get() != null) {
+                sending.failure = sending.rowError.get();
                 break;
             }
         }
-        if (failure == null && !leading.getAsBoolean()) {
-            // Frozen or slow past the lease: a standby may be publishing these rows already.
-            abort();
-            return new Result(Outcome.NOT_LEADING, null, null);
+        return sending;
+    }
+
+    /**
+     * Commits the slot's open transaction: COMMITTED, a failed result with the producer discarded,
+     * or null when Kafka refused the commit with the producer still usable ({@code
+     * sending.commitFailure}; the caller aborts). Fencing is thrown.
+     */
+    private Result commit(int slot, Producer<byte[], byte[]> p, Sending sending) throws FencedException {
+        try {
+            long committing = System.nanoTime();
+            p.commitTransaction(); // flushes and waits for every acknowledgement
+            metrics.phase(OutboxMetrics.Phase.COMMIT, committing);
+            return new Result(Outcome.COMMITTED, null, null);
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            discard(slot, p);
+            throw new FencedException(e);
+        } catch (TimeoutException e) {
+            // Not acknowledged within max.block.ms: the commit may still complete or not. The
+            // client refuses to abort now; a new producer's initTransactions() settles it.
+            discard(slot, p);
+            return Result.failed(null, e);
+        } catch (KafkaException e) {
+            sending.commitFailure = e;
+            return null;
+        } catch (RuntimeException e) {
+            discard(slot, p);
+            return Result.failed(null, e);
         }
-        if (failure == null) {
-            try {
-                metrics.phase(OutboxMetrics.Phase.SEND, started);
-                beforeCommit.run();
-                long committing = System.nanoTime();
-                p.commitTransaction(); // flushes and waits for every acknowledgement
-                metrics.phase(OutboxMetrics.Phase.COMMIT, committing);
-                return new Result(Outcome.COMMITTED, null, null);
-            } catch (ProducerFencedException | InvalidProducerEpochException e) {
-                discard();
-                throw new FencedException(e);
-            } catch (TimeoutException e) {
-                // Not acknowledged within max.block.ms: the commit may still complete or not. The
-                // client refuses to abort now; a new producer's initTransactions() settles it.
-                discard();
-                return Result.failed(null, e);
-            } catch (KafkaException e) {
-                failure = rowError.get() != null ? rowError.get() : e;
-            } catch (RuntimeException e) {
-                discard();
-                return Result.failed(null, e);
-            }
-        }
-        abort();
-        return Result.failed(firstFailed.get(), failure);
     }
 
     private ProducerRecord<byte[], byte[]> record(OutboxRow row) {
@@ -185,47 +346,64 @@ public final class OutboxPublisher implements AutoCloseable {
     }
 
     /**
-     * Aborts the open transaction; if even that fails (Kafka unreachable, or the client refuses),
-     * the producer is thrown away and the next one's {@code initTransactions()} aborts the
-     * transaction on the broker.
+     * Aborts the slot's open transaction; if even that fails (Kafka unreachable, or the client
+     * refuses), the producer is thrown away and the next one's {@code initTransactions()} aborts
+     * the transaction on the broker.
      */
-    private void abort() {
+    private void abort(int slot) {
+        abort(slot, slot(slot));
+    }
+
+    private void abort(int slot, Producer<byte[], byte[]> p) {
+        if (p == null) {
+            return;
+        }
         try {
-            producer.abortTransaction();
-        } catch (RuntimeException e) {
+            p.abortTransaction();
+        } catch (RuntimeException e) { // fenced, Kafka unreachable, or a state the client refuses
             log.debug("outbox transaction not aborted, discarding the producer: {}", e.toString());
-            discard();
+            discard(slot, p);
         }
     }
 
-    private Producer<byte[], byte[]> producer() {
-        if (producer == null) {
-            Producer<byte[], byte[]> created = factory.get();
-            try {
-                created.initTransactions(); // fences every older producer of this transactional id
-            } catch (RuntimeException e) {
-                created.close(Duration.ZERO);
-                throw e;
-            }
-            producer = created;
-        }
-        return producer;
+    /** The {@code transactional.id} of producer {@code slot}: the schema's id, then {@code -1}. */
+    public static String transactionalId(String base, int slot) {
+        return OutboxProducers.transactionalId(base, slot);
     }
 
-    /** Closes the producer without waiting; a new one is made for the next batch. */
+    /** Closes every producer without waiting; new ones are made (and fence) for the next batch. */
     public void discard() {
-        if (producer != null) {
-            try {
-                producer.close(Duration.ZERO);
-            } catch (RuntimeException e) {
-                log.debug("closing the outbox producer: {}", e.toString());
-            }
-            producer = null;
+        family.discard();
+    }
+
+    private void discard(int slot) {
+        family.discard(slot);
+    }
+
+    private void discard(int slot, Producer<byte[], byte[]> p) {
+        family.discard(slot, p);
+    }
+
+    private Producer<byte[], byte[]> slot(int slot) {
+        return family.current(slot);
+    }
+
+    private synchronized ExecutorService committer() {
+        if (committer == null) {
+            committer = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, COMMIT_THREAD);
+                t.setDaemon(true);
+                return t;
+            });
         }
+        return committer;
     }
 
     @Override
-    public void close() {
-        discard();
+    public synchronized void close() {
+        family.discard();
+        if (committer != null) {
+            committer.shutdownNow();
+        }
     }
 }

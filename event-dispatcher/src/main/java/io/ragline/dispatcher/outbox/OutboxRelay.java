@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * The transactional outbox relay. The instance holding the lease drains the outbox at start-up,
  * on every doorbell ({@code NOTIFY "<schema>.outbox"} on a dedicated, unpooled connection), and on
  * a timer, so a notification missed while nobody listened loses nothing. Each batch is published
- * in order, acknowledged by Kafka, then deleted. Standbys try for the lease as often as the
+ * in order, acknowledged by Kafka, then deleted; with two producers the next batch is sent while
+ * one commits ({@link OverlappedDrain}). Standbys try for the lease as often as the
  * leader renews it ({@link Lease#renewEvery}). The relay and its {@link LeaseHeartbeat} run as
  * supervised threads of the runtime ({@link #start}); whether it leads is its {@link Leadership}.
  * The {@link NotifyBridge} has no thread of its own: it forwards what the relay's LISTEN connection
@@ -53,6 +54,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final Backoff backoff = Backoff.of(Duration.ofMillis(200), Duration.ofSeconds(10));
     private final Leadership leadership;
     private final LeaseHeartbeat heartbeat;
+    /** The drain with two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}). */
+    private final OverlappedDrain overlapped;
     /** Counted down when {@link #run()} has returned: only then may the lease be released. */
     private final CountDownLatch ended = new CountDownLatch(1);
 
@@ -88,6 +91,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.leadership = new Leadership(
                 settings.leaseTtl(), System::nanoTime, metrics, core.schema() + ".outbox (" + holder + ")");
         this.heartbeat = new LeaseHeartbeat(lease, leadership, settings.leaseTtl(), metrics);
+        this.overlapped = new OverlappedDrain(this, claims, refusals, publisher);
     }
 
     /**
@@ -106,8 +110,12 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         return leadership.state();
     }
 
-    private boolean leading() {
+    boolean leading() {
         return leadership.leading();
+    }
+
+    boolean running() {
+        return running;
     }
 
     public String channel() {
@@ -173,16 +181,16 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     }
 
     private void drainBatches() throws Exception {
+        if (publisher.producers() > 1) {
+            overlapped.drain();
+            return;
+        }
         while (running) {
             refreshBacklog(false);
             OutboxHolds holds = refusals.holds();
             List<OutboxRow> rows = claims.next(holds);
             if (rows.isEmpty()) {
-                if (holds.isEmpty()) {
-                    metrics.emptied(); // nothing visible waits: no need to count
-                } else {
-                    refreshBacklog(true);
-                }
+                nothingToPublish(holds);
                 return;
             }
             if (!leading() || !running) {
@@ -199,28 +207,54 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             if (result.outcome() != OutboxPublisher.Outcome.COMMITTED) {
                 claims.dropAhead();
             }
-            if (result.outcome() == OutboxPublisher.Outcome.NOT_LEADING) {
-                standBy();
-                return;
-            }
-            if (result.outcome() == OutboxPublisher.Outcome.FAILED) {
-                if (refusals.refused(rows, result.failedRow(), result.failure())) {
-                    continue; // the other rows of the batch go again at once
-                }
-                throw new PublishFailed(rows.size(), result.failure());
-            }
-            long ackedAt = System.nanoTime();
-            publishedSinceLastWait = true;
-            claims.committed(rows);
-            for (OutboxRow row : rows) {
-                metrics.published(row, ackedAt);
-            }
-            metrics.batch(rows.size());
-            if (!leading()) {
-                standBy();
+            if (!after(rows, result)) {
                 return;
             }
         }
+    }
+
+    /** The outbox had nothing to claim: the backlog gauges follow (counted only if something is held). */
+    void nothingToPublish(OutboxHolds holds) {
+        if (holds.isEmpty()) {
+            metrics.emptied(); // nothing visible waits: no need to count
+        } else {
+            refreshBacklog(true);
+        }
+    }
+
+    /**
+     * What follows a batch's {@code result}: true to go on draining, false to return (standing
+     * by). A refused row or topic is counted and held back and the rest goes again at once; any
+     * other failure is thrown ({@link PublishFailed}: the relay backs off).
+     */
+    boolean after(List<OutboxRow> rows, OutboxPublisher.Result result) throws Exception {
+        if (result.outcome() == OutboxPublisher.Outcome.NOT_LEADING) {
+            standBy();
+            return false;
+        }
+        if (result.outcome() == OutboxPublisher.Outcome.FAILED) {
+            if (refusals.refused(rows, result.failedRow(), result.failure())) {
+                return true; // the other rows of the batch go again at once
+            }
+            throw new PublishFailed(rows.size(), result.failure());
+        }
+        published(rows);
+        if (!leading()) {
+            standBy();
+            return false;
+        }
+        return true;
+    }
+
+    /** {@code rows} committed in Kafka: deleted by the next claim, counted now. */
+    void published(List<OutboxRow> rows) {
+        long ackedAt = System.nanoTime();
+        publishedSinceLastWait = true;
+        claims.committed(rows);
+        for (OutboxRow row : rows) {
+            metrics.published(row, ackedAt);
+        }
+        metrics.batch(rows.size());
     }
 
     private void ensureListening() throws SQLException {
@@ -312,13 +346,13 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     }
 
     /** Drops what only a leader holds (idempotent: called on every idle turn of a standby). */
-    private void standBy() {
+    void standBy() {
         closeListener();
         publisher.discard(); // a later leadership starts a new producer, fencing any other
         refusals.clear();
     }
 
-    private void refreshBacklog(boolean force) {
+    void refreshBacklog(boolean force) {
         Instant now = Instant.now();
         if (!force && now.isBefore(lastBacklogCheck.plusSeconds(5))) {
             return;

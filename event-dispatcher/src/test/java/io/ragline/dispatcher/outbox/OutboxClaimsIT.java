@@ -73,4 +73,42 @@ class OutboxClaimsIT {
             assertThat((long) db.queryValue("select count(*) from outbox")).isEqualTo(2);
         }
     }
+
+    @Test
+    void aBatchStillCommittingIsLeftOutOfEveryClaimAndClaimedAgainFromTheOldestRowIfItDidNotCommit() throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("delete from outbox");
+            s.execute("insert into outbox (topic, key, payload) select 't', 'k', jsonb_build_object('n', i)"
+                    + " from generate_series(1, 6) i");
+        }
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        try (var pool = Database.pool(url, db.schema(), 2, "test", null);
+                OutboxClaims claims = new OutboxClaims(
+                        new OutboxStore(pool), new OutboxMetrics(new SimpleMeterRegistry()), 2, 1000)) {
+            List<OutboxRow> n = claims.next(new OutboxHolds());
+            claims.committing(n);
+
+            List<OutboxRow> next = claims.next(new OutboxHolds());
+            assertThat(next).extracting(OutboxRow::id).doesNotContainAnyElementsOf(ids(n));
+            assertThat(next.get(0).id()).isGreaterThan(n.get(1).id());
+
+            claims.notCommitted(); // N failed: N+1 is aborted by the relay, and both go again in order
+            assertThat(claims.next(new OutboxHolds())).extracting(OutboxRow::id).isEqualTo(ids(n));
+
+            claims.committing(n);
+            claims.committed(n); // N committed: the next claim deletes it and goes on after it
+            assertThat(claims.next(new OutboxHolds())).extracting(OutboxRow::id).isEqualTo(ids(next));
+            assertThat((long) db.queryValue("select count(*) from outbox")).isEqualTo(4);
+        } finally {
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("delete from outbox"); // the schema is the class's: leave it as found
+            }
+        }
+    }
+
+    private static List<Long> ids(List<OutboxRow> rows) {
+        return rows.stream().map(OutboxRow::id).toList();
+    }
 }

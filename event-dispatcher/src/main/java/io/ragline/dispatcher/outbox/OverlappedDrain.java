@@ -1,0 +1,174 @@
+package io.ragline.dispatcher.outbox;
+
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/**
+ * The relay's drain with two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}): while batch N commits
+ * on the {@value OutboxPublisher#COMMIT_THREAD} thread, batch N+1 is claimed (leaving N's rows out)
+ * and sent on the other producer, every send acknowledged; N+1's commit is asked for only once N
+ * committed, and N+1 is aborted when N did not, so both go again in order. A commit asked for is
+ * always awaited before this returns, whatever ends the drain, so its rows are deleted if it
+ * committed and no producer is closed under it (docs/architecture.md, section 10). After a full
+ * batch (a backlog) the next is claimed only once it committed, as with one producer ({@link
+ * OutboxClaims#worthClaimingAhead}). Runs on the relay's thread only.
+ */
+final class OverlappedDrain {
+    private final OutboxRelay relay;
+    private final OutboxClaims claims;
+    private final OutboxRefusals refusals;
+    private final OutboxPublisher publisher;
+
+    /** A batch whose commit was asked for and whose outcome is not known yet. */
+    private record Committing(List<OutboxRow> rows, Future<OutboxPublisher.Result> outcome) {}
+
+    OverlappedDrain(OutboxRelay relay, OutboxClaims claims, OutboxRefusals refusals, OutboxPublisher publisher) {
+        this.relay = relay;
+        this.claims = claims;
+        this.refusals = refusals;
+        this.publisher = publisher;
+    }
+
+    /** Publishes batches until the outbox is empty, leadership is lost or the relay stops. */
+    void drain() throws Exception {
+        Committing committing = null;
+        int slot = 0;
+        try {
+            while (relay.running()) {
+                relay.refreshBacklog(false);
+                OutboxHolds holds = refusals.holds();
+                List<OutboxRow> rows = claims.next(holds); // leaves the committing batch's rows out
+                if (rows.isEmpty()) {
+                    if (committing == null) {
+                        relay.nothingToPublish(holds);
+                        return;
+                    }
+                    Committing n = committing;
+                    committing = null;
+                    if (!relay.after(n.rows(), settle(n))) {
+                        return;
+                    }
+                    continue; // the next claim deletes N's rows and looks again
+                }
+                if (!relay.leading() || !relay.running()) {
+                    if (committing != null) {
+                        Committing n = committing;
+                        committing = null;
+                        settleQuietly(n); // before standBy() closes the producers
+                    }
+                    relay.standBy();
+                    return;
+                }
+                rows = refusals.withoutMissingTopics(rows);
+                if (rows.isEmpty()) {
+                    continue; // all of them held back now
+                }
+                // N+1 is sent only now: N's sends were all acknowledged before its commit was asked for.
+                OutboxPublisher.Staged next = publisher.stage(slot, rows, relay::leading);
+                if (committing != null) {
+                    Committing n = committing;
+                    committing = null;
+                    OutboxPublisher.Result outcome = awaitOrAbort(n, next);
+                    if (!outcome.committed()) {
+                        publisher.abort(next); // never committed: N+1 goes again after N
+                        if (!relay.after(n.rows(), outcome)) {
+                            return;
+                        }
+                        continue;
+                    }
+                    relay.published(n.rows());
+                }
+                if (!next.sent()) {
+                    if (!relay.after(rows, next.failure())) {
+                        return;
+                    }
+                    continue;
+                }
+                claims.committing(rows);
+                committing = new Committing(rows, publisher.commitLater(next, relay::leading));
+                slot = 1 - slot;
+                if (!claims.worthClaimingAhead(rows)) { // a full batch: the next claim waits for its commit
+                    Committing n = committing;
+                    committing = null;
+                    if (!relay.after(n.rows(), settle(n))) {
+                        return;
+                    }
+                }
+            }
+        } finally {
+            if (committing != null) {
+                settleQuietly(committing);
+            }
+        }
+    }
+
+    /** N's outcome; when Kafka fenced N's producer, N+1 is aborted before the fence is thrown. */
+    private OutboxPublisher.Result awaitOrAbort(Committing n, OutboxPublisher.Staged next)
+            throws OutboxPublisher.FencedException {
+        try {
+            return settle(n);
+        } catch (OutboxPublisher.FencedException | RuntimeException | Error e) {
+            publisher.abort(next);
+            throw e;
+        }
+    }
+
+    /**
+     * Waits for {@code n}'s outcome (the commit is bounded by the producer's {@code max.block.ms},
+     * so an interrupt is kept for later rather than leave a commit behind) and records it: rows
+     * committed are deleted by the next claim or the drain's end; rows not committed are claimed
+     * again.
+     */
+    private OutboxPublisher.Result settle(Committing n) throws OutboxPublisher.FencedException {
+        OutboxPublisher.Result outcome = null;
+        try {
+            outcome = await(n.outcome());
+            return outcome;
+        } finally {
+            if (outcome == null || !outcome.committed()) {
+                claims.notCommitted();
+            }
+        }
+    }
+
+    /** As {@link #settle}, when the drain ends for another reason: a committed batch is recorded. */
+    private void settleQuietly(Committing n) {
+        try {
+            OutboxPublisher.Result outcome = settle(n);
+            if (outcome.committed()) {
+                relay.published(n.rows());
+            }
+        } catch (OutboxPublisher.FencedException e) {
+            // not committed: the rows stay in the outbox for whoever leads
+        }
+    }
+
+    private static OutboxPublisher.Result await(Future<OutboxPublisher.Result> f)
+            throws OutboxPublisher.FencedException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof OutboxPublisher.FencedException fenced) {
+                        throw fenced;
+                    }
+                    if (cause instanceof Error error) {
+                        throw error; // the relay's contract: an Error escapes
+                    }
+                    return OutboxPublisher.Result.failed(
+                            null, cause instanceof Exception ex ? ex : new IllegalStateException(cause));
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

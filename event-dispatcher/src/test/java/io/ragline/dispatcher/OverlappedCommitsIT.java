@@ -1,0 +1,252 @@
+package io.ragline.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.dispatcher.outbox.OutboxPublisher;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}): batch N+1 is sent while N commits and is
+ * committed only after N. An independent {@code read_committed} consumer ({@link KeyOrderWatcher})
+ * reads while the rows flow and fails on the first row of a key it sees while an earlier row of
+ * that key is missing; writers insert one row per transaction, so batches are small and overlap
+ * (counted by {@code ragline_outbox_claimed_ahead_total}).
+ */
+class OverlappedCommitsIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final int WRITERS = 3;
+    static final int KEYS_PER_WRITER = 4;
+    static final int ROWS_PER_WRITER = 500;
+    static final int ROWS = WRITERS * ROWS_PER_WRITER;
+
+    WorkerRuntime runtime;
+
+    @AfterEach
+    void stop() {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Test
+    void aReadCommittedConsumerSeesEveryKeyInOrderAcrossOverlappingBatches() throws Exception {
+        String topic = KafkaTopics.create("overlap-order", 3);
+        runtime = dispatcher(UnaryOperator.identity());
+        try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
+            write(topic);
+            watcher.awaitDistinct(ROWS, Duration.ofSeconds(120));
+
+            assertThat(watcher.violations())
+                    .as("rows seen while an earlier row of their key was missing")
+                    .isEmpty();
+            assertThat(watcher.duplicates())
+                    .as("no commit failed: nothing published twice")
+                    .isZero();
+        }
+        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claimed_ahead_total"))
+                .as("batches claimed and sent while the one before committed")
+                .isPositive();
+        await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+    }
+
+    @Test
+    void aCommitThatFailsAbortsTheBatchSentBehindItAndBothGoAgainInOrder() throws Exception {
+        String topic = KafkaTopics.create("overlap-failed-commit", 3);
+        AtomicInteger commits = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        runtime = dispatcher(p -> intercepting(p, (method, args) -> {
+            if (method.equals("commitTransaction") && commits.incrementAndGet() % 3 == 2) {
+                failed.incrementAndGet();
+                throw new KafkaException("injected: the commit failed");
+            }
+        }));
+        try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
+            write(topic);
+            watcher.awaitDistinct(ROWS, Duration.ofSeconds(180));
+
+            assertThat(failed.get()).as("commits that failed").isPositive();
+            assertThat(watcher.violations())
+                    .as("rows seen while an earlier row of their key was missing")
+                    .isEmpty();
+            assertThat(watcher.duplicates())
+                    .as("a failed commit is aborted: nothing of it, nor of the batch behind it, is visible")
+                    .isZero();
+        }
+        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claimed_ahead_total"))
+                .isPositive();
+        await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+    }
+
+    @Test
+    void aProducerFencedMidFlightByAnotherInitOfItsIdLosesNothingAndKeepsEveryKeysOrder() throws Exception {
+        String topic = KafkaTopics.create("overlap-fenced", 3);
+        String base = (String) db.queryValue("select transactional_id from dispatcher_identity where name = 'outbox'");
+        AtomicInteger fencedErrors = new AtomicInteger();
+        runtime = dispatcher(p -> countingFences(p, fencedErrors));
+        try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
+            // While the rows flow, as a new leader's initTransactions() would, on each producer's
+            // id in turn: the first writer fences after a quarter and after half of its rows.
+            write(topic, i -> {
+                if (i == ROWS_PER_WRITER / 4 || i == ROWS_PER_WRITER / 2) {
+                    fence(OutboxPublisher.transactionalId(base, i == ROWS_PER_WRITER / 4 ? 0 : 1));
+                }
+            });
+            watcher.awaitDistinct(ROWS, Duration.ofSeconds(180));
+
+            assertThat(fencedErrors.get())
+                    .as("calls the relay's producers lost to the fence")
+                    .isPositive();
+            assertThat(watcher.violations())
+                    .as("rows seen while an earlier row of their key was missing")
+                    .isEmpty();
+            // A fenced commit never completes; duplicates may come only from a commit whose outcome
+            // was unknown, and each carries an outbox id already seen (the consumers' dedup contract).
+            assertThat(watcher.distinct()).isEqualTo(ROWS);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+    }
+
+    private static void fence(String transactionalId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTopics.bootstrapServers());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        try (KafkaProducer<byte[], byte[]> p2 =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            p2.initTransactions();
+        }
+    }
+
+    /** {@value #WRITERS} writers, each its own keys, one row per transaction, {@code seq} per key from 0. */
+    private static void write(String topic) throws Exception {
+        write(topic, i -> {});
+    }
+
+    /** As {@link #write(String)}, calling {@code firstWriter} before each row the first writer inserts. */
+    private static void write(String topic, java.util.function.IntConsumer firstWriter) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < WRITERS; w++) {
+            int writer = w;
+            done.add(pool.submit(() -> {
+                try (Connection c = db.connect();
+                        PreparedStatement s = c.prepareStatement(
+                                "insert into outbox (topic, key, payload) values (?, ?, ?::jsonb)")) {
+                    for (int i = 0; i < ROWS_PER_WRITER; i++) {
+                        if (writer == 0) {
+                            firstWriter.accept(i);
+                        }
+                        s.setString(1, topic);
+                        s.setString(2, "w" + writer + "-k" + (i % KEYS_PER_WRITER));
+                        s.setString(3, "{\"seq\":" + (i / KEYS_PER_WRITER) + "}");
+                        s.execute();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+    }
+
+    @FunctionalInterface
+    private interface Interception {
+        void before(String method, Object[] args) throws Exception;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Producer<byte[], byte[]> intercepting(Producer<byte[], byte[]> real, Interception before) {
+        return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
+                Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
+                    before.before(method.getName(), args);
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** Counts every call, and every send's callback, that failed because the producer was fenced. */
+    @SuppressWarnings("unchecked")
+    private static Producer<byte[], byte[]> countingFences(Producer<byte[], byte[]> real, AtomicInteger fenced) {
+        return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
+                Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("send") && args.length == 2 && args[1] instanceof Callback cb) {
+                        args = new Object[] {
+                            args[0],
+                            (Callback) (metadata, e) -> {
+                                if (isFence(e)) {
+                                    fenced.incrementAndGet();
+                                }
+                                cb.onCompletion(metadata, e);
+                            }
+                        };
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        if (isFence(e.getCause())) {
+                            fenced.incrementAndGet();
+                        }
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private static boolean isFence(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private WorkerRuntime dispatcher(UnaryOperator<Producer<byte[], byte[]>> producer) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put(DispatcherSettings.PRODUCERS, "2");
+        Env e = new Env(env);
+        var wiring = EventDispatcher.wiring(e, producer);
+        e.validate();
+        WorkerRuntime r = WorkerRuntime.start(EventDispatcher.NAME, 0, e);
+        wiring.accept(r);
+        await().atMost(Duration.ofSeconds(30)).until(() -> OutboxRelayIT.isLeader(r));
+        return r;
+    }
+}
