@@ -45,11 +45,15 @@ final class OutboxProducers {
         return producers;
     }
 
-    /** The slot's producer, started (and the family fenced, if none was open) when needed. */
+    /**
+     * The slot's producer, started (and the family fenced, if none was open) when needed. Every
+     * slot in use that was discarded is started again here too, whichever slot is asked for: its
+     * {@code initTransactions()} aborts at once what the discarded producer left open (a commit that
+     * timed out), which would otherwise hold {@code read_committed} consumers of its partitions back
+     * until the transaction timed out, since a drain begins on slot 0 and may not use that slot again
+     * for a long time.
+     */
     synchronized Producer<byte[], byte[]> get(int slot) {
-        if (slots[slot] != null) {
-            return slots[slot];
-        }
         boolean none = true;
         for (Producer<byte[], byte[]> p : slots) {
             none &= p == null;
@@ -58,13 +62,12 @@ final class OutboxProducers {
             for (int other = producers; other < FAMILY; other++) {
                 start(transactionalId(transactionalId, other)).close(Duration.ZERO); // fence only
             }
-            for (int other = 0; other < producers; other++) {
-                if (other != slot) {
-                    slots[other] = start(transactionalId(transactionalId, other));
-                }
+        }
+        for (int used = 0; used < producers; used++) {
+            if (slots[used] == null) {
+                slots[used] = start(transactionalId(transactionalId, used));
             }
         }
-        slots[slot] = start(transactionalId(transactionalId, slot));
         return slots[slot];
     }
 
