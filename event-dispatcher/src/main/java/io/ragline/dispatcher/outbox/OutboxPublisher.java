@@ -73,9 +73,15 @@ public final class OutboxPublisher implements AutoCloseable {
 
     /**
      * The outcome of one batch. When the failure came from one row's own send, {@code failedRow}
-     * names it.
+     * names it; {@code at} ({@link System#nanoTime}) is when the outcome was known, on the thread
+     * that committed: with two producers the relay learns it only after the next batch's sends, and
+     * the rows' publish latency must not count that.
      */
-    public record Result(Outcome outcome, OutboxRow failedRow, Exception failure) {
+    public record Result(Outcome outcome, OutboxRow failedRow, Exception failure, long at) {
+        Result(Outcome outcome, OutboxRow failedRow, Exception failure) {
+            this(outcome, failedRow, failure, System.nanoTime());
+        }
+
         public boolean committed() {
             return outcome == Outcome.COMMITTED;
         }

@@ -238,7 +238,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             }
             throw new PublishFailed(rows.size(), result.failure());
         }
-        published(rows);
+        published(rows, result.at());
         if (!leading()) {
             standBy();
             return false;
@@ -246,9 +246,11 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         return true;
     }
 
-    /** {@code rows} committed in Kafka: deleted by the next claim, counted now. */
-    void published(List<OutboxRow> rows) {
-        long ackedAt = System.nanoTime();
+    /**
+     * {@code rows} committed in Kafka at {@code ackedAt} ({@link System#nanoTime}): deleted by the
+     * next claim, counted now.
+     */
+    void published(List<OutboxRow> rows, long ackedAt) {
         publishedSinceLastWait = true;
         claims.committed(rows);
         for (OutboxRow row : rows) {

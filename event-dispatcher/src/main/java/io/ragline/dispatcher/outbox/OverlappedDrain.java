@@ -77,7 +77,7 @@ final class OverlappedDrain {
                         }
                         continue;
                     }
-                    relay.published(n.rows());
+                    relay.published(n.rows(), outcome.at());
                 }
                 if (!next.sent()) {
                     if (!relay.after(rows, next.failure())) {
@@ -137,7 +137,7 @@ final class OverlappedDrain {
         try {
             OutboxPublisher.Result outcome = settle(n);
             if (outcome.committed()) {
-                relay.published(n.rows());
+                relay.published(n.rows(), outcome.at());
             }
         } catch (OutboxPublisher.FencedException e) {
             // not committed: the rows stay in the outbox for whoever leads
