@@ -95,6 +95,10 @@ class RetentionProcessIT {
             assertThat(db.queryValue("select count(*) from cron.job_run_details where jobid = " + job
                             + " and status = 'succeeded'"))
                     .isNotEqualTo(0L);
+            // The scheduler says so at its first run; pg_cron's minute may have come before it.
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> (started.process().stdout() + started.process().stderr())
+                            .contains("the in-process scheduler stands aside"));
         } finally {
             db.queryValue("select cron.unschedule(" + job + ")");
             if (d != null) {
