@@ -11,7 +11,6 @@ import io.ragline.core.db.ConnectionProperties;
 import io.ragline.core.db.ConnectionProperties.Use;
 import io.ragline.core.db.Database;
 import io.ragline.core.db.Migrations;
-import io.ragline.core.db.SchemaAccess;
 import io.ragline.core.health.DependencyChecks;
 import io.ragline.core.health.HealthCheck;
 import io.ragline.core.health.Readiness;
@@ -24,7 +23,6 @@ import io.ragline.core.lifecycle.Watchdog;
 import io.ragline.core.metrics.ProcessMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,7 +91,7 @@ public final class WorkerRuntime implements AutoCloseable {
             if (settings.migrateOnStart()) {
                 wait.postgres(settings.database(), "migrating schema " + settings.schema(), migrations::migrate);
             } else {
-                requireWorkerAccess(settings, processName, migrations, wait);
+                WorkerAccess.require(settings, processName, migrations, wait);
             }
             this.readiness = new Readiness(
                     new DependencyChecks(settings, processName, migrations, settings.migrateOnStart()).checks());
@@ -155,31 +153,6 @@ public final class WorkerRuntime implements AutoCloseable {
             }
             return body.run();
         });
-    }
-
-    /**
-     * With {@code RAGLINE_MIGRATE_ON_START=false} (a worker login): the schema must be current and
-     * the login must hold the privileges of {@code ragline_worker}, else start-up stops (exit 2).
-     */
-    private static void requireWorkerAccess(
-            CoreSettings settings, String processName, Migrations migrations, StartupWait wait) {
-        List<String> problems;
-        try {
-            problems = wait.postgres(settings.database(), "checking the privileges on its schema", () -> {
-                try (Connection c = Database.connect(
-                        settings.database(), settings.schema(), processName + "-access", settings.startupTimeout())) {
-                    return SchemaAccess.workerProblems(c, settings.schema(), migrations);
-                }
-            });
-        } catch (SQLException e) {
-            throw new IllegalStateException(
-                    "cannot check the privileges on schema " + settings.schema() + ": " + e.getMessage(), e);
-        }
-        if (!problems.isEmpty()) {
-            throw new ConfigException(problems.stream()
-                    .map(p -> CoreSettings.MIGRATE_ON_START + "=false: " + p)
-                    .toList());
-        }
     }
 
     public String processName() {

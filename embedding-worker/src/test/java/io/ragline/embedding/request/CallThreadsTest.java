@@ -18,15 +18,7 @@ class CallThreadsTest {
         CallThreads threads = new CallThreads(1, Duration.ofMillis(300));
         CountDownLatch release = new CountDownLatch(1);
         try {
-            for (int i = 0; i < CallThreads.CALLS_PER_CONSUMER; i++) {
-                threads.execute(() -> {
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-            }
+            occupyEveryThread(threads, release);
 
             long first = refusedAfterNanos(threads);
             long second = refusedAfterNanos(threads);
@@ -47,15 +39,7 @@ class CallThreadsTest {
         CallThreads threads = new CallThreads(1, Duration.ofSeconds(30));
         CountDownLatch release = new CountDownLatch(1);
         try {
-            for (int i = 0; i < CallThreads.CALLS_PER_CONSUMER; i++) {
-                threads.execute(() -> {
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-            }
+            occupyEveryThread(threads, release);
 
             assertThat(Duration.ofNanos(refusedAfterNanos(threads)))
                     .isGreaterThanOrEqualTo(CallThreads.HANDOFF.minusMillis(20))
@@ -63,6 +47,19 @@ class CallThreadsTest {
         } finally {
             release.countDown();
             threads.close();
+        }
+    }
+
+    /** Every thread runs a call that ends when {@code release} is counted down. */
+    private static void occupyEveryThread(CallThreads threads, CountDownLatch release) {
+        for (int i = 0; i < CallThreads.CALLS_PER_CONSUMER; i++) {
+            threads.execute(() -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
         }
     }
 
