@@ -27,12 +27,14 @@ public final class ConnectFailure {
      * The SQL states of failures that a later attempt can get past: 08001 (refused, unanswered, no
      * server of the URL's {@code targetServerType} yet, as in a failover; pgjdbc reports any I/O
      * failure while connecting so, a TLS handshake's included), 08006 (the connection broke, mid
-     * handshake say), 57P01 and 57P03 (the server is shutting down or starting up), 57P02 (the server
+     * handshake say), 08003 (the connection was closed: pgjdbc closes one that broke, and a step that
+     * goes on using it, as Flyway reading the connection's metadata after a failed statement, gets
+     * this rather than the break), 57P01 and 57P03 (the server is shutting down or starting up), 57P02 (the server
      * restarts every connection after another server process crashed), 53300 (every
      * connection slot is taken, as while the other replicas restart). Refused logins (28xxx), an
      * unknown database (3D000) and the rest are not.
      */
-    static final Set<String> RETRYABLE_STATES = Set.of("08001", "08006", "57P01", "57P02", "57P03", "53300");
+    static final Set<String> RETRYABLE_STATES = Set.of("08001", "08006", "08003", "57P01", "57P02", "57P03", "53300");
 
     /**
      * True when trying again later may succeed: the server or the network to it is away for now.

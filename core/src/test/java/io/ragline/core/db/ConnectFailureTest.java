@@ -83,6 +83,17 @@ class ConnectFailureTest {
     }
 
     @Test
+    void aConnectionTheDriverClosedAfterABreakIsRetryableAsFlywayReportsIt() {
+        // The long chaos soak: a worker restarted during a Postgres cut exited 1 from its migration,
+        // Flyway's "Unable to read database connection metadata" over this: its connection had broken
+        // under an earlier statement, pgjdbc had closed it, and the next use got 08003.
+        PSQLException closed =
+                new PSQLException("This connection has been closed.", PSQLState.CONNECTION_DOES_NOT_EXIST);
+        assertThat(closed.getSQLState()).isEqualTo("08003");
+        assertThat(retryable(closed)).isTrue();
+    }
+
+    @Test
     void aRefusedLoginOrAnUnknownDatabaseIsNotRetryable() {
         assertThat(retryable(new SQLException("FATAL: password authentication failed for user \"ragline\"", "28P01")))
                 .isFalse();
