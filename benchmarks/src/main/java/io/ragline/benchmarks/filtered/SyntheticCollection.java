@@ -39,7 +39,9 @@ public final class SyntheticCollection {
          * Dropped after create and built again by {@code ensure_collection_index} once the vectors
          * are in (the same definition; a bulk build, as after a migration or a large import).
          */
-        AFTER_LOAD
+        AFTER_LOAD,
+        /** No vector index at all: for what reads the tables and never the index (the generation sweep). */
+        NONE
     }
 
     /** What the load took: the collection, its index's name and size, the seconds of each step. */
@@ -76,7 +78,7 @@ public final class SyntheticCollection {
         Collection collection = registry.create(c, name, settings);
         c.commit();
         String index = ensureIndex(c, collection.id()); // null: an IVFFlat index waits for vectors
-        if (build == Build.AFTER_LOAD && index != null) {
+        if (build != Build.AT_CREATE && index != null) {
             try (Statement s = c.createStatement()) {
                 s.execute("drop index " + index);
             }
@@ -87,6 +89,10 @@ public final class SyntheticCollection {
         writeVectors(c, collection.id(), vectors);
         double loadSeconds = (System.nanoTime() - start) / 1e9;
         start = System.nanoTime();
+        if (build == Build.NONE) {
+            analyze(c);
+            return new Loaded(collection, null, 0, loadSeconds, 0);
+        }
         try (Statement s = c.createStatement()) {
             // A bulk HNSW build keeps its graph in maintenance_work_mem (64 MB by default): 200,000
             // vectors of 384 floats need some 400 MB, or the build goes on disk and takes many times longer.
@@ -96,13 +102,17 @@ public final class SyntheticCollection {
         // collection gets its lists from the vectors now present; an HNSW one built at create has it.
         index = ensureIndex(c, collection.id());
         double buildSeconds = (System.nanoTime() - start) / 1e9;
+        analyze(c);
+        return new Loaded(collection, index, indexBytes(c, index), loadSeconds, buildSeconds);
+    }
+
+    private static void analyze(Connection c) throws Exception {
         try (Statement s = c.createStatement()) {
             s.execute("analyze documents");
             s.execute("analyze chunks");
             s.execute("analyze chunk_embeddings");
         }
         c.commit();
-        return new Loaded(collection, index, indexBytes(c, index), loadSeconds, buildSeconds);
     }
 
     private static String ensureIndex(Connection c, int collectionId) throws Exception {

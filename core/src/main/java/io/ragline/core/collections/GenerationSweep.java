@@ -25,6 +25,28 @@ public final class GenerationSweep {
     /** The most documents one pass asks for, per collection. */
     public static final int LIMIT = 500;
 
+    /**
+     * A pass that took {@code d} puts the collection's next pass at least this many times {@code d}
+     * away, for every worker ({@link #sweepIfDue}): a sweep takes at most a twentieth of one
+     * backend's time per collection, however large the collection and however many workers.
+     */
+    public static final int SPACING = 20;
+
+    /** How often a collection is swept, for all workers together: at least {@code every} apart, and {@code spacing} times a pass's duration. */
+    public record Pace(Duration every, int spacing) {
+        public Pace {
+            if (every.isNegative() || spacing < 0) {
+                throw new IllegalArgumentException("a sweep's pace is a period and a spacing of at least 0");
+            }
+        }
+
+        /** The wait after a pass that took {@code took}. */
+        public Duration after(Duration took) {
+            Duration spaced = took.multipliedBy(spacing);
+            return spaced.compareTo(every) > 0 ? spaced : every;
+        }
+    }
+
     private GenerationSweep() {}
 
     /** Every collection with a building or kept generation, by id. */
@@ -50,6 +72,54 @@ public final class GenerationSweep {
         if (!CollectionMigrations.checkLock(c, collectionId)) {
             return OptionalInt.empty();
         }
+        return requestOwed(c, collectionId, limit, after);
+    }
+
+    /**
+     * As {@link #sweep}, when collection {@code collectionId} is due ({@code generation_sweeps},
+     * V32): a pass by any worker sets the collection's next one {@link Pace#after} its own duration
+     * away, in the caller's transaction, so that the workers together sweep it at {@code pace}; and
+     * deletes the rows of collections with nothing left to sweep (pruned, or deleted).
+     *
+     * @return the documents asked for, or empty when another worker holds the collection's lock or
+     *     the collection is not due yet
+     */
+    public static OptionalInt sweepIfDue(Connection c, int collectionId, int limit, Duration after, Pace pace)
+            throws SQLException {
+        if (!CollectionMigrations.checkLock(c, collectionId) || !due(c, collectionId)) {
+            return OptionalInt.empty();
+        }
+        long start = System.nanoTime();
+        OptionalInt asked = requestOwed(c, collectionId, limit, after);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        try (PreparedStatement s =
+                c.prepareStatement("with gone as (delete from generation_sweeps s where s.collection_id <> ? and"
+                        + " not exists (select 1 from collection_generations g where g.collection_id = s.collection_id"
+                        + " and g.state <> 'serving')) insert into generation_sweeps (collection_id, due_at, last_seconds)"
+                        + " values (?, clock_timestamp() + make_interval(secs => ?), ?) on conflict (collection_id) do"
+                        + " update set due_at = excluded.due_at, last_seconds = excluded.last_seconds")) {
+            s.setInt(1, collectionId);
+            s.setInt(2, collectionId);
+            s.setDouble(3, pace.after(took).toNanos() / 1e9);
+            s.setDouble(4, took.toNanos() / 1e9);
+            s.executeUpdate();
+        }
+        return asked;
+    }
+
+    /** Whether collection {@code collectionId}'s next pass is due (never swept counts as due). */
+    private static boolean due(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "select due_at <= clock_timestamp() from generation_sweeps where collection_id = ?")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                return !rs.next() || rs.getBoolean(1);
+            }
+        }
+    }
+
+    private static OptionalInt requestOwed(Connection c, int collectionId, int limit, Duration after)
+            throws SQLException {
         try (PreparedStatement s = c.prepareStatement("select request_owed_vectors(?, ?, make_interval(secs => ?))")) {
             s.setInt(1, collectionId);
             s.setInt(2, limit);

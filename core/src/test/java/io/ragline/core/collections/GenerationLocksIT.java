@@ -116,6 +116,41 @@ class GenerationLocksIT {
                 .isEqualTo(2);
     }
 
+    @Test
+    void theWorkersTogetherSweepACollectionAtItsPaceNotEachAtItsOwn() throws Exception {
+        // a's vector of the kept generation 1 is owed: every pass that runs asks for it again (no wait)
+        db.execute("delete from chunk_embeddings where generation = 1 and chunk_id in (select ch.id from chunks ch"
+                + " join documents d on d.id = ch.document_id where d.external_id = 'a')");
+        GenerationSweep.Pace hourly = new GenerationSweep.Pace(Duration.ofHours(1), GenerationSweep.SPACING);
+        db.execute("insert into generation_sweeps values (" + (collection + 1000) + ", now(), 0)"); // a deleted one's
+        assertThat(sweepIfDue(hourly)).as("the first worker's pass").isEqualTo(OptionalInt.of(1));
+        assertThat(db.queryValue("select string_agg(collection_id::text, ',') from generation_sweeps"))
+                .as("the row of a collection with nothing left to sweep deleted")
+                .isEqualTo(String.valueOf(collection));
+        db.execute("delete from outbox"); // published: a pass would ask again
+        assertThat(db.queryValue("select round(extract(epoch from due_at - now()) / 60) from generation_sweeps where"
+                        + " collection_id = " + collection))
+                .as("the next pass an hour away")
+                .isEqualTo(new java.math.BigDecimal("60"));
+
+        assertThat(sweepIfDue(hourly))
+                .as("another worker's pass within the hour")
+                .isEmpty();
+        assertThat(db.queryValue("select count(*) from outbox")).isEqualTo(0L);
+
+        db.execute("update generation_sweeps set due_at = now() - interval '1 second'");
+        assertThat(sweepIfDue(hourly)).as("due again").isEqualTo(OptionalInt.of(1));
+    }
+
+    private OptionalInt sweepIfDue(GenerationSweep.Pace pace) throws SQLException {
+        try (Connection c = db.connect()) { // a worker's connection of its own
+            c.setAutoCommit(false);
+            OptionalInt asked = GenerationSweep.sweepIfDue(c, collection, GenerationSweep.LIMIT, Duration.ZERO, pace);
+            c.commit();
+            return asked;
+        }
+    }
+
     private void writeVectors(int generation, int dimensions, String model, String documents) throws SQLException {
         try (Connection c = db.connect()) {
             writeVectors(c, generation, dimensions, model, documents);

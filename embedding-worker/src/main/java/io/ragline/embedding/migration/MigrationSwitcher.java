@@ -3,6 +3,7 @@ package io.ragline.embedding.migration;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.ragline.contracts.pipeline.CollectionEvent;
 import io.ragline.core.collections.CollectionMigrations;
 import io.ragline.core.collections.GenerationSweep;
@@ -54,8 +55,15 @@ public final class MigrationSwitcher implements Runnable {
     /** The counter of one collection's switch checks that failed. */
     public static final String FAILED = "ragline.migration.check.failures";
 
-    /** How often the building and kept generations are swept for documents lacking their vectors. */
+    /**
+     * How often the building and kept generations are swept for documents lacking their vectors: each
+     * worker looks every this long, and a collection is swept at this pace by all workers together,
+     * further apart when a pass is slow ({@link GenerationSweep#SPACING}).
+     */
     public static final Duration SWEEP_EVERY = Duration.ofSeconds(30);
+
+    /** The timer of one collection's sweep pass (the statement's time, whatever it asked for). */
+    public static final String SWEEP_TIMER = "ragline.migration.sweep";
 
     /**
      * The first wait before a document is asked for again (then doubled with each ask, up to 64
@@ -73,21 +81,43 @@ public final class MigrationSwitcher implements Runnable {
     private final Counter swept;
     private final Duration sweepEvery;
     private final Duration sweepAfter;
+    private final GenerationSweep.Pace pace;
+    private final Timer sweeps;
     private long lastSweep;
     private boolean sweptOnce;
 
     public MigrationSwitcher(DataSource dataSource, MeterRegistry registry) {
-        this(dataSource, registry, SWEEP_EVERY, SWEEP_AFTER);
+        this(
+                dataSource,
+                registry,
+                SWEEP_EVERY,
+                SWEEP_AFTER,
+                new GenerationSweep.Pace(SWEEP_EVERY, GenerationSweep.SPACING));
     }
 
     /**
-     * As the worker's, with the sweep's period and first wait given (a test sweeps at every check
-     * and asks again at once).
+     * As the worker's, with the sweep's period and first wait given, and a collection swept again
+     * as soon as the period allows, whatever a pass took (a test sweeps at every check and asks
+     * again at once).
      */
     public MigrationSwitcher(DataSource dataSource, MeterRegistry registry, Duration sweepEvery, Duration sweepAfter) {
+        this(dataSource, registry, sweepEvery, sweepAfter, new GenerationSweep.Pace(sweepEvery, 0));
+    }
+
+    private MigrationSwitcher(
+            DataSource dataSource,
+            MeterRegistry registry,
+            Duration sweepEvery,
+            Duration sweepAfter,
+            GenerationSweep.Pace pace) {
         this.registry = registry;
         this.sweepEvery = sweepEvery;
         this.sweepAfter = sweepAfter;
+        this.pace = pace;
+        this.sweeps = Timer.builder(SWEEP_TIMER)
+                .description("Passes of the generation sweep over one collection (each reads the collection's embedded"
+                        + " documents until it finds 500 lacking vectors; a slow pass spaces the next ones out)")
+                .register(registry);
         this.failures = Counter.builder(FAILED)
                 .description(
                         "Switch checks of one collection's migration that failed (made again at the next interval)")
@@ -157,8 +187,12 @@ public final class MigrationSwitcher implements Runnable {
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
-                OptionalInt asked = GenerationSweep.sweep(c, collection, GenerationSweep.LIMIT, sweepAfter);
+                long start = System.nanoTime();
+                OptionalInt asked = GenerationSweep.sweepIfDue(c, collection, GenerationSweep.LIMIT, sweepAfter, pace);
                 c.commit();
+                if (asked.isPresent()) {
+                    sweeps.record(Duration.ofNanos(System.nanoTime() - start));
+                }
                 if (asked.isPresent() && asked.getAsInt() > 0) {
                     swept.increment(asked.getAsInt());
                     log.info(

@@ -282,8 +282,13 @@ class NonServingDeadlineIT {
                 .get();
     }
 
-    /** One pass of the migration's sweep, asking at once (no grace, no wait), on the worker's login. */
+    /**
+     * One pass of the migration's sweep, asking at once (no grace, no wait), on the worker's login.
+     * The runtime's own switcher swept the collection at its start and set its next pass 30 s away
+     * for every worker (generation_sweeps): that is put back to now first.
+     */
     private static void sweep() throws Exception {
+        db.execute("update generation_sweeps set due_at = now()");
         MigrationSwitcher eager =
                 new MigrationSwitcher(batches.pool(), new SimpleMeterRegistry(), Duration.ZERO, Duration.ZERO);
         try (Connection c = batches.pool().getConnection()) {
