@@ -169,7 +169,7 @@ public final class PipelineBenchmark {
      * 3,795 a few hours apart): runs compare only on the same text. This is the commit runs 15-17
      * of docs/benchmarks.md read.
      */
-    static final String DOCS_AT = "d1ee8f0";
+    static final String DOCS_AT = "d1ee8f0503ca093b31c244cf8d3b03078812be0d";
 
     private static List<Corpus> corpus() throws Exception {
         List<Corpus> out = new ArrayList<>();
@@ -178,15 +178,20 @@ public final class PipelineBenchmark {
                 out.add(new Corpus(p.getFileName().toString(), Files.readString(p)));
             }
         }
-        String docs = git("ls-tree", "--name-only", DOCS_AT, "docs/");
-        if (docs == null) {
+        // --full-tree: the path is the repository's, wherever the benchmark runs from inside it
+        String docs = git("ls-tree", "--full-tree", "--name-only", DOCS_AT, "docs/");
+        if (docs == null || docs.isBlank()) {
             System.out.printf(
                     Locale.ROOT, "corpus: the licences only (docs at %s not readable with git here)%n", DOCS_AT);
         } else {
             for (String name :
                     docs.lines().filter(n -> n.endsWith(".md")).sorted().toList()) {
                 // named by the file alone, as before, so the titles in front of the chunks are the same
-                out.add(new Corpus(Path.of(name).getFileName().toString(), git("show", DOCS_AT + ":" + name)));
+                String text = git("show", DOCS_AT + ":" + name);
+                if (text == null) {
+                    throw new IllegalStateException("git show " + DOCS_AT + ":" + name + " failed");
+                }
+                out.add(new Corpus(Path.of(name).getFileName().toString(), text));
             }
         }
         System.out.printf(

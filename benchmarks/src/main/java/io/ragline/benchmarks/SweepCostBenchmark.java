@@ -113,7 +113,7 @@ public final class SweepCostBenchmark {
                 sorted[repeats - 1],
                 asked,
                 new GenerationSweep.Pace(MigrationSwitcher.SWEEP_EVERY, GenerationSweep.SPACING)
-                                .after(Duration.ofNanos((long) (sorted[repeats / 2] * 1e6)))
+                                .after(Duration.ofNanos((long) (sorted[repeats / 2] * 1e6)), false)
                                 .toMillis()
                         / 1000.0);
         c.rollback();

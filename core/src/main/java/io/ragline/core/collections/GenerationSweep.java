@@ -32,7 +32,10 @@ public final class GenerationSweep {
      */
     public static final int SPACING = 20;
 
-    /** How often a collection is swept, for all workers together: at least {@code every} apart, and {@code spacing} times a pass's duration. */
+    /**
+     * How often a collection is swept, for all workers together: at least {@code every} apart, and
+     * {@code spacing} times a pass's duration.
+     */
     public record Pace(Duration every, int spacing) {
         public Pace {
             if (every.isNegative() || spacing < 0) {
@@ -40,10 +43,14 @@ public final class GenerationSweep {
             }
         }
 
-        /** The wait after a pass that took {@code took}. */
-        public Duration after(Duration took) {
+        /**
+         * The wait after a pass that took {@code took}: {@code spacing} times that, and at least
+         * {@code every} unless the pass stopped at its limit ({@code more}: more may be owed, as after
+         * a long outage of a model), so that a backlog of asks goes on at the spacing alone.
+         */
+        public Duration after(Duration took, boolean more) {
             Duration spaced = took.multipliedBy(spacing);
-            return spaced.compareTo(every) > 0 ? spaced : every;
+            return more || spaced.compareTo(every) > 0 ? spaced : every;
         }
     }
 
@@ -78,33 +85,51 @@ public final class GenerationSweep {
     /**
      * As {@link #sweep}, when collection {@code collectionId} is due ({@code generation_sweeps},
      * V32): a pass by any worker sets the collection's next one {@link Pace#after} its own duration
-     * away, in the caller's transaction, so that the workers together sweep it at {@code pace}; and
-     * deletes the rows of collections with nothing left to sweep (pruned, or deleted).
+     * away, in the caller's transaction (the lock and the due time hold only there: autocommit must
+     * be off), so that the workers together sweep it at {@code pace}; and deletes the rows of other
+     * collections with nothing left to sweep (pruned, or deleted). A pass that fails is rolled back
+     * with its due time: the caller then puts the next one off with {@link #postpone}.
      *
      * @return the documents asked for, or empty when another worker holds the collection's lock or
      *     the collection is not due yet
      */
     public static OptionalInt sweepIfDue(Connection c, int collectionId, int limit, Duration after, Pace pace)
             throws SQLException {
+        if (c.getAutoCommit()) {
+            throw new IllegalStateException("a paced sweep runs in the caller's transaction: autocommit must be off");
+        }
         if (!CollectionMigrations.checkLock(c, collectionId) || !due(c, collectionId)) {
             return OptionalInt.empty();
         }
         long start = System.nanoTime();
-        OptionalInt asked = requestOwed(c, collectionId, limit, after);
+        int asked = requestOwed(c, collectionId, limit, after).getAsInt();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        try (PreparedStatement s =
-                c.prepareStatement("with gone as (delete from generation_sweeps s where s.collection_id <> ? and"
-                        + " not exists (select 1 from collection_generations g where g.collection_id = s.collection_id"
-                        + " and g.state <> 'serving')) insert into generation_sweeps (collection_id, due_at, last_seconds)"
-                        + " values (?, clock_timestamp() + make_interval(secs => ?), ?) on conflict (collection_id) do"
-                        + " update set due_at = excluded.due_at, last_seconds = excluded.last_seconds")) {
+        postpone(c, collectionId, took, pace.after(took, asked >= limit));
+        try (PreparedStatement s = c.prepareStatement("delete from generation_sweeps where collection_id in (select"
+                + " s.collection_id from generation_sweeps s where s.collection_id <> ? and not exists (select 1 from"
+                + " collection_generations g where g.collection_id = s.collection_id and g.state <> 'serving') for"
+                + " update skip locked)")) { // two workers cleaning up at once never wait for each other
             s.setInt(1, collectionId);
-            s.setInt(2, collectionId);
-            s.setDouble(3, pace.after(took).toNanos() / 1e9);
-            s.setDouble(4, took.toNanos() / 1e9);
             s.executeUpdate();
         }
-        return asked;
+        return OptionalInt.of(asked);
+    }
+
+    /**
+     * Sets collection {@code collectionId}'s next pass {@code wait} from now, for every worker, with
+     * {@code took}, the last pass's duration. Also after a pass that failed (its transaction rolled
+     * back, on autocommit): a pass that keeps failing, cut by the socket timeout on a huge
+     * collection say, is then not started again by every worker every 30 s.
+     */
+    public static void postpone(Connection c, int collectionId, Duration took, Duration wait) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("insert into generation_sweeps (collection_id, due_at,"
+                + " last_seconds) values (?, clock_timestamp() + make_interval(secs => ?), ?) on conflict"
+                + " (collection_id) do update set due_at = excluded.due_at, last_seconds = excluded.last_seconds")) {
+            s.setInt(1, collectionId);
+            s.setDouble(2, wait.toNanos() / 1e9);
+            s.setDouble(3, took.toNanos() / 1e9);
+            s.executeUpdate();
+        }
     }
 
     /** Whether collection {@code collectionId}'s next pass is due (never swept counts as due). */

@@ -29,7 +29,9 @@ public final class ConnectFailure {
      * failure while connecting so, a TLS handshake's included), 08006 (the connection broke, mid
      * handshake say), 08003 (the connection was closed: pgjdbc closes one that broke, and a step that
      * goes on using it, as Flyway reading the connection's metadata after a failed statement, gets
-     * this rather than the break), 57P01 and 57P03 (the server is shutting down or starting up), 57P02 (the server
+     * this rather than the break; pgjdbc's 08003 carries no cause, so the break itself is in the
+     * WARN of the step that met it, if any; code that closed a connection itself and used it again
+     * would be retried until the wait ends, then fail with this message), 57P01 and 57P03 (the server is shutting down or starting up), 57P02 (the server
      * restarts every connection after another server process crashed), 53300 (every
      * connection slot is taken, as while the other replicas restart). Refused logins (28xxx), an
      * unknown database (3D000) and the rest are not.

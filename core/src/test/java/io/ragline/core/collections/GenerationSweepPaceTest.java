@@ -12,19 +12,25 @@ class GenerationSweepPaceTest {
 
     @Test
     void aQuickPassLeavesTheNextAtThePeriod() {
-        assertThat(worker.after(Duration.ofMillis(90))).isEqualTo(Duration.ofSeconds(30));
+        assertThat(worker.after(Duration.ofMillis(90), false)).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
     void aSlowPassPutsTheNextTwentyTimesItsDurationAway() {
         // 200,000 vectors of a kept generation took 1.6 s in the benchmark (docs/benchmarks.md)
-        assertThat(worker.after(Duration.ofMillis(1_600))).isEqualTo(Duration.ofSeconds(32));
-        assertThat(worker.after(Duration.ofSeconds(6))).isEqualTo(Duration.ofMinutes(2));
+        assertThat(worker.after(Duration.ofMillis(1_600), false)).isEqualTo(Duration.ofSeconds(32));
+        assertThat(worker.after(Duration.ofSeconds(6), false)).isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void aPassThatStoppedAtItsLimitLeavesTheNextAtTheSpacingAloneSoABacklogOfAsksGoesOn() {
+        assertThat(worker.after(Duration.ofMillis(90), true)).isEqualTo(Duration.ofMillis(1_800));
+        assertThat(worker.after(Duration.ofSeconds(6), true)).isEqualTo(Duration.ofMinutes(2));
     }
 
     @Test
     void noSpacingKeepsThePeriodWhateverAPassTook() {
-        assertThat(new GenerationSweep.Pace(Duration.ZERO, 0).after(Duration.ofSeconds(5)))
+        assertThat(new GenerationSweep.Pace(Duration.ZERO, 0).after(Duration.ofSeconds(5), false))
                 .isEqualTo(Duration.ZERO);
     }
 

@@ -56,13 +56,16 @@ public final class MigrationSwitcher implements Runnable {
     public static final String FAILED = "ragline.migration.check.failures";
 
     /**
-     * How often the building and kept generations are swept for documents lacking their vectors: each
-     * worker looks every this long, and a collection is swept at this pace by all workers together,
-     * further apart when a pass is slow ({@link GenerationSweep#SPACING}).
+     * How often the building and kept generations are swept for documents lacking their vectors: a
+     * collection is swept at this pace by all workers together, further apart when a pass is slow
+     * ({@link GenerationSweep#SPACING}); each worker looks at every check whether one is due.
      */
     public static final Duration SWEEP_EVERY = Duration.ofSeconds(30);
 
-    /** The timer of one collection's sweep pass (the statement's time, whatever it asked for). */
+    /**
+     * The timer of one collection's sweep pass that ran (its lock, due check, statement, pace and
+     * commit), whatever it asked for.
+     */
     public static final String SWEEP_TIMER = "ragline.migration.sweep";
 
     /**
@@ -79,20 +82,12 @@ public final class MigrationSwitcher implements Runnable {
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
     private final Counter failures;
     private final Counter swept;
-    private final Duration sweepEvery;
     private final Duration sweepAfter;
     private final GenerationSweep.Pace pace;
     private final Timer sweeps;
-    private long lastSweep;
-    private boolean sweptOnce;
 
     public MigrationSwitcher(DataSource dataSource, MeterRegistry registry) {
-        this(
-                dataSource,
-                registry,
-                SWEEP_EVERY,
-                SWEEP_AFTER,
-                new GenerationSweep.Pace(SWEEP_EVERY, GenerationSweep.SPACING));
+        this(dataSource, registry, SWEEP_AFTER, new GenerationSweep.Pace(SWEEP_EVERY, GenerationSweep.SPACING));
     }
 
     /**
@@ -101,17 +96,12 @@ public final class MigrationSwitcher implements Runnable {
      * again at once).
      */
     public MigrationSwitcher(DataSource dataSource, MeterRegistry registry, Duration sweepEvery, Duration sweepAfter) {
-        this(dataSource, registry, sweepEvery, sweepAfter, new GenerationSweep.Pace(sweepEvery, 0));
+        this(dataSource, registry, sweepAfter, new GenerationSweep.Pace(sweepEvery, 0));
     }
 
     private MigrationSwitcher(
-            DataSource dataSource,
-            MeterRegistry registry,
-            Duration sweepEvery,
-            Duration sweepAfter,
-            GenerationSweep.Pace pace) {
+            DataSource dataSource, MeterRegistry registry, Duration sweepAfter, GenerationSweep.Pace pace) {
         this.registry = registry;
-        this.sweepEvery = sweepEvery;
         this.sweepAfter = sweepAfter;
         this.pace = pace;
         this.sweeps = Timer.builder(SWEEP_TIMER)
@@ -166,12 +156,7 @@ public final class MigrationSwitcher implements Runnable {
                 e.getValue().set(0);
             }
         }
-        long now = System.nanoTime();
-        if (!sweptOnce || now - lastSweep >= sweepEvery.toNanos()) {
-            sweptOnce = true;
-            lastSweep = now;
-            sweep(c, keepGoing);
-        }
+        sweep(c, keepGoing); // each collection when due: generation_sweeps sets the pace for every worker
     }
 
     /**
@@ -186,8 +171,8 @@ public final class MigrationSwitcher implements Runnable {
             }
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
+            long start = System.nanoTime();
             try {
-                long start = System.nanoTime();
                 OptionalInt asked = GenerationSweep.sweepIfDue(c, collection, GenerationSweep.LIMIT, sweepAfter, pace);
                 c.commit();
                 if (asked.isPresent()) {
@@ -204,14 +189,28 @@ public final class MigrationSwitcher implements Runnable {
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 failures.increment();
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+                Duration wait = pace.after(took, false);
                 log.warn(
-                        "the generations of collection {} could not be swept; swept again in {}: {}",
+                        "the generations of collection {} could not be swept (after {} ms); swept again in {} s: {}",
                         collection,
-                        sweepEvery,
+                        took.toMillis(),
+                        wait.toSeconds(),
                         e.toString());
+                postpone(c, collection, took, wait);
             } finally {
                 c.setAutoCommit(auto);
             }
+        }
+    }
+
+    /** Puts a failed pass's next one off for every worker, if the database lets it (else the next check tries). */
+    private static void postpone(Connection c, int collection, Duration took, Duration wait) {
+        try {
+            c.setAutoCommit(true);
+            GenerationSweep.postpone(c, collection, took, wait);
+        } catch (SQLException | RuntimeException e) {
+            log.debug("the next sweep of collection {} could not be put off: {}", collection, e.toString());
         }
     }
 

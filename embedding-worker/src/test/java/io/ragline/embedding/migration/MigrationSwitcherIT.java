@@ -136,6 +136,34 @@ class MigrationSwitcherIT {
         assertThat(model("stuck")).as("the next check").isEqualTo("bge-small-en-v1.5");
     }
 
+    @Test
+    void aSweepThatFailsStillPutsTheNextPassOffForEveryWorker() throws Exception {
+        CollectionRegistry registry = new CollectionRegistry(ModelCatalog.bundled());
+        int id;
+        try (Connection owner = db.connect()) {
+            id = complete(registry, owner, "failing"); // switched by the check below: generation 1 kept
+        }
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        MigrationSwitcher switcher = new MigrationSwitcher(null, meters);
+        try (Connection holder = db.connect();
+                Connection worker = workerConnection()) {
+            holder.setAutoCommit(false);
+            // only the sweep writes generation_asks: its pass fails on the lock, the switch does not
+            holder.createStatement().execute("lock table generation_asks in exclusive mode");
+            worker.createStatement().execute("set lock_timeout = '500ms'");
+            switcher.check(worker, () -> true);
+            holder.rollback();
+        }
+        assertThat(model("failing")).as("switched").isEqualTo("bge-small-en-v1.5");
+        assertThat(meters.get(MigrationSwitcher.FAILED).counter().count())
+                .as("the sweep's pass failed")
+                .isEqualTo(1.0);
+        assertThat(db.queryValue("select round(extract(epoch from due_at - now())) between 25 and 31 from"
+                        + " generation_sweeps where collection_id = " + id))
+                .as("the next pass put off by the period for every worker, though the pass failed")
+                .isEqualTo(true);
+    }
+
     /** Collection {@code name} with one embedded chunk and a migration to bge-small-en-v1.5 that has every vector; its id. */
     private static int complete(CollectionRegistry registry, Connection owner, String name) throws Exception {
         int id = registry.create(owner, name, new CollectionSettings(null, "all-MiniLM-L6-v2", null, null, null, null))

@@ -2,7 +2,7 @@
 -- collection is next due, for every embedding-worker together. A pass reads every embedded document
 -- of the collection when nothing is owed (about 0.5 s for 100,000 vectors of a kept generation,
 -- docs/benchmarks.md), and each worker used to make one every 30 s: three workers on a collection of
--- a million vectors kept a backend half busy. Now the pass of one worker puts the collection's next
+-- a million vectors would keep a backend about 80 % busy. Now the pass of one worker puts the collection's next
 -- one at least 30 s away for all of them, and further for a slow pass (20 times its duration), so a
 -- sweep takes at most a twentieth of one backend's time per collection, however many workers run.
 --
