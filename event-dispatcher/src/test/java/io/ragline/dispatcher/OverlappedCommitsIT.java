@@ -87,7 +87,7 @@ class OverlappedCommitsIT {
         String topic = KafkaTopics.create("overlap-failed-commit", 3);
         AtomicInteger commits = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
-        runtime = dispatcher(p -> intercepting(p, (method, args) -> {
+        runtime = dispatcher(p -> InterceptedProducer.of(p, (method, args) -> {
             if (method.equals("commitTransaction") && commits.incrementAndGet() % 3 == 2) {
                 failed.incrementAndGet();
                 throw new KafkaException("injected: the commit failed");
@@ -181,24 +181,6 @@ class OverlappedCommitsIT {
             f.get(120, TimeUnit.SECONDS);
         }
         pool.shutdown();
-    }
-
-    @FunctionalInterface
-    private interface Interception {
-        void before(String method, Object[] args) throws Exception;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Producer<byte[], byte[]> intercepting(Producer<byte[], byte[]> real, Interception before) {
-        return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
-                Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
-                    before.before(method.getName(), args);
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
     }
 
     /** Counts every call, and every send's callback, that failed because the producer was fenced. */
