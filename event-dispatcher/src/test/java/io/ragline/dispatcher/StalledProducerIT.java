@@ -17,7 +17,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.junit.jupiter.api.AfterEach;
@@ -42,6 +47,9 @@ class StalledProducerIT {
 
     /** The transaction timeout, far longer than anything the tests wait for. */
     static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
+
+    /** How long B's sends stall in the latency test. */
+    static final Duration STALL = Duration.ofSeconds(4);
 
     static final List<String> KEYS = List.of("k0", "k1", "k2");
 
@@ -110,6 +118,42 @@ class StalledProducerIT {
                 .extracting(StalledProducerIT::seq)
                 .containsExactly(0, 0, 0, 1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2);
         await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+    }
+
+    /**
+     * Review finding S3 (commit 94ff168): a batch's publish latency ends when its commit ended on
+     * the {@value OutboxPublisher#COMMIT_THREAD} thread, not when the relay learns the outcome,
+     * which is only after the next batch's sends. B's sends stall for {@link #STALL} while A
+     * commits at once: A's rows must be counted under it, B's over it. Stamped when the relay
+     * learnt it, A's latency would take in B's stall.
+     */
+    @Test
+    void aBatchsPublishLatencyEndsWhenItsCommitEndedNotWhenTheRelayLearntItAfterTheNextBatchsSends() throws Exception {
+        String topic = KafkaTopics.create(kafka.bootstrap(), "stalled-sends", 1);
+        String base = transactionalId();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        steps.before(base, "flush", () -> insert(topic, 1)); // B, claimed while A commits
+        steps.before(second(base), "beginTransaction", () -> {
+            kafka.proxy().blackhole(); // B's sends stall, then go through on a new connection
+            timer.schedule(() -> kafka.proxy().restore(), STALL.toMillis(), TimeUnit.MILLISECONDS);
+        });
+        WorkerRuntime r = dispatcher(base);
+        try (KeyOrderWatcher watcher = new KeyOrderWatcher(kafka.bootstrap(), topic)) {
+            insert(topic, 0); // A
+            watcher.awaitDistinct(2 * KEYS.size(), Duration.ofSeconds(30));
+            assertThat(watcher.violations()).isEmpty();
+        } finally {
+            timer.shutdownNow();
+        }
+        Map<Double, Double> buckets = latencyBuckets(r);
+        double under = buckets.keySet().stream()
+                .filter(le -> le < STALL.toMillis() / 1000.0)
+                .max(Double::compare)
+                .orElseThrow();
+        assertThat(buckets.get(Double.POSITIVE_INFINITY)).as("rows published").isEqualTo(6.0);
+        assertThat(buckets.get(under))
+                .as("rows whose publish latency was under %s s: A's, not B's", under)
+                .isEqualTo(3.0);
     }
 
     /**
@@ -197,5 +241,24 @@ class StalledProducerIT {
 
     private static double failures(WorkerRuntime r) {
         return OutboxRelayIT.gauge(r, "ragline_outbox_publish_failures_total");
+    }
+
+    private static final Pattern BUCKET =
+            Pattern.compile("^ragline_outbox_publish_latency_seconds_bucket\\{.*le=\"([^\"]+)\".*} (\\S+)$");
+
+    /** The publish latency histogram as scraped: each bucket's upper bound (seconds) and its cumulative count. */
+    private static Map<Double, Double> latencyBuckets(WorkerRuntime r) {
+        Map<Double, Double> buckets = new HashMap<>();
+        r.registry().scrape().lines().forEach(l -> {
+            Matcher m = BUCKET.matcher(l);
+            if (m.matches()) {
+                String le = m.group(1);
+                buckets.put(
+                        le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le),
+                        Double.parseDouble(m.group(2)));
+            }
+        });
+        assertThat(buckets).as("the publish latency histogram").isNotEmpty();
+        return buckets;
     }
 }
