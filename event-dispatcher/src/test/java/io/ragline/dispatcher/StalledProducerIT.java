@@ -94,7 +94,8 @@ class StalledProducerIT {
             kafka.proxy().restore(); // the network comes back once the relay gave the batch up
             long back = System.nanoTime();
 
-            watcher.awaitDistinct(3 * KEYS.size(), Duration.ofSeconds(10));
+            // Up to the transaction timeout: what the old code needed, measured rather than cut short.
+            watcher.awaitDistinct(3 * KEYS.size(), PUBLISH_TIMEOUT);
             Duration visibleAfter = Duration.ofNanos(System.nanoTime() - back);
             assertThat(visibleAfter)
                     .as(
