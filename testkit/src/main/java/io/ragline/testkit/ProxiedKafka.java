@@ -32,7 +32,7 @@ public final class ProxiedKafka implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         dir = Files.createTempDirectory("ragline-proxied-kafka");
-        int proxiedPort = Ports.free();
+        int proxiedPort = Ports.freeBelowEphemeral(); // bound by the broker later: not one the OS hands out meanwhile
         proxy = new TcpProxy("127.0.0.1", proxiedPort);
         broker = new LocalKafka(dir, message -> {})
                 .withListener(new LocalKafka.Listener("PROXIED", "PLAINTEXT", proxiedPort, proxy.port(), Map.of()));

@@ -9,6 +9,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
@@ -90,7 +91,10 @@ public final class OutboxPublisher implements AutoCloseable {
     /** Another dispatcher initialised the same transactional id: this one is no longer the leader. */
     public static final class FencedException extends Exception {
         FencedException(Throwable cause) {
-            super("fenced by a newer dispatcher of the same outbox: " + cause.getMessage(), cause);
+            super(
+                    "fenced by a newer dispatcher of the same outbox (or its transaction state invalidated): "
+                            + cause.getMessage(),
+                    cause);
         }
     }
 
@@ -171,11 +175,11 @@ public final class OutboxPublisher implements AutoCloseable {
         if (sending.failure == null) {
             try {
                 p.flush(); // every acknowledgement, or the first failure through the callbacks
-            } catch (ProducerFencedException | InvalidProducerEpochException e) {
-                discard(slot);
-                throw new FencedException(e);
             } catch (RuntimeException e) {
                 discard(slot);
+                if (fenced(e)) {
+                    throw new FencedException(e);
+                }
                 return new Staged(slot, rows, Result.failed(null, e));
             }
         }
@@ -231,10 +235,20 @@ public final class OutboxPublisher implements AutoCloseable {
         return family.producers();
     }
 
-    /** Whether {@code e} (or a cause) says a newer producer of the same id fenced this one. */
-    private static boolean fenced(Throwable e) {
+    /**
+     * Whether {@code e} (or a cause) says a newer producer of the same id fenced this one. Under
+     * transaction protocol 2 (KIP-890) a producer whose epoch another's {@code initTransactions()}
+     * bumped may be told INVALID_TXN_STATE instead ({@link InvalidTxnStateException}), which also
+     * follows a coordinator's own abort racing a commit: treated as a fence either way, so that the
+     * dispatcher stands by until a renewal of its lease in the database wins again (at most one
+     * renewal interval) rather than starting producers again on its own clock's word, which would
+     * fence a newer leader in turn.
+     */
+    static boolean fenced(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+            if (t instanceof ProducerFencedException
+                    || t instanceof InvalidProducerEpochException
+                    || t instanceof InvalidTxnStateException) {
                 return true;
             }
         }
@@ -246,6 +260,10 @@ public final class OutboxPublisher implements AutoCloseable {
      * why the batch will not be published.
      */
     private Result begin(int slot, BooleanSupplier leading) throws FencedException {
+        if (!leading.getAsBoolean()) { // before starting a producer, whose init would fence a newer leader
+            discard(slot);
+            return new Result(Outcome.NOT_LEADING, null, null);
+        }
         try {
             Producer<byte[], byte[]> p = family.get(slot);
             if (!leading.getAsBoolean()) {
@@ -254,11 +272,11 @@ public final class OutboxPublisher implements AutoCloseable {
             }
             p.beginTransaction();
             return null;
-        } catch (ProducerFencedException | InvalidProducerEpochException e) {
-            discard(slot);
-            throw new FencedException(e);
         } catch (RuntimeException e) { // KafkaException, or IllegalStateException from a stuck producer
             discard(slot);
+            if (fenced(e)) { // also wrapped: a producer in a fatal state says why in the cause
+                throw new FencedException(e);
+            }
             return Result.failed(null, e);
         }
     }
@@ -280,21 +298,30 @@ public final class OutboxPublisher implements AutoCloseable {
             p.commitTransaction(); // flushes and waits for every acknowledgement
             metrics.phase(OutboxMetrics.Phase.COMMIT, committing);
             return new Result(Outcome.COMMITTED, null, null);
-        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+        } catch (RuntimeException e) {
+            return commitFailed(slot, p, sending, e);
+        }
+    }
+
+    /** How a failed commit ends: fenced (thrown), the producer discarded, or aborted by the caller (null). */
+    private Result commitFailed(int slot, Producer<byte[], byte[]> p, OutboxSends sending, RuntimeException failure)
+            throws FencedException {
+        if (fenced(failure)) {
             discard(slot, p);
-            throw new FencedException(e);
-        } catch (TimeoutException e) {
+            throw new FencedException(failure);
+        }
+        if (failure instanceof TimeoutException) {
             // Not acknowledged within max.block.ms: the commit may still complete or not. The
             // client refuses to abort now; a new producer's initTransactions() settles it.
             discard(slot, p);
-            return Result.failed(null, e);
-        } catch (KafkaException e) {
-            sending.commitFailure = e;
-            return null;
-        } catch (RuntimeException e) {
-            discard(slot, p);
-            return Result.failed(null, e);
+            return Result.failed(null, failure);
         }
+        if (failure instanceof KafkaException refused) {
+            sending.commitFailure = refused;
+            return null;
+        }
+        discard(slot, p);
+        return Result.failed(null, failure);
     }
 
     /**
