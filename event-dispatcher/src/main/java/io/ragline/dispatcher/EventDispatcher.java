@@ -18,6 +18,7 @@ import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
@@ -60,6 +61,16 @@ public final class EventDispatcher {
      * reachable from {@link #main}.
      */
     static Consumer<WorkerRuntime> wiring(Env env, UnaryOperator<Producer<byte[], byte[]>> outboxProducer) {
+        return wiring(env, (transactionalId, producer) -> outboxProducer.apply(producer));
+    }
+
+    /**
+     * As {@link #wiring(Env, UnaryOperator)}, with each producer's {@code transactional.id} (the
+     * schema's, or it with {@code -1}) passed too: for tests that treat the relay's two producers
+     * differently, such as one whose connection stalls. Not reachable from {@link #main}.
+     */
+    static Consumer<WorkerRuntime> wiring(
+            Env env, BiFunction<String, Producer<byte[], byte[]>, Producer<byte[], byte[]>> outboxProducer) {
         DispatcherSettings settings = DispatcherSettings.from(env);
         RetentionSettings retention = RetentionSettings.from(env);
         return runtime -> {
@@ -87,7 +98,7 @@ public final class EventDispatcher {
     private static OutboxRelay start(
             WorkerRuntime runtime,
             DispatcherSettings settings,
-            UnaryOperator<Producer<byte[], byte[]>> outboxProducer) {
+            BiFunction<String, Producer<byte[], byte[]>, Producer<byte[], byte[]>> outboxProducer) {
         log.info("outbox relay: {}", settings); // no secret in it: modes, sizes, durations, channels
         String prefix = runtime.settings().topicPrefix();
         String holder = ManagementFactory.getRuntimeMXBean().getName() + "/"
@@ -108,12 +119,14 @@ public final class EventDispatcher {
         NotifyBridge bridge = new NotifyBridge(settings.notifyBridge(), runtime.producer(), prefix);
         OutboxMetrics metrics = new OutboxMetrics(runtime.registry());
         OutboxPublisher publisher = new OutboxPublisher(
-                id -> outboxProducer.apply(KafkaClients.transactionalProducer(
-                        bootstrap,
-                        runtime.settings().kafka(),
-                        NAME + "-outbox" + id.substring(transactionalId.length()), // -1 for the second
+                id -> outboxProducer.apply(
                         id,
-                        settings.publishTimeout())),
+                        KafkaClients.transactionalProducer(
+                                bootstrap,
+                                runtime.settings().kafka(),
+                                NAME + "-outbox" + id.substring(transactionalId.length()), // -1 for the second
+                                id,
+                                settings.publishTimeout())),
                 transactionalId,
                 settings.producers(),
                 prefix,

@@ -31,13 +31,18 @@ final class KeyOrderWatcher implements AutoCloseable {
     private volatile Throwable failure;
 
     KeyOrderWatcher(String topic) {
-        thread = new Thread(() -> watch(topic), "key-order-watcher");
+        this(KafkaTopics.bootstrapServers(), topic);
+    }
+
+    /** A watcher of {@code topic} on the brokers at {@code bootstrapServers}. */
+    KeyOrderWatcher(String bootstrapServers, String topic) {
+        thread = new Thread(() -> watch(bootstrapServers, topic), "key-order-watcher");
         thread.setDaemon(true);
         thread.start();
     }
 
-    private void watch(String topic) {
-        try (KafkaConsumer<String, String> consumer = KafkaTopics.consumer("watcher-" + topic)) {
+    private void watch(String bootstrapServers, String topic) {
+        try (KafkaConsumer<String, String> consumer = KafkaTopics.consumer(bootstrapServers, "watcher-" + topic)) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition()))
                     .toList();
@@ -68,12 +73,16 @@ final class KeyOrderWatcher implements AutoCloseable {
 
     /** Waits until {@code count} distinct outbox ids were read. */
     void awaitDistinct(int count, Duration atMost) {
-        Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> {
-            if (failure != null) {
-                throw new AssertionError("the watcher failed", failure);
-            }
-            return distinct() >= count;
-        });
+        Awaitility.await()
+                .alias(count + " distinct outbox ids visible to the read_committed watcher")
+                .atMost(atMost)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    if (failure != null) {
+                        throw new AssertionError("the watcher failed", failure);
+                    }
+                    return distinct() >= count;
+                });
     }
 
     synchronized int distinct() {

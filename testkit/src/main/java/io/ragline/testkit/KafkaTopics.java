@@ -37,7 +37,17 @@ public final class KafkaTopics {
      * with {@code partitions} partitions, created before the worker would create it with its default.
      */
     public static String createNamed(String name, int partitions) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+        return createNamed(bootstrapServers(), name, partitions);
+    }
+
+    /** {@link #create(String, int)} on the brokers at {@code bootstrapServers} (a {@link ProxiedKafka}'s, say). */
+    public static String create(String bootstrapServers, String base, int partitions) {
+        return createNamed(
+                bootstrapServers, base + "-" + UUID.randomUUID().toString().substring(0, 8), partitions);
+    }
+
+    private static String createNamed(String bootstrapServers, String name, int partitions) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
                     .all()
                     .get(30, TimeUnit.SECONDS);
@@ -108,6 +118,10 @@ public final class KafkaTopics {
 
     /** {@link #consumer(String)} of the brokers at {@code bootstrapServers}. */
     public static KafkaConsumer<String, String> consumer(String bootstrapServers, String group) {
+        return consumer(bootstrapServers, group, "read_committed");
+    }
+
+    private static KafkaConsumer<String, String> consumer(String bootstrapServers, String group, String isolation) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -115,7 +129,7 @@ public final class KafkaTopics {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // What Ragline's consumers see: the outbox publishes in transactions, and an aborted one
         // must stay invisible to a test as it does to them.
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 
@@ -154,8 +168,24 @@ public final class KafkaTopics {
     /** {@link #readAll(String, Duration)} of the brokers at {@code bootstrapServers}. */
     public static List<ConsumerRecord<String, String>> readAll(
             String bootstrapServers, String topic, Duration timeout) {
+        return readAll(bootstrapServers, topic, timeout, "read_committed");
+    }
+
+    /**
+     * Every record {@code topic} holds now, up to each partition's high watermark, whatever became
+     * of its transaction ({@code read_uncommitted}): records of aborted transactions and of open
+     * ones too, in the order of their offsets (not markers), to show what was sent and then aborted.
+     */
+    public static List<ConsumerRecord<String, String>> readAllUncommitted(
+            String bootstrapServers, String topic, Duration timeout) {
+        return readAll(bootstrapServers, topic, timeout, "read_uncommitted");
+    }
+
+    private static List<ConsumerRecord<String, String>> readAll(
+            String bootstrapServers, String topic, Duration timeout, String isolation) {
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = consumer(bootstrapServers, "test-reader-" + UUID.randomUUID())) {
+        try (KafkaConsumer<String, String> c =
+                consumer(bootstrapServers, "test-reader-" + UUID.randomUUID(), isolation)) {
             List<org.apache.kafka.common.TopicPartition> partitions = c.partitionsFor(topic).stream()
                     .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
                     .toList();

@@ -267,10 +267,12 @@ final class KafkaNode {
 
     private Path writeConfig(Settings s) {
         StringBuilder listenersLine = new StringBuilder("PLAINTEXT://127.0.0.1:" + s.port());
+        StringBuilder advertisedLine = new StringBuilder(listenersLine);
         StringBuilder protocols = new StringBuilder("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         StringBuilder extra = new StringBuilder();
         for (LocalKafka.Listener l : s.listeners()) {
             listenersLine.append(',').append(l.name()).append("://127.0.0.1:").append(l.port());
+            advertisedLine.append(',').append(l.name()).append("://127.0.0.1:").append(l.advertisedPort());
             protocols.append(',').append(l.name()).append(':').append(l.protocol());
             new TreeMap<>(l.properties())
                     .forEach((k, v) -> extra.append(k).append('=').append(v).append('\n'));
@@ -284,7 +286,7 @@ final class KafkaNode {
                 "node.id=" + s.nodeId(),
                 "controller.quorum.voters=" + s.voters(),
                 "listeners=" + listenersLine + ",CONTROLLER://127.0.0.1:" + s.controllerPort(),
-                "advertised.listeners=" + listenersLine,
+                "advertised.listeners=" + advertisedLine,
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
                 "listener.security.protocol.map=" + protocols,

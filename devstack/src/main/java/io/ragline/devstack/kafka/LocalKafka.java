@@ -32,10 +32,17 @@ public final class LocalKafka {
 
     /**
      * A listener besides the PLAINTEXT one, on {@code 127.0.0.1:port}: its name (upper case), its
-     * security protocol, and the broker properties it needs (for example {@code
+     * security protocol, the port on {@code 127.0.0.1} the broker tells its clients to connect to
+     * ({@code advertisedPort}: {@code port}, unless a proxy stands in front of the listener), and
+     * the broker properties it needs (for example {@code
      * listener.name.secured.ssl.client.auth=required}, or the broker's key store).
      */
-    public record Listener(String name, String protocol, int port, Map<String, String> properties) {}
+    public record Listener(String name, String protocol, int port, int advertisedPort, Map<String, String> properties) {
+        /** A listener its clients reach on its own port. */
+        public Listener(String name, String protocol, int port, Map<String, String> properties) {
+            this(name, protocol, port, port, properties);
+        }
+    }
 
     public LocalKafka(Path raglineDir, Progress progress) {
         this.dir = raglineDir.resolve("kafka");

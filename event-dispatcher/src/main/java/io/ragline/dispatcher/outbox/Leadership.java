@@ -49,6 +49,10 @@ public final class Leadership {
     private State state = State.STANDBY;
     /** {@link #nanoTime} past which the lease is no longer trusted. */
     private long validUntil;
+    /** {@link #nanoTime} of the last fence, if any: a renewal that began before it does not undo it. */
+    private long fencedAt;
+
+    private boolean everFenced;
 
     /** {@code name} says which outbox and holder, for the logs. */
     public Leadership(Duration leaseTtl, LongSupplier nanoTime, OutboxMetrics metrics, String name) {
@@ -76,8 +80,10 @@ public final class Leadership {
      */
     public synchronized void renewed(long startedNanos) {
         long until = startedNanos + trustedForNanos;
-        if (state == State.STOPPED || nanoTime.getAsLong() - until >= 0) {
-            return;
+        if (state == State.STOPPED
+                || nanoTime.getAsLong() - until >= 0
+                || (everFenced && startedNanos - fencedAt < 0)) {
+            return; // stopped, too late to trust, or it began before Kafka fenced us: renew again first
         }
         validUntil = until;
         move(State.LEADING, "");
@@ -92,6 +98,8 @@ public final class Leadership {
 
     /** Kafka fenced this dispatcher's producer: a newer one publishes; stand by until a renewal wins. */
     public synchronized void fenced(String why) {
+        fencedAt = nanoTime.getAsLong();
+        everFenced = true;
         if (state == State.LEADING || state == State.LAPSED) {
             move(State.STANDBY, why);
         }

@@ -1,21 +1,17 @@
 package io.ragline.dispatcher.outbox;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * old one that froze past its lease, and a send that timed out cannot surface later behind a newer
  * row of its key, because its transaction was aborted. With one producer a batch is published by
  * {@link #publish}; with two, by {@link #stage} then {@link #commitLater}, so that the next batch
- * is sent on the other producer while this one commits (docs/architecture.md, section 10). Every message carries the outbox id
+ * is sent on the other producer while this one commits (docs/architecture.md, section 10); the
+ * sends of a batch are {@link OutboxSends}. Every message carries the outbox id
  * ({@value #OUTBOX_ID}) so that consumers can drop the duplicates a crash between Kafka's commit
  * and the delete of the rows produces.
  */
@@ -94,7 +91,10 @@ public final class OutboxPublisher implements AutoCloseable {
     /** Another dispatcher initialised the same transactional id: this one is no longer the leader. */
     public static final class FencedException extends Exception {
         FencedException(Throwable cause) {
-            super("fenced by a newer dispatcher of the same outbox: " + cause.getMessage(), cause);
+            super(
+                    "fenced by a newer dispatcher of the same outbox (or its transaction state invalidated): "
+                            + cause.getMessage(),
+                    cause);
         }
     }
 
@@ -122,9 +122,9 @@ public final class OutboxPublisher implements AutoCloseable {
             return opened;
         }
         Producer<byte[], byte[]> p = slot(0);
-        Sending sending = sendAll(0, p, rows);
+        OutboxSends sending = OutboxSends.send(p, rows, topicPrefix);
         if (sending.broken != null) {
-            return sending.broken;
+            return broken(0, sending);
         }
         Exception failure = sending.failure;
         if (failure == null && !leading.getAsBoolean()) {
@@ -168,18 +168,18 @@ public final class OutboxPublisher implements AutoCloseable {
             return new Staged(slot, rows, opened);
         }
         Producer<byte[], byte[]> p = slot(slot);
-        Sending sending = sendAll(slot, p, rows);
+        OutboxSends sending = OutboxSends.send(p, rows, topicPrefix);
         if (sending.broken != null) {
-            return new Staged(slot, rows, sending.broken);
+            return new Staged(slot, rows, broken(slot, sending));
         }
         if (sending.failure == null) {
             try {
                 p.flush(); // every acknowledgement, or the first failure through the callbacks
-            } catch (ProducerFencedException | InvalidProducerEpochException e) {
-                discard(slot);
-                throw new FencedException(e);
             } catch (RuntimeException e) {
                 discard(slot);
+                if (fenced(e)) {
+                    throw new FencedException(e);
+                }
                 return new Staged(slot, rows, Result.failed(null, e));
             }
         }
@@ -213,7 +213,7 @@ public final class OutboxPublisher implements AutoCloseable {
                 abort(slot, p);
                 return new Result(Outcome.NOT_LEADING, null, null);
             }
-            Sending sending = new Sending();
+            OutboxSends sending = new OutboxSends();
             Result committed = commit(slot, p, sending);
             if (committed != null) {
                 return committed;
@@ -235,26 +235,24 @@ public final class OutboxPublisher implements AutoCloseable {
         return family.producers();
     }
 
-    /** Whether {@code e} (or a cause) says a newer producer of the same id fenced this one. */
-    private static boolean fenced(Throwable e) {
+    /**
+     * Whether {@code e} (or a cause) says a newer producer of the same id fenced this one. Under
+     * transaction protocol 2 (KIP-890) a producer whose epoch another's {@code initTransactions()}
+     * bumped may be told INVALID_TXN_STATE instead ({@link InvalidTxnStateException}), which also
+     * follows a coordinator's own abort racing a commit: treated as a fence either way, so that the
+     * dispatcher stands by until a renewal of its lease in the database wins again (at most one
+     * renewal interval) rather than starting producers again on its own clock's word, which would
+     * fence a newer leader in turn.
+     */
+    static boolean fenced(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+            if (t instanceof ProducerFencedException
+                    || t instanceof InvalidProducerEpochException
+                    || t instanceof InvalidTxnStateException) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** What the sends of one batch came to. */
-    private static final class Sending {
-        final AtomicReference<OutboxRow> firstFailed = new AtomicReference<>();
-        final AtomicReference<Exception> rowError = new AtomicReference<>();
-        /** A send that threw (the row is {@link #firstFailed}): the batch stops there. */
-        Exception failure;
-        /** The producer could not go on: it was discarded, and this is the batch's result. */
-        Result broken;
-        /** A commit Kafka refused with the producer still usable: abort, then send again. */
-        Exception commitFailure;
     }
 
     /**
@@ -262,6 +260,10 @@ public final class OutboxPublisher implements AutoCloseable {
      * why the batch will not be published.
      */
     private Result begin(int slot, BooleanSupplier leading) throws FencedException {
+        if (!leading.getAsBoolean()) { // before starting a producer, whose init would fence a newer leader
+            discard(slot);
+            return new Result(Outcome.NOT_LEADING, null, null);
+        }
         try {
             Producer<byte[], byte[]> p = family.get(slot);
             if (!leading.getAsBoolean()) {
@@ -270,44 +272,19 @@ public final class OutboxPublisher implements AutoCloseable {
             }
             p.beginTransaction();
             return null;
-        } catch (ProducerFencedException | InvalidProducerEpochException e) {
-            discard(slot);
-            throw new FencedException(e);
         } catch (RuntimeException e) { // KafkaException, or IllegalStateException from a stuck producer
             discard(slot);
+            if (fenced(e)) { // also wrapped: a producer in a fatal state says why in the cause
+                throw new FencedException(e);
+            }
             return Result.failed(null, e);
         }
     }
 
-    private Sending sendAll(int slot, Producer<byte[], byte[]> p, List<OutboxRow> rows) {
-        Sending sending = new Sending();
-        for (OutboxRow row : rows) {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            try {
-                p.send(record(row), (metadata, e) -> {
-                    if (e != null && sending.firstFailed.compareAndSet(null, row)) {
-                        sending.rowError.set(e);
-                    }
-                    done.complete(null);
-                });
-            } catch (KafkaException e) { // no metadata within max.block.ms, record too large, ...
-                sending.firstFailed.compareAndSet(null, row);
-                sending.rowError.compareAndSet(null, e);
-                sending.failure = e;
-                break;
-            } catch (RuntimeException e) { // a producer in a state it cannot send from
-                discard(slot);
-                sending.broken = Result.failed(null, e);
-                break;
-            }
-            // Without metadata (Kafka down) send() blocks up to max.block.ms and then reports the
-            // failure through the callback at once: stop rather than wait again for every row.
-            if (done.isDone() && sending.firstFailed.get() != null) {
-                sending.failure = sending.rowError.get();
-                break;
-            }
-        }
-        return sending;
+    /** The producer refused a send from the state it is in: it is discarded, and the batch failed. */
+    private Result broken(int slot, OutboxSends sending) {
+        discard(slot);
+        return Result.failed(null, sending.broken);
     }
 
     /**
@@ -315,40 +292,36 @@ public final class OutboxPublisher implements AutoCloseable {
      * or null when Kafka refused the commit with the producer still usable ({@code
      * sending.commitFailure}; the caller aborts). Fencing is thrown.
      */
-    private Result commit(int slot, Producer<byte[], byte[]> p, Sending sending) throws FencedException {
+    private Result commit(int slot, Producer<byte[], byte[]> p, OutboxSends sending) throws FencedException {
         try {
             long committing = System.nanoTime();
             p.commitTransaction(); // flushes and waits for every acknowledgement
             metrics.phase(OutboxMetrics.Phase.COMMIT, committing);
             return new Result(Outcome.COMMITTED, null, null);
-        } catch (ProducerFencedException | InvalidProducerEpochException e) {
-            discard(slot, p);
-            throw new FencedException(e);
-        } catch (TimeoutException e) {
-            // Not acknowledged within max.block.ms: the commit may still complete or not. The
-            // client refuses to abort now; a new producer's initTransactions() settles it.
-            discard(slot, p);
-            return Result.failed(null, e);
-        } catch (KafkaException e) {
-            sending.commitFailure = e;
-            return null;
         } catch (RuntimeException e) {
-            discard(slot, p);
-            return Result.failed(null, e);
+            return commitFailed(slot, p, sending, e);
         }
     }
 
-    private ProducerRecord<byte[], byte[]> record(OutboxRow row) {
-        RecordHeaders headers = new RecordHeaders();
-        row.headers().forEach((k, v) -> headers.add(k, v == null ? null : v.getBytes(StandardCharsets.UTF_8)));
-        headers.add(OUTBOX_ID, Long.toString(row.id()).getBytes(StandardCharsets.UTF_8));
-        headers.add(CREATED_AT, row.createdAt().toString().getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(
-                topicPrefix + row.topic(),
-                null,
-                row.key() == null ? null : row.key().getBytes(StandardCharsets.UTF_8),
-                row.payload() == null ? null : row.payload().getBytes(StandardCharsets.UTF_8),
-                headers);
+    /** How a failed commit ends: fenced (thrown), the producer discarded, or aborted by the caller (null). */
+    private Result commitFailed(int slot, Producer<byte[], byte[]> p, OutboxSends sending, RuntimeException failure)
+            throws FencedException {
+        if (fenced(failure)) {
+            discard(slot, p);
+            throw new FencedException(failure);
+        }
+        if (failure instanceof TimeoutException) {
+            // Not acknowledged within max.block.ms: the commit may still complete or not. The
+            // client refuses to abort now; a new producer's initTransactions() settles it.
+            discard(slot, p);
+            return Result.failed(null, failure);
+        }
+        if (failure instanceof KafkaException refused) {
+            sending.commitFailure = refused;
+            return null;
+        }
+        discard(slot, p);
+        return Result.failed(null, failure);
     }
 
     /**

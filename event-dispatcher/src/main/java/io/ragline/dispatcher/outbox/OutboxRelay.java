@@ -2,31 +2,23 @@ package io.ragline.dispatcher.outbox;
 
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.config.CoreSettings;
-import io.ragline.core.config.DatabaseTimeouts;
-import io.ragline.core.config.Problems;
-import io.ragline.core.db.ConnectionProperties;
-import io.ragline.core.db.ConnectionProperties.Use;
-import io.ragline.core.db.Database;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.dispatcher.DispatcherSettings;
 import io.ragline.dispatcher.bridge.NotifyBridge;
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import javax.sql.DataSource;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The transactional outbox relay. The instance holding the lease drains the outbox at start-up,
- * on every doorbell ({@code NOTIFY "<schema>.outbox"} on a dedicated, unpooled connection), and on
- * a timer, so a notification missed while nobody listened loses nothing. Each batch is published
+ * on every doorbell ({@link OutboxDoorbell}: {@code NOTIFY "<schema>.outbox"} on a dedicated,
+ * unpooled connection), and on a timer, so a notification missed while nobody listened loses
+ * nothing. Each batch is published
  * in order, acknowledged by Kafka, then deleted; with two producers the next batch is sent while
  * one commits ({@link OverlappedDrain}). Standbys try for the lease as often as the
  * leader renews it ({@link Lease#renewEvery}). The relay and its {@link LeaseHeartbeat} run as
@@ -43,12 +35,10 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     public static final String HEARTBEAT = "outbox-lease";
 
     private final CoreSettings core;
-    private final DispatcherSettings settings;
     private final OutboxStore store;
     private final OutboxClaims claims;
     private final Lease lease;
     private final OutboxPublisher publisher;
-    private final NotifyBridge bridge;
     private final OutboxMetrics metrics;
     private final OutboxRefusals refusals;
     private final Backoff backoff = Backoff.of(Duration.ofMillis(200), Duration.ofSeconds(10));
@@ -56,18 +46,14 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final LeaseHeartbeat heartbeat;
     /** The drain with two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}). */
     private final OverlappedDrain overlapped;
+
+    private final OutboxDoorbell doorbell;
     /** Counted down when {@link #run()} has returned: only then may the lease be released. */
     private final CountDownLatch ended = new CountDownLatch(1);
 
     private volatile Thread runner;
 
     private volatile boolean running = true;
-    /** Poll-only mode: the first wait after a drain that published (see {@link #waitForDoorbell}). */
-    private static final Duration BUSY_POLL = Duration.ofMillis(5);
-
-    private Duration idleWait = BUSY_POLL;
-    private boolean publishedSinceLastWait;
-    private volatile Connection listener;
     private Instant lastBacklogCheck = Instant.EPOCH;
 
     public OutboxRelay(
@@ -80,18 +66,17 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             RowFaults faults,
             String holder) {
         this.core = core;
-        this.settings = settings;
         this.store = new OutboxStore(dataSource);
         this.claims = new OutboxClaims(store, metrics, settings.batchSize(), settings.lookahead());
         this.lease = new Lease(dataSource, holder, settings.leaseTtl());
         this.publisher = publisher;
-        this.bridge = bridge;
         this.metrics = metrics;
         this.refusals = new OutboxRefusals(store, metrics, faults, settings.maxAttempts());
         this.leadership = new Leadership(
                 settings.leaseTtl(), System::nanoTime, metrics, core.schema() + ".outbox (" + holder + ")");
         this.heartbeat = new LeaseHeartbeat(lease, leadership, settings.leaseTtl(), metrics);
         this.overlapped = new OverlappedDrain(this, claims, refusals, publisher);
+        this.doorbell = new OutboxDoorbell(this, core, settings, bridge, metrics);
     }
 
     /**
@@ -143,10 +128,10 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                     sleep(Duration.ofMillis(200));
                     continue;
                 }
-                ensureListening();
+                doorbell.arm();
                 drain();
                 failures = 0;
-                waitForDoorbell();
+                doorbell.await();
             } catch (OutboxPublisher.FencedException e) {
                 // Our lease ran out (a freeze, a lost database) and a standby took over: stand by
                 // until the heartbeat wins the lease again.
@@ -159,7 +144,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 }
                 failures++;
                 metrics.failure();
-                closeListener();
+                doorbell.close();
                 long wait = backoff.wait(failures).toMillis();
                 log.warn("outbox relay failed (attempt {}), retrying in {} ms: {}", failures, wait, e.toString());
                 sleep(Duration.ofMillis(wait));
@@ -251,7 +236,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
      * next claim, counted now.
      */
     void published(List<OutboxRow> rows, long ackedAt) {
-        publishedSinceLastWait = true;
+        doorbell.published();
         claims.committed(rows);
         for (OutboxRow row : rows) {
             metrics.published(row, ackedAt);
@@ -259,97 +244,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         metrics.batch(rows.size());
     }
 
-    private void ensureListening() throws SQLException {
-        if (settings.mode() != DispatcherSettings.Mode.LISTEN || listener != null) {
-            return;
-        }
-        listener = Database.connect(core.database(), core.schema(), "event-dispatcher-listen", Use.PIPELINE);
-        listen(listener);
-        log.info("listening on {}{}", channel(), bridge.channels().isEmpty() ? "" : " and " + bridge.channels());
-    }
-
-    /** Blocks until a doorbell rings or the poll interval passes (bounded by a third of the lease). */
-    private void waitForDoorbell() throws SQLException {
-        Duration wait = min(settings.pollInterval(), settings.leaseTtl().dividedBy(3));
-        // One read of the field: stop() may set it to null (after closing it) while this waits.
-        Connection c = listener;
-        if (c == null) {
-            // Poll-only: right after a drain that published, look again soon (rows are arriving);
-            // each empty look doubles the wait, up to the poll interval, so an idle outbox costs
-            // one query per interval and a busy one never waits a whole interval.
-            idleWait = publishedSinceLastWait ? BUSY_POLL : min(wait, idleWait.multipliedBy(2));
-            publishedSinceLastWait = false;
-            sleep(min(wait, idleWait));
-            return;
-        }
-        PGNotification[] notifications =
-                c.unwrap(PGConnection.class).getNotifications((int) Math.max(1, wait.toMillis()));
-        if (notifications != null && notifications.length > 0) {
-            for (PGNotification n : notifications) {
-                if (!n.getName().equals(channel())) {
-                    bridge.publish(n.getName(), n.getParameter());
-                }
-            }
-        } else {
-            probeListener(c);
-        }
-        if (running && c.isClosed()) {
-            throw new SQLException("the LISTEN connection closed", "08003");
-        }
-    }
-
-    private void listen(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("listen \"" + channel() + "\"");
-            for (String bridged : bridge.channels()) {
-                s.execute("listen \"" + bridged + "\"");
-            }
-        }
-    }
-
-    /**
-     * A LISTEN connection only reads, and waiting for a doorbell that never comes looks the same as
-     * a server gone silent (a partition, a failed-over host whose address is gone, a firewall that
-     * forgot the idle connection). So every quiet wait ends with one round trip on it: the outbox
-     * channel's LISTEN again (a no-op, as the session listens to it already, and {@code
-     * pg_stat_activity} keeps showing what the session is for), bounded by the pipeline's socket
-     * timeout (its default when that is off). No answer, and the relay's failure path closes the
-     * connection and LISTENs again, on every channel, on a new one.
-     */
-    private void probeListener(Connection c) throws SQLException {
-        if (!running) {
-            return; // stopping: stop() closed it
-        }
-        Duration bound = ConnectionProperties.socketTimeout(core.database(), Use.PIPELINE)
-                .orElse(DatabaseTimeouts.DEFAULT_SOCKET_TIMEOUT);
-        try {
-            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, bound.toMillis()));
-            try (Statement s = c.createStatement()) {
-                s.execute("listen \"" + channel() + "\"");
-            }
-        } catch (SQLException e) {
-            if (!running) {
-                return;
-            }
-            metrics.listenLost();
-            String what = timedOut(e) ? "did not answer within " + Problems.text(bound) : "failed";
-            throw new SQLException("the LISTEN connection " + what + ": " + e.getMessage(), "08006", e);
-        }
-    }
-
-    /** Whether {@code e} is the driver giving up a silent socket (not a reset, a refusal, a close). */
-    static boolean timedOut(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.net.SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Drops what only a leader holds (idempotent: called on every idle turn of a standby). */
     void standBy() {
-        closeListener();
+        doorbell.close();
         publisher.discard(); // a later leadership starts a new producer, fencing any other
         refusals.clear();
     }
@@ -367,28 +264,14 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
     }
 
-    private synchronized void closeListener() {
-        if (listener != null) {
-            try {
-                listener.close();
-            } catch (SQLException ignored) {
-                // closing a broken connection
-            }
-            listener = null;
-        }
-    }
-
-    private void sleep(Duration d) {
+    /** Sleeps {@code d}; an interrupt stops the relay. */
+    void sleep(Duration d) {
         try {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;
         }
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /**
@@ -398,7 +281,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     public void stop() {
         running = false;
         leadership.stop();
-        closeListener(); // unblocks a relay waiting for a notification
+        doorbell.close(); // unblocks a relay waiting for a notification
         Thread t = runner;
         if (t != null) {
             t.interrupt();

@@ -35,6 +35,21 @@ class LeadershipTest {
     }
 
     @Test
+    void aRenewalThatBeganBeforeAFenceDoesNotUndoIt() {
+        leadership.renewed(now.get());
+        long before = now.get();
+        now.addAndGet(Duration.ofMillis(100).toNanos());
+        leadership.fenced("a newer dispatcher initialised our transactional id");
+        now.addAndGet(Duration.ofMillis(100).toNanos());
+
+        leadership.renewed(before); // that renewal's database write began before the fence
+        assertThat(leadership.leading()).isFalse();
+
+        leadership.renewed(now.get()); // one that began after it
+        assertThat(leadership.leading()).isTrue();
+    }
+
+    @Test
     void aLapsedLeaseLeadsAgainAfterTheNextRenewal() {
         leadership.renewed(now.get());
         now.addAndGet(TRUSTED);

@@ -20,9 +20,9 @@ class ListenProbeWordingTest {
                 new SocketException("Connection reset"));
         SQLException closed = new SQLException("This connection has been closed.", "08003");
 
-        assertThat(OutboxRelay.timedOut(silent)).isTrue();
-        assertThat(OutboxRelay.timedOut(new SQLException("wrapped", silent))).isTrue();
-        assertThat(OutboxRelay.timedOut(reset)).isFalse();
-        assertThat(OutboxRelay.timedOut(closed)).isFalse();
+        assertThat(OutboxDoorbell.timedOut(silent)).isTrue();
+        assertThat(OutboxDoorbell.timedOut(new SQLException("wrapped", silent))).isTrue();
+        assertThat(OutboxDoorbell.timedOut(reset)).isFalse();
+        assertThat(OutboxDoorbell.timedOut(closed)).isFalse();
     }
 }
