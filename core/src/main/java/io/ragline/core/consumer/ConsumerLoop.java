@@ -4,7 +4,6 @@ import io.ragline.core.resilience.Backoff;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -346,7 +345,10 @@ public final class ConsumerLoop<T> implements PollLoop {
      * skipped on a retry because the sink stores their offsets.
      */
     private boolean writeOneByOne(List<InboundRecord<T>> pending, List<ConsumerRecord<byte[], byte[]>> all) {
-        log.info("writing {} records of {} one by one to isolate a failing record", pending.size(), partitions(all));
+        log.info(
+                "writing {} records of {} one by one to isolate a failing record",
+                pending.size(),
+                PauseSchedule.names(PauseSchedule.firstOffsets(all).keySet()));
         for (InboundRecord<T> r : pending) {
             try {
                 sink.write(List.of(r), List.of(r.raw()));
@@ -386,11 +388,7 @@ public final class ConsumerLoop<T> implements PollLoop {
         // Written with the batch's offsets (and committed, or stored by the sink): not redelivered.
         deadLetters.movedTo(next);
         schedule.succeeded(next.keySet());
-        Map<String, Integer> perTopic = new HashMap<>();
-        for (InboundRecord<T> r : written) {
-            perTopic.merge(r.topic(), 1, Integer::sum);
-        }
-        perTopic.forEach(metrics::processed);
+        metrics.processed(written);
     }
 
     /** Dead-letters {@code record}; when that fails (Kafka down), rewinds the batch and returns false. */
@@ -415,9 +413,5 @@ public final class ConsumerLoop<T> implements PollLoop {
 
     private int attempts(List<ConsumerRecord<byte[], byte[]>> all) {
         return schedule.attempts(PauseSchedule.firstOffsets(all));
-    }
-
-    private static String partitions(List<ConsumerRecord<byte[], byte[]>> all) {
-        return PauseSchedule.names(PauseSchedule.firstOffsets(all).keySet());
     }
 }

@@ -68,6 +68,15 @@ public final class ConsumerMetrics {
         records(topic, "processed").increment(count);
     }
 
+    /** Counts {@code written} as processed, per topic. */
+    void processed(java.util.List<? extends InboundRecord<?>> written) {
+        java.util.Map<String, Integer> perTopic = new java.util.HashMap<>();
+        for (InboundRecord<?> r : written) {
+            perTopic.merge(r.topic(), 1, Integer::sum);
+        }
+        perTopic.forEach(this::processed);
+    }
+
     void deadLettered(String topic) {
         records(topic, "dead_lettered").increment();
     }
