@@ -237,6 +237,48 @@ class OverlappedWritesIT {
         }
     }
 
+    /**
+     * Preparing a batch takes 2 s and writing one 1.8 s, and the group's {@code max.poll.interval}
+     * is 3 s: the loop polls between each prepare and the next (while the write before runs), so
+     * it never overruns the interval, never loses its partitions, and applies each record once. A
+     * loop that wrote each batch before the next poll (3.8 s between polls) would lose them.
+     */
+    @Test
+    void aLoopWhoseBatchesTakeMostOfMaxPollIntervalToPrepareAndToWriteKeepsItsPartitions() throws Exception {
+        String topic = KafkaTopics.create("overlappollinterval", 1);
+        String group = "interval-" + UUID.randomUUID();
+        KafkaTopics.produce(topic, 30, i -> "value-" + i);
+        AtomicInteger released = new AtomicInteger();
+        try (TrackedBatches batches = new TrackedBatches(db, 2000)) {
+            batches.step((records, c) -> Thread.sleep(1800));
+            ConsumerLoop<String> loop =
+                    batches.loop(topic, group, 5, Map.of("RAGLINE_MAX_POLL_INTERVAL", "3s"), partitions -> {
+                        if (!partitions.isEmpty()) {
+                            released.incrementAndGet();
+                        }
+                    });
+            Thread thread = new Thread(loop, "overlap-it-interval");
+            thread.start();
+            try {
+                await().atMost(WAIT)
+                        .until(() -> kafkaCommitted(group).values().stream()
+                                        .mapToLong(Long::longValue)
+                                        .sum()
+                                == 30);
+                assertThat(released)
+                        .as("partitions revoked or lost while running")
+                        .hasValue(0);
+            } finally {
+                loop.stop();
+                thread.join(WAIT.toMillis());
+            }
+            assertThat(batches.preparedWhileWriting).hasPositiveValue();
+            assertThat(AppliedTable.rows(db, topic)).isEqualTo(30);
+            assertThat(AppliedTable.distinct(db, topic)).isEqualTo(30);
+            assertThat(batches.fatal).isEmpty();
+        }
+    }
+
     @Test
     void aLoopStoppedWhileABatchIsWrittenFinishesItAndCommitsItToKafkaBeforeItEnds() throws Exception {
         String topic = KafkaTopics.create("overlapstop", 2);
