@@ -98,17 +98,16 @@ class OverlappedWritesIT {
         try (TrackedBatches batches = new TrackedBatches(db, 20)) {
             AtomicBoolean armed = new AtomicBoolean(false);
             batches.step((records, c) -> {
-                int before = batches.preparedWhileWriting.get();
                 if (batches.committed.get() < 4 || !armed.compareAndSet(false, true)) {
                     return;
                 }
                 // Only a transaction during which the next batch was prepared is killed.
-                if (!waitFor(() -> batches.preparedWhileWriting.get() > before, Duration.ofSeconds(2))) {
+                if (!waitFor(batches::nextPrepared, Duration.ofSeconds(2))) {
                     armed.set(false);
                     return;
                 }
                 records.forEach(r -> killed.add(TrackedBatches.key(r)));
-                terminate(c); // as an operator's pg_terminate_backend, or a server restart, would
+                batches.terminate(c); // as an operator's pg_terminate_backend, or a server restart, would
             });
             runUntilDone(batches.loop(topic, group, 10), topic, group, 300, batches);
 
@@ -177,7 +176,8 @@ class OverlappedWritesIT {
         String topic = KafkaTopics.create("overlaprevoke", 4);
         String group = "revoke-" + UUID.randomUUID();
         int records = 4000;
-        produceInSmallBatches(topic, records); // so that a consumer's batches move from partition to partition
+        TrackedBatches.produceInSmallBatches(
+                topic, records); // so that a consumer's batches move from partition to partition
         AtomicReference<Set<TopicPartition>> revokedWhileWriting = new AtomicReference<>(Set.of());
         AtomicInteger revocations = new AtomicInteger();
         AtomicBoolean failed = new AtomicBoolean();
@@ -193,7 +193,7 @@ class OverlappedWritesIT {
                     throw new SQLException("terminating connection due to administrator command", "57P01");
                 }
             });
-            ConsumerLoop<String> a = batches.loop(topic, group, 10, SMALL_FETCHES, revoked -> {
+            ConsumerLoop<String> a = batches.loop(topic, group, 10, TrackedBatches.SMALL_FETCHES, revoked -> {
                 if (!revoked.isEmpty()) {
                     revocations.incrementAndGet();
                     Set<TopicPartition> writing = new HashSet<>(batches.writing());
@@ -210,7 +210,7 @@ class OverlappedWritesIT {
                     long applied = AppliedTable.rows(db, topic);
                     await().atMost(WAIT).until(() -> AppliedTable.rows(db, topic) > applied + 20); // it holds all
                     int before = revocations.get();
-                    ConsumerLoop<String> b = batches.loop(topic, group, 10, SMALL_FETCHES, p -> {});
+                    ConsumerLoop<String> b = batches.loop(topic, group, 10, TrackedBatches.SMALL_FETCHES, p -> {});
                     Thread second = new Thread(b, "overlap-it-b" + round);
                     second.start();
                     waitFor(() -> revocations.get() > before, Duration.ofSeconds(20));
@@ -302,7 +302,7 @@ class OverlappedWritesIT {
             thread.join(WAIT.toMillis());
 
             assertThat(thread.isAlive()).isFalse();
-            assertThat(applied(topic))
+            assertThat(batches.applied(topic))
                     .as("the batch written when the loop stopped")
                     .containsAll(inFlight);
             long stored = batches.stored(group, topic);
@@ -316,26 +316,6 @@ class OverlappedWritesIT {
             assertThat(batches.preparedAgain())
                     .as("records prepared by both lives")
                     .isEmpty();
-        }
-    }
-
-    /** Fetches of about ten records of a partition at a time, not all it has. */
-    static final Map<String, String> SMALL_FETCHES = Map.of("RAGLINE_KAFKA_MAX_PARTITION_FETCH_BYTES", "1024");
-
-    /** {@code count} records, each in a record batch of its own (a fetch returns at least one whole batch). */
-    private static void produceInSmallBatches(String topic, int count) throws Exception {
-        java.util.Properties p = new java.util.Properties();
-        p.put("bootstrap.servers", KafkaTopics.bootstrapServers());
-        p.put("batch.size", 1);
-        p.put("linger.ms", 0);
-        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(
-                p,
-                new org.apache.kafka.common.serialization.StringSerializer(),
-                new org.apache.kafka.common.serialization.StringSerializer())) {
-            for (int i = 0; i < count; i++) {
-                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "key-" + i, "value-" + i));
-            }
-            producer.flush();
         }
     }
 
@@ -387,34 +367,6 @@ class OverlappedWritesIT {
             }
         });
         return committed;
-    }
-
-    private static Set<String> applied(String topic) throws SQLException {
-        Set<String> keys = new HashSet<>();
-        try (Connection c = db.connect();
-                ResultSet rs = c.createStatement()
-                        .executeQuery("select partition || '@' || record_offset from applied where topic = '" + topic
-                                + "'")) {
-            while (rs.next()) {
-                keys.add(rs.getString(1));
-            }
-        }
-        return keys;
-    }
-
-    /** Kills {@code c}'s server process from another connection; the transaction's next statement fails. */
-    private static void terminate(Connection c) throws SQLException {
-        long pid;
-        try (ResultSet rs = c.createStatement().executeQuery("select pg_backend_pid()")) {
-            rs.next();
-            pid = rs.getLong(1);
-        }
-        try (Connection other = db.connect();
-                PreparedStatement s = other.prepareStatement("select pg_terminate_backend(?::int)")) {
-            s.setLong(1, pid);
-            s.executeQuery().close();
-        }
-        c.createStatement().execute("select 1");
     }
 
     private static boolean waitFor(java.util.concurrent.Callable<Boolean> condition, Duration atMost) {

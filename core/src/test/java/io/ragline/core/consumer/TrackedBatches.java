@@ -47,6 +47,9 @@ final class TrackedBatches implements AutoCloseable {
     final List<Throwable> fatal = new CopyOnWriteArrayList<>();
 
     private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger prepareCalls = new AtomicInteger();
+    /** The prepares made before the transaction running now was prepared (one runs at a time). */
+    private volatile int preparedBeforeThisWrite;
     /** The partitions of the transaction running (one at a time, as the tests check). */
     private final java.util.Set<TopicPartition> writing = ConcurrentHashMap.newKeySet();
 
@@ -134,9 +137,11 @@ final class TrackedBatches implements AutoCloseable {
                     List<InboundRecord<String>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
                     throws Exception {
                 PreparedWrite prepared = real.prepare(records, consumed);
+                int preparedSoFar = prepareCalls.get();
                 return new PreparedWrite() {
                     @Override
                     public void write() throws Exception {
+                        preparedBeforeThisWrite = preparedSoFar;
                         mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
                         transactions.incrementAndGet();
                         consumed.forEach(r -> writing.add(new TopicPartition(r.topic(), r.partition())));
@@ -173,6 +178,7 @@ final class TrackedBatches implements AutoCloseable {
 
             @Override
             public BatchWriter<String> prepare(List<InboundRecord<String>> records) throws Exception {
+                prepareCalls.incrementAndGet();
                 if (running.get() > 0) {
                     preparedWhileWriting.incrementAndGet();
                 }
@@ -183,6 +189,11 @@ final class TrackedBatches implements AutoCloseable {
                 return this;
             }
         };
+    }
+
+    /** True, inside a transaction, once the batch after it was prepared (on the consumer thread). */
+    boolean nextPrepared() {
+        return prepareCalls.get() > preparedBeforeThisWrite;
     }
 
     /** The partitions of the transaction running now (none when none runs). */
@@ -251,6 +262,55 @@ final class TrackedBatches implements AutoCloseable {
                         throw e.getCause();
                     }
                 });
+    }
+
+    /** Fetches of about ten records of a partition at a time, not all it has. */
+    static final Map<String, String> SMALL_FETCHES = Map.of("RAGLINE_KAFKA_MAX_PARTITION_FETCH_BYTES", "1024");
+
+    /** {@code count} records, each in a record batch of its own (a fetch returns at least one whole batch). */
+    static void produceInSmallBatches(String topic, int count) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", KafkaTopics.bootstrapServers());
+        p.put("batch.size", 1);
+        p.put("linger.ms", 0);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(
+                p,
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "key-" + i, "value-" + i));
+            }
+            producer.flush();
+        }
+    }
+
+    /** The records of {@code topic} applied, as partition@offset. */
+    java.util.Set<String> applied(String topic) throws java.sql.SQLException {
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        try (Connection c = db.connect();
+                java.sql.ResultSet rs = c.createStatement()
+                        .executeQuery("select partition || '@' || record_offset from applied where topic = '" + topic
+                                + "'")) {
+            while (rs.next()) {
+                keys.add(rs.getString(1));
+            }
+        }
+        return keys;
+    }
+
+    /** Kills {@code c}'s server process from another connection; the transaction's next statement fails. */
+    void terminate(Connection c) throws java.sql.SQLException {
+        long pid;
+        try (java.sql.ResultSet rs = c.createStatement().executeQuery("select pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getLong(1);
+        }
+        try (Connection other = db.connect();
+                java.sql.PreparedStatement s = other.prepareStatement("select pg_terminate_backend(?::int)")) {
+            s.setLong(1, pid);
+            s.executeQuery().close();
+        }
+        c.createStatement().execute("select 1");
     }
 
     @Override
