@@ -1,5 +1,6 @@
 package io.ragline.core.consumer;
 
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.ragline.core.resilience.Backoff;
 import java.time.Clock;
 import java.time.Duration;
@@ -271,7 +272,15 @@ public final class ConsumerLoop<T> implements PollLoop {
         try {
             prepared = sink.prepare(decoded, all);
         } catch (Exception e) {
-            if (writes.settle(all, null) && write(e, decoded, all)) {
+            boolean behindAWrite = writes.inFlight();
+            if (!writes.settle(all, null)) {
+                return;
+            }
+            // A half-open circuit breaker lets a trial call through: the write in flight took it,
+            // and this prepare was refused though that write then committed (and closed the
+            // breaker): written afresh, not counted as a failure and backed off.
+            Exception first = behindAWrite && e instanceof CallNotPermittedException ? null : e;
+            if (write(first, decoded, all)) {
                 metrics.batch(all.size(), System.nanoTime() - start);
             }
             return;

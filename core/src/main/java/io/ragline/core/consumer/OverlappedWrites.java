@@ -1,6 +1,7 @@
 package io.ragline.core.consumer;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -159,8 +160,10 @@ final class OverlappedWrites<T> implements AutoCloseable {
      * them out when it is settled.
      */
     void release(Collection<TopicPartition> partitions) {
-        if (inFlight == null || partitions.isEmpty()) {
-            return;
+        if (inFlight == null
+                || Collections.disjoint(
+                        PauseSchedule.firstOffsets(inFlight.consumed()).keySet(), partitions)) {
+            return; // nothing of the batch in flight is in them: the next owner need not wait for it
         }
         log.info(
                 "partitions {} leave this consumer while a batch is written: waiting for its transaction",
@@ -183,8 +186,25 @@ final class OverlappedWrites<T> implements AutoCloseable {
             return true;
         }
         if (done.failure() instanceof Error e) {
+            if (prepared != null) {
+                prepared.discard(); // never to be started: it gives back what it holds
+            }
             throw e; // the loop dies as it would have on its own thread
         }
+        try {
+            return settle(done, next, prepared);
+        } catch (RuntimeException | Error e) {
+            // N's settlement failed for good (a fatal Kafka commit): the loop dies, and N+1, never
+            // to be started, gives back what it holds (a breaker permission); a failed N discarded it
+            if (prepared != null && done.failure() == null) {
+                prepared.discard();
+            }
+            throw e;
+        }
+    }
+
+    private boolean settle(
+            Finished<T> done, List<ConsumerRecord<byte[], byte[]>> next, BatchSink.PreparedWrite prepared) {
         List<ConsumerRecord<byte[], byte[]>> kept = done.consumedKept();
         if (done.failure() != null) {
             if (prepared != null) {
@@ -219,10 +239,13 @@ final class OverlappedWrites<T> implements AutoCloseable {
             if (done.failure() == null) {
                 loop.written(null, done.recordsKept(), done.consumedKept(), done.startNanos());
             } else {
-                log.info(
-                        "writing {} records failed as the consumer stopped; they are read again: {}",
+                if (done.failure() instanceof Error e) {
+                    throw e;
+                }
+                log.warn(
+                        "writing {} records failed as the consumer stopped; they are read again",
                         done.consumed().size(),
-                        done.failure().toString());
+                        done.failure());
             }
         } finally {
             close();

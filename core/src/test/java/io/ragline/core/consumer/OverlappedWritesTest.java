@@ -2,6 +2,8 @@ package io.ragline.core.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.ragline.core.resilience.Backoff;
 import io.ragline.testkit.MovableClock;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +38,9 @@ class OverlappedWritesTest {
     final Queue<Exception> failures = new ConcurrentLinkedQueue<>();
     final AtomicInteger discarded = new AtomicInteger();
     final AtomicReference<Throwable> fatal = new AtomicReference<>();
+    /** Prepares refused, as a half-open circuit breaker refuses a call beyond its trial ones. */
+    final Queue<Exception> refusedPrepares = new ConcurrentLinkedQueue<>();
+
     ConsumerLoop<String> loop;
 
     @BeforeEach
@@ -49,7 +54,12 @@ class OverlappedWritesTest {
 
             @Override
             public PreparedWrite prepare(
-                    List<InboundRecord<String>> records, List<ConsumerRecord<byte[], byte[]>> consumed) {
+                    List<InboundRecord<String>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
+                    throws Exception {
+                Exception refused = refusedPrepares.poll();
+                if (refused != null) {
+                    throw refused;
+                }
                 return new PreparedWrite() {
                     @Override
                     public void write() throws Exception {
@@ -139,6 +149,35 @@ class OverlappedWritesTest {
         assertThat(consumer.assignment()).containsExactly(P1);
         assertThat(consumer.position(P1)).as("the partition kept is rewound").isZero();
         assertThat(consumer.paused()).containsExactly(P1);
+    }
+
+    @Test
+    void aPrepareRefusedByAHalfOpenBreakerBehindAWriteThatCommittedIsWrittenAfreshNotBackedOff() {
+        add(P0, 0, "a");
+        loop.pollOnce(); // a's write starts: it holds the half-open breaker's trial call
+        add(P1, 0, "b");
+        refusedPrepares.add(
+                CallNotPermittedException.createCallNotPermittedException(CircuitBreaker.ofDefaults("half-open")));
+
+        loop.pollOnce(); // b's prepare refused; a committed (closing the breaker); b written afresh
+
+        assertThat(written).containsExactly("a", "b");
+        assertThat(consumer.paused())
+                .as("no backoff for a refusal the write before it cured")
+                .isEmpty();
+        assertThat(consumer.committed(java.util.Set.of(P1)).get(P1).offset()).isEqualTo(1L);
+    }
+
+    @Test
+    void aPrepareRefusedWithNoWriteInFlightIsAFailureAsBefore() {
+        add(P0, 0, "a");
+        refusedPrepares.add(
+                CallNotPermittedException.createCallNotPermittedException(CircuitBreaker.ofDefaults("open")));
+
+        loop.pollOnce();
+
+        assertThat(written).isEmpty();
+        assertThat(consumer.paused()).as("backed off: the breaker is open").containsExactlyInAnyOrder(P0, P1);
     }
 
     private void add(TopicPartition tp, long offset, String value) {

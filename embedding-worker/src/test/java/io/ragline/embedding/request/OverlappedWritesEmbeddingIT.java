@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The embedding-worker with its default overlapped writes (a batch's transaction on the writer
+ * The embedding-worker with overlapped writes on (a batch's transaction on the writer
  * thread while the next batch is read and embedded) on real Postgres and Kafka, its transactions
  * killed with {@code pg_terminate_backend} while they write the vectors: every document ends
  * embedded once, each chunk with one vector, one {@code document.embedded} per document, nothing
@@ -131,6 +131,7 @@ class OverlappedWritesEmbeddingIT {
         values.put("RAGLINE_OPENAI_BASE_URL", endpoint.baseUrl().toString());
         values.put("RAGLINE_OPENAI_API_KEY", "sk-stub");
         values.put("RAGLINE_EMBEDDING_MAX_REQUESTS", "4");
+        values.put(EmbeddingWorker.OVERLAP_WRITES, "true");
         values.put("RAGLINE_RETRY_BACKOFF_INITIAL", "50ms");
         values.put("RAGLINE_RETRY_BACKOFF_MAX", "200ms");
         Env env = new Env(values);
