@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,20 +23,83 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.PipelineBenchmark
  * -Dexec.args="100 3"}
+ *
+ * <p>A third argument {@code overlap:<rounds>} runs the whole measurement {@code rounds} times
+ * with {@code RAGLINE_EMBEDDING_OVERLAP_WRITES=true} and {@code false}, interleaved (the order
+ * alternating each round), each run in a fresh pipeline, and prints per round "the model busy"
+ * and "pipeline / model" of both, their ratio, and the load average at each start: {@code
+ * -Dexec.args="100 3 overlap:3"}.
  */
 public final class PipelineBenchmark {
     private PipelineBenchmark() {}
+
+    /** What one run measured. */
+    private record Run(double p50, double p99, double tokensPerSecond, double modelAlone, double busy, String load) {
+        double ofModel() {
+            return tokensPerSecond / modelAlone;
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         int singles = args.length > 0 ? Integer.parseInt(args[0]) : 100;
         int copies = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         System.out.printf(Locale.ROOT, "%d cores%n", Runtime.getRuntime().availableProcessors());
+        if (args.length > 2 && args[2].startsWith("overlap:")) {
+            compareOverlap(singles, copies, Integer.parseInt(args[2].substring("overlap:".length())));
+        } else {
+            run(singles, copies, Map.of());
+        }
+    }
+
+    /** {@code rounds} runs with overlapped writes and without, interleaved; a line per round and the medians. */
+    private static void compareOverlap(int singles, int copies, int rounds) throws Exception {
+        String variable = "RAGLINE_EMBEDDING_OVERLAP_WRITES";
+        List<Run> on = new ArrayList<>();
+        List<Run> off = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            boolean onFirst = round % 2 == 0;
+            for (boolean overlap : onFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
+                System.out.printf(Locale.ROOT, "-- round %d, overlapped writes %s%n", round + 1, overlap);
+                (overlap ? on : off).add(run(singles, copies, Map.of(variable, String.valueOf(overlap))));
+            }
+        }
+        System.out.println("| round | overlap | load at start | the model busy | pipeline / model | p50 / p99 ms |");
+        System.out.println("|---|---|---|---:|---:|---|");
+        for (int i = 0; i < rounds; i++) {
+            for (Run r : List.of(on.get(i), off.get(i))) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "| %d | %s | %s | %.0f %% | %.0f %% | %.1f / %.1f |%n",
+                        i + 1,
+                        r == on.get(i) ? "on" : "off",
+                        r.load(),
+                        100 * r.busy(),
+                        100 * r.ofModel(),
+                        r.p50(),
+                        r.p99());
+            }
+        }
+        double[] ratios = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            ratios[i] = on.get(i).ofModel() / off.get(i).ofModel();
+        }
+        Arrays.sort(ratios);
+        System.out.printf(
+                Locale.ROOT,
+                "| pipeline / model, on over off, per round | median %.3f | min %.3f | max %.3f |%n",
+                ratios[rounds / 2],
+                ratios[0],
+                ratios[rounds - 1]);
+    }
+
+    private static Run run(int singles, int copies, Map<String, String> settings) throws Exception {
+        String load = Machine.loadAverage();
         List<String> sentences = sentences();
         List<Corpus> corpus = corpus();
-        try (RaglinePipeline pipeline = RaglinePipeline.start("pipeline-bench")) {
+        try (RaglinePipeline pipeline = RaglinePipeline.start("pipeline-bench", settings)) {
             publish(pipeline, "warm-up", "Warming up the model and the topics.");
             pipeline.awaitEmbedded("warm-up");
-            measureLatency(pipeline, sentences, singles);
+            double[] latency = measureLatency(pipeline, sentences, singles);
             double busyBefore = inferenceSeconds(pipeline);
             long start = System.nanoTime();
             double tokensPerSecond = measureThroughput(pipeline, corpus, copies, singles);
@@ -47,12 +112,14 @@ public final class PipelineBenchmark {
                     busy,
                     wall,
                     100 * busy / wall);
-            measureModelAlone(pipeline, tokensPerSecond);
+            double alone = measureModelAlone(pipeline, tokensPerSecond);
+            return new Run(latency[0], latency[1], tokensPerSecond, alone, busy / wall, load);
         }
     }
 
-    /** Publish-to-searchable latency of {@code singles} one-chunk documents, each awaited. */
-    private static void measureLatency(RaglinePipeline pipeline, List<String> sentences, int singles) throws Exception {
+    /** Publish-to-searchable latency of {@code singles} one-chunk documents, each awaited: p50 and p99 in ms. */
+    private static double[] measureLatency(RaglinePipeline pipeline, List<String> sentences, int singles)
+            throws Exception {
         long[] latencies = new long[singles];
         for (int i = 0; i < singles; i++) {
             String id = "single-" + i;
@@ -69,6 +136,7 @@ public final class PipelineBenchmark {
                 singles,
                 Latencies.percentileMillis(latencies, 0.50),
                 Latencies.percentileMillis(latencies, 0.99));
+        return new double[] {Latencies.percentileMillis(latencies, 0.50), Latencies.percentileMillis(latencies, 0.99)};
     }
 
     /**
@@ -114,7 +182,7 @@ public final class PipelineBenchmark {
      * The chunks of one copy embedded by the model alone, after the workers stopped, and the
      * pipeline's share of that rate.
      */
-    private static void measureModelAlone(RaglinePipeline pipeline, double pipelineTokensPerSecond) throws Exception {
+    private static double measureModelAlone(RaglinePipeline pipeline, double pipelineTokensPerSecond) throws Exception {
         String schema = pipeline.schema();
         List<String> texts = new ArrayList<>();
         try (ResultSet rs = pipeline.connection()
@@ -151,6 +219,7 @@ public final class PipelineBenchmark {
                     s,
                     copyTokens / s,
                     100.0 * pipelineTokensPerSecond / (copyTokens / s));
+            return copyTokens / s;
         }
     }
 

@@ -73,13 +73,18 @@ final class RaglinePipeline implements AutoCloseable {
 
     /** Migrates a fresh schema and starts the three workers under the process name {@code name}. */
     static RaglinePipeline start(String name) throws Exception {
+        return start(name, Map.of());
+    }
+
+    /** As {@link #start(String)}, with {@code settings} over the environment's (a variant to compare). */
+    static RaglinePipeline start(String name, Map<String, String> settings) throws Exception {
         String rawUrl = TestServices.get().databaseUrl();
         DatabaseUrl url = DatabaseUrl.parse(rawUrl).url().orElseThrow();
         String schema = "bench_" + Long.toString(System.nanoTime(), 36);
         new Migrations(url, schema, "bench").migrate();
         String prefix =
                 name.replaceAll("[^a-z0-9]", "") + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Env env = env(rawUrl, schema, prefix);
+        Env env = env(rawUrl, schema, prefix, settings);
         var dispatcher = EventDispatcher.wiring(env);
         var ingest = IngestWorker.wiring(env, 0);
         var embedding = EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, 0);
@@ -125,7 +130,7 @@ final class RaglinePipeline implements AutoCloseable {
     }
 
     /** The benchmark's own schema, topics and ports over the {@code RAGLINE_*} settings to compare. */
-    private static Env env(String rawUrl, String schema, String prefix) {
+    private static Env env(String rawUrl, String schema, String prefix, Map<String, String> settings) {
         Map<String, String> values = new HashMap<>();
         // Settings to compare (RAGLINE_EMBEDDING_MAX_REQUESTS=500, ...) come from the environment.
         System.getenv().forEach((k, v) -> {
@@ -133,6 +138,7 @@ final class RaglinePipeline implements AutoCloseable {
                 values.put(k, v);
             }
         });
+        values.putAll(settings);
         values.put("DATABASE_URL", rawUrl);
         values.put("KAFKA_BOOTSTRAP_SERVERS", KafkaTopics.bootstrapServers());
         values.put("RAGLINE_DB_SCHEMA", schema);

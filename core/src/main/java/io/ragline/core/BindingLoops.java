@@ -65,17 +65,19 @@ final class BindingLoops {
                     loopSettings,
                     Clock.systemUTC(),
                     new ConsumerMetrics(runtime.registry(), clientId),
-                    runtime.fatalPathOf(clientId));
+                    runtime.fatalPathOf(clientId),
+                    binding.overlapWrites() ? clientId + "-writer" : null);
             runtime.startLoop(clientId, loop);
         }
         log.info(
-                "consuming {} as group {} with {} thread(s), batches of at most {} records",
+                "consuming {} as group {} with {} thread(s), batches of at most {} records{}",
                 binding.topics(),
                 group,
                 settings.kafka().consumerThreads(),
                 binding.maxPollRecords() > 0
                         ? binding.maxPollRecords()
-                        : settings.kafka().maxPollRecords());
+                        : settings.kafka().maxPollRecords(),
+                binding.overlapWrites() ? ", each written while the next is prepared" : "");
     }
 
     private CircuitBreakerConfig breakerConfig(FailurePolicy policy) {

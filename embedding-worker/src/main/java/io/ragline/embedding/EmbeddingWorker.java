@@ -59,6 +59,20 @@ public final class EmbeddingWorker {
 
     public static final int DEFAULT_MAX_REQUESTS = 16;
 
+    /**
+     * Whether a batch's transaction (vectors, statuses, outbox, offsets) runs on a writer thread
+     * while the consumer thread polls the next batch and embeds it, so the model does not idle
+     * while Postgres writes ({@code ConsumerLoop}, docs/architecture.md section 11). Off: each
+     * batch is written before the next is polled, as before; one pooled connection per consumer
+     * thread instead of up to two at once (the transaction's and the next batch's read). Off by
+     * default: on the 2-core machine of docs/benchmarks.md, with Postgres beside the model, it left
+     * the pipeline's tokens/s where they were (the writes' CPU is the model's); where Postgres runs
+     * on other cores or another host, the writes' wall time is what it hides.
+     */
+    public static final String OVERLAP_WRITES = "RAGLINE_EMBEDDING_OVERLAP_WRITES";
+
+    public static final boolean DEFAULT_OVERLAP_WRITES = false;
+
     private EmbeddingWorker() {}
 
     public static void main(String[] args) {
@@ -101,6 +115,7 @@ public final class EmbeddingWorker {
         int httpPort = env.port(portVariable, defaultHttpPort);
         EmbeddingSettings embedding = EmbeddingSettings.from(env);
         int maxRequests = env.integer(MAX_REQUESTS, DEFAULT_MAX_REQUESTS, 1, 10_000);
+        boolean overlapWrites = env.bool(OVERLAP_WRITES, DEFAULT_OVERLAP_WRITES);
         NonServingSettings nonServing = NonServingSettings.from(env);
         return runtime -> {
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
@@ -126,7 +141,8 @@ public final class EmbeddingWorker {
                                             embedding.batchSize(),
                                             runtime.settings().kafka().consumerThreads())),
                             failurePolicy())
-                    .withMaxPollRecords(maxRequests);
+                    .withMaxPollRecords(maxRequests)
+                    .withOverlappedWrites(overlapWrites);
             // Subscribe once the models were tried: partitions received can be embedded at once.
             providers.loadAtStart(runtime.fatalPathOf(ProviderRegistry.LOADER), () -> {
                 if (runtime.isClosed()) {

@@ -11,6 +11,9 @@ import java.util.List;
  *     A writer whose records are expensive (an embedding request can be hundreds of chunks)
  *     bounds its batches so one transaction stays short and well within {@code
  *     RAGLINE_MAX_POLL_INTERVAL}.
+ * @param overlapWrites whether batch N+1 is polled and prepared ({@link BatchWriter#prepare})
+ *     while batch N's transaction runs on a writer thread ({@link OverlappedWrites}): for a writer
+ *     whose prepare is the long part (a model's inference)
  */
 public record ConsumerBinding<T>(
         String name,
@@ -18,7 +21,8 @@ public record ConsumerBinding<T>(
         RecordDecoder<T> decoder,
         BatchWriter<T> writer,
         FailurePolicy policy,
-        int maxPollRecords) {
+        int maxPollRecords,
+        boolean overlapWrites) {
 
     public ConsumerBinding {
         topics = List.copyOf(topics);
@@ -32,7 +36,7 @@ public record ConsumerBinding<T>(
 
     public ConsumerBinding(
             String name, List<String> topics, RecordDecoder<T> decoder, BatchWriter<T> writer, FailurePolicy policy) {
-        this(name, topics, decoder, writer, policy, 0);
+        this(name, topics, decoder, writer, policy, 0, false);
     }
 
     public ConsumerBinding(String name, List<String> topics, RecordDecoder<T> decoder, BatchWriter<T> writer) {
@@ -41,6 +45,11 @@ public record ConsumerBinding<T>(
 
     /** The same binding with batches of at most {@code records} records. */
     public ConsumerBinding<T> withMaxPollRecords(int records) {
-        return new ConsumerBinding<>(name, topics, decoder, writer, policy, records);
+        return new ConsumerBinding<>(name, topics, decoder, writer, policy, records, overlapWrites);
+    }
+
+    /** The same binding with its writes overlapped with the next batch's prepare, or not. */
+    public ConsumerBinding<T> withOverlappedWrites(boolean overlap) {
+        return new ConsumerBinding<>(name, topics, decoder, writer, policy, maxPollRecords, overlap);
     }
 }

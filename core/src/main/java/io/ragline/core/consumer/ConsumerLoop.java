@@ -1,10 +1,11 @@
 package io.ragline.core.consumer;
 
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.ragline.core.resilience.Backoff;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * assigned, and a partition assigned whose stored offset is ahead of Kafka's is committed there
  * ({@link OffsetCommitter}), so Kafka's lag never counts records already applied.
  *
+ * <p>With overlapped writes ({@link OverlappedWrites}), a batch's transaction runs on a writer
+ * thread while this thread polls and prepares the next batch; that one's transaction starts only
+ * after the first committed, and a failure of the first discards the second and rewinds both.
+ *
  * <p>Built from the poll-loop toolkit of this package, like the training loop: {@link
  * LoopLifecycle} (poll, stop, close), {@link OffsetCommitter}, {@link DeadLetterBook}, {@link
  * PauseSchedule} (the {@link Backoff} on the injected clock) and {@link PartitionAssignment}.
@@ -54,6 +59,8 @@ public final class ConsumerLoop<T> implements PollLoop {
     private final DeadLetterBook deadLetters;
     private final PauseSchedule schedule;
     private final PartitionAssignment assignment;
+    /** The write in flight while the next batch is prepared (none when batches are not overlapped). */
+    private final OverlappedWrites<T> writes;
 
     /**
      * How a poll loop waits and retries (the batch loop's, and the training loop's).
@@ -114,6 +121,7 @@ public final class ConsumerLoop<T> implements PollLoop {
         }
     }
 
+    /** A loop that writes each batch before it polls the next (no overlapped writes). */
     public ConsumerLoop(
             org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
             List<String> topics,
@@ -125,6 +133,25 @@ public final class ConsumerLoop<T> implements PollLoop {
             Clock clock,
             ConsumerMetrics metrics,
             Consumer<Throwable> onFatal) {
+        this(consumer, topics, decoder, sink, deadLetters, policy, settings, clock, metrics, onFatal, null);
+    }
+
+    /**
+     * @param writerThread the name of the thread that writes batch N while the consumer thread
+     *     prepares N+1 ({@link OverlappedWrites}); null: each batch is written before the next poll
+     */
+    public ConsumerLoop(
+            org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+            List<String> topics,
+            RecordDecoder<T> decoder,
+            BatchSink<T> sink,
+            DeadLetters deadLetters,
+            FailurePolicy policy,
+            Settings settings,
+            Clock clock,
+            ConsumerMetrics metrics,
+            Consumer<Throwable> onFatal,
+            String writerThread) {
         this.consumer = consumer;
         this.topics = List.copyOf(topics);
         this.decoder = decoder;
@@ -143,8 +170,10 @@ public final class ConsumerLoop<T> implements PollLoop {
         this.deadLetters = new DeadLetterBook(deadLetters, policy, metrics);
         this.schedule = new PauseSchedule(consumer, settings.backoff(), clock, metrics);
         // Backing off, the loop waits as a whole: partitions assigned meanwhile wait too.
-        this.assignment =
-                new PartitionAssignment(schedule, this.deadLetters, committer).whenAssigned(schedule::extendTo);
+        this.writes = new OverlappedWrites<>(writerThread, metrics, schedule, this::written);
+        this.assignment = new PartitionAssignment(schedule, this.deadLetters, committer)
+                .whenAssigned(schedule::extendTo)
+                .beforeRelease(writes::release); // a write in flight ends before its partitions go
     }
 
     /** Asks the loop to stop after the current poll or batch; the batch is finished or abandoned. */
@@ -164,7 +193,7 @@ public final class ConsumerLoop<T> implements PollLoop {
      */
     @Override
     public void run() {
-        lifecycle.run(this::subscribe, this::pollOnce, () -> {});
+        lifecycle.run(this::subscribe, this::pollOnce, writes::finish); // the write in flight ends first
     }
 
     /** Subscribes with the loop's rebalance listener. Visible for tests. */
@@ -177,16 +206,20 @@ public final class ConsumerLoop<T> implements PollLoop {
      * Kafka owes. Visible for tests.
      */
     void pollOnce() {
-        Optional<ConsumerRecords<byte[], byte[]>> polled = lifecycle.poll();
-        if (polled.isEmpty()) {
-            return;
+        boolean writing = writes.inFlight();
+        // A write in flight: take what was fetched already, never wait in poll while it may have ended.
+        Optional<ConsumerRecords<byte[], byte[]>> polled =
+                lifecycle.poll(writing ? Duration.ZERO : settings.pollTimeout());
+        if (polled.isPresent()) {
+            schedule.resumeDue();
         }
-        schedule.resumeDue();
-        ConsumerRecords<byte[], byte[]> records = polled.get();
-        if (!records.isEmpty()) {
-            List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>(records.count());
-            records.forEach(all::add);
+        if (polled.isPresent() && !polled.get().isEmpty()) {
+            List<ConsumerRecord<byte[], byte[]>> all =
+                    new ArrayList<>(polled.get().count());
+            polled.get().forEach(all::add);
             process(all);
+        } else if (writing) {
+            writes.settle(List.of(), null); // nothing to prepare meanwhile
         }
         if (lifecycle.isRunning()) { // stopping: the shutdown budget is for the last batch, not retries
             committer.afterPoll(); // offsets Kafka refused before, or had behind the stored ones
@@ -196,6 +229,7 @@ public final class ConsumerLoop<T> implements PollLoop {
     private void process(List<ConsumerRecord<byte[], byte[]>> all) {
         long start = System.nanoTime();
         List<InboundRecord<T>> decoded = new ArrayList<>(all.size());
+        Map<ConsumerRecord<byte[], byte[]>, Exception> refused = new LinkedHashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : all) {
             if (deadLetters.wasDeadLettered(r)) {
                 log.debug(
@@ -208,50 +242,107 @@ public final class ConsumerLoop<T> implements PollLoop {
             try {
                 decoded.add(new InboundRecord<>(r, decoder.decode(r)));
             } catch (PoisonRecordException | RuntimeException e) {
-                if (!deadLetter(r, e, 1, all)) {
-                    return;
-                }
+                refused.put(r, e);
             }
         }
-        if (write(decoded, all)) {
+        if (writes.overlapping() && refused.isEmpty()) {
+            overlap(decoded, all, start);
+            return;
+        }
+        // Poison, or no overlap: this batch is written here, after the write in flight.
+        if (!writes.settle(all, null)) {
+            return;
+        }
+        for (Map.Entry<ConsumerRecord<byte[], byte[]>, Exception> r : refused.entrySet()) {
+            if (!deadLetter(r.getKey(), r.getValue(), 1, all)) {
+                return;
+            }
+        }
+        if (write(null, decoded, all)) {
             metrics.batch(all.size(), System.nanoTime() - start);
         }
     }
 
-    /** Writes the batch; true when it was written (and committed), false when it was rewound. */
-    private boolean write(List<InboundRecord<T>> decoded, List<ConsumerRecord<byte[], byte[]>> all) {
+    /**
+     * Prepares the batch while the write before it runs, then starts its transaction once that
+     * one committed. A failed prepare is handled as a failed batch, after the write in flight.
+     */
+    private void overlap(List<InboundRecord<T>> decoded, List<ConsumerRecord<byte[], byte[]>> all, long start) {
+        BatchSink.PreparedWrite prepared;
+        try {
+            prepared = sink.prepare(decoded, all);
+        } catch (Exception e) {
+            boolean behindAWrite = writes.inFlight();
+            if (!writes.settle(all, null)) {
+                return;
+            }
+            // A half-open circuit breaker lets a trial call through: the write in flight took it,
+            // and this prepare was refused though that write then committed (and closed the
+            // breaker): written afresh, not counted as a failure and backed off.
+            Exception first = behindAWrite && e instanceof CallNotPermittedException ? null : e;
+            if (write(first, decoded, all)) {
+                metrics.batch(all.size(), System.nanoTime() - start);
+            }
+            return;
+        }
+        if (writes.settle(all, prepared)) {
+            writes.start(prepared, decoded, all, start);
+        }
+    }
+
+    /** A batch written on the writer thread: committed, or failed and handled here without overlap. */
+    private void written(
+            Exception failure, List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> all, long start) {
+        if (failure == null) {
+            succeeded(records, all);
+        }
+        if (failure == null || write(failure, records, all)) {
+            metrics.batch(all.size(), System.nanoTime() - start);
+        }
+    }
+
+    /**
+     * Writes the batch, whose first attempt failed with {@code failure} when not null; true when
+     * it was written (and committed), false when it was rewound.
+     */
+    private boolean write(Exception failure, List<InboundRecord<T>> decoded, List<ConsumerRecord<byte[], byte[]>> all) {
         List<InboundRecord<T>> pending = new ArrayList<>(decoded);
+        Exception e = failure;
         while (true) {
-            try {
-                sink.write(pending, all);
-                succeeded(pending, all);
-                return true;
-            } catch (Exception e) {
-                FailureKind kind = policy.classify(e);
-                metrics.failure(all.get(0).topic(), kind);
-                switch (kind) {
-                    case POISON -> {
-                        Optional<InboundRecord<T>> culprit = culprit(e, pending);
-                        if (culprit.isEmpty()) {
-                            return writeOneByOne(pending, all);
-                        }
-                        if (!deadLetter(culprit.get().raw(), e, attempts(all) + 1, all)) {
-                            return false;
-                        }
-                        pending.remove(culprit.get());
+            if (e == null) {
+                try {
+                    sink.write(pending, all);
+                    succeeded(pending, all);
+                    return true;
+                } catch (Exception thrown) {
+                    e = thrown;
+                }
+            }
+            FailureKind kind = policy.classify(e);
+            metrics.failure(all.get(0).topic(), kind);
+            switch (kind) {
+                case POISON -> {
+                    Optional<InboundRecord<T>> culprit = PoisonRecordException.culpritAmong(e, pending);
+                    if (culprit.isEmpty()) {
+                        return writeOneByOne(pending, all);
                     }
-                    case FATAL -> throw new LoopFailure("writing a batch of " + all.size() + " records failed", e);
-                    case UNKNOWN -> {
-                        if (attempts(all) + 1 >= settings.maxUnknownAttempts()) {
-                            return writeOneByOne(pending, all);
-                        }
-                        backOff(all, e, kind);
+                    if (!deadLetter(culprit.get().raw(), e, attempts(all) + 1, all)) {
                         return false;
                     }
-                    case TRANSIENT -> {
-                        backOff(all, e, kind);
-                        return false;
+                    pending.remove(culprit.get());
+                    e = null;
+                }
+                case FATAL -> throw new LoopFailure("writing a batch of " + all.size() + " records failed", e);
+                case UNKNOWN -> {
+                    if (attempts(all) + 1 >= settings.maxUnknownAttempts()) {
+                        return writeOneByOne(pending, all);
                     }
+                    backOff(all, e, kind);
+                    return false;
+                }
+                case TRANSIENT -> {
+                    backOff(all, e, kind);
+                    return false;
                 }
             }
         }
@@ -263,7 +354,10 @@ public final class ConsumerLoop<T> implements PollLoop {
      * skipped on a retry because the sink stores their offsets.
      */
     private boolean writeOneByOne(List<InboundRecord<T>> pending, List<ConsumerRecord<byte[], byte[]>> all) {
-        log.info("writing {} records of {} one by one to isolate a failing record", pending.size(), partitions(all));
+        log.info(
+                "writing {} records of {} one by one to isolate a failing record",
+                pending.size(),
+                PauseSchedule.names(PauseSchedule.firstOffsets(all).keySet()));
         for (InboundRecord<T> r : pending) {
             try {
                 sink.write(List.of(r), List.of(r.raw()));
@@ -303,11 +397,7 @@ public final class ConsumerLoop<T> implements PollLoop {
         // Written with the batch's offsets (and committed, or stored by the sink): not redelivered.
         deadLetters.movedTo(next);
         schedule.succeeded(next.keySet());
-        Map<String, Integer> perTopic = new HashMap<>();
-        for (InboundRecord<T> r : written) {
-            perTopic.merge(r.topic(), 1, Integer::sum);
-        }
-        perTopic.forEach(metrics::processed);
+        metrics.processed(written);
     }
 
     /** Dead-letters {@code record}; when that fails (Kafka down), rewinds the batch and returns false. */
@@ -327,36 +417,10 @@ public final class ConsumerLoop<T> implements PollLoop {
 
     /** Rewinds the batch's partitions to its first offsets, pauses everything assigned, backs off. */
     private void backOff(List<ConsumerRecord<byte[], byte[]>> all, Throwable reason, FailureKind kind) {
-        schedule.backOff(firstOffsets(all), consumer.assignment(), reason, kind);
+        schedule.backOff(PauseSchedule.firstOffsets(all), consumer.assignment(), reason, kind);
     }
 
     private int attempts(List<ConsumerRecord<byte[], byte[]>> all) {
-        return schedule.attempts(firstOffsets(all));
-    }
-
-    private Optional<InboundRecord<T>> culprit(Throwable e, List<InboundRecord<T>> pending) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof PoisonRecordException p && p.record().isPresent()) {
-                ConsumerRecord<byte[], byte[]> bad = p.record().get();
-                return pending.stream()
-                        .filter(r -> r.topic().equals(bad.topic())
-                                && r.partition() == bad.partition()
-                                && r.offset() == bad.offset())
-                        .findFirst();
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static Map<TopicPartition, Long> firstOffsets(List<ConsumerRecord<byte[], byte[]>> all) {
-        Map<TopicPartition, Long> first = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : all) {
-            first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
-        }
-        return first;
-    }
-
-    private static String partitions(List<ConsumerRecord<byte[], byte[]>> all) {
-        return PauseSchedule.names(firstOffsets(all).keySet());
+        return schedule.attempts(PauseSchedule.firstOffsets(all));
     }
 }

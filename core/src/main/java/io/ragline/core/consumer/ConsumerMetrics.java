@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code ragline_consumer_offset_commits_total{outcome}} (per partition: committed, refused,
  * behind_stored, recommitted: {@link OffsetCommitter}), {@code ragline_consumer_offsets_owed},
  * {@code ragline_consumer_batch_size} and {@code ragline_consumer_batch_duration_seconds}
- * (histograms), all tagged with the consumer's {@code client}.
+ * (histograms), {@code ragline_consumer_write_wait_seconds} (how long the consumer thread waited
+ * for the previous batch's transaction with overlapped writes: {@link OverlappedWrites}), all
+ * tagged with the consumer's {@code client}.
  */
 public final class ConsumerMetrics {
     private final MeterRegistry registry;
@@ -24,6 +26,7 @@ public final class ConsumerMetrics {
     private final AtomicInteger owed = new AtomicInteger();
     private final DistributionSummary batchSize;
     private final Timer batchDuration;
+    private final Timer writeWait;
 
     public ConsumerMetrics(MeterRegistry registry, String client) {
         this.registry = registry;
@@ -48,6 +51,12 @@ public final class ConsumerMetrics {
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(30))
                 .register(registry);
+        this.writeWait = Timer.builder("ragline.consumer.write.wait")
+                .description("Time the consumer thread waited for the previous batch's transaction (overlapped"
+                        + " writes): near zero while preparing a batch (the model) is the bound, most of each"
+                        + " transaction while the database is")
+                .tag("client", client)
+                .register(registry);
     }
 
     /** Metrics that go nowhere, for unit tests that do not look at them. */
@@ -57,6 +66,15 @@ public final class ConsumerMetrics {
 
     void processed(String topic, int count) {
         records(topic, "processed").increment(count);
+    }
+
+    /** Counts {@code written} as processed, per topic. */
+    void processed(java.util.List<? extends InboundRecord<?>> written) {
+        java.util.Map<String, Integer> perTopic = new java.util.HashMap<>();
+        for (InboundRecord<?> r : written) {
+            perTopic.merge(r.topic(), 1, Integer::sum);
+        }
+        perTopic.forEach(this::processed);
     }
 
     void deadLettered(String topic) {
@@ -109,6 +127,11 @@ public final class ConsumerMetrics {
     void batch(int size, long nanos) {
         batchSize.record(size);
         batchDuration.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** The consumer thread waited {@code nanos} for the write in flight ({@link OverlappedWrites}). */
+    void writeWait(long nanos) {
+        writeWait.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     private Counter records(String topic, String outcome) {

@@ -115,8 +115,13 @@ public final class LoopLifecycle {
      * @throws WakeupException when woken while running (nobody but {@link #stop()} should wake it)
      */
     public Optional<ConsumerRecords<byte[], byte[]>> poll() {
+        return poll(pollTimeout);
+    }
+
+    /** {@link #poll()} waiting at most {@code timeout} (zero: only what has been fetched already). */
+    public Optional<ConsumerRecords<byte[], byte[]>> poll(Duration timeout) {
         try {
-            return Optional.of(consumer.poll(pollTimeout));
+            return Optional.of(consumer.poll(timeout));
         } catch (WakeupException e) {
             if (running) {
                 throw e;

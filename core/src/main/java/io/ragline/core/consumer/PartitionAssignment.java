@@ -27,6 +27,7 @@ public final class PartitionAssignment implements ConsumerRebalanceListener {
     private final Set<TopicPartition> owned = new HashSet<>();
     private Consumer<Collection<TopicPartition>> whenAssigned = partitions -> {};
     private Consumer<Collection<TopicPartition>> whenRevoked = partitions -> {};
+    private Consumer<Collection<TopicPartition>> beforeRelease = partitions -> {};
 
     public PartitionAssignment(PauseSchedule schedule, DeadLetterBook deadLetters, OffsetCommitter committer) {
         this.schedule = schedule;
@@ -43,6 +44,15 @@ public final class PartitionAssignment implements ConsumerRebalanceListener {
     /** Also runs {@code hook} with partitions revoked or lost (never empty), after the bookkeeping. */
     public PartitionAssignment whenRevoked(Consumer<Collection<TopicPartition>> hook) {
         this.whenRevoked = hook;
+        return this;
+    }
+
+    /**
+     * Also runs {@code hook} with partitions revoked or lost (never empty), before the bookkeeping:
+     * the batch loop waits there for its write in flight ({@link OverlappedWrites#release}).
+     */
+    public PartitionAssignment beforeRelease(Consumer<Collection<TopicPartition>> hook) {
+        this.beforeRelease = hook;
         return this;
     }
 
@@ -82,6 +92,7 @@ public final class PartitionAssignment implements ConsumerRebalanceListener {
     }
 
     private void release(Collection<TopicPartition> partitions) {
+        beforeRelease.accept(partitions);
         owned.removeAll(partitions);
         schedule.forget(partitions);
         deadLetters.forget(partitions);

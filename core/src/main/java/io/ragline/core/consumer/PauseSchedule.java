@@ -166,6 +166,21 @@ public final class PauseSchedule {
         return false;
     }
 
+    /** Seeks the partitions of {@code records} back to their first offsets, counting no attempt. */
+    public void rewind(List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> records) {
+        firstOffsets(records).forEach(consumer::seek);
+    }
+
+    /** The first offset, per partition, of {@code records}. */
+    public static Map<TopicPartition, Long> firstOffsets(
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> records) {
+        Map<TopicPartition, Long> first = new HashMap<>();
+        for (var r : records) {
+            first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+        }
+        return first;
+    }
+
     static String names(Collection<TopicPartition> partitions) {
         return partitions.stream().map(TopicPartition::toString).sorted().collect(Collectors.joining(","));
     }

@@ -1,5 +1,6 @@
 package io.ragline.core.consumer;
 
+import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -28,5 +29,20 @@ public class PoisonRecordException extends Exception {
     /** The record at fault, when the writer knows it. */
     public Optional<ConsumerRecord<byte[], byte[]>> record() {
         return Optional.ofNullable(record);
+    }
+
+    /** The record of {@code records} that a poison failure in {@code failure}'s causes names, if any. */
+    public static <T> Optional<InboundRecord<T>> culpritAmong(Throwable failure, List<InboundRecord<T>> records) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PoisonRecordException p && p.record().isPresent()) {
+                ConsumerRecord<byte[], byte[]> bad = p.record().get();
+                return records.stream()
+                        .filter(r -> r.topic().equals(bad.topic())
+                                && r.partition() == bad.partition()
+                                && r.offset() == bad.offset())
+                        .findFirst();
+            }
+        }
+        return Optional.empty();
     }
 }

@@ -25,7 +25,8 @@ import org.apache.kafka.common.TopicPartition;
  *
  * <p>The writer's {@link BatchWriter#prepare} runs first, before a connection is taken (its
  * failures count for the circuit breaker as the transaction's do); the writer it returns applies
- * the batch in the transaction.
+ * the batch in the transaction. {@link #prepare} splits the two, so that a loop may prepare the
+ * next batch while this one's transaction runs ({@link OverlappedWrites}).
  */
 public final class PostgresBatchSink<T> implements BatchSink<T> {
     private final DataSource dataSource;
@@ -45,21 +46,49 @@ public final class PostgresBatchSink<T> implements BatchSink<T> {
 
     @Override
     public void write(List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> consumed) throws Exception {
+        prepare(records, consumed).write();
+    }
+
+    /**
+     * Runs the writer's {@link BatchWriter#prepare} now and returns the transaction, which may run
+     * on another thread. One call of the circuit breaker spans both: its permission is taken here,
+     * its outcome recorded when the prepare fails or the transaction ends.
+     */
+    @Override
+    public PreparedWrite prepare(List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
+            throws Exception {
         breaker.acquirePermission(); // CallNotPermittedException while open: transient for the loop
         long start = breaker.getCurrentTimestamp();
+        BatchWriter<T> prepared;
         try {
-            writeInTransaction(records, consumed);
-            breaker.onSuccess(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit());
+            prepared = writer.prepare(records); // no connection held
         } catch (Exception e) {
             breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
             throw e;
         }
+        return new PreparedWrite() {
+            @Override
+            public void write() throws Exception {
+                try {
+                    writeInTransaction(prepared, records, consumed);
+                    breaker.onSuccess(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit());
+                } catch (Exception e) {
+                    breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+                    throw e;
+                }
+            }
+
+            @Override
+            public void discard() {
+                breaker.releasePermission(); // a half-open breaker gets its trial call back
+            }
+        };
     }
 
-    private void writeInTransaction(List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
+    private void writeInTransaction(
+            BatchWriter<T> prepared, List<InboundRecord<T>> records, List<ConsumerRecord<byte[], byte[]>> consumed)
             throws Exception {
         Map<TopicPartition, Long> next = nextOffsets(consumed);
-        BatchWriter<T> prepared = writer.prepare(records); // no connection held
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {

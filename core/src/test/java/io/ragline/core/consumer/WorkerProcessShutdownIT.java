@@ -58,6 +58,35 @@ class WorkerProcessShutdownIT {
     }
 
     @Test
+    void sigtermWhileABatchIsWrittenOnTheWriterThreadFinishesItCommitsItToKafkaAndExitsZero() throws Exception {
+        String topic = KafkaTopics.create("sigtermoverlap", 3);
+        String prefix = "termoverlap-" + UUID.randomUUID();
+        produce(topic);
+
+        JavaProcess worker = fixture(topic, prefix, 1500, true);
+        await().atMost(Duration.ofSeconds(90)).until(() -> rows(topic) > 0);
+        long started = System.nanoTime();
+        worker.terminate(); // a batch's transaction is sleeping on the writer thread now
+
+        assertThat(worker.waitFor(20)).as(worker.stdout()).isZero();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertNothingCommittedThatWasNotWritten(topic, prefix + "-fixture");
+        assertThat(kafkaCommitted(topic, prefix + "-fixture"))
+                .as("Kafka's committed offsets when the process ended: every batch stored was committed")
+                .isEqualTo(((Number) db.queryValue("select coalesce(sum(next_offset), 0) from consumer_offsets"
+                                + " where group_id = '" + prefix + "-fixture' and topic = '" + topic + "'"))
+                        .longValue())
+                .isPositive();
+
+        JavaProcess again = fixture(topic, prefix, 0, true);
+        await().atMost(Duration.ofSeconds(90)).until(() -> rows(topic) == RECORDS);
+        again.terminate();
+        assertThat(again.waitFor(20)).isZero();
+        assertThat(rows(topic)).isEqualTo(RECORDS);
+        assertThat(distinct(topic)).isEqualTo(RECORDS);
+    }
+
+    @Test
     void sigkillDuringABatchLosesNothingAndDuplicatesNothingAfterARestart() throws Exception {
         String topic = KafkaTopics.create("sigkill", 3);
         String prefix = "kill-" + UUID.randomUUID();
@@ -102,7 +131,13 @@ class WorkerProcessShutdownIT {
     }
 
     private static JavaProcess fixture(String topic, String prefix, long sleepMillis) throws Exception {
+        return fixture(topic, prefix, sleepMillis, false);
+    }
+
+    private static JavaProcess fixture(String topic, String prefix, long sleepMillis, boolean overlap)
+            throws Exception {
         Map<String, String> env = new HashMap<>(db.env());
+        env.put("FIXTURE_OVERLAP", String.valueOf(overlap));
         env.put("FIXTURE_TOPIC", topic);
         env.put("FIXTURE_SLEEP_MS", String.valueOf(sleepMillis));
         env.put("RAGLINE_GROUP_PREFIX", prefix);
@@ -131,6 +166,21 @@ class WorkerProcessShutdownIT {
                                 e.getKey(), e.getValue().offset())
                         .isEqualTo(e.getValue().offset());
             }
+        }
+    }
+
+    /** The next offsets {@code group} committed to Kafka on {@code topic}, summed over its partitions. */
+    private static long kafkaCommitted(String topic, String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KafkaTopics.bootstrapServers()))) {
+            return admin
+                    .listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS)
+                    .entrySet()
+                    .stream()
+                    .filter(e -> e.getValue() != null && e.getKey().topic().equals(topic))
+                    .mapToLong(e -> e.getValue().offset())
+                    .sum();
         }
     }
 
