@@ -13,7 +13,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.Assumptions;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -31,13 +31,7 @@ class TrainingCronIT {
 
     @Test
     void aPgCronScheduleEnqueuesATrainingJobThatRuns() throws Exception {
-        String loaded = (String) db.queryValue("select current_setting('shared_preload_libraries')");
-        String cronDatabase = (String) db.queryValue("select current_setting('cron.database_name', true)");
-        Assumptions.assumeTrue(
-                loaded.contains("pg_cron")
-                        && db.queryValue("select current_database()").equals(cronDatabase),
-                "this server does not load pg_cron for the test database (shared_preload_libraries='" + loaded
-                        + "', cron.database_name=" + cronDatabase + ")");
+        db.assumePgCron();
 
         String prefix = "trcron" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> workers = AllWorkers.env(db.env());
@@ -53,7 +47,6 @@ class TrainingCronIT {
             training.accept(runtime);
             try (Connection c = db.connect();
                     Statement s = c.createStatement()) {
-                s.execute("create extension if not exists pg_cron");
                 TwoKindsCorpus.insert(s);
                 s.execute("insert into training_schedules (name, request, every) values ('weekly-blobs',"
                         + " '{\"project\":\"blobs\",\"task\":\"classification\",\"backend\":\"builtin\","
@@ -65,11 +58,16 @@ class TrainingCronIT {
                 }
             }
 
-            await().atMost(Duration.ofMinutes(3))
-                    .pollInterval(Duration.ofSeconds(1))
-                    .until(() -> "succeeded"
-                            .equals(db.queryValue("select status from training_jobs where request_id like"
-                                    + " 'scheduled:blobs:%'")));
+            try {
+                await().atMost(Duration.ofMinutes(3))
+                        .pollInterval(Duration.ofSeconds(1))
+                        .until(() -> "succeeded"
+                                .equals(db.queryValue("select status from training_jobs where request_id like"
+                                        + " 'scheduled:blobs:%'")));
+            } catch (ConditionTimeoutException timeout) {
+                throw new AssertionError(
+                        "no scheduled training succeeded in 3 minutes; " + db.pgCronState(cronJob), timeout);
+            }
             assertThat(db.queryValue("select count(*) from cron.job_run_details where jobid = " + cronJob
                             + " and status = 'succeeded'"))
                     .isNotEqualTo(0L);

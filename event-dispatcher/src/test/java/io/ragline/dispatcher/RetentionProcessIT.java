@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -70,15 +70,7 @@ class RetentionProcessIT {
 
     @Test
     void whereAPgCronJobRunsRetentionTheDispatcherStandsAsideAndPgCronRemovesTheRows() throws Exception {
-        String loaded = (String) db.queryValue("select current_setting('shared_preload_libraries')");
-        Assumptions.assumeTrue(
-                loaded.contains("pg_cron"),
-                "pg_cron is not loaded by this server (shared_preload_libraries='" + loaded + "')");
-        Assumptions.assumeTrue(
-                db.queryValue("select current_database()")
-                        .equals(db.queryValue("select current_setting(" + "'cron.database_name')")),
-                "pg_cron runs jobs in another database");
-        db.execute("create extension if not exists pg_cron");
+        db.assumePgCron();
         long job = ((Number) db.queryValue("select cron.schedule('ragline-retention-" + db.schema() + "', '* * * * *',"
                         + " $$CALL " + db.schema() + ".run_retention('{\"claude_events\": \"30 days\"}')$$)"))
                 .longValue();
@@ -90,7 +82,11 @@ class RetentionProcessIT {
             oldEvents(1500);
             // pg_cron's next minute (this pg_cron has no schedules in seconds); the dispatcher would
             // have removed them within a second or two.
-            await().atMost(Duration.ofSeconds(120)).until(() -> events() == 0);
+            try {
+                await().atMost(Duration.ofSeconds(120)).until(() -> events() == 0);
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(events() + " old events left after 2 minutes; " + db.pgCronState(job), e);
+            }
             assertThat(d.removedEvents()).isZero();
             assertThat(db.queryValue("select count(*) from cron.job_run_details where jobid = " + job
                             + " and status = 'succeeded'"))

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -192,6 +193,63 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
         try (Connection c = connect();
                 Statement s = c.createStatement()) {
             s.execute(sql);
+        }
+    }
+
+    /**
+     * pg_cron in the test database as an operator installs it: created once, in {@code public}, and
+     * left there. Created from a connection whose search path starts with a test schema, the
+     * extension (whose control file names no schema) would belong to that schema and be dropped
+     * with it, and each test class after would create it again, its job ids starting at 1 again
+     * under a scheduler that still remembers the old ones. Skips the calling test (a failed
+     * assumption) where this server does not load pg_cron or runs its jobs in another database.
+     */
+    public void assumePgCron() throws SQLException {
+        try (Connection c = connectUnscoped();
+                Statement s = c.createStatement()) {
+            String loaded = String.valueOf(value(s, "select current_setting('shared_preload_libraries')"));
+            Object cronDatabase = value(s, "select current_setting('cron.database_name', true)");
+            Object database = value(s, "select current_database()");
+            Assumptions.assumeTrue(
+                    loaded.contains("pg_cron") && database.equals(cronDatabase),
+                    "this server does not load pg_cron for the test database (shared_preload_libraries='" + loaded
+                            + "', cron.database_name=" + cronDatabase + ")");
+            s.execute("create extension if not exists pg_cron with schema public");
+        }
+    }
+
+    /**
+     * What pg_cron shows of job {@code job}, for the message of a test that waited on it in vain:
+     * whether its launcher runs, the job, and its last runs.
+     */
+    public String pgCronState(long job) {
+        StringBuilder out = new StringBuilder("pg_cron: ");
+        try (Connection c = connectUnscoped();
+                Statement s = c.createStatement()) {
+            out.append("launcher processes ")
+                    .append(value(s, "select count(*) from pg_stat_activity where backend_type = 'pg_cron launcher'"))
+                    .append("; now ")
+                    .append(value(s, "select now()"))
+                    .append("; job ")
+                    .append(value(
+                            s,
+                            "select row(jobid, schedule, active, database, username, command)::text"
+                                    + " from cron.job where jobid = " + job))
+                    .append("; last runs ")
+                    .append(value(
+                            s,
+                            "select string_agg(row(status, start_time, end_time, return_message)::text,"
+                                    + " ' | ' order by runid desc) from (select * from cron.job_run_details where jobid = "
+                                    + job + " order by runid desc limit 5) r"));
+        } catch (SQLException e) {
+            out.append("cannot read its tables: ").append(e.getMessage());
+        }
+        return out.toString();
+    }
+
+    private static Object value(Statement s, String sql) throws SQLException {
+        try (var rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getObject(1) : null;
         }
     }
 

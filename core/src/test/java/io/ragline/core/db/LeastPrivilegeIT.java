@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -144,13 +143,7 @@ class LeastPrivilegeIT {
 
     @Test
     void aCronJobCountsOnlyWhenItRunsThisSchemasScheduler() throws Exception {
-        String loaded = (String) db.queryValue("select current_setting('shared_preload_libraries')");
-        Assumptions.assumeTrue(
-                loaded.contains("pg_cron")
-                        && db.queryValue("select current_database()")
-                                .equals(db.queryValue("select current_setting('cron.database_name', true)")),
-                "this server does not load pg_cron for the test database");
-        db.execute("create extension if not exists pg_cron");
+        db.assumePgCron();
         String schema = db.schema();
         assertThat(runsWithJob("select staging_" + schema + ".run_training_schedules()"))
                 .isFalse();

@@ -13,7 +13,6 @@ import io.ragline.training.TrainingSettings;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,11 +90,7 @@ class TrainingSchedulerIT {
 
     @Test
     void inAutoModeItStandsAsideWhileAPgCronJobRunsThisSchemasFunction() throws Exception {
-        String loaded = (String) db.queryValue("select current_setting('shared_preload_libraries')");
-        Assumptions.assumeTrue(
-                loaded.contains("pg_cron"),
-                "pg_cron is not loaded by this server (shared_preload_libraries='" + loaded + "')");
-        sql("create extension if not exists pg_cron");
+        db.assumePgCron();
         // A job that will not fire during the test: only its presence matters here.
         long job = ((Number) db.queryValue("select cron.schedule('ragline-" + db.schema() + "', '0 0 1 1 *',"
                         + " 'select " + db.schema() + ".run_training_schedules()')"))
