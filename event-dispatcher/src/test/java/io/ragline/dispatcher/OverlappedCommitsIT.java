@@ -42,7 +42,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * committed only after N. An independent {@code read_committed} consumer ({@link KeyOrderWatcher})
  * reads while the rows flow and fails on the first row of a key it sees while an earlier row of
  * that key is missing; writers insert one row per transaction, paced, so batches are small and overlap
- * (counted by {@code ragline_outbox_claimed_ahead_total}).
+ * (counted by {@code ragline_outbox_claimed_ahead_total}), and rows arrive while a batch commits and
+ * join the batch sent behind it ({@code ragline_outbox_topped_up_total}): in the test with failing
+ * commits, such a grown batch is aborted with the one before it and both go again in order.
  */
 class OverlappedCommitsIT {
     @RegisterExtension
@@ -84,14 +86,41 @@ class OverlappedCommitsIT {
     }
 
     @Test
+    void rowsArrivingWhileABatchCommitsJoinTheBatchSentBehindItAndEveryKeyStaysInOrder() throws Exception {
+        String topic = KafkaTopics.create("overlap-top-up", 3);
+        // Each commit 20 ms late: rows arrive while every batch commits.
+        runtime = dispatcher(p -> InterceptedProducer.of(p, (method, args) -> {
+            if (method.equals("commitTransaction")) {
+                Thread.sleep(20);
+            }
+        }));
+        try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
+            write(topic);
+            watcher.awaitDistinct(ROWS, Duration.ofSeconds(120));
+
+            assertThat(watcher.violations())
+                    .as("rows seen while an earlier row of their key was missing")
+                    .isEmpty();
+            assertThat(watcher.duplicates()).isZero();
+        }
+        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_topped_up_total"))
+                .as("rows sent into a batch under way because they arrived while the one before committed")
+                .isPositive();
+        await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+    }
+
+    @Test
     void aCommitThatFailsAbortsTheBatchSentBehindItAndBothGoAgainInOrder() throws Exception {
         String topic = KafkaTopics.create("overlap-failed-commit", 3);
         AtomicInteger commits = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         runtime = dispatcher(p -> InterceptedProducer.of(p, (method, args) -> {
-            if (method.equals("commitTransaction") && commits.incrementAndGet() % 3 == 2) {
-                failed.incrementAndGet();
-                throw new KafkaException("injected: the commit failed");
+            if (method.equals("commitTransaction")) {
+                Thread.sleep(10); // rows arrive while it commits: the batch behind it grows, then is aborted with it
+                if (commits.incrementAndGet() % 3 == 2) {
+                    failed.incrementAndGet();
+                    throw new KafkaException("injected: the commit failed");
+                }
             }
         }));
         try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
@@ -107,6 +136,8 @@ class OverlappedCommitsIT {
                     .isZero();
         }
         assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claimed_ahead_total"))
+                .isPositive();
+        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_topped_up_total"))
                 .isPositive();
         await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
     }

@@ -72,7 +72,28 @@ final class OutboxClaims implements AutoCloseable {
             leftOut.addAll(inFlight);
             metrics.claimedAhead(); // two producers: claimed on this thread while the batch before commits
         }
-        Claimed c = claim(List.copyOf(published), holds.topics(), holds.keys(), leftOut);
+        Claimed c = claim(List.copyOf(published), holds.topics(), holds.keys(), leftOut, batchSize);
+        forget(c.deleted());
+        return c.rows();
+    }
+
+    /**
+     * Two producers: the rows that arrived since {@code staged} (the next batch, sent, its
+     * transaction open) was claimed, at most enough to make it a full batch, leaving out its rows,
+     * the committing batch's ({@link #committing}) and whatever {@code holds} holds. Empty when
+     * {@code staged} is full already.
+     */
+    List<OutboxRow> more(OutboxHolds holds, List<OutboxRow> staged) throws SQLException {
+        int room = batchSize - staged.size();
+        if (room <= 0) {
+            return List.of();
+        }
+        List<Long> leftOut = new ArrayList<>(holds.ids());
+        leftOut.addAll(inFlight);
+        for (OutboxRow row : staged) {
+            leftOut.add(row.id());
+        }
+        Claimed c = claim(List.copyOf(published), holds.topics(), holds.keys(), leftOut, room);
         forget(c.deleted());
         return c.rows();
     }
@@ -93,11 +114,16 @@ final class OutboxClaims implements AutoCloseable {
             leftOut.add(row.id());
         }
         try {
-            claimedAhead = ahead.submit(() -> claim(deleting, topics, keys, leftOut));
+            claimedAhead = ahead.submit(() -> claim(deleting, topics, keys, leftOut, batchSize));
             metrics.claimedAhead();
         } catch (RejectedExecutionException e) { // closing: the next batch is claimed in turn, if at all
             claimedAhead = null;
         }
+    }
+
+    /** The most rows a batch holds: {@code RAGLINE_OUTBOX_BATCH_SIZE}. */
+    int batchSize() {
+        return batchSize;
     }
 
     /**
@@ -179,10 +205,11 @@ final class OutboxClaims implements AutoCloseable {
         }
     }
 
-    private Claimed claim(List<Long> deleting, Iterable<String> topics, Iterable<String> keys, Iterable<Long> ids)
+    private Claimed claim(
+            List<Long> deleting, Iterable<String> topics, Iterable<String> keys, Iterable<Long> ids, int limit)
             throws SQLException {
         long claiming = System.nanoTime();
-        List<OutboxRow> rows = store.next(deleting, batchSize, lookahead, list(topics), list(keys), list(ids));
+        List<OutboxRow> rows = store.next(deleting, limit, lookahead, list(topics), list(keys), list(ids));
         metrics.phase(OutboxMetrics.Phase.CLAIM, claiming);
         return new Claimed(deleting, rows);
     }

@@ -101,6 +101,37 @@ final class OutboxDoorbell {
         }
     }
 
+    /** Whether a LISTEN connection is open: {@link #rang} can tell of rows as they arrive. */
+    boolean listening() {
+        return listener != null;
+    }
+
+    /**
+     * In {@code listen} mode, waits at most {@code millis} for a doorbell and says whether the
+     * outbox's rang; what arrived on a bridged channel goes to the bridge, as in {@link #await}.
+     * For a drain that waits on something else (a commit) and takes the rows arriving meanwhile.
+     * False at once in poll mode. A wait it is, however short: pgjdbc's look without one reads the
+     * socket at most once a second.
+     */
+    boolean rang(int millis) throws SQLException {
+        Connection c = listener;
+        if (c == null) {
+            return false;
+        }
+        PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(Math.max(1, millis));
+        boolean outbox = false;
+        if (notifications != null) {
+            for (PGNotification n : notifications) {
+                if (n.getName().equals(relay.channel())) {
+                    outbox = true;
+                } else {
+                    bridge.publish(n.getName(), n.getParameter());
+                }
+            }
+        }
+        return outbox;
+    }
+
     private void listen(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("listen \"" + relay.channel() + "\"");

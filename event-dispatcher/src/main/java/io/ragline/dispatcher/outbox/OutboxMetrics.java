@@ -57,6 +57,7 @@ public final class OutboxMetrics {
     private final io.micrometer.core.instrument.Counter listenLost;
     private final AtomicLong deadLetterRows = new AtomicLong();
     private final io.micrometer.core.instrument.Counter claimedAhead;
+    private final io.micrometer.core.instrument.Counter toppedUp;
 
     public OutboxMetrics(MeterRegistry registry) {
         Gauge.builder("ragline.outbox.backlog.rows", backlogRows, AtomicLong::get)
@@ -96,6 +97,10 @@ public final class OutboxMetrics {
         claimedAhead = io.micrometer.core.instrument.Counter.builder("ragline.outbox.claimed.ahead")
                 .description("Batches claimed while the batch before them committed in Kafka")
                 .register(registry);
+        toppedUp = io.micrometer.core.instrument.Counter.builder("ragline.outbox.topped.up")
+                .description("Rows sent into a batch already under way because they arrived while the batch before it"
+                        + " committed in Kafka (two producers)")
+                .register(registry);
         for (Phase phase : Phase.values()) {
             phases.put(
                     phase,
@@ -122,6 +127,10 @@ public final class OutboxMetrics {
 
     void claimedAhead() {
         claimedAhead.increment();
+    }
+
+    void toppedUp(int rows) {
+        toppedUp.increment(rows);
     }
 
     /** A drain found nothing to publish and nothing held back: no row waits now. */

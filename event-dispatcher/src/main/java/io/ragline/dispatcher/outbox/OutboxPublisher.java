@@ -1,5 +1,6 @@
 package io.ragline.dispatcher.outbox;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -167,8 +168,48 @@ public final class OutboxPublisher implements AutoCloseable {
         if (opened != null) {
             return new Staged(slot, rows, opened);
         }
+        return acknowledged(slot, rows, OutboxSends.send(slot(slot), rows, topicPrefix), started);
+    }
+
+    /**
+     * With two producers, while the batch before {@code staged} commits: sends {@code more} (rows
+     * claimed since, leaving out {@code staged}'s) into {@code staged}'s open transaction, behind
+     * its rows, and waits for every acknowledgement, as {@link #stage} did. Returns the grown batch;
+     * when a send failed, the whole batch as not sent (its transaction aborted, or its producer
+     * closed), its failed row named. Sends nothing when {@code leading} no longer holds: the commit's
+     * own check aborts the batch then.
+     */
+    public Staged topUp(Staged staged, List<OutboxRow> more, BooleanSupplier leading) throws FencedException {
+        if (!staged.sent()) {
+            throw new IllegalArgumentException("a batch that was not sent cannot grow");
+        }
+        if (more.isEmpty() || !leading.getAsBoolean()) {
+            return staged;
+        }
+        long started = System.nanoTime();
+        List<OutboxRow> rows = new ArrayList<>(staged.rows().size() + more.size());
+        rows.addAll(staged.rows());
+        rows.addAll(more);
+        int slot = staged.slot();
         Producer<byte[], byte[]> p = slot(slot);
-        OutboxSends sending = OutboxSends.send(p, rows, topicPrefix);
+        if (p == null) {
+            throw new IllegalStateException("the staged batch's producer is gone");
+        }
+        Staged grown = acknowledged(slot, rows, OutboxSends.send(p, more, topicPrefix), started);
+        if (grown.sent()) {
+            metrics.toppedUp(more.size());
+        }
+        return grown;
+    }
+
+    /**
+     * What {@code sending} (a batch's sends into producer {@code slot}'s open transaction) came to
+     * once every send is acknowledged: the batch {@code rows} staged, or not sent (its transaction
+     * aborted, or its producer closed) with its first failed row. A fence is thrown.
+     */
+    private Staged acknowledged(int slot, List<OutboxRow> rows, OutboxSends sending, long started)
+            throws FencedException {
+        Producer<byte[], byte[]> p = slot(slot);
         if (sending.broken != null) {
             return new Staged(slot, rows, broken(slot, sending));
         }

@@ -103,6 +103,11 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         return running;
     }
 
+    /** The doorbell, for a drain that takes the rows arriving while a commit is under way. */
+    OutboxDoorbell doorbell() {
+        return doorbell;
+    }
+
     public String channel() {
         return core.schema() + ".outbox";
     }

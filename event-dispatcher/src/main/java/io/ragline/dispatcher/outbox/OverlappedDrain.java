@@ -1,8 +1,11 @@
 package io.ragline.dispatcher.outbox;
 
+import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The relay's drain with two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}): while batch N commits
@@ -15,6 +18,11 @@ import java.util.concurrent.Future;
  * OutboxClaims#worthClaimingAhead}). Runs on the relay's thread only.
  */
 final class OverlappedDrain {
+    private static final Logger log = LoggerFactory.getLogger(OverlappedDrain.class);
+
+    /** How long each wait on the doorbell lasts while N commits: N's outcome is looked at in between. */
+    static final int SLICE_MILLIS = 1;
+
     private final OutboxRelay relay;
     private final OutboxClaims claims;
     private final OutboxRefusals refusals;
@@ -44,6 +52,9 @@ final class OverlappedDrain {
                         relay.nothingToPublish(holds);
                         return;
                     }
+                    if (rings(committing)) {
+                        continue; // rows arrived while N commits: they are N+1
+                    }
                     Committing n = committing;
                     committing = null;
                     if (!relay.after(n.rows(), settle(n))) {
@@ -66,6 +77,10 @@ final class OverlappedDrain {
                 }
                 // N+1 is sent only now: N's sends were all acknowledged before its commit was asked for.
                 OutboxPublisher.Staged next = publisher.stage(slot, rows, relay::leading);
+                if (committing != null) {
+                    next = topUp(committing, next, holds);
+                    rows = next.rows();
+                }
                 if (committing != null) {
                     Committing n = committing;
                     committing = null;
@@ -101,6 +116,52 @@ final class OverlappedDrain {
                 settleQuietly(committing);
             }
         }
+    }
+
+    /**
+     * While N commits, N+1 (sent, its transaction open) takes the rows that arrive, so that each is
+     * committed right after N rather than after N+1 in turn: the relay waits for N's outcome in
+     * slices of {@value #SLICE_MILLIS} ms on the doorbell, and each ring claims what came (leaving
+     * N's and N+1's rows out: a prefix of every key's rows still waiting, so behind N+1's rows of the
+     * key) and sends it into N+1, every send acknowledged before N+1's commit is asked for. N+1
+     * grows up to a full batch; nothing rings in poll mode. A claim or a doorbell that fails here
+     * ends the growing only: N's outcome is awaited as ever, and the trouble is met again by the
+     * next claim or wait.
+     */
+    private OutboxPublisher.Staged topUp(Committing n, OutboxPublisher.Staged next, OutboxHolds holds)
+            throws OutboxPublisher.FencedException {
+        OutboxPublisher.Staged grown = next;
+        try {
+            while (grown.sent() && grown.rows().size() < claims.batchSize() && rings(n) && relay.leading()) {
+                List<OutboxRow> more = refusals.withoutMissingTopics(claims.more(holds, grown.rows()));
+                grown = publisher.topUp(grown, more, relay::leading);
+            }
+        } catch (SQLException e) {
+            log.debug("the batch under way stops growing: {}", e.toString());
+        } catch (RuntimeException | Error e) {
+            publisher.abort(grown); // never committed: its rows go again after N
+            throw e;
+        }
+        return grown;
+    }
+
+    /**
+     * Waits, in slices of {@value #SLICE_MILLIS} ms on the doorbell, until rows arrive (true) or
+     * {@code n}'s outcome is known, the relay stops or has no doorbell (false). A doorbell that
+     * fails here says false: the relay's next wait on it meets the trouble.
+     */
+    private boolean rings(Committing n) {
+        OutboxDoorbell doorbell = relay.doorbell();
+        try {
+            while (!n.outcome().isDone() && relay.running() && doorbell.listening()) {
+                if (doorbell.rang(SLICE_MILLIS)) {
+                    return !n.outcome().isDone();
+                }
+            }
+        } catch (SQLException e) {
+            log.debug("the doorbell failed while a commit was under way: {}", e.toString());
+        }
+        return false;
     }
 
     /** N's outcome; when Kafka fenced N's producer, N+1 is aborted before the fence is thrown. */
