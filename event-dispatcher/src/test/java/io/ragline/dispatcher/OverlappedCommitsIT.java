@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -88,14 +89,36 @@ class OverlappedCommitsIT {
     @Test
     void rowsArrivingWhileABatchCommitsJoinTheBatchSentBehindItAndEveryKeyStaysInOrder() throws Exception {
         String topic = KafkaTopics.create("overlap-top-up", 3);
-        // Each commit 20 ms late: rows arrive while every batch commits.
-        runtime = dispatcher(p -> InterceptedProducer.of(p, (method, args) -> {
-            if (method.equals("commitTransaction")) {
-                Thread.sleep(20);
-            }
-        }));
-        try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
-            write(topic);
+        String bridged = KafkaTopics.create("overlap-bridged", 1);
+        // Each commit 20 ms late: rows arrive while every batch commits, and so do notifications of
+        // a bridged channel, which the relay reads while it waits for a commit on the doorbell.
+        runtime = dispatcher(
+                p -> InterceptedProducer.of(p, (method, args) -> {
+                    if (method.equals("commitTransaction")) {
+                        Thread.sleep(20);
+                    }
+                }),
+                Map.of("RAGLINE_NOTIFY_BRIDGE", "overlap_events=" + bridged));
+        List<String> notified = new ArrayList<>();
+        try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic);
+                Connection notifier = db.connect()) {
+            // The bridged channel is LISTENed to right after leadership: ring until it is.
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                try (var s = notifier.createStatement()) {
+                    s.execute("notify overlap_events, 'ready'");
+                }
+                return !KafkaTopics.read(bridged, 1, Duration.ofMillis(500)).isEmpty();
+            });
+            write(topic, i -> {
+                if (i % 10 == 0) {
+                    try (var s = notifier.createStatement()) {
+                        s.execute("notify overlap_events, '" + i + "'");
+                        notified.add(String.valueOf(i));
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
             watcher.awaitDistinct(ROWS, Duration.ofSeconds(120));
 
             assertThat(watcher.violations())
@@ -103,6 +126,14 @@ class OverlappedCommitsIT {
                     .isEmpty();
             assertThat(watcher.duplicates()).isZero();
         }
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> KafkaTopics.readAll(bridged, Duration.ofSeconds(10)).stream()
+                        .anyMatch(r -> r.value().equals(notified.get(notified.size() - 1))));
+        assertThat(KafkaTopics.readAll(bridged, Duration.ofSeconds(10)))
+                .extracting(ConsumerRecord::value)
+                .filteredOn(v -> !v.equals("ready"))
+                .as("every bridged notification forwarded once, in order, also those read during a commit")
+                .containsExactlyElementsOf(notified);
         assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_topped_up_total"))
                 .as("rows sent into a batch under way because they arrived while the one before committed")
                 .isPositive();
@@ -261,7 +292,12 @@ class OverlappedCommitsIT {
     }
 
     private WorkerRuntime dispatcher(UnaryOperator<Producer<byte[], byte[]>> producer) {
+        return dispatcher(producer, Map.of());
+    }
+
+    private WorkerRuntime dispatcher(UnaryOperator<Producer<byte[], byte[]>> producer, Map<String, String> extra) {
         Map<String, String> env = new HashMap<>(db.env());
+        env.putAll(extra);
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put(DispatcherSettings.PRODUCERS, "2");
         Env e = new Env(env);

@@ -15,14 +15,16 @@ import java.util.regex.Pattern;
 
 /**
  * The event-dispatcher's own account of where a batch's time goes: {@code
- * ragline_outbox_phase_seconds{phase}} (and the batch size) scraped from its {@code /metrics}
+ * ragline_outbox_phase_seconds{phase}} (and the batch size, the batches claimed while one
+ * committed and the rows that joined a batch under way) scraped from its {@code /metrics}
  * before and after a round, the difference summed up per phase: count, mean, p99 from the
  * histogram's buckets.
  */
 public final class RelayPhases {
     private static final Pattern LINE = Pattern.compile(
-            "^(ragline_outbox_phase_seconds_(?:bucket|count|sum)|ragline_outbox_batch_size_(?:count|sum))"
-                    + "\\{([^}]*)\\} ([0-9.eE+-]+|\\+Inf)$");
+            "^(ragline_outbox_phase_seconds_(?:bucket|count|sum)|ragline_outbox_batch_size_(?:count|sum)"
+                    + "|ragline_outbox_(?:claimed_ahead|topped_up)_total)"
+                    + "(?:\\{([^}]*)\\})? ([0-9.eE+-]+|\\+Inf)$");
     private static final Pattern LABEL = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     private final HttpClient http = HttpClient.newHttpClient();
@@ -61,6 +63,13 @@ public final class RelayPhases {
                     batches,
                     d.getOrDefault("batch_sum", 0.0) / batches));
         }
+        if (d.getOrDefault("claimed_ahead", 0.0) > 0 || d.getOrDefault("topped_up", 0.0) > 0) {
+            out.add(String.format(
+                    Locale.ROOT,
+                    "claimed during a commit: %,.0f batches; joined a batch under way: %,.0f rows",
+                    d.getOrDefault("claimed_ahead", 0.0),
+                    d.getOrDefault("topped_up", 0.0)));
+        }
         return out;
     }
 
@@ -88,13 +97,15 @@ public final class RelayPhases {
                 continue;
             }
             Map<String, String> labels = new TreeMap<>();
-            Matcher l = LABEL.matcher(m.group(2));
+            Matcher l = LABEL.matcher(m.group(2) == null ? "" : m.group(2));
             while (l.find()) {
                 labels.put(l.group(1), l.group(2));
             }
             double value = m.group(3).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(3));
             String name = m.group(1);
-            if (name.startsWith("ragline_outbox_batch_size")) {
+            if (name.endsWith("_total")) {
+                out.put(name.contains("claimed_ahead") ? "claimed_ahead" : "topped_up", value);
+            } else if (name.startsWith("ragline_outbox_batch_size")) {
                 out.put(name.endsWith("count") ? "batch_count" : "batch_sum", value);
             } else if (name.endsWith("_bucket")) {
                 out.put("bucket|" + labels.get("phase") + "|" + labels.get("le"), value);

@@ -68,12 +68,12 @@ final class OutboxClaims implements AutoCloseable {
             return settle(f).rows();
         }
         List<Long> leftOut = new ArrayList<>(holds.ids());
-        if (!inFlight.isEmpty()) {
-            leftOut.addAll(inFlight);
-            metrics.claimedAhead(); // two producers: claimed on this thread while the batch before commits
-        }
+        leftOut.addAll(inFlight);
         Claimed c = claim(List.copyOf(published), holds.topics(), holds.keys(), leftOut, batchSize);
         forget(c.deleted());
+        if (!inFlight.isEmpty() && !c.rows().isEmpty()) {
+            metrics.claimedAhead(); // two producers: claimed on this thread while the batch before commits
+        }
         return c.rows();
     }
 

@@ -12,6 +12,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -40,6 +43,12 @@ final class OutboxDoorbell {
     private final OutboxMetrics metrics;
 
     private Duration idleWait = BUSY_POLL;
+    /**
+     * Notifications of bridged channels {@link #rang} read, for {@link #forwardBridged}; cleared by
+     * {@link #close} (which {@link OutboxRelay#stop} calls from another thread).
+     */
+    private final List<PGNotification> bridged = Collections.synchronizedList(new ArrayList<>());
+
     private boolean publishedSinceLastWait;
     private volatile Connection listener;
 
@@ -73,6 +82,7 @@ final class OutboxDoorbell {
 
     /** Blocks until a doorbell rings or the poll interval passes (bounded by a third of the lease). */
     void await() throws SQLException {
+        forwardBridged();
         Duration wait = min(settings.pollInterval(), settings.leaseTtl().dividedBy(3));
         // One read of the field: close() may set it to null (after closing it) while this waits.
         Connection c = listener;
@@ -108,7 +118,7 @@ final class OutboxDoorbell {
 
     /**
      * In {@code listen} mode, waits at most {@code millis} for a doorbell and says whether the
-     * outbox's rang; what arrived on a bridged channel goes to the bridge, as in {@link #await}.
+     * outbox's rang; what arrived on a bridged channel is kept for {@link #forwardBridged}.
      * For a drain that waits on something else (a commit) and takes the rows arriving meanwhile.
      * False at once in poll mode. A wait it is, however short: pgjdbc's look without one reads the
      * socket at most once a second.
@@ -125,11 +135,34 @@ final class OutboxDoorbell {
                 if (n.getName().equals(relay.channel())) {
                     outbox = true;
                 } else {
-                    bridge.publish(n.getName(), n.getParameter());
+                    bridged.add(n);
                 }
             }
         }
         return outbox;
+    }
+
+    /**
+     * Forwards what {@link #rang} read on bridged channels, in order, if this dispatcher still
+     * leads (else drops it: a bridged notification goes out at most once, from the leader). Called
+     * once no transaction of the relay waits on it (a send to a bridged topic may wait for its
+     * metadata), and at every {@link #await}.
+     */
+    void forwardBridged() {
+        List<PGNotification> pending;
+        synchronized (bridged) {
+            if (bridged.isEmpty()) {
+                return;
+            }
+            pending = List.copyOf(bridged);
+            bridged.clear();
+        }
+        if (!relay.leading()) {
+            return;
+        }
+        for (PGNotification n : pending) {
+            bridge.publish(n.getName(), n.getParameter());
+        }
     }
 
     private void listen(Connection c) throws SQLException {
@@ -183,6 +216,7 @@ final class OutboxDoorbell {
 
     /** Closes the LISTEN connection, if open (unblocking a wait on it); the next {@link #arm} opens another. */
     synchronized void close() {
+        bridged.clear(); // read by a leader that no longer is, or stopping: never forwarded
         if (listener != null) {
             try {
                 listener.close();

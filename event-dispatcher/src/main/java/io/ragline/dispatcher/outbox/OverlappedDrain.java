@@ -1,7 +1,10 @@
 package io.ragline.dispatcher.outbox;
 
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.slf4j.Logger;
@@ -102,6 +105,7 @@ final class OverlappedDrain {
                 }
                 claims.committing(rows);
                 committing = new Committing(rows, publisher.commitLater(next, relay::leading));
+                relay.doorbell().forwardBridged(); // what rang on a bridged channel while N+1 was open
                 slot = 1 - slot;
                 if (!claims.worthClaimingAhead(rows)) { // a full batch: the next claim waits for its commit
                     Committing n = committing;
@@ -124,16 +128,32 @@ final class OverlappedDrain {
      * slices of {@value #SLICE_MILLIS} ms on the doorbell, and each ring claims what came (leaving
      * N's and N+1's rows out: a prefix of every key's rows still waiting, so behind N+1's rows of the
      * key) and sends it into N+1, every send acknowledged before N+1's commit is asked for. N+1
-     * grows up to a full batch; nothing rings in poll mode. A claim or a doorbell that fails here
-     * ends the growing only: N's outcome is awaited as ever, and the trouble is met again by the
-     * next claim or wait.
+     * grows up to a full batch; nothing rings in poll mode. Only rows of the topics N and N+1 sent
+     * to join (no send may wait for a new topic's metadata while N+1 holds consumers back; the
+     * others, whole topics and so whole keys, wait for the next claim), and rows claimed when N's
+     * outcome is known already are left for the next batch: N+1's commit is asked for at most one
+     * round (a claim, then sends acknowledged) after N's outcome. A claim or a doorbell that fails
+     * with an SQLException ends the growing only: N's outcome is awaited as ever, and the trouble is
+     * met again by the next claim or wait; any other failure aborts N+1 and ends the drain (N's
+     * outcome awaited first), as a failure of N+1's own claim would.
      */
     private OutboxPublisher.Staged topUp(Committing n, OutboxPublisher.Staged next, OutboxHolds holds)
             throws OutboxPublisher.FencedException {
         OutboxPublisher.Staged grown = next;
         try {
-            while (grown.sent() && grown.rows().size() < claims.batchSize() && rings(n) && relay.leading()) {
-                List<OutboxRow> more = refusals.withoutMissingTopics(claims.more(holds, grown.rows()));
+            Set<String> topics = new HashSet<>();
+            n.rows().forEach(row -> topics.add(row.topic()));
+            next.rows().forEach(row -> topics.add(row.topic()));
+            while (grown.sent() && grown.rows().size() < claims.batchSize() && rings(n)) {
+                List<OutboxRow> more = new ArrayList<>();
+                for (OutboxRow row : claims.more(holds, grown.rows())) {
+                    if (topics.contains(row.topic())) {
+                        more.add(row);
+                    }
+                }
+                if (n.outcome().isDone()) {
+                    break; // N+1 commits now; these rows go in a later batch
+                }
                 grown = publisher.topUp(grown, more, relay::leading);
             }
         } catch (SQLException e) {
@@ -147,13 +167,13 @@ final class OverlappedDrain {
 
     /**
      * Waits, in slices of {@value #SLICE_MILLIS} ms on the doorbell, until rows arrive (true) or
-     * {@code n}'s outcome is known, the relay stops or has no doorbell (false). A doorbell that
+     * {@code n}'s outcome is known, the relay stops, no longer leads or has no doorbell (false). A doorbell that
      * fails here says false: the relay's next wait on it meets the trouble.
      */
     private boolean rings(Committing n) {
         OutboxDoorbell doorbell = relay.doorbell();
         try {
-            while (!n.outcome().isDone() && relay.running() && doorbell.listening()) {
+            while (!n.outcome().isDone() && relay.running() && relay.leading() && doorbell.listening()) {
                 if (doorbell.rang(SLICE_MILLIS)) {
                     return !n.outcome().isDone();
                 }
