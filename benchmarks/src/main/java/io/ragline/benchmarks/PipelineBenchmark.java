@@ -3,15 +3,18 @@ package io.ragline.benchmarks;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
+import io.ragline.testkit.TcpProxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The whole pipeline, Kafka to searchable vectors: the event-dispatcher, ingest-worker and
@@ -29,6 +32,12 @@ import java.util.concurrent.TimeUnit;
  * alternating each round), each run in a fresh pipeline, and prints per round "the model busy"
  * and "pipeline / model" of both, their ratio, and the load average at each start: {@code
  * -Dexec.args="100 3 overlap:3"}.
+ *
+ * <p>A further argument {@code dblatency:<microseconds>} puts the database farther away from the
+ * workers: their connections go through a loopback proxy ({@link TcpProxy#delay}) that delivers
+ * every byte that much later in each direction (a round trip costs twice that), as a Postgres on
+ * another host would; the benchmark's own queries go straight to it. {@code -Dexec.args="100 3
+ * overlap:3 dblatency:500"}: overlapped writes on and off, with a 1 ms round trip to Postgres.
  */
 public final class PipelineBenchmark {
     private PipelineBenchmark() {}
@@ -44,12 +53,46 @@ public final class PipelineBenchmark {
         int singles = args.length > 0 ? Integer.parseInt(args[0]) : 100;
         int copies = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         System.out.printf(Locale.ROOT, "%d cores%n", Runtime.getRuntime().availableProcessors());
-        if (args.length > 2 && args[2].startsWith("overlap:")) {
-            compareOverlap(singles, copies, Integer.parseInt(args[2].substring("overlap:".length())));
-        } else {
-            run(singles, copies, Map.of());
+        int overlapRounds = 0;
+        long latencyMicros = 0;
+        for (int i = 2; i < args.length; i++) {
+            if (args[i].startsWith("overlap:")) {
+                overlapRounds = Integer.parseInt(args[i].substring("overlap:".length()));
+            } else if (args[i].startsWith("dblatency:")) {
+                latencyMicros = Long.parseLong(args[i].substring("dblatency:".length()));
+            } else {
+                throw new IllegalArgumentException(
+                        "unknown argument " + args[i] + " (overlap:<rounds>, dblatency:<us>)");
+            }
+        }
+        UnaryOperator<String> workerUrl = UnaryOperator.identity();
+        TcpProxy proxy = null;
+        if (latencyMicros > 0) {
+            proxy = TcpProxy.forDatabase().delay(Duration.ofNanos(latencyMicros * 1000));
+            workerUrl = proxy::databaseUrl;
+            System.out.printf(
+                    Locale.ROOT,
+                    "the workers reach Postgres through a proxy that delays each direction by %d us (round trip %.1f"
+                            + " ms more)%n",
+                    latencyMicros,
+                    2 * latencyMicros / 1000.0);
+        }
+        databaseUrl = workerUrl;
+        try {
+            if (overlapRounds > 0) {
+                compareOverlap(singles, copies, overlapRounds);
+            } else {
+                run(singles, copies, Map.of());
+            }
+        } finally {
+            if (proxy != null) {
+                proxy.close();
+            }
         }
     }
+
+    /** How the workers reach the database: straight, or through a delaying proxy ({@code dblatency:}). */
+    private static UnaryOperator<String> databaseUrl = UnaryOperator.identity();
 
     /** {@code rounds} runs with overlapped writes and without, interleaved; a line per round and the medians. */
     private static void compareOverlap(int singles, int copies, int rounds) throws Exception {
@@ -96,7 +139,7 @@ public final class PipelineBenchmark {
         String load = Machine.loadAverage();
         List<String> sentences = sentences();
         List<Corpus> corpus = corpus();
-        try (RaglinePipeline pipeline = RaglinePipeline.start("pipeline-bench", settings)) {
+        try (RaglinePipeline pipeline = RaglinePipeline.start("pipeline-bench", settings, databaseUrl)) {
             publish(pipeline, "warm-up", "Warming up the model and the topics.");
             pipeline.awaitEmbedded("warm-up");
             double[] latency = measureLatency(pipeline, sentences, singles);

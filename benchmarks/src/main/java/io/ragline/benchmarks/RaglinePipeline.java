@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -78,13 +79,23 @@ final class RaglinePipeline implements AutoCloseable {
 
     /** As {@link #start(String)}, with {@code settings} over the environment's (a variant to compare). */
     static RaglinePipeline start(String name, Map<String, String> settings) throws Exception {
+        return start(name, settings, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #start(String, Map)}, the workers reaching the database at {@code
+     * workerDatabaseUrl} of the services' URL (through a {@link io.ragline.testkit.TcpProxy} that
+     * delays it, say); the benchmark's own connection and the migration go straight to it.
+     */
+    static RaglinePipeline start(String name, Map<String, String> settings, UnaryOperator<String> workerDatabaseUrl)
+            throws Exception {
         String rawUrl = TestServices.get().databaseUrl();
         DatabaseUrl url = DatabaseUrl.parse(rawUrl).url().orElseThrow();
         String schema = "bench_" + Long.toString(System.nanoTime(), 36);
         new Migrations(url, schema, "bench").migrate();
         String prefix =
                 name.replaceAll("[^a-z0-9]", "") + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Env env = env(rawUrl, schema, prefix, settings);
+        Env env = env(workerDatabaseUrl.apply(rawUrl), schema, prefix, settings);
         var dispatcher = EventDispatcher.wiring(env);
         var ingest = IngestWorker.wiring(env, 0);
         var embedding = EmbeddingWorker.wiring(env, EmbeddingWorker.SEARCH_PORT, 0);

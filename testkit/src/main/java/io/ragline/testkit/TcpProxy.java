@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * everything behind the proxy (open connections drop, new ones are refused) without stopping the
  * server that other tests share; {@link #blackhole()} makes it look unreachable the silent way (a
  * dead route or a firewall that drops packets: nothing is refused, nothing answers);
- * {@link #restore()} brings it back on the same port.
+ * {@link #restore()} brings it back on the same port. {@link #delay} makes the server look farther
+ * away (a database on another host): every byte arrives a fixed time later, in each direction.
  */
 public final class TcpProxy implements AutoCloseable {
     private final InetSocketAddress target;
@@ -27,6 +28,8 @@ public final class TcpProxy implements AutoCloseable {
 
     private volatile ServerSocket server;
     private volatile boolean blackholed;
+    /** How much later each byte arrives, in each direction ({@link #delay}). */
+    private volatile long delayNanos;
 
     public TcpProxy(String targetHost, int targetPort) {
         this.target = new InetSocketAddress(targetHost, targetPort);
@@ -56,6 +59,16 @@ public final class TcpProxy implements AutoCloseable {
             throw new IllegalArgumentException("not a postgresql://user@host:port/db URL of the test database");
         }
         return through;
+    }
+
+    /**
+     * From now on each byte read from one side is written to the other {@code oneWay} later (a
+     * round trip costs twice that), in order, as on a longer network path; zero carries bytes at
+     * once again. For benchmarks of what a remote database costs.
+     */
+    public TcpProxy delay(java.time.Duration oneWay) {
+        delayNanos = oneWay.toNanos();
+        return this;
     }
 
     /** Drops every connection and refuses new ones, as a stopped server would. */
@@ -149,19 +162,29 @@ public final class TcpProxy implements AutoCloseable {
         Thread t = new Thread(
                 () -> {
                     byte[] buffer = new byte[16384];
+                    Delayed delayed = null;
                     try (InputStream in = from.getInputStream();
                             OutputStream out = to.getOutputStream()) {
+                        delayed = new Delayed(out);
                         int n;
                         while ((n = in.read(buffer)) >= 0) {
                             if (blackholed) {
                                 continue; // swallowed
                             }
+                            long delay = delayNanos;
+                            if (delay > 0 || delayed.started()) { // once delayed, always through it: in order
+                                delayed.write(System.nanoTime() + delay, java.util.Arrays.copyOf(buffer, n));
+                                continue;
+                            }
                             out.write(buffer, 0, n);
                             out.flush();
                         }
-                    } catch (IOException e) {
+                    } catch (IOException | InterruptedException e) {
                         // one side closed
                     } finally {
+                        if (delayed != null) {
+                            delayed.close();
+                        }
                         closeQuietly(from);
                         closeQuietly(to);
                         sockets.remove(from);
@@ -171,6 +194,61 @@ public final class TcpProxy implements AutoCloseable {
                 "tcp-proxy-pump");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * One direction's bytes held back until they are due, then written in the order read, by a
+     * thread of their own (so the reading side goes on reading meanwhile).
+     */
+    private static final class Delayed {
+        private record Chunk(long dueNanos, byte[] bytes) {}
+
+        private static final Chunk END = new Chunk(0, new byte[0]);
+
+        private final java.util.concurrent.LinkedBlockingQueue<Chunk> queue =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        private final OutputStream out;
+        private Thread writer;
+
+        Delayed(OutputStream out) {
+            this.out = out;
+        }
+
+        void write(long dueNanos, byte[] bytes) throws InterruptedException {
+            if (writer == null) {
+                writer = new Thread(this::run, "tcp-proxy-delay");
+                writer.setDaemon(true);
+                writer.start();
+            }
+            queue.put(new Chunk(dueNanos, bytes));
+        }
+
+        boolean started() {
+            return writer != null;
+        }
+
+        void close() {
+            queue.offer(END);
+        }
+
+        private void run() {
+            try {
+                while (true) {
+                    Chunk c = queue.take();
+                    if (c == END) {
+                        return;
+                    }
+                    long wait;
+                    while ((wait = c.dueNanos() - System.nanoTime()) > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                    out.write(c.bytes());
+                    out.flush();
+                }
+            } catch (IOException | InterruptedException e) {
+                // the connection closed
+            }
+        }
     }
 
     private static void closeQuietly(Socket s) {
