@@ -66,7 +66,6 @@ public final class PipelineBenchmark {
             }
         }
         UnaryOperator<String> workerUrl = UnaryOperator.identity();
-        TcpProxy proxy = null;
         if (latencyMicros > 0) {
             proxy = TcpProxy.forDatabase().delay(Duration.ofNanos(latencyMicros * 1000));
             workerUrl = proxy::databaseUrl;
@@ -93,6 +92,8 @@ public final class PipelineBenchmark {
 
     /** How the workers reach the database: straight, or through a delaying proxy ({@code dblatency:}). */
     private static UnaryOperator<String> databaseUrl = UnaryOperator.identity();
+    /** That proxy, whose count of client writes says about how many round trips a stage made. */
+    private static TcpProxy proxy;
 
     /** {@code rounds} runs with overlapped writes and without, interleaved; a line per round and the medians. */
     private static void compareOverlap(int singles, int copies, int rounds) throws Exception {
@@ -164,6 +165,7 @@ public final class PipelineBenchmark {
     private static double[] measureLatency(RaglinePipeline pipeline, List<String> sentences, int singles)
             throws Exception {
         long[] latencies = new long[singles];
+        long writesBefore = proxy == null ? 0 : proxy.clientWrites();
         for (int i = 0; i < singles; i++) {
             String id = "single-" + i;
             long start = System.nanoTime();
@@ -179,6 +181,12 @@ public final class PipelineBenchmark {
                 singles,
                 Latencies.percentileMillis(latencies, 0.50),
                 Latencies.percentileMillis(latencies, 0.99));
+        if (proxy != null) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "| the workers' requests to Postgres meanwhile (through the proxy) | %.1f per document |%n",
+                    (proxy.clientWrites() - writesBefore) / (double) singles);
+        }
         return new double[] {Latencies.percentileMillis(latencies, 0.50), Latencies.percentileMillis(latencies, 0.99)};
     }
 

@@ -30,6 +30,8 @@ public final class TcpProxy implements AutoCloseable {
     private volatile boolean blackholed;
     /** How much later each byte arrives, in each direction ({@link #delay}). */
     private volatile long delayNanos;
+    /** Reads from the clients' side carried to the server ({@link #clientWrites}). */
+    private final java.util.concurrent.atomic.AtomicLong clientWrites = new java.util.concurrent.atomic.AtomicLong();
 
     public TcpProxy(String targetHost, int targetPort) {
         this.target = new InetSocketAddress(targetHost, targetPort);
@@ -69,6 +71,15 @@ public final class TcpProxy implements AutoCloseable {
     public TcpProxy delay(java.time.Duration oneWay) {
         delayNanos = oneWay.toNanos();
         return this;
+    }
+
+    /**
+     * How many times a client's bytes were carried to the server so far: about the round trips
+     * the clients made (a client sends a request at once, then waits for its answer), more where a
+     * request spans several reads (large COPY data).
+     */
+    public long clientWrites() {
+        return clientWrites.get();
     }
 
     /** Drops every connection and refuses new ones, as a stopped server would. */
@@ -144,10 +155,14 @@ public final class TcpProxy implements AutoCloseable {
                             }
                             Socket upstream = new Socket();
                             upstream.connect(target, 5000);
+                            // As the drivers on both ends do: without it, a small write that follows
+                            // another waits for the first one's (delayed) acknowledgement, up to 40 ms.
+                            client.setTcpNoDelay(true);
+                            upstream.setTcpNoDelay(true);
                             sockets.add(client);
                             sockets.add(upstream);
-                            pump(client, upstream);
-                            pump(upstream, client);
+                            pump(client, upstream, true);
+                            pump(upstream, client, false);
                         } catch (IOException e) {
                             // closed by cut(), or the target refused: the client sees a closed socket
                         }
@@ -158,7 +173,7 @@ public final class TcpProxy implements AutoCloseable {
         t.start();
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean toServer) {
         Thread t = new Thread(
                 () -> {
                     byte[] buffer = new byte[16384];
@@ -170,6 +185,9 @@ public final class TcpProxy implements AutoCloseable {
                         while ((n = in.read(buffer)) >= 0) {
                             if (blackholed) {
                                 continue; // swallowed
+                            }
+                            if (toServer) {
+                                clientWrites.incrementAndGet();
                             }
                             long delay = delayNanos;
                             if (delay > 0 || delayed.started()) { // once delayed, always through it: in order
