@@ -159,8 +159,17 @@ public final class TcpProxy implements AutoCloseable {
                             // another waits for the first one's (delayed) acknowledgement, up to 40 ms.
                             client.setTcpNoDelay(true);
                             upstream.setTcpNoDelay(true);
-                            sockets.add(client);
-                            sockets.add(upstream);
+                            synchronized (this) {
+                                // A cut() while this connection was being made must drop it too
+                                // (it closed only the connections it found in sockets).
+                                if (listening.isClosed() || blackholed) {
+                                    closeQuietly(client);
+                                    closeQuietly(upstream);
+                                    continue;
+                                }
+                                sockets.add(client);
+                                sockets.add(upstream);
+                            }
                             pump(client, upstream, true);
                             pump(upstream, client, false);
                         } catch (IOException e) {
