@@ -12,7 +12,6 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,17 +28,7 @@ class OutboxPublisherFenceTest {
     private final Map<String, MockProducer<byte[], byte[]>> made = new java.util.HashMap<>();
 
     private OutboxPublisher publisher(int producers) {
-        return new OutboxPublisher(
-                id -> {
-                    MockProducer<byte[], byte[]> p =
-                            new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-                    made.put(id, p);
-                    return p;
-                },
-                "ragline-outbox-s",
-                producers,
-                "",
-                new OutboxMetrics(new SimpleMeterRegistry()));
+        return MockPublishers.publisher(made, producers, new SimpleMeterRegistry());
     }
 
     @Test

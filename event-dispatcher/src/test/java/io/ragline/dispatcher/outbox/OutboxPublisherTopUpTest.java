@@ -14,7 +14,6 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,17 +29,7 @@ class OutboxPublisherTopUpTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     private OutboxPublisher publisher() {
-        return new OutboxPublisher(
-                id -> {
-                    MockProducer<byte[], byte[]> p =
-                            new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-                    made.put(id, p);
-                    return p;
-                },
-                "ragline-outbox-s",
-                2,
-                "",
-                new OutboxMetrics(registry));
+        return MockPublishers.publisher(made, 2, registry);
     }
 
     private static List<OutboxRow> rows(long... ids) {
