@@ -148,23 +148,38 @@ public final class TcpProxy implements AutoCloseable {
                         try {
                             Socket client = listening.accept();
                             synchronized (this) {
+                                if (listening.isClosed()) { // cut() while it was accepted
+                                    closeQuietly(client);
+                                    continue;
+                                }
                                 if (blackholed) {
                                     held.add(client);
                                     continue;
                                 }
                             }
                             Socket upstream = new Socket();
-                            upstream.connect(target, 5000);
-                            // As the drivers on both ends do: without it, a small write that follows
-                            // another waits for the first one's (delayed) acknowledgement, up to 40 ms.
-                            client.setTcpNoDelay(true);
-                            upstream.setTcpNoDelay(true);
+                            try {
+                                upstream.connect(target, 5000);
+                                // As the drivers on both ends do: without it, a small write that follows
+                                // another waits for the first one's (delayed) acknowledgement, up to 40 ms.
+                                client.setTcpNoDelay(true);
+                                upstream.setTcpNoDelay(true);
+                            } catch (IOException e) { // the target refused: the client sees a closed socket
+                                closeQuietly(client);
+                                closeQuietly(upstream);
+                                continue;
+                            }
                             synchronized (this) {
-                                // A cut() while this connection was being made must drop it too
-                                // (it closed only the connections it found in sockets).
-                                if (listening.isClosed() || blackholed) {
+                                // A cut() or blackhole() while this connection was being made applies to
+                                // it too (they acted only on the connections they found).
+                                if (listening.isClosed()) {
                                     closeQuietly(client);
                                     closeQuietly(upstream);
+                                    continue;
+                                }
+                                if (blackholed) {
+                                    closeQuietly(upstream);
+                                    held.add(client);
                                     continue;
                                 }
                                 sockets.add(client);

@@ -35,6 +35,7 @@ class TcpProxyDelayTest {
             new Random(7).nextBytes(sent);
             try (TcpProxy proxy = new TcpProxy("127.0.0.1", echo.getLocalPort()).delay(Duration.ofMillis(25));
                     Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+                client.setSoTimeout(30_000); // bytes lost: a failure, not a hang
                 long start = System.nanoTime();
                 Thread writer = new Thread(() -> {
                     try {
