@@ -5,6 +5,8 @@ import io.ragline.benchmarks.corpus.Corpus;
 import io.ragline.benchmarks.corpus.CorpusDocument;
 import io.ragline.benchmarks.corpus.DebianPackages;
 import io.ragline.benchmarks.corpus.KnownItemQuery;
+import io.ragline.benchmarks.corpus.KnownItems;
+import io.ragline.benchmarks.corpus.ManPageCloze;
 import io.ragline.benchmarks.corpus.Queries;
 import io.ragline.benchmarks.quality.Rankings;
 import io.ragline.benchmarks.quality.Retrieval;
@@ -65,6 +67,11 @@ import java.util.UUID;
  * the documents of several chunks, where chunking and the peer's 128-token cut matter), {@code --settings
  * grid|MODEL/SIZE/OVERLAP/title,...}, {@code --modes vector,text,hybrid} and {@code --peer
  * all-minilm-l6-v2,all-minilm-l6-v2-q}.
+ *
+ * <p>{@code --man-pages N} asks the other corpus instead, long documents: {@link ManPageCloze},
+ * {@code N} manual pages with {@code --per-page Q} (2) sentences taken out of each as the queries
+ * (kept in {@code --corpus-dir DIR}, default {@code ragline-man-cloze} under the temporary
+ * directory, since rendering them takes minutes).
  */
 public final class RetrievalQualityBenchmark {
     /** The search modes measured, in this order: the first is each setting's baseline. */
@@ -91,20 +98,33 @@ public final class RetrievalQualityBenchmark {
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
-        DebianPackages.KnownItems items = DebianPackages.sample(
-                DebianPackages.usable(DebianPackages.read(o.source), o.minChars), o.packages, o.seed);
+        KnownItems items = o.pages > 0
+                ? ManPageCloze.cached(o.corpusDir, o.pages, o.perPage, o.seed)
+                : DebianPackages.sample(
+                        DebianPackages.usable(DebianPackages.read(o.source), o.minChars), o.packages, o.seed);
         List<Row> rows = new ArrayList<>();
         try (RaglinePipeline pipeline = RaglinePipeline.start("quality");
                 ProviderRegistry models = new ProviderRegistry(
                         EmbeddingSettings.from(Env.load()), pipeline.runtime().dataSource())) {
             System.out.printf(
                     Locale.ROOT,
-                    "%s; load average %s; %d packages of %s (long descriptions of %d characters or more), seed %d%n",
+                    "%s; load average %s; %s, seed %d%n",
                     Machine.describe(pipeline.connection()),
                     Machine.loadAverage(),
-                    o.packages,
-                    o.source,
-                    o.minChars,
+                    o.pages > 0
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "%d manual pages of %s (%d characters), %d sentences taken out as queries",
+                                    items.documents().size(),
+                                    ManPageCloze.SECTION_1,
+                                    Corpus.chars(items.documents()),
+                                    items.queries().size())
+                            : String.format(
+                                    Locale.ROOT,
+                                    "%d packages of %s (long descriptions of %d characters or more)",
+                                    o.packages,
+                                    o.source,
+                                    o.minChars),
                     o.seed);
             System.out.println("| setting | mode | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs the"
                     + " setting's first mode ± 95 % | recall@10 | recall@1 | ingest s | load average |");
@@ -209,11 +229,7 @@ public final class RetrievalQualityBenchmark {
      *     generous time
      */
     static List<Row> measure(
-            RaglinePipeline pipeline,
-            Searcher searcher,
-            DebianPackages.KnownItems items,
-            Setting s,
-            List<SearchMode> modes)
+            RaglinePipeline pipeline, Searcher searcher, KnownItems items, Setting s, List<SearchMode> modes)
             throws Exception {
         String load = Machine.loadAverage();
         String collection = s.collection();
@@ -265,8 +281,7 @@ public final class RetrievalQualityBenchmark {
     }
 
     /** The peer with {@code model} on the same corpus and queries, in a table of its own, dropped after. */
-    static Row measurePeer(PeerProcess peer, String rawUrl, DebianPackages.KnownItems items, String model)
-            throws Exception {
+    static Row measurePeer(PeerProcess peer, String rawUrl, KnownItems items, String model) throws Exception {
         String load = Machine.loadAverage();
         Path dir = Files.createTempDirectory("ragline-quality");
         Path corpus = dir.resolve("corpus.jsonl");
@@ -307,7 +322,7 @@ public final class RetrievalQualityBenchmark {
         }
     }
 
-    private static List<String> expected(DebianPackages.KnownItems items) {
+    private static List<String> expected(KnownItems items) {
         return items.queries().stream().map(KnownItemQuery::id).toList();
     }
 
@@ -348,6 +363,9 @@ public final class RetrievalQualityBenchmark {
 
     private record Options(
             int packages,
+            int pages,
+            int perPage,
+            Path corpusDir,
             long seed,
             String source,
             int minChars,
@@ -356,6 +374,9 @@ public final class RetrievalQualityBenchmark {
             List<String> peerModels) {
         static Options parse(String[] args) {
             int packages = 300;
+            int pages = 0;
+            int perPage = 2;
+            Path corpusDir = Path.of(System.getProperty("java.io.tmpdir"), "ragline-man-cloze");
             long seed = DebianPackages.DEFAULT_SEED;
             String source = DebianPackages.INSTALLED.toString();
             int minChars = DebianPackages.MIN_DESCRIPTION_CHARS;
@@ -366,6 +387,9 @@ public final class RetrievalQualityBenchmark {
                 String v = args[i + 1];
                 switch (args[i]) {
                     case "--packages" -> packages = Integer.parseInt(v);
+                    case "--man-pages" -> pages = Integer.parseInt(v);
+                    case "--per-page" -> perPage = Integer.parseInt(v);
+                    case "--corpus-dir" -> corpusDir = Path.of(v);
                     case "--seed" -> seed = Long.parseLong(v);
                     case "--source" -> source = v;
                     case "--min-chars" -> minChars = Integer.parseInt(v);
@@ -386,7 +410,8 @@ public final class RetrievalQualityBenchmark {
             if (args.length % 2 != 0) {
                 throw new IllegalArgumentException("option " + args[args.length - 1] + " has no value");
             }
-            return new Options(packages, seed, source, minChars, settings, modes, peerModels);
+            return new Options(
+                    packages, pages, perPage, corpusDir, seed, source, minChars, settings, modes, peerModels);
         }
     }
 }

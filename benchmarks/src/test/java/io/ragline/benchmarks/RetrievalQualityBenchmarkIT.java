@@ -3,6 +3,7 @@ package io.ragline.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragline.benchmarks.corpus.DebianPackages;
+import io.ragline.benchmarks.corpus.KnownItems;
 import io.ragline.benchmarks.quality.Retrieval;
 import io.ragline.benchmarks.quality.Setting;
 import io.ragline.core.collections.CollectionCatalog;
@@ -27,7 +28,7 @@ class RetrievalQualityBenchmarkIT {
 
     @Test
     void theDefaultSettingFindsMostPackagesFromTheirSynopsis() throws Exception {
-        DebianPackages.KnownItems items = DebianPackages.sample(
+        KnownItems items = DebianPackages.sample(
                 DebianPackages.usable(DebianPackages.read(DebianPackages.INSTALLED.toString())),
                 PACKAGES,
                 DebianPackages.DEFAULT_SEED);

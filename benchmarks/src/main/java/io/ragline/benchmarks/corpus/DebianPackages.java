@@ -6,8 +6,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -55,8 +53,6 @@ public final class DebianPackages {
     public record Package(String name, String synopsis, String description) {}
 
     /** A sample: the documents by name, and the synopsis of each as its query. */
-    public record KnownItems(List<CorpusDocument> documents, List<KnownItemQuery> queries) {}
-
     /**
      * {@code DebianPackages SOURCE N [SEED] OUT_DIR}: writes {@code corpus.jsonl} and {@code
      * queries.jsonl} of a sample of {@code N} packages read from {@code SOURCE} (a file, or {@code
@@ -229,7 +225,7 @@ public final class DebianPackages {
         }
         List<Package> chosen = new ArrayList<>(usable);
         Map<String, String> rank = new LinkedHashMap<>();
-        chosen.forEach(p -> rank.put(p.name(), rank(seed, p.name())));
+        chosen.forEach(p -> rank.put(p.name(), KnownItems.rank(seed, p.name())));
         chosen.sort(Comparator.comparing((Package p) -> rank.get(p.name())).thenComparing(Package::name));
         chosen = new ArrayList<>(chosen.subList(0, n));
         chosen.sort(Comparator.comparing(Package::name));
@@ -240,15 +236,5 @@ public final class DebianPackages {
             queries.add(new KnownItemQuery(p.synopsis(), p.name()));
         }
         return new KnownItems(documents, queries);
-    }
-
-    private static String rank(long seed, String name) {
-        try {
-            byte[] hash =
-                    MessageDigest.getInstance("SHA-256").digest((seed + "/" + name).getBytes(StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(hash);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
     }
 }

@@ -183,8 +183,17 @@ public final class ManPages {
 
     /** {@code MANWIDTH=80 man -P cat PAGE | col -bx}, or null when man has no such page. */
     private static String render(String page) throws IOException, InterruptedException {
-        ProcessBuilder man =
-                new ProcessBuilder("man", "-P", "cat", page).redirectError(ProcessBuilder.Redirect.DISCARD);
+        return render(List.of(page));
+    }
+
+    /**
+     * {@code MANWIDTH=80 man -P cat WHICH... | col -bx} ({@code WHICH}: a page, or a section and a
+     * page), or null when man has no such page.
+     */
+    static String render(List<String> which) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("man", "-P", "cat"));
+        command.addAll(which);
+        ProcessBuilder man = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
         ProcessBuilder col = new ProcessBuilder("col", "-bx").redirectError(ProcessBuilder.Redirect.DISCARD);
         for (ProcessBuilder pb : List.of(man, col)) {
             pb.environment().remove("MANOPT");

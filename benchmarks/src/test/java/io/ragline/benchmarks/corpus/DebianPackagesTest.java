@@ -104,12 +104,12 @@ class DebianPackagesTest {
             all.add(new DebianPackages.Package("p" + i, "synopsis " + i, LONG + i));
         }
 
-        DebianPackages.KnownItems ten = DebianPackages.sample(all, 10, 17);
+        KnownItems ten = DebianPackages.sample(all, 10, 17);
         List<DebianPackages.Package> reversed = new ArrayList<>(all);
         Collections.reverse(reversed);
-        DebianPackages.KnownItems tenAgain = DebianPackages.sample(reversed, 10, 17);
-        DebianPackages.KnownItems twenty = DebianPackages.sample(all, 20, 17);
-        DebianPackages.KnownItems otherSeed = DebianPackages.sample(all, 10, 18);
+        KnownItems tenAgain = DebianPackages.sample(reversed, 10, 17);
+        KnownItems twenty = DebianPackages.sample(all, 20, 17);
+        KnownItems otherSeed = DebianPackages.sample(all, 10, 18);
 
         assertThat(ten).isEqualTo(tenAgain);
         assertThat(twenty.documents()).containsAll(ten.documents());
