@@ -94,13 +94,13 @@ final class CollectionsCommand implements Runnable {
 
         @Option(
                 names = "--chunk-size",
-                defaultValue = "256",
+                defaultValue = "" + CollectionSettings.DEFAULT_CHUNK_SIZE_TOKENS,
                 description = "Tokens per chunk (default ${DEFAULT-VALUE}).")
         int chunkSize;
 
         @Option(
                 names = "--chunk-overlap",
-                defaultValue = "32",
+                defaultValue = "" + CollectionSettings.DEFAULT_CHUNK_OVERLAP_TOKENS,
                 description = "Tokens of overlap (default ${DEFAULT-VALUE}).")
         int chunkOverlap;
 

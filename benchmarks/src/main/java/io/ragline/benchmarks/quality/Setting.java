@@ -1,5 +1,6 @@
 package io.ragline.benchmarks.quality;
 
+import io.ragline.core.collections.CollectionSettings;
 import io.ragline.embeddings.ModelCatalog;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -30,13 +31,17 @@ public record Setting(String model, int chunkSize, int chunkOverlap, boolean tit
 
     /** Ragline's defaults: {@code collections create} with no options. */
     public static Setting defaults() {
-        return new Setting(ModelCatalog.DEFAULT_MODEL, 256, 32, true);
+        return new Setting(
+                ModelCatalog.DEFAULT_MODEL,
+                CollectionSettings.DEFAULT_CHUNK_SIZE_TOKENS,
+                CollectionSettings.DEFAULT_CHUNK_OVERLAP_TOKENS,
+                true);
     }
 
     /**
      * The default grid: Ragline's defaults first (the baseline of the paired differences), then
      * every bundled model at the defaults' chunking, the default model at chunk sizes 128, 256 and
-     * 512 with overlaps 0 and 32, and without the title.
+     * 512 with overlaps 0, 16 and 32, and without the title.
      */
     public static List<Setting> grid() {
         Setting d = defaults();
@@ -45,7 +50,7 @@ public record Setting(String model, int chunkSize, int chunkOverlap, boolean tit
             add(out, new Setting(model, d.chunkSize, d.chunkOverlap, true));
         }
         for (int size : new int[] {128, 256, 512}) {
-            for (int overlap : new int[] {0, 32}) {
+            for (int overlap : new int[] {0, 16, 32}) {
                 add(out, new Setting(d.model, size, overlap, true));
             }
         }

@@ -18,10 +18,10 @@ class SettingTest {
 
     @Test
     void theGridStartsWithRaglinesDefaultsAndHoldsEachSettingOnce() {
-        assertThat(Setting.grid().get(0)).isEqualTo(new Setting(ModelCatalog.DEFAULT_MODEL, 256, 32, true));
+        assertThat(Setting.grid().get(0)).isEqualTo(new Setting(ModelCatalog.DEFAULT_MODEL, 128, 16, true));
         assertThat(Setting.grid())
                 .doesNotHaveDuplicates()
-                .hasSize(ModelCatalog.names().size() + 5 + 1);
+                .hasSize(ModelCatalog.names().size() + 8 + 1);
         assertThat(Setting.grid().stream().map(Setting::collection)).doesNotHaveDuplicates();
     }
 

@@ -1,0 +1,75 @@
+package io.ragline.core.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragline.core.collections.CollectionSettings;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.testkit.PostgresSchema;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The default chunking became 128 tokens with 16 of overlap (V33, issue 17): a new installation's
+ * collection 'default' and collections made without a chunking get it; a 'default' collection that
+ * already holds documents keeps the chunking its chunks were cut with.
+ */
+class DefaultChunkingUpgradeIT {
+    @RegisterExtension
+    static final PostgresSchema fresh = PostgresSchema.unmigrated();
+
+    @RegisterExtension
+    static final PostgresSchema upgraded = PostgresSchema.unmigrated();
+
+    @RegisterExtension
+    static final PostgresSchema emptyDefault = PostgresSchema.unmigrated();
+
+    /** The version before the change: an installation of the previous release. */
+    private static final String BEFORE = "32";
+
+    private static final String CHUNKINGS = "select string_agg(name || ':' || chunk_size_tokens || '/' ||"
+            + " chunk_overlap_tokens, ' ' order by name) from collections";
+
+    @Test
+    void aNewInstallationsDefaultCollectionAndCollectionsMadeWithoutAChunkingUseTheNewOne() throws Exception {
+        new Migrations(DatabaseUrl.parse(fresh.databaseUrl()).url().orElseThrow(), fresh.schema(), "chunking-it")
+                .migrate();
+        fresh.execute("insert into collections (name) values ('plain')");
+
+        assertThat(fresh.queryValue(CHUNKINGS)).isEqualTo("default:128/16 plain:128/16");
+        assertThat(CollectionSettings.DEFAULT_CHUNK_SIZE_TOKENS + "/" + CollectionSettings.DEFAULT_CHUNK_OVERLAP_TOKENS)
+                .as("the registry's defaults are the table's")
+                .isEqualTo("128/16");
+    }
+
+    @Test
+    void aDefaultCollectionThatHoldsDocumentsKeepsItsChunking() throws Exception {
+        Migrations migrations = new Migrations(
+                DatabaseUrl.parse(upgraded.databaseUrl()).url().orElseThrow(), upgraded.schema(), "chunking-it");
+        assertThat(migrations.migrate(BEFORE).version()).isEqualTo(BEFORE);
+        upgraded.execute("insert into documents (collection_id, external_id, title, status, version) values"
+                + " ((select id from collections where name = 'default'), 'kept', 'Kept', 'chunked', 1)");
+        upgraded.execute("insert into collections (name) values ('older')");
+
+        assertThat(migrations.migrate().applied()).isPositive();
+
+        assertThat(upgraded.queryValue(CHUNKINGS))
+                .as("collections made before the change keep their chunking")
+                .isEqualTo("default:256/32 older:256/32");
+    }
+
+    @Test
+    void anEmptyDefaultCollectionTakesTheNewChunkingWhileOtherCollectionsKeepTheirs() throws Exception {
+        Migrations migrations = new Migrations(
+                DatabaseUrl.parse(emptyDefault.databaseUrl()).url().orElseThrow(),
+                emptyDefault.schema(),
+                "chunking-it");
+        migrations.migrate(BEFORE);
+        emptyDefault.execute("insert into collections (name) values ('older')");
+        emptyDefault.execute("insert into collections (name, chunk_size_tokens, chunk_overlap_tokens) values"
+                + " ('chosen', 512, 0)");
+
+        migrations.migrate();
+
+        assertThat(emptyDefault.queryValue(CHUNKINGS)).isEqualTo("chosen:512/0 default:128/16 older:256/32");
+    }
+}
