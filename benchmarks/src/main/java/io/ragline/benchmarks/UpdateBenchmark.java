@@ -1,5 +1,6 @@
 package io.ragline.benchmarks;
 
+import io.ragline.core.collections.CollectionSettings;
 import io.ragline.testkit.ParagraphCorpus;
 import io.ragline.testkit.ParagraphCorpus.Document;
 import java.lang.management.ManagementFactory;
@@ -18,8 +19,8 @@ import java.util.Locale;
  * pipeline runs in this JVM as {@code ragline all}, warmed up first.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.UpdateBenchmark
- * -Dexec.args="100 20 2 256"} (documents, paragraphs, replaced, chunk size in tokens; overlap is an
- * eighth of it).
+ * -Dexec.args="100 20 2 128"} (documents, paragraphs, replaced, chunk size in tokens, by default the
+ * collections' default; overlap is an eighth of it).
  */
 public final class UpdateBenchmark {
     private UpdateBenchmark() {}
@@ -28,7 +29,7 @@ public final class UpdateBenchmark {
         int documents = args.length > 0 ? Integer.parseInt(args[0]) : 100;
         int paragraphs = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int replaced = args.length > 2 ? Integer.parseInt(args[2]) : 2;
-        int chunkSize = args.length > 3 ? Integer.parseInt(args[3]) : 256;
+        int chunkSize = args.length > 3 ? Integer.parseInt(args[3]) : CollectionSettings.DEFAULT_CHUNK_SIZE_TOKENS;
         printSetup(documents, paragraphs, replaced, chunkSize);
         ParagraphCorpus corpus = ParagraphCorpus.licences();
         List<Document> first = corpus.documents("doc-", documents, paragraphs, 17);

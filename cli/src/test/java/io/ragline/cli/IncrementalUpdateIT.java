@@ -198,7 +198,7 @@ class IncrementalUpdateIT {
 
     /**
      * The documents of the results whose chunk holds {@code text}. The top hit alone is not asserted: the generated
-     * corpus can hold a chunk that is nearer a short query than the one paragraph inside a 256-token chunk, and the
+     * corpus can hold a chunk that is nearer a short query than the one paragraph inside a 128-token chunk, and the
      * HNSW index is approximate: a top-1 check failed once in CI with another document ranked first.
      */
     private static List<String> documentsHolding(JsonNode results, String text) {

@@ -88,7 +88,8 @@ class ModelMigrationIT {
         e.validate();
         List<Path> texts;
         try (var files = Files.list(Path.of("/usr/share/common-licenses"))) {
-            // The twelve shortest (about 80 chunks): the backfill takes seconds, long enough to be killed in.
+            // The twelve shortest (about 80 chunks at 256 tokens, twice that at the 128 default): the backfill takes
+            // seconds, long enough to be killed in.
             texts = files.filter(Files::isRegularFile)
                     .sorted(java.util.Comparator.comparingLong(
                                     (Path p) -> p.toFile().length())

@@ -52,7 +52,6 @@ public final class DebianPackages {
     /** A package as the archive describes it; {@code description} is plain text (see {@link #plainText}). */
     public record Package(String name, String synopsis, String description) {}
 
-    /** A sample: the documents by name, and the synopsis of each as its query. */
     /**
      * {@code DebianPackages SOURCE N [SEED] OUT_DIR}: writes {@code corpus.jsonl} and {@code
      * queries.jsonl} of a sample of {@code N} packages read from {@code SOURCE} (a file, or {@code

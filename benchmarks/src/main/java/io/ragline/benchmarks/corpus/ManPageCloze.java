@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,10 +36,12 @@ import java.util.stream.Stream;
  * {@value #MIN_WORDS} to {@value #MAX_WORDS} words, mostly letters, is outside NAME, SYNOPSIS, SEE
  * ALSO, AUTHOR(S), COPYRIGHT, BUGS, REPORTING BUGS and HISTORY, begins and ends as a sentence does, does not
  * name the page (the title in front of each chunk would give it away), has no URL, mail address,
- * command line or licence boilerplate, and occurs once in the whole corpus. One page of a family
+ * command line or licence boilerplate, and occurs once in the whole corpus (as a sentence or inside
+ * a longer one). One page of a family
  * is taken (the name up to its first {@code _}: {@code gcloud_alpha_...} and {@code gcloud_beta_...}
- * are near copies). Each page gives {@code perPage} of them, by the same seeded hash, and loses
- * them from its text.
+ * are near copies). A page is taken when it has {@code perPage} candidates; it gives up to {@code
+ * perPage} of them, by the same seeded hash, those that occur once in the corpus, and loses them
+ * from its text (so a few pages give fewer).
  */
 public final class ManPageCloze {
     public static final Path SECTION_1 = Path.of("/usr/share/man/man1");
@@ -57,6 +58,15 @@ public final class ManPageCloze {
                     + "free software|documentation|manual page|this page)");
     /** Begins with a capital letter, ends with a full stop, a question or an exclamation mark. */
     private static final Pattern SENTENCE = Pattern.compile("\\p{Lu}.*[.!?]");
+
+    /** A running header or footer: it ends with the page's title and section, {@code LS(1)}. */
+    private static final Pattern RUNNING_TITLE = Pattern.compile(".*\\S+\\(\\S+\\)\\s*");
+
+    /** A subsection heading ({@code .SS}): indented 3 columns, where paragraphs are indented 7. */
+    private static final Pattern SUBSECTION = Pattern.compile(" {3}\\S.*");
+
+    /** What {@link #cached} checks besides the sample's size and seed: a change of the rules here changes it. */
+    private static final String FORMAT = "man-page cloze 2";
 
     private static final char HYPHEN = '\u2010'; // what groff prints where it hyphenated a word
 
@@ -76,22 +86,8 @@ public final class ManPageCloze {
      * @throws IllegalArgumentException if the directory has fewer such pages
      */
     public static KnownItems sample(Path dir, int pages, int perPage, long seed) throws IOException {
-        String section = dir.getFileName().toString().replaceFirst("^man", "");
-        Pattern file = Pattern.compile("^(.+)\\." + Pattern.quote(section) + "[a-z]*(\\.gz)?$");
-        List<String> names;
-        try (Stream<Path> files = Files.list(dir)) {
-            names = files.filter(p -> !Files.isSymbolicLink(p))
-                    .map(p -> file.matcher(p.getFileName().toString()))
-                    .filter(Matcher::matches)
-                    .map(m -> m.group(1))
-                    .distinct()
-                    .sorted(Comparator.comparing((String n) -> KnownItems.rank(seed, n))
-                            .thenComparing(Comparator.naturalOrder()))
-                    .toList();
-        }
-        // One page of a family (gcloud_alpha_..., gcloud_beta_...: near copies of each other)
-        Set<String> families = new HashSet<>();
-        names = names.stream().filter(n -> families.add(n.split("_", 2)[0])).toList();
+        String section = section(dir);
+        List<String> names = names(dir, seed);
         List<Page> taken = new ArrayList<>();
         Set<String> texts = new HashSet<>();
         ExecutorService renderers = Executors.newFixedThreadPool(2);
@@ -136,23 +132,44 @@ public final class ManPageCloze {
         return knownItems(taken, perPage, seed);
     }
 
+    private static String section(Path dir) {
+        return dir.getFileName().toString().replaceFirst("^man", "");
+    }
+
+    /**
+     * The pages of {@code dir} in the order {@code seed} takes them: by the SHA-256 of {@code
+     * seed/name}, one page of a family ({@code gcloud_alpha_...}, {@code gcloud_beta_...}: near
+     * copies of each other), no symbolic link.
+     */
+    static List<String> names(Path dir, long seed) throws IOException {
+        Pattern file = Pattern.compile("^(.+)\\." + Pattern.quote(section(dir)) + "[a-z]*(\\.gz)?$");
+        List<String> names;
+        try (Stream<Path> files = Files.list(dir)) {
+            names = files.filter(p -> !Files.isSymbolicLink(p))
+                    .map(p -> file.matcher(p.getFileName().toString()))
+                    .filter(Matcher::matches)
+                    .map(m -> m.group(1))
+                    .distinct()
+                    .sorted(Comparator.comparing((String n) -> KnownItems.rank(seed, n))
+                            .thenComparing(Comparator.naturalOrder()))
+                    .toList();
+        }
+        Set<String> families = new HashSet<>();
+        return names.stream().filter(n -> families.add(n.split("_", 2)[0])).toList();
+    }
+
     /** The documents and queries of {@code pages}: each page's sentences, taken out of its text. */
     static KnownItems knownItems(List<Page> pages, int perPage, long seed) {
-        Map<String, Integer> occurrences = new HashMap<>();
-        for (Page p : pages) {
-            for (String paragraph : p.paragraphs()) {
-                for (String s : SENTENCE_END.split(paragraph)) {
-                    occurrences.merge(key(s), 1, Integer::sum);
-                }
-            }
-        }
+        // Every page's text in one string: a sentence asked must occur once in it, as a whole
+        // sentence or inside a longer one, so it leaves its page's text and no other page has it.
+        String corpus = String.join("\u0000", pages.stream().map(Page::text).toList());
         List<CorpusDocument> documents = new ArrayList<>();
         List<KnownItemQuery> queries = new ArrayList<>();
         for (Page p : pages.stream().sorted(Comparator.comparing(Page::name)).toList()) {
             List<String> asked = p.candidates().stream()
-                    .filter(s -> occurrences.getOrDefault(key(s), 0) == 1)
                     .distinct()
                     .sorted(Comparator.comparing((String s) -> KnownItems.rank(seed, p.name() + "/" + s)))
+                    .filter(s -> once(corpus, s))
                     .limit(perPage)
                     .toList();
             List<String> paragraphs = new ArrayList<>(p.paragraphs());
@@ -164,12 +181,23 @@ public final class ManPageCloze {
                         break;
                     }
                 }
-                queries.add(new KnownItemQuery(s, p.name()));
             }
             paragraphs.removeIf(String::isBlank);
-            documents.add(new CorpusDocument(p.name(), p.name(), String.join("\n\n", paragraphs)));
+            String text = String.join("\n\n", paragraphs);
+            for (String s : asked) {
+                if (!text.contains(s)) { // always, since it occurred once; checked all the same
+                    queries.add(new KnownItemQuery(s, p.name()));
+                }
+            }
+            documents.add(new CorpusDocument(p.name(), p.name(), text));
         }
         return new KnownItems(documents, queries);
+    }
+
+    /** Whether {@code sentence} occurs exactly once in {@code corpus}. */
+    private static boolean once(String corpus, String sentence) {
+        int first = corpus.indexOf(sentence);
+        return first >= 0 && corpus.indexOf(sentence, first + 1) < 0;
     }
 
     /** {@code paragraph} without {@code sentence} and the space after it, or null if it does not hold it. */
@@ -185,10 +213,6 @@ public final class ManPageCloze {
         return (paragraph.substring(0, at) + paragraph.substring(end)).strip();
     }
 
-    private static String key(String sentence) {
-        return sentence.toLowerCase(Locale.ROOT).replaceAll("\\s+", " ").strip();
-    }
-
     /**
      * The page {@code name} rendered as {@code raw} (80 columns): paragraphs (a heading at column 0
      * is one of its own; blank lines end the others), and the sentences it may be asked by.
@@ -196,8 +220,12 @@ public final class ManPageCloze {
     static Page page(String name, String raw) {
         List<String> lines = new ArrayList<>(raw.lines().toList());
         trimBlank(lines);
-        if (lines.size() > 2) { // the running header ("LS(1)  User Commands  LS(1)") and footer
+        // the running header ("LS(1)  User Commands  LS(1)") and footer ("GNU coreutils 9.1  ...  LS(1)")
+        if (!lines.isEmpty() && RUNNING_TITLE.matcher(lines.get(0)).matches()) {
             lines.remove(0);
+        }
+        if (!lines.isEmpty()
+                && RUNNING_TITLE.matcher(lines.get(lines.size() - 1)).matches()) {
             lines.remove(lines.size() - 1);
         }
         Map<String, String> sectionOf = new LinkedHashMap<>();
@@ -206,12 +234,15 @@ public final class ManPageCloze {
         String section = "";
         for (String line : lines) {
             boolean heading = !line.isBlank() && !Character.isWhitespace(line.charAt(0));
-            if (line.isBlank() || heading) {
+            boolean subheading = SUBSECTION.matcher(line).matches();
+            if (line.isBlank() || heading || subheading) {
                 flush(current, paragraphs, sectionOf, section);
             }
             if (heading) {
                 section = line.strip().replaceAll("\\s+", " ");
                 paragraphs.add(section);
+            } else if (subheading) {
+                paragraphs.add(line.strip().replaceAll("\\s+", " "));
             } else if (!line.isBlank()) {
                 String part = line.strip();
                 if (current.length() > 0 && current.charAt(current.length() - 1) == HYPHEN) {
@@ -277,7 +308,8 @@ public final class ManPageCloze {
      * when it holds the same sample (pages, sentences, seed), else made and written there.
      */
     public static KnownItems cached(Path dir, int pages, int perPage, long seed) throws IOException {
-        String what = pages + " pages, " + perPage + " sentences each, seed " + seed + "\n";
+        String what = FORMAT + "; " + pages + " pages, " + perPage + " sentences each, seed " + seed
+                + "; the pages listed: " + KnownItems.rank(seed, String.join("/", names(SECTION_1, seed))) + "\n";
         Path corpus = dir.resolve("corpus.jsonl");
         Path queries = dir.resolve("queries.jsonl");
         Path sample = dir.resolve("sample.txt");

@@ -26,6 +26,9 @@ class ManPageClozeTest {
             "       -v, --verbose",
             "              Print what frob does with each widget as it goes along.",
             "",
+            "   Exit status",
+            "       Zero when every widget became a gadget, one when some could not be turned.",
+            "",
             "SEE ALSO",
             "       The gadget manual describes every single attribute that a gadget has.",
             "",
@@ -46,6 +49,8 @@ class ManPageClozeTest {
                                 + " hold, and drops the others with a warning.",
                         "A very long and complicated sentence about the configuration file follows here in this text.",
                         "-v, --verbose Print what frob does with each widget as it goes along.",
+                        "Exit status",
+                        "Zero when every widget became a gadget, one when some could not be turned.",
                         "SEE ALSO",
                         "The gadget manual describes every single attribute that a gadget has.");
     }
@@ -61,7 +66,17 @@ class ManPageClozeTest {
                         "The conversion keeps every attribute of the widget that a gadget can hold, and drops the"
                                 + " others with a warning.",
                         "A very long and complicated sentence about the configuration file follows here in this"
-                                + " text.");
+                                + " text.",
+                        "Zero when every widget became a gadget, one when some could not be turned.");
+    }
+
+    @Test
+    void aLastLineThatIsNoRunningFooterIsKept() {
+        ManPageCloze.Page page = ManPageCloze.page(
+                "frob",
+                String.join("\n", "FROB(1)      User Commands      FROB(1)", "", "NAME", "       frob - x", "0a"));
+
+        assertThat(page.paragraphs()).containsExactly("NAME", "frob - x", "0a");
     }
 
     @Test
@@ -101,6 +116,21 @@ class ManPageClozeTest {
                         new KnownItemQuery("The input of this tool is read line by line until it ends.", "beta"));
         assertThat(items.documents().get(1).text()).isEqualTo(shared);
         assertThat(items.documents().get(0).text()).isEqualTo("Alpha reads every widget from its input. " + shared);
+    }
+
+    @Test
+    void aSentenceFoundInsideALongerOneElsewhereIsNotAsked() {
+        String sentence = "Print the name of every widget that was read from the input.";
+        ManPageCloze.Page quiet = new ManPageCloze.Page(
+                "quiet", List.of("-q, --quiet " + sentence), List.of()); // not split there: no candidate of its own
+        ManPageCloze.Page loud = new ManPageCloze.Page("loud", List.of(sentence), List.of(sentence));
+
+        KnownItems items = ManPageCloze.knownItems(List.of(quiet, loud), 1, 17);
+
+        assertThat(items.queries()).isEmpty();
+        assertThat(items.documents())
+                .extracting(CorpusDocument::text)
+                .containsExactly(sentence, "-q, --quiet " + sentence); // by name: loud, quiet
     }
 
     @Test

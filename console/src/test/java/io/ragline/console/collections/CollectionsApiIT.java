@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ragline.console.ConsoleTestServer;
 import io.ragline.console.api.Json;
 import io.ragline.console.api.Route;
+import io.ragline.core.collections.CollectionSettings;
 import io.ragline.core.config.Env;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.testkit.PostgresSchema;
@@ -312,7 +313,7 @@ class CollectionsApiIT {
                 .isEqualTo(404);
         assertThat(console.get("/api/v1/collections/nope", VIEWER).statusCode()).isEqualTo(404);
         assertThat(db.queryValue("select chunk_overlap_tokens from collections where name = 'notes'"))
-                .isEqualTo(32);
+                .isEqualTo(CollectionSettings.DEFAULT_CHUNK_OVERLAP_TOKENS);
     }
 
     @Test

@@ -23,6 +23,12 @@ class DefaultChunkingUpgradeIT {
     @RegisterExtension
     static final PostgresSchema emptyDefault = PostgresSchema.unmigrated();
 
+    @RegisterExtension
+    static final PostgresSchema trained = PostgresSchema.unmigrated();
+
+    @RegisterExtension
+    static final PostgresSchema chosen = PostgresSchema.unmigrated();
+
     /** The version before the change: an installation of the previous release. */
     private static final String BEFORE = "32";
 
@@ -71,5 +77,32 @@ class DefaultChunkingUpgradeIT {
         migrations.migrate();
 
         assertThat(emptyDefault.queryValue(CHUNKINGS)).isEqualTo("chosen:512/0 default:128/16 older:256/32");
+    }
+
+    @Test
+    void aDefaultCollectionAClassifierWasTrainedOnKeepsItsChunkingEvenWithoutDocuments() throws Exception {
+        Migrations migrations = new Migrations(
+                DatabaseUrl.parse(trained.databaseUrl()).url().orElseThrow(), trained.schema(), "chunking-it");
+        migrations.migrate(BEFORE);
+        trained.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
+                + " ('topics', 'builtin', 'nearest-centroid', (select id from collections where name = 'default'),"
+                + " true)");
+
+        migrations.migrate();
+
+        assertThat(trained.queryValue(CHUNKINGS)).isEqualTo("default:256/32");
+    }
+
+    @Test
+    void anEmptyDefaultCollectionWhoseChunkingAnOperatorChoseKeepsIt() throws Exception {
+        Migrations migrations = new Migrations(
+                DatabaseUrl.parse(chosen.databaseUrl()).url().orElseThrow(), chosen.schema(), "chunking-it");
+        migrations.migrate(BEFORE);
+        chosen.execute("update collections set chunk_size_tokens = 200, chunk_overlap_tokens = 32"
+                + " where name = 'default'");
+
+        migrations.migrate();
+
+        assertThat(chosen.queryValue(CHUNKINGS)).isEqualTo("default:200/32");
     }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Chunk boundaries are chosen by the text around them: an edit re-cuts the chunks near it and
  * leaves the others as they were, so their vectors can be kept. Measured on real texts (the
- * licences Debian ships) with the default chunk size (256 tokens, 32 of overlap).
+ * licences Debian ships) with 256-token chunks and 32 of overlap (the default until V33; 128/16 since).
  */
 class ChunkStabilityTest {
     private static final Collection COLLECTION =
