@@ -39,7 +39,7 @@ public record CollectionSettings(
     public static final String DEFAULT_PROVIDER = "onnx";
     /**
      * 128 tokens with 16 of overlap (V33; 256 and 32 before): as good as 256/32 on short documents
-     * and in hybrid search on long ones, better in vector search on long ones, at 1.0-1.2 times the
+     * and in hybrid search on long ones, as good or better in vector search on long ones, at 1.0-1.2 times the
      * corpus rate (docs/benchmarks.md, "Chunk size and overlap, chosen on long documents").
      */
     public static final int DEFAULT_CHUNK_SIZE_TOKENS = 128;

@@ -1,7 +1,7 @@
 -- The default chunking becomes 128 tokens with 16 of overlap (256 and 32 before; issue 17 item 4,
 -- docs/benchmarks.md "Chunk size and overlap, chosen on long documents"): within noise of 256/32 on
--- Debian's package descriptions (mostly one chunk each), as good in hybrid search and better in
--- vector search on long manual pages, and 1.0-1.2 times the corpus rate depending on the corpus. A
+-- Debian's package descriptions (mostly one chunk each), as good in hybrid search and as good or
+-- better in vector search on long manual pages, and 1.0-1.2 times the corpus rate depending on the corpus. A
 -- collection made without a chunking gets it, and so does the collection 'default' of an
 -- installation that has stored nothing in it yet. A 'default' collection that holds documents or
 -- vectors keeps its chunking, the one its chunks were cut with, and so does one a classifier was
