@@ -3,7 +3,6 @@ package io.ragline.core.db;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragline.core.collections.CollectionSettings;
-import io.ragline.core.config.DatabaseUrl;
 import io.ragline.testkit.PostgresSchema;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,8 +36,7 @@ class DefaultChunkingUpgradeIT {
 
     @Test
     void aNewInstallationsDefaultCollectionAndCollectionsMadeWithoutAChunkingUseTheNewOne() throws Exception {
-        new Migrations(DatabaseUrl.parse(fresh.databaseUrl()).url().orElseThrow(), fresh.schema(), "chunking-it")
-                .migrate();
+        UpgradeTests.migrations(fresh, "chunking-it").migrate();
         fresh.execute("insert into collections (name) values ('plain')");
 
         assertThat(fresh.queryValue(CHUNKINGS)).isEqualTo("default:128/16 plain:128/16");
@@ -49,8 +47,7 @@ class DefaultChunkingUpgradeIT {
 
     @Test
     void aDefaultCollectionThatHoldsDocumentsKeepsItsChunking() throws Exception {
-        Migrations migrations = new Migrations(
-                DatabaseUrl.parse(upgraded.databaseUrl()).url().orElseThrow(), upgraded.schema(), "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(upgraded, "chunking-it");
         assertThat(migrations.migrate(BEFORE).version()).isEqualTo(BEFORE);
         upgraded.execute("insert into documents (collection_id, external_id, title, status, version) values"
                 + " ((select id from collections where name = 'default'), 'kept', 'Kept', 'chunked', 1)");
@@ -65,10 +62,7 @@ class DefaultChunkingUpgradeIT {
 
     @Test
     void anEmptyDefaultCollectionTakesTheNewChunkingWhileOtherCollectionsKeepTheirs() throws Exception {
-        Migrations migrations = new Migrations(
-                DatabaseUrl.parse(emptyDefault.databaseUrl()).url().orElseThrow(),
-                emptyDefault.schema(),
-                "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(emptyDefault, "chunking-it");
         migrations.migrate(BEFORE);
         emptyDefault.execute("insert into collections (name) values ('older')");
         emptyDefault.execute("insert into collections (name, chunk_size_tokens, chunk_overlap_tokens) values"
@@ -81,8 +75,7 @@ class DefaultChunkingUpgradeIT {
 
     @Test
     void aDefaultCollectionAClassifierWasTrainedOnKeepsItsChunkingEvenWithoutDocuments() throws Exception {
-        Migrations migrations = new Migrations(
-                DatabaseUrl.parse(trained.databaseUrl()).url().orElseThrow(), trained.schema(), "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(trained, "chunking-it");
         migrations.migrate(BEFORE);
         trained.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
                 + " ('topics', 'builtin', 'nearest-centroid', (select id from collections where name = 'default'),"
@@ -95,8 +88,7 @@ class DefaultChunkingUpgradeIT {
 
     @Test
     void anEmptyDefaultCollectionWhoseChunkingAnOperatorChoseKeepsIt() throws Exception {
-        Migrations migrations = new Migrations(
-                DatabaseUrl.parse(chosen.databaseUrl()).url().orElseThrow(), chosen.schema(), "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(chosen, "chunking-it");
         migrations.migrate(BEFORE);
         chosen.execute("update collections set chunk_size_tokens = 200, chunk_overlap_tokens = 32"
                 + " where name = 'default'");

@@ -2,7 +2,6 @@ package io.ragline.core.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ragline.core.config.DatabaseUrl;
 import io.ragline.testkit.PostgresSchema;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -30,8 +29,7 @@ class DefaultModelUpgradeIT {
 
     @Test
     void aNewInstallationsDefaultCollectionAndCollectionsMadeWithoutAModelUseTheInt8Model() throws Exception {
-        new Migrations(DatabaseUrl.parse(fresh.databaseUrl()).url().orElseThrow(), fresh.schema(), "default-model-it")
-                .migrate();
+        UpgradeTests.migrations(fresh, "default-model-it").migrate();
 
         assertThat(fresh.queryValue("select embedding_model from collections where name = 'default'"))
                 .isEqualTo("all-MiniLM-L6-v2-q");
@@ -43,8 +41,7 @@ class DefaultModelUpgradeIT {
 
     @Test
     void aDefaultCollectionThatHoldsDocumentsKeepsItsModel() throws Exception {
-        Migrations migrations = new Migrations(
-                DatabaseUrl.parse(upgraded.databaseUrl()).url().orElseThrow(), upgraded.schema(), "default-model-it");
+        Migrations migrations = UpgradeTests.migrations(upgraded, "default-model-it");
         assertThat(migrations.migrate(BEFORE).version()).isEqualTo(BEFORE);
         upgraded.execute("insert into documents (collection_id, external_id, title, status, version) values"
                 + " ((select id from collections where name = 'default'), 'kept', 'Kept', 'chunked', 1)");
@@ -60,10 +57,7 @@ class DefaultModelUpgradeIT {
 
     @Test
     void anEmptyDefaultCollectionTakesTheNewDefaultWhileOtherCollectionsKeepTheirs() throws Exception {
-        Migrations migrations = new Migrations(
-                DatabaseUrl.parse(emptyDefault.databaseUrl()).url().orElseThrow(),
-                emptyDefault.schema(),
-                "default-model-it");
+        Migrations migrations = UpgradeTests.migrations(emptyDefault, "default-model-it");
         migrations.migrate(BEFORE);
         emptyDefault.execute("insert into collections (name) values ('older')");
         emptyDefault.execute("insert into documents (collection_id, external_id, title, status, version) values"
@@ -78,8 +72,7 @@ class DefaultModelUpgradeIT {
 
     @Test
     void aDefaultCollectionAClassifierWasTrainedOnKeepsItsModelEvenWithoutDocuments() throws Exception {
-        Migrations migrations = new Migrations(
-                DatabaseUrl.parse(trained.databaseUrl()).url().orElseThrow(), trained.schema(), "default-model-it");
+        Migrations migrations = UpgradeTests.migrations(trained, "default-model-it");
         migrations.migrate(BEFORE);
         trained.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
                 + " ('topics', 'builtin', 'nearest-centroid', (select id from collections where name = 'default'),"
