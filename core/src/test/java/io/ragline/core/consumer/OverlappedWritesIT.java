@@ -141,11 +141,7 @@ class OverlappedWritesIT {
             Thread thread = new Thread(loop, "overlap-it-poison");
             thread.start();
             try {
-                await().atMost(WAIT)
-                        .until(() -> kafkaCommitted(group).values().stream()
-                                        .mapToLong(Long::longValue)
-                                        .sum()
-                                == 200);
+                awaitCommitted(group, topic, 200, batches);
             } finally {
                 loop.stop();
                 thread.join(WAIT.toMillis());
@@ -217,20 +213,15 @@ class OverlappedWritesIT {
                     b.stop(); // leaves the group: the first consumer takes every partition back
                     second.join(WAIT.toMillis());
                 }
-                await().atMost(WAIT)
-                        .until(() -> kafkaCommitted(group).values().stream()
-                                        .mapToLong(Long::longValue)
-                                        .sum()
-                                == records);
+                assertThat(failed) // else every transaction waits 200 ms for a revocation, to the end
+                        .as("a transaction failed while a rebalance took its partition, in 10 rounds")
+                        .isTrue();
+                awaitCommitted(group, topic, records, batches);
             } finally {
                 a.stop();
                 first.join(WAIT.toMillis());
             }
 
-            assertThat(batches.fatal).as("what ended a loop").isEmpty();
-            assertThat(failed)
-                    .as("a transaction failed while a rebalance took its partition")
-                    .isTrue();
             assertThat(AppliedTable.rows(db, topic)).isEqualTo(records);
             assertThat(AppliedTable.distinct(db, topic)).isEqualTo(records);
             assertThat(batches.stored(group, topic)).isEqualTo(records);
@@ -260,11 +251,7 @@ class OverlappedWritesIT {
             Thread thread = new Thread(loop, "overlap-it-interval");
             thread.start();
             try {
-                await().atMost(WAIT)
-                        .until(() -> kafkaCommitted(group).values().stream()
-                                        .mapToLong(Long::longValue)
-                                        .sum()
-                                == 30);
+                awaitCommitted(group, topic, 30, batches);
                 assertThat(released)
                         .as("partitions revoked or lost while running")
                         .hasValue(0);
@@ -326,11 +313,7 @@ class OverlappedWritesIT {
         Thread thread = new Thread(loop, "overlap-it-loop");
         thread.start();
         try {
-            await().atMost(WAIT)
-                    .until(() -> kafkaCommitted(group).values().stream()
-                                    .mapToLong(Long::longValue)
-                                    .sum()
-                            == records);
+            awaitCommitted(group, topic, records, batches);
         } finally {
             loop.stop();
             thread.join(WAIT.toMillis());
@@ -338,6 +321,43 @@ class OverlappedWritesIT {
         assertThat(AppliedTable.rows(db, topic)).isEqualTo(records);
         assertThat(AppliedTable.distinct(db, topic)).isEqualTo(records);
         assertThat(batches.stored(group, topic)).isEqualTo(records);
+        assertThat(batches.fatal).as("what ended a loop").isEmpty();
+    }
+
+    /**
+     * Waits until Kafka's committed offsets of {@code group} add up to {@code records}, or a loop
+     * died; on a timeout the failure says where each partition stands (Kafka, Postgres, the
+     * topic's end), what ended a loop and what the loops' threads were doing.
+     */
+    private static void awaitCommitted(String group, String topic, long records, TrackedBatches batches)
+            throws Exception {
+        try {
+            await().atMost(WAIT)
+                    .until(() -> !batches.fatal.isEmpty()
+                            || kafkaCommitted(group).values().stream()
+                                            .mapToLong(Long::longValue)
+                                            .sum()
+                                    == records);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            StringBuilder threads = new StringBuilder();
+            Thread.getAllStackTraces().forEach((t, stack) -> {
+                if (t.getName().startsWith("overlap-it") || t.getName().endsWith("-writer")) {
+                    threads.append('\n').append(t.getName()).append(' ').append(t.getState());
+                    for (StackTraceElement frame : stack) {
+                        threads.append("\n    at ").append(frame);
+                    }
+                }
+            });
+            try (Connection c = db.connect()) {
+                throw new AssertionError(
+                        "Kafka's committed offsets of " + group + " did not add up to " + records + " within " + WAIT
+                                + ": Kafka " + new java.util.TreeMap<>(kafkaCommitted(group)) + ", Postgres "
+                                + new java.util.TreeMap<>(stored(c, group, topic)) + ", rows applied "
+                                + AppliedTable.rows(db, topic) + ", the topic's end " + KafkaTopics.endOffsets(topic)
+                                + threads,
+                        e);
+            }
+        }
         assertThat(batches.fatal).as("what ended a loop").isEmpty();
     }
 
