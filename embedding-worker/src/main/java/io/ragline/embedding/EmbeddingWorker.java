@@ -7,6 +7,7 @@ import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.core.WorkerMain;
 import io.ragline.core.WorkerRuntime;
 import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.ContractDecoder;
@@ -21,7 +22,10 @@ import io.ragline.embeddings.EmbeddingException;
 import io.ragline.embeddings.EmbeddingSettings;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code embedding-worker} process: consumes {@code embedding-requests}, writes vectors into
@@ -74,7 +78,32 @@ public final class EmbeddingWorker {
 
     public static final boolean DEFAULT_OVERLAP_WRITES = true;
 
+    private static final Logger log = LoggerFactory.getLogger(EmbeddingWorker.class);
+
     private EmbeddingWorker() {}
+
+    /**
+     * What an operator should hear at start-up when the pool is smaller than what the embedding
+     * consumers hold at once: each consumer thread one connection for its transaction, and with
+     * overlapped writes one more for the next batch's read while that transaction runs, plus one
+     * left for search. Batches would otherwise wait for connections (and time out as transient
+     * failures) rather than fail; empty when the pool is large enough.
+     */
+    static Optional<String> poolShortfall(int poolSize, int consumerThreads, boolean overlapWrites) {
+        int needed = consumerThreads * (overlapWrites ? 2 : 1) + 1;
+        if (poolSize >= needed) {
+            return Optional.empty();
+        }
+        return Optional.of(CoreSettings.POOL_SIZE + "=" + poolSize + " is below the " + needed
+                + " connections the embedding-worker's " + consumerThreads + " consumer thread(s) hold at once"
+                + (overlapWrites
+                        ? " with overlapped writes (2 each: a transaction and the next batch's read)"
+                        : " (1 each)")
+                + " plus one for search: batches and searches will wait for connections. Raise "
+                + CoreSettings.POOL_SIZE + " to at least " + needed
+                + (overlapWrites ? ", or set " + OVERLAP_WRITES + "=false" : "")
+                + ".");
+    }
 
     public static void main(String[] args) {
         Env env = Env.load();
@@ -119,6 +148,11 @@ public final class EmbeddingWorker {
         boolean overlapWrites = env.bool(OVERLAP_WRITES, DEFAULT_OVERLAP_WRITES);
         NonServingSettings nonServing = NonServingSettings.from(env);
         return runtime -> {
+            poolShortfall(
+                            runtime.settings().poolSize(),
+                            runtime.settings().kafka().consumerThreads(),
+                            overlapWrites)
+                    .ifPresent(log::warn);
             ProviderRegistry providers = runtime.manage(new ProviderRegistry(embedding, runtime.dataSource()));
             runtime.addReadinessCheck(providers.readiness()); // 503 until the serving models are loaded
             runtime.addReadinessCheck(providers.nonServing()); // reported, never unready
