@@ -70,7 +70,8 @@ public final class EmbeddingWorker {
      * batch is written before the next is polled, as before; one pooled connection per consumer
      * thread instead of up to two at once (the transaction's and the next batch's read). On by
      * default since the 128-token chunks (twice the rows per token): on the 2-core machine of
-     * docs/benchmarks.md it raised the pipeline's tokens/s by 3-11 % (median 7 %, 7 rounds of 8),
+     * docs/benchmarks.md it raised the pipeline's tokens/s in 7 interleaved rounds of 8 (3-11 %, median
+     * 7 %, in the last five),
      * though the writes' CPU is still the model's there; where Postgres runs on other cores or
      * another host, the writes' wall time is all it hides.
      */
@@ -99,7 +100,8 @@ public final class EmbeddingWorker {
                 + (overlapWrites
                         ? " with overlapped writes (2 each: a transaction and the next batch's read)"
                         : " (1 each)")
-                + " plus one for search: batches and searches will wait for connections. Raise "
+                + " plus one for search (a floor: search threads, the migration switcher and, under `ragline all`,"
+                + " the other workers share the pool): batches and searches will wait for connections. Raise "
                 + CoreSettings.POOL_SIZE + " to at least " + needed
                 + (overlapWrites ? ", or set " + OVERLAP_WRITES + "=false" : "")
                 + ".");
