@@ -8,6 +8,7 @@ import io.ragline.benchmarks.corpus.KnownItemQuery;
 import io.ragline.benchmarks.corpus.KnownItems;
 import io.ragline.benchmarks.corpus.ManPageCloze;
 import io.ragline.benchmarks.corpus.Queries;
+import io.ragline.benchmarks.quality.QualityOptions;
 import io.ragline.benchmarks.quality.Rankings;
 import io.ragline.benchmarks.quality.Retrieval;
 import io.ragline.benchmarks.quality.Setting;
@@ -25,7 +26,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -97,11 +97,8 @@ public final class RetrievalQualityBenchmark {
             String load) {}
 
     public static void main(String[] args) throws Exception {
-        Options o = Options.parse(args);
-        KnownItems items = o.pages > 0
-                ? ManPageCloze.cached(o.corpusDir, o.pages, o.perPage, o.seed)
-                : DebianPackages.sample(
-                        DebianPackages.usable(DebianPackages.read(o.source), o.minChars), o.packages, o.seed);
+        QualityOptions o = QualityOptions.parse(args, MODES);
+        KnownItems items = o.items();
         List<Row> rows = new ArrayList<>();
         try (RaglinePipeline pipeline = RaglinePipeline.start("quality");
                 ProviderRegistry models = new ProviderRegistry(
@@ -111,36 +108,23 @@ public final class RetrievalQualityBenchmark {
                     "%s; load average %s; %s, seed %d%n",
                     Machine.describe(pipeline.connection()),
                     Machine.loadAverage(),
-                    o.pages > 0
-                            ? String.format(
-                                    Locale.ROOT,
-                                    "%d manual pages of %s (%d characters), %d sentences taken out as queries",
-                                    items.documents().size(),
-                                    ManPageCloze.SECTION_1,
-                                    Corpus.chars(items.documents()),
-                                    items.queries().size())
-                            : String.format(
-                                    Locale.ROOT,
-                                    "%d packages of %s (long descriptions of %d characters or more)",
-                                    o.packages,
-                                    o.source,
-                                    o.minChars),
-                    o.seed);
+                    o.describe(items),
+                    o.seed());
             System.out.println("| setting | mode | documents | chunks | queries | MRR@10 ± 95 % | ΔMRR@10 vs the"
                     + " setting's first mode ± 95 % | recall@10 | recall@1 | ingest s | load average |");
             System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             Searcher searcher = new Searcher(
                     pipeline.runtime().dataSource(), new CollectionCatalog(Duration.ofSeconds(10)), models);
-            for (Setting s : o.settings) {
-                List<Row> modes = measure(pipeline, searcher, items, s, o.modes);
+            for (Setting s : o.settings()) {
+                List<Row> modes = measure(pipeline, searcher, items, s, o.modes());
                 modes.forEach(row -> print(row, modes.get(0)));
                 rows.addAll(modes);
             }
         }
-        if (!o.peerModels.isEmpty()) {
+        if (!o.peerModels().isEmpty()) {
             String rawUrl = TestServices.get().databaseUrl();
             PeerProcess peer = PeerProcess.locate(rawUrl);
-            for (String model : o.peerModels) {
+            for (String model : o.peerModels()) {
                 rows.add(print(measurePeer(peer, rawUrl, items, model), rows.isEmpty() ? null : rows.get(0)));
             }
         }
@@ -351,67 +335,5 @@ public final class RetrievalQualityBenchmark {
                 row.ingestSeconds(),
                 row.load());
         return row;
-    }
-
-    private static SearchMode mode(String wire) {
-        SearchMode m = SearchMode.fromWire(wire);
-        if (m == null) {
-            throw new IllegalArgumentException("a mode is one of " + MODES + ", not '" + wire + "'");
-        }
-        return m;
-    }
-
-    private record Options(
-            int packages,
-            int pages,
-            int perPage,
-            Path corpusDir,
-            long seed,
-            String source,
-            int minChars,
-            List<Setting> settings,
-            List<SearchMode> modes,
-            List<String> peerModels) {
-        static Options parse(String[] args) {
-            int packages = 300;
-            int pages = 0;
-            int perPage = 2;
-            Path corpusDir = Path.of(System.getProperty("java.io.tmpdir"), "ragline-man-cloze");
-            long seed = DebianPackages.DEFAULT_SEED;
-            String source = DebianPackages.INSTALLED.toString();
-            int minChars = DebianPackages.MIN_DESCRIPTION_CHARS;
-            List<Setting> settings = Setting.grid();
-            List<SearchMode> modes = MODES;
-            List<String> peerModels = List.of();
-            for (int i = 0; i + 1 < args.length; i += 2) {
-                String v = args[i + 1];
-                switch (args[i]) {
-                    case "--packages" -> packages = Integer.parseInt(v);
-                    case "--man-pages" -> pages = Integer.parseInt(v);
-                    case "--per-page" -> perPage = Integer.parseInt(v);
-                    case "--corpus-dir" -> corpusDir = Path.of(v);
-                    case "--seed" -> seed = Long.parseLong(v);
-                    case "--source" -> source = v;
-                    case "--min-chars" -> minChars = Integer.parseInt(v);
-                    case "--settings" ->
-                        settings = v.equals("grid")
-                                ? Setting.grid()
-                                : Arrays.stream(v.split(","))
-                                        .map(Setting::parse)
-                                        .toList();
-                    case "--modes" ->
-                        modes = Arrays.stream(v.split(","))
-                                .map(RetrievalQualityBenchmark::mode)
-                                .toList();
-                    case "--peer" -> peerModels = List.of(v.split(","));
-                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
-                }
-            }
-            if (args.length % 2 != 0) {
-                throw new IllegalArgumentException("option " + args[args.length - 1] + " has no value");
-            }
-            return new Options(
-                    packages, pages, perPage, corpusDir, seed, source, minChars, settings, modes, peerModels);
-        }
     }
 }
