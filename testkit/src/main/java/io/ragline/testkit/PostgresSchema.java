@@ -12,7 +12,9 @@ import java.util.ServiceLoader;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -29,12 +31,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *       handed to the code under test with a login that only holds the role {@code ragline_worker}
  *       ({@link #databaseUrl()}; {@link #env()} adds {@code RAGLINE_MIGRATE_ON_START=false});
  *   <li>{@link #unmigrated()}: only the name is reserved, and the code under test works as the
- *       owner: for tests of what creates or migrates the schema;
+ *       owner: for tests of what creates or migrates the schema; {@link #unmigratedPerTest()}, a
+ *       name of its own for each test (upgrade tests that each start from nothing);
  *   <li>{@code new PostgresSchema()}: an empty schema, as the owner: for tests with tables of
  *       their own.
  * </ul>
  */
-public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback {
+public final class PostgresSchema
+        implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
     private enum Kind {
         EMPTY,
         RAGLINE,
@@ -46,6 +50,8 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
 
     private String schema;
     private final Kind kind;
+    /** A schema for each test instead of one for the class. */
+    private final boolean perTest;
 
     /** An empty schema that exists before the tests run; the code under test works as the owner. */
     public PostgresSchema() {
@@ -61,7 +67,12 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
     }
 
     private PostgresSchema(Kind kind) {
+        this(kind, false);
+    }
+
+    private PostgresSchema(Kind kind, boolean perTest) {
         this.kind = kind;
+        this.perTest = perTest;
     }
 
     /** Only the name is reserved, and the code under test is the owner: for tests of migrations. */
@@ -69,8 +80,33 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
         return new PostgresSchema(Kind.UNMIGRATED);
     }
 
+    /** As {@link #unmigrated()}, with a name of its own for each test, dropped after it. */
+    public static PostgresSchema unmigratedPerTest() {
+        return new PostgresSchema(Kind.UNMIGRATED, true);
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        if (!perTest) {
+            create(context);
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws Exception {
+        if (perTest) {
+            create(context);
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws SQLException {
+        if (perTest) {
+            drop();
+        }
+    }
+
+    private void create(ExtensionContext context) throws Exception {
         String base = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT);
         String cleaned = base.replaceAll("[^a-z0-9]", "_");
         // At most 2 + 30 + 1 + 13 = 46 characters: schema names are capped at 56.
@@ -132,6 +168,12 @@ public final class PostgresSchema implements BeforeAllCallback, AfterAllCallback
 
     @Override
     public void afterAll(ExtensionContext context) throws SQLException {
+        if (!perTest) {
+            drop();
+        }
+    }
+
+    private void drop() throws SQLException {
         if (schema == null || Boolean.getBoolean("ragline.keepTestSchemas")) {
             return;
         }

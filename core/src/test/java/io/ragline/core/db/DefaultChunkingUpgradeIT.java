@@ -13,20 +13,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * already holds documents keeps the chunking its chunks were cut with.
  */
 class DefaultChunkingUpgradeIT {
+    /** A schema of its own for each test, each starting from nothing. */
     @RegisterExtension
-    static final PostgresSchema fresh = PostgresSchema.unmigrated();
-
-    @RegisterExtension
-    static final PostgresSchema upgraded = PostgresSchema.unmigrated();
-
-    @RegisterExtension
-    static final PostgresSchema emptyDefault = PostgresSchema.unmigrated();
-
-    @RegisterExtension
-    static final PostgresSchema trained = PostgresSchema.unmigrated();
-
-    @RegisterExtension
-    static final PostgresSchema chosen = PostgresSchema.unmigrated();
+    static final PostgresSchema db = PostgresSchema.unmigratedPerTest();
 
     /** The version before the change: an installation of the previous release. */
     private static final String BEFORE = "32";
@@ -36,10 +25,10 @@ class DefaultChunkingUpgradeIT {
 
     @Test
     void aNewInstallationsDefaultCollectionAndCollectionsMadeWithoutAChunkingUseTheNewOne() throws Exception {
-        UpgradeTests.migrations(fresh, "chunking-it").migrate();
-        fresh.execute("insert into collections (name) values ('plain')");
+        UpgradeTests.migrations(db, "chunking-it").migrate();
+        db.execute("insert into collections (name) values ('plain')");
 
-        assertThat(fresh.queryValue(CHUNKINGS)).isEqualTo("default:128/16 plain:128/16");
+        assertThat(db.queryValue(CHUNKINGS)).isEqualTo("default:128/16 plain:128/16");
         assertThat(CollectionSettings.DEFAULT_CHUNK_SIZE_TOKENS + "/" + CollectionSettings.DEFAULT_CHUNK_OVERLAP_TOKENS)
                 .as("the registry's defaults are the table's")
                 .isEqualTo("128/16");
@@ -47,54 +36,54 @@ class DefaultChunkingUpgradeIT {
 
     @Test
     void aDefaultCollectionThatHoldsDocumentsKeepsItsChunking() throws Exception {
-        Migrations migrations = UpgradeTests.migrations(upgraded, "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(db, "chunking-it");
         assertThat(migrations.migrate(BEFORE).version()).isEqualTo(BEFORE);
-        upgraded.execute("insert into documents (collection_id, external_id, title, status, version) values"
+        db.execute("insert into documents (collection_id, external_id, title, status, version) values"
                 + " ((select id from collections where name = 'default'), 'kept', 'Kept', 'chunked', 1)");
-        upgraded.execute("insert into collections (name) values ('older')");
+        db.execute("insert into collections (name) values ('older')");
 
         assertThat(migrations.migrate().applied()).isPositive();
 
-        assertThat(upgraded.queryValue(CHUNKINGS))
+        assertThat(db.queryValue(CHUNKINGS))
                 .as("collections made before the change keep their chunking")
                 .isEqualTo("default:256/32 older:256/32");
     }
 
     @Test
     void anEmptyDefaultCollectionTakesTheNewChunkingWhileOtherCollectionsKeepTheirs() throws Exception {
-        Migrations migrations = UpgradeTests.migrations(emptyDefault, "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(db, "chunking-it");
         migrations.migrate(BEFORE);
-        emptyDefault.execute("insert into collections (name) values ('older')");
-        emptyDefault.execute("insert into collections (name, chunk_size_tokens, chunk_overlap_tokens) values"
+        db.execute("insert into collections (name) values ('older')");
+        db.execute("insert into collections (name, chunk_size_tokens, chunk_overlap_tokens) values"
                 + " ('chosen', 512, 0)");
 
         migrations.migrate();
 
-        assertThat(emptyDefault.queryValue(CHUNKINGS)).isEqualTo("chosen:512/0 default:128/16 older:256/32");
+        assertThat(db.queryValue(CHUNKINGS)).isEqualTo("chosen:512/0 default:128/16 older:256/32");
     }
 
     @Test
     void aDefaultCollectionAClassifierWasTrainedOnKeepsItsChunkingEvenWithoutDocuments() throws Exception {
-        Migrations migrations = UpgradeTests.migrations(trained, "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(db, "chunking-it");
         migrations.migrate(BEFORE);
-        trained.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
+        db.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
                 + " ('topics', 'builtin', 'nearest-centroid', (select id from collections where name = 'default'),"
                 + " true)");
 
         migrations.migrate();
 
-        assertThat(trained.queryValue(CHUNKINGS)).isEqualTo("default:256/32");
+        assertThat(db.queryValue(CHUNKINGS)).isEqualTo("default:256/32");
     }
 
     @Test
     void anEmptyDefaultCollectionWhoseChunkingAnOperatorChoseKeepsIt() throws Exception {
-        Migrations migrations = UpgradeTests.migrations(chosen, "chunking-it");
+        Migrations migrations = UpgradeTests.migrations(db, "chunking-it");
         migrations.migrate(BEFORE);
-        chosen.execute("update collections set chunk_size_tokens = 200, chunk_overlap_tokens = 32"
+        db.execute("update collections set chunk_size_tokens = 200, chunk_overlap_tokens = 32"
                 + " where name = 'default'");
 
         migrations.migrate();
 
-        assertThat(chosen.queryValue(CHUNKINGS)).isEqualTo("default:200/32");
+        assertThat(db.queryValue(CHUNKINGS)).isEqualTo("default:200/32");
     }
 }

@@ -12,44 +12,35 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * documents keeps the model its vectors were made with.
  */
 class DefaultModelUpgradeIT {
+    /** A schema of its own for each test, each starting from nothing. */
     @RegisterExtension
-    static final PostgresSchema fresh = PostgresSchema.unmigrated();
-
-    @RegisterExtension
-    static final PostgresSchema upgraded = PostgresSchema.unmigrated();
-
-    @RegisterExtension
-    static final PostgresSchema emptyDefault = PostgresSchema.unmigrated();
-
-    @RegisterExtension
-    static final PostgresSchema trained = PostgresSchema.unmigrated();
+    static final PostgresSchema db = PostgresSchema.unmigratedPerTest();
 
     /** The version before the int8 default: an installation of the previous release. */
     private static final String BEFORE = "29";
 
     @Test
     void aNewInstallationsDefaultCollectionAndCollectionsMadeWithoutAModelUseTheInt8Model() throws Exception {
-        UpgradeTests.migrations(fresh, "default-model-it").migrate();
+        UpgradeTests.migrations(db, "default-model-it").migrate();
 
-        assertThat(fresh.queryValue("select embedding_model from collections where name = 'default'"))
+        assertThat(db.queryValue("select embedding_model from collections where name = 'default'"))
                 .isEqualTo("all-MiniLM-L6-v2-q");
-        fresh.execute("insert into collections (name) values ('plain')");
-        assertThat(fresh.queryValue(
-                        "select embedding_model || '/' || dimensions from collections where name = 'plain'"))
+        db.execute("insert into collections (name) values ('plain')");
+        assertThat(db.queryValue("select embedding_model || '/' || dimensions from collections where name = 'plain'"))
                 .isEqualTo("all-MiniLM-L6-v2-q/384");
     }
 
     @Test
     void aDefaultCollectionThatHoldsDocumentsKeepsItsModel() throws Exception {
-        Migrations migrations = UpgradeTests.migrations(upgraded, "default-model-it");
+        Migrations migrations = UpgradeTests.migrations(db, "default-model-it");
         assertThat(migrations.migrate(BEFORE).version()).isEqualTo(BEFORE);
-        upgraded.execute("insert into documents (collection_id, external_id, title, status, version) values"
+        db.execute("insert into documents (collection_id, external_id, title, status, version) values"
                 + " ((select id from collections where name = 'default'), 'kept', 'Kept', 'chunked', 1)");
-        upgraded.execute("insert into collections (name) values ('older')");
+        db.execute("insert into collections (name) values ('older')");
 
         assertThat(migrations.migrate().applied()).isPositive();
 
-        assertThat(upgraded.queryValue(
+        assertThat(db.queryValue(
                         "select string_agg(name || ':' || embedding_model, ' ' order by name)" + " from collections"))
                 .as("collections made before the change keep their model")
                 .isEqualTo("default:all-MiniLM-L6-v2 older:all-MiniLM-L6-v2");
@@ -57,30 +48,30 @@ class DefaultModelUpgradeIT {
 
     @Test
     void anEmptyDefaultCollectionTakesTheNewDefaultWhileOtherCollectionsKeepTheirs() throws Exception {
-        Migrations migrations = UpgradeTests.migrations(emptyDefault, "default-model-it");
+        Migrations migrations = UpgradeTests.migrations(db, "default-model-it");
         migrations.migrate(BEFORE);
-        emptyDefault.execute("insert into collections (name) values ('older')");
-        emptyDefault.execute("insert into documents (collection_id, external_id, title, status, version) values"
+        db.execute("insert into collections (name) values ('older')");
+        db.execute("insert into documents (collection_id, external_id, title, status, version) values"
                 + " ((select id from collections where name = 'older'), 'd', 'D', 'chunked', 1)");
 
         migrations.migrate();
 
-        assertThat(emptyDefault.queryValue(
+        assertThat(db.queryValue(
                         "select string_agg(name || ':' || embedding_model, ' ' order by name)" + " from collections"))
                 .isEqualTo("default:all-MiniLM-L6-v2-q older:all-MiniLM-L6-v2");
     }
 
     @Test
     void aDefaultCollectionAClassifierWasTrainedOnKeepsItsModelEvenWithoutDocuments() throws Exception {
-        Migrations migrations = UpgradeTests.migrations(trained, "default-model-it");
+        Migrations migrations = UpgradeTests.migrations(db, "default-model-it");
         migrations.migrate(BEFORE);
-        trained.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
+        db.execute("insert into models (project, backend, algorithm, collection_id, deployed) values"
                 + " ('topics', 'builtin', 'nearest-centroid', (select id from collections where name = 'default'),"
                 + " true)");
 
         migrations.migrate();
 
-        assertThat(trained.queryValue("select embedding_model from collections where name = 'default'"))
+        assertThat(db.queryValue("select embedding_model from collections where name = 'default'"))
                 .isEqualTo("all-MiniLM-L6-v2");
     }
 }
