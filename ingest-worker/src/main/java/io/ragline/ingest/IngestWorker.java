@@ -10,7 +10,7 @@ import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.ContractDecoder;
 import io.ragline.core.http.HttpSettings;
-import io.ragline.ingest.chunking.ModelTokenCounter;
+import io.ragline.embeddings.chunking.ModelTokenCounter;
 import io.ragline.ingest.conversation.ConversationWriter;
 import io.ragline.ingest.document.DocumentWriter;
 import io.ragline.ingest.routing.EventRouting;

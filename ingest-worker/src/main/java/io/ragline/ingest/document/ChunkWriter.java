@@ -1,6 +1,6 @@
 package io.ragline.ingest.document;
 
-import io.ragline.ingest.chunking.RecursiveChunker;
+import io.ragline.embeddings.chunking.RecursiveChunker;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -11,7 +11,7 @@ import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.config.Env;
 import io.ragline.core.consumer.ConsumerBinding;
 import io.ragline.core.consumer.ContractDecoder;
-import io.ragline.ingest.chunking.ModelTokenCounter;
+import io.ragline.embeddings.chunking.ModelTokenCounter;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
 import java.nio.charset.StandardCharsets;

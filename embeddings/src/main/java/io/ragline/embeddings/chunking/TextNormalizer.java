@@ -1,4 +1,4 @@
-package io.ragline.ingest.chunking;
+package io.ragline.embeddings.chunking;
 
 import java.text.Normalizer;
 import java.util.regex.Pattern;

@@ -1,4 +1,4 @@
-package io.ragline.ingest.chunking;
+package io.ragline.embeddings.chunking;
 
 /**
  * The embedding model's own tokenizer, as the chunker needs it: how many tokens a text has (no

@@ -1,4 +1,4 @@
-package io.ragline.ingest.chunking;
+package io.ragline.embeddings.chunking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;

@@ -1,4 +1,4 @@
-package io.ragline.ingest.chunking;
+package io.ragline.embeddings.chunking;
 
 import io.ragline.core.collections.Collection;
 import io.ragline.embeddings.EmbeddingModelSpec;
