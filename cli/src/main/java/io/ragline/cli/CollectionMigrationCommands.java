@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
  * model without downtime ({@link CollectionMigrations}; docs/architecture.md section 11, "Embedding
  * generations"). Run as the schema's owner (a generation has its own vector index). Exit codes: 0
  * done, 1 refused by the collection's state (not found, a migration running, nothing kept) or a
- * database error, 2 a bad request (an unknown model, the model it serves with, {@code --chunk-size}).
+ * database error, 2 a bad request (an unknown model, nothing that differs from what it serves with, a bad
+ * chunking).
  */
 final class CollectionMigrationCommands {
     private CollectionMigrationCommands() {}
@@ -28,11 +29,12 @@ final class CollectionMigrationCommands {
     static String describe(CollectionMigrations.Progress g) {
         return String.format(
                         java.util.Locale.ROOT,
-                        "to %s (generation %d): %d of %d vectors (%d%%)",
+                        "to %s (generation %d): %d of %d %s (%d%%)",
                         g.model(),
                         g.generation(),
                         g.done(),
                         g.needed(),
+                        g.unit(),
                         g.needed() == 0 ? 100 : g.done() * 100 / g.needed())
                 + (g.refused() > 0 ? ", " + g.refused() + " document(s) refused" : "")
                 + (g.waitsForIndex() ? ", waiting for its index" : "");
@@ -41,9 +43,10 @@ final class CollectionMigrationCommands {
     @Command(
             name = "migrate",
             mixinStandardHelpOptions = true,
-            description = "Move a collection to another embedding model without downtime: the new model's vectors"
-                    + " are built in the background through the pipeline while searches use the current ones, and"
-                    + " the embedding-worker switches when every searchable chunk has one. --status shows progress.")
+            description = "Move a collection to another embedding model or chunk size without downtime: the new"
+                    + " vectors are built in the background through the pipeline while searches use the current"
+                    + " ones, and the embedding-worker switches when every searchable document has them. --status"
+                    + " shows progress.")
     static final class Migrate implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -57,8 +60,17 @@ final class CollectionMigrationCommands {
         @Option(names = "--dimensions", description = "Vector length (onnx: taken from the model).")
         Integer dimensions;
 
-        @Option(names = "--chunk-size", description = "Refused: see the message.")
+        @Option(
+                names = "--chunk-size",
+                description = "Another chunk size in tokens: every document is cut again from its kept text"
+                        + " (a document stored before Ragline kept texts must be published again first).")
         Integer chunkSize;
+
+        @Option(
+                names = "--chunk-overlap",
+                description = "The new chunking's overlap in tokens (default: the current one if below the size,"
+                        + " else an eighth of it).")
+        Integer chunkOverlap;
 
         @Option(names = "--status", description = "Show the running migration's progress and start nothing.")
         boolean status;
@@ -66,11 +78,8 @@ final class CollectionMigrationCommands {
         @Override
         public Integer call() {
             Env env = Env.load();
-            if (chunkSize != null) {
-                env.problem("--chunk-size " + CollectionMigrations.NO_RECHUNK);
-            }
-            if (!status && model == null) {
-                env.problem("--model is required (or --status to show a migration's progress)");
+            if (!status && model == null && chunkSize == null && chunkOverlap == null) {
+                env.problem("--model or --chunk-size is required (or --status to show a migration's progress)");
             }
             CollectionMigrations migrations = new CollectionMigrations(ModelCatalog.bundled());
             return CollectionsCommand.withConnection("collections migrate", env, c -> {
@@ -88,13 +97,19 @@ final class CollectionMigrationCommands {
 
         private int start(Connection c, CollectionMigrations migrations) throws SQLException, CollectionException {
             c.setAutoCommit(false);
-            CollectionMigrations.Started s = migrations.migrate(c, name, provider, model, dimensions);
+            CollectionMigrations.Started s =
+                    migrations.migrate(c, name, provider, model, dimensions, chunkSize, chunkOverlap);
             c.commit();
+            boolean rechunk = s.recut();
             System.out.println("migrating collection " + name + " from "
                     + s.collection().model() + " to "
                     + s.building().model() + " (generation " + s.building().number() + ", "
-                    + s.building().dimensions() + " dimensions): asked for the vectors of " + s.requested()
-                    + " document(s); searches use " + s.collection().model() + " until the switch"
+                    + s.building().dimensions() + " dimensions"
+                    + (rechunk ? ", chunks cut again" : "") + "): "
+                    + (rechunk
+                            ? s.requested() + " document(s) to cut again from their kept text and embed"
+                            : "asked for the vectors of " + s.requested() + " document(s)")
+                    + "; searches use generation " + s.collection().generation() + " until the switch"
                     + " (ragline collections migrate " + name + " --status)");
             return 0;
         }
@@ -109,13 +124,14 @@ final class CollectionMigrationCommands {
             }
             CollectionMigrations.Progress g = p.get();
             System.out.printf(
-                    "collection %s: migrating to %s (generation %d): %d of %d vectors (%d%%); generation %d (%s)"
+                    "collection %s: migrating to %s (generation %d): %d of %d %s (%d%%); generation %d (%s)"
                             + " serves until the switch%n",
                     name,
                     g.model(),
                     g.generation(),
                     g.done(),
                     g.needed(),
+                    g.unit(),
                     g.needed() == 0 ? 100 : g.done() * 100 / g.needed(),
                     serving.generation(),
                     serving.model());

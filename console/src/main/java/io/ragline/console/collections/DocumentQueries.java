@@ -17,7 +17,8 @@ import java.util.Optional;
 
 /**
  * What the documents endpoints read: a page of documents (newest first, by id) filtered by
- * collection, status and text, and one document with its chunks and whether each has a vector.
+ * collection, status and text, and one document with its chunks (the serving chunking's) and whether
+ * each has a vector.
  */
 final class DocumentQueries {
     private static final String ITEM = "select d.id, k.name, d.external_id, d.title, d.status, d.version,"
@@ -78,7 +79,7 @@ final class DocumentQueries {
         try (PreparedStatement s = c.prepareStatement("select ch.seq, ch.content, ch.token_count, e.chunk_id is not"
                 + " null, e.model from chunks ch left join chunk_embeddings e on e.chunk_id = ch.id and e.generation ="
                 + " serving_generation(ch.collection_id) where"
-                + " ch.document_id = ? order by ch.seq")) {
+                + " ch.document_id = ? and ch.chunking = serving_chunking(ch.collection_id) order by ch.seq")) {
             s.setLong(1, id);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {

@@ -28,7 +28,7 @@ import java.util.Set;
  */
 final class MigrationsApi {
     static final Set<String> MIGRATE_FIELDS =
-            Set.of("embedding_provider", "embedding_model", "dimensions", "chunk_size_tokens");
+            Set.of("embedding_provider", "embedding_model", "dimensions", "chunk_size_tokens", "chunk_overlap_tokens");
 
     private final CollectionMigrations migrations = new CollectionMigrations(ModelCatalog.bundled());
 
@@ -41,15 +41,21 @@ final class MigrationsApi {
                 .describe(r -> r.body(Schemas.object(
                                 "embedding_provider", Schemas.string(),
                                 "embedding_model", Schemas.string(),
-                                "dimensions", Schemas.integer()))
-                        .description("Builds the new model's vectors in the background through the pipeline while"
-                                + " searches keep using the current ones; the embedding-worker switches when every"
-                                + " searchable chunk has one. chunk_size_tokens is refused: "
-                                + CollectionMigrations.NO_RECHUNK)
+                                "dimensions", Schemas.integer(),
+                                "chunk_size_tokens", Schemas.integer(),
+                                "chunk_overlap_tokens", Schemas.integer()))
+                        .description("Builds the new model's or chunking's vectors in the background through the"
+                                + " pipeline while searches keep using the current ones; the embedding-worker"
+                                + " switches when every searchable document has them. A new chunk size cuts every"
+                                + " document again from its kept text (409 while a document stored before texts were"
+                                + " kept lacks one: publish it again first).")
                         .answers(202, "the migration started", progressSchema())
                         .fails(404, "no collection of that name")
-                        .fails(409, "a migration of it is running")
-                        .fails(422, "an unknown model, the model it serves with, or chunk_size_tokens"));
+                        .fails(409, "a migration of it is running, or documents without kept text")
+                        .fails(
+                                422,
+                                "an unknown model, nothing that differs from what it serves with, or a bad"
+                                        + " chunking"));
         routes.get("/collections/{name}/migration", Role.VIEWER, "A collection's migration progress", this::progress)
                 .describe(r -> r.answers(200, "its progress; running is false when none runs", progressSchema())
                         .fails(404, "no collection of that name"));
@@ -87,18 +93,18 @@ final class MigrationsApi {
         ObjectNode body = req.object();
         Map<String, String> errors = new LinkedHashMap<>();
         Registry.onlyFields(body, MIGRATE_FIELDS, errors);
-        if (body.has("chunk_size_tokens")) {
-            errors.put("chunk_size_tokens", CollectionMigrations.NO_RECHUNK);
-        }
         String provider = Registry.text(body, "embedding_provider", errors);
         String model = Registry.text(body, "embedding_model", errors);
         Integer dimensions = Registry.integer(body, "dimensions", errors);
-        if (model == null && !errors.containsKey("embedding_model")) {
-            errors.put("embedding_model", "is required");
+        Integer chunkSize = Registry.integer(body, "chunk_size_tokens", errors);
+        Integer chunkOverlap = Registry.integer(body, "chunk_overlap_tokens", errors);
+        if (model == null && chunkSize == null && chunkOverlap == null && !errors.containsKey("embedding_model")) {
+            errors.put("embedding_model", "is required (or chunk_size_tokens)");
         }
         Registry.refuseIfAny(errors);
         ObjectNode started = Registry.inTransaction(req.database(), c -> {
-            CollectionMigrations.Started s = migrations.migrate(c, name, provider, model, dimensions);
+            CollectionMigrations.Started s =
+                    migrations.migrate(c, name, provider, model, dimensions, chunkSize, chunkOverlap);
             return progress(migrations.progress(c, name), s.collection()).put("documents", s.requested());
         });
         return ApiResponse.accepted(started)
@@ -163,6 +169,7 @@ final class MigrationsApi {
                 .put("embedding_model", g.model())
                 .put("done", g.done())
                 .put("needed", g.needed())
+                .put("unit", g.unit())
                 .put("waiting_for_index", g.waitsForIndex())
                 .put("refused", g.refused());
     }
@@ -188,6 +195,7 @@ final class MigrationsApi {
                         "embedding_model", Schemas.string(),
                         "done", Schemas.integer(),
                         "needed", Schemas.integer(),
+                        "unit", Schemas.string(),
                         "waiting_for_index", Schemas.bool(),
                         "advice", Schemas.string(),
                         "refused", Schemas.integer(),

@@ -434,15 +434,20 @@ class CollectionsApiIT {
         HttpResponse<String> rechunk = console.post(
                 "/api/v1/collections/default/migrate",
                 ADMIN,
-                "{\"embedding_model\": \"bge-small-en-v1.5\", \"chunk_size_tokens\": 128}");
+                "{\"chunk_size_tokens\": 64, \"chunk_overlap_tokens\": 64}");
         assertThat(rechunk.statusCode()).isEqualTo(422);
-        assertThat(json(rechunk).get("errors").get("chunk_size_tokens").asText())
-                .contains("that text is not kept apart from its chunks");
+        assertThat(json(rechunk).get("errors").get("chunk_overlap_tokens").asText())
+                .isEqualTo("must be below the chunk size (64), was 64");
+        HttpResponse<String> nothing = console.post("/api/v1/collections/default/migrate", ADMIN, "{}");
+        assertThat(nothing.statusCode()).isEqualTo(422);
+        assertThat(json(nothing).get("errors").get("embedding_model").asText())
+                .isEqualTo("is required (or chunk_size_tokens)");
 
         HttpResponse<String> progress = console.get("/api/v1/collections/mig/migration", VIEWER);
         assertThat(progress.statusCode()).isEqualTo(200);
         assertThat(json(progress).get("running").asBoolean()).isTrue();
         assertThat(json(progress).get("needed").asLong()).isZero();
+        assertThat(json(progress).get("unit").asText()).isEqualTo("vectors");
         JsonNode shown = json(console.get("/api/v1/collections/mig", VIEWER));
         assertThat(shown.get("embedding_model").asText())
                 .as("the serving generation's model")

@@ -65,6 +65,22 @@ public record Collection(
                 g.number());
     }
 
+    /** This collection with another chunk size and overlap (a chunking of one of its generations). */
+    public Collection withChunking(int sizeTokens, int overlapTokens) {
+        return new Collection(
+                id,
+                name,
+                provider,
+                model,
+                dimensions,
+                sizeTokens,
+                overlapTokens,
+                chunkTemplate,
+                status,
+                index,
+                generation);
+    }
+
     /** A collection with the {@link SearchIndex#DEFAULT} index (cosine, HNSW, full vectors). */
     public Collection(
             int id,

@@ -23,11 +23,6 @@ import java.util.Optional;
 public final class CollectionMigrations {
     private static final PipelineEventCodec EVENTS = new PipelineEventCodec();
 
-    /** Why a migration cannot change the chunk size, as the CLI and the API say it. */
-    public static final String NO_RECHUNK = "cannot change in a migration: a collection's chunks are cut from each"
-            + " document's text when it is ingested, and that text is not kept apart from its chunks; change it"
-            + " with collections update NAME --chunk-size N and publish the documents again";
-
     private final CollectionSettings.BundledModels onnx;
 
     /** @param onnx the models the ONNX provider bundles (embeddings' {@code ModelCatalog.bundled()}) */
@@ -36,8 +31,9 @@ public final class CollectionMigrations {
     }
 
     /**
-     * A migration's state: the generation being built, its model, its vectors done of those needed,
-     * and whether, complete, it waits for its vector index (an IVFFlat one, trained on the complete
+     * A migration's state: the generation being built, its model, its {@code unit}s done of those
+     * needed ({@code vectors} when it keeps the chunking; {@code documents} when it has a chunking of
+     * its own: searchable documents, and those cut again with every new chunk's vector), and whether, complete, it waits for its vector index (an IVFFlat one, trained on the complete
      * vectors: the schema owner's {@code ragline collections reindex NAME} builds it, then the
      * embedding-worker switches), and the current document versions its model refused (the
      * migration cannot complete while they lack vectors), with the latest as {@code id: error}.
@@ -49,7 +45,20 @@ public final class CollectionMigrations {
             long needed,
             boolean waitsForIndex,
             long refused,
-            String lastRefusal) {
+            String lastRefusal,
+            String unit) {
+        /** A migration counted in vectors (one that keeps the chunking). */
+        public Progress(
+                int generation,
+                String model,
+                long done,
+                long needed,
+                boolean waitsForIndex,
+                long refused,
+                String lastRefusal) {
+            this(generation, model, done, needed, waitsForIndex, refused, lastRefusal, "vectors");
+        }
+
         /** Every searchable chunk has its vector of the building generation. */
         public boolean complete() {
             return done >= needed;
@@ -89,32 +98,65 @@ public final class CollectionMigrations {
         }
     }
 
-    /** What {@link #migrate} did: the building generation and the backfill requests written. */
-    public record Started(Collection collection, Generation building, int requested) {}
+    /**
+     * What {@link #migrate} did: the building generation, and the backfill requests written or, when
+     * it has a chunking of its own ({@code recut}), the documents the embedding-worker cuts again.
+     */
+    public record Started(Collection collection, Generation building, int requested, boolean recut) {}
+
+    /** {@link #migrate(Connection, String, String, String, Integer, Integer, Integer)} keeping the chunking. */
+    public Started migrate(Connection c, String name, String provider, String model, Integer dimensions)
+            throws SQLException, CollectionException {
+        return migrate(c, name, provider, model, dimensions, null, null);
+    }
 
     /**
      * Starts migrating collection {@code name} to {@code provider}/{@code model} (null provider: the
-     * collection's; null dimensions: the bundled model's, required for the other providers): a
-     * building generation with its index, and an embedding request in the outbox for every {@code
-     * embedded} document (the backfill; {@code chunked} ones have theirs already). The
-     * embedding-worker writes the new vectors beside the serving ones and switches when none lacks.
+     * collection's; null model: the collection's, with its provider and dimensions; null dimensions:
+     * the bundled model's, required for the other providers) and to the chunking {@code chunkSize} /
+     * {@code chunkOverlap} (both null: the serving one; a size alone keeps the serving overlap when it
+     * is below the size, else takes an eighth of it): a building generation with its index.
+     *
+     * <p>With the serving chunking (a model migration) the new generation shares the serving chunks,
+     * and an embedding request goes into the outbox for every {@code embedded} and {@code chunked}
+     * document (the backfill); {@code requested} counts them. With a chunking of its own the
+     * embedding-worker cuts each searchable document again from its kept text ({@code
+     * document_texts}) and asks for its vectors then; {@code requested} counts the documents to cut.
+     * Refused while any searchable document has no kept text (it was stored before Ragline kept
+     * texts): it must be published again first. The embedding-worker writes the new vectors beside
+     * the serving ones and switches when none lacks.
      *
      * @throws CollectionException NOT_FOUND; INVALID (an unknown model, dimensions not the model's,
-     *     the model the collection serves with); CONFLICT (a migration of it is running)
+     *     nothing that differs from what it serves with, a bad chunking); CONFLICT (a migration of
+     *     it is running, documents without kept text)
      */
-    public Started migrate(Connection c, String name, String provider, String model, Integer dimensions)
+    public Started migrate(
+            Connection c,
+            String name,
+            String provider,
+            String model,
+            Integer dimensions,
+            Integer chunkSize,
+            Integer chunkOverlap)
             throws SQLException, CollectionException {
         Collection stored = CollectionRegistry.lockedNoKey(c, name);
-        CollectionSettings asked = new CollectionSettings(
-                        provider == null ? stored.provider() : provider, model, dimensions, null, null, null)
-                .forNew(name, onnx);
+        boolean sameModel = model == null && provider == null && dimensions == null;
+        CollectionSettings asked = sameModel
+                ? new CollectionSettings(stored.provider(), stored.model(), stored.dimensions(), null, null, null)
+                : new CollectionSettings(
+                                provider == null ? stored.provider() : provider, model, dimensions, null, null, null)
+                        .forNew(name, onnx);
+        int[] chunking = chunking(stored, chunkSize, chunkOverlap);
+        boolean rechunk = chunking != null;
         if (asked.provider().equals(stored.provider())
                 && asked.model().equals(stored.model())
-                && asked.dimensions().equals(stored.dimensions())) {
+                && asked.dimensions().equals(stored.dimensions())
+                && !rechunk) {
             throw CollectionException.invalid(Map.of(
                     "embedding_model",
                     "collection '" + name + "' already serves with " + stored.provider() + "/" + stored.model() + " ("
-                            + stored.dimensions() + " dimensions): nothing to migrate"));
+                            + stored.dimensions() + " dimensions) and chunks of " + stored.chunkSizeTokens()
+                            + " tokens overlapping by " + stored.chunkOverlapTokens() + ": nothing to migrate"));
         }
         Optional<Generation> running = building(c, stored.id());
         if (running.isPresent()) {
@@ -122,23 +164,99 @@ public final class CollectionMigrations {
                     + running.get().model() + " (generation " + running.get().number()
                     + ") is running: wait for its switch, or stop it with collections rollback");
         }
+        if (rechunk) {
+            refuseWithoutText(c, stored);
+        }
         int number;
-        try (PreparedStatement s = c.prepareStatement("select collection_migrate(?, ?, ?, ?)")) {
+        try (PreparedStatement s = c.prepareStatement("select collection_migrate(?, ?, ?, ?, ?, ?)")) {
             s.setInt(1, stored.id());
             s.setString(2, asked.provider());
             s.setString(3, asked.model());
             s.setInt(4, asked.dimensions());
+            s.setObject(5, rechunk ? chunking[0] : null, java.sql.Types.INTEGER);
+            s.setObject(6, rechunk ? chunking[1] : null, java.sql.Types.INTEGER);
             number = single(s);
         }
-        // The chunked documents too: a request read before this commit writes no vector of the new
-        // generation, and its document may be embedded after this statement's snapshot.
-        int requested = Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED)
-                + Outbox.requestEmbeddings(c, name, DocumentStatus.CHUNKED);
         Generation made = building(c, stored.id()).orElseThrow();
         if (made.number() != number) {
             throw new IllegalStateException("generation " + number + " was made, " + made.number() + " is building");
         }
-        return new Started(stored, made, requested);
+        int requested;
+        boolean recut = made.chunking() != servingChunking(c, stored.id());
+        if (recut) {
+            // The embedding-worker cuts these documents for the new chunking (chunking_owed) and asks
+            // for their vectors then: a request now would find no chunk of it.
+            requested = searchableDocuments(c, stored.id());
+        } else {
+            // The chunked documents too: a request read before this commit writes no vector of the new
+            // generation, and its document may be embedded after this statement's snapshot.
+            requested = Outbox.requestEmbeddings(c, name, DocumentStatus.EMBEDDED)
+                    + Outbox.requestEmbeddings(c, name, DocumentStatus.CHUNKED);
+        }
+        return new Started(stored, made, requested, recut);
+    }
+
+    /**
+     * The chunking asked for as {size, overlap}, or null when none is asked or it is the serving
+     * one's. @throws CollectionException INVALID naming the bad field
+     */
+    static int[] chunking(Collection stored, Integer size, Integer overlap) throws CollectionException {
+        if (size == null && overlap == null) {
+            return null;
+        }
+        int s = size != null ? size : stored.chunkSizeTokens();
+        int o = overlap != null ? overlap : stored.chunkOverlapTokens() < s ? stored.chunkOverlapTokens() : s / 8;
+        Map<String, String> errors = new java.util.LinkedHashMap<>();
+        if (s < 1) {
+            errors.put("chunk_size_tokens", "must be at least 1, was " + s);
+        }
+        if (o < 0) {
+            errors.put("chunk_overlap_tokens", "must not be negative, was " + o);
+        } else if (s >= 1 && o >= s) {
+            errors.put("chunk_overlap_tokens", "must be below the chunk size (" + s + "), was " + o);
+        }
+        if (!errors.isEmpty()) {
+            throw CollectionException.invalid(errors);
+        }
+        return s == stored.chunkSizeTokens() && o == stored.chunkOverlapTokens() ? null : new int[] {s, o};
+    }
+
+    /**
+     * Refuses a new chunking while a searchable document of {@code stored} has no kept text: it
+     * cannot be cut again, and the new generation could never serve it.
+     */
+    private static void refuseWithoutText(Connection c, Collection stored) throws SQLException, CollectionException {
+        try (PreparedStatement s = c.prepareStatement("select count(*), (array_agg(d.external_id order by d.id))[1:3]"
+                + " from documents d where d.collection_id = ? and d.status in ('chunked', 'embedded') and not exists"
+                + " (select 1 from document_texts t where t.document_id = d.id)")) {
+            s.setInt(1, stored.id());
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                long n = rs.getLong(1);
+                if (n > 0) {
+                    throw CollectionException.conflict(n + " document(s) of collection '" + stored.name() + "' (such"
+                            + " as "
+                            + String.join(", ", (String[]) rs.getArray(2).getArray()) + ") were stored"
+                            + " before Ragline kept each document's text, so they cannot be cut again: publish them"
+                            + " again (unchanged content is enough) or delete them, then migrate");
+                }
+            }
+        }
+    }
+
+    private static int servingChunking(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select serving_chunking(?)")) {
+            s.setInt(1, collectionId);
+            return single(s);
+        }
+    }
+
+    private static int searchableDocuments(Connection c, int collectionId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select count(*)::integer from documents where collection_id = ?"
+                + " and status in ('chunked', 'embedded')")) {
+            s.setInt(1, collectionId);
+            return single(s);
+        }
     }
 
     /** The running migration of collection {@code name}, if any. @throws CollectionException NOT_FOUND */
@@ -154,7 +272,7 @@ public final class CollectionMigrations {
     static Optional<Progress> progress(Connection c, int collectionId) throws SQLException {
         // A refusal counts while it is of the document's current version and the document is not deleted.
         try (PreparedStatement s = c.prepareStatement("select p.generation, g.embedding_model, p.done, p.needed,"
-                + " p.done >= p.needed and collection_index_missing(g.collection_id, p.generation), r.n, r.latest"
+                + " p.done >= p.needed and collection_index_missing(g.collection_id, p.generation), r.n, r.latest, p.unit"
                 + " from collection_migration_progress(?) p join collection_generations g on g.collection_id = ? and"
                 + " g.generation = p.generation cross join lateral (select count(*) n, (array_agg(d.external_id || ': '"
                 + " || f.error order by f.refused_at desc))[1] latest from generation_refusals f join documents d on"
@@ -171,7 +289,8 @@ public final class CollectionMigrations {
                                 rs.getLong(4),
                                 rs.getBoolean(5),
                                 rs.getLong(6),
-                                rs.getString(7)))
+                                rs.getString(7),
+                                rs.getString(8)))
                         : Optional.empty();
             }
         }

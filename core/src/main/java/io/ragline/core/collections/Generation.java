@@ -9,14 +9,26 @@ import java.util.List;
 
 /**
  * An embedding generation of a collection ({@code collection_generations}, V25): the model whose
- * vectors it holds. Every generation that exists is live: the embedding-worker writes its vectors
+ * vectors it holds, and the chunking ({@link Chunking}, V34) of the chunks they are of. Every generation that exists is live: the embedding-worker writes its vectors
  * for every document version (a kept one too, so a rollback finds it complete) until it is pruned.
  */
 public record Generation(
-        int collectionId, int number, String provider, String model, int dimensions, GenerationState state) {
+        int collectionId,
+        int number,
+        String provider,
+        String model,
+        int dimensions,
+        GenerationState state,
+        int chunking) {
 
     private static final String SELECT = "select collection_id, generation, embedding_provider, embedding_model,"
-            + " dimensions, state from collection_generations";
+            + " dimensions, state, chunking from collection_generations";
+
+    /** A generation of chunking 1 (a collection's first, as every generation made before V34 is). */
+    public Generation(
+            int collectionId, int number, String provider, String model, int dimensions, GenerationState state) {
+        this(collectionId, number, provider, model, dimensions, state, 1);
+    }
 
     /** Every generation of collection {@code collectionId}, oldest first. */
     public static List<Generation> of(Connection c, int collectionId) throws SQLException {
@@ -62,7 +74,8 @@ public record Generation(
                         rs.getString(3),
                         rs.getString(4),
                         rs.getInt(5),
-                        GenerationState.fromStored(rs.getString(6))));
+                        GenerationState.fromStored(rs.getString(6)),
+                        rs.getInt(7)));
             }
         }
         return out;

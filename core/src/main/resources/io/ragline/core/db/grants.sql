@@ -76,7 +76,8 @@ BEGIN
                                            AND p.proname IN ('search_documents', 'vector_search_terms',
                                                              'prepare_vector_search', 'search_filter_check',
                                                              'search_filter_matches', 'collection_index_name',
-                                                             'collection_generation', 'serving_generation') LOOP
+                                                             'collection_generation', 'serving_generation',
+                                                             'serving_chunking') LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO ragline_reader', f);
     END LOOP;
 END

@@ -395,6 +395,123 @@ class CollectionMigrationsIT {
                 .isEqualTo(2L);
     }
 
+    @Test
+    void aMigrationToAnotherChunkSizeCountsDocumentsAndSwitchesWhenEachHasItsNewChunksVectors() throws Exception {
+        try (Connection c = db.connect()) {
+            assertThatThrownBy(() -> migrations.migrate(c, "docs", null, null, null, 64, 8))
+                    .isInstanceOfSatisfying(CollectionException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(CollectionException.Reason.CONFLICT);
+                        assertThat(e.getMessage())
+                                .contains("2 document(s) of collection 'docs' (such as a, b)")
+                                .contains("publish them again");
+                    });
+        }
+        assertThat(db.queryValue("select count(*) from collection_generations")).isEqualTo(1L);
+        db.execute("insert into document_texts (document_id, content) select id, 'the text of ' || external_id from"
+                + " documents");
+        CollectionMigrations.Started started;
+        try (Connection c = db.connect()) {
+            started = migrations.migrate(c, "docs", null, null, null, 64, 8);
+        }
+        assertThat(started.recut()).isTrue();
+        assertThat(started.requested()).as("documents to cut again").isEqualTo(2);
+        assertThat(started.building().chunking()).isEqualTo(2);
+        assertThat(started.building().model()).isEqualTo("small");
+        assertThat(db.queryValue("select count(*) from outbox where topic = 'embedding-requests'"))
+                .as("no request before the cut: it would find no chunk of the new chunking")
+                .isEqualTo(0L);
+        assertThat(db.queryValue("select chunk_size_tokens || '/' || chunk_overlap_tokens from collection_chunkings"
+                        + " where chunking = 2"))
+                .isEqualTo("64/8");
+        assertThat(progress())
+                .contains(new CollectionMigrations.Progress(2, "small", 0, 2, false, 0, null, "documents"));
+        assertThat(db.queryValue("select string_agg(d.external_id || ':' || o.chunking, ',' order by d.id) from"
+                        + " chunking_owed(" + collection + ", 10) o join documents d on d.id = o.document_id"))
+                .isEqualTo("a:2,b:2");
+
+        newChunks("a", 3);
+        newVectors("a");
+        assertThat(progress())
+                .contains(new CollectionMigrations.Progress(2, "small", 1, 2, false, 0, null, "documents"));
+        assertThat(switchIfComplete()).as("b has no chunk of the new chunking").isEmpty();
+        newChunks("b", 2);
+        assertThat(db.queryValue("select count(*) from chunking_owed(" + collection + ", 10)"))
+                .isEqualTo(0L);
+        assertThat(switchIfComplete()).as("b's new chunks lack their vectors").isEmpty();
+        assertThat(search(3, null))
+                .as("the serving generation answers meanwhile")
+                .containsExactly("a", "b");
+
+        newVectors("b");
+        assertThat(switchIfComplete())
+                .contains(new CollectionEvent("docs", 2, "small", 3, 1, "small", CollectionEvent.Reason.SWITCH));
+        assertThat(db.queryValue("select chunk_size_tokens || '/' || chunk_overlap_tokens from collections"))
+                .as("the collection's row holds the serving chunking")
+                .isEqualTo("64/8");
+        assertThat(db.queryValue(
+                        "select string_agg(external_id || ':' || chunk_count, ',' order by id) from" + " documents"))
+                .isEqualTo("a:3,b:2");
+        assertThat(db.queryValue("select string_agg(distinct ch.chunking::text, ',') from search_documents("
+                        + "array_fill(1, array[3])::real[]::vector, 10, 'docs', mode => 'vector', group_by_document =>"
+                        + " false) s join chunks ch on ch.id = s.chunk_id"))
+                .as("searches rank the new chunks")
+                .isEqualTo("2");
+
+        try (Connection c = db.connect()) {
+            migrations.rollback(c, "docs");
+        }
+        assertThat(db.queryValue("select chunk_size_tokens || '/' || chunk_overlap_tokens from collections"))
+                .isEqualTo("128/16");
+        assertThat(db.queryValue(
+                        "select string_agg(external_id || ':' || chunk_count, ',' order by id) from" + " documents"))
+                .isEqualTo("a:2,b:2");
+        try (Connection c = db.connect()) {
+            assertThat(migrations.prune(c, "docs", false)).isEqualTo(5);
+        }
+        assertThat(db.queryValue("select count(*) from chunks where chunking = 2"))
+                .as("the pruned chunking's chunks")
+                .isEqualTo(0L);
+        assertThat(db.queryValue("select string_agg(chunking::text, ',') from collection_chunkings"))
+                .isEqualTo("1");
+        assertThat(search(3, null)).containsExactly("a", "b");
+    }
+
+    @Test
+    void theServingChunkSizeAskedForAgainIsAModelMigrationAndUpdatesChangeTheServingChunking() throws Exception {
+        try (Connection c = db.connect()) {
+            assertThatThrownBy(() -> migrations.migrate(c, "docs", null, null, null, 128, 16))
+                    .isInstanceOfSatisfying(
+                            CollectionException.class,
+                            e -> assertThat(e.fieldErrors().get("embedding_model"))
+                                    .contains("nothing to migrate"));
+            registry.update(c, "docs", new CollectionSettings(null, null, null, 100, 10, null));
+        }
+        assertThat(db.queryValue("select chunk_size_tokens || '/' || chunk_overlap_tokens from collection_chunkings"))
+                .as("collections update writes the serving chunking")
+                .isEqualTo("100/10");
+        try (Connection c = db.connect()) {
+            CollectionMigrations.Started s = migrations.migrate(c, "docs", null, "large", null, 100, 10);
+            assertThat(s.recut()).isFalse();
+            assertThat(s.building().chunking()).as("shares the serving chunks").isEqualTo(1);
+            assertThat(s.requested()).isEqualTo(2);
+        }
+        assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 0, 4, false, 0, null));
+    }
+
+    /** {@code n} chunks of chunking 2 for document {@code id}. */
+    private void newChunks(String id, int n) throws SQLException {
+        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"
+                + " chunking) select d.id, d.collection_id, 0, s, 'small piece ' || s || ' of ' || d.external_id, 1, 2"
+                + " from documents d, generate_series(0, " + (n - 1) + ") s where d.external_id = '" + id + "'");
+    }
+
+    /** Generation 2's vectors for document {@code id}'s chunks of chunking 2. */
+    private void newVectors(String id) throws SQLException {
+        db.execute("insert into chunk_embeddings (chunk_id, collection_id, generation, embedding, model) select ch.id,"
+                + " ch.collection_id, 2, array_fill(1, array[3])::real[]::vector, 'small' from chunks ch join"
+                + " documents d on d.id = ch.document_id where ch.chunking = 2 and d.external_id = '" + id + "'");
+    }
+
     private static Object single(Connection c, String sql) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql);
                 ResultSet rs = s.executeQuery()) {

@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * once: the check is made again under the collection's row lock. A check that fails is logged and
  * made again at the next interval.
  *
+ * <p>At each check it first cuts the documents a migration to another chunk size lacks ({@link
+ * Rechunker}), from their kept text, and asks for their vectors.
+ *
  * <p>Every {@link #SWEEP_EVERY} it also sweeps the building and kept generations ({@link
  * GenerationSweep}): a document whose vectors of such a generation are missing (its model failed for
  * a while, or a race let it slip past) is asked for again through the outbox.
@@ -77,6 +80,17 @@ public final class MigrationSwitcher implements Runnable {
     /** The counter of documents the sweep asked for again. */
     public static final String SWEPT = "ragline.migration.sweep.requests";
 
+    /** The counter of documents cut again for a migration's own chunking. */
+    public static final String RECHUNKED = "ragline.migration.rechunked.documents";
+
+    /** Documents cut again for a migration's chunking in one transaction. */
+    static final int CUT_BATCH = 100;
+
+    /** How long one check goes on cutting documents for a migration's chunking before it switches. */
+    static final Duration CUT_FOR = Duration.ofSeconds(1);
+
+    private final Rechunker rechunker = new Rechunker();
+    private final Counter rechunked;
     private final SqlJobScheduler scheduler;
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
@@ -112,6 +126,9 @@ public final class MigrationSwitcher implements Runnable {
                 .description(
                         "Switch checks of one collection's migration that failed (made again at the next interval)")
                 .register(registry);
+        this.rechunked = Counter.builder(RECHUNKED)
+                .description("Documents cut again from their kept text for a migration's new chunk size")
+                .register(registry);
         this.swept = Counter.builder(SWEPT)
                 .description("Documents asked for again because a building or kept generation lacked their vectors")
                 .register(registry);
@@ -141,6 +158,7 @@ public final class MigrationSwitcher implements Runnable {
                 return;
             }
             try {
+                rechunk(c, collection, keepGoing);
                 checkOne(c, collection);
             } catch (SQLException | RuntimeException e) {
                 failures.increment();
@@ -211,6 +229,38 @@ public final class MigrationSwitcher implements Runnable {
             GenerationSweep.postpone(c, collection, took, wait);
         } catch (SQLException | RuntimeException e) {
             log.debug("the next sweep of collection {} could not be put off: {}", collection, e.toString());
+        }
+    }
+
+    /**
+     * Cuts the documents a migration's own chunking lacks ({@link Rechunker}), {@link #CUT_BATCH} to a
+     * transaction, until none is left or {@link #CUT_FOR} has passed (the next check goes on).
+     */
+    private void rechunk(Connection c, int collection, BooleanSupplier keepGoing) throws SQLException {
+        long until = System.nanoTime() + CUT_FOR.toNanos();
+        int total = 0;
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            int n;
+            do {
+                n = rechunker.cut(c, collection, CUT_BATCH);
+                c.commit();
+                total += n;
+            } while (n == CUT_BATCH && System.nanoTime() < until && keepGoing.getAsBoolean());
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+        if (total > 0) {
+            rechunked.increment(total);
+            log.info(
+                    "collection '{}': cut {} document(s) again for its migration's chunk size and asked for their"
+                            + " vectors",
+                    name(c, collection),
+                    total);
         }
     }
 

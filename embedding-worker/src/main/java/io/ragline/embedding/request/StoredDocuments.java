@@ -15,8 +15,8 @@ import java.util.Set;
 
 /**
  * What {@link EmbeddingWriter} reads of the documents of a batch, in one statement: each
- * document's version, status and collection, and per generation of its collection the chunks that
- * already have a vector of that generation's model and the texts of those that do not.
+ * document's version, status and collection, and per generation of its collection the chunks of
+ * its chunking (V34) that already have a vector of that generation's model and the texts of those that do not.
  */
 final class StoredDocuments {
     private StoredDocuments() {}
@@ -49,9 +49,9 @@ final class StoredDocuments {
         try (PreparedStatement s = c.prepareStatement("select d.id, d.version, d.status, c.name, c.status, c.id,"
                 + " g.generation, g.embedding_provider, g.embedding_model, g.dimensions, g.state, ch.id,"
                 + " case when e.model is distinct from g.embedding_model then ch.content end,"
-                + " e.model <> g.embedding_model from documents d join collections c on c.id = d.collection_id"
-                + " join collection_generations g on g.collection_id = c.id left join chunks ch on ch.document_id ="
-                + " d.id left join chunk_embeddings e on e.chunk_id = ch.id and e.generation = g.generation"
+                + " e.model <> g.embedding_model, g.chunking from documents d join collections c on c.id ="
+                + " d.collection_id join collection_generations g on g.collection_id = c.id left join chunks ch on"
+                + " ch.document_id = d.id and ch.chunking = g.chunking left join chunk_embeddings e on e.chunk_id = ch.id and e.generation = g.generation"
                 + " where d.id = any(?) order by d.id, g.generation, ch.seq")) {
             s.setArray(1, c.createArrayOf("bigint", documents.toArray()));
             try (ResultSet rs = s.executeQuery()) {
@@ -76,7 +76,8 @@ final class StoredDocuments {
                                 rs.getString(8),
                                 rs.getString(9),
                                 rs.getInt(10),
-                                GenerationState.fromStored(rs.getString(11)));
+                                GenerationState.fromStored(rs.getString(11)),
+                                rs.getInt(15));
                         part = new Part(g, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
                         d.parts.put(number, part);
                     }

@@ -9,12 +9,14 @@ import io.ragline.contracts.embedding.EmbeddingRequestCodec;
 import io.ragline.contracts.pipeline.DocumentEvent;
 import io.ragline.contracts.pipeline.PipelineEventCodec;
 import io.ragline.contracts.status.DocumentStatus;
+import io.ragline.core.collections.Chunking;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.consumer.BatchWriter;
 import io.ragline.core.consumer.InboundRecord;
 import io.ragline.core.consumer.PoisonRecordException;
 import io.ragline.core.outbox.Outbox;
+import io.ragline.embeddings.chunking.ChunkWriter;
 import io.ragline.embeddings.chunking.DocumentChunker;
 import io.ragline.embeddings.chunking.RecursiveChunker;
 import io.ragline.embeddings.chunking.TextNormalizer;
@@ -22,6 +24,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -69,6 +72,7 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
     @Override
     public void write(List<InboundRecord<DocumentMessage>> records, Connection c) throws Exception {
         Map<String, Collection> locked = new HashMap<>();
+        Map<Integer, List<Chunking>> chunkings = new HashMap<>(); // read once per collection and batch
         for (InboundRecord<DocumentMessage> r : records) {
             DocumentMessage m = r.value();
             Collection collection = locked.get(m.collection());
@@ -88,12 +92,18 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
             if (m.op() == DocumentMessage.Op.DELETE) {
                 delete(c, collection, m, stored, version);
             } else {
-                upsert(c, collection, m, stored, version);
+                List<Chunking> live = chunkings.get(collection.id());
+                if (live == null) {
+                    live = Chunking.live(c, collection.id());
+                    chunkings.put(collection.id(), live);
+                }
+                upsert(c, collection, live, m, stored, version);
             }
         }
     }
 
-    private void upsert(Connection c, Collection collection, DocumentMessage m, Stored stored, long version)
+    private void upsert(
+            Connection c, Collection collection, List<Chunking> live, DocumentMessage m, Stored stored, long version)
             throws SQLException {
         String title = TextNormalizer.normalize(m.title());
         String content = TextNormalizer.normalize(m.content());
@@ -110,6 +120,7 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
                 s.setLong(4, stored.id);
                 s.executeUpdate();
             }
+            keepText(c, stored.id, content, false); // a document stored before texts were kept gets its text
             if (stored.status == DocumentStatus.CHUNKED) {
                 // The request already written names the older version, which this one makes
                 // obsolete: ask again under the new version, or the chunks would never be embedded.
@@ -120,7 +131,14 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
         }
         DocumentStatus status =
                 (stored == null ? DocumentStatus.RECEIVED : stored.status).moveTo(DocumentStatus.CHUNKED);
-        List<RecursiveChunker.Chunk> chunks = chunkers.apply(collection).chunk(collection, title, content);
+        // One cut per live chunking (V34: the serving generation's first, then a migration's or a kept
+        // generation's own), so that every generation can serve the document as soon as its vectors are in.
+        DocumentChunker chunker = chunkers.apply(collection);
+        List<List<RecursiveChunker.Chunk>> cuts = new ArrayList<>(live.size());
+        for (Chunking k : live) {
+            cuts.add(chunker.chunk(collection.withChunking(k.sizeTokens(), k.overlapTokens()), title, content));
+        }
+        List<RecursiveChunker.Chunk> chunks = cuts.get(0);
         long documentId;
         try (PreparedStatement s = c.prepareStatement(
                 stored == null
@@ -147,7 +165,25 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
                 documentId = rs.getLong(1);
             }
         }
-        ChunkWriter.write(c, documentId, collection.id(), version, chunks, stored == null);
+        if (stored != null) {
+            // Chunks of a chunking no generation has any more (an ingest in flight when it was pruned)
+            // go, as do those of one this transaction did not see (a migration made after its read):
+            // the embedding-worker cuts that one again from the text kept below.
+            try (PreparedStatement s =
+                    c.prepareStatement("delete from chunks where document_id = ? and chunking <> all(?)")) {
+                s.setLong(1, documentId);
+                s.setArray(
+                        2,
+                        c.createArrayOf(
+                                "integer", live.stream().map(Chunking::number).toArray()));
+                s.executeUpdate();
+            }
+        }
+        for (int i = 0; i < live.size(); i++) {
+            ChunkWriter.write(
+                    c, documentId, collection.id(), version, live.get(i).number(), cuts.get(i), stored == null);
+        }
+        keepText(c, documentId, content, true);
         Outbox.append(c, REQUESTS, new EmbeddingRequest(collection.name(), m.id(), documentId, version));
         applied.increment();
     }
@@ -221,6 +257,25 @@ public final class DocumentWriter implements BatchWriter<DocumentMessage> {
     private static void deleteChunks(Connection c, long documentId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("delete from chunks where document_id = ?")) {
             s.setLong(1, documentId);
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("delete from document_texts where document_id = ?")) {
+            s.setLong(1, documentId);
+            s.executeUpdate();
+        }
+    }
+
+    /**
+     * Keeps the normalised text document {@code documentId} was cut from ({@code document_texts}):
+     * a migration to another chunk size cuts it again from there. {@code replace}: the text changed;
+     * else only a missing one is written (unchanged content published again).
+     */
+    private static void keepText(Connection c, long documentId, String content, boolean replace) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("insert into document_texts (document_id, content) values (?, ?)"
+                + " on conflict (document_id) do "
+                + (replace ? "update set content = excluded.content" : "nothing"))) {
+            s.setLong(1, documentId);
+            s.setString(2, content);
             s.executeUpdate();
         }
     }

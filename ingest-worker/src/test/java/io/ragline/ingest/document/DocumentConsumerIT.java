@@ -194,6 +194,117 @@ class DocumentConsumerIT {
                 .isEqualTo("11,10,9,8,7,6,5,4,3,2,1,0");
     }
 
+    @Test
+    void aDocumentIsCutForEveryLiveChunkingItsTextIsKeptAndADroppedChunkingsChunksGo() throws Exception {
+        db.execute("insert into collections (name, chunk_size_tokens, chunk_overlap_tokens) values ('two', 64, 8)");
+        List<String> paragraphs = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            paragraphs.add("Paragraph " + i + " of the handbook explains setting " + i
+                    + ",   which decides how the daemon rotates\tits logs at night.");
+        }
+        publish("two/handbook", document("two", "handbook", 1, String.join("\n\n", paragraphs)));
+        awaitVersion("two", "handbook", 1);
+        long document = (long) db.queryValue("select id from documents where external_id = 'handbook'");
+        assertThat(db.queryValue(
+                        "select string_agg(distinct chunking::text, ',') from chunks where document_id = " + document))
+                .isEqualTo("1");
+        assertThat(db.queryValue("select content from document_texts where document_id = " + document))
+                .as("the normalised text is kept")
+                .isEqualTo(String.join("\n\n", paragraphs).replace("   ", " ").replace("\t", " "));
+
+        // A migration to 32-token chunks (V34): generation 2 with chunking 2.
+        db.execute("select collection_migrate(id, embedding_provider, embedding_model, dimensions, 32, 4) from"
+                + " collections where name = 'two'");
+        assertThat(db.queryValue("select chunking from collection_generations g join collections c on c.id ="
+                        + " g.collection_id where c.name = 'two' and g.generation = 2"))
+                .isEqualTo(2);
+        paragraphs.set(10, "Paragraph 10 was rewritten: the daemon now keeps its logs for a week.");
+        publish("two/handbook", document("two", "handbook", 2, String.join("\n\n", paragraphs)));
+        awaitVersion("two", "handbook", 2);
+        long first =
+                (long) db.queryValue("select count(*) from chunks where chunking = 1 and document_id = " + document);
+        long second =
+                (long) db.queryValue("select count(*) from chunks where chunking = 2 and document_id = " + document);
+        assertThat(second)
+                .as("cut for both chunkings, the second in smaller pieces")
+                .isGreaterThan(first);
+        assertThat(db.queryValue(
+                        "select max(token_count) from chunks where chunking = 2 and document_id = " + document))
+                .isInstanceOfSatisfying(Integer.class, n -> assertThat(n).isBetween(8, 32));
+        for (int chunking : List.of(1, 2)) {
+            assertThat(db.queryValue("select string_agg(seq::text, ',' order by seq) = string_agg((n - 1)::text, ','"
+                            + " order by n) from (select seq, row_number() over (order by seq) n from chunks where"
+                            + " chunking = " + chunking + " and document_id = " + document + ") s"))
+                    .as("chunking %d's seq runs 0, 1, 2, ...", chunking)
+                    .isEqualTo(true);
+        }
+        assertThat(db.queryValue("select chunk_count from documents where id = " + document))
+                .as("the serving chunking's count")
+                .isEqualTo((int) first);
+        assertThat((String) db.queryValue("select content from document_texts where document_id = " + document))
+                .contains("keeps its logs for a week");
+
+        // An edit keeps each chunking's rows whose text came again.
+        Map<String, Long> before = chunkIds(document, 2);
+        paragraphs.set(3, "Paragraph 3 now says the daemon compresses old logs.");
+        publish("two/handbook", document("two", "handbook", 3, String.join("\n\n", paragraphs)));
+        awaitVersion("two", "handbook", 3);
+        Map<String, Long> after = chunkIds(document, 2);
+        long kept = after.entrySet().stream()
+                .filter(e -> e.getValue().equals(before.get(e.getKey())))
+                .count();
+        assertThat(after.size() - kept).as("chunking 2's chunks cut anew").isBetween(1L, 4L);
+
+        // A chunking no generation has (left by an ingest in flight at a prune) goes at the next write.
+        db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"
+                + " chunking) select id, collection_id, version, 0, 'orphan', 1, 7 from documents where id = "
+                + document);
+        publish("two/handbook", document("two", "handbook", 4, String.join("\n\n", paragraphs) + " The end."));
+        awaitVersion("two", "handbook", 4);
+        assertThat(db.queryValue("select count(*) from chunks where chunking = 7"))
+                .isEqualTo(0L);
+
+        // Stopping the migration (its generation dropped) deletes its chunking's chunks and row.
+        db.execute("select collection_drop_generation(id, 2) from collections where name = 'two'");
+        assertThat(db.queryValue("select count(*) from chunks where chunking = 2 and document_id = " + document))
+                .isEqualTo(0L);
+        assertThat(db.queryValue("select count(*) from collection_chunkings k join collections c on c.id ="
+                        + " k.collection_id where c.name = 'two'"))
+                .isEqualTo(1L);
+        assertThat(db.queryValue("select count(*) from chunks where chunking = 1 and document_id = " + document))
+                .isNotEqualTo(0L);
+
+        // Unchanged content published again keeps a text that was missing (stored before texts were kept).
+        db.execute("delete from document_texts where document_id = " + document);
+        publish("two/handbook", document("two", "handbook", 5, String.join("\n\n", paragraphs) + " The end."));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() ->
+                        Long.valueOf(5).equals(db.queryValue("select version from documents where id = " + document)));
+        assertThat((String) db.queryValue("select content from document_texts where document_id = " + document))
+                .endsWith("The end.");
+
+        publish("two/handbook", "{\"schema_version\":1,\"op\":\"delete\",\"collection\":\"two\",\"id\":\"handbook\"}");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> "deleted".equals(db.queryValue("select status from documents where id = " + document)));
+        assertThat(db.queryValue("select count(*) from document_texts where document_id = " + document))
+                .as("a deleted document's text goes with its chunks")
+                .isEqualTo(0L);
+    }
+
+    /** The document's chunk ids of one chunking by their text. */
+    private static Map<String, Long> chunkIds(long document, int chunking) throws Exception {
+        Map<String, Long> ids = new HashMap<>();
+        try (var c = db.connect();
+                var rs = c.createStatement()
+                        .executeQuery("select content, id from chunks where chunking = " + chunking
+                                + " and document_id = " + document)) {
+            while (rs.next()) {
+                ids.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return ids;
+    }
+
     private static String upsert(String collection, String id, String content) {
         return "{\"schema_version\":1,\"op\":\"upsert\",\"collection\":\"" + collection + "\",\"id\":\"" + id
                 + "\",\"title\":\"" + id + "\",\"content\":\"" + content + "\"}";

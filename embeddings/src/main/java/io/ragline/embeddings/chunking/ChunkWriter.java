@@ -1,6 +1,5 @@
-package io.ragline.ingest.document;
+package io.ragline.embeddings.chunking;
 
-import io.ragline.embeddings.chunking.RecursiveChunker;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -16,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Puts a document's new chunks in place of its old ones, in the caller's transaction and under
- * the document's row lock, keeping every row whose text comes again: its id stays, so its vector
+ * Puts a document's new chunks of one chunking ({@code chunks.chunking}, V34) in place of its old
+ * ones, in the caller's transaction and under the document's row lock, keeping every row whose text comes again: its id stays, so its vector
  * in {@code chunk_embeddings} stays, and the embedding-worker embeds only the chunks without one.
  * Texts are matched by {@code text_hash} (the SHA-256 of the rendered text, what the model
  * embeds), one to one: a text twice in the new cut keeps at most as many rows as held it before.
@@ -25,11 +24,11 @@ import java.util.Map;
  * that cut it); rows whose text is gone are deleted (their vectors with them, by the {@code
  * chunks_deleted} trigger); new texts are inserted.
  */
-final class ChunkWriter {
+public final class ChunkWriter {
     private ChunkWriter() {}
 
     /** A stored chunk row. A row without a hash (written by hand) matches nothing. */
-    record Stored(long id, int seq, byte[] hash) {}
+    public record Stored(long id, int seq, byte[] hash) {}
 
     /**
      * What to do: delete the rows {@code deleted}; move the row {@code moved.get(i)} to seq {@code
@@ -37,7 +36,7 @@ final class ChunkWriter {
      * seq are in none of them; {@code kept} counts every kept row; {@code stored} is one more than the
      * highest seq stored.
      */
-    record Plan(
+    public record Plan(
             List<Long> deleted,
             List<Long> moved,
             List<Integer> movedTo,
@@ -46,7 +45,7 @@ final class ChunkWriter {
             int stored) {}
 
     /** The plan that turns {@code stored} (in seq order) into chunks with {@code hashes}, in order. */
-    static Plan plan(List<Stored> stored, List<byte[]> hashes) {
+    public static Plan plan(List<Stored> stored, List<byte[]> hashes) {
         Map<ByteBuffer, ArrayDeque<Stored>> byHash = new HashMap<>();
         for (Stored s : stored) {
             if (s.hash != null) {
@@ -83,20 +82,21 @@ final class ChunkWriter {
     }
 
     /**
-     * Writes {@code chunks} as the chunks of document {@code documentId}: all of them if {@code
-     * isNew}, else only what {@link #plan} finds changed.
+     * Writes {@code chunks} as the chunks of chunking {@code chunking} of document {@code
+     * documentId}: all of them if {@code isNew}, else only what {@link #plan} finds changed.
      */
-    static Plan write(
+    public static Plan write(
             Connection c,
             long documentId,
             int collectionId,
             long version,
+            int chunking,
             List<RecursiveChunker.Chunk> chunks,
             boolean isNew)
             throws SQLException {
         List<byte[]> hashes = new ArrayList<>(chunks.size());
         chunks.forEach(ch -> hashes.add(sha256(ch.text())));
-        Plan plan = plan(isNew ? List.of() : stored(c, documentId), hashes);
+        Plan plan = plan(isNew ? List.of() : stored(c, documentId, chunking), hashes);
         if (!plan.deleted.isEmpty()) {
             try (PreparedStatement s = c.prepareStatement("delete from chunks where id = any(?)")) {
                 s.setArray(1, c.createArrayOf("bigint", plan.deleted.toArray()));
@@ -114,17 +114,19 @@ final class ChunkWriter {
                 s.setArray(3, c.createArrayOf("integer", plan.movedTo.toArray()));
                 s.executeUpdate();
             }
-            try (PreparedStatement s =
-                    c.prepareStatement("update chunks set seq = seq - ? where document_id = ? and seq >= ?")) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "update chunks set seq = seq - ? where document_id = ? and chunking = ? and seq >= ?")) {
                 s.setInt(1, offset);
                 s.setLong(2, documentId);
-                s.setInt(3, offset);
+                s.setInt(3, chunking);
+                s.setInt(4, offset);
                 s.executeUpdate();
             }
         }
         if (!plan.inserted.isEmpty()) {
             try (PreparedStatement s = c.prepareStatement("insert into chunks (document_id, collection_id,"
-                    + " document_version, seq, content, token_count, text_hash) values (?, ?, ?, ?, ?, ?, ?)")) {
+                    + " document_version, seq, content, token_count, text_hash, chunking) values (?, ?, ?, ?, ?, ?, ?,"
+                    + " ?)")) {
                 for (int seq : plan.inserted) {
                     s.setLong(1, documentId);
                     s.setInt(2, collectionId);
@@ -133,6 +135,7 @@ final class ChunkWriter {
                     s.setString(5, chunks.get(seq).text());
                     s.setInt(6, chunks.get(seq).tokens());
                     s.setBytes(7, hashes.get(seq));
+                    s.setInt(8, chunking);
                     s.addBatch();
                 }
                 s.executeBatch();
@@ -141,11 +144,12 @@ final class ChunkWriter {
         return plan;
     }
 
-    private static List<Stored> stored(Connection c, long documentId) throws SQLException {
+    private static List<Stored> stored(Connection c, long documentId, int chunking) throws SQLException {
         List<Stored> stored = new ArrayList<>();
-        try (PreparedStatement s =
-                c.prepareStatement("select id, seq, text_hash from chunks where document_id = ? order by seq")) {
+        try (PreparedStatement s = c.prepareStatement(
+                "select id, seq, text_hash from chunks where document_id = ? and chunking = ? order by seq")) {
             s.setLong(1, documentId);
+            s.setInt(2, chunking);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     stored.add(new Stored(rs.getLong(1), rs.getInt(2), rs.getBytes(3)));
@@ -156,7 +160,7 @@ final class ChunkWriter {
     }
 
     /** The SHA-256 of {@code text} as UTF-8: {@code chunks.text_hash} (migration V15 computes the same). */
-    static byte[] sha256(String text) {
+    public static byte[] sha256(String text) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {

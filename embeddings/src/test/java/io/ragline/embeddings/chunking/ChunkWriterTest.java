@@ -1,9 +1,9 @@
-package io.ragline.ingest.document;
+package io.ragline.embeddings.chunking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ragline.ingest.document.ChunkWriter.Plan;
-import io.ragline.ingest.document.ChunkWriter.Stored;
+import io.ragline.embeddings.chunking.ChunkWriter.Plan;
+import io.ragline.embeddings.chunking.ChunkWriter.Stored;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,0 +1,346 @@
+package io.ragline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariDataSource;
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.collections.CollectionCatalog;
+import io.ragline.core.config.DatabaseUrl;
+import io.ragline.core.config.Env;
+import io.ragline.core.db.Database;
+import io.ragline.dispatcher.EventDispatcher;
+import io.ragline.embedding.EmbeddingWorker;
+import io.ragline.embedding.ProviderRegistry;
+import io.ragline.embedding.search.SearchJson;
+import io.ragline.embedding.search.SearchMode;
+import io.ragline.embedding.search.Searcher;
+import io.ragline.embeddings.EmbeddingSettings;
+import io.ragline.embeddings.ModelCatalog;
+import io.ragline.ingest.IngestWorker;
+import io.ragline.testkit.JavaProcess;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A migration to another chunk size (issue 19 item 5, {@code collections migrate NAME --chunk-size}),
+ * with real services and processes, as {@link ModelMigrationIT} does for a model: collection {@code
+ * default} (128-token chunks) is migrated to 48-token chunks with 6 of overlap while documents are
+ * published (one every 700 ms) and searched continuously. The migration is refused first while a
+ * document has no kept text (stored, as before V34, without one) and accepted once it was published
+ * again unchanged. The embedding-worker, a real process, cuts every stored document again from its
+ * kept text and embeds the new chunks; it is killed with SIGKILL mid-backfill and started again, and
+ * the migration resumes. No search fails or comes back empty; after the switch every document has
+ * chunks of at most 48 tokens with vectors, searches return them, and the collection's row says 48;
+ * {@code ragline collections rollback} brings the 128-token results back, and {@code collections
+ * prune} then deletes the 48-token chunks.
+ */
+class ChunkSizeMigrationIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> LIVE_TOPICS = List.of(
+            "The ferry leaves the harbour at dawn with crates of apples.",
+            "Bakers in the village knead rye dough before sunrise.",
+            "The lighthouse keeper paints the railings every spring.",
+            "Goats climb the terraced hillside above the olive groves.",
+            "A brass band rehearses marches in the town square.",
+            "Snow settles on the pine forest along the mountain pass.");
+    private static final List<String> QUERIES =
+            List.of("free software license", "warranty disclaimer", "permission to copy and distribute");
+
+    @Test
+    void aCollectionMigratesToAnotherChunkSizeUnderLoadSurvivesAKilledWorkerRollsBackAndPrunes() throws Exception {
+        String prefix = "rechunk" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put("RAGLINE_HTTP_PORT", "0");
+        env.put("RAGLINE_HTTP_HOST", "127.0.0.1");
+        env.put("RAGLINE_TOPIC_PREFIX", prefix);
+        env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
+        Map<String, String> owner = new HashMap<>(env);
+        owner.put("DATABASE_URL", db.ownerDatabaseUrl()); // migrate, rollback and prune are DDL: the owner's
+        Map<String, String> workerEnv = new HashMap<>(env);
+        workerEnv.put("RAGLINE_EMBEDDING_MAX_REQUESTS", "1"); // small batches: a kill lands mid-backfill
+        Env e = new Env(env);
+        var dispatcher = EventDispatcher.wiring(e);
+        var ingest = IngestWorker.wiring(e);
+        e.validate();
+        List<Path> texts;
+        try (var files = Files.list(Path.of("/usr/share/common-licenses"))) {
+            texts = files.filter(Files::isRegularFile)
+                    .sorted(java.util.Comparator.comparingLong(
+                                    (Path p) -> p.toFile().length())
+                            .thenComparing(Path::toString))
+                    .limit(12)
+                    .toList();
+        }
+        try (WorkerRuntime runtime = WorkerRuntime.start("ingest-and-dispatch", 0, e);
+                KafkaProducer<String, String> producer = KafkaTopics.producer();
+                HikariDataSource pool = Database.pool(
+                        DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow(), db.schema(), 2, "rechunk-it", null);
+                ProviderRegistry models = new ProviderRegistry(
+                        EmbeddingSettings.from(new Env(Map.of(EmbeddingSettings.ONNX_THREADS, "1"))), pool)) {
+            dispatcher.accept(runtime);
+            ingest.accept(runtime);
+            for (Path p : texts.subList(0, texts.size() - 3)) {
+                publish(producer, prefix, p.getFileName().toString(), Files.readString(p));
+            }
+            int published = texts.size() - 3;
+            JavaProcess worker = JavaProcess.start(List.of(), EmbeddingWorker.class.getName(), workerEnv);
+            await().atMost(Duration.ofMinutes(4)).until(() -> alive(worker) && embedded() == published);
+            assertThat(db.queryValue("select chunk_size_tokens from collections where name = 'default'"))
+                    .isEqualTo(128);
+
+            // A document stored before texts were kept cannot be cut again: refused, naming it.
+            String legacy = texts.get(0).getFileName().toString();
+            db.execute("delete from document_texts t using documents d where d.id = t.document_id and d.external_id"
+                    + " = '" + legacy + "'");
+            JavaProcess refused = CliProcess.start(owner, "collections", "migrate", "default", "--chunk-size", "48");
+            assertThat(refused.waitFor(60))
+                    .as(refused.stdout() + refused.stderr())
+                    .isEqualTo(1);
+            assertThat(refused.stderr())
+                    .contains("1 document(s) of collection 'default' (such as " + legacy + ")")
+                    .contains("publish them again");
+            publish(producer, prefix, legacy, Files.readString(texts.get(0))); // unchanged: keeps its text
+            await().atMost(Duration.ofMinutes(1))
+                    .until(() -> (long) db.queryValue("select count(*) from document_texts t join documents d on d.id ="
+                                    + " t.document_id where d.external_id = '" + legacy + "'")
+                            == 1L);
+
+            Searcher searcher = new Searcher(pool, new CollectionCatalog(Duration.ofSeconds(1)), models);
+            Map<String, List<String>> before = results(searcher);
+            assertThat(before.values()).allSatisfy(hits -> assertThat(hits).isNotEmpty());
+
+            AtomicBoolean searching = new AtomicBoolean(true);
+            AtomicLong searches = new AtomicLong();
+            ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+            Thread load = new Thread(() -> {
+                for (int i = 0; searching.get(); i++) {
+                    String q = QUERIES.get(i % QUERIES.size());
+                    try {
+                        if (searcher.search("default", q, 5, null).isEmpty()) {
+                            problems.add("'" + q + "' found nothing");
+                        }
+                    } catch (Exception x) {
+                        problems.add("'" + q + "' failed: " + x);
+                    }
+                    searches.incrementAndGet();
+                }
+            });
+            load.start();
+            AtomicLong live = new AtomicLong();
+            ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor();
+            publisher.scheduleAtFixedRate(
+                    () -> {
+                        long n = live.get();
+                        publish(producer, prefix, "live-" + n, liveText(n));
+                        live.incrementAndGet();
+                    },
+                    0,
+                    700,
+                    TimeUnit.MILLISECONDS);
+
+            JavaProcess migrate = CliProcess.start(
+                    owner, "collections", "migrate", "default", "--chunk-size", "48", "--chunk-overlap", "6");
+            assertThat(migrate.waitFor(60)).as(migrate.stderr()).isZero();
+            assertThat(migrate.stdout())
+                    .contains("migrating collection default from " + ModelCatalog.DEFAULT_MODEL + " to "
+                            + ModelCatalog.DEFAULT_MODEL + " (generation 2, 384 dimensions, chunks cut again)")
+                    .contains("document(s) to cut again from their kept text and embed");
+
+            // Published during the migration: the ingest-worker cuts these for both chunkings.
+            for (Path p : texts.subList(texts.size() - 3, texts.size())) {
+                publish(producer, prefix, p.getFileName().toString(), Files.readString(p));
+            }
+            await().atMost(Duration.ofMinutes(2)).until(() -> alive(worker) && newVectors() > 0);
+            worker.kill(); // SIGKILL, mid-backfill
+            worker.waitFor(20);
+            assertThat(db.queryValue("select chunk_size_tokens from collections where name = 'default'"))
+                    .as("killed before the switch")
+                    .isEqualTo(128);
+
+            JavaProcess status = CliProcess.start(env, "collections", "migrate", "default", "--status");
+            assertThat(status.waitFor(60)).as(status.stderr()).isZero();
+            assertThat(status.stdout())
+                    .contains("migrating to " + ModelCatalog.DEFAULT_MODEL + " (generation 2)")
+                    .contains(" documents (");
+
+            JavaProcess restarted = JavaProcess.start(List.of(), EmbeddingWorker.class.getName(), workerEnv);
+            await().atMost(Duration.ofMinutes(5))
+                    .until(() -> alive(restarted)
+                            && Integer.valueOf(48)
+                                    .equals(db.queryValue(
+                                            "select chunk_size_tokens from collections where name = 'default'")));
+            await().atMost(Duration.ofMinutes(2)).until(() -> embeddedFiles() == texts.size());
+            assertThat(problems)
+                    .as("searches that failed or found nothing, of " + searches.get())
+                    .isEmpty();
+            assertThat(db.queryValue("select chunk_overlap_tokens from collections where name = 'default'"))
+                    .isEqualTo(6);
+            assertThat(db.queryValue("select max(token_count) from chunks where chunking = 2"))
+                    .isInstanceOfSatisfying(Integer.class, n -> assertThat(n).isBetween(24, 48));
+            assertThat((long) db.queryValue("select count(*) from chunks where chunking = 2"))
+                    .as("smaller chunks: more of them")
+                    .isGreaterThan((long) db.queryValue("select count(*) from chunks where chunking = 1"));
+            assertThat(db.queryValue("select count(*) from documents d where d.status = 'embedded' and d.chunk_count"
+                            + " <> (select count(*) from chunks ch where ch.document_id = d.id and ch.chunking = 2)"))
+                    .as("chunk_count counts the serving chunking's chunks")
+                    .isEqualTo(0L);
+            List<String> migrated = KafkaTopics.readAll(prefix + "pipeline-events", Duration.ofSeconds(60)).stream()
+                    .map(r -> r.value())
+                    .filter(v -> v.contains("\"collection.migrated\""))
+                    .toList();
+            assertThat(migrated).hasSize(1);
+            assertThat(JSON.readTree(migrated.get(0)).path("reason").asText()).isEqualTo("switch");
+            for (String q : QUERIES) {
+                List<Searcher.Hit> hits = searcher.search("default", q, 5, null);
+                assertThat(hits).isNotEmpty();
+                for (Searcher.Hit h : hits) {
+                    assertThat(db.queryValue("select chunking from chunks where id = " + h.chunkId()))
+                            .as("'%s' finds the new chunks", q)
+                            .isEqualTo(2);
+                }
+            }
+
+            JavaProcess rollback = CliProcess.start(owner, "collections", "rollback", "default");
+            assertThat(rollback.waitFor(60)).as(rollback.stderr()).isZero();
+            assertThat(rollback.stdout()).contains("serves generation 1 (" + ModelCatalog.DEFAULT_MODEL + ") again");
+            List<String> latecomers = texts.subList(texts.size() - 3, texts.size()).stream()
+                    .map(p -> p.getFileName().toString())
+                    .toList();
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(results(searcher, SearchJson.MAX_K, latecomers))
+                            .as("the results of the 128-token chunks again (the documents published since left out)")
+                            .isEqualTo(before));
+            assertThat(db.queryValue("select chunk_size_tokens from collections where name = 'default'"))
+                    .isEqualTo(128);
+            publisher.shutdown();
+            assertThat(publisher.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            producer.flush();
+            long total = texts.size() + live.get();
+            await().atMost(Duration.ofMinutes(3)).until(() -> embedded() == total);
+            searching.set(false);
+            load.join();
+            assertThat(problems)
+                    .as("searches that failed or found nothing, of " + searches.get() + ", through migrate, a killed"
+                            + " worker, the switch and the rollback")
+                    .isEmpty();
+            assertThat(live.get()).as("documents published during it all").isGreaterThan(20);
+            await().atMost(Duration.ofMinutes(1))
+                    .untilAsserted(() -> assertThat(lacking(2, 2))
+                            .as("48-token chunks without a vector of generation 2, the documents published since"
+                                    + " included")
+                            .isZero());
+            assertThat(lacking(1, 1))
+                    .as("nor 128-token ones without generation 1's")
+                    .isZero();
+            assertThat(db.queryValue("select count(*) from documents d where d.status = 'embedded' and not exists"
+                            + " (select 1 from chunks ch where ch.document_id = d.id and ch.chunking = 2)"))
+                    .as("every document, the ones published since included, has chunks of both sizes")
+                    .isEqualTo(0L);
+
+            JavaProcess prune = CliProcess.start(owner, "collections", "prune", "default");
+            assertThat(prune.waitFor(60)).as(prune.stderr()).isZero();
+            assertThat(db.queryValue("select count(*) from chunks where chunking = 2"))
+                    .as("the pruned generation's chunks are gone with its vectors")
+                    .isEqualTo(0L);
+            assertThat(db.queryValue("select count(*) from collection_chunkings"))
+                    .isEqualTo(1L);
+            assertThat(results(searcher, SearchJson.MAX_K, latecomers)).isEqualTo(before);
+            restarted.terminate();
+            assertThat(restarted.waitFor(30)).isZero();
+        }
+    }
+
+    private static void publish(KafkaProducer<String, String> producer, String prefix, String id, String content) {
+        String doc = JSON.createObjectNode()
+                .put("op", "upsert")
+                .put("id", id)
+                .put("title", id)
+                .put("content", content)
+                .toString();
+        producer.send(new ProducerRecord<>(prefix + "documents", "default/" + id, doc));
+    }
+
+    /** Each query's 5 hits by vector (document ids, best first). */
+    private static Map<String, List<String>> results(Searcher searcher) throws Exception {
+        return results(searcher, 5, List.of());
+    }
+
+    /** Each query's {@code k} hits by vector, without {@code leftOut} and the live documents, cut to 5. */
+    private static Map<String, List<String>> results(Searcher searcher, int k, List<String> leftOut) throws Exception {
+        Map<String, List<String>> out = new HashMap<>();
+        for (String q : QUERIES) {
+            List<String> ids = new ArrayList<>();
+            // Vector mode: its scores do not depend on the other documents (a hybrid rank fuses ranks,
+            // which documents published since shift).
+            searcher.search(new SearchJson.Request(q, "default", k, null, SearchMode.VECTOR, null, true, 0)).stream()
+                    .map(Searcher.Hit::documentId)
+                    .filter(id -> !leftOut.contains(id) && !id.startsWith("live-"))
+                    .limit(5)
+                    .forEach(ids::add);
+            out.put(q, ids);
+        }
+        return out;
+    }
+
+    private static long embedded() throws Exception {
+        return (long) db.queryValue("select count(*) from documents where status = 'embedded'");
+    }
+
+    /** The license files embedded (the documents published continuously left out). */
+    private static long embeddedFiles() throws Exception {
+        return (long) db.queryValue(
+                "select count(*) from documents where status = 'embedded' and external_id not like 'live-%'");
+    }
+
+    /**
+     * The text of the {@code n}th document published during the migration: about things far from
+     * the licences' words, so that the queries' top hits among the licence files stay within what a
+     * vector search returns when the rollback's results are compared.
+     */
+    private static String liveText(long n) {
+        String topic = LIVE_TOPICS.get((int) (n % LIVE_TOPICS.size()));
+        return "Note " + n + ". " + topic + " " + topic.replace("the ", "a quiet ") + " Entry " + n + " ends here.";
+    }
+
+    private static long newVectors() throws Exception {
+        return (long) db.queryValue("select count(*) from chunk_embeddings where generation = 2");
+    }
+
+    /** Chunks of chunking {@code chunking} without a vector of {@code generation}. */
+    private static long lacking(int chunking, int generation) throws Exception {
+        return (long) db.queryValue("select count(*) from chunks ch where ch.chunking = " + chunking + " and not exists"
+                + " (select 1 from chunk_embeddings e where e.chunk_id = ch.id and e.generation = " + generation + ")");
+    }
+
+    private static boolean alive(JavaProcess p) throws Exception {
+        if (!p.process().isAlive()) {
+            throw new AssertionError("embedding-worker exited with "
+                    + p.process().exitValue() + "\nstdout:\n" + p.stdout() + "\nstderr:\n" + p.stderr());
+        }
+        return true;
+    }
+}
