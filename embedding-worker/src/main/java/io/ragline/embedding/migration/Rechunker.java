@@ -45,6 +45,17 @@ final class Rechunker {
      * transaction (the caller commits); returns how many.
      */
     int cut(Connection c, int collectionId, int limit) throws SQLException {
+        // As the ingest-worker does for every document it writes: a drop of the chunking (a rollback
+        // or prune, collection_drop_generation) locks the row FOR UPDATE before deleting its chunks,
+        // so it waits for this cut and a cut after it finds no building generation.
+        try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for key share")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return 0;
+                }
+            }
+        }
         List<Owed> owed = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement("select d.id, d.external_id, d.version, d.title, t.content,"
                 + " o.chunking from chunking_owed(?, ?) o join documents d on d.id = o.document_id"

@@ -7,8 +7,9 @@
 --   document_texts        each document's normalised text, written with its chunks by the
 --                         ingest-worker (the text was not kept before: a document stored before
 --                         this migration must be published again before its chunking can change)
---   collection_chunkings  (collection, chunking) -> size and overlap; chunking numbers are those of
---                         the generation that first used them, never reused within a collection
+--   collection_chunkings  (collection, chunking) -> size and overlap; numbered as the generation
+--                         that first used it (a stopped migration's number can come again: its
+--                         chunks are all deleted first, see collection_drop_generation)
 --   collection_generations.chunking   the chunking of each generation
 --   chunks.chunking       which chunking a chunk belongs to; unique (document_id, chunking, seq)
 --   collections.chunk_size_tokens / chunk_overlap_tokens   the serving generation's chunking's copy
@@ -288,9 +289,9 @@ $$;
 
 -- The drop, as V26's, also deleting the generation's chunking when no generation has it any more:
 -- its chunks (their vectors go with them, chunks_deleted) and its row. The collection's row is then
--- locked FOR UPDATE first: that waits for the ingest transactions in flight (each holds it FOR KEY
--- SHARE and may be cutting that chunking) and holds new ones until this commits, when they no longer
--- see it. A drop that leaves the chunking to another generation locks nothing more than V26's.
+-- locked FOR UPDATE first: that waits for the ingest transactions and the embedding-worker's cuts in
+-- flight (each holds it FOR KEY SHARE and may be cutting that chunking) and holds new ones until this
+-- commits, when they no longer see it: no chunk of the chunking is left behind. A drop that leaves the chunking to another generation locks nothing more than V26's.
 CREATE OR REPLACE FUNCTION collection_drop_generation(p_collection_id integer, p_generation integer) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
