@@ -21,9 +21,12 @@ import java.util.Optional;
  * each has a vector.
  */
 final class DocumentQueries {
+    // chunk_count: the serving chunking's chunks, counted (documents.chunk_count is what the ingest-worker
+    // cut for the chunking serving then, which a migration to another chunk size leaves behind).
     private static final String ITEM = "select d.id, k.name, d.external_id, d.title, d.status, d.version,"
-            + " d.chunk_count, d.error, d.updated_at, d.source, d.metadata::text from documents d join collections k"
-            + " on k.id = d.collection_id";
+            + " (select count(*) from chunks ch where ch.document_id = d.id and ch.chunking ="
+            + " serving_chunking(d.collection_id))::integer, d.error, d.updated_at, d.source, d.metadata::text from"
+            + " documents d join collections k on k.id = d.collection_id";
 
     private final ObjectMapper json;
 

@@ -438,9 +438,9 @@ class CollectionsApiIT {
         assertThat(rechunk.statusCode()).isEqualTo(422);
         assertThat(json(rechunk).get("errors").get("chunk_overlap_tokens").asText())
                 .isEqualTo("must be below the chunk size (64), was 64");
-        HttpResponse<String> nothing = console.post("/api/v1/collections/default/migrate", ADMIN, "{}");
-        assertThat(nothing.statusCode()).isEqualTo(422);
-        assertThat(json(nothing).get("errors").get("embedding_model").asText())
+        HttpResponse<String> empty = console.post("/api/v1/collections/default/migrate", ADMIN, "{}");
+        assertThat(empty.statusCode()).isEqualTo(422);
+        assertThat(json(empty).get("errors").get("embedding_model").asText())
                 .isEqualTo("is required (or chunk_size_tokens)");
 
         HttpResponse<String> progress = console.get("/api/v1/collections/mig/migration", VIEWER);

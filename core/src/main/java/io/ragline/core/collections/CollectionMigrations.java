@@ -140,7 +140,13 @@ public final class CollectionMigrations {
             Integer chunkOverlap)
             throws SQLException, CollectionException {
         Collection stored = CollectionRegistry.lockedNoKey(c, name);
-        boolean sameModel = model == null && provider == null && dimensions == null;
+        if (model == null && (provider != null || dimensions != null)) {
+            throw CollectionException.invalid(Map.of(
+                    "embedding_model",
+                    "is required with a provider or dimensions (without a model the migration keeps the"
+                            + " collection's, " + stored.provider() + "/" + stored.model() + ")"));
+        }
+        boolean sameModel = model == null;
         CollectionSettings asked = sameModel
                 ? new CollectionSettings(stored.provider(), stored.model(), stored.dimensions(), null, null, null)
                 : new CollectionSettings(
@@ -164,8 +170,8 @@ public final class CollectionMigrations {
                     + running.get().model() + " (generation " + running.get().number()
                     + ") is running: wait for its switch, or stop it with collections rollback");
         }
-        if (rechunk) {
-            refuseWithoutText(c, stored);
+        if (rechunk && liveChunking(c, stored.id(), chunking[0], chunking[1]) == null) {
+            refuseWithoutText(c, stored); // a new chunking: every document is cut again from its text
         }
         int number;
         try (PreparedStatement s = c.prepareStatement("select collection_migrate(?, ?, ?, ?, ?, ?)")) {
@@ -182,7 +188,8 @@ public final class CollectionMigrations {
             throw new IllegalStateException("generation " + number + " was made, " + made.number() + " is building");
         }
         int requested;
-        boolean recut = made.chunking() != servingChunking(c, stored.id());
+        // A new chunking (numbered as its generation); a kept generation's, taken again, has its chunks.
+        boolean recut = made.chunking() == made.number() && made.chunking() != servingChunking(c, stored.id());
         if (recut) {
             // The embedding-worker cuts these documents for the new chunking (chunking_owed) and asks
             // for their vectors then: a request now would find no chunk of it.
@@ -242,6 +249,41 @@ public final class CollectionMigrations {
                 }
             }
         }
+    }
+
+    /** The live chunking of collection {@code collectionId} with this size and overlap, or null. */
+    private static Integer liveChunking(Connection c, int collectionId, int size, int overlap) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("select k.chunking from collection_chunkings k where"
+                + " k.collection_id = ? and k.chunk_size_tokens = ? and k.chunk_overlap_tokens = ? and exists (select 1"
+                + " from collection_generations g where g.collection_id = k.collection_id and g.chunking = k.chunking)"
+                + " limit 1")) {
+            s.setInt(1, collectionId);
+            s.setInt(2, size);
+            s.setInt(3, overlap);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : null;
+            }
+        }
+    }
+
+    /**
+     * Collection {@code name} locked for a rollback or prune: {@code FOR UPDATE} when its
+     * generations have more than one chunking (a drop may delete one, which waits for the ingest
+     * transactions and cuts in flight: taken first, before any generation row, so that none of
+     * them, holding a document an embedding write waits for, closes a cycle), else {@code FOR NO
+     * KEY UPDATE} (documents keep arriving).
+     */
+    private static Collection lockedForDrop(Connection c, String name) throws SQLException, CollectionException {
+        try (PreparedStatement s = c.prepareStatement("select count(distinct g.chunking) > 1 from collections k join"
+                + " collection_generations g on g.collection_id = k.id where k.name = ?")) {
+            s.setString(1, name);
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next() && rs.getBoolean(1)) {
+                    return CollectionRegistry.locked(c, name);
+                }
+            }
+        }
+        return CollectionRegistry.lockedNoKey(c, name);
     }
 
     private static int servingChunking(Connection c, int collectionId) throws SQLException {
@@ -432,7 +474,7 @@ public final class CollectionMigrations {
      *     the kept generation lacks vectors
      */
     public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
-        Collection stored = CollectionRegistry.lockedNoKey(c, name);
+        Collection stored = lockedForDrop(c, name);
         // As the switch does: a vector write under way (its generation rows held FOR KEY SHARE) has
         // committed before the completeness check below, and one after this lock sees the new states.
         lockGenerations(c, stored.id());
@@ -474,7 +516,7 @@ public final class CollectionMigrations {
      *     depends on one
      */
     public long prune(Connection c, String name, boolean force) throws SQLException, CollectionException {
-        Collection stored = CollectionRegistry.lockedNoKey(c, name);
+        Collection stored = lockedForDrop(c, name);
         List<Generation> kept = Generation.of(c, stored.id()).stream()
                 .filter(g -> g.state() == GenerationState.KEPT)
                 .toList();

@@ -159,6 +159,16 @@ public final class MigrationSwitcher implements Runnable {
             }
             try {
                 rechunk(c, collection, keepGoing);
+            } catch (SQLException | RuntimeException e) {
+                failures.increment();
+                log.warn(
+                        "collection {}: documents could not be cut for its migration's chunk size; tried again in {}:"
+                                + " {}",
+                        collection,
+                        EVERY,
+                        e.toString());
+            }
+            try {
                 checkOne(c, collection);
             } catch (SQLException | RuntimeException e) {
                 failures.increment();
@@ -195,6 +205,8 @@ public final class MigrationSwitcher implements Runnable {
                 c.commit();
                 if (asked.isPresent()) {
                     sweeps.record(Duration.ofNanos(System.nanoTime() - start));
+                    // A kept chunking a document lacks (an ingest in flight at a switch cut it without).
+                    rechunk(c, collection, keepGoing);
                 }
                 if (asked.isPresent() && asked.getAsInt() > 0) {
                     swept.increment(asked.getAsInt());
@@ -233,7 +245,7 @@ public final class MigrationSwitcher implements Runnable {
     }
 
     /**
-     * Cuts the documents a migration's own chunking lacks ({@link Rechunker}), {@link #CUT_BATCH} to a
+     * Cuts the documents a live chunking lacks ({@link Rechunker}), {@link #CUT_BATCH} to a
      * transaction, until none is left or {@link #CUT_FOR} has passed (the next check goes on).
      */
     private void rechunk(Connection c, int collection, BooleanSupplier keepGoing) throws SQLException {
@@ -291,7 +303,7 @@ public final class MigrationSwitcher implements Runnable {
     private void switched(CollectionEvent e) {
         log.info(
                 "collection '{}' switched to generation {} ({}, {} dimensions) from generation {} ({}):"
-                        + " every searchable chunk has its vector; the old one is kept until collections prune",
+                        + " every searchable document has its vectors; the old one is kept until collections prune",
                 e.collection(),
                 e.generation(),
                 e.model(),

@@ -13,13 +13,17 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Cuts the documents a migration's new chunking lacks (docs/architecture.md section 11,
- * "Chunkings"): those stored before the migration began, and any an ingest transaction in flight at
- * its start missed. Each is cut from its kept text ({@code document_texts}) and title with the
+ * Cuts the documents a live chunking lacks (docs/architecture.md section 11, "Chunkings"): those
+ * stored before a migration to a new chunk size began, and any an ingest transaction in flight at a
+ * migrate or a switch cut without it. Each is cut from its kept text ({@code document_texts}) and title with the
  * ingest-worker's own chunker (the collection's serving model's tokenizer, the template, the new
  * size and overlap), its chunks inserted under its row lock ({@code chunking_owed} locks it, {@code
  * SKIP LOCKED}: a document an ingest is writing is left to that ingest, which cuts every live
@@ -38,16 +42,29 @@ final class Rechunker {
         this.chunkers = chunkers;
     }
 
-    private record Owed(long id, String externalId, long version, String title, String content, int chunking) {}
+    private record Owed(long id, int chunking) {}
+
+    private record Text(String externalId, long version, String title, String content) {}
 
     /**
      * Cuts at most {@code limit} documents of collection {@code collectionId} in the caller's
-     * transaction (the caller commits); returns how many.
+     * transaction (the caller commits); returns how many cuts it made (a document a chunking lacks).
      */
     int cut(Connection c, int collectionId, int limit) throws SQLException {
+        // Nothing to cut (and nothing locked) while its generations share one chunking: a model
+        // migration, or none.
+        try (PreparedStatement s = c.prepareStatement(
+                "select count(distinct chunking) > 1 from collection_generations where collection_id = ?")) {
+            s.setInt(1, collectionId);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return 0;
+                }
+            }
+        }
         // As the ingest-worker does for every document it writes: a drop of the chunking (a rollback
         // or prune, collection_drop_generation) locks the row FOR UPDATE before deleting its chunks,
-        // so it waits for this cut and a cut after it finds no building generation.
+        // so it waits for this cut and a cut after it finds no such chunking.
         try (PreparedStatement s = c.prepareStatement("select 1 from collections where id = ? for key share")) {
             s.setInt(1, collectionId);
             try (ResultSet rs = s.executeQuery()) {
@@ -57,20 +74,12 @@ final class Rechunker {
             }
         }
         List<Owed> owed = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement("select d.id, d.external_id, d.version, d.title, t.content,"
-                + " o.chunking from chunking_owed(?, ?) o join documents d on d.id = o.document_id"
-                + " join document_texts t on t.document_id = d.id order by d.id")) {
+        try (PreparedStatement s = c.prepareStatement("select document_id, chunking from chunking_owed(?, ?)")) {
             s.setInt(1, collectionId);
             s.setInt(2, limit);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    owed.add(new Owed(
-                            rs.getLong(1),
-                            rs.getString(2),
-                            rs.getLong(3),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getInt(6)));
+                    owed.add(new Owed(rs.getLong(1), rs.getInt(2)));
                 }
             }
         }
@@ -78,30 +87,51 @@ final class Rechunker {
             return 0;
         }
         Collection collection = serving(c, collectionId);
-        int size;
-        int overlap;
-        try (PreparedStatement s = c.prepareStatement("select chunk_size_tokens, chunk_overlap_tokens from"
-                + " collection_chunkings where collection_id = ? and chunking = ?")) {
+        DocumentChunker chunker = chunkers.apply(collection);
+        Map<Integer, Collection> cutWith = new HashMap<>();
+        try (PreparedStatement s = c.prepareStatement("select chunking, chunk_size_tokens, chunk_overlap_tokens from"
+                + " collection_chunkings where collection_id = ?")) {
             s.setInt(1, collectionId);
-            s.setInt(2, owed.get(0).chunking());
             try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                size = rs.getInt(1);
-                overlap = rs.getInt(2);
+                while (rs.next()) {
+                    cutWith.put(rs.getInt(1), collection.withChunking(rs.getInt(2), rs.getInt(3)));
+                }
             }
         }
-        Collection cutWith = collection.withChunking(size, overlap);
-        DocumentChunker chunker = chunkers.apply(collection);
-        for (Owed d : owed) {
+        // Read after chunking_owed locked them (a statement of its own, so a new snapshot): an ingest
+        // that committed just before the lock is seen, with its version, title and text.
+        Map<Long, Text> documents = new HashMap<>();
+        try (PreparedStatement s = c.prepareStatement("select d.id, d.external_id, d.version, d.title, t.content"
+                + " from documents d join document_texts t on t.document_id = d.id where d.id = any(?)")) {
+            s.setArray(
+                    1,
+                    c.createArrayOf(
+                            "bigint", owed.stream().map(Owed::id).distinct().toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    documents.put(
+                            rs.getLong(1), new Text(rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5)));
+                }
+            }
+        }
+        Set<Long> asked = new HashSet<>();
+        for (Owed o : owed) {
+            Text d = documents.get(o.id());
+            if (d == null) {
+                continue; // its text went with it (a delete committed before the lock)
+            }
             ChunkWriter.write(
                     c,
-                    d.id(),
+                    o.id(),
                     collectionId,
                     d.version(),
-                    d.chunking(),
-                    chunker.chunk(cutWith, d.title(), d.content()),
+                    o.chunking(),
+                    chunker.chunk(cutWith.get(o.chunking()), d.title(), d.content()),
                     true);
-            Outbox.append(c, REQUESTS, new EmbeddingRequest(collection.name(), d.externalId(), d.id(), d.version()));
+            if (asked.add(o.id())) {
+                Outbox.append(
+                        c, REQUESTS, new EmbeddingRequest(collection.name(), d.externalId(), o.id(), d.version()));
+            }
         }
         return owed.size();
     }

@@ -47,8 +47,9 @@ CREATE TABLE collection_chunkings (
 INSERT INTO collection_chunkings (collection_id, chunking, chunk_size_tokens, chunk_overlap_tokens)
 SELECT id, 1, chunk_size_tokens, chunk_overlap_tokens FROM collections;
 
+-- The default (chunking 1, the one every collection starts with) is for a row inserted by hand, as
+-- the functions below always name it.
 ALTER TABLE collection_generations ADD COLUMN chunking integer NOT NULL DEFAULT 1;
-ALTER TABLE collection_generations ALTER COLUMN chunking DROP DEFAULT;
 ALTER TABLE collection_generations
     ADD FOREIGN KEY (collection_id, chunking) REFERENCES collection_chunkings (collection_id, chunking);
 
@@ -56,6 +57,11 @@ ALTER TABLE chunks ADD COLUMN chunking integer NOT NULL DEFAULT 1;
 CREATE UNIQUE INDEX chunks_document_chunking_seq_key ON chunks (document_id, chunking, seq);
 ALTER TABLE chunks DROP CONSTRAINT chunks_document_id_seq_key,
     ADD CONSTRAINT chunks_document_chunking_seq_key UNIQUE USING INDEX chunks_document_chunking_seq_key;
+
+-- Generation numbers are no longer reused: a stopped migration's number (its rows deleted) could
+-- otherwise come again with another chunking, and an embedding write that read the old generation's
+-- chunks would take the new one for it. collection_migrate counts them here.
+ALTER TABLE collections ADD COLUMN generations_made integer NOT NULL DEFAULT 0;
 
 -- The chunking of collection p_collection_id's serving generation.
 CREATE FUNCTION serving_chunking(p_collection_id integer) RETURNS integer
@@ -97,8 +103,9 @@ CREATE TRIGGER collections_chunking_changed
     EXECUTE FUNCTION collection_chunking_changed();
 
 -- A new building generation with the model and the chunking given (null size and overlap: the serving
--- generation's chunking, whose chunks it shares). A chunking equal to a live one's is that one; another
--- is new, numbered as the generation. Returns the generation's number.
+-- generation's chunking, whose chunks it shares), numbered above every generation the collection ever
+-- had. A chunking equal to a live one's is that one; another is new, numbered as the generation.
+-- Returns the generation's number.
 CREATE FUNCTION collection_migrate(p_collection_id integer, p_provider text, p_model text, p_dimensions integer,
                                    p_chunk_size integer, p_chunk_overlap integer)
 RETURNS integer
@@ -111,8 +118,11 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
     END IF;
-    SELECT coalesce(max(g.generation), 0) + 1 INTO made
-      FROM ${schema}.collection_generations g WHERE g.collection_id = p_collection_id;
+    SELECT greatest(coalesce(max(g.generation), 0), k.generations_made) + 1 INTO made
+      FROM ${schema}.collections k LEFT JOIN ${schema}.collection_generations g ON g.collection_id = k.id
+     WHERE k.id = p_collection_id
+     GROUP BY k.generations_made;
+    UPDATE ${schema}.collections SET generations_made = made WHERE id = p_collection_id;
     IF p_chunk_size IS NOT NULL OR p_chunk_overlap IS NOT NULL THEN
         IF p_chunk_size IS NULL OR p_chunk_overlap IS NULL THEN
             RAISE EXCEPTION 'a chunking needs both a size and an overlap' USING ERRCODE = 'invalid_parameter_value';
@@ -148,18 +158,21 @@ LANGUAGE sql AS $$
     SELECT ${schema}.collection_migrate(p_collection_id, p_provider, p_model, p_dimensions, NULL, NULL)
 $$;
 
--- Whether a searchable document of the collection (one with a vector of the serving generation)
--- lacks what generation p_generation needs to serve it. With the serving chunking: a chunk with a
--- serving vector and none of p_generation (V26, chunk by chunk). With a chunking of its own: the
--- document has no chunk of that chunking, or one without a vector of p_generation. Stops at the
--- first; reaches chunks through (document_id, chunking, seq).
+-- Whether generation p_generation lacks what it needs to serve the collection. With the serving
+-- chunking (V26, chunk by chunk): a chunk with a serving vector and none of p_generation. With a
+-- chunking of its own, document by document: a document with chunks of the serving chunking
+-- (`chunked` or `embedded`, searchable or not yet) and none of p_generation's chunking, or a
+-- searchable one (with a serving vector) with a chunk of that chunking lacking p_generation's vector.
+-- Stops at the first; reaches chunks through (document_id, chunking, seq). A generation that does not
+-- exist is judged as one with the serving chunking.
 CREATE OR REPLACE FUNCTION collection_generation_incomplete(p_collection_id integer, p_generation integer)
 RETURNS boolean
 LANGUAGE sql STABLE AS $$
     WITH s AS (SELECT ${schema}.serving_generation(p_collection_id) AS generation,
                       ${schema}.serving_chunking(p_collection_id) AS chunking),
-         g AS (SELECT chunking FROM ${schema}.collection_generations
-                WHERE collection_id = p_collection_id AND generation = p_generation)
+         g AS (SELECT coalesce((SELECT chunking FROM ${schema}.collection_generations
+                                 WHERE collection_id = p_collection_id AND generation = p_generation),
+                               (SELECT chunking FROM s)) AS chunking)
     SELECT CASE WHEN g.chunking = s.chunking THEN EXISTS (
                    SELECT 1 FROM ${schema}.documents d
                      JOIN ${schema}.chunks ch ON ch.document_id = d.id AND ch.chunking = s.chunking
@@ -171,94 +184,106 @@ LANGUAGE sql STABLE AS $$
                    SELECT 1 FROM ${schema}.documents d
                     WHERE d.collection_id = p_collection_id
                       AND EXISTS (SELECT 1 FROM ${schema}.chunks ch
-                                    JOIN ${schema}.chunk_embeddings e
-                                      ON e.chunk_id = ch.id AND e.generation = s.generation
                                    WHERE ch.document_id = d.id AND ch.chunking = s.chunking)
                       AND (NOT EXISTS (SELECT 1 FROM ${schema}.chunks x
                                         WHERE x.document_id = d.id AND x.chunking = g.chunking)
-                           OR EXISTS (SELECT 1 FROM ${schema}.chunks x
-                                       WHERE x.document_id = d.id AND x.chunking = g.chunking
-                                         AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
-                                                          WHERE n.chunk_id = x.id AND n.generation = p_generation))))
+                           OR (EXISTS (SELECT 1 FROM ${schema}.chunks ch
+                                         JOIN ${schema}.chunk_embeddings e
+                                           ON e.chunk_id = ch.id AND e.generation = s.generation
+                                        WHERE ch.document_id = d.id AND ch.chunking = s.chunking)
+                               AND EXISTS (SELECT 1 FROM ${schema}.chunks x
+                                            WHERE x.document_id = d.id AND x.chunking = g.chunking
+                                              AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
+                                                               WHERE n.chunk_id = x.id
+                                                                 AND n.generation = p_generation)))))
                 END
       FROM s, g
 $$;
 
 -- How far the building generation is. With the serving chunking, in vectors (V26): the searchable
 -- chunks and those with a vector of the building generation. With a chunking of its own, in
--- documents: the searchable documents, and those with chunks of the new chunking that all have its
--- vector. `unit` says which.
+-- documents: those with chunks of the serving chunking, and those of them that are done as
+-- collection_generation_incomplete judges (chunks of the new chunking, each with its vector when the
+-- document is searchable), so done = needed exactly when the switch may happen. `unit` says which.
 DROP FUNCTION collection_migration_progress(integer);
 CREATE FUNCTION collection_migration_progress(p_collection_id integer,
     OUT generation integer, OUT done bigint, OUT needed bigint, OUT unit text)
 LANGUAGE sql STABLE AS $$
     WITH s AS (SELECT ${schema}.serving_generation(p_collection_id) AS generation,
                       ${schema}.serving_chunking(p_collection_id) AS chunking),
-         searchable AS (
-             SELECT d.id FROM ${schema}.documents d, s
-              WHERE d.collection_id = p_collection_id
-                AND EXISTS (SELECT 1 FROM ${schema}.chunks ch
-                              JOIN ${schema}.chunk_embeddings e ON e.chunk_id = ch.id AND e.generation = s.generation
-                             WHERE ch.document_id = d.id AND ch.chunking = s.chunking))
+         b AS (SELECT b.generation, b.chunking FROM ${schema}.collection_generations b
+                WHERE b.collection_id = p_collection_id AND b.state = 'building'),
+         cut AS (
+             SELECT d.id,
+                    EXISTS (SELECT 1 FROM ${schema}.chunks x WHERE x.document_id = d.id AND x.chunking = b.chunking)
+                    AND NOT (EXISTS (SELECT 1 FROM ${schema}.chunks ch
+                                       JOIN ${schema}.chunk_embeddings e
+                                         ON e.chunk_id = ch.id AND e.generation = s.generation
+                                      WHERE ch.document_id = d.id AND ch.chunking = s.chunking)
+                             AND EXISTS (SELECT 1 FROM ${schema}.chunks x
+                                          WHERE x.document_id = d.id AND x.chunking = b.chunking
+                                            AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
+                                                             WHERE n.chunk_id = x.id
+                                                               AND n.generation = b.generation))) AS done
+               FROM ${schema}.documents d, s, b
+              WHERE d.collection_id = p_collection_id AND b.chunking <> s.chunking
+                AND EXISTS (SELECT 1 FROM ${schema}.chunks ch WHERE ch.document_id = d.id AND ch.chunking = s.chunking))
     SELECT b.generation,
            CASE WHEN b.chunking = s.chunking THEN
                 (SELECT count(*) FROM ${schema}.chunk_embeddings e
                   WHERE e.collection_id = p_collection_id AND e.generation = s.generation
                     AND EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
                                  WHERE n.chunk_id = e.chunk_id AND n.generation = b.generation))
-           ELSE
-                (SELECT count(*) FROM searchable d
-                  WHERE EXISTS (SELECT 1 FROM ${schema}.chunks x WHERE x.document_id = d.id AND x.chunking = b.chunking)
-                    AND NOT EXISTS (SELECT 1 FROM ${schema}.chunks x
-                                     WHERE x.document_id = d.id AND x.chunking = b.chunking
-                                       AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
-                                                        WHERE n.chunk_id = x.id AND n.generation = b.generation)))
+           ELSE (SELECT count(*) FILTER (WHERE cut.done) FROM cut)
            END,
            CASE WHEN b.chunking = s.chunking THEN
                 (SELECT count(*) FROM ${schema}.chunk_embeddings e
                   WHERE e.collection_id = p_collection_id AND e.generation = s.generation)
-           ELSE (SELECT count(*) FROM searchable)
+           ELSE (SELECT count(*) FROM cut)
            END,
            CASE WHEN b.chunking = s.chunking THEN 'vectors' ELSE 'documents' END
-      FROM ${schema}.collection_generations b, s
-     WHERE b.collection_id = p_collection_id AND b.state = 'building'
+      FROM b, s
 $$;
 
--- Documents of collection p_collection_id that its building generation's own chunking lacks (at most
--- p_limit, oldest first): searchable in the serving generation, with their text kept, and no chunk of
--- that chunking. Each is locked FOR UPDATE (the ingest-worker's lock on a document it writes),
--- skipping those locked by another worker or an ingest in flight; empty when no migration runs or its
--- chunking is the serving one. The embedding-worker cuts each from document_texts.
+-- Documents of collection p_collection_id that a live chunking lacks (at most p_limit, oldest first):
+-- `chunked` or `embedded`, their text kept, with chunks of another live chunking and none of it. A
+-- migration's own chunking lacks those stored before it began; any live chunking lacks a document an
+-- ingest in flight at a migrate or a switch cut without it (its chunkings read before). Each is locked
+-- FOR UPDATE (the ingest-worker's lock on a document it writes), skipping those locked by another
+-- worker or an ingest in flight. Empty when the collection has one chunking. The embedding-worker
+-- cuts each from document_texts.
 CREATE FUNCTION chunking_owed(p_collection_id integer, p_limit integer)
 RETURNS TABLE (document_id bigint, chunking integer)
 LANGUAGE sql AS $$
-    SELECT d.id, b.chunking
-      FROM ${schema}.collection_generations b
-      JOIN ${schema}.documents d ON d.collection_id = b.collection_id AND d.status IN ('chunked', 'embedded')
-     WHERE b.collection_id = p_collection_id AND b.state = 'building'
-       AND b.chunking <> ${schema}.serving_chunking(p_collection_id)
+    WITH live AS (SELECT DISTINCT g.chunking FROM ${schema}.collection_generations g
+                   WHERE g.collection_id = p_collection_id)
+    SELECT d.id, k.chunking
+      FROM live k
+      JOIN ${schema}.documents d ON d.collection_id = p_collection_id AND d.status IN ('chunked', 'embedded')
+     WHERE (SELECT count(*) FROM live) > 1
        AND EXISTS (SELECT 1 FROM ${schema}.document_texts t WHERE t.document_id = d.id)
+       AND NOT EXISTS (SELECT 1 FROM ${schema}.chunks x WHERE x.document_id = d.id AND x.chunking = k.chunking)
        AND EXISTS (SELECT 1 FROM ${schema}.chunks ch
-                    WHERE ch.document_id = d.id AND ch.chunking = ${schema}.serving_chunking(p_collection_id))
-       AND NOT EXISTS (SELECT 1 FROM ${schema}.chunks x WHERE x.document_id = d.id AND x.chunking = b.chunking)
-     ORDER BY d.id
+                    WHERE ch.document_id = d.id AND ch.chunking <> k.chunking
+                      AND ch.chunking IN (SELECT chunking FROM live))
+     ORDER BY d.id, k.chunking
      LIMIT p_limit
        FOR UPDATE OF d SKIP LOCKED
 $$;
 
 -- The switch, as V26's, also copying p_to's chunking into the collection's row (the serving
--- chunking's copy) and, when the chunking changes, each document's chunk_count.
+-- chunking's copy). documents.chunk_count stays as the ingest-worker wrote it (the chunks it cut for
+-- the then serving chunking): an UPDATE of every document here would hold the generation rows, which
+-- each embedding write takes after its documents' rows, for the whole collection.
 CREATE OR REPLACE FUNCTION collection_switch_generation(p_collection_id integer, p_to integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     was integer;
-    was_chunking integer;
     g ${schema}.collection_generations%ROWTYPE;
     k ${schema}.collection_chunkings%ROWTYPE;
 BEGIN
     PERFORM 1 FROM ${schema}.collections WHERE id = p_collection_id FOR NO KEY UPDATE;
     was := ${schema}.serving_generation(p_collection_id);
-    was_chunking := ${schema}.serving_chunking(p_collection_id);
     g := ${schema}.collection_generation(p_collection_id, p_to);
     IF g.state = 'serving' THEN
         RETURN was;
@@ -274,15 +299,6 @@ BEGIN
            dimensions = g.dimensions, chunk_size_tokens = k.chunk_size_tokens,
            chunk_overlap_tokens = k.chunk_overlap_tokens, updated_at = now()
      WHERE id = p_collection_id;
-    IF g.chunking <> was_chunking THEN
-        UPDATE ${schema}.documents d SET chunk_count = x.n
-          FROM (SELECT ch.document_id, count(*)::integer AS n
-                  FROM ${schema}.documents dd JOIN ${schema}.chunks ch
-                    ON ch.document_id = dd.id AND ch.chunking = g.chunking
-                 WHERE dd.collection_id = p_collection_id
-                 GROUP BY ch.document_id) x
-         WHERE d.id = x.document_id AND d.chunk_count <> x.n;
-    END IF;
     RETURN was;
 END
 $$;
