@@ -18,11 +18,11 @@
 --                         switch copies the new serving chunking into them
 --
 -- The ingest-worker cuts every live chunking (serving, building, kept) of a document it writes; the
--- embedding-worker cuts the documents a building chunking lacks (those stored before the migration
--- began, and any an ingest transaction in flight at its start missed) from document_texts, under
--- each document's row lock. Completeness is per document for a generation with a chunking of its
--- own: a searchable document is done when it has chunks of that chunking and each has the
--- generation's vector.
+-- embedding-worker cuts the documents a live chunking lacks (those stored before a migration began,
+-- and any an ingest transaction in flight at a migrate or a switch missed) from document_texts,
+-- under each document's row lock. Completeness is per document for a generation with a chunking of
+-- its own: every document with chunks of the serving chunking has chunks of the new one, each with
+-- the generation's vector when the document is searchable.
 --
 -- The unique constraint is rebuilt on three columns: CREATE UNIQUE INDEX (not CONCURRENTLY: Flyway
 -- runs a migration in a transaction) holds writes to chunks for about a scan of the table.
