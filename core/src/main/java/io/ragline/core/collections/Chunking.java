@@ -11,8 +11,7 @@ import java.util.List;
  * A chunking of a collection ({@code collection_chunkings}, V34): the chunk size and overlap the
  * chunks of one or more of its generations are cut with. Generations that share a chunking share
  * their chunks; {@code chunks.chunking} says whose a chunk is. Numbered as the generation that first
- * used it (a stopped migration's number may come again: its chunks were all deleted with it).
- * {@code serving}: the serving generation's.
+ * used it (generation numbers are never taken twice). {@code serving}: the serving generation's.
  */
 public record Chunking(int number, int sizeTokens, int overlapTokens, boolean serving) {
 

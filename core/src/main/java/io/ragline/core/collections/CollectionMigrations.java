@@ -234,7 +234,8 @@ public final class CollectionMigrations {
      */
     private static void refuseWithoutText(Connection c, Collection stored) throws SQLException, CollectionException {
         try (PreparedStatement s = c.prepareStatement("select count(*), (array_agg(d.external_id order by d.id))[1:3]"
-                + " from documents d where d.collection_id = ? and d.status in ('chunked', 'embedded') and not exists"
+                + " from documents d where d.collection_id = ? and d.status in ('chunked', 'embedded', 'failed') and"
+                + " not exists"
                 + " (select 1 from document_texts t where t.document_id = d.id)")) {
             s.setInt(1, stored.id());
             try (ResultSet rs = s.executeQuery()) {
@@ -267,23 +268,29 @@ public final class CollectionMigrations {
     }
 
     /**
-     * Collection {@code name} locked for a rollback or prune: {@code FOR UPDATE} when its
-     * generations have more than one chunking (a drop may delete one, which waits for the ingest
-     * transactions and cuts in flight: taken first, before any generation row, so that none of
-     * them, holding a document an embedding write waits for, closes a cycle), else {@code FOR NO
-     * KEY UPDATE} (documents keep arriving).
+     * Collection {@code name} locked for a rollback or prune: {@code FOR NO KEY UPDATE} (documents
+     * keep arriving; a migrate waits), then, when {@code drops} may delete a chunking (its
+     * generations have more than one), {@code FOR UPDATE}, before any generation row: the drop
+     * waits for the ingest transactions and cuts in flight, and taking that lock after the
+     * generation rows would close a cycle with an ingest that waits for a document an embedding
+     * write holds, which waits for the generation rows.
      */
-    private static Collection lockedForDrop(Connection c, String name) throws SQLException, CollectionException {
-        try (PreparedStatement s = c.prepareStatement("select count(distinct g.chunking) > 1 from collections k join"
-                + " collection_generations g on g.collection_id = k.id where k.name = ?")) {
-            s.setString(1, name);
+    private static Collection lockedForDrop(Connection c, String name, boolean drops)
+            throws SQLException, CollectionException {
+        Collection stored = CollectionRegistry.lockedNoKey(c, name);
+        if (!drops) {
+            return stored;
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                "select count(distinct chunking) > 1 from collection_generations where collection_id = ?")) {
+            s.setInt(1, stored.id());
             try (ResultSet rs = s.executeQuery()) {
                 if (rs.next() && rs.getBoolean(1)) {
                     return CollectionRegistry.locked(c, name);
                 }
             }
         }
-        return CollectionRegistry.lockedNoKey(c, name);
+        return stored;
     }
 
     private static int servingChunking(Connection c, int collectionId) throws SQLException {
@@ -474,7 +481,8 @@ public final class CollectionMigrations {
      *     the kept generation lacks vectors
      */
     public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
-        Collection stored = lockedForDrop(c, name);
+        // A running migration is stopped (its generation dropped); else a switch back drops nothing.
+        Collection stored = lockedForDrop(c, name, migrating(c, name));
         // As the switch does: a vector write under way (its generation rows held FOR KEY SHARE) has
         // committed before the completeness check below, and one after this lock sees the new states.
         lockGenerations(c, stored.id());
@@ -516,7 +524,7 @@ public final class CollectionMigrations {
      *     depends on one
      */
     public long prune(Connection c, String name, boolean force) throws SQLException, CollectionException {
-        Collection stored = lockedForDrop(c, name);
+        Collection stored = lockedForDrop(c, name, true);
         List<Generation> kept = Generation.of(c, stored.id()).stream()
                 .filter(g -> g.state() == GenerationState.KEPT)
                 .toList();

@@ -481,8 +481,25 @@ class CollectionMigrationsIT {
             assertThat(next.recut()).isTrue();
             migrations.rollback(c, "docs");
         }
+        // A document with chunks only of the chunking going (an ingest that read the chunkings before
+        // a switch) would be left with none: the prune is refused until it is cut again.
+        db.execute("delete from chunks ch using documents d where d.id = ch.document_id and d.external_id = 'a' and"
+                + " ch.chunking = 1");
         try (Connection c = db.connect()) {
-            assertThat(migrations.prune(c, "docs", false)).isEqualTo(5);
+            c.setAutoCommit(false);
+            assertThatThrownBy(() -> migrations.prune(c, "docs", false))
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("a document has chunks only of the chunking of generation 2");
+            c.rollback();
+        }
+        for (int seq = 0; seq < 2; seq++) {
+            db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count)"
+                    + " select id, collection_id, 0, " + seq + ", 'text a" + seq + "', 2 from documents where"
+                    + " external_id = 'a'");
+        }
+        writeVectors(1, 3, "small", "a");
+        try (Connection c = db.connect()) {
+            assertThat(migrations.prune(c, "docs", false)).isEqualTo(3 + 2);
         }
         assertThat(db.queryValue("select count(*) from chunks where chunking = 2"))
                 .as("the pruned chunking's chunks")

@@ -157,17 +157,7 @@ public final class MigrationSwitcher implements Runnable {
             if (!keepGoing.getAsBoolean()) {
                 return;
             }
-            try {
-                rechunk(c, collection, keepGoing);
-            } catch (SQLException | RuntimeException e) {
-                failures.increment();
-                log.warn(
-                        "collection {}: documents could not be cut for its migration's chunk size; tried again in {}:"
-                                + " {}",
-                        collection,
-                        EVERY,
-                        e.toString());
-            }
+            rechunkOrWarn(c, collection, keepGoing);
             try {
                 checkOne(c, collection);
             } catch (SQLException | RuntimeException e) {
@@ -206,7 +196,7 @@ public final class MigrationSwitcher implements Runnable {
                 if (asked.isPresent()) {
                     sweeps.record(Duration.ofNanos(System.nanoTime() - start));
                     // A kept chunking a document lacks (an ingest in flight at a switch cut it without).
-                    rechunk(c, collection, keepGoing);
+                    rechunkOrWarn(c, collection, keepGoing);
                 }
                 if (asked.isPresent() && asked.getAsInt() > 0) {
                     swept.increment(asked.getAsInt());
@@ -241,6 +231,19 @@ public final class MigrationSwitcher implements Runnable {
             GenerationSweep.postpone(c, collection, took, wait);
         } catch (SQLException | RuntimeException e) {
             log.debug("the next sweep of collection {} could not be put off: {}", collection, e.toString());
+        }
+    }
+
+    /** {@link #rechunk}, a failure logged and counted as a failed check (the next check tries again). */
+    private void rechunkOrWarn(Connection c, int collection, BooleanSupplier keepGoing) {
+        try {
+            rechunk(c, collection, keepGoing);
+        } catch (SQLException | RuntimeException e) {
+            failures.increment();
+            log.warn(
+                    "collection {}: documents a chunking lacks could not be cut; tried again at the next check: {}",
+                    collection,
+                    e.toString());
         }
     }
 

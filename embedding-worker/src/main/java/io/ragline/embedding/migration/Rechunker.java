@@ -127,7 +127,10 @@ final class Rechunker {
                     d.version(),
                     o.chunking(),
                     chunker.chunk(cutWith.get(o.chunking()), d.title(), d.content()),
-                    true);
+                    // Not as new: another worker's cut of the same document may have committed since
+                    // chunking_owed's snapshot; the plan then keeps its chunks (the same text cut the
+                    // same way) instead of meeting them on the unique key.
+                    false);
             if (asked.add(o.id())) {
                 Outbox.append(
                         c, REQUESTS, new EmbeddingRequest(collection.name(), d.externalId(), o.id(), d.version()));

@@ -8,8 +8,7 @@
 --                         ingest-worker (the text was not kept before: a document stored before
 --                         this migration must be published again before its chunking can change)
 --   collection_chunkings  (collection, chunking) -> size and overlap; numbered as the generation
---                         that first used it (a stopped migration's number can come again: its
---                         chunks are all deleted first, see collection_drop_generation)
+--                         that first used it (generation numbers are never taken twice)
 --   collection_generations.chunking   the chunking of each generation
 --   chunks.chunking       which chunking a chunk belongs to; unique (document_id, chunking, seq)
 --   collections.chunk_size_tokens / chunk_overlap_tokens   the serving generation's chunking's copy
@@ -246,7 +245,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Documents of collection p_collection_id that a live chunking lacks (at most p_limit, oldest first):
--- `chunked` or `embedded`, their text kept, with chunks of another live chunking and none of it. A
+-- `chunked`, `embedded` or `failed` (their chunks stay), their text kept, with chunks of another live chunking and none of it. A
 -- migration's own chunking lacks those stored before it began; any live chunking lacks a document an
 -- ingest in flight at a migrate or a switch cut without it (its chunkings read before). Each is locked
 -- FOR UPDATE (the ingest-worker's lock on a document it writes), skipping those locked by another
@@ -259,7 +258,8 @@ LANGUAGE sql AS $$
                    WHERE g.collection_id = p_collection_id)
     SELECT d.id, k.chunking
       FROM live k
-      JOIN ${schema}.documents d ON d.collection_id = p_collection_id AND d.status IN ('chunked', 'embedded')
+      JOIN ${schema}.documents d ON d.collection_id = p_collection_id
+                                 AND d.status IN ('chunked', 'embedded', 'failed')
      WHERE (SELECT count(*) FROM live) > 1
        AND EXISTS (SELECT 1 FROM ${schema}.document_texts t WHERE t.document_id = d.id)
        AND NOT EXISTS (SELECT 1 FROM ${schema}.chunks x WHERE x.document_id = d.id AND x.chunking = k.chunking)
@@ -325,6 +325,22 @@ BEGIN
      WHERE collection_id = p_collection_id AND generation = p_generation AND state <> 'serving';
     IF NOT FOUND THEN
         RAISE EXCEPTION 'generation % of collection % is serving or does not exist', p_generation, p_collection_id
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    -- A document whose only chunks are of the chunking going (an ingest that read the chunkings before
+    -- a switch cut only the old one) would be left with none: refused until the embedding-worker has
+    -- cut it for the serving chunking (chunking_owed, within a sweep's period).
+    IF NOT EXISTS (SELECT 1 FROM ${schema}.collection_generations
+                    WHERE collection_id = p_collection_id AND chunking = gone)
+       AND EXISTS (SELECT 1 FROM ${schema}.documents d
+                    WHERE d.collection_id = p_collection_id
+                      AND EXISTS (SELECT 1 FROM ${schema}.chunks ch WHERE ch.document_id = d.id AND ch.chunking = gone)
+                      AND NOT EXISTS (SELECT 1 FROM ${schema}.chunks ch
+                                       WHERE ch.document_id = d.id
+                                         AND ch.chunking = ${schema}.serving_chunking(p_collection_id))) THEN
+        RAISE EXCEPTION 'collection %: a document has chunks only of the chunking of generation % (cut by an ingest'
+            ' that read the chunkings before the switch); the embedding-worker cuts it again within a minute: try'
+            ' again then', p_collection_id, p_generation
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     DELETE FROM ${schema}.chunk_embeddings WHERE collection_id = p_collection_id AND generation = p_generation;
