@@ -14,7 +14,6 @@ import io.ragline.dispatcher.EventDispatcher;
 import io.ragline.embedding.EmbeddingWorker;
 import io.ragline.embedding.ProviderRegistry;
 import io.ragline.embedding.search.SearchJson;
-import io.ragline.embedding.search.SearchMode;
 import io.ragline.embedding.search.Searcher;
 import io.ragline.embeddings.EmbeddingSettings;
 import io.ragline.embeddings.ModelCatalog;
@@ -25,19 +24,11 @@ import io.ragline.testkit.PostgresSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -59,15 +50,6 @@ class ChunkSizeMigrationIT {
     static final PostgresSchema db = new PostgresSchema(false);
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> LIVE_TOPICS = List.of(
-            "The ferry leaves the harbour at dawn with crates of apples.",
-            "Bakers in the village knead rye dough before sunrise.",
-            "The lighthouse keeper paints the railings every spring.",
-            "Goats climb the terraced hillside above the olive groves.",
-            "A brass band rehearses marches in the town square.",
-            "Snow settles on the pine forest along the mountain pass.");
-    private static final List<String> QUERIES =
-            List.of("free software license", "warranty disclaimer", "permission to copy and distribute");
 
     @Test
     void aCollectionMigratesToAnotherChunkSizeUnderLoadSurvivesAKilledWorkerRollsBackAndPrunes() throws Exception {
@@ -86,15 +68,7 @@ class ChunkSizeMigrationIT {
         var dispatcher = EventDispatcher.wiring(e);
         var ingest = IngestWorker.wiring(e);
         e.validate();
-        List<Path> texts;
-        try (var files = Files.list(Path.of("/usr/share/common-licenses"))) {
-            texts = files.filter(Files::isRegularFile)
-                    .sorted(java.util.Comparator.comparingLong(
-                                    (Path p) -> p.toFile().length())
-                            .thenComparing(Path::toString))
-                    .limit(12)
-                    .toList();
-        }
+        List<Path> texts = MigrationLoad.licenceTexts();
         try (WorkerRuntime runtime = WorkerRuntime.start("ingest-and-dispatch", 0, e);
                 KafkaProducer<String, String> producer = KafkaTopics.producer();
                 HikariDataSource pool = Database.pool(
@@ -104,11 +78,12 @@ class ChunkSizeMigrationIT {
             dispatcher.accept(runtime);
             ingest.accept(runtime);
             for (Path p : texts.subList(0, texts.size() - 3)) {
-                publish(producer, prefix, p.getFileName().toString(), Files.readString(p));
+                MigrationLoad.publish(producer, prefix, p.getFileName().toString(), Files.readString(p));
             }
             int published = texts.size() - 3;
             JavaProcess worker = JavaProcess.start(List.of(), EmbeddingWorker.class.getName(), workerEnv);
-            await().atMost(Duration.ofMinutes(4)).until(() -> alive(worker) && embedded() == published);
+            await().atMost(Duration.ofMinutes(4))
+                    .until(() -> MigrationLoad.alive(worker) && MigrationLoad.embedded(db) == published);
             assertThat(db.queryValue("select chunk_size_tokens from collections where name = 'default'"))
                     .isEqualTo(128);
 
@@ -123,44 +98,18 @@ class ChunkSizeMigrationIT {
             assertThat(refused.stderr())
                     .contains("1 document(s) of collection 'default' (such as " + legacy + ")")
                     .contains("publish them again");
-            publish(producer, prefix, legacy, Files.readString(texts.get(0))); // unchanged: keeps its text
+            MigrationLoad.publish(
+                    producer, prefix, legacy, Files.readString(texts.get(0))); // unchanged: keeps its text
             await().atMost(Duration.ofMinutes(1))
                     .until(() -> (long) db.queryValue("select count(*) from document_texts t join documents d on d.id ="
                                     + " t.document_id where d.external_id = '" + legacy + "'")
                             == 1L);
 
             Searcher searcher = new Searcher(pool, new CollectionCatalog(Duration.ofSeconds(1)), models);
-            Map<String, List<String>> before = results(searcher);
+            Map<String, List<String>> before = MigrationLoad.results(searcher);
             assertThat(before.values()).allSatisfy(hits -> assertThat(hits).isNotEmpty());
 
-            AtomicBoolean searching = new AtomicBoolean(true);
-            AtomicLong searches = new AtomicLong();
-            ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
-            Thread load = new Thread(() -> {
-                for (int i = 0; searching.get(); i++) {
-                    String q = QUERIES.get(i % QUERIES.size());
-                    try {
-                        if (searcher.search("default", q, 5, null).isEmpty()) {
-                            problems.add("'" + q + "' found nothing");
-                        }
-                    } catch (Exception x) {
-                        problems.add("'" + q + "' failed: " + x);
-                    }
-                    searches.incrementAndGet();
-                }
-            });
-            load.start();
-            AtomicLong live = new AtomicLong();
-            ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor();
-            publisher.scheduleAtFixedRate(
-                    () -> {
-                        long n = live.get();
-                        publish(producer, prefix, "live-" + n, liveText(n));
-                        live.incrementAndGet();
-                    },
-                    0,
-                    700,
-                    TimeUnit.MILLISECONDS);
+            MigrationLoad load = new MigrationLoad(searcher, producer, prefix);
 
             JavaProcess migrate = CliProcess.start(
                     owner, "collections", "migrate", "default", "--chunk-size", "48", "--chunk-overlap", "6");
@@ -172,9 +121,9 @@ class ChunkSizeMigrationIT {
 
             // Published during the migration: the ingest-worker cuts these for both chunkings.
             for (Path p : texts.subList(texts.size() - 3, texts.size())) {
-                publish(producer, prefix, p.getFileName().toString(), Files.readString(p));
+                MigrationLoad.publish(producer, prefix, p.getFileName().toString(), Files.readString(p));
             }
-            await().atMost(Duration.ofMinutes(2)).until(() -> alive(worker) && newVectors() > 0);
+            await().atMost(Duration.ofMinutes(2)).until(() -> MigrationLoad.alive(worker) && newVectors() > 0);
             worker.kill(); // SIGKILL, mid-backfill
             worker.waitFor(20);
             assertThat(db.queryValue("select count(*) from documents d where d.external_id not like 'live-%' and not"
@@ -194,13 +143,13 @@ class ChunkSizeMigrationIT {
 
             JavaProcess restarted = JavaProcess.start(List.of(), EmbeddingWorker.class.getName(), workerEnv);
             await().atMost(Duration.ofMinutes(5))
-                    .until(() -> alive(restarted)
+                    .until(() -> MigrationLoad.alive(restarted)
                             && Integer.valueOf(48)
                                     .equals(db.queryValue(
                                             "select chunk_size_tokens from collections where name = 'default'")));
-            await().atMost(Duration.ofMinutes(2)).until(() -> embeddedFiles() == texts.size());
-            assertThat(problems)
-                    .as("searches that failed or found nothing, of " + searches.get())
+            await().atMost(Duration.ofMinutes(2)).until(() -> MigrationLoad.embeddedFiles(db) == texts.size());
+            assertThat(load.problems())
+                    .as("searches that failed or found nothing, of " + load.searches())
                     .isEmpty();
             assertThat(db.queryValue("select chunk_overlap_tokens from collections where name = 'default'"))
                     .isEqualTo(6);
@@ -215,7 +164,7 @@ class ChunkSizeMigrationIT {
                     .toList();
             assertThat(migrated).hasSize(1);
             assertThat(JSON.readTree(migrated.get(0)).path("reason").asText()).isEqualTo("switch");
-            for (String q : QUERIES) {
+            for (String q : MigrationLoad.QUERIES) {
                 List<Searcher.Hit> hits = searcher.search("default", q, 5, null);
                 assertThat(hits).isNotEmpty();
                 for (Searcher.Hit h : hits) {
@@ -232,23 +181,21 @@ class ChunkSizeMigrationIT {
                     .map(p -> p.getFileName().toString())
                     .toList();
             await().atMost(Duration.ofSeconds(10))
-                    .untilAsserted(() -> assertThat(results(searcher, SearchJson.MAX_K, latecomers))
+                    .untilAsserted(() -> assertThat(MigrationLoad.results(searcher, SearchJson.MAX_K, latecomers))
                             .as("the results of the 128-token chunks again (the documents published since left out)")
                             .isEqualTo(before));
             assertThat(db.queryValue("select chunk_size_tokens from collections where name = 'default'"))
                     .isEqualTo(128);
-            publisher.shutdown();
-            assertThat(publisher.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            load.stopPublishing();
             producer.flush();
-            long total = texts.size() + live.get();
-            await().atMost(Duration.ofMinutes(3)).until(() -> embedded() == total);
-            searching.set(false);
-            load.join();
-            assertThat(problems)
-                    .as("searches that failed or found nothing, of " + searches.get() + ", through migrate, a killed"
+            long total = texts.size() + load.published();
+            await().atMost(Duration.ofMinutes(3)).until(() -> MigrationLoad.embedded(db) == total);
+            load.close();
+            assertThat(load.problems())
+                    .as("searches that failed or found nothing, of " + load.searches() + ", through migrate, a killed"
                             + " worker, the switch and the rollback")
                     .isEmpty();
-            assertThat(live.get()).as("documents published during it all").isGreaterThan(20);
+            assertThat(load.published()).as("documents published during it all").isGreaterThan(20);
             await().atMost(Duration.ofMinutes(1))
                     .untilAsserted(() -> assertThat(lacking(2, 2))
                             .as("48-token chunks without a vector of generation 2, the documents published since"
@@ -269,62 +216,11 @@ class ChunkSizeMigrationIT {
                     .isEqualTo(0L);
             assertThat(db.queryValue("select count(*) from collection_chunkings"))
                     .isEqualTo(1L);
-            assertThat(results(searcher, SearchJson.MAX_K, latecomers)).isEqualTo(before);
+            assertThat(MigrationLoad.results(searcher, SearchJson.MAX_K, latecomers))
+                    .isEqualTo(before);
             restarted.terminate();
             assertThat(restarted.waitFor(30)).isZero();
         }
-    }
-
-    private static void publish(KafkaProducer<String, String> producer, String prefix, String id, String content) {
-        String doc = JSON.createObjectNode()
-                .put("op", "upsert")
-                .put("id", id)
-                .put("title", id)
-                .put("content", content)
-                .toString();
-        producer.send(new ProducerRecord<>(prefix + "documents", "default/" + id, doc));
-    }
-
-    /** Each query's 5 hits by vector (document ids, best first). */
-    private static Map<String, List<String>> results(Searcher searcher) throws Exception {
-        return results(searcher, 5, List.of());
-    }
-
-    /** Each query's {@code k} hits by vector, without {@code leftOut} and the live documents, cut to 5. */
-    private static Map<String, List<String>> results(Searcher searcher, int k, List<String> leftOut) throws Exception {
-        Map<String, List<String>> out = new HashMap<>();
-        for (String q : QUERIES) {
-            List<String> ids = new ArrayList<>();
-            // Vector mode: its scores do not depend on the other documents (a hybrid rank fuses ranks,
-            // which documents published since shift).
-            searcher.search(new SearchJson.Request(q, "default", k, null, SearchMode.VECTOR, null, true, 0)).stream()
-                    .map(Searcher.Hit::documentId)
-                    .filter(id -> !leftOut.contains(id) && !id.startsWith("live-"))
-                    .limit(5)
-                    .forEach(ids::add);
-            out.put(q, ids);
-        }
-        return out;
-    }
-
-    private static long embedded() throws Exception {
-        return (long) db.queryValue("select count(*) from documents where status = 'embedded'");
-    }
-
-    /** The license files embedded (the documents published continuously left out). */
-    private static long embeddedFiles() throws Exception {
-        return (long) db.queryValue(
-                "select count(*) from documents where status = 'embedded' and external_id not like 'live-%'");
-    }
-
-    /**
-     * The text of the {@code n}th document published during the migration: about things far from
-     * the licences' words, so that the queries' top hits among the licence files stay within what a
-     * vector search returns when the rollback's results are compared.
-     */
-    private static String liveText(long n) {
-        String topic = LIVE_TOPICS.get((int) (n % LIVE_TOPICS.size()));
-        return "Note " + n + ". " + topic + " " + topic.replace("the ", "a quiet ") + " Entry " + n + " ends here.";
     }
 
     private static long newVectors() throws Exception {
@@ -335,13 +231,5 @@ class ChunkSizeMigrationIT {
     private static long lacking(int chunking, int generation) throws Exception {
         return (long) db.queryValue("select count(*) from chunks ch where ch.chunking = " + chunking + " and not exists"
                 + " (select 1 from chunk_embeddings e where e.chunk_id = ch.id and e.generation = " + generation + ")");
-    }
-
-    private static boolean alive(JavaProcess p) throws Exception {
-        if (!p.process().isAlive()) {
-            throw new AssertionError("embedding-worker exited with "
-                    + p.process().exitValue() + "\nstdout:\n" + p.stdout() + "\nstderr:\n" + p.stderr());
-        }
-        return true;
     }
 }

@@ -157,13 +157,30 @@ LANGUAGE sql AS $$
     SELECT ${schema}.collection_migrate(p_collection_id, p_provider, p_model, p_dimensions, NULL, NULL)
 $$;
 
+-- Whether document p_document_id is ready for generation p_generation of chunking p_chunking (one of
+-- its own, not the serving one's): it has chunks of that chunking, and each has the generation's vector
+-- if the document is searchable (has a vector of the serving generation, on a chunk of the serving
+-- chunking). The one home of that judgement: the completeness check and the progress both ask it.
+CREATE FUNCTION chunking_document_ready(p_document_id bigint, p_serving_generation integer,
+                                        p_serving_chunking integer, p_generation integer, p_chunking integer)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM ${schema}.chunks x WHERE x.document_id = p_document_id AND x.chunking = p_chunking)
+       AND NOT (EXISTS (SELECT 1 FROM ${schema}.chunks ch
+                          JOIN ${schema}.chunk_embeddings e ON e.chunk_id = ch.id AND e.generation = p_serving_generation
+                         WHERE ch.document_id = p_document_id AND ch.chunking = p_serving_chunking)
+                AND EXISTS (SELECT 1 FROM ${schema}.chunks x
+                             WHERE x.document_id = p_document_id AND x.chunking = p_chunking
+                               AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
+                                                WHERE n.chunk_id = x.id AND n.generation = p_generation)))
+$$;
+
 -- Whether generation p_generation lacks what it needs to serve the collection. With the serving
 -- chunking (V26, chunk by chunk): a chunk with a serving vector and none of p_generation. With a
 -- chunking of its own, document by document: a document with chunks of the serving chunking
--- (`chunked` or `embedded`, searchable or not yet) and none of p_generation's chunking, or a
--- searchable one (with a serving vector) with a chunk of that chunking lacking p_generation's vector.
--- Stops at the first; reaches chunks through (document_id, chunking, seq). A generation that does not
--- exist is judged as one with the serving chunking.
+-- (`chunked`, `embedded` or `failed`, searchable or not yet) that is not ready for it
+-- (chunking_document_ready). Stops at the first; reaches chunks through (document_id, chunking, seq).
+-- A generation that does not exist is judged as one with the serving chunking.
 CREATE OR REPLACE FUNCTION collection_generation_incomplete(p_collection_id integer, p_generation integer)
 RETURNS boolean
 LANGUAGE sql STABLE AS $$
@@ -184,26 +201,17 @@ LANGUAGE sql STABLE AS $$
                     WHERE d.collection_id = p_collection_id
                       AND EXISTS (SELECT 1 FROM ${schema}.chunks ch
                                    WHERE ch.document_id = d.id AND ch.chunking = s.chunking)
-                      AND (NOT EXISTS (SELECT 1 FROM ${schema}.chunks x
-                                        WHERE x.document_id = d.id AND x.chunking = g.chunking)
-                           OR (EXISTS (SELECT 1 FROM ${schema}.chunks ch
-                                         JOIN ${schema}.chunk_embeddings e
-                                           ON e.chunk_id = ch.id AND e.generation = s.generation
-                                        WHERE ch.document_id = d.id AND ch.chunking = s.chunking)
-                               AND EXISTS (SELECT 1 FROM ${schema}.chunks x
-                                            WHERE x.document_id = d.id AND x.chunking = g.chunking
-                                              AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
-                                                               WHERE n.chunk_id = x.id
-                                                                 AND n.generation = p_generation)))))
+                      AND NOT ${schema}.chunking_document_ready(d.id, s.generation, s.chunking, p_generation,
+                                                                g.chunking))
                 END
       FROM s, g
 $$;
 
 -- How far the building generation is. With the serving chunking, in vectors (V26): the searchable
 -- chunks and those with a vector of the building generation. With a chunking of its own, in
--- documents: those with chunks of the serving chunking, and those of them that are done as
--- collection_generation_incomplete judges (chunks of the new chunking, each with its vector when the
--- document is searchable), so done = needed exactly when the switch may happen. `unit` says which.
+-- documents: those with chunks of the serving chunking, and those of them ready for it
+-- (chunking_document_ready, as collection_generation_incomplete judges), so done = needed exactly when
+-- the switch may happen. `unit` says which.
 DROP FUNCTION collection_migration_progress(integer);
 CREATE FUNCTION collection_migration_progress(p_collection_id integer,
     OUT generation integer, OUT done bigint, OUT needed bigint, OUT unit text)
@@ -213,17 +221,7 @@ LANGUAGE sql STABLE AS $$
          b AS (SELECT b.generation, b.chunking FROM ${schema}.collection_generations b
                 WHERE b.collection_id = p_collection_id AND b.state = 'building'),
          cut AS (
-             SELECT d.id,
-                    EXISTS (SELECT 1 FROM ${schema}.chunks x WHERE x.document_id = d.id AND x.chunking = b.chunking)
-                    AND NOT (EXISTS (SELECT 1 FROM ${schema}.chunks ch
-                                       JOIN ${schema}.chunk_embeddings e
-                                         ON e.chunk_id = ch.id AND e.generation = s.generation
-                                      WHERE ch.document_id = d.id AND ch.chunking = s.chunking)
-                             AND EXISTS (SELECT 1 FROM ${schema}.chunks x
-                                          WHERE x.document_id = d.id AND x.chunking = b.chunking
-                                            AND NOT EXISTS (SELECT 1 FROM ${schema}.chunk_embeddings n
-                                                             WHERE n.chunk_id = x.id
-                                                               AND n.generation = b.generation))) AS done
+             SELECT ${schema}.chunking_document_ready(d.id, s.generation, s.chunking, b.generation, b.chunking) AS done
                FROM ${schema}.documents d, s, b
               WHERE d.collection_id = p_collection_id AND b.chunking <> s.chunking
                 AND EXISTS (SELECT 1 FROM ${schema}.chunks ch WHERE ch.document_id = d.id AND ch.chunking = s.chunking))
