@@ -164,15 +164,19 @@ class ChunkSizeMigrationIT {
                     .toList();
             assertThat(migrated).hasSize(1);
             assertThat(JSON.readTree(migrated.get(0)).path("reason").asText()).isEqualTo("switch");
-            for (String q : MigrationLoad.QUERIES) {
-                List<Searcher.Hit> hits = searcher.search("default", q, 5, null);
-                assertThat(hits).isNotEmpty();
-                for (Searcher.Hit h : hits) {
-                    assertThat(db.queryValue("select chunking from chunks where id = " + h.chunkId()))
-                            .as("'%s' finds the new chunks", q)
-                            .isEqualTo(2);
+            // The searcher's catalog keeps what it read for a second: within that it still searches
+            // generation 1, which is kept and answers.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                for (String q : MigrationLoad.QUERIES) {
+                    List<Searcher.Hit> hits = searcher.search("default", q, 5, null);
+                    assertThat(hits).isNotEmpty();
+                    for (Searcher.Hit h : hits) {
+                        assertThat(db.queryValue("select chunking from chunks where id = " + h.chunkId()))
+                                .as("'%s' finds the new chunks", q)
+                                .isEqualTo(2);
+                    }
                 }
-            }
+            });
 
             JavaProcess rollback = CliProcess.start(owner, "collections", "rollback", "default");
             assertThat(rollback.waitFor(60)).as(rollback.stderr()).isZero();
