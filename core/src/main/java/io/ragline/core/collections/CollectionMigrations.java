@@ -268,17 +268,18 @@ public final class CollectionMigrations {
     }
 
     /**
-     * Collection {@code name} locked for a rollback or prune: {@code FOR NO KEY UPDATE} (documents
-     * keep arriving; a migrate waits), then, when {@code drops} may delete a chunking (its
-     * generations have more than one), {@code FOR UPDATE}, before any generation row: the drop
+     * Collection {@code name} locked for a rollback or ({@code prune}) a prune: {@code FOR NO KEY
+     * UPDATE} (documents keep arriving; a migrate waits), then, when a drop may delete a chunking (a
+     * prune, or a rollback that stops a running migration, and its generations have more than one), {@code FOR UPDATE}, before any generation row: the drop
      * waits for the ingest transactions and cuts in flight, and taking that lock after the
      * generation rows would close a cycle with an ingest that waits for a document an embedding
      * write holds, which waits for the generation rows.
      */
-    private static Collection lockedForDrop(Connection c, String name, boolean drops)
+    private static Collection lockedForDrop(Connection c, String name, boolean prune)
             throws SQLException, CollectionException {
         Collection stored = CollectionRegistry.lockedNoKey(c, name);
-        if (!drops) {
+        // Under that lock no migrate runs: a rollback drops only a running migration's generation.
+        if (!prune && building(c, stored.id()).isEmpty()) {
             return stored;
         }
         try (PreparedStatement s = c.prepareStatement(
@@ -481,8 +482,7 @@ public final class CollectionMigrations {
      *     the kept generation lacks vectors
      */
     public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
-        // A running migration is stopped (its generation dropped); else a switch back drops nothing.
-        Collection stored = lockedForDrop(c, name, migrating(c, name));
+        Collection stored = lockedForDrop(c, name, false);
         // As the switch does: a vector write under way (its generation rows held FOR KEY SHARE) has
         // committed before the completeness check below, and one after this lock sees the new states.
         lockGenerations(c, stored.id());
