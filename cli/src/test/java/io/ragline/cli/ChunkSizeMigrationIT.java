@@ -24,7 +24,6 @@ import io.ragline.testkit.PostgresSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -54,16 +53,9 @@ class ChunkSizeMigrationIT {
     @Test
     void aCollectionMigratesToAnotherChunkSizeUnderLoadSurvivesAKilledWorkerRollsBackAndPrunes() throws Exception {
         String prefix = "rechunk" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Map<String, String> env = new HashMap<>(db.env());
-        env.put("RAGLINE_ADMIN_PORT", "0");
-        env.put("RAGLINE_HTTP_PORT", "0");
-        env.put("RAGLINE_HTTP_HOST", "127.0.0.1");
-        env.put("RAGLINE_TOPIC_PREFIX", prefix);
-        env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
-        Map<String, String> owner = new HashMap<>(env);
-        owner.put("DATABASE_URL", db.ownerDatabaseUrl()); // migrate, rollback and prune are DDL: the owner's
-        Map<String, String> workerEnv = new HashMap<>(env);
-        workerEnv.put("RAGLINE_EMBEDDING_MAX_REQUESTS", "1"); // small batches: a kill lands mid-backfill
+        Map<String, String> env = MigrationLoad.env(db, prefix);
+        Map<String, String> owner = MigrationLoad.ownerEnv(db, env); // migrate, rollback and prune are DDL
+        Map<String, String> workerEnv = MigrationLoad.workerEnv(env);
         Env e = new Env(env);
         var dispatcher = EventDispatcher.wiring(e);
         var ingest = IngestWorker.wiring(e);

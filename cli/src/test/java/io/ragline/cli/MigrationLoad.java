@@ -105,6 +105,31 @@ final class MigrationLoad implements AutoCloseable {
         load.join();
     }
 
+    /** The environment of the in-JVM ingest-worker and event-dispatcher, on topics under {@code prefix}. */
+    static Map<String, String> env(PostgresSchema db, String prefix) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put("RAGLINE_HTTP_PORT", "0"); // the ingest's webhook server: never the default 8081
+        env.put("RAGLINE_HTTP_HOST", "127.0.0.1");
+        env.put("RAGLINE_TOPIC_PREFIX", prefix);
+        env.put("RAGLINE_OUTBOX_POLL_INTERVAL", "200ms");
+        return env;
+    }
+
+    /** {@code env} as the schema's owner (the CLI's migrate, rollback and prune are DDL). */
+    static Map<String, String> ownerEnv(PostgresSchema db, Map<String, String> env) {
+        Map<String, String> owner = new HashMap<>(env);
+        owner.put("DATABASE_URL", db.ownerDatabaseUrl());
+        return owner;
+    }
+
+    /** {@code env} for the embedding-worker's process: small batches, so a kill lands mid-backfill. */
+    static Map<String, String> workerEnv(Map<String, String> env) {
+        Map<String, String> worker = new HashMap<>(env);
+        worker.put("RAGLINE_EMBEDDING_MAX_REQUESTS", "1");
+        return worker;
+    }
+
     /** The twelve shortest licence files (a few seconds of backfill: long enough to be killed in). */
     static List<Path> licenceTexts() throws Exception {
         try (var files = Files.list(Path.of("/usr/share/common-licenses"))) {

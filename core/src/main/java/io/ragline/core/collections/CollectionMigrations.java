@@ -152,7 +152,7 @@ public final class CollectionMigrations {
                 : new CollectionSettings(
                                 provider == null ? stored.provider() : provider, model, dimensions, null, null, null)
                         .forNew(name, onnx);
-        int[] chunking = chunking(stored, chunkSize, chunkOverlap);
+        int[] chunking = MigrationChunkings.chunking(stored, chunkSize, chunkOverlap);
         boolean rechunk = chunking != null;
         if (asked.provider().equals(stored.provider())
                 && asked.model().equals(stored.model())
@@ -170,8 +170,9 @@ public final class CollectionMigrations {
                     + running.get().model() + " (generation " + running.get().number()
                     + ") is running: wait for its switch, or stop it with collections rollback");
         }
-        if (rechunk && liveChunking(c, stored.id(), chunking[0], chunking[1]) == null) {
-            refuseWithoutText(c, stored); // a new chunking: every document is cut again from its text
+        if (rechunk && MigrationChunkings.liveChunking(c, stored.id(), chunking[0], chunking[1]) == null) {
+            MigrationChunkings.refuseWithoutText(
+                    c, stored); // a new chunking: every document is cut again from its text
         }
         int number;
         try (PreparedStatement s = c.prepareStatement("select collection_migrate(?, ?, ?, ?, ?, ?)")) {
@@ -189,11 +190,12 @@ public final class CollectionMigrations {
         }
         int requested;
         // A new chunking (numbered as its generation); a kept generation's, taken again, has its chunks.
-        boolean recut = made.chunking() == made.number() && made.chunking() != servingChunking(c, stored.id());
+        boolean recut = made.chunking() == made.number()
+                && made.chunking() != MigrationChunkings.servingChunking(c, stored.id());
         if (recut) {
             // The embedding-worker cuts these documents for the new chunking (chunking_owed) and asks
             // for their vectors then: a request now would find no chunk of it.
-            requested = searchableDocuments(c, stored.id());
+            requested = MigrationChunkings.searchableDocuments(c, stored.id());
         } else {
             // The chunked documents too: a request read before this commit writes no vector of the new
             // generation, and its document may be embedded after this statement's snapshot.
@@ -201,112 +203,6 @@ public final class CollectionMigrations {
                     + Outbox.requestEmbeddings(c, name, DocumentStatus.CHUNKED);
         }
         return new Started(stored, made, requested, recut);
-    }
-
-    /**
-     * The chunking asked for as {size, overlap}, or null when none is asked or it is the serving
-     * one's. @throws CollectionException INVALID naming the bad field
-     */
-    static int[] chunking(Collection stored, Integer size, Integer overlap) throws CollectionException {
-        if (size == null && overlap == null) {
-            return null;
-        }
-        int s = size != null ? size : stored.chunkSizeTokens();
-        int o = overlap != null ? overlap : stored.chunkOverlapTokens() < s ? stored.chunkOverlapTokens() : s / 8;
-        Map<String, String> errors = new java.util.LinkedHashMap<>();
-        if (s < 1) {
-            errors.put("chunk_size_tokens", "must be at least 1, was " + s);
-        }
-        if (o < 0) {
-            errors.put("chunk_overlap_tokens", "must not be negative, was " + o);
-        } else if (s >= 1 && o >= s) {
-            errors.put("chunk_overlap_tokens", "must be below the chunk size (" + s + "), was " + o);
-        }
-        if (!errors.isEmpty()) {
-            throw CollectionException.invalid(errors);
-        }
-        return s == stored.chunkSizeTokens() && o == stored.chunkOverlapTokens() ? null : new int[] {s, o};
-    }
-
-    /**
-     * Refuses a new chunking while a searchable document of {@code stored} has no kept text: it
-     * cannot be cut again, and the new generation could never serve it.
-     */
-    private static void refuseWithoutText(Connection c, Collection stored) throws SQLException, CollectionException {
-        try (PreparedStatement s = c.prepareStatement("select count(*), (array_agg(d.external_id order by d.id))[1:3]"
-                + " from documents d where d.collection_id = ? and d.status in ('chunked', 'embedded', 'failed') and"
-                + " not exists"
-                + " (select 1 from document_texts t where t.document_id = d.id)")) {
-            s.setInt(1, stored.id());
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                long n = rs.getLong(1);
-                if (n > 0) {
-                    throw CollectionException.conflict(n + " document(s) of collection '" + stored.name() + "' (such"
-                            + " as "
-                            + String.join(", ", (String[]) rs.getArray(2).getArray()) + ") were stored"
-                            + " before Ragline kept each document's text, so they cannot be cut again: publish them"
-                            + " again (unchanged content is enough) or delete them, then migrate");
-                }
-            }
-        }
-    }
-
-    /** The live chunking of collection {@code collectionId} with this size and overlap, or null. */
-    private static Integer liveChunking(Connection c, int collectionId, int size, int overlap) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select k.chunking from collection_chunkings k where"
-                + " k.collection_id = ? and k.chunk_size_tokens = ? and k.chunk_overlap_tokens = ? and exists (select 1"
-                + " from collection_generations g where g.collection_id = k.collection_id and g.chunking = k.chunking)"
-                + " limit 1")) {
-            s.setInt(1, collectionId);
-            s.setInt(2, size);
-            s.setInt(3, overlap);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : null;
-            }
-        }
-    }
-
-    /**
-     * Collection {@code name} locked for a rollback or ({@code prune}) a prune: {@code FOR NO KEY
-     * UPDATE} (documents keep arriving; a migrate waits), then, when a drop may delete a chunking (a
-     * prune, or a rollback that stops a running migration, and its generations have more than one), {@code FOR UPDATE}, before any generation row: the drop
-     * waits for the ingest transactions and cuts in flight, and taking that lock after the
-     * generation rows would close a cycle with an ingest that waits for a document an embedding
-     * write holds, which waits for the generation rows.
-     */
-    private static Collection lockedForDrop(Connection c, String name, boolean prune)
-            throws SQLException, CollectionException {
-        Collection stored = CollectionRegistry.lockedNoKey(c, name);
-        // Under that lock no migrate runs: a rollback drops only a running migration's generation.
-        if (!prune && building(c, stored.id()).isEmpty()) {
-            return stored;
-        }
-        try (PreparedStatement s = c.prepareStatement(
-                "select count(distinct chunking) > 1 from collection_generations where collection_id = ?")) {
-            s.setInt(1, stored.id());
-            try (ResultSet rs = s.executeQuery()) {
-                if (rs.next() && rs.getBoolean(1)) {
-                    return CollectionRegistry.locked(c, name);
-                }
-            }
-        }
-        return stored;
-    }
-
-    private static int servingChunking(Connection c, int collectionId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select serving_chunking(?)")) {
-            s.setInt(1, collectionId);
-            return single(s);
-        }
-    }
-
-    private static int searchableDocuments(Connection c, int collectionId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select count(*)::integer from documents where collection_id = ?"
-                + " and status in ('chunked', 'embedded')")) {
-            s.setInt(1, collectionId);
-            return single(s);
-        }
     }
 
     /** The running migration of collection {@code name}, if any. @throws CollectionException NOT_FOUND */
@@ -482,7 +378,7 @@ public final class CollectionMigrations {
      *     the kept generation lacks vectors
      */
     public RolledBack rollback(Connection c, String name) throws SQLException, CollectionException {
-        Collection stored = lockedForDrop(c, name, false);
+        Collection stored = MigrationChunkings.lockedForDrop(c, name, false);
         // As the switch does: a vector write under way (its generation rows held FOR KEY SHARE) has
         // committed before the completeness check below, and one after this lock sees the new states.
         lockGenerations(c, stored.id());
@@ -524,7 +420,7 @@ public final class CollectionMigrations {
      *     depends on one
      */
     public long prune(Connection c, String name, boolean force) throws SQLException, CollectionException {
-        Collection stored = lockedForDrop(c, name, true);
+        Collection stored = MigrationChunkings.lockedForDrop(c, name, true);
         List<Generation> kept = Generation.of(c, stored.id()).stream()
                 .filter(g -> g.state() == GenerationState.KEPT)
                 .toList();
@@ -578,13 +474,13 @@ public final class CollectionMigrations {
         return event;
     }
 
-    private static Optional<Generation> building(Connection c, int collectionId) throws SQLException {
+    static Optional<Generation> building(Connection c, int collectionId) throws SQLException {
         return Generation.of(c, collectionId).stream()
                 .filter(g -> g.state() == GenerationState.BUILDING)
                 .findFirst();
     }
 
-    private static int single(PreparedStatement s) throws SQLException {
+    static int single(PreparedStatement s) throws SQLException {
         try (ResultSet rs = s.executeQuery()) {
             rs.next();
             return rs.getInt(1);

@@ -531,6 +531,46 @@ class CollectionMigrationsIT {
         assertThat(progress()).contains(new CollectionMigrations.Progress(2, "large", 0, 4, false, 0, null));
     }
 
+    @Test
+    void aPruneOfAChunkingWaitsForTheIngestInFlightAndLeavesNoneOfItsChunksBehind() throws Exception {
+        db.execute("insert into document_texts (document_id, content) select id, 'text' from documents");
+        try (Connection c = db.connect()) {
+            migrations.migrate(c, "docs", null, null, null, 64, 8);
+        }
+        newChunks("a", 3);
+        newChunks("b", 2);
+        newVectors("a");
+        newVectors("b");
+        assertThat(switchIfComplete()).isPresent();
+        try (Connection c = db.connect()) {
+            migrations.rollback(c, "docs"); // generation 2, chunking 2, kept
+        }
+        try (Connection ingest = db.connect()) {
+            // An ingest transaction that read the chunkings before the prune: it holds the collection
+            // FOR KEY SHARE and is writing a chunk of the chunking about to go.
+            ingest.setAutoCommit(false);
+            ingest.createStatement().execute("select 1 from collections where id = " + collection + " for key share");
+            ingest.createStatement()
+                    .execute("insert into chunks (document_id, collection_id, document_version, seq, content,"
+                            + " token_count, chunking) select id, collection_id, 0, 7, 'late', 1, 2 from documents"
+                            + " where external_id = 'a'");
+            CompletableFuture<Long> prune = CompletableFuture.supplyAsync(() -> {
+                try (Connection c = db.connect()) {
+                    return migrations.prune(c, "docs", false);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(1000);
+            assertThat(prune).as("waits for the ingest in flight").isNotDone();
+            ingest.commit();
+            assertThat(prune.get(30, TimeUnit.SECONDS)).isEqualTo(5);
+        }
+        assertThat(db.queryValue("select count(*) from chunks where chunking = 2"))
+                .as("the late chunk went with the others")
+                .isEqualTo(0L);
+    }
+
     /** {@code n} chunks of chunking 2 for document {@code id}. */
     private void newChunks(String id, int n) throws SQLException {
         db.execute("insert into chunks (document_id, collection_id, document_version, seq, content, token_count,"

@@ -12,38 +12,38 @@ class MigrationChunkingTest {
 
     @Test
     void noSizeAndNoOverlapKeepTheServingChunking() throws Exception {
-        assertThat(CollectionMigrations.chunking(SERVING, null, null)).isNull();
+        assertThat(MigrationChunkings.chunking(SERVING, null, null)).isNull();
     }
 
     @Test
     void theServingChunkingAskedForAgainIsNoChange() throws Exception {
-        assertThat(CollectionMigrations.chunking(SERVING, 128, 16)).isNull();
-        assertThat(CollectionMigrations.chunking(SERVING, 128, null)).isNull();
-        assertThat(CollectionMigrations.chunking(SERVING, null, 16)).isNull();
+        assertThat(MigrationChunkings.chunking(SERVING, 128, 16)).isNull();
+        assertThat(MigrationChunkings.chunking(SERVING, 128, null)).isNull();
+        assertThat(MigrationChunkings.chunking(SERVING, null, 16)).isNull();
     }
 
     @Test
     void aSizeAloneKeepsTheOverlapWhenItIsBelowTheSizeElseTakesAnEighth() throws Exception {
-        assertThat(CollectionMigrations.chunking(SERVING, 64, null)).containsExactly(64, 16);
-        assertThat(CollectionMigrations.chunking(SERVING, 16, null)).containsExactly(16, 2);
-        assertThat(CollectionMigrations.chunking(SERVING, 4, null)).containsExactly(4, 0);
+        assertThat(MigrationChunkings.chunking(SERVING, 64, null)).containsExactly(64, 16);
+        assertThat(MigrationChunkings.chunking(SERVING, 16, null)).containsExactly(16, 2);
+        assertThat(MigrationChunkings.chunking(SERVING, 4, null)).containsExactly(4, 0);
     }
 
     @Test
     void anOverlapAloneKeepsTheSize() throws Exception {
-        assertThat(CollectionMigrations.chunking(SERVING, null, 0)).containsExactly(128, 0);
+        assertThat(MigrationChunkings.chunking(SERVING, null, 0)).containsExactly(128, 0);
     }
 
     @Test
     void aBadChunkingNamesEveryFieldThatIsWrong() {
-        assertThatThrownBy(() -> CollectionMigrations.chunking(SERVING, 0, -1))
+        assertThatThrownBy(() -> MigrationChunkings.chunking(SERVING, 0, -1))
                 .isInstanceOfSatisfying(CollectionException.class, e -> {
                     assertThat(e.reason()).isEqualTo(CollectionException.Reason.INVALID);
                     assertThat(e.fieldErrors())
                             .containsEntry("chunk_size_tokens", "must be at least 1, was 0")
                             .containsEntry("chunk_overlap_tokens", "must not be negative, was -1");
                 });
-        assertThatThrownBy(() -> CollectionMigrations.chunking(SERVING, 64, 64))
+        assertThatThrownBy(() -> MigrationChunkings.chunking(SERVING, 64, 64))
                 .isInstanceOfSatisfying(
                         CollectionException.class,
                         e -> assertThat(e.fieldErrors())
