@@ -65,17 +65,11 @@ final class MigrationChunkings {
 
     /** The live chunking of collection {@code collectionId} with this size and overlap, or null. */
     static Integer liveChunking(Connection c, int collectionId, int size, int overlap) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("select k.chunking from collection_chunkings k where"
-                + " k.collection_id = ? and k.chunk_size_tokens = ? and k.chunk_overlap_tokens = ? and exists (select 1"
-                + " from collection_generations g where g.collection_id = k.collection_id and g.chunking = k.chunking)"
-                + " limit 1")) {
-            s.setInt(1, collectionId);
-            s.setInt(2, size);
-            s.setInt(3, overlap);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : null;
-            }
-        }
+        return Chunking.live(c, collectionId).stream()
+                .filter(k -> k.sameAs(size, overlap))
+                .map(Chunking::number)
+                .findFirst()
+                .orElse(null);
     }
 
     /**

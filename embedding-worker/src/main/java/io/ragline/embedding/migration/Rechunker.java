@@ -2,6 +2,7 @@ package io.ragline.embedding.migration;
 
 import io.ragline.contracts.embedding.EmbeddingRequest;
 import io.ragline.contracts.embedding.EmbeddingRequestCodec;
+import io.ragline.core.collections.Chunking;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.outbox.Outbox;
@@ -89,14 +90,8 @@ final class Rechunker {
         Collection collection = serving(c, collectionId);
         DocumentChunker chunker = chunkers.apply(collection);
         Map<Integer, Collection> cutWith = new HashMap<>();
-        try (PreparedStatement s = c.prepareStatement("select chunking, chunk_size_tokens, chunk_overlap_tokens from"
-                + " collection_chunkings where collection_id = ?")) {
-            s.setInt(1, collectionId);
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    cutWith.put(rs.getInt(1), collection.withChunking(rs.getInt(2), rs.getInt(3)));
-                }
-            }
+        for (Chunking k : Chunking.live(c, collectionId)) {
+            cutWith.put(k.number(), collection.withChunking(k.sizeTokens(), k.overlapTokens()));
         }
         // Read after chunking_owed locked them (a statement of its own, so a new snapshot): an ingest
         // that committed just before the lock is seen, with its version, title and text.
