@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Callback;
@@ -55,6 +56,7 @@ class OverlappedCommitsIT {
     static final int KEYS_PER_WRITER = 4;
     static final int ROWS_PER_WRITER = 500;
     static final int ROWS = WRITERS * ROWS_PER_WRITER;
+    static final String TOPPED_UP = "ragline_outbox_topped_up_total";
 
     WorkerRuntime runtime;
 
@@ -134,7 +136,7 @@ class OverlappedCommitsIT {
                 .filteredOn(v -> !v.equals("ready"))
                 .as("every bridged notification forwarded once, in order, also those read during a commit")
                 .containsExactlyElementsOf(notified);
-        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_topped_up_total"))
+        assertThat(OutboxRelayIT.gauge(runtime, TOPPED_UP))
                 .as("rows sent into a batch under way because they arrived while the one before committed")
                 .isPositive();
         await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
@@ -145,15 +147,33 @@ class OverlappedCommitsIT {
         String topic = KafkaTopics.create("overlap-failed-commit", 3);
         AtomicInteger commits = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
+        AtomicInteger failedOverGrownBatch = new AtomicInteger();
+        AtomicReference<WorkerRuntime> started = new AtomicReference<>();
         runtime = dispatcher(p -> InterceptedProducer.of(p, (method, args) -> {
             if (method.equals("commitTransaction")) {
                 Thread.sleep(10); // rows arrive while it commits: the batch behind it grows, then is aborted with it
                 if (commits.incrementAndGet() % 3 == 2) {
                     failed.incrementAndGet();
+                    // Until one has: a failing commit waits (bounded) for rows to join the batch
+                    // behind it, so that a grown batch is aborted however slow a claim is here (a
+                    // 10 ms commit alone once ended before any ring's claim came back).
+                    WorkerRuntime r = started.get();
+                    if (r != null && failedOverGrownBatch.get() == 0 && failed.get() <= 5) {
+                        double before = OutboxRelayIT.gauge(r, TOPPED_UP);
+                        long deadline =
+                                System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                        while (OutboxRelayIT.gauge(r, TOPPED_UP) == before && System.nanoTime() < deadline) {
+                            Thread.sleep(5);
+                        }
+                        if (OutboxRelayIT.gauge(r, TOPPED_UP) > before) {
+                            failedOverGrownBatch.incrementAndGet();
+                        }
+                    }
                     throw new KafkaException("injected: the commit failed");
                 }
             }
         }));
+        started.set(runtime);
         try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
             write(topic);
             watcher.awaitDistinct(ROWS, Duration.ofSeconds(180));
@@ -168,7 +188,8 @@ class OverlappedCommitsIT {
         }
         assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claimed_ahead_total"))
                 .isPositive();
-        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_topped_up_total"))
+        assertThat(failedOverGrownBatch.get())
+                .as("failed commits while rows were sent into the batch behind them")
                 .isPositive();
         await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
     }
