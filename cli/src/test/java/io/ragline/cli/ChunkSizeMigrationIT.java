@@ -158,7 +158,7 @@ class ChunkSizeMigrationIT {
             assertThat(JSON.readTree(migrated.get(0)).path("reason").asText()).isEqualTo("switch");
             // The searcher's catalog keeps what it read for a second: within that it still searches
             // generation 1, which is kept and answers.
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 for (String q : MigrationLoad.QUERIES) {
                     List<Searcher.Hit> hits = searcher.search("default", q, 5, null);
                     assertThat(hits).isNotEmpty();
@@ -176,7 +176,7 @@ class ChunkSizeMigrationIT {
             List<String> latecomers = texts.subList(texts.size() - 3, texts.size()).stream()
                     .map(p -> p.getFileName().toString())
                     .toList();
-            await().atMost(Duration.ofSeconds(10))
+            await().atMost(Duration.ofSeconds(60))
                     .untilAsserted(() -> assertThat(MigrationLoad.results(searcher, SearchJson.MAX_K, latecomers))
                             .as("the results of the 128-token chunks again (the documents published since left out)")
                             .isEqualTo(before));

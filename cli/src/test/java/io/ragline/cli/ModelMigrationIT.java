@@ -140,7 +140,7 @@ class ModelMigrationIT {
             List<String> latecomers = texts.subList(texts.size() - 3, texts.size()).stream()
                     .map(p -> p.getFileName().toString())
                     .toList();
-            await().atMost(Duration.ofSeconds(10))
+            await().atMost(Duration.ofSeconds(60))
                     .untilAsserted(() -> assertThat(MigrationLoad.results(searcher, SearchJson.MAX_K, latecomers))
                             .as("the results of the first model again (the documents published since left out)")
                             .isEqualTo(before));

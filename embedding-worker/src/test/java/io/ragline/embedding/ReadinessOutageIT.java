@@ -58,16 +58,18 @@ class ReadinessOutageIT {
                         CompletableFuture.supplyAsync(() -> get(runtime, "/health/ready"));
                 HttpResponse<String> live = get(runtime, "/health/live");
                 assertThat(live.statusCode()).isEqualTo(200);
-                assertThat(since(start))
-                        .as("/health/live beside a readiness probe")
-                        .isLessThan(Duration.ofSeconds(1));
+                assertThat(ready.isDone())
+                        .as(
+                                "/health/live answered beside a readiness probe still waiting on the database (%s)",
+                                since(start))
+                        .isFalse();
                 HttpResponse<String> first = ready.get(30, TimeUnit.SECONDS);
                 assertThat(since(start)).as("/health/ready in the outage").isLessThan(READY_BOUND);
                 assertThat(first.statusCode()).as(first.body()).isEqualTo(503);
 
                 long scrape = System.nanoTime();
                 assertThat(get(runtime, "/metrics").body()).contains("ragline_embedding_nonserving_models_failed");
-                assertThat(since(scrape)).as("/metrics in the outage").isLessThan(Duration.ofSeconds(1));
+                assertThat(since(scrape)).as("/metrics in the outage").isLessThan(Duration.ofSeconds(5));
 
                 // Every probe is bounded, and one soon says the serving generations could not be read.
                 await().atMost(Duration.ofSeconds(30)).until(() -> {

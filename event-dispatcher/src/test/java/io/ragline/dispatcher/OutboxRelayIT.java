@@ -146,13 +146,25 @@ class OutboxRelayIT {
         String topic = KafkaTopics.create("bridge", 1);
         runtime = dispatcher(Map.of("RAGLINE_NOTIFY_BRIDGE", "app_events=" + topic));
         await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
-        Thread.sleep(500); // LISTEN is issued right after leadership; give it a moment
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
+            // LISTEN is issued after leadership, and a notification before it is lost: ring until one arrives.
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        s.execute("notify app_events, 'ready'");
+                        return !KafkaTopics.readAll(topic, Duration.ofSeconds(10))
+                                .isEmpty();
+                    });
             s.execute("notify app_events, '{\"order\":42}'");
         }
 
-        List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, 1, Duration.ofSeconds(30));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> KafkaTopics.readAll(topic, Duration.ofSeconds(10)).stream()
+                        .anyMatch(r -> !r.value().equals("ready")));
+        List<ConsumerRecord<String, String>> records = KafkaTopics.readAll(topic, Duration.ofSeconds(10)).stream()
+                .filter(r -> !r.value().equals("ready"))
+                .toList();
 
         assertThat(records).extracting(ConsumerRecord::value).containsExactly("{\"order\":42}");
         assertThat(records.get(0).key()).isEqualTo("app_events");

@@ -93,14 +93,23 @@ class OverlappedCommitsIT {
         String topic = KafkaTopics.create("overlap-top-up", 3);
         String bridged = KafkaTopics.create("overlap-bridged", 1);
         // Each commit 20 ms late: rows arrive while every batch commits, and so do notifications of
-        // a bridged channel, which the relay reads while it waits for a commit on the doorbell.
+        // a bridged channel, which the relay reads while it waits for a commit on the doorbell. Until
+        // rows have joined a batch under way, a commit also waits (bounded) for that to happen, so
+        // that a machine slower than a claim in 20 ms still tops a batch up.
+        AtomicReference<WorkerRuntime> started = new AtomicReference<>();
+        AtomicInteger commits = new AtomicInteger();
         runtime = dispatcher(
                 p -> InterceptedProducer.of(p, (method, args) -> {
                     if (method.equals("commitTransaction")) {
                         Thread.sleep(20);
+                        WorkerRuntime r = started.get();
+                        if (r != null && commits.incrementAndGet() <= 20 && OutboxRelayIT.gauge(r, TOPPED_UP) == 0) {
+                            grows(r, TOPPED_UP, 0);
+                        }
                     }
                 }),
                 Map.of("RAGLINE_NOTIFY_BRIDGE", "overlap_events=" + bridged));
+        started.set(runtime);
         List<String> notified = new ArrayList<>();
         try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic);
                 Connection notifier = db.connect()) {
@@ -158,16 +167,11 @@ class OverlappedCommitsIT {
                     // behind it, so that a grown batch is aborted however slow a claim is here (a
                     // 10 ms commit alone once ended before any ring's claim came back).
                     WorkerRuntime r = started.get();
-                    if (r != null && failedOverGrownBatch.get() == 0 && failed.get() <= 5) {
-                        double before = OutboxRelayIT.gauge(r, TOPPED_UP);
-                        long deadline =
-                                System.nanoTime() + Duration.ofSeconds(3).toNanos();
-                        while (OutboxRelayIT.gauge(r, TOPPED_UP) == before && System.nanoTime() < deadline) {
-                            Thread.sleep(5);
-                        }
-                        if (OutboxRelayIT.gauge(r, TOPPED_UP) > before) {
-                            failedOverGrownBatch.incrementAndGet();
-                        }
+                    if (r != null
+                            && failedOverGrownBatch.get() == 0
+                            && failed.get() <= 5
+                            && grows(r, TOPPED_UP, OutboxRelayIT.gauge(r, TOPPED_UP))) {
+                        failedOverGrownBatch.incrementAndGet();
                     }
                     throw new KafkaException("injected: the commit failed");
                 }
@@ -310,6 +314,18 @@ class OverlappedCommitsIT {
             }
         }
         return false;
+    }
+
+    /**
+     * Called inside a commit: waits, at most 3 s, for {@code metric} to pass {@code from} (rows sent
+     * into the batch behind the one committing, for {@link #TOPPED_UP}); whether it did.
+     */
+    private static boolean grows(WorkerRuntime r, String metric, double from) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (OutboxRelayIT.gauge(r, metric) <= from && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return OutboxRelayIT.gauge(r, metric) > from;
     }
 
     private WorkerRuntime dispatcher(UnaryOperator<Producer<byte[], byte[]>> producer) {

@@ -102,7 +102,7 @@ class StalledProducerIT {
                             "B and C visible to read_committed consumers far sooner than B's transaction"
                                     + " would time out (%s): it was aborted at the next batch",
                             PUBLISH_TIMEOUT)
-                    .isLessThan(Duration.ofSeconds(10));
+                    .isLessThan(Duration.ofSeconds(20));
             assertThat(watcher.violations())
                     .as("rows seen while an earlier row of their key was missing")
                     .isEmpty();

@@ -61,7 +61,7 @@ class NonServingDeadlineIT {
      * machine; the building model's endpoint holds its answers for a minute (its requests may wait
      * 2 minutes), which the old writer waited for in every batch.
      */
-    static final Duration SEARCHABLE_WITHIN = Duration.ofSeconds(10);
+    static final Duration SEARCHABLE_WITHIN = Duration.ofSeconds(30);
 
     static final int DOCUMENTS = 3;
 

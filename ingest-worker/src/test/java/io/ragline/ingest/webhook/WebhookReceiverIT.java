@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -280,14 +281,21 @@ class WebhookReceiverIT {
         for (int i = 0; i < 5; i++) {
             client.send(client.standard("standard", "msg_keepalive", "{\"type\":\"k\"}"));
         }
-        long started = System.nanoTime();
+        // Each answer timed: with Nagle on, every one would take 40 ms or more, so the median says
+        // it, whatever a busy machine adds to a few of them.
+        List<Long> micros = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
+            long started = System.nanoTime();
             assertThat(client.send(client.standard("standard", "msg_keepalive", "{\"type\":\"k\"}"))
                             .statusCode())
                     .isEqualTo(200);
+            micros.add((System.nanoTime() - started) / 1_000);
         }
 
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(600));
+        Collections.sort(micros);
+        assertThat(micros.get(micros.size() / 2))
+                .as("the median answer in microseconds, of %s", micros)
+                .isLessThan(35_000L);
     }
 
     @Test
