@@ -94,17 +94,19 @@ class OverlappedCommitsIT {
         String bridged = KafkaTopics.create("overlap-bridged", 1);
         // Each commit 20 ms late: rows arrive while every batch commits, and so do notifications of
         // a bridged channel, which the relay reads while it waits for a commit on the doorbell. Until
-        // rows have joined a batch under way, a commit also waits (bounded) for that to happen, so
-        // that a machine slower than a claim in 20 ms still tops a batch up.
+        // rows have joined a batch under way, each of the first 20 commits also writes a row of its
+        // own and waits, 3 s at most, for rows to join (whenJoined): a machine slower than a claim in
+        // 20 ms still tops a batch up.
         AtomicReference<WorkerRuntime> started = new AtomicReference<>();
         AtomicInteger commits = new AtomicInteger();
+        AtomicInteger extra = new AtomicInteger();
         runtime = dispatcher(
                 p -> InterceptedProducer.of(p, (method, args) -> {
                     if (method.equals("commitTransaction")) {
                         Thread.sleep(20);
                         WorkerRuntime r = started.get();
-                        if (r != null && commits.incrementAndGet() <= 20 && OutboxRelayIT.gauge(r, TOPPED_UP) == 0) {
-                            grows(r, TOPPED_UP, 0);
+                        if (r != null && commits.incrementAndGet() <= 20 && toppedUp(r) == 0) {
+                            whenJoined(r, topic, extra);
                         }
                     }
                 }),
@@ -131,6 +133,9 @@ class OverlappedCommitsIT {
                 }
             });
             watcher.awaitDistinct(ROWS, Duration.ofSeconds(120));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+            watcher.awaitDistinct(ROWS + extra.get(), Duration.ofSeconds(30));
 
             assertThat(watcher.violations())
                     .as("rows seen while an earlier row of their key was missing")
@@ -145,7 +150,7 @@ class OverlappedCommitsIT {
                 .filteredOn(v -> !v.equals("ready"))
                 .as("every bridged notification forwarded once, in order, also those read during a commit")
                 .containsExactlyElementsOf(notified);
-        assertThat(OutboxRelayIT.gauge(runtime, TOPPED_UP))
+        assertThat(toppedUp(runtime))
                 .as("rows sent into a batch under way because they arrived while the one before committed")
                 .isPositive();
         await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
@@ -157,20 +162,22 @@ class OverlappedCommitsIT {
         AtomicInteger commits = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         AtomicInteger failedOverGrownBatch = new AtomicInteger();
+        AtomicInteger extra = new AtomicInteger();
         AtomicReference<WorkerRuntime> started = new AtomicReference<>();
         runtime = dispatcher(p -> InterceptedProducer.of(p, (method, args) -> {
             if (method.equals("commitTransaction")) {
                 Thread.sleep(10); // rows arrive while it commits: the batch behind it grows, then is aborted with it
                 if (commits.incrementAndGet() % 3 == 2) {
                     failed.incrementAndGet();
-                    // Until one has: a failing commit waits (bounded) for rows to join the batch
-                    // behind it, so that a grown batch is aborted however slow a claim is here (a
-                    // 10 ms commit alone once ended before any ring's claim came back).
+                    // Until one has, each of the first 5 failing commits writes a row of its own and
+                    // waits, 3 s at most, for rows to join the batch behind it (whenJoined), so that a
+                    // grown batch is aborted on a slow machine too (a 10 ms commit alone once ended
+                    // before any ring's claim came back).
                     WorkerRuntime r = started.get();
                     if (r != null
                             && failedOverGrownBatch.get() == 0
                             && failed.get() <= 5
-                            && grows(r, TOPPED_UP, OutboxRelayIT.gauge(r, TOPPED_UP))) {
+                            && whenJoined(r, topic, extra)) {
                         failedOverGrownBatch.incrementAndGet();
                     }
                     throw new KafkaException("injected: the commit failed");
@@ -181,6 +188,9 @@ class OverlappedCommitsIT {
         try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
             write(topic);
             watcher.awaitDistinct(ROWS, Duration.ofSeconds(180));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+            watcher.awaitDistinct(ROWS + extra.get(), Duration.ofSeconds(30));
 
             assertThat(failed.get()).as("commits that failed").isPositive();
             assertThat(watcher.violations())
@@ -316,16 +326,31 @@ class OverlappedCommitsIT {
         return false;
     }
 
+    /** Rows sent into a batch under way ({@link #TOPPED_UP}), read from the counter itself. */
+    private static double toppedUp(WorkerRuntime r) {
+        return r.registry().get("ragline.outbox.topped.up").counter().count();
+    }
+
     /**
-     * Called inside a commit: waits, at most 3 s, for {@code metric} to pass {@code from} (rows sent
-     * into the batch behind the one committing, for {@link #TOPPED_UP}); whether it did.
+     * Called inside a commit: writes a row of a key of its own to {@code topic} (a row that arrives
+     * while the commit is under way, whether or not the writers still write; counted in {@code
+     * extra}), then waits, 3 s at most, for rows to be sent into the batch behind the one committing;
+     * whether they were.
      */
-    private static boolean grows(WorkerRuntime r, String metric, double from) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-        while (OutboxRelayIT.gauge(r, metric) <= from && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+    private static boolean whenJoined(WorkerRuntime r, String topic, AtomicInteger extra) throws Exception {
+        double from = toppedUp(r);
+        try (Connection c = db.connect();
+                PreparedStatement s =
+                        c.prepareStatement("insert into outbox (topic, key, payload) values (?, ?, '{\"seq\":0}')")) {
+            s.setString(1, topic);
+            s.setString(2, "extra-" + extra.incrementAndGet());
+            s.execute();
         }
-        return OutboxRelayIT.gauge(r, metric) > from;
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (toppedUp(r) <= from && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return toppedUp(r) > from;
     }
 
     private WorkerRuntime dispatcher(UnaryOperator<Producer<byte[], byte[]>> producer) {

@@ -42,8 +42,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A migration's building model whose endpoint accepts the connection and does not answer (a real
  * OpenAI-compatible HTTP server on loopback that holds that model's requests for a minute) holds
  * back nothing served: an embedding-worker running on real Postgres and real Kafka makes documents
- * published to the collection searchable with the serving model within a few seconds, far below
- * the held minute; their building generation's vectors are owed, and the migration's sweep asks for
+ * published to the collection searchable with the serving model within seconds (at most half
+ * the held minute, asserted); their building generation's vectors are owed, and the migration's sweep asks for
  * them again, so they are written once the endpoint answers and the migration switches.
  */
 class NonServingDeadlineIT {
