@@ -428,6 +428,13 @@ class CollectionMigrationsIT {
         assertThat(db.queryValue("select string_agg(d.external_id || ':' || o.chunking, ',' order by d.id) from"
                         + " chunking_owed(" + collection + ", 10) o join documents d on d.id = o.document_id"))
                 .isEqualTo("a:2,b:2");
+        long b = (long) db.queryValue("select id from documents where external_id = 'b'");
+        assertThat(db.queryValue("select string_agg(d.external_id, ',') from chunking_owed(" + collection + ", " + b
+                        + ", 10) o join documents d on d.id = o.document_id"))
+                .as("a walk from document b on: b included, a (before it) not")
+                .isEqualTo("b");
+        assertThat(db.queryValue("select count(*) from chunking_owed(" + collection + ", " + (b + 1) + ", 10)"))
+                .isEqualTo(0L);
 
         newChunks("a", 3);
         newVectors("a");

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.ragline.contracts.pipeline.CollectionEvent;
+import io.ragline.core.collections.Chunking;
 import io.ragline.core.collections.CollectionMigrations;
 import io.ragline.core.collections.GenerationSweep;
 import io.ragline.core.schedule.SqlJobScheduler;
@@ -13,11 +14,14 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * made again at the next interval.
  *
  * <p>At each check it first cuts the documents a migration to another chunk size lacks ({@link
- * Rechunker}), from their kept text, and asks for their vectors.
+ * Rechunker}), from their kept text, and asks for their vectors: a walk through the collection that
+ * goes on from check to check, and, once a walk cut nothing, walks again only at the sweep's pace
+ * ({@link RechunkPasses}).
  *
  * <p>Every {@link #SWEEP_EVERY} it also sweeps the building and kept generations ({@link
  * GenerationSweep}): a document whose vectors of such a generation are missing (its model failed for
@@ -90,6 +96,7 @@ public final class MigrationSwitcher implements Runnable {
     static final Duration CUT_FOR = Duration.ofSeconds(1);
 
     private final Rechunker rechunker = new Rechunker();
+    private final RechunkPasses passes;
     private final Counter rechunked;
     private final SqlJobScheduler scheduler;
     private final MeterRegistry registry;
@@ -118,6 +125,7 @@ public final class MigrationSwitcher implements Runnable {
         this.registry = registry;
         this.sweepAfter = sweepAfter;
         this.pace = pace;
+        this.passes = new RechunkPasses(pace);
         this.sweeps = Timer.builder(SWEEP_TIMER)
                 .description("Passes of the generation sweep over one collection (each reads the collection's embedded"
                         + " documents until it finds 500 lacking vectors; a slow pass spaces the next ones out)")
@@ -157,7 +165,7 @@ public final class MigrationSwitcher implements Runnable {
             if (!keepGoing.getAsBoolean()) {
                 return;
             }
-            rechunkOrWarn(c, collection, keepGoing);
+            rechunkOrWarn(c, collection, keepGoing, false);
             try {
                 checkOne(c, collection);
             } catch (SQLException | RuntimeException e) {
@@ -196,7 +204,7 @@ public final class MigrationSwitcher implements Runnable {
                 if (asked.isPresent()) {
                     sweeps.record(Duration.ofNanos(System.nanoTime() - start));
                     // A kept chunking a document lacks (an ingest in flight at a switch cut it without).
-                    rechunkOrWarn(c, collection, keepGoing);
+                    rechunkOrWarn(c, collection, keepGoing, true);
                 }
                 if (asked.isPresent() && asked.getAsInt() > 0) {
                     swept.increment(asked.getAsInt());
@@ -235,9 +243,9 @@ public final class MigrationSwitcher implements Runnable {
     }
 
     /** {@link #rechunk}, a failure logged and counted as a failed check (the next check tries again). */
-    private void rechunkOrWarn(Connection c, int collection, BooleanSupplier keepGoing) {
+    private void rechunkOrWarn(Connection c, int collection, BooleanSupplier keepGoing, boolean force) {
         try {
-            rechunk(c, collection, keepGoing);
+            rechunk(c, collection, keepGoing, force);
         } catch (SQLException | RuntimeException e) {
             failures.increment();
             log.warn(
@@ -249,20 +257,40 @@ public final class MigrationSwitcher implements Runnable {
 
     /**
      * Cuts the documents a live chunking lacks ({@link Rechunker}), {@link #CUT_BATCH} to a
-     * transaction, until none is left or {@link #CUT_FOR} has passed (the next check goes on).
+     * transaction, walking the collection from where this worker's walk stands ({@link
+     * RechunkPasses}: a new walk only when one is due, or {@code force}: after a sweep's pass), until
+     * the walk ends or {@link #CUT_FOR} has passed (the next check goes on).
      */
-    private void rechunk(Connection c, int collection, BooleanSupplier keepGoing) throws SQLException {
+    private void rechunk(Connection c, int collection, BooleanSupplier keepGoing, boolean force) throws SQLException {
         long until = System.nanoTime() + CUT_FOR.toNanos();
+        List<Chunking> live = Chunking.live(c, collection);
+        if (live.size() < 2) {
+            return; // one chunking: nothing lacks one (a model migration, or none)
+        }
+        String chunkings = live.stream().map(k -> String.valueOf(k.number())).collect(Collectors.joining(","));
         int total = 0;
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
-            int n;
-            do {
-                n = rechunker.cut(c, collection, CUT_BATCH);
-                c.commit();
-                total += n;
-            } while (n == CUT_BATCH && System.nanoTime() < until && keepGoing.getAsBoolean());
+            boolean more = true;
+            while (more && keepGoing.getAsBoolean()) {
+                OptionalLong from = passes.from(collection, chunkings, System.nanoTime(), force);
+                if (from.isEmpty()) {
+                    break;
+                }
+                long start = System.nanoTime();
+                Rechunker.Batch batch;
+                try {
+                    batch = rechunker.cut(c, collection, from.getAsLong(), CUT_BATCH);
+                    c.commit();
+                } catch (SQLException | RuntimeException e) {
+                    passes.failed(collection, System.nanoTime() - start);
+                    throw e;
+                }
+                total += batch.cut();
+                long now = System.nanoTime();
+                more = passes.batch(collection, batch.cut(), batch.last(), CUT_BATCH, now - start, now) && now < until;
+            }
         } catch (SQLException | RuntimeException e) {
             c.rollback();
             throw e;

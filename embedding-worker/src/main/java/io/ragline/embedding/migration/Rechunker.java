@@ -45,13 +45,22 @@ final class Rechunker {
 
     private record Owed(long id, int chunking) {}
 
+    /**
+     * One batch: the (document, chunking) pairs {@code chunking_owed} gave and that were cut, and the
+     * last document id among them (-1 when none): the next batch of the pass starts there.
+     */
+    record Batch(int cut, long last) {
+        static final Batch NONE = new Batch(0, -1);
+    }
+
     private record Text(String externalId, long version, String title, String content) {}
 
     /**
-     * Cuts at most {@code limit} documents of collection {@code collectionId} in the caller's
-     * transaction (the caller commits); returns how many cuts it made (a document a chunking lacks).
+     * Cuts at most {@code limit} documents' chunkings of collection {@code collectionId}, from
+     * document id {@code from} on, in the caller's transaction (the caller commits); a batch with
+     * fewer than {@code limit} ends the walk through the collection ({@link RechunkPasses}).
      */
-    int cut(Connection c, int collectionId, int limit) throws SQLException {
+    Batch cut(Connection c, int collectionId, long from, int limit) throws SQLException {
         // Nothing to cut (and nothing locked) while its generations share one chunking: a model
         // migration, or none.
         try (PreparedStatement s = c.prepareStatement(
@@ -59,7 +68,7 @@ final class Rechunker {
             s.setInt(1, collectionId);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next() || !rs.getBoolean(1)) {
-                    return 0;
+                    return Batch.NONE;
                 }
             }
         }
@@ -70,14 +79,15 @@ final class Rechunker {
             s.setInt(1, collectionId);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
-                    return 0;
+                    return Batch.NONE;
                 }
             }
         }
         List<Owed> owed = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement("select document_id, chunking from chunking_owed(?, ?)")) {
+        try (PreparedStatement s = c.prepareStatement("select document_id, chunking from chunking_owed(?, ?, ?)")) {
             s.setInt(1, collectionId);
-            s.setInt(2, limit);
+            s.setLong(2, from);
+            s.setInt(3, limit);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     owed.add(new Owed(rs.getLong(1), rs.getInt(2)));
@@ -85,7 +95,7 @@ final class Rechunker {
             }
         }
         if (owed.isEmpty()) {
-            return 0;
+            return Batch.NONE;
         }
         Collection collection = serving(c, collectionId);
         DocumentChunker chunker = chunkers.apply(collection);
@@ -131,7 +141,7 @@ final class Rechunker {
                         c, REQUESTS, new EmbeddingRequest(collection.name(), d.externalId(), o.id(), d.version()));
             }
         }
-        return owed.size();
+        return new Batch(owed.size(), owed.get(owed.size() - 1).id());
     }
 
     private static Collection serving(Connection c, int collectionId) throws SQLException {

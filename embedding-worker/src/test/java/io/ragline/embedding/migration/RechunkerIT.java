@@ -132,6 +132,31 @@ class RechunkerIT {
                 .isNotEqualTo(0L);
     }
 
+    @Test
+    void onceAWalkCutNothingTheChecksLeaveTheCollectionUntilTheSweepsPace() throws Exception {
+        try (Connection owner = db.connect()) {
+            new CollectionMigrations(ModelCatalog.bundled()).migrate(owner, "manuals", null, null, null, 32, 4);
+        }
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        MigrationSwitcher switcher = new MigrationSwitcher(null, meters); // the worker's pace: 30 s
+        try (Connection worker = workerConnection()) {
+            switcher.check(worker, () -> true); // a walk that cuts all five
+            switcher.check(worker, () -> true); // the walk after it, which finds nothing
+            assertThat(cut()).hasSize(DOCUMENTS);
+            // m2 loses its new chunks (as if an ingest in flight at the migrate had cut without them).
+            db.execute("delete from chunks ch using documents d where d.id = ch.document_id and d.external_id = 'm2'"
+                    + " and ch.chunking = 2");
+            switcher.check(worker, () -> true);
+            assertThat(cut())
+                    .as("no walk before the pace: a check does not read the whole collection to find nothing")
+                    .doesNotContain("m2");
+            db.execute("delete from generation_sweeps"); // the sweep is due: its pass walks the collection too
+            switcher.check(worker, () -> true);
+        }
+        assertThat(cut()).as("cut by the walk after the sweep's pass").contains("m2");
+        assertThat(meters.get(MigrationSwitcher.RECHUNKED).counter().count()).isEqualTo(DOCUMENTS + 1.0);
+    }
+
     /** The documents with chunks of chunking 2. */
     private static List<String> cut() throws SQLException {
         List<String> out = new ArrayList<>();

@@ -1,0 +1,101 @@
+package io.ragline.embedding.migration;
+
+import io.ragline.core.collections.GenerationSweep;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Where this worker's cut of the documents a chunking lacks ({@link Rechunker}) stands in each
+ * collection, and when the next walk through it is due. A pass walks a collection's documents once,
+ * in id order, batch after batch ({@code chunking_owed} from the last document id it was given), over
+ * as many checks as it takes. A pass that cut something is followed at once by another (a document
+ * an ingest in flight wrote without the new chunking, or one that was locked, is met by it); a pass
+ * that cut nothing is followed at the generation sweep's pace ({@link GenerationSweep.Pace#after}:
+ * its period, or its spacing times what the pass's statements took if that is longer), so that a
+ * large collection whose documents all have their chunkings is not read whole at every check of
+ * its migration. A change of the collection's live chunkings (a migration
+ * begins, a rollback or prune drops one) starts a pass at once, from the first document.
+ *
+ * <p>Only the migration switcher's thread uses it.
+ */
+final class RechunkPasses {
+    private final GenerationSweep.Pace pace;
+    private final Map<Integer, State> states = new HashMap<>();
+
+    private static final class State {
+        String chunkings;
+        /** The next batch's first document id; 0 when no pass is under way. */
+        long from;
+
+        boolean underWay;
+        long cut;
+        long spentNanos;
+        /** When the next pass may begin ({@link System#nanoTime()}). */
+        long dueAt;
+
+        boolean everDone;
+    }
+
+    RechunkPasses(GenerationSweep.Pace pace) {
+        this.pace = pace;
+    }
+
+    /**
+     * Where collection {@code collection}'s next batch starts, its live chunkings being {@code
+     * chunkings}: the pass under way goes on, or a new one begins from 0 when one is due (or {@code
+     * force}); empty when none is due.
+     */
+    OptionalLong from(int collection, String chunkings, long now, boolean force) {
+        State s = states.computeIfAbsent(collection, k -> new State());
+        if (!chunkings.equals(s.chunkings)) {
+            s.chunkings = chunkings;
+            s.underWay = false;
+            s.everDone = false;
+        }
+        if (!s.underWay) {
+            if (s.everDone && !force && now - s.dueAt < 0) {
+                return OptionalLong.empty();
+            }
+            s.underWay = true;
+            s.from = 0;
+            s.cut = 0;
+            s.spentNanos = 0;
+        }
+        return OptionalLong.of(s.from);
+    }
+
+    /**
+     * Records a batch of collection {@code collection}'s pass: {@code cut} documents' chunkings
+     * given (of at most {@code limit}), the last document id among them ({@code last}), its
+     * statements' time. Returns whether the pass goes on (the batch was full).
+     */
+    boolean batch(int collection, int cut, long last, int limit, long tookNanos, long now) {
+        State s = states.get(collection);
+        if (s == null || !s.underWay) {
+            throw new IllegalStateException("no pass under way in collection " + collection);
+        }
+        s.cut += cut;
+        s.spentNanos += tookNanos;
+        if (cut >= limit) {
+            s.from = last; // inclusive: a document whose chunkings the limit split is taken up again
+            return true;
+        }
+        s.underWay = false;
+        s.everDone = true;
+        s.dueAt = now
+                + (s.cut > 0
+                        ? 0
+                        : pace.after(Duration.ofNanos(s.spentNanos), false).toNanos());
+        return false;
+    }
+
+    /** A batch failed: the pass goes on from where it stood at the next check. */
+    void failed(int collection, long tookNanos) {
+        State s = states.get(collection);
+        if (s != null) {
+            s.spentNanos += tookNanos;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.ragline.embedding.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ragline.core.collections.GenerationSweep;
+import java.time.Duration;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class RechunkPassesTest {
+    static final long S = 1_000_000_000L;
+    final RechunkPasses passes = new RechunkPasses(new GenerationSweep.Pace(Duration.ofSeconds(30), 20));
+
+    @Test
+    void aWalkGoesOnFromTheLastDocumentItWasGivenUntilABatchIsNotFull() {
+        assertThat(passes.from(7, "1,2", 0, false)).hasValue(0);
+        assertThat(passes.batch(7, 100, 57, 100, S / 10, S)).isTrue();
+        assertThat(passes.from(7, "1,2", 2 * S, false))
+                .as("inclusive: a document the limit split is taken up again")
+                .hasValue(57);
+        assertThat(passes.batch(7, 100, 90, 100, S / 10, 2 * S)).isTrue();
+        assertThat(passes.from(7, "1,2", 4 * S, false)).hasValue(90);
+        assertThat(passes.batch(7, 12, 130, 100, S / 10, 4 * S)).isFalse();
+    }
+
+    @Test
+    void aWalkThatCutSomethingIsFollowedAtOnceAndOneThatCutNothingAtThePace() {
+        passes.from(1, "1,2", 0, false);
+        passes.batch(1, 40, 80, 100, S / 10, S);
+        assertThat(passes.from(1, "1,2", S, false)).as("after a walk that cut").hasValue(0);
+        passes.batch(1, 0, -1, 100, S / 10, 2 * S);
+        assertThat(passes.from(1, "1,2", 3 * S, false))
+                .as("after a walk that cut nothing")
+                .isEmpty();
+        assertThat(passes.from(1, "1,2", 31 * S, false)).isEmpty();
+        assertThat(passes.from(1, "1,2", 32 * S, false))
+                .as("the pace's period after it")
+                .hasValue(0);
+    }
+
+    @Test
+    void aSlowWalkSpacesTheNextOutByTheSweepsSpacing() {
+        passes.from(1, "1,2", 0, false);
+        passes.batch(1, 100, 10, 100, 2 * S, 2 * S); // the walk's statements: 3 s in all
+        passes.from(1, "1,2", 3 * S, false);
+        passes.batch(1, 0, -1, 100, S, 4 * S);
+        passes.from(1, "1,2", 4 * S, false); // a walk at once: the one before cut something
+        passes.batch(1, 0, -1, 100, 3 * S, 7 * S);
+        assertThat(passes.from(1, "1,2", 7 * S + 59 * S, false))
+                .as("20 times 3 s")
+                .isEmpty();
+        assertThat(passes.from(1, "1,2", 7 * S + 60 * S, false)).hasValue(0);
+    }
+
+    @Test
+    void aSweepOrAChangeOfChunkingsStartsAWalkAtOnce() {
+        passes.from(1, "1,2", 0, false);
+        passes.batch(1, 0, -1, 100, S / 10, S);
+        assertThat(passes.from(1, "1,2", 2 * S, false)).isEmpty();
+        assertThat(passes.from(1, "1,2", 2 * S, true))
+                .as("after a sweep's pass")
+                .hasValue(0);
+        passes.batch(1, 100, 300, 100, S / 10, 3 * S);
+        assertThat(passes.from(1, "1,3", 4 * S, false))
+                .as("another migration: its walk starts from the first document")
+                .hasValue(0);
+        assertThat(passes.from(2, "1,2", 4 * S, false))
+                .as("collections walk apart")
+                .hasValue(0);
+    }
+
+    @Test
+    void aFailedBatchIsTakenUpAgainWhereTheWalkStood() {
+        passes.from(1, "1,2", 0, false);
+        passes.batch(1, 100, 44, 100, S / 10, S);
+        passes.from(1, "1,2", S, false);
+        passes.failed(1, S / 10);
+        assertThat(passes.from(1, "1,2", 3 * S, false)).hasValue(44);
+        assertThat(passes.from(1, "1,2", 3 * S, false)).isEqualTo(OptionalLong.of(44));
+    }
+
+    @Test
+    void aBatchWithoutAWalkIsRefused() {
+        assertThatThrownBy(() -> passes.batch(9, 1, 1, 100, 1, 1)).isInstanceOf(IllegalStateException.class);
+    }
+}
