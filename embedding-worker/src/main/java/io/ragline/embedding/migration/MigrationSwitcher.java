@@ -95,6 +95,13 @@ public final class MigrationSwitcher implements Runnable {
     /** How long one check goes on cutting documents for a migration's chunking before it switches. */
     static final Duration CUT_FOR = Duration.ofSeconds(1);
 
+    /**
+     * How long after a collection's chunkings change its walks for the documents a chunking lacks
+     * follow each other at every check, whatever they cut ({@link RechunkPasses}): ingest
+     * transactions in flight at the change end well within it.
+     */
+    static final Duration RECHUNK_SETTLING = Duration.ofSeconds(30);
+
     private final Rechunker rechunker = new Rechunker();
     private final RechunkPasses passes;
     private final Counter rechunked;
@@ -108,7 +115,7 @@ public final class MigrationSwitcher implements Runnable {
     private final Timer sweeps;
 
     public MigrationSwitcher(DataSource dataSource, MeterRegistry registry) {
-        this(dataSource, registry, SWEEP_AFTER, new GenerationSweep.Pace(SWEEP_EVERY, GenerationSweep.SPACING));
+        this(dataSource, registry, RECHUNK_SETTLING);
     }
 
     /**
@@ -117,15 +124,29 @@ public final class MigrationSwitcher implements Runnable {
      * again at once).
      */
     public MigrationSwitcher(DataSource dataSource, MeterRegistry registry, Duration sweepEvery, Duration sweepAfter) {
-        this(dataSource, registry, sweepAfter, new GenerationSweep.Pace(sweepEvery, 0));
+        this(dataSource, registry, sweepAfter, new GenerationSweep.Pace(sweepEvery, 0), RECHUNK_SETTLING);
+    }
+
+    /** As the worker's, with the walks' settling period given (a test sees their pace without waiting it out). */
+    MigrationSwitcher(DataSource dataSource, MeterRegistry registry, Duration rechunkSettling) {
+        this(
+                dataSource,
+                registry,
+                SWEEP_AFTER,
+                new GenerationSweep.Pace(SWEEP_EVERY, GenerationSweep.SPACING),
+                rechunkSettling);
     }
 
     private MigrationSwitcher(
-            DataSource dataSource, MeterRegistry registry, Duration sweepAfter, GenerationSweep.Pace pace) {
+            DataSource dataSource,
+            MeterRegistry registry,
+            Duration sweepAfter,
+            GenerationSweep.Pace pace,
+            Duration rechunkSettling) {
         this.registry = registry;
         this.sweepAfter = sweepAfter;
         this.pace = pace;
-        this.passes = new RechunkPasses(pace);
+        this.passes = new RechunkPasses(pace, rechunkSettling);
         this.sweeps = Timer.builder(SWEEP_TIMER)
                 .description("Passes of the generation sweep over one collection (each reads the collection's embedded"
                         + " documents until it finds 500 lacking vectors; a slow pass spaces the next ones out)")

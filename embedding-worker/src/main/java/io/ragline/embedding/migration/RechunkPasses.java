@@ -15,17 +15,22 @@ import java.util.OptionalLong;
  * that cut nothing is followed at the generation sweep's pace ({@link GenerationSweep.Pace#after}:
  * its period, or its spacing times what the pass's statements took if that is longer), so that a
  * large collection whose documents all have their chunkings is not read whole at every check of
- * its migration. A change of the collection's live chunkings (a migration
- * begins, a rollback or prune drops one) starts a pass at once, from the first document.
+ * its migration. A change of the collection's live chunkings (a migration begins, a rollback or
+ * prune drops one) starts a pass at once, from the first document, and for {@code settling} after it
+ * the passes follow each other whatever they cut: an ingest in flight at the change (it read the
+ * chunkings before it) may commit a document without the new one, or hold a document's row while a
+ * pass skips it, and its document is met at once rather than a pace later.
  *
  * <p>Only the migration switcher's thread uses it.
  */
 final class RechunkPasses {
     private final GenerationSweep.Pace pace;
+    private final Duration settling;
     private final Map<Integer, State> states = new HashMap<>();
 
     private static final class State {
         String chunkings;
+        long changedAt;
         /** The next batch's first document id; 0 when no pass is under way. */
         long from;
 
@@ -38,8 +43,9 @@ final class RechunkPasses {
         boolean everDone;
     }
 
-    RechunkPasses(GenerationSweep.Pace pace) {
+    RechunkPasses(GenerationSweep.Pace pace, Duration settling) {
         this.pace = pace;
+        this.settling = settling;
     }
 
     /**
@@ -51,6 +57,7 @@ final class RechunkPasses {
         State s = states.computeIfAbsent(collection, k -> new State());
         if (!chunkings.equals(s.chunkings)) {
             s.chunkings = chunkings;
+            s.changedAt = now;
             s.underWay = false;
             s.everDone = false;
         }
@@ -84,10 +91,9 @@ final class RechunkPasses {
         }
         s.underWay = false;
         s.everDone = true;
+        boolean settled = s.cut == 0 && now - s.changedAt >= settling.toNanos();
         s.dueAt = now
-                + (s.cut > 0
-                        ? 0
-                        : pace.after(Duration.ofNanos(s.spentNanos), false).toNanos());
+                + (settled ? pace.after(Duration.ofNanos(s.spentNanos), false).toNanos() : 0);
         return false;
     }
 

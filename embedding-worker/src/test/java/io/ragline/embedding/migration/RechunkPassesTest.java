@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class RechunkPassesTest {
     static final long S = 1_000_000_000L;
-    final RechunkPasses passes = new RechunkPasses(new GenerationSweep.Pace(Duration.ofSeconds(30), 20));
+    final RechunkPasses passes = new RechunkPasses(new GenerationSweep.Pace(Duration.ofSeconds(30), 20), Duration.ZERO);
 
     @Test
     void aWalkGoesOnFromTheLastDocumentItWasGivenUntilABatchIsNotFull() {
@@ -68,6 +68,22 @@ class RechunkPassesTest {
         assertThat(passes.from(2, "1,2", 4 * S, false))
                 .as("collections walk apart")
                 .hasValue(0);
+    }
+
+    @Test
+    void afterAChangeOfChunkingsWalksFollowEachOtherForTheSettlingPeriodWhateverTheyCut() {
+        RechunkPasses settling =
+                new RechunkPasses(new GenerationSweep.Pace(Duration.ofSeconds(30), 20), Duration.ofSeconds(10));
+        settling.from(1, "1,2", 0, false);
+        settling.batch(1, 0, -1, 100, S / 10, 5 * S);
+        assertThat(settling.from(1, "1,2", 6 * S, false))
+                .as("within 10 s of the change")
+                .hasValue(0);
+        settling.batch(1, 0, -1, 100, S / 10, 10 * S);
+        assertThat(settling.from(1, "1,2", 11 * S, false))
+                .as("the settling period is over")
+                .isEmpty();
+        assertThat(settling.from(1, "1,2", 40 * S, false)).hasValue(0);
     }
 
     @Test

@@ -138,7 +138,8 @@ class RechunkerIT {
             new CollectionMigrations(ModelCatalog.bundled()).migrate(owner, "manuals", null, null, null, 32, 4);
         }
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        MigrationSwitcher switcher = new MigrationSwitcher(null, meters); // the worker's pace: 30 s
+        // The worker's pace (30 s), without the 30 s after the migrate in which walks follow each other
+        MigrationSwitcher switcher = new MigrationSwitcher(null, meters, Duration.ZERO);
         try (Connection worker = workerConnection()) {
             switcher.check(worker, () -> true); // a walk that cuts all five
             switcher.check(worker, () -> true); // the walk after it, which finds nothing
