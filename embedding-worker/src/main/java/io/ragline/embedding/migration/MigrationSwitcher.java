@@ -186,7 +186,7 @@ public final class MigrationSwitcher implements Runnable {
             if (!keepGoing.getAsBoolean()) {
                 return;
             }
-            rechunkOrWarn(c, collection, keepGoing, false);
+            rechunkOrWarn(c, collection, keepGoing, OptionalLong.empty());
             try {
                 checkOne(c, collection);
             } catch (SQLException | RuntimeException e) {
@@ -225,7 +225,7 @@ public final class MigrationSwitcher implements Runnable {
                 if (asked.isPresent()) {
                     sweeps.record(Duration.ofNanos(System.nanoTime() - start));
                     // A kept chunking a document lacks (an ingest in flight at a switch cut it without).
-                    rechunkOrWarn(c, collection, keepGoing, true);
+                    rechunkOrWarn(c, collection, keepGoing, OptionalLong.of(start));
                 }
                 if (asked.isPresent() && asked.getAsInt() > 0) {
                     swept.increment(asked.getAsInt());
@@ -264,9 +264,9 @@ public final class MigrationSwitcher implements Runnable {
     }
 
     /** {@link #rechunk}, a failure logged and counted as a failed check (the next check tries again). */
-    private void rechunkOrWarn(Connection c, int collection, BooleanSupplier keepGoing, boolean force) {
+    private void rechunkOrWarn(Connection c, int collection, BooleanSupplier keepGoing, OptionalLong forcedSince) {
         try {
-            rechunk(c, collection, keepGoing, force);
+            rechunk(c, collection, keepGoing, forcedSince);
         } catch (SQLException | RuntimeException e) {
             failures.increment();
             log.warn(
@@ -279,23 +279,30 @@ public final class MigrationSwitcher implements Runnable {
     /**
      * Cuts the documents a live chunking lacks ({@link Rechunker}), {@link #CUT_BATCH} to a
      * transaction, walking the collection from where this worker's walk stands ({@link
-     * RechunkPasses}: a new walk only when one is due, or {@code force}: after a sweep's pass), until
-     * the walk ends or {@link #CUT_FOR} has passed (the next check goes on).
+     * RechunkPasses}: a new walk only when one is due, or after a sweep's pass that began at {@code
+     * forcedSince} unless a walk ended since), until the walk ends or {@link #CUT_FOR} has passed (the
+     * next check goes on).
      */
-    private void rechunk(Connection c, int collection, BooleanSupplier keepGoing, boolean force) throws SQLException {
+    private void rechunk(Connection c, int collection, BooleanSupplier keepGoing, OptionalLong forcedSince)
+            throws SQLException {
         long until = System.nanoTime() + CUT_FOR.toNanos();
         List<Chunking> live = Chunking.live(c, collection);
         if (live.size() < 2) {
             return; // one chunking: nothing lacks one (a model migration, or none)
         }
-        String chunkings = live.stream().map(k -> String.valueOf(k.number())).collect(Collectors.joining(","));
+        // In number order: a switch, which puts another chunking first in Chunking.live, changes nothing here.
+        String chunkings = live.stream()
+                .map(Chunking::number)
+                .sorted()
+                .map(String::valueOf)
+                .collect(Collectors.joining(","));
         int total = 0;
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
             boolean more = true;
             while (more && keepGoing.getAsBoolean()) {
-                OptionalLong from = passes.from(collection, chunkings, System.nanoTime(), force);
+                OptionalLong from = passes.from(collection, chunkings, System.nanoTime(), forcedSince);
                 if (from.isEmpty()) {
                     break;
                 }

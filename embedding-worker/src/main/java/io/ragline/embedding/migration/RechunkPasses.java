@@ -39,6 +39,8 @@ final class RechunkPasses {
         long spentNanos;
         /** When the next pass may begin ({@link System#nanoTime()}). */
         long dueAt;
+        /** When the last pass ended. */
+        long endedAt;
 
         boolean everDone;
     }
@@ -50,10 +52,11 @@ final class RechunkPasses {
 
     /**
      * Where collection {@code collection}'s next batch starts, its live chunkings being {@code
-     * chunkings}: the pass under way goes on, or a new one begins from 0 when one is due (or {@code
-     * force}); empty when none is due.
+     * chunkings} (the same numbers in the same order for the same set): the pass under way goes on,
+     * or a new one begins from 0 when one is due, or when {@code forcedSince} is given (a sweep's pass
+     * that began then) and no pass ended since; empty otherwise.
      */
-    OptionalLong from(int collection, String chunkings, long now, boolean force) {
+    OptionalLong from(int collection, String chunkings, long now, OptionalLong forcedSince) {
         State s = states.computeIfAbsent(collection, k -> new State());
         if (!chunkings.equals(s.chunkings)) {
             s.chunkings = chunkings;
@@ -62,7 +65,8 @@ final class RechunkPasses {
             s.everDone = false;
         }
         if (!s.underWay) {
-            if (s.everDone && !force && now - s.dueAt < 0) {
+            boolean forced = forcedSince.isPresent() && (!s.everDone || s.endedAt - forcedSince.getAsLong() < 0);
+            if (s.everDone && !forced && now - s.dueAt < 0) {
                 return OptionalLong.empty();
             }
             s.underWay = true;
@@ -91,6 +95,7 @@ final class RechunkPasses {
         }
         s.underWay = false;
         s.everDone = true;
+        s.endedAt = now;
         boolean settled = s.cut == 0 && now - s.changedAt >= settling.toNanos();
         s.dueAt = now
                 + (settled ? pace.after(Duration.ofNanos(s.spentNanos), false).toNanos() : 0);

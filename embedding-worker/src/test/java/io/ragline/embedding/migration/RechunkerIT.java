@@ -141,8 +141,9 @@ class RechunkerIT {
         // The worker's pace (30 s), without the 30 s after the migrate in which walks follow each other
         MigrationSwitcher switcher = new MigrationSwitcher(null, meters, Duration.ZERO);
         try (Connection worker = workerConnection()) {
-            switcher.check(worker, () -> true); // a walk that cuts all five
-            switcher.check(worker, () -> true); // the walk after it, which finds nothing
+            // A walk that cuts all five; then, after the sweep's pass (due: none ran), one that finds nothing.
+            switcher.check(worker, () -> true);
+            switcher.check(worker, () -> true); // none due: no walk
             assertThat(cut()).hasSize(DOCUMENTS);
             // m2 loses its new chunks (as if an ingest in flight at the migrate had cut without them).
             db.execute("delete from chunks ch using documents d where d.id = ch.document_id and d.external_id = 'm2'"

@@ -10,7 +10,7 @@
 -- on: as joins (V34's form), the planner merged them with whole scans of document_texts and chunks'
 -- index, which read the collection however late the walk starts (docs/benchmarks.md, "The cut for a
 -- new chunk size").
-CREATE FUNCTION chunking_owed(p_collection_id integer, p_from bigint, p_limit integer)
+CREATE FUNCTION ${schema}.chunking_owed(p_collection_id integer, p_from bigint, p_limit integer)
 RETURNS TABLE (document_id bigint, chunking integer)
 LANGUAGE sql AS $$
     WITH live AS (SELECT DISTINCT g.chunking FROM ${schema}.collection_generations g
@@ -34,7 +34,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- V34's form: the whole collection, from its first document.
-CREATE OR REPLACE FUNCTION chunking_owed(p_collection_id integer, p_limit integer)
+CREATE OR REPLACE FUNCTION ${schema}.chunking_owed(p_collection_id integer, p_limit integer)
 RETURNS TABLE (document_id bigint, chunking integer)
 LANGUAGE sql AS $$
     SELECT * FROM ${schema}.chunking_owed(p_collection_id, 0, p_limit)
