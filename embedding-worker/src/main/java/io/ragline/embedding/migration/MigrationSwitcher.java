@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.ragline.contracts.pipeline.CollectionEvent;
-import io.ragline.core.collections.Chunking;
 import io.ragline.core.collections.CollectionMigrations;
 import io.ragline.core.collections.GenerationSweep;
 import io.ragline.core.schedule.SqlJobScheduler;
@@ -14,14 +13,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,8 +99,7 @@ public final class MigrationSwitcher implements Runnable {
      */
     static final Duration RECHUNK_SETTLING = Duration.ofSeconds(30);
 
-    private final Rechunker rechunker = new Rechunker();
-    private final RechunkPasses passes;
+    private final Rechunker rechunker;
     private final Counter rechunked;
     private final SqlJobScheduler scheduler;
     private final MeterRegistry registry;
@@ -146,7 +142,7 @@ public final class MigrationSwitcher implements Runnable {
         this.registry = registry;
         this.sweepAfter = sweepAfter;
         this.pace = pace;
-        this.passes = new RechunkPasses(pace, rechunkSettling);
+        this.rechunker = new Rechunker(new RechunkPasses(pace, rechunkSettling));
         this.sweeps = Timer.builder(SWEEP_TIMER)
                 .description("Passes of the generation sweep over one collection (each reads the collection's embedded"
                         + " documents until it finds 500 lacking vectors; a slow pass spaces the next ones out)")
@@ -277,54 +273,13 @@ public final class MigrationSwitcher implements Runnable {
     }
 
     /**
-     * Cuts the documents a live chunking lacks ({@link Rechunker}), {@link #CUT_BATCH} to a
-     * transaction, walking the collection from where this worker's walk stands ({@link
-     * RechunkPasses}: a new walk only when one is due, or after a sweep's pass that began at {@code
-     * forcedSince} unless a walk ended since), until the walk ends or {@link #CUT_FOR} has passed (the
-     * next check goes on).
+     * Cuts the documents a live chunking lacks ({@link Rechunker#walk}), {@link #CUT_BATCH} to a
+     * transaction, for up to {@link #CUT_FOR} (the next check goes on), and counts and logs them.
      */
     private void rechunk(Connection c, int collection, BooleanSupplier keepGoing, OptionalLong forcedSince)
             throws SQLException {
-        long until = System.nanoTime() + CUT_FOR.toNanos();
-        List<Chunking> live = Chunking.live(c, collection);
-        if (live.size() < 2) {
-            return; // one chunking: nothing lacks one (a model migration, or none)
-        }
-        // In number order: a switch, which puts another chunking first in Chunking.live, changes nothing here.
-        String chunkings = live.stream()
-                .map(Chunking::number)
-                .sorted()
-                .map(String::valueOf)
-                .collect(Collectors.joining(","));
-        int total = 0;
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            boolean more = true;
-            while (more && keepGoing.getAsBoolean()) {
-                OptionalLong from = passes.from(collection, chunkings, System.nanoTime(), forcedSince);
-                if (from.isEmpty()) {
-                    break;
-                }
-                long start = System.nanoTime();
-                Rechunker.Batch batch;
-                try {
-                    batch = rechunker.cut(c, collection, from.getAsLong(), CUT_BATCH);
-                    c.commit();
-                } catch (SQLException | RuntimeException e) {
-                    passes.failed(collection, System.nanoTime() - start);
-                    throw e;
-                }
-                total += batch.cut();
-                long now = System.nanoTime();
-                more = passes.batch(collection, batch.cut(), batch.last(), CUT_BATCH, now - start, now) && now < until;
-            }
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
-        }
+        int total =
+                rechunker.walk(c, collection, forcedSince, keepGoing, CUT_BATCH, System.nanoTime() + CUT_FOR.toNanos());
         if (total > 0) {
             rechunked.increment(total);
             log.info(

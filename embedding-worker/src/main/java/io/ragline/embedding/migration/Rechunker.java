@@ -18,8 +18,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Cuts the documents a live chunking lacks (docs/architecture.md section 11, "Chunkings"): those
@@ -28,19 +31,19 @@ import java.util.function.Function;
  * ingest-worker's own chunker (the collection's serving model's tokenizer, the template, the new
  * size and overlap), its chunks inserted under its row lock ({@code chunking_owed} locks it, {@code
  * SKIP LOCKED}: a document an ingest is writing is left to that ingest, which cuts every live
- * chunking), and its vectors asked for through the outbox in the same transaction.
+ * chunking), and its vectors asked for through the outbox in the same transaction. The worker walks
+ * each collection in batches ({@link #walk}), where its walk stands and when the next is due kept in
+ * {@link RechunkPasses}.
  */
 final class Rechunker {
     private static final EmbeddingRequestCodec REQUESTS = new EmbeddingRequestCodec();
 
     private final Function<Collection, DocumentChunker> chunkers;
+    private final RechunkPasses passes;
 
-    Rechunker() {
-        this(new ModelTokenCounter.Chunkers());
-    }
-
-    Rechunker(Function<Collection, DocumentChunker> chunkers) {
-        this.chunkers = chunkers;
+    Rechunker(RechunkPasses passes) {
+        this.chunkers = new ModelTokenCounter.Chunkers();
+        this.passes = passes;
     }
 
     private record Owed(long id, int chunking) {}
@@ -54,6 +57,63 @@ final class Rechunker {
     }
 
     private record Text(String externalId, long version, String title, String content) {}
+
+    /**
+     * Goes on with this worker's walk through collection {@code collection} ({@link RechunkPasses}:
+     * a new walk only when one is due, or after a sweep's pass that began at {@code forcedSince}
+     * unless a walk ended since), {@code batchSize} documents' chunkings to a transaction of its own
+     * on {@code c}, until the walk ends or {@code until} ({@link System#nanoTime()}) has passed (the
+     * next check goes on); returns the chunkings cut. Nothing while the collection has one chunking.
+     */
+    int walk(
+            Connection c,
+            int collection,
+            OptionalLong forcedSince,
+            BooleanSupplier keepGoing,
+            int batchSize,
+            long until)
+            throws SQLException {
+        List<Chunking> live = Chunking.live(c, collection);
+        if (live.size() < 2) {
+            return 0; // one chunking: nothing lacks one (a model migration, or none)
+        }
+        // In number order: a switch, which puts another chunking first in Chunking.live, changes nothing here.
+        String chunkings = live.stream()
+                .map(Chunking::number)
+                .sorted()
+                .map(String::valueOf)
+                .collect(Collectors.joining(","));
+        int total = 0;
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            boolean more = true;
+            while (more && keepGoing.getAsBoolean()) {
+                OptionalLong from = passes.from(collection, chunkings, System.nanoTime(), forcedSince);
+                if (from.isEmpty()) {
+                    break;
+                }
+                long start = System.nanoTime();
+                Batch batch;
+                try {
+                    batch = cut(c, collection, from.getAsLong(), batchSize);
+                    c.commit();
+                } catch (SQLException | RuntimeException e) {
+                    passes.failed(collection, System.nanoTime() - start);
+                    throw e;
+                }
+                total += batch.cut();
+                long now = System.nanoTime();
+                more = passes.batch(collection, batch.cut(), batch.last(), batchSize, now - start, now) && now < until;
+            }
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+        return total;
+    }
 
     /**
      * Cuts at most {@code limit} documents' chunkings of collection {@code collectionId}, from
