@@ -15,6 +15,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class OutboxStoreIT {
     @RegisterExtension
@@ -43,6 +45,60 @@ class OutboxStoreIT {
             assertThat(rows)
                     .extracting(r -> r.key() + r.payload().replaceAll("\\D", ""))
                     .containsExactly("k11", "k12", "k13", "urgent1", "slow1", "slow2");
+        }
+    }
+
+    /**
+     * What is held back is left out by both claims: the in-order one (no row urgent) and the ranked
+     * one (here made to run by an urgent row of a topic that is itself held back).
+     */
+    @ParameterizedTest(name = "a row urgent: {0}")
+    @ValueSource(booleans = {false, true})
+    void bothClaimsLeaveOutTheTopicsKeysAndRowsHeldBack(boolean urgent) throws Exception {
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("insert into outbox (topic, key, payload, priority) values ('t', 'a', '{\"n\":1}', 0),"
+                    + " ('t', 'b', '{\"n\":1}', 0), ('u', 'a', '{\"n\":1}', 0), ('t', 'c', '{\"n\":1}', 0),"
+                    + " ('t', 'a', '{\"n\":2}', 0), ('t', 'd', '{\"n\":1}', 0)"
+                    + (urgent ? ", ('z', 'a', '{\"n\":1}', 7)" : ""));
+        }
+        long heldRow = (long) db.queryValue("select id from outbox where key = 'c'");
+        try (var pool = Database.pool(url, db.schema(), 2, "test", null)) {
+            List<OutboxRow> rows = new OutboxStore(pool)
+                    .next(List.of(), 100, 1000, List.of("u", "z"), List.of("t\u0000b"), List.of(heldRow));
+
+            assertThat(rows)
+                    .extracting(r -> r.topic() + r.key() + r.payload().replaceAll("\\D", ""))
+                    .containsExactly("ta1", "ta2", "td1");
+        }
+    }
+
+    /**
+     * One store through the paths a relay takes: an urgent row found by the in-order read (ranked in
+     * a second round trip), the next claim ranked at once with the delete of the batch before it, and
+     * in id order again once no row is urgent.
+     */
+    @Test
+    void claimsRankWhileARowIsUrgentAndReadInIdOrderOnceNoneIs() throws Exception {
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        try (var pool = Database.pool(url, db.schema(), 2, "test", null)) {
+            OutboxStore store = new OutboxStore(pool);
+            insert("('t', 'a', '{\"n\":1}', 0), ('t', 'b', '{\"n\":1}', 0), ('t', 'c', '{\"n\":1}', 3)");
+            List<OutboxRow> first = store.next(List.of(), 2, 1000, List.of(), List.of(), List.of());
+            assertThat(first).extracting(OutboxRow::key).containsExactly("c", "a");
+
+            insert("('t', 'd', '{\"n\":1}', 0), ('t', 'e', '{\"n\":1}', 5)");
+            List<OutboxRow> second = store.next(ids(first), 2, 1000, List.of(), List.of(), List.of());
+            assertThat(second).extracting(OutboxRow::key).containsExactly("e", "b");
+
+            insert("('t', 'f', '{\"n\":1}', 0)");
+            List<OutboxRow> third = store.next(ids(second), 5, 1000, List.of(), List.of(), List.of());
+            assertThat(third).extracting(OutboxRow::key).containsExactly("d", "f");
+
+            List<OutboxRow> last = store.next(ids(third), 5, 1000, List.of(), List.of(), List.of());
+            assertThat(last).isEmpty();
+            assertThat((long) db.queryValue("select count(*) from outbox")).isZero();
         }
     }
 
@@ -112,6 +168,17 @@ class OutboxStoreIT {
             }
             assertThat((long) db.queryValue("select count(*) from outbox")).isEqualTo(40 - 14);
         }
+    }
+
+    private static void insert(String values) throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("insert into outbox (topic, key, payload, priority) values " + values);
+        }
+    }
+
+    private static List<Long> ids(List<OutboxRow> rows) {
+        return rows.stream().map(OutboxRow::id).toList();
     }
 
     private static void insertRows(int n) throws Exception {

@@ -25,26 +25,68 @@ public final class OutboxStore {
     private static final TypeReference<Map<String, Object>> HEADERS = new TypeReference<>() {};
 
     /**
-     * Among the oldest {@code lookahead} rows (leaving out the topics, keys and rows held back
-     * after a failure), a
-     * row's effective priority is the highest priority of itself and every later row of the same
-     * topic and key. Sorting by it (then id) lets an urgent row overtake other keys' waiting rows
-     * while the rows of one key stay in id order, which the insert trigger makes commit order.
-     * Only ids and priorities are ranked; payloads are read for the chosen rows alone, each by its
-     * primary key ({@code lateral ... offset 0} keeps the planner from turning that into a hash join
-     * over the whole table: with statistics that still count rows deleted since the last analyse, a
-     * busy outbox's usual state, it chose a sequential scan of the bloated heap, which doubled a
-     * 5,000-row claim; docs/benchmarks.md, "Second quiet run"). The order names {@code c.id}, which
-     * the nested loop already delivers in order, so no sort of the payloads follows.
+     * Whether any waiting row has a priority other than 0: one probe of V36's partial index, asked
+     * as its lowest priority, which no other index can give in order. Asked as {@code exists}, with
+     * statistics from a time when many rows were urgent, the planner expected an urgent row in the
+     * first page and chose a sequential scan of the whole outbox (OutboxClaimPlanIT).
      */
-    static final String NEXT = "with oldest as (select id, topic, key, priority from outbox o where not exists"
-            + " (select 1 from unnest(?::text[], ?::text[]) h(topic, key) where h.topic = o.topic and h.key = o.key)"
-            + " and o.topic <> all(?::text[]) and o.id <> all(?::bigint[]) order by id limit ?), ranked as (select id, max(priority) over (partition by topic, key order by id"
-            + " desc rows unbounded preceding) as effective from oldest), chosen as (select id, effective from"
-            + " ranked order by effective desc, id limit ?) select o.id, o.topic, o.key, o.payload::text,"
-            + " o.headers::text, o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at)"
-            + " from chosen c cross join lateral (select * from outbox x where x.id = c.id offset 0) o"
+    private static final String URGENT =
+            "(select u.priority from outbox u where u.priority <> 0 order by u.priority limit 1) is not null";
+
+    /**
+     * The claim in id order: the oldest rows with their payloads, in one scan of the primary key's
+     * index, and in every row whether any waiting row (held back or not) is {@link #URGENT},
+     * evaluated once, in the same snapshot. While none is, every effective priority of {@link
+     * #RANKED} is 0 and its order is id order, so these rows are its claim, read at about half its
+     * cost for 5,000 rows (docs/benchmarks.md, "The claim in id order"). {@code %s} is {@link
+     * #where} of what is held back.
+     */
+    static final String IN_ORDER = "select o.id, o.topic, o.key, o.payload::text, o.headers::text, o.created_at,"
+            + " o.attempts, extract(epoch from clock_timestamp() - o.created_at),"
+            + " " + URGENT + " from outbox o%s order by o.id limit ?";
+
+    /**
+     * The claim when a row is urgent. Among the oldest {@code lookahead} rows (leaving out the
+     * topics, keys and rows held back after a failure), a row's effective priority is the highest
+     * priority of itself and every later row of the same topic and key. Sorting by it (then id) lets
+     * an urgent row overtake other keys' waiting rows while the rows of one key stay in id order,
+     * which the insert trigger makes commit order. Only ids and priorities are ranked; payloads are
+     * read for the chosen rows alone, each by its primary key ({@code lateral ... offset 0} keeps the
+     * planner from turning that into a hash join over the whole table: with statistics that still
+     * count rows deleted since the last analyse, a busy outbox's usual state, it chose a sequential
+     * scan of the bloated heap, which doubled a 5,000-row claim; docs/benchmarks.md, "Second quiet
+     * run"). The order names {@code c.id}, which the nested loop already delivers in order, so no
+     * sort of the payloads follows. Its rows too say whether a row is {@link #URGENT}. {@code %s} is
+     * {@link #where} of what is held back.
+     */
+    static final String RANKED = "with oldest as (select id, topic, key, priority from outbox o%s order by id"
+            + " limit ?), ranked as (select id, max(priority) over (partition by topic, key order by id desc rows"
+            + " unbounded preceding) as effective from oldest), chosen as (select id, effective from ranked order"
+            + " by effective desc, id limit ?) select o.id, o.topic, o.key, o.payload::text, o.headers::text,"
+            + " o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at), " + URGENT
+            + " from chosen c"
+            + " cross join lateral (select * from outbox x where x.id = c.id offset 0) o"
             + " order by c.effective desc, c.id";
+
+    /**
+     * The {@code where} clause that leaves out what is held back, with only the conditions whose lists
+     * are not empty: tested against empty lists they cost about a microsecond a row (the held keys'
+     * anti-join runs a function scan per row), most of the scan of a claim's oldest rows.
+     */
+    static String where(boolean keys, boolean topics, boolean ids) {
+        List<String> conditions = new ArrayList<>(3);
+        if (keys) {
+            conditions.add("not exists (select 1 from unnest(?::text[], ?::text[]) h(topic, key)"
+                    + " where h.topic = o.topic and h.key = o.key)");
+        }
+        if (topics) {
+            conditions.add("o.topic <> all(?::text[])");
+        }
+        if (ids) {
+            conditions.add("o.id <> all(?::bigint[])");
+        }
+        return conditions.isEmpty() ? "" : " where " + String.join(" and ", conditions);
+    }
 
     /** Deletes the published rows of the array given. */
     static final String DELETE = "delete from outbox where id = any(?)";
@@ -68,6 +110,14 @@ public final class OutboxStore {
 
     private final DataSource dataSource;
 
+    /**
+     * Whether the last ranked claim still found a row urgent: the next claim then ranks at once
+     * instead of reading in id order first, for as long as urgent rows wait. Only a choice of
+     * statement (the in-order claim checks for itself), so the relay's and the claim-ahead thread's
+     * races on it cost at most a round trip.
+     */
+    private volatile boolean rankNext;
+
     public OutboxStore(DataSource dataSource) {
         this.dataSource = dataSource;
     }
@@ -82,7 +132,9 @@ public final class OutboxStore {
      * read sees the delete, and either both happen or neither does. The next batch leaves out every
      * row of the topics in {@code heldTopics}, of the keys in {@code heldKeys} ({@link
      * OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without a key have no order to
-     * keep, so only the row itself waits).
+     * keep, so only the row itself waits). The read is {@link #IN_ORDER}; when it finds a row
+     * urgent, {@link #RANKED} reads again in a second round trip, after the delete committed, and
+     * the claims after it rank at once until one finds no row urgent ({@link #rankNext}).
      */
     public List<OutboxRow> next(
             Collection<Long> published,
@@ -92,27 +144,46 @@ public final class OutboxStore {
             Collection<String> heldKeys,
             Collection<Long> heldIds)
             throws SQLException {
-        List<OutboxRow> rows = new ArrayList<>();
+        boolean keys = !heldKeys.isEmpty();
+        boolean topics = !heldTopics.isEmpty();
+        boolean ids = !heldIds.isEmpty();
+        String where = where(keys, topics, ids);
+        try (Connection c = dataSource.getConnection()) {
+            Held held = new Held(c, heldKeys, heldTopics, heldIds);
+            List<OutboxRow> rows = new ArrayList<>();
+            Collection<Long> deleting = published;
+            if (!rankNext) {
+                if (!claim(c, IN_ORDER.formatted(where), deleting, held, rows, Math.min(batchSize, lookahead))) {
+                    return rows;
+                }
+                // A row is urgent (perhaps one held back): rank, in a statement of its own. The
+                // delete above is committed; this claim sees the outbox without the rows it deleted.
+                rows.clear();
+                deleting = List.of();
+            }
+            rankNext = claim(c, RANKED.formatted(where), deleting, held, rows, lookahead, batchSize);
+            return rows;
+        }
+    }
+
+    /**
+     * Sends {@code claim} (after the delete of {@code published}, when there are any) and reads its
+     * rows into {@code rows}; returns whether its first row says a row is urgent. The in-order claim
+     * stops reading there: its rows are then not the claim.
+     */
+    private static boolean claim(
+            Connection c, String claim, Collection<Long> published, Held held, List<OutboxRow> rows, int... limits)
+            throws SQLException {
         boolean deletes = !published.isEmpty();
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement s = plannedEachTime(c, deletes ? DELETE + "; " + NEXT : NEXT)) {
+        try (PreparedStatement s = plannedEachTime(c, deletes ? DELETE + "; " + claim : claim)) {
             int at = 0;
             if (deletes) {
                 s.setArray(++at, c.createArrayOf("bigint", published.toArray()));
             }
-            List<String> topics = new ArrayList<>(heldKeys.size());
-            List<String> keys = new ArrayList<>(heldKeys.size());
-            for (String held : heldKeys) {
-                int cut = held.indexOf('\u0000');
-                topics.add(held.substring(0, cut));
-                keys.add(held.substring(cut + 1));
+            at = held.bind(s, at);
+            for (int limit : limits) {
+                s.setInt(++at, limit);
             }
-            s.setArray(++at, c.createArrayOf("text", topics.toArray()));
-            s.setArray(++at, c.createArrayOf("text", keys.toArray()));
-            s.setArray(++at, c.createArrayOf("text", heldTopics.toArray()));
-            s.setArray(++at, c.createArrayOf("bigint", heldIds.toArray()));
-            s.setInt(++at, lookahead);
-            s.setInt(++at, batchSize);
             boolean isResultSet = s.execute();
             while (!isResultSet) { // the delete's count comes first
                 if (s.getUpdateCount() == -1) {
@@ -121,21 +192,67 @@ public final class OutboxStore {
                 isResultSet = s.getMoreResults();
             }
             try (ResultSet rs = s.getResultSet()) {
-                long now = System.nanoTime();
-                while (rs.next()) {
-                    rows.add(new OutboxRow(
-                            rs.getLong(1),
-                            rs.getString(2),
-                            rs.getString(3),
-                            rs.getString(4),
-                            headers(rs.getString(5)),
-                            rs.getTimestamp(6).toInstant(),
-                            rs.getInt(7),
-                            now - (long) (rs.getDouble(8) * 1e9)));
-                }
+                return read(rs, rows, limits.length == 1);
             }
         }
-        return rows;
+    }
+
+    /** The lists of what is held back, bound to a claim's parameters in {@link #where}'s order. */
+    private record Held(Array keyTopics, Array keyKeys, Array topics, Array ids) {
+        Held(Connection c, Collection<String> heldKeys, Collection<String> heldTopics, Collection<Long> heldIds)
+                throws SQLException {
+            this(
+                    heldKeys.isEmpty() ? null : c.createArrayOf("text", split(heldKeys, true)),
+                    heldKeys.isEmpty() ? null : c.createArrayOf("text", split(heldKeys, false)),
+                    heldTopics.isEmpty() ? null : c.createArrayOf("text", heldTopics.toArray()),
+                    heldIds.isEmpty() ? null : c.createArrayOf("bigint", heldIds.toArray()));
+        }
+
+        /** Each held key's topic or key ({@link OutboxRow#orderKey()}: topic, NUL, key). */
+        private static Object[] split(Collection<String> heldKeys, boolean topic) {
+            return heldKeys.stream()
+                    .map(held -> {
+                        int cut = held.indexOf('\u0000');
+                        return topic ? held.substring(0, cut) : held.substring(cut + 1);
+                    })
+                    .toArray();
+        }
+
+        int bind(PreparedStatement s, int at) throws SQLException {
+            for (Array list : new Array[] {keyTopics, keyKeys, topics, ids}) {
+                if (list != null) {
+                    s.setArray(++at, list);
+                }
+            }
+            return at;
+        }
+    }
+
+    /**
+     * Reads a claim's rows into {@code rows}; returns whether its first row says a row is urgent
+     * (false when there is none), and stops there if {@code stopIfUrgent}.
+     */
+    private static boolean read(ResultSet rs, List<OutboxRow> rows, boolean stopIfUrgent) throws SQLException {
+        boolean urgent = false;
+        long now = System.nanoTime();
+        while (rs.next()) {
+            if (rows.isEmpty()) {
+                urgent = rs.getBoolean(9);
+                if (urgent && stopIfUrgent) {
+                    return true;
+                }
+            }
+            rows.add(new OutboxRow(
+                    rs.getLong(1),
+                    rs.getString(2),
+                    rs.getString(3),
+                    rs.getString(4),
+                    headers(rs.getString(5)),
+                    rs.getTimestamp(6).toInstant(),
+                    rs.getInt(7),
+                    now - (long) (rs.getDouble(8) * 1e9)));
+        }
+        return urgent;
     }
 
     public int delete(Collection<Long> ids) throws SQLException {

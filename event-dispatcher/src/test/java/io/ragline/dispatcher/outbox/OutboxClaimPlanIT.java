@@ -7,34 +7,46 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The claim's plan on a busy outbox's usual state, statistics that still count rows deleted since
- * they were taken: the chosen rows' payloads are read by primary key, not by a hash join over a
- * sequential scan of the whole (bloated) table, and no sort of the payloads follows.
+ * The claims' plans on a busy outbox's usual state, statistics that still count rows deleted since
+ * they were taken: the ranked claim reads the chosen rows' payloads by primary key, not by a hash
+ * join over a sequential scan of the whole (bloated) table, and no sort of the payloads follows;
+ * the in-order claim is one scan of the primary key's index and one probe of the urgent rows'
+ * index, with no sort at all; the probe uses that index even when the statistics say every row is
+ * urgent.
  */
 class OutboxClaimPlanIT {
     @RegisterExtension
     static final PostgresSchema db = new PostgresSchema(false);
 
-    @Test
-    void theClaimReadsTheChosenRowsByPrimaryKeyWhenTheStatisticsStillCountDeletedRows() throws Exception {
+    @BeforeAll
+    static void aBusyOutboxWithStaleStatistics() throws Exception {
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
             s.execute("alter table outbox set (autovacuum_enabled = off)");
-            s.execute("insert into outbox (topic, key, payload) select 't', 'k' || (n % 100),"
-                    + " jsonb_build_object('n', n, 'pad', repeat('x', 150)) from generate_series(1, 60000) n");
+            // Statistics from a time when every row was urgent: the probe for an urgent row must still
+            // use the urgent rows' index (asked as EXISTS, the planner scanned the whole outbox).
+            s.execute("insert into outbox (topic, key, payload, priority) select 't', 'k' || (n % 100),"
+                    + " jsonb_build_object('n', n, 'pad', repeat('x', 150)), 1 from generate_series(1, 60000) n");
             s.execute("analyze outbox");
             s.execute("delete from outbox");
             s.execute("insert into outbox (topic, key, payload) select 't', 'k' || (n % 100),"
                     + " jsonb_build_object('n', n, 'pad', repeat('x', 150)) from generate_series(1, 6000) n");
+        }
+    }
 
-            String plan = plan(c);
+    @Test
+    void theRankedClaimReadsTheChosenRowsByPrimaryKeyWhenTheStatisticsStillCountDeletedRows() throws Exception {
+        try (Connection c = db.connect()) {
+            String plan = plan(c, OutboxStore.RANKED.formatted(OutboxStore.where(false, false, false)), 10_000, 5_000);
 
             assertThat(plan)
                     .contains("Index Scan using outbox_pkey on outbox x")
+                    .contains("using outbox_urgent on outbox u")
                     .doesNotContain("Hash Join")
                     .doesNotContain("Seq Scan on outbox");
             assertThat(plan.lines().filter(l -> l.contains("Sort Key")).toList())
@@ -43,15 +55,28 @@ class OutboxClaimPlanIT {
         }
     }
 
-    /** EXPLAIN of the claim as the dispatcher sends it: nothing held back, its default sizes. */
-    private static String plan(Connection c) throws Exception {
-        try (PreparedStatement p = c.prepareStatement("explain " + OutboxStore.NEXT)) {
-            p.setArray(1, c.createArrayOf("text", new Object[0]));
-            p.setArray(2, c.createArrayOf("text", new Object[0]));
-            p.setArray(3, c.createArrayOf("text", new Object[0]));
-            p.setArray(4, c.createArrayOf("bigint", new Object[0]));
-            p.setInt(5, 10_000);
-            p.setInt(6, 5_000);
+    @Test
+    void theInOrderClaimIsOneScanOfThePrimaryKeyAndOneProbeOfTheUrgentRows() throws Exception {
+        try (Connection c = db.connect()) {
+            String plan = plan(c, OutboxStore.IN_ORDER.formatted(OutboxStore.where(false, false, false)), 5_000);
+
+            assertThat(plan)
+                    .contains("Index Scan using outbox_pkey on outbox o")
+                    .contains("using outbox_urgent on outbox u")
+                    .doesNotContain("Seq Scan")
+                    .doesNotContain("Sort");
+            assertThat(plan.lines().filter(l -> l.contains("Index")).count())
+                    .as("index scans: the outbox's and the probe's")
+                    .isEqualTo(2);
+        }
+    }
+
+    /** EXPLAIN of a claim with nothing held back and the sizes given. */
+    private static String plan(Connection c, String claim, int... limits) throws Exception {
+        try (PreparedStatement p = c.prepareStatement("explain " + claim)) {
+            for (int i = 0; i < limits.length; i++) {
+                p.setInt(i + 1, limits[i]);
+            }
             StringBuilder plan = new StringBuilder();
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
