@@ -122,6 +122,11 @@ public final class OutboxStore {
         this.dataSource = dataSource;
     }
 
+    /** Whether the next claim ranks at once: the last ranked claim still found a row urgent. */
+    public boolean ranking() {
+        return rankNext;
+    }
+
     public List<OutboxRow> next(int batchSize, int lookahead) throws SQLException {
         return next(List.of(), batchSize, lookahead, List.of(), List.of(), List.of());
     }

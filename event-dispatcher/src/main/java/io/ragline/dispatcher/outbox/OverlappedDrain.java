@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * committed, and N+1 is aborted when N did not, so both go again in order. A commit asked for is
  * always awaited before this returns, whatever ends the drain, so its rows are deleted if it
  * committed and no producer is closed under it (docs/architecture.md, section 10). After a full
- * batch (a backlog) the next is claimed only once it committed, as with one producer ({@link
- * OutboxClaims#worthClaimingAhead}). Runs on the relay's thread only.
+ * batch (a backlog) the same, but while rows are urgent: the next is then claimed only once it
+ * committed ({@link OutboxClaims#overlapsAfter}). Runs on the relay's thread only.
  */
 final class OverlappedDrain {
     private static final Logger log = LoggerFactory.getLogger(OverlappedDrain.class);
@@ -107,7 +107,7 @@ final class OverlappedDrain {
                 committing = new Committing(rows, publisher.commitLater(next, relay::leading));
                 relay.doorbell().forwardBridged(); // what rang on a bridged channel while N+1 was open
                 slot = 1 - slot;
-                if (!claims.worthClaimingAhead(rows)) { // a full batch: the next claim waits for its commit
+                if (!claims.overlapsAfter(rows)) { // a full batch while rows are urgent: the next claim waits
                     Committing n = committing;
                     committing = null;
                     if (!relay.after(n.rows(), settle(n))) {
