@@ -28,7 +28,8 @@ import org.postgresql.PGStatement;
  *
  * <ul>
  *   <li>{@code before}: the ranked claim as it was sent before V36 ({@link #BEFORE}, copied here),
- *       every condition on what is held back present with empty lists;
+ *       every condition on what is held back present, the topic of the urgent row below held back,
+ *       the other lists empty;
  *   <li>{@code in order}: {@link OutboxStore#next} with no row urgent, nothing held back (the
  *       relay's usual state);
  *   <li>{@code ranked}: {@link OutboxStore#next} with one urgent row in a topic held back, so the
@@ -103,10 +104,13 @@ public final class OutboxClaimBenchmark {
         Map<Mode, List<Double>> drains = new EnumMap<>(Mode.class);
         Map<Mode, List<Double>> small = new EnumMap<>(Mode.class);
         try (var pool = Database.pool(url, schema, 2, "bench", null)) {
-            OutboxStore store = new OutboxStore(pool);
+            Map<Mode, OutboxStore> stores = new EnumMap<>(Mode.class);
+            for (Mode mode : Mode.values()) {
+                stores.put(mode, new OutboxStore(pool));
+            }
             Mode[] order = Mode.values();
             for (int round = 0; round < rounds; round++) {
-                Map<Mode, List<Double>> smallClaims = smallClaims(pool, store, smalls, round);
+                Map<Mode, List<Double>> smallClaims = smallClaims(pool, stores, smalls, round);
                 for (int m = 0; m < order.length; m++) {
                     Mode mode = order[(m + round) % order.length];
                     urgent(pool, mode == Mode.RANKED);
@@ -115,7 +119,7 @@ public final class OutboxClaimBenchmark {
                         Outbox.append(c, rows);
                         c.commit();
                     }
-                    List<Double> claims = drain(pool, store, mode);
+                    List<Double> claims = drain(pool, stores.get(mode), mode);
                     double total = claims.stream().mapToDouble(d -> d).sum();
                     System.out.printf(
                             Locale.ROOT,
@@ -195,7 +199,7 @@ public final class OutboxClaimBenchmark {
      * {@code n} claims of 4 rows in each mode, the modes taking turns claim by claim; each claim's
      * 4 rows (4 keys, one transaction) are inserted just before it, and it deletes the 4 before.
      */
-    private static Map<Mode, List<Double>> smallClaims(DataSource pool, OutboxStore store, int n, int round)
+    private static Map<Mode, List<Double>> smallClaims(DataSource pool, Map<Mode, OutboxStore> stores, int n, int round)
             throws SQLException {
         List<Outbox.Row> four = List.of(
                 new Outbox.Row("bench", "a", "{\"n\":1}", Map.of()),
@@ -215,7 +219,7 @@ public final class OutboxClaimBenchmark {
                     c.commit();
                 }
                 long start = System.nanoTime();
-                List<OutboxRow> claimed = claim(pool, store, mode, published, BATCH);
+                List<OutboxRow> claimed = claim(pool, stores.get(mode), mode, published, BATCH);
                 times.computeIfAbsent(mode, k -> new ArrayList<>()).add((System.nanoTime() - start) / 1e6);
                 if (claimed.size() != four.size()) {
                     throw new IllegalStateException(mode.label + " claimed " + claimed.size() + " rows, not 4");
@@ -223,7 +227,7 @@ public final class OutboxClaimBenchmark {
                 published = claimed.stream().map(OutboxRow::id).toList();
             }
         }
-        store.delete(published);
+        stores.get(Mode.IN_ORDER).delete(published);
         return times;
     }
 

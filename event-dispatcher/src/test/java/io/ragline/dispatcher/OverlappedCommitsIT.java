@@ -38,6 +38,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}): batch N+1 is sent while N commits and is
@@ -208,6 +210,67 @@ class OverlappedCommitsIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
     }
 
+    /**
+     * A backlog, all of it committed before the relay starts, drains in full batches of 100, and
+     * every third commit fails, which aborts the full batch sent behind it too. With no row urgent
+     * each batch is claimed and sent while the full batch before it commits (the claims read in id
+     * order; before full batches overlapped, none of these claims came while a batch committed).
+     * With urgent rows in the backlog the claims rank, an urgent row's key overtakes the others
+     * whole, and the order of every key holds all the same.
+     */
+    @ParameterizedTest(name = "urgent rows: {0}")
+    @ValueSource(booleans = {false, true})
+    void aBacklogDrainsInFullBatchesEachSentWhileTheOneBeforeCommitsAndFailedCommitsKeepTheOrder(boolean urgent)
+            throws Exception {
+        String topic = KafkaTopics.create("overlap-backlog", 3);
+        try (Connection c = db.connect();
+                PreparedStatement s = c.prepareStatement("insert into outbox (topic, key, payload)"
+                        + " select ?, 'w' || (n / " + KEYS_PER_WRITER + " % " + WRITERS + ") || '-k'"
+                        + " || (n % " + KEYS_PER_WRITER + "), jsonb_build_object('seq', n / ("
+                        + KEYS_PER_WRITER * WRITERS + ")) from generate_series(0, ?) n")) {
+            s.setString(1, topic);
+            s.setInt(2, ROWS - 1);
+            s.execute();
+        }
+        if (urgent) { // a row of one key in the middle, another of a second key near the end
+            db.execute("update outbox set priority = 5 where id = (select id from outbox order by id offset "
+                    + (ROWS / 2) + " limit 1)");
+            db.execute("update outbox set priority = -3 where id = (select id from outbox order by id offset "
+                    + (ROWS - 20) + " limit 1)");
+        }
+        AtomicInteger commits = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        runtime = dispatcher(
+                p -> InterceptedProducer.of(p, (method, args) -> {
+                    if (method.equals("commitTransaction")) {
+                        Thread.sleep(10); // the batch behind is claimed and sent meanwhile
+                        if (commits.incrementAndGet() % 3 == 2) {
+                            failed.incrementAndGet();
+                            throw new KafkaException("injected: the commit failed");
+                        }
+                    }
+                }),
+                Map.of(DispatcherSettings.BATCH, "100"));
+        try (KeyOrderWatcher watcher = new KeyOrderWatcher(topic)) {
+            watcher.awaitDistinct(ROWS, Duration.ofSeconds(180));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+
+            assertThat(failed.get()).as("commits that failed").isPositive();
+            assertThat(watcher.violations())
+                    .as("rows seen while an earlier row of their key was missing")
+                    .isEmpty();
+            assertThat(watcher.duplicates())
+                    .as("a failed commit is aborted: nothing of it, nor of the batch behind it, is visible")
+                    .isZero();
+        }
+        if (!urgent) {
+            assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claimed_ahead_total"))
+                    .as("full batches claimed and sent while the one before committed")
+                    .isGreaterThanOrEqualTo(5);
+        }
+    }
+
     @Test
     void aProducerFencedMidFlightByAnotherInitOfItsIdLosesNothingAndKeepsEveryKeysOrder() throws Exception {
         String topic = KafkaTopics.create("overlap-fenced", 3);
@@ -270,9 +333,9 @@ class OverlappedCommitsIT {
                         s.setString(2, "w" + writer + "-k" + (i % KEYS_PER_WRITER));
                         s.setString(3, "{\"seq\":" + (i / KEYS_PER_WRITER) + "}");
                         s.execute();
-                        // Paced (about 1,000 rows/s in all), so that batches stay small and overlap on
-                        // a fast machine too: unpaced, a relay that fell behind the burst once drained
-                        // it in batches of about 1,000 rows, which are never claimed ahead.
+                        // Paced (about 1,000 rows/s in all), so that batches stay small, rows arrive
+                        // while batches commit and join the batch behind (top-ups): unpaced, a relay
+                        // that fell behind the burst once drained it in batches of about 1,000 rows.
                         Thread.sleep(2);
                     }
                 }

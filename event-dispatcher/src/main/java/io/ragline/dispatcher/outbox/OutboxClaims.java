@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * instead of both. The batch claimed ahead is published only after the batch in flight committed
  * ({@link #committed}); if that one did not commit, it is dropped ({@link #dropAhead}) and claimed
  * again, so a key's later row never overtakes an earlier one. With two producers ({@link
- * OverlappedDrain}) the relay's thread itself claims while a batch commits: {@link #committing}
+ * OverlappedDrain}) the relay's thread itself claims while a batch commits, after a small batch and,
+ * while claims read in id order, after a full one ({@link #overlapsAfter}): {@link #committing}
  * names the rows every claim leaves out until {@link #committed} or {@link #notCommitted}. Only the
  * relay's thread calls this class; the claim ahead reads nothing of it but what it is handed.
  */
@@ -121,15 +122,17 @@ final class OutboxClaims implements AutoCloseable {
         }
     }
 
-    /** The most rows a batch holds: {@code RAGLINE_OUTBOX_BATCH_SIZE}. */
+    /** The most rows a batch holds: {@code RAGLINE_OUTBOX_BATCH}. */
     int batchSize() {
         return batchSize;
     }
 
     /**
-     * Whether the next batch is claimed while {@code batch} commits: only after a small batch (the
-     * latency regime). After a full one (a backlog), a claim that leaves thousands of ids out costs
-     * more than the commit it would hide (measured: 150-230 ms against 60-95 ms per 5,000-row claim).
+     * One producer: whether the next batch is claimed ahead while {@code batch} commits: only after
+     * a small batch (the latency regime). After a full one (a backlog), a claim that leaves thousands
+     * of ids out costs more than the commit it would hide (the ranked claim: 150-230 ms against 60-95
+     * ms per 5,000-row claim; the in-order claim did not make one producer's drain faster either:
+     * docs/benchmarks.md, "The claim in id order").
      */
     boolean worthClaimingAhead(List<OutboxRow> batch) {
         return batch.size() <= AHEAD_MAX_ROWS && batch.size() < batchSize;
@@ -137,11 +140,12 @@ final class OutboxClaims implements AutoCloseable {
 
     /**
      * Two producers: whether the next batch is claimed and sent while {@code batch} commits. Always
-     * after a small batch; after a full one while claims read in id order ({@link OutboxStore#ranking}
-     * false), where leaving a full batch's ids out costs a few ms a claim and the drain of a backlog
-     * then overlaps each batch's claim and sends with the commit before (about 1.8 times the events a
-     * second of waiting for each commit: docs/benchmarks.md, "The claim in id order"). While rows are
-     * urgent the ranked claim that leaves out 5,000 ids costs more than the commit it would hide.
+     * after a small batch; after a larger one while claims read in id order ({@link
+     * OutboxStore#ranking} false), where leaving a full batch's 5,000 ids out costs about 6 ms more
+     * a claim (psql, 20,000 rows) and the drain of a backlog then overlaps each batch's claim and
+     * sends with the commit before (1.6-2.1 times the events a second of waiting for each commit in
+     * two pairs of runs: docs/benchmarks.md, "The claim in id order"). While rows are urgent the
+     * ranked claim that leaves out 5,000 ids costs more than the commit it would hide.
      */
     boolean overlapsAfter(List<OutboxRow> batch) {
         return worthClaimingAhead(batch) || !store.ranking();

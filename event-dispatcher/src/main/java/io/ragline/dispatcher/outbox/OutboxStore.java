@@ -113,8 +113,8 @@ public final class OutboxStore {
     /**
      * Whether the last ranked claim still found a row urgent: the next claim then ranks at once
      * instead of reading in id order first, for as long as urgent rows wait. Only a choice of
-     * statement (the in-order claim checks for itself), so the relay's and the claim-ahead thread's
-     * races on it cost at most a round trip.
+     * statement (the in-order claim checks for itself); the relay's thread and the claim-ahead
+     * thread never claim at the same time, and a stale value would cost a round trip at most.
      */
     private volatile boolean rankNext;
 
@@ -138,8 +138,9 @@ public final class OutboxStore {
      * row of the topics in {@code heldTopics}, of the keys in {@code heldKeys} ({@link
      * OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without a key have no order to
      * keep, so only the row itself waits). The read is {@link #IN_ORDER}; when it finds a row
-     * urgent, {@link #RANKED} reads again in a second round trip, after the delete committed, and
-     * the claims after it rank at once until one finds no row urgent ({@link #rankNext}).
+     * urgent, {@link #RANKED} reads again in a second round trip, after the delete committed (if
+     * that read fails, the delete stands; deleting the ids again later finds nothing), and the
+     * claims after it rank at once until one finds no row urgent ({@link #rankNext}).
      */
     public List<OutboxRow> next(
             Collection<Long> published,
