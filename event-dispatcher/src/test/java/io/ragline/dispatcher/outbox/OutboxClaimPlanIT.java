@@ -71,6 +71,39 @@ class OutboxClaimPlanIT {
         }
     }
 
+    /**
+     * The claim made while a full batch commits (two producers): 5,000 of the 6,000 rows in flight
+     * and left out, so the planner expects fewer rows than the limit; still the primary key's index,
+     * no sequential scan of the bloated heap and no sort.
+     */
+    @Test
+    void theInOrderClaimThatLeavesAFullBatchOutStillScansThePrimaryKey() throws Exception {
+        try (Connection c = db.connect();
+                PreparedStatement p = c.prepareStatement(
+                        "explain " + OutboxStore.IN_ORDER.formatted(OutboxStore.where(false, false, true)))) {
+            Object[] inFlight;
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery(
+                            "select array_agg(id) from (select id from outbox order by id" + " limit 5000) b")) {
+                rs.next();
+                inFlight = (Object[]) rs.getArray(1).getArray();
+            }
+            p.setArray(1, c.createArrayOf("bigint", inFlight));
+            p.setInt(2, 5_000);
+            StringBuilder plan = new StringBuilder();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    plan.append(rs.getString(1)).append('\n');
+                }
+            }
+
+            assertThat(plan.toString())
+                    .contains("Index Scan using outbox_pkey on outbox o")
+                    .doesNotContain("Seq Scan")
+                    .doesNotContain("Sort");
+        }
+    }
+
     /** EXPLAIN of a claim with nothing held back and the sizes given. */
     private static String plan(Connection c, String claim, int... limits) throws Exception {
         try (PreparedStatement p = c.prepareStatement("explain " + claim)) {
