@@ -87,16 +87,26 @@ class OutboxStoreIT {
             insert("('t', 'a', '{\"n\":1}', 0), ('t', 'b', '{\"n\":1}', 0), ('t', 'c', '{\"n\":1}', 3)");
             List<OutboxRow> first = store.next(List.of(), 2, 1000, List.of(), List.of(), List.of());
             assertThat(first).extracting(OutboxRow::key).containsExactly("c", "a");
+            assertThat(store.rankedLast()).isTrue();
 
             insert("('t', 'd', '{\"n\":1}', 0), ('t', 'e', '{\"n\":1}', 5)");
             List<OutboxRow> second = store.next(ids(first), 2, 1000, List.of(), List.of(), List.of());
             assertThat(second).extracting(OutboxRow::key).containsExactly("e", "b");
+            assertThat(store.rankedLast()).isTrue();
 
             insert("('t', 'f', '{\"n\":1}', 0)");
             List<OutboxRow> third = store.next(ids(second), 5, 1000, List.of(), List.of(), List.of());
             assertThat(third).extracting(OutboxRow::key).containsExactly("d", "f");
+            assertThat(store.rankedLast())
+                    .as("ranked at once: the claim before still saw an urgent row (e, not deleted yet)")
+                    .isTrue();
 
-            List<OutboxRow> last = store.next(ids(third), 5, 1000, List.of(), List.of(), List.of());
+            insert("('t', 'g', '{\"n\":1}', 0)");
+            List<OutboxRow> fourth = store.next(ids(third), 5, 1000, List.of(), List.of(), List.of());
+            assertThat(fourth).extracting(OutboxRow::key).containsExactly("g");
+            assertThat(store.rankedLast()).as("no row urgent: read in id order").isFalse();
+
+            List<OutboxRow> last = store.next(ids(fourth), 5, 1000, List.of(), List.of(), List.of());
             assertThat(last).isEmpty();
             assertThat((long) db.queryValue("select count(*) from outbox")).isZero();
         }

@@ -252,6 +252,9 @@ class OverlappedCommitsIT {
 
             assertInOrderOnceThoughCommitsFailed(watcher, failed);
         }
+        assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claims_ranked_total") > 0)
+                .as("claims ranked by priority")
+                .isEqualTo(urgent);
         if (!urgent) {
             assertThat(OutboxRelayIT.gauge(runtime, "ragline_outbox_claimed_ahead_total"))
                     .as("full batches claimed and sent while the one before committed")

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * ragline_outbox_phase_seconds} (histogram by {@code phase}, see {@link Phase}): where a batch's
  * time goes, so an operator can tell a slow claim query from a slow Kafka commit, and {@code
  * ragline_outbox_claimed_ahead_total} (batches claimed while the one before them committed; with
- * two producers, also sent meanwhile).
+ * two producers, also sent meanwhile), and {@code ragline_outbox_claims_ranked_total} (claims that
+ * ranked by priority because a waiting row had one other than 0; the others read in id order).
  */
 public final class OutboxMetrics {
     /** The steps of relaying a batch, each timed by {@code ragline_outbox_phase_seconds{phase}}. */
@@ -58,6 +59,7 @@ public final class OutboxMetrics {
     private final AtomicLong deadLetterRows = new AtomicLong();
     private final io.micrometer.core.instrument.Counter claimedAhead;
     private final io.micrometer.core.instrument.Counter toppedUp;
+    private final io.micrometer.core.instrument.Counter ranked;
 
     public OutboxMetrics(MeterRegistry registry) {
         Gauge.builder("ragline.outbox.backlog.rows", backlogRows, AtomicLong::get)
@@ -101,6 +103,10 @@ public final class OutboxMetrics {
                 .description("Rows sent into a batch already under way because they arrived while the batch before it"
                         + " committed in Kafka (two producers)")
                 .register(registry);
+        ranked = io.micrometer.core.instrument.Counter.builder("ragline.outbox.claims.ranked")
+                .description("Claims that ranked the oldest rows by priority because a waiting row had a priority other"
+                        + " than 0 (the others read in id order, at about half the cost)")
+                .register(registry);
         for (Phase phase : Phase.values()) {
             phases.put(
                     phase,
@@ -127,6 +133,10 @@ public final class OutboxMetrics {
 
     void claimedAhead() {
         claimedAhead.increment();
+    }
+
+    void ranked() {
+        ranked.increment();
     }
 
     void toppedUp(int rows) {

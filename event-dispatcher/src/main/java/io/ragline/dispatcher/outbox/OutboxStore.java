@@ -118,6 +118,9 @@ public final class OutboxStore {
      */
     private volatile boolean rankNext;
 
+    /** Whether the last claim ran {@link #RANKED} (for the metric). */
+    private volatile boolean rankedLast;
+
     public OutboxStore(DataSource dataSource) {
         this.dataSource = dataSource;
     }
@@ -125,6 +128,11 @@ public final class OutboxStore {
     /** Whether the next claim ranks at once: the last ranked claim still found a row urgent. */
     public boolean ranking() {
         return rankNext;
+    }
+
+    /** Whether the last claim ranked by priority ({@link #RANKED}) rather than read in id order. */
+    public boolean rankedLast() {
+        return rankedLast;
     }
 
     public List<OutboxRow> next(int batchSize, int lookahead) throws SQLException {
@@ -158,6 +166,7 @@ public final class OutboxStore {
             Held held = new Held(c, heldKeys, heldTopics, heldIds);
             List<OutboxRow> rows = new ArrayList<>();
             Collection<Long> deleting = published;
+            rankedLast = false;
             if (!rankNext) {
                 if (!claim(c, IN_ORDER.formatted(where), deleting, held, rows, Math.min(batchSize, lookahead))) {
                     return rows;
@@ -167,6 +176,7 @@ public final class OutboxStore {
                 rows.clear();
                 deleting = List.of();
             }
+            rankedLast = true;
             rankNext = claim(c, RANKED.formatted(where), deleting, held, rows, lookahead, batchSize);
             return rows;
         }
