@@ -49,28 +49,36 @@ class OutboxStoreIT {
     }
 
     /**
-     * What is held back is left out by both claims: the in-order one (no row urgent) and the ranked
-     * one (here made to run by an urgent row of a topic that is itself held back).
+     * What is held back is left out by both claims: the in-order one when no row is urgent, or when
+     * every urgent row is held back (by its topic, its key or its id: such a row is not among the rows
+     * the ranking would rank), and the ranked one when an urgent row is free.
      */
-    @ParameterizedTest(name = "a row urgent: {0}")
-    @ValueSource(booleans = {false, true})
-    void bothClaimsLeaveOutTheTopicsKeysAndRowsHeldBack(boolean urgent) throws Exception {
+    @ParameterizedTest(name = "urgent rows: {0}")
+    @ValueSource(strings = {"none", "held back", "held back and free"})
+    void bothClaimsLeaveOutTheTopicsKeysAndRowsHeldBack(String urgent) throws Exception {
         DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        boolean held = !urgent.equals("none");
+        boolean free = urgent.equals("held back and free");
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
             s.execute("insert into outbox (topic, key, payload, priority) values ('t', 'a', '{\"n\":1}', 0),"
-                    + " ('t', 'b', '{\"n\":1}', 0), ('u', 'a', '{\"n\":1}', 0), ('t', 'c', '{\"n\":1}', 0),"
-                    + " ('t', 'a', '{\"n\":2}', 0), ('t', 'd', '{\"n\":1}', 0)"
-                    + (urgent ? ", ('z', 'a', '{\"n\":1}', 7)" : ""));
+                    + " ('t', 'b', '{\"n\":1}', 0), ('u', 'a', '{\"n\":1}', " + (held ? 2 : 0) + "),"
+                    + " ('t', 'c', '{\"n\":1}', " + (held ? 6 : 0) + "), ('t', 'a', '{\"n\":2}', 0),"
+                    + " ('t', 'd', '{\"n\":1}', 0)"
+                    + (held ? ", ('z', 'a', '{\"n\":1}', 7), ('t', 'b', '{\"n\":2}', 4)" : "")
+                    + (free ? ", ('t', 'e', '{\"n\":1}', 3)" : ""));
         }
         long heldRow = (long) db.queryValue("select id from outbox where key = 'c'");
         try (var pool = Database.pool(url, db.schema(), 2, "test", null)) {
-            List<OutboxRow> rows = new OutboxStore(pool)
-                    .next(List.of(), 100, 1000, List.of("u", "z"), List.of("t\u0000b"), List.of(heldRow));
+            OutboxStore store = new OutboxStore(pool);
+            List<OutboxRow> rows =
+                    store.next(List.of(), 100, 1000, List.of("u", "z"), List.of("t\u0000b"), List.of(heldRow));
 
             assertThat(rows)
                     .extracting(r -> r.topic() + r.key() + r.payload().replaceAll("\\D", ""))
-                    .containsExactly("ta1", "ta2", "td1");
+                    .containsExactlyElementsOf(
+                            free ? List.of("te1", "ta1", "ta2", "td1") : List.of("ta1", "ta2", "td1"));
+            assertThat(store.rankedLast()).as("ranked").isEqualTo(free);
         }
     }
 

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * time goes, so an operator can tell a slow claim query from a slow Kafka commit, and {@code
  * ragline_outbox_claimed_ahead_total} (batches claimed while the one before them committed; with
  * two producers, also sent meanwhile), and {@code ragline_outbox_claims_ranked_total} (claims that
- * ranked by priority because a waiting row had one other than 0; the others read in id order).
+ * ranked by priority because a waiting row not held back had one other than 0; the others read in
+ * id order).
  */
 public final class OutboxMetrics {
     /** The steps of relaying a batch, each timed by {@code ragline_outbox_phase_seconds{phase}}. */
@@ -104,8 +105,8 @@ public final class OutboxMetrics {
                         + " committed in Kafka (two producers)")
                 .register(registry);
         ranked = io.micrometer.core.instrument.Counter.builder("ragline.outbox.claims.ranked")
-                .description("Claims that ranked the oldest rows by priority because a waiting row had a priority other"
-                        + " than 0 (the others read in id order, at about half the cost)")
+                .description("Claims that ranked the oldest rows by priority because a waiting row not held back had a"
+                        + " priority other than 0 (the others read in id order, at about half the cost)")
                 .register(registry);
         for (Phase phase : Phase.values()) {
             phases.put(

@@ -25,25 +25,38 @@ public final class OutboxStore {
     private static final TypeReference<Map<String, Object>> HEADERS = new TypeReference<>() {};
 
     /**
-     * Whether any waiting row has a priority other than 0: one probe of V36's partial index, asked
-     * as its lowest priority, which no other index can give in order. Asked as {@code exists}, with
-     * statistics from a time when many rows were urgent, the planner expected an urgent row in the
-     * first page and chose a sequential scan of the whole outbox (OutboxClaimPlanIT).
+     * Whether any waiting row that is not held back has a priority other than 0: one probe of V36's
+     * partial index, asked as the lowest such priority, which no other index can give in order
+     * (asked as {@code exists}, with statistics from a time when many rows were urgent, the planner
+     * expected an urgent row in the first page and chose a sequential scan of the whole outbox:
+     * OutboxClaimPlanIT). {@code %s} is {@link #alsoNot} of what is held back: an urgent row of a
+     * topic held back after a failure, or of the batch committing, does not make the claims rank,
+     * as it is not among the rows {@link #RANKED} ranks.
      */
     private static final String URGENT =
-            "(select u.priority from outbox u where u.priority <> 0 order by u.priority limit 1) is not null";
+            "(select u.priority from outbox u where u.priority <> 0%s order by u.priority limit 1) is not null";
 
     /**
      * The claim in id order: the oldest rows with their payloads, in one scan of the primary key's
      * index, and in every row whether any waiting row (held back or not) is {@link #URGENT},
      * evaluated once, in the same snapshot. While none is, every effective priority of {@link
      * #RANKED} is 0 and its order is id order, so these rows are its claim, read at about half its
-     * cost for 5,000 rows (docs/benchmarks.md, "The claim in id order"). {@code %s} is {@link
-     * #where} of what is held back.
+     * cost for 5,000 rows (docs/benchmarks.md, "The claim in id order"). Formatted by {@link
+     * #inOrder}.
      */
     static final String IN_ORDER = "select o.id, o.topic, o.key, o.payload::text, o.headers::text, o.created_at,"
             + " o.attempts, extract(epoch from clock_timestamp() - o.created_at),"
             + " " + URGENT + " from outbox o%s order by o.id limit ?";
+
+    /** {@link #IN_ORDER} leaving out what is held back: {@code where} and {@code alsoNot} of the same lists. */
+    static String inOrder(boolean keys, boolean topics, boolean ids) {
+        return IN_ORDER.formatted(alsoNot(keys, topics, ids), where(keys, topics, ids));
+    }
+
+    /** {@link #RANKED} leaving out what is held back. */
+    static String ranked(boolean keys, boolean topics, boolean ids) {
+        return RANKED.formatted(where(keys, topics, ids), alsoNot(keys, topics, ids));
+    }
 
     /**
      * The claim when a row is urgent. Among the oldest {@code lookahead} rows (leaving out the
@@ -56,8 +69,8 @@ public final class OutboxStore {
      * count rows deleted since the last analyse, a busy outbox's usual state, it chose a sequential
      * scan of the bloated heap, which doubled a 5,000-row claim; docs/benchmarks.md, "Second quiet
      * run"). The order names {@code c.id}, which the nested loop already delivers in order, so no
-     * sort of the payloads follows. Its rows too say whether a row is {@link #URGENT}. {@code %s} is
-     * {@link #where} of what is held back.
+     * sort of the payloads follows. Its rows too say whether a row is {@link #URGENT}. Formatted by
+     * {@link #ranked}.
      */
     static final String RANKED = "with oldest as (select id, topic, key, priority from outbox o%s order by id"
             + " limit ?), ranked as (select id, max(priority) over (partition by topic, key order by id desc rows"
@@ -69,23 +82,39 @@ public final class OutboxStore {
             + " order by c.effective desc, c.id";
 
     /**
-     * The {@code where} clause that leaves out what is held back, with only the conditions whose lists
-     * are not empty: tested against empty lists they cost about a microsecond a row (the held keys'
-     * anti-join runs a function scan per row), most of the scan of a claim's oldest rows.
+     * The {@code where} clause that leaves out what is held back (of the rows {@code o}), with only
+     * the conditions whose lists are not empty: tested against empty lists they cost about 0.75 µs a
+     * row (the held keys' anti-join runs a function scan per row), most of the scan of a claim's
+     * oldest rows.
      */
     static String where(boolean keys, boolean topics, boolean ids) {
+        List<String> conditions = conditions("o", keys, topics, ids);
+        return conditions.isEmpty() ? "" : " where " + String.join(" and ", conditions);
+    }
+
+    /** The same conditions on the urgent rows {@code u}, each after an {@code and}. */
+    static String alsoNot(boolean keys, boolean topics, boolean ids) {
+        StringBuilder and = new StringBuilder();
+        for (String condition : conditions("u", keys, topics, ids)) {
+            and.append(" and ").append(condition);
+        }
+        return and.toString();
+    }
+
+    /** In {@link Held#bind}'s order: the held keys (two lists), the held topics, the held ids. */
+    private static List<String> conditions(String rows, boolean keys, boolean topics, boolean ids) {
         List<String> conditions = new ArrayList<>(3);
         if (keys) {
-            conditions.add("not exists (select 1 from unnest(?::text[], ?::text[]) h(topic, key)"
-                    + " where h.topic = o.topic and h.key = o.key)");
+            conditions.add("not exists (select 1 from unnest(?::text[], ?::text[]) h(topic, key)" + " where h.topic = "
+                    + rows + ".topic and h.key = " + rows + ".key)");
         }
         if (topics) {
-            conditions.add("o.topic <> all(?::text[])");
+            conditions.add(rows + ".topic <> all(?::text[])");
         }
         if (ids) {
-            conditions.add("o.id <> all(?::bigint[])");
+            conditions.add(rows + ".id <> all(?::bigint[])");
         }
-        return conditions.isEmpty() ? "" : " where " + String.join(" and ", conditions);
+        return conditions;
     }
 
     /** Deletes the published rows of the array given. */
@@ -161,14 +190,18 @@ public final class OutboxStore {
         boolean keys = !heldKeys.isEmpty();
         boolean topics = !heldTopics.isEmpty();
         boolean ids = !heldIds.isEmpty();
-        String where = where(keys, topics, ids);
         try (Connection c = dataSource.getConnection()) {
             Held held = new Held(c, heldKeys, heldTopics, heldIds);
             List<OutboxRow> rows = new ArrayList<>();
             Collection<Long> deleting = published;
             rankedLast = false;
             if (!rankNext) {
-                if (!claim(c, IN_ORDER.formatted(where), deleting, held, rows, Math.min(batchSize, lookahead))) {
+                Parameters inOrder = (s, at) -> {
+                    at = held.bind(s, at); // the probe's
+                    at = held.bind(s, at);
+                    s.setInt(++at, Math.min(batchSize, lookahead));
+                };
+                if (!claim(c, inOrder(keys, topics, ids), deleting, inOrder, rows, true)) {
                     return rows;
                 }
                 // A row is urgent (perhaps one held back): rank, in a statement of its own. The
@@ -177,7 +210,13 @@ public final class OutboxStore {
                 deleting = List.of();
             }
             rankedLast = true;
-            rankNext = claim(c, RANKED.formatted(where), deleting, held, rows, lookahead, batchSize);
+            Parameters ranking = (s, at) -> {
+                at = held.bind(s, at);
+                s.setInt(++at, lookahead);
+                s.setInt(++at, batchSize);
+                held.bind(s, at); // the probe's
+            };
+            rankNext = claim(c, ranked(keys, topics, ids), deleting, ranking, rows, false);
             return rows;
         }
     }
@@ -188,7 +227,12 @@ public final class OutboxStore {
      * stops reading there: its rows are then not the claim.
      */
     private static boolean claim(
-            Connection c, String claim, Collection<Long> published, Held held, List<OutboxRow> rows, int... limits)
+            Connection c,
+            String claim,
+            Collection<Long> published,
+            Parameters parameters,
+            List<OutboxRow> rows,
+            boolean stopIfUrgent)
             throws SQLException {
         boolean deletes = !published.isEmpty();
         try (PreparedStatement s = plannedEachTime(c, deletes ? DELETE + "; " + claim : claim)) {
@@ -196,10 +240,7 @@ public final class OutboxStore {
             if (deletes) {
                 s.setArray(++at, c.createArrayOf("bigint", published.toArray()));
             }
-            at = held.bind(s, at);
-            for (int limit : limits) {
-                s.setInt(++at, limit);
-            }
+            parameters.bind(s, at);
             boolean isResultSet = s.execute();
             while (!isResultSet) { // the delete's count comes first
                 if (s.getUpdateCount() == -1) {
@@ -208,12 +249,18 @@ public final class OutboxStore {
                 isResultSet = s.getMoreResults();
             }
             try (ResultSet rs = s.getResultSet()) {
-                return read(rs, rows, limits.length == 1);
+                return read(rs, rows, stopIfUrgent);
             }
         }
     }
 
-    /** The lists of what is held back, bound to a claim's parameters in {@link #where}'s order. */
+    /** Binds a claim's parameters after the delete's, from {@code at} (the last bound) on. */
+    @FunctionalInterface
+    private interface Parameters {
+        void bind(PreparedStatement s, int at) throws SQLException;
+    }
+
+    /** The lists of what is held back, bound to a claim's parameters in {@link #conditions}' order. */
     private record Held(Array keyTopics, Array keyKeys, Array topics, Array ids) {
         Held(Connection c, Collection<String> heldKeys, Collection<String> heldTopics, Collection<Long> heldIds)
                 throws SQLException {
