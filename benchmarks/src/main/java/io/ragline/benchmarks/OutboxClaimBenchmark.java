@@ -31,8 +31,9 @@ import org.postgresql.PGStatement;
  *       every condition on what is held back present with empty lists, as the relay sent it;
  *   <li>{@code in order}: {@link OutboxStore#next} with no row urgent, nothing held back (the
  *       relay's usual state);
- *   <li>{@code ranked}: {@link OutboxStore#next} with a fresh urgent row (topic {@value #URGENT})
- *       inserted before each claim, untimed, so the ranked claim runs (and claims it first).
+ *   <li>{@code ranked}: {@link OutboxStore#next} with the newest row of each backlog (and of each
+ *       4 rows) made urgent before its claims, untimed: the probe finds it wherever it is, so every
+ *       claim ranks, and the claims take the same rows as in the other modes.
  * </ul>
  *
  * Before each round's backlogs, {@code small} claims of 4 rows in each mode (the latency regime:
@@ -49,7 +50,6 @@ public final class OutboxClaimBenchmark {
 
     private static final int BATCH = 5_000;
     private static final int LOOKAHEAD = 10_000;
-    private static final String URGENT = "urgent";
 
     /** The claim of OutboxStore before V36 (main at d0fc28c), with the delete sent in front of it. */
     static final String BEFORE = "with oldest as (select id, topic, key, priority from outbox o where not exists"
@@ -112,11 +112,13 @@ public final class OutboxClaimBenchmark {
                 Map<Mode, List<Double>> smallClaims = smallClaims(pool, stores, smalls, round);
                 for (int m = 0; m < order.length; m++) {
                     Mode mode = order[(m + round) % order.length];
-                    urgent(pool, false);
                     try (Connection c = pool.getConnection()) {
                         c.setAutoCommit(false);
                         Outbox.append(c, rows);
                         c.commit();
+                    }
+                    if (mode == Mode.RANKED) {
+                        urgent(pool);
                     }
                     List<Double> claims = drain(pool, stores.get(mode), mode);
                     double total = claims.stream().mapToDouble(d -> d).sum();
@@ -168,35 +170,23 @@ public final class OutboxClaimBenchmark {
         }
     }
 
-    /**
-     * Before a claim: for {@code ranked}, a fresh urgent row of its own topic (the claim ranks, and
-     * takes it first); for the other modes, no urgent row left (the ranked claims' ones are deleted
-     * with the rows they published, or here if a drain ended).
-     */
-    private static void urgent(DataSource pool, boolean ranked) throws SQLException {
+    /** For {@code ranked}, the newest waiting row made urgent, so that the claims rank. */
+    private static void urgent(DataSource pool) throws SQLException {
         try (Connection c = pool.getConnection();
                 Statement s = c.createStatement()) {
-            if (ranked) {
-                s.execute("insert into outbox (topic, key, payload, priority) values ('" + URGENT + "', 'u', '{}', 9)");
-            } else {
-                s.execute("delete from outbox where priority <> 0 and topic = '" + URGENT + "'");
-            }
+            s.execute("update outbox set priority = 9 where id = (select max(id) from outbox)");
         }
     }
 
-    /** Claims until the outbox (but the held topic) is empty; each claim's ms. */
+    /** Claims until the outbox is empty; each claim's ms. */
     private static List<Double> drain(DataSource pool, OutboxStore store, Mode mode) throws SQLException {
         List<Double> times = new ArrayList<>();
         List<Long> published = List.of();
         while (true) {
-            if (mode == Mode.RANKED) {
-                urgent(pool, true);
-            }
             long start = System.nanoTime();
             List<OutboxRow> claimed = claim(pool, store, mode, published, BATCH);
             times.add((System.nanoTime() - start) / 1e6);
-            if (claimed.size() <= (mode == Mode.RANKED ? 1 : 0)) { // only its own urgent row left
-                store.delete(claimed.stream().map(OutboxRow::id).toList());
+            if (claimed.isEmpty()) {
                 return times;
             }
             published = claimed.stream().map(OutboxRow::id).toList();
@@ -220,19 +210,19 @@ public final class OutboxClaimBenchmark {
         for (int i = 0; i < n; i++) {
             for (int m = 0; m < modes.length; m++) {
                 Mode mode = modes[(m + i + round) % modes.length];
-                urgent(pool, mode == Mode.RANKED);
                 try (Connection c = pool.getConnection()) {
                     c.setAutoCommit(false);
                     Outbox.append(c, four);
                     c.commit();
                 }
+                if (mode == Mode.RANKED) {
+                    urgent(pool);
+                }
                 long start = System.nanoTime();
                 List<OutboxRow> claimed = claim(pool, stores.get(mode), mode, published, BATCH);
                 times.computeIfAbsent(mode, k -> new ArrayList<>()).add((System.nanoTime() - start) / 1e6);
-                int expected = four.size() + (mode == Mode.RANKED ? 1 : 0);
-                if (claimed.size() != expected) {
-                    throw new IllegalStateException(
-                            mode.label + " claimed " + claimed.size() + " rows, not " + expected);
+                if (claimed.size() != four.size()) {
+                    throw new IllegalStateException(mode.label + " claimed " + claimed.size() + " rows, not 4");
                 }
                 published = claimed.stream().map(OutboxRow::id).toList();
             }

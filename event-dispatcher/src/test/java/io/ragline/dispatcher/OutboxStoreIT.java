@@ -79,6 +79,55 @@ class OutboxStoreIT {
                     .containsExactlyElementsOf(
                             free ? List.of("te1", "ta1", "ta2", "td1") : List.of("ta1", "ta2", "td1"));
             assertThat(store.rankedLast()).as("ranked").isEqualTo(free);
+
+            if (free) { // the ranked claim's own probe leaves out what is held back as well
+                insert("('t', 'f', '{\"n\":1}', 0)");
+                List<OutboxRow> next = store.next(
+                        rows.stream().map(OutboxRow::id).toList(),
+                        100,
+                        1000,
+                        List.of("u", "z"),
+                        List.of("t\u0000b"),
+                        List.of(heldRow));
+                assertThat(next).extracting(OutboxRow::key).containsExactly("f");
+                assertThat(store.rankedLast())
+                        .as("ranked at once: the claim before saw e urgent")
+                        .isTrue();
+                assertThat(store.ranking())
+                        .as("every urgent row left is held back: the next claim reads in id order")
+                        .isFalse();
+            }
+        }
+    }
+
+    /**
+     * The probe for an urgent row walks at most {@value OutboxStore#URGENT_WALK} urgent rows: past
+     * that many, all held back, it answers that the claim must rank (always a right answer).
+     */
+    @Test
+    void pastAThousandUrgentRowsHeldBackTheClaimRanks() throws Exception {
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("insert into outbox (topic, key, payload, priority) select 'z', 'k' || n, '{}', 1"
+                    + " from generate_series(1, " + OutboxStore.URGENT_WALK + ") n");
+        }
+        insert("('t', 'a', '{\"n\":1}', 0)");
+        try (var pool = Database.pool(url, db.schema(), 2, "test", null)) {
+            OutboxStore store = new OutboxStore(pool);
+            List<OutboxRow> rows = store.next(List.of(), 100, 5000, List.of("z"), List.of(), List.of());
+            assertThat(rows).extracting(OutboxRow::key).containsExactly("a");
+            assertThat(store.rankedLast()).isTrue();
+
+            db.execute("delete from outbox where topic = 'z' and key = 'k1'");
+            insert("('t', 'b', '{\"n\":1}', 0)");
+            OutboxStore fresh = new OutboxStore(pool);
+            assertThat(fresh.next(ids(rows), 100, 5000, List.of("z"), List.of(), List.of()))
+                    .extracting(OutboxRow::key)
+                    .containsExactly("b");
+            assertThat(fresh.rankedLast())
+                    .as("999 urgent rows, all held back: in id order")
+                    .isFalse();
         }
     }
 

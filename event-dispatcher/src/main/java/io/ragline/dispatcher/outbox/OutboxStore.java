@@ -25,22 +25,28 @@ public final class OutboxStore {
     private static final TypeReference<Map<String, Object>> HEADERS = new TypeReference<>() {};
 
     /**
-     * Whether any waiting row that is not held back has a priority other than 0: one probe of V36's
-     * partial index, asked as the lowest such priority, which no other index can give in order
-     * (asked as {@code exists}, with statistics from a time when many rows were urgent, the planner
-     * expected an urgent row in the first page and chose a sequential scan of the whole outbox:
-     * OutboxClaimPlanIT). {@code %s} is {@link #alsoNot} of what is held back: an urgent row of a
-     * topic held back after a failure, or of the batch committing, does not make the claims rank,
-     * as it is not among the rows {@link #RANKED} ranks.
+     * Whether any waiting row that is not held back has a priority other than 0: a walk of V36's
+     * partial index in priority order, which no other index can give (asked as {@code exists}, with
+     * statistics from a time when many rows were urgent, the planner expected an urgent row in the
+     * first page and chose a sequential scan of the whole outbox: OutboxClaimPlanIT). {@code %s} is
+     * {@link #free} of what is held back: an urgent row of a topic, key or row held back after a
+     * failure, or of the batch committing, is not among the rows {@link #RANKED} ranks, so it does
+     * not make the claims rank. The walk stops at {@value #URGENT_WALK} urgent rows and then answers
+     * yes (ranking is always a right answer), so many urgent rows held back cost each claim a bounded
+     * walk, not one as long as they are.
      */
-    private static final String URGENT =
-            "(select u.priority from outbox u where u.priority <> 0%s order by u.priority limit 1) is not null";
+    private static final String URGENT = "(select coalesce(bool_or(%s), false) or count(*) = " + OutboxStore.URGENT_WALK
+            + " from (select u.id, u.topic, u.key from outbox u where u.priority <> 0 order by u.priority limit "
+            + OutboxStore.URGENT_WALK + ") u)";
+
+    /** The most urgent rows the probe looks at before it answers that the claim must rank. */
+    public static final int URGENT_WALK = 1000;
 
     /**
      * The claim in id order: the oldest rows with their payloads, in one scan of the primary key's
-     * index, and in every row whether any waiting row (held back or not) is {@link #URGENT},
-     * evaluated once, in the same snapshot. While none is, every effective priority of {@link
-     * #RANKED} is 0 and its order is id order, so these rows are its claim, read at about half its
+     * index, and in every row whether any waiting row not held back is {@link #URGENT}, evaluated
+     * once, in the same snapshot. While none is, every effective priority of {@link #RANKED} is 0
+     * and its order is id order, so these rows are its claim, read at about half its
      * cost for 5,000 rows (docs/benchmarks.md, "The claim in id order"). Formatted by {@link
      * #inOrder}.
      */
@@ -48,14 +54,14 @@ public final class OutboxStore {
             + " o.attempts, extract(epoch from clock_timestamp() - o.created_at),"
             + " " + URGENT + " from outbox o%s order by o.id limit ?";
 
-    /** {@link #IN_ORDER} leaving out what is held back: {@code where} and {@code alsoNot} of the same lists. */
+    /** {@link #IN_ORDER} leaving out what is held back: {@link #free} and {@link #where} of the same lists. */
     static String inOrder(boolean keys, boolean topics, boolean ids) {
-        return IN_ORDER.formatted(alsoNot(keys, topics, ids), where(keys, topics, ids));
+        return IN_ORDER.formatted(free(keys, topics, ids), where(keys, topics, ids));
     }
 
     /** {@link #RANKED} leaving out what is held back. */
     static String ranked(boolean keys, boolean topics, boolean ids) {
-        return RANKED.formatted(where(keys, topics, ids), alsoNot(keys, topics, ids));
+        return RANKED.formatted(where(keys, topics, ids), free(keys, topics, ids));
     }
 
     /**
@@ -92,13 +98,10 @@ public final class OutboxStore {
         return conditions.isEmpty() ? "" : " where " + String.join(" and ", conditions);
     }
 
-    /** The same conditions on the urgent rows {@code u}, each after an {@code and}. */
-    static String alsoNot(boolean keys, boolean topics, boolean ids) {
-        StringBuilder and = new StringBuilder();
-        for (String condition : conditions("u", keys, topics, ids)) {
-            and.append(" and ").append(condition);
-        }
-        return and.toString();
+    /** The same conditions on an urgent row {@code u}: it is free, not held back. */
+    static String free(boolean keys, boolean topics, boolean ids) {
+        List<String> conditions = conditions("u", keys, topics, ids);
+        return conditions.isEmpty() ? "true" : String.join(" and ", conditions);
     }
 
     /** In {@link Held#bind}'s order: the held keys (two lists), the held topics, the held ids. */
@@ -204,8 +207,8 @@ public final class OutboxStore {
                 if (!claim(c, inOrder(keys, topics, ids), deleting, inOrder, rows, true)) {
                     return rows;
                 }
-                // A row is urgent (perhaps one held back): rank, in a statement of its own. The
-                // delete above is committed; this claim sees the outbox without the rows it deleted.
+                // A row is urgent: rank, in a statement of its own. The delete above is committed;
+                // this claim sees the outbox without the rows it deleted.
                 rows.clear();
                 deleting = List.of();
             }

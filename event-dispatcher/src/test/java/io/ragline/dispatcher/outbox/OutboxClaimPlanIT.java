@@ -99,6 +99,7 @@ class OutboxClaimPlanIT {
 
             assertThat(plan.toString())
                     .contains("Index Scan using outbox_pkey on outbox o")
+                    .contains("using outbox_urgent on outbox u")
                     .doesNotContain("Seq Scan")
                     .doesNotContain("Sort");
         }
