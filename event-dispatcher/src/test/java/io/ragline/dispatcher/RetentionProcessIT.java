@@ -53,6 +53,10 @@ class RetentionProcessIT {
         Dispatcher a = Dispatcher.start(EVERY_SECOND);
         Dispatcher b = Dispatcher.start(EVERY_SECOND);
         try {
+            // Both started (SIGTERM handled from then on: one that arrives while a process still
+            // starts ends it with the JVM's 143, and on a loaded machine the standby was once still
+            // starting when the test, done in 7 s, stopped both).
+            await().atMost(Duration.ofSeconds(60)).until(() -> a.ready() && b.ready());
             await().atMost(Duration.ofSeconds(60)).until(() -> a.leader() + b.leader() == 1);
             oldEvents(2500);
             await().atMost(Duration.ofSeconds(60)).until(() -> events() == 0);
@@ -117,6 +121,11 @@ class RetentionProcessIT {
             env.put("RAGLINE_ADMIN_PORT", String.valueOf(port));
             env.putAll(extra);
             return new Dispatcher(JavaProcess.start(List.of(), EventDispatcher.class.getName(), env), port);
+        }
+
+        /** Whether the process said it is ready (it handles SIGTERM from then on). */
+        boolean ready() throws Exception {
+            return (process.stdout() + process.stderr()).contains("event-dispatcher ready (admin port");
         }
 
         /** The value of metric {@code name}'s first line that holds {@code label}, 0 when absent. */
