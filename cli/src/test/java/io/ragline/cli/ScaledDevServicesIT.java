@@ -134,10 +134,16 @@ class ScaledDevServicesIT {
         String topic = "scaled-dev-" + UUID.randomUUID();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
             admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3))).all().get(60, TimeUnit.SECONDS);
-            TopicDescription described = admin.describeTopics(List.of(topic))
-                    .allTopicNames()
-                    .get(30, TimeUnit.SECONDS)
-                    .get(topic);
+            // The broker asked may not know the new topic yet (UnknownTopicOrPartition right after
+            // the create, seen once on a loaded machine): ask until its metadata has spread.
+            TopicDescription described = await().atMost(Duration.ofSeconds(30))
+                    .ignoreExceptions()
+                    .until(
+                            () -> admin.describeTopics(List.of(topic))
+                                    .allTopicNames()
+                                    .get(30, TimeUnit.SECONDS)
+                                    .get(topic),
+                            d -> d != null);
             assertThat(described.partitions())
                     .allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
