@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.db.Database;
+import io.ragline.dispatcher.outbox.OutboxClaimSql;
 import io.ragline.dispatcher.outbox.OutboxRow;
 import io.ragline.dispatcher.outbox.OutboxStore;
 import io.ragline.testkit.PostgresSchema;
@@ -101,7 +102,7 @@ class OutboxStoreIT {
     }
 
     /**
-     * The probe for an urgent row walks at most {@value OutboxStore#URGENT_WALK} urgent rows: past
+     * The probe for an urgent row walks at most {@value OutboxClaimSql#URGENT_WALK} urgent rows: past
      * that many, all held back, it answers that the claim must rank (always a right answer).
      */
     @Test
@@ -110,7 +111,7 @@ class OutboxStoreIT {
         try (Connection c = db.connect();
                 Statement s = c.createStatement()) {
             s.execute("insert into outbox (topic, key, payload, priority) select 'z', 'k' || n, '{}', 1"
-                    + " from generate_series(1, " + OutboxStore.URGENT_WALK + ") n");
+                    + " from generate_series(1, " + OutboxClaimSql.URGENT_WALK + ") n");
         }
         insert("('t', 'a', '{\"n\":1}', 0)");
         try (var pool = Database.pool(url, db.schema(), 2, "test", null)) {

@@ -24,102 +24,6 @@ public final class OutboxStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> HEADERS = new TypeReference<>() {};
 
-    /**
-     * Whether any waiting row that is not held back has a priority other than 0: a walk of V36's
-     * partial index in priority order, which no other index can give (asked as {@code exists}, with
-     * statistics from a time when many rows were urgent, the planner expected an urgent row in the
-     * first page and chose a sequential scan of the whole outbox: OutboxClaimPlanIT). {@code %s} is
-     * {@link #free} of what is held back: an urgent row of a topic, key or row held back after a
-     * failure, or of the batch committing, is not among the rows {@link #RANKED} ranks, so it does
-     * not make the claims rank. The walk stops at {@value #URGENT_WALK} urgent rows and then answers
-     * yes (ranking is always a right answer), so many urgent rows held back cost each claim a bounded
-     * walk, not one as long as they are.
-     */
-    private static final String URGENT = "(select coalesce(bool_or(%s), false) or count(*) = " + OutboxStore.URGENT_WALK
-            + " from (select u.id, u.topic, u.key from outbox u where u.priority <> 0 order by u.priority limit "
-            + OutboxStore.URGENT_WALK + ") u)";
-
-    /** The most urgent rows the probe looks at before it answers that the claim must rank. */
-    public static final int URGENT_WALK = 1000;
-
-    /**
-     * The claim in id order: the oldest rows with their payloads, in one scan of the primary key's
-     * index, and in every row whether any waiting row not held back is {@link #URGENT}, evaluated
-     * once, in the same snapshot. While none is, every effective priority of {@link #RANKED} is 0
-     * and its order is id order, so these rows are its claim, read at about half its
-     * cost for 5,000 rows (docs/benchmarks.md, "The claim in id order"). Formatted by {@link
-     * #inOrder}.
-     */
-    static final String IN_ORDER = "select o.id, o.topic, o.key, o.payload::text, o.headers::text, o.created_at,"
-            + " o.attempts, extract(epoch from clock_timestamp() - o.created_at),"
-            + " " + URGENT + " from outbox o%s order by o.id limit ?";
-
-    /** {@link #IN_ORDER} leaving out what is held back: {@link #free} and {@link #where} of the same lists. */
-    static String inOrder(boolean keys, boolean topics, boolean ids) {
-        return IN_ORDER.formatted(free(keys, topics, ids), where(keys, topics, ids));
-    }
-
-    /** {@link #RANKED} leaving out what is held back. */
-    static String ranked(boolean keys, boolean topics, boolean ids) {
-        return RANKED.formatted(where(keys, topics, ids), free(keys, topics, ids));
-    }
-
-    /**
-     * The claim when a row is urgent. Among the oldest {@code lookahead} rows (leaving out the
-     * topics, keys and rows held back after a failure), a row's effective priority is the highest
-     * priority of itself and every later row of the same topic and key. Sorting by it (then id) lets
-     * an urgent row overtake other keys' waiting rows while the rows of one key stay in id order,
-     * which the insert trigger makes commit order. Only ids and priorities are ranked; payloads are
-     * read for the chosen rows alone, each by its primary key ({@code lateral ... offset 0} keeps the
-     * planner from turning that into a hash join over the whole table: with statistics that still
-     * count rows deleted since the last analyse, a busy outbox's usual state, it chose a sequential
-     * scan of the bloated heap, which doubled a 5,000-row claim; docs/benchmarks.md, "Second quiet
-     * run"). The order names {@code c.id}, which the nested loop already delivers in order, so no
-     * sort of the payloads follows. Its rows too say whether a row is {@link #URGENT}. Formatted by
-     * {@link #ranked}.
-     */
-    static final String RANKED = "with oldest as (select id, topic, key, priority from outbox o%s order by id"
-            + " limit ?), ranked as (select id, max(priority) over (partition by topic, key order by id desc rows"
-            + " unbounded preceding) as effective from oldest), chosen as (select id, effective from ranked order"
-            + " by effective desc, id limit ?) select o.id, o.topic, o.key, o.payload::text, o.headers::text,"
-            + " o.created_at, o.attempts, extract(epoch from clock_timestamp() - o.created_at), " + URGENT
-            + " from chosen c"
-            + " cross join lateral (select * from outbox x where x.id = c.id offset 0) o"
-            + " order by c.effective desc, c.id";
-
-    /**
-     * The {@code where} clause that leaves out what is held back (of the rows {@code o}), with only
-     * the conditions whose lists are not empty: tested against empty lists they cost about 0.75 µs a
-     * row (the held keys' anti-join runs a function scan per row), most of the scan of a claim's
-     * oldest rows.
-     */
-    static String where(boolean keys, boolean topics, boolean ids) {
-        List<String> conditions = conditions("o", keys, topics, ids);
-        return conditions.isEmpty() ? "" : " where " + String.join(" and ", conditions);
-    }
-
-    /** The same conditions on an urgent row {@code u}: it is free, not held back. */
-    static String free(boolean keys, boolean topics, boolean ids) {
-        List<String> conditions = conditions("u", keys, topics, ids);
-        return conditions.isEmpty() ? "true" : String.join(" and ", conditions);
-    }
-
-    /** In {@link Held#bind}'s order: the held keys (two lists), the held topics, the held ids. */
-    private static List<String> conditions(String rows, boolean keys, boolean topics, boolean ids) {
-        List<String> conditions = new ArrayList<>(3);
-        if (keys) {
-            conditions.add("not exists (select 1 from unnest(?::text[], ?::text[]) h(topic, key)" + " where h.topic = "
-                    + rows + ".topic and h.key = " + rows + ".key)");
-        }
-        if (topics) {
-            conditions.add(rows + ".topic <> all(?::text[])");
-        }
-        if (ids) {
-            conditions.add(rows + ".id <> all(?::bigint[])");
-        }
-        return conditions;
-    }
-
     /** Deletes the published rows of the array given. */
     static final String DELETE = "delete from outbox where id = any(?)";
 
@@ -150,7 +54,7 @@ public final class OutboxStore {
      */
     private volatile boolean rankNext;
 
-    /** Whether the last claim ran {@link #RANKED} (for the metric). */
+    /** Whether the last claim ran {@link OutboxClaimSql#RANKED} (for the metric). */
     private volatile boolean rankedLast;
 
     public OutboxStore(DataSource dataSource) {
@@ -162,7 +66,7 @@ public final class OutboxStore {
         return rankNext;
     }
 
-    /** Whether the last claim ranked by priority ({@link #RANKED}) rather than read in id order. */
+    /** Whether the last claim ranked by priority ({@link OutboxClaimSql#RANKED}) rather than read in id order. */
     public boolean rankedLast() {
         return rankedLast;
     }
@@ -177,8 +81,8 @@ public final class OutboxStore {
      * read sees the delete, and either both happen or neither does. The next batch leaves out every
      * row of the topics in {@code heldTopics}, of the keys in {@code heldKeys} ({@link
      * OutboxRow#orderKey()}) and the rows in {@code heldIds} (rows without a key have no order to
-     * keep, so only the row itself waits). The read is {@link #IN_ORDER}; when it finds a row
-     * urgent, {@link #RANKED} reads again in a second round trip, after the delete committed (if
+     * keep, so only the row itself waits). The read is {@link OutboxClaimSql#IN_ORDER}; when it finds a row
+     * urgent, {@link OutboxClaimSql#RANKED} reads again in a second round trip, after the delete committed (if
      * that read fails, the delete stands; deleting the ids again later finds nothing), and the
      * claims after it rank at once until one finds no row urgent ({@link #rankNext}).
      */
@@ -194,7 +98,7 @@ public final class OutboxStore {
         boolean topics = !heldTopics.isEmpty();
         boolean ids = !heldIds.isEmpty();
         try (Connection c = dataSource.getConnection()) {
-            Held held = new Held(c, heldKeys, heldTopics, heldIds);
+            OutboxClaimSql.Held held = new OutboxClaimSql.Held(c, heldKeys, heldTopics, heldIds);
             List<OutboxRow> rows = new ArrayList<>();
             Collection<Long> deleting = published;
             rankedLast = false;
@@ -204,7 +108,7 @@ public final class OutboxStore {
                     at = held.bind(s, at);
                     s.setInt(++at, Math.min(batchSize, lookahead));
                 };
-                if (!claim(c, inOrder(keys, topics, ids), deleting, inOrder, rows, true)) {
+                if (!claim(c, OutboxClaimSql.inOrder(keys, topics, ids), deleting, inOrder, rows, true)) {
                     return rows;
                 }
                 // A row is urgent: rank, in a statement of its own. The delete above is committed;
@@ -219,7 +123,7 @@ public final class OutboxStore {
                 s.setInt(++at, batchSize);
                 held.bind(s, at); // the probe's
             };
-            rankNext = claim(c, ranked(keys, topics, ids), deleting, ranking, rows, false);
+            rankNext = claim(c, OutboxClaimSql.ranked(keys, topics, ids), deleting, ranking, rows, false);
             return rows;
         }
     }
@@ -261,37 +165,6 @@ public final class OutboxStore {
     @FunctionalInterface
     private interface Parameters {
         void bind(PreparedStatement s, int at) throws SQLException;
-    }
-
-    /** The lists of what is held back, bound to a claim's parameters in {@link #conditions}' order. */
-    private record Held(Array keyTopics, Array keyKeys, Array topics, Array ids) {
-        Held(Connection c, Collection<String> heldKeys, Collection<String> heldTopics, Collection<Long> heldIds)
-                throws SQLException {
-            this(
-                    heldKeys.isEmpty() ? null : c.createArrayOf("text", split(heldKeys, true)),
-                    heldKeys.isEmpty() ? null : c.createArrayOf("text", split(heldKeys, false)),
-                    heldTopics.isEmpty() ? null : c.createArrayOf("text", heldTopics.toArray()),
-                    heldIds.isEmpty() ? null : c.createArrayOf("bigint", heldIds.toArray()));
-        }
-
-        /** Each held key's topic or key ({@link OutboxRow#orderKey()}: topic, NUL, key). */
-        private static Object[] split(Collection<String> heldKeys, boolean topic) {
-            return heldKeys.stream()
-                    .map(held -> {
-                        int cut = held.indexOf('\u0000');
-                        return topic ? held.substring(0, cut) : held.substring(cut + 1);
-                    })
-                    .toArray();
-        }
-
-        int bind(PreparedStatement s, int at) throws SQLException {
-            for (Array list : new Array[] {keyTopics, keyKeys, topics, ids}) {
-                if (list != null) {
-                    s.setArray(++at, list);
-                }
-            }
-            return at;
-        }
     }
 
     /**

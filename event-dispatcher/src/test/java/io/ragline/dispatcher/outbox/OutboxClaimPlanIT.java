@@ -42,7 +42,7 @@ class OutboxClaimPlanIT {
     @Test
     void theRankedClaimReadsTheChosenRowsByPrimaryKeyWhenTheStatisticsStillCountDeletedRows() throws Exception {
         try (Connection c = db.connect()) {
-            String plan = plan(c, OutboxStore.ranked(false, false, false), 10_000, 5_000);
+            String plan = plan(c, OutboxClaimSql.ranked(false, false, false), 10_000, 5_000);
 
             assertThat(plan)
                     .contains("Index Scan using outbox_pkey on outbox x")
@@ -58,7 +58,7 @@ class OutboxClaimPlanIT {
     @Test
     void theInOrderClaimIsOneScanOfThePrimaryKeyAndOneProbeOfTheUrgentRows() throws Exception {
         try (Connection c = db.connect()) {
-            String plan = plan(c, OutboxStore.inOrder(false, false, false), 5_000);
+            String plan = plan(c, OutboxClaimSql.inOrder(false, false, false), 5_000);
 
             assertThat(plan)
                     .contains("Index Scan using outbox_pkey on outbox o")
@@ -79,7 +79,7 @@ class OutboxClaimPlanIT {
     @Test
     void theInOrderClaimThatLeavesAFullBatchOutStillScansThePrimaryKey() throws Exception {
         try (Connection c = db.connect();
-                PreparedStatement p = c.prepareStatement("explain " + OutboxStore.inOrder(false, false, true))) {
+                PreparedStatement p = c.prepareStatement("explain " + OutboxClaimSql.inOrder(false, false, true))) {
             Object[] inFlight;
             try (Statement s = c.createStatement();
                     ResultSet rs = s.executeQuery(
