@@ -1,5 +1,6 @@
 package io.ragline.benchmarks;
 
+import io.ragline.benchmarks.relay.BrokerVerifications;
 import io.ragline.benchmarks.relay.OfferedLoad;
 import io.ragline.benchmarks.relay.Receipts;
 import io.ragline.benchmarks.relay.RelayPhases;
@@ -22,7 +23,8 @@ import java.util.Map;
 
 /**
  * Issue 21: the outbox relay's latency where consumers see it. Ragline's event-dispatcher, twice
- * ({@code RAGLINE_OUTBOX_PRODUCERS} 1 and 2: {@code ragline-1}, {@code ragline-2}), and a Debezium
+ * ({@code RAGLINE_OUTBOX_PRODUCERS} 1 and 2: {@code ragline-1}, {@code ragline-2}; others with
+ * {@code -Drelay.producers=2,3}), and a Debezium
  * embedded outbox relay ({@code benchmarks-debezium}) run side by side, each in its own JVM, each
  * draining its own schema's outbox (same table, same triggers) on the same Postgres and broker
  * into a topic that already exists; one independent {@code read_committed} consumer ({@link
@@ -36,19 +38,66 @@ import java.util.Map;
  * relay (rounds, at least 3)]}; the short form is {@code 1 5}. The relays run in child JVMs on this
  * JVM's class path, so it runs with {@code java -cp} (docs/benchmarks.md), not {@code exec:java}.
  * Needs {@code wal_level=logical} and {@code ./mvnw -B -q package -pl benchmarks-debezium}. {@code RAGLINE_OUTBOX_*} variables of
- * this process are handed to the event-dispatcher, to try its settings.
+ * this process are handed to the event-dispatcher, to try its settings. With {@code
+ * -Drelay.brokerPid=<pid>} (a broker JVM on this machine) each round also prints the broker's count
+ * of transaction verifications and of those that had to wait ({@link BrokerVerifications}).
  */
 public final class RelayLatencyBenchmark {
     private static final int BACKLOG = 20_000;
     private static final int[] RATES = {500, 2000};
-    /** The event-dispatcher runs twice: {@code RAGLINE_OUTBOX_PRODUCERS} 1 and 2 (issue 21's overlap). */
-    private static final String[] RAGLINE_PRODUCERS = {"1", "2"};
-    /** The ratios printed: each dispatcher against Debezium, and two producers against one. */
-    private static final String[][] COMPARED = {
-        {"ragline-1", "debezium"}, {"ragline-2", "debezium"}, {"ragline-2", "ragline-1"}
-    };
+    /**
+     * The event-dispatcher runs once per {@code RAGLINE_OUTBOX_PRODUCERS} value listed in the system
+     * property {@code relay.producers}: 1 and 2 unless it says otherwise (issue 21's overlap). An
+     * entry {@code base:N} runs the build on the class path {@code relay.baseline} instead of this
+     * one, as {@code base-N}: two builds side by side in one run.
+     */
+    private static final String[] RAGLINE_PRODUCERS =
+            System.getProperty("relay.producers", "1,2").split(",");
+    /**
+     * The ratios printed: each dispatcher against Debezium, and each other dispatcher against the
+     * first listed.
+     */
+    private static final String[][] COMPARED = compared();
+    /**
+     * The broker's JVM, for its own count of transaction verifications per round ({@link
+     * BrokerVerifications}); the dev broker's pid is the first word of {@code .ragline/kafka/pid}.
+     */
+    private static final String BROKER_PID = System.getProperty("relay.brokerPid");
+
+    private static final String BASE = "base:";
 
     private RelayLatencyBenchmark() {}
+
+    /** Null unless {@code relay.brokerPid} is given. */
+    private static BrokerVerifications broker;
+
+    /** {@code ragline-N}, or {@code base-N} for an entry {@code base:N}. */
+    private static String name(String entry) {
+        return entry.startsWith(BASE) ? "base-" + entry.substring(BASE.length()) : "ragline-" + entry;
+    }
+
+    /** The class path an entry runs on: null for this JVM's. */
+    private static String build(String entry) {
+        if (!entry.startsWith(BASE)) {
+            return null;
+        }
+        String classpath = System.getProperty("relay.baseline");
+        if (classpath == null || classpath.isBlank()) {
+            throw new IllegalArgumentException(entry + " needs -Drelay.baseline=<the other build's class path>");
+        }
+        return classpath;
+    }
+
+    private static String[][] compared() {
+        List<String[]> pairs = new ArrayList<>();
+        for (String entry : RAGLINE_PRODUCERS) {
+            pairs.add(new String[] {name(entry), "debezium"});
+        }
+        for (int i = 1; i < RAGLINE_PRODUCERS.length; i++) {
+            pairs.add(new String[] {name(RAGLINE_PRODUCERS[i]), name(RAGLINE_PRODUCERS[0])});
+        }
+        return pairs.toArray(new String[0][]);
+    }
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -67,8 +116,10 @@ public final class RelayLatencyBenchmark {
         });
         System.out.println("event-dispatcher settings: " + raglineSettings);
         Map<String, Side> sides = new LinkedHashMap<>();
-        for (String producers : RAGLINE_PRODUCERS) {
-            sides.put("ragline-" + producers, new Side(schema(url, "relay_bench_r" + producers + "_" + tag)));
+        for (String entry : RAGLINE_PRODUCERS) {
+            String schema =
+                    "relay_bench_" + name(entry).replace("ragline-", "r").replace("base-", "b") + "_" + tag;
+            sides.put(name(entry), new Side(schema(url, schema)));
         }
         sides.put("debezium", new Side(schema(url, "relay_bench_d_" + tag)));
         List<String> topics = new ArrayList<>();
@@ -79,9 +130,12 @@ public final class RelayLatencyBenchmark {
             topics.add(side.backlogTopic);
         }
         List<RelayProcess> relays = new ArrayList<>();
-        try (Receipts receipts = new Receipts(bootstrap, topics)) {
-            for (String producers : RAGLINE_PRODUCERS) {
-                Side side = sides.get("ragline-" + producers);
+        try (Receipts receipts = new Receipts(bootstrap, topics);
+                BrokerVerifications verifications = BrokerVerifications.attach(BROKER_PID)) {
+            broker = verifications;
+            for (String entry : RAGLINE_PRODUCERS) {
+                Side side = sides.get(name(entry));
+                String producers = entry.startsWith(BASE) ? entry.substring(BASE.length()) : entry;
                 Map<String, String> settings = new HashMap<>(raglineSettings);
                 settings.put("RAGLINE_OUTBOX_PRODUCERS", producers);
                 int adminPort;
@@ -91,7 +145,7 @@ public final class RelayLatencyBenchmark {
                 settings.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
                 side.phases = new RelayPhases(adminPort);
                 side.relay =
-                        RelayProcess.ragline("ragline-" + producers, databaseUrl, bootstrap, side.schema, settings);
+                        RelayProcess.ragline(name(entry), build(entry), databaseUrl, bootstrap, side.schema, settings);
                 relays.add(side.relay);
             }
             Side debezium = sides.get("debezium");
@@ -202,6 +256,9 @@ public final class RelayLatencyBenchmark {
         receipts.drainLatencies(side.topic);
         if (side.phases != null && round > 0) {
             side.phases.mark();
+            if (broker != null) {
+                broker.mark();
+            }
         }
         long before = receipts.received(side.topic);
         OfferedLoad.Offered offered =
@@ -232,6 +289,9 @@ public final class RelayLatencyBenchmark {
                 offered.behindMillis());
         if (side.phases != null && round > 0) {
             System.out.println("  phases: " + String.join("; ", side.phases.sinceMark()));
+            if (broker != null) {
+                System.out.println("  " + broker.sinceMark());
+            }
         }
         return p;
     }
@@ -283,6 +343,9 @@ public final class RelayLatencyBenchmark {
         }
         if (side.phases != null) {
             side.phases.mark();
+            if (broker != null) {
+                broker.mark();
+            }
         }
         Instant committed;
         long insertNanos;
@@ -318,6 +381,9 @@ public final class RelayLatencyBenchmark {
                 BACKLOG / drainSeconds);
         if (side.phases != null) {
             System.out.println("  phases: " + String.join("; ", side.phases.sinceMark()));
+            if (broker != null) {
+                System.out.println("  " + broker.sinceMark());
+            }
         }
     }
 

@@ -54,11 +54,21 @@ public final class JavaProcess {
 
     public static JavaProcess start(List<String> jvmOptions, String mainClass, Map<String, String> env, String... args)
             throws IOException {
+        return start(JavaClasspath.current(), jvmOptions, mainClass, env, args);
+    }
+
+    /**
+     * As {@link #start(List, String, Map, String...)}, on {@code classpath} instead of this JVM's:
+     * another build of the same code, for a benchmark that compares two builds side by side.
+     */
+    public static JavaProcess start(
+            String classpath, List<String> jvmOptions, String mainClass, Map<String, String> env, String... args)
+            throws IOException {
         Path home = Files.createTempDirectory("ragline-process");
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         argv.addAll(jvmOptions);
-        argv.addAll(List.of("-cp", JavaClasspath.current(), mainClass));
+        argv.addAll(List.of("-cp", classpath, mainClass));
         argv.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(argv);
         pb.environment()

@@ -45,14 +45,32 @@ public final class RelayProcess implements AutoCloseable {
     public static RelayProcess ragline(
             String name, String databaseUrl, String bootstrap, String schema, Map<String, String> settings)
             throws IOException {
+        return ragline(name, null, databaseUrl, bootstrap, schema, settings);
+    }
+
+    /**
+     * As {@link #ragline(String, String, String, String, Map)}, from the build on {@code classpath}
+     * (null: this JVM's), to compare two builds of the event-dispatcher side by side.
+     */
+    public static RelayProcess ragline(
+            String name,
+            String classpath,
+            String databaseUrl,
+            String bootstrap,
+            String schema,
+            Map<String, String> settings)
+            throws IOException {
         Map<String, String> env = new HashMap<>(settings);
         env.put("DATABASE_URL", databaseUrl);
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
         env.put("RAGLINE_DB_SCHEMA", schema);
         env.putIfAbsent("RAGLINE_ADMIN_PORT", "0");
         env.put("RAGLINE_RETENTION_SCHEDULER", "off");
-        return new RelayProcess(
-                name, schema, JavaProcess.start(List.of(HEAP), "io.ragline.dispatcher.EventDispatcher", env), false);
+        String main = "io.ragline.dispatcher.EventDispatcher";
+        JavaProcess p = classpath == null
+                ? JavaProcess.start(List.of(HEAP), main, env)
+                : JavaProcess.start(classpath, List.of(HEAP), main, env);
+        return new RelayProcess(name, schema, p, false);
     }
 
     /** Debezium's embedded outbox relay on {@code schema}, with a replication slot named {@code slot}. */

@@ -1,0 +1,103 @@
+package io.ragline.benchmarks;
+
+import io.ragline.benchmarks.relay.BrokerVerifications;
+import io.ragline.core.kafka.KafkaClients;
+import io.ragline.core.kafka.KafkaSettings;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.TestServices;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Issue 21: what a transaction begun right after the same producer's commit pays. {@code
+ * commitTransaction()} returns once the coordinator has logged the commit; its markers are written
+ * to the partitions after that. Until they are, the coordinator answers the next transaction's
+ * verification (KIP-890: the partition's leader checks a transactional produce request's
+ * partitions with the coordinator) with {@code CONCURRENT_TRANSACTIONS}, and the leader tries again
+ * after {@code add.partitions.to.txn.retry.backoff.ms} (20 ms by default). One producer (Ragline's
+ * settings from {@link KafkaClients}) runs transactions of one record to each of 6 partitions,
+ * sends flushed, with a fixed gap after each commit; per gap: how long the sends took, and the
+ * broker's own count of verifications and of partitions whose verification failed ({@link
+ * BrokerVerifications}, so the broker must be a JVM on this machine: {@code -Drelay.brokerPid}).
+ *
+ * <p>Arguments: {@code [transactions per gap (300)] [gaps in ms (0,1,2,3,5,8,0)]}.
+ *
+ * <p>{@code java -Drelay.brokerPid=$(cut -d' ' -f1 .ragline/kafka/pid) -cp
+ * benchmarks/target/classes:$(cat /tmp/bench.cp) io.ragline.benchmarks.TransactionGapBenchmark}
+ */
+public final class TransactionGapBenchmark {
+    private TransactionGapBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 300;
+        int[] gaps = Arrays.stream((args.length > 1 ? args[1] : "0,1,2,3,5,8,0").split(","))
+                .mapToInt(Integer::parseInt)
+                .toArray();
+        String bootstrap = TestServices.get().kafkaBootstrapServers();
+        String topic = KafkaTopics.create("txn-gap", 6);
+        System.out.printf(
+                Locale.ROOT,
+                "%d cores; Java %s; load average %s%n",
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                Machine.loadAverage());
+        System.out.println("| gap after each commit | transactions | verifications | partitions' verifications failed"
+                + " | sends p50 ms | p90 ms | p99 ms |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+        try (BrokerVerifications broker = BrokerVerifications.attach(System.getProperty("relay.brokerPid"));
+                KafkaProducer<byte[], byte[]> p = KafkaClients.transactionalProducer(
+                        bootstrap,
+                        KafkaSettings.defaults(),
+                        "txn-gap",
+                        "txn-gap-" + System.nanoTime(),
+                        Duration.ofSeconds(60))) {
+            if (broker == null) {
+                throw new IllegalArgumentException("needs -Drelay.brokerPid=<the broker JVM's pid>");
+            }
+            p.initTransactions();
+            for (int i = 0; i < 50; i++) { // warm-up: metadata, connections, JIT
+                transaction(p, topic);
+            }
+            for (int gap : gaps) {
+                broker.mark();
+                long[] sends = new long[n];
+                for (int t = 0; t < n; t++) {
+                    sends[t] = transaction(p, topic);
+                    long until = System.nanoTime() + gap * 1_000_000L;
+                    while (System.nanoTime() < until) {
+                        Thread.onSpinWait(); // a sleep of 1 ms may last several
+                    }
+                }
+                Arrays.sort(sends);
+                long[] counts = broker.counts();
+                System.out.printf(
+                        Locale.ROOT,
+                        "| %d ms | %d | %,d | %,d | %.1f | %.1f | %.1f |%n",
+                        gap,
+                        n,
+                        counts[0],
+                        counts[1],
+                        sends[n / 2] / 1e6,
+                        sends[n * 9 / 10] / 1e6,
+                        sends[n * 99 / 100] / 1e6);
+            }
+        }
+        System.out.printf(Locale.ROOT, "load average at the end %s%n", Machine.loadAverage());
+    }
+
+    /** Begins a transaction, sends a record to each partition, flushes; returns the sends' nanoseconds. */
+    private static long transaction(KafkaProducer<byte[], byte[]> p, String topic) {
+        p.beginTransaction();
+        long start = System.nanoTime();
+        for (int partition = 0; partition < 6; partition++) {
+            p.send(new ProducerRecord<>(topic, partition, null, new byte[100]));
+        }
+        p.flush();
+        long sent = System.nanoTime() - start;
+        p.commitTransaction();
+        return sent;
+    }
+}

@@ -1,0 +1,77 @@
+package io.ragline.benchmarks.relay;
+
+import com.sun.tools.attach.VirtualMachine;
+import java.util.Locale;
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+
+/**
+ * The broker's own count of transaction verifications (KIP-890: a transactional produce request's
+ * partitions are checked with the coordinator before the append), read over JMX from a broker JVM
+ * on this machine, by pid: {@code kafka.server:type=AddPartitionsToTxnManager}'s {@code
+ * VerificationTimeMs} (one per verification) and {@code VerificationFailureRate} (partitions whose
+ * verification failed). A produce request whose transaction's previous one still writes its markers
+ * is answered {@code CONCURRENT_TRANSACTIONS} and tried again {@code
+ * add.partitions.to.txn.retry.backoff.ms} later (20 ms by default): the failures are those waits.
+ * Only the event-dispatcher uses transactions in the relay benchmark, and only the relay whose
+ * round runs has rows to publish, so the counts of a round are that relay's.
+ */
+public final class BrokerVerifications implements AutoCloseable {
+    private final VirtualMachine vm;
+    private final JMXConnector connector;
+    private final MBeanServerConnection server;
+    private final ObjectName failed;
+    private final ObjectName timed;
+    private long failedBefore;
+    private long verifiedBefore;
+
+    private BrokerVerifications(String pid) throws Exception {
+        vm = VirtualMachine.attach(pid);
+        connector = JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()));
+        server = connector.getMBeanServerConnection();
+        failed = new ObjectName("kafka.server:type=AddPartitionsToTxnManager,name=VerificationFailureRate");
+        timed = new ObjectName("kafka.server:type=AddPartitionsToTxnManager,name=VerificationTimeMs");
+    }
+
+    /** The broker of JVM {@code pid}, or null when {@code pid} is null or blank (not asked for). */
+    public static BrokerVerifications attach(String pid) throws Exception {
+        return pid == null || pid.isBlank() ? null : new BrokerVerifications(pid.strip());
+    }
+
+    /** Starts a round: remembers the counts as they are now. */
+    public void mark() throws Exception {
+        failedBefore = count(failed);
+        verifiedBefore = count(timed);
+    }
+
+    /** Since {@link #mark()}: the verifications, and the partitions whose verification failed. */
+    public long[] counts() throws Exception {
+        return new long[] {count(timed) - verifiedBefore, count(failed) - failedBefore};
+    }
+
+    /** What happened since {@link #mark()}, in one line. */
+    public String sinceMark() throws Exception {
+        long[] c = counts();
+        return String.format(
+                Locale.ROOT,
+                "broker: %,d transaction verifications, %,d partitions' failed (each tried again after the backoff)",
+                c[0],
+                c[1]);
+    }
+
+    private long count(ObjectName name) throws Exception {
+        return ((Number) server.getAttribute(name, "Count")).longValue();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            connector.close();
+        } finally {
+            vm.detach();
+        }
+    }
+}
