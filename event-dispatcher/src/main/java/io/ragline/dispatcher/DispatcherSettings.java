@@ -43,14 +43,17 @@ public record DispatcherSettings(
     public static final String MAX_ATTEMPTS = "RAGLINE_OUTBOX_MAX_ATTEMPTS";
     public static final int DEFAULT_MAX_ATTEMPTS = 5;
     /**
-     * How many transactional producers take turns: with 2, the next batch is sent while the one
-     * before commits (docs/architecture.md, section 10); 1 commits each batch before the next.
-     * 2 by default: it cut the latency a {@code read_committed} consumer sees (docs/benchmarks.md,
-     * "Two producers").
+     * How many transactional producers take turns: with 2 or more, the next batch is sent while the
+     * one before commits (docs/architecture.md, section 10); 1 commits each batch before the next.
+     * 3 by default: a second producer cut the latency a {@code read_committed} consumer sees
+     * (docs/benchmarks.md, "Two producers"), a third the waits of a transaction begun on a producer
+     * whose last commit's markers are not written yet ("The producers' turns").
      */
     public static final String PRODUCERS = "RAGLINE_OUTBOX_PRODUCERS";
 
-    public static final int DEFAULT_PRODUCERS = 2;
+    public static final int DEFAULT_PRODUCERS = 3;
+    /** The most producers a dispatcher may use; every leader fences this many ids whatever it uses. */
+    public static final int MAX_PRODUCERS = 4;
     /** Empty by default: no channel is bridged. */
     public static final String NOTIFY_BRIDGE = "RAGLINE_NOTIFY_BRIDGE";
 
@@ -79,7 +82,7 @@ public record DispatcherSettings(
                 "the leader acts on its lease for the TTL less a second, renewing it four times in that time");
         p.atLeast(PUBLISH_TIMEOUT, publishTimeout, MIN_PUBLISH_TIMEOUT);
         p.between(MAX_ATTEMPTS, maxAttempts, 1, 1_000);
-        p.between(PRODUCERS, producers, 1, 2);
+        p.between(PRODUCERS, producers, 1, MAX_PRODUCERS);
         if (p.present(NOTIFY_BRIDGE, notifyBridge, "")) {
             notifyBridge.forEach((channel, topic) -> p.check(
                     CHANNEL.matcher(channel).matches() && TOPIC.matcher(topic).matches(),

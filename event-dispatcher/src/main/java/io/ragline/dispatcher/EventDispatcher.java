@@ -66,7 +66,7 @@ public final class EventDispatcher {
 
     /**
      * As {@link #wiring(Env, UnaryOperator)}, with each producer's {@code transactional.id} (the
-     * schema's, or it with {@code -1}) passed too: for tests that treat the relay's two producers
+     * schema's, or it with {@code -k}) passed too: for tests that treat the relay's producers
      * differently, such as one whose connection stalls. Not reachable from {@link #main}.
      */
     static Consumer<WorkerRuntime> wiring(

@@ -78,7 +78,7 @@ class DispatcherSettingsTest {
                         Duration.ofSeconds(1),
                         Duration.ofSeconds(4),
                         DispatcherSettings.DEFAULT_MAX_ATTEMPTS,
-                        3,
+                        5,
                         Map.of("Bad Channel", "events")))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems())
@@ -87,7 +87,7 @@ class DispatcherSettingsTest {
                                 "RAGLINE_DISPATCHER_LEASE_TTL='1s' must be at least 2s (the leader acts on its lease"
                                         + " for the TTL less a second, renewing it four times in that time)",
                                 "RAGLINE_OUTBOX_PUBLISH_TIMEOUT='4s' must be at least 5s",
-                                "RAGLINE_OUTBOX_PRODUCERS='3' must be between 1 and 2",
+                                "RAGLINE_OUTBOX_PRODUCERS='5' must be between 1 and 4",
                                 "RAGLINE_NOTIFY_BRIDGE='Bad Channel=events' must be channel=topic[,channel=topic]"
                                         + " (channel: a lower-case identifier; topic: letters, digits, '.', '_', '-')",
                                 "RAGLINE_NOTIFY_BRIDGE needs RAGLINE_OUTBOX_MODE=listen: a poll-only dispatcher"

@@ -3,7 +3,7 @@ package io.ragline.dispatcher;
 import java.util.Map;
 
 /**
- * The relay's tests run with {@code RAGLINE_OUTBOX_PRODUCERS} at its default (2) unless the build
+ * The relay's tests run with {@code RAGLINE_OUTBOX_PRODUCERS} at its default (3) unless the build
  * says otherwise: {@code -Dragline.test.outboxProducers=1} runs the same tests with one producer,
  * committing each batch before the next, which must keep every guarantee the tests check too.
  */

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * thread, leaving out the rows in flight, so a cycle costs the longer of the commit and the claim
  * instead of both. The batch claimed ahead is published only after the batch in flight committed
  * ({@link #committed}); if that one did not commit, it is dropped ({@link #dropAhead}) and claimed
- * again, so a key's later row never overtakes an earlier one. With two producers ({@link
+ * again, so a key's later row never overtakes an earlier one. With two or more producers ({@link
  * OverlappedDrain}) the relay's thread itself claims while a batch commits, after a small batch and,
  * while claims read in id order, after a full one ({@link #overlapsAfter}): {@link #committing}
  * names the rows every claim leaves out until {@link #committed} or {@link #notCommitted}. Only the
@@ -73,7 +73,7 @@ final class OutboxClaims implements AutoCloseable {
         Claimed c = claim(List.copyOf(published), holds.topics(), holds.keys(), leftOut, batchSize);
         forget(c.deleted());
         if (!inFlight.isEmpty() && !c.rows().isEmpty()) {
-            metrics.claimedAhead(); // two producers: claimed on this thread while the batch before commits
+            metrics.claimedAhead(); // 2+ producers: claimed on this thread while the batch before commits
         }
         return c.rows();
     }
@@ -152,7 +152,7 @@ final class OutboxClaims implements AutoCloseable {
     }
 
     /**
-     * {@code batch} is committing (two producers): the claims made until {@link #committed} or
+     * {@code batch} is committing (two or more producers): the claims made until {@link #committed} or
      * {@link #notCommitted} leave its rows out.
      */
     void committing(List<OutboxRow> batch) {

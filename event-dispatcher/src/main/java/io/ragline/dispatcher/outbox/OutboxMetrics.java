@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * ragline_outbox_phase_seconds} (histogram by {@code phase}, see {@link Phase}): where a batch's
  * time goes, so an operator can tell a slow claim query from a slow Kafka commit, and {@code
  * ragline_outbox_claimed_ahead_total} (batches claimed while the one before them committed; with
- * two producers, also sent meanwhile), and {@code ragline_outbox_claims_ranked_total} (claims that
+ * two or more producers, also sent meanwhile), and {@code ragline_outbox_claims_ranked_total} (claims that
  * ranked by priority because a waiting row not held back had one other than 0; the others read in
  * id order).
  */
@@ -32,7 +32,7 @@ public final class OutboxMetrics {
         CLAIM,
         /**
          * The Kafka transaction's begin and sends, up to the commit (a new producer's init too); with
-         * two producers, every acknowledgement too (the flush before the commit is handed over).
+         * two or more producers, every acknowledgement too (the flush before the commit is handed over).
          */
         SEND,
         /** {@code commitTransaction()}: the flush, every acknowledgement and the commit itself. */
@@ -102,7 +102,7 @@ public final class OutboxMetrics {
                 .register(registry);
         toppedUp = io.micrometer.core.instrument.Counter.builder("ragline.outbox.topped.up")
                 .description("Rows sent into a batch already under way because they arrived while the batch before it"
-                        + " committed in Kafka (two producers)")
+                        + " committed in Kafka (two or more producers)")
                 .register(registry);
         ranked = io.micrometer.core.instrument.Counter.builder("ragline.outbox.claims.ranked")
                 .description("Claims that ranked the oldest rows by priority because a waiting row not held back had a"

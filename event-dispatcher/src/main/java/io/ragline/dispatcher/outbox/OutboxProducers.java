@@ -1,5 +1,6 @@
 package io.ragline.dispatcher.outbox;
 
+import io.ragline.dispatcher.DispatcherSettings;
 import java.time.Duration;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
@@ -8,17 +9,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay's transactional producers by slot: slot 0 uses the schema's {@code transactional.id}
- * (the id a dispatcher with one producer uses), slot 1 the same with {@code -1}. When none is open
- * (a new leadership, or all were discarded), every id of the family is initialised, those not used
- * closed at once: an old leader's producers of every id are fenced, and what they left open is
+ * (the id a dispatcher with one producer uses), slot {@code k} the same with {@code -k}. When none
+ * is open (a new leadership, or all were discarded), every id of the family is initialised, those
+ * not used closed at once: an old leader's producers of every id are fenced, and what they left open is
  * aborted, whatever either dispatcher's {@code RAGLINE_OUTBOX_PRODUCERS}. Thread-safe: the relay
  * starts and discards producers, the commit thread may discard the one it committed on.
  */
 final class OutboxProducers {
     private static final Logger log = LoggerFactory.getLogger(OutboxProducers.class);
 
-    /** How many {@code transactional.id}s every leader initialises, whatever it uses. */
-    static final int FAMILY = 2;
+    /**
+     * How many {@code transactional.id}s every leader initialises, whatever it uses: as many as a
+     * dispatcher may be set to use, so that a leader of any setting fences every producer of any
+     * older leader.
+     */
+    static final int FAMILY = DispatcherSettings.MAX_PRODUCERS;
 
     private final Function<String, Producer<byte[], byte[]>> factory;
     private final String transactionalId;
@@ -50,8 +55,8 @@ final class OutboxProducers {
      * slot in use that was discarded is started again here too, whichever slot is asked for: its
      * {@code initTransactions()} aborts at once what the discarded producer left open (a commit that
      * timed out), which would otherwise hold {@code read_committed} consumers of its partitions back
-     * until the transaction timed out, since a drain begins on slot 0 and may not use that slot again
-     * for a long time.
+     * until the transaction timed out, since the producers take turns and a slot may not be used
+     * again for a long time.
      */
     synchronized Producer<byte[], byte[]> get(int slot) {
         boolean none = true;

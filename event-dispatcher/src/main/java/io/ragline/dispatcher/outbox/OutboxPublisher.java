@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * old one that froze past its lease, and a send that timed out cannot surface later behind a newer
  * row of its key, because its transaction was aborted. With one producer a batch is published by
  * {@link #publish}; with two, by {@link #stage} then {@link #commitLater}, so that the next batch
- * is sent on the other producer while this one commits (docs/architecture.md, section 10); the
+ * is sent on the next producer while this one commits (docs/architecture.md, section 10); the
  * sends of a batch are {@link OutboxSends}. Every message carries the outbox id
  * ({@value #OUTBOX_ID}) so that consumers can drop the duplicates a crash between Kafka's commit
  * and the delete of the rows produces.
@@ -72,7 +72,7 @@ public final class OutboxPublisher implements AutoCloseable {
     /**
      * The outcome of one batch. When the failure came from one row's own send, {@code failedRow}
      * names it; {@code at} ({@link System#nanoTime}) is when the outcome was known, on the thread
-     * that committed: with two producers the relay learns it only after the next batch's sends, and
+     * that committed: with two or more producers the relay learns it only after the next batch's sends, and
      * the rows' publish latency must not count that.
      */
     public record Result(Outcome outcome, OutboxRow failedRow, Exception failure, long at) {
@@ -158,7 +158,7 @@ public final class OutboxPublisher implements AutoCloseable {
     }
 
     /**
-     * With two producers: begins a transaction on producer {@code slot}, sends {@code rows} and
+     * With two or more producers: begins a transaction on producer {@code slot}, sends {@code rows} and
      * waits for every acknowledgement ({@code flush()}), leaving the transaction open for {@link
      * #commitLater}. Nothing of a later batch may be sent before this returns (per-key order).
      */
@@ -172,7 +172,7 @@ public final class OutboxPublisher implements AutoCloseable {
     }
 
     /**
-     * With two producers, while the batch before {@code staged} commits: sends {@code more} (rows
+     * With two or more producers, while the batch before {@code staged} commits: sends {@code more} (rows
      * claimed since, leaving out {@code staged}'s) into {@code staged}'s open transaction, behind
      * its rows, and waits for every acknowledgement, as {@link #stage} did. Returns the grown batch;
      * when a send failed, the whole batch as not sent (its transaction aborted, or its producer

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * on every doorbell ({@link OutboxDoorbell}: {@code NOTIFY "<schema>.outbox"} on a dedicated,
  * unpooled connection), and on a timer, so a notification missed while nobody listened loses
  * nothing. Each batch is published
- * in order, acknowledged by Kafka, then deleted; with two producers the next batch is sent while
+ * in order, acknowledged by Kafka, then deleted; with two or more producers the next batch is sent while
  * one commits ({@link OverlappedDrain}). Standbys try for the lease as often as the
  * leader renews it ({@link Lease#renewEvery}). The relay and its {@link LeaseHeartbeat} run as
  * supervised threads of the runtime ({@link #start}); whether it leads is its {@link Leadership}.
@@ -44,7 +44,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final Backoff backoff = Backoff.of(Duration.ofMillis(200), Duration.ofSeconds(10));
     private final Leadership leadership;
     private final LeaseHeartbeat heartbeat;
-    /** The drain with two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}). */
+    /** The drain with two or more producers ({@code RAGLINE_OUTBOX_PRODUCERS} at least 2). */
     private final OverlappedDrain overlapped;
 
     private final OutboxDoorbell doorbell;

@@ -11,12 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's drain with two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}): while batch N commits
- * on the {@value OutboxPublisher#COMMIT_THREAD} thread, batch N+1 is claimed (leaving N's rows out)
- * and sent on the other producer, every send acknowledged; N+1's commit is asked for only once N
- * committed, and N+1 is aborted when N did not, so both go again in order. A commit asked for is
- * always awaited before this returns, whatever ends the drain, so its rows are deleted if it
- * committed and no producer is closed under it (docs/architecture.md, section 10). After a full
+ * The relay's drain with two or more producers ({@code RAGLINE_OUTBOX_PRODUCERS}, 3 by default):
+ * while batch N commits on the {@value OutboxPublisher#COMMIT_THREAD} thread, batch N+1 is claimed
+ * (leaving N's rows out) and sent on the next producer in turn, every send acknowledged; N+1's
+ * commit is asked for only once N committed, and N+1 is aborted when N did not, so both go again
+ * in order. A commit asked for is always awaited before this returns, whatever ends the drain, so
+ * its rows are deleted if it committed and no producer is closed under it (docs/architecture.md, section 10). After a full
  * batch (a backlog) the same, but while rows are urgent: the next is then claimed only once it
  * committed ({@link OutboxClaims#overlapsAfter}). Runs on the relay's thread only.
  */
@@ -31,6 +31,16 @@ final class OverlappedDrain {
     private final OutboxRefusals refusals;
     private final OutboxPublisher publisher;
 
+    /**
+     * The producer the next batch goes on. The producers take turns across drains too, so that a
+     * producer's next transaction begins as long after its last commit as the rotation allows:
+     * until that commit's markers are written the coordinator answers the new transaction's first
+     * produce request with {@code CONCURRENT_TRANSACTIONS}, and the partition's leader tries again
+     * only after {@code add.partitions.to.txn.retry.backoff.ms} (20 ms by default), a wait the
+     * batch's rows then carry (docs/architecture.md, section 10).
+     */
+    private int slot;
+
     /** A batch whose commit was asked for and whose outcome is not known yet. */
     private record Committing(List<OutboxRow> rows, Future<OutboxPublisher.Result> outcome) {}
 
@@ -44,7 +54,6 @@ final class OverlappedDrain {
     /** Publishes batches until the outbox is empty, leadership is lost or the relay stops. */
     void drain() throws Exception {
         Committing committing = null;
-        int slot = 0;
         try {
             while (relay.running()) {
                 relay.refreshBacklog(false);
@@ -106,7 +115,7 @@ final class OverlappedDrain {
                 claims.committing(rows);
                 committing = new Committing(rows, publisher.commitLater(next, relay::leading));
                 relay.doorbell().forwardBridged(); // what rang on a bridged channel while N+1 was open
-                slot = 1 - slot;
+                slot = (slot + 1) % publisher.producers();
                 if (!claims.overlapsAfter(rows)) { // a full batch while rows are urgent: the next claim waits
                     Committing n = committing;
                     committing = null;

@@ -27,12 +27,27 @@ class OutboxProducersTest {
 
     @Test
     void aNewLeadershipInitialisesEveryIdOfTheFamilyWhateverItUses() {
-        family(1).get(0);
-        assertThat(initialised).containsExactlyInAnyOrder("ragline-outbox-s", "ragline-outbox-s-1");
+        for (int producers = 1; producers <= 4; producers++) {
+            initialised.clear();
+            family(producers).get(0);
+            assertThat(initialised)
+                    .as("%d producers", producers)
+                    .containsExactlyInAnyOrder(
+                            "ragline-outbox-s", "ragline-outbox-s-1", "ragline-outbox-s-2", "ragline-outbox-s-3");
+        }
+    }
 
-        initialised.clear();
-        family(2).get(0);
-        assertThat(initialised).containsExactlyInAnyOrder("ragline-outbox-s", "ragline-outbox-s-1");
+    @Test
+    void everySlotInUseIsStartedAndTheOthersOnlyFenced() {
+        OutboxProducers producers = family(3);
+        producers.get(2);
+
+        assertThat(producers.current(0)).isNotNull();
+        assertThat(producers.current(1)).isNotNull();
+        assertThat(producers.current(2)).isNotNull();
+        assertThat(producers.current(3))
+                .as("not used: initialised to fence, then closed")
+                .isNull();
     }
 
     @Test
@@ -43,7 +58,7 @@ class OutboxProducersTest {
         initialised.clear();
 
         producers.discard(1); // its commit timed out: its transaction may still be open on the broker
-        producers.get(0); // the next drain begins on slot 0
+        producers.get(0); // the next batch's turn is slot 0
 
         assertThat(initialised)
                 .as("id -1 initialised again at once, which aborts what it left open")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.ragline.dispatcher.DispatcherSettings;
 import io.ragline.testkit.KafkaTopics;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,21 +23,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A frozen leader with two producers, one batch committed and the next sent but not committed, is
- * fenced on both by a new leader, whatever the new leader's own setting: the open transaction is
- * aborted at once (it does not hold back the partition's last stable offset until its timeout),
- * its commit is refused, and its other producer can send nothing more. Real broker.
+ * A frozen leader with the most producers a dispatcher may use, one batch committed on the first
+ * and the next sent on the last but not committed, is fenced on every one by a new leader, whatever
+ * the new leader's own setting: the open transaction is aborted at once (it does not hold back the
+ * partition's last stable offset until its timeout), its commit is refused, and its first producer
+ * can send nothing more. Real broker.
  */
 class OutboxPublisherFencingIT {
     private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(60);
 
     @ParameterizedTest(name = "a new leader with {0} producer(s)")
-    @ValueSource(ints = {1, 2})
-    void aNewLeaderFencesBothProducersOfAFrozenOneAndAbortsItsOpenTransaction(int newLeadersProducers)
+    @ValueSource(ints = {1, 2, 3})
+    void aNewLeaderFencesEveryProducerOfAFrozenOneAndAbortsItsOpenTransaction(int newLeadersProducers)
             throws Exception {
         String topic = KafkaTopics.create("fence-both", 1);
         String transactionalId = "fence-both-" + UUID.randomUUID();
-        OutboxPublisher frozen = publisher(transactionalId, 2);
+        int last = DispatcherSettings.MAX_PRODUCERS - 1;
+        OutboxPublisher frozen = publisher(transactionalId, DispatcherSettings.MAX_PRODUCERS);
         OutboxPublisher next = publisher(transactionalId, newLeadersProducers);
         try {
             OutboxPublisher.Staged first = frozen.stage(0, List.of(row(1, topic)), () -> true);
@@ -44,7 +47,7 @@ class OutboxPublisherFencingIT {
                             .get(30, TimeUnit.SECONDS)
                             .committed())
                     .isTrue();
-            OutboxPublisher.Staged second = frozen.stage(1, List.of(row(2, topic)), () -> true);
+            OutboxPublisher.Staged second = frozen.stage(last, List.of(row(2, topic)), () -> true);
             assertThat(second.sent()).as("sent and acknowledged, not committed").isTrue();
 
             // The frozen leader's lease ran out; the new one publishes (its producers start first).

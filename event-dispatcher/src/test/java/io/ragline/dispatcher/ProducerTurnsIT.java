@@ -1,0 +1,118 @@
+package io.ragline.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.core.config.Env;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.Producer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The producers take turns across drains, not only within one. Until a commit's markers are
+ * written, the coordinator answers the first produce request of that producer's next transaction
+ * with {@code CONCURRENT_TRANSACTIONS}, and the partition's leader tries again only after {@code
+ * add.partitions.to.txn.retry.backoff.ms} (20 ms by default): a batch begun on the producer that
+ * has just committed often carries that wait. At a few hundred rows a second most drains are one
+ * batch, and when every drain began on the first producer, the same producer carried nearly every
+ * batch, back to back (docs/benchmarks.md, "The producers' turns"). Here each row is a drain of its
+ * own (inserted once the row before it is visible and the drain has ended), and the transactions
+ * must go round the producers in turn, with two producers and with three (the default).
+ */
+class ProducerTurnsIT {
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final int DRAINS = 9;
+
+    WorkerRuntime runtime;
+
+    @AfterEach
+    void stop() {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @ParameterizedTest(name = "with {0} producers")
+    @ValueSource(ints = {2, 3})
+    void eachDrainBeginsOnTheProducerAfterTheLastOneUsed(int producers) throws Exception {
+        String topic = KafkaTopics.create("producer-turns", 1);
+        List<Object> begun = Collections.synchronizedList(new ArrayList<>());
+        runtime = dispatcher(p -> recordingBegins(p, begun), producers);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> OutboxRelayIT.isLeader(runtime));
+        try (Connection c = db.connect();
+                PreparedStatement s =
+                        c.prepareStatement("insert into outbox (topic, key, payload) values (?, 'k', ?::jsonb)")) {
+            for (int i = 0; i < DRAINS; i++) {
+                s.setString(1, topic);
+                s.setString(2, "{\"seq\":" + i + "}");
+                s.execute();
+                int visible = i + 1;
+                KafkaTopics.read(topic, visible, Duration.ofSeconds(30));
+                Awaitility.await() // the drain ended: its last claim found nothing, and deleted the row
+                        .atMost(Duration.ofSeconds(30))
+                        .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+            }
+        }
+
+        assertThat(begun).as("one transaction per row").hasSize(DRAINS);
+        assertThat(new HashSet<>(begun)).as("producers used").hasSize(producers);
+        for (int i = producers; i < begun.size(); i++) {
+            assertThat(begun.get(i))
+                    .as(
+                            "transaction %d: on the producer of transaction %d, %d turns before",
+                            i, i - producers, producers)
+                    .isSameAs(begun.get(i - producers));
+        }
+        for (int i = 1; i < begun.size(); i++) {
+            assertThat(begun.get(i))
+                    .as("transaction %d: not on the producer that committed the one before", i)
+                    .isNotSameAs(begun.get(i - 1));
+        }
+    }
+
+    /** The producer, recording itself each time a transaction begins on it. */
+    @SuppressWarnings("unchecked")
+    private static Producer<byte[], byte[]> recordingBegins(Producer<byte[], byte[]> real, List<Object> begun) {
+        return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
+                Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("beginTransaction")) {
+                        begun.add(real);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private WorkerRuntime dispatcher(java.util.function.UnaryOperator<Producer<byte[], byte[]>> producer, int n) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("RAGLINE_ADMIN_PORT", "0");
+        env.put(DispatcherSettings.PRODUCERS, String.valueOf(n));
+        Env e = new Env(env);
+        var wiring = EventDispatcher.wiring(e, producer);
+        e.validate();
+        WorkerRuntime r = WorkerRuntime.start(EventDispatcher.NAME, 0, e);
+        wiring.accept(r);
+        return r;
+    }
+}
