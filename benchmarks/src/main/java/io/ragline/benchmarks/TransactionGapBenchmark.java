@@ -7,9 +7,15 @@ import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.TestServices;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
  * Issue 21: what a transaction begun right after the same producer's commit pays. {@code
@@ -23,7 +29,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * broker's own count of verifications and of partitions whose verification failed ({@link
  * BrokerVerifications}, so the broker must be a JVM on this machine: {@code -Drelay.brokerPid}).
  *
- * <p>Arguments: {@code [transactions per gap (300)] [gaps in ms (0,1,2,3,5,8,0)]}.
+ * <p>On a cluster of several brokers each partition's leader verifies its own partitions, and two
+ * leaders' verifications of one transaction at the same time meet the same wait: the coordinator
+ * answers {@code CONCURRENT_TRANSACTIONS} while it still logs the other's partitions. The third
+ * argument, {@code one-leader}, sends only to the partitions led by partition 0's leader, to tell
+ * the two apart.
+ *
+ * <p>Arguments: {@code [transactions per gap (300)] [gaps in ms (0,1,2,3,5,8,0)] [all|one-leader
+ * (all)]}.
  *
  * <p>{@code java -Drelay.brokerPid=$(cut -d' ' -f1 .ragline/kafka/pid) -cp
  * benchmarks/target/classes:$(cat /tmp/bench.cp) io.ragline.benchmarks.TransactionGapBenchmark}
@@ -36,14 +49,17 @@ public final class TransactionGapBenchmark {
         int[] gaps = Arrays.stream((args.length > 1 ? args[1] : "0,1,2,3,5,8,0").split(","))
                 .mapToInt(Integer::parseInt)
                 .toArray();
+        boolean oneLeader = args.length > 2 && args[2].equals("one-leader");
         String bootstrap = TestServices.get().kafkaBootstrapServers();
         String topic = KafkaTopics.create("txn-gap", 6);
+        int[] partitions = partitions(bootstrap, topic, oneLeader);
         System.out.printf(
                 Locale.ROOT,
-                "%d cores; Java %s; load average %s%n",
+                "%d cores; Java %s; load average %s; each transaction sends to partitions %s of 6%n",
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"),
-                Machine.loadAverage());
+                Machine.loadAverage(),
+                Arrays.toString(partitions));
         System.out.println("| gap after each commit | transactions | verifications | partitions' verifications failed"
                 + " | sends p50 ms | p90 ms | p99 ms |");
         System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
@@ -59,13 +75,13 @@ public final class TransactionGapBenchmark {
             }
             p.initTransactions();
             for (int i = 0; i < 50; i++) { // warm-up: metadata, connections, JIT
-                transaction(p, topic);
+                transaction(p, topic, partitions);
             }
             for (int gap : gaps) {
                 broker.mark();
                 long[] sends = new long[n];
                 for (int t = 0; t < n; t++) {
-                    sends[t] = transaction(p, topic);
+                    sends[t] = transaction(p, topic, partitions);
                     long until = System.nanoTime() + gap * 1_000_000L;
                     while (System.nanoTime() < until) {
                         Thread.onSpinWait(); // a sleep of 1 ms may last several
@@ -88,11 +104,25 @@ public final class TransactionGapBenchmark {
         System.out.printf(Locale.ROOT, "load average at the end %s%n", Machine.loadAverage());
     }
 
+    /** All 6 partitions, or those whose leader leads partition 0. */
+    private static int[] partitions(String bootstrap, String topic, boolean oneLeader) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            TopicDescription d =
+                    admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            int leader = d.partitions().get(0).leader().id();
+            return d.partitions().stream()
+                    .filter(info -> !oneLeader || info.leader().id() == leader)
+                    .mapToInt(TopicPartitionInfo::partition)
+                    .sorted()
+                    .toArray();
+        }
+    }
+
     /** Begins a transaction, sends a record to each partition, flushes; returns the sends' nanoseconds. */
-    private static long transaction(KafkaProducer<byte[], byte[]> p, String topic) {
+    private static long transaction(KafkaProducer<byte[], byte[]> p, String topic, int[] partitions) {
         p.beginTransaction();
         long start = System.nanoTime();
-        for (int partition = 0; partition < 6; partition++) {
+        for (int partition : partitions) {
             p.send(new ProducerRecord<>(topic, partition, null, new byte[100]));
         }
         p.flush();

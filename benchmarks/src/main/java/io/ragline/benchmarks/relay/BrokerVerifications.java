@@ -1,6 +1,8 @@
 package io.ragline.benchmarks.relay;
 
 import com.sun.tools.attach.VirtualMachine;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
@@ -17,28 +19,42 @@ import javax.management.remote.JMXServiceURL;
  * is answered {@code CONCURRENT_TRANSACTIONS} and tried again {@code
  * add.partitions.to.txn.retry.backoff.ms} later (20 ms by default): the failures are those waits.
  * Only the event-dispatcher uses transactions in the relay benchmark, and only the relay whose
- * round runs has rows to publish, so the counts of a round are that relay's.
+ * round runs has rows to publish, so the counts of a round are that relay's. Several pids
+ * (comma-separated: each broker of a cluster on this machine) are summed, since each partition's
+ * leader verifies its own.
  */
 public final class BrokerVerifications implements AutoCloseable {
-    private final VirtualMachine vm;
-    private final JMXConnector connector;
-    private final MBeanServerConnection server;
+    private final List<VirtualMachine> vms = new ArrayList<>();
+    private final List<JMXConnector> connectors = new ArrayList<>();
+    private final List<MBeanServerConnection> servers = new ArrayList<>();
     private final ObjectName failed;
     private final ObjectName timed;
     private long failedBefore;
     private long verifiedBefore;
 
-    private BrokerVerifications(String pid) throws Exception {
-        vm = VirtualMachine.attach(pid);
-        connector = JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()));
-        server = connector.getMBeanServerConnection();
+    private BrokerVerifications(String pids) throws Exception {
         failed = new ObjectName("kafka.server:type=AddPartitionsToTxnManager,name=VerificationFailureRate");
         timed = new ObjectName("kafka.server:type=AddPartitionsToTxnManager,name=VerificationTimeMs");
+        try {
+            for (String pid : pids.split(",")) {
+                VirtualMachine vm = VirtualMachine.attach(pid.strip());
+                vms.add(vm);
+                JMXConnector connector = JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()));
+                connectors.add(connector);
+                servers.add(connector.getMBeanServerConnection());
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
     }
 
-    /** The broker of JVM {@code pid}, or null when {@code pid} is null or blank (not asked for). */
-    public static BrokerVerifications attach(String pid) throws Exception {
-        return pid == null || pid.isBlank() ? null : new BrokerVerifications(pid.strip());
+    /**
+     * The brokers of JVMs {@code pids} (comma-separated), or null when {@code pids} is null or blank
+     * (not asked for).
+     */
+    public static BrokerVerifications attach(String pids) throws Exception {
+        return pids == null || pids.isBlank() ? null : new BrokerVerifications(pids.strip());
     }
 
     /** Starts a round: remembers the counts as they are now. */
@@ -63,14 +79,19 @@ public final class BrokerVerifications implements AutoCloseable {
     }
 
     private long count(ObjectName name) throws Exception {
-        return ((Number) server.getAttribute(name, "Count")).longValue();
+        long sum = 0;
+        for (MBeanServerConnection server : servers) {
+            sum += ((Number) server.getAttribute(name, "Count")).longValue();
+        }
+        return sum;
     }
 
     @Override
     public void close() throws Exception {
-        try {
+        for (JMXConnector connector : connectors) {
             connector.close();
-        } finally {
+        }
+        for (VirtualMachine vm : vms) {
             vm.detach();
         }
     }
