@@ -22,17 +22,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Issue 21: the outbox relay's latency where consumers see it. Ragline's event-dispatcher, twice
- * ({@code RAGLINE_OUTBOX_PRODUCERS} 1 and 2: {@code ragline-1}, {@code ragline-2}; others with
- * {@code -Drelay.producers=2,3}), and a Debezium
- * embedded outbox relay ({@code benchmarks-debezium}) run side by side, each in its own JVM, each
+ * Issue 21: the outbox relay's latency where consumers see it. Ragline's event-dispatcher, once
+ * per {@code RAGLINE_OUTBOX_PRODUCERS} value ({@code -Drelay.producers}, 1 and 2 unless given:
+ * {@code ragline-1}, {@code ragline-2}), and a Debezium embedded outbox relay ({@code benchmarks-debezium}) run side by side, each in its own JVM, each
  * draining its own schema's outbox (same table, same triggers) on the same Postgres and broker
  * into a topic that already exists; one independent {@code read_committed} consumer ({@link
  * Receipts}) times insert ({@code clock_timestamp()} in the row) to receipt. Rounds are
  * interleaved (the order rotated by one each round, so each relay takes every place) at each
  * offered rate; then, for each, the drain of a committed 20,000-row backlog and the time to
  * insert it (one transaction, 100 keys). Ratios are printed for each dispatcher against Debezium
- * and for two producers against one.
+ * and for each against the first listed.
  *
  * <p>Arguments: {@code [rounds per relay and rate (3)] [seconds a round (30)] [backlog drains per
  * relay (rounds, at least 3)]}; the short form is {@code 1 5}. The relays run in child JVMs on this

@@ -15,6 +15,7 @@ import io.ragline.contracts.Topic;
 import io.ragline.core.config.CoreSettings;
 import io.ragline.core.config.DatabaseUrl;
 import io.ragline.core.kafka.KafkaSettings;
+import io.ragline.dispatcher.DispatcherSettings;
 import io.ragline.dispatcher.outbox.OutboxPublisher;
 import io.ragline.embedding.EmbeddingWorker;
 import java.io.IOException;
@@ -122,8 +123,9 @@ class ExamplesTest {
                 .anySatisfy(
                         acl -> assertThat(allows(acl, "group", group, "Read")).isTrue());
         String transactionalId = transactionalIdPrefix() + "00000000-0000-0000-0000-000000000000";
-        // Both producers' ids: the schema's and the same with -1, which every leader initialises.
-        for (String id : List.of(transactionalId, OutboxPublisher.transactionalId(transactionalId, 1))) {
+        // Every producer's id: the schema's and the same with -1 to -3, which every leader initialises.
+        for (int slot = 0; slot < DispatcherSettings.MAX_PRODUCERS; slot++) {
+            String id = OutboxPublisher.transactionalId(transactionalId, slot);
             assertThat(acls)
                     .as(id)
                     .anySatisfy(acl -> assertThat(allows(acl, "transactionalId", id, "Write", "Describe"))

@@ -124,7 +124,7 @@ public final class EventDispatcher {
                         KafkaClients.transactionalProducer(
                                 bootstrap,
                                 runtime.settings().kafka(),
-                                NAME + "-outbox" + id.substring(transactionalId.length()), // -1 for the second
+                                NAME + "-outbox" + id.substring(transactionalId.length()), // -1 for the second, ...
                                 id,
                                 settings.publishTimeout())),
                 transactionalId,

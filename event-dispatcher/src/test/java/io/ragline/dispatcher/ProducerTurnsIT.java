@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.apache.kafka.clients.producer.Producer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -54,8 +55,8 @@ class ProducerTurnsIT {
     @ValueSource(ints = {2, 3})
     void eachDrainBeginsOnTheProducerAfterTheLastOneUsed(int producers) throws Exception {
         String topic = KafkaTopics.create("producer-turns", 1);
-        List<Object> begun = Collections.synchronizedList(new ArrayList<>());
-        runtime = dispatcher(p -> recordingBegins(p, begun), producers);
+        List<String> begun = Collections.synchronizedList(new ArrayList<>());
+        runtime = dispatcher((id, p) -> recordingBegins(id, p, begun), producers);
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> OutboxRelayIT.isLeader(runtime));
         try (Connection c = db.connect();
                 PreparedStatement s =
@@ -79,22 +80,23 @@ class ProducerTurnsIT {
                     .as(
                             "transaction %d: on the producer of transaction %d, %d turns before",
                             i, i - producers, producers)
-                    .isSameAs(begun.get(i - producers));
+                    .isEqualTo(begun.get(i - producers));
         }
         for (int i = 1; i < begun.size(); i++) {
             assertThat(begun.get(i))
                     .as("transaction %d: not on the producer that committed the one before", i)
-                    .isNotSameAs(begun.get(i - 1));
+                    .isNotEqualTo(begun.get(i - 1));
         }
     }
 
-    /** The producer, recording itself each time a transaction begins on it. */
+    /** The producer, recording its {@code transactional.id} each time a transaction begins on it. */
     @SuppressWarnings("unchecked")
-    private static Producer<byte[], byte[]> recordingBegins(Producer<byte[], byte[]> real, List<Object> begun) {
+    private static Producer<byte[], byte[]> recordingBegins(
+            String transactionalId, Producer<byte[], byte[]> real, List<String> begun) {
         return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
                 Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
                     if (method.getName().equals("beginTransaction")) {
-                        begun.add(real);
+                        begun.add(transactionalId);
                     }
                     try {
                         return method.invoke(real, args);
@@ -104,7 +106,8 @@ class ProducerTurnsIT {
                 });
     }
 
-    private WorkerRuntime dispatcher(java.util.function.UnaryOperator<Producer<byte[], byte[]>> producer, int n) {
+    private WorkerRuntime dispatcher(
+            BiFunction<String, Producer<byte[], byte[]>, Producer<byte[], byte[]>> producer, int n) {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("RAGLINE_ADMIN_PORT", "0");
         env.put(DispatcherSettings.PRODUCERS, String.valueOf(n));

@@ -79,7 +79,7 @@ final class OutboxClaims implements AutoCloseable {
     }
 
     /**
-     * Two producers: the rows that arrived since {@code staged} (the next batch, sent, its
+     * Two or more producers: the rows that arrived since {@code staged} (the next batch, sent, its
      * transaction open) was claimed, at most enough to make it a full batch, leaving out its rows,
      * the committing batch's ({@link #committing}) and whatever {@code holds} holds. Empty when
      * {@code staged} is full already.
@@ -139,7 +139,7 @@ final class OutboxClaims implements AutoCloseable {
     }
 
     /**
-     * Two producers: whether the next batch is claimed and sent while {@code batch} commits. Always
+     * Two or more producers: whether the next batch is claimed and sent while {@code batch} commits. Always
      * after a small batch; after a larger one while claims read in id order ({@link
      * OutboxStore#ranking} false), where leaving a full batch's 5,000 ids out costs about 6 ms more
      * a claim (psql, 20,000 rows) and the drain of a backlog then overlaps each batch's claim and

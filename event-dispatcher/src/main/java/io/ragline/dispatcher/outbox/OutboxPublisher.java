@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes each batch of outbox rows as one Kafka transaction, so a batch becomes visible to
  * {@code read_committed} consumers all at once or not at all. Every dispatcher of a schema uses
- * the same {@code transactional.id}s (the schema's, and it with {@code -1}, every one initialised by each new leader): the producers of a new leader fence those of an
- * old one that froze past its lease, and a send that timed out cannot surface later behind a newer
+ * the same {@code transactional.id}s (the schema's, and it with {@code -1} to {@code -3}, every
+ * one initialised by each new leader): the producers of a new leader fence those of an old one
+ * that froze past its lease, and a send that timed out cannot surface later behind a newer
  * row of its key, because its transaction was aborted. With one producer a batch is published by
- * {@link #publish}; with two, by {@link #stage} then {@link #commitLater}, so that the next batch
+ * {@link #publish}; with more, by {@link #stage} then {@link #commitLater}, so that the next batch
  * is sent on the next producer while this one commits (docs/architecture.md, section 10); the
  * sends of a batch are {@link OutboxSends}. Every message carries the outbox id
  * ({@value #OUTBOX_ID}) so that consumers can drop the duplicates a crash between Kafka's commit
@@ -44,7 +45,7 @@ public final class OutboxPublisher implements AutoCloseable {
 
     /**
      * {@code factory} makes a transactional producer for the {@code transactional.id} it is given:
-     * {@code transactionalId} for the first of {@code producers} (1 or 2), then {@link
+     * {@code transactionalId} for the first of {@code producers} (1 to 4), then {@link
      * #transactionalId(String, int)}. The phases {@code send} and {@code commit} of each batch are
      * timed into {@code metrics}.
      */
@@ -386,7 +387,7 @@ public final class OutboxPublisher implements AutoCloseable {
         }
     }
 
-    /** The {@code transactional.id} of producer {@code slot}: the schema's id, then {@code -1}. */
+    /** The {@code transactional.id} of producer {@code slot}: the schema's id, then {@code -1}, {@code -2}... */
     public static String transactionalId(String base, int slot) {
         return OutboxProducers.transactionalId(base, slot);
     }

@@ -3,7 +3,9 @@ package io.ragline.dispatcher.outbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -11,15 +13,21 @@ import org.junit.jupiter.api.Test;
 /** Which transactional ids the relay's producers initialise, and when (fencing and abort rules). */
 class OutboxProducersTest {
     private final List<String> initialised = new ArrayList<>();
+    private final Map<String, MockProducer<byte[], byte[]>> made = new HashMap<>();
 
     private OutboxProducers family(int producers) {
         return new OutboxProducers(
-                id -> new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
-                    @Override
-                    public void initTransactions() {
-                        super.initTransactions();
-                        initialised.add(id);
-                    }
+                id -> {
+                    MockProducer<byte[], byte[]> p =
+                            new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+                                @Override
+                                public void initTransactions() {
+                                    super.initTransactions();
+                                    initialised.add(id);
+                                }
+                            };
+                    made.put(id, p);
+                    return p;
                 },
                 "ragline-outbox-s",
                 producers);
@@ -48,6 +56,8 @@ class OutboxProducersTest {
         assertThat(producers.current(3))
                 .as("not used: initialised to fence, then closed")
                 .isNull();
+        assertThat(made.get("ragline-outbox-s-3").closed()).isTrue();
+        assertThat(made.get("ragline-outbox-s-2").closed()).isFalse();
     }
 
     @Test

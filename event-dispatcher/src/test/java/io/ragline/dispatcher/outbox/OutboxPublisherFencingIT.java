@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A frozen leader with the most producers a dispatcher may use, one batch committed on the first
- * and the next sent on the last but not committed, is fenced on every one by a new leader, whatever
- * the new leader's own setting: the open transaction is aborted at once (it does not hold back the
+ * and the next sent on the last but not committed, is fenced by a new leader, whatever the new
+ * leader's own setting (which may not use the last id): the open transaction is aborted at once (it does not hold back the
  * partition's last stable offset until its timeout), its commit is refused, and its first producer
  * can send nothing more. Real broker.
  */
