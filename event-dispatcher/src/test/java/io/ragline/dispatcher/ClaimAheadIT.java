@@ -3,11 +3,8 @@ package io.ragline.dispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.Env;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -51,7 +48,7 @@ class ClaimAheadIT {
         String topic = KafkaTopics.create("claim-ahead", 1);
         AtomicInteger commits = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
-        runtime = dispatcher(p -> failingEveryThirdCommit(p, commits, failed), producers);
+        runtime = WiredDispatcher.start(db.env(), producers, (id, p) -> failingEveryThirdCommit(p, commits, failed));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> OutboxRelayIT.isLeader(runtime));
         try (Connection c = db.connect();
                 PreparedStatement s =
@@ -88,33 +85,13 @@ class ClaimAheadIT {
     }
 
     /** Every third {@code commitTransaction} fails before it reaches Kafka; the relay aborts it. */
-    @SuppressWarnings("unchecked")
     private static Producer<byte[], byte[]> failingEveryThirdCommit(
             Producer<byte[], byte[]> real, AtomicInteger commits, AtomicInteger failed) {
-        return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
-                Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("commitTransaction") && commits.incrementAndGet() % 3 == 2) {
-                        failed.incrementAndGet();
-                        throw new KafkaException("injected: the commit failed");
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
-
-    private WorkerRuntime dispatcher(
-            java.util.function.UnaryOperator<Producer<byte[], byte[]>> producer, int producers) {
-        Map<String, String> env = new HashMap<>(db.env());
-        env.put("RAGLINE_ADMIN_PORT", "0");
-        env.put(DispatcherSettings.PRODUCERS, String.valueOf(producers));
-        Env e = new Env(env);
-        var wiring = EventDispatcher.wiring(e, producer);
-        e.validate();
-        WorkerRuntime r = WorkerRuntime.start(EventDispatcher.NAME, 0, e);
-        wiring.accept(r);
-        return r;
+        return InterceptedProducer.of(real, (method, args) -> {
+            if (method.equals("commitTransaction") && commits.incrementAndGet() % 3 == 2) {
+                failed.incrementAndGet();
+                throw new KafkaException("injected: the commit failed");
+            }
+        });
     }
 }

@@ -3,22 +3,15 @@ package io.ragline.dispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragline.core.WorkerRuntime;
-import io.ragline.core.config.Env;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.function.BiFunction;
-import org.apache.kafka.clients.producer.Producer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,7 +49,14 @@ class ProducerTurnsIT {
     void eachDrainBeginsOnTheProducerAfterTheLastOneUsed(int producers) throws Exception {
         String topic = KafkaTopics.create("producer-turns", 1);
         List<String> begun = Collections.synchronizedList(new ArrayList<>());
-        runtime = dispatcher((id, p) -> recordingBegins(id, p, begun), producers);
+        runtime = WiredDispatcher.start(
+                db.env(),
+                producers,
+                (id, p) -> InterceptedProducer.of(p, (method, args) -> {
+                    if (method.equals("beginTransaction")) {
+                        begun.add(id); // which producer: its transactional.id
+                    }
+                }));
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> OutboxRelayIT.isLeader(runtime));
         try (Connection c = db.connect();
                 PreparedStatement s =
@@ -65,14 +65,13 @@ class ProducerTurnsIT {
                 s.setString(1, topic);
                 s.setString(2, "{\"seq\":" + i + "}");
                 s.execute();
-                int visible = i + 1;
-                KafkaTopics.read(topic, visible, Duration.ofSeconds(30));
-                Awaitility.await() // the drain ended: its last claim found nothing, and deleted the row
+                Awaitility.await() // published, and the drain ended: its last claim deleted the row, found nothing
                         .atMost(Duration.ofSeconds(30))
                         .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
             }
         }
 
+        assertThat(KafkaTopics.read(topic, DRAINS, Duration.ofSeconds(30))).hasSize(DRAINS);
         assertThat(begun).as("one transaction per row").hasSize(DRAINS);
         assertThat(new HashSet<>(begun)).as("producers used").hasSize(producers);
         for (int i = producers; i < begun.size(); i++) {
@@ -87,35 +86,5 @@ class ProducerTurnsIT {
                     .as("transaction %d: not on the producer that committed the one before", i)
                     .isNotEqualTo(begun.get(i - 1));
         }
-    }
-
-    /** The producer, recording its {@code transactional.id} each time a transaction begins on it. */
-    @SuppressWarnings("unchecked")
-    private static Producer<byte[], byte[]> recordingBegins(
-            String transactionalId, Producer<byte[], byte[]> real, List<String> begun) {
-        return (Producer<byte[], byte[]>) Proxy.newProxyInstance(
-                Producer.class.getClassLoader(), new Class<?>[] {Producer.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("beginTransaction")) {
-                        begun.add(transactionalId);
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
-
-    private WorkerRuntime dispatcher(
-            BiFunction<String, Producer<byte[], byte[]>, Producer<byte[], byte[]>> producer, int n) {
-        Map<String, String> env = new HashMap<>(db.env());
-        env.put("RAGLINE_ADMIN_PORT", "0");
-        env.put(DispatcherSettings.PRODUCERS, String.valueOf(n));
-        Env e = new Env(env);
-        var wiring = EventDispatcher.wiring(e, producer);
-        e.validate();
-        WorkerRuntime r = WorkerRuntime.start(EventDispatcher.NAME, 0, e);
-        wiring.accept(r);
-        return r;
     }
 }
