@@ -42,8 +42,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Two producers ({@code RAGLINE_OUTBOX_PRODUCERS=2}): batch N+1 is sent while N commits and is
- * committed only after N. An independent {@code read_committed} consumer ({@link KeyOrderWatcher})
+ * The default producers ({@code RAGLINE_OUTBOX_PRODUCERS=3}, taking turns): batch N+1 is sent
+ * while N commits and is committed only after N. An independent {@code read_committed} consumer ({@link KeyOrderWatcher})
  * reads while the rows flow and fails on the first row of a key it sees while an earlier row of
  * that key is missing; writers insert one row per transaction, paced, so batches are small and overlap
  * (counted by {@code ragline_outbox_claimed_ahead_total}), and rows arrive while a batch commits and
@@ -429,7 +429,7 @@ class OverlappedCommitsIT {
         Map<String, String> env = new HashMap<>(db.env());
         env.putAll(extra);
         env.put("RAGLINE_ADMIN_PORT", "0");
-        env.put(DispatcherSettings.PRODUCERS, "2");
+        env.put(DispatcherSettings.PRODUCERS, String.valueOf(DispatcherSettings.DEFAULT_PRODUCERS));
         Env e = new Env(env);
         var wiring = EventDispatcher.wiring(e, producer);
         e.validate();
