@@ -35,8 +35,14 @@ import org.apache.kafka.common.TopicPartitionInfo;
  * argument, {@code one-leader}, sends only to the partitions led by partition 0's leader, to tell
  * the two apart.
  *
+ * <p>A fourth argument {@code nudge} sends, right after each commit and without waiting for it,
+ * one {@code DescribeTransactions} for the producer's id, a request the coordinator's broker
+ * handles: on a replicated cluster the coordinator's own write that completes a transaction wakes
+ * the followers' fetches only when that broker next handles a request (docs/benchmarks.md, "The
+ * producers' turns"), and this is such a request.
+ *
  * <p>Arguments: {@code [transactions per gap (300)] [gaps in ms (0,1,2,3,5,8,0)] [all|one-leader
- * (all)]}.
+ * (all)] [nudge]}.
  *
  * <p>{@code java -Drelay.brokerPid=$(cut -d' ' -f1 .ragline/kafka/pid) -cp
  * benchmarks/target/classes:$(cat /tmp/bench.cp) io.ragline.benchmarks.TransactionGapBenchmark}
@@ -50,6 +56,7 @@ public final class TransactionGapBenchmark {
                 .mapToInt(Integer::parseInt)
                 .toArray();
         boolean oneLeader = args.length > 2 && args[2].equals("one-leader");
+        boolean nudge = args.length > 3 && args[3].equals("nudge");
         String bootstrap = TestServices.get().kafkaBootstrapServers();
         String topic = KafkaTopics.create("txn-gap", 6);
         int[] partitions = partitions(bootstrap, topic, oneLeader);
@@ -60,16 +67,15 @@ public final class TransactionGapBenchmark {
                 System.getProperty("java.version"),
                 Machine.loadAverage(),
                 Arrays.toString(partitions));
+        System.out.println(nudge ? "each commit followed by a DescribeTransactions, not awaited" : "no nudge");
         System.out.println("| gap after each commit | transactions | verifications | partitions' verifications failed"
                 + " | sends p50 ms | p90 ms | p99 ms |");
         System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+        String transactionalId = "txn-gap-" + System.nanoTime();
         try (BrokerVerifications broker = BrokerVerifications.attach(System.getProperty("relay.brokerPid"));
+                Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
                 KafkaProducer<byte[], byte[]> p = KafkaClients.transactionalProducer(
-                        bootstrap,
-                        KafkaSettings.defaults(),
-                        "txn-gap",
-                        "txn-gap-" + System.nanoTime(),
-                        Duration.ofSeconds(60))) {
+                        bootstrap, KafkaSettings.defaults(), "txn-gap", transactionalId, Duration.ofSeconds(60))) {
             if (broker == null) {
                 throw new IllegalArgumentException("needs -Drelay.brokerPid=<the broker JVM's pid>");
             }
@@ -82,6 +88,9 @@ public final class TransactionGapBenchmark {
                 long[] sends = new long[n];
                 for (int t = 0; t < n; t++) {
                     sends[t] = transaction(p, topic, partitions);
+                    if (nudge) {
+                        admin.describeTransactions(List.of(transactionalId));
+                    }
                     long until = System.nanoTime() + gap * 1_000_000L;
                     while (System.nanoTime() < until) {
                         Thread.onSpinWait(); // a sleep of 1 ms may last several
