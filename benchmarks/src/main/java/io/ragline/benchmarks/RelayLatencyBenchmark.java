@@ -1,6 +1,7 @@
 package io.ragline.benchmarks;
 
 import io.ragline.benchmarks.relay.BrokerVerifications;
+import io.ragline.benchmarks.relay.DispatcherRuns;
 import io.ragline.benchmarks.relay.OfferedLoad;
 import io.ragline.benchmarks.relay.Receipts;
 import io.ragline.benchmarks.relay.RelayPhases;
@@ -44,59 +45,18 @@ import java.util.Map;
 public final class RelayLatencyBenchmark {
     private static final int BACKLOG = 20_000;
     private static final int[] RATES = {500, 2000};
-    /**
-     * The event-dispatcher runs once per {@code RAGLINE_OUTBOX_PRODUCERS} value listed in the system
-     * property {@code relay.producers}: 1 and 2 unless it says otherwise (issue 21's overlap). An
-     * entry {@code base:N} runs the build on the class path {@code relay.baseline} instead of this
-     * one, as {@code base-N}: two builds side by side in one run.
-     */
-    private static final String[] RAGLINE_PRODUCERS =
-            System.getProperty("relay.producers", "1,2").split(",");
-    /**
-     * The ratios printed: each dispatcher against Debezium, and each other dispatcher against the
-     * first listed.
-     */
-    private static final String[][] COMPARED = compared();
+    /** The dispatchers to run: {@code -Drelay.producers}, {@code -Drelay.baseline} ({@link DispatcherRuns}). */
+    private static final DispatcherRuns RUNS = DispatcherRuns.fromSystemProperties();
     /**
      * The broker's JVM, for its own count of transaction verifications per round ({@link
      * BrokerVerifications}); the dev broker's pid is the first word of {@code .ragline/kafka/pid}.
      */
     private static final String BROKER_PID = System.getProperty("relay.brokerPid");
 
-    private static final String BASE = "base:";
-
-    private RelayLatencyBenchmark() {}
-
     /** Null unless {@code relay.brokerPid} is given. */
     private static BrokerVerifications broker;
 
-    /** {@code ragline-N}, or {@code base-N} for an entry {@code base:N}. */
-    private static String name(String entry) {
-        return entry.startsWith(BASE) ? "base-" + entry.substring(BASE.length()) : "ragline-" + entry;
-    }
-
-    /** The class path an entry runs on: null for this JVM's. */
-    private static String build(String entry) {
-        if (!entry.startsWith(BASE)) {
-            return null;
-        }
-        String classpath = System.getProperty("relay.baseline");
-        if (classpath == null || classpath.isBlank()) {
-            throw new IllegalArgumentException(entry + " needs -Drelay.baseline=<the other build's class path>");
-        }
-        return classpath;
-    }
-
-    private static String[][] compared() {
-        List<String[]> pairs = new ArrayList<>();
-        for (String entry : RAGLINE_PRODUCERS) {
-            pairs.add(new String[] {name(entry), "debezium"});
-        }
-        for (int i = 1; i < RAGLINE_PRODUCERS.length; i++) {
-            pairs.add(new String[] {name(RAGLINE_PRODUCERS[i]), name(RAGLINE_PRODUCERS[0])});
-        }
-        return pairs.toArray(new String[0][]);
-    }
+    private RelayLatencyBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -115,10 +75,8 @@ public final class RelayLatencyBenchmark {
         });
         System.out.println("event-dispatcher settings: " + raglineSettings);
         Map<String, Side> sides = new LinkedHashMap<>();
-        for (String entry : RAGLINE_PRODUCERS) {
-            String schema =
-                    "relay_bench_" + name(entry).replace("ragline-", "r").replace("base-", "b") + "_" + tag;
-            sides.put(name(entry), new Side(schema(url, schema)));
+        for (DispatcherRuns.Run run : RUNS.runs()) {
+            sides.put(run.name(), new Side(schema(url, "relay_bench_" + run.tag() + "_" + tag)));
         }
         sides.put("debezium", new Side(schema(url, "relay_bench_d_" + tag)));
         List<String> topics = new ArrayList<>();
@@ -132,19 +90,18 @@ public final class RelayLatencyBenchmark {
         try (Receipts receipts = new Receipts(bootstrap, topics);
                 BrokerVerifications verifications = BrokerVerifications.attach(BROKER_PID)) {
             broker = verifications;
-            for (String entry : RAGLINE_PRODUCERS) {
-                Side side = sides.get(name(entry));
-                String producers = entry.startsWith(BASE) ? entry.substring(BASE.length()) : entry;
+            for (DispatcherRuns.Run run : RUNS.runs()) {
+                Side side = sides.get(run.name());
                 Map<String, String> settings = new HashMap<>(raglineSettings);
-                settings.put("RAGLINE_OUTBOX_PRODUCERS", producers);
+                settings.put("RAGLINE_OUTBOX_PRODUCERS", run.producers());
                 int adminPort;
                 try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
                     adminPort = free.getLocalPort();
                 }
                 settings.put("RAGLINE_ADMIN_PORT", String.valueOf(adminPort));
                 side.phases = new RelayPhases(adminPort);
-                side.relay =
-                        RelayProcess.ragline(name(entry), build(entry), databaseUrl, bootstrap, side.schema, settings);
+                side.relay = RelayProcess.ragline(
+                        run.name(), run.classpath(), databaseUrl, bootstrap, side.schema, settings);
                 relays.add(side.relay);
             }
             Side debezium = sides.get("debezium");
@@ -166,7 +123,7 @@ public final class RelayLatencyBenchmark {
                     }
                 }
             }
-            for (String[] pair : COMPARED) {
+            for (String[] pair : RUNS.compared()) {
                 summary(sides.get(pair[0]), sides.get(pair[1]));
             }
             // One drain per relay says little on a shared machine (a single run measured 0.4x, the
@@ -176,7 +133,7 @@ public final class RelayLatencyBenchmark {
                     backlog(url, receipts, side);
                 }
             }
-            for (String[] pair : COMPARED) {
+            for (String[] pair : RUNS.compared()) {
                 drainSummary(sides.get(pair[0]), sides.get(pair[1]));
             }
         } finally {
@@ -253,11 +210,8 @@ public final class RelayLatencyBenchmark {
     private static double[] round(DatabaseUrl url, Receipts receipts, Side side, int rate, double seconds, int round)
             throws Exception {
         receipts.drainLatencies(side.topic);
-        if (side.phases != null && round > 0) {
-            side.phases.mark();
-            if (broker != null) {
-                broker.mark();
-            }
+        if (round > 0) {
+            markPhases(side);
         }
         long before = receipts.received(side.topic);
         OfferedLoad.Offered offered =
@@ -286,11 +240,8 @@ public final class RelayLatencyBenchmark {
                 p[2],
                 p[3],
                 offered.behindMillis());
-        if (side.phases != null && round > 0) {
-            System.out.println("  phases: " + String.join("; ", side.phases.sinceMark()));
-            if (broker != null) {
-                System.out.println("  " + broker.sinceMark());
-            }
+        if (round > 0) {
+            printPhases(side);
         }
         return p;
     }
@@ -340,12 +291,7 @@ public final class RelayLatencyBenchmark {
             rows.add(new Outbox.Row(
                     side.backlogTopic, "k" + (n % 100), "{\"n\":" + n + ",\"body\":\"" + body + "\"}", null));
         }
-        if (side.phases != null) {
-            side.phases.mark();
-            if (broker != null) {
-                broker.mark();
-            }
-        }
+        markPhases(side);
         Instant committed;
         long insertNanos;
         try (Connection c = BenchmarkDatabase.connect(url)) {
@@ -378,6 +324,21 @@ public final class RelayLatencyBenchmark {
                 BACKLOG / (insertNanos / 1e9),
                 drainSeconds,
                 BACKLOG / drainSeconds);
+        printPhases(side);
+    }
+
+    /** For a dispatcher's round: remembers its phase timers, and the broker's counts if asked for. */
+    private static void markPhases(Side side) throws Exception {
+        if (side.phases != null) {
+            side.phases.mark();
+            if (broker != null) {
+                broker.mark();
+            }
+        }
+    }
+
+    /** Prints what {@link #markPhases} remembered, as it is now. */
+    private static void printPhases(Side side) throws Exception {
         if (side.phases != null) {
             System.out.println("  phases: " + String.join("; ", side.phases.sinceMark()));
             if (broker != null) {

@@ -1,0 +1,34 @@
+package io.ragline.benchmarks.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class DispatcherRunsTest {
+    @Test
+    void entriesNameTheirRunsAndBaseOnesRunTheOtherBuild() {
+        DispatcherRuns runs = DispatcherRuns.parse("3, 2,base:2", "/other/classes");
+
+        assertThat(runs.runs())
+                .containsExactly(
+                        new DispatcherRuns.Run("ragline-3", "3", null),
+                        new DispatcherRuns.Run("ragline-2", "2", null),
+                        new DispatcherRuns.Run("base-2", "2", "/other/classes"));
+        assertThat(runs.runs()).extracting(DispatcherRuns.Run::tag).containsExactly("r3", "r2", "b2");
+        assertThat(runs.compared())
+                .containsExactly(
+                        new String[] {"ragline-3", "debezium"},
+                        new String[] {"ragline-2", "debezium"},
+                        new String[] {"base-2", "debezium"},
+                        new String[] {"ragline-2", "ragline-3"},
+                        new String[] {"base-2", "ragline-3"});
+    }
+
+    @Test
+    void aBaseEntryWithoutTheOtherBuildsClassPathIsRefused() {
+        assertThatThrownBy(() -> DispatcherRuns.parse("2,base:2", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("-Drelay.baseline");
+    }
+}
