@@ -13,6 +13,7 @@ import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -57,6 +58,7 @@ public final class TransactionGapBenchmark {
                 .toArray();
         boolean oneLeader = args.length > 2 && args[2].equals("one-leader");
         boolean nudge = args.length > 3 && args[3].equals("nudge");
+        boolean settle = args.length > 3 && args[3].equals("settle");
         String bootstrap = TestServices.get().kafkaBootstrapServers();
         String topic = KafkaTopics.create("txn-gap", 6);
         int[] partitions = partitions(bootstrap, topic, oneLeader);
@@ -67,10 +69,15 @@ public final class TransactionGapBenchmark {
                 System.getProperty("java.version"),
                 Machine.loadAverage(),
                 Arrays.toString(partitions));
-        System.out.println(nudge ? "each commit followed by a DescribeTransactions, not awaited" : "no nudge");
+        System.out.println(
+                nudge
+                        ? "each commit followed by a DescribeTransactions, not awaited"
+                        : settle
+                                ? "each commit followed by DescribeTransactions until the transaction is complete"
+                                : "no nudge");
         System.out.println("| gap after each commit | transactions | verifications | partitions' verifications failed"
-                + " | sends p50 ms | p90 ms | p99 ms |");
-        System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+                + " | sends p50 ms | p90 ms | p99 ms | settle p50 ms | p99 ms | describes per commit |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         String transactionalId = "txn-gap-" + System.nanoTime();
         try (BrokerVerifications broker = BrokerVerifications.attach(System.getProperty("relay.brokerPid"));
                 Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
@@ -86,10 +93,24 @@ public final class TransactionGapBenchmark {
             for (int gap : gaps) {
                 broker.mark();
                 long[] sends = new long[n];
+                long[] settles = new long[n];
+                long describes = 0;
                 for (int t = 0; t < n; t++) {
                     sends[t] = transaction(p, topic, partitions);
                     if (nudge) {
                         admin.describeTransactions(List.of(transactionalId));
+                    }
+                    if (settle) {
+                        long begun = System.nanoTime();
+                        TransactionState state;
+                        do {
+                            describes++;
+                            state = admin.describeTransactions(List.of(transactionalId))
+                                    .description(transactionalId)
+                                    .get()
+                                    .state();
+                        } while (state == TransactionState.PREPARE_COMMIT);
+                        settles[t] = System.nanoTime() - begun;
                     }
                     long until = System.nanoTime() + gap * 1_000_000L;
                     while (System.nanoTime() < until) {
@@ -97,17 +118,21 @@ public final class TransactionGapBenchmark {
                     }
                 }
                 Arrays.sort(sends);
+                Arrays.sort(settles);
                 long[] counts = broker.counts();
                 System.out.printf(
                         Locale.ROOT,
-                        "| %d ms | %d | %,d | %,d | %.1f | %.1f | %.1f |%n",
+                        "| %d ms | %d | %,d | %,d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n",
                         gap,
                         n,
                         counts[0],
                         counts[1],
                         sends[n / 2] / 1e6,
                         sends[n * 9 / 10] / 1e6,
-                        sends[n * 99 / 100] / 1e6);
+                        sends[n * 99 / 100] / 1e6,
+                        settles[n / 2] / 1e6,
+                        settles[n * 99 / 100] / 1e6,
+                        describes / (double) n);
             }
         }
         System.out.printf(Locale.ROOT, "load average at the end %s%n", Machine.loadAverage());
