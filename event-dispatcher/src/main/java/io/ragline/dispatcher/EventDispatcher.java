@@ -18,10 +18,14 @@ import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.FinalizedVersionRange;
 import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +99,39 @@ public final class EventDispatcher {
         runtime.supervise(Retention.THREAD, scheduler, scheduler::stop);
     }
 
+    /**
+     * Whether the cluster runs Kafka's transaction protocol 2 ({@code transaction.version} 2, KIP-890),
+     * under which the relay sends each batch to one partition leader at a time (LeaderGroups). When
+     * it is not known (Kafka unreachable at start-up), yes: on a single broker that changes nothing,
+     * and under protocol 1 it costs a flush per further leader, not order or loss.
+     */
+    static boolean transactionProtocol2(Admin admin) {
+        try {
+            FinalizedVersionRange v = admin.describeFeatures()
+                    .featureMetadata()
+                    .get(10, TimeUnit.SECONDS)
+                    .finalizedFeatures()
+                    .get("transaction.version");
+            boolean two = v != null && v.maxVersionLevel() >= 2;
+            log.info(
+                    "outbox relay: Kafka's transaction.version is {}: {}",
+                    v == null ? "not finalized (protocol 1)" : v.maxVersionLevel(),
+                    two
+                            ? "each batch's rows are sent to one partition leader at a time"
+                            : "each batch's rows are sent to every partition leader at once");
+            return two;
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn(
+                    "outbox relay: Kafka's transaction.version not known ({}): each batch's rows are sent to one"
+                            + " partition leader at a time, as under protocol 2",
+                    e.getCause() == null ? e.toString() : e.getCause().toString());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
     private static OutboxRelay start(
             WorkerRuntime runtime,
             DispatcherSettings settings,
@@ -130,7 +167,8 @@ public final class EventDispatcher {
                 transactionalId,
                 settings.producers(),
                 prefix,
-                metrics);
+                metrics,
+                transactionProtocol2(admin));
         OutboxRelay relay = new OutboxRelay(
                 runtime.settings(),
                 settings,

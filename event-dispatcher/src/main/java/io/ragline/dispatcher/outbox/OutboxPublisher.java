@@ -9,6 +9,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -38,6 +39,7 @@ public final class OutboxPublisher implements AutoCloseable {
     public static final String COMMIT_THREAD = "outbox-commit";
 
     private final OutboxProducers family;
+    private final LeaderGroups leaders;
     private final String topicPrefix;
     private final OutboxMetrics metrics;
 
@@ -55,9 +57,24 @@ public final class OutboxPublisher implements AutoCloseable {
             int producers,
             String topicPrefix,
             OutboxMetrics metrics) {
+        this(factory, transactionalId, producers, topicPrefix, metrics, false);
+    }
+
+    /**
+     * As above; {@code leaderByLeader} true (under Kafka's transaction protocol 2) sends each
+     * batch's rows to one partition leader at a time ({@link LeaderGroups}).
+     */
+    public OutboxPublisher(
+            Function<String, Producer<byte[], byte[]>> factory,
+            String transactionalId,
+            int producers,
+            String topicPrefix,
+            OutboxMetrics metrics,
+            boolean leaderByLeader) {
         this.family = new OutboxProducers(factory, transactionalId, producers);
         this.topicPrefix = topicPrefix;
         this.metrics = metrics;
+        this.leaders = new LeaderGroups(this::partitionsOf, topicPrefix, leaderByLeader);
     }
 
     /** How a batch ended. */
@@ -124,7 +141,7 @@ public final class OutboxPublisher implements AutoCloseable {
             return opened;
         }
         Producer<byte[], byte[]> p = slot(0);
-        OutboxSends sending = OutboxSends.send(p, rows, topicPrefix);
+        OutboxSends sending = OutboxSends.sendGroups(p, leaders.of(rows), topicPrefix);
         if (sending.broken != null) {
             return broken(0, sending);
         }
@@ -169,7 +186,7 @@ public final class OutboxPublisher implements AutoCloseable {
         if (opened != null) {
             return new Staged(slot, rows, opened);
         }
-        return acknowledged(slot, rows, OutboxSends.send(slot(slot), rows, topicPrefix), started);
+        return acknowledged(slot, rows, OutboxSends.sendGroups(slot(slot), leaders.of(rows), topicPrefix), started);
     }
 
     /**
@@ -196,7 +213,7 @@ public final class OutboxPublisher implements AutoCloseable {
         if (p == null) {
             throw new IllegalStateException("the staged batch's producer is gone");
         }
-        Staged grown = acknowledged(slot, rows, OutboxSends.send(p, more, topicPrefix), started);
+        Staged grown = acknowledged(slot, rows, OutboxSends.sendGroups(p, leaders.of(more), topicPrefix), started);
         if (grown.sent()) {
             metrics.toppedUp(more.size());
         }
@@ -269,6 +286,20 @@ public final class OutboxPublisher implements AutoCloseable {
     public void abort(Staged staged) {
         if (staged.sent()) {
             abort(staged.slot());
+        }
+    }
+
+    /** A Kafka topic's partitions with their leaders, from an open producer's metadata; empty if none is open or it fails. */
+    private List<PartitionInfo> partitionsOf(String topic) {
+        Producer<byte[], byte[]> p = family.any();
+        if (p == null) {
+            return List.of();
+        }
+        try {
+            return p.partitionsFor(topic);
+        } catch (RuntimeException e) {
+            log.debug("no partitions of {} known: {}", topic, e.toString());
+            return List.of();
         }
     }
 

@@ -30,9 +30,38 @@ final class OutboxSends {
     /** A commit Kafka refused with the producer still usable: abort, then send again. */
     Exception commitFailure;
 
-    /** Sends {@code rows} in order on {@code p}, stopping at the first send that failed at once. */
-    static OutboxSends send(Producer<byte[], byte[]> p, List<OutboxRow> rows, String topicPrefix) {
+    /**
+     * Sends {@code groups} in order on {@code p}, each group's rows in order, every group but the
+     * last acknowledged ({@code flush()}) before the next is sent: the groups of {@link
+     * LeaderGroups}, each reaching its partitions' leader only once the leader before has added its
+     * own to the transaction. Stops at the first send that failed, at once or (for a group flushed)
+     * through its callback; a flush that throws leaves the producer {@link #broken}.
+     */
+    static OutboxSends sendGroups(Producer<byte[], byte[]> p, List<List<OutboxRow>> groups, String topicPrefix) {
         OutboxSends sending = new OutboxSends();
+        for (int g = 0; g < groups.size(); g++) {
+            if (g > 0) {
+                try {
+                    p.flush();
+                } catch (RuntimeException e) { // interrupted: the transaction's state is not known
+                    sending.broken = e;
+                    return sending;
+                }
+                if (sending.rowError.get() != null) {
+                    sending.failure = sending.rowError.get();
+                    return sending;
+                }
+            }
+            if (!sending.sendEach(p, groups.get(g), topicPrefix)) {
+                return sending;
+            }
+        }
+        return sending;
+    }
+
+    /** Sends {@code rows} in order; false when one failed at once (the sends stop there). */
+    private boolean sendEach(Producer<byte[], byte[]> p, List<OutboxRow> rows, String topicPrefix) {
+        OutboxSends sending = this;
         for (OutboxRow row : rows) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             try {
@@ -46,19 +75,19 @@ final class OutboxSends {
                 sending.firstFailed.compareAndSet(null, row);
                 sending.rowError.compareAndSet(null, e);
                 sending.failure = e;
-                break;
+                return false;
             } catch (RuntimeException e) { // a producer in a state it cannot send from
                 sending.broken = e;
-                break;
+                return false;
             }
             // Without metadata (Kafka down) send() blocks up to max.block.ms and then reports the
             // failure through the callback at once: stop rather than wait again for every row.
             if (done.isDone() && sending.firstFailed.get() != null) {
                 sending.failure = sending.rowError.get();
-                break;
+                return false;
             }
         }
-        return sending;
+        return true;
     }
 
     /** {@code row} as the record Kafka carries: its topic behind {@code topicPrefix}, its key, payload and headers. */

@@ -1,0 +1,190 @@
+package io.ragline.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragline.core.WorkerRuntime;
+import io.ragline.testkit.KafkaCluster;
+import io.ragline.testkit.KafkaTopics;
+import io.ragline.testkit.PostgresSchema;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Under Kafka's transaction protocol 2 the relay sends a batch's rows to one partition leader at a
+ * time, each leader's acknowledged before the next leader's are sent: two leaders adding their
+ * partitions to one transaction at once make one of them wait out Kafka's retry backoff ({@code
+ * LeaderGroups}, docs/architecture.md, section 10). On a cluster of three brokers of its own
+ * (transaction protocol 2, as Kafka 4 formats a new cluster), with a topic of 6 partitions whose
+ * leaders are spread over the three, the relay publishes rows of 30 keys inserted in bursts, so that
+ * batches hold rows of every leader. Within each transaction, two sends whose partitions (Kafka's
+ * own partitioner's for their keys) have different leaders (as the cluster reports them) must have
+ * a flush between them; every row must arrive, each key's in order.
+ */
+class LeaderByLeaderIT {
+    @RegisterExtension
+    static final KafkaCluster kafka = new KafkaCluster();
+
+    @RegisterExtension
+    static final PostgresSchema db = new PostgresSchema(false);
+
+    static final int BURSTS = 20;
+    static final int ROWS_PER_BURST = 90;
+    static final int KEYS = 30;
+
+    WorkerRuntime runtime;
+
+    @AfterEach
+    void stop() {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Test
+    void eachTransactionsRowsReachOneLeaderAtATime() throws Exception {
+        String topic = "one-leader-" + System.nanoTime();
+        Map<Integer, Integer> leaders = new HashMap<>();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 6, (short) kafka.replicationFactor())))
+                    .all()
+                    .get();
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get()
+                        .get(topic)
+                        .partitions()) {
+                    if (p.leader() == null) {
+                        return false;
+                    }
+                    leaders.put(p.partition(), p.leader().id());
+                }
+                return leaders.size() == 6;
+            });
+            assertThat(new HashSet<>(leaders.values()))
+                    .as("the partitions' leaders")
+                    .hasSizeGreaterThan(1);
+        }
+
+        // Per producer, its open transaction's sends (the key) and flushes (null); each transaction once committed.
+        Map<String, List<String>> open = new ConcurrentHashMap<>();
+        List<List<String>> committed = new ArrayList<>();
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        runtime = WiredDispatcher.start(
+                env,
+                3,
+                (id, p) -> InterceptedProducer.of(p, (method, args) -> {
+                    switch (method) {
+                        case "beginTransaction" -> open.put(id, new ArrayList<>());
+                        case "send" -> {
+                            ProducerRecord<?, ?> record = (ProducerRecord<?, ?>) args[0];
+                            if (record.topic().equals(topic) && open.containsKey(id)) {
+                                open.get(id).add(new String((byte[]) record.key(), StandardCharsets.UTF_8));
+                            }
+                        }
+                        case "flush" -> {
+                            if (open.containsKey(id)) {
+                                open.get(id).add(null);
+                            }
+                        }
+                        case "commitTransaction" -> {
+                            synchronized (committed) {
+                                committed.add(open.remove(id));
+                            }
+                        }
+                        case "abortTransaction" -> open.remove(id);
+                        default -> {}
+                    }
+                }));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> OutboxRelayIT.isLeader(runtime));
+
+        try (Connection c = db.connect();
+                PreparedStatement s = c.prepareStatement(
+                        "insert into outbox (topic, key, payload) select ?, 'k' || (g % ?), jsonb_build_object('seq', g)"
+                                + " from generate_series(?, ?) g")) {
+            for (int burst = 0; burst < BURSTS; burst++) {
+                s.setString(1, topic);
+                s.setInt(2, KEYS);
+                s.setInt(3, burst * ROWS_PER_BURST);
+                s.setInt(4, (burst + 1) * ROWS_PER_BURST - 1);
+                s.execute();
+                Thread.sleep(150); // a batch of its own, mostly
+            }
+        }
+        int total = BURSTS * ROWS_PER_BURST;
+        Awaitility.await() // every row published, and deleted
+                .atMost(Duration.ofSeconds(60))
+                .until(() -> (long) db.queryValue("select count(*) from outbox") == 0);
+        List<ConsumerRecord<String, String>> received =
+                KafkaTopics.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(30));
+
+        assertThat(received).hasSize(total);
+        Map<String, Integer> last = new HashMap<>();
+        for (ConsumerRecord<String, String> r : received) {
+            int seq = Integer.parseInt(r.value().replaceAll("\\D", ""));
+            Integer before = last.put(r.key(), seq);
+            assertThat(before == null || before < seq)
+                    .as("key %s: %d after %s", r.key(), seq, before)
+                    .isTrue();
+        }
+        List<List<String>> transactions;
+        synchronized (committed) {
+            transactions = new ArrayList<>(committed);
+        }
+        assertThat(transactions.stream()
+                        .mapToLong(t -> t.stream().filter(key -> key != null).count())
+                        .sum())
+                .as("rows sent in the transactions committed")
+                .isEqualTo(total);
+        int spanning = 0;
+        for (List<String> events : transactions) {
+            Integer leader = null;
+            boolean flushed = false;
+            Set<Integer> seen = new HashSet<>();
+            for (String key : events) {
+                if (key == null) {
+                    flushed = true;
+                    continue;
+                }
+                int l = leaders.get(BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), 6));
+                if (leader != null && l != leader) {
+                    assertThat(flushed)
+                            .as(
+                                    "a send to leader %d after sends to leader %d, with no flush between: %s",
+                                    l, leader, events)
+                            .isTrue();
+                }
+                seen.add(l);
+                leader = l;
+                flushed = false;
+            }
+            if (seen.size() > 1) {
+                spanning++;
+            }
+        }
+        assertThat(spanning)
+                .as("transactions with rows of several leaders (else the test shows nothing)")
+                .isGreaterThan(3);
+    }
+}
