@@ -26,28 +26,32 @@ import org.apache.kafka.common.utils.Utils;
  *
  * <p>A row's partition is Kafka's default partitioner's for a keyed record (murmur2 of the key's
  * UTF-8 bytes; the relay's producers may not be given another partitioner); its leader is what the
- * producer's metadata says now. All of a key's rows go to one partition, so to one group, in the
+ * producer's metadata says now, looked up only for topics whose metadata the producer has (it
+ * never waits for a fetch). All of a key's rows go to one partition, so to one group, in the
  * batch's order: the per-key order is the batch's. Rows without a key, or of a topic whose leaders
  * are not known, go with the first group: a leader that moved since, or a keyless row, costs at
  * most that wait, never order or loss.
  */
 final class LeaderGroups {
-    private final Function<String, List<PartitionInfo>> partitions;
     private final String topicPrefix;
     private final boolean enabled;
 
-    /**
-     * {@code partitions} gives a Kafka topic's partitions with their leaders (empty when not known);
-     * {@code enabled} false keeps every batch one group (transaction protocol 1).
-     */
-    LeaderGroups(Function<String, List<PartitionInfo>> partitions, String topicPrefix, boolean enabled) {
-        this.partitions = partitions;
+    /** {@code enabled} false keeps every batch one group (transaction protocol 1). */
+    LeaderGroups(String topicPrefix, boolean enabled) {
         this.topicPrefix = topicPrefix;
         this.enabled = enabled;
     }
 
-    /** {@code rows} by leader, the groups in the order of their first row, each in the batch's order. */
-    List<List<OutboxRow>> of(List<OutboxRow> rows) {
+    boolean enabled() {
+        return enabled;
+    }
+
+    /**
+     * {@code rows} by leader, the groups in the order of their first row, each in the batch's order,
+     * the first followed by the rows of no known leader in theirs; {@code partitions} gives a Kafka
+     * topic's partitions with their leaders (empty when not known), and must not wait.
+     */
+    List<List<OutboxRow>> of(List<OutboxRow> rows, Function<String, List<PartitionInfo>> partitions) {
         if (!enabled || rows.size() < 2) {
             return List.of(rows);
         }
@@ -55,7 +59,7 @@ final class LeaderGroups {
         Map<Integer, List<OutboxRow>> groups = new LinkedHashMap<>();
         List<OutboxRow> unknown = new ArrayList<>();
         for (OutboxRow row : rows) {
-            int leader = leaderOf(row, known);
+            int leader = leaderOf(row, known, partitions);
             if (leader < 0) {
                 unknown.add(row);
             } else {
@@ -71,12 +75,16 @@ final class LeaderGroups {
     }
 
     /** The id of the broker leading {@code row}'s partition, or -1 when not known. */
-    private int leaderOf(OutboxRow row, Map<String, List<PartitionInfo>> known) {
+    private int leaderOf(
+            OutboxRow row, Map<String, List<PartitionInfo>> known, Function<String, List<PartitionInfo>> partitions) {
         if (row.key() == null) {
             return -1;
         }
-        List<PartitionInfo> infos = known.computeIfAbsent(topicPrefix + row.topic(), partitions);
-        if (infos == null || infos.isEmpty()) {
+        List<PartitionInfo> infos = known.computeIfAbsent(topicPrefix + row.topic(), topic -> {
+            List<PartitionInfo> found = partitions.apply(topic);
+            return found == null ? List.of() : found; // remembered either way: one answer a topic a batch
+        });
+        if (infos.isEmpty()) {
             return -1;
         }
         int partition = partition(row.key(), infos.size());

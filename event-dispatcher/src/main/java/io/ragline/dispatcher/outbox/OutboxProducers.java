@@ -76,16 +76,6 @@ final class OutboxProducers {
         return slots[slot];
     }
 
-    /** Any open producer, or null. */
-    synchronized Producer<byte[], byte[]> any() {
-        for (Producer<byte[], byte[]> p : slots) {
-            if (p != null) {
-                return p;
-            }
-        }
-        return null;
-    }
-
     /** The slot's producer if one is open, else null. */
     synchronized Producer<byte[], byte[]> current(int slot) {
         return slots[slot];

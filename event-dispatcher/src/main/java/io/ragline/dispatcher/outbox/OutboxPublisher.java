@@ -2,14 +2,16 @@ package io.ragline.dispatcher.outbox;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -40,6 +42,13 @@ public final class OutboxPublisher implements AutoCloseable {
 
     private final OutboxProducers family;
     private final LeaderGroups leaders;
+    /**
+     * Per slot, the Kafka topics its producer had sends acknowledged to, and when ({@link
+     * System#nanoTime}): only their partitions are looked up for {@link LeaderGroups}, since the
+     * producer then has their metadata and the look-up cannot wait for it ({@code max.block.ms}).
+     */
+    private final List<Map<String, Long>> acked = new ArrayList<>();
+
     private final String topicPrefix;
     private final OutboxMetrics metrics;
 
@@ -74,7 +83,10 @@ public final class OutboxPublisher implements AutoCloseable {
         this.family = new OutboxProducers(factory, transactionalId, producers);
         this.topicPrefix = topicPrefix;
         this.metrics = metrics;
-        this.leaders = new LeaderGroups(this::partitionsOf, topicPrefix, leaderByLeader);
+        this.leaders = new LeaderGroups(topicPrefix, leaderByLeader);
+        for (int slot = 0; slot < OutboxProducers.FAMILY; slot++) {
+            acked.add(new ConcurrentHashMap<>());
+        }
     }
 
     /** How a batch ended. */
@@ -141,11 +153,15 @@ public final class OutboxPublisher implements AutoCloseable {
             return opened;
         }
         Producer<byte[], byte[]> p = slot(0);
-        OutboxSends sending = OutboxSends.sendGroups(p, leaders.of(rows), topicPrefix);
+        OutboxSends sending = OutboxSends.sendGroups(p, groups(0, p, rows), topicPrefix);
         if (sending.broken != null) {
             return broken(0, sending);
         }
         Exception failure = sending.failure;
+        if (fenced(failure)) { // found at the flush between two leaders' sends
+            discard(0);
+            throw new FencedException(failure);
+        }
         if (failure == null && !leading.getAsBoolean()) {
             // Frozen or slow past the lease: a standby may be publishing these rows already.
             abort(0);
@@ -156,6 +172,9 @@ public final class OutboxPublisher implements AutoCloseable {
             beforeCommit.run();
             Result committed = commit(0, p, sending);
             if (committed != null) {
+                if (committed.committed()) {
+                    acknowledged(0, rows);
+                }
                 return committed;
             }
             failure = sending.rowError.get() != null ? sending.rowError.get() : sending.commitFailure;
@@ -186,7 +205,8 @@ public final class OutboxPublisher implements AutoCloseable {
         if (opened != null) {
             return new Staged(slot, rows, opened);
         }
-        return acknowledged(slot, rows, OutboxSends.sendGroups(slot(slot), leaders.of(rows), topicPrefix), started);
+        Producer<byte[], byte[]> p = slot(slot);
+        return acknowledged(slot, rows, OutboxSends.sendGroups(p, groups(slot, p, rows), topicPrefix), started);
     }
 
     /**
@@ -213,7 +233,7 @@ public final class OutboxPublisher implements AutoCloseable {
         if (p == null) {
             throw new IllegalStateException("the staged batch's producer is gone");
         }
-        Staged grown = acknowledged(slot, rows, OutboxSends.sendGroups(p, leaders.of(more), topicPrefix), started);
+        Staged grown = acknowledged(slot, rows, OutboxSends.sendGroups(p, groups(slot, p, more), topicPrefix), started);
         if (grown.sent()) {
             metrics.toppedUp(more.size());
         }
@@ -252,6 +272,7 @@ public final class OutboxPublisher implements AutoCloseable {
             return new Staged(slot, rows, Result.failed(sending.firstFailed.get(), failure));
         }
         metrics.phase(OutboxMetrics.Phase.SEND, started);
+        acknowledged(slot, rows);
         return new Staged(slot, rows, null);
     }
 
@@ -289,17 +310,38 @@ public final class OutboxPublisher implements AutoCloseable {
         }
     }
 
-    /** A Kafka topic's partitions with their leaders, from an open producer's metadata; empty if none is open or it fails. */
-    private List<PartitionInfo> partitionsOf(String topic) {
-        Producer<byte[], byte[]> p = family.any();
-        if (p == null) {
-            return List.of();
+    /** How long after a send to a topic was acknowledged its partitions are looked up (its metadata then cached). */
+    private static final long METADATA_KEPT_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /** {@code rows} to send on {@code p} (producer {@code slot}) by leader ({@link LeaderGroups}). */
+    private List<List<OutboxRow>> groups(int slot, Producer<byte[], byte[]> p, List<OutboxRow> rows) {
+        if (!leaders.enabled()) {
+            return List.of(rows);
         }
-        try {
-            return p.partitionsFor(topic);
-        } catch (RuntimeException e) {
-            log.debug("no partitions of {} known: {}", topic, e.toString());
-            return List.of();
+        Map<String, Long> topics = acked.get(slot);
+        return leaders.of(rows, topic -> {
+            Long at = topics.get(topic);
+            if (at == null || System.nanoTime() - at > METADATA_KEPT_NANOS) {
+                return List.of(); // its metadata may have to be fetched: never wait for it here
+            }
+            try {
+                return p.partitionsFor(topic);
+            } catch (RuntimeException e) {
+                log.debug("no partitions of {} known: {}", topic, e.toString());
+                return List.of();
+            }
+        });
+    }
+
+    /** Producer {@code slot}'s sends of {@code rows} were acknowledged: their topics' metadata is cached. */
+    private void acknowledged(int slot, List<OutboxRow> rows) {
+        if (!leaders.enabled()) {
+            return;
+        }
+        long now = System.nanoTime();
+        Map<String, Long> topics = acked.get(slot);
+        for (OutboxRow row : rows) {
+            topics.put(topicPrefix + row.topic(), now);
         }
     }
 
@@ -426,14 +468,17 @@ public final class OutboxPublisher implements AutoCloseable {
     /** Closes every producer without waiting; new ones are made (and fence) for the next batch. */
     public void discard() {
         family.discard();
+        acked.forEach(Map::clear);
     }
 
     private void discard(int slot) {
         family.discard(slot);
+        acked.get(slot).clear();
     }
 
     private void discard(int slot, Producer<byte[], byte[]> p) {
         family.discard(slot, p);
+        acked.get(slot).clear();
     }
 
     private Producer<byte[], byte[]> slot(int slot) {

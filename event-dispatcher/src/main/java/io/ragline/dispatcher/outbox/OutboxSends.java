@@ -23,7 +23,10 @@ final class OutboxSends {
     final AtomicReference<OutboxRow> firstFailed = new AtomicReference<>();
     /** Why {@link #firstFailed}'s send failed. */
     final AtomicReference<Exception> rowError = new AtomicReference<>();
-    /** A send that threw (the row is {@link #firstFailed}): the batch stops there. */
+    /**
+     * A send that threw or failed at once, or one whose failure a flush between two groups found
+     * (the row is {@link #firstFailed}): the batch stops there.
+     */
     Exception failure;
     /** The producer refused to send from the state it is in: it cannot go on, and is discarded. */
     RuntimeException broken;

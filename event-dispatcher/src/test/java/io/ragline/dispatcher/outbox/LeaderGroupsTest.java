@@ -36,7 +36,7 @@ class LeaderGroupsTest {
         return out;
     }
 
-    private final LeaderGroups leaders = new LeaderGroups(LeaderGroupsTest::partitions, PREFIX, true);
+    private final LeaderGroups leaders = new LeaderGroups(PREFIX, true);
 
     private static int leaderOf(OutboxRow row) {
         return BuiltInPartitioner.partitionForKey(row.key().getBytes(StandardCharsets.UTF_8), 6) % 3 + 1;
@@ -66,7 +66,7 @@ class LeaderGroupsTest {
             batch.add(new OutboxRow(i, "t", "k" + (i % 20), "{}", Map.of(), Instant.EPOCH, 0, 0));
         }
 
-        List<List<OutboxRow>> groups = leaders.of(batch);
+        List<List<OutboxRow>> groups = leaders.of(batch, LeaderGroupsTest::partitions);
 
         assertThat(groups).hasSize(3);
         assertThat(groups.get(0).get(0))
@@ -94,7 +94,7 @@ class LeaderGroupsTest {
         batch.addAll(rows("nobody", "x"));
         batch.addAll(rows("unknown-topic", "y2"));
 
-        List<List<OutboxRow>> groups = leaders.of(batch);
+        List<List<OutboxRow>> groups = leaders.of(batch, LeaderGroupsTest::partitions);
 
         assertThat(groups).hasSizeGreaterThan(1);
         List<OutboxRow> first = groups.get(0);
@@ -117,8 +117,8 @@ class LeaderGroupsTest {
                 .filter(row -> leaderOf(row) == leaderOf(batch.get(0)))
                 .toList();
 
-        assertThat(leaders.of(oneLeader)).containsExactly(oneLeader);
-        assertThat(new LeaderGroups(LeaderGroupsTest::partitions, PREFIX, false).of(batch))
+        assertThat(leaders.of(oneLeader, LeaderGroupsTest::partitions)).containsExactly(oneLeader);
+        assertThat(new LeaderGroups(PREFIX, false).of(batch, LeaderGroupsTest::partitions))
                 .containsExactly(batch);
     }
 }

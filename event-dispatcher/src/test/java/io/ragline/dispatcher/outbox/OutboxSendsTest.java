@@ -1,14 +1,21 @@
 package io.ragline.dispatcher.outbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -29,6 +36,11 @@ class OutboxSendsTest {
 
         Recording() {
             super(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+
+        /** With {@code cluster}'s partitions and leaders as its metadata. */
+        Recording(Cluster cluster) {
+            super(cluster, false, null, new ByteArraySerializer(), new ByteArraySerializer());
         }
 
         @Override
@@ -87,12 +99,76 @@ class OutboxSendsTest {
     @Test
     void aFlushThatThrowsLeavesTheProducerBrokenAndSendsNothingMore() {
         Recording p = new Recording();
-        p.throwAtFlush = new InterruptException(new InterruptedException());
+        try {
+            p.throwAtFlush = new InterruptException(new InterruptedException());
 
-        OutboxSends sending = OutboxSends.sendGroups(p, List.of(rows(1), rows(2)), "");
+            OutboxSends sending = OutboxSends.sendGroups(p, List.of(rows(1), rows(2)), "");
 
-        assertThat(p.events).containsExactly("1", "flush");
-        assertThat(sending.broken).isSameAs(p.throwAtFlush);
-        Thread.interrupted(); // InterruptException set the flag
+            assertThat(p.events).containsExactly("1", "flush");
+            assertThat(sending.broken).isSameAs(p.throwAtFlush);
+        } finally {
+            Thread.interrupted(); // InterruptException set the flag
+        }
+    }
+
+    /**
+     * One producer ({@link OutboxPublisher#publish}): a fence that a send of the first leader's
+     * group reports at the flush before the second leader's is thrown as a fence, as one found at
+     * the commit is, so that the dispatcher stands by rather than start producers again.
+     */
+    @Test
+    void aFenceFoundAtTheFlushBetweenTwoLeadersIsThrownAsAFence() throws Exception {
+        Node one = new Node(1, "a", 1);
+        Node two = new Node(2, "b", 2);
+        Cluster cluster = new Cluster(
+                "c",
+                List.of(one, two),
+                List.of(
+                        new PartitionInfo("t", 0, one, new Node[] {one}, new Node[] {one}),
+                        new PartitionInfo("t", 1, two, new Node[] {two}, new Node[] {two})),
+                java.util.Set.of(),
+                java.util.Set.of());
+        String a = key(0);
+        String b = key(1);
+        Recording p = new Recording(cluster);
+        OutboxPublisher publisher = new OutboxPublisher(
+                id -> id.equals("fence") ? p : new Recording(cluster),
+                "fence",
+                1,
+                "",
+                new OutboxMetrics(new SimpleMeterRegistry()),
+                true); // the others are only fenced
+        try {
+            // The first batch of a topic goes whole: its metadata is not known to be cached yet.
+            assertThat(publisher
+                            .publish(List.of(row(1, a), row(2, b)), () -> true)
+                            .committed())
+                    .isTrue();
+            assertThat(p.events).containsExactly("1", "2", "flush");
+            p.events.clear();
+            p.failFirstPendingAtFlush = new ProducerFencedException("a newer leader");
+
+            assertThatThrownBy(() -> publisher.publish(List.of(row(3, a), row(4, b), row(5, a)), () -> true))
+                    .isInstanceOf(OutboxPublisher.FencedException.class);
+            assertThat(p.events)
+                    .as("the first leader's rows, the flush; nothing sent to the second")
+                    .containsExactly("3", "5", "flush");
+        } finally {
+            publisher.close();
+        }
+    }
+
+    /** A key that Kafka's partitioner puts on partition {@code partition} of 2. */
+    private static String key(int partition) {
+        for (int i = 0; ; i++) {
+            String k = "k" + i;
+            if (BuiltInPartitioner.partitionForKey(k.getBytes(StandardCharsets.UTF_8), 2) == partition) {
+                return k;
+            }
+        }
+    }
+
+    private static OutboxRow row(long id, String key) {
+        return new OutboxRow(id, "t", key, "{}", Map.of(), Instant.EPOCH, 0, 0);
     }
 }
