@@ -20,7 +20,7 @@ import org.apache.kafka.common.utils.Utils;
  * CONCURRENT_TRANSACTIONS}, and that leader tries again only after {@code
  * add.partitions.to.txn.retry.backoff.ms} (20 ms by default). A transaction writing to the
  * partitions of three leaders at once waited 50-75 ms in its sends on the three-broker dev cluster,
- * against 7-8 ms for one leader's (docs/benchmarks.md, "Leader by leader"). Under protocol 1 the
+ * against 6-8 ms for one leader's (docs/benchmarks.md, "Leader by leader"). Under protocol 1 the
  * producer adds all of a transaction's partitions in one request of its own, and on a single broker
  * every partition has the same leader: one group, nothing changes.
  *
@@ -28,9 +28,10 @@ import org.apache.kafka.common.utils.Utils;
  * UTF-8 bytes; the relay's producers may not be given another partitioner); its leader is what the
  * producer's metadata says now, looked up only for topics whose metadata the producer has (it
  * never waits for a fetch). All of a key's rows go to one partition, so to one group, in the
- * batch's order: the per-key order is the batch's. Rows without a key, or of a topic whose leaders
- * are not known, go with the first group: a leader that moved since, or a keyless row, costs at
- * most that wait, never order or loss.
+ * batch's order: the per-key order is the batch's. A topic whose partitions one broker leads (a
+ * single broker) needs no key hashed: its rows, with or without a key, are that broker's. Rows
+ * without a key of other topics, and rows of topics whose leaders are not known, go with the first
+ * group: a leader that moved since, or a keyless row, costs at most that wait, never order or loss.
  */
 final class LeaderGroups {
     private final String topicPrefix;
@@ -55,7 +56,7 @@ final class LeaderGroups {
         if (!enabled || rows.size() < 2) {
             return List.of(rows);
         }
-        Map<String, List<PartitionInfo>> known = new HashMap<>();
+        Map<String, Leaders> known = new HashMap<>();
         Map<Integer, List<OutboxRow>> groups = new LinkedHashMap<>();
         List<OutboxRow> unknown = new ArrayList<>();
         for (OutboxRow row : rows) {
@@ -74,28 +75,48 @@ final class LeaderGroups {
         return out;
     }
 
-    /** The id of the broker leading {@code row}'s partition, or -1 when not known. */
-    private int leaderOf(
-            OutboxRow row, Map<String, List<PartitionInfo>> known, Function<String, List<PartitionInfo>> partitions) {
-        if (row.key() == null) {
-            return -1;
-        }
-        List<PartitionInfo> infos = known.computeIfAbsent(topicPrefix + row.topic(), topic -> {
-            List<PartitionInfo> found = partitions.apply(topic);
-            return found == null ? List.of() : found; // remembered either way: one answer a topic a batch
-        });
-        if (infos.isEmpty()) {
-            return -1;
-        }
-        int partition = partition(row.key(), infos.size());
-        for (PartitionInfo info : infos) {
-            if (info.partition() == partition) {
-                return info.leader() == null || info.leader().isEmpty()
-                        ? -1
-                        : info.leader().id();
+    /** A topic's partitions' leaders by partition (-1: not known), and {@code sole}, their one leader if all have the same (else -1). */
+    private record Leaders(int[] byPartition, int sole) {
+        static final Leaders UNKNOWN = new Leaders(new int[0], -1);
+
+        static Leaders of(List<PartitionInfo> infos) {
+            if (infos == null || infos.isEmpty()) {
+                return UNKNOWN;
             }
+            int[] by = new int[infos.size()];
+            java.util.Arrays.fill(by, -1);
+            for (PartitionInfo info : infos) {
+                if (info.partition() < by.length
+                        && info.leader() != null
+                        && !info.leader().isEmpty()) {
+                    by[info.partition()] = info.leader().id();
+                }
+            }
+            int sole = by[0];
+            for (int leader : by) {
+                if (leader != sole) {
+                    sole = -1;
+                }
+            }
+            return new Leaders(by, sole);
         }
-        return -1;
+    }
+
+    /**
+     * The id of the broker leading {@code row}'s partition, or -1 when not known. A topic whose
+     * partitions all have one leader (a single broker) needs no key hashed, and then a row without
+     * a key has a known leader too.
+     */
+    private int leaderOf(OutboxRow row, Map<String, Leaders> known, Function<String, List<PartitionInfo>> partitions) {
+        Leaders leaders = known.computeIfAbsent( // one answer a topic a batch
+                topicPrefix + row.topic(), topic -> Leaders.of(partitions.apply(topic)));
+        if (leaders.sole() >= 0) {
+            return leaders.sole();
+        }
+        if (row.key() == null || leaders.byPartition().length == 0) {
+            return -1;
+        }
+        return leaders.byPartition()[partition(row.key(), leaders.byPartition().length)];
     }
 
     /** Kafka's default partitioner for a keyed record of {@code key} (UTF-8, as the relay sends it). */

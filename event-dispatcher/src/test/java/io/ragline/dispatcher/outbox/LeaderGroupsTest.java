@@ -28,6 +28,10 @@ class LeaderGroupsTest {
             for (int p = 0; p < 6; p++) {
                 out.add(new PartitionInfo(topic, p, BROKERS[p % 3], BROKERS, BROKERS));
             }
+        } else if (topic.equals(PREFIX + "solo")) {
+            for (int p = 2; p >= 0; p--) { // in any order
+                out.add(new PartitionInfo(topic, p, BROKERS[1], BROKERS, BROKERS));
+            }
         } else if (topic.equals(PREFIX + "nobody")) {
             for (int p = 0; p < 2; p++) {
                 out.add(new PartitionInfo(topic, p, Node.noNode(), BROKERS, BROKERS));
@@ -108,6 +112,23 @@ class LeaderGroupsTest {
         assertThat(first.subList(0, first.size() - 4))
                 .isNotEmpty()
                 .allSatisfy(row -> assertThat(leaderOf(row)).isEqualTo(leaderOf(batch.get(1))));
+    }
+
+    @Test
+    void rowsOfATopicLedByOneBrokerGoWithThatBrokersGroupWithOrWithoutAKey() {
+        List<OutboxRow> batch = new ArrayList<>(rows("solo", "s1", null, "s2"));
+        batch.addAll(rows("t", "a", "b", "c", "d", "e", "f", "g", "h"));
+
+        List<List<OutboxRow>> groups = leaders.of(batch, LeaderGroupsTest::partitions);
+
+        List<OutboxRow> brokerTwos = groups.stream()
+                .filter(g -> g.get(0).topic().equals("solo"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(brokerTwos.subList(0, 3)).containsExactlyElementsOf(batch.subList(0, 3));
+        assertThat(brokerTwos.subList(3, brokerTwos.size()))
+                .allSatisfy(row -> assertThat(leaderOf(row)).isEqualTo(2));
+        assertThat(groups.stream().mapToInt(List::size).sum()).isEqualTo(batch.size());
     }
 
     @Test
