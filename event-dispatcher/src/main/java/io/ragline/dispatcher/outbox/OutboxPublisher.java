@@ -340,8 +340,12 @@ public final class OutboxPublisher implements AutoCloseable {
         }
         long now = System.nanoTime();
         Map<String, Long> topics = acked.get(slot);
+        String last = null;
         for (OutboxRow row : rows) {
-            topics.put(topicPrefix + row.topic(), now);
+            if (!row.topic().equals(last)) { // rows of a topic mostly come together
+                last = row.topic();
+                topics.put(topicPrefix + last, now);
+            }
         }
     }
 
