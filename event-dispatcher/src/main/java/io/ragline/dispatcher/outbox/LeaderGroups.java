@@ -86,7 +86,8 @@ final class LeaderGroups {
             int[] by = new int[infos.size()];
             java.util.Arrays.fill(by, -1);
             for (PartitionInfo info : infos) {
-                if (info.partition() < by.length
+                if (info.partition() >= 0
+                        && info.partition() < by.length
                         && info.leader() != null
                         && !info.leader().isEmpty()) {
                     by[info.partition()] = info.leader().id();

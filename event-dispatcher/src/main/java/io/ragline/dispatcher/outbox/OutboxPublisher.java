@@ -310,8 +310,12 @@ public final class OutboxPublisher implements AutoCloseable {
         }
     }
 
-    /** How long after a send to a topic was acknowledged its partitions are looked up (its metadata then cached). */
-    private static final long METADATA_KEPT_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /**
+     * How long after a send to a topic was acknowledged its partitions are looked up: less than
+     * the least {@code metadata.max.idle.ms} Kafka allows (5 s), so the producer still has the
+     * topic's metadata whatever the operator set.
+     */
+    private static final long METADATA_KEPT_NANOS = TimeUnit.SECONDS.toNanos(4);
 
     /** {@code rows} to send on {@code p} (producer {@code slot}) by leader ({@link LeaderGroups}). */
     private List<List<OutboxRow>> groups(int slot, Producer<byte[], byte[]> p, List<OutboxRow> rows) {
