@@ -1,8 +1,13 @@
 package io.ragline.dispatcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ragline.core.WorkerRuntime;
+import io.ragline.dispatcher.outbox.OutboxMetrics;
+import io.ragline.dispatcher.outbox.OutboxPublisher;
+import io.ragline.dispatcher.outbox.OutboxRow;
 import io.ragline.testkit.KafkaCluster;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.PostgresSchema;
@@ -10,21 +15,27 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -69,28 +80,7 @@ class LeaderByLeaderIT {
     @Test
     void eachTransactionsRowsReachOneLeaderAtATime() throws Exception {
         String topic = "one-leader-" + System.nanoTime();
-        Map<Integer, Integer> leaders = new HashMap<>();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 6, (short) kafka.replicationFactor())))
-                    .all()
-                    .get();
-            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic))
-                        .allTopicNames()
-                        .get()
-                        .get(topic)
-                        .partitions()) {
-                    if (p.leader() == null) {
-                        return false;
-                    }
-                    leaders.put(p.partition(), p.leader().id());
-                }
-                return leaders.size() == 6;
-            });
-            assertThat(new HashSet<>(leaders.values()))
-                    .as("the partitions' leaders")
-                    .hasSizeGreaterThan(1);
-        }
+        Map<Integer, Integer> leaders = createTopic(topic);
 
         // Per producer, its open transaction's sends (the key) and flushes (null); each transaction
         // begun while measuring once committed. A producer is "ready" while a transaction of its with a
@@ -233,5 +223,103 @@ class LeaderByLeaderIT {
         assertThat(spanning)
                 .as("transactions with rows of several leaders (else the test shows nothing)")
                 .isGreaterThan(3);
+    }
+
+    /** Creates {@code topic} with 6 partitions on the cluster; its leaders by partition, more than one. */
+    private static Map<Integer, Integer> createTopic(String topic) throws Exception {
+        Map<Integer, Integer> leaders = new HashMap<>();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 6, (short) kafka.replicationFactor())))
+                    .all()
+                    .get();
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get()
+                        .get(topic)
+                        .partitions()) {
+                    if (p.leader() == null) {
+                        return false;
+                    }
+                    leaders.put(p.partition(), p.leader().id());
+                }
+                return leaders.size() == 6;
+            });
+            assertThat(new HashSet<>(leaders.values()))
+                    .as("the partitions' leaders")
+                    .hasSizeGreaterThan(1);
+        }
+        return leaders;
+    }
+
+    /**
+     * The fence under the sends leader by leader, one producer ({@code OutboxPublisher.publish}): a
+     * frozen leader whose producer knows the topic's leaders, fenced by a new leader's
+     * {@code initTransactions()}, sends a batch whose rows fall on two leaders. The fence its first
+     * leader's sends meet must be thrown as a fence (so the dispatcher stands by rather than start
+     * producers again on its own view of the lease), and {@code read_committed} consumers see none
+     * of its rows. Mutation-checked: without the fence check after the groups' sends, publish()
+     * returns a failed batch instead.
+     */
+    @Test
+    void aFrozenLeadersBatchSentLeaderByLeaderIsFencedAndNeverVisible() throws Exception {
+        String topic = "fence-by-leader-" + System.nanoTime();
+        Map<Integer, Integer> leaders = createTopic(topic);
+        String a = keyOn(leaders, leaders.get(0));
+        String b = keyOn(
+                leaders,
+                leaders.values().stream()
+                        .filter(l -> !l.equals(leaders.get(0)))
+                        .findFirst()
+                        .orElseThrow());
+        String id = "fence-by-leader-" + UUID.randomUUID();
+        try (OutboxPublisher frozen = publisher(id);
+                OutboxPublisher next = publisher(id)) {
+            // Two batches on the frozen leader: after the first its producer knows the topic's leaders.
+            assertThat(frozen.publish(List.of(row(1, topic, a)), () -> true).committed())
+                    .isTrue();
+            assertThat(frozen.publish(List.of(row(2, topic, b)), () -> true).committed())
+                    .isTrue();
+            // Its lease ran out; the new leader publishes (its producers start first and fence).
+            assertThat(next.publish(List.of(row(3, topic, a)), () -> true).committed())
+                    .isTrue();
+
+            assertThatThrownBy(() -> frozen.publish(List.of(row(4, topic, a), row(5, topic, b)), () -> true))
+                    .isInstanceOf(OutboxPublisher.FencedException.class);
+        }
+        assertThat(KafkaTopics.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(30)))
+                .extracting(ConsumerRecord::value)
+                .containsExactlyInAnyOrder("{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
+    }
+
+    /** A key Kafka's partitioner puts on a partition of 6 that {@code leader} leads. */
+    private static String keyOn(Map<Integer, Integer> leaders, int leader) {
+        for (int i = 0; ; i++) {
+            String key = "k" + i;
+            if (leaders.get(BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), 6)) == leader) {
+                return key;
+            }
+        }
+    }
+
+    /** A publisher with one producer, leader by leader, on the cluster. */
+    private static OutboxPublisher publisher(String transactionalId) {
+        return new OutboxPublisher(
+                id -> {
+                    Properties p = new Properties();
+                    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+                    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+                    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+                    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+                },
+                transactionalId,
+                1,
+                "",
+                new OutboxMetrics(new SimpleMeterRegistry()),
+                true);
+    }
+
+    private static OutboxRow row(long id, String topic, String key) {
+        return new OutboxRow(id, topic, key, "{\"n\":" + id + "}", Map.of(), Instant.now(), 0, System.nanoTime());
     }
 }

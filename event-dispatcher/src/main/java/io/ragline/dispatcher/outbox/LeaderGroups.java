@@ -6,9 +6,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A batch's rows grouped by the broker that leads their partitions, so that under Kafka's
@@ -34,17 +39,86 @@ import org.apache.kafka.common.utils.Utils;
  * group: a leader that moved since, or a keyless row, costs at most that wait, never order or loss.
  */
 final class LeaderGroups {
+    private static final Logger log = LoggerFactory.getLogger(LeaderGroups.class);
+
+    /**
+     * How long after a send to a topic was acknowledged its partitions are looked up: less than
+     * the least {@code metadata.max.idle.ms} Kafka allows (5 s), so the producer still has the
+     * topic's metadata whatever the operator set.
+     */
+    private static final long METADATA_KEPT_NANOS = TimeUnit.SECONDS.toNanos(4);
+
     private final String topicPrefix;
     private final boolean enabled;
+
+    /**
+     * Per producer slot, the Kafka topics its producer had sends acknowledged to, and when ({@link
+     * System#nanoTime}): only their partitions are looked up, since the producer then has their
+     * metadata and the look-up cannot wait for it ({@code max.block.ms}). Written by the relay's
+     * thread after a batch's sends were acknowledged, cleared when a slot's producer is discarded.
+     */
+    private final List<Map<String, Long>> acked = new ArrayList<>();
 
     /** {@code enabled} false keeps every batch one group (transaction protocol 1). */
     LeaderGroups(String topicPrefix, boolean enabled) {
         this.topicPrefix = topicPrefix;
         this.enabled = enabled;
+        for (int slot = 0; slot < OutboxProducers.FAMILY; slot++) {
+            acked.add(new ConcurrentHashMap<>());
+        }
     }
 
     boolean enabled() {
         return enabled;
+    }
+
+    /**
+     * {@code rows} to send on {@code p}, producer {@code slot}, by leader: the leaders of the topics
+     * it had sends acknowledged to lately, from its metadata; the other topics' rows join the first group.
+     */
+    List<List<OutboxRow>> of(int slot, Producer<byte[], byte[]> p, List<OutboxRow> rows) {
+        if (!enabled) {
+            return List.of(rows);
+        }
+        Map<String, Long> topics = acked.get(slot);
+        return of(rows, topic -> {
+            Long at = topics.get(topic);
+            if (at == null || System.nanoTime() - at > METADATA_KEPT_NANOS) {
+                return List.of(); // its metadata may have to be fetched: never wait for it here
+            }
+            try {
+                return p.partitionsFor(topic);
+            } catch (RuntimeException e) {
+                log.debug("no partitions of {} known: {}", topic, e.toString());
+                return List.of();
+            }
+        });
+    }
+
+    /** Producer {@code slot}'s sends of {@code rows} were acknowledged: their topics' metadata is cached. */
+    void acknowledged(int slot, List<OutboxRow> rows) {
+        if (!enabled) {
+            return;
+        }
+        long now = System.nanoTime();
+        Map<String, Long> topics = acked.get(slot);
+        String last = null;
+        for (OutboxRow row : rows) {
+            if (!row.topic().equals(last)) { // rows of a topic mostly come together
+                last = row.topic();
+                topics.put(topicPrefix + last, now);
+            }
+        }
+    }
+
+    /** Producer {@code slot} was discarded: its successor's metadata starts empty. */
+    void forget(int slot) {
+        acked.get(slot).clear();
+    }
+
+    /** Every producer was discarded. */
+    void forgetAll() {
+        acked.forEach(Map::clear);
     }
 
     /**

@@ -2,12 +2,9 @@ package io.ragline.dispatcher.outbox;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
@@ -42,12 +39,6 @@ public final class OutboxPublisher implements AutoCloseable {
 
     private final OutboxProducers family;
     private final LeaderGroups leaders;
-    /**
-     * Per slot, the Kafka topics its producer had sends acknowledged to, and when ({@link
-     * System#nanoTime}): only their partitions are looked up for {@link LeaderGroups}, since the
-     * producer then has their metadata and the look-up cannot wait for it ({@code max.block.ms}).
-     */
-    private final List<Map<String, Long>> acked = new ArrayList<>();
 
     private final String topicPrefix;
     private final OutboxMetrics metrics;
@@ -84,9 +75,6 @@ public final class OutboxPublisher implements AutoCloseable {
         this.topicPrefix = topicPrefix;
         this.metrics = metrics;
         this.leaders = new LeaderGroups(topicPrefix, leaderByLeader);
-        for (int slot = 0; slot < OutboxProducers.FAMILY; slot++) {
-            acked.add(new ConcurrentHashMap<>());
-        }
     }
 
     /** How a batch ended. */
@@ -153,7 +141,7 @@ public final class OutboxPublisher implements AutoCloseable {
             return opened;
         }
         Producer<byte[], byte[]> p = slot(0);
-        OutboxSends sending = OutboxSends.sendGroups(p, groups(0, p, rows), topicPrefix);
+        OutboxSends sending = OutboxSends.sendGroups(p, leaders.of(0, p, rows), topicPrefix);
         if (sending.broken != null) {
             return broken(0, sending);
         }
@@ -173,7 +161,7 @@ public final class OutboxPublisher implements AutoCloseable {
             Result committed = commit(0, p, sending);
             if (committed != null) {
                 if (committed.committed()) {
-                    acknowledged(0, rows);
+                    leaders.acknowledged(0, rows);
                 }
                 return committed;
             }
@@ -206,7 +194,7 @@ public final class OutboxPublisher implements AutoCloseable {
             return new Staged(slot, rows, opened);
         }
         Producer<byte[], byte[]> p = slot(slot);
-        return acknowledged(slot, rows, OutboxSends.sendGroups(p, groups(slot, p, rows), topicPrefix), started);
+        return acknowledged(slot, rows, OutboxSends.sendGroups(p, leaders.of(slot, p, rows), topicPrefix), started);
     }
 
     /**
@@ -233,7 +221,8 @@ public final class OutboxPublisher implements AutoCloseable {
         if (p == null) {
             throw new IllegalStateException("the staged batch's producer is gone");
         }
-        Staged grown = acknowledged(slot, rows, OutboxSends.sendGroups(p, groups(slot, p, more), topicPrefix), started);
+        Staged grown =
+                acknowledged(slot, rows, OutboxSends.sendGroups(p, leaders.of(slot, p, more), topicPrefix), started);
         if (grown.sent()) {
             metrics.toppedUp(more.size());
         }
@@ -272,7 +261,7 @@ public final class OutboxPublisher implements AutoCloseable {
             return new Staged(slot, rows, Result.failed(sending.firstFailed.get(), failure));
         }
         metrics.phase(OutboxMetrics.Phase.SEND, started);
-        acknowledged(slot, rows);
+        leaders.acknowledged(slot, rows);
         return new Staged(slot, rows, null);
     }
 
@@ -307,49 +296,6 @@ public final class OutboxPublisher implements AutoCloseable {
     public void abort(Staged staged) {
         if (staged.sent()) {
             abort(staged.slot());
-        }
-    }
-
-    /**
-     * How long after a send to a topic was acknowledged its partitions are looked up: less than
-     * the least {@code metadata.max.idle.ms} Kafka allows (5 s), so the producer still has the
-     * topic's metadata whatever the operator set.
-     */
-    private static final long METADATA_KEPT_NANOS = TimeUnit.SECONDS.toNanos(4);
-
-    /** {@code rows} to send on {@code p} (producer {@code slot}) by leader ({@link LeaderGroups}). */
-    private List<List<OutboxRow>> groups(int slot, Producer<byte[], byte[]> p, List<OutboxRow> rows) {
-        if (!leaders.enabled()) {
-            return List.of(rows);
-        }
-        Map<String, Long> topics = acked.get(slot);
-        return leaders.of(rows, topic -> {
-            Long at = topics.get(topic);
-            if (at == null || System.nanoTime() - at > METADATA_KEPT_NANOS) {
-                return List.of(); // its metadata may have to be fetched: never wait for it here
-            }
-            try {
-                return p.partitionsFor(topic);
-            } catch (RuntimeException e) {
-                log.debug("no partitions of {} known: {}", topic, e.toString());
-                return List.of();
-            }
-        });
-    }
-
-    /** Producer {@code slot}'s sends of {@code rows} were acknowledged: their topics' metadata is cached. */
-    private void acknowledged(int slot, List<OutboxRow> rows) {
-        if (!leaders.enabled()) {
-            return;
-        }
-        long now = System.nanoTime();
-        Map<String, Long> topics = acked.get(slot);
-        String last = null;
-        for (OutboxRow row : rows) {
-            if (!row.topic().equals(last)) { // rows of a topic mostly come together
-                last = row.topic();
-                topics.put(topicPrefix + last, now);
-            }
         }
     }
 
@@ -476,17 +422,17 @@ public final class OutboxPublisher implements AutoCloseable {
     /** Closes every producer without waiting; new ones are made (and fence) for the next batch. */
     public void discard() {
         family.discard();
-        acked.forEach(Map::clear);
+        leaders.forgetAll();
     }
 
     private void discard(int slot) {
         family.discard(slot);
-        acked.get(slot).clear();
+        leaders.forget(slot);
     }
 
     private void discard(int slot, Producer<byte[], byte[]> p) {
         family.discard(slot, p);
-        acked.get(slot).clear();
+        leaders.forget(slot);
     }
 
     private Producer<byte[], byte[]> slot(int slot) {
