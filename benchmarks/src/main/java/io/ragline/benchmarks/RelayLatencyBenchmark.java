@@ -11,11 +11,16 @@ import io.ragline.core.db.Migrations;
 import io.ragline.core.outbox.Outbox;
 import io.ragline.testkit.KafkaTopics;
 import io.ragline.testkit.TestServices;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,6 +57,8 @@ public final class RelayLatencyBenchmark {
      * BrokerVerifications}); the dev broker's pid is the first word of {@code .ragline/kafka/pid}.
      */
     private static final String BROKER_PID = System.getProperty("relay.brokerPid");
+    /** A directory for each round's slowest 1 % of rows, to set beside GC and other logs; null: none written. */
+    private static final String SLOW_ROWS = System.getProperty("relay.slowRows");
 
     /** Null unless {@code relay.brokerPid} is given. */
     private static BrokerVerifications broker;
@@ -94,6 +101,7 @@ public final class RelayLatencyBenchmark {
                 Side side = sides.get(run.name());
                 Map<String, String> settings = new HashMap<>(raglineSettings);
                 settings.put("RAGLINE_OUTBOX_PRODUCERS", run.producers());
+                settings.putAll(run.settings());
                 int adminPort;
                 try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
                     adminPort = free.getLocalPort();
@@ -221,7 +229,8 @@ public final class RelayLatencyBenchmark {
             throw new IllegalStateException(side.relay.name() + ": only " + (receipts.received(side.topic) - before)
                     + " of " + offered.rows() + " rows arrived");
         }
-        long[] latencies = receipts.drainLatencies(side.topic);
+        Receipts.Samples samples = receipts.drainSamples(side.topic);
+        long[] latencies = samples.latencies();
         double[] p = {
             Latencies.percentileMillis(latencies, 0.5),
             Latencies.percentileMillis(latencies, 0.9),
@@ -240,10 +249,46 @@ public final class RelayLatencyBenchmark {
                 p[2],
                 p[3],
                 offered.behindMillis());
+        double[] all = samples.medianSplitAtOrAbove(0);
+        double[] tail = samples.medianSplitAtOrAbove(0.99);
+        System.out.printf(
+                Locale.ROOT,
+                "|   | before / after the send, median ms | all rows %.1f / %.1f | the slowest 1 %% %.1f / %.1f |%n",
+                all[0],
+                all[1],
+                tail[0],
+                tail[1]);
+        if (SLOW_ROWS != null && round > 0) {
+            writeSlowRows(samples, side, rate, round);
+        }
         if (round > 0) {
             printPhases(side);
         }
         return p;
+    }
+
+    /**
+     * The round's rows at or above its p99, one a line in the order they were inserted: the insert
+     * (UTC), the parts before and after the send and the latency in ms.
+     */
+    private static void writeSlowRows(Receipts.Samples samples, Side side, int rate, int round) throws IOException {
+        int[] rows = samples.atOrAbove(0.99);
+        Integer[] byInsert = Arrays.stream(rows).boxed().toArray(Integer[]::new);
+        Arrays.sort(byInsert, Comparator.comparingLong(i -> samples.insertedMicros()[i]));
+        StringBuilder out = new StringBuilder("inserted\tbefore_send_ms\tafter_send_ms\tlatency_ms\n");
+        for (int i : byInsert) {
+            long us = samples.insertedMicros()[i];
+            out.append(Instant.ofEpochSecond(us / 1_000_000, (us % 1_000_000) * 1_000))
+                    .append(String.format(
+                            Locale.ROOT,
+                            "\t%.1f\t%.1f\t%.1f%n",
+                            (samples.latencies()[i] - samples.afterSend()[i]) / 1e6,
+                            samples.afterSend()[i] / 1e6,
+                            samples.latencies()[i] / 1e6));
+        }
+        Path dir = Path.of(SLOW_ROWS);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(side.relay.name() + "-" + rate + "-" + round + ".tsv"), out);
     }
 
     /** Per rate: both relays' medians over rounds, and the ratios r/d round by round (median, min-max). */

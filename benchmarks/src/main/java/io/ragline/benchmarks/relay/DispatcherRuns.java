@@ -1,23 +1,31 @@
 package io.ragline.benchmarks.relay;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The event-dispatchers the relay benchmark runs beside Debezium: one per entry of the system
  * property {@code relay.producers} (1 and 2 unless it says otherwise), each entry a value of {@code
  * RAGLINE_OUTBOX_PRODUCERS}, named {@code ragline-N}; an entry {@code base:N} runs the build on the
  * class path {@code relay.baseline} instead of this one, named {@code base-N}: two builds side by
- * side in one run.
+ * side in one run. An entry may add settings of its own, each {@code +NAME=value} with {@code
+ * NAME} a {@code RAGLINE_} variable without that prefix: {@code 3+PRODUCER_COMPRESSION=none} is
+ * {@code ragline-3+producer_compression=none}, one setting against the default in one run.
  */
 public record DispatcherRuns(List<Run> runs) {
     private static final String BASE = "base:";
 
-    /** One dispatcher: its name in the results, its producers, the class path (null: this JVM's). */
-    public record Run(String name, String producers, String classpath) {
-        /** A short identifier for its schema: {@code r2}, {@code b2}. */
-        public String tag() {
-            return (classpath == null ? "r" : "b") + producers;
+    /**
+     * One dispatcher: its name in the results, its producers, the class path (null: this JVM's),
+     * its own settings ({@code RAGLINE_*}), and a short identifier for its schema ({@code r2},
+     * {@code b2}; {@code r3s1} for the second entry, which has settings of its own).
+     */
+    public record Run(String name, String producers, String classpath, Map<String, String> settings, String tag) {
+        public Run(String name, String producers, String classpath) {
+            this(name, producers, classpath, Map.of(), (classpath == null ? "r" : "b") + producers);
         }
     }
 
@@ -29,17 +37,36 @@ public record DispatcherRuns(List<Run> runs) {
     /** The runs {@code entries} (comma-separated) ask for, {@code base:} ones on {@code classpath}. */
     static DispatcherRuns parse(String entries, String classpath) {
         List<Run> runs = new ArrayList<>();
-        for (String raw : entries.split(",")) {
-            String entry = raw.strip();
-            if (!entry.startsWith(BASE)) {
-                runs.add(new Run("ragline-" + entry, entry, null));
-                continue;
-            }
-            if (classpath == null || classpath.isBlank()) {
+        String[] all = entries.split(",");
+        for (int i = 0; i < all.length; i++) {
+            String[] parts = all[i].strip().split("\\+");
+            String entry = parts[0].strip();
+            boolean base = entry.startsWith(BASE);
+            if (base && (classpath == null || classpath.isBlank())) {
                 throw new IllegalArgumentException(entry + " needs -Drelay.baseline=<the other build's class path>");
             }
-            String producers = entry.substring(BASE.length());
-            runs.add(new Run("base-" + producers, producers, classpath));
+            String producers = base ? entry.substring(BASE.length()) : entry;
+            Run run = base
+                    ? new Run("base-" + producers, producers, classpath)
+                    : new Run("ragline-" + producers, producers, null);
+            if (parts.length > 1) {
+                Map<String, String> settings = new LinkedHashMap<>();
+                StringBuilder name = new StringBuilder(run.name());
+                for (int k = 1; k < parts.length; k++) {
+                    String[] kv = parts[k].strip().split("=", 2);
+                    if (kv.length != 2 || kv[0].isBlank() || kv[0].startsWith("RAGLINE_")) {
+                        throw new IllegalArgumentException("'" + parts[k] + "' in " + all[i].strip()
+                                + ": a setting is NAME=value, NAME without its RAGLINE_ prefix");
+                    }
+                    settings.put("RAGLINE_" + kv[0].strip(), kv[1].strip());
+                    name.append('+')
+                            .append(kv[0].strip().toLowerCase(Locale.ROOT))
+                            .append('=')
+                            .append(kv[1].strip());
+                }
+                run = new Run(name.toString(), producers, run.classpath(), Map.copyOf(settings), run.tag() + "s" + i);
+            }
+            runs.add(run);
         }
         return new DispatcherRuns(List.copyOf(runs));
     }

@@ -4,7 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -35,9 +37,15 @@ public final class Receipts implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    /** Per topic: the latency of every stamped message in microseconds, and when the last came. */
+    /**
+     * Per topic: the latency of every stamped message in microseconds, the part of it after the
+     * relay's send (receipt minus the record's {@code CreateTime}, which the producer stamps at
+     * {@code send()}), and when the last came.
+     */
     private static final class Topic {
         final List<Long> micros = new ArrayList<>();
+        final List<Long> afterSendMicros = new ArrayList<>();
+        final List<Long> insertedMicros = new ArrayList<>();
         long received;
         Instant last = Instant.EPOCH;
     }
@@ -74,7 +82,10 @@ public final class Receipts implements AutoCloseable {
                         t.received++;
                         t.last = now;
                         if (m.find()) {
-                            t.micros.add(nowMicros - Long.parseLong(m.group(1)));
+                            long inserted = Long.parseLong(m.group(1));
+                            t.micros.add(nowMicros - inserted);
+                            t.insertedMicros.add(inserted);
+                            t.afterSendMicros.add(nowMicros - r.timestamp() * 1_000L);
                         }
                     }
                 }
@@ -104,11 +115,69 @@ public final class Receipts implements AutoCloseable {
 
     /** The latencies (nanoseconds) of the stamped messages of {@code topic} since the last call. */
     public long[] drainLatencies(String topic) {
+        return drainSamples(topic).latencies();
+    }
+
+    /**
+     * The stamped messages of {@code topic} since the last call: each one's latency and the part of
+     * it after the relay's send, in nanoseconds, in the same order.
+     */
+    public Samples drainSamples(String topic) {
         Topic t = topics.get(topic);
         synchronized (t) {
-            long[] out = t.micros.stream().mapToLong(us -> us * 1_000L).toArray();
+            Samples out = new Samples(
+                    t.micros.stream().mapToLong(us -> us * 1_000L).toArray(),
+                    t.afterSendMicros.stream().mapToLong(us -> us * 1_000L).toArray(),
+                    t.insertedMicros.stream().mapToLong(us -> us).toArray());
             t.micros.clear();
+            t.afterSendMicros.clear();
+            t.insertedMicros.clear();
             return out;
+        }
+    }
+
+    /**
+     * Latencies (insert to visible) and their parts after the send (ns), and the inserts' moments
+     * (µs since the epoch), index by index. The send is stamped in milliseconds by the producer's
+     * clock, so a part is good to about a millisecond.
+     */
+    public record Samples(long[] latencies, long[] afterSend, long[] insertedMicros) {
+        /** The indexes of the messages whose latency is at or above the {@code q} quantile, slowest last. */
+        public int[] atOrAbove(double q) {
+            int n = latencies.length;
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, Comparator.comparingLong(i -> latencies[i]));
+            int from = n == 0 ? 0 : Math.min(n - 1, (int) Math.floor(q * (n - 1)));
+            int[] out = new int[n - from];
+            for (int k = from; k < n; k++) {
+                out[k - from] = order[k];
+            }
+            return out;
+        }
+
+        /**
+         * For the messages whose latency is at or above the {@code q} quantile: the median of their
+         * part before the send (insert to the relay's {@code send()}: waiting for a claim, the
+         * claim) and of their part after it (the transaction's acknowledgements, commit, markers
+         * and the consumer's fetch), in ms.
+         */
+        public double[] medianSplitAtOrAbove(double q) {
+            int[] rows = atOrAbove(q);
+            if (rows.length == 0) {
+                return new double[] {Double.NaN, Double.NaN};
+            }
+            long[] before = new long[rows.length];
+            long[] after = new long[rows.length];
+            for (int k = 0; k < rows.length; k++) {
+                before[k] = latencies[rows[k]] - afterSend[rows[k]];
+                after[k] = afterSend[rows[k]];
+            }
+            Arrays.sort(before);
+            Arrays.sort(after);
+            return new double[] {before[before.length / 2] / 1e6, after[after.length / 2] / 1e6};
         }
     }
 

@@ -21,6 +21,21 @@ import java.util.Map;
  */
 public final class RelayProcess implements AutoCloseable {
     static final String HEAP = "-Xmx512m";
+
+    /**
+     * Both relays' JVM options: the heap, and whatever {@code -Drelay.jvmArgs} adds (space
+     * separated; for example {@code -Xlog:gc:file=/tmp/gc-%p.log:time} to set pauses beside the
+     * slow rows).
+     */
+    static List<String> jvmOptions() {
+        List<String> options = new ArrayList<>(List.of(HEAP));
+        String extra = System.getProperty("relay.jvmArgs", "").strip();
+        if (!extra.isEmpty()) {
+            options.addAll(List.of(extra.split("\\s+")));
+        }
+        return options;
+    }
+
     public static final String DEBEZIUM_MAIN = "io.ragline.peer.debezium.DebeziumOutboxPeer";
 
     private final String name;
@@ -68,8 +83,8 @@ public final class RelayProcess implements AutoCloseable {
         env.put("RAGLINE_RETENTION_SCHEDULER", "off");
         String main = "io.ragline.dispatcher.EventDispatcher";
         JavaProcess p = classpath == null
-                ? JavaProcess.start(List.of(HEAP), main, env)
-                : JavaProcess.start(classpath, List.of(HEAP), main, env);
+                ? JavaProcess.start(jvmOptions(), main, env)
+                : JavaProcess.start(classpath, jvmOptions(), main, env);
         return new RelayProcess(name, schema, p, false);
     }
 
@@ -84,7 +99,7 @@ public final class RelayProcess implements AutoCloseable {
         }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add(HEAP);
+        command.addAll(jvmOptions());
         command.add("-cp");
         command.add(module.resolve("target/classes") + File.pathSeparator + module.resolve("target/peer-lib") + "/*");
         command.addAll(List.of(DEBEZIUM_MAIN, schema, "outbox", bootstrap, slot, ""));

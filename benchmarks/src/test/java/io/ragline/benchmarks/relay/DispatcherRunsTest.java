@@ -26,6 +26,21 @@ class DispatcherRunsTest {
     }
 
     @Test
+    void anEntryMayAddSettingsOfItsOwn() {
+        DispatcherRuns runs = DispatcherRuns.parse("3,3+PRODUCER_COMPRESSION=none", null);
+
+        assertThat(runs.runs())
+                .extracting(DispatcherRuns.Run::name)
+                .containsExactly("ragline-3", "ragline-3+producer_compression=none");
+        assertThat(runs.runs().get(1).settings()).isEqualTo(java.util.Map.of("RAGLINE_PRODUCER_COMPRESSION", "none"));
+        assertThat(runs.runs().get(1).producers()).isEqualTo("3");
+        assertThat(runs.runs()).extracting(DispatcherRuns.Run::tag).containsExactly("r3", "r3s1");
+        assertThatThrownBy(() -> DispatcherRuns.parse("3+RAGLINE_PRODUCER_COMPRESSION=none", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("without its RAGLINE_ prefix");
+    }
+
+    @Test
     void aBaseEntryWithoutTheOtherBuildsClassPathIsRefused() {
         assertThatThrownBy(() -> DispatcherRuns.parse("2,base:2", null))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -1,0 +1,40 @@
+package io.ragline.benchmarks.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class ReceiptsSamplesTest {
+    private static final long MS = 1_000_000L;
+
+    @Test
+    void theSlowestRowsAreSplitAtTheirSend() {
+        // 100 rows: 99 of 10 ms (4 before the send, 6 after), and one of 90 ms (80 before, 10 after)
+        long[] latencies = new long[100];
+        long[] afterSend = new long[100];
+        long[] inserted = new long[100];
+        for (int i = 0; i < 100; i++) {
+            latencies[i] = 10 * MS;
+            afterSend[i] = 6 * MS;
+            inserted[i] = 1_000_000L * i;
+        }
+        latencies[37] = 90 * MS;
+        afterSend[37] = 10 * MS;
+        Receipts.Samples samples = new Receipts.Samples(latencies, afterSend, inserted);
+
+        assertThat(samples.medianSplitAtOrAbove(0)).containsExactly(4.0, 6.0);
+        int[] slowest = samples.atOrAbove(0.99);
+        assertThat(slowest).hasSize(2).endsWith(37);
+        assertThat(samples.medianSplitAtOrAbove(0.995)).containsExactly(80.0, 10.0);
+    }
+
+    @Test
+    void noRowsGiveNoSplit() {
+        Receipts.Samples samples = new Receipts.Samples(new long[0], new long[0], new long[0]);
+
+        assertThat(samples.atOrAbove(0.99)).isEmpty();
+        double[] split = samples.medianSplitAtOrAbove(0.99);
+        assertThat(split).hasSize(2);
+        assertThat(Double.isNaN(split[0]) && Double.isNaN(split[1])).isTrue();
+    }
+}
