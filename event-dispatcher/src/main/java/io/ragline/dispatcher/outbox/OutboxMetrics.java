@@ -10,6 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code ragline_outbox_backlog_rows}, {@code ragline_outbox_oldest_age_seconds},
@@ -26,6 +28,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * id order).
  */
 public final class OutboxMetrics {
+    /**
+     * Each phase as it ends, at TRACE: with the log's timestamps and thread names, a timeline of
+     * the relay's batches to set beside a slow consumer's receipts (benchmarks.md, "Where the tail
+     * comes from"). Off unless this logger is set to TRACE in the logging configuration.
+     */
+    private static final Logger phaseLog = LoggerFactory.getLogger(OutboxMetrics.class.getName() + ".phases");
     /** The steps of relaying a batch, each timed by {@code ragline_outbox_phase_seconds{phase}}. */
     public enum Phase {
         /** The query that picks the next batch (and deletes the batch published before it). */
@@ -123,7 +131,11 @@ public final class OutboxMetrics {
 
     /** Records that {@code phase} took from {@code startNanos} ({@link System#nanoTime()}) until now. */
     void phase(Phase phase, long startNanos) {
-        phases.get(phase).record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        long nanos = System.nanoTime() - startNanos;
+        phases.get(phase).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (phaseLog.isTraceEnabled()) {
+            phaseLog.trace("{} {} ms", phase.tag(), String.format(Locale.ROOT, "%.2f", nanos / 1e6));
+        }
     }
 
     void backlog(OutboxStore.Backlog b) {
@@ -160,6 +172,7 @@ public final class OutboxMetrics {
 
     void batch(int size) {
         batchSize.record(size);
+        phaseLog.trace("published {} rows", size);
     }
 
     /** {@code ackedNanos} and the row's insert moment are both on the JVM's nanoTime clock. */
