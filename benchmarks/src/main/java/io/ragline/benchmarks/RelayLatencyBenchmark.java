@@ -278,17 +278,19 @@ public final class RelayLatencyBenchmark {
         StringBuilder out = new StringBuilder("inserted\tbefore_send_ms\tafter_send_ms\tlatency_ms\n");
         for (int i : byInsert) {
             long us = samples.insertedMicros()[i];
+            boolean split = samples.afterSend()[i] != Receipts.UNKNOWN;
             out.append(Instant.ofEpochSecond(us / 1_000_000, (us % 1_000_000) * 1_000))
                     .append(String.format(
                             Locale.ROOT,
                             "\t%.1f\t%.1f\t%.1f%n",
-                            (samples.latencies()[i] - samples.afterSend()[i]) / 1e6,
-                            samples.afterSend()[i] / 1e6,
+                            split ? (samples.latencies()[i] - samples.afterSend()[i]) / 1e6 : Double.NaN,
+                            split ? samples.afterSend()[i] / 1e6 : Double.NaN,
                             samples.latencies()[i] / 1e6));
         }
         Path dir = Path.of(SLOW_ROWS);
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve(side.relay.name() + "-" + rate + "-" + round + ".tsv"), out);
+        String file = (side.relay.name() + "-" + rate + "-" + round + ".tsv").replaceAll("[^A-Za-z0-9._=+-]", "_");
+        Files.writeString(dir.resolve(file), out);
     }
 
     /** Per rate: both relays' medians over rounds, and the ratios r/d round by round (median, min-max). */

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The event-dispatchers the relay benchmark runs beside Debezium: one per entry of the system
@@ -17,6 +18,9 @@ import java.util.Map;
  */
 public record DispatcherRuns(List<Run> runs) {
     private static final String BASE = "base:";
+    private static final Pattern SETTING = Pattern.compile("[A-Z][A-Z0-9_]*");
+    /** Settings whose values are not printed in a run's name. */
+    private static final Pattern SECRET = Pattern.compile("PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL");
 
     /**
      * One dispatcher: its name in the results, its producers, the class path (null: this JVM's),
@@ -54,17 +58,28 @@ public record DispatcherRuns(List<Run> runs) {
                 StringBuilder name = new StringBuilder(run.name());
                 for (int k = 1; k < parts.length; k++) {
                     String[] kv = parts[k].strip().split("=", 2);
-                    if (kv.length != 2 || kv[0].isBlank() || kv[0].startsWith("RAGLINE_")) {
+                    String key = kv[0].strip();
+                    if (kv.length != 2 || !SETTING.matcher(key).matches() || key.startsWith("RAGLINE_")) {
                         throw new IllegalArgumentException("'" + parts[k] + "' in " + all[i].strip()
-                                + ": a setting is NAME=value, NAME without its RAGLINE_ prefix");
+                                + ": a setting is NAME=value, NAME in capitals without its RAGLINE_ prefix");
                     }
-                    settings.put("RAGLINE_" + kv[0].strip(), kv[1].strip());
+                    if (key.equals("OUTBOX_PRODUCERS")) {
+                        throw new IllegalArgumentException(
+                                all[i].strip() + ": the producers are the entry's number, not a setting");
+                    }
+                    settings.put("RAGLINE_" + key, kv[1].strip());
+                    String shown = SECRET.matcher(key).find() ? "***" : kv[1].strip();
                     name.append('+')
-                            .append(kv[0].strip().toLowerCase(Locale.ROOT))
+                            .append(key.toLowerCase(Locale.ROOT))
                             .append('=')
-                            .append(kv[1].strip());
+                            .append(shown);
                 }
                 run = new Run(name.toString(), producers, run.classpath(), Map.copyOf(settings), run.tag() + "s" + i);
+            }
+            for (Run other : runs) {
+                if (other.name().equals(run.name())) {
+                    throw new IllegalArgumentException(run.name() + " is asked for twice in " + entries);
+                }
             }
             runs.add(run);
         }

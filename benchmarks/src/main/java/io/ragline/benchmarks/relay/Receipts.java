@@ -19,6 +19,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -31,6 +32,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 public final class Receipts implements AutoCloseable {
     /** {@code "t": 1733400000123456}, also inside a JSON string Debezium's router may quote. */
     private static final Pattern STAMP = Pattern.compile("\\bt\\\\?\"\\s*:\\s*(\\d+)");
+
+    /** The part after the send of a message whose timestamp is not its producer's {@code send()}. */
+    public static final long UNKNOWN = Long.MIN_VALUE;
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Map<String, Topic> topics = new ConcurrentHashMap<>();
@@ -85,7 +89,11 @@ public final class Receipts implements AutoCloseable {
                             long inserted = Long.parseLong(m.group(1));
                             t.micros.add(nowMicros - inserted);
                             t.insertedMicros.add(inserted);
-                            t.afterSendMicros.add(nowMicros - r.timestamp() * 1_000L);
+                            // CreateTime is the producer's send(); any other stamp cannot split the latency
+                            t.afterSendMicros.add(
+                                    r.timestampType() == TimestampType.CREATE_TIME && r.timestamp() >= 0
+                                            ? nowMicros - r.timestamp() * 1_000L
+                                            : UNKNOWN);
                         }
                     }
                 }
@@ -127,7 +135,9 @@ public final class Receipts implements AutoCloseable {
         synchronized (t) {
             Samples out = new Samples(
                     t.micros.stream().mapToLong(us -> us * 1_000L).toArray(),
-                    t.afterSendMicros.stream().mapToLong(us -> us * 1_000L).toArray(),
+                    t.afterSendMicros.stream()
+                            .mapToLong(us -> us == UNKNOWN ? UNKNOWN : us * 1_000L)
+                            .toArray(),
                     t.insertedMicros.stream().mapToLong(us -> us).toArray());
             t.micros.clear();
             t.afterSendMicros.clear();
@@ -139,10 +149,15 @@ public final class Receipts implements AutoCloseable {
     /**
      * Latencies (insert to visible) and their parts after the send (ns), and the inserts' moments
      * (µs since the epoch), index by index. The send is stamped in milliseconds by the producer's
-     * clock, so a part is good to about a millisecond.
+     * clock, so a part is good to about a millisecond; a message without that stamp (a topic that
+     * keeps {@code LogAppendTime}) has {@link Receipts#UNKNOWN} after the send and is left out of
+     * the split.
      */
     public record Samples(long[] latencies, long[] afterSend, long[] insertedMicros) {
-        /** The indexes of the messages whose latency is at or above the {@code q} quantile, slowest last. */
+        /**
+         * The indexes of the messages whose latency is at or above the {@code q} quantile (the
+         * nearest rank, as {@code Latencies.percentileMillis} prints it), slowest last.
+         */
         public int[] atOrAbove(double q) {
             int n = latencies.length;
             Integer[] order = new Integer[n];
@@ -150,7 +165,7 @@ public final class Receipts implements AutoCloseable {
                 order[i] = i;
             }
             Arrays.sort(order, Comparator.comparingLong(i -> latencies[i]));
-            int from = n == 0 ? 0 : Math.min(n - 1, (int) Math.floor(q * (n - 1)));
+            int from = n == 0 ? 0 : Math.max(0, Math.min(n - 1, (int) Math.ceil(q * n) - 1));
             int[] out = new int[n - from];
             for (int k = from; k < n; k++) {
                 out[k - from] = order[k];
@@ -165,7 +180,9 @@ public final class Receipts implements AutoCloseable {
          * and the consumer's fetch), in ms.
          */
         public double[] medianSplitAtOrAbove(double q) {
-            int[] rows = atOrAbove(q);
+            int[] rows = Arrays.stream(atOrAbove(q))
+                    .filter(i -> afterSend[i] != UNKNOWN)
+                    .toArray();
             if (rows.length == 0) {
                 return new double[] {Double.NaN, Double.NaN};
             }

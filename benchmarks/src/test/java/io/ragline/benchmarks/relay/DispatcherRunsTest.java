@@ -38,6 +38,20 @@ class DispatcherRunsTest {
         assertThatThrownBy(() -> DispatcherRuns.parse("3+RAGLINE_PRODUCER_COMPRESSION=none", null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("without its RAGLINE_ prefix");
+        assertThatThrownBy(() -> DispatcherRuns.parse("3+producer_compression=none", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("in capitals");
+        assertThatThrownBy(() -> DispatcherRuns.parse("3+OUTBOX_PRODUCERS=1", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the entry's number");
+        assertThatThrownBy(() -> DispatcherRuns.parse("3,3", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ragline-3 is asked for twice");
+        assertThat(DispatcherRuns.parse("2+KAFKA_SASL_PASSWORD=hunter2", null)
+                        .runs()
+                        .get(0)
+                        .name())
+                .isEqualTo("ragline-2+kafka_sasl_password=***");
     }
 
     @Test

@@ -29,6 +29,30 @@ class ReceiptsSamplesTest {
     }
 
     @Test
+    void theSlowestRowsAreThoseAtOrAboveTheNearestRankPrinted() {
+        // 150 rows of 1..150 ms: the printed p99 is the 149th (ceil(0.99 * 150)), so two rows
+        long[] latencies = new long[150];
+        long[] afterSend = new long[150];
+        for (int i = 0; i < 150; i++) {
+            latencies[i] = (i + 1) * MS;
+            afterSend[i] = MS;
+        }
+        Receipts.Samples samples = new Receipts.Samples(latencies, afterSend, new long[150]);
+
+        assertThat(samples.atOrAbove(0.99)).containsExactly(148, 149);
+        assertThat(samples.atOrAbove(0)).hasSize(150);
+    }
+
+    @Test
+    void rowsWithoutTheProducersStampAreLeftOutOfTheSplit() {
+        long[] latencies = {10 * MS, 20 * MS, 30 * MS};
+        long[] afterSend = {6 * MS, Receipts.UNKNOWN, 8 * MS};
+        Receipts.Samples samples = new Receipts.Samples(latencies, afterSend, new long[3]);
+
+        assertThat(samples.medianSplitAtOrAbove(0)).containsExactly(22.0, 8.0);
+    }
+
+    @Test
     void noRowsGiveNoSplit() {
         Receipts.Samples samples = new Receipts.Samples(new long[0], new long[0], new long[0]);
 

@@ -26,9 +26,10 @@ public final class LocalKafka {
     /**
      * A smaller heap than {@code kafka-server-start.sh}'s 1 GiB, and the garbage collector settings
      * of Kafka's own {@code kafka-run-class.sh} ({@code KAFKA_JVM_PERFORMANCE_OPTS}), as brokers run
-     * in the field. Without the 20 ms pause target, G1's default of 200 ms let this broker's young
-     * collections run 35-140 ms on two busy cores, every 6-20 s: the largest stalls every client
-     * of the dev broker met, and a transactional producer, several round trips a batch, the most.
+     * in the field. Without the 20 ms pause target (G1's default is 200 ms) this broker's young
+     * collections ran 14-84 ms on two busy cores from an empty data directory, 35-140 ms once
+     * earlier runs' topics had piled up; with it, 5-69 ms (docs/benchmarks.md, "Where the tail
+     * comes from, row by row").
      */
     private static final List<String> JVM_OPTIONS = List.of(
             "-Xms256m",

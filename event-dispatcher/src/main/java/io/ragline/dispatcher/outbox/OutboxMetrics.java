@@ -172,7 +172,9 @@ public final class OutboxMetrics {
 
     void batch(int size) {
         batchSize.record(size);
-        phaseLog.trace("published {} rows", size);
+        if (phaseLog.isTraceEnabled()) {
+            phaseLog.trace("published {} rows", size);
+        }
     }
 
     /** {@code ackedNanos} and the row's insert moment are both on the JVM's nanoTime clock. */
