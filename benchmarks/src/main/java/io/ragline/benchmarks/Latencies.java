@@ -16,7 +16,14 @@ public final class Latencies {
         }
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
-        int rank = (int) Math.ceil(p * sorted.length);
-        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))] / 1e6;
+        return sorted[nearestRankIndex(sorted.length, p)] / 1e6;
+    }
+
+    /**
+     * The index, in {@code n} values sorted ascending ({@code n > 0}), of their {@code p}-th
+     * percentile by nearest rank (0 for {@code p} 0): what {@link #percentileMillis} prints.
+     */
+    public static int nearestRankIndex(int n, double p) {
+        return Math.max(0, Math.min(n - 1, (int) Math.ceil(p * n) - 1));
     }
 }

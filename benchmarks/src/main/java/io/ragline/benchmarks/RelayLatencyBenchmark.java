@@ -19,8 +19,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -267,30 +265,12 @@ public final class RelayLatencyBenchmark {
         return p;
     }
 
-    /**
-     * The round's rows at or above its p99, one a line in the order they were inserted: the insert
-     * (UTC), the parts before and after the send and the latency in ms.
-     */
+    /** The round's rows at or above its p99 into {@code -Drelay.slowRows}, one file a relay, rate and round. */
     private static void writeSlowRows(Receipts.Samples samples, Side side, int rate, int round) throws IOException {
-        int[] rows = samples.atOrAbove(0.99);
-        Integer[] byInsert = Arrays.stream(rows).boxed().toArray(Integer[]::new);
-        Arrays.sort(byInsert, Comparator.comparingLong(i -> samples.insertedMicros()[i]));
-        StringBuilder out = new StringBuilder("inserted\tbefore_send_ms\tafter_send_ms\tlatency_ms\n");
-        for (int i : byInsert) {
-            long us = samples.insertedMicros()[i];
-            boolean split = samples.afterSend()[i] != Receipts.UNKNOWN;
-            out.append(Instant.ofEpochSecond(us / 1_000_000, (us % 1_000_000) * 1_000))
-                    .append(String.format(
-                            Locale.ROOT,
-                            "\t%.1f\t%.1f\t%.1f%n",
-                            split ? (samples.latencies()[i] - samples.afterSend()[i]) / 1e6 : Double.NaN,
-                            split ? samples.afterSend()[i] / 1e6 : Double.NaN,
-                            samples.latencies()[i] / 1e6));
-        }
         Path dir = Path.of(SLOW_ROWS);
         Files.createDirectories(dir);
         String file = (side.relay.name() + "-" + rate + "-" + round + ".tsv").replaceAll("[^A-Za-z0-9._=+-]", "_");
-        Files.writeString(dir.resolve(file), out);
+        samples.writeAtOrAbove(0.99, dir.resolve(file));
     }
 
     /** Per rate: both relays' medians over rounds, and the ratios r/d round by round (median, min-max). */

@@ -1,6 +1,10 @@
 package io.ragline.benchmarks.relay;
 
+import io.ragline.benchmarks.Latencies;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,6 +12,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -156,7 +161,7 @@ public final class Receipts implements AutoCloseable {
     public record Samples(long[] latencies, long[] afterSend, long[] insertedMicros) {
         /**
          * The indexes of the messages whose latency is at or above the {@code q} quantile (the
-         * nearest rank, as {@code Latencies.percentileMillis} prints it), slowest last.
+         * nearest rank, as {@link Latencies#percentileMillis} prints it), slowest last.
          */
         public int[] atOrAbove(double q) {
             int n = latencies.length;
@@ -165,7 +170,7 @@ public final class Receipts implements AutoCloseable {
                 order[i] = i;
             }
             Arrays.sort(order, Comparator.comparingLong(i -> latencies[i]));
-            int from = n == 0 ? 0 : Math.max(0, Math.min(n - 1, (int) Math.ceil(q * n) - 1));
+            int from = n == 0 ? 0 : Latencies.nearestRankIndex(n, q);
             int[] out = new int[n - from];
             for (int k = from; k < n; k++) {
                 out[k - from] = order[k];
@@ -195,6 +200,29 @@ public final class Receipts implements AutoCloseable {
             Arrays.sort(before);
             Arrays.sort(after);
             return new double[] {before[before.length / 2] / 1e6, after[after.length / 2] / 1e6};
+        }
+
+        /**
+         * Writes the messages at or above the {@code q} quantile to {@code file}, one a line in the
+         * order they were inserted: the insert (UTC), the parts before and after the send (NaN
+         * when unknown) and the latency, in ms.
+         */
+        public void writeAtOrAbove(double q, Path file) throws IOException {
+            Integer[] byInsert = Arrays.stream(atOrAbove(q)).boxed().toArray(Integer[]::new);
+            Arrays.sort(byInsert, Comparator.comparingLong(i -> insertedMicros[i]));
+            StringBuilder out = new StringBuilder("inserted\tbefore_send_ms\tafter_send_ms\tlatency_ms\n");
+            for (int i : byInsert) {
+                long us = insertedMicros[i];
+                boolean split = afterSend[i] != UNKNOWN;
+                out.append(Instant.ofEpochSecond(us / 1_000_000, (us % 1_000_000) * 1_000))
+                        .append(String.format(
+                                Locale.ROOT,
+                                "\t%.1f\t%.1f\t%.1f%n",
+                                split ? (latencies[i] - afterSend[i]) / 1e6 : Double.NaN,
+                                split ? afterSend[i] / 1e6 : Double.NaN,
+                                latencies[i] / 1e6));
+            }
+            Files.writeString(file, out);
         }
     }
 

@@ -2,7 +2,10 @@ package io.ragline.benchmarks.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ReceiptsSamplesTest {
     private static final long MS = 1_000_000L;
@@ -50,6 +53,22 @@ class ReceiptsSamplesTest {
         Receipts.Samples samples = new Receipts.Samples(latencies, afterSend, new long[3]);
 
         assertThat(samples.medianSplitAtOrAbove(0)).containsExactly(22.0, 8.0);
+    }
+
+    @Test
+    void theSlowestRowsAreWrittenInTheOrderTheyWereInserted(@TempDir Path dir) throws Exception {
+        long[] latencies = {5 * MS, 50 * MS, 40 * MS};
+        long[] afterSend = {MS, 30 * MS, Receipts.UNKNOWN};
+        long[] inserted = {3_000_000L, 2_000_000L, 1_000_000L}; // seconds 3, 2, 1 after the epoch
+        Path file = dir.resolve("slow.tsv");
+
+        new Receipts.Samples(latencies, afterSend, inserted).writeAtOrAbove(0.5, file);
+
+        assertThat(Files.readAllLines(file))
+                .containsExactly(
+                        "inserted\tbefore_send_ms\tafter_send_ms\tlatency_ms",
+                        "1970-01-01T00:00:01Z\tNaN\tNaN\t40.0",
+                        "1970-01-01T00:00:02Z\t20.0\t30.0\t50.0");
     }
 
     @Test
