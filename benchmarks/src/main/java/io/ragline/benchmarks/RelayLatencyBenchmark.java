@@ -1,6 +1,7 @@
 package io.ragline.benchmarks;
 
 import io.ragline.benchmarks.relay.BrokerVerifications;
+import io.ragline.benchmarks.relay.CpuAccount;
 import io.ragline.benchmarks.relay.DispatcherRuns;
 import io.ragline.benchmarks.relay.OfferedLoad;
 import io.ragline.benchmarks.relay.Receipts;
@@ -220,6 +221,7 @@ public final class RelayLatencyBenchmark {
             markPhases(side);
         }
         long before = receipts.received(side.topic);
+        CpuAccount cpu = CpuAccount.mark(side.relay.pid(), BROKER_PID == null ? null : Long.valueOf(BROKER_PID));
         OfferedLoad.Offered offered =
                 OfferedLoad.offer(() -> BenchmarkDatabase.connect(url), side.schema, side.topic, rate, seconds);
         if (!receipts.await(side.topic, before + offered.rows(), Duration.ofSeconds(120))) {
@@ -227,6 +229,7 @@ public final class RelayLatencyBenchmark {
             throw new IllegalStateException(side.relay.name() + ": only " + (receipts.received(side.topic) - before)
                     + " of " + offered.rows() + " rows arrived");
         }
+        String used = cpu.since(offered.rows());
         Receipts.Samples samples = receipts.drainSamples(side.topic);
         long[] latencies = samples.latencies();
         double[] p = {
@@ -256,6 +259,7 @@ public final class RelayLatencyBenchmark {
                 all[1],
                 tail[0],
                 tail[1]);
+        System.out.println("  " + used);
         if (SLOW_ROWS != null && round > 0) {
             writeSlowRows(samples, side, rate, round);
         }

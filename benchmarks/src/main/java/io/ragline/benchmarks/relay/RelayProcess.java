@@ -50,6 +50,11 @@ public final class RelayProcess implements AutoCloseable {
         this.stopsOnEndOfInput = stopsOnEndOfInput;
     }
 
+    /** The relay JVM's process id, for its CPU account ({@link CpuAccount}). */
+    public long pid() {
+        return process.process().pid();
+    }
+
     /** Ragline's event-dispatcher on {@code schema}, with {@code settings} ({@code RAGLINE_*}) added. */
     public static RelayProcess ragline(
             String databaseUrl, String bootstrap, String schema, Map<String, String> settings) throws IOException {
