@@ -79,6 +79,7 @@ class DispatcherSettingsTest {
                         Duration.ofSeconds(4),
                         DispatcherSettings.DEFAULT_MAX_ATTEMPTS,
                         5,
+                        Duration.ofSeconds(2),
                         Map.of("Bad Channel", "events")))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems())
@@ -88,6 +89,8 @@ class DispatcherSettingsTest {
                                         + " for the TTL less a second, renewing it four times in that time)",
                                 "RAGLINE_OUTBOX_PUBLISH_TIMEOUT='4s' must be at least 5s",
                                 "RAGLINE_OUTBOX_PRODUCERS='5' must be between 1 and 4",
+                                "RAGLINE_OUTBOX_LINGER='2s' must be between 0s and 1s (it adds up to that much to a"
+                                        + " row's latency)",
                                 "RAGLINE_NOTIFY_BRIDGE='Bad Channel=events' must be channel=topic[,channel=topic]"
                                         + " (channel: a lower-case identifier; topic: letters, digits, '.', '_', '-')",
                                 "RAGLINE_NOTIFY_BRIDGE needs RAGLINE_OUTBOX_MODE=listen: a poll-only dispatcher"
@@ -134,6 +137,8 @@ class DispatcherSettingsTest {
                 .isEqualTo(code(DispatcherSettings.DEFAULT_MAX_ATTEMPTS));
         assertThat(readme.defaultOf(DispatcherSettings.LEASE_TTL))
                 .isEqualTo(code(Problems.text(DispatcherSettings.DEFAULT_LEASE_TTL)));
+        assertThat(readme.defaultOf(DispatcherSettings.LINGER))
+                .isEqualTo(code(Problems.text(DispatcherSettings.DEFAULT_LINGER)));
         assertThat(readme.defaultOf(DispatcherSettings.PRODUCERS))
                 .isEqualTo(code(DispatcherSettings.DEFAULT_PRODUCERS));
         assertThat(readme.defaultOf(DispatcherSettings.NOTIFY_BRIDGE)).isEqualTo("empty");

@@ -24,6 +24,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The outbox relay in-process, against real Postgres and a real broker. */
 class OutboxRelayIT {
@@ -110,6 +112,41 @@ class OutboxRelayIT {
         List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, 1, Duration.ofSeconds(30));
 
         assertThat(records).extracting(ConsumerRecord::value).containsExactly("{\"missed\": true}");
+    }
+
+    /**
+     * {@code RAGLINE_OUTBOX_LINGER}: a batch begins no sooner than the linger after the one before,
+     * so rows that trickle in meanwhile gather into one batch, one Kafka transaction, rather than one
+     * each, in key order. Twenty rows 10 ms apart under a linger of 500 ms: the first alone, the rest
+     * together (three batches allowed, for a machine slow enough to spread the inserts past the
+     * linger); without the linger nearly every row was a batch of its own.
+     */
+    @ParameterizedTest(name = "producers: {0}")
+    @ValueSource(strings = {"1", "3"})
+    void rowsArrivingWithinTheLingerGatherIntoOneBatch(String producers) throws Exception {
+        String topic = KafkaTopics.create("linger", 1);
+        runtime = dispatcher(Map.of(DispatcherSettings.LINGER, "500ms", DispatcherSettings.PRODUCERS, producers));
+        await().atMost(Duration.ofSeconds(30)).until(() -> isLeader(runtime));
+        double before = gauge(runtime, "ragline_outbox_batch_size_count");
+        try (Connection c = db.connect()) {
+            for (int i = 0; i < 20; i++) {
+                insert(c, topic, "k", "{\"seq\":" + i + "}");
+                Thread.sleep(10);
+            }
+        }
+
+        List<ConsumerRecord<String, String>> records = KafkaTopics.read(topic, 20, Duration.ofSeconds(30));
+
+        assertThat(records)
+                .extracting(ConsumerRecord::value)
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 20)
+                        .mapToObj(i -> "{\"seq\": " + i + "}")
+                        .toList());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> gauge(runtime, "ragline_outbox_batch_size_count") - before >= 2);
+        assertThat(gauge(runtime, "ragline_outbox_batch_size_count") - before)
+                .as("batches published for the 20 rows")
+                .isLessThanOrEqualTo(3);
     }
 
     @Test

@@ -48,6 +48,13 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private final OverlappedDrain overlapped;
 
     private final OutboxDoorbell doorbell;
+
+    /** {@code RAGLINE_OUTBOX_LINGER} in nanoseconds: the least time between two batches' starts. */
+    private final long lingerNanos;
+    /** When the last batch began ({@link System#nanoTime}); meaningful once {@link #begun}. */
+    private long lastBatch;
+
+    private boolean begun;
     /** Counted down when {@link #run()} has returned: only then may the lease be released. */
     private final CountDownLatch ended = new CountDownLatch(1);
 
@@ -77,6 +84,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         this.heartbeat = new LeaseHeartbeat(lease, leadership, settings.leaseTtl(), metrics);
         this.overlapped = new OverlappedDrain(this, claims, refusals, publisher);
         this.doorbell = new OutboxDoorbell(this, core, settings, bridge, metrics);
+        this.lingerNanos = settings.linger().toNanos();
     }
 
     /**
@@ -177,6 +185,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
         while (running) {
             refreshBacklog(false);
+            linger();
             OutboxHolds holds = refusals.holds();
             List<OutboxRow> rows = claims.next(holds);
             if (rows.isEmpty()) {
@@ -192,6 +201,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 continue; // all of them held back now
             }
             List<OutboxRow> batch = rows;
+            batchBegins();
             OutboxPublisher.Result result =
                     publisher.publish(batch, this::leading, () -> claims.claimAhead(batch, holds));
             if (result.outcome() != OutboxPublisher.Outcome.COMMITTED) {
@@ -201,6 +211,33 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 return;
             }
         }
+    }
+
+    /**
+     * Before a claim: waits until {@code RAGLINE_OUTBOX_LINGER} has passed since the last batch
+     * began ({@link #batchBegins}), so that the rows arriving meanwhile go in one batch, one Kafka
+     * transaction, rather than one each. An interrupt stops the relay, as in {@link #sleep}.
+     */
+    void linger() {
+        if (lingerNanos == 0 || !begun) {
+            return;
+        }
+        long wait = lastBatch + lingerNanos - System.nanoTime();
+        if (wait <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** A batch begins now: its producer's transaction is about to begin ({@link #linger}). */
+    void batchBegins() {
+        lastBatch = System.nanoTime();
+        begun = true;
     }
 
     /** The outbox had nothing to claim: the backlog gauges follow (counted only if something is held). */
