@@ -98,6 +98,21 @@ class DispatcherSettingsTest {
     }
 
     @Test
+    void theLingerIsBetweenZeroAndASecond() {
+        for (String ok : List.of("0", "5ms", "1s")) {
+            Env env = new Env(Map.of(DispatcherSettings.LINGER, ok));
+            DispatcherSettings settings = DispatcherSettings.from(env);
+            assertThat(env.problems()).as(ok).isEmpty();
+            assertThat(settings.linger()).isEqualTo(Env.parseDuration(ok));
+        }
+        for (String bad : List.of("1001ms", "2s", "PT-0.001S")) {
+            Env env = new Env(Map.of(DispatcherSettings.LINGER, bad));
+            DispatcherSettings.from(env);
+            assertThat(env.problems()).as(bad).singleElement().asString().startsWith("RAGLINE_OUTBOX_LINGER=");
+        }
+    }
+
+    @Test
     void fromNamesEveryBadVariableAtOnceAndGivesTheDefaults() {
         Env env = new Env(Map.of(
                 DispatcherSettings.MODE, "push",

@@ -7,10 +7,11 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * Where a round's CPU went, from {@code /proc} (Linux): one relay's JVM, the Kafka broker (when its
- * pid is known), every Postgres process, and the whole machine. The relays run one at a time, so a
- * round's broker and Postgres time is that relay's traffic (with the benchmark's own writers and
- * consumer, the same for every relay). Per 1,000 rows relayed, the figures compare how much of the
+ * Where a round's CPU went, from {@code /proc} (Linux): one relay's JVM, the Kafka brokers (when
+ * their pids are known), every Postgres process, and the whole machine (steal counted as busy). The
+ * relays take their rounds one at a time, so a round's broker and Postgres time is mostly that
+ * relay's traffic (with the benchmark's own writers and consumer, the same for every relay; every
+ * relay's JVM stays up, and a Debezium relay's WAL sender decodes every relay's rows). Per 1,000 rows relayed, the figures compare how much of the
  * machine each relay's way of publishing costs, which on a machine whose cores are all busy is
  * what sets its latency.
  */
@@ -18,32 +19,45 @@ public final class CpuAccount {
     private static final double TICKS_PER_SECOND = ticksPerSecond();
 
     private final long relayPid;
-    private final Long brokerPid;
+    private final long[] brokerPids;
     private final double relay;
     private final double broker;
     private final double postgres;
     private final double machineBusy;
     private final double machineAll;
 
-    private CpuAccount(long relayPid, Long brokerPid) {
+    private CpuAccount(long relayPid, long[] brokerPids) {
         this.relayPid = relayPid;
-        this.brokerPid = brokerPid;
+        this.brokerPids = brokerPids;
         this.relay = seconds(relayPid);
-        this.broker = brokerPid == null ? 0 : seconds(brokerPid);
+        double b = 0;
+        for (long pid : brokerPids) {
+            b += seconds(pid);
+        }
+        this.broker = b;
         this.postgres = postgres();
         double[] m = machine();
         this.machineBusy = m[0];
         this.machineAll = m[1];
     }
 
-    /** The CPU times as they are now, of the relay {@code relayPid} and the broker {@code brokerPid} (may be null). */
-    public static CpuAccount mark(long relayPid, Long brokerPid) {
-        return new CpuAccount(relayPid, brokerPid);
+    /**
+     * The CPU times as they are now, of the relay {@code relayPid} and the brokers {@code
+     * brokerPids} (comma-separated, as {@code -Drelay.brokerPid} takes them; null: none).
+     */
+    public static CpuAccount mark(long relayPid, String brokerPids) {
+        long[] pids = brokerPids == null || brokerPids.isBlank()
+                ? new long[0]
+                : java.util.Arrays.stream(brokerPids.split(","))
+                        .map(String::strip)
+                        .mapToLong(Long::parseLong)
+                        .toArray();
+        return new CpuAccount(relayPid, pids);
     }
 
     /** One line: the CPU seconds each used since {@link #mark}, and per 1,000 of {@code rows}. */
     public String since(long rows) {
-        CpuAccount now = new CpuAccount(relayPid, brokerPid);
+        CpuAccount now = new CpuAccount(relayPid, brokerPids);
         double r = now.relay - relay;
         double b = now.broker - broker;
         double p = now.postgres - postgres;
@@ -55,10 +69,10 @@ public final class CpuAccount {
                 "cpu s: relay %.2f, broker %s, postgres %.2f; per 1,000 rows: relay %.3f, broker %s, postgres %.3f;"
                         + " machine busy %.0f %%",
                 r,
-                brokerPid == null ? "-" : String.format(Locale.ROOT, "%.2f", b),
+                brokerPids.length == 0 ? "-" : String.format(Locale.ROOT, "%.2f", b),
                 p,
                 r * per,
-                brokerPid == null ? "-" : String.format(Locale.ROOT, "%.3f", b * per),
+                brokerPids.length == 0 ? "-" : String.format(Locale.ROOT, "%.3f", b * per),
                 p * per,
                 all > 0 ? 100 * busy / all : 0);
     }

@@ -55,6 +55,8 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     private long lastBatch;
 
     private boolean begun;
+    /** The last batch was a full one (a backlog): the next is claimed at once. */
+    private boolean lastFull;
     /** Counted down when {@link #run()} has returned: only then may the lease be released. */
     private final CountDownLatch ended = new CountDownLatch(1);
 
@@ -185,7 +187,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
         while (running) {
             refreshBacklog(false);
-            linger();
+            if (!linger()) {
+                return;
+            }
             OutboxHolds holds = refusals.holds();
             List<OutboxRow> rows = claims.next(holds);
             if (rows.isEmpty()) {
@@ -201,9 +205,14 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
                 continue; // all of them held back now
             }
             List<OutboxRow> batch = rows;
-            batchBegins();
-            OutboxPublisher.Result result =
-                    publisher.publish(batch, this::leading, () -> claims.claimAhead(batch, holds));
+            batchBegins(batch.size());
+            // Within the linger the next batch is claimed after it, not ahead: a claim made now
+            // would leave out the rows that the linger is there to gather.
+            OutboxPublisher.Result result = publisher.publish(batch, this::leading, () -> {
+                if (!lingering()) {
+                    claims.claimAhead(batch, holds);
+                }
+            });
             if (result.outcome() != OutboxPublisher.Outcome.COMMITTED) {
                 claims.dropAhead();
             }
@@ -216,27 +225,31 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
     /**
      * Before a claim: waits until {@code RAGLINE_OUTBOX_LINGER} has passed since the last batch
      * began ({@link #batchBegins}), so that the rows arriving meanwhile go in one batch, one Kafka
-     * transaction, rather than one each. An interrupt stops the relay, as in {@link #sleep}.
+     * transaction, rather than one each; not after a full batch (a backlog drains at full speed).
+     * False when an interrupt stopped the relay meanwhile (as in {@link #sleep}): no claim follows.
      */
-    void linger() {
-        if (lingerNanos == 0 || !begun) {
-            return;
+    boolean linger() {
+        if (lingering()) {
+            long wait = lastBatch + lingerNanos - System.nanoTime();
+            try {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
         }
-        long wait = lastBatch + lingerNanos - System.nanoTime();
-        if (wait <= 0) {
-            return;
-        }
-        try {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
+        return running;
     }
 
-    /** A batch begins now: its producer's transaction is about to begin ({@link #linger}). */
-    void batchBegins() {
+    /** Whether the linger since the last batch began has not passed yet (never after a full batch). */
+    boolean lingering() {
+        return lingerNanos > 0 && begun && !lastFull && System.nanoTime() - lastBatch < lingerNanos;
+    }
+
+    /** A batch of {@code rows} rows begins now: its producer's transaction is about to begin ({@link #linger}). */
+    void batchBegins(int rows) {
         lastBatch = System.nanoTime();
+        lastFull = rows >= claims.batchSize();
         begun = true;
     }
 

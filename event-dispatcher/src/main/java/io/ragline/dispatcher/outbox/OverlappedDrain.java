@@ -57,7 +57,9 @@ final class OverlappedDrain {
         try {
             while (relay.running()) {
                 relay.refreshBacklog(false);
-                relay.linger(); // rows arriving meanwhile join the next batch (N's commit goes on)
+                if (!relay.linger()) { // rows arriving meanwhile join the next batch (N's commit goes on)
+                    return; // stopped: the finally settles N
+                }
                 OutboxHolds holds = refusals.holds();
                 List<OutboxRow> rows = claims.next(holds); // leaves the committing batch's rows out
                 if (rows.isEmpty()) {
@@ -89,7 +91,7 @@ final class OverlappedDrain {
                     continue; // all of them held back now
                 }
                 // N+1 is sent only now: N's sends were all acknowledged before its commit was asked for.
-                relay.batchBegins();
+                relay.batchBegins(rows.size());
                 OutboxPublisher.Staged next = publisher.stage(slot, rows, relay::leading);
                 if (committing != null) {
                     next = topUp(committing, next, holds);
