@@ -43,8 +43,9 @@ import java.util.Map;
  * JVM's class path, so it runs with {@code java -cp} (docs/benchmarks.md), not {@code exec:java}.
  * Needs {@code wal_level=logical} and {@code ./mvnw -B -q package -pl benchmarks-debezium}. {@code RAGLINE_OUTBOX_*} variables of
  * this process are handed to the event-dispatcher, to try its settings. With {@code
- * -Drelay.brokerPid=<pid>} (a broker JVM on this machine) each round also prints the broker's count
- * of transaction verifications and of those that had to wait ({@link BrokerVerifications}).
+ * -Drelay.brokerPid=<pid>[,<pid>...]} (the broker JVMs on this machine) each round also prints the
+ * brokers' count of transaction verifications and of those that had to wait ({@link
+ * BrokerVerifications}) and their CPU time; every round prints its CPU account ({@link CpuAccount}).
  */
 public final class RelayLatencyBenchmark {
     private static final int BACKLOG = 20_000;

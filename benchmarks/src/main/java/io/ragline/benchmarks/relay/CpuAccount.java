@@ -50,6 +50,7 @@ public final class CpuAccount {
                 ? new long[0]
                 : java.util.Arrays.stream(brokerPids.split(","))
                         .map(String::strip)
+                        .filter(pid -> !pid.isEmpty())
                         .mapToLong(Long::parseLong)
                         .toArray();
         return new CpuAccount(relayPid, pids);

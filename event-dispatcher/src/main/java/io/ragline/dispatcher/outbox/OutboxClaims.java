@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,6 +105,15 @@ final class OutboxClaims implements AutoCloseable {
      * thread when {@code batch} is small, leaving out its rows and whatever {@code holds} holds.
      */
     void claimAhead(List<OutboxRow> batch, OutboxHolds holds) {
+        claimAhead(batch, holds, 0);
+    }
+
+    /**
+     * As {@link #claimAhead(List, OutboxHolds)}, the claim made no sooner than {@code notBefore}
+     * ({@link System#nanoTime}; 0: at once): the end of the relay's linger, so that the batch
+     * claimed ahead holds the rows that arrive until then, as a claim made after it would.
+     */
+    void claimAhead(List<OutboxRow> batch, OutboxHolds holds, long notBefore) {
         if (claimedAhead != null || !worthClaimingAhead(batch)) {
             return;
         }
@@ -115,7 +125,13 @@ final class OutboxClaims implements AutoCloseable {
             leftOut.add(row.id());
         }
         try {
-            claimedAhead = ahead.submit(() -> claim(deleting, topics, keys, leftOut, batchSize));
+            claimedAhead = ahead.submit(() -> {
+                long wait = notBefore == 0 ? 0 : notBefore - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                return claim(deleting, topics, keys, leftOut, batchSize);
+            });
             metrics.claimedAhead();
         } catch (RejectedExecutionException e) { // closing: the next batch is claimed in turn, if at all
             claimedAhead = null;
@@ -125,6 +141,15 @@ final class OutboxClaims implements AutoCloseable {
     /** The most rows a batch holds: {@code RAGLINE_OUTBOX_BATCH}. */
     int batchSize() {
         return batchSize;
+    }
+
+    /**
+     * The most rows one claim returns: {@code RAGLINE_OUTBOX_BATCH}, or {@code
+     * RAGLINE_OUTBOX_LOOKAHEAD} if that is smaller (a claim looks at no more rows than that). A
+     * batch of this many is a full one: a backlog.
+     */
+    int fullBatch() {
+        return Math.min(batchSize, lookahead);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -206,13 +207,9 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
             }
             List<OutboxRow> batch = rows;
             batchBegins(batch.size());
-            // Within the linger the next batch is claimed after it, not ahead: a claim made now
-            // would leave out the rows that the linger is there to gather.
-            OutboxPublisher.Result result = publisher.publish(batch, this::leading, () -> {
-                if (!lingering()) {
-                    claims.claimAhead(batch, holds);
-                }
-            });
+            // Claimed ahead at the linger's end, not now: it holds the rows the linger gathers.
+            OutboxPublisher.Result result =
+                    publisher.publish(batch, this::leading, () -> claims.claimAhead(batch, holds, lingerEnd()));
             if (result.outcome() != OutboxPublisher.Outcome.COMMITTED) {
                 claims.dropAhead();
             }
@@ -229,10 +226,11 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
      * False when an interrupt stopped the relay meanwhile (as in {@link #sleep}): no claim follows.
      */
     boolean linger() {
-        if (lingering()) {
-            long wait = lastBatch + lingerNanos - System.nanoTime();
+        long end = lingerEnd();
+        long wait = end == 0 ? 0 : end - System.nanoTime(); // one reading of the clock
+        if (wait > 0) {
             try {
-                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                TimeUnit.NANOSECONDS.sleep(wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 running = false;
@@ -241,15 +239,18 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         return running;
     }
 
-    /** Whether the linger since the last batch began has not passed yet (never after a full batch). */
-    boolean lingering() {
-        return lingerNanos > 0 && begun && !lastFull && System.nanoTime() - lastBatch < lingerNanos;
+    /**
+     * When the linger since the last batch began ends ({@link System#nanoTime}), or 0 when the next
+     * batch need not wait: no linger, no batch yet, or the last one full.
+     */
+    long lingerEnd() {
+        return lingerNanos > 0 && begun && !lastFull ? lastBatch + lingerNanos : 0;
     }
 
     /** A batch of {@code rows} rows begins now: its producer's transaction is about to begin ({@link #linger}). */
     void batchBegins(int rows) {
         lastBatch = System.nanoTime();
-        lastFull = rows >= claims.batchSize();
+        lastFull = rows >= claims.fullBatch();
         begun = true;
     }
 
