@@ -222,7 +222,7 @@ public final class RelayLatencyBenchmark {
             markPhases(side);
         }
         long before = receipts.received(side.topic);
-        CpuAccount cpu = CpuAccount.mark(side.relay.pid(), BROKER_PID);
+        CpuAccount cpu = CpuAccount.mark(side.relay.pid(), BrokerVerifications.pids(BROKER_PID));
         OfferedLoad.Offered offered =
                 OfferedLoad.offer(() -> BenchmarkDatabase.connect(url), side.schema, side.topic, rate, seconds);
         if (!receipts.await(side.topic, before + offered.rows(), Duration.ofSeconds(120))) {

@@ -32,12 +32,12 @@ public final class BrokerVerifications implements AutoCloseable {
     private long failedBefore;
     private long verifiedBefore;
 
-    private BrokerVerifications(String pids) throws Exception {
+    private BrokerVerifications(long[] pids) throws Exception {
         failed = new ObjectName("kafka.server:type=AddPartitionsToTxnManager,name=VerificationFailureRate");
         timed = new ObjectName("kafka.server:type=AddPartitionsToTxnManager,name=VerificationTimeMs");
         try {
-            for (String pid : pids.split(",")) {
-                VirtualMachine vm = VirtualMachine.attach(pid.strip());
+            for (long pid : pids) {
+                VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));
                 vms.add(vm);
                 JMXConnector connector = JMXConnectorFactory.connect(new JMXServiceURL(vm.startLocalManagementAgent()));
                 connectors.add(connector);
@@ -54,7 +54,19 @@ public final class BrokerVerifications implements AutoCloseable {
      * (not asked for).
      */
     public static BrokerVerifications attach(String pids) throws Exception {
-        return pids == null || pids.isBlank() ? null : new BrokerVerifications(pids.strip());
+        long[] each = pids(pids);
+        return each.length == 0 ? null : new BrokerVerifications(each);
+    }
+
+    /** The process ids in {@code pids} ({@code -Drelay.brokerPid}: comma-separated); none when null or blank. */
+    public static long[] pids(String pids) {
+        return pids == null
+                ? new long[0]
+                : java.util.Arrays.stream(pids.split(","))
+                        .map(String::strip)
+                        .filter(pid -> !pid.isEmpty())
+                        .mapToLong(Long::parseLong)
+                        .toArray();
     }
 
     /** Starts a round: remembers the counts as they are now. */

@@ -42,18 +42,11 @@ public final class CpuAccount {
     }
 
     /**
-     * The CPU times as they are now, of the relay {@code relayPid} and the brokers {@code
-     * brokerPids} (comma-separated, as {@code -Drelay.brokerPid} takes them; null: none).
+     * The CPU times as they are now, of the relay {@code relayPid} and the brokers {@code brokerPids}
+     * ({@link BrokerVerifications#pids}; empty: none).
      */
-    public static CpuAccount mark(long relayPid, String brokerPids) {
-        long[] pids = brokerPids == null || brokerPids.isBlank()
-                ? new long[0]
-                : java.util.Arrays.stream(brokerPids.split(","))
-                        .map(String::strip)
-                        .filter(pid -> !pid.isEmpty())
-                        .mapToLong(Long::parseLong)
-                        .toArray();
-        return new CpuAccount(relayPid, pids);
+    public static CpuAccount mark(long relayPid, long[] brokerPids) {
+        return new CpuAccount(relayPid, brokerPids);
     }
 
     /** One line: the CPU seconds each used since {@link #mark}, and per 1,000 of {@code rows}. */

@@ -229,12 +229,7 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         long end = lingerEnd();
         long wait = end == 0 ? 0 : end - System.nanoTime(); // one reading of the clock
         if (wait > 0) {
-            try {
-                TimeUnit.NANOSECONDS.sleep(wait);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                running = false;
-            }
+            sleep(Duration.ofNanos(wait));
         }
         return running;
     }
@@ -320,10 +315,10 @@ public final class OutboxRelay implements Runnable, AutoCloseable {
         }
     }
 
-    /** Sleeps {@code d}; an interrupt stops the relay. */
+    /** Sleeps {@code d} (to the nanosecond, as far as the platform goes); an interrupt stops the relay. */
     void sleep(Duration d) {
         try {
-            Thread.sleep(d.toMillis());
+            TimeUnit.NANOSECONDS.sleep(d.toNanos());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;

@@ -108,6 +108,43 @@ class OutboxClaimsIT {
         }
     }
 
+    /**
+     * One producer under a linger: the batch claimed ahead during a commit is claimed at the
+     * linger's end, so it holds a row that arrived after the commit began, as a claim made after the
+     * linger would.
+     */
+    @Test
+    void aClaimAheadMadeNoSoonerThanTheLingersEndHoldsTheRowsThatArriveUntilThen() throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            s.execute("delete from outbox");
+            s.execute("insert into outbox (topic, key, payload) values ('t', 'k', '{\"n\": 1}')");
+        }
+        DatabaseUrl url = DatabaseUrl.parse(db.databaseUrl()).url().orElseThrow();
+        try (var pool = Database.pool(url, db.schema(), 2, "test", null);
+                OutboxClaims claims = new OutboxClaims(
+                        new OutboxStore(pool), new OutboxMetrics(new SimpleMeterRegistry()), 100, 1000)) {
+            List<OutboxRow> committing = claims.next(new OutboxHolds());
+
+            claims.claimAhead(committing, new OutboxHolds(), System.nanoTime() + 1_000_000_000L);
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("insert into outbox (topic, key, payload) values ('t', 'k', '{\"n\": 2}')");
+            }
+            claims.committed(committing);
+
+            assertThat(claims.next(new OutboxHolds()))
+                    .as("claimed at the linger's end: the row inserted after the claim ahead was asked for")
+                    .extracting(OutboxRow::payload)
+                    .containsExactly("{\"n\": 2}");
+        } finally {
+            try (Connection c = db.connect();
+                    Statement s = c.createStatement()) {
+                s.execute("delete from outbox");
+            }
+        }
+    }
+
     private static List<Long> ids(List<OutboxRow> rows) {
         return rows.stream().map(OutboxRow::id).toList();
     }
