@@ -22,7 +22,7 @@ import java.util.function.UnaryOperator;
  * and the real ONNX model. Measures publish-to-searchable latency of one-chunk documents (sent
  * one at a time, each awaited), sustained documents, chunks and tokens per second on a corpus of
  * real documents (Debian's licences and this repository's docs as of {@link #DOCS_AT}, copied {@code copies} times under
- * new ids), and the same chunks embedded by the model alone, batch 32, for the ratio.
+ * new ids), and the same chunks embedded by the model alone (three times: the median), for the ratio.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.PipelineBenchmark
  * -Dexec.args="100 3"}
@@ -38,6 +38,14 @@ import java.util.function.UnaryOperator;
  * every byte that much later in each direction (a round trip costs twice that), as a Postgres on
  * another host would; the benchmark's own queries go straight to it. {@code -Dexec.args="100 3
  * overlap:3 dblatency:500"}: overlapped writes on and off, with a 1 ms round trip to Postgres.
+ *
+ * <p>{@code warm:<copies>} first runs that many copies of the corpus through the pipeline, untimed,
+ * so that the timed copies find the workers' code compiled (a worker that has run for a while): the
+ * JIT compilers' share of the machine, about 4 % in a fresh JVM, is then left out of the ratio.
+ *
+ * <p>{@code index:off}, an experiment and no setting: drops the default collection's HNSW index
+ * before the timed copies, to show what its inserts cost the pipeline on this machine. Search is
+ * not used meanwhile. Every run prints where the machine's CPU went ({@link MachineAccount}).
  */
 public final class PipelineBenchmark {
     private PipelineBenchmark() {}
@@ -60,9 +68,13 @@ public final class PipelineBenchmark {
                 overlapRounds = Integer.parseInt(args[i].substring("overlap:".length()));
             } else if (args[i].startsWith("dblatency:")) {
                 latencyMicros = Long.parseLong(args[i].substring("dblatency:".length()));
+            } else if (args[i].startsWith("warm:")) {
+                warmCopies = Integer.parseInt(args[i].substring("warm:".length()));
+            } else if (args[i].equals("index:off")) {
+                dropIndex = true;
             } else {
-                throw new IllegalArgumentException(
-                        "unknown argument " + args[i] + " (overlap:<rounds>, dblatency:<us>)");
+                throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (overlap:<rounds>, dblatency:<us>, warm:<copies>, index:off)");
             }
         }
         UnaryOperator<String> workerUrl = UnaryOperator.identity();
@@ -94,6 +106,10 @@ public final class PipelineBenchmark {
     private static UnaryOperator<String> databaseUrl = UnaryOperator.identity();
     /** That proxy, whose count of client writes says about how many round trips a stage made. */
     private static TcpProxy proxy;
+    /** Copies of the corpus run through the pipeline before the timed ones ({@code warm:}). */
+    private static int warmCopies;
+    /** Whether the HNSW index is dropped before the timed copies ({@code index:off}). */
+    private static boolean dropIndex;
 
     /** {@code rounds} runs with overlapped writes and without, interleaved; a line per round and the medians. */
     private static void compareOverlap(int singles, int copies, int rounds) throws Exception {
@@ -144,10 +160,25 @@ public final class PipelineBenchmark {
             publish(pipeline, "warm-up", "Warming up the model and the topics.");
             pipeline.awaitEmbedded("warm-up");
             double[] latency = measureLatency(pipeline, sentences, singles);
+            if (warmCopies > 0) {
+                long start = System.nanoTime();
+                publishCopies(pipeline, corpus, "warm", warmCopies);
+                awaitEmbedded(pipeline, singles + 1 + (long) warmCopies * corpus.size());
+                System.out.printf(
+                        Locale.ROOT,
+                        "| warm-up: %d copies of the corpus, untimed | %.1f s |%n",
+                        warmCopies,
+                        (System.nanoTime() - start) / 1e9);
+            }
+            if (dropIndex) {
+                dropVectorIndex(pipeline);
+            }
             double busyBefore = inferenceSeconds(pipeline);
+            MachineAccount cpu = MachineAccount.mark();
             long start = System.nanoTime();
             double tokensPerSecond = measureThroughput(pipeline, corpus, copies, singles);
             double busy = inferenceSeconds(pipeline) - busyBefore;
+            cpu.print();
             double wall = (System.nanoTime() - start) / 1e9;
             System.out.printf(
                     Locale.ROOT,
@@ -198,18 +229,8 @@ public final class PipelineBenchmark {
             throws Exception {
         String schema = pipeline.schema();
         long start = System.nanoTime();
-        int documents = 0;
-        for (int copy = 0; copy < copies; copy++) {
-            for (Corpus doc : corpus) {
-                publish(pipeline, "copy" + copy + "/" + doc.name, doc.text);
-                documents++;
-            }
-        }
-        pipeline.flush();
-        long expected = documents + singles + 1;
-        while (pipeline.count("select count(*) from " + schema + ".documents where status = 'embedded'") < expected) {
-            Thread.sleep(50);
-        }
+        int documents = publishCopies(pipeline, corpus, "copy", copies);
+        awaitEmbedded(pipeline, documents + singles + 1 + (long) warmCopies * corpus.size());
         double seconds = (System.nanoTime() - start) / 1e9;
         long chunks = pipeline.count("select count(*) from " + schema + ".chunks where document_id in (select id from "
                 + schema + ".documents where external_id like 'copy%')");
@@ -227,6 +248,48 @@ public final class PipelineBenchmark {
                 chunks / seconds,
                 tokens / seconds);
         return tokens / seconds;
+    }
+
+    /** Publishes {@code copies} copies of the corpus as {@code <prefix><copy>/<name>}; returns how many documents. */
+    private static int publishCopies(RaglinePipeline pipeline, List<Corpus> corpus, String prefix, int copies) {
+        int documents = 0;
+        for (int copy = 0; copy < copies; copy++) {
+            for (Corpus doc : corpus) {
+                publish(pipeline, prefix + copy + "/" + doc.name, doc.text);
+                documents++;
+            }
+        }
+        pipeline.flush();
+        return documents;
+    }
+
+    /** Waits until {@code expected} documents of the pipeline's schema are embedded. */
+    private static void awaitEmbedded(RaglinePipeline pipeline, long expected) throws Exception {
+        String schema = pipeline.schema();
+        while (pipeline.count("select count(*) from " + schema + ".documents where status = 'embedded'") < expected) {
+            Thread.sleep(50);
+        }
+    }
+
+    /** Drops the default collection's HNSW index ({@code index:off}); fails when it has none. */
+    private static void dropVectorIndex(RaglinePipeline pipeline) throws Exception {
+        String schema = pipeline.schema();
+        List<String> indexes = new ArrayList<>();
+        try (ResultSet rs = pipeline.connection()
+                .createStatement()
+                .executeQuery("select indexname from pg_indexes where schemaname = '" + schema
+                        + "' and tablename = 'chunk_embeddings' and indexdef like '%USING hnsw%'")) {
+            while (rs.next()) {
+                indexes.add(rs.getString(1));
+            }
+        }
+        if (indexes.isEmpty()) {
+            throw new IllegalStateException("index:off: no HNSW index on " + schema + ".chunk_embeddings");
+        }
+        for (String index : indexes) {
+            pipeline.connection().createStatement().execute("drop index " + schema + "." + index);
+        }
+        System.out.printf(Locale.ROOT, "| index:off, an experiment: dropped %s |%n", indexes);
     }
 
     /**
@@ -256,23 +319,53 @@ public final class PipelineBenchmark {
         pipeline.runtime().close(); // frees the cores for the model alone
         try (OnnxEmbeddingModel model = OnnxEmbeddingModel.load(ModelCatalog.get(modelName), OnnxOptions.defaults())) {
             model.embed(texts.subList(0, Math.min(64, texts.size()))); // warm-up
-            long t = System.nanoTime();
-            model.embed(texts);
-            double s = (System.nanoTime() - t) / 1e9;
+            // The shared machine's speed drifts by several per cent within minutes: the median of
+            // a few measurements, each printed, is the ratio's denominator.
+            double[] rates = new double[MODEL_ALONE_REPEATS];
+            long self = ProcessHandle.current().pid();
+            for (int i = 0; i < rates.length; i++) {
+                double cpuBefore = ProcCpu.seconds(self);
+                double[] machineBefore = ProcCpu.machine();
+                long t = System.nanoTime();
+                model.embed(texts);
+                double s = (System.nanoTime() - t) / 1e9;
+                double[] machineAfter = ProcCpu.machine();
+                rates[i] = copyTokens / s;
+                System.out.printf(
+                        Locale.ROOT,
+                        "| the model alone (%s), same chunks (one copy), batch %d, %d of %d | %,d chunks, %,d tokens |"
+                                + " %.1f s | %,.0f tokens/s | this JVM %.1f CPU-s, the machine %.0f %% busy |%n",
+                        modelName,
+                        OnnxOptions.DEFAULT_MAX_BATCH_SIZE,
+                        i + 1,
+                        rates.length,
+                        texts.size(),
+                        copyTokens,
+                        s,
+                        rates[i],
+                        ProcCpu.seconds(self) - cpuBefore,
+                        100 * (machineAfter[0] - machineBefore[0]) / (machineAfter[1] - machineBefore[1]));
+            }
+            double[] sorted = rates.clone();
+            Arrays.sort(sorted);
+            double median = sorted[sorted.length / 2];
             System.out.printf(
                     Locale.ROOT,
-                    "| the model alone (%s), same chunks (one copy), batch %d | %,d chunks, %,d tokens | %.1f s | %,.0f"
-                            + " tokens/s; the pipeline reached %.0f %% of it |%n",
-                    modelName,
-                    OnnxOptions.DEFAULT_MAX_BATCH_SIZE,
-                    texts.size(),
-                    copyTokens,
-                    s,
-                    copyTokens / s,
-                    100.0 * pipelineTokensPerSecond / (copyTokens / s));
-            return copyTokens / s;
+                    "| the model alone, median of %d | %,.0f tokens/s (%,.0f-%,.0f) | the pipeline reached %.0f %% of it"
+                            + " (%.0f-%.0f %%) |%n",
+                    rates.length,
+                    median,
+                    sorted[0],
+                    sorted[sorted.length - 1],
+                    100.0 * pipelineTokensPerSecond / median,
+                    100.0 * pipelineTokensPerSecond / sorted[sorted.length - 1],
+                    100.0 * pipelineTokensPerSecond / sorted[0]);
+            return median;
         }
     }
+
+    /** How many times the model alone embeds the copy; an odd number, for a median. */
+    private static final int MODEL_ALONE_REPEATS = 3;
 
     /** Time spent in the embedding consumer's model calls so far ({@code ragline.embedding.inference}). */
     private static double inferenceSeconds(RaglinePipeline pipeline) {
