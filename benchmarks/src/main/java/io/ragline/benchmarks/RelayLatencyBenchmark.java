@@ -3,6 +3,7 @@ package io.ragline.benchmarks;
 import io.ragline.benchmarks.relay.BrokerVerifications;
 import io.ragline.benchmarks.relay.CpuAccount;
 import io.ragline.benchmarks.relay.DispatcherRuns;
+import io.ragline.benchmarks.relay.Measured;
 import io.ragline.benchmarks.relay.OfferedLoad;
 import io.ragline.benchmarks.relay.Receipts;
 import io.ragline.benchmarks.relay.RelayPhases;
@@ -125,14 +126,14 @@ public final class RelayLatencyBenchmark {
                 for (int r = 0; r < rounds; r++) {
                     for (Side side : interleaved(sides, r)) {
                         double[] p = round(url, receipts, side, rate, seconds, r + 1);
-                        side.results
-                                .computeIfAbsent(rate, k -> new ArrayList<>())
-                                .add(p);
+                        side.measured.round(rate, p);
                     }
                 }
             }
             for (String[] pair : RUNS.compared()) {
-                summary(sides.get(pair[0]), sides.get(pair[1]));
+                Side r = sides.get(pair[0]);
+                Side d = sides.get(pair[1]);
+                Measured.printRatios(r.relay.name(), r.measured, d.relay.name(), d.measured, RATES);
             }
             // One drain per relay says little on a shared machine (a single run measured 0.4x, the
             // next 2.3x): drains are repeated, interleaved like the rounds, and compared pair by pair.
@@ -142,7 +143,9 @@ public final class RelayLatencyBenchmark {
                 }
             }
             for (String[] pair : RUNS.compared()) {
-                drainSummary(sides.get(pair[0]), sides.get(pair[1]));
+                Side r = sides.get(pair[0]);
+                Side d = sides.get(pair[1]);
+                Measured.printDrains(r.relay.name(), r.measured, d.relay.name(), d.measured, BACKLOG);
             }
         } finally {
             for (RelayProcess relay : relays) {
@@ -205,9 +208,7 @@ public final class RelayLatencyBenchmark {
         /** The event-dispatcher's phase timers; null for Debezium. */
         RelayPhases phases;
 
-        final Map<Integer, List<double[]>> results = new LinkedHashMap<>();
-        final List<Double> drainsPerSecond = new ArrayList<>();
-        final List<Double> insertsPerSecond = new ArrayList<>();
+        final Measured measured = new Measured();
 
         Side(String schema) {
             this.schema = schema;
@@ -278,39 +279,6 @@ public final class RelayLatencyBenchmark {
         samples.writeAtOrAbove(0.99, dir.resolve(file));
     }
 
-    /** Per rate: both relays' medians over rounds, and the ratios r/d round by round (median, min-max). */
-    private static void summary(Side r, Side d) {
-        System.out.println();
-        System.out.println("| rate | percentile | " + r.relay.name() + " ms (median of rounds) | " + d.relay.name()
-                + " ms | ratio " + r.relay.name() + "/" + d.relay.name() + " median (min-max) |");
-        System.out.println("|---|---|---|---|---|");
-        String[] names = {"p50", "p90", "p99"};
-        for (int rate : RATES) {
-            List<double[]> rr = r.results.get(rate);
-            List<double[]> dd = d.results.get(rate);
-            for (int i = 0; i < names.length; i++) {
-                double[] ratios = new double[rr.size()];
-                double[] rv = new double[rr.size()];
-                double[] dv = new double[rr.size()];
-                for (int k = 0; k < rr.size(); k++) {
-                    rv[k] = rr.get(k)[i];
-                    dv[k] = dd.get(k)[i];
-                    ratios[k] = rv[k] / dv[k];
-                }
-                System.out.printf(
-                        Locale.ROOT,
-                        "| %,d/s | %s | %.1f | %.1f | %.2f (%.2f-%.2f) |%n",
-                        rate,
-                        names[i],
-                        median(rv),
-                        median(dv),
-                        median(ratios),
-                        java.util.Arrays.stream(ratios).min().orElse(Double.NaN),
-                        java.util.Arrays.stream(ratios).max().orElse(Double.NaN));
-            }
-        }
-    }
-
     /**
      * Inserts {@value #BACKLOG} rows on 100 keys in one transaction through {@link Outbox#append}
      * (timed: insert and commit), then times from the commit to the consumer's receipt of the last.
@@ -344,8 +312,7 @@ public final class RelayLatencyBenchmark {
         }
         double drainSeconds =
                 Duration.between(committed, receipts.last(side.backlogTopic)).toNanos() / 1e9;
-        side.drainsPerSecond.add(BACKLOG / drainSeconds);
-        side.insertsPerSecond.add(BACKLOG / (insertNanos / 1e9));
+        side.measured.drain(BACKLOG / drainSeconds, BACKLOG / (insertNanos / 1e9));
         System.out.printf(
                 Locale.ROOT,
                 "| %s | insert %,d rows (100 keys, one transaction) %.0f ms = %,.0f rows/s | commit to last"
@@ -377,51 +344,6 @@ public final class RelayLatencyBenchmark {
                 System.out.println("  " + broker.sinceMark());
             }
         }
-    }
-
-    /** The drains and inserts of two relays: medians, and r/d drain by drain. */
-    private static void drainSummary(Side r, Side d) {
-        int n = Math.min(r.drainsPerSecond.size(), d.drainsPerSecond.size());
-        double[] ratios = new double[n];
-        for (int i = 0; i < n; i++) {
-            ratios[i] = r.drainsPerSecond.get(i) / d.drainsPerSecond.get(i);
-        }
-        double[] sorted = ratios.clone();
-        java.util.Arrays.sort(sorted);
-        System.out.printf(
-                Locale.ROOT,
-                "backlog of %,d rows, %d drains each: %s median %,.0f events/s, %s %,.0f; drain ratio"
-                        + " %s/%s median %.2fx (%.2f-%.2f); one-transaction insert median %,.0f rows/s"
-                        + " (%s's schema), %,.0f (%s's)%n",
-                BACKLOG,
-                n,
-                r.relay.name(),
-                median(r.drainsPerSecond.stream()
-                        .mapToDouble(Double::doubleValue)
-                        .toArray()),
-                d.relay.name(),
-                median(d.drainsPerSecond.stream()
-                        .mapToDouble(Double::doubleValue)
-                        .toArray()),
-                r.relay.name(),
-                d.relay.name(),
-                median(ratios),
-                sorted[0],
-                sorted[n - 1],
-                median(r.insertsPerSecond.stream()
-                        .mapToDouble(Double::doubleValue)
-                        .toArray()),
-                r.relay.name(),
-                median(d.insertsPerSecond.stream()
-                        .mapToDouble(Double::doubleValue)
-                        .toArray()),
-                d.relay.name());
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        java.util.Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private static String schema(DatabaseUrl url, String schema) throws Exception {
