@@ -11,17 +11,22 @@ import java.util.Map;
 
 /**
  * Where the machine's CPU went while a benchmark ran in this JVM: this JVM's Java threads by name
- * (the ONNX lanes, the workers' loops: their whole names, from the JVM), its own threads (the JIT
- * compilers, GC: from {@code /proc}), every Postgres process, the Kafka brokers on this machine,
- * and what stayed idle. {@link #mark()} before, {@link #print} after. A Java thread that ends in
- * between is counted among the JVM's own threads.
+ * (the ONNX lanes, the workers' loops: their whole names, from the JVM), its JIT compiler threads
+ * (from {@code /proc}), the rest of it (GC, the VM's threads, and threads that ended in between),
+ * every Postgres process, the Kafka brokers on this machine, interrupts and steal, the remainder
+ * (other processes, kernel threads) and idle. {@link #mark()} before, {@link #print} after. Each
+ * thread's time is taken by its id, so a thread that ends or starts in between moves no time that
+ * is not its own into another row.
  */
 final class MachineAccount {
     private static final ThreadMXBean JVM_THREADS = ManagementFactory.getThreadMXBean();
 
-    private final Map<String, Double> javaThreads;
+    /** The Java threads by id: name and CPU seconds. */
+    private final Map<Long, ProcCpu.TaskTime> javaThreads;
+    /** This process's threads by Linux thread id: name and CPU seconds. */
+    private final Map<Long, ProcCpu.TaskTime> tasks;
+
     private final double process;
-    private final double compilers;
     private final double postgres;
     private final double brokers;
     private final long[] brokerPids;
@@ -30,16 +35,13 @@ final class MachineAccount {
     private final long uptimeMillis;
 
     private MachineAccount(long[] brokerPids) {
+        long self = ProcessHandle.current().pid();
         this.brokerPids = brokerPids;
         this.start = System.nanoTime();
         this.uptimeMillis = ManagementFactory.getRuntimeMXBean().getUptime();
         this.javaThreads = javaThreads();
-        long self = ProcessHandle.current().pid();
-        this.process = ProcCpu.seconds(self);
-        this.compilers = ProcCpu.threads(self).entrySet().stream()
-                .filter(e -> e.getKey().contains("CompilerThre"))
-                .mapToDouble(Map.Entry::getValue)
-                .sum();
+        this.tasks = ProcCpu.tasks(self);
+        this.process = ProcCpu.ownSeconds(self);
         this.postgres = ProcCpu.postgres();
         double b = 0;
         for (long pid : brokerPids) {
@@ -55,20 +57,30 @@ final class MachineAccount {
     }
 
     /**
-     * A table of the CPU seconds since {@link #mark()}: each of this JVM's thread names that took at
-     * least half a per cent of the machine, then the rest of this JVM, Postgres, the brokers, other
-     * processes and idle, each with its share of the machine's CPU seconds in that time.
+     * A table of the CPU seconds since {@link #mark()}: each of this JVM's Java thread names that
+     * took at least half a per cent of the machine, then the rest of this JVM, Postgres, the
+     * brokers, interrupts and steal, the remainder and idle, each with its share of the machine's
+     * CPU seconds in that time.
      */
     void print() {
         MachineAccount now = new MachineAccount(brokerPids);
         double wall = (now.start - start) / 1e9;
         double all = now.machine[1] - machine[1];
         double busy = now.machine[0] - machine[0];
+        double uncharged = now.machine[2] - machine[2];
         Map<String, Double> used = new HashMap<>();
-        now.javaThreads.forEach((name, s) -> used.put(name, s - javaThreads.getOrDefault(name, 0.0)));
+        now.javaThreads.forEach(
+                (id, t) -> used.merge(t.name().replaceAll("[0-9]+", "#"), since(t, javaThreads.get(id)), Double::sum));
         double java = used.values().stream().mapToDouble(Double::doubleValue).sum();
+        double jit = 0;
+        int compilerThreads = 0;
+        for (Map.Entry<Long, ProcCpu.TaskTime> e : now.tasks.entrySet()) {
+            if (e.getValue().name().contains("CompilerThre")) {
+                jit += since(e.getValue(), tasks.get(e.getKey()));
+                compilerThreads++;
+            }
+        }
         double jvm = now.process - process;
-        double jit = now.compilers - compilers;
         double pg = now.postgres - postgres;
         double kafka = now.brokers - brokers;
         System.out.printf(
@@ -92,27 +104,33 @@ final class MachineAccount {
             }
         }
         row("this JVM: other Java threads", small, all);
-        row("this JVM: JIT compilers", jit, all);
-        row("this JVM: GC and its other own threads", jvm - java - jit, all);
+        row("this JVM: JIT compilers (" + compilerThreads + " threads at the end)", jit, all);
+        row("this JVM: GC, the VM's other threads, threads that ended", jvm - java - jit, all);
         row("Postgres (every process)", pg, all);
         row(
                 brokerPids.length == 0 ? "Kafka brokers (none found)" : "Kafka brokers (" + brokerPids.length + ")",
                 kafka,
                 all);
-        row("other processes", busy - jvm - pg - kafka, all);
+        row("interrupts and steal (no process's)", uncharged, all);
+        row("other processes and kernel threads (the remainder)", busy - uncharged - jvm - pg - kafka, all);
         row("idle", all - busy, all);
     }
 
-    /** CPU seconds of each live Java thread, summed by its name with the digits taken out. */
-    private static Map<String, Double> javaThreads() {
-        Map<String, Double> out = new HashMap<>();
+    /** A thread's CPU seconds since {@code before} (null: it started since, so all of them). */
+    private static double since(ProcCpu.TaskTime now, ProcCpu.TaskTime before) {
+        return now.seconds() - (before == null ? 0 : before.seconds());
+    }
+
+    /** Each live Java thread by id: its name and CPU seconds. */
+    private static Map<Long, ProcCpu.TaskTime> javaThreads() {
+        Map<Long, ProcCpu.TaskTime> out = new HashMap<>();
         for (ThreadInfo t : JVM_THREADS.getThreadInfo(JVM_THREADS.getAllThreadIds())) {
             if (t == null) {
                 continue; // ended since the listing
             }
             long nanos = JVM_THREADS.getThreadCpuTime(t.getThreadId());
-            if (nanos > 0) {
-                out.merge(t.getThreadName().replaceAll("[0-9]+", "#"), nanos / 1e9, Double::sum);
+            if (nanos >= 0) {
+                out.put(t.getThreadId(), new ProcCpu.TaskTime(t.getThreadName(), nanos / 1e9));
             }
         }
         return out;

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -68,24 +69,24 @@ public final class ProcCpu {
         return pids.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /**
-     * The CPU seconds of each thread of {@code pid} (user and system), summed by the thread's name
-     * with its digits taken out ({@code onnx-all-MiniLM}, {@code C2 CompilerThre}, {@code GC
-     * Thread#}: Linux keeps 15 characters of a name), so that a pool's threads make one line.
-     * Threads that ended are missing: read it while they run.
-     */
-    public static Map<String, Double> threads(long pid) {
-        Map<String, Double> out = new TreeMap<>();
+    /** A thread's name (as Linux keeps it: 15 characters) and its user and system CPU seconds. */
+    public record TaskTime(String name, double seconds) {}
+
+    /** Each live thread of {@code pid} by its thread id: its name and CPU seconds (user and system). */
+    public static Map<Long, TaskTime> tasks(long pid) {
+        Map<Long, TaskTime> out = new HashMap<>();
         Path tasks = Path.of("/proc", Long.toString(pid), "task");
         try (Stream<Path> list = Files.list(tasks)) {
             for (Path task : (Iterable<Path>) list::iterator) {
                 try {
-                    String name = Files.readString(task.resolve("comm")).strip().replaceAll("[0-9]+", "");
+                    String name = Files.readString(task.resolve("comm")).strip();
                     long[] t = times(task.resolve("stat"));
                     if (t != null) {
-                        out.merge(name, (t[0] + t[1]) / TICKS_PER_SECOND, Double::sum);
+                        out.put(
+                                Long.parseLong(task.getFileName().toString()),
+                                new TaskTime(name, (t[0] + t[1]) / TICKS_PER_SECOND));
                     }
-                } catch (IOException gone) {
+                } catch (IOException | NumberFormatException gone) {
                     // the thread ended between the listing and the read
                 }
             }
@@ -95,7 +96,31 @@ public final class ProcCpu {
         return out;
     }
 
-    /** The whole machine's busy and total CPU seconds since boot (steal counted as busy), from {@code /proc/stat}. */
+    /**
+     * The CPU seconds of each thread of {@code pid}, summed by the thread's name with its digits
+     * taken out ({@code onnx-all-MiniLM}, {@code C CompilerThre}, {@code GC Thread#}: Linux keeps
+     * 15 characters of a name), so that a pool's threads make one line. Threads that ended are
+     * missing: read it while they run.
+     */
+    public static Map<String, Double> threads(long pid) {
+        Map<String, Double> out = new TreeMap<>();
+        for (TaskTime t : tasks(pid).values()) {
+            out.merge(t.name().replaceAll("[0-9]+", ""), t.seconds(), Double::sum);
+        }
+        return out;
+    }
+
+    /** User and system CPU seconds of {@code pid}'s own threads, without its reaped children; 0 when it is gone. */
+    public static double ownSeconds(long pid) {
+        long[] t = times(Path.of("/proc", Long.toString(pid), "stat"));
+        return t == null ? 0 : (t[0] + t[1]) / TICKS_PER_SECOND;
+    }
+
+    /**
+     * The whole machine's CPU seconds since boot, from the first line of {@code /proc/stat}: busy
+     * (steal counted as busy), all, and of the busy ones those no process is charged for
+     * (interrupts, soft interrupts, steal).
+     */
     public static double[] machine() {
         try {
             String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
@@ -104,9 +129,10 @@ public final class ProcCpu {
                 all += Double.parseDouble(f[i]);
             }
             double idle = Double.parseDouble(f[4]) + Double.parseDouble(f[5]);
-            return new double[] {(all - idle) / TICKS_PER_SECOND, all / TICKS_PER_SECOND};
+            double uncharged = Double.parseDouble(f[6]) + Double.parseDouble(f[7]) + Double.parseDouble(f[8]);
+            return new double[] {(all - idle) / TICKS_PER_SECOND, all / TICKS_PER_SECOND, uncharged / TICKS_PER_SECOND};
         } catch (IOException | RuntimeException e) {
-            return new double[] {0, 0};
+            return new double[] {0, 0, 0};
         }
     }
 

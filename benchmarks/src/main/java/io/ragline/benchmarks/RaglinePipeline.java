@@ -232,6 +232,11 @@ final class RaglinePipeline implements AutoCloseable {
      * one of them failed, and after {@code timeout} naming how far it got.
      */
     void awaitEmbedded(String collection, int count, Duration timeout) throws Exception {
+        awaitEmbedded(collection, count, timeout, POLL);
+    }
+
+    /** {@link #awaitEmbedded(String, int, Duration)}, asking every {@code poll}. */
+    void awaitEmbedded(String collection, int count, Duration timeout, Duration poll) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (PreparedStatement s = connection.prepareStatement("select count(*) filter (where d.status = 'embedded'),"
                 + " count(*) filter (where d.status = 'failed') from " + schema + ".documents d join " + schema
@@ -255,7 +260,7 @@ final class RaglinePipeline implements AutoCloseable {
                     throw new IllegalStateException("collection " + collection + ": " + embedded + " of " + count
                             + " documents embedded after " + timeout);
                 }
-                Thread.sleep(POLL.toMillis());
+                Thread.sleep(poll.toMillis());
             }
         }
     }
