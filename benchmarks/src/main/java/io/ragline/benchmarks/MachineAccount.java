@@ -13,8 +13,9 @@ import java.util.Map;
  * Where the machine's CPU went while a benchmark ran in this JVM: this JVM's Java threads by name
  * (the ONNX lanes, the workers' loops: their whole names, from the JVM), its JIT compiler threads
  * (from {@code /proc}), the rest of it (GC, the VM's threads, and threads that ended in between),
- * every Postgres process, the Kafka brokers on this machine, interrupts and steal, the remainder
- * (other processes, kernel threads) and idle. {@link #mark()} before, {@link #print} after. Each
+ * every Postgres process, the Kafka brokers on this machine, steal, the remainder (other
+ * processes, kernel threads, and interrupts where the kernel does not charge them to a process) and
+ * idle. {@link #mark()} before, {@link #print} after. Each
  * thread's time is taken by its id, so a thread that ends or starts in between moves no time that
  * is not its own into another row.
  */
@@ -67,7 +68,7 @@ final class MachineAccount {
         double wall = (now.start - start) / 1e9;
         double all = now.machine[1] - machine[1];
         double busy = now.machine[0] - machine[0];
-        double uncharged = now.machine[2] - machine[2];
+        double steal = now.machine[2] - machine[2];
         Map<String, Double> used = new HashMap<>();
         now.javaThreads.forEach(
                 (id, t) -> used.merge(t.name().replaceAll("[0-9]+", "#"), since(t, javaThreads.get(id)), Double::sum));
@@ -76,7 +77,11 @@ final class MachineAccount {
         int compilerThreads = 0;
         for (Map.Entry<Long, ProcCpu.TaskTime> e : now.tasks.entrySet()) {
             if (e.getValue().name().contains("CompilerThre")) {
-                jit += since(e.getValue(), tasks.get(e.getKey()));
+                ProcCpu.TaskTime before = tasks.get(e.getKey());
+                // a thread id Linux gave again to a thread of another name is a new thread
+                jit += since(
+                        e.getValue(),
+                        before != null && before.name().equals(e.getValue().name()) ? before : null);
                 compilerThreads++;
             }
         }
@@ -91,7 +96,7 @@ final class MachineAccount {
                 uptimeMillis / 1e3,
                 now.uptimeMillis / 1e3,
                 all,
-                Runtime.getRuntime().availableProcessors());
+                ProcCpu.cpus());
         System.out.println("|---|---:|---:|");
         List<Map.Entry<String, Double>> named = new ArrayList<>(used.entrySet());
         named.sort(Map.Entry.<String, Double>comparingByValue().reversed());
@@ -111,8 +116,8 @@ final class MachineAccount {
                 brokerPids.length == 0 ? "Kafka brokers (none found)" : "Kafka brokers (" + brokerPids.length + ")",
                 kafka,
                 all);
-        row("interrupts and steal (no process's)", uncharged, all);
-        row("other processes and kernel threads (the remainder)", busy - uncharged - jvm - pg - kafka, all);
+        row("steal (the hypervisor's other guests)", steal, all);
+        row("other processes, kernel threads, interrupts (the remainder)", busy - steal - jvm - pg - kafka, all);
         row("idle", all - busy, all);
     }
 

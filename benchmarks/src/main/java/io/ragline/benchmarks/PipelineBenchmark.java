@@ -42,7 +42,7 @@ import java.util.function.UnaryOperator;
  * <p>{@code warm:<copies>} first runs that many copies of the corpus through the pipeline, untimed,
  * so that the timed copies find more of the workers' code compiled, as in a worker that has run for
  * a while. It changes two things at once: the JIT compilers take less of the machine (3-5 % in a
- * fresh JVM, 1-3 % after warm copies: compilation goes on), and the timed vectors go into an HNSW
+ * fresh JVM, about 1-3 % after warm copies: compilation goes on), and the timed vectors go into an HNSW
  * index that already holds the warm copies' vectors, whose inserts cost more.
  *
  * <p>{@code index:off}, an experiment and no setting: drops every HNSW index on the pipeline
@@ -331,7 +331,7 @@ public final class PipelineBenchmark {
             double[] rates = new double[MODEL_ALONE_REPEATS];
             long self = ProcessHandle.current().pid();
             for (int i = 0; i < rates.length; i++) {
-                double cpuBefore = ProcCpu.seconds(self);
+                double cpuBefore = ProcCpu.ownSeconds(self);
                 double[] machineBefore = ProcCpu.machine();
                 long t = System.nanoTime();
                 model.embed(texts);
@@ -350,7 +350,7 @@ public final class PipelineBenchmark {
                         copyTokens,
                         s,
                         rates[i],
-                        ProcCpu.seconds(self) - cpuBefore,
+                        ProcCpu.ownSeconds(self) - cpuBefore,
                         100 * (machineAfter[0] - machineBefore[0]) / (machineAfter[1] - machineBefore[1]));
             }
             double[] sorted = rates.clone();

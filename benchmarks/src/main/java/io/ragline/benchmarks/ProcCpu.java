@@ -118,8 +118,8 @@ public final class ProcCpu {
 
     /**
      * The whole machine's CPU seconds since boot, from the first line of {@code /proc/stat}: busy
-     * (steal counted as busy), all, and of the busy ones those no process is charged for
-     * (interrupts, soft interrupts, steal).
+     * (steal counted as busy), all, and steal (time the hypervisor gave another guest, which no
+     * process of this machine used).
      */
     public static double[] machine() {
         try {
@@ -129,10 +129,21 @@ public final class ProcCpu {
                 all += Double.parseDouble(f[i]);
             }
             double idle = Double.parseDouble(f[4]) + Double.parseDouble(f[5]);
-            double uncharged = Double.parseDouble(f[6]) + Double.parseDouble(f[7]) + Double.parseDouble(f[8]);
-            return new double[] {(all - idle) / TICKS_PER_SECOND, all / TICKS_PER_SECOND, uncharged / TICKS_PER_SECOND};
+            double steal = Double.parseDouble(f[8]);
+            return new double[] {(all - idle) / TICKS_PER_SECOND, all / TICKS_PER_SECOND, steal / TICKS_PER_SECOND};
         } catch (IOException | RuntimeException e) {
             return new double[] {0, 0, 0};
+        }
+    }
+
+    /** The CPUs {@code /proc/stat} counts ({@code cpuN} lines), whose seconds {@link #machine} sums. */
+    public static int cpus() {
+        try {
+            return (int) Files.readAllLines(Path.of("/proc/stat")).stream()
+                    .filter(l -> l.matches("cpu[0-9]+ .*"))
+                    .count();
+        } catch (IOException e) {
+            return 0;
         }
     }
 
