@@ -69,6 +69,10 @@ public final class Measured {
     /** The drains and inserts of a {@code backlog} of two relays: medians, and r/d drain by drain. */
     public static void printDrains(String rName, Measured r, String dName, Measured d, int backlog) {
         int n = Math.min(r.drainsPerSecond.size(), d.drainsPerSecond.size());
+        if (n == 0) {
+            System.out.printf(Locale.ROOT, "backlog of %,d rows: no drains to compare%n", backlog);
+            return;
+        }
         double[] ratios = new double[n];
         for (int i = 0; i < n; i++) {
             ratios[i] = r.drainsPerSecond.get(i) / d.drainsPerSecond.get(i);
