@@ -1,11 +1,11 @@
 package io.ragline.benchmarks;
 
+import io.ragline.benchmarks.corpus.CorpusDocument;
+import io.ragline.benchmarks.corpus.LicencesAndDocs;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
 import io.ragline.testkit.TcpProxy;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,8 +21,8 @@ import java.util.function.UnaryOperator;
  * embedding-worker wired in one JVM (as {@code ragline all}) on a real Postgres, a real broker
  * and the real ONNX model. Measures publish-to-searchable latency of one-chunk documents (sent
  * one at a time, each awaited), sustained documents, chunks and tokens per second on a corpus of
- * real documents (Debian's licences and this repository's docs as of {@link #DOCS_AT}, copied {@code copies} times under
- * new ids), and the same chunks embedded by the model alone (three times: the median), for the ratio.
+ * real documents ({@link LicencesAndDocs}: Debian's licences and this repository's docs at a
+ * pinned commit, copied {@code copies} times under new ids), and the same chunks embedded by the model alone (three times: the median), for the ratio.
  *
  * <p>{@code ./mvnw -q -pl benchmarks exec:java -Dexec.mainClass=io.ragline.benchmarks.PipelineBenchmark
  * -Dexec.args="100 3"}
@@ -157,8 +157,8 @@ public final class PipelineBenchmark {
 
     private static Run run(int singles, int copies, Map<String, String> settings) throws Exception {
         String load = Machine.loadAverage();
-        List<String> sentences = sentences();
-        List<Corpus> corpus = corpus();
+        List<String> sentences = LicencesAndDocs.sentences();
+        List<CorpusDocument> corpus = LicencesAndDocs.read();
         try (RaglinePipeline pipeline = RaglinePipeline.start("pipeline-bench", settings, databaseUrl)) {
             publish(pipeline, "warm-up", "Warming up the model and the topics.");
             pipeline.awaitEmbedded("warm-up");
@@ -228,8 +228,8 @@ public final class PipelineBenchmark {
      * Sustained rates on {@code copies} copies of the corpus, published at once; returns the
      * pipeline's tokens per second. The {@code singles} and the warm-up are already embedded.
      */
-    private static double measureThroughput(RaglinePipeline pipeline, List<Corpus> corpus, int copies, int singles)
-            throws Exception {
+    private static double measureThroughput(
+            RaglinePipeline pipeline, List<CorpusDocument> corpus, int copies, int singles) throws Exception {
         String schema = pipeline.schema();
         long start = System.nanoTime();
         int documents = publishCopies(pipeline, corpus, "copy", copies);
@@ -254,11 +254,11 @@ public final class PipelineBenchmark {
     }
 
     /** Publishes {@code copies} copies of the corpus as {@code <prefix><copy>/<name>}; returns how many documents. */
-    private static int publishCopies(RaglinePipeline pipeline, List<Corpus> corpus, String prefix, int copies) {
+    private static int publishCopies(RaglinePipeline pipeline, List<CorpusDocument> corpus, String prefix, int copies) {
         int documents = 0;
         for (int copy = 0; copy < copies; copy++) {
-            for (Corpus doc : corpus) {
-                publish(pipeline, prefix + copy + "/" + doc.name, doc.text);
+            for (CorpusDocument doc : corpus) {
+                publish(pipeline, prefix + copy + "/" + doc.id(), doc.text());
                 documents++;
             }
         }
@@ -379,77 +379,6 @@ public final class PipelineBenchmark {
         return pipeline.runtime().registry().find("ragline.embedding.inference").timers().stream()
                 .mapToDouble(t -> t.totalTime(TimeUnit.SECONDS))
                 .sum();
-    }
-
-    private record Corpus(String name, String text) {}
-
-    /**
-     * The commit whose {@code docs/*.md} join the corpus. The docs grow with every change, so
-     * reading the working tree's made later runs cut more chunks than earlier ones (4,065 against
-     * 3,795 a few hours apart): runs compare only on the same text. This is the commit runs 15-17
-     * of docs/benchmarks.md read.
-     */
-    static final String DOCS_AT = "d1ee8f0503ca093b31c244cf8d3b03078812be0d";
-
-    private static List<Corpus> corpus() throws Exception {
-        List<Corpus> out = new ArrayList<>();
-        try (var licences = Files.list(Path.of("/usr/share/common-licenses"))) {
-            for (Path p : licences.filter(Files::isRegularFile).sorted().toList()) {
-                out.add(new Corpus(p.getFileName().toString(), Files.readString(p)));
-            }
-        }
-        // --full-tree: the path is the repository's, wherever the benchmark runs from inside it
-        String docs = git("ls-tree", "--full-tree", "--name-only", DOCS_AT, "docs/");
-        if (docs == null || docs.isBlank()) {
-            System.out.printf(
-                    Locale.ROOT, "corpus: the licences only (docs at %s not readable with git here)%n", DOCS_AT);
-        } else {
-            for (String name :
-                    docs.lines().filter(n -> n.endsWith(".md")).sorted().toList()) {
-                // named by the file alone, as before, so the titles in front of the chunks are the same
-                String text = git("show", DOCS_AT + ":" + name);
-                if (text == null) {
-                    throw new IllegalStateException("git show " + DOCS_AT + ":" + name + " failed");
-                }
-                out.add(new Corpus(Path.of(name).getFileName().toString(), text));
-            }
-        }
-        System.out.printf(
-                Locale.ROOT,
-                "corpus: %d documents, %,d characters (licences and docs at %s)%n",
-                out.size(),
-                out.stream().mapToLong(c -> c.text().length()).sum(),
-                DOCS_AT);
-        return out;
-    }
-
-    /** {@code git args}' output, or null when git is missing or fails (not a clone, a shallow one). */
-    private static String git(String... args) throws InterruptedException {
-        List<String> command = new ArrayList<>(List.of("git"));
-        command.addAll(List.of(args));
-        try {
-            Process git = new ProcessBuilder(command)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            String out = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            return git.waitFor() == 0 ? out : null;
-        } catch (java.io.IOException noGit) {
-            return null;
-        }
-    }
-
-    /** Sentences of 15 to 40 words from the licences: one chunk each. */
-    private static List<String> sentences() throws Exception {
-        List<String> out = new ArrayList<>();
-        String text = Files.readString(Path.of("/usr/share/common-licenses/Apache-2.0"))
-                .replaceAll("\\s+", " ");
-        for (String s : text.split("(?<=[.;]) ")) {
-            int words = s.split(" ").length;
-            if (words >= 15 && words <= 40) {
-                out.add(s);
-            }
-        }
-        return out;
     }
 
     private static void publish(RaglinePipeline pipeline, String id, String text) {
