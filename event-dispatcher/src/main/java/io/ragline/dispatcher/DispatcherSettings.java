@@ -59,9 +59,10 @@ public record DispatcherSettings(
      * The least time between the starts of two of the relay's batches: rows that arrive meanwhile
      * gather into the next, so that a trickle of rows is not a Kafka transaction each (each costs
      * the broker a transaction's appends and markers, and Postgres a claim); not after a full batch,
-     * so a backlog drains at full speed. 0: a batch starts as soon as rows are there. 5 ms by default: without it the relay made 250-425 transactions a
-     * second at 500 rows/s, and with it the p99 at 2,000 rows/s was about half as long, the p50 a
-     * fifth longer (docs/benchmarks.md, "The linger").
+     * so a backlog drains at full speed. 0: a batch starts as soon as rows are there. 5 ms by
+     * default: without it the relay made 250-425 transactions a second at 500 rows/s, and with it
+     * the p99 at 2,000 rows/s was about half as long, the p50 a fifth longer (docs/benchmarks.md,
+     * "The linger").
      */
     public static final String LINGER = "RAGLINE_OUTBOX_LINGER";
 

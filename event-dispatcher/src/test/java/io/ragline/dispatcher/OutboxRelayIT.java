@@ -120,8 +120,8 @@ class OutboxRelayIT {
      * each, in key order. After a first row (the producers started, the linger passed), twenty rows
      * 10 ms apart under a linger of 500 ms: the first alone, the rest together (three batches
      * allowed, for a machine slow enough to spread the inserts past the linger); without the linger
-     * nearly every row was a batch of its own. With one producer no batch is claimed ahead within
-     * the linger: it would leave out the rows the linger gathers.
+     * nearly every row was a batch of its own. With one producer the batch claimed ahead during a
+     * commit is claimed at the linger's end, so it too holds the rows the linger gathers.
      */
     @ParameterizedTest(name = "producers: {0}")
     @ValueSource(strings = {"1", "3"})
