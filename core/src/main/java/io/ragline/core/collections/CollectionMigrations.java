@@ -74,9 +74,9 @@ public final class CollectionMigrations {
         /** What an operator reads about a migration waiting for its index. */
         public String indexAdvice(String collection) {
             return "waiting for its index: run `ragline collections reindex " + collection + "` as the schema owner"
-                    + " (an IVFFlat index is trained on the complete vectors, a build the embedding-worker does not"
-                    + " make: its login may not, and its statements are cut after its socket timeout); the switch"
-                    + " follows by itself";
+                    + " (an IVFFlat index is trained on the complete vectors, and an index asked for after the load"
+                    + " is built once over them: a build the embedding-worker does not make, as its login may not"
+                    + " and its statements are cut after its socket timeout); the switch follows by itself";
         }
     }
 
@@ -110,12 +110,29 @@ public final class CollectionMigrations {
         return migrate(c, name, provider, model, dimensions, null, null);
     }
 
+    /** {@link #migrate(Connection, String, String, String, Integer, Integer, Integer, IndexBuild)}, its index at once. */
+    public Started migrate(
+            Connection c,
+            String name,
+            String provider,
+            String model,
+            Integer dimensions,
+            Integer chunkSize,
+            Integer chunkOverlap)
+            throws SQLException, CollectionException {
+        return migrate(c, name, provider, model, dimensions, chunkSize, chunkOverlap, IndexBuild.AT_ONCE);
+    }
+
     /**
      * Starts migrating collection {@code name} to {@code provider}/{@code model} (null provider: the
      * collection's; null model: the collection's, with its provider and dimensions; null dimensions:
      * the bundled model's, required for the other providers) and to the chunking {@code chunkSize} /
      * {@code chunkOverlap} (both null: the serving one; a size alone keeps the serving overlap when it
-     * is below the size, else takes an eighth of it): a building generation with its index.
+     * is below the size, else takes an eighth of it): a building generation with its index, or
+     * without it when {@code build} is {@link IndexBuild#AFTER_LOAD} (in a transaction of the
+     * caller's): then the switch waits for the schema owner's {@code ragline collections reindex
+     * NAME} once the backfill is complete, and the backfill's vectors are not inserted into an HNSW
+     * graph one by one.
      *
      * <p>With the serving chunking (a model migration) the new generation shares the serving chunks,
      * and an embedding request goes into the outbox for every {@code embedded} and {@code chunked}
@@ -137,7 +154,8 @@ public final class CollectionMigrations {
             String model,
             Integer dimensions,
             Integer chunkSize,
-            Integer chunkOverlap)
+            Integer chunkOverlap,
+            IndexBuild build)
             throws SQLException, CollectionException {
         Collection stored = CollectionRegistry.lockedNoKey(c, name);
         if (model == null && (provider != null || dimensions != null)) {
@@ -175,6 +193,7 @@ public final class CollectionMigrations {
                     c, stored); // a new chunking: every document is cut again from its text
         }
         int number;
+        build.apply(c);
         try (PreparedStatement s = c.prepareStatement("select collection_migrate(?, ?, ?, ?, ?, ?)")) {
             s.setInt(1, stored.id());
             s.setString(2, asked.provider());

@@ -41,16 +41,24 @@ public final class CollectionRegistry {
         this.onnx = onnx;
     }
 
+    /** {@link #create(Connection, String, CollectionSettings, IndexBuild)} with its index at once. */
+    public Collection create(Connection c, String name, CollectionSettings asked)
+            throws SQLException, CollectionException {
+        return create(c, name, asked, IndexBuild.AT_ONCE);
+    }
+
     /**
      * Creates collection {@code name} with its search index: the database builds an HNSW index at
-     * once (trigger {@code collection_created}), an IVFFlat one when {@link #reindex} is asked once
-     * the collection has vectors.
+     * once (trigger {@code collection_created}) unless {@code build} is {@link IndexBuild#AFTER_LOAD}
+     * (then, in a transaction of the caller's: {@link IndexBuild#apply}), an IVFFlat one when
+     * {@link #reindex} is asked once the collection has vectors.
      *
      * @throws CollectionException INVALID (naming each field), or EXISTS
      */
-    public Collection create(Connection c, String name, CollectionSettings asked)
+    public Collection create(Connection c, String name, CollectionSettings asked, IndexBuild build)
             throws SQLException, CollectionException {
         CollectionSettings s = asked.forNew(name, onnx);
+        build.apply(c);
         SearchIndex index = s.index();
         if (!textConfigExists(c, index.textConfig())) {
             throw CollectionException.invalid(Map.of(

@@ -298,6 +298,63 @@ class CollectionMigrationsIT {
     }
 
     @Test
+    void anHnswMigrationAskedToIndexAfterTheLoadLeavesItsIndexOutWaitsForTheOwnersReindexThenSwitches()
+            throws Exception {
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            migrations.migrate(c, "docs", null, "large", null, null, null, IndexBuild.AFTER_LOAD);
+            c.commit();
+            assertThat(single(c, "select coalesce(current_setting('ragline.index_after_load', true), '')"))
+                    .as("the setting ends with the transaction that made it")
+                    .isEqualTo("");
+        }
+        assertThat(indexDefinition(2))
+                .as("no HNSW index for the backfill's vectors")
+                .isNull();
+        writeVectors(2, 8, "large");
+        assertThat(search(8, 2))
+                .as("the building generation is searchable without its index (exact scans)")
+                .containsExactly("a", "b");
+        try (Connection worker = workerConnection()) {
+            worker.setAutoCommit(false);
+            CollectionMigrations.SwitchCheck check = CollectionMigrations.switchIfComplete(worker, collection);
+            assertThat(check.blocked())
+                    .as("complete, but waiting for its index")
+                    .isTrue();
+            assertThat(check.switched()).isEmpty();
+            assertThat(check.progress()).contains(new CollectionMigrations.Progress(2, "large", 4, 4, true, 0, null));
+            worker.commit();
+        }
+        assertThat(indexDefinition(2)).as("not built by the check").isNull();
+        try (Connection owner = db.connect()) {
+            assertThat(registry.reindex(owner, "docs"))
+                    .as("the waiting generation's index")
+                    .isEqualTo(db.queryValue("select collection_index_name(" + collection + ", 2)"));
+        }
+        assertThat(indexDefinition(2)).asString().contains("hnsw").contains("(generation = 2)");
+        assertThat(switchIfComplete())
+                .hasValueSatisfying(e -> assertThat(e.generation()).isEqualTo(2));
+        assertThat(search(8, null)).containsExactly("a", "b");
+    }
+
+    @Test
+    void anIndexAfterTheLoadNeedsATransactionAndAMigrationAtOnceStillBuildsItsIndex() throws Exception {
+        try (Connection c = db.connect()) {
+            assertThatThrownBy(
+                            () -> migrations.migrate(c, "docs", null, "large", null, null, null, IndexBuild.AFTER_LOAD))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("needs a transaction");
+        }
+        assertThat(db.queryValue("select count(*) from collection_generations where collection_id = " + collection))
+                .as("nothing made")
+                .isEqualTo(1L);
+        try (Connection c = db.connect()) {
+            migrations.migrate(c, "docs", null, "large", null);
+        }
+        assertThat(indexDefinition(2)).asString().contains("hnsw");
+    }
+
+    @Test
     void aSwitchWaitsForAVectorWriteUnderWayAndDoesNotSwitchPastADocumentItLeftWithoutANewVector() throws Exception {
         db.execute("insert into documents (collection_id, external_id, title, status) values (" + collection
                 + ", 'c', 'T', 'chunked')");

@@ -136,6 +136,42 @@ class SearchIndexIT {
     }
 
     @Test
+    void anHnswCollectionCreatedToIndexAfterTheLoadIsSearchedExactlyUntilTheReindexBuildsItsIndex() throws Exception {
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            Collection made = registry.create(
+                    c,
+                    "bulk",
+                    settings(new SearchIndex("cosine", "hnsw", 16, 64, 200, null, null, null, null)),
+                    IndexBuild.AFTER_LOAD);
+            c.commit();
+            c.setAutoCommit(true);
+            assertThat(registry.get(c, "bulk").indexBuilt()).isFalse();
+            assertThat(indexDefinition(c, made.id())).as("no HNSW index yet").isNull();
+            fill(c, made, new Random(5));
+            String query = vector(new Random(6));
+            assertThat(search(c, "bulk", query))
+                    .extracting(Hit::chunkId)
+                    .containsExactlyElementsOf(ids(exact(c, made, query)));
+
+            assertThat(registry.reindex(c, "bulk")).isEqualTo("chunk_embeddings_c" + made.id() + "_idx");
+            assertThat(registry.get(c, "bulk").indexBuilt()).isTrue();
+            assertThat(indexDefinition(c, made.id())).contains("USING hnsw").contains("ef_construction='64'");
+            assertThat(search(c, "bulk", query))
+                    .extracting(Hit::chunkId)
+                    .containsExactlyElementsOf(ids(exact(c, made, query)));
+
+            Collection atOnce = registry.create(
+                    c,
+                    "at-once",
+                    settings(new SearchIndex("cosine", "hnsw", null, null, null, null, null, null, null)));
+            assertThat(indexDefinition(c, atOnce.id()))
+                    .as("the default, in the same session: built at once")
+                    .contains("USING hnsw");
+        }
+    }
+
+    @Test
     void anIvfflatIndexIsBuiltOnlyOnceTheCollectionHasVectorsAndSearchesAreExactUntilThen() throws Exception {
         try (Connection c = db.connect()) {
             Collection made = registry.create(

@@ -1,0 +1,83 @@
+-- A vector index built after a load instead of row by row during it (issue 17 item 3;
+-- docs/architecture.md section 11, "An index after the load"). pgvector inserts each vector into a
+-- collection's HNSW graph as it is written: on this project's 2-core machine that was 6-8 % of the
+-- machine during a bulk load, and building the index once over the loaded vectors cost 4.3-5.4 times
+-- less CPU than those inserts (docs/benchmarks.md). So a collection's creation, and a migration's new
+-- generation, may leave the index out when the transaction that makes them sets
+--
+--     SET LOCAL ragline.index_after_load = on
+--
+-- (the CLI's and API's `index after load`). Nothing else changes: a generation without its index is
+-- searched by exact scans (`collections show` says "built: no"), a migration whose building
+-- generation lacks its index waits for it before switching (collection_migration_awaits_index, V31,
+-- as for an IVFFlat one), and the schema owner's `ragline collections reindex NAME` builds it.
+SELECT set_config('search_path', '${schema}, public', true);
+
+-- Whether the transaction asked for the vector index after the load.
+CREATE FUNCTION index_after_load() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('ragline.index_after_load', true), '') IN ('on', 'true')
+$$;
+
+-- V34's, leaving the index out when asked.
+CREATE OR REPLACE FUNCTION collection_created() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ${schema}.collection_chunkings (collection_id, chunking, chunk_size_tokens, chunk_overlap_tokens)
+    VALUES (NEW.id, 1, NEW.chunk_size_tokens, NEW.chunk_overlap_tokens);
+    INSERT INTO ${schema}.collection_generations (collection_id, generation, embedding_provider, embedding_model,
+                                                  dimensions, state, chunking)
+    VALUES (NEW.id, 1, NEW.embedding_provider, NEW.embedding_model, NEW.dimensions, 'serving', 1);
+    IF NOT ${schema}.index_after_load() THEN
+        PERFORM ${schema}.ensure_collection_index(NEW.id, 1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- V34's, leaving the building generation's index out when asked: its switch then waits for it.
+CREATE OR REPLACE FUNCTION collection_migrate(p_collection_id integer, p_provider text, p_model text,
+                                              p_dimensions integer, p_chunk_size integer, p_chunk_overlap integer)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    made integer;
+    chunk integer := ${schema}.serving_chunking(p_collection_id);
+BEGIN
+    PERFORM 1 FROM ${schema}.collections WHERE id = p_collection_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT greatest(coalesce(max(g.generation), 0), k.generations_made) + 1 INTO made
+      FROM ${schema}.collections k LEFT JOIN ${schema}.collection_generations g ON g.collection_id = k.id
+     WHERE k.id = p_collection_id
+     GROUP BY k.generations_made;
+    UPDATE ${schema}.collections SET generations_made = made WHERE id = p_collection_id;
+    IF p_chunk_size IS NOT NULL OR p_chunk_overlap IS NOT NULL THEN
+        IF p_chunk_size IS NULL OR p_chunk_overlap IS NULL THEN
+            RAISE EXCEPTION 'a chunking needs both a size and an overlap' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT k.chunking INTO chunk
+          FROM ${schema}.collection_chunkings k
+         WHERE k.collection_id = p_collection_id AND k.chunk_size_tokens = p_chunk_size
+           AND k.chunk_overlap_tokens = p_chunk_overlap
+           AND EXISTS (SELECT 1 FROM ${schema}.collection_generations g
+                        WHERE g.collection_id = p_collection_id AND g.chunking = k.chunking)
+         ORDER BY k.chunking = ${schema}.serving_chunking(p_collection_id) DESC, k.chunking DESC
+         LIMIT 1;
+        IF NOT FOUND THEN
+            chunk := made;
+            INSERT INTO ${schema}.collection_chunkings (collection_id, chunking, chunk_size_tokens, chunk_overlap_tokens)
+            VALUES (p_collection_id, made, p_chunk_size, p_chunk_overlap);
+        END IF;
+    END IF;
+    -- collection_generations_building refuses a second building generation.
+    INSERT INTO ${schema}.collection_generations (collection_id, generation, embedding_provider, embedding_model,
+                                                  dimensions, state, chunking)
+    VALUES (p_collection_id, made, p_provider, p_model, p_dimensions, 'building', chunk);
+    IF NOT ${schema}.index_after_load() THEN
+        PERFORM ${schema}.ensure_collection_index(p_collection_id, made);
+    END IF;
+    RETURN made;
+END
+$$;
