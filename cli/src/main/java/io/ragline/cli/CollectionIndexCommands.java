@@ -62,9 +62,10 @@ final class CollectionIndexCommands {
             mixinStandardHelpOptions = true,
             description = "Build a collection's vector index again from the vectors it has now: an IVFFlat index"
                     + " once the collection is loaded (its lists are trained on the rows present) and after the data"
-                    + " has drifted; an HNSW one whole. While a migration waits for its new generation's IVFFlat index,"
-                    + " that index is the one built, and the switch follows. Vector writes to every collection wait"
-                    + " while it builds.")
+                    + " has drifted; an HNSW one whole, or for the first time after a load into a collection created"
+                    + " with --index-after-load. While a migration waits for its new generation's index (IVFFlat, or"
+                    + " asked for after the load), that index is the one built, and the switch follows. Vector writes"
+                    + " to every collection wait while it builds.")
     static final class Reindex implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;

@@ -40,6 +40,54 @@ class CollectionIndexCommandsIT {
     }
 
     @Test
+    void aCollectionCreatedOrMigratedToIndexAfterTheLoadHasNoIndexUntilTheOwnersReindex() throws Exception {
+        Map<String, String> env = new HashMap<>(db.env());
+        Map<String, String> owner = new HashMap<>(env);
+        owner.put("DATABASE_URL", db.ownerDatabaseUrl());
+        JavaProcess create = CliProcess.start(owner, "collections", "create", "bulk", "--index-after-load");
+        assertThat(create.waitFor(60)).as(create.stderr()).isZero();
+        assertThat(create.stdout())
+                .contains("created collection bulk")
+                .contains("its HNSW index is left out: searches scan exactly until `ragline collections reindex bulk`");
+        assertThat(hnswIndexes("bulk")).as("none built at create").isEqualTo(0L);
+        JavaProcess again = CliProcess.start(owner, "collections", "create", "bulk", "--index-after-load");
+        assertThat(again.waitFor(60))
+                .as("a duplicate, in its transaction, is still refused")
+                .isEqualTo(1);
+
+        JavaProcess show = CliProcess.start(env, "collections", "show", "bulk");
+        assertThat(show.waitFor(60)).as(show.stderr()).isZero();
+        assertThat(show.stdout())
+                .contains("built:      no: searches scan exactly until `ragline collections reindex bulk`");
+        JavaProcess reindex = CliProcess.start(owner, "collections", "reindex", "bulk");
+        assertThat(reindex.waitFor(60)).as(reindex.stderr()).isZero();
+        assertThat(hnswIndexes("bulk")).isEqualTo(1L);
+
+        JavaProcess migrate = CliProcess.start(
+                owner, "collections", "migrate", "bulk", "--model", "bge-small-en-v1.5", "--index-after-load");
+        assertThat(migrate.waitFor(60)).as(migrate.stderr()).isZero();
+        assertThat(migrate.stdout())
+                .contains("its vector index is left out until the backfill is complete: then run `ragline collections"
+                        + " reindex bulk`");
+        assertThat(hnswIndexes("bulk")).as("the building generation has none").isEqualTo(1L);
+        JavaProcess status = CliProcess.start(env, "collections", "migrate", "bulk", "--status");
+        assertThat(status.waitFor(60)).as(status.stderr()).isZero();
+        assertThat(status.stdout()).contains("waiting for its index: run `ragline collections reindex bulk`");
+        JavaProcess build = CliProcess.start(owner, "collections", "reindex", "bulk");
+        assertThat(build.waitFor(60)).as(build.stderr()).isZero();
+        assertThat(hnswIndexes("bulk"))
+                .as("the building generation's, beside the serving one's")
+                .isEqualTo(2L);
+    }
+
+    /** The HNSW indexes of collection {@code name}'s generations. */
+    private static Object hnswIndexes(String name) throws Exception {
+        return db.queryValue("select count(*) from pg_indexes i join collections c on c.name = '" + name + "'"
+                + " join collection_generations g on g.collection_id = c.id where i.schemaname = current_schema()"
+                + " and i.indexname = collection_index_name(c.id, g.generation) and i.indexdef like '%USING hnsw%'");
+    }
+
+    @Test
     void anOperatorChoosesTheIndexAtCreateSeesItBuildsItAndCannotChangeIt() throws Exception {
         Map<String, String> env = new HashMap<>(db.env());
         // Creating and reindexing a collection is DDL: the owner's.

@@ -11,6 +11,7 @@ import io.ragline.console.api.Schemas;
 import io.ragline.core.collections.Collection;
 import io.ragline.core.collections.CollectionCatalog;
 import io.ragline.core.collections.CollectionMigrations;
+import io.ragline.core.collections.IndexBuild;
 import io.ragline.core.http.ApiTokens.Role;
 import io.ragline.embeddings.ModelCatalog;
 import java.util.LinkedHashMap;
@@ -27,8 +28,13 @@ import java.util.Set;
  * console's login must be the schema owner's, or they answer 403.
  */
 final class MigrationsApi {
-    static final Set<String> MIGRATE_FIELDS =
-            Set.of("embedding_provider", "embedding_model", "dimensions", "chunk_size_tokens", "chunk_overlap_tokens");
+    static final Set<String> MIGRATE_FIELDS = Set.of(
+            "embedding_provider",
+            "embedding_model",
+            "dimensions",
+            "chunk_size_tokens",
+            "chunk_overlap_tokens",
+            "index_after_load");
 
     private final CollectionMigrations migrations = new CollectionMigrations(ModelCatalog.bundled());
 
@@ -43,7 +49,15 @@ final class MigrationsApi {
                                 "embedding_model", Schemas.string(),
                                 "dimensions", Schemas.integer(),
                                 "chunk_size_tokens", Schemas.integer(),
-                                "chunk_overlap_tokens", Schemas.integer()))
+                                "chunk_overlap_tokens", Schemas.integer(),
+                                "index_after_load",
+                                        Schemas.bool()
+                                                .put("default", false)
+                                                .put(
+                                                        "description",
+                                                        "leave the new generation's index out until a reindex builds"
+                                                                + " it once the backfill is complete; the switch waits"
+                                                                + " for it")))
                         .description("Builds the new model's or chunking's vectors in the background through the"
                                 + " pipeline while searches keep using the current ones; the embedding-worker"
                                 + " switches when every searchable document has them. A new chunk size cuts every"
@@ -98,13 +112,16 @@ final class MigrationsApi {
         Integer dimensions = Registry.integer(body, "dimensions", errors);
         Integer chunkSize = Registry.integer(body, "chunk_size_tokens", errors);
         Integer chunkOverlap = Registry.integer(body, "chunk_overlap_tokens", errors);
+        IndexBuild build = Boolean.TRUE.equals(Registry.bool(body, "index_after_load", errors))
+                ? IndexBuild.AFTER_LOAD
+                : IndexBuild.AT_ONCE;
         if (model == null && chunkSize == null && chunkOverlap == null && !errors.containsKey("embedding_model")) {
             errors.put("embedding_model", "is required (or chunk_size_tokens)");
         }
         Registry.refuseIfAny(errors);
         ObjectNode started = Registry.inTransaction(req.database(), c -> {
             CollectionMigrations.Started s =
-                    migrations.migrate(c, name, provider, model, dimensions, chunkSize, chunkOverlap);
+                    migrations.migrate(c, name, provider, model, dimensions, chunkSize, chunkOverlap, build);
             return progress(migrations.progress(c, name), s.collection()).put("documents", s.requested());
         });
         return ApiResponse.accepted(started)

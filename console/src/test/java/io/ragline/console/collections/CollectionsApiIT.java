@@ -405,6 +405,36 @@ class CollectionsApiIT {
     }
 
     @Test
+    void anIndexAfterTheLoadIsLeftOutAtCreateAndMigrateUntilAReindexAndMustBeABoolean() throws Exception {
+        HttpResponse<String> bad =
+                console.post("/api/v1/collections", ADMIN, "{\"name\": \"bulk\", \"index_after_load\": \"yes\"}");
+        assertThat(bad.statusCode()).isEqualTo(422);
+        assertThat(json(bad).get("errors").get("index_after_load").asText()).startsWith("must be true or false");
+        assertThat(db.queryValue("select count(*) from collections where name = 'bulk'"))
+                .isEqualTo(0L);
+
+        HttpResponse<String> created =
+                console.post("/api/v1/collections", ADMIN, "{\"name\": \"bulk\", \"index_after_load\": true}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(json(created).get("index").asText()).isEqualTo("hnsw");
+        assertThat(json(created).get("index_built").asBoolean()).as("left out").isFalse();
+        HttpResponse<String> built = console.post("/api/v1/collections/bulk/reindex", ADMIN, null);
+        assertThat(built.statusCode()).isEqualTo(200);
+        assertThat(json(built).get("index_built").asBoolean()).isTrue();
+
+        HttpResponse<String> started = console.post(
+                "/api/v1/collections/bulk/migrate",
+                ADMIN,
+                "{\"embedding_model\": \"bge-small-en-v1.5\", \"index_after_load\": true}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        HttpResponse<String> progress = console.get("/api/v1/collections/bulk/migration", VIEWER);
+        assertThat(json(progress).get("waiting_for_index").asBoolean())
+                .as("complete (no documents) and without its index")
+                .isTrue();
+        assertThat(json(progress).get("advice").asText()).contains("ragline collections reindex bulk");
+    }
+
+    @Test
     void anAdminMigratesACollectionToAnotherModelFollowsItsProgressRollsBackAndPrunes() throws Exception {
         assertThat(console.post("/api/v1/collections", ADMIN, "{\"name\": \"mig\"}")
                         .statusCode())
