@@ -2,10 +2,14 @@ package io.ragline.benchmarks;
 
 import io.ragline.benchmarks.corpus.CorpusDocument;
 import io.ragline.benchmarks.corpus.LicencesAndDocs;
+import io.ragline.core.collections.CollectionRegistry;
+import io.ragline.core.collections.CollectionSettings;
+import io.ragline.core.collections.IndexBuild;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
 import io.ragline.testkit.TcpProxy;
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,10 +49,13 @@ import java.util.function.UnaryOperator;
  * fresh JVM, about 1-3 % after warm copies: compilation goes on), and the timed vectors go into an HNSW
  * index that already holds the warm copies' vectors, whose inserts cost more.
  *
- * <p>{@code index:off}, an experiment and no setting: drops every HNSW index on the pipeline
- * schema's {@code chunk_embeddings} (the default collection's, the only collection there) before
- * the timed copies, to show what its inserts cost the pipeline on this machine. Search is not used
- * meanwhile. Every run prints where the machine's CPU went ({@link MachineAccount}).
+ * <p>{@code index:after-load} loads the copies (and the warm copies) into a collection of their own,
+ * {@code bulk}, created with every default but {@link IndexBuild#AFTER_LOAD}: no HNSW index while
+ * they are written. After the timed copies it builds the index as {@code ragline collections
+ * reindex bulk} does ({@link CollectionRegistry#reindex}) and prints the build's time, Postgres' CPU
+ * meanwhile, and the corpus's tokens per second with the build counted. The one-chunk documents of
+ * the latency stay in the default collection, with its index. Every run prints where the machine's
+ * CPU went ({@link MachineAccount}).
  */
 public final class PipelineBenchmark {
     private PipelineBenchmark() {}
@@ -73,11 +80,11 @@ public final class PipelineBenchmark {
                 latencyMicros = Long.parseLong(args[i].substring("dblatency:".length()));
             } else if (args[i].startsWith("warm:")) {
                 warmCopies = Integer.parseInt(args[i].substring("warm:".length()));
-            } else if (args[i].equals("index:off")) {
-                dropIndex = true;
+            } else if (args[i].equals("index:after-load")) {
+                copiesTo = BULK;
             } else {
                 throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (overlap:<rounds>, dblatency:<us>, warm:<copies>, index:off)");
+                        + " (overlap:<rounds>, dblatency:<us>, warm:<copies>, index:after-load)");
             }
         }
         UnaryOperator<String> workerUrl = UnaryOperator.identity();
@@ -111,8 +118,10 @@ public final class PipelineBenchmark {
     private static TcpProxy proxy;
     /** Copies of the corpus run through the pipeline before the timed ones ({@code warm:}). */
     private static int warmCopies;
-    /** Whether the HNSW index is dropped before the timed copies ({@code index:off}). */
-    private static boolean dropIndex;
+    /** The collection {@code index:after-load} loads the copies into. */
+    private static final String BULK = "bulk";
+    /** The collection of the copies: the default one, or {@link #BULK} ({@code index:after-load}). */
+    private static String copiesTo = "default";
 
     /** {@code rounds} runs with overlapped writes and without, interleaved; a line per round and the medians. */
     private static void compareOverlap(int singles, int copies, int rounds) throws Exception {
@@ -163,18 +172,18 @@ public final class PipelineBenchmark {
             publish(pipeline, "warm-up", "Warming up the model and the topics.");
             pipeline.awaitEmbedded("warm-up");
             double[] latency = measureLatency(pipeline, sentences, singles);
+            if (copiesTo.equals(BULK)) {
+                createBulk(pipeline);
+            }
             if (warmCopies > 0) {
                 long start = System.nanoTime();
                 publishCopies(pipeline, corpus, "warm", warmCopies);
-                awaitEmbedded(pipeline, singles + 1 + (long) warmCopies * corpus.size());
+                awaitCopies(pipeline, singles, (long) warmCopies * corpus.size());
                 System.out.printf(
                         Locale.ROOT,
                         "| warm-up: %d copies of the corpus, untimed | %.1f s |%n",
                         warmCopies,
                         (System.nanoTime() - start) / 1e9);
-            }
-            if (dropIndex) {
-                dropVectorIndex(pipeline);
             }
             double busyBefore = inferenceSeconds(pipeline);
             MachineAccount cpu = MachineAccount.mark();
@@ -190,6 +199,9 @@ public final class PipelineBenchmark {
                     busy,
                     wall,
                     100 * busy / wall);
+            if (copiesTo.equals(BULK)) {
+                buildIndexAfterLoad(pipeline, tokensPerSecond, wall);
+            }
             double alone = measureModelAlone(pipeline, tokensPerSecond);
             return new Run(latency[0], latency[1], tokensPerSecond, alone, busy / wall, load);
         }
@@ -233,7 +245,7 @@ public final class PipelineBenchmark {
         String schema = pipeline.schema();
         long start = System.nanoTime();
         int documents = publishCopies(pipeline, corpus, "copy", copies);
-        awaitEmbedded(pipeline, documents + singles + 1 + (long) warmCopies * corpus.size());
+        awaitCopies(pipeline, singles, documents + (long) warmCopies * corpus.size());
         double seconds = (System.nanoTime() - start) / 1e9;
         long chunks = pipeline.count("select count(*) from " + schema + ".chunks where document_id in (select id from "
                 + schema + ".documents where external_id like 'copy%')");
@@ -253,12 +265,16 @@ public final class PipelineBenchmark {
         return tokens / seconds;
     }
 
-    /** Publishes {@code copies} copies of the corpus as {@code <prefix><copy>/<name>}; returns how many documents. */
+    /**
+     * Publishes {@code copies} copies of the corpus as {@code <prefix><copy>/<name>} into the copies'
+     * collection; returns how many documents.
+     */
     private static int publishCopies(RaglinePipeline pipeline, List<CorpusDocument> corpus, String prefix, int copies) {
         int documents = 0;
         for (int copy = 0; copy < copies; copy++) {
             for (CorpusDocument doc : corpus) {
-                publish(pipeline, prefix + copy + "/" + doc.id(), doc.text());
+                String id = prefix + copy + "/" + doc.id();
+                pipeline.publish(copiesTo, id, id, doc.text());
                 documents++;
             }
         }
@@ -267,36 +283,80 @@ public final class PipelineBenchmark {
     }
 
     /**
-     * Waits until {@code expected} documents of the default collection are embedded; fails when one
+     * Waits until the {@code copies} documents of the copies' collection are embedded (and, when it
+     * is the default one, the warm-up document and the {@code singles} before them); fails when one
      * failed, or after {@link #EMBEDDED_WITHIN}. It asks every 50 ms, as the runs in
      * docs/benchmarks.md did: the question is Postgres work during the measurement.
      */
-    private static void awaitEmbedded(RaglinePipeline pipeline, long expected) throws Exception {
-        pipeline.awaitEmbedded("default", Math.toIntExact(expected), EMBEDDED_WITHIN, Duration.ofMillis(50));
+    private static void awaitCopies(RaglinePipeline pipeline, int singles, long copies) throws Exception {
+        long expected = copies + (copiesTo.equals(BULK) ? 0 : singles + 1);
+        pipeline.awaitEmbedded(copiesTo, Math.toIntExact(expected), EMBEDDED_WITHIN, Duration.ofMillis(50));
     }
 
     /** How long the copies may take to be embedded before a run fails: a quarter of an hour. */
     private static final Duration EMBEDDED_WITHIN = Duration.ofMinutes(15);
 
-    /** Drops the default collection's HNSW index ({@code index:off}); fails when it has none. */
-    private static void dropVectorIndex(RaglinePipeline pipeline) throws Exception {
-        String schema = pipeline.schema();
-        List<String> indexes = new ArrayList<>();
-        try (ResultSet rs = pipeline.connection()
-                .createStatement()
-                .executeQuery("select indexname from pg_indexes where schemaname = '" + schema
-                        + "' and tablename = 'chunk_embeddings' and indexdef like '%USING hnsw%'")) {
-            while (rs.next()) {
-                indexes.add(rs.getString(1));
-            }
+    /** Creates {@link #BULK} with every default but its index, left out for after the load. */
+    private static void createBulk(RaglinePipeline pipeline) throws Exception {
+        inPipelineSchema(
+                pipeline,
+                c -> new CollectionRegistry(ModelCatalog.bundled())
+                        .create(
+                                c,
+                                BULK,
+                                new CollectionSettings(null, null, null, null, null, null),
+                                IndexBuild.AFTER_LOAD));
+        System.out.printf(Locale.ROOT, "| index:after-load: the copies go into collection %s, no HNSW index |%n", BULK);
+    }
+
+    /** Something done in one transaction on the benchmark's connection, with the pipeline's schema first in the path. */
+    private interface InSchema {
+        Object run(Connection c) throws Exception;
+    }
+
+    private static void inPipelineSchema(RaglinePipeline pipeline, InSchema work) throws Exception {
+        Connection c = pipeline.connection();
+        c.setAutoCommit(false);
+        try (var path = c.prepareStatement("select set_config('search_path', ? || ', public', true)")) {
+            path.setString(1, pipeline.schema());
+            path.execute();
+            work.run(c);
+            c.commit();
+        } catch (Exception e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
         }
-        if (indexes.isEmpty()) {
-            throw new IllegalStateException("index:off: no HNSW index on " + schema + ".chunk_embeddings");
-        }
-        for (String index : indexes) {
-            pipeline.connection().createStatement().execute("drop index " + schema + "." + index);
-        }
-        System.out.printf(Locale.ROOT, "| index:off, an experiment: dropped %s |%n", indexes);
+    }
+
+    /**
+     * Builds {@link #BULK}'s index over the vectors loaded ({@link CollectionRegistry#reindex}, as
+     * {@code ragline collections reindex} does), with the pipeline idle, and prints its time,
+     * Postgres' CPU meanwhile and the tokens per second of the load with the build counted.
+     */
+    private static void buildIndexAfterLoad(RaglinePipeline pipeline, double tokensPerSecond, double loadSeconds)
+            throws Exception {
+        long vectors = pipeline.count("select count(*) from " + pipeline.schema() + ".chunk_embeddings e join "
+                + pipeline.schema() + ".collections k on k.id = e.collection_id where k.name = '" + BULK + "'");
+        double postgresBefore = ProcCpu.postgres();
+        long start = System.nanoTime();
+        inPipelineSchema(pipeline, c -> new CollectionRegistry(ModelCatalog.bundled()).reindex(c, BULK));
+        double build = (System.nanoTime() - start) / 1e9;
+        double postgres = ProcCpu.postgres() - postgresBefore;
+        System.out.printf(
+                Locale.ROOT,
+                "| the index built after the load (collections reindex) | %,d vectors | %.2f s | Postgres %.2f CPU-s,"
+                        + " %.2f ms a vector |%n",
+                vectors,
+                build,
+                postgres,
+                1000 * postgres / vectors);
+        System.out.printf(
+                Locale.ROOT,
+                "| the corpus to indexed, the build counted | %,.0f tokens/s (the load alone %,.0f) |%n",
+                tokensPerSecond * loadSeconds / (loadSeconds + build),
+                tokensPerSecond);
     }
 
     /**
