@@ -40,10 +40,10 @@ import org.slf4j.LoggerFactory;
  * GenerationSweep}): a document whose vectors of such a generation are missing (its model failed for
  * a while, or a race let it slip past) is asked for again through the outbox.
  *
- * <p>A complete generation that waits for its IVFFlat index is not tried, whatever this login (a
- * build over the whole generation is the schema owner's {@code ragline collections reindex NAME},
- * on a connection meant for long statements; this worker's pool cuts a statement after its socket
- * timeout), and its check locks no row: it is logged once at WARN with what the operator runs, and
+ * <p>A complete generation that waits for its index (an IVFFlat one, or one asked for after the
+ * load) is not tried, whatever this login (a build over the whole generation is the schema owner's
+ * {@code ragline collections reindex NAME}, on a connection meant for long statements; this
+ * worker's pool cuts a statement after its socket timeout), and its check locks no row: it is logged once at WARN with what the operator runs, and
  * {@value #WAITING} is 1 for the collection until it switches.
  */
 public final class MigrationSwitcher implements Runnable {
