@@ -49,7 +49,7 @@ import java.util.function.UnaryOperator;
  * fresh JVM, about 1-3 % after warm copies: compilation goes on), and the timed vectors go into an HNSW
  * index that already holds the warm copies' vectors, whose inserts cost more.
  *
- * <p>{@code index:after-load} loads the copies (and the warm copies) into a collection of their own,
+ * <p>{@code index:after-load} loads the timed copies into a collection of their own,
  * {@code bulk}, created with every default but {@link IndexBuild#AFTER_LOAD}: no HNSW index while
  * they are written. After the timed copies it builds the index as {@code ragline collections
  * reindex bulk} does ({@link CollectionRegistry#reindex}) and prints the build's time, Postgres' CPU
@@ -177,8 +177,8 @@ public final class PipelineBenchmark {
             }
             if (warmCopies > 0) {
                 long start = System.nanoTime();
-                publishCopies(pipeline, corpus, "warm", warmCopies);
-                awaitCopies(pipeline, singles, (long) warmCopies * corpus.size());
+                publishCopies(pipeline, corpus, "warm", warmCopies, "default"); // warms the code, not the index
+                awaitCopies(pipeline, "default", singles, (long) warmCopies * corpus.size());
                 System.out.printf(
                         Locale.ROOT,
                         "| warm-up: %d copies of the corpus, untimed | %.1f s |%n",
@@ -244,8 +244,12 @@ public final class PipelineBenchmark {
             RaglinePipeline pipeline, List<CorpusDocument> corpus, int copies, int singles) throws Exception {
         String schema = pipeline.schema();
         long start = System.nanoTime();
-        int documents = publishCopies(pipeline, corpus, "copy", copies);
-        awaitCopies(pipeline, singles, documents + (long) warmCopies * corpus.size());
+        int documents = publishCopies(pipeline, corpus, "copy", copies, copiesTo);
+        awaitCopies(
+                pipeline,
+                copiesTo,
+                singles,
+                documents + (copiesTo.equals(BULK) ? 0 : (long) warmCopies * corpus.size()));
         double seconds = (System.nanoTime() - start) / 1e9;
         long chunks = pipeline.count("select count(*) from " + schema + ".chunks where document_id in (select id from "
                 + schema + ".documents where external_id like 'copy%')");
@@ -266,15 +270,16 @@ public final class PipelineBenchmark {
     }
 
     /**
-     * Publishes {@code copies} copies of the corpus as {@code <prefix><copy>/<name>} into the copies'
-     * collection; returns how many documents.
+     * Publishes {@code copies} copies of the corpus as {@code <prefix><copy>/<name>} into {@code
+     * collection}; returns how many documents.
      */
-    private static int publishCopies(RaglinePipeline pipeline, List<CorpusDocument> corpus, String prefix, int copies) {
+    private static int publishCopies(
+            RaglinePipeline pipeline, List<CorpusDocument> corpus, String prefix, int copies, String collection) {
         int documents = 0;
         for (int copy = 0; copy < copies; copy++) {
             for (CorpusDocument doc : corpus) {
                 String id = prefix + copy + "/" + doc.id();
-                pipeline.publish(copiesTo, id, id, doc.text());
+                pipeline.publish(collection, id, id, doc.text());
                 documents++;
             }
         }
@@ -283,14 +288,15 @@ public final class PipelineBenchmark {
     }
 
     /**
-     * Waits until the {@code copies} documents of the copies' collection are embedded (and, when it
+     * Waits until the {@code copies} documents of {@code collection} are embedded (and, when it
      * is the default one, the warm-up document and the {@code singles} before them); fails when one
      * failed, or after {@link #EMBEDDED_WITHIN}. It asks every 50 ms, as the runs in
      * docs/benchmarks.md did: the question is Postgres work during the measurement.
      */
-    private static void awaitCopies(RaglinePipeline pipeline, int singles, long copies) throws Exception {
-        long expected = copies + (copiesTo.equals(BULK) ? 0 : singles + 1);
-        pipeline.awaitEmbedded(copiesTo, Math.toIntExact(expected), EMBEDDED_WITHIN, Duration.ofMillis(50));
+    private static void awaitCopies(RaglinePipeline pipeline, String collection, int singles, long copies)
+            throws Exception {
+        long expected = copies + (collection.equals(BULK) ? 0 : singles + 1);
+        pipeline.awaitEmbedded(collection, Math.toIntExact(expected), EMBEDDED_WITHIN, Duration.ofMillis(50));
     }
 
     /** How long the copies may take to be embedded before a run fails: a quarter of an hour. */

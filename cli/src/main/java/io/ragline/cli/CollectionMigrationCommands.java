@@ -106,14 +106,7 @@ final class CollectionMigrationCommands {
         private int start(Connection c, CollectionMigrations migrations) throws SQLException, CollectionException {
             c.setAutoCommit(false);
             CollectionMigrations.Started s = migrations.migrate(
-                    c,
-                    name,
-                    provider,
-                    model,
-                    dimensions,
-                    chunkSize,
-                    chunkOverlap,
-                    indexAfterLoad ? IndexBuild.AFTER_LOAD : IndexBuild.AT_ONCE);
+                    c, name, provider, model, dimensions, chunkSize, chunkOverlap, IndexBuild.of(indexAfterLoad));
             c.commit();
             boolean rechunk = s.recut();
             System.out.println("migrating collection " + name + " from "

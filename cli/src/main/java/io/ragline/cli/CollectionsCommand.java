@@ -136,7 +136,7 @@ final class CollectionsCommand implements Runnable {
                 c.setAutoCommit(false);
                 try {
                     new CollectionRegistry(ModelCatalog.bundled())
-                            .create(c, name, checked, indexAfterLoad ? IndexBuild.AFTER_LOAD : IndexBuild.AT_ONCE);
+                            .create(c, name, checked, IndexBuild.of(indexAfterLoad));
                 } catch (CollectionException e) {
                     c.rollback();
                     System.err.println("ragline collections create: " + e.getMessage());

@@ -84,7 +84,10 @@ public final class CollectionsApi {
                 .longStatements()
                 .describe(r -> r.description("From the vectors it has now: an IVFFlat index once the collection is"
                                 + " loaded (its lists are trained on the rows present) and after the data has drifted;"
-                                + " an HNSW one whole. Vector writes to every collection wait while it builds.")
+                                + " an HNSW one whole, or for the first time after a load (index_after_load). While a"
+                                + " running migration's generation lacks its index (IVFFlat once complete, or asked for"
+                                + " after the load) that index is the one built. Vector writes to every collection wait"
+                                + " while it builds.")
                         .answers(
                                 200,
                                 "the collection; index_built is false when an IVFFlat one has no vector yet",
@@ -157,9 +160,7 @@ public final class CollectionsApi {
                 Registry.integer(body, "chunk_overlap_tokens", errors),
                 Registry.text(body, "chunk_template", errors),
                 searchIndex(body, errors));
-        IndexBuild build = Boolean.TRUE.equals(Registry.bool(body, "index_after_load", errors))
-                ? IndexBuild.AFTER_LOAD
-                : IndexBuild.AT_ONCE;
+        IndexBuild build = IndexBuild.of(Boolean.TRUE.equals(Registry.bool(body, "index_after_load", errors)));
         Registry.refuseIfAny(errors);
         ObjectNode made = Registry.inTransaction(req.database(), c -> {
             registry.create(c, name, asked, build);

@@ -112,9 +112,7 @@ final class MigrationsApi {
         Integer dimensions = Registry.integer(body, "dimensions", errors);
         Integer chunkSize = Registry.integer(body, "chunk_size_tokens", errors);
         Integer chunkOverlap = Registry.integer(body, "chunk_overlap_tokens", errors);
-        IndexBuild build = Boolean.TRUE.equals(Registry.bool(body, "index_after_load", errors))
-                ? IndexBuild.AFTER_LOAD
-                : IndexBuild.AT_ONCE;
+        IndexBuild build = IndexBuild.of(Boolean.TRUE.equals(Registry.bool(body, "index_after_load", errors)));
         if (model == null && chunkSize == null && chunkOverlap == null && !errors.containsKey("embedding_model")) {
             errors.put("embedding_model", "is required (or chunk_size_tokens)");
         }

@@ -33,8 +33,9 @@ public final class CollectionMigrations {
     /**
      * A migration's state: the generation being built, its model, its {@code unit}s done of those
      * needed ({@code vectors} when it keeps the chunking; {@code documents} when it has a chunking of
-     * its own: searchable documents, and those cut again with every new chunk's vector), and whether, complete, it waits for its vector index (an IVFFlat one, trained on the complete
-     * vectors: the schema owner's {@code ragline collections reindex NAME} builds it, then the
+     * its own: searchable documents, and those cut again with every new chunk's vector), and whether,
+     * complete, it waits for its vector index (an IVFFlat one, trained on the complete vectors, or one
+     * asked for after the load, {@link IndexBuild#AFTER_LOAD}: the schema owner's {@code ragline collections reindex NAME} builds it, then the
      * embedding-worker switches), and the current document versions its model refused (the
      * migration cannot complete while they lack vectors), with the latest as {@code id: error}.
      */

@@ -154,9 +154,11 @@ public final class CollectionRegistry {
      * Drops and builds again the vector index of {@code name} from the vectors it has now (the
      * schema owner's: DDL). An IVFFlat index is first built this way once the collection is loaded
      * (its lists are trained on the rows present), and rebuilt when the data has drifted; an HNSW
-     * one is rebuilt whole. Vector writes to every collection wait while it builds. While a
-     * migration's complete generation waits for its index (IVFFlat: the embedding-worker's login may
-     * not build it), that generation's index is the one built, and the switch follows by itself.
+     * one is rebuilt whole, or built for the first time after a load ({@link IndexBuild#AFTER_LOAD}).
+     * Vector writes to every collection wait while it builds. While a running migration's generation
+     * lacks its index (the embedding-worker's login may not build it) that index is the one built:
+     * an IVFFlat one once the generation is complete, an HNSW one at any time; the switch follows by
+     * itself once the generation is complete.
      *
      * @return the index's name, or null when an IVFFlat collection has no vector yet (nothing to train on)
      * @throws CollectionException NOT_FOUND
@@ -170,10 +172,17 @@ public final class CollectionRegistry {
         }
         int id = stored.id();
         Integer waiting = null;
+        // A running migration's generation without its index: an IVFFlat one once complete (trained on
+        // its vectors); an HNSW one (asked for after the load) at any time, vectors still to come go
+        // into it one by one. Without a migration the progress is one row of nulls: the CASE keeps
+        // collection_index_missing from being asked about a null generation.
         try (PreparedStatement s = c.prepareStatement("select p.generation from collection_migration_progress(?) p"
-                + " where p.done >= p.needed and collection_index_missing(?, p.generation)")) {
+                + " join collections k on k.id = ? where case when p.generation is null then false"
+                + " else (p.done >= p.needed or k.index_type = 'hnsw') and collection_index_missing(?, p.generation)"
+                + " end")) {
             s.setInt(1, id);
             s.setInt(2, id);
+            s.setInt(3, id);
             try (ResultSet rs = s.executeQuery()) {
                 waiting = rs.next() ? rs.getInt(1) : null;
             }

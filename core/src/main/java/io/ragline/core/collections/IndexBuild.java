@@ -21,21 +21,30 @@ public enum IndexBuild {
     /** The transaction-local setting V37's {@code index_after_load()} reads. */
     static final String SETTING = "ragline.index_after_load";
 
+    /** {@link #AFTER_LOAD} when {@code afterLoad}, else {@link #AT_ONCE}: the CLI's flag, the API's field. */
+    public static IndexBuild of(boolean afterLoad) {
+        return afterLoad ? AFTER_LOAD : AT_ONCE;
+    }
+
     /**
-     * Tells the database, for the rest of {@code c}'s transaction, to leave new vector indexes out
-     * ({@link #AFTER_LOAD}); nothing for {@link #AT_ONCE}.
+     * Tells the database, for the rest of {@code c}'s transaction, whether to leave new vector
+     * indexes out. {@link #AT_ONCE} sets it off, so that an earlier {@link #AFTER_LOAD} in the same
+     * transaction does not carry over; under autocommit it has nothing to undo and sets nothing.
+     * The database refuses {@link #AFTER_LOAD} to a login that may not build the index later.
      *
-     * @throws IllegalStateException when {@code c} commits each statement: the setting would end
-     *     with the statement that makes it
+     * @throws IllegalStateException for {@link #AFTER_LOAD} when {@code c} commits each statement:
+     *     the setting would end with the statement that makes it
      */
     void apply(Connection c) throws SQLException {
-        if (this != AFTER_LOAD) {
+        if (c.getAutoCommit()) {
+            if (this == AFTER_LOAD) {
+                throw new IllegalStateException(
+                        "an index after the load needs a transaction: the setting is local to it");
+            }
             return;
         }
-        if (c.getAutoCommit()) {
-            throw new IllegalStateException("an index after the load needs a transaction: the setting is local to it");
-        }
-        try (PreparedStatement s = c.prepareStatement("select set_config('" + SETTING + "', 'on', true)")) {
+        try (PreparedStatement s = c.prepareStatement("select set_config('" + SETTING + "', ?, true)")) {
+            s.setString(1, this == AFTER_LOAD ? "on" : "off");
             s.execute();
         }
     }

@@ -349,9 +349,36 @@ class CollectionMigrationsIT {
                 .as("nothing made")
                 .isEqualTo(1L);
         try (Connection c = db.connect()) {
-            migrations.migrate(c, "docs", null, "large", null);
+            c.setAutoCommit(false);
+            registry.create(
+                    c, "other", new CollectionSettings(null, "small", null, null, null, null), IndexBuild.AFTER_LOAD);
+            migrations.migrate(c, "docs", null, "large", null, null, null, IndexBuild.AT_ONCE);
+            c.commit();
+        }
+        assertThat(indexDefinition(2))
+                .as("at once, though an earlier statement of its transaction asked for after the load")
+                .asString()
+                .contains("hnsw");
+    }
+
+    @Test
+    void aReindexDuringAnHnswMigrationWithoutItsIndexBuildsThatOneBeforeTheBackfillIsComplete() throws Exception {
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            migrations.migrate(c, "docs", null, "large", null, null, null, IndexBuild.AFTER_LOAD);
+            c.commit();
+        }
+        writeVectors(2, 8, "large", "a");
+        assertThat(progress()).hasValueSatisfying(p -> assertThat(p.complete()).isFalse());
+        try (Connection owner = db.connect()) {
+            assertThat(registry.reindex(owner, "docs"))
+                    .as("the building generation's, not the serving one's again")
+                    .isEqualTo(db.queryValue("select collection_index_name(" + collection + ", 2)"));
         }
         assertThat(indexDefinition(2)).asString().contains("hnsw");
+        writeVectors(2, 8, "large", "b");
+        assertThat(switchIfComplete())
+                .hasValueSatisfying(e -> assertThat(e.generation()).isEqualTo(2));
     }
 
     @Test

@@ -68,6 +68,27 @@ class LeastPrivilegeIT {
     }
 
     @Test
+    void aWorkerLoginCannotCreateACollectionOrStartAMigrationByLeavingTheIndexForAfterTheLoad() throws Exception {
+        try (Connection c = connect(db.databaseUrl());
+                Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("select set_config('ragline.index_after_load', 'on', true)");
+            // Without an index to build, only this check keeps the owner's actions the owner's.
+            assertRefused(s, "insert into collections (name) values ('intruder')");
+            c.rollback();
+            s.execute("select set_config('ragline.index_after_load', 'on', true)");
+            assertRefused(
+                    s,
+                    "select collection_migrate(id, 'onnx', 'bge-small-en-v1.5', 384, null, null) from collections"
+                            + " where name = 'docs'");
+            c.rollback();
+        }
+        assertThat(db.queryValue("select count(*) from collection_generations g join collections c on c.id ="
+                        + " g.collection_id where c.name = 'docs'"))
+                .isEqualTo(1L);
+    }
+
+    @Test
     void aWorkerLoginDoesTheWorkOfTheWorkerProcesses() throws Exception {
         try (Connection c = connect(db.databaseUrl());
                 Statement s = c.createStatement()) {

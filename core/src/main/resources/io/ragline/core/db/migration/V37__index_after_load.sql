@@ -13,10 +13,23 @@
 -- as for an IVFFlat one), and the schema owner's `ragline collections reindex NAME` builds it.
 SELECT set_config('search_path', '${schema}, public', true);
 
--- Whether the transaction asked for the vector index after the load.
+-- Whether the transaction asked for the vector index after the load. Refused to a login that may not
+-- build the index later (may_build_collection_index, V27): without the index's CREATE INDEX, nothing
+-- else would keep a worker login from creating a collection or starting a migration, both the
+-- schema owner's (grants.sql; LeastPrivilegeIT).
 CREATE FUNCTION index_after_load() RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(current_setting('ragline.index_after_load', true), '') IN ('on', 'true')
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF coalesce(current_setting('ragline.index_after_load', true), '') NOT IN ('on', 'true') THEN
+        RETURN false;
+    END IF;
+    IF NOT ${schema}.may_build_collection_index() THEN
+        RAISE EXCEPTION 'permission denied to leave a vector index for after the load: only the owner of'
+              ' chunk_embeddings may, who builds it (ragline collections reindex)'
+              USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN true;
+END
 $$;
 
 -- V34's, leaving the index out when asked.
