@@ -75,9 +75,10 @@ final class CollectionMigrationCommands {
 
         @Option(
                 names = "--index-after-load",
-                description = "Leave the new generation's HNSW index out while its vectors are written, and build it"
-                        + " once over them with `ragline collections reindex NAME` when the backfill is complete"
-                        + " (about a fifth of the CPU of inserting each vector into it); the switch waits for it.")
+                description =
+                        "Leave the new generation's HNSW index out while its vectors are written, and build it"
+                                + " once over them with `ragline collections reindex NAME` when the backfill is complete"
+                                + " (a fourth to a fifth of the CPU of inserting each vector into it); the switch waits for it.")
         boolean indexAfterLoad;
 
         @Option(names = "--status", description = "Show the running migration's progress and start nothing.")

@@ -117,8 +117,8 @@ final class CollectionsCommand implements Runnable {
         @Option(
                 names = "--index-after-load",
                 description = "Create it without its HNSW index, for a first bulk load: searches scan exactly until"
-                        + " `ragline collections reindex NAME` builds the index once over the loaded vectors (about a"
-                        + " fifth of the CPU of inserting each vector into it).")
+                        + " `ragline collections reindex NAME` builds the index once over the loaded vectors (a fourth"
+                        + " to a fifth of the CPU of inserting each vector into it).")
         boolean indexAfterLoad;
 
         @Override
@@ -211,6 +211,10 @@ final class CollectionsCommand implements Runnable {
                     if (summary.migration() != null) {
                         System.out.println(
                                 "    migrating: " + CollectionMigrationCommands.describe(summary.migration()));
+                    }
+                    if (!summary.indexBuilt()) {
+                        System.out.println("    no vector index: searches scan exactly until `ragline collections"
+                                + " reindex " + col.name() + "`");
                     }
                     if (summary.lastError() != null) {
                         System.out.println("    last error: " + summary.lastError());

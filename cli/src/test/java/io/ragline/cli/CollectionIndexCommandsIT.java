@@ -59,6 +59,11 @@ class CollectionIndexCommandsIT {
         assertThat(show.waitFor(60)).as(show.stderr()).isZero();
         assertThat(show.stdout())
                 .contains("built:      no: searches scan exactly until `ragline collections reindex bulk`");
+        JavaProcess list = CliProcess.start(env, "collections", "list");
+        assertThat(list.waitFor(60)).as(list.stderr()).isZero();
+        assertThat(list.stdout())
+                .contains("    no vector index: searches scan exactly until `ragline collections reindex bulk`")
+                .doesNotContain("reindex default`");
         JavaProcess reindex = CliProcess.start(owner, "collections", "reindex", "bulk");
         assertThat(reindex.waitFor(60)).as(reindex.stderr()).isZero();
         assertThat(hnswIndexes("bulk")).isEqualTo(1L);

@@ -59,7 +59,7 @@ public final class CollectionsApi {
                 .describe(r -> r.body(createSchema())
                         .description("The vector index (distance, index and its options, halfvec, text_config) is"
                                 + " fixed once created. An HNSW index is built at once, or with index_after_load by a"
-                                + " reindex once the first load is done (about a fifth of the CPU of inserting each"
+                                + " reindex once the first load is done (a fourth to a fifth of the CPU of inserting each"
                                 + " vector into it); an IVFFlat index by a reindex once the collection has vectors."
                                 + " Searches scan exactly until then.")
                         .answers(201, "the collection created", collectionSchema())
@@ -90,7 +90,8 @@ public final class CollectionsApi {
                                 + " while it builds.")
                         .answers(
                                 200,
-                                "the collection; index_built is false when an IVFFlat one has no vector yet",
+                                "the collection; index_built (the serving generation's) is false while an IVFFlat one has"
+                                        + " no vector, and after a reindex that built a migration's waiting index",
                                 collectionSchema())
                         .fails(404, "no collection of that name"));
         routes.delete("/collections/{name}", Role.ADMIN, "Delete a collection, its documents and vectors", this::delete)

@@ -34,6 +34,25 @@ public final class CollectionCatalog {
 
     private record Entry(Collection collection, long loadedAt) {}
 
+    /**
+     * The names of the collections whose serving generation has vectors but no vector index, so
+     * that their searches scan every vector exactly: an IVFFlat one before its first reindex, an
+     * HNSW one created to be indexed after the load ({@link IndexBuild#AFTER_LOAD}). The schema
+     * owner's {@code ragline collections reindex NAME} builds it.
+     */
+    public static java.util.Set<String> unindexed(Connection c) throws SQLException {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        try (PreparedStatement s = c.prepareStatement("select c.name from collections c where not"
+                        + " collection_index_built(c.id) and exists (select 1 from chunk_embeddings e where"
+                        + " e.collection_id = c.id and e.generation = serving_generation(c.id))");
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+
     /** The collection named {@code name}, or null if there is none; read on {@code c} when needed. */
     public Collection find(Connection c, String name) throws SQLException {
         Entry e = byName.get(name);

@@ -267,7 +267,8 @@ public final class CollectionMigrations {
      * lacks a vector of it, and writes {@code collection.migrated}; the embedding-worker asks
      * periodically. One worker checks a collection at a time (a transaction-level advisory lock:
      * the others skip it). A migration whose switch waits for its index (an IVFFlat generation with
-     * vectors and no index: {@code collection_migration_awaits_index}, no count) is reported, with
+     * vectors and no index, or an HNSW one left for after the load: {@code
+     * collection_migration_awaits_index}, no count) is reported, with
      * its progress counted, without locking any row, whatever the login: the schema owner's {@code
      * ragline collections reindex NAME} builds that index on a connection meant for long statements,
      * and a later check switches. Otherwise it asks whether any chunk still lacks its new vector,

@@ -30,7 +30,7 @@ public final class CollectionRegistry {
     private static final String SUMMARY = "select " + CollectionCatalog.COLUMNS + ","
             + " coalesce(c.last_error, (select f.error from documents f where f.collection_id = c.id and f.status"
             + " = 'failed' order by f.updated_at desc limit 1)), c.created_at, c.updated_at,"
-            + " to_regclass(format('%I.%I', current_schema(), collection_index_name(c.id, serving_generation(c.id)))) is not null,"
+            + " collection_index_built(c.id),"
             + " n.* from collections c"
             + " cross join lateral (select " + COUNTS + " from documents d where d.collection_id = c.id) n";
 

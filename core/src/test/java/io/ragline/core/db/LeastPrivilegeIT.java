@@ -57,8 +57,9 @@ class LeastPrivilegeIT {
             assertRefused(s, "drop table outbox");
             assertRefused(s, "truncate outbox");
             assertRefused(s, "create index intruder on documents (title)");
-            // A collection's HNSW index is DDL: creating a collection is the owner's action.
+            // Creating a collection is the owner's action: refused whatever its index.
             assertRefused(s, "insert into collections (name) values ('intruder')");
+            assertRefused(s, "insert into collections (name, index_type) values ('intruder', 'ivfflat')");
             // Deleting one cascades to its data and leaves its index behind: the owner's action too.
             assertRefused(s, "delete from collections where name = 'intruder'");
             // The migration history is the owner's: readable (is the schema current?), never written.
@@ -68,12 +69,13 @@ class LeastPrivilegeIT {
     }
 
     @Test
-    void aWorkerLoginCannotCreateACollectionOrStartAMigrationByLeavingTheIndexForAfterTheLoad() throws Exception {
+    void aWorkerLoginCannotCreateACollectionOrStartAMigrationWhateverItsIndex() throws Exception {
         try (Connection c = connect(db.databaseUrl());
                 Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             s.execute("select set_config('ragline.index_after_load', 'on', true)");
-            // Without an index to build, only this check keeps the owner's actions the owner's.
+            // With the index left for after the load there is no DDL to refuse a worker: the grant
+            // (insert) and collection_migrate's own check do.
             assertRefused(s, "insert into collections (name) values ('intruder')");
             c.rollback();
             s.execute("select set_config('ragline.index_after_load', 'on', true)");
@@ -82,10 +84,18 @@ class LeastPrivilegeIT {
                     "select collection_migrate(id, 'onnx', 'bge-small-en-v1.5', 384, null, null) from collections"
                             + " where name = 'docs'");
             c.rollback();
+            c.setAutoCommit(true);
+            db.execute("insert into collections (name, index_type) values ('lists', 'ivfflat')");
+            // An IVFFlat generation's index waits for its vectors: no DDL to refuse the worker either.
+            assertRefused(
+                    s,
+                    "select collection_migrate(id, 'onnx', 'bge-small-en-v1.5', 384, null, null) from collections"
+                            + " where name = 'lists'");
         }
         assertThat(db.queryValue("select count(*) from collection_generations g join collections c on c.id ="
-                        + " g.collection_id where c.name = 'docs'"))
-                .isEqualTo(1L);
+                        + " g.collection_id where c.name in ('docs', 'lists')"))
+                .isEqualTo(2L);
+        db.execute("delete from collections where name = 'lists'");
     }
 
     @Test

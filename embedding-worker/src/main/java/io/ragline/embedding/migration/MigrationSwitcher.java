@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
  * {@code ragline collections reindex NAME}, on a connection meant for long statements; this
  * worker's pool cuts a statement after its socket timeout), and its check locks no row: it is logged once at WARN with what the operator runs, and
  * {@value #WAITING} is 1 for the collection until it switches.
+ *
+ * <p>Each check also sets {@link UnindexedCollections}'s gauge: the collections whose serving
+ * generation has vectors and no index, searched by exact scans until the owner's reindex.
  */
 public final class MigrationSwitcher implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(MigrationSwitcher.class);
@@ -104,6 +107,7 @@ public final class MigrationSwitcher implements Runnable {
     private final SqlJobScheduler scheduler;
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    private final UnindexedCollections unindexed;
     private final Counter failures;
     private final Counter swept;
     private final Duration sweepAfter;
@@ -140,6 +144,7 @@ public final class MigrationSwitcher implements Runnable {
             GenerationSweep.Pace pace,
             Duration rechunkSettling) {
         this.registry = registry;
+        this.unindexed = new UnindexedCollections(registry);
         this.sweepAfter = sweepAfter;
         this.pace = pace;
         this.rechunker = new Rechunker(new RechunkPasses(pace, rechunkSettling));
@@ -199,6 +204,7 @@ public final class MigrationSwitcher implements Runnable {
                 e.getValue().set(0);
             }
         }
+        unindexed.check(c);
         sweep(c, keepGoing); // each collection when due: generation_sweeps sets the pace for every worker
     }
 

@@ -95,6 +95,9 @@ class MigrationSwitcherIT {
                 .contains("collection 'lists'")
                 .contains("run `ragline collections reindex lists`");
         assertThat(waiting(meters)).isEqualTo(1.0);
+        assertThat(unindexed(meters))
+                .as("generation 1 serves with vectors and no IVFFlat index: searched by exact scans")
+                .isEqualTo(1.0);
 
         try (Connection owner = db.connect()) {
             registry.reindex(owner, "lists");
@@ -104,6 +107,7 @@ class MigrationSwitcherIT {
         }
         assertThat(servingModel()).isEqualTo("bge-small-en-v1.5");
         assertThat(waiting(meters)).isEqualTo(0.0);
+        assertThat(unindexed(meters)).as("generation 2 serves, with its index").isEqualTo(0.0);
         assertThat(warnings).hasSize(1);
     }
 
@@ -182,6 +186,13 @@ class MigrationSwitcherIT {
         try (Connection c = db.connect()) {
             return CollectionCatalog.stored(c, name).model();
         }
+    }
+
+    private static double unindexed(SimpleMeterRegistry meters) {
+        return meters.get(UnindexedCollections.GAUGE)
+                .tag("collection", "lists")
+                .gauge()
+                .value();
     }
 
     private static double waiting(SimpleMeterRegistry meters) {

@@ -13,23 +13,12 @@
 -- as for an IVFFlat one), and the schema owner's `ragline collections reindex NAME` builds it.
 SELECT set_config('search_path', '${schema}, public', true);
 
--- Whether the transaction asked for the vector index after the load. Refused to a login that may not
--- build the index later (may_build_collection_index, V27): without the index's CREATE INDEX, nothing
--- else would keep a worker login from creating a collection or starting a migration, both the
--- schema owner's (grants.sql; LeastPrivilegeIT).
+-- Whether the transaction asked for the vector index after the load. Only the owner gets this far:
+-- collection_created_by_owner (below) refuses a worker's insert into collections, and
+-- collection_migrate refuses a worker.
 CREATE FUNCTION index_after_load() RETURNS boolean
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    IF coalesce(current_setting('ragline.index_after_load', true), '') NOT IN ('on', 'true') THEN
-        RETURN false;
-    END IF;
-    IF NOT ${schema}.may_build_collection_index() THEN
-        RAISE EXCEPTION 'permission denied to leave a vector index for after the load: only the owner of'
-              ' chunk_embeddings may, who builds it (ragline collections reindex)'
-              USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    RETURN true;
-END
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('ragline.index_after_load', true), '') IN ('on', 'true')
 $$;
 
 -- V34's, leaving the index out when asked.
@@ -48,7 +37,10 @@ BEGIN
 END
 $$;
 
--- V34's, leaving the building generation's index out when asked: its switch then waits for it.
+-- V34's, leaving the building generation's index out when asked: its switch then waits for it. And
+-- refused at once to a login that may not build vector indexes: starting a migration is the schema
+-- owner's, which before rested on the index's CREATE INDEX alone, and an IVFFlat generation, whose
+-- index waits for its vectors, had none to refuse it.
 CREATE OR REPLACE FUNCTION collection_migrate(p_collection_id integer, p_provider text, p_model text,
                                               p_dimensions integer, p_chunk_size integer, p_chunk_overlap integer)
 RETURNS integer
@@ -57,6 +49,10 @@ DECLARE
     made integer;
     chunk integer := ${schema}.serving_chunking(p_collection_id);
 BEGIN
+    IF NOT ${schema}.may_build_collection_index() THEN
+        RAISE EXCEPTION 'permission denied to start a migration: only the owner of chunk_embeddings may'
+              ' (the new generation''s vector index is DDL)' USING ERRCODE = 'insufficient_privilege';
+    END IF;
     PERFORM 1 FROM ${schema}.collections WHERE id = p_collection_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no collection with id %', p_collection_id USING ERRCODE = 'no_data_found';
@@ -94,3 +90,30 @@ BEGIN
     RETURN made;
 END
 $$;
+
+-- Whether collection p_collection_id's serving generation has its vector index: the one home of that
+-- question for `collections list|show` and the API's index_built (CollectionRegistry) and for the
+-- embedding-worker's gauge of collections searched by exact scans (CollectionCatalog.unindexed).
+CREATE FUNCTION collection_index_built(p_collection_id integer) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT to_regclass(format('${schema}.%I', ${schema}.collection_index_name(p_collection_id,
+                                                  ${schema}.serving_generation(p_collection_id)))) IS NOT NULL
+$$;
+
+-- Creating a collection is the schema owner's (grants.sql; LeastPrivilegeIT). That rested on the
+-- HNSW index's CREATE INDEX in collection_created, which an IVFFlat collection and one whose index is
+-- left for after the load do not run, so a worker login, which may INSERT into every table, could
+-- create those. A trigger refuses it instead of a REVOKE: a worker of the release before checks at
+-- start-up that its login may INSERT into every table, and would stop on restarting mid-upgrade.
+CREATE FUNCTION collection_created_by_owner() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT ${schema}.may_build_collection_index() THEN
+        RAISE EXCEPTION 'permission denied to create collection %: only the owner of chunk_embeddings may'
+              ' (its vector index is DDL)', NEW.name USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER collection_created_by_owner BEFORE INSERT ON collections
+    FOR EACH ROW EXECUTE FUNCTION collection_created_by_owner();
