@@ -1,7 +1,6 @@
 package io.ragline.embedding.migration;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.ragline.contracts.pipeline.CollectionEvent;
@@ -13,11 +12,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -105,8 +101,7 @@ public final class MigrationSwitcher implements Runnable {
     private final Rechunker rechunker;
     private final Counter rechunked;
     private final SqlJobScheduler scheduler;
-    private final MeterRegistry registry;
-    private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    private final CollectionFlags waiting;
     private final UnindexedCollections unindexed;
     private final Counter failures;
     private final Counter swept;
@@ -143,8 +138,12 @@ public final class MigrationSwitcher implements Runnable {
             Duration sweepAfter,
             GenerationSweep.Pace pace,
             Duration rechunkSettling) {
-        this.registry = registry;
         this.unindexed = new UnindexedCollections(registry);
+        this.waiting = new CollectionFlags(
+                registry,
+                WAITING,
+                "1 while a collection's complete migration waits for an index this login may not build"
+                        + " (ragline collections reindex NAME)");
         this.sweepAfter = sweepAfter;
         this.pace = pace;
         this.rechunker = new Rechunker(new RechunkPasses(pace, rechunkSettling));
@@ -199,9 +198,9 @@ public final class MigrationSwitcher implements Runnable {
                         e.toString());
             }
         }
-        for (Map.Entry<String, AtomicInteger> e : waiting.entrySet()) {
-            if (e.getValue().get() == 1 && !CollectionMigrations.migrating(c, e.getKey())) {
-                e.getValue().set(0);
+        for (String name : waiting.raised()) {
+            if (!CollectionMigrations.migrating(c, name)) {
+                waiting.lower(name);
             }
         }
         unindexed.check(c);
@@ -309,8 +308,8 @@ public final class MigrationSwitcher implements Runnable {
             check.switched().ifPresent(this::switched);
             if (check.blocked()) {
                 blocked(name, check.progress().orElseThrow());
-            } else if (name != null && waiting.containsKey(name)) {
-                waiting.get(name).set(0);
+            } else if (name != null) {
+                waiting.lower(name);
             }
         } catch (SQLException | RuntimeException e) {
             c.rollback();
@@ -330,23 +329,11 @@ public final class MigrationSwitcher implements Runnable {
                 e.dimensions(),
                 e.fromGeneration(),
                 e.fromModel());
-        AtomicInteger gauge = waiting.get(e.collection());
-        if (gauge != null) {
-            gauge.set(0);
-        }
+        waiting.lower(e.collection());
     }
 
     private void blocked(String name, CollectionMigrations.Progress p) {
-        AtomicInteger gauge = waiting.computeIfAbsent(name, n -> {
-            AtomicInteger v = new AtomicInteger();
-            Gauge.builder(WAITING, v, AtomicInteger::get)
-                    .tag("collection", n)
-                    .description("1 while a collection's complete migration waits for an index this login may not"
-                            + " build (ragline collections reindex NAME)")
-                    .register(registry);
-            return v;
-        });
-        if (gauge.getAndSet(1) == 0) {
+        if (waiting.raise(name)) {
             log.warn(
                     "collection '{}': generation {} ({}) has every vector but is {}",
                     name,

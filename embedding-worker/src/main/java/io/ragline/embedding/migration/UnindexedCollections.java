@@ -1,14 +1,10 @@
 package io.ragline.embedding.migration;
 
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ragline.core.collections.CollectionCatalog;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,18 +21,21 @@ final class UnindexedCollections {
     /** The gauge, per collection: 1 while its searches scan every vector for want of an index. */
     static final String GAUGE = "ragline.collection.unindexed";
 
-    private final MeterRegistry registry;
-    private final Map<String, AtomicInteger> gauges = new ConcurrentHashMap<>();
+    private final CollectionFlags flags;
 
     UnindexedCollections(MeterRegistry registry) {
-        this.registry = registry;
+        this.flags = new CollectionFlags(
+                registry,
+                GAUGE,
+                "1 while a collection's serving generation has vectors and no vector index, so that its searches"
+                        + " scan every vector (ragline collections reindex NAME builds it)");
     }
 
     /** Reads which collections lack their index now and sets the gauges: 1 for those, 0 for the others seen before. */
     void check(Connection c) throws SQLException {
         Set<String> now = CollectionCatalog.unindexed(c);
         for (String name : now) {
-            if (gauge(name).getAndSet(1) == 0) {
+            if (flags.raise(name)) {
                 log.info(
                         "collection '{}' has vectors but no vector index: its searches scan every vector exactly"
                                 + " until `ragline collections reindex {}` (as the schema owner) builds it",
@@ -44,22 +43,10 @@ final class UnindexedCollections {
                         name);
             }
         }
-        gauges.forEach((name, gauge) -> {
+        for (String name : flags.raised()) {
             if (!now.contains(name)) {
-                gauge.set(0);
+                flags.lower(name);
             }
-        });
-    }
-
-    private AtomicInteger gauge(String name) {
-        return gauges.computeIfAbsent(name, n -> {
-            AtomicInteger v = new AtomicInteger();
-            Gauge.builder(GAUGE, v, AtomicInteger::get)
-                    .tag("collection", n)
-                    .description("1 while a collection's serving generation has vectors and no vector index, so that"
-                            + " its searches scan every vector (ragline collections reindex NAME builds it)")
-                    .register(registry);
-            return v;
-        });
+        }
     }
 }
