@@ -213,8 +213,8 @@ final class CollectionsCommand implements Runnable {
                                 "    migrating: " + CollectionMigrationCommands.describe(summary.migration()));
                     }
                     if (!summary.indexBuilt()) {
-                        System.out.println("    no vector index: searches scan exactly until `ragline collections"
-                                + " reindex " + col.name() + "`");
+                        System.out.println("    no vector index: searches scan exactly; once it is loaded,"
+                                + " `ragline collections reindex " + col.name() + "` builds it");
                     }
                     if (summary.lastError() != null) {
                         System.out.println("    last error: " + summary.lastError());

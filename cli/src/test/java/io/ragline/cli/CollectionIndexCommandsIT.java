@@ -62,7 +62,8 @@ class CollectionIndexCommandsIT {
         JavaProcess list = CliProcess.start(env, "collections", "list");
         assertThat(list.waitFor(60)).as(list.stderr()).isZero();
         assertThat(list.stdout())
-                .contains("    no vector index: searches scan exactly until `ragline collections reindex bulk`")
+                .contains("    no vector index: searches scan exactly; once it is loaded, `ragline collections"
+                        + " reindex bulk` builds it")
                 .doesNotContain("reindex default`");
         JavaProcess reindex = CliProcess.start(owner, "collections", "reindex", "bulk");
         assertThat(reindex.waitFor(60)).as(reindex.stderr()).isZero();

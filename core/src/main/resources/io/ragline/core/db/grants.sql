@@ -77,7 +77,7 @@ BEGIN
                                                              'prepare_vector_search', 'search_filter_check',
                                                              'search_filter_matches', 'collection_index_name',
                                                              'collection_generation', 'serving_generation',
-                                                             'serving_chunking') LOOP
+                                                             'serving_chunking', 'collection_index_built') LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO ragline_reader', f);
     END LOOP;
 END

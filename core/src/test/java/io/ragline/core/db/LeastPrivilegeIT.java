@@ -58,8 +58,8 @@ class LeastPrivilegeIT {
             assertRefused(s, "truncate outbox");
             assertRefused(s, "create index intruder on documents (title)");
             // Creating a collection is the owner's action: refused whatever its index.
-            assertRefused(s, "insert into collections (name) values ('intruder')");
-            assertRefused(s, "insert into collections (name, index_type) values ('intruder', 'ivfflat')");
+            assertRefusedToTheOwner(s, "insert into collections (name) values ('intruder')");
+            assertRefusedToTheOwner(s, "insert into collections (name, index_type) values ('intruder', 'ivfflat')");
             // Deleting one cascades to its data and leaves its index behind: the owner's action too.
             assertRefused(s, "delete from collections where name = 'intruder'");
             // The migration history is the owner's: readable (is the schema current?), never written.
@@ -74,12 +74,12 @@ class LeastPrivilegeIT {
                 Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             s.execute("select set_config('ragline.index_after_load', 'on', true)");
-            // With the index left for after the load there is no DDL to refuse a worker: the grant
-            // (insert) and collection_migrate's own check do.
-            assertRefused(s, "insert into collections (name) values ('intruder')");
+            // With the index left for after the load the HNSW index's DDL does not refuse a worker:
+            // collection_created_by_owner and collection_migrate's own check do, naming the rule.
+            assertRefusedToTheOwner(s, "insert into collections (name) values ('intruder')");
             c.rollback();
             s.execute("select set_config('ragline.index_after_load', 'on', true)");
-            assertRefused(
+            assertRefusedToTheOwner(
                     s,
                     "select collection_migrate(id, 'onnx', 'bge-small-en-v1.5', 384, null, null) from collections"
                             + " where name = 'docs'");
@@ -87,7 +87,7 @@ class LeastPrivilegeIT {
             c.setAutoCommit(true);
             db.execute("insert into collections (name, index_type) values ('lists', 'ivfflat')");
             // An IVFFlat generation's index waits for its vectors: no DDL to refuse the worker either.
-            assertRefused(
+            assertRefusedToTheOwner(
                     s,
                     "select collection_migrate(id, 'onnx', 'bge-small-en-v1.5', 384, null, null) from collections"
                             + " where name = 'lists'");
@@ -125,6 +125,9 @@ class LeastPrivilegeIT {
             assertThat(count(s, "select count(*) from search_documents(" + VECTOR + ", 5, 'docs')"))
                     .isEqualTo(1);
             assertThat(count(s, "select count(*) from documents")).isPositive();
+            assertThat(count(s, "select count(*) from collections where collection_index_built(id)"))
+                    .as("whether a collection is indexed, as collections list|show ask it")
+                    .isPositive();
             assertRefused(s, "insert into outbox (topic, key, payload) values ('t', 'k', '{}')");
             assertRefused(s, "update documents set title = 'changed'");
             assertRefused(s, "delete from chunk_embeddings");
@@ -218,6 +221,14 @@ class LeastPrivilegeIT {
             rs.next();
             return rs.getLong(1);
         }
+    }
+
+    /** Refused as {@link #assertRefused} is, by V37's rule itself, which names the owner. */
+    private static void assertRefusedToTheOwner(Statement s, String sql) {
+        assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOfSatisfying(SQLException.class, e -> {
+            assertThat(e.getSQLState()).isEqualTo("42501");
+            assertThat(e.getMessage()).contains("only the owner of chunk_embeddings may");
+        });
     }
 
     private static void assertRefused(Statement s, String sql) {

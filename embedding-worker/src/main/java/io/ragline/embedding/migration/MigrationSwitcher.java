@@ -203,7 +203,14 @@ public final class MigrationSwitcher implements Runnable {
                 waiting.lower(name);
             }
         }
-        unindexed.check(c);
+        try {
+            unindexed.check(c);
+        } catch (SQLException | RuntimeException e) { // only a gauge: the sweep still runs
+            log.warn(
+                    "which collections lack their vector index could not be read; read again in {}: {}",
+                    EVERY,
+                    e.toString());
+        }
         sweep(c, keepGoing); // each collection when due: generation_sweeps sets the pace for every worker
     }
 

@@ -11,7 +11,9 @@ class CollectionFlagsTest {
 
     @Test
     void aFlagIsSaidRaisedOnceUntilLoweredAndItsGaugeFollowsIt() {
-        assertThat(meters.find("test.flag").gauges()).as("none before a collection is flagged").isEmpty();
+        assertThat(meters.find("test.flag").gauges())
+                .as("none before a collection is flagged")
+                .isEmpty();
         assertThat(flags.raise("a")).isTrue();
         assertThat(flags.raise("a")).as("already up").isFalse();
         assertThat(gauge("a")).isEqualTo(1.0);
@@ -30,7 +32,8 @@ class CollectionFlagsTest {
         assertThat(flags.raised()).containsExactly("a");
         assertThat(gauge("a")).isEqualTo(1.0);
         assertThat(gauge("b")).isEqualTo(0.0);
-        assertThat(meters.find("test.flag").tag("collection", "never-raised").gauge()).isNull();
+        assertThat(meters.find("test.flag").tag("collection", "never-raised").gauge())
+                .isNull();
     }
 
     private double gauge(String collection) {

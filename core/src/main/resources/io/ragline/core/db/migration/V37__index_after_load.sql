@@ -15,7 +15,7 @@ SELECT set_config('search_path', '${schema}, public', true);
 
 -- Whether the transaction asked for the vector index after the load. Only the owner gets this far:
 -- collection_created_by_owner (below) refuses a worker's insert into collections, and
--- collection_migrate refuses a worker.
+-- collection_migrate a worker's migration.
 CREATE FUNCTION index_after_load() RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(current_setting('ragline.index_after_load', true), '') IN ('on', 'true')
@@ -100,11 +100,14 @@ LANGUAGE sql STABLE AS $$
                                                   ${schema}.serving_generation(p_collection_id)))) IS NOT NULL
 $$;
 
--- Creating a collection is the schema owner's (grants.sql; LeastPrivilegeIT). That rested on the
--- HNSW index's CREATE INDEX in collection_created, which an IVFFlat collection and one whose index is
--- left for after the load do not run, so a worker login, which may INSERT into every table, could
--- create those. A trigger refuses it instead of a REVOKE: a worker of the release before checks at
--- start-up that its login may INSERT into every table, and would stop on restarting mid-upgrade.
+-- Creating a collection is the schema owner's (grants.sql; LeastPrivilegeIT). That rested on DDL the
+-- insert's triggers happen to run: the HNSW index's CREATE INDEX in collection_created, which an
+-- IVFFlat collection and one whose index is left for after the load skip, and the full-text index's
+-- (collection_text_index_created, V19), which one GIN index for every collection would remove. This
+-- trigger says it, first (triggers fire by name) and by name. Not a REVOKE of INSERT: a worker of
+-- the release before checks at start-up that its login may INSERT into every table, and would stop
+-- on restarting mid-upgrade. (A BEFORE trigger fires before ON CONFLICT's check, so a non-owner's
+-- upsert of an existing collection is refused too.)
 CREATE FUNCTION collection_created_by_owner() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
