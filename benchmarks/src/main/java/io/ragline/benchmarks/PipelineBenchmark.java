@@ -2,14 +2,11 @@ package io.ragline.benchmarks;
 
 import io.ragline.benchmarks.corpus.CorpusDocument;
 import io.ragline.benchmarks.corpus.LicencesAndDocs;
-import io.ragline.core.collections.CollectionRegistry;
-import io.ragline.core.collections.CollectionSettings;
 import io.ragline.core.collections.IndexBuild;
 import io.ragline.embeddings.ModelCatalog;
 import io.ragline.embeddings.onnx.OnnxEmbeddingModel;
 import io.ragline.embeddings.onnx.OnnxOptions;
 import io.ragline.testkit.TcpProxy;
-import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,7 +49,7 @@ import java.util.function.UnaryOperator;
  * <p>{@code index:after-load} loads the timed copies into a collection of their own,
  * {@code bulk}, created with every default but {@link IndexBuild#AFTER_LOAD}: no HNSW index while
  * they are written. After the timed copies it builds the index as {@code ragline collections
- * reindex bulk} does ({@link CollectionRegistry#reindex}) and prints the build's time, Postgres' CPU
+ * reindex bulk} does ({@link IndexAfterLoad}) and prints the build's time, Postgres' CPU
  * meanwhile, and the corpus's tokens per second with the build counted. The one-chunk documents of
  * the latency stay in the default collection, with its index. Every run prints where the machine's
  * CPU went ({@link MachineAccount}).
@@ -173,7 +170,7 @@ public final class PipelineBenchmark {
             pipeline.awaitEmbedded("warm-up");
             double[] latency = measureLatency(pipeline, sentences, singles);
             if (copiesTo.equals(BULK)) {
-                createBulk(pipeline);
+                IndexAfterLoad.create(pipeline, BULK);
             }
             if (warmCopies > 0) {
                 long start = System.nanoTime();
@@ -200,7 +197,7 @@ public final class PipelineBenchmark {
                     wall,
                     100 * busy / wall);
             if (copiesTo.equals(BULK)) {
-                buildIndexAfterLoad(pipeline, tokensPerSecond, wall);
+                IndexAfterLoad.build(pipeline, BULK, tokensPerSecond, wall);
             }
             double alone = measureModelAlone(pipeline, tokensPerSecond);
             return new Run(latency[0], latency[1], tokensPerSecond, alone, busy / wall, load);
@@ -301,69 +298,6 @@ public final class PipelineBenchmark {
 
     /** How long the copies may take to be embedded before a run fails: a quarter of an hour. */
     private static final Duration EMBEDDED_WITHIN = Duration.ofMinutes(15);
-
-    /** Creates {@link #BULK} with every default but its index, left out for after the load. */
-    private static void createBulk(RaglinePipeline pipeline) throws Exception {
-        inPipelineSchema(
-                pipeline,
-                c -> new CollectionRegistry(ModelCatalog.bundled())
-                        .create(
-                                c,
-                                BULK,
-                                new CollectionSettings(null, null, null, null, null, null),
-                                IndexBuild.AFTER_LOAD));
-        System.out.printf(Locale.ROOT, "| index:after-load: the copies go into collection %s, no HNSW index |%n", BULK);
-    }
-
-    /** Something done in one transaction on the benchmark's connection, with the pipeline's schema first in the path. */
-    private interface InSchema {
-        Object run(Connection c) throws Exception;
-    }
-
-    private static void inPipelineSchema(RaglinePipeline pipeline, InSchema work) throws Exception {
-        Connection c = pipeline.connection();
-        c.setAutoCommit(false);
-        try (var path = c.prepareStatement("select set_config('search_path', ? || ', public', true)")) {
-            path.setString(1, pipeline.schema());
-            path.execute();
-            work.run(c);
-            c.commit();
-        } catch (Exception e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
-    }
-
-    /**
-     * Builds {@link #BULK}'s index over the vectors loaded ({@link CollectionRegistry#reindex}, as
-     * {@code ragline collections reindex} does), with the pipeline idle, and prints its time,
-     * Postgres' CPU meanwhile and the tokens per second of the load with the build counted.
-     */
-    private static void buildIndexAfterLoad(RaglinePipeline pipeline, double tokensPerSecond, double loadSeconds)
-            throws Exception {
-        long vectors = pipeline.count("select count(*) from " + pipeline.schema() + ".chunk_embeddings e join "
-                + pipeline.schema() + ".collections k on k.id = e.collection_id where k.name = '" + BULK + "'");
-        double postgresBefore = ProcCpu.postgres();
-        long start = System.nanoTime();
-        inPipelineSchema(pipeline, c -> new CollectionRegistry(ModelCatalog.bundled()).reindex(c, BULK));
-        double build = (System.nanoTime() - start) / 1e9;
-        double postgres = ProcCpu.postgres() - postgresBefore;
-        System.out.printf(
-                Locale.ROOT,
-                "| the index built after the load (collections reindex) | %,d vectors | %.2f s | Postgres %.2f CPU-s,"
-                        + " %.2f ms a vector |%n",
-                vectors,
-                build,
-                postgres,
-                1000 * postgres / vectors);
-        System.out.printf(
-                Locale.ROOT,
-                "| the corpus to indexed, the build counted | %,.0f tokens/s (the load alone %,.0f) |%n",
-                tokensPerSecond * loadSeconds / (loadSeconds + build),
-                tokensPerSecond);
-    }
 
     /**
      * The chunks of one copy embedded by the model alone, after the workers stopped, and the

@@ -195,6 +195,32 @@ final class RaglinePipeline implements AutoCloseable {
         }
     }
 
+    /** Work done in one transaction on {@link #connection()} ({@link #inTransaction}). */
+    interface SchemaWork {
+        void run(Connection c) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} in one transaction on the benchmark's connection, with the pipeline's
+     * schema first in the search path (as a worker's connections have it): for core's own calls,
+     * such as {@code CollectionRegistry}'s, whose statements name no schema.
+     */
+    void inTransaction(SchemaWork work) throws Exception {
+        connection.setAutoCommit(false);
+        try (PreparedStatement path =
+                connection.prepareStatement("select set_config('search_path', ? || ', public', true)")) {
+            path.setString(1, schema);
+            path.execute();
+            work.run(connection);
+            connection.commit();
+        } catch (Exception e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
     /** Sends an upsert of document {@code id} into {@code collection} (not flushed). */
     void publish(String collection, String id, String title, String text) {
         publish(collection, id, title, text, null);
